@@ -1,0 +1,47 @@
+"""Flask-Admin 2.2 grids. Configuration and one service call per action; no business logic here."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+
+from admin_views.coverage import AuthorizationView, FeeScheduleView, PayerView, PolicyView, ServiceCodeView
+from admin_views.dashboard import DashboardView
+from admin_views.org import CompanyView, LocationView, PracticeView
+from admin_views.people import ClientView, ProviderView
+from admin_views.scope import init_scope
+from admin_views.sessions import SessionClassView, TherapySessionView
+from admin_views.users import UserView
+from billing.coverage.models import Authorization, FeeSchedule, InsurancePolicy, Payer, ServiceCode
+from billing.db import db
+from billing.org.models import Company, Location, Practice
+from billing.people.models import Client, Provider, User
+from billing.sessions.models import SessionClass, TherapySession
+
+
+def init_admin(app: Flask) -> Admin:
+    init_scope(app)
+    admin = Admin(
+        app,
+        name="ClaimDesk",
+        theme=Bootstrap4Theme(swatch="flatly", fluid=True, base_template="claimdesk/base.html"),
+        index_view=DashboardView(name="Today", url="/admin"),
+    )
+    practice = "Practice"
+    admin.add_view(ClientView(Client, db, category=practice, endpoint="client"))
+    admin.add_view(PolicyView(InsurancePolicy, db, category=practice, endpoint="policy"))
+    admin.add_view(AuthorizationView(Authorization, db, category=practice, endpoint="authorization"))
+    admin.add_view(TherapySessionView(TherapySession, db, category=practice, endpoint="session"))
+    admin.add_view(ProviderView(Provider, db, category=practice, endpoint="provider"))
+    admin.add_view(SessionClassView(SessionClass, db, category=practice, endpoint="session_class"))
+    setup = "Billing setup"
+    admin.add_view(PayerView(Payer, db, category=setup, endpoint="payer"))
+    admin.add_view(ServiceCodeView(ServiceCode, db, category=setup, endpoint="service_code"))
+    admin.add_view(FeeScheduleView(FeeSchedule, db, category=setup, endpoint="fee_schedule"))
+    org = "Organisation"
+    admin.add_view(CompanyView(Company, db, category=org, endpoint="company"))
+    admin.add_view(PracticeView(Practice, db, category=org, endpoint="practice"))
+    admin.add_view(LocationView(Location, db, category=org, endpoint="location"))
+    admin.add_view(UserView(User, db, category=org, endpoint="user"))
+    return admin

@@ -1,0 +1,80 @@
+"""Providers and clients: office managers keep them, everyone else reads."""
+
+from __future__ import annotations
+
+from flask_admin.contrib.sqla.filters import FilterEqual
+from sqlalchemy.orm import selectinload
+
+from admin_views.base import RoleModelView
+from admin_views.formatters import enum_choices, lazy_options
+from admin_views.org import ADDRESS_FIELDS, ADDRESS_LABELS, DIGITS, STATE_CHOICES, UPPER
+from admin_views.permissions import Area
+from billing.identifiers import normalize_icd10
+from billing.org.queries import by_company, by_location
+from billing.people.checks import client_problems, provider_problems
+from billing.people.models import Client, ClientDiagnosis, Provider, Sex
+from billing.queries import location_options
+
+
+class ProviderView(RoleModelView):
+    """Rendering providers; deactivate rather than delete, since sessions refer to them."""
+
+    area = Area.CLINICAL
+    scope_rule = staticmethod(lambda scope: by_company(Provider.company_id, scope))
+    form_checks = staticmethod(provider_problems)
+    column_list = ["last_name", "first_name", "credentials", "npi", "taxonomy_code", "company", "active"]
+    column_searchable_list = ["last_name", "first_name", "npi"]
+    column_sortable_list = ["last_name", "first_name", "credentials", "npi", "active"]
+    column_filters = ["active", "credentials"]
+    column_default_sort = [("last_name", False), ("first_name", False)]
+    column_labels = {"npi": "NPI", "taxonomy_code": "Taxonomy"}
+    form_columns = ["company", "first_name", "last_name", "credentials", "npi", "taxonomy_code", "active"]
+    form_args = {"npi": DIGITS, "taxonomy_code": UPPER}
+    column_descriptions = {"npi": "Individual NPI (10 digits, with its check digit)."}
+
+
+class ClientView(RoleModelView):
+    """Clients with their diagnoses in order (position 1 is primary, as in the 837 HI segment)."""
+
+    area = Area.CLINICAL
+    scope_rule = staticmethod(lambda scope: by_location(Client.location_id, scope))
+    form_checks = staticmethod(client_problems)
+    column_list = [
+        "account_number", "last_name", "first_name", "date_of_birth", "sex", "location", "diagnoses",
+        "responsible_party_name", "phone", "active",
+    ]
+    column_searchable_list = ["last_name", "first_name", "account_number"]
+    column_sortable_list = [
+        "account_number", "last_name", "first_name", "date_of_birth", ("location", "location.name"), "active",
+    ]
+    column_default_sort = [("last_name", False), ("first_name", False)]
+    column_filters = [
+        FilterEqual(column=Client.location_id, name="Location", options=lazy_options(location_options)),
+        "date_of_birth",
+        "active",
+    ]
+    column_labels = {
+        **ADDRESS_LABELS, "responsible_party_name": "Responsible party", "date_of_birth": "Born",
+        "responsible_party_relationship": "Relationship", "responsible_party_phone": "Responsible party phone",
+    }
+    column_auto_select_related = False
+    form_columns = [
+        "location", "account_number", "first_name", "last_name", "date_of_birth", "sex", "phone",
+        *ADDRESS_FIELDS, "responsible_party_name", "responsible_party_relationship", "responsible_party_phone",
+        "active", "diagnoses",
+    ]
+    form_choices = {"sex": enum_choices(Sex), "state": [("", ""), *STATE_CHOICES]}
+    form_args = {"phone": DIGITS, "zip_code": DIGITS, "responsible_party_phone": DIGITS}
+    inline_models = [
+        (
+            ClientDiagnosis,
+            {
+                "form_columns": ["id", "position", "code", "description"],
+                "form_args": {"code": {"filters": [lambda v: normalize_icd10(v) if v else v]}},
+                "form_label": "Diagnosis",
+            },
+        )
+    ]
+
+    def get_query(self):  # type: ignore[no-untyped-def]
+        return super().get_query().options(selectinload(Client.location), selectinload(Client.diagnoses))

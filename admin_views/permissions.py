@@ -1,0 +1,39 @@
+"""Who may read and who may change each area of the admin. One table; every view consults it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from billing.people.models import Role
+
+
+class Area(StrEnum):
+    ORGANISATION = "organisation"  # companies, practices, locations
+    USERS = "users"
+    CLINICAL = "clinical"  # clients, policies, providers, authorizations, sessions, session classes
+    BILLING_SETUP = "billing_setup"  # payers, service codes, fee schedules
+
+
+EVERYONE = frozenset(Role)
+
+READERS: dict[Area, frozenset[Role]] = {
+    Area.ORGANISATION: EVERYONE,
+    Area.USERS: frozenset({Role.ADMIN}),
+    Area.CLINICAL: EVERYONE,
+    Area.BILLING_SETUP: EVERYONE,
+}
+
+EDITORS: dict[Area, frozenset[Role]] = {
+    Area.ORGANISATION: frozenset({Role.ADMIN}),
+    Area.USERS: frozenset({Role.ADMIN}),
+    Area.CLINICAL: frozenset({Role.ADMIN, Role.OFFICE_MANAGER}),
+    Area.BILLING_SETUP: frozenset({Role.ADMIN, Role.BILLER}),
+}
+
+
+def may_read(role: Role | None, area: Area) -> bool:
+    return role in READERS[area]
+
+
+def may_edit(role: Role | None, area: Area) -> bool:
+    return role in EDITORS[area]

@@ -1,0 +1,1 @@
+"""Coverage: payers, insurance policies, service codes, fee schedules and authorizations."""

@@ -1,0 +1,230 @@
+"""Who pays, for what, at what rate, and with whose approval."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from billing.addresses import AddressMixin
+from billing.db import db, enum_column
+from billing.org.models import Company
+from billing.people.models import Client, Sex
+
+
+class PayerType(StrEnum):
+    COMMERCIAL = "commercial"
+    MEDICAID = "medicaid"
+    MEDICARE = "medicare"
+    SELF_PAY = "self_pay"
+
+
+class Payer(AddressMixin, db.Model):
+    """An insurer (or the client, for self-pay); EDI payers receive 837P files."""
+
+    __table_args__ = (
+        UniqueConstraint("company_id", "name"),
+        CheckConstraint("NOT edi_enabled OR edi_payer_id IS NOT NULL", "edi_needs_payer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    payer_type: Mapped[PayerType] = mapped_column(enum_column(PayerType))
+    edi_payer_id: Mapped[str | None] = mapped_column(String(80))  # 2010BB NM109
+    claim_filing_indicator: Mapped[str] = mapped_column(String(2))  # SBR09, see reference.py
+    edi_enabled: Mapped[bool] = mapped_column(default=False)
+    requires_authorization: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    company: Mapped[Company] = relationship()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PolicyRank(StrEnum):
+    PRIMARY = "primary"
+    SECONDARY = "secondary"
+    TERTIARY = "tertiary"
+
+
+class SubscriberRelationship(StrEnum):
+    """The patient's relationship to the subscriber, with its X12 individual relationship code."""
+
+    SELF = "self"
+    SPOUSE = "spouse"
+    CHILD = "child"
+    OTHER = "other"
+
+    @property
+    def x12_code(self) -> str:
+        return {"self": "18", "spouse": "01", "child": "19", "other": "G8"}[self.value]
+
+
+class InsurancePolicy(db.Model):
+    """A client's coverage with one payer, in a rank, between two dates."""
+
+    __table_args__ = (
+        CheckConstraint("ends_on IS NULL OR ends_on >= effective_on", "ends_after_start"),
+        CheckConstraint("length(member_id) > 0", "member_id_present"),
+        Index("ix_insurance_policy_client_rank", "client_id", "rank"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"))
+    payer_id: Mapped[int] = mapped_column(ForeignKey("payer.id"), index=True)
+    rank: Mapped[PolicyRank] = mapped_column(enum_column(PolicyRank))
+    member_id: Mapped[str] = mapped_column(String(80))
+    group_number: Mapped[str | None] = mapped_column(String(50))
+    relationship_to_subscriber: Mapped[SubscriberRelationship] = mapped_column(
+        enum_column(SubscriberRelationship), default=SubscriberRelationship.SELF
+    )
+    # Subscriber fields stay empty when the client is the subscriber (relationship "self").
+    subscriber_first_name: Mapped[str | None] = mapped_column(String(35))
+    subscriber_last_name: Mapped[str | None] = mapped_column(String(60))
+    subscriber_date_of_birth: Mapped[date | None]
+    subscriber_sex: Mapped[Sex | None] = mapped_column(enum_column(Sex))
+    effective_on: Mapped[date]
+    ends_on: Mapped[date | None]
+
+    client: Mapped[Client] = relationship()
+    payer: Mapped[Payer] = relationship()
+
+    def is_active_on(self, day: date) -> bool:
+        return self.effective_on <= day and (self.ends_on is None or day <= self.ends_on)
+
+    def __str__(self) -> str:
+        return f"{self.payer} {self.rank.value} #{self.member_id}"
+
+
+class RoundingRule(StrEnum):
+    """How session minutes become billed units."""
+
+    WHOLE_UNITS = "whole_units"  # only completed units count (15-minute units: 29 min -> 1)
+    CMS_8_MINUTE = "cms_8_minute"  # CMS timed-code rule: 8-22 min -> 1, 23-37 -> 2, ...
+    PER_VISIT = "per_visit"  # untimed codes (e.g. 92507, 90837): one unit per session
+
+    @property
+    def label(self) -> str:
+        return {
+            "whole_units": "Whole units only",
+            "cms_8_minute": "CMS 8-minute rule",
+            "per_visit": "One unit per visit",
+        }[self.value]
+
+
+class ServiceCode(db.Model):
+    """A billable CPT/HCPCS code as this company uses it."""
+
+    __table_args__ = (
+        UniqueConstraint("company_id", "code"),
+        CheckConstraint("minutes_per_unit > 0", "minutes_per_unit_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), index=True)
+    code: Mapped[str] = mapped_column(String(5))
+    description: Mapped[str] = mapped_column(String(120))
+    default_modifiers: Mapped[str] = mapped_column(String(11), default="")  # "HN:95"
+    minutes_per_unit: Mapped[int] = mapped_column(default=15)
+    rounding_rule: Mapped[RoundingRule] = mapped_column(
+        enum_column(RoundingRule), default=RoundingRule.WHOLE_UNITS
+    )
+    active: Mapped[bool] = mapped_column(default=True)
+
+    company: Mapped[Company] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.description}"
+
+
+class FeeSchedule(db.Model):
+    """Rates per unit for a payer (or the practice default when no payer) over a period."""
+
+    __table_args__ = (
+        UniqueConstraint("company_id", "name"),
+        CheckConstraint("ends_on IS NULL OR ends_on >= effective_on", "ends_after_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), index=True)
+    payer_id: Mapped[int | None] = mapped_column(ForeignKey("payer.id"), index=True)  # None: default
+    name: Mapped[str] = mapped_column(String(80))
+    effective_on: Mapped[date]
+    ends_on: Mapped[date | None]
+
+    company: Mapped[Company] = relationship()
+    payer: Mapped[Payer | None] = relationship()
+    rates: Mapped[list[FeeScheduleRate]] = relationship(
+        back_populates="fee_schedule", cascade="all, delete-orphan", order_by="FeeScheduleRate.id"
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FeeScheduleRate(db.Model):
+    """The rate per unit for one code and modifier combination ('' = no modifiers)."""
+
+    __table_args__ = (
+        UniqueConstraint("fee_schedule_id", "service_code_id", "modifiers"),
+        CheckConstraint("rate >= 0", "rate_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fee_schedule_id: Mapped[int] = mapped_column(ForeignKey("fee_schedule.id", ondelete="CASCADE"))
+    service_code_id: Mapped[int] = mapped_column(ForeignKey("service_code.id"), index=True)
+    modifiers: Mapped[str] = mapped_column(String(11), default="")
+    rate: Mapped[Decimal]
+
+    fee_schedule: Mapped[FeeSchedule] = relationship(back_populates="rates")
+    service_code: Mapped[ServiceCode] = relationship()
+
+    def __str__(self) -> str:
+        mods = f":{self.modifiers}" if self.modifiers else ""
+        return f"{self.service_code.code}{mods} @ {self.rate}"
+
+
+# "authorization" is a reserved word in PostgreSQL, hence the longer table names.
+authorization_service_code = Table(
+    "service_authorization_code",
+    db.metadata,
+    Column("authorization_id", ForeignKey("service_authorization.id", ondelete="CASCADE"), primary_key=True),
+    Column("service_code_id", ForeignKey("service_code.id"), primary_key=True),
+)
+
+
+class Authorization(db.Model):
+    """Payer approval for units of some services in a date range; units used are derived, not typed."""
+
+    __tablename__ = "service_authorization"
+    __table_args__ = (
+        CheckConstraint("units_approved > 0", "units_positive"),
+        CheckConstraint("ends_on >= starts_on", "ends_after_start"),
+        UniqueConstraint("policy_id", "number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("insurance_policy.id"), index=True)
+    number: Mapped[str] = mapped_column(String(50))  # as printed on the payer letter; 837 REF*G1
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    units_approved: Mapped[int]
+    notes: Mapped[str | None] = mapped_column(String(500))
+
+    client: Mapped[Client] = relationship()
+    policy: Mapped[InsurancePolicy] = relationship()
+    service_codes: Mapped[list[ServiceCode]] = relationship(
+        secondary=authorization_service_code, order_by="ServiceCode.code"
+    )
+
+    def covers(self, day: date) -> bool:
+        return self.starts_on <= day <= self.ends_on
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.starts_on:%m/%d/%Y}-{self.ends_on:%m/%d/%Y})"

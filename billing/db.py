@@ -1,0 +1,97 @@
+"""The SQLAlchemy base, the shared `db` handle and the engine settings every backend needs."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import DateTime, Enum, MetaData, Numeric, String, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy.types import TypeDecorator
+
+# Stable constraint names, so Alembic migrations are identical on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC timestamps; SQLite forgets the zone, so it is put back on read."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous; pass an aware UTC datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    # One registry carries both, since Flask-SQLAlchemy subclasses the base (SQLAlchemy 2.1 refuses
+    # a per-base type_annotation_map beside a registry).
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={
+            Decimal: Numeric(12, 2),  # money: see billing.money
+            datetime: UTCDateTime(),
+            str: String(255),
+        },
+    )
+
+
+db = SQLAlchemy(
+    model_class=Base,
+    # Only matters when the session is bound to a Connection (the test harness): the app's own
+    # rollbacks then stop at a savepoint instead of ending the test's outer transaction.
+    session_options={"join_transaction_mode": "create_savepoint"},
+)
+
+
+def enum_column(enum_cls: type[StrEnum]) -> Enum:
+    """Store a StrEnum by value, as VARCHAR plus a CHECK, identically on SQLite and PostgreSQL."""
+    return Enum(
+        enum_cls,
+        values_callable=lambda members: [m.value for m in members],
+        native_enum=False,
+        create_constraint=True,
+        validate_strings=True,
+        length=max(len(m.value) for m in enum_cls),
+        name=enum_cls.__name__.lower(),
+    )
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        # SQLite ignores foreign keys unless asked, per connection.
+        dbapi_connection.execute("PRAGMA foreign_keys=ON")
+        # Let SQLAlchemy emit BEGIN itself: pysqlite's implicit transactions break SAVEPOINT
+        # (the documented "serializable isolation / savepoints" recipe).
+        dbapi_connection.isolation_level = None
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn: Any) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN")

@@ -1,0 +1,1 @@
+"""The demo practice `flask seed-demo` builds (also the data behind `make bench`)."""

@@ -1,0 +1,1 @@
+"""The organisation: company (the billing entity) -> practice -> location."""

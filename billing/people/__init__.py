@@ -1,0 +1,1 @@
+"""People: the staff who log in, the rendering providers, and the clients they treat."""

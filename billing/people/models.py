@@ -1,0 +1,152 @@
+"""Users (staff logins), providers (who render care) and clients (who receive it)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from billing.addresses import AddressMixin
+from billing.db import db, enum_column, utcnow
+from billing.org.models import Company, Location
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    OFFICE_MANAGER = "office_manager"
+    BILLER = "biller"
+    ACCOUNTANT = "accountant"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class User(db.Model):
+    """A staff login. The role decides every page and action (admin_views.permissions)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(enum_column(Role))
+    active: Mapped[bool] = mapped_column(default=True)
+    last_login_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # Flask-Login protocol.
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+class Sex(StrEnum):
+    FEMALE = "F"
+    MALE = "M"
+    UNKNOWN = "U"
+
+
+class Provider(db.Model):
+    """A rendering provider (BCBA, RBT, PT, SLP...); their NPI goes to 837P loop 2310B."""
+
+    __table_args__ = (CheckConstraint("length(npi) = 10", "npi_10_digits"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), index=True)
+    first_name: Mapped[str] = mapped_column(String(35))
+    last_name: Mapped[str] = mapped_column(String(60))
+    credentials: Mapped[str | None] = mapped_column(String(30))  # e.g. BCBA, PT, CCC-SLP
+    npi: Mapped[str] = mapped_column(String(10), unique=True)
+    taxonomy_code: Mapped[str | None] = mapped_column(String(10))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    company: Mapped[Company] = relationship()
+
+    @property
+    def full_name(self) -> str:
+        suffix = f", {self.credentials}" if self.credentials else ""
+        return f"{self.first_name} {self.last_name}{suffix}"
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class Client(AddressMixin, db.Model):
+    """A person receiving therapy; minors carry a responsible party who receives patient statements."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"), index=True)
+    account_number: Mapped[str] = mapped_column(String(20), unique=True)  # printed on statements
+    first_name: Mapped[str] = mapped_column(String(35))
+    last_name: Mapped[str] = mapped_column(String(60), index=True)
+    date_of_birth: Mapped[date]
+    sex: Mapped[Sex] = mapped_column(enum_column(Sex))
+    phone: Mapped[str | None] = mapped_column(String(10))
+    responsible_party_name: Mapped[str | None] = mapped_column(String(120))
+    responsible_party_relationship: Mapped[str | None] = mapped_column(String(30))
+    responsible_party_phone: Mapped[str | None] = mapped_column(String(10))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    location: Mapped[Location] = relationship()
+    diagnoses: Mapped[list[ClientDiagnosis]] = relationship(
+        back_populates="client", order_by="ClientDiagnosis.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.last_name}, {self.first_name}"
+
+    def age_on(self, day: date) -> int:
+        born = self.date_of_birth
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.account_number})"
+
+
+class ClientDiagnosis(db.Model):
+    """An ICD-10-CM code on the client's chart; `position` 1 is the primary diagnosis (HI01)."""
+
+    __table_args__ = (
+        UniqueConstraint("client_id", "position"),
+        UniqueConstraint("client_id", "code"),
+        CheckConstraint("position BETWEEN 1 AND 12", "position_1_to_12"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    code: Mapped[str] = mapped_column(String(8))  # without the dot, as in the 837 HI segment
+    description: Mapped[str | None] = mapped_column(String(120))
+
+    client: Mapped[Client] = relationship(back_populates="diagnoses")
+
+    @property
+    def display_code(self) -> str:
+        return f"{self.code[:3]}.{self.code[3:]}" if len(self.code) > 3 else self.code
+
+    def __str__(self) -> str:
+        return self.display_code

@@ -22,11 +22,11 @@ class ConfigurationError(RuntimeError):
     """The app cannot start safely with this configuration."""
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+def create_app(config: Mapping[str, Any] | None = None, *, instance_path: str | None = None) -> Flask:
     """Build the app: defaults, then instance/config.py, then FLASK_* variables, then `config`."""
     app = Flask(
         __name__,
-        instance_path=str(ROOT / "instance"),
+        instance_path=instance_path or str(ROOT / "instance"),
         instance_relative_config=True,
         template_folder=str(ROOT / "admin_views" / "templates"),
         static_folder=str(ROOT / "admin_views" / "static"),
@@ -47,7 +47,6 @@ def _configure(app: Flask, config: Mapping[str, Any] | None) -> None:
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=8 * 3600,  # a working day: billers keep forms open
-        FLASK_ADMIN_SWATCH="flatly",
         CLAIMDESK_PAGE_SIZE=20,
     )
     app.config.from_pyfile("config.py", silent=True)

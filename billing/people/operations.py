@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from billing.db import db, utcnow
 from billing.errors import Problem, raise_if
 from billing.people.models import Role, User
 
 MIN_PASSWORD_LENGTH = 8
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
 def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def user_problems(email: str, name: str, role: str, password: str | None, *, user_id: int | None = None) -> list[Problem]:
+def user_problems(
+    email: str, name: str, role: str, password: str | None, *, user_id: int | None = None
+) -> list[Problem]:
     """Everything wrong with a would-be account, so one message can list it all."""
     problems: list[Problem] = []
     try:
@@ -49,7 +53,11 @@ def create_user(email: str, *, name: str, role: str, password: str) -> User:
 def authenticate(email: str, password: str) -> User | None:
     """The active user with this email and password, with the login time stamped; else None."""
     user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
-    if user is None or not user.active or not user.check_password(password):
+    if user is None:
+        # Hash anyway, so response time does not reveal which emails have accounts.
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not user.active or not user.check_password(password):
         return None
     user.last_login_at = utcnow()
     return user

@@ -1,0 +1,40 @@
+# ClaimDesk: `make run` serves the admin with a demo practice; `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-sqlite test-postgres bench lint install clean-db
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# A per-machine secret key, written once and never committed (instance/ is git-ignored).
+instance/config.py:
+	mkdir -p instance
+	$(BIN)/python -c "import secrets; print(f'SECRET_KEY = {secrets.token_hex(32)!r}')" > $@
+	@echo "Wrote $@ with a new SECRET_KEY."
+
+run: $(STAMP) instance/config.py
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-demo
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+# TEST_DATABASE_URL=postgresql+psycopg://... runs the suite on PostgreSQL; default is SQLite.
+test: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_foundation.py --scale 100
+	$(BIN)/python benchmarks/bench_foundation.py --scale 100 --database-url $${BENCH_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1/claimdesk_bench}
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean-db:
+	rm -f instance/claimdesk.sqlite

@@ -42,7 +42,9 @@ def list_users_command() -> None:
 
 
 def register_cli(app: Flask) -> None:
+    from billing.claims.cli import claims_cli
     from billing.demo.cli import seed_demo_command
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(claims_cli)
     app.cli.add_command(seed_demo_command)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from billing.audit import AuditAction, StatusChange
+from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine
+from billing.claims.statuses import ClaimStatus
 from billing.coverage.models import (
     Authorization,
     FeeSchedule,
@@ -20,7 +23,12 @@ from billing.people.models import Client, ClientDiagnosis, Provider, Role, Sex, 
 from billing.sessions.models import NoteStatus, SessionClass, TherapySession
 
 __all__ = [
+    "AuditAction",
     "Authorization",
+    "Claim",
+    "ClaimDiagnosis",
+    "ClaimLine",
+    "ClaimStatus",
     "Client",
     "ClientDiagnosis",
     "Company",
@@ -39,6 +47,7 @@ __all__ = [
     "ServiceCode",
     "SessionClass",
     "Sex",
+    "StatusChange",
     "SubscriberRelationship",
     "TherapySession",
     "User",

@@ -1,0 +1,1 @@
+"""Claims: built from finalized sessions, moved only by the status machine in statuses.py."""

@@ -1,0 +1,180 @@
+"""`flask claims ...`: each command is one operation in one unit of work; `--json` for scripts."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from billing.audit import Actor
+from billing.claims.models import Claim
+from billing.claims.operations import hold_claim, release_claim, resubmit_claim, retract_claim, void_claim
+from billing.claims.queries import claim_by_number, claim_document
+from billing.claims.statuses import ClaimStatus
+from billing.db import db
+from billing.errors import BillingError
+from billing.sessions.operations import generate_claims
+from billing.unit_of_work import unit_of_work
+
+claims_cli = AppGroup("claims", help="Generate, list, inspect and move claims.")
+CLI_ACTOR = Actor.system("cli")
+json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+
+
+@contextmanager
+def _refusals(as_json: bool) -> Iterator[None]:
+    """A refused operation prints one line (or a JSON error) and exits non-zero; nothing is written."""
+    try:
+        yield
+    except BillingError as exc:
+        if as_json:
+            click.echo(json.dumps({"ok": False, "error": exc.message}))
+            sys.exit(1)
+        raise click.ClickException(exc.message) from None
+
+
+def _emit(as_json: bool, data: Any, text: str) -> None:
+    click.echo(json.dumps(data, indent=2, default=str) if as_json else text)
+
+
+@claims_cli.command("generate")
+@json_option
+def generate_command(as_json: bool) -> None:
+    """Create claims for finalized sessions that have none (safe to run again)."""
+    with _refusals(as_json), unit_of_work():
+        result = generate_claims(actor=CLI_ACTOR)
+        data = {
+            "created": [c.number for c in result.created],
+            "extended": [c.number for c in result.extended],
+            "lines": result.lines,
+            "held": [c.number for c in result.created if c.status is ClaimStatus.HELD],
+            "unbilled": [{"session_id": s.id, "why": why} for s, why in result.unbilled],
+        }
+    _emit(
+        as_json,
+        data,
+        f"{len(data['created'])} claims created ({len(data['held'])} held), "
+        f"{len(data['extended'])} extended, {data['lines']} lines; {len(data['unbilled'])} sessions not billable.",
+    )
+
+
+@claims_cli.command("list")
+@click.option("--status", type=click.Choice([s.value for s in ClaimStatus]))
+@click.option("--payer", "payer_id", type=int, help="Payer id.")
+@click.option("--limit", type=int, default=200, show_default=True)
+@json_option
+def list_command(status: str | None, payer_id: int | None, limit: int, as_json: bool) -> None:
+    """Claims, newest first, optionally by status and payer."""
+    query = select(Claim).order_by(Claim.id.desc()).limit(limit)
+    if status:
+        query = query.where(Claim.status == ClaimStatus(status))
+    if payer_id is not None:
+        query = query.where(Claim.payer_id == payer_id)
+    claims = list(db.session.scalars(query))
+    rows = [
+        {
+            "number": c.number,
+            "status": c.status.value,
+            "service_date": c.service_date.isoformat(),
+            "client": c.client.full_name,
+            "payer": c.payer.name if c.payer else None,
+            "billed": str(c.total_charge),
+        }
+        for c in claims
+    ]
+    text = (
+        "\n".join(
+            f"{r['number']}  {r['status']:9}  {r['service_date']}  {r['billed']:>10}  {r['client']}  "
+            f"{r['payer'] or '(no payer)'}"
+            for r in rows
+        )
+        or "No claims."
+    )
+    _emit(as_json, rows, text)
+
+
+@claims_cli.command("show")
+@click.argument("number")
+@json_option
+def show_command(number: str, as_json: bool) -> None:
+    """Everything about one claim: lines, totals and history."""
+    with _refusals(as_json):
+        doc = claim_document(claim_by_number(number))
+    _emit(as_json, doc, _describe(doc))
+
+
+def _describe(doc: dict[str, Any]) -> str:
+    head = [
+        f"{doc['number']}  {doc['status']}  frequency {doc['frequency_code']}",
+        f"Client {doc['client']['name']} ({doc['client']['account']})  Payer {(doc['payer'] or {}).get('name', '-')}",
+        f"Billed {doc['billed']}  Paid {doc['paid']}  Balance {doc['balance']}",
+    ]
+    if doc["hold_reason"]:
+        head.append(f"Held: {doc['hold_reason']}")
+    lines = [
+        f"  {ln['line']:>2}. {ln['service_date']} {ln['code']}{':' + ln['modifiers'] if ln['modifiers'] else ''}"
+        f" x{ln['units']} @ {ln['rate']} = {ln['charge']}"
+        for ln in doc["lines"]
+    ]
+    history = [
+        f"  {h['at'][:19]} {h['who']}: {h['action']} {h['from'] or ''}->{h['to'] or ''} {h['reason'] or ''}"
+        for h in doc["history"]
+    ]
+    return "\n".join([*head, "Lines:", *lines, "History:", *history])
+
+
+def _move(number: str, as_json: bool, operation: Callable[[Claim], None], done: str) -> None:
+    with _refusals(as_json), unit_of_work():
+        claim = claim_by_number(number, for_update=True)
+        operation(claim)
+        data = {"ok": True, "number": claim.number, "status": claim.status.value}
+    _emit(as_json, data, f"{data['number']} {done}; now {data['status']}.")
+
+
+@claims_cli.command("hold")
+@click.argument("number")
+@click.option("--reason", required=True)
+@json_option
+def hold_command(number: str, reason: str, as_json: bool) -> None:
+    """Hold a Ready claim (a reason is required)."""
+    _move(number, as_json, lambda c: hold_claim(c, reason=reason, actor=CLI_ACTOR), "held")
+
+
+@claims_cli.command("release")
+@click.argument("number")
+@json_option
+def release_command(number: str, as_json: bool) -> None:
+    """Release a held claim once nothing is missing."""
+    _move(number, as_json, lambda c: release_claim(c, actor=CLI_ACTOR), "released")
+
+
+@claims_cli.command("void")
+@click.argument("number")
+@click.option("--reason", required=True)
+@json_option
+def void_command(number: str, reason: str, as_json: bool) -> None:
+    """Void a claim; a claim the payer has is sent again as a frequency-8 void."""
+    _move(number, as_json, lambda c: void_claim(c, reason=reason, actor=CLI_ACTOR), "voided")
+
+
+@claims_cli.command("retract")
+@click.argument("number")
+@json_option
+def retract_command(number: str, as_json: bool) -> None:
+    """Take an unsent claim out of billing and unlock its sessions."""
+    _move(number, as_json, lambda c: retract_claim(c, actor=CLI_ACTOR), "retracted")
+
+
+@claims_cli.command("resubmit")
+@click.argument("number")
+@click.option("--reason", default=None)
+@json_option
+def resubmit_command(number: str, reason: str | None, as_json: bool) -> None:
+    """Put a denied claim back to Ready."""
+    _move(number, as_json, lambda c: resubmit_claim(c, actor=CLI_ACTOR, reason=reason), "resubmitted")

@@ -1,0 +1,130 @@
+"""Claims, their service lines and their diagnoses: a snapshot of what was billed, line by line."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from billing.claims.statuses import ClaimStatus
+from billing.coverage.models import Authorization, InsurancePolicy, Payer, ServiceCode
+from billing.db import db, enum_column, utcnow
+from billing.money import ZERO
+from billing.org.models import Location
+from billing.people.models import Client, Provider
+from billing.sessions.models import TherapySession
+
+NUMBER_PREFIX = "C-"
+_NUMBER = re.compile(r"C-?(\d{1,12})", re.IGNORECASE)
+
+
+class Claim(db.Model):
+    """One bill to one payer for one client, rendering provider and service date."""
+
+    __table_args__ = (
+        CheckConstraint("frequency_code IN ('1', '7', '8')", "frequency_code_known"),
+        CheckConstraint("total_charge >= 0", "total_not_negative"),
+        CheckConstraint("frequency_code = '1' OR original_claim_id IS NOT NULL", "correction_has_original"),
+        Index("ix_claim_grouping", "client_id", "rendering_provider_id", "service_date", "payer_id"),
+        Index("ix_claim_status_date", "status", "service_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[ClaimStatus] = mapped_column(enum_column(ClaimStatus))
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"))
+    # Null when the client had no active primary policy on the date: the claim is then Held.
+    policy_id: Mapped[int | None] = mapped_column(ForeignKey("insurance_policy.id"), index=True)
+    payer_id: Mapped[int | None] = mapped_column(ForeignKey("payer.id"), index=True)
+    rendering_provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id"), index=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"), index=True)
+    service_date: Mapped[date]
+    place_of_service: Mapped[str] = mapped_column(String(2))
+    #: CLM05-3: 1 original, 7 replacement of a prior claim, 8 void of a prior claim.
+    frequency_code: Mapped[str] = mapped_column(String(1), default="1")
+    original_claim_id: Mapped[int | None] = mapped_column(ForeignKey("claim.id"), index=True)
+    #: The payer's claim control number (CLP07 / 277CA), sent back in REF*F8 on corrections and voids.
+    payer_claim_number: Mapped[str | None] = mapped_column(String(50))
+    total_charge: Mapped[Decimal] = mapped_column(default=ZERO)  # sum of lines, kept by recompute_totals
+    hold_reason: Mapped[str | None] = mapped_column(String(1000))
+    void_reason: Mapped[str | None] = mapped_column(String(500))
+    #: Voided after it reached the payer: the next batch must carry a frequency-8 void for it.
+    void_to_send: Mapped[bool] = mapped_column(default=False)
+    needs_review: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # a stale edit fails instead of overwriting
+
+    client: Mapped[Client] = relationship()
+    policy: Mapped[InsurancePolicy | None] = relationship()
+    payer: Mapped[Payer | None] = relationship()
+    rendering_provider: Mapped[Provider] = relationship()
+    location: Mapped[Location] = relationship()
+    original_claim: Mapped[Claim | None] = relationship(remote_side=[id], foreign_keys=[original_claim_id])
+    lines: Mapped[list[ClaimLine]] = relationship(
+        back_populates="claim", order_by="ClaimLine.line_number", cascade="all, delete-orphan"
+    )
+    diagnoses: Mapped[list[ClaimDiagnosis]] = relationship(
+        back_populates="claim", order_by="ClaimDiagnosis.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def number(self) -> str:
+        """Human claim number, also CLM01 (patient control number)."""
+        return f"{NUMBER_PREFIX}{self.id:06d}" if self.id else "(new)"
+
+    @staticmethod
+    def id_from_number(number: str) -> int | None:
+        match = _NUMBER.fullmatch(number.strip())
+        return int(match.group(1)) if match else None
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class ClaimLine(db.Model):
+    """One service line (837P loop 2400), usually one finalized session."""
+
+    __table_args__ = (
+        UniqueConstraint("claim_id", "line_number"),
+        CheckConstraint("units > 0", "units_positive"),
+        CheckConstraint("rate >= 0", "rate_not_negative"),
+        CheckConstraint("line_number BETWEEN 1 AND 50", "at_most_50_lines"),  # the 837P limit per claim
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id", ondelete="CASCADE"))
+    line_number: Mapped[int]
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("therapy_session.id"), index=True)
+    service_code_id: Mapped[int] = mapped_column(ForeignKey("service_code.id"))
+    modifiers: Mapped[str] = mapped_column(String(11), default="")
+    service_date: Mapped[date]
+    minutes: Mapped[int | None]
+    units: Mapped[int]
+    rate: Mapped[Decimal]
+    charge: Mapped[Decimal]  # units x rate, exact
+    place_of_service: Mapped[str] = mapped_column(String(2))
+    #: Up to four 1-based positions into the claim's diagnoses, e.g. "1:2" (SV107).
+    diagnosis_pointers: Mapped[str] = mapped_column(String(11), default="1")
+    authorization_id: Mapped[int | None] = mapped_column(ForeignKey("service_authorization.id"), index=True)
+
+    claim: Mapped[Claim] = relationship(back_populates="lines")
+    session: Mapped[TherapySession | None] = relationship()
+    service_code: Mapped[ServiceCode] = relationship()
+    authorization: Mapped[Authorization | None] = relationship()
+
+
+class ClaimDiagnosis(db.Model):
+    """The claim's ICD-10 codes in order (HI segment), copied from the client's chart."""
+
+    __table_args__ = (UniqueConstraint("claim_id", "position"), CheckConstraint("position BETWEEN 1 AND 12", "pos"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    code: Mapped[str] = mapped_column(String(8))
+
+    claim: Mapped[Claim] = relationship(back_populates="diagnoses")

@@ -1,0 +1,275 @@
+"""What billers do to claims: hold, release, void, retract, resubmit, edit, correct.
+
+Each operation checks first, writes second, flushes, and never commits: the caller wraps it in
+`unit_of_work()`. Status changes go through `statuses.transition`, which writes the history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from billing.audit import Actor, AuditAction, record_change
+from billing.claims.building import MAX_POINTERS, _reason
+from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine
+from billing.claims.statuses import EDITABLE, ClaimStatus, open_claim, record_opening, transition
+from billing.coverage.queries import load_coverage
+from billing.db import db
+from billing.errors import BillingError, Problem, ValidationFailed, raise_if
+from billing.identifiers import modifiers_problem, normalize_modifiers
+from billing.money import sum_money, to_money
+from billing.reference import PLACES_OF_SERVICE
+
+SENT = frozenset({ClaimStatus.SUBMITTED, ClaimStatus.DENIED, ClaimStatus.PAID})
+
+
+def _need_reason(reason: str | None, what: str) -> str:
+    if not reason or not reason.strip():
+        raise ValidationFailed([Problem("reason", f"A {what} needs a reason.")])
+    return reason.strip()
+
+
+def hold_claim(claim: Claim, *, reason: str, actor: Actor) -> None:
+    """Put a claim on hold; held claims are never batched."""
+    reason = _need_reason(reason, "hold")
+    transition(claim, ClaimStatus.HELD, action=AuditAction.CLAIM_HELD, actor=actor, reason=reason)
+    claim.hold_reason = reason
+
+
+def release_claim(claim: Claim, *, actor: Actor) -> None:
+    """Back to Ready, once nothing is missing any more (pricing and coverage are looked up again)."""
+    if claim.status is not ClaimStatus.HELD:
+        raise BillingError(f"Claim {claim.number} is {claim.status.label}, not Held; there is nothing to release.")
+    problems = refresh_claim(claim)
+    if problems:
+        raise BillingError(f"Claim {claim.number} is still incomplete: {_reason(problems)}.")
+    transition(claim, ClaimStatus.READY, action=AuditAction.CLAIM_RELEASED, actor=actor, reason=claim.hold_reason)
+    claim.hold_reason = None
+
+
+def void_claim(claim: Claim, *, reason: str, actor: Actor) -> None:
+    """Void a claim; one the payer already has is sent again as a frequency-8 void."""
+    reason = _need_reason(reason, "void")
+    was_sent = claim.status in SENT
+    transition(claim, ClaimStatus.VOIDED, action=AuditAction.CLAIM_VOIDED, actor=actor, reason=reason)
+    claim.void_reason = reason
+    claim.void_to_send = was_sent
+
+
+def retract_claim(claim: Claim, *, actor: Actor) -> None:
+    """Take a not-yet-sent claim out of billing: it is voided as "retracted" and its sessions unlock."""
+    if claim.status in SENT:
+        raise BillingError(
+            f"Claim {claim.number} was sent to the payer and cannot be retracted; void it or create a corrected claim."
+        )
+    if claim.status not in EDITABLE:
+        raise BillingError(f"Claim {claim.number} is {claim.status.label} and cannot be retracted.")
+    transition(claim, ClaimStatus.VOIDED, action=AuditAction.CLAIM_RETRACTED, actor=actor, reason="retracted")
+    claim.void_reason = "retracted"
+
+
+def resubmit_claim(claim: Claim, *, actor: Actor, reason: str | None = None) -> None:
+    """A denied claim goes back to Ready for the next batch."""
+    if claim.status is not ClaimStatus.DENIED:
+        raise BillingError(f"Only denied claims are resubmitted; claim {claim.number} is {claim.status.label}.")
+    transition(claim, ClaimStatus.READY, action=AuditAction.CLAIM_RESUBMITTED, actor=actor, reason=reason)
+
+
+@dataclass(frozen=True)
+class LineChange:
+    line_number: int
+    units: int | None = None
+    modifiers: str | None = None
+    authorization_id: int | None = None
+    diagnosis_pointers: str | None = None
+
+
+def edit_claim(
+    claim: Claim,
+    *,
+    actor: Actor,
+    lines: list[LineChange] = (),  # type: ignore[assignment]
+    rendering_provider_id: int | None = None,
+    place_of_service: str | None = None,
+) -> None:
+    """Change a claim before it is submitted; totals follow the lines."""
+    if claim.status not in EDITABLE:
+        raise BillingError(
+            f"Claim {claim.number} is {claim.status.label} and read-only; create a corrected claim to change it."
+        )
+    raise_if(_edit_problems(claim, lines, place_of_service))
+    before = _snapshot(claim)
+    if rendering_provider_id is not None:
+        claim.rendering_provider_id = rendering_provider_id
+    if place_of_service is not None:
+        claim.place_of_service = place_of_service
+        for line in claim.lines:
+            line.place_of_service = place_of_service
+    by_number = {ln.line_number: ln for ln in claim.lines}
+    for change in lines:
+        _apply_line_change(by_number[change.line_number], change)
+    recompute_totals(claim)
+    record_change(
+        "claim",
+        claim.id,
+        AuditAction.CLAIM_EDITED,
+        actor=actor,
+        before=claim.status.value,
+        after=claim.status.value,
+        data={"before": before, "after": _snapshot(claim)},
+    )
+
+
+def _edit_problems(claim: Claim, lines: list[LineChange], place_of_service: str | None) -> list[Problem]:
+    numbers = {ln.line_number for ln in claim.lines}
+    problems = []
+    if place_of_service is not None and place_of_service not in PLACES_OF_SERVICE:
+        problems.append(Problem("place_of_service", f"{place_of_service!r} is not a place-of-service code."))
+    for change in lines:
+        where = f"line {change.line_number}"
+        if change.line_number not in numbers:
+            problems.append(Problem("lines", f"Claim {claim.number} has no {where}."))
+        if change.units is not None and change.units <= 0:
+            problems.append(Problem("units", f"{where}: units must be a positive whole number."))
+        if change.modifiers is not None and (message := modifiers_problem(change.modifiers)):
+            problems.append(Problem("modifiers", f"{where}: {message}"))
+        if change.diagnosis_pointers is not None:
+            problems += _pointer_problems(claim, change.diagnosis_pointers, where)
+    return problems
+
+
+def _pointer_problems(claim: Claim, pointers: str, where: str) -> list[Problem]:
+    parts = [p for p in pointers.split(":") if p]
+    valid = {str(d.position) for d in claim.diagnoses}
+    if not parts or len(parts) > MAX_POINTERS or any(p not in valid for p in parts):
+        return [
+            Problem(
+                "diagnosis_pointers",
+                f"{where}: point at 1 to {MAX_POINTERS} of the claim's diagnoses (1-{len(valid)}), e.g. 1:2.",
+            )
+        ]
+    return []
+
+
+def _apply_line_change(line: ClaimLine, change: LineChange) -> None:
+    if change.units is not None:
+        line.units = change.units
+    if change.modifiers is not None:
+        line.modifiers = normalize_modifiers(change.modifiers)
+    if change.authorization_id is not None:
+        line.authorization_id = change.authorization_id or None
+    if change.diagnosis_pointers is not None:
+        line.diagnosis_pointers = change.diagnosis_pointers
+    line.charge = to_money(line.rate * line.units)
+
+
+def recompute_totals(claim: Claim) -> None:
+    claim.total_charge = sum_money(ln.charge for ln in claim.lines)
+
+
+def _snapshot(claim: Claim) -> dict[str, Any]:
+    return {
+        "rendering_provider_id": claim.rendering_provider_id,
+        "place_of_service": claim.place_of_service,
+        "total_charge": str(claim.total_charge),
+        "lines": [
+            {
+                "line": ln.line_number,
+                "units": ln.units,
+                "modifiers": ln.modifiers,
+                "charge": str(ln.charge),
+                "authorization_id": ln.authorization_id,
+                "pointers": ln.diagnosis_pointers,
+            }
+            for ln in claim.lines
+        ],
+    }
+
+
+def correct_claim(claim: Claim, *, actor: Actor, reason: str, payer_claim_number: str | None = None) -> Claim:
+    """A replacement claim (frequency 7) with the original's lines copied for editing."""
+    reason = _need_reason(reason, "corrected claim")
+    payer_number = (payer_claim_number or claim.payer_claim_number or "").strip()
+    if claim.status not in SENT or claim.frequency_code == "8":
+        raise BillingError(f"Claim {claim.number} was not sent to the payer; edit it instead of correcting it.")
+    if not payer_number:
+        raise ValidationFailed(
+            [
+                Problem(
+                    "payer_claim_number",
+                    "Enter the payer's claim number from the EOB or "
+                    "acknowledgement; the corrected claim carries it in REF*F8.",
+                )
+            ]
+        )
+    if _live_correction(claim) is not None:
+        raise BillingError(f"Claim {claim.number} already has a corrected claim in progress.")
+    copy = _copy_claim(claim, payer_number)
+    open_claim(copy, ClaimStatus.READY)
+    db.session.flush()
+    record_opening(copy, actor=actor, reason=f"Corrects {claim.number}: {reason}")
+    record_change(
+        "claim",
+        claim.id,
+        AuditAction.CLAIM_CORRECTED,
+        actor=actor,
+        before=claim.status.value,
+        after=claim.status.value,
+        reason=reason,
+        data={"corrected_by": copy.number},
+    )
+    claim.payer_claim_number = payer_number
+    return copy
+
+
+def _live_correction(claim: Claim) -> Claim | None:
+    from sqlalchemy import select
+
+    return db.session.scalar(
+        select(Claim).where(
+            Claim.original_claim_id == claim.id, Claim.frequency_code == "7", Claim.status != ClaimStatus.VOIDED
+        )
+    )
+
+
+def _copy_claim(claim: Claim, payer_number: str) -> Claim:
+    copy = Claim(
+        client_id=claim.client_id,
+        policy_id=claim.policy_id,
+        payer_id=claim.payer_id,
+        rendering_provider_id=claim.rendering_provider_id,
+        location_id=claim.location_id,
+        service_date=claim.service_date,
+        place_of_service=claim.place_of_service,
+        frequency_code="7",
+        original_claim_id=claim.id,
+        payer_claim_number=payer_number,
+        total_charge=claim.total_charge,
+        diagnoses=[ClaimDiagnosis(position=d.position, code=d.code) for d in claim.diagnoses],
+        lines=[
+            ClaimLine(
+                line_number=ln.line_number,
+                session_id=ln.session_id,
+                service_code_id=ln.service_code_id,
+                modifiers=ln.modifiers,
+                service_date=ln.service_date,
+                minutes=ln.minutes,
+                units=ln.units,
+                rate=ln.rate,
+                charge=ln.charge,
+                place_of_service=ln.place_of_service,
+                diagnosis_pointers=ln.diagnosis_pointers,
+                authorization_id=ln.authorization_id,
+            )
+            for ln in claim.lines
+        ],
+    )
+    db.session.add(copy)
+    return copy
+
+
+def refresh_claim(claim: Claim) -> list[str]:
+    """Look coverage up again for a held claim; fill what is now known and return what is still missing."""
+    from billing.claims.refresh import refresh
+
+    return refresh(claim, load_coverage([claim.client_id], [claim.location.practice.company_id]))

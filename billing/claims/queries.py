@@ -1,0 +1,144 @@
+"""Reads about claims: what is live, what locks a session, lookups by number."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, select
+from sqlalchemy.orm import aliased
+
+from billing.audit import StatusChange
+from billing.claims.models import Claim, ClaimLine
+from billing.claims.statuses import ClaimStatus
+from billing.db import db
+from billing.errors import BillingError
+from billing.money import ZERO, to_money
+
+
+def live_claim_filter(claim: type[Claim] = Claim) -> ColumnElement[bool]:
+    """Claims that still bill their sessions: not voided, and not replaced by a live correction."""
+    correction = aliased(Claim)
+    return and_(
+        claim.status != ClaimStatus.VOIDED,
+        ~exists().where(
+            correction.original_claim_id == claim.id,
+            correction.frequency_code == "7",
+            correction.status != ClaimStatus.VOIDED,
+        ),
+    )
+
+
+def live_line_filter() -> ColumnElement[bool]:
+    return ClaimLine.claim_id.in_(select(Claim.id).where(live_claim_filter()))
+
+
+def claim_locking(session_id: int) -> Claim | None:
+    """The claim (not voided) that bills this session and so locks it, if any."""
+    return db.session.scalar(
+        select(Claim)
+        .join(ClaimLine, ClaimLine.claim_id == Claim.id)
+        .where(ClaimLine.session_id == session_id, Claim.status != ClaimStatus.VOIDED)
+        .order_by(Claim.id.desc())
+        .limit(1)
+    )
+
+
+def ever_billed(session_id: int) -> bool:
+    return db.session.scalar(select(exists().where(ClaimLine.session_id == session_id))) or False
+
+
+class ClaimNotFound(BillingError):
+    def __init__(self, number: str) -> None:
+        super().__init__(f"No claim has the number {number!r}.")
+
+
+def claim_by_number(number: str, *, for_update: bool = False) -> Claim:
+    claim_id = Claim.id_from_number(number)
+    query = select(Claim).where(Claim.id == claim_id)
+    if for_update:
+        query = query.with_for_update()
+    claim = db.session.scalar(query) if claim_id is not None else None
+    if claim is None:
+        raise ClaimNotFound(number)
+    return claim
+
+
+def claim_history(claim_id: int) -> list[StatusChange]:
+    return list(
+        db.session.scalars(
+            select(StatusChange)
+            .where(StatusChange.subject_type == "claim", StatusChange.subject_id == claim_id)
+            .order_by(StatusChange.id)
+        )
+    )
+
+
+def billing_summary(claim: Claim) -> dict[str, Decimal]:
+    """Billed, allowed, adjustments, payments and balance. Payments arrive with the ledger; until then zero."""
+    billed = to_money(claim.total_charge)
+    return {
+        "billed": billed,
+        "allowed": ZERO,
+        "adjustments": ZERO,
+        "paid_by_payer": ZERO,
+        "paid_by_patient": ZERO,
+        "balance": billed,
+    }
+
+
+def claim_document(claim: Claim) -> dict[str, Any]:
+    """Everything a person or a script needs to know about one claim, as plain JSON-able data."""
+    summary = billing_summary(claim)
+    return {
+        "number": claim.number,
+        "status": claim.status.value,
+        "frequency_code": claim.frequency_code,
+        "original_claim": claim.original_claim.number if claim.original_claim else None,
+        "payer_claim_number": claim.payer_claim_number,
+        "client": {"id": claim.client_id, "name": claim.client.full_name, "account": claim.client.account_number},
+        "payer": {"id": claim.payer_id, "name": claim.payer.name} if claim.payer else None,
+        "rendering_provider": {
+            "id": claim.rendering_provider_id,
+            "name": claim.rendering_provider.full_name,
+            "npi": claim.rendering_provider.npi,
+        },
+        "service_dates": sorted({ln.service_date.isoformat() for ln in claim.lines})
+        or [claim.service_date.isoformat()],
+        "place_of_service": claim.place_of_service,
+        "diagnoses": [d.code for d in claim.diagnoses],
+        "billed": str(summary["billed"]),
+        "paid": str(summary["paid_by_payer"] + summary["paid_by_patient"]),
+        "balance": str(summary["balance"]),
+        "hold_reason": claim.hold_reason,
+        "void_reason": claim.void_reason,
+        "void_to_send": claim.void_to_send,
+        "needs_review": claim.needs_review,
+        "lines": [
+            {
+                "line": ln.line_number,
+                "session_id": ln.session_id,
+                "service_date": ln.service_date.isoformat(),
+                "code": ln.service_code.code,
+                "modifiers": ln.modifiers,
+                "minutes": ln.minutes,
+                "units": ln.units,
+                "rate": str(ln.rate),
+                "charge": str(ln.charge),
+                "diagnosis_pointers": ln.diagnosis_pointers,
+                "authorization": ln.authorization.number if ln.authorization else None,
+            }
+            for ln in claim.lines
+        ],
+        "history": [
+            {
+                "at": h.at.isoformat(),
+                "who": h.actor,
+                "action": h.action.value,
+                "from": h.from_status,
+                "to": h.to_status,
+                "reason": h.reason,
+            }
+            for h in claim_history(claim.id)
+        ],
+    }

@@ -1,0 +1,73 @@
+"""The claim status machine: one table of allowed moves and one function that makes them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import TYPE_CHECKING, Final
+
+from billing.audit import Actor, AuditAction, record_change
+from billing.errors import BillingError
+
+if TYPE_CHECKING:
+    from billing.claims.models import Claim
+
+
+class ClaimStatus(StrEnum):
+    READY = "ready"
+    HELD = "held"
+    SUBMITTED = "submitted"
+    PAID = "paid"
+    DENIED = "denied"
+    VOIDED = "voided"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+ALLOWED_TRANSITIONS: Final[Mapping[ClaimStatus, frozenset[ClaimStatus]]] = {
+    ClaimStatus.READY: frozenset({ClaimStatus.HELD, ClaimStatus.SUBMITTED, ClaimStatus.VOIDED}),
+    ClaimStatus.HELD: frozenset({ClaimStatus.READY, ClaimStatus.VOIDED}),
+    ClaimStatus.SUBMITTED: frozenset({ClaimStatus.PAID, ClaimStatus.DENIED, ClaimStatus.VOIDED}),
+    ClaimStatus.DENIED: frozenset({ClaimStatus.READY, ClaimStatus.VOIDED}),
+    ClaimStatus.PAID: frozenset({ClaimStatus.VOIDED}),
+    ClaimStatus.VOIDED: frozenset(),
+}
+
+#: Before submission a claim may be edited; after, the fix is a corrected claim.
+EDITABLE: Final = frozenset({ClaimStatus.READY, ClaimStatus.HELD})
+#: Claims that still bill their sessions (a voided claim releases them).
+LIVE: Final = frozenset(set(ClaimStatus) - {ClaimStatus.VOIDED})
+
+
+class TransitionNotAllowed(BillingError):
+    def __init__(self, claim: Claim, to: ClaimStatus) -> None:
+        allowed = ", ".join(s.label for s in sorted(ALLOWED_TRANSITIONS[claim.status])) or "nothing"
+        super().__init__(
+            f"Claim {claim.number} is {claim.status.label}; it cannot become {to.label} "
+            f"(from {claim.status.label} it can become: {allowed})."
+        )
+        self.claim, self.to = claim, to
+
+
+def transition(claim: Claim, to: ClaimStatus, *, action: AuditAction, actor: Actor, reason: str | None) -> None:
+    """The only place a claim's status changes; every change leaves a history row."""
+    if to not in ALLOWED_TRANSITIONS[claim.status]:
+        raise TransitionNotAllowed(claim, to)
+    record_change("claim", claim.id, action, actor=actor, before=claim.status.value, after=to.value, reason=reason)
+    claim.status = to
+
+
+def open_claim(claim: Claim, status: ClaimStatus) -> None:
+    """Give a new, unflushed claim its first status: Ready, or Held when pieces are missing.
+
+    Its history row needs the claim's id, so the creator calls `record_opening` after the flush.
+    """
+    if status not in (ClaimStatus.READY, ClaimStatus.HELD) or claim.status is not None:
+        raise BillingError("A new claim starts in Ready or Held.")
+    claim.status = status
+
+
+def record_opening(claim: Claim, *, actor: Actor, reason: str | None) -> None:
+    record_change("claim", claim.id, AuditAction.CLAIM_CREATED, actor=actor, after=claim.status.value, reason=reason)

@@ -1,0 +1,157 @@
+"""What coverage applies to a session: the policy, the rate and the authorization on a date.
+
+Bulk claim generation asks these questions 100,000 times, so `CoverageBook` loads the answers for
+many clients at once and answers from memory; single finalizations build a book for one client.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from billing.coverage.models import (
+    Authorization,
+    FeeSchedule,
+    FeeScheduleRate,
+    InsurancePolicy,
+    PolicyRank,
+    authorization_service_code,
+)
+from billing.db import db
+from billing.people.models import ClientDiagnosis
+
+
+@dataclass(frozen=True)
+class PricedRate:
+    rate: Decimal
+    schedule_name: str
+
+
+@dataclass
+class CoverageBook:
+    """Policies, diagnoses, authorizations and fee schedules for a set of clients, held in memory."""
+
+    policies: dict[int, list[InsurancePolicy]] = field(default_factory=dict)
+    diagnoses: dict[int, list[str]] = field(default_factory=dict)
+    authorizations: dict[int, list[Authorization]] = field(default_factory=dict)
+    authorization_codes: dict[int, set[int]] = field(default_factory=dict)
+    units_used: dict[int, int] = field(default_factory=dict)
+    schedules: dict[tuple[int, int | None], list[FeeSchedule]] = field(default_factory=dict)
+    rates: dict[int, dict[tuple[int, str], Decimal]] = field(default_factory=dict)
+
+    def primary_policy(self, client_id: int, day: date) -> InsurancePolicy | None:
+        return next(
+            (p for p in self.policies.get(client_id, []) if p.rank is PolicyRank.PRIMARY and p.is_active_on(day)),
+            None,
+        )
+
+    def rate(self, company_id: int, payer_id: int | None, code_id: int, modifiers: str, day: date) -> PricedRate | None:
+        """Payer schedule with code and modifiers, then the payer's code alone, then the practice default."""
+        attempts = [(payer_id, modifiers), (payer_id, "")] if payer_id is not None else []
+        attempts += [(None, modifiers), (None, "")]
+        for schedule_payer, mods in attempts:
+            for schedule in self.schedules.get((company_id, schedule_payer), []):
+                if schedule.effective_on <= day and (schedule.ends_on is None or day <= schedule.ends_on):
+                    found = self.rates.get(schedule.id, {}).get((code_id, mods))
+                    if found is not None:
+                        return PricedRate(found, schedule.name)
+        return None
+
+    def authorization(
+        self, client_id: int, policy_id: int, code_id: int, day: date, units: int
+    ) -> Authorization | None:
+        """The authorization covering the date and code with enough units left (earliest ending first)."""
+        for auth in self.authorizations.get(client_id, []):
+            if (
+                auth.policy_id == policy_id
+                and auth.covers(day)
+                and code_id in self.authorization_codes.get(auth.id, set())
+                and self.remaining_units(auth) >= units
+            ):
+                return auth
+        return None
+
+    def remaining_units(self, auth: Authorization) -> int:
+        return auth.units_approved - self.units_used.get(auth.id, 0)
+
+    def use_units(self, authorization_id: int, units: int) -> None:
+        self.units_used[authorization_id] = self.units_used.get(authorization_id, 0) + units
+
+
+def load_coverage(client_ids: Iterable[int], company_ids: Iterable[int]) -> CoverageBook:
+    """Everything claim building needs for these clients, in a handful of queries."""
+    ids = sorted(set(client_ids))
+    book = CoverageBook()
+    for policy in db.session.scalars(
+        select(InsurancePolicy).where(InsurancePolicy.client_id.in_(ids)).options(selectinload(InsurancePolicy.payer))
+    ):
+        book.policies.setdefault(policy.client_id, []).append(policy)
+    for row in db.session.execute(
+        select(ClientDiagnosis.client_id, ClientDiagnosis.code)
+        .where(ClientDiagnosis.client_id.in_(ids))
+        .order_by(ClientDiagnosis.client_id, ClientDiagnosis.position)
+    ):
+        book.diagnoses.setdefault(row.client_id, []).append(row.code)
+    _load_authorizations(book, ids)
+    _load_fee_schedules(book, set(company_ids))
+    return book
+
+
+def _load_authorizations(book: CoverageBook, client_ids: list[int]) -> None:
+    auths = list(
+        db.session.scalars(
+            select(Authorization).where(Authorization.client_id.in_(client_ids)).order_by(Authorization.ends_on)
+        )
+    )
+    for auth in auths:
+        book.authorizations.setdefault(auth.client_id, []).append(auth)
+    auth_ids = [a.id for a in auths]
+    if not auth_ids:
+        return
+    codes: dict[int, set[int]] = defaultdict(set)
+    for row in db.session.execute(
+        select(authorization_service_code).where(authorization_service_code.c.authorization_id.in_(auth_ids))
+    ):
+        codes[row.authorization_id].add(row.service_code_id)
+    book.authorization_codes.update(codes)
+    book.units_used.update(authorization_units_used(auth_ids))
+
+
+def authorization_units_used(auth_ids: list[int]) -> dict[int, int]:
+    """Units on live (not voided, not replaced) claim lines, per authorization."""
+    from billing.claims.models import ClaimLine
+    from billing.claims.queries import live_line_filter
+
+    rows = db.session.execute(
+        select(ClaimLine.authorization_id, func.sum(ClaimLine.units))
+        .where(ClaimLine.authorization_id.in_(auth_ids), live_line_filter())
+        .group_by(ClaimLine.authorization_id)
+    )
+    return {auth_id: int(total or 0) for auth_id, total in rows}
+
+
+def _load_fee_schedules(book: CoverageBook, company_ids: set[int]) -> None:
+    schedules = list(
+        db.session.scalars(
+            select(FeeSchedule).where(FeeSchedule.company_id.in_(company_ids)).order_by(FeeSchedule.effective_on.desc())
+        )
+    )
+    for schedule in schedules:
+        book.schedules.setdefault((schedule.company_id, schedule.payer_id), []).append(schedule)
+    if not schedules:
+        return
+    for row in db.session.execute(
+        select(
+            FeeScheduleRate.fee_schedule_id,
+            FeeScheduleRate.service_code_id,
+            FeeScheduleRate.modifiers,
+            FeeScheduleRate.rate,
+        ).where(FeeScheduleRate.fee_schedule_id.in_([s.id for s in schedules]))
+    ):
+        book.rates.setdefault(row.fee_schedule_id, {})[(row.service_code_id, row.modifiers)] = row.rate

@@ -1,0 +1,145 @@
+"""What happens to sessions: finalize (which bills them), cancel with a class, delete if never billed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date
+from itertools import islice
+
+from sqlalchemy import exists, or_, select
+
+from billing.audit import Actor, AuditAction, record_change
+from billing.claims.building import BillingResult, bill_sessions
+from billing.claims.models import ClaimLine
+from billing.claims.queries import claim_locking, ever_billed, live_line_filter
+from billing.claims.statuses import EDITABLE
+from billing.db import db, utcnow
+from billing.errors import BillingError
+from billing.sessions.models import NoteStatus, SessionClass, TherapySession
+
+CHUNK = 2000  # sessions per billing batch: bounded memory, few queries per batch
+
+
+def finalize_session(visit: TherapySession, *, actor: Actor) -> BillingResult:
+    """Finalize the note and, in the same transaction, put the session on a claim."""
+    return finalize_sessions([visit], actor=actor)
+
+
+def finalize_sessions(visits: Sequence[TherapySession], *, actor: Actor) -> BillingResult:
+    for visit in visits:
+        _check_finalizable(visit)
+    now = utcnow()
+    for visit in visits:
+        visit.note_status, visit.finalized_at = NoteStatus.FINALIZED, now
+        record_change(
+            "session",
+            visit.id,
+            AuditAction.SESSION_FINALIZED,
+            actor=actor,
+            before=NoteStatus.DRAFT.value,
+            after=NoteStatus.FINALIZED.value,
+        )
+    db.session.flush()
+    return bill_sessions([v for v in visits if _billable(v)], actor=actor)
+
+
+def _check_finalizable(visit: TherapySession) -> None:
+    label = f"The session of {visit.service_date:%m/%d/%Y}"
+    if visit.note_status is NoteStatus.FINALIZED:
+        raise BillingError(f"{label} is already finalized.")
+    if visit.is_cancelled:
+        raise BillingError(f"{label} was cancelled ({visit.session_class}); a cancelled session is not finalized.")
+    if not (visit.note_text or "").strip():
+        raise BillingError(f"{label} has no note yet; write the note before finalizing it.")
+    if visit.service_date > date.today():
+        raise BillingError(f"{label} is in the future; finalize it after it happens.")
+
+
+def _billable(visit: TherapySession) -> bool:
+    return not visit.is_cancelled or bool(visit.session_class and visit.session_class.billable)
+
+
+def unbilled_sessions() -> Iterator[list[TherapySession]]:
+    """Finalized, billable sessions with no live claim line, in chunks (for `flask claims generate`)."""
+    query = (
+        select(TherapySession)
+        .where(
+            TherapySession.note_status == NoteStatus.FINALIZED,
+            or_(
+                TherapySession.session_class_id.is_(None),
+                TherapySession.session_class.has(SessionClass.billable.is_(True)),
+            ),
+            ~exists().where(ClaimLine.session_id == TherapySession.id, live_line_filter()),
+        )
+        .order_by(TherapySession.client_id, TherapySession.service_date, TherapySession.start_time)
+    )
+    ids = list(db.session.scalars(query.with_only_columns(TherapySession.id)))
+    it = iter(ids)
+    while chunk := list(islice(it, CHUNK)):
+        yield list(
+            db.session.scalars(
+                select(TherapySession)
+                .where(TherapySession.id.in_(chunk))
+                .order_by(TherapySession.client_id, TherapySession.service_date, TherapySession.start_time)
+            )
+        )
+
+
+def generate_claims(*, actor: Actor) -> BillingResult:
+    """Claims for every finalized session that has none. Running it twice creates nothing new."""
+    result = BillingResult()
+    for chunk in unbilled_sessions():
+        result.merge(bill_sessions(chunk, actor=actor))
+        db.session.flush()
+    return result
+
+
+def cancel_session(
+    visit: TherapySession, *, session_class: SessionClass, actor: Actor, reason: str | None = None
+) -> None:
+    """Mark a session cancelled (no-show, late cancel...): it stays, with its history and money."""
+    if visit.is_cancelled:
+        raise BillingError(
+            f"The session of {visit.service_date:%m/%d/%Y} is already cancelled ({visit.session_class})."
+        )
+    claim = claim_locking(visit.id)
+    if claim is not None and claim.status in EDITABLE:
+        raise BillingError(
+            f"Claim {claim.number} ({claim.status.label}) bills this session; retract the claim first, then cancel."
+        )
+    visit.session_class_id, visit.cancelled_at = session_class.id, utcnow()
+    visit.session_class = session_class
+    record_change(
+        "session", visit.id, AuditAction.SESSION_CANCELLED, actor=actor, after=session_class.name, reason=reason
+    )
+
+
+def deletion_refusal(visit: TherapySession) -> str | None:
+    """Why this session may not be deleted (seed 002), or None when it may."""
+    if ever_billed(visit.id):
+        return "it was billed to insurance; cancel it with a session class instead"
+    if visit.note_status is NoteStatus.FINALIZED:
+        return "its note is finalized; cancel it with a session class instead"
+    return None
+
+
+def delete_session(visit: TherapySession, *, actor: Actor) -> None:
+    """Delete a session entered in error; anything billed or documented is cancelled instead."""
+    refusal = deletion_refusal(visit)
+    if refusal:
+        raise BillingError(f"The session of {visit.service_date:%m/%d/%Y} cannot be deleted: {refusal}.")
+    record_change("session", visit.id, AuditAction.SESSION_DELETED, actor=actor, data=_session_snapshot(visit))
+    db.session.delete(visit)
+    db.session.flush()
+
+
+def _session_snapshot(visit: TherapySession) -> dict[str, object]:
+    return {
+        "client_id": visit.client_id,
+        "provider_id": visit.provider_id,
+        "service_code_id": visit.service_code_id,
+        "service_date": visit.service_date.isoformat(),
+        "start_time": visit.start_time.isoformat(),
+        "end_time": visit.end_time.isoformat(),
+        "note_status": visit.note_status.value,
+    }

@@ -6,6 +6,7 @@ from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
+from admin_views.claims import ClaimView
 from admin_views.coverage import AuthorizationView, FeeScheduleView, PayerView, PolicyView, ServiceCodeView
 from admin_views.dashboard import DashboardView
 from admin_views.org import CompanyView, LocationView, PracticeView
@@ -13,8 +14,10 @@ from admin_views.people import ClientView, ProviderView
 from admin_views.scope import init_scope
 from admin_views.sessions import SessionClassView, TherapySessionView
 from admin_views.users import UserView
+from billing.claims.models import Claim
 from billing.coverage.models import Authorization, FeeSchedule, InsurancePolicy, Payer, ServiceCode
 from billing.db import db
+from billing.money import format_money
 from billing.org.models import Company, Location, Practice
 from billing.people.models import Client, Provider, User
 from billing.sessions.models import SessionClass, TherapySession
@@ -22,6 +25,7 @@ from billing.sessions.models import SessionClass, TherapySession
 
 def init_admin(app: Flask) -> Admin:
     init_scope(app)
+    app.jinja_env.filters["money"] = format_money
     admin = Admin(
         app,
         name="ClaimDesk",
@@ -35,6 +39,7 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(TherapySessionView(TherapySession, db, category=practice, endpoint="session"))
     admin.add_view(ProviderView(Provider, db, category=practice, endpoint="provider"))
     admin.add_view(SessionClassView(SessionClass, db, category=practice, endpoint="session_class"))
+    admin.add_view(ClaimView(Claim, db, category="Billing", endpoint="claim"))
     setup = "Billing setup"
     admin.add_view(PayerView(Payer, db, category=setup, endpoint="payer"))
     admin.add_view(ServiceCodeView(ServiceCode, db, category=setup, endpoint="service_code"))

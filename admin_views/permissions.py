@@ -12,6 +12,7 @@ class Area(StrEnum):
     USERS = "users"
     CLINICAL = "clinical"  # clients, policies, providers, authorizations, sessions, session classes
     BILLING_SETUP = "billing_setup"  # payers, service codes, fee schedules
+    CLAIMS = "claims"  # claims queue and claim operations
 
 
 EVERYONE = frozenset(Role)
@@ -21,6 +22,7 @@ READERS: dict[Area, frozenset[Role]] = {
     Area.USERS: frozenset({Role.ADMIN}),
     Area.CLINICAL: EVERYONE,
     Area.BILLING_SETUP: EVERYONE,
+    Area.CLAIMS: EVERYONE,
 }
 
 EDITORS: dict[Area, frozenset[Role]] = {
@@ -28,6 +30,7 @@ EDITORS: dict[Area, frozenset[Role]] = {
     Area.USERS: frozenset({Role.ADMIN}),
     Area.CLINICAL: frozenset({Role.ADMIN, Role.OFFICE_MANAGER}),
     Area.BILLING_SETUP: frozenset({Role.ADMIN, Role.BILLER}),
+    Area.CLAIMS: frozenset({Role.ADMIN, Role.BILLER}),
 }
 
 

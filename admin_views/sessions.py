@@ -4,18 +4,46 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
 
 from admin_views.base import RoleModelView
+from admin_views.claims import current_actor, report_outcomes
 from admin_views.formatters import code_choices, enum_label, lazy_options
-from admin_views.permissions import Area
+from admin_views.permissions import Area, may_edit
+from billing.claims.bulk import apply_to_claims
+from billing.claims.models import ClaimLine
+from billing.claims.operations import retract_claim
+from billing.claims.queries import claim_locking
+from billing.claims.statuses import ClaimStatus
+from billing.db import db
+from billing.errors import BillingError
 from billing.identifiers import normalize_modifiers
 from billing.org.queries import by_company, by_location
 from billing.queries import location_options, payer_options, provider_options, service_code_options
 from billing.reference import PLACES_OF_SERVICE
 from billing.sessions.checks import session_problems
 from billing.sessions.models import NoteStatus, SessionClass, TherapySession
+from billing.sessions.operations import cancel_session, delete_session, finalize_session
 from billing.sessions.queries import billed_to_payer
+from billing.unit_of_work import unit_of_work
+
+
+def _lock_badge(view: Any, context: Any, model: TherapySession, name: str) -> Markup:
+    """The claim that locks the session, linked; a voided claim no longer locks it."""
+    live = [ln.claim for ln in model.billed_on if ln.claim.status is not ClaimStatus.VOIDED]
+    if not live:
+        return Markup('<span class="text-muted" title="not on a live claim">&mdash;</span>')
+    claim = live[-1]
+    url = url_for("claim.details_view", id=claim.id)
+    return Markup('<a href="{}" title="locked by this claim">&#128274; {}</a>').format(url, claim.number)
 
 
 class SessionClassView(RoleModelView):
@@ -49,7 +77,7 @@ class TherapySessionView(RoleModelView):
     form_checks = staticmethod(session_problems)
     column_list = [
         "service_date", "start_time", "end_time", "minutes", "client", "provider", "service_code", "modifiers",
-        "location", "place_of_service", "note_status", "session_class",
+        "location", "place_of_service", "note_status", "session_class", "billed_on",
     ]
     column_sortable_list = [
         "service_date", "start_time", ("client", "client.last_name"), ("provider", "provider.last_name"),
@@ -71,9 +99,9 @@ class TherapySessionView(RoleModelView):
     ]
     column_labels = {
         "service_date": "Date", "start_time": "Start", "end_time": "End", "place_of_service": "POS",
-        "note_status": "Note", "session_class": "Cancelled as", "service_code": "Code",
+        "note_status": "Note", "session_class": "Cancelled as", "service_code": "Code", "billed_on": "Claim",
     }
-    column_formatters = {"client": lambda v, c, m, n: m.client.full_name}
+    column_formatters = {"client": lambda v, c, m, n: m.client.full_name, "billed_on": _lock_badge}
     column_details_exclude_list = ["finalized_at"]
     # Note status and cancellation are state changes with history, made by operations, not typed here.
     form_columns = [
@@ -89,6 +117,89 @@ class TherapySessionView(RoleModelView):
     form_args = {"modifiers": {"filters": [normalize_modifiers]}}
     form_widget_args = {"note_text": {"rows": 8}}
 
+    allow_delete = True  # but only through delete_session, which refuses anything billed or finalized
+
     def on_model_change(self, form: Any, model: TherapySession, is_created: bool) -> None:
         if not model.modifiers:
             model.modifiers = model.service_code.default_modifiers
+
+    def delete_model(self, model: TherapySession) -> bool:
+        try:
+            with unit_of_work():
+                delete_session(model, actor=current_actor())
+        except BillingError as exc:
+            flash(exc.message, "error")
+            return False
+        return True
+
+    def get_query(self) -> Any:
+        return super().get_query().options(selectinload(TherapySession.billed_on).selectinload(ClaimLine.claim))
+
+    # --- actions ----------------------------------------------------------------------------------
+    def is_action_allowed(self, name: str) -> bool:
+        if name == "retract":  # a claim operation: billers retract too
+            return current_user.is_authenticated and (self.can_edit or may_edit(current_user.role, Area.CLAIMS))
+        return self.can_edit and super().is_action_allowed(name)
+
+    def _visits(self, ids: list[str]) -> list[TherapySession]:
+        return list(self._scoped(super().get_query()).filter(TherapySession.id.in_([int(i) for i in ids])))
+
+    @action("finalize", "Finalize notes", "Finalize the selected notes and bill them?")
+    def action_finalize(self, ids: list[str]) -> None:
+        done, refused = 0, []
+        for visit in self._visits(ids):
+            try:
+                with unit_of_work():
+                    result = finalize_session(visit, actor=current_actor())
+            except BillingError as exc:
+                refused.append(exc.message)
+            else:
+                done += 1
+                for claim in result.created + result.extended:
+                    flash(f"Session of {visit.service_date:%m/%d/%Y} billed on claim {claim.number} "
+                          f"({claim.status.label}{': ' + claim.hold_reason if claim.hold_reason else ''}).", "info")
+                for _visit, why in result.unbilled:
+                    flash(f"Session of {visit.service_date:%m/%d/%Y} finalized, not billed: {why}.", "warning")
+        if done:
+            flash(f"{done} note(s) finalized.", "success")
+        for message in refused:
+            flash(message, "error")
+
+    @action("retract", "Retract claims", "Retract the claims of the selected sessions? The sessions unlock.")
+    def action_retract(self, ids: list[str]) -> None:
+        claim_ids = [c.id for v in self._visits(ids) if (c := claim_locking(v.id)) is not None]
+        if not claim_ids:
+            flash("None of the selected sessions is on a claim.", "info")
+        report_outcomes(apply_to_claims(claim_ids, lambda c: retract_claim(c, actor=current_actor()), "retracted"))
+
+    @action("cancel", "Cancel…")
+    def action_cancel(self, ids: list[str]) -> Response:
+        return redirect(url_for(".cancel_view", ids=",".join(ids)))
+
+    @expose("/cancel/", methods=("GET", "POST"))
+    def cancel_view(self) -> Any:
+        """Cancel with a session class (no-show, late cancel...): the sessions stay, with their money."""
+        if not self.can_edit:
+            flash(f"Your role ({current_user.role.label}) cannot cancel sessions.", "error")
+            return redirect(self.get_url(".index_view"))
+        ids = [i for i in request.values.get("ids", "").split(",") if i.isdigit()]
+        visits = self._visits(ids)
+        classes = list(db.session.scalars(select(SessionClass).order_by(SessionClass.name)))
+        if request.method == "POST":
+            chosen = db.session.get(SessionClass, int(request.form.get("session_class_id") or 0))
+            if chosen is None:
+                flash("Choose a session class for the cancellation.", "error")
+            else:
+                self._cancel_each(visits, chosen, request.form.get("reason") or None)
+                return redirect(self.get_url(".index_view"))
+        return self.render("claimdesk/session_cancel.html", visits=visits, classes=classes, ids=",".join(ids))
+
+    def _cancel_each(self, visits: list[TherapySession], session_class: SessionClass, reason: str | None) -> None:
+        for visit in visits:
+            try:
+                with unit_of_work():
+                    cancel_session(visit, session_class=session_class, actor=current_actor(), reason=reason)
+            except BillingError as exc:
+                flash(exc.message, "error")
+            else:
+                flash(f"Session of {visit.service_date:%m/%d/%Y} cancelled as {session_class}.", "success")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,6 +13,9 @@ from billing.coverage.models import Authorization, ServiceCode
 from billing.db import db, enum_column
 from billing.org.models import Company, Location
 from billing.people.models import Client, Provider
+
+if TYPE_CHECKING:
+    from billing.claims.models import ClaimLine
 
 
 class SessionClass(db.Model):
@@ -75,6 +79,8 @@ class TherapySession(db.Model):
     service_code: Mapped[ServiceCode] = relationship()
     authorization: Mapped[Authorization | None] = relationship()
     session_class: Mapped[SessionClass | None] = relationship()
+    #: Every claim line that ever billed this session (voided claims included: history matters).
+    billed_on: Mapped[list[ClaimLine]] = relationship("ClaimLine", viewonly=True, order_by="ClaimLine.id")
 
     @property
     def minutes(self) -> int:

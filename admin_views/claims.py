@@ -1,0 +1,278 @@
+"""The claims queue and claim detail. Every change calls an operation in billing.claims."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+from werkzeug.wrappers import Response
+
+from admin_views.base import RoleModelView
+from admin_views.formatters import lazy_options
+from admin_views.permissions import Area
+from admin_views.scope import current_scope
+from billing.audit import Actor
+from billing.claims import operations as ops
+from billing.claims.bulk import Outcome, apply_to_claims
+from billing.claims.models import Claim, ClaimLine
+from billing.claims.queries import billing_summary, claim_history
+from billing.claims.statuses import EDITABLE, ClaimStatus
+from billing.coverage.models import Authorization
+from billing.coverage.queries import authorization_units_used
+from billing.db import db
+from billing.errors import BillingError
+from billing.money import format_money
+from billing.org.queries import by_location
+from billing.people.models import Provider
+from billing.queries import location_options, payer_options, provider_options
+from billing.reference import PLACES_OF_SERVICE
+from billing.unit_of_work import unit_of_work
+
+#: Operations that need a typed reason go through a small form; the rest run straight from the list.
+NEEDS_REASON = {"hold": ("Hold", "held"), "void": ("Void", "voided")}
+
+
+def current_actor() -> Actor:
+    return Actor.user(current_user)
+
+
+class ClaimView(RoleModelView):
+    """Billers work claims here; status changes go through billing.claims.operations."""
+
+    area = Area.CLAIMS
+    name = "Claims"
+    scope_rule = staticmethod(lambda scope: by_location(Claim.location_id, scope))
+    allow_create = False  # claims come from finalized sessions
+    list_template = "claimdesk/claim_list.html"
+    details_template = "claimdesk/claim_details.html"
+    column_list = [
+        "id", "status", "service_date", "client", "payer", "rendering_provider", "location", "total_charge",
+        "frequency_code", "hold_reason",
+    ]
+    column_labels = {
+        "id": "Claim", "rendering_provider": "Provider", "total_charge": "Billed", "frequency_code": "Freq",
+        "service_date": "Date", "hold_reason": "Held because",
+    }
+    column_sortable_list = ["id", "status", "service_date", "total_charge", ("client", "client.last_name")]
+    column_default_sort = ("id", True)
+    column_searchable_list = ["client.last_name", "client.account_number"]
+    column_filters = [
+        "service_date",
+        FilterEqual(column=Claim.payer_id, name="Payer", options=lazy_options(payer_options)),
+        FilterEqual(column=Claim.rendering_provider_id, name="Provider", options=lazy_options(provider_options)),
+        FilterEqual(column=Claim.location_id, name="Location", options=lazy_options(location_options)),
+    ]
+    column_formatters = {
+        "id": lambda v, c, m, n: m.number,
+        "client": lambda v, c, m, n: m.client.full_name,
+        "payer": lambda v, c, m, n: m.payer.name if m.payer else "(no payer)",
+        "total_charge": lambda v, c, m, n: format_money(m.total_charge),
+        "hold_reason": lambda v, c, m, n: (m.hold_reason or "")[:80],
+    }
+
+    # The list shows one status at a time (a tab per status, with counts).
+    def selected_status(self) -> ClaimStatus | None:
+        value = request.args.get("status", ClaimStatus.READY.value)
+        return None if value == "all" else next((s for s in ClaimStatus if s.value == value), ClaimStatus.READY)
+
+    def _by_status(self, query: Any) -> Any:
+        status = self.selected_status()
+        return query if status is None else query.filter(Claim.status == status)
+
+    def get_query(self) -> Any:
+        return self._by_status(super().get_query())
+
+    def get_count_query(self) -> Any:
+        return self._by_status(super().get_count_query())
+
+    def status_counts(self) -> dict[str, int]:
+        query = select(Claim.status, func.count()).group_by(Claim.status)
+        scope = current_scope()
+        if not scope.is_everything:
+            query = query.where(by_location(Claim.location_id, scope))
+        counts = {s.value: 0 for s in ClaimStatus}
+        counts.update({status.value: n for status, n in db.session.execute(query)})
+        return counts
+
+    def status_tabs(self) -> list[tuple[str, str, int]]:
+        counts = self.status_counts()
+        return [(s.value, s.label, counts[s.value]) for s in ClaimStatus] + [("all", "All", sum(counts.values()))]
+
+    def _apply_search(self, query: Any, count_query: Any, joins: Any, count_joins: Any, search: str) -> Any:
+        claim_id = Claim.id_from_number(search)
+        if claim_id is not None:  # "C-000123" finds that claim directly
+            return query.filter(Claim.id == claim_id), count_query.filter(Claim.id == claim_id), joins, count_joins
+        return super()._apply_search(query, count_query, joins, count_joins, search)
+
+    # --- bulk actions: each claim separately, with a per-claim report --------------------------
+    def is_action_allowed(self, name: str) -> bool:
+        return self.can_edit and super().is_action_allowed(name)
+
+    def _report(self, outcomes: list[Outcome]) -> None:
+        report_outcomes(outcomes)
+
+    @action("release", "Release", "Release the selected held claims?")
+    def action_release(self, ids: list[str]) -> None:
+        self._report(apply_to_claims(map(int, ids), lambda c: ops.release_claim(c, actor=current_actor()), "released"))
+
+    @action("retract", "Retract", "Retract the selected claims? Their sessions unlock.")
+    def action_retract(self, ids: list[str]) -> None:
+        self._report(apply_to_claims(map(int, ids), lambda c: ops.retract_claim(c, actor=current_actor()), "retracted"))
+
+    @action("resubmit", "Resubmit", "Put the selected denied claims back to Ready?")
+    def action_resubmit(self, ids: list[str]) -> None:
+        outcomes = apply_to_claims(map(int, ids), lambda c: ops.resubmit_claim(c, actor=current_actor()), "resubmitted")
+        self._report(outcomes)
+
+    @action("hold", "Hold…")
+    def action_hold(self, ids: list[str]) -> Response:
+        return redirect(url_for(".reason_view", operation="hold", ids=",".join(ids)))
+
+    @action("void", "Void…")
+    def action_void(self, ids: list[str]) -> Response:
+        return redirect(url_for(".reason_view", operation="void", ids=",".join(ids)))
+
+    @expose("/reason/", methods=("GET", "POST"))
+    def reason_view(self) -> Any:
+        """Hold or void needs a reason: ask for it once, apply it to every selected claim."""
+        operation = request.values.get("operation", "")
+        if operation not in NEEDS_REASON or not self.can_edit:
+            flash("That claim action is not available to you.", "error")
+            return redirect(self.get_url(".index_view"))
+        ids = [int(i) for i in request.values.get("ids", "").split(",") if i.isdigit()]
+        claims = list(db.session.scalars(select(Claim).where(Claim.id.in_(ids)).order_by(Claim.id)))
+        if request.method == "POST":
+            reason = request.form.get("reason", "")
+            outcomes = apply_to_claims(ids, lambda c: _run(operation, c, reason), NEEDS_REASON[operation][1])
+            report_outcomes(outcomes)
+            if any(o.ok for o in outcomes) or not reason.strip():
+                return redirect(request.form.get("next") or self.get_url(".index_view"))
+        return self.render("claimdesk/claim_reason.html", operation=operation, title=NEEDS_REASON[operation][0],
+                           claims=claims, ids=",".join(map(str, ids)), next=request.values.get("next", ""))
+
+    # --- one claim: detail page buttons ---------------------------------------------------------
+    @expose("/do/<operation>/", methods=("POST",))
+    def operate_view(self, operation: str) -> Response:
+        claim = self.get_one(request.args.get("id", ""))
+        back = self.get_url(".details_view", id=request.args.get("id", ""))
+        if claim is None:
+            flash("Record does not exist.", "error")
+            return redirect(self.get_url(".index_view"))
+        if not self.can_edit:
+            flash(f"Your role ({current_user.role.label}) cannot change claims.", "error")
+            return redirect(back)
+        try:
+            with unit_of_work():
+                result = _run(operation, claim, request.form.get("reason", ""), request.form)
+        except BillingError as exc:
+            flash(exc.message, "error")
+            return redirect(back)
+        if isinstance(result, Claim):
+            flash(f"Corrected claim {result.number} created from {claim.number}.", "success")
+            return redirect(self.get_url(".details_view", id=result.id))
+        flash(f"Claim {claim.number}: {operation} done; now {claim.status.label}.", "success")
+        return redirect(back)
+
+    @expose("/lines/", methods=("GET", "POST"))
+    def lines_view(self) -> Any:
+        """Edit units, modifiers, pointers, provider and place of service before submission."""
+        claim = self.get_one(request.args.get("id", ""))
+        if claim is None:
+            flash("Record does not exist.", "error")
+            return redirect(self.get_url(".index_view"))
+        back = self.get_url(".details_view", id=claim.id)
+        if not self.can_edit or claim.status not in EDITABLE:
+            flash(f"Claim {claim.number} is {claim.status.label} and read-only; create a corrected claim to change it."
+                  if self.can_edit else "Your role cannot change claims.", "error")
+            return redirect(back)
+        if request.method == "POST":
+            try:
+                with unit_of_work():
+                    ops.edit_claim(claim, actor=current_actor(), **_edit_arguments(claim, request.form))
+            except BillingError as exc:
+                flash(exc.message, "error")
+            else:
+                flash(f"Claim {claim.number} saved; billed now {format_money(claim.total_charge)}.", "success")
+                return redirect(back)
+        providers = db.session.scalars(
+            select(Provider)
+            .where(Provider.company_id == claim.rendering_provider.company_id, Provider.active)
+            .order_by(Provider.last_name, Provider.first_name)
+        )
+        return self.render(
+            "claimdesk/claim_lines.html", claim=claim, return_url=back, places_of_service=PLACES_OF_SERVICE,
+            providers=[(p.id, p.full_name) for p in providers],
+        )
+
+    def detail_context(self, claim: Claim) -> dict[str, Any]:
+        """What the claim page shows besides the claim itself."""
+        lines = list(
+            db.session.scalars(
+                select(ClaimLine).where(ClaimLine.claim_id == claim.id).order_by(ClaimLine.line_number)
+                .options(joinedload(ClaimLine.session), joinedload(ClaimLine.service_code),
+                         joinedload(ClaimLine.authorization).selectinload(Authorization.service_codes))
+            )
+        )
+        auths = {ln.authorization for ln in lines if ln.authorization}
+        used = authorization_units_used([a.id for a in auths]) if auths else {}
+        return {
+            "lines": lines,
+            "summary": billing_summary(claim),
+            "history": claim_history(claim.id),
+            "authorizations": [(a, a.units_approved - used.get(a.id, 0)) for a in sorted(auths, key=lambda a: a.id)],
+            "editable": claim.status in EDITABLE,
+            "corrections": list(db.session.scalars(select(Claim).where(Claim.original_claim_id == claim.id))),
+        }
+
+
+def _run(operation: str, claim: Claim, reason: str, form: Any = None) -> Any:
+    actor = current_actor()
+    if operation == "hold":
+        return ops.hold_claim(claim, reason=reason, actor=actor)
+    if operation == "void":
+        return ops.void_claim(claim, reason=reason, actor=actor)
+    if operation == "release":
+        return ops.release_claim(claim, actor=actor)
+    if operation == "retract":
+        return ops.retract_claim(claim, actor=actor)
+    if operation == "resubmit":
+        return ops.resubmit_claim(claim, actor=actor, reason=reason or None)
+    if operation == "correct":
+        payer_number = (form or {}).get("payer_claim_number")
+        return ops.correct_claim(claim, actor=actor, reason=reason, payer_claim_number=payer_number)
+    raise BillingError(f"Unknown claim action {operation!r}.")
+
+
+def _edit_arguments(claim: Claim, form: Any) -> dict[str, Any]:
+    """Read the lines form; anything that is not a whole number is refused by edit_claim's checks."""
+    changes = []
+    for line in claim.lines:
+        prefix = f"line-{line.line_number}-"
+        units_text = form.get(prefix + "units", "").strip()
+        units = int(units_text) if units_text.lstrip("-").isdigit() else (0 if units_text else None)
+        changes.append(ops.LineChange(
+            line_number=line.line_number, units=units, modifiers=form.get(prefix + "modifiers"),
+            diagnosis_pointers=form.get(prefix + "pointers") or None,
+        ))
+    provider = form.get("rendering_provider_id", "")
+    return {
+        "lines": changes,
+        "rendering_provider_id": int(provider) if provider.isdigit() else None,
+        "place_of_service": form.get("place_of_service") or None,
+    }
+
+
+def report_outcomes(outcomes: list[Outcome]) -> None:
+    done = [o for o in outcomes if o.ok]
+    refused = [o for o in outcomes if not o.ok]
+    if done:
+        flash(f"{len(done)} done: " + "; ".join(f"{o.claim_number} {o.message}" for o in done), "success")
+    for outcome in refused:
+        flash(f"{outcome.claim_number} refused: {outcome.message}", "error")
+

@@ -1,0 +1,39 @@
+"""Apply one operation to many claims, each in its own transaction, reporting every outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from billing.claims.models import Claim
+from billing.db import db
+from billing.errors import BillingError
+from billing.unit_of_work import unit_of_work
+
+
+@dataclass(frozen=True)
+class Outcome:
+    claim_number: str
+    ok: bool
+    message: str
+
+
+def apply_to_claims(claim_ids: Iterable[int], operation: Callable[[Claim], None], done: str) -> list[Outcome]:
+    """One refusal does not stop the others; each claim commits (or rolls back) on its own."""
+    outcomes = []
+    for claim_id in claim_ids:
+        claim = db.session.scalar(select(Claim).where(Claim.id == claim_id).with_for_update())
+        if claim is None:
+            outcomes.append(Outcome(f"#{claim_id}", False, "no such claim"))
+            continue
+        number = claim.number
+        try:
+            with unit_of_work():
+                operation(claim)
+        except BillingError as exc:
+            outcomes.append(Outcome(number, False, exc.message))
+        else:
+            outcomes.append(Outcome(number, True, f"{done}; now {claim.status.label}"))
+    return outcomes

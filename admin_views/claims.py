@@ -156,6 +156,11 @@ class ClaimView(RoleModelView):
         return self.render("claimdesk/claim_reason.html", operation=operation, title=NEEDS_REASON[operation][0],
                            claims=claims, ids=",".join(map(str, ids)), next=request.values.get("next", ""))
 
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self) -> Response:
+        """No generic form for claims: status and money move only through operations."""
+        return redirect(self.get_url(".lines_view", id=request.args.get("id", "")))
+
     # --- one claim: detail page buttons ---------------------------------------------------------
     @expose("/do/<operation>/", methods=("POST",))
     def operate_view(self, operation: str) -> Response:

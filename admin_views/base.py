@@ -79,6 +79,10 @@ class RoleModelView(ModelView):
     can_export = False  # spreadsheets come from exports/, which keeps numbers numeric
     named_filter_urls = True
 
+    def __init__(self, model: type[Any], session: Any, name: str | None = None, **kwargs: Any) -> None:
+        # Flask-Admin replaces a class-level `name` with the model's name unless one is passed in.
+        super().__init__(model, session, name=name or getattr(type(self), "name", None), **kwargs)
+
     # --- access -------------------------------------------------------------------------------
     def is_accessible(self) -> bool:
         return current_user.is_authenticated and may_read(current_user.role, self.area)
@@ -112,7 +116,7 @@ class RoleModelView(ModelView):
             "create_view": self.can_create,
             "edit_view": self.can_edit,
             "delete_view": self.can_delete,
-            "action_view": self.can_edit,
+            "action_view": self.may_post_action(request.form.get("action", "")),
             "ajax_update": self.can_edit,
         }.get(name, True)
         if allowed:
@@ -121,6 +125,10 @@ class RoleModelView(ModelView):
             abort(403)
         flash(f"Your role ({current_user.role.label}) cannot change {self.name.lower()}.", "error")
         return redirect(self.get_url(".index_view"))
+
+    def may_post_action(self, name: str) -> bool:
+        """Actions change data, so only editors post them; a view may open one action to another role."""
+        return self.can_edit
 
     def _get_filter_groups(self) -> Any:
         # Flask-Admin evaluates option lists once at start-up; providers and payers change daily.

@@ -72,6 +72,11 @@ def resubmit_claim(claim: Claim, *, actor: Actor, reason: str | None = None) -> 
     """A denied claim goes back to Ready for the next batch."""
     if claim.status is not ClaimStatus.DENIED:
         raise BillingError(f"Only denied claims are resubmitted; claim {claim.number} is {claim.status.label}.")
+    if (correction := _live_correction(claim)) is not None:
+        raise BillingError(
+            f"Claim {claim.number} was replaced by corrected claim {correction.number}; "
+            "resubmitting it too would bill the same services twice."
+        )
     transition(claim, ClaimStatus.READY, action=AuditAction.CLAIM_RESUBMITTED, actor=actor, reason=reason)
 
 

@@ -16,6 +16,6 @@ def units_for(minutes: int, *, minutes_per_unit: int, rule: RoundingRule) -> int
     if rule is RoundingRule.PER_VISIT:
         return 1
     if rule is RoundingRule.CMS_8_MINUTE:
-        half = (minutes_per_unit + 1) // 2  # 8 for 15-minute units
+        half = minutes_per_unit // 2 + 1  # first minute past the mid-point: 8 of 15, 16 of 30, 31 of 60
         return (minutes + minutes_per_unit - half) // minutes_per_unit
     return minutes // minutes_per_unit

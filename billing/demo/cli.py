@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+import time
+
 import click
+
+from billing.demo.catalog import DEMO_LOGINS, DEMO_PASSWORD
+from billing.demo.seed import demo_scale, seed_demo
+from billing.unit_of_work import unit_of_work
 
 
 @click.command("seed-demo")
-@click.option("--scale", type=click.IntRange(1, 1000), default=1, show_default=True)
-def seed_demo_command(scale: int) -> None:
-    """Build the demo practice."""
-    raise click.ClickException("seed-demo is not available yet")
+@click.option(
+    "--scale",
+    type=click.IntRange(1, 1000),
+    default=None,
+    help="Cohorts of 8 providers, 60 clients and ~1,000 sessions.  [default: 1, or the existing demo's]",
+)
+def seed_demo_command(scale: int | None) -> None:
+    """Build the demo practice (safe to run again: a second run changes nothing) and print the logins."""
+    started = time.perf_counter()
+    with unit_of_work():
+        # Without --scale, an existing demo of any size is fine (`make run` calls this every time).
+        result = seed_demo(scale or demo_scale() or 1)
+    if result.scale_mismatch:
+        raise click.ClickException(result.summary(0))
+    click.echo(result.summary(time.perf_counter() - started))
+    if result.created:
+        click.echo("Finalized sessions are not on claims yet: `flask claims generate` bills them.")
+    click.echo(f"Demo logins (password: {DEMO_PASSWORD}):")
+    for email, role, _name in DEMO_LOGINS:
+        click.echo(f"  {email:26} {role:15} password: {DEMO_PASSWORD}")

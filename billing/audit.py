@@ -58,7 +58,7 @@ class StatusChange(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     subject_type: Mapped[str] = mapped_column(String(30))  # "claim", "session"
     subject_id: Mapped[int]
-    action: Mapped[AuditAction] = mapped_column(enum_column(AuditAction))
+    action: Mapped[AuditAction] = mapped_column(enum_column(AuditAction, open_ended=True))
     from_status: Mapped[str | None] = mapped_column(String(30))
     to_status: Mapped[str | None] = mapped_column(String(30))
     reason: Mapped[str | None] = mapped_column(String(500))

@@ -64,15 +64,19 @@ db = SQLAlchemy(
 )
 
 
-def enum_column(enum_cls: type[StrEnum]) -> Enum:
-    """Store a StrEnum by value, as VARCHAR plus a CHECK, identically on SQLite and PostgreSQL."""
+def enum_column(enum_cls: type[StrEnum], *, open_ended: bool = False) -> Enum:
+    """Store a StrEnum by value, as VARCHAR plus a CHECK, identically on SQLite and PostgreSQL.
+
+    `open_ended` drops the CHECK and fixes the width for enums that grow with every feature (history
+    actions): the ORM still refuses unknown values, and a new member needs no schema migration.
+    """
     return Enum(
         enum_cls,
         values_callable=lambda members: [m.value for m in members],
         native_enum=False,
-        create_constraint=True,
+        create_constraint=not open_ended,
         validate_strings=True,
-        length=max(len(m.value) for m in enum_cls),
+        length=60 if open_ended else max(len(m.value) for m in enum_cls),
         name=enum_cls.__name__.lower(),
     )
 

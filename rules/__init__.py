@@ -1,0 +1,1 @@
+"""Billers' validation rules (business-rules): variables, actions, rule storage, runs and eligibility."""

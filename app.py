@@ -83,5 +83,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from billing.cli import register_cli
+    from exports.cli import reports_cli
 
     register_cli(app)
+    app.cli.add_command(reports_cli)  # here, not in billing/cli.py: billing never imports exports

@@ -11,6 +11,8 @@ from admin_views.coverage import AuthorizationView, FeeScheduleView, PayerView, 
 from admin_views.dashboard import DashboardView
 from admin_views.org import CompanyView, LocationView, PracticeView
 from admin_views.people import ClientView, ProviderView
+from admin_views.reports import ReportsView
+from admin_views.rules import FailedChargeView, RuleView
 from admin_views.scope import init_scope
 from admin_views.sessions import SessionClassView, TherapySessionView
 from admin_views.users import UserView
@@ -21,6 +23,7 @@ from billing.money import format_money
 from billing.org.models import Company, Location, Practice
 from billing.people.models import Client, Provider, User
 from billing.sessions.models import SessionClass, TherapySession
+from rules.models import Rule, RuleOutcome
 
 
 def init_admin(app: Flask) -> Admin:
@@ -40,6 +43,9 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(ProviderView(Provider, db, category=practice, endpoint="provider"))
     admin.add_view(SessionClassView(SessionClass, db, category=practice, endpoint="session_class"))
     admin.add_view(ClaimView(Claim, db, category="Billing", endpoint="claim"))
+    admin.add_view(FailedChargeView(RuleOutcome, db, category="Billing", endpoint="failed_charge"))
+    admin.add_view(RuleView(Rule, db, category="Billing", endpoint="rule"))
+    admin.add_view(ReportsView(name="Reports", endpoint="reports", url="/admin/reports"))
     setup = "Billing setup"
     admin.add_view(PayerView(Payer, db, category=setup, endpoint="payer"))
     admin.add_view(ServiceCodeView(ServiceCode, db, category=setup, endpoint="service_code"))

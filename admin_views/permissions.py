@@ -13,6 +13,11 @@ class Area(StrEnum):
     CLINICAL = "clinical"  # clients, policies, providers, authorizations, sessions, session classes
     BILLING_SETUP = "billing_setup"  # payers, service codes, fee schedules
     CLAIMS = "claims"  # claims queue and claim operations
+    SUBMISSIONS = "submissions"  # 837P batches: new submission, preview, download, send, mark as uploaded
+    CLEARINGHOUSES = "clearinghouses"  # clearinghouse settings and SFTP secrets (admins only)
+    RULES = "rules"  # validation rules, billing runs, the Failed Charges report and Reprocess
+    REPORTS = "reports"  # Excel reports, background exports, the download log
+    JOBS = "jobs"  # scheduled jobs: schedules, pause/resume, run now, run history
 
 
 EVERYONE = frozenset(Role)
@@ -23,6 +28,11 @@ READERS: dict[Area, frozenset[Role]] = {
     Area.CLINICAL: EVERYONE,
     Area.BILLING_SETUP: EVERYONE,
     Area.CLAIMS: EVERYONE,
+    Area.SUBMISSIONS: frozenset({Role.ADMIN, Role.BILLER, Role.ACCOUNTANT}),
+    Area.CLEARINGHOUSES: frozenset({Role.ADMIN}),
+    Area.RULES: EVERYONE,
+    Area.REPORTS: frozenset({Role.ADMIN, Role.BILLER, Role.ACCOUNTANT}),
+    Area.JOBS: frozenset({Role.ADMIN, Role.BILLER}),
 }
 
 EDITORS: dict[Area, frozenset[Role]] = {
@@ -31,6 +41,11 @@ EDITORS: dict[Area, frozenset[Role]] = {
     Area.CLINICAL: frozenset({Role.ADMIN, Role.OFFICE_MANAGER}),
     Area.BILLING_SETUP: frozenset({Role.ADMIN, Role.BILLER}),
     Area.CLAIMS: frozenset({Role.ADMIN, Role.BILLER}),
+    Area.SUBMISSIONS: frozenset({Role.ADMIN, Role.BILLER}),
+    Area.CLEARINGHOUSES: frozenset({Role.ADMIN}),
+    Area.RULES: frozenset({Role.ADMIN, Role.BILLER}),
+    Area.REPORTS: frozenset({Role.ADMIN, Role.BILLER, Role.ACCOUNTANT}),  # downloading is all a report allows
+    Area.JOBS: frozenset({Role.ADMIN}),
 }
 
 

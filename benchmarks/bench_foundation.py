@@ -42,7 +42,7 @@ from sqlalchemy.engine import Engine  # noqa: E402
 from app import create_app  # noqa: E402
 from billing.db import db  # noqa: E402
 from billing.demo.catalog import DEMO_PASSWORD  # noqa: E402
-from billing.demo.seed import seed_demo  # noqa: E402
+from billing.demo.seed import SeedResult, seed_demo  # noqa: E402
 from billing.sessions.models import TherapySession  # noqa: E402
 from billing.unit_of_work import unit_of_work  # noqa: E402
 
@@ -55,9 +55,9 @@ WARM_UPS = 2
 #: Transaction control is not a query; leaving it out keeps SQLite and PostgreSQL comparable.
 NOT_QUERIES = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 HEADER = (
-    "| Backend | Scale | Sessions | Seed (s) | List, 20 rows: median ms | List, 100 rows: median ms "
-    "| Queries / request (20 / 100 rows) | Machine | Date |\n"
-    "|---|---:|---:|---:|---:|---:|---:|---|---|"
+    "| Backend | Scale | Sessions | Seed (s) | Finalized into claims | Finalize (s) | Sessions / s "
+    "| List, 20 rows: median ms | List, 100 rows: median ms | Queries / request (20 / 100 rows) | Machine | Date |\n"
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
 )
 
 
@@ -75,13 +75,20 @@ class Result:
     scale: int
     sessions: int
     seed_seconds: float
+    finalized: int
+    finalize_seconds: float
     pages: dict[int, PageTiming]
+
+    @property
+    def finalize_rate(self) -> float:
+        return self.finalized / self.finalize_seconds if self.finalize_seconds else 0.0
 
     def table_row(self) -> str:
         small, large = self.pages[PAGE_SIZES[0]], self.pages[PAGE_SIZES[1]]
         machine = f"{os.cpu_count()} CPUs ({_cpu_model()}), Python {platform.python_version()}"
         return (
             f"| {self.backend} | {self.scale} | {self.sessions:,} | {self.seed_seconds:.1f} | "
+            f"{self.finalized:,} | {self.finalize_seconds:.1f} | {self.finalize_rate:,.0f} | "
             f"{small.median_ms:.0f} | {large.median_ms:.0f} | {small.queries} / {large.queries} | {machine} | "
             f"{date.today():%Y-%m-%d} |"
         )
@@ -97,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         with app.app_context():
             flask_migrate.upgrade()
             backend = _backend_label()
-            seed_seconds = _seed(args.scale)
+            seed_seconds, seeded = _seed(args.scale)
             sessions = db.session.scalar(select(func.count(TherapySession.id))) or 0
             db.session.remove()
             _settle(db.engine)
@@ -106,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         pages = {size: _time_page(client, size, args.runs) for size in PAGE_SIZES}
         with app.app_context():
             db.engine.dispose()
-    result = Result(backend, args.scale, sessions, seed_seconds, pages)
+    result = Result(backend, args.scale, sessions, seed_seconds, seeded.finalized, seeded.finalize_seconds, pages)
     _report(result)
     _update_results(result)
     return 0
@@ -158,13 +165,13 @@ def _backend_label() -> str:
     return f"PostgreSQL {version.split()[0]}"
 
 
-def _seed(scale: int) -> float:
+def _seed(scale: int) -> tuple[float, SeedResult]:
     started = time.perf_counter()
     with unit_of_work():
         result = seed_demo(scale)
     if not result.created:
         raise SystemExit(f"expected an empty database, but: {result.summary(0)}")
-    return time.perf_counter() - started
+    return time.perf_counter() - started, result
 
 
 def _logged_in_client(app: Flask) -> FlaskClient:
@@ -218,6 +225,10 @@ def _counting_queries() -> Iterator[list[str]]:
 
 def _report(result: Result) -> None:
     print(f"{result.backend}, scale {result.scale}: {result.sessions:,} sessions seeded in {result.seed_seconds:.1f} s")
+    print(
+        f"  finalized {result.finalized:,} notes into claims in {result.finalize_seconds:.1f} s: "
+        f"{result.finalize_rate:,.0f} sessions/s (target on SQLite: 2,000)"
+    )
     for size, page in result.pages.items():
         print(
             f"  {LIST_PAGE} with {size} rows a page ({page.rows} rows shown): median {page.median_ms:.1f} ms, "

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, event
+from sqlalchemy import JSON, ForeignKey, Index, String, event, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from billing.db import db, enum_column, utcnow
@@ -26,9 +26,33 @@ class AuditAction(StrEnum):
     CLAIM_DENIED = "claim.denied"
     CLAIM_RESUBMITTED = "claim.resubmitted"
     CLAIM_CORRECTED = "claim.corrected"
+    CLAIM_REOPENED = "claim.reopened"
+    CLAIM_REVIEWED = "claim.reviewed"
+    PAYMENT_POSTED = "payment.posted"
+    PAYMENT_REVERSED = "payment.reversed"
+    WRITTEN_OFF = "payment.written_off"
+    PATIENT_BILLED = "payment.patient_billed"
+    SECONDARY_CREATED = "claim.secondary_created"
+    ERA_IMPORTED = "era.imported"
+    ERA_MATCHED = "era.matched"
     SESSION_FINALIZED = "session.finalized"
     SESSION_CANCELLED = "session.cancelled"
     SESSION_DELETED = "session.deleted"
+    JOB_SCHEDULE_CHANGED = "job.schedule_changed"
+    JOB_PAUSED = "job.paused"
+    JOB_RESUMED = "job.resumed"
+    JOB_RUN_REQUESTED = "job.run_requested"
+    CLAIM_DELAYED = "claim.delayed"  # a rule delayed it until a date (rules engine)
+    RULE_SAVED = "rule.saved"
+    # Submissions (issue 5)
+    CLAIM_BATCHED = "claim.batched"
+    CLAIM_UNBATCHED = "claim.unbatched"
+    CLAIM_VOID_SENT = "claim.void_sent"
+    BATCH_CREATED = "batch.created"
+    BATCH_SENT = "batch.sent"
+    BATCH_CANCELLED = "batch.cancelled"
+    CLEARINGHOUSE_CHANGED = "clearinghouse.changed"
+    RESPONSE_COLLECTED = "clearinghouse.response"
 
 
 @dataclass(frozen=True)
@@ -94,6 +118,41 @@ def record_change(
     )
     db.session.add(row)
     return row
+
+
+@dataclass(frozen=True)
+class Change:
+    """One history row of a batch written by `record_changes`."""
+
+    subject_id: int
+    action: AuditAction
+    before: str | None = None
+    after: str | None = None
+    reason: str | None = None
+
+
+def record_changes(subject_type: str, changes: list[Change], *, actor: Actor) -> None:
+    """Write many history rows in one INSERT: billing 2,000 sessions must not build 4,000 ORM objects."""
+    if not changes:
+        return
+    now = utcnow()
+    db.session.execute(
+        insert(StatusChange.__table__),
+        [
+            {
+                "at": now,
+                "actor": actor.name,
+                "user_id": actor.user_id,
+                "subject_type": subject_type,
+                "subject_id": c.subject_id,
+                "action": c.action,
+                "from_status": c.before,
+                "to_status": c.after,
+                "reason": c.reason,
+            }
+            for c in changes
+        ],
+    )
 
 
 @event.listens_for(Session, "before_flush")

@@ -18,23 +18,49 @@ from billing.coverage.models import (
     SubscriberRelationship,
     authorization_service_code,
 )
+from billing.jobs.models import ExportRun, JobRun, JobSchedule, ReportDownload  # reports and jobs (issue 7)
 from billing.org.models import Company, Location, Practice
+from billing.payments import guards as _ledger_guards  # noqa: F401 - registers the append-only listeners
+from billing.payments.models import (
+    Adjudication,
+    AdjudicationAdjustment,
+    AdjudicationLine,
+    EraFile,
+    LedgerEntry,
+    ProviderAdjustment,
+    Remittance,
+    UnmatchedClaim,
+)
 from billing.people.models import Client, ClientDiagnosis, Provider, Role, Sex, User
 from billing.sessions.models import NoteStatus, SessionClass, TherapySession
+from billing.submissions.models import BatchClaim, Clearinghouse, ClearinghouseResponse, SubmissionBatch
+from rules.models import BillingRun, Rule, RuleOutcome, RuleVersion  # the rules engine's tables (issue 4)
 
 __all__ = [
+    "Adjudication",
+    "AdjudicationAdjustment",
+    "AdjudicationLine",
     "AuditAction",
     "Authorization",
+    "BatchClaim",
+    "BillingRun",
     "Claim",
     "ClaimDiagnosis",
     "ClaimLine",
     "ClaimStatus",
+    "Clearinghouse",
+    "ClearinghouseResponse",
     "Client",
     "ClientDiagnosis",
     "Company",
+    "EraFile",
+    "ExportRun",
     "FeeSchedule",
     "FeeScheduleRate",
     "InsurancePolicy",
+    "JobRun",
+    "JobSchedule",
+    "LedgerEntry",
     "Location",
     "NoteStatus",
     "Payer",
@@ -42,14 +68,22 @@ __all__ = [
     "PolicyRank",
     "Practice",
     "Provider",
+    "ProviderAdjustment",
+    "Remittance",
+    "ReportDownload",
     "Role",
     "RoundingRule",
+    "Rule",
+    "RuleOutcome",
+    "RuleVersion",
     "ServiceCode",
     "SessionClass",
     "Sex",
     "StatusChange",
+    "SubmissionBatch",
     "SubscriberRelationship",
     "TherapySession",
+    "UnmatchedClaim",
     "User",
     "authorization_service_code",
 ]

@@ -1,23 +1,59 @@
 """Which claims may go into a submission batch, and why the others may not.
 
 Submissions ask this one question; the rules engine answers it with what it knows (open failed
-charges, rule errors, delays) on top of the claim's own status.
+charges, rule errors, holds, delays still running) on top of the claim's own status. It fails
+closed: a rule error blocks exactly as a failure does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import date
 
 from sqlalchemy import select
 
 from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
 from billing.db import db
+from rules.models import OutcomeKind, Rule, RuleOutcome
+
+_PREFIX = {
+    OutcomeKind.FAILURE: "failed rule",
+    OutcomeKind.ERROR: "rule error in",
+    OutcomeKind.HOLD: "held by rule",
+}
 
 
-def submission_blockers(claim_ids: Collection[int]) -> dict[int, str]:
+def submission_blockers(claim_ids: Collection[int], *, today: date | None = None) -> dict[int, str]:
     """Map each claim that may not be submitted now to the reason; eligible claims are absent."""
     if not claim_ids:
         return {}
-    rows = db.session.execute(select(Claim.id, Claim.status).where(Claim.id.in_(list(claim_ids))))
-    return {cid: f"claim is {status.label}" for cid, status in rows if status is not ClaimStatus.READY}
+    ids = list(claim_ids)
+    rows = db.session.execute(select(Claim.id, Claim.status).where(Claim.id.in_(ids)))
+    blockers = {cid: f"claim is {status.label}" for cid, status in rows if status is not ClaimStatus.READY}
+    for claim_id, reason in _open_outcome_reasons(ids, today or date.today()).items():
+        blockers.setdefault(claim_id, reason)
+    return blockers
+
+
+def _open_outcome_reasons(ids: list[int], today: date) -> dict[int, str]:
+    rows = db.session.execute(
+        select(RuleOutcome.claim_id, RuleOutcome.kind, RuleOutcome.reason, RuleOutcome.delay_until, Rule.name)
+        .join(Rule, Rule.id == RuleOutcome.rule_id)
+        .where(
+            RuleOutcome.claim_id.in_(ids),
+            RuleOutcome.resolved_at.is_(None),
+            RuleOutcome.kind != OutcomeKind.WARNING,
+        )
+        .order_by(RuleOutcome.claim_id, RuleOutcome.id)
+    )
+    reasons: dict[int, list[str]] = {}
+    for claim_id, kind, reason, until, rule_name in rows:
+        if kind is OutcomeKind.DELAY:
+            if until <= today:
+                continue  # a delay releases on its date
+            text = f"delayed until {until:%Y-%m-%d} by rule {rule_name!r}: {reason}"
+        else:
+            text = f"{_PREFIX[kind]} {rule_name!r}: {reason}"
+        reasons.setdefault(claim_id, []).append(text)
+    return {claim_id: "; ".join(texts) for claim_id, texts in reasons.items()}

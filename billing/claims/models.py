@@ -10,7 +10,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from billing.claims.statuses import ClaimStatus
-from billing.coverage.models import Authorization, InsurancePolicy, Payer, ServiceCode
+from billing.coverage.models import Authorization, InsurancePolicy, Payer, PolicyRank, ServiceCode
 from billing.db import db, enum_column, utcnow
 from billing.money import ZERO
 from billing.org.models import Location
@@ -53,6 +53,10 @@ class Claim(db.Model):
     #: Voided after it reached the payer: the next batch must carry a frequency-8 void for it.
     void_to_send: Mapped[bool] = mapped_column(default=False)
     needs_review: Mapped[bool] = mapped_column(default=False)
+    #: Which of the client's payers this claim bills; secondary claims carry the primary's adjudication (COB).
+    payer_rank: Mapped[PolicyRank] = mapped_column(enum_column(PolicyRank), default=PolicyRank.PRIMARY)
+    #: For a secondary (or tertiary) claim: the claim the previous payer adjudicated.
+    primary_claim_id: Mapped[int | None] = mapped_column(ForeignKey("claim.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
@@ -64,6 +68,7 @@ class Claim(db.Model):
     rendering_provider: Mapped[Provider] = relationship()
     location: Mapped[Location] = relationship()
     original_claim: Mapped[Claim | None] = relationship(remote_side=[id], foreign_keys=[original_claim_id])
+    primary_claim: Mapped[Claim | None] = relationship(remote_side=[id], foreign_keys=[primary_claim_id])
     lines: Mapped[list[ClaimLine]] = relationship(
         back_populates="claim", order_by="ClaimLine.line_number", cascade="all, delete-orphan"
     )

@@ -64,6 +64,13 @@ def retract_claim(claim: Claim, *, actor: Actor) -> None:
         )
     if claim.status not in EDITABLE:
         raise BillingError(f"Claim {claim.number} is {claim.status.label} and cannot be retracted.")
+    # Seed 000: a claim waiting in a submission batch comes out of the batch first, then out of billing.
+    from billing.submissions.queries import pending_batch_of
+
+    if (batch := pending_batch_of(claim.id)) is not None:
+        raise BillingError(
+            f"Claim {claim.number} is in unsent submission batch {batch.number}; take it out of the batch first."
+        )
     transition(claim, ClaimStatus.VOIDED, action=AuditAction.CLAIM_RETRACTED, actor=actor, reason="retracted")
     claim.void_reason = "retracted"
 

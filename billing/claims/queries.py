@@ -75,15 +75,25 @@ def claim_history(claim_id: int) -> list[StatusChange]:
 
 
 def billing_summary(claim: Claim) -> dict[str, Decimal]:
-    """Billed, allowed, adjustments, payments and balance. Payments arrive with the ledger; until then zero."""
-    billed = to_money(claim.total_charge)
+    """Billed, allowed, adjustments, payments and balances: sums of the claim's ledger entries."""
+    from billing.payments.ledger import allowed_total, claim_balance
+
+    sums = claim_balance(claim.id) if claim.id else None
+    if sums is None or not sums.by_kind:  # nothing billed into the ledger yet
+        billed = to_money(claim.total_charge)
+        return {"billed": billed, "allowed": ZERO, "adjustments": ZERO, "paid_by_payer": ZERO,
+                "paid_by_patient": ZERO, "patient_responsibility": ZERO, "insurance_balance": billed,
+                "patient_balance": ZERO, "balance": billed}
     return {
-        "billed": billed,
-        "allowed": ZERO,
-        "adjustments": ZERO,
-        "paid_by_payer": ZERO,
-        "paid_by_patient": ZERO,
-        "balance": billed,
+        "billed": sums.charges,
+        "allowed": allowed_total(claim.id),
+        "adjustments": sums.adjustments,
+        "paid_by_payer": sums.paid_by_payer,
+        "paid_by_patient": sums.paid_by_patient,
+        "patient_responsibility": to_money(sums.patient),
+        "insurance_balance": to_money(sums.insurance),
+        "patient_balance": to_money(sums.patient),
+        "balance": sums.balance,
     }
 
 

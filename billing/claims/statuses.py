@@ -59,6 +59,11 @@ def transition(claim: Claim, to: ClaimStatus, *, action: AuditAction, actor: Act
     claim.status = to
 
 
+def opening_status(*, incomplete: bool) -> ClaimStatus:
+    """A new claim starts Ready, or Held when pieces are missing (bulk billing writes it as a row)."""
+    return ClaimStatus.HELD if incomplete else ClaimStatus.READY
+
+
 def open_claim(claim: Claim, status: ClaimStatus) -> None:
     """Give a new, unflushed claim its first status: Ready, or Held when pieces are missing.
 

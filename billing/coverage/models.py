@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -13,6 +14,9 @@ from billing.addresses import AddressMixin
 from billing.db import db, enum_column
 from billing.org.models import Company
 from billing.people.models import Client, Sex
+
+if TYPE_CHECKING:
+    from billing.submissions.models import Clearinghouse
 
 
 class PayerType(StrEnum):
@@ -39,8 +43,12 @@ class Payer(AddressMixin, db.Model):
     edi_enabled: Mapped[bool] = mapped_column(default=False)
     requires_authorization: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
+    #: Where this payer's 837P files go, and the id that clearinghouse knows the payer by (2010BB NM109).
+    clearinghouse_id: Mapped[int | None] = mapped_column(ForeignKey("clearinghouse.id"), index=True)
+    clearinghouse_payer_id: Mapped[str | None] = mapped_column(String(80))
 
     company: Mapped[Company] = relationship()
+    clearinghouse: Mapped[Clearinghouse | None] = relationship(back_populates="payers")
 
     def __str__(self) -> str:
         return self.name

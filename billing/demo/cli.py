@@ -27,8 +27,9 @@ def seed_demo_command(scale: int | None) -> None:
     if result.scale_mismatch:
         raise click.ClickException(result.summary(0))
     click.echo(result.summary(time.perf_counter() - started))
-    if result.created:
-        click.echo("Finalized sessions are not on claims yet: `flask claims generate` bills them.")
+    if result.created and result.finalize_seconds:
+        click.echo(f"Finalized {result.finalized:,} notes into claims in {result.finalize_seconds:.1f} s "
+                   f"({result.finalized / result.finalize_seconds:,.0f} sessions/s).")
     click.echo(f"Demo logins (password: {DEMO_PASSWORD}):")
     for email, role, _name in DEMO_LOGINS:
         click.echo(f"  {email:26} {role:15} password: {DEMO_PASSWORD}")

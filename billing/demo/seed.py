@@ -9,6 +9,7 @@ the scale-1 demo is the first cohort of the scale-100 one. Bulk inserts keep `--
 from __future__ import annotations
 
 import random
+import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,15 +28,16 @@ from billing.coverage.models import (
     ServiceCode,
     authorization_service_code,
 )
-from billing.db import db
+from billing.db import db, insert_returning_ids
 from billing.demo import catalog
 from billing.demo.charts import Chart, draw_charts
+from billing.demo.claims import finalize_demo_sessions
 from billing.demo.schedule import Calendar, CodeRef, Refs, authorization_row, book_appointments, session_rows
 from billing.identifiers import npi_check_digit
 from billing.money import to_money
 from billing.org.models import Company, Location, Practice
 from billing.people.models import Client, ClientDiagnosis, Provider, Role, User
-from billing.sessions.models import SessionClass, TherapySession
+from billing.sessions.models import NoteStatus, SessionClass, TherapySession
 
 SEED = "claimdesk-demo"
 WINDOW_DAYS = 91  # three months of sessions, ending today
@@ -50,6 +52,9 @@ class SeedResult:
     created: bool
     users_created: int = 0
     counts: Mapping[str, int] = field(default_factory=dict)
+    #: Notes finalized through `finalize_sessions` (which bills them), and how long that took.
+    finalized: int = 0
+    finalize_seconds: float = 0.0
 
     @property
     def scale_mismatch(self) -> bool:
@@ -90,10 +95,15 @@ def seed_demo(scale: int = 1, *, today: date | None = None) -> SeedResult:
         return SeedResult(scale, existing, created=False, users_created=_create_missing_users())
     counts: Counter[str] = Counter()
     company_id, refs, payers = _build_fixed_records(today, counts)
+    to_finalize: list[int] = []
     for cohort in range(scale):
-        _seed_cohort(cohort, company_id, refs, payers, counts)
+        _seed_cohort(cohort, company_id, refs, payers, counts, to_finalize)
+    started = time.perf_counter()
+    counts.update(finalize_demo_sessions(to_finalize))
+    finalize_seconds = time.perf_counter() - started
     counts["users"] = _create_missing_users()
-    return SeedResult(scale, scale, created=True, users_created=counts["users"], counts=dict(counts))
+    return SeedResult(scale, scale, created=True, users_created=counts["users"], counts=dict(counts),
+                      finalized=len(to_finalize), finalize_seconds=finalize_seconds)
 
 
 def demo_company() -> Company | None:
@@ -207,7 +217,12 @@ def _npi(base9: str) -> str:
 
 
 def _seed_cohort(
-    cohort: int, company_id: int, refs: Refs, payers: Mapping[str, Payer], counts: Counter[str]
+    cohort: int,
+    company_id: int,
+    refs: Refs,
+    payers: Mapping[str, Payer],
+    counts: Counter[str],
+    to_finalize: list[int],
 ) -> None:
     rng = random.Random(f"{SEED}-{cohort}")  # string seeds are stable across processes
     staff = _hire(rng, cohort, company_id)
@@ -218,7 +233,12 @@ def _seed_cohort(
     sessions = [session_rows(rng, chart, book_appointments(rng, chart, staff, calendar), refs) for chart in charts]
     authorizations = _insert_authorizations(charts, sessions, primary_policy_ids, payers, refs)
     rows = [_insertable(row) for client_rows in sessions for row in client_rows]
-    db.session.execute(_bulk_insert(TherapySession), rows)
+    planned = [row["note_status"] is NoteStatus.FINALIZED for row in rows]
+    for row, finalize in zip(rows, planned, strict=True):
+        if finalize:  # written as a draft; `finalize_demo_sessions` finalizes and bills it like a user would
+            row |= {"note_status": NoteStatus.DRAFT, "finalized_at": None}
+    ids = _insert_returning_ids(TherapySession, rows)
+    to_finalize.extend(i for i, finalize in zip(ids, planned, strict=True) if finalize)
     counts.update(providers=sum(len(ids) for ids in staff.values()), clients=len(charts),
                   diagnoses=sum(len(c.diagnoses) for c in charts), policies=sum(len(c.policies) for c in charts),
                   authorizations=authorizations, sessions=len(rows))
@@ -302,11 +322,8 @@ def _insert_authorizations(
 
 
 def _insert_returning_ids(model: type[Any], rows: list[dict[str, Any]]) -> list[int]:
-    """Bulk insert, ids back in the order of `rows` (SQLAlchemy's insertmanyvalues guarantees it)."""
-    if not rows:
-        return []
-    statement = _bulk_insert(model).returning(model.id, sort_by_parameter_order=True)
-    return list(db.session.scalars(statement, rows))
+    """Bulk insert, ids back in the order of `rows`."""
+    return insert_returning_ids(model.__table__, rows)
 
 
 def _bulk_insert(model: type[Any]) -> Any:

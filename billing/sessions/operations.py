@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import date
-from itertools import islice
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
-from billing.audit import Actor, AuditAction, record_change
+from billing.audit import Actor, AuditAction, Change, record_change, record_changes
 from billing.claims.building import BillingResult, bill_sessions
 from billing.claims.models import ClaimLine
 from billing.claims.queries import claim_locking, ever_billed, live_line_filter
 from billing.claims.statuses import EDITABLE
-from billing.db import db, utcnow
+from billing.db import chunked, db, utcnow
 from billing.errors import BillingError
 from billing.sessions.models import NoteStatus, SessionClass, TherapySession
 
@@ -29,16 +29,21 @@ def finalize_sessions(visits: Sequence[TherapySession], *, actor: Actor) -> Bill
     for visit in visits:
         _check_finalizable(visit)
     now = utcnow()
-    for visit in visits:
-        visit.note_status, visit.finalized_at = NoteStatus.FINALIZED, now
-        record_change(
-            "session",
-            visit.id,
-            AuditAction.SESSION_FINALIZED,
-            actor=actor,
-            before=NoteStatus.DRAFT.value,
-            after=NoteStatus.FINALIZED.value,
+    db.session.flush()  # pending edits to these sessions go first; the UPDATE below is one statement
+    table = TherapySession.__table__
+    for chunk in chunked([v.id for v in visits], CHUNK):
+        db.session.execute(
+            update(table).where(table.c.id.in_(chunk)).values(note_status=NoteStatus.FINALIZED, finalized_at=now)
         )
+    for visit in visits:  # what the UPDATE wrote, without marking the sessions dirty again
+        set_committed_value(visit, "note_status", NoteStatus.FINALIZED)
+        set_committed_value(visit, "finalized_at", now)
+    record_changes(
+        "session",
+        [Change(v.id, AuditAction.SESSION_FINALIZED, before=NoteStatus.DRAFT.value, after=NoteStatus.FINALIZED.value)
+         for v in visits],
+        actor=actor,
+    )
     db.session.flush()
     return bill_sessions([v for v in visits if _billable(v)], actor=actor)
 
@@ -74,8 +79,7 @@ def unbilled_sessions() -> Iterator[list[TherapySession]]:
         .order_by(TherapySession.client_id, TherapySession.service_date, TherapySession.start_time)
     )
     ids = list(db.session.scalars(query.with_only_columns(TherapySession.id)))
-    it = iter(ids)
-    while chunk := list(islice(it, CHUNK)):
+    for chunk in chunked(ids, CHUNK):
         yield list(
             db.session.scalars(
                 select(TherapySession)
@@ -118,6 +122,10 @@ def cancel_session(
 
 def deletion_refusal(visit: TherapySession) -> str | None:
     """Why this session may not be deleted (seed 002), or None when it may."""
+    from billing.payments.ledger import has_money
+
+    if has_money(visit.id):
+        return "it has payments or adjustments; cancel it with a session class instead"
     if ever_billed(visit.id):
         return "it was billed to insurance; cancel it with a session class instead"
     if visit.note_status is NoteStatus.FINALIZED:

@@ -9,7 +9,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from billing.audit import Actor
+from billing.audit import Actor, AuditAction
+from billing.claims.models import Claim, ClaimLine
+from billing.claims.queries import claim_history, live_claim_filter
 from billing.claims.statuses import ClaimStatus
 from billing.coverage.checks import authorization_problems, payer_problems, policy_problems, service_code_problems
 from billing.coverage.models import (
@@ -209,11 +211,28 @@ def test_fee_schedules_have_a_practice_default_and_modifier_rates(demo):
     assert medicaid_97153 == {"": Decimal("16.50"), "HM": Decimal("14.50"), "HN": Decimal("16.75")}
 
 
-def test_finalized_demo_sessions_bill_without_a_hold(demo):
-    result = generate_claims(actor=Actor.system("test"))
-    assert result.created
-    assert not result.unbilled
-    assert {c.status for c in result.created} == {ClaimStatus.READY}
+def test_every_finalized_demo_session_is_on_one_live_claim(demo):
+    finalized = set(db.session.scalars(
+        select(TherapySession.id).where(TherapySession.note_status == NoteStatus.FINALIZED)))
+    billed = db.session.execute(
+        select(ClaimLine.session_id, func.count()).join(Claim).where(live_claim_filter())
+        .group_by(ClaimLine.session_id)).all()
+    assert {session_id for session_id, _ in billed} == finalized
+    assert all(n == 1 for _, n in billed)
+    assert not generate_claims(actor=Actor.system("test")).created  # nothing left to bill
+
+
+def test_the_demo_has_claims_in_every_status_reachable_without_a_payer(demo):
+    counts = dict(db.session.execute(select(Claim.status, func.count()).group_by(Claim.status)).all())
+    assert {ClaimStatus.READY, ClaimStatus.HELD, ClaimStatus.VOIDED} <= set(counts)
+    assert counts[ClaimStatus.READY] > 0.9 * sum(counts.values())
+    voided = db.session.scalars(select(Claim).where(Claim.status == ClaimStatus.VOIDED)).all()
+    assert {c.void_reason for c in voided} >= {"retracted"}
+    # Each claim's history was written by the operations: it opens, then moves through allowed steps.
+    for claim in voided:
+        history = claim_history(claim.id)
+        assert history[0].action is AuditAction.CLAIM_CREATED
+        assert history[-1].to_status == ClaimStatus.VOIDED.value
 
 
 def test_the_same_day_gives_the_same_practice(app):

@@ -1,0 +1,145 @@
+"""The Reports page: pick a report and filters, download it (or have it built in the background),
+and fetch finished exports. Every download is recorded: who, which report and filters, when."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask_admin import BaseView, expose
+from flask_login import current_user
+from werkzeug.wrappers import Response
+from wtforms import DateField, SelectField
+from wtforms.validators import InputRequired, Optional
+
+from admin_views.base import AdminForm
+from admin_views.permissions import Area, may_edit, may_read
+from admin_views.scope import current_scope
+from billing.audit import Actor
+from billing.claims.statuses import ClaimStatus
+from billing.db import db
+from billing.errors import BillingError
+from billing.jobs.export_runs import (
+    export_path,
+    progress,
+    queue_export,
+    recent_downloads,
+    recent_exports,
+    record_download,
+)
+from billing.jobs.models import ExportRun, ExportStatus
+from billing.queries import payer_options, provider_options
+from billing.unit_of_work import unit_of_work
+from exports.build import build_report
+from exports.filters import ReportFilters
+from exports.registry import all_reports, report_named
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: Larger reports are built by the scheduler process instead of inside the request.
+DEFAULT_INLINE_ROWS = 5000
+
+
+def _optional_int(value: Any) -> int | None:
+    return int(value) if value not in (None, "", "None") else None
+
+
+class ReportForm(AdminForm):
+    report = SelectField("Report", validators=[InputRequired()])
+    date_from = DateField("From", validators=[Optional()])
+    date_to = DateField("To", validators=[Optional()])
+    payer_id = SelectField("Payer", coerce=_optional_int, validators=[Optional()])
+    provider_id = SelectField("Provider", coerce=_optional_int, validators=[Optional()])
+    status = SelectField("Claim status", validators=[Optional()])
+
+    def fill_choices(self) -> ReportForm:
+        self.report.choices = [(r.name, r.title) for r in all_reports()]
+        self.payer_id.choices = [(None, "Any payer"), *payer_options()]
+        self.provider_id.choices = [(None, "Any provider"), *provider_options()]
+        self.status.choices = [("", "Any status")] + [(s.value, s.label) for s in ClaimStatus]
+        return self
+
+    def filters(self) -> ReportFilters:
+        scope = current_scope()
+        return ReportFilters(
+            date_from=self.date_from.data, date_to=self.date_to.data, company_id=scope.company_id,
+            practice_id=scope.practice_id, location_id=scope.location_id, payer_id=self.payer_id.data,
+            provider_id=self.provider_id.data, status=self.status.data or None,
+        )
+
+
+class AreaPage(BaseView):
+    """A custom admin page whose readers and editors come from admin_views.permissions."""
+
+    area: Area
+
+    def is_accessible(self) -> bool:
+        return current_user.is_authenticated and may_read(current_user.role, self.area)
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        abort(403)
+
+    @property
+    def can_edit(self) -> bool:
+        return may_edit(current_user.role, self.area)
+
+    def actor(self) -> Actor:
+        return Actor.user(current_user)
+
+
+class ReportsView(AreaPage):
+    area = Area.REPORTS
+
+    @expose("/")
+    def index(self) -> str:
+        exports = recent_exports()
+        working = [run for run in exports if run.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)]
+        return self.render("claimdesk/reports/index.html", form=ReportForm(formdata=None).fill_choices(),
+                           reports=all_reports(), exports=exports, working=bool(working), progress=progress,
+                           downloads=recent_downloads(), scope=current_scope())
+
+    @expose("/download", methods=("POST",))
+    def download(self) -> Response:
+        form = ReportForm(request.form).fill_choices()
+        if not form.validate():
+            for field, errors in form.errors.items():
+                flash(f"{getattr(form, field).label.text}: {'; '.join(errors)}", "error")
+            return redirect(self.get_url(".index"))
+        try:
+            return self._deliver(form.report.data, form.filters().checked())
+        except BillingError as exc:
+            flash(exc.message, "error")
+            return redirect(self.get_url(".index"))
+
+    def _deliver(self, name: str, filters: ReportFilters) -> Response:
+        report = report_named(name)
+        rows = report.count(filters)
+        if rows > current_app.config.get("CLAIMDESK_REPORT_INLINE_ROWS", DEFAULT_INLINE_ROWS):
+            with unit_of_work():
+                run = queue_export(name, filters.to_json(), actor=self.actor(), rows_expected=rows)
+            flash(f"{report.title} has {rows:,} rows, so it is being built in the background (export #{run.id}). "
+                  "It appears under Finished exports when ready.", "info")
+            return redirect(self.get_url(".index"))
+        out = io.BytesIO()
+        built = build_report(name, filters, out, generated_by=current_user.email)
+        with unit_of_work():
+            record_download(name, filters.to_json(), actor=self.actor(), row_count=built.rows)
+        out.seek(0)
+        return send_file(out, mimetype=XLSX, as_attachment=True, download_name=f"{name}-{date.today():%Y%m%d}.xlsx")
+
+    @expose("/exports/<int:run_id>")
+    def export_file(self, run_id: int) -> Response:
+        run = db.session.get(ExportRun, run_id)
+        try:
+            if run is None:
+                raise BillingError(f"There is no export #{run_id}.")
+            path = export_path(run)
+        except BillingError as exc:
+            flash(exc.message, "error")
+            return redirect(self.get_url(".index"))
+        with unit_of_work():
+            record_download(run.report, run.filters, actor=self.actor(), export_run=run, row_count=run.row_count)
+        return send_file(path, mimetype=XLSX, as_attachment=True, download_name=path.name)

@@ -1,0 +1,302 @@
+"""Rules editor, billing runs and the Failed Charges report. Every change calls a service in rules/."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from werkzeug.wrappers import Response
+
+from admin_views.base import RoleModelView
+from admin_views.formatters import lazy_options
+from admin_views.permissions import Area, may_edit
+from admin_views.scope import current_scope
+from billing.audit import Actor
+from billing.claims.models import Claim
+from billing.coverage.models import Payer
+from billing.db import db
+from billing.errors import BillingError, Problem, ValidationFailed
+from billing.org.models import Company, Location, Practice
+from billing.org.queries import by_location
+from billing.queries import location_options, payer_options
+from billing.unit_of_work import unit_of_work
+from rules.dry_run import dry_run
+from rules.models import BLOCKING, Rule, RuleOutcome
+from rules.operations import rule_document, save_rule
+from rules.runs import RunResult, run_rules
+from rules.variables import rule_schema
+
+SHOWN_CHANGES = 20
+
+
+def current_actor() -> Actor:
+    return Actor.user(current_user)
+
+
+def claims_in_scope() -> Any:
+    return by_location(Claim.location_id, current_scope())
+
+
+def flash_run(result: RunResult) -> None:
+    flash(result.summary(), "success")
+    for change in result.changes[:SHOWN_CHANGES]:
+        flash(change.describe(), "info")
+    if len(result.changes) > SHOWN_CHANGES:
+        flash(f"…and {len(result.changes) - SHOWN_CHANGES} more claims changed.", "info")
+
+
+def scope_choices() -> list[tuple[str, str]]:
+    choices = [("", "All claims")]
+    choices += [(f"company_id:{c.id}", f"Company: {c}") for c in db.session.scalars(select(Company))]
+    choices += [(f"practice_id:{p.id}", f"Practice: {p}") for p in db.session.scalars(select(Practice))]
+    choices += [(f"payer_id:{p.id}", f"Payer: {p}") for p in db.session.scalars(select(Payer).order_by(Payer.name))]
+    return choices
+
+
+class RuleView(RoleModelView):
+    """Billers and admins write rules here; everyone else reads them and their versions."""
+
+    area = Area.RULES
+    name = "Rules"
+    allow_delete = False  # disable a rule instead: its failures and versions keep pointing at it
+    details_template = "claimdesk/rules/details.html"
+    column_list = ["position", "name", "enabled", "version", "updated_at", "updated_by"]
+    column_labels = {"position": "Order", "updated_at": "Changed", "updated_by": "By"}
+    column_default_sort = ("position", False)
+    column_searchable_list = ["name"]
+
+    @expose("/new/", methods=("GET", "POST"))
+    def create_view(self) -> Any:
+        return self._editor(None)
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self) -> Any:
+        rule = self.get_one(request.args.get("id", ""))
+        if rule is None:
+            flash("Record does not exist.", "error")
+            return redirect(self.get_url(".index_view"))
+        return self._editor(rule)
+
+    def _editor(self, rule: Rule | None) -> Any:
+        """One form for both: save, or dry-run the draft and show what it would flag."""
+        if not self.can_edit:
+            flash(f"Your role ({current_user.role.label}) cannot change rules.", "error")
+            return redirect(self.get_url(".index_view"))
+        doc = rule_document(rule) if rule else _blank_rule()
+        problems: list[Problem] = []
+        result = None
+        if request.method == "POST":
+            doc, problems = _read_form(request.form)
+            if not problems and request.form.get("do") == "dry-run":
+                result = dry_run(doc, where=claims_in_scope())
+                problems = result.problems
+            elif not problems:
+                try:
+                    with unit_of_work():
+                        saved = save_rule(doc, actor=current_actor(), rule=rule)
+                except ValidationFailed as exc:
+                    problems = exc.problems
+                else:
+                    flash(f"Rule {saved.name!r} saved as version {saved.version}; it applies from the next run.",
+                          "success")
+                    return redirect(self.get_url(".details_view", id=saved.id))
+        return self.render(
+            "claimdesk/rules/editor.html", rule=rule, doc=doc, problems=problems, dry=result,
+            rule_json=json.dumps({"conditions": doc.get("conditions"), "actions": doc.get("actions")}, indent=2),
+            schema=rule_schema(), scopes=scope_choices(), scope_value=_scope_value(doc),
+            return_url=self.get_url(".index_view"),
+        )
+
+    def detail_context(self, rule: Rule) -> dict[str, Any]:
+        return {"document": json.dumps(rule_document(rule), indent=2),
+                "versions": [(v, json.dumps(v.snapshot, indent=2)) for v in rule.versions]}
+
+    @expose("/details/")
+    def details_view(self) -> Any:
+        rule = self.get_one(request.args.get("id", ""))
+        if rule is None:
+            flash("Record does not exist.", "error")
+            return redirect(self.get_url(".index_view"))
+        return self.render(self.details_template, rule=rule, return_url=self.get_url(".index_view"),
+                           **self.detail_context(rule))
+
+
+def _blank_rule() -> dict[str, Any]:
+    return {"name": "", "description": "", "position": 100, "enabled": True, "scope": {},
+            "conditions": {"all": [{"name": "diagnosis_count", "operator": "less_than", "value": 1}]},
+            "actions": [{"name": "fail_charge", "params": {"reason": ""}}]}
+
+
+def _scope_value(doc: dict[str, Any]) -> str:
+    return next((f"{k}:{v}" for k, v in (doc.get("scope") or {}).items()), "")
+
+
+def _read_form(form: Any) -> tuple[dict[str, Any], list[Problem]]:
+    """The editor's fields as a rule document; only the JSON and numbers can be malformed here."""
+    problems = []
+    try:
+        body = json.loads(form.get("rule_json", ""))
+    except json.JSONDecodeError as exc:
+        body, problems = {}, [Problem("rule_json", f"The rule JSON does not parse: {exc.msg} (line {exc.lineno}).")]
+    if not isinstance(body, dict):
+        body, problems = {}, [Problem("rule_json", 'The rule JSON is an object: {"conditions": ..., "actions": ...}.')]
+    position = form.get("position", "100").strip()
+    if not position.isdigit():
+        problems.append(Problem("position", "The order is a whole number."))
+    key, _, raw = form.get("scope", "").partition(":")
+    doc = {
+        "name": form.get("name", ""), "description": form.get("description", ""),
+        "position": int(position) if position.isdigit() else 100, "enabled": form.get("enabled") == "y",
+        "scope": {key: int(raw)} if key and raw.isdigit() else {},
+        "conditions": body.get("conditions"), "actions": body.get("actions"),
+    }
+    return doc, problems
+
+
+# --- Failed Charges --------------------------------------------------------------------------
+
+
+def _claims_where(*conditions: Any) -> Any:
+    return RuleOutcome.claim_id.in_(select(Claim.id).where(*conditions))
+
+
+class ClaimColumnFilter(FilterEqual):
+    """Equality on a column of the failed charge's claim, as a subquery so it never clashes with joins."""
+
+    def __init__(self, claim_condition: Any, name: str, options: Any) -> None:
+        super().__init__(RuleOutcome.claim_id, name, options=options)
+        self.claim_condition = claim_condition
+
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
+        return query.filter(_claims_where(self.claim_condition(int(value))))
+
+
+class ServiceDateFilter(DateBetweenFilter):
+    def __init__(self) -> None:
+        super().__init__(RuleOutcome.claim_id, "Service date")
+
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
+        start, end = value
+        return query.filter(_claims_where(Claim.service_date.between(start, end)))
+
+
+def _company_options() -> list[tuple[int, str]]:
+    return [(c.id, c.legal_name) for c in db.session.scalars(select(Company).order_by(Company.legal_name))]
+
+
+def _practice_options() -> list[tuple[int, str]]:
+    return [(p.id, p.name) for p in db.session.scalars(select(Practice).order_by(Practice.name))]
+
+
+def _rule_options() -> list[tuple[int, str]]:
+    return [(r.id, r.name) for r in db.session.scalars(select(Rule).order_by(Rule.position, Rule.id))]
+
+
+def _in_practice(practice_id: int) -> Any:
+    return Claim.location_id.in_(select(Location.id).where(Location.practice_id == practice_id))
+
+
+def _in_company(company_id: int) -> Any:
+    practices = select(Practice.id).where(Practice.company_id == company_id)
+    return Claim.location_id.in_(select(Location.id).where(Location.practice_id.in_(practices)))
+
+
+class FailedChargeView(RoleModelView):
+    """The billers' daily work list: claims that failed a rule, oldest failure first; fix, then Reprocess."""
+
+    area = Area.RULES
+    name = "Failed Charges"
+    allow_create = False
+    can_view_details = False
+    list_template = "claimdesk/rules/failed_list.html"
+    scope_rule = staticmethod(lambda scope: _claims_where(by_location(Claim.location_id, scope)))
+    column_list = ["claim", "client", "service_date", "payer", "rule", "kind", "reason", "first_failed_at",
+                   "last_run_id", "resolved_at"]
+    column_labels = {"reason": "Failure reason", "first_failed_at": "Oldest failure", "last_run_id": "Last run",
+                     "resolved_at": "Resolved", "service_date": "Service date"}
+    column_sortable_list = ["first_failed_at", "last_run_id", "kind"]
+    column_default_sort = ("first_failed_at", False)
+    column_filters = [
+        ClaimColumnFilter(_in_company, "Company", lazy_options(_company_options)),
+        ClaimColumnFilter(_in_practice, "Practice", lazy_options(_practice_options)),
+        ClaimColumnFilter(lambda v: Claim.location_id == v, "Location", lazy_options(location_options)),
+        FilterEqual(column=RuleOutcome.last_run_id, name="Run number"),
+        FilterEqual(column=RuleOutcome.rule_id, name="Rule", options=lazy_options(_rule_options)),
+        ClaimColumnFilter(lambda v: Claim.payer_id == v, "Payer", lazy_options(payer_options)),
+        ServiceDateFilter(),
+    ]
+    column_formatters = {
+        "claim": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
+            url_for("claim.details_view", id=m.claim_id), m.claim.number),
+        "client": lambda v, c, m, n: m.claim.client.full_name,
+        "service_date": lambda v, c, m, n: m.claim.service_date.strftime("%m/%d/%Y"),
+        "payer": lambda v, c, m, n: m.claim.payer.name if m.claim.payer else "(no payer)",
+        "rule": lambda v, c, m, n: m.rule.name,
+        "kind": lambda v, c, m, n: m.kind.label + (f" until {m.delay_until:%m/%d/%Y}" if m.delay_until else ""),
+    }
+
+    @property
+    def can_edit(self) -> bool:  # type: ignore[override]
+        return False  # failed charges change only through runs
+
+    def may_post_action(self, name: str) -> bool:
+        return current_user.is_authenticated and may_edit(current_user.role, self.area)
+
+    def is_action_allowed(self, name: str) -> bool:
+        return self.may_post_action(name) and super().is_action_allowed(name)
+
+    def selected_state(self) -> str:
+        state = request.args.get("state", "open")
+        return state if state in ("open", "resolved", "all") else "open"
+
+    def _state_filter(self, query: Any) -> Any:
+        query = query.filter(RuleOutcome.kind.in_([k.value for k in BLOCKING]))
+        state = self.selected_state()
+        if state == "open":
+            return query.filter(RuleOutcome.resolved_at.is_(None))
+        return query.filter(RuleOutcome.resolved_at.is_not(None)) if state == "resolved" else query
+
+    def get_query(self) -> Any:
+        loads = (joinedload(RuleOutcome.claim).joinedload(Claim.client),
+                 joinedload(RuleOutcome.claim).joinedload(Claim.payer), joinedload(RuleOutcome.rule))
+        return self._state_filter(super().get_query()).options(*loads)
+
+    def get_count_query(self) -> Any:
+        return self._state_filter(super().get_count_query())
+
+    @action("reprocess", "Reprocess", "Run the rules again on the selected claims now?")
+    def action_reprocess(self, ids: list[str]) -> None:
+        outcomes = db.session.scalars(select(RuleOutcome.claim_id).where(RuleOutcome.id.in_([int(i) for i in ids])))
+        claim_ids = sorted(set(outcomes))
+        try:
+            with unit_of_work():
+                result = run_rules(actor=current_actor(), claim_ids=claim_ids)
+        except BillingError as exc:
+            flash(exc.message, "error")
+            return
+        flash_run(result)
+
+    @expose("/run/", methods=("POST",))
+    def run_view(self) -> Response:
+        """The "Run rules" button: every enabled rule over the claims in the chosen scope."""
+        if not self.may_post_action("run"):
+            flash(f"Your role ({current_user.role.label}) cannot run the rules.", "error")
+            return redirect(self.get_url(".index_view"))
+        scope = current_scope()
+        try:
+            with unit_of_work():
+                result = run_rules(actor=current_actor(), company_id=scope.company_id,
+                                   practice_id=scope.practice_id, location_id=scope.location_id)
+        except BillingError as exc:
+            flash(exc.message, "error")
+        else:
+            flash_run(result)
+        return redirect(self.get_url(".index_view"))

@@ -1,0 +1,77 @@
+"""The demo's claims: its notes are finalized through the same operation a clinician's click runs.
+
+`finalize_sessions` bills each chunk as it finalizes it, so the demo's claims are grouped, unitized,
+priced and held exactly as real ones are. A few claims are then worked the way a billing office
+works them (held for paperwork, voided as duplicates, retracted and billed again) so every status
+the product can reach without a payer is on screen.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+from sqlalchemy import func, select
+
+from billing.audit import Actor
+from billing.claims.models import Claim, ClaimLine
+from billing.claims.operations import hold_claim, retract_claim, void_claim
+from billing.claims.statuses import ClaimStatus
+from billing.db import chunked, db
+from billing.sessions.models import TherapySession
+from billing.sessions.operations import CHUNK, finalize_sessions, generate_claims
+
+ACTOR = Actor.system("seed-demo")
+#: Share of Ready claims given each treatment, drawn with a fixed seed so every run agrees.
+HOLD_SHARE, VOID_SHARE, RETRACT_SHARE = 0.02, 0.005, 0.005
+HOLD_REASONS = (
+    "Waiting for the signed treatment plan",
+    "Parent is updating the subscriber's date of birth with the payer",
+    "Supervisor review of the session note requested",
+)
+VOID_REASON = "Duplicate entry: this visit was billed on another claim"
+
+
+def finalize_demo_sessions(session_ids: Sequence[int]) -> Counter[str]:
+    """Finalize (and so bill) these draft sessions, then work a few claims; counts for the summary."""
+    for chunk in chunked(session_ids, CHUNK):
+        visits = db.session.scalars(
+            select(TherapySession)
+            .where(TherapySession.id.in_(chunk))
+            .order_by(TherapySession.client_id, TherapySession.service_date, TherapySession.start_time)
+        ).all()
+        finalize_sessions(visits, actor=ACTOR)
+        db.session.flush()
+        db.session.expunge_all()  # 100,000 sessions at scale 100: memory stays flat
+    _work_claims()
+    return _claim_counts()
+
+
+def _work_claims() -> None:
+    rng = random.Random("claimdesk-demo-claims")
+    ready = list(db.session.scalars(select(Claim.id).where(Claim.status == ClaimStatus.READY).order_by(Claim.id)))
+    picked = rng.sample(ready, k=round(len(ready) * (HOLD_SHARE + VOID_SHARE + RETRACT_SHARE)))
+    holds = round(len(ready) * HOLD_SHARE)
+    voids = round(len(ready) * VOID_SHARE)
+    reasons = iter(rng.choices(HOLD_REASONS, k=holds))
+    _apply(picked[:holds], lambda claim: hold_claim(claim, reason=next(reasons), actor=ACTOR))
+    _apply(picked[holds:holds + voids], lambda claim: void_claim(claim, reason=VOID_REASON, actor=ACTOR))
+    _apply(picked[holds + voids:], lambda claim: retract_claim(claim, actor=ACTOR))
+    # A retracted claim's sessions are corrected and billed again, as the office would.
+    generate_claims(actor=ACTOR)
+
+
+def _apply(claim_ids: Sequence[int], operation: Callable[[Claim], None]) -> None:
+    for chunk in chunked(claim_ids, CHUNK):
+        for claim in db.session.scalars(select(Claim).where(Claim.id.in_(chunk))):
+            operation(claim)
+        db.session.flush()
+
+
+def _claim_counts() -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for status, n in db.session.execute(select(Claim.status, func.count()).group_by(Claim.status)):
+        counts[f"{status.value}_claims"] = n
+    counts["claim_lines"] = db.session.scalar(select(func.count(ClaimLine.id))) or 0
+    return counts

@@ -1,0 +1,66 @@
+"""The jobs, defined in code with fixed ids; only their schedules are edited (admin) and stored (JobSchedule)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from billing.errors import BillingError
+
+
+@dataclass(frozen=True)
+class Cron:
+    """Cron fields as APScheduler reads them; weekdays by name (mon-fri), never by number."""
+
+    minute: str = "0"
+    hour: str = "*"
+    day: str = "*"
+    month: str = "*"
+    day_of_week: str = "*"
+
+    def as_kwargs(self) -> dict[str, str]:
+        return {"minute": self.minute, "hour": self.hour, "day": self.day, "month": self.month,
+                "day_of_week": self.day_of_week}
+
+    def __str__(self) -> str:
+        return f"{self.minute} {self.hour} {self.day} {self.month} {self.day_of_week}"
+
+
+@dataclass(frozen=True)
+class JobDefinition:
+    id: str
+    title: str
+    #: "module:function" taking `now` and returning a one-line summary (see billing.jobs.tasks).
+    func: str
+    default: Cron
+    description: str = ""
+    #: Housekeeping jobs run every few seconds and have no editable schedule.
+    every_seconds: int | None = None
+
+
+# Nightly work is placed outside 01:00-03:00 local time, which DST skips or repeats.
+JOBS: tuple[JobDefinition, ...] = (
+    JobDefinition("nightly-rules", "Run the validation rules", "billing.jobs.tasks:run_rules",
+                  Cron(minute="30", hour="4"), "Checks every Ready claim; failures hold or delay it."),
+    JobDefinition("submit-claims", "Batch and send Ready claims", "billing.jobs.tasks:submit_ready_claims",
+                  Cron(minute="0", hour="6", day_of_week="mon-fri"),
+                  "Per clearinghouse: batch eligible Ready claims, validate, send; never an empty batch."),
+    JobDefinition("collect-responses", "Collect clearinghouse responses", "billing.jobs.tasks:collect_responses",
+                  Cron(minute="15", hour="7-19", day_of_week="mon-fri"),
+                  "Fetch new 835, 999 and 277CA files once each; import the 835s."),
+    JobDefinition("scheduled-exports", "Export reports", "billing.jobs.tasks:export_scheduled_reports",
+                  Cron(minute="30", hour="5"), "Writes the configured reports into instance/exports/."),
+    JobDefinition("export-queue", "Build requested exports", "billing.jobs.tasks:build_queued_exports",
+                  Cron(), "Large reports asked for on the Reports page.", every_seconds=10),
+)
+
+
+class UnknownJob(BillingError):
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"There is no job {job_id!r}. Jobs: {', '.join(j.id for j in JOBS)}.")
+
+
+def job_definition(job_id: str) -> JobDefinition:
+    for job in JOBS:
+        if job.id == job_id:
+            return job
+    raise UnknownJob(job_id)

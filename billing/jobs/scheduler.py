@@ -1,0 +1,114 @@
+"""The one scheduler process (`flask scheduler run`): APScheduler 3.11 with its job store in the app database.
+
+APScheduler runs every job once per process that starts a scheduler (LIBRARY-NOTES section 3), so web
+workers never start one; this process does, under a lock. It reads schedule edits, pauses and "run now"
+requests from JobSchedule every few seconds, since APScheduler has no way to hear about them otherwise.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from typing import Any
+
+from apscheduler.job import Job
+from apscheduler.jobstores.base import BaseJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from flask import Flask
+
+from billing.db import db
+from billing.jobs import runs
+from billing.jobs.definitions import JOBS, JobDefinition
+from billing.jobs.models import JobSchedule
+from billing.jobs.schedules import cron_of, cron_trigger, ensure_schedules, practice_timezone
+from billing.unit_of_work import unit_of_work
+
+SCHEDULER_LOCK = "claimdesk-scheduler"
+RUN = "billing.jobs.runs:scheduled_run"
+SYNC_ID = "scheduler-sync"
+SYNC_SECONDS = 10
+#: Stored with each job (APScheduler keeps the adding scheduler's options per job). The default grace of
+#: 1 s would silently drop a nightly job missed during a restart; with coalescing it runs once instead.
+JOB_OPTIONS: dict[str, Any] = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600}
+
+_scheduler: BaseScheduler | None = None
+
+
+def trigger_for(definition: JobDefinition, row: JobSchedule | None, tz: tzinfo) -> BaseTrigger:
+    if definition.every_seconds is not None:
+        return IntervalTrigger(seconds=definition.every_seconds, timezone=tz)
+    assert row is not None
+    return cron_trigger(cron_of(row), tz)
+
+
+def same_trigger(a: BaseTrigger, b: BaseTrigger) -> bool:
+    return type(a) is type(b) and str(a) == str(b) and getattr(a, "timezone", None) == getattr(b, "timezone", None)
+
+
+def apply_schedule(scheduler: BaseScheduler, definition: JobDefinition, row: JobSchedule | None, tz: tzinfo) -> None:
+    """Add or update one job. An unchanged job keeps its stored next run time, so a run missed while the
+    scheduler was down still fires (once, coalesced) when it comes back."""
+    trigger = trigger_for(definition, row, tz)
+    existing: Job | None = scheduler.get_job(definition.id)
+    if existing is None:
+        scheduler.add_job(RUN, trigger, args=[definition.id], id=definition.id, name=definition.title,
+                          replace_existing=True, **JOB_OPTIONS)
+    elif not same_trigger(existing.trigger, trigger):
+        scheduler.reschedule_job(definition.id, trigger=trigger)
+    paused = bool(row and row.paused)
+    job = scheduler.get_job(definition.id)
+    if paused and job.next_run_time is not None:
+        scheduler.pause_job(definition.id)
+    elif not paused and job.next_run_time is None:
+        scheduler.resume_job(definition.id)
+
+
+def sync(scheduler: BaseScheduler, now: datetime) -> None:
+    """Apply stored schedules and pauses; start any requested "run now" as a one-off job."""
+    tz = scheduler.timezone
+    with unit_of_work():
+        rows = {row.job_id: row for row in ensure_schedules()}
+        for definition in JOBS:
+            row = rows.get(definition.id)
+            apply_schedule(scheduler, definition, row, tz)
+            if row is not None and row.run_requested_at is not None:
+                scheduler.add_job(RUN, "date", run_date=now, args=[definition.id], id=f"{definition.id}-now",
+                                  replace_existing=True, **JOB_OPTIONS)
+                row.run_requested_at = None
+
+
+def sync_tick() -> None:
+    """The housekeeping job: what APScheduler calls every SYNC_SECONDS."""
+    app = runs.current_scheduler_app()
+    if _scheduler is None or app is None:
+        return
+    with app.app_context():
+        sync(_scheduler, datetime.now(_scheduler.timezone))
+        db.session.remove()
+
+
+def build_scheduler(app: Flask, *, scheduler_cls: type[BaseScheduler] = BackgroundScheduler,
+                    jobstore: BaseJobStore | None = None) -> BaseScheduler:
+    """A scheduler for this process, not yet started; `start_scheduler` starts it."""
+    global _scheduler
+    runs.use_app(app)
+    with app.app_context():
+        tz = practice_timezone()
+        store = jobstore or SQLAlchemyJobStore(engine=db.engine, tablename="apscheduler_jobs")
+    scheduler = scheduler_cls(jobstores={"default": store}, job_defaults=JOB_OPTIONS, timezone=tz)
+    _scheduler = scheduler
+    return scheduler
+
+
+def start_scheduler(app: Flask, scheduler: BaseScheduler) -> None:
+    """Start paused, bring the stored jobs in line with the code and the admin's schedules, then run."""
+    scheduler.start(paused=True)
+    with app.app_context():
+        sync(scheduler, datetime.now(scheduler.timezone))
+        scheduler.add_job("billing.jobs.scheduler:sync_tick", "interval", seconds=SYNC_SECONDS, id=SYNC_ID,
+                          replace_existing=True, coalesce=True, max_instances=1, misfire_grace_time=None)
+        db.session.remove()
+    scheduler.resume()

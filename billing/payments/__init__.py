@@ -1,0 +1,1 @@
+"""Payments: the append-only ledger, manual posting, 835 ERA import, denials, secondary claims."""

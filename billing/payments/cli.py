@@ -1,0 +1,195 @@
+"""`flask edi import` for 835 files and `flask payments ...` for the ledger. Each command wraps one operation."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TypeVar
+
+import click
+from flask.cli import AppGroup
+
+from billing.audit import Actor
+from billing.claims.models import Claim
+from billing.claims.queries import claim_by_number
+from billing.db import db
+from billing.errors import BillingError
+from billing.money import format_money, sum_money, to_money
+from billing.payments import posting
+from billing.payments.importing import EraRefused, ImportResult, import_835, match_unmatched, open_unmatched
+from billing.payments.ledger import claim_balance, entries_for_claim, reversed_entry_ids
+from billing.payments.models import LedgerEntry, UnmatchedClaim
+from billing.payments.secondary import generate_secondary_claim, resubmit_denied_lines
+from billing.unit_of_work import unit_of_work
+
+edi_cli = AppGroup("edi", help="Import X12 files (835 remittances).")
+payments_cli = AppGroup("payments", help="The payments ledger: balances, write-offs, reversals, secondary claims.")
+CLI = Actor.system("cli")
+T = TypeVar("T")
+
+
+@edi_cli.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file.")
+def import_command(files: tuple[Path, ...], as_json: bool) -> None:
+    """Import 835 files: post what matches, keep the rest as Unmatched, refuse broken files whole."""
+    results, refused = [], 0
+    for path in files:
+        try:
+            with unit_of_work():
+                result = import_835(path.read_bytes(), filename=path.name, actor=CLI)
+        except EraRefused as exc:
+            refused += 1
+            results.append({"file": path.name, "refused": True, "errors": exc.problems})
+            if not as_json:
+                click.echo(exc.message, err=True)
+            continue
+        results.append(result.as_dict())
+        if not as_json:
+            click.echo(_line(result))
+    if as_json:
+        click.echo(json.dumps(results, indent=2))
+    if refused:
+        raise click.exceptions.Exit(1)
+
+
+def _line(result: ImportResult) -> str:
+    return result.summary()
+
+
+def _claim(number: str) -> Claim:
+    try:
+        return claim_by_number(number, for_update=True)
+    except BillingError as exc:
+        raise click.ClickException(exc.message) from None
+
+
+def _money(text: str | None) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        return to_money(text)
+    except (ValueError, InvalidOperation):
+        raise click.ClickException(f"{text!r} is not an amount.") from None
+
+
+def _run(operation: Callable[[], T]) -> T:
+    """One operation in one unit of work; a refusal becomes a one-line error and a non-zero exit."""
+    try:
+        with unit_of_work():
+            return operation()
+    except BillingError as exc:
+        raise click.ClickException(exc.message) from None
+
+
+@payments_cli.command("balance")
+@click.argument("claim_number")
+@click.option("--json", "as_json", is_flag=True)
+def balance_command(claim_number: str, as_json: bool) -> None:
+    """Show a claim's ledger and balances."""
+    claim = _claim(claim_number)
+    sums = claim_balance(claim.id)
+    reversed_ids = reversed_entry_ids(claim.id)
+    entries = entries_for_claim(claim.id)
+    if as_json:
+        click.echo(json.dumps({
+            "claim": claim.number, "status": claim.status.value, "needs_review": claim.needs_review,
+            "insurance_balance": str(sums.insurance), "patient_balance": str(sums.patient),
+            "balance": str(sums.balance),
+            "entries": [_entry_dict(e, e.id in reversed_ids) for e in entries],
+        }, indent=2))
+        return
+    for e in entries:
+        flag = " (reversed)" if e.id in reversed_ids else ""
+        click.echo(f"{e.id:>8} {e.posted_on} {e.kind.value:24} {format_money(e.amount):>12} "
+                   f"{e.group_code or ''}{'-' if e.reason_code else ''}{e.reason_code or ''}{flag}")
+    click.echo(f"{claim.number}: insurance {format_money(sums.insurance)}, patient {format_money(sums.patient)}, "
+               f"balance {format_money(sums.balance)}")
+
+
+def _entry_dict(e: LedgerEntry, reversed_: bool) -> dict[str, object]:
+    return {"id": e.id, "posted_on": e.posted_on.isoformat(), "kind": e.kind.value, "amount": str(e.amount),
+            "group": e.group_code, "reason": e.reason_code, "reverses": e.reverses_id, "reversed": reversed_,
+            "line": e.claim_line.line_number if e.claim_line else None}
+
+
+@payments_cli.command("write-off")
+@click.argument("claim_number")
+@click.option("--reason", required=True)
+@click.option("--amount", default=None, help="Defaults to the whole balance.")
+@click.option("--patient", is_flag=True, help="Write off the patient balance instead of the insurance balance.")
+def write_off_command(claim_number: str, reason: str, amount: str | None, patient: bool) -> None:
+    """Write off a claim's insurance (or patient) balance."""
+    def op() -> list[LedgerEntry]:
+        return posting.write_off(_claim(claim_number), reason=reason, actor=CLI, posted_on=date.today(),
+                                 patient=patient, amount=_money(amount))
+
+    entries = _run(op)
+    click.echo(f"Wrote off {format_money(sum_money(e.amount for e in entries))} on {claim_number}.")
+
+
+@payments_cli.command("reverse")
+@click.argument("claim_number")
+@click.argument("entry_ids", nargs=-1, type=int, required=True)
+@click.option("--reason", required=True, help="Where the clawback came from (letter, portal, phone).")
+def reverse_command(claim_number: str, entry_ids: tuple[int, ...], reason: str) -> None:
+    """Manual clawback: reverse ledger entries of a claim."""
+    def op() -> list[LedgerEntry]:
+        claim = _claim(claim_number)
+        entries = [e for i in entry_ids if (e := db.session.get(LedgerEntry, i)) is not None]
+        if len(entries) != len(entry_ids):
+            raise BillingError("No such ledger entry.")
+        return posting.reverse_entries(claim, entries, actor=CLI, reason=reason, posted_on=date.today())
+
+    reversals = _run(op)
+    click.echo(f"Reversed {len(reversals)} entries; claim flagged Needs Review.")
+
+
+@payments_cli.command("secondary")
+@click.argument("claim_number")
+def secondary_command(claim_number: str) -> None:
+    """Generate the secondary claim for a claim the primary payer has adjudicated."""
+    secondary = _run(lambda: generate_secondary_claim(_claim(claim_number), actor=CLI, posted_on=date.today()))
+    click.echo(f"Secondary claim {secondary.number} created (Ready).")
+
+
+@payments_cli.command("resubmit-denied-lines")
+@click.argument("claim_number")
+@click.option("--reason", required=True)
+def resubmit_lines_command(claim_number: str, reason: str) -> None:
+    """A new claim with only the denied lines of a claim."""
+    copy = _run(lambda: resubmit_denied_lines(_claim(claim_number), actor=CLI, reason=reason))
+    click.echo(f"Claim {copy.number} created with the denied lines.")
+
+
+@payments_cli.command("unmatched")
+@click.option("--json", "as_json", is_flag=True)
+def unmatched_command(as_json: bool) -> None:
+    """List the remittance claims that matched none of ours."""
+    items = open_unmatched()
+    if as_json:
+        click.echo(json.dumps([{"id": i.id, "clp01": i.claim_number, "patient": i.patient_name,
+                                "paid": str(i.paid), "reason": i.reason, "check": i.remittance.check_number}
+                               for i in items], indent=2))
+        return
+    for i in items:
+        click.echo(f"{i.id:>6} {i.claim_number:20} {format_money(i.paid):>12} {i.patient_name:30} {i.reason}")
+
+
+@payments_cli.command("match")
+@click.argument("unmatched_id", type=int)
+@click.argument("claim_number")
+def match_command(unmatched_id: int, claim_number: str) -> None:
+    """Post an unmatched remittance claim to one of our claims."""
+    def op() -> UnmatchedClaim:
+        item = db.session.get(UnmatchedClaim, unmatched_id)
+        if item is None:
+            raise BillingError(f"No unmatched payment {unmatched_id}.")
+        match_unmatched(item, _claim(claim_number), actor=CLI)
+        return item
+
+    _run(op)
+    click.echo(f"Posted unmatched payment {unmatched_id} to {claim_number}.")

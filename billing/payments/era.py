@@ -1,0 +1,332 @@
+"""An 835 as data: transactions (BPR, TRN, payer, payee), claims (CLP, CAS, NM1, REF, DTM), services, PLBs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from billing.errors import BillingError
+from billing.money import ZERO, sum_money, to_money
+from billing.payments.posting import Adjustment
+from billing.payments.x12 import Delimiters, NotX12, join_segments, split_segments
+
+
+class EraUnreadable(BillingError):
+    """The file is X12 but its content cannot be read as an 835 (a bad amount, a missing BPR...)."""
+
+
+@dataclass
+class ServicePayment:
+    """One SVC loop (2110)."""
+
+    qualifier: str
+    procedure_code: str
+    modifiers: tuple[str, ...]
+    charge: Decimal
+    paid: Decimal
+    units: Decimal | None
+    service_date: date | None = None
+    adjustments: list[Adjustment] = field(default_factory=list)
+    allowed: Decimal | None = None
+    remarks: list[str] = field(default_factory=list)
+    line_control: str | None = None  # REF*6R: the line item control number we sent
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "procedure": f"{self.qualifier}:{self.procedure_code}", "modifiers": list(self.modifiers),
+            "charge": str(self.charge), "paid": str(self.paid), "units": str(self.units) if self.units else None,
+            "service_date": self.service_date.isoformat() if self.service_date else None,
+            "adjustments": [[a.group, a.reason, str(a.amount)] for a in self.adjustments],
+            "allowed": str(self.allowed) if self.allowed is not None else None, "remarks": self.remarks,
+            "line_control": self.line_control,
+        }
+
+
+@dataclass
+class ClaimPaymentInfo:
+    """One CLP loop (2100) with its services."""
+
+    claim_number: str
+    status_code: str
+    charge: Decimal
+    paid: Decimal
+    patient_responsibility: Decimal
+    filing_indicator: str
+    payer_claim_number: str | None
+    patient_name: str = ""
+    adjustments: list[Adjustment] = field(default_factory=list)
+    services: list[ServicePayment] = field(default_factory=list)
+    references: dict[str, str] = field(default_factory=dict)
+    dates: dict[str, date] = field(default_factory=dict)
+    segments: list[list[str]] = field(default_factory=list)
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "claim_number": self.claim_number, "status_code": self.status_code, "charge": str(self.charge),
+            "paid": str(self.paid), "patient_responsibility": str(self.patient_responsibility),
+            "filing_indicator": self.filing_indicator, "payer_claim_number": self.payer_claim_number,
+            "patient_name": self.patient_name,
+            "adjustments": [[a.group, a.reason, str(a.amount)] for a in self.adjustments],
+            "references": self.references, "dates": {k: v.isoformat() for k, v in self.dates.items()},
+            "services": [s.to_data() for s in self.services],
+        }
+
+
+@dataclass(frozen=True)
+class PlbAdjustment:
+    provider_id: str
+    fiscal_period_end: date | None
+    reason_code: str
+    reference: str | None
+    amount: Decimal
+
+
+@dataclass
+class EraTransaction:
+    """One ST..SE: one payment."""
+
+    control_number: str
+    handling: str = ""
+    amount: Decimal = ZERO
+    method: str = ""
+    paid_on: date | None = None
+    check_number: str = ""
+    payer_key: str = ""
+    payer_name: str = ""
+    payer_ids: list[str] = field(default_factory=list)
+    payee_name: str | None = None
+    payee_id: str | None = None
+    claims: list[ClaimPaymentInfo] = field(default_factory=list)
+    plbs: list[PlbAdjustment] = field(default_factory=list)
+
+    @property
+    def claims_paid_total(self) -> Decimal:
+        return sum_money(c.paid for c in self.claims)
+
+    @property
+    def plb_total(self) -> Decimal:
+        return sum_money(p.amount for p in self.plbs)
+
+    @property
+    def balanced(self) -> bool:
+        """BPR02 = sum of CLP04 - sum of PLB amounts."""
+        return self.amount == self.claims_paid_total - self.plb_total
+
+    @property
+    def service_count(self) -> int:
+        return sum(len(c.services) for c in self.claims)
+
+
+@dataclass
+class Era:
+    delimiters: Delimiters
+    transactions: list[EraTransaction]
+
+
+def _money(value: str, where: str) -> Decimal:
+    try:
+        return to_money(value or "0")
+    except (ValueError, InvalidOperation):
+        raise EraUnreadable(f"{where}: {value!r} is not an amount.") from None
+
+
+def _date(value: str, where: str) -> date:
+    try:
+        return datetime.strptime(value, "%Y%m%d").date()
+    except ValueError:
+        raise EraUnreadable(f"{where}: {value!r} is not a date (CCYYMMDD).") from None
+
+
+def _el(seg: list[str], n: int) -> str:
+    return seg[n].strip() if len(seg) > n else ""
+
+
+def _cas(seg: list[str], where: str) -> list[Adjustment]:
+    """CAS01 group, then up to six (reason, amount, quantity) triples."""
+    group, out = _el(seg, 1), []
+    for k in range(2, 19, 3):
+        reason = _el(seg, k)
+        if reason:
+            qty = _el(seg, k + 2)
+            out.append(Adjustment(group, reason, _money(_el(seg, k + 1), where),
+                                  Decimal(qty) if qty.replace(".", "", 1).lstrip("-").isdigit() else None))
+    return out
+
+
+def parse_835(text: str) -> Era:
+    """Every transaction, claim and service of an 835, or EraUnreadable / NotX12 naming the first problem."""
+    delims, segments = split_segments(text)
+    parser = _Parser(delims)
+    for number, seg in enumerate(segments, start=1):
+        parser.feed(seg, number)
+    if not parser.transactions:
+        raise NotX12("The file holds no 835 transaction (no ST*835 segment).")
+    return Era(delims, parser.transactions)
+
+
+class _Parser:
+    """A small state machine over segments: header, then claims (CLP), services (SVC), then PLBs."""
+
+    def __init__(self, delims: Delimiters) -> None:
+        self.delims = delims
+        self.transactions: list[EraTransaction] = []
+        self.txn: EraTransaction | None = None
+        self.claim: ClaimPaymentInfo | None = None
+        self.service: ServicePayment | None = None
+        self.party: str | None = None
+
+    def feed(self, seg: list[str], number: int) -> None:
+        sid, where = seg[0].strip().upper(), f"segment {number} ({seg[0].strip()})"
+        if sid == "ST":
+            if _el(seg, 1) != "835":
+                raise EraUnreadable(f"{where}: transaction {_el(seg, 1)!r} is not an 835 remittance.")
+            self.txn, self.claim, self.service, self.party = EraTransaction(_el(seg, 2)), None, None, None
+            self.transactions.append(self.txn)
+            return
+        if sid in ("ISA", "GS", "GE", "IEA", "TA1"):
+            return
+        if self.txn is None:
+            raise EraUnreadable(f"{where} comes before any ST*835.")
+        if sid == "SE":
+            self.txn = self.claim = self.service = None
+            return
+        if self.claim is not None and sid not in ("CLP", "PLB", "LX", "TS3", "TS2"):
+            self.claim.segments.append(seg)
+        handler = getattr(self, f"_{sid.lower()}", None)
+        if handler is not None:
+            handler(seg, where)
+
+    # header
+    def _bpr(self, seg: list[str], where: str) -> None:
+        assert self.txn is not None
+        self.txn.handling, self.txn.amount, self.txn.method = _el(seg, 1), _money(_el(seg, 2), where), _el(seg, 4)
+        if _el(seg, 16):
+            self.txn.paid_on = _date(_el(seg, 16), where)
+
+    def _trn(self, seg: list[str], where: str) -> None:
+        assert self.txn is not None
+        self.txn.check_number, self.txn.payer_key = _el(seg, 2), _el(seg, 3)
+
+    def _n1(self, seg: list[str], where: str) -> None:
+        assert self.txn is not None
+        self.party = _el(seg, 1)
+        if self.party == "PR":
+            self.txn.payer_name = _el(seg, 2)
+            if _el(seg, 4):
+                self.txn.payer_ids.append(_el(seg, 4))
+        elif self.party == "PE":
+            self.txn.payee_name, self.txn.payee_id = _el(seg, 2) or None, _el(seg, 4) or None
+
+    def _ref(self, seg: list[str], where: str) -> None:
+        assert self.txn is not None
+        qualifier, value = _el(seg, 1), _el(seg, 2)
+        if self.service is not None:
+            if qualifier == "6R":
+                self.service.line_control = value
+        elif self.claim is not None:
+            self.claim.references[qualifier] = value
+        elif self.party == "PR" and qualifier in ("2U", "EO", "HI", "NF"):
+            self.txn.payer_ids.append(value)
+
+    def _dtm(self, seg: list[str], where: str) -> None:
+        assert self.txn is not None
+        qualifier, value = _el(seg, 1), _el(seg, 2)
+        if not value:
+            return
+        if self.service is not None and qualifier in ("472", "150"):
+            self.service.service_date = _date(value, where)
+        elif self.claim is not None:
+            self.claim.dates[qualifier] = _date(value, where)
+        elif qualifier == "405" and self.txn.paid_on is None:
+            self.txn.paid_on = _date(value, where)  # production date, when BPR16 is missing
+
+    # claims
+    def _clp(self, seg: list[str], where: str) -> None:
+        assert self.txn is not None
+        self.service = None
+        self.claim = ClaimPaymentInfo(
+            claim_number=_el(seg, 1), status_code=_el(seg, 2), charge=_money(_el(seg, 3), where),
+            paid=_money(_el(seg, 4), where), patient_responsibility=_money(_el(seg, 5), where),
+            filing_indicator=_el(seg, 6), payer_claim_number=_el(seg, 7) or None, segments=[seg],
+        )
+        if not self.claim.claim_number:
+            raise EraUnreadable(f"{where}: the claim has no claim number (CLP01).")
+        self.txn.claims.append(self.claim)
+
+    def _cas(self, seg: list[str], where: str) -> None:
+        target = self.service or self.claim
+        if target is not None:
+            target.adjustments.extend(_cas(seg, where))
+
+    def _nm1(self, seg: list[str], where: str) -> None:
+        if self.claim is not None and _el(seg, 1) == "QC":
+            self.claim.patient_name = " ".join(p for p in (_el(seg, 4), _el(seg, 3)) if p)
+
+    def _svc(self, seg: list[str], where: str) -> None:
+        if self.claim is None:
+            raise EraUnreadable(f"{where}: a service line outside any claim.")
+        parts = _el(seg, 1).split(self.delims.component)
+        if len(parts) < 2:
+            raise EraUnreadable(f"{where}: the procedure {_el(seg, 1)!r} has no qualifier and code.")
+        units = _el(seg, 5)
+        self.service = ServicePayment(
+            qualifier=parts[0], procedure_code=parts[1], modifiers=tuple(m for m in parts[2:6] if m),
+            charge=_money(_el(seg, 2), where), paid=_money(_el(seg, 3), where),
+            units=Decimal(units) if units.replace(".", "", 1).isdigit() else None,
+        )
+        self.claim.services.append(self.service)
+
+    def _amt(self, seg: list[str], where: str) -> None:
+        if self.service is not None and _el(seg, 1) == "B6":
+            self.service.allowed = _money(_el(seg, 2), where)
+
+    def _lq(self, seg: list[str], where: str) -> None:
+        if self.service is not None and _el(seg, 1) == "HE":
+            self.service.remarks.append(_el(seg, 2))
+
+    def _lx(self, seg: list[str], where: str) -> None:
+        self.claim = self.service = None
+
+    def _plb(self, seg: list[str], where: str) -> None:
+        assert self.txn is not None
+        self.claim = self.service = None
+        fiscal = _date(_el(seg, 2), where) if _el(seg, 2) else None
+        for k in range(3, 15, 2):
+            if not _el(seg, k):
+                continue
+            reason, _, reference = _el(seg, k).partition(self.delims.component)
+            self.txn.plbs.append(PlbAdjustment(_el(seg, 1), fiscal, reason, reference or None,
+                                               _money(_el(seg, k + 1), where)))
+
+
+def claim_raw(claim: ClaimPaymentInfo, delims: Delimiters) -> str:
+    return join_segments(claim.segments, delims)
+
+
+def _adjustments_from(rows: list[list[str]]) -> list[Adjustment]:
+    return [Adjustment(g, r, to_money(a)) for g, r, a in rows]
+
+
+def claim_from_data(data: dict[str, Any]) -> ClaimPaymentInfo:
+    """Rebuild a claim payment kept in the Unmatched queue, to post it once a biller has matched it."""
+    services = []
+    for s in data["services"]:
+        qualifier, _, code = s["procedure"].partition(":")
+        services.append(ServicePayment(
+            qualifier=qualifier, procedure_code=code, modifiers=tuple(s["modifiers"]), charge=to_money(s["charge"]),
+            paid=to_money(s["paid"]), units=Decimal(s["units"]) if s["units"] else None,
+            service_date=date.fromisoformat(s["service_date"]) if s["service_date"] else None,
+            adjustments=_adjustments_from(s["adjustments"]),
+            allowed=to_money(s["allowed"]) if s["allowed"] is not None else None, remarks=list(s["remarks"]),
+            line_control=s["line_control"],
+        ))
+    return ClaimPaymentInfo(
+        claim_number=data["claim_number"], status_code=data["status_code"], charge=to_money(data["charge"]),
+        paid=to_money(data["paid"]), patient_responsibility=to_money(data["patient_responsibility"]),
+        filing_indicator=data["filing_indicator"], payer_claim_number=data["payer_claim_number"],
+        patient_name=data["patient_name"], adjustments=_adjustments_from(data["adjustments"]), services=services,
+        references=dict(data["references"]),
+        dates={k: date.fromisoformat(v) for k, v in data["dates"].items()},
+    )

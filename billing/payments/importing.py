@@ -1,0 +1,337 @@
+"""835 import: refuse what is broken, post what matches, keep what does not, never post the same check twice."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from billing.audit import Actor, AuditAction, record_change
+from billing.claims.models import Claim, ClaimLine
+from billing.coverage.models import Payer
+from billing.db import db, utcnow
+from billing.errors import BillingError
+from billing.money import ZERO, sum_money
+from billing.payments.era import (
+    ClaimPaymentInfo,
+    EraTransaction,
+    EraUnreadable,
+    ServicePayment,
+    claim_from_data,
+    claim_raw,
+    parse_835,
+)
+from billing.payments.ledger import Balances, claim_balances, lines_with_charges, standing_adjudication
+from billing.payments.models import (
+    EntrySource,
+    EraFile,
+    ProviderAdjustment,
+    Remittance,
+    UnmatchedClaim,
+    UnmatchedStatus,
+)
+from billing.payments.posting import (
+    POSTABLE,
+    REVERSAL_CODE,
+    ClaimPosting,
+    LinePosting,
+    post_adjudication,
+    reverse_adjudication,
+)
+from billing.payments.validation import validate_835
+from billing.payments.x12 import NotX12, decode
+
+CHUNK = 500  # claims loaded and posted together: few queries, bounded memory
+
+
+class EraRefused(BillingError):
+    """The whole file was refused; nothing was written. `problems` lists what pyx12 or the parser found."""
+
+    def __init__(self, filename: str, problems: Sequence[str]) -> None:
+        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        super().__init__(f"{filename} was refused, nothing was posted: {shown}")
+        self.problems = list(problems)
+
+
+@dataclass
+class ImportResult:
+    """What one file did; `as_dict()` is what `flask edi import --json` prints."""
+
+    filename: str
+    transactions: int = 0
+    claims: int = 0
+    service_lines: int = 0
+    matched: int = 0
+    unmatched: int = 0
+    reversals: int = 0
+    paid_total: Decimal = ZERO
+    plb_total: Decimal = ZERO
+    bpr_amount: Decimal = ZERO
+    balanced: bool = True
+    duplicate: bool = False
+    remittance_ids: list[int] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.filename, "transactions": self.transactions, "claims": self.claims,
+            "service_lines": self.service_lines, "matched": self.matched, "unmatched": self.unmatched,
+            "reversals": self.reversals, "posted_paid_total": str(self.paid_total), "plb_total": str(self.plb_total),
+            "bpr_amount": str(self.bpr_amount), "balanced": self.balanced, "duplicate": self.duplicate,
+            "warnings": self.warnings,
+        }
+
+    def summary(self) -> str:
+        if self.duplicate:
+            return f"{self.filename}: already imported; nothing posted."
+        balance = "balanced" if self.balanced else "NOT balanced (flagged on the remittance)"
+        return (f"{self.filename}: {self.transactions} payment(s), {self.claims} claim(s): {self.matched} posted, "
+                f"{self.unmatched} unmatched; paid {self.paid_total}, PLB {self.plb_total}, BPR {self.bpr_amount}, "
+                f"{balance}.")
+
+
+def import_835(data: bytes, *, filename: str, actor: Actor) -> ImportResult:
+    """Validate, parse and post one 835 file. Raises EraRefused (nothing written) when it is broken."""
+    result = ImportResult(filename)
+    digest = hashlib.sha256(data).hexdigest()
+    if db.session.scalar(select(EraFile.id).where(EraFile.sha256 == digest)) is not None:
+        result.duplicate = True
+        return result
+    text = decode(data)
+    if not text.startswith("ISA"):
+        raise EraRefused(filename, ["this is not an X12 file (it does not start with ISA)"])
+    started = time.perf_counter()
+    validation = validate_835(text)
+    result.timings["validation"] = time.perf_counter() - started
+    if validation.refused:
+        raise EraRefused(filename, [str(f) for f in validation.errors] or ["pyx12 does not recognise it as X12"])
+    started = time.perf_counter()
+    try:
+        era = parse_835(text)
+    except (EraUnreadable, NotX12) as exc:
+        raise EraRefused(filename, [exc.message]) from None
+    result.timings["parse"] = time.perf_counter() - started
+    result.warnings = [str(f) for f in validation.warnings]
+    started = time.perf_counter()
+    new = [t for t in era.transactions if not _already_imported(t)]
+    if not new:
+        result.duplicate = True
+        return result
+    era_file = EraFile(filename=filename[:255], sha256=digest, content=data, actor=actor.name)
+    db.session.add(era_file)
+    for txn in new:
+        _import_transaction(txn, era_file, era.delimiters, result, actor=actor)
+    db.session.flush()
+    result.timings["posting"] = time.perf_counter() - started
+    return result
+
+
+def _already_imported(txn: EraTransaction) -> bool:
+    return db.session.scalar(
+        select(Remittance.id).where(
+            Remittance.payer_key == _payer_key(txn), Remittance.check_number == txn.check_number,
+            Remittance.paid_on == _paid_on(txn), Remittance.amount == txn.amount,
+        )
+    ) is not None
+
+
+def _payer_key(txn: EraTransaction) -> str:
+    return (txn.payer_key or txn.payer_name or "unknown")[:80]
+
+
+def _paid_on(txn: EraTransaction) -> date:
+    return txn.paid_on or date.today()
+
+
+def _import_transaction(txn: EraTransaction, era_file: EraFile, delims: Any, result: ImportResult,
+                        *, actor: Actor) -> None:
+    remittance = Remittance(
+        era_file=era_file, payer_name=(txn.payer_name or "(no payer name)")[:60], payer_key=_payer_key(txn),
+        payee_name=(txn.payee_name or None) and txn.payee_name[:60], payee_id=txn.payee_id,
+        check_number=txn.check_number[:50], method=txn.method[:3], handling=txn.handling[:2], amount=txn.amount,
+        paid_on=_paid_on(txn), claim_count=len(txn.claims), claims_paid_total=txn.claims_paid_total,
+        plb_total=txn.plb_total, balanced=txn.balanced, warnings=result.warnings or None,
+        payer_id=_our_payer_id(txn),
+    )
+    db.session.add(remittance)
+    db.session.flush()
+    for plb in txn.plbs:
+        db.session.add(ProviderAdjustment(remittance_id=remittance.id, provider_id=plb.provider_id[:50],
+                                          fiscal_period_end=plb.fiscal_period_end, reason_code=plb.reason_code[:2],
+                                          reference=(plb.reference or None) and plb.reference[:50],
+                                          amount=plb.amount))
+    for chunk in _chunks(txn.claims, CHUNK):
+        _post_chunk(chunk, txn, remittance, delims, result, actor=actor)
+    record_change("remittance", remittance.id, AuditAction.ERA_IMPORTED, actor=actor,
+                  data={"file": result.filename, "check": txn.check_number, "amount": str(txn.amount),
+                        "balanced": txn.balanced})
+    result.transactions += 1
+    result.claims += len(txn.claims)
+    result.service_lines += txn.service_count
+    result.plb_total += txn.plb_total
+    result.bpr_amount += txn.amount
+    result.balanced = result.balanced and txn.balanced
+    result.remittance_ids.append(remittance.id)
+
+
+def _our_payer_id(txn: EraTransaction) -> int | None:
+    keys = [k for k in [txn.payer_key, *txn.payer_ids] if k]
+    conditions = [func.upper(Payer.name) == txn.payer_name.upper()]
+    if keys:
+        conditions.append(Payer.edi_payer_id.in_(keys))
+    return db.session.scalar(select(Payer.id).where(or_(*conditions)).order_by(Payer.id).limit(1))
+
+
+def _chunks(items: list[ClaimPaymentInfo], size: int) -> Iterator[list[ClaimPaymentInfo]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def _post_chunk(chunk: list[ClaimPaymentInfo], txn: EraTransaction, remittance: Remittance, delims: Any,
+                result: ImportResult, *, actor: Actor) -> None:
+    ids = {c.claim_number: Claim.id_from_number(c.claim_number) for c in chunk}
+    claims = {
+        c.id: c for c in db.session.scalars(
+            select(Claim).where(Claim.id.in_([i for i in ids.values() if i is not None]))
+            .options(selectinload(Claim.lines).selectinload(ClaimLine.service_code), selectinload(Claim.payer))
+        )
+    }
+    balances = claim_balances(claims)
+    charged = lines_with_charges(claims)
+    stale: set[int] = set()
+    for info in chunk:
+        claim = claims.get(ids[info.claim_number] or -1)
+        problem = _match_problem(info, claim, txn)
+        if problem is None:
+            assert claim is not None
+            # After a reversal the chunk's tally is stale for that claim: posting reads the ledger instead.
+            fresh = info.status_code != REVERSAL_CODE and claim.id not in stale
+            prior = balances.get(claim.id, Balances()) if fresh else None
+            try:
+                posted = _post_claim(info, claim, remittance, actor=actor, prior=prior, charged=charged)
+            except BillingError as exc:
+                problem = exc.message
+            else:
+                if prior is None:
+                    balances.pop(claim.id, None)
+                    stale.add(claim.id)
+                elif claim.id not in stale:
+                    balances[claim.id] = prior
+                result.matched += 1
+                result.paid_total += posted
+                result.reversals += info.status_code == REVERSAL_CODE
+                continue
+        _keep_unmatched(info, remittance, problem, delims)
+        result.unmatched += 1
+    db.session.flush()
+
+
+def _match_problem(info: ClaimPaymentInfo, claim: Claim | None, txn: EraTransaction) -> str | None:
+    if claim is None:
+        return f"CLP01 {info.claim_number!r} is not one of our claim numbers"
+    if claim.payer is None or not _same_payer(claim.payer, txn):
+        payer = txn.payer_name or txn.payer_key
+        return f"claim {claim.number} is billed to {claim.payer or 'no payer'}, not to {payer}"
+    if claim.status not in POSTABLE:
+        return f"claim {claim.number} is {claim.status.label}; only a submitted claim is paid"
+    return None
+
+
+def _same_payer(payer: Payer, txn: EraTransaction) -> bool:
+    keys = {k for k in [txn.payer_key, *txn.payer_ids] if k}
+    return bool(payer.edi_payer_id and payer.edi_payer_id in keys) or payer.name.upper() == txn.payer_name.upper()
+
+
+def _post_claim(info: ClaimPaymentInfo, claim: Claim, remittance: Remittance, *, actor: Actor,
+                prior: Balances | None = None, charged: set[int] | None = None) -> Decimal:
+    """Post one matched CLP; returns the amount paid on it (negative for a reversal)."""
+    if info.status_code == REVERSAL_CODE:
+        original = standing_adjudication(claim.id, claim.payer_id)
+        if original is None:
+            raise BillingError(f"a reversal (CLP02 = 22) of a payment on {claim.number} that we never posted")
+        reverse_adjudication(original, actor=actor, reason=f"payer reversal on check {remittance.check_number}",
+                             posted_on=remittance.paid_on, source=EntrySource.ERA, remittance_id=remittance.id,
+                             payer_claim_number=info.payer_claim_number)
+        if info.payer_claim_number:
+            claim.payer_claim_number = info.payer_claim_number
+        return -original.paid
+    if not info.services:
+        raise BillingError("the payer sent no service lines (SVC) for this claim; post it by hand")
+    posting = ClaimPosting(
+        paid_on=remittance.paid_on, status_code=info.status_code, payer_claim_number=info.payer_claim_number,
+        claim_adjustments=tuple(info.adjustments), lines=tuple(_line_postings(info, claim)),
+        memo=f"835 check {remittance.check_number}",
+    )
+    post_adjudication(claim, posting, actor=actor, source=EntrySource.ERA, remittance_id=remittance.id, prior=prior,
+                      charged=charged)
+    return posting.paid
+
+
+def _line_postings(info: ClaimPaymentInfo, claim: Claim) -> list[LinePosting]:
+    free = list(claim.lines)
+    postings = []
+    for svc in info.services:
+        line = _line_for(svc, free)
+        if line is None:
+            day = f" on {svc.service_date:%m/%d/%Y}" if svc.service_date else ""
+            raise BillingError(f"service {svc.procedure_code}{day} is not a line of claim {claim.number}")
+        free.remove(line)
+        postings.append(LinePosting(
+            line_number=line.line_number, paid=svc.paid, adjustments=tuple(svc.adjustments), allowed=svc.allowed,
+            remarks=tuple(svc.remarks), leave_open=True, charge=svc.charge, procedure_code=svc.procedure_code,
+            modifiers=":".join(svc.modifiers), units=svc.units,
+        ))
+    return postings
+
+
+def _line_for(svc: ServicePayment, free: list[ClaimLine]) -> ClaimLine | None:
+    """REF*6R (our line number) first, then code and date, then code alone."""
+    if svc.line_control:
+        for line in free:
+            if svc.line_control in (str(line.line_number), str(line.id)):
+                return line
+    same_code = [ln for ln in free if ln.service_code.code == svc.procedure_code]
+    dated = [ln for ln in same_code if svc.service_date is None or ln.service_date == svc.service_date]
+    return (dated or same_code or [None])[0]
+
+
+def _keep_unmatched(info: ClaimPaymentInfo, remittance: Remittance, reason: str, delims: Any) -> None:
+    db.session.add(UnmatchedClaim(
+        remittance_id=remittance.id, claim_number=info.claim_number[:50], status_code=info.status_code[:2],
+        patient_name=info.patient_name[:120], charge=info.charge, paid=info.paid, reason=reason[:300],
+        data=info.to_data(), raw=claim_raw(info, delims),
+    ))
+
+
+def match_unmatched(item: UnmatchedClaim, claim: Claim, *, actor: Actor) -> None:
+    """A biller says which claim an unmatched payment belongs to; it then posts as if it had matched."""
+    if item.status is not UnmatchedStatus.OPEN:
+        raise BillingError(f"That payment was already matched to {item.matched_claim}.")
+    if claim.status not in POSTABLE:
+        raise BillingError(f"Claim {claim.number} is {claim.status.label}; only a submitted claim is paid.")
+    _post_claim(claim_from_data(item.data), claim, item.remittance, actor=actor)
+    item.status, item.matched_claim_id = UnmatchedStatus.MATCHED, claim.id
+    item.matched_at, item.matched_by = utcnow(), actor.name
+    record_change("claim", claim.id, AuditAction.ERA_MATCHED, actor=actor, before=claim.status.value,
+                  after=claim.status.value, data={"unmatched_id": item.id, "clp01": item.claim_number})
+
+
+def open_unmatched() -> list[UnmatchedClaim]:
+    return list(db.session.scalars(
+        select(UnmatchedClaim).where(UnmatchedClaim.status == UnmatchedStatus.OPEN).order_by(UnmatchedClaim.id)
+        .options(selectinload(UnmatchedClaim.remittance))
+    ))
+
+
+def paid_total(infos: Sequence[ClaimPaymentInfo]) -> Decimal:
+    return sum_money(i.paid for i in infos)

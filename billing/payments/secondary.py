@@ -1,0 +1,139 @@
+"""Secondary claims (COB) and denial work: the next payer's claim, resubmitting only the denied lines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy import select
+
+from billing.audit import Actor, AuditAction, record_change
+from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine
+from billing.claims.operations import recompute_totals
+from billing.claims.statuses import ClaimStatus, open_claim, record_opening
+from billing.coverage.models import InsurancePolicy, PolicyRank
+from billing.db import db
+from billing.errors import BillingError
+from billing.money import ZERO
+from billing.payments.codes import is_denial
+from billing.payments.ledger import line_balances, standing_adjudication
+from billing.payments.models import Adjudication, EntryKind, EntrySource, LedgerEntry
+
+NEXT_RANK = {PolicyRank.PRIMARY: PolicyRank.SECONDARY, PolicyRank.SECONDARY: PolicyRank.TERTIARY}
+
+
+def next_policy(claim: Claim) -> InsurancePolicy | None:
+    """The client's policy one rank below this claim's, active on the service date."""
+    rank = NEXT_RANK.get(claim.payer_rank)
+    if rank is None:
+        return None
+    policies = db.session.scalars(
+        select(InsurancePolicy).where(InsurancePolicy.client_id == claim.client_id, InsurancePolicy.rank == rank)
+    )
+    return next((p for p in policies if p.is_active_on(claim.service_date)), None)
+
+
+def live_secondary(claim: Claim) -> Claim | None:
+    return db.session.scalar(
+        select(Claim).where(Claim.primary_claim_id == claim.id, Claim.status != ClaimStatus.VOIDED)
+    )
+
+
+def secondary_refusal(claim: Claim) -> str | None:
+    """Why Generate Secondary Claim is not offered for this claim, or None when it is."""
+    if standing_adjudication(claim.id) is None:
+        return f"claim {claim.number} has no payment posted yet"
+    if next_policy(claim) is None:
+        return "the client has no next-rank policy active on the service date"
+    if live_secondary(claim) is not None:
+        return f"claim {claim.number} already has a secondary claim"
+    balances = line_balances(claim.id)
+    if all((b.patient <= ZERO) for b in balances.values()):
+        return "nothing is left for the next payer (no patient responsibility remains)"
+    return None
+
+
+def generate_secondary_claim(claim: Claim, *, actor: Actor, posted_on: date) -> Claim:
+    """A Ready claim to the next payer for what the primary left to the patient; lines inherited, COB kept."""
+    refusal = secondary_refusal(claim)
+    if refusal:
+        raise BillingError(f"No secondary claim: {refusal}.")
+    policy = next_policy(claim)
+    assert policy is not None
+    secondary = _copy(claim, claim.lines, policy=policy, rank=NEXT_RANK[claim.payer_rank])
+    secondary.primary_claim_id = claim.id
+    open_claim(secondary, ClaimStatus.READY)
+    db.session.flush()
+    record_opening(secondary, actor=actor, reason=f"Secondary to {claim.number}")
+    balances = line_balances(claim.id)
+    by_number = {ln.line_number: ln for ln in secondary.lines}
+    for line in claim.lines:
+        owed = balances.get(line.id)
+        if owed is None or owed.patient <= ZERO:
+            continue
+        common = {"posted_on": posted_on, "actor": actor.name, "source": EntrySource.SYSTEM}
+        db.session.add(LedgerEntry(claim_id=claim.id, claim_line_id=line.id, kind=EntryKind.TRANSFER_TO_SECONDARY,
+                                   amount=owed.patient, memo=f"billed to {policy.payer.name} on {secondary.number}",
+                                   **common))
+        db.session.add(LedgerEntry(claim_id=secondary.id, claim_line_id=by_number[line.line_number].id,
+                                   kind=EntryKind.CHARGE, amount=owed.patient, payer_id=policy.payer_id,
+                                   memo=f"patient part of {claim.number}", **common))
+    record_change("claim", claim.id, AuditAction.SECONDARY_CREATED, actor=actor, before=claim.status.value,
+                  after=claim.status.value, data={"secondary": secondary.number})
+    return secondary
+
+
+def _copy(claim: Claim, lines: Iterable[ClaimLine], *, policy: InsurancePolicy | None, rank: PolicyRank) -> Claim:
+    copy = Claim(
+        client_id=claim.client_id, policy_id=policy.id if policy else claim.policy_id,
+        payer_id=policy.payer_id if policy else claim.payer_id, payer_rank=rank,
+        rendering_provider_id=claim.rendering_provider_id, location_id=claim.location_id,
+        service_date=claim.service_date, place_of_service=claim.place_of_service, frequency_code="1",
+        diagnoses=[ClaimDiagnosis(position=d.position, code=d.code) for d in claim.diagnoses],
+        lines=[
+            ClaimLine(
+                line_number=n, session_id=ln.session_id, service_code_id=ln.service_code_id, modifiers=ln.modifiers,
+                service_date=ln.service_date, minutes=ln.minutes, units=ln.units, rate=ln.rate, charge=ln.charge,
+                place_of_service=ln.place_of_service, diagnosis_pointers=ln.diagnosis_pointers,
+                # An authorization belongs to the policy that issued it.
+                authorization_id=ln.authorization_id if policy is None else None,
+            )
+            for n, ln in enumerate(lines, start=1)
+        ],
+    )
+    recompute_totals(copy)
+    db.session.add(copy)
+    return copy
+
+
+def denied_lines(adjudication: Adjudication) -> list[ClaimLine]:
+    """Lines the payer paid nothing on for a denial reason (all lines when the whole claim was denied)."""
+    if adjudication.status_code == "4":
+        return [ln.claim_line for ln in adjudication.lines]
+    denied = []
+    for ln in adjudication.lines:
+        reasons = [a for a in adjudication.adjustments if a.adjudication_line_id == ln.id]
+        if ln.paid == ZERO and any(is_denial(a.group_code, a.reason_code) for a in reasons):
+            denied.append(ln.claim_line)
+    return denied
+
+
+def resubmit_denied_lines(claim: Claim, *, actor: Actor, reason: str) -> Claim:
+    """A new Ready claim with only the denied lines; the paid lines stay where they are."""
+    if not reason or not reason.strip():
+        raise BillingError("Say what was fixed before resubmitting the denied lines.")
+    adjudication = standing_adjudication(claim.id)
+    lines = denied_lines(adjudication) if adjudication is not None else []
+    if not lines:
+        raise BillingError(f"Claim {claim.number} has no denied lines to resubmit.")
+    if len(lines) == len(claim.lines):
+        raise BillingError(f"Every line of claim {claim.number} was denied; resubmit the whole claim instead.")
+    copy = _copy(claim, sorted(lines, key=lambda ln: ln.line_number), policy=None, rank=claim.payer_rank)
+    copy.primary_claim_id = claim.primary_claim_id
+    open_claim(copy, ClaimStatus.READY)
+    db.session.flush()
+    numbers = ", ".join(str(ln.line_number) for ln in lines)
+    record_opening(copy, actor=actor, reason=f"Denied lines {numbers} of {claim.number}: {reason.strip()}")
+    record_change("claim", claim.id, AuditAction.CLAIM_RESUBMITTED, actor=actor, before=claim.status.value,
+                  after=claim.status.value, reason=reason.strip()[:500], data={"denied_lines_on": copy.number})
+    return copy

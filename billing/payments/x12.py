@@ -1,0 +1,64 @@
+"""Reading X12 text: clean it, find its delimiters in the ISA, split it into segments and elements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from billing.errors import BillingError
+
+BOM = "\ufeff"
+ISA_ELEMENTS = 16
+
+
+class NotX12(BillingError):
+    """The bytes are not an X12 interchange at all."""
+
+
+@dataclass(frozen=True)
+class Delimiters:
+    element: str
+    component: str
+    repetition: str
+    segment: str
+
+
+def decode(data: bytes | str) -> str:
+    """Text without a byte-order mark or the whitespace some systems put around the interchange."""
+    text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+    return text.lstrip(BOM + " \t\r\n").lstrip(BOM).rstrip()
+
+
+def delimiters(text: str) -> Delimiters:
+    """The ISA names its own delimiters: the 4th character, ISA11, ISA16 and the character after ISA16."""
+    if not text.startswith("ISA") or len(text) < 4:
+        raise NotX12("This is not an X12 file: it does not start with an ISA segment.")
+    element = text[3]
+    if element.isalnum() or element.isspace():
+        raise NotX12("This is not an X12 file: the ISA has no element separator.")
+    position = 0
+    for _ in range(ISA_ELEMENTS):
+        position = text.find(element, position + 1)
+        if position < 0:
+            raise NotX12("This is not an X12 file: its ISA segment is cut short.")
+    if position + 2 >= len(text):
+        raise NotX12("This is not an X12 file: no segment terminator follows the ISA.")
+    component, segment = text[position + 1], text[position + 2]
+    isa = text[:position].split(element)
+    repetition = isa[11] if len(isa) > 11 and len(isa[11]) == 1 and not isa[11].isalnum() else "^"
+    return Delimiters(element, component, repetition, segment)
+
+
+def split_segments(text: str, delims: Delimiters | None = None) -> tuple[Delimiters, list[list[str]]]:
+    """Segments as lists of elements (element 0 is the segment id); stray whitespace between segments is dropped."""
+    text = decode(text)
+    delims = delims or delimiters(text)
+    segments = []
+    for raw in text.split(delims.segment):
+        raw = raw.strip("\r\n\t ")
+        if raw:
+            segments.append(raw.split(delims.element))
+    return delims, segments
+
+
+def join_segments(segments: list[list[str]], delims: Delimiters) -> str:
+    return "".join(delims.element.join(seg) + delims.segment for seg in segments)

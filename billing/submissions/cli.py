@@ -1,0 +1,145 @@
+"""`flask submissions ...`: create, list, export, send, mark-sent, remove, collect. One line on any refusal."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from flask.cli import AppGroup
+
+from billing.audit import Actor
+from billing.claims.queries import claim_by_number
+from billing.errors import BillingError
+from billing.submissions.jobs import collect_all_responses
+from billing.submissions.models import SubmissionBatch
+from billing.submissions.operations import create_batches, mark_batch_sent, remove_claim_from_batch, send_batch
+from billing.submissions.queries import batch_by_id, batch_id_from, batches
+from billing.unit_of_work import unit_of_work
+
+submissions_cli = AppGroup("submissions", help="Batch Ready claims into 837P files and send them.")
+CLI_ACTOR = Actor.system("cli")
+json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+
+
+@contextmanager
+def _refusals(as_json: bool) -> Iterator[None]:
+    """A refused operation prints one line (or a JSON error) and exits non-zero; nothing is written."""
+    try:
+        yield
+    except BillingError as exc:
+        message = exc.message.splitlines()[0] if exc.message else type(exc).__name__
+        if as_json:
+            errors = [str(e) for e in getattr(exc, "errors", [])]
+            click.echo(json.dumps({"ok": False, "error": message, "errors": errors}))
+            sys.exit(1)
+        raise click.ClickException(message) from None
+
+
+def _summary(batch: SubmissionBatch) -> dict[str, Any]:
+    return {
+        "batch": batch.number,
+        "id": batch.id,
+        "status": batch.status.value,
+        "clearinghouse": batch.clearinghouse.name,
+        "payer": batch.payer.name if batch.payer else "all EDI payers",
+        "claims": batch.claim_count,
+        "total": str(batch.total_charge),
+        "control_number": batch.control_number,
+        "file_name": batch.file_name,
+        "created_at": batch.created_at.isoformat(),
+        "sent_at": batch.sent_at.isoformat() if batch.sent_at else None,
+        "sent_by": batch.sent_by,
+        "sent_how": batch.sent_how.value if batch.sent_how else None,
+        "ack": batch.ack_code,
+    }
+
+
+def _emit(as_json: bool, data: Any, text: str) -> None:
+    click.echo(json.dumps(data, indent=2) if as_json else text)
+
+
+@submissions_cli.command("create")
+@click.option("--payer", "payer_id", type=int, help="Only this payer's claims (payer id).")
+@click.option("--all", "all_payers", is_flag=True, help="Every EDI payer's eligible claims.")
+@json_option
+def create_command(payer_id: int | None, all_payers: bool, as_json: bool) -> None:
+    """Generate and validate one 837P per clearinghouse from the eligible Ready claims."""
+    if (payer_id is None) == (not all_payers):
+        raise click.UsageError("Give either --payer PAYER_ID or --all.")
+    with _refusals(as_json), unit_of_work():
+        created = [_summary(b) for b in create_batches(actor=CLI_ACTOR, payer_id=payer_id)]
+    text = "\n".join(f"{b['batch']} ({b['id']}): {b['claims']} claims, {b['total']}, {b['file_name']}" for b in created)
+    _emit(as_json, created, text)
+
+
+@submissions_cli.command("list")
+@click.option("--limit", type=int, default=100, show_default=True)
+@json_option
+def list_command(limit: int, as_json: bool) -> None:
+    """Batches, newest first."""
+    rows = [_summary(b) for b in batches(limit)]
+    text = "\n".join(
+        f"{r['batch']}  {r['status']:9}  {r['claims']:>5} claims  {r['total']:>12}  {r['clearinghouse']}  "
+        f"{r['sent_at'] or ''}"
+        for r in rows
+    )
+    _emit(as_json, rows, text or "No batches.")
+
+
+@submissions_cli.command("export")
+@click.argument("batch")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)
+def export_command(batch: str, output: str) -> None:
+    """Write the batch's validated 837P to a file (then upload it and run mark-sent)."""
+    with _refusals(False):
+        found = batch_by_id(batch_id_from(batch))
+        if not found.content or found.status.value == "cancelled":
+            raise BillingError(f"Batch {found.number} is cancelled and has no file to export.")
+    Path(output).write_bytes(found.content.encode("ascii"))
+    click.echo(f"Wrote {found.number} ({found.claim_count} claims) to {output}.")
+
+
+@submissions_cli.command("send")
+@click.argument("batch")
+@json_option
+def send_command(batch: str, as_json: bool) -> None:
+    """Upload the batch by SFTP; every claim in it becomes Submitted."""
+    with _refusals(as_json), unit_of_work():
+        data = _summary(send_batch(batch_id_from(batch), actor=CLI_ACTOR))
+    _emit(as_json, data, f"{data['batch']} sent as {data['file_name']}: {data['claims']} claims submitted.")
+
+
+@submissions_cli.command("mark-sent")
+@click.argument("batch")
+@json_option
+def mark_sent_command(batch: str, as_json: bool) -> None:
+    """Record a manual upload: every claim in the batch becomes Submitted."""
+    with _refusals(as_json), unit_of_work():
+        data = _summary(mark_batch_sent(batch_id_from(batch), actor=CLI_ACTOR))
+    _emit(as_json, data, f"{data['batch']} marked as uploaded: {data['claims']} claims submitted.")
+
+
+@submissions_cli.command("remove")
+@click.argument("batch")
+@click.argument("claim")
+def remove_command(batch: str, claim: str) -> None:
+    """Take a claim out of an unsent batch (the file is rebuilt)."""
+    with _refusals(False), unit_of_work():
+        found = remove_claim_from_batch(batch_by_id(batch_id_from(batch)), claim_by_number(claim), actor=CLI_ACTOR)
+        text = f"{claim} taken out of {found.number}; {found.claim_count} claims left ({found.status.value})."
+    click.echo(text)
+
+
+@submissions_cli.command("collect")
+@json_option
+def collect_command(as_json: bool) -> None:
+    """Download new response files (999, 277CA) from every clearinghouse with SFTP settings."""
+    report = collect_all_responses(actor=CLI_ACTOR)
+    _emit(as_json, {"done": report.done, "failed": report.failed}, report.summary())
+    if report.failed:
+        sys.exit(1)

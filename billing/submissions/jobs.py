@@ -1,0 +1,77 @@
+"""The two submission services the scheduler runs, each step in its own unit of work.
+
+    submit_ready_claims(actor=...)  batch every eligible Ready claim (one batch per clearinghouse) and
+                                    send each batch whose clearinghouse has SFTP settings
+    collect_all_responses(actor=...) download new 999/277CA files from every active clearinghouse
+
+A failure in one clearinghouse is reported and the others carry on; nothing half-done is committed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from billing.audit import Actor
+from billing.db import db
+from billing.errors import BillingError
+from billing.submissions.models import Clearinghouse
+from billing.submissions.operations import create_batches, send_batch
+from billing.submissions.queries import clearinghouse_by_id
+from billing.submissions.responses import collect_responses
+from billing.unit_of_work import unit_of_work
+
+
+@dataclass
+class JobReport:
+    done: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = self.done + [f"FAILED {f}" for f in self.failed]
+        return "; ".join(parts) or "Nothing to do."
+
+
+def submit_ready_claims(*, actor: Actor) -> JobReport:
+    """Batch the eligible Ready claims and send what can be sent; unsendable batches wait for a person."""
+    report = JobReport()
+    try:
+        with unit_of_work():
+            batches = create_batches(actor=actor)
+            created = [(b.id, b.number, b.claim_count, bool(b.clearinghouse.sftp_host)) for b in batches]
+    except BillingError as exc:
+        if "no eligible claims" in exc.message:
+            return report
+        report.failed.append(f"creating batches: {exc.message}")
+        return report
+    for batch_id, number, count, sendable in created:
+        if not sendable:
+            report.done.append(f"{number}: {count} claims generated; download and upload it by hand")
+            continue
+        try:
+            with unit_of_work():
+                send_batch(batch_id, actor=actor)
+            report.done.append(f"{number}: {count} claims sent")
+        except BillingError as exc:
+            report.failed.append(f"{number}: {exc.message}")
+    return report
+
+
+def collect_all_responses(*, actor: Actor) -> JobReport:
+    report = JobReport()
+    with unit_of_work():
+        houses = [(h.id, h.name) for h in _sftp_clearinghouses()]
+    for house_id, name in houses:
+        try:
+            with unit_of_work():
+                files = collect_responses(clearinghouse_by_id(house_id), actor=actor)
+                report.done.append(f"{name}: {len(files)} new file(s)")
+        except BillingError as exc:
+            report.failed.append(f"{name}: {exc.message}")
+    return report
+
+
+def _sftp_clearinghouses() -> list[Clearinghouse]:
+    query = select(Clearinghouse).where(Clearinghouse.active, Clearinghouse.sftp_host.is_not(None))
+    return list(db.session.scalars(query.order_by(Clearinghouse.id)))

@@ -1,0 +1,282 @@
+"""What billers do with submissions: generate batches, take claims out, send, mark as uploaded.
+
+Operations check first, write second, flush, and never commit: callers wrap each in `unit_of_work()`.
+A batch holds its claims in Ready until it is sent; sending (or marking sent) moves them all to
+Submitted in the same transaction that stamps the batch.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Collection, Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+
+from billing.audit import Actor, AuditAction, record_change
+from billing.claims.models import NUMBER_PREFIX, Claim
+from billing.claims.statuses import ClaimStatus, transition
+from billing.db import db, utcnow
+from billing.errors import BillingError, Problem, ValidationFailed
+from billing.money import sum_money, to_money
+from billing.submissions import sftp
+from billing.submissions.control_numbers import reserve_control_numbers
+from billing.submissions.loading import claim_facts, load_claims
+from billing.submissions.models import BatchClaim, BatchStatus, Clearinghouse, SendMethod, SubmissionBatch
+from billing.submissions.queries import Candidate, batch_by_id, candidates, clearinghouse_by_id
+from billing.submissions.validation import FileError, validate_837
+from billing.submissions.writer import Envelope, WrittenFile, transactions_needed, write_837
+from rules.eligibility import submission_blockers
+
+Uploader = Callable[[sftp.SftpSettings, str, bytes], None]
+_FILE_NAME = re.compile(r"[A-Za-z0-9._-]+")
+
+
+class BatchRefused(BillingError):
+    """The file failed validation (or claims could not be written); nothing was saved."""
+
+    def __init__(self, errors: list[FileError]) -> None:
+        claims = sorted({e.claim_number for e in errors if e.claim_number})
+        head = f"The 837P was refused: {len(errors)} problem(s)"
+        head += f" in claim(s) {', '.join(claims[:10])}{' ...' if len(claims) > 10 else ''}." if claims else "."
+        super().__init__(f"{head} First: {errors[0]}")
+        self.errors = errors
+
+
+def create_batches(
+    *, actor: Actor, payer_id: int | None = None, claim_ids: Collection[int] | None = None
+) -> list[SubmissionBatch]:
+    """One validated 837P per clearinghouse from the eligible claims (all of them, or the chosen ones)."""
+    chosen = _chosen(candidates(payer_id), claim_ids)
+    by_house: dict[int, list[Candidate]] = defaultdict(list)
+    for candidate in chosen:
+        by_house[candidate.clearinghouse_id or 0].append(candidate)
+    return [
+        _create_batch(clearinghouse_by_id(house_id), group, payer_id, actor)
+        for house_id, group in sorted(by_house.items())
+    ]
+
+
+def _chosen(found: list[Candidate], claim_ids: Collection[int] | None) -> list[Candidate]:
+    if claim_ids is not None:
+        wanted = set(claim_ids)
+        missing = wanted - {c.claim_id for c in found}
+        if missing:
+            numbers = ", ".join(f"{NUMBER_PREFIX}{i:06d}" for i in sorted(missing))
+            raise ValidationFailed([Problem("claims", f"Not Ready or already in a batch: {numbers}.")])
+        found = [c for c in found if c.claim_id in wanted]
+    refused = [c for c in found if not c.eligible]
+    if claim_ids is not None and refused:
+        raise ValidationFailed([Problem("claims", f"{c.number}: {c.reason}") for c in refused])
+    eligible = [c for c in found if c.eligible]
+    if not eligible:
+        raise BillingError("There are no eligible claims to submit.")
+    return eligible
+
+
+def _create_batch(house: Clearinghouse, group: list[Candidate], payer_id: int | None, actor: Actor) -> SubmissionBatch:
+    claims = _lock_claims([c.claim_id for c in group])
+    frequencies = {c.claim_id: c.frequency_code for c in group}
+    control = reserve_control_numbers(house.id, transactions_needed(len(group)))
+    batch = SubmissionBatch(
+        clearinghouse=house, payer_id=payer_id, control_number=control, usage_indicator=house.usage_indicator,
+        created_at=utcnow(), created_by=actor.name, file_name="", content="",
+    )  # fmt: skip
+    db.session.add(batch)
+    db.session.flush()
+    batch.entries = [
+        BatchClaim(claim_id=c.id, position=i, frequency_code=frequencies[c.id], charge=c.total_charge,
+                   claim_version=c.version)
+        for i, c in enumerate(claims, start=1)
+    ]
+    _write(batch, claims)
+    batch.file_name = file_name_for(house.file_name_pattern, batch)
+    for claim in claims:
+        record_change("claim", claim.id, AuditAction.CLAIM_BATCHED, actor=actor, before=claim.status.value,
+                      after=claim.status.value, reason=f"In batch {batch.number}")  # fmt: skip
+    record_change("batch", batch.id, AuditAction.BATCH_CREATED, actor=actor, after=batch.status.value,
+                  data={"claims": len(claims), "control_number": control})  # fmt: skip
+    db.session.flush()
+    return batch
+
+
+def _lock_claims(claim_ids: Sequence[int]) -> list[Claim]:
+    """Load in id order, locked on PostgreSQL so a hold or edit racing the batch waits for it."""
+    db.session.execute(select(Claim.id).where(Claim.id.in_(list(claim_ids))).order_by(Claim.id).with_for_update())
+    loaded = load_claims(claim_ids)
+    return [loaded[i] for i in sorted(loaded)]
+
+
+def _write(batch: SubmissionBatch, claims: list[Claim]) -> WrittenFile:
+    """Build and validate the file; a refused file raises and the caller's transaction rolls back."""
+    frequencies = {e.claim_id: e.frequency_code for e in batch.entries}
+    loaded = claim_facts([(c, frequencies[c.id]) for c in claims])
+    if loaded.problems:
+        numbers = {c.id: c.number for c in claims}
+        raise BatchRefused([
+            FileError(None, "", problem, numbers[claim_id])
+            for claim_id, found in loaded.problems.items()
+            for problem in found
+        ])  # fmt: skip
+    written = write_837(envelope_for(batch), loaded.facts)
+    errors = validate_837(written.text, written.claim_at)
+    if errors:
+        raise BatchRefused(errors)
+    batch.content = written.text
+    batch.transaction_count = written.transaction_count
+    batch.claim_count = len(claims)
+    batch.total_charge = sum_money(f.total for f in loaded.facts)
+    return written
+
+
+def envelope_for(batch: SubmissionBatch) -> Envelope:
+    house = batch.clearinghouse
+    return Envelope(
+        sender_qualifier=house.isa_sender_qualifier,
+        sender_id=house.isa_sender_id,
+        receiver_qualifier=house.isa_receiver_qualifier,
+        receiver_id=house.isa_receiver_id,
+        gs_sender=house.gs_sender_code,
+        gs_receiver=house.gs_receiver_code,
+        usage_indicator=batch.usage_indicator,
+        control_number=batch.control_number,
+        created_at=batch.created_at,
+        submitter_name=house.submitter_name,
+        submitter_etin=house.submitter_etin,
+        contact_name=house.submitter_contact_name,
+        contact_phone=house.submitter_contact_phone,
+        contact_email=house.submitter_contact_email,
+        receiver_name=house.receiver_name,
+        receiver_etin=house.receiver_id,
+        reference=batch.number,
+    )
+
+
+def file_name_for(pattern: str, batch: SubmissionBatch) -> str:
+    stamp: datetime = batch.created_at
+    name = pattern.format(
+        batch=batch.number, control=f"{batch.control_number:09d}", date=stamp.strftime("%Y%m%d"),
+        time=stamp.strftime("%H%M%S"),
+    )  # fmt: skip
+    if not _FILE_NAME.fullmatch(name):
+        raise BillingError(f"The file name pattern makes {name!r}; use letters, digits, '.', '_' and '-' only.")
+    return name
+
+
+def _editable(batch: SubmissionBatch) -> None:
+    if batch.status is not BatchStatus.GENERATED:
+        raise BillingError(f"Batch {batch.number} is {batch.status.label} and read-only.")
+
+
+def remove_claim_from_batch(batch: SubmissionBatch, claim: Claim, *, actor: Actor) -> SubmissionBatch:
+    """Take a claim out of an unsent batch; the file is rebuilt without it (or the batch cancelled)."""
+    _editable(batch)
+    entry = next((e for e in batch.entries if e.claim_id == claim.id), None)
+    if entry is None:
+        raise BillingError(f"Claim {claim.number} is not in batch {batch.number}.")
+    batch.entries.remove(entry)
+    db.session.flush()
+    record_change("claim", claim.id, AuditAction.CLAIM_UNBATCHED, actor=actor, before=claim.status.value,
+                  after=claim.status.value, reason=f"Taken out of batch {batch.number}")  # fmt: skip
+    if not batch.entries:
+        batch.status = BatchStatus.CANCELLED
+        batch.claim_count, batch.total_charge = 0, to_money(0)
+        record_change("batch", batch.id, AuditAction.BATCH_CANCELLED, actor=actor, before="generated",
+                      after="cancelled", reason=f"Its last claim {claim.number} was taken out")  # fmt: skip
+        return batch
+    rebuild_batch(batch, actor=actor)
+    return batch
+
+
+def rebuild_batch(batch: SubmissionBatch, *, actor: Actor) -> SubmissionBatch:
+    """Write the file again from the claims as they are now (same control numbers: it was never sent)."""
+    _editable(batch)
+    claims = _lock_claims([e.claim_id for e in batch.entries])
+    _check_still_sendable(batch, {c.id: c for c in claims}, check_versions=False)
+    for entry in batch.entries:
+        claim = next(c for c in claims if c.id == entry.claim_id)
+        entry.claim_version, entry.charge = claim.version, claim.total_charge
+    _write(batch, claims)
+    record_change("batch", batch.id, AuditAction.BATCH_CREATED, actor=actor, after=batch.status.value,
+                  reason="File rebuilt", data={"claims": batch.claim_count})  # fmt: skip
+    return batch
+
+
+def _check_still_sendable(batch: SubmissionBatch, claims: dict[int, Claim], *, check_versions: bool) -> None:
+    problems = []
+    for entry in batch.entries:
+        claim = claims[entry.claim_id]
+        expected = ClaimStatus.VOIDED if entry.frequency_code == "8" else ClaimStatus.READY
+        if claim.status is not expected or (entry.frequency_code == "8" and not claim.void_to_send):
+            problems.append(Problem("claims", f"{claim.number} is {claim.status.label} now; take it out of the batch."))
+        elif check_versions and claim.version != entry.claim_version:
+            problems.append(Problem("claims", f"{claim.number} changed after the file was built; rebuild the file."))
+    ready = [e.claim_id for e in batch.entries if claims[e.claim_id].status is ClaimStatus.READY]
+    blocked = submission_blockers(ready)
+    problems += [
+        Problem("claims", f"{claims[i].number}: {why}; take it out of the batch.") for i, why in blocked.items()
+    ]
+    if problems:
+        raise ValidationFailed(problems)
+
+
+def send_batch(batch_id: int, *, actor: Actor, uploader: Uploader = sftp.upload) -> SubmissionBatch:
+    """Upload the file to the clearinghouse's inbound folder, then mark every claim Submitted.
+
+    The batch row stays locked from the check to the commit, across the upload: a second Send
+    waits, then finds the batch sent and refuses. A failed upload raises and changes nothing.
+    """
+    batch = _lock_for_sending(batch_id)
+    settings = sftp_settings(batch.clearinghouse)
+    uploader(settings, batch.file_name, batch.content.encode("ascii"))
+    return _complete(batch, actor, SendMethod.SFTP)
+
+
+def mark_batch_sent(batch_id: int, *, actor: Actor) -> SubmissionBatch:
+    """After a manual upload of the downloaded file: the same completion as an SFTP send."""
+    return _complete(_lock_for_sending(batch_id), actor, SendMethod.MANUAL)
+
+
+def _lock_for_sending(batch_id: int) -> SubmissionBatch:
+    batch = batch_by_id(batch_id, for_update=True)
+    if batch.status is BatchStatus.SENT:
+        raise BillingError(f"Batch {batch.number} was already sent ({batch.sent_how.value if batch.sent_how else ''}"
+                           f" by {batch.sent_by}); it is never sent twice.")  # fmt: skip
+    _editable(batch)
+    claims = _lock_claims([e.claim_id for e in batch.entries])
+    _check_still_sendable(batch, {c.id: c for c in claims}, check_versions=True)
+    return batch
+
+
+def _complete(batch: SubmissionBatch, actor: Actor, how: SendMethod) -> SubmissionBatch:
+    reason = f"Sent in batch {batch.number} ({how.value}, file {batch.file_name})"
+    for entry in batch.entries:
+        claim = entry.claim
+        if entry.frequency_code == "8":
+            claim.void_to_send = False
+            record_change("claim", claim.id, AuditAction.CLAIM_VOID_SENT, actor=actor, before=claim.status.value,
+                          after=claim.status.value, reason=reason)  # fmt: skip
+        else:
+            transition(claim, ClaimStatus.SUBMITTED, action=AuditAction.CLAIM_SUBMITTED, actor=actor, reason=reason)
+        entry.pending = False
+    batch.status, batch.sent_at, batch.sent_by, batch.sent_how = BatchStatus.SENT, utcnow(), actor.name, how
+    stamp = {"control_number": batch.control_number, "claims": batch.claim_count}
+    record_change("batch", batch.id, AuditAction.BATCH_SENT, actor=actor, before="generated", after="sent",
+                  reason=reason, data=stamp)
+    db.session.flush()
+    return batch
+
+
+def sftp_settings(house: Clearinghouse) -> sftp.SftpSettings:
+    if not (house.sftp_host and house.sftp_username and house.sftp_host_key):
+        raise BillingError(
+            f"Clearinghouse {house.name} has no SFTP host, user or host key; download the file and upload it "
+            "by hand, or complete the settings."
+        )
+    return sftp.SftpSettings(
+        host=house.sftp_host, port=house.sftp_port, username=house.sftp_username, host_key=house.sftp_host_key,
+        password=house.sftp_password, private_key=house.sftp_private_key, inbound_folder=house.inbound_folder,
+        outbound_folder=house.outbound_folder,
+    )  # fmt: skip
+

@@ -1,0 +1,154 @@
+"""Which claims may go into a batch, what is in a batch, and what authorizations have used."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
+
+from billing.claims.models import Claim, ClaimLine
+from billing.claims.statuses import ClaimStatus
+from billing.coverage.models import Payer
+from billing.db import db
+from billing.errors import BillingError
+from billing.submissions.models import BatchClaim, Clearinghouse, SubmissionBatch
+from rules.eligibility import submission_blockers
+
+#: Claims that reached the payer: their lines use authorization units.
+SUBMITTED_STATES = (ClaimStatus.SUBMITTED, ClaimStatus.PAID, ClaimStatus.DENIED)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A claim the New submission page lists: eligible (reason None) or not, and why."""
+
+    claim_id: int
+    number: str
+    client: str
+    payer: str
+    payer_id: int
+    clearinghouse_id: int | None
+    service_date: date
+    total: Decimal
+    frequency_code: str  # as it would go out: 1, 7 or 8
+    reason: str | None
+
+    @property
+    def eligible(self) -> bool:
+        return self.reason is None
+
+
+def pending_claim_ids(claim_ids: Collection[int] | None = None) -> set[int]:
+    query = select(BatchClaim.claim_id).where(BatchClaim.pending)
+    if claim_ids is not None:
+        query = query.where(BatchClaim.claim_id.in_(list(claim_ids)))
+    return set(db.session.scalars(query))
+
+
+def candidates(payer_id: int | None = None, company_ids: Collection[int] | None = None) -> list[Candidate]:
+    """Ready claims (and voids still to send) of EDI payers, each with the reason it cannot go, if any.
+
+    Voids are not Ready, so the eligibility question about Ready claims does not apply to them; they
+    only need a clearinghouse and the payer's claim number, which the file check enforces.
+    """
+    query = (
+        select(Claim)
+        .join(Payer, Payer.id == Claim.payer_id)
+        .where(
+            Payer.edi_enabled,
+            or_(Claim.status == ClaimStatus.READY, (Claim.status == ClaimStatus.VOIDED) & Claim.void_to_send),
+            Claim.id.not_in(select(BatchClaim.claim_id).where(BatchClaim.pending)),
+        )
+        .options(joinedload(Claim.client), joinedload(Claim.payer).joinedload(Payer.clearinghouse))
+        .order_by(Payer.name, Claim.id)
+    )
+    if payer_id is not None:
+        query = query.where(Claim.payer_id == payer_id)
+    if company_ids is not None:
+        query = query.where(Payer.company_id.in_(list(company_ids)))
+    claims = list(db.session.scalars(query))
+    blocked = submission_blockers([c.id for c in claims if c.status is ClaimStatus.READY])
+    return [_candidate(claim, blocked.get(claim.id)) for claim in claims]
+
+
+def _candidate(claim: Claim, blocker: str | None) -> Candidate:
+    payer = claim.payer
+    assert payer is not None
+    house = payer.clearinghouse
+    reason = blocker
+    if house is None or not house.active:
+        reason = f"payer {payer.name} is not linked to an active clearinghouse"
+    return Candidate(
+        claim_id=claim.id,
+        number=claim.number,
+        client=claim.client.full_name,
+        payer=payer.name,
+        payer_id=payer.id,
+        clearinghouse_id=house.id if house else None,
+        service_date=claim.service_date,
+        total=claim.total_charge,
+        frequency_code="8" if claim.status is ClaimStatus.VOIDED else claim.frequency_code,
+        reason=reason,
+    )
+
+
+def batch_by_id(batch_id: int, *, for_update: bool = False) -> SubmissionBatch:
+    query = select(SubmissionBatch).where(SubmissionBatch.id == batch_id)
+    if for_update:
+        # populate_existing: a second sender that waited on the lock must see the first one's result.
+        query = query.with_for_update().execution_options(populate_existing=True)
+    batch = db.session.scalar(query)
+    if batch is None:
+        raise BillingError(f"There is no batch B-{batch_id:06d}.")
+    return batch
+
+
+def batch_id_from(text: str) -> int:
+    digits = text.strip().upper().removeprefix("B-").lstrip("0") or "0"
+    if not digits.isdigit():
+        raise BillingError(f"{text!r} is not a batch number (e.g. B-000012 or 12).")
+    return int(digits)
+
+
+def batches(limit: int = 200) -> list[SubmissionBatch]:
+    return list(
+        db.session.scalars(
+            select(SubmissionBatch)
+            .options(joinedload(SubmissionBatch.clearinghouse), joinedload(SubmissionBatch.payer))
+            .order_by(SubmissionBatch.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def clearinghouse_by_id(clearinghouse_id: int) -> Clearinghouse:
+    house = db.session.get(Clearinghouse, clearinghouse_id)
+    if house is None:
+        raise BillingError(f"There is no clearinghouse {clearinghouse_id}.")
+    return house
+
+
+def authorization_units_submitted(auth_ids: Collection[int]) -> dict[int, int]:
+    """Units on lines of claims that reached the payer and still stand (a void or replacement gives them back)."""
+    if not auth_ids:
+        return {}
+    from billing.claims.queries import live_claim_filter
+
+    rows = db.session.execute(
+        select(ClaimLine.authorization_id, func.sum(ClaimLine.units))
+        .join(Claim, Claim.id == ClaimLine.claim_id)
+        .where(ClaimLine.authorization_id.in_(list(auth_ids)), Claim.status.in_(SUBMITTED_STATES), live_claim_filter())
+        .group_by(ClaimLine.authorization_id)
+    )
+    return {auth_id: int(total or 0) for auth_id, total in rows}
+
+
+def pending_batch_of(claim_id: int) -> SubmissionBatch | None:
+    """The unsent batch holding this claim, if any (a retraction must take the claim out first)."""
+    return db.session.scalar(
+        select(SubmissionBatch).join(BatchClaim).where(BatchClaim.claim_id == claim_id, BatchClaim.pending)
+    )

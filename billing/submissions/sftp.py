@@ -1,0 +1,160 @@
+"""SFTP to the clearinghouse with paramiko: the server's key must match the stored one, always.
+
+No known_hosts file and no AutoAddPolicy: the clearinghouse settings hold the one key we accept,
+and it is compared before any credential leaves this machine. Messages name the host and the
+failure, never the password or key.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import io
+import posixpath
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import paramiko
+
+from billing.errors import BillingError
+
+TIMEOUT_SECONDS = 20.0
+KEY_TYPES = ("ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa")
+
+
+class SendFailed(BillingError):
+    """The file did not reach the clearinghouse; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class SftpSettings:
+    host: str
+    port: int
+    username: str
+    host_key: str
+    password: str | None = field(default=None, repr=False)
+    private_key: str | None = field(default=None, repr=False)
+    inbound_folder: str = "inbound"
+    outbound_folder: str = "outbound"
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    name: str
+    content: bytes
+
+
+def parse_host_key(line: str) -> tuple[str, bytes]:
+    """(key type, key blob) from an OpenSSH public-key or known_hosts line."""
+    parts = line.split()
+    for i, part in enumerate(parts[:-1]):
+        if part in KEY_TYPES:
+            try:
+                return part, base64.b64decode(parts[i + 1], validate=True)
+            except (binascii.Error, ValueError):
+                break
+    raise BillingError("The stored host key is not an OpenSSH public key line (e.g. 'ssh-ed25519 AAAA...').")
+
+
+def _private_key(text: str) -> paramiko.PKey:
+    for key_class in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):
+        try:
+            return key_class.from_private_key(io.StringIO(text))
+        except (paramiko.SSHException, ValueError):
+            continue
+    raise SendFailed("The stored private key could not be read (an unencrypted OpenSSH or PEM key is expected).")
+
+
+@contextmanager
+def connect(settings: SftpSettings) -> Iterator[paramiko.SFTPClient]:
+    """An SFTP session to a server whose key is the stored one, logged in with the stored secret."""
+    expected_type, expected_blob = parse_host_key(settings.host_key)
+    where = f"{settings.host}:{settings.port}"
+    try:
+        sock = socket.create_connection((settings.host, settings.port), timeout=TIMEOUT_SECONDS)
+    except OSError as exc:
+        raise SendFailed(f"Could not connect to {where}: {exc.strerror or exc}.") from None
+    transport = paramiko.Transport(sock)
+    try:
+        try:
+            transport.start_client(timeout=TIMEOUT_SECONDS)
+        except (paramiko.SSHException, OSError, EOFError) as exc:
+            raise SendFailed(f"The SSH handshake with {where} failed: {exc}.") from None
+        offered = transport.get_remote_server_key()
+        if offered.get_name() != expected_type or offered.asbytes() != expected_blob:
+            raise SendFailed(
+                f"The server at {where} presented a different host key ({offered.get_name()} "
+                f"{offered.fingerprint}) than the one stored for this clearinghouse. Nothing was sent; "
+                "confirm the new key with the clearinghouse before changing the settings."
+            )
+        _authenticate(transport, settings, where)
+        sftp = paramiko.SFTPClient.from_transport(transport)
+        if sftp is None:
+            raise SendFailed(f"{where} refused to open an SFTP session.")
+        with sftp:
+            yield sftp
+    finally:
+        transport.close()
+
+
+def _authenticate(transport: paramiko.Transport, settings: SftpSettings, where: str) -> None:
+    try:
+        if settings.private_key:
+            transport.auth_publickey(settings.username, _private_key(settings.private_key))
+        elif settings.password:
+            transport.auth_password(settings.username, settings.password)
+        else:
+            raise SendFailed("The clearinghouse settings have neither a password nor a private key.")
+    except paramiko.AuthenticationException:
+        raise SendFailed(f"{where} refused the login for user {settings.username!r}; check the credentials.") from None
+    except (paramiko.SSHException, OSError, EOFError) as exc:
+        raise SendFailed(f"Logging in to {where} failed: {exc}.") from None
+
+
+def upload(settings: SftpSettings, file_name: str, content: bytes) -> None:
+    """Write the file to the inbound folder under a temporary name, then rename it into place.
+
+    Clearinghouses poll their inbound folders; the rename keeps them from picking up half a file.
+    """
+    final = posixpath.join(settings.inbound_folder, file_name)
+    partial = final + ".part"
+    with connect(settings) as sftp:
+        try:
+            sftp.putfo(io.BytesIO(content), partial, file_size=len(content), confirm=True)
+            try:
+                sftp.posix_rename(partial, final)
+            except OSError:
+                sftp.rename(partial, final)
+        except OSError as exc:
+            _remove_quietly(sftp, partial)
+            reason = exc.strerror or str(exc) or "write failed"
+            raise SendFailed(
+                f"Uploading {file_name} to {settings.host} failed: {reason} (is the server's disk full, "
+                f"or is the folder {settings.inbound_folder!r} missing?)."
+            ) from None
+
+
+def _remove_quietly(sftp: paramiko.SFTPClient, path: str) -> None:
+    # The upload already failed; a leftover .part file is harmless to the clearinghouse.
+    with contextlib.suppress(OSError):
+        sftp.remove(path)
+
+
+def download_new(settings: SftpSettings, known: set[str]) -> list[RemoteFile]:
+    """Files in the outbound folder whose names are not in `known`, oldest first."""
+    with connect(settings) as sftp:
+        try:
+            entries = sorted(sftp.listdir_attr(settings.outbound_folder), key=lambda a: (a.st_mtime or 0, a.filename))
+        except OSError as exc:
+            raise SendFailed(f"Cannot list {settings.outbound_folder!r} on {settings.host}: {exc}.") from None
+        files = []
+        for entry in entries:
+            if entry.filename in known or entry.filename.endswith(".part"):
+                continue
+            buffer = io.BytesIO()
+            sftp.getfo(posixpath.join(settings.outbound_folder, entry.filename), buffer)
+            files.append(RemoteFile(entry.filename, buffer.getvalue()))
+        return files

@@ -1,0 +1,139 @@
+"""The gate every 837P passes before it can be sent or downloaded: pyx12, then what pyx12 cannot check.
+
+pyx12 is called through `x12n_document` with an in-memory file and its JSON error output (its
+command-line exit code says nothing useful, and a str argument would be opened as a path).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import pyx12.errors
+import pyx12.params
+import pyx12.x12n_document
+
+from billing.identifiers import npi_problem
+from billing.submissions.edi import COMPONENT, ELEMENT, split_segments
+
+# pyx12 logs each error at ERROR level as well as reporting it; the report is what we show.
+logging.getLogger("pyx12").setLevel(logging.CRITICAL)
+
+
+@dataclass(frozen=True)
+class FileError:
+    """One problem in a file, with the segment it was found at and the claim that segment belongs to."""
+
+    segment_number: int | None
+    segment_text: str
+    message: str
+    claim_number: str | None = None
+
+    def __str__(self) -> str:
+        where = f"segment {self.segment_number}" if self.segment_number else "file"
+        who = f"claim {self.claim_number}, " if self.claim_number else ""
+        return f"{who}{where}: {self.message}"
+
+
+def validate_837(text: str, claim_at: Callable[[int], str | None] = lambda _n: None) -> list[FileError]:
+    """Every error pyx12 and the house checks find; an empty list means the file may go out."""
+    segments = split_segments(text)
+    errors = [*pyx12_errors(text, segments), *house_checks(segments)]
+    return [
+        FileError(e.segment_number, e.segment_text, e.message, claim_at(e.segment_number) if e.segment_number else None)
+        for e in sorted(errors, key=lambda e: e.segment_number or 0)
+    ]
+
+
+def pyx12_errors(text: str, segments: list[str] | None = None) -> list[FileError]:
+    segments = segments if segments is not None else split_segments(text)
+    param = pyx12.params.params()
+    # Its remark-code list stops at N734; RARCs are the payer's to send, not ours.
+    param.set("exclude_external_codes", "remark_code")
+    fd_json = io.StringIO()
+    try:
+        ok = pyx12.x12n_document.x12n_document(
+            param=param, src_file=io.StringIO(text.lstrip("\ufeff \r\n")), fd_997=None, fd_html=None, fd_json=fd_json
+        )
+    except (pyx12.errors.EngineError, pyx12.errors.X12Error) as exc:
+        return [FileError(None, "", f"pyx12 could not read the file: {exc}")]
+    found = list(_flatten(json.loads(fd_json.getvalue() or '{"interchanges": []}'), segments))
+    if not ok and not found:
+        # pyx12 says False with an empty tree when the ISA itself is unreadable.
+        return [FileError(1, segments[0] if segments else "", "Not an X12 interchange (the ISA segment is malformed).")]
+    return found
+
+
+def _flatten(node: Any, segments: list[str], line: int | None = None) -> Iterator[FileError]:
+    if isinstance(node, list):
+        for item in node:
+            yield from _flatten(item, segments, line)
+        return
+    if not isinstance(node, dict):
+        return
+    line = node.get("cur_line", line)
+    for err in node.get("errors", []):
+        text = segments[line - 1] if line and 0 < line <= len(segments) else ""
+        yield FileError(line, text, err.get("err_str") or f"error {err.get('err_cde')}")
+    for key, value in node.items():
+        if key != "errors" and isinstance(value, list | dict):
+            yield from _flatten(value, segments, line)
+
+
+def house_checks(segments: list[str]) -> list[FileError]:
+    """CLM02 = sum of SV102, NPI check digits, REF*F8 on frequency 7 and 8."""
+    errors: list[FileError] = []
+    claim: _OpenClaim | None = None
+    for number, text in enumerate(segments, start=1):
+        elements = text.split(ELEMENT)
+        tag = elements[0]
+        if tag in ("CLM", "SE", "HL") and claim is not None:
+            errors += claim.close()
+            claim = None
+        if tag == "CLM":
+            claim = _OpenClaim(number, text, elements)
+        elif claim is not None:
+            claim.see(tag, elements)
+        if tag == "NM1" and len(elements) > 9 and elements[8] == "XX" and (problem := npi_problem(elements[9])):
+            errors.append(FileError(number, text, problem))
+    return errors
+
+
+class _OpenClaim:
+    def __init__(self, number: int, text: str, elements: list[str]) -> None:
+        self.number, self.text = number, text
+        self.total = _decimal(elements[2] if len(elements) > 2 else "")
+        self.frequency = elements[5].split(COMPONENT)[-1] if len(elements) > 5 else ""
+        self.lines_total = Decimal(0)
+        self.has_f8 = False
+        self.in_lines = False
+
+    def see(self, tag: str, elements: list[str]) -> None:
+        if tag == "LX":
+            self.in_lines = True
+        elif tag == "SV1" and len(elements) > 2:
+            self.lines_total += _decimal(elements[2]) or 0
+        elif tag == "REF" and not self.in_lines and len(elements) > 2 and elements[1] == "F8" and elements[2]:
+            self.has_f8 = True
+
+    def close(self) -> list[FileError]:
+        errors = []
+        if self.total is None or self.total != self.lines_total:
+            errors.append(FileError(self.number, self.text,
+                                    f"CLM02 {self.total} is not the sum of the service lines ({self.lines_total})."))
+        if self.frequency in ("7", "8") and not self.has_f8:
+            errors.append(FileError(self.number, self.text,
+                                    f"Frequency {self.frequency} needs the payer's claim number in REF*F8."))
+        return errors
+
+
+def _decimal(text: str) -> Decimal | None:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return None

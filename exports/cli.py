@@ -1,0 +1,42 @@
+"""`flask reports`: list the reports and export one to an .xlsx file."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from billing.errors import BillingError
+from exports.build import build_report
+from exports.filters import ReportFilters
+from exports.registry import all_reports
+
+reports_cli = AppGroup("reports", help="Excel reports for accountants.")
+
+
+@reports_cli.command("list")
+def list_reports() -> None:
+    """Print each report's name and title."""
+    for report in all_reports():
+        click.echo(f"{report.name:28} {report.title}")
+
+
+@reports_cli.command("export")
+@click.argument("name")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="First service/posting date.")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Last service/posting date.")
+@click.option("--company", "company_id", type=int, help="Company id (default: all companies).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True, help="FILE.xlsx")
+def export_report(name: str, date_from: datetime | None, date_to: datetime | None, company_id: int | None,
+                  output: str) -> None:
+    """Write report NAME to an .xlsx file, e.g. `flask reports export claims --from 2026-01-01 -o claims.xlsx`."""
+    filters = ReportFilters(date_from=date_from.date() if date_from else None,
+                            date_to=date_to.date() if date_to else None, company_id=company_id)
+    target = Path(output)
+    try:
+        built = build_report(name, filters, target, generated_by="flask reports export")
+    except BillingError as exc:  # raised before the file is opened, so nothing half-written is left
+        raise click.ClickException(exc.message) from None
+    click.echo(f"Wrote {built.title} to {target} ({built.rows} rows).")

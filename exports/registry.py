@@ -1,0 +1,47 @@
+"""Every report by name: what `flask reports list`, the Reports page and the scheduled exports offer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from billing.errors import BillingError
+from exports.columns import Sheet
+from exports.filters import ReportFilters
+
+#: Filters every report accepts.
+COMMON_FILTERS = frozenset({"date_from", "date_to", "company_id", "practice_id", "location_id"})
+
+
+@dataclass(frozen=True)
+class Report:
+    name: str
+    title: str
+    description: str
+    sheets: Callable[[ReportFilters], list[Sheet]]
+    #: Rows the main sheet will have: decides between a direct download and a background export.
+    count: Callable[[ReportFilters], int]
+    filters: frozenset[str] = COMMON_FILTERS
+
+
+class UnknownReport(BillingError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"There is no report named {name!r}. Known reports: {', '.join(sorted(_reports()))}.")
+
+
+def _reports() -> dict[str, Report]:
+    # Imported here so each report module can import the registry's types without a cycle.
+    from exports.reports import ALL_REPORTS
+
+    return {report.name: report for report in ALL_REPORTS}
+
+
+def all_reports() -> list[Report]:
+    return list(_reports().values())
+
+
+def report_named(name: str) -> Report:
+    try:
+        return _reports()[name]
+    except KeyError:
+        raise UnknownReport(name) from None

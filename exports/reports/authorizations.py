@@ -1,0 +1,109 @@
+"""Authorization Utilization: units approved, used and remaining, and what ends in the next 30 days."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+
+from billing.coverage.models import Authorization, InsurancePolicy, Payer, ServiceCode, authorization_service_code
+from billing.coverage.queries import authorization_units_used
+from billing.db import db
+from billing.org.queries import by_location
+from billing.people.models import Client
+from exports.columns import Column, Kind, Sheet
+from exports.filters import ReportFilters
+from exports.registry import COMMON_FILTERS, Report
+
+ENDING_SOON_DAYS = 30
+
+COLUMNS = (
+    Column("Authorization"), Column("Client"), Column("Account"), Column("Payer"), Column("Service codes"),
+    Column("Starts", Kind.DATE), Column("Ends", Kind.DATE), Column("Days left", Kind.INTEGER),
+    Column("Approved", Kind.INTEGER, total=True), Column("Used", Kind.INTEGER, total=True),
+    Column("Remaining", Kind.INTEGER, total=True),
+)
+
+
+def conditions(filters: ReportFilters) -> list[ColumnElement[bool]]:
+    """Authorizations overlapping the date window, for clients in scope."""
+    where = [by_location(Client.location_id, filters.scope)]
+    if filters.date_from:
+        where.append(Authorization.ends_on >= filters.date_from)
+    if filters.date_to:
+        where.append(Authorization.starts_on <= filters.date_to)
+    if filters.payer_id:
+        where.append(InsurancePolicy.payer_id == filters.payer_id)
+    return where
+
+
+def _codes(auth_ids: list[int]) -> dict[int, list[str]]:
+    codes: dict[int, list[str]] = defaultdict(list)
+    rows = db.session.execute(
+        select(authorization_service_code.c.authorization_id, ServiceCode.code)
+        .join(ServiceCode, ServiceCode.id == authorization_service_code.c.service_code_id)
+        .where(authorization_service_code.c.authorization_id.in_(auth_ids))
+        .order_by(ServiceCode.code)
+    )
+    for auth_id, code in rows:
+        codes[auth_id].append(code)
+    return codes
+
+
+def utilization_rows(filters: ReportFilters) -> list[Sequence[Any]]:
+    today = filters.as_of or date.today()
+    rows = db.session.execute(
+        select(Authorization.id, Authorization.number, Authorization.starts_on, Authorization.ends_on,
+               Authorization.units_approved, Client.last_name, Client.first_name, Client.account_number,
+               Payer.name.label("payer"))
+        .join(Client, Client.id == Authorization.client_id)
+        .join(InsurancePolicy, InsurancePolicy.id == Authorization.policy_id)
+        .join(Payer, Payer.id == InsurancePolicy.payer_id)
+        .where(*conditions(filters))
+        .order_by(Authorization.ends_on, Authorization.number)
+    ).all()
+    ids = [r.id for r in rows]
+    used, codes = authorization_units_used(ids), _codes(ids)
+    return [
+        (r.number, f"{r.last_name}, {r.first_name}", r.account_number, r.payer, ", ".join(codes.get(r.id, [])),
+         r.starts_on, r.ends_on, max((r.ends_on - today).days, 0), r.units_approved, used.get(r.id, 0),
+         r.units_approved - used.get(r.id, 0))
+        for r in rows
+    ]
+
+
+def ending_soon(rows: list[Sequence[Any]], today: date) -> list[Sequence[Any]]:
+    horizon = today + timedelta(days=ENDING_SOON_DAYS)
+    return [row for row in rows if today <= row[6] <= horizon]
+
+
+def count(filters: ReportFilters) -> int:
+    query = (
+        select(func.count()).select_from(Authorization)
+        .join(Client, Client.id == Authorization.client_id)
+        .join(InsurancePolicy, InsurancePolicy.id == Authorization.policy_id)
+        .where(*conditions(filters))
+    )
+    return db.session.scalar(query) or 0
+
+
+def sheets(filters: ReportFilters) -> list[Sheet]:
+    rows = utilization_rows(filters)
+    today = filters.as_of or date.today()
+    return [
+        Sheet("Utilization", COLUMNS, rows),
+        Sheet(f"Ending in {ENDING_SOON_DAYS} days", COLUMNS, ending_soon(rows, today)),
+    ]
+
+
+REPORT = Report(
+    name="authorization-utilization",
+    title="Authorization Utilization",
+    description="Units approved, used and remaining per authorization, and authorizations ending in the next 30 days.",
+    sheets=sheets,
+    count=count,
+    filters=COMMON_FILTERS | {"payer_id", "as_of"},
+)

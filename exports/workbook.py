@@ -1,0 +1,220 @@
+"""Write sheets to an .xlsx file with openpyxl in write-only mode, so 100,000 rows stream in bounded memory.
+
+Write-only mode drops freeze panes and column widths set after the first row (LIBRARY-NOTES section 5),
+so widths are fitted on a sample of the first rows, held back, before anything is appended.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from itertools import chain, islice
+from pathlib import Path
+from typing import IO, Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from billing.money import ZERO, to_money
+from exports.columns import MAX_WIDTH, MIN_WIDTH, Chart, Column, Kind, Sheet, TitleBlock
+
+#: Excel's own Accounting format: aligned $ sign, thousands separators, negatives in parentheses, zero as a dash.
+ACCOUNTING = '_("$"* #,##0.00_);_("$"* \\(#,##0.00\\);_("$"* "-"??_);_(@_)'
+DATE_FORMAT = "yyyy-mm-dd"
+#: Rows held back to measure column widths before the first append.
+SAMPLE_ROWS = 500
+PROGRESS_EVERY = 1000
+#: Spreadsheet apps run a cell that starts with one of these as a formula (OWASP "CSV injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# XML 1.0 cannot carry these control characters; openpyxl refuses them.
+_ILLEGAL = re.compile(r"[\000-\010\013\014\016-\037]")
+_SHEET_TITLE_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+_BOLD = Font(bold=True)
+_TITLE = Font(bold=True, size=14)
+_HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
+_HEADER_BORDER = Border(bottom=Side(style="thin"))
+_TOTAL_BORDER = Border(top=Side(style="thin"), bottom=Side(style="double"))
+
+Progress = Callable[[int], None]
+
+
+def is_formula_like(text: str) -> bool:
+    return text.startswith(FORMULA_TRIGGERS)
+
+
+def clean_text(text: str) -> str:
+    return _ILLEGAL.sub("", text)
+
+
+@dataclass
+class _ColumnWriter:
+    """Turns one column's values into cells; money and dates share one styled cell, rewritten per row."""
+
+    column: Column
+    template: WriteOnlyCell | None
+    total: Decimal | int
+
+    def cell(self, ws: WriteOnlyWorksheet, value: Any) -> Any:
+        if value is None:
+            return None
+        kind = self.column.kind
+        if kind is Kind.TEXT:
+            return _text_cell(ws, value) if isinstance(value, str) else value
+        if kind is Kind.MONEY:
+            value = to_money(value)  # refuses floats: the file must hold exactly the ledger's cents
+        elif kind is Kind.DATE and isinstance(value, datetime):
+            value = value.replace(tzinfo=None)  # Excel has no time zones; callers pass local times
+        if self.column.total:
+            self.total += value
+        if self.template is None:
+            return value
+        self.template.value = value
+        return self.template
+
+
+def _text_cell(ws: WriteOnlyWorksheet, value: str) -> Any:
+    value = clean_text(value)
+    if not is_formula_like(value):
+        return value
+    # Keep the text exactly as typed, but as a string cell with Excel's quote prefix: it is shown,
+    # sorted and filtered as text and never evaluated, even after someone edits the cell.
+    cell = WriteOnlyCell(ws, value=value)
+    cell.data_type = "s"
+    cell.quotePrefix = True
+    return cell
+
+
+def _template(ws: WriteOnlyWorksheet, kind: Kind) -> WriteOnlyCell | None:
+    if kind is Kind.MONEY:
+        cell = WriteOnlyCell(ws)
+        cell.number_format = ACCOUNTING
+        return cell
+    if kind is Kind.DATE:
+        cell = WriteOnlyCell(ws)
+        cell.number_format = DATE_FORMAT
+        return cell
+    return None
+
+
+def sheet_title(title: str) -> str:
+    """Excel sheet names: at most 31 characters, none of []:*?/\\."""
+    return _SHEET_TITLE_FORBIDDEN.sub(" ", title)[:31] or "Sheet"
+
+
+def _display_length(value: Any, kind: Kind) -> int:
+    if value is None:
+        return 0
+    if kind is Kind.MONEY:
+        return len(f"{to_money(value):,.2f}") + 4
+    if kind is Kind.DATE:
+        return 10
+    return len(str(value))
+
+
+def fitted_widths(columns: Sequence[Column], sample: Sequence[Sequence[Any]]) -> list[int]:
+    widths = []
+    for index, column in enumerate(columns):
+        longest = max((_display_length(row[index], column.kind) for row in sample), default=0)
+        widths.append(min(MAX_WIDTH, max(MIN_WIDTH[column.kind], len(column.title) + 3, longest + 2)))
+    return widths
+
+
+def _styled(ws: WriteOnlyWorksheet, value: Any, *, font: Font | None = None, fill: PatternFill | None = None,
+            border: Border | None = None, number_format: str | None = None) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value=clean_text(value) if isinstance(value, str) else value)
+    if isinstance(value, str) and is_formula_like(value):
+        cell.data_type, cell.quotePrefix = "s", True
+    if font:
+        cell.font = font
+    if fill:
+        cell.fill = fill
+    if border:
+        cell.border = border
+    if number_format:
+        cell.number_format = number_format
+    return cell
+
+
+def write_sheet(wb: Workbook, sheet: Sheet, title: TitleBlock, progress: Progress | None = None) -> int:
+    """Append one sheet: title block, frozen header with autofilter, the rows, a totals row, charts."""
+    ws = wb.create_sheet(sheet_title(sheet.title))
+    rows: Iterator[Sequence[Any]] = iter(sheet.rows)
+    sample = list(islice(rows, SAMPLE_ROWS))
+    for index, width in enumerate(fitted_widths(sheet.columns, sample), 1):
+        ws.column_dimensions[get_column_letter(index)].width = width
+    lines = title.lines()
+    header_row = len(lines) + 2
+    ws.freeze_panes = f"A{header_row + 1}"
+    ws.append([_styled(ws, lines[0], font=_TITLE)])
+    for line in lines[1:]:
+        ws.append([_styled(ws, line)])
+    ws.append([])
+    ws.append([_styled(ws, c.title, font=_BOLD, fill=_HEADER_FILL, border=_HEADER_BORDER) for c in sheet.columns])
+    writers = [_ColumnWriter(c, _template(ws, c.kind), ZERO if c.kind is Kind.MONEY else 0) for c in sheet.columns]
+    count = _write_rows(ws, writers, chain(sample, rows), progress)
+    last_col = get_column_letter(len(sheet.columns))
+    ws.auto_filter.ref = f"A{header_row}:{last_col}{header_row + max(count, 1)}"
+    if sheet.totals:
+        ws.append(_totals_row(ws, writers))
+    for position, chart in enumerate(sheet.charts):
+        _add_chart(ws, chart, sheet.columns, header_row, count, position)
+    return count
+
+
+def _write_rows(ws: WriteOnlyWorksheet, writers: list[_ColumnWriter], rows: Iterable[Sequence[Any]],
+                progress: Progress | None) -> int:
+    count = 0
+    for row in rows:
+        ws.append([w.cell(ws, v) for w, v in zip(writers, row, strict=True)])
+        count += 1
+        if progress is not None and count % PROGRESS_EVERY == 0:
+            progress(count)
+    return count
+
+
+def _totals_row(ws: WriteOnlyWorksheet, writers: list[_ColumnWriter]) -> list[Any]:
+    cells: list[Any] = []
+    for index, writer in enumerate(writers):
+        if writer.column.total:
+            fmt = ACCOUNTING if writer.column.kind is Kind.MONEY else None
+            cells.append(_styled(ws, writer.total, font=_BOLD, border=_TOTAL_BORDER, number_format=fmt))
+        else:
+            cells.append(_styled(ws, "Total" if index == 0 else None, font=_BOLD, border=_TOTAL_BORDER))
+    return cells
+
+
+def _add_chart(ws: WriteOnlyWorksheet, spec: Chart, columns: Sequence[Column], header_row: int, count: int,
+               position: int) -> None:
+    if count == 0:
+        return
+    chart = BarChart()
+    chart.type = "bar" if count > 8 else "col"  # long category names read better sideways
+    chart.title = spec.title
+    chart.y_axis.title = spec.y_title
+    chart.height, chart.width = max(7.5, min(20.0, 1.0 + 0.6 * count)), 18.0
+    if spec.stacked:
+        chart.grouping, chart.overlap = "stacked", 100
+    first, last = header_row + 1, header_row + count
+    for col in spec.value_columns:
+        data = Reference(ws, min_col=col + 1, min_row=header_row, max_row=last)
+        chart.add_data(data, titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=spec.category_column + 1, min_row=first, max_row=last))
+    anchor_col = get_column_letter(len(columns) + 2)
+    ws.add_chart(chart, f"{anchor_col}{header_row + position * 22}")
+
+
+def write_workbook(sheets: Sequence[Sheet], target: str | Path | IO[bytes], title: TitleBlock,
+                   progress: Progress | None = None) -> list[int]:
+    """Write every sheet and save once; returns the number of data rows on each sheet."""
+    wb = Workbook(write_only=True)
+    counts = [write_sheet(wb, sheet, title, progress) for sheet in sheets]
+    wb.save(target)
+    return counts

@@ -1,0 +1,128 @@
+"""`flask rules ...`: load the defaults, list, run, export, import and list failures; `--json` for scripts."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from billing.audit import Actor
+from billing.claims.models import Claim
+from billing.db import db
+from billing.errors import BillingError, Problem, ValidationFailed
+from billing.unit_of_work import unit_of_work
+from rules.models import Rule
+from rules.operations import export_rules, import_rules, load_defaults, read_rules_file, rule_document
+from rules.queries import FailureFilters, failure_rows
+from rules.runs import run_rules
+
+rules_cli = AppGroup("rules", help="Validation rules: defaults, runs, files and failed charges.")
+CLI_ACTOR = Actor.system("cli")
+json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+
+
+@contextmanager
+def _refusals(as_json: bool) -> Iterator[None]:
+    """A refusal prints one line (or a JSON error) and exits non-zero; nothing was written."""
+    try:
+        yield
+    except BillingError as exc:
+        if as_json:
+            problems = [str(p) for p in getattr(exc, "problems", [])]
+            click.echo(json.dumps({"ok": False, "error": exc.message, "problems": problems}))
+            sys.exit(1)
+        raise click.ClickException(exc.message) from None
+
+
+def _emit(as_json: bool, data: Any, text: str) -> None:
+    click.echo(json.dumps(data, indent=2, default=str) if as_json else text)
+
+
+@rules_cli.command("load-defaults")
+@json_option
+def load_defaults_command(as_json: bool) -> None:
+    """Add the shipped default rules; rules that already exist by name are left alone."""
+    with _refusals(as_json), unit_of_work():
+        result = load_defaults(actor=CLI_ACTOR)
+    _emit(as_json, {"created": result.created, "unchanged": result.unchanged},
+          f"{len(result.created)} default rules added, {len(result.unchanged)} already present.")
+
+
+@rules_cli.command("list")
+@json_option
+def list_command(as_json: bool) -> None:
+    """Every rule in run order, with its version and whether it is enabled."""
+    rules = list(db.session.scalars(select(Rule).order_by(Rule.position, Rule.id)))
+    data = [{"id": r.id, "version": r.version, **rule_document(r)} for r in rules]
+    lines = [f"{r.position:>5} {'on ' if r.enabled else 'off'} v{r.version:<3} {r.name}" for r in rules]
+    _emit(as_json, data, "\n".join(lines) or "No rules yet: `flask rules load-defaults` adds the defaults.")
+
+
+@rules_cli.command("run")
+@click.option("--company", "company_id", type=int, help="Only claims of this company id.")
+@click.option("--practice", "practice_id", type=int, help="Only claims of this practice id.")
+@click.option("--location", "location_id", type=int, help="Only claims of this location id.")
+@click.option("--claims", "numbers", help="Only these claims, e.g. C-000012,C-000013.")
+@json_option
+def run_command(company_id: int | None, practice_id: int | None, location_id: int | None, numbers: str | None,
+                as_json: bool) -> None:
+    """Evaluate every enabled rule on Ready claims (and claims the rules stopped) in scope."""
+    with _refusals(as_json):
+        claim_ids = _claim_ids(numbers) if numbers else None
+        with unit_of_work():
+            result = run_rules(actor=CLI_ACTOR, claim_ids=claim_ids, company_id=company_id,
+                               practice_id=practice_id, location_id=location_id)
+    _emit(as_json, result.as_dict(), result.summary())
+
+
+def _claim_ids(numbers: str) -> list[int]:
+    ids, unknown = [], []
+    for number in filter(None, (n.strip() for n in numbers.split(","))):
+        claim_id = Claim.id_from_number(number)
+        (ids if claim_id is not None and db.session.get(Claim, claim_id) else unknown).append(claim_id or number)
+    if unknown:
+        raise ValidationFailed([Problem("claims", f"No claim has the number {', '.join(map(str, unknown))}.")])
+    return ids
+
+
+@rules_cli.command("export")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True), help="JSON file.")
+def export_command(output: str) -> None:
+    """Write every rule to a JSON file that `flask rules import` reads back."""
+    document = export_rules()
+    Path(output).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    click.echo(f"Wrote {len(document['rules'])} rules to {output}.")
+
+
+@rules_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@json_option
+def import_command(path: str, as_json: bool) -> None:
+    """Create or update rules from a file, matched by name; one invalid rule refuses the whole file."""
+    with _refusals(as_json), unit_of_work():
+        result = import_rules(read_rules_file(Path(path)), actor=CLI_ACTOR)
+    _emit(as_json, {"created": result.created, "updated": result.updated, "unchanged": result.unchanged},
+          f"{len(result.created)} created, {len(result.updated)} updated, {len(result.unchanged)} unchanged.")
+
+
+@rules_cli.command("failures")
+@click.option("--run", "run_number", type=int, help="Only failures seen last in this run.")
+@click.option("--open", "open_only", is_flag=True, help="Only failures not resolved yet.")
+@click.option("--limit", type=int, default=None, help="At most this many rows.")
+@json_option
+def failures_command(run_number: int | None, open_only: bool, limit: int | None, as_json: bool) -> None:
+    """Failed charges: claim, rule, reason, first and last failure, last run, resolved."""
+    rows = failure_rows(FailureFilters(run=run_number, open_only=open_only), limit)
+    text = "\n".join(
+        f"{r['claim']}  {r['rule']}: {r['reason']}  first {r['first_failure'][:10]}  last {r['last_failure'][:10]}"
+        f"  run {r['last_run']}  {'resolved ' + r['resolved'][:10] if r['resolved'] else 'open'}"
+        for r in rows
+    )
+    _emit(as_json, rows, text or "No failed charges.")

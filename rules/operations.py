@@ -1,0 +1,171 @@
+"""Saving rules: validate everything first, then write the rule, a version snapshot and a history row.
+
+Each operation flushes and never commits; the caller wraps it in `unit_of_work()`. Files and the
+editor go through the same `save_rule`, so a rule is checked the same way wherever it comes from.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from billing.audit import Actor, AuditAction, record_change
+from billing.coverage.models import Payer
+from billing.db import db, utcnow
+from billing.errors import BillingError, Problem, ValidationFailed, raise_if
+from billing.org.models import Company, Practice
+from rules.models import Rule, RuleVersion
+from rules.validation import normalized_conditions, rule_problems
+
+FILE_FORMAT = "claimdesk-rules"
+DEFAULTS = Path(__file__).with_name("default_rules.json")
+SCOPES = {"company_id": Company, "practice_id": Practice, "payer_id": Payer}
+
+
+def rule_document(rule: Rule) -> dict[str, Any]:
+    """A rule as plain data: what files hold, what versions keep, what the JSON view shows."""
+    scope = {"company_id": rule.scope_company_id, "practice_id": rule.scope_practice_id,
+             "payer_id": rule.scope_payer_id}
+    return {
+        "name": rule.name,
+        "description": rule.description,
+        "position": rule.position,
+        "enabled": rule.enabled,
+        "scope": {k: v for k, v in scope.items() if v is not None},
+        "conditions": rule.conditions,
+        "actions": rule.actions,
+    }
+
+
+def document_problems(doc: Any, *, rule_id: int | None = None) -> list[Problem]:
+    """Everything wrong with one rule document, each problem naming its part."""
+    if not isinstance(doc, dict):
+        return [Problem("rule", "A rule is an object with name, conditions and actions.")]
+    problems = []
+    name = doc.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > 120:
+        problems.append(Problem("name", "Give the rule a name of 1 to 120 characters."))
+    elif _name_taken(name.strip(), rule_id):
+        problems.append(Problem("name", f"Another rule is already called {name.strip()!r}."))
+    if not isinstance(doc.get("description", ""), str) or len(doc.get("description", "")) > 500:
+        problems.append(Problem("description", "The description is text of at most 500 characters."))
+    position = doc.get("position", 100)
+    if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position <= 100_000:
+        problems.append(Problem("position", "The order is a whole number from 0 to 100000."))
+    if not isinstance(doc.get("enabled", True), bool):
+        problems.append(Problem("enabled", "enabled is true or false."))
+    problems += _scope_problems(doc.get("scope") or {})
+    return problems + rule_problems(doc.get("conditions"), doc.get("actions"))
+
+
+def _name_taken(name: str, rule_id: int | None) -> bool:
+    found = db.session.scalar(select(Rule.id).where(Rule.name == name))
+    return found is not None and found != rule_id
+
+
+def _scope_problems(scope: Any) -> list[Problem]:
+    if not isinstance(scope, dict) or set(scope) - set(SCOPES) or len(scope) > 1:
+        return [Problem("scope", "Scope is empty (all claims) or one of company_id, practice_id, payer_id.")]
+    for key, value in scope.items():
+        if isinstance(value, bool) or not isinstance(value, int) or db.session.get(SCOPES[key], value) is None:
+            return [Problem(f"scope.{key}", f"No {key.removesuffix('_id')} has the id {value!r}.")]
+    return []
+
+
+def save_rule(doc: dict[str, Any], *, actor: Actor, rule: Rule | None = None) -> Rule:
+    """Create or change a rule; an invalid one raises ValidationFailed and nothing is written."""
+    raise_if(document_problems(doc, rule_id=rule.id if rule else None))
+    if rule is None:
+        rule = Rule(version=1)
+        db.session.add(rule)
+    else:
+        rule.version += 1
+    scope = doc.get("scope") or {}
+    rule.name = doc["name"].strip()
+    rule.description = doc.get("description", "")
+    rule.position = doc.get("position", 100)
+    rule.enabled = doc.get("enabled", True)
+    rule.conditions = normalized_conditions(doc["conditions"])
+    rule.actions = doc["actions"]
+    rule.scope_company_id = scope.get("company_id")
+    rule.scope_practice_id = scope.get("practice_id")
+    rule.scope_payer_id = scope.get("payer_id")
+    rule.updated_at, rule.updated_by = utcnow(), actor.name
+    db.session.flush()
+    db.session.add(RuleVersion(rule_id=rule.id, version=rule.version, snapshot=rule_document(rule),
+                               changed_by=actor.name, changed_at=rule.updated_at))
+    record_change("rule", rule.id, AuditAction.RULE_SAVED, actor=actor, after=f"v{rule.version}",
+                  data={"version": rule.version})
+    return rule
+
+
+def set_enabled(rule: Rule, enabled: bool, *, actor: Actor) -> Rule:
+    return save_rule({**rule_document(rule), "enabled": enabled}, actor=actor, rule=rule)
+
+
+def export_rules() -> dict[str, Any]:
+    rules = db.session.scalars(select(Rule).order_by(Rule.position, Rule.id))
+    return {"format": FILE_FORMAT, "version": 1, "rules": [rule_document(r) for r in rules]}
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: list[str]
+    updated: list[str]
+    unchanged: list[str]
+
+
+def import_rules(document: Any, *, actor: Actor, only_new: bool = False) -> ImportResult:
+    """Save every rule in a file, matched by name; one invalid rule refuses the whole file."""
+    docs = _file_rules(document)
+    existing = {r.name: r for r in db.session.scalars(select(Rule))}
+    problems = []
+    names = [d.get("name") for d in docs if isinstance(d, dict)]
+    for i, doc in enumerate(docs):
+        target = existing.get(doc.get("name")) if isinstance(doc, dict) else None
+        where = f"rules[{i}]" + (f" ({doc.get('name')})" if isinstance(doc, dict) else "")
+        problems += [Problem(f"{where}.{p.field}", p.message)
+                     for p in document_problems(doc, rule_id=target.id if target else None)]
+    if len(set(names)) != len(names):
+        problems.append(Problem("rules", "Two rules in the file have the same name."))
+    raise_if(problems)
+    created, updated, unchanged = [], [], []
+    for doc in docs:
+        target = existing.get(doc["name"].strip())
+        if target is not None and (only_new or _same(target, doc)):
+            unchanged.append(target.name)
+            continue
+        save_rule(doc, actor=actor, rule=target)
+        (updated if target else created).append(doc["name"].strip())
+    return ImportResult(created, updated, unchanged)
+
+
+def _same(rule: Rule, doc: dict[str, Any]) -> bool:
+    mine = rule_document(rule)
+    theirs = {**mine, **doc, "conditions": normalized_conditions(doc["conditions"]), "scope": doc.get("scope") or {}}
+    return mine == theirs
+
+
+def _file_rules(document: Any) -> list[Any]:
+    if not isinstance(document, dict) or document.get("format") != FILE_FORMAT or not isinstance(
+        document.get("rules"), list
+    ):
+        raise ValidationFailed([Problem("file", f'Not a rules file: expected {{"format": "{FILE_FORMAT}", '
+                                                '"rules": [...]}.')])
+    return document["rules"]
+
+
+def read_rules_file(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BillingError(f"{path.name} is not readable JSON: {exc}") from None
+
+
+def load_defaults(*, actor: Actor) -> ImportResult:
+    """The shipped default rule set; rules that already exist by name are left as the billers made them."""
+    return import_rules(read_rules_file(DEFAULTS), actor=actor, only_new=True)

@@ -1,0 +1,278 @@
+"""Billing runs: evaluate every enabled rule on Ready claims (and claims the rules stopped), then apply.
+
+`run_rules()` is the one entry point for the CLI, the admin's "Run rules" and Reprocess, and the
+scheduled job. It never commits: the caller wraps it in `unit_of_work()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import exists, func, insert, or_, select, update
+
+from billing.audit import Actor, AuditAction, record_change
+from billing.claims.models import Claim
+from billing.claims.operations import hold_claim, release_claim
+from billing.claims.statuses import ClaimStatus
+from billing.db import db, utcnow
+from billing.errors import BillingError
+from billing.org.queries import by_location, resolve_scope
+from rules.compiler import CompiledRule
+from rules.engine import compile_stored, enabled_rules, evaluate
+from rules.facts import CHUNK, load_facts
+from rules.models import BLOCKING, BillingRun, OutcomeKind, RuleOutcome
+from rules.variables import Fired
+
+Key = tuple[int, OutcomeKind]  # (rule id, kind): one open outcome each per claim
+
+
+@dataclass
+class ClaimChange:
+    """What one run changed on one claim, for Reprocess to show."""
+
+    claim_id: int
+    added: list[str] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)
+    held: bool = False
+    released: bool = False
+
+    @property
+    def number(self) -> str:
+        return f"C-{self.claim_id:06d}"
+
+    def describe(self) -> str:
+        parts = [f"now failing: {'; '.join(self.added)}"] if self.added else []
+        parts += [f"cleared: {'; '.join(self.resolved)}"] if self.resolved else []
+        parts += ["held"] if self.held else []
+        parts += ["hold lifted"] if self.released else []
+        return f"{self.number} " + ", ".join(parts)
+
+
+@dataclass
+class RunResult:
+    run_number: int
+    claims_checked: int = 0
+    claims_failing: int = 0
+    rule_errors: int = 0
+    holds_placed: int = 0
+    holds_lifted: int = 0
+    outcomes_resolved: int = 0
+    changes: list[ClaimChange] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"Run {self.run_number}: {self.claims_checked} claims checked, {self.claims_failing} failing, "
+            f"{self.rule_errors} rule errors, {self.holds_placed} held, {self.holds_lifted} holds lifted, "
+            f"{self.outcomes_resolved} failures resolved."
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run": self.run_number, "claims_checked": self.claims_checked, "claims_failing": self.claims_failing,
+            "rule_errors": self.rule_errors, "holds_placed": self.holds_placed, "holds_lifted": self.holds_lifted,
+            "outcomes_resolved": self.outcomes_resolved,
+            "changes": [{"claim": c.number, "added": c.added, "resolved": c.resolved, "held": c.held,
+                         "released": c.released} for c in self.changes],
+        }
+
+
+@dataclass
+class _Run:
+    run: BillingRun
+    rules: dict[int, CompiledRule]
+    actor: Actor
+    now: datetime
+    today: date
+    result: RunResult
+
+
+def run_rules(
+    *,
+    actor: Actor,
+    claim_ids: Sequence[int] | None = None,
+    company_id: int | None = None,
+    practice_id: int | None = None,
+    location_id: int | None = None,
+    today: date | None = None,
+) -> RunResult:
+    """Run the rules now over the claims in scope; returns the run number and what changed."""
+    rules = [compile_stored(rule) for rule in enabled_rules()]
+    scope = {"company_id": company_id, "practice_id": practice_id, "location_id": location_id,
+             "claims": [f"C-{i:06d}" for i in claim_ids] if claim_ids is not None else None}
+    run = BillingRun(actor=actor.name, scope={k: v for k, v in scope.items() if v is not None}, started_at=utcnow())
+    db.session.add(run)
+    db.session.flush()
+    state = _Run(run, {r.rule_id: r for r in rules}, actor, run.started_at, today or date.today(), RunResult(run.id))
+    candidates = _candidates(claim_ids, company_id, practice_id, location_id)
+    for start in range(0, len(candidates), CHUNK):
+        chunk = dict(candidates[start:start + CHUNK])
+        facts = load_facts(list(chunk), state.today)
+        fired = {claim_id: evaluate(rules, claim_facts) for claim_id, claim_facts in facts.items()}
+        _apply(state, chunk, fired)
+    _finish(state, len(candidates))
+    return state.result
+
+
+def _candidates(
+    claim_ids: Sequence[int] | None, company_id: int | None, practice_id: int | None, location_id: int | None
+) -> list[tuple[int, ClaimStatus]]:
+    """Ready claims, and Held claims that still carry an open rule outcome (a hold, or a failure to clear)."""
+    has_open = exists().where(RuleOutcome.claim_id == Claim.id, RuleOutcome.resolved_at.is_(None))
+    query = select(Claim.id, Claim.status).where(
+        or_(Claim.status == ClaimStatus.READY, (Claim.status == ClaimStatus.HELD) & has_open)
+    )
+    if company_id or practice_id or location_id:
+        query = query.where(by_location(Claim.location_id, resolve_scope(company_id, practice_id, location_id)))
+    if claim_ids is not None:
+        query = query.where(Claim.id.in_(list(claim_ids)))
+    return [(row[0], row[1]) for row in db.session.execute(query.order_by(Claim.id))]
+
+
+def _apply(state: _Run, statuses: dict[int, ClaimStatus], fired: dict[int, list[Fired]]) -> None:
+    """Create, refresh and resolve the chunk's outcomes, then place and lift rule holds."""
+    open_rows = _open_outcomes(list(statuses))
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    to_hold: dict[int, str] = {}
+    to_lift: list[int] = []
+    for claim_id, status in statuses.items():
+        wanted = _by_key(fired.get(claim_id, []))
+        current = open_rows.get(claim_id, {})
+        change = ClaimChange(claim_id)
+        for key, item in wanted.items():
+            row = current.get(key)
+            if row is None:
+                inserts.append(_new_row(state, claim_id, item))
+                change.added.append(_label(state, item))
+            else:
+                updates.append({"id": row["id"], "reason": item.reason[:500], "last_failed_at": state.now,
+                                "last_run_id": state.run.id})
+        for key, row in current.items():
+            if key not in wanted:
+                updates.append({"id": row["id"], "resolved_at": state.now, "resolved_run_id": state.run.id})
+                change.resolved.append(_label(state, Fired(key[0], key[1], row["reason"])))
+        _plan_hold(state, claim_id, status, wanted, current, to_hold, to_lift, change)
+        state.result.rule_errors += sum(1 for key in wanted if key[1] is OutcomeKind.ERROR)
+        state.result.outcomes_resolved += len(change.resolved)
+        if change.added or change.resolved or change.held or change.released:
+            state.result.changes.append(change)
+    _write(state, inserts, updates)
+    _move_claims(state, to_hold, to_lift)
+
+
+def _open_outcomes(claim_ids: list[int]) -> dict[int, dict[Key, dict[str, Any]]]:
+    rows = db.session.execute(
+        select(RuleOutcome.id, RuleOutcome.claim_id, RuleOutcome.rule_id, RuleOutcome.kind, RuleOutcome.reason,
+               RuleOutcome.placed_hold)
+        .where(RuleOutcome.claim_id.in_(claim_ids), RuleOutcome.resolved_at.is_(None))
+    ).mappings()
+    found: dict[int, dict[Key, dict[str, Any]]] = {}
+    for row in rows:
+        found.setdefault(row["claim_id"], {})[(row["rule_id"], row["kind"])] = dict(row)
+    return found
+
+
+def _by_key(fired: list[Fired]) -> dict[Key, Fired]:
+    """One outcome per rule and kind; a rule firing the same action twice keeps both reasons."""
+    merged: dict[Key, Fired] = {}
+    for item in fired:
+        key = (item.rule_id, item.kind)
+        earlier = merged.get(key)
+        if earlier is not None:
+            if item.reason == earlier.reason:
+                continue
+            item = Fired(item.rule_id, item.kind, f"{earlier.reason}; {item.reason}", earlier.days)
+        merged[key] = item
+    return merged
+
+
+def _new_row(state: _Run, claim_id: int, item: Fired) -> dict[str, Any]:
+    return {
+        "claim_id": claim_id, "rule_id": item.rule_id, "kind": item.kind, "reason": item.reason[:500],
+        "delay_until": item.delay_until(state.today) if item.kind is OutcomeKind.DELAY else None,
+        "placed_hold": False, "first_failed_at": state.now, "last_failed_at": state.now,
+        "first_run_id": state.run.id, "last_run_id": state.run.id,
+    }
+
+
+def _label(state: _Run, item: Fired) -> str:
+    rule = state.rules.get(item.rule_id)
+    return f"{rule.name if rule else f'rule {item.rule_id}'} ({item.kind.label}): {item.reason}"
+
+
+def _plan_hold(
+    state: _Run, claim_id: int, status: ClaimStatus, wanted: dict[Key, Fired], current: dict[Key, dict[str, Any]],
+    to_hold: dict[int, str], to_lift: list[int], change: ClaimChange,
+) -> None:
+    holds = [item for key, item in wanted.items() if key[1] is OutcomeKind.HOLD]
+    if holds and status is ClaimStatus.READY:
+        to_hold[claim_id] = _hold_reason(state, holds[0])
+        change.held = True
+    placed_by_rules = any(row["placed_hold"] for key, row in current.items() if key[1] is OutcomeKind.HOLD)
+    if not holds and status is ClaimStatus.HELD and placed_by_rules:
+        to_lift.append(claim_id)
+
+
+def _hold_reason(state: _Run, item: Fired) -> str:
+    rule = state.rules.get(item.rule_id)
+    return f"Rule {rule.name if rule else item.rule_id}: {item.reason}"[:1000]
+
+
+def _write(state: _Run, inserts: list[dict[str, Any]], updates: list[dict[str, Any]]) -> None:
+    if inserts:
+        db.session.execute(insert(RuleOutcome), inserts)
+    if updates:
+        # Bulk UPDATE by primary key groups rows by the columns they set; keep the two shapes apart.
+        for shape in {tuple(sorted(u)) for u in updates}:
+            db.session.execute(update(RuleOutcome), [u for u in updates if tuple(sorted(u)) == shape])
+    for row in inserts:
+        if row["kind"] is OutcomeKind.DELAY:
+            record_change("claim", row["claim_id"], AuditAction.CLAIM_DELAYED, actor=state.actor,
+                          reason=row["reason"], data={"until": row["delay_until"].isoformat(), "run": state.run.id})
+
+
+def _move_claims(state: _Run, to_hold: dict[int, str], to_lift: list[int]) -> None:
+    """Holds go through the claims' own operations, so each writes its status history."""
+    if not to_hold and not to_lift:
+        return
+    claims = {c.id: c for c in db.session.scalars(select(Claim).where(Claim.id.in_([*to_hold, *to_lift])))}
+    for claim_id, reason in to_hold.items():
+        hold_claim(claims[claim_id], reason=reason, actor=state.actor)
+        db.session.execute(
+            update(RuleOutcome)
+            .where(RuleOutcome.claim_id == claim_id, RuleOutcome.kind == OutcomeKind.HOLD,
+                   RuleOutcome.resolved_at.is_(None))
+            .values(placed_hold=True)
+        )
+        state.result.holds_placed += 1
+    for claim_id in to_lift:
+        claim = claims[claim_id]
+        if not (claim.hold_reason or "").startswith("Rule "):
+            continue  # someone re-held it by hand since; a person's hold stays
+        try:
+            release_claim(claim, actor=state.actor)
+        except BillingError:
+            continue  # still missing pieces (policy, rate): the claim stays Held for a person to look at
+        state.result.holds_lifted += 1
+        for change in state.result.changes:
+            change.released = change.released or change.claim_id == claim_id
+
+
+def _finish(state: _Run, checked: int) -> None:
+    result = state.result
+    result.claims_checked = checked
+    result.claims_failing = db.session.scalar(
+        select(func.count(func.distinct(RuleOutcome.claim_id))).where(
+            RuleOutcome.last_run_id == state.run.id, RuleOutcome.resolved_at.is_(None),
+            RuleOutcome.kind.in_([k.value for k in BLOCKING]),
+        )
+    ) or 0
+    run = state.run
+    run.finished_at = utcnow()
+    run.claims_checked, run.claims_failing, run.rule_errors = checked, result.claims_failing, result.rule_errors
+    run.holds_placed, run.holds_lifted, run.outcomes_resolved = (
+        result.holds_placed, result.holds_lifted, result.outcomes_resolved)
+    db.session.flush()

@@ -1,0 +1,47 @@
+"""`flask reports list` and `flask reports export` through the CLI runner."""
+
+from __future__ import annotations
+
+import pytest
+
+from billing.db import db
+from tests.exports.sheets import open_workbook, sheet
+
+
+@pytest.fixture
+def reports(app):
+    runner = app.test_cli_runner()
+    return lambda *args: runner.invoke(args=["reports", *args])
+
+
+def test_list_names_every_report_with_its_title(reports):
+    result = reports("list")
+    assert result.exit_code == 0
+    assert "claims" in result.output
+    assert "Authorization Utilization" in result.output
+
+
+def test_export_writes_the_filtered_report(reports, world, tmp_path):
+    claim = world.claim()
+    db.session.commit()
+    target = tmp_path / "claims.xlsx"
+    result = reports("export", "claims", "--from", "2026-03-01", "--to", "2026-03-31", "--company",
+                     str(world.company.id), "-o", str(target))
+    assert result.exit_code == 0, result.output
+    assert "1 rows" in result.output
+    read = sheet(open_workbook(str(target)), "Claims")
+    assert read.column("Claim") == [claim.number]
+    assert "Dates: 2026-03-01 to 2026-03-31" in read.title_lines[2]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["nope"], "There is no report named 'nope'"),
+    (["claims", "--from", "2026-03-31", "--to", "2026-03-01"], "before the start date"),
+    (["claims", "--from", "31/03/2026"], "Invalid value for '--from'"),
+])
+def test_bad_input_exits_non_zero_and_writes_nothing(reports, tmp_path, args, message):
+    target = tmp_path / "out.xlsx"
+    result = reports("export", *args, "-o", str(target))
+    assert result.exit_code != 0
+    assert message in result.output
+    assert not target.exists()

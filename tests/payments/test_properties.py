@@ -1,0 +1,174 @@
+"""Hypothesis: money stays exact through any sequence of operations; the X12 reader survives any delimiters."""
+
+from __future__ import annotations
+
+import contextlib
+import string
+from datetime import date
+from decimal import Decimal
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from billing.db import db
+from billing.errors import BillingError
+from billing.money import ZERO, sum_money
+from billing.payments.importing import import_835
+from billing.payments.ledger import claim_balance, reversed_entry_ids
+from billing.payments.models import EFFECTS, EntryKind, EntrySource, LedgerEntry
+from billing.payments.posting import (
+    Adjustment,
+    ClaimPosting,
+    LinePosting,
+    post_adjudication,
+    record_patient_payment,
+    reverse_entry,
+    write_off,
+)
+from billing.payments.x12 import Delimiters, join_segments, split_segments
+from tests.billing.claims.world import SYSTEM
+from tests.payments.factories import PAID_ON, Clp, Payment, Svc, submitted_claim, write_835
+
+D = Decimal
+cents = st.integers(min_value=0, max_value=7348).map(lambda n: D(n) / 100)
+ON_DB = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+step = st.one_of(
+    st.tuples(st.just("pay"), cents, cents, st.sampled_from(["CO", "OA", "PR"])),
+    st.tuples(st.just("reverse"), st.integers(min_value=0, max_value=50)),
+    st.tuples(st.just("write_off"), st.booleans()),
+    st.tuples(st.just("patient_pays"), cents),
+    st.tuples(st.just("reimport"), cents),
+)
+
+
+def snapshot() -> dict[int, tuple]:
+    return {e.id: (e.kind, e.amount, e.claim_line_id, e.reverses_id)
+            for e in db.session.scalars(select(LedgerEntry).execution_options(populate_existing=True))}
+
+
+def expected_balance(claim_id: int) -> Decimal:
+    """charges - payments - adjustments - transfers, computed independently of Balances."""
+    entries = db.session.scalars(select(LedgerEntry).where(LedgerEntry.claim_id == claim_id)).all()
+    return sum_money(e.amount * sum(EFFECTS[e.kind]) for e in entries)
+
+
+def apply(claim, action, era: dict[str, bytes]) -> None:
+    kind = action[0]
+    if kind == "pay":
+        _, paid, adjusted, group = action
+        line = claim.lines[0]
+        posting = ClaimPosting(PAID_ON, (LinePosting(1, paid, (Adjustment(group, "45" if group != "PR" else "2",
+                                                                          adjusted),), leave_open=True),))
+        if line.charge >= paid + adjusted:
+            post_adjudication(claim, posting, actor=SYSTEM, source=EntrySource.MANUAL)
+    elif kind == "reverse":
+        entries = [e for e in db.session.scalars(select(LedgerEntry).where(
+            LedgerEntry.claim_id == claim.id, LedgerEntry.reverses_id.is_(None),
+            LedgerEntry.kind != EntryKind.CHARGE).order_by(LedgerEntry.id))]
+        if entries:
+            entry = entries[action[1] % len(entries)]
+            try:
+                reverse_entry(entry, actor=SYSTEM, reason="prop", posted_on=PAID_ON)
+            except BillingError:
+                assert entry.id in reversed_entry_ids(claim.id)  # refused only because it was reversed
+    elif kind == "write_off":
+        with contextlib.suppress(BillingError):  # nothing left on that side
+            write_off(claim, reason="prop", actor=SYSTEM, posted_on=PAID_ON, patient=action[1])
+    elif kind == "patient_pays":
+        with contextlib.suppress(BillingError):
+            record_patient_payment(claim, action[1], actor=SYSTEM, posted_on=PAID_ON)
+    elif kind == "reimport":
+        key = claim.number
+        if key not in era:
+            paid = min(action[1], claim.lines[0].charge)
+            svc = Svc("97153", claim.lines[0].charge, paid, [("CO", "45", claim.lines[0].charge - paid)],
+                      line_control="1")
+            era[key] = write_835([Payment(paid, f"CHK{claim.id}", claim.payer.name, claim.payer.edi_payer_id,
+                                          [Clp(key, "1", claim.lines[0].charge, paid, services=[svc])])]).encode()
+        import_835(era[key], filename="prop.835", actor=SYSTEM)
+    db.session.flush()
+
+
+@ON_DB
+@given(steps=st.lists(step, max_size=8))
+def test_any_sequence_keeps_balances_exact_and_the_ledger_append_only(world, steps):
+    nested = db.session.begin_nested()
+    try:
+        claim = submitted_claim(world)
+        era: dict[str, bytes] = {}
+        seen = snapshot()
+        for action in steps:
+            apply(claim, action, era)
+            now = snapshot()
+            assert {k: now[k] for k in seen} == seen  # nothing edited, nothing deleted
+            seen = now
+            reversals = [v[3] for v in now.values() if v[3] is not None]
+            assert len(reversals) == len(set(reversals))  # never reversed twice
+            sums = claim_balance(claim.id)
+            assert sums.balance == expected_balance(claim.id)
+            assert sums.balance == (sums.charges - sums.paid_by_payer - sums.paid_by_patient - sums.adjustments
+                                    - sums.of(EntryKind.TRANSFER_TO_SECONDARY))
+    finally:
+        nested.rollback()
+
+
+@ON_DB
+@given(paid=cents, adjusted=cents, copay=cents)
+def test_a_reversal_brings_the_balance_back_exactly(world, paid, adjusted, copay):
+    nested = db.session.begin_nested()
+    try:
+        claim = submitted_claim(world)
+        posting = ClaimPosting(PAID_ON, (LinePosting(1, paid, (Adjustment("CO", "45", adjusted),
+                                                              Adjustment("PR", "3", copay)), leave_open=True),))
+        before = claim_balance(claim.id).balance if claim_balance(claim.id).by_kind else claim.total_charge
+        post_adjudication(claim, posting, actor=SYSTEM, source=EntrySource.MANUAL)
+        db.session.flush()
+        for entry in db.session.scalars(select(LedgerEntry).where(LedgerEntry.kind != EntryKind.CHARGE)).all():
+            reverse_entry(entry, actor=SYSTEM, reason="prop", posted_on=date(2026, 4, 2))
+        db.session.flush()
+        after = claim_balance(claim.id)
+        assert after.balance == before
+        assert after.patient == ZERO
+    finally:
+        nested.rollback()
+
+
+# --- the X12 reader -----------------------------------------------------------------------------------------
+
+SEPARATORS = "*|^~!:>+`{}#"
+element_text = st.text(alphabet=string.ascii_uppercase + string.digits + " .-", min_size=0, max_size=12)
+
+
+@st.composite
+def interchange(draw):
+    element, component, repetition, segment = draw(st.lists(
+        st.sampled_from(SEPARATORS), min_size=4, max_size=4, unique=True))
+    delims = Delimiters(element, component, repetition, segment)
+    isa = ["ISA", "00", " " * 10, "00", " " * 10, "ZZ", "SENDER".ljust(15), "ZZ", "RECEIVER".ljust(15), "260401",
+           "1200", repetition, "00501", "000000001", "0", "T", component]
+    body = draw(st.lists(
+        st.tuples(st.sampled_from(["CLP", "SVC", "CAS", "REF", "DTM", "NM1"]),
+                  st.lists(element_text.map(str.strip), min_size=1, max_size=6)),
+        max_size=10))
+    segments = [isa, *[[sid, *elements] for sid, elements in body]]
+    return delims, segments
+
+
+@given(interchange(), st.sampled_from(["", "\ufeff"]), st.sampled_from(["", "\n", "\r\n"]),
+       st.sampled_from(["", "  \n", "\n\n"]))
+def test_segments_survive_any_delimiters_bom_and_whitespace(built, bom, newline, trailing):
+    delims, segments = built
+    text = join_segments(segments, delims).replace(delims.segment, delims.segment + newline)
+    found, parsed = split_segments(bom + newline + text + trailing)
+    assert found == delims
+    assert parsed == segments
+
+
+@given(st.binary(max_size=200))
+def test_arbitrary_bytes_never_crash_the_reader(data):
+    from billing.payments.x12 import NotX12
+
+    with contextlib.suppress(NotX12):
+        split_segments(data.decode("latin-1"))

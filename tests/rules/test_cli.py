@@ -1,0 +1,85 @@
+"""`flask rules ...` through the CLI runner: defaults, list, run, export/import round trip, failures."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from billing.db import db
+from rules.models import Rule
+from tests.billing.claims.world import build_world
+from tests.rules.factories import fail, leaf, rule_doc
+
+
+@pytest.fixture
+def cli(app):
+    runner = app.test_cli_runner()
+    return lambda *args: runner.invoke(args=["rules", *args])
+
+
+def _rules() -> int:
+    return db.session.scalar(select(func.count()).select_from(Rule))
+
+
+def test_load_defaults_is_idempotent_and_ships_the_seven_rules(cli):
+    first = cli("load-defaults", "--json")
+    assert first.exit_code == 0, first.output
+    assert len(json.loads(first.output)["created"]) == 7
+    again = json.loads(cli("load-defaults", "--json").output)
+    assert again["created"] == []
+    assert len(again["unchanged"]) == 7
+    names = [r["name"] for r in json.loads(cli("list", "--json").output)]
+    assert "Timely filing over 90 days" in names
+    assert "Duplicate claim" in names
+
+
+def test_run_and_failures(cli):
+    world = build_world()
+    claim = world.claim()
+    assert cli("load-defaults").exit_code == 0
+    result = cli("run", "--claims", claim.number, "--json")
+    assert result.exit_code == 0, result.output
+    run = json.loads(result.output)
+    assert run["claims_checked"] == 1
+    # The world's service date is months before today: timely filing fails it.
+    failures = json.loads(cli("failures", "--run", str(run["run"]), "--open", "--json").output)
+    assert [f["rule"] for f in failures] == ["Timely filing over 90 days"]
+    assert failures[0]["claim"] == claim.number
+    assert failures[0]["resolved"] is None
+    assert "Timely filing" in cli("failures").output
+
+
+def test_run_refuses_unknown_claims(cli):
+    result = cli("run", "--claims", "C-999999")
+    assert result.exit_code != 0
+    assert "No claim has the number" in result.output
+
+
+def test_export_import_round_trip_and_all_or_nothing(cli, tmp_path):
+    cli("load-defaults")
+    path = tmp_path / "rules.json"
+    assert cli("export", "-o", str(path)).exit_code == 0
+    document = json.loads(path.read_text())
+    assert len(document["rules"]) == 7
+    unchanged = json.loads(cli("import", str(path), "--json").output)
+    assert len(unchanged["unchanged"]) == 7
+    document["rules"].append(rule_doc("New one", conditions=leaf("units", "greater_than", 8), actions=fail()))
+    document["rules"].append(rule_doc("Broken", conditions=leaf("units", "greater_than", "8")))
+    path.write_text(json.dumps(document))
+    refused = cli("import", str(path))
+    assert refused.exit_code != 0
+    assert "rules[8] (Broken).conditions.all[0].value" in refused.output
+    assert _rules() == 7
+    document["rules"].pop()
+    path.write_text(json.dumps(document))
+    assert json.loads(cli("import", str(path), "--json").output)["created"] == ["New one"]
+
+
+def test_import_refuses_a_file_that_is_not_json(cli, tmp_path):
+    path = tmp_path / "rules.json"
+    path.write_text("{nope")
+    result = cli("import", str(path))
+    assert result.exit_code != 0
+    assert "not readable JSON" in result.output

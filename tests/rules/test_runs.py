@@ -1,0 +1,193 @@
+"""Billing runs: failures recorded and resolved, holds placed and lifted, delays, errors, run numbers."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from billing.claims.operations import hold_claim
+from billing.claims.statuses import ClaimStatus
+from billing.db import db
+from billing.people.models import ClientDiagnosis
+from rules.eligibility import submission_blockers
+from rules.models import BillingRun, OutcomeKind, RuleOutcome
+from rules.operations import rule_document, save_rule
+from rules.runs import run_rules
+from tests.billing.claims.world import DAY, build_world
+from tests.rules.factories import SYSTEM, fail, leaf, make_rule
+
+TODAY = DAY + timedelta(days=10)
+
+
+def _run(**kwargs):
+    result = run_rules(actor=SYSTEM, today=kwargs.pop("today", TODAY), **kwargs)
+    db.session.expire_all()
+    return result
+
+
+def _outcomes(claim, **where):
+    query = select(RuleOutcome).where(RuleOutcome.claim_id == claim.id).order_by(RuleOutcome.id)
+    for key, value in where.items():
+        query = query.where(getattr(RuleOutcome, key) == value)
+    return list(db.session.scalars(query))
+
+
+@pytest.fixture
+def world():
+    return build_world()
+
+
+def test_a_failing_rule_records_a_failed_charge_and_blocks_submission(world):
+    claim = world.claim()
+    make_rule("Few units", conditions=leaf("units", "less_than", 100), actions=fail("too few units"))
+    result = _run()
+    [outcome] = _outcomes(claim)
+    expected = (OutcomeKind.FAILURE, "too few units", result.run_number)
+    assert (outcome.kind, outcome.reason, outcome.last_run_id) == expected
+    assert outcome.resolved_at is None
+    assert result.claims_checked == 1
+    assert result.claims_failing == 1
+    assert "failed rule 'Few units'" in submission_blockers([claim.id], today=TODAY)[claim.id]
+
+
+def test_runs_are_numbered_and_record_their_counts(world):
+    world.claim()
+    first, second = _run(), _run()
+    assert second.run_number == first.run_number + 1
+    run = db.session.get(BillingRun, second.run_number)
+    assert run.finished_at is not None
+    assert run.claims_checked == 1
+
+
+def test_oldest_failure_date_survives_later_runs(world):
+    claim = world.claim()
+    make_rule("Few units", conditions=leaf("units", "less_than", 100), actions=fail())
+    first = _run()
+    [before] = _outcomes(claim)
+    first_at = before.first_failed_at
+    second = _run()
+    [after] = _outcomes(claim)
+    assert after.id == before.id
+    assert after.first_failed_at == first_at
+    assert after.first_run_id == first.run_number
+    assert after.last_run_id == second.run_number
+    assert after.last_failed_at >= first_at
+
+
+def test_a_rule_edit_takes_effect_on_the_next_run(world):
+    claim = world.claim()
+    rule = make_rule("Few units", conditions=leaf("units", "less_than", 100), actions=fail())
+    _run()
+    save_rule({**rule_document(rule), "conditions": leaf("units", "greater_than", 100)}, actor=SYSTEM, rule=rule)
+    result = _run()
+    [outcome] = _outcomes(claim)
+    assert outcome.resolved_at is not None
+    assert outcome.resolved_run_id == result.run_number
+    assert claim.id not in submission_blockers([claim.id], today=TODAY)
+
+
+def test_fixing_the_cause_and_reprocessing_clears_the_failure(world):
+    claim = world.claim()
+    make_rule("No diagnosis", conditions=leaf("diagnosis_count", "less_than", 3), actions=fail())
+    _run()
+    assert claim.id in submission_blockers([claim.id], today=TODAY)
+    db.session.add(ClientDiagnosis(client_id=world.client.id, position=3, code="F419"))
+    claim.diagnoses.append(type(claim.diagnoses[0])(position=3, code="F419"))
+    db.session.flush()
+    result = _run(claim_ids=[claim.id])
+    assert [c.resolved for c in result.changes]
+    assert result.outcomes_resolved == 1
+    assert claim.id not in submission_blockers([claim.id], today=TODAY)
+
+
+def test_a_rule_hold_is_lifted_when_the_claim_passes_but_a_manual_hold_stays(world):
+    by_rule, by_person = world.claim(), world.claim(day=DAY + timedelta(days=1))
+    rule = make_rule("Hold all", conditions=leaf("units", "greater_than", 0),
+                     actions=[{"name": "hold_claim", "params": {"reason": "check"}}])
+    _run()
+    assert by_rule.status is ClaimStatus.HELD
+    assert by_person.status is ClaimStatus.HELD
+    [hold] = _outcomes(by_rule)
+    assert hold.placed_hold
+    # A person releases one claim and holds it again for their own reason.
+    by_person.status = ClaimStatus.READY  # test shortcut to re-hold by hand below
+    hold_claim(by_person, reason="waiting for the parent's call", actor=SYSTEM)
+    save_rule({**rule_document(rule), "enabled": False}, actor=SYSTEM, rule=rule)
+    result = _run()
+    assert by_rule.status is ClaimStatus.READY
+    assert by_rule.hold_reason is None
+    assert by_person.status is ClaimStatus.HELD
+    assert by_person.hold_reason == "waiting for the parent's call"
+    assert result.holds_lifted == 1
+
+
+def test_delays_release_on_their_date(world):
+    claim = world.claim()
+    make_rule("Wait a week", conditions=leaf("units", "greater_than", 0),
+              actions=[{"name": "delay_claim", "params": {"days": 7, "reason": "wait for the auth"}}])
+    _run()
+    [delay] = _outcomes(claim)
+    assert delay.delay_until == TODAY + timedelta(days=7)
+    assert "delayed until" in submission_blockers([claim.id], today=TODAY + timedelta(days=6))[claim.id]
+    assert claim.id not in submission_blockers([claim.id], today=TODAY + timedelta(days=7))
+    _run(today=TODAY + timedelta(days=3))
+    [still] = _outcomes(claim)
+    assert still.delay_until == delay.delay_until  # later runs do not push the date out
+
+
+def test_a_rule_that_raises_is_a_rule_error_and_the_run_goes_on(world):
+    claim = world.claim()
+    make_rule("Auth ends soon", conditions=leaf("days_until_authorization_end", "less_than", 7), actions=fail())
+    make_rule("Few units", conditions=leaf("units", "less_than", 100), actions=fail("few"))
+    result = _run()
+    kinds = sorted(o.kind.value for o in _outcomes(claim))
+    assert kinds == ["error", "failure"]
+    assert result.rule_errors == 1
+    assert "rule error in 'Auth ends soon'" in submission_blockers([claim.id], today=TODAY)[claim.id]
+
+
+def test_warnings_never_block(world):
+    claim = world.claim()
+    make_rule("Heads up", conditions=leaf("units", "greater_than", 0),
+              actions=[{"name": "warn", "params": {"message": "look"}}])
+    _run()
+    assert [o.kind for o in _outcomes(claim)] == [OutcomeKind.WARNING]
+    assert claim.id not in submission_blockers([claim.id], today=TODAY)
+
+
+def test_rule_scope_limits_the_claims_it_applies_to(world):
+    claim = world.claim()
+    other = build_world()
+    make_rule("Other payer only", conditions=leaf("units", "greater_than", 0), actions=fail(),
+              scope={"payer_id": other.payer.id})
+    _run()
+    assert _outcomes(claim) == []
+
+
+def test_run_scope_by_claims_and_location(world):
+    claim = world.claim()
+    elsewhere = build_world().claim()
+    make_rule("Few units", conditions=leaf("units", "less_than", 100), actions=fail())
+    result = _run(location_id=world.location.id)
+    assert result.claims_checked == 1
+    assert _outcomes(elsewhere) == []
+    assert _outcomes(claim)
+    assert _run(claim_ids=[elsewhere.id]).claims_checked == 1
+
+
+def test_submitted_claims_are_not_checked(world):
+    claim = world.claim()
+    from tests.billing.claims.world import walk_to
+
+    walk_to(claim, ClaimStatus.SUBMITTED)
+    make_rule("Few units", conditions=leaf("units", "less_than", 100), actions=fail())
+    assert _run().claims_checked == 0
+    assert db.session.scalar(select(func.count()).select_from(RuleOutcome)) == 0
+
+
+def test_blockers_keep_the_status_reason_first(world):
+    claim = world.claim()
+    hold_claim(claim, reason="by hand", actor=SYSTEM)
+    assert submission_blockers([claim.id], today=date(2026, 3, 3)) == {claim.id: "claim is Held"}

@@ -29,9 +29,16 @@ run: $(STAMP) instance/config.py
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+BENCH_PG := $${BENCH_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1/claimdesk_bench}
+
+# Each script writes its own section of benchmarks/RESULTS.md.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_foundation.py --scale 100
-	$(BIN)/python benchmarks/bench_foundation.py --scale 100 --database-url $${BENCH_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1/claimdesk_bench}
+	$(BIN)/python benchmarks/bench_foundation.py --scale 100 --database-url $(BENCH_PG)
+	$(BIN)/python benchmarks/bench_rules.py
+	$(BIN)/python benchmarks/bench_submissions.py
+	$(BIN)/python benchmarks/bench_era.py
+	$(BIN)/python benchmarks/bench_reports.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

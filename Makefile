@@ -20,9 +20,13 @@ instance/config.py:
 	$(BIN)/python -c "import secrets; print(f'SECRET_KEY = {secrets.token_hex(32)!r}')" > $@
 	@echo "Wrote $@ with a new SECRET_KEY."
 
+# The scheduler runs in its own process beside the web server (web workers never start one) and is
+# stopped with it: the trap sends SIGTERM, which `flask scheduler run` treats as a clean shutdown.
 run: $(STAMP) instance/config.py
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
+	$(BIN)/flask scheduler run & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
 # TEST_DATABASE_URL=postgresql+psycopg://... runs the suite on PostgreSQL; default is SQLite.
@@ -33,6 +37,7 @@ BENCH_PG := $${BENCH_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1/claim
 
 # Each script writes its own section of benchmarks/RESULTS.md.
 bench: $(STAMP)
+	$(BIN)/pip install -q -e '.[dev,bench]'
 	$(BIN)/python benchmarks/bench_foundation.py --scale 100
 	$(BIN)/python benchmarks/bench_foundation.py --scale 100 --database-url $(BENCH_PG)
 	$(BIN)/python benchmarks/bench_rules.py

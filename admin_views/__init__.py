@@ -7,23 +7,29 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
 from admin_views.claims import ClaimView
+from admin_views.clearinghouses import ClearinghouseView
 from admin_views.coverage import AuthorizationView, FeeScheduleView, PayerView, PolicyView, ServiceCodeView
 from admin_views.dashboard import DashboardView
+from admin_views.jobs import JobsView
 from admin_views.org import CompanyView, LocationView, PracticeView
+from admin_views.payments import BulkClawbackView, RemittanceView, UnmatchedView
 from admin_views.people import ClientView, ProviderView
 from admin_views.reports import ReportsView
-from admin_views.rules import FailedChargeView, RuleView
+from admin_views.rules import BillingRunView, FailedChargeView, RuleView
 from admin_views.scope import init_scope
 from admin_views.sessions import SessionClassView, TherapySessionView
+from admin_views.submissions import SubmissionsView
 from admin_views.users import UserView
 from billing.claims.models import Claim
 from billing.coverage.models import Authorization, FeeSchedule, InsurancePolicy, Payer, ServiceCode
 from billing.db import db
 from billing.money import format_money
 from billing.org.models import Company, Location, Practice
+from billing.payments.models import Remittance, UnmatchedClaim
 from billing.people.models import Client, Provider, User
 from billing.sessions.models import SessionClass, TherapySession
-from rules.models import Rule, RuleOutcome
+from billing.submissions.models import Clearinghouse
+from rules.models import BillingRun, Rule, RuleOutcome
 
 
 def init_admin(app: Flask) -> Admin:
@@ -43,13 +49,23 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(ProviderView(Provider, db, category=practice, endpoint="provider"))
     admin.add_view(SessionClassView(SessionClass, db, category=practice, endpoint="session_class"))
     admin.add_view(ClaimView(Claim, db, category="Billing", endpoint="claim"))
+    admin.add_view(SubmissionsView(name="Submissions", category="Billing", endpoint="submissions",
+                                   url="/admin/submissions"))
     admin.add_view(FailedChargeView(RuleOutcome, db, category="Billing", endpoint="failed_charge"))
     admin.add_view(RuleView(Rule, db, category="Billing", endpoint="rule"))
+    admin.add_view(BillingRunView(BillingRun, db, category="Billing", endpoint="billing_run"))
+    payments = "Payments"
+    admin.add_view(RemittanceView(Remittance, db, category=payments, endpoint="remittance"))
+    admin.add_view(UnmatchedView(UnmatchedClaim, db, category=payments, endpoint="unmatched"))
+    admin.add_view(BulkClawbackView(name="Bulk clawback", category=payments, endpoint="bulk_clawback",
+                                    url="/admin/bulk-clawback"))
     admin.add_view(ReportsView(name="Reports", endpoint="reports", url="/admin/reports"))
+    admin.add_view(JobsView(name="Jobs", category="Billing", endpoint="jobs", url="/admin/jobs"))
     setup = "Billing setup"
     admin.add_view(PayerView(Payer, db, category=setup, endpoint="payer"))
     admin.add_view(ServiceCodeView(ServiceCode, db, category=setup, endpoint="service_code"))
     admin.add_view(FeeScheduleView(FeeSchedule, db, category=setup, endpoint="fee_schedule"))
+    admin.add_view(ClearinghouseView(Clearinghouse, db, category=setup, endpoint="clearinghouse"))
     org = "Organisation"
     admin.add_view(CompanyView(Company, db, category=org, endpoint="company"))
     admin.add_view(PracticeView(Practice, db, category=org, endpoint="practice"))

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from flask import flash, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterEqual
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from admin_views.base import RoleModelView
+from admin_views.claim_payments import ClaimPaymentsMixin
 from admin_views.formatters import lazy_options
 from admin_views.permissions import Area
 from admin_views.scope import current_scope
@@ -29,21 +32,29 @@ from billing.db import db
 from billing.errors import BillingError
 from billing.money import format_money
 from billing.org.queries import by_location
+from billing.payments import posting as money_ops
+from billing.payments.ledger import claim_balances
+from billing.payments.queries import denial_reasons
+from billing.payments.secondary import resubmit_denied_lines
 from billing.people.models import Provider
 from billing.queries import location_options, payer_options, provider_options
 from billing.reference import PLACES_OF_SERVICE
 from billing.unit_of_work import unit_of_work
 
 #: Operations that need a typed reason go through a small form; the rest run straight from the list.
-NEEDS_REASON = {"hold": ("Hold", "held"), "void": ("Void", "voided")}
+NEEDS_REASON = {
+    "hold": ("Hold", "held"), "void": ("Void", "voided"),
+    # Denial work (Denied tab): a write-off is a deliberate decision, so it always carries its reason.
+    "write_off": ("Write off", "written off"), "resubmit_lines": ("Resubmit the denied lines of", "split"),
+}
 
 
 def current_actor() -> Actor:
     return Actor.user(current_user)
 
 
-class ClaimView(RoleModelView):
-    """Billers work claims here; status changes go through billing.claims.operations."""
+class ClaimView(ClaimPaymentsMixin, RoleModelView):
+    """Billers work claims here; status changes go through billing.claims.operations, money through payments."""
 
     area = Area.CLAIMS
     name = "Claims"
@@ -53,11 +64,11 @@ class ClaimView(RoleModelView):
     details_template = "claimdesk/claim_details.html"
     column_list = [
         "id", "status", "service_date", "client", "payer", "rendering_provider", "location", "total_charge",
-        "frequency_code", "hold_reason",
+        "frequency_code", "balance", "reasons", "hold_reason",
     ]
     column_labels = {
         "id": "Claim", "rendering_provider": "Provider", "total_charge": "Billed", "frequency_code": "Freq",
-        "service_date": "Date", "hold_reason": "Held because",
+        "service_date": "Date", "hold_reason": "Held because", "reasons": "Denial / review",
     }
     column_sortable_list = ["id", "status", "service_date", "total_charge", ("client", "client.last_name")]
     column_default_sort = ("id", True)
@@ -67,6 +78,7 @@ class ClaimView(RoleModelView):
         FilterEqual(column=Claim.payer_id, name="Payer", options=lazy_options(payer_options)),
         FilterEqual(column=Claim.rendering_provider_id, name="Provider", options=lazy_options(provider_options)),
         FilterEqual(column=Claim.location_id, name="Location", options=lazy_options(location_options)),
+        BooleanEqualFilter(column=Claim.needs_review, name="Needs review"),
     ]
     column_formatters = {
         "id": lambda v, c, m, n: m.number,
@@ -74,7 +86,17 @@ class ClaimView(RoleModelView):
         "payer": lambda v, c, m, n: m.payer.name if m.payer else "(no payer)",
         "total_charge": lambda v, c, m, n: format_money(m.total_charge),
         "hold_reason": lambda v, c, m, n: (m.hold_reason or "")[:80],
+        "balance": lambda v, c, m, n: format_money(page_money(m.id)[0]),
+        "reasons": lambda v, c, m, n: reasons_cell(m),
     }
+
+    def get_list(self, *args: Any, **kwargs: Any) -> Any:
+        """Balances and denial reasons of the page's claims in two queries, not two per row."""
+        count, claims = super().get_list(*args, **kwargs)
+        ids = [c.id for c in claims]
+        g.claim_balances = claim_balances(ids)
+        g.denial_reasons = denial_reasons([c.id for c in claims if c.status is ClaimStatus.DENIED])
+        return count, claims
 
     # The list shows one status at a time (a tab per status, with counts).
     def selected_status(self) -> ClaimStatus | None:
@@ -129,6 +151,19 @@ class ClaimView(RoleModelView):
     def action_resubmit(self, ids: list[str]) -> None:
         outcomes = apply_to_claims(map(int, ids), lambda c: ops.resubmit_claim(c, actor=current_actor()), "resubmitted")
         self._report(outcomes)
+
+    @action("bill_patient", "Bill the patient", "Move the selected claims' open insurance balance to the patient?")
+    def action_bill_patient(self, ids: list[str]) -> None:
+        outcomes = apply_to_claims(map(int, ids), lambda c: _run("bill_patient", c, ""), "billed to the patient")
+        self._report(outcomes)
+
+    @action("write_off", "Write off…")
+    def action_write_off(self, ids: list[str]) -> Response:
+        return redirect(url_for(".reason_view", operation="write_off", ids=",".join(ids)))
+
+    @action("resubmit_lines", "Resubmit denied lines…")
+    def action_resubmit_lines(self, ids: list[str]) -> Response:
+        return redirect(url_for(".reason_view", operation="resubmit_lines", ids=",".join(ids)))
 
     @action("hold", "Hold…")
     def action_hold(self, ids: list[str]) -> Response:
@@ -233,6 +268,8 @@ class ClaimView(RoleModelView):
             "authorizations": [(a, a.units_approved - used.get(a.id, 0)) for a in sorted(auths, key=lambda a: a.id)],
             "editable": claim.status in EDITABLE,
             "corrections": list(db.session.scalars(select(Claim).where(Claim.original_claim_id == claim.id))),
+            "secondaries": list(db.session.scalars(select(Claim).where(Claim.primary_claim_id == claim.id))),
+            **self.money_context(claim),
         }
 
 
@@ -248,6 +285,12 @@ def _run(operation: str, claim: Claim, reason: str, form: Any = None) -> Any:
         return ops.retract_claim(claim, actor=actor)
     if operation == "resubmit":
         return ops.resubmit_claim(claim, actor=actor, reason=reason or None)
+    if operation == "write_off":
+        return money_ops.write_off(claim, reason=reason, actor=actor, posted_on=date.today())
+    if operation == "bill_patient":
+        return money_ops.bill_patient(claim, actor=actor, posted_on=date.today(), reason=reason or None)
+    if operation == "resubmit_lines":
+        return resubmit_denied_lines(claim, actor=actor, reason=reason)
     if operation == "correct":
         payer_number = (form or {}).get("payer_claim_number")
         return ops.correct_claim(claim, actor=actor, reason=reason, payer_claim_number=payer_number)
@@ -271,6 +314,24 @@ def _edit_arguments(claim: Claim, form: Any) -> dict[str, Any]:
         "rendering_provider_id": int(provider) if provider.isdigit() else None,
         "place_of_service": form.get("place_of_service") or None,
     }
+
+
+def page_money(claim_id: int) -> tuple[Any, Any]:
+    """(balance, insurance balance) of a listed claim; a claim with no ledger yet owes its charge."""
+    sums = getattr(g, "claim_balances", {}).get(claim_id)
+    if sums is None:
+        claim = db.session.get(Claim, claim_id)
+        return (claim.total_charge, claim.total_charge) if claim else (0, 0)
+    return sums.balance, sums.insurance
+
+
+def reasons_cell(claim: Claim) -> Markup:
+    """A denied claim's CARCs (description on hover and below), and the Needs Review flag."""
+    parts = [Markup('<span class="badge badge-warning">Needs review</span>')] if claim.needs_review else []
+    for reason in getattr(g, "denial_reasons", {}).get(claim.id, []):
+        parts.append(Markup('<div class="small" title="{0}"><strong>{1}-{2}</strong> {3}</div>').format(
+            reason.description, reason.group, reason.code, reason.description[:70]))
+    return Markup("").join(parts)
 
 
 def report_outcomes(outcomes: list[Outcome]) -> None:

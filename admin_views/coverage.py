@@ -45,8 +45,8 @@ class PayerView(RoleModelView):
     scope_rule = staticmethod(lambda scope: by_company(Payer.company_id, scope))
     form_checks = staticmethod(payer_problems)
     column_list = [
-        "name", "payer_type", "edi_payer_id", "claim_filing_indicator", "edi_enabled", "requires_authorization",
-        "active",
+        "name", "payer_type", "edi_payer_id", "claim_filing_indicator", "edi_enabled", "clearinghouse",
+        "requires_authorization", "active",
     ]
     column_searchable_list = ["name", "edi_payer_id"]
     column_sortable_list = ["name", "payer_type", "edi_payer_id", "edi_enabled", "active"]
@@ -54,10 +54,11 @@ class PayerView(RoleModelView):
     column_labels = {
         **ADDRESS_LABELS, "edi_payer_id": "EDI payer id", "edi_enabled": "EDI", "payer_type": "Type",
         "claim_filing_indicator": "Filing indicator", "requires_authorization": "Needs auth",
+        "clearinghouse_payer_id": "Clearinghouse payer id",
     }
     form_columns = [
-        "company", "name", "payer_type", "claim_filing_indicator", "edi_payer_id", "edi_enabled",
-        "requires_authorization", "active", *ADDRESS_FIELDS,
+        "company", "name", "payer_type", "claim_filing_indicator", "edi_payer_id", "edi_enabled", "clearinghouse",
+        "clearinghouse_payer_id", "requires_authorization", "active", *ADDRESS_FIELDS,
     ]
     form_choices = {
         "payer_type": enum_choices(PayerType),
@@ -65,6 +66,11 @@ class PayerView(RoleModelView):
         "state": [("", ""), *STATE_CHOICES],
     }
     form_args = {"zip_code": DIGITS}
+    column_descriptions = {
+        "clearinghouse": "Where this payer's 837P files go (Billing setup > Clearinghouses).",
+        "clearinghouse_payer_id": "The id the clearinghouse knows this payer by (2010BB NM109); when empty, the "
+        "EDI payer id is sent.",
+    }
 
 
 class ServiceCodeView(RoleModelView):

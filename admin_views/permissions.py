@@ -18,6 +18,7 @@ class Area(StrEnum):
     RULES = "rules"  # validation rules, billing runs, the Failed Charges report and Reprocess
     REPORTS = "reports"  # Excel reports, background exports, the download log
     JOBS = "jobs"  # scheduled jobs: schedules, pause/resume, run now, run history
+    PAYMENTS = "payments"  # record payment, clawbacks, write-offs, 835 upload, remittances, unmatched queue
 
 
 EVERYONE = frozenset(Role)
@@ -33,6 +34,7 @@ READERS: dict[Area, frozenset[Role]] = {
     Area.RULES: EVERYONE,
     Area.REPORTS: frozenset({Role.ADMIN, Role.BILLER, Role.ACCOUNTANT}),
     Area.JOBS: frozenset({Role.ADMIN, Role.BILLER}),
+    Area.PAYMENTS: frozenset({Role.ADMIN, Role.BILLER, Role.ACCOUNTANT}),
 }
 
 EDITORS: dict[Area, frozenset[Role]] = {
@@ -46,6 +48,7 @@ EDITORS: dict[Area, frozenset[Role]] = {
     Area.RULES: frozenset({Role.ADMIN, Role.BILLER}),
     Area.REPORTS: frozenset({Role.ADMIN, Role.BILLER, Role.ACCOUNTANT}),  # downloading is all a report allows
     Area.JOBS: frozenset({Role.ADMIN}),
+    Area.PAYMENTS: frozenset({Role.ADMIN, Role.BILLER}),
 }
 
 

@@ -10,9 +10,10 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, request, send_file, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
+from sqlalchemy import select
 from werkzeug.wrappers import Response
-from wtforms import DateField, SelectField
-from wtforms.validators import InputRequired, Optional
+from wtforms import BooleanField, DateField, IntegerField, SelectField
+from wtforms.validators import InputRequired, NumberRange, Optional
 
 from admin_views.base import AdminForm
 from admin_views.permissions import Area, may_edit, may_read
@@ -45,6 +46,12 @@ def _optional_int(value: Any) -> int | None:
     return int(value) if value not in (None, "", "None") else None
 
 
+def _rule_options() -> list[tuple[int, str]]:
+    from rules.models import Rule  # admin_views may read rules; only this field needs it
+
+    return [(rule_id, name) for rule_id, name in db.session.execute(select(Rule.id, Rule.name).order_by(Rule.name))]
+
+
 class ReportForm(AdminForm):
     report = SelectField("Report", validators=[InputRequired()])
     date_from = DateField("From", validators=[Optional()])
@@ -52,12 +59,17 @@ class ReportForm(AdminForm):
     payer_id = SelectField("Payer", coerce=_optional_int, validators=[Optional()])
     provider_id = SelectField("Provider", coerce=_optional_int, validators=[Optional()])
     status = SelectField("Claim status", validators=[Optional()])
+    as_of = DateField("As of (aging, authorizations)", validators=[Optional()])
+    run = IntegerField("Run number (failed charges)", validators=[Optional(), NumberRange(min=1)])
+    rule_id = SelectField("Rule (failed charges)", coerce=_optional_int, validators=[Optional()])
+    open_only = BooleanField("Only failures not yet fixed")
 
     def fill_choices(self) -> ReportForm:
         self.report.choices = [(r.name, r.title) for r in all_reports()]
         self.payer_id.choices = [(None, "Any payer"), *payer_options()]
         self.provider_id.choices = [(None, "Any provider"), *provider_options()]
         self.status.choices = [("", "Any status")] + [(s.value, s.label) for s in ClaimStatus]
+        self.rule_id.choices = [(None, "Any rule"), *_rule_options()]
         return self
 
     def filters(self) -> ReportFilters:
@@ -65,7 +77,8 @@ class ReportForm(AdminForm):
         return ReportFilters(
             date_from=self.date_from.data, date_to=self.date_to.data, company_id=scope.company_id,
             practice_id=scope.practice_id, location_id=scope.location_id, payer_id=self.payer_id.data,
-            provider_id=self.provider_id.data, status=self.status.data or None,
+            provider_id=self.provider_id.data, status=self.status.data or None, as_of=self.as_of.data,
+            run=self.run.data, rule_id=self.rule_id.data, open_only=self.open_only.data or None,
         )
 
 

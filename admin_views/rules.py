@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import flash, redirect, request, url_for
@@ -29,8 +30,8 @@ from billing.org.queries import by_location
 from billing.queries import location_options, payer_options
 from billing.unit_of_work import unit_of_work
 from rules.dry_run import dry_run
-from rules.models import BLOCKING, Rule, RuleOutcome
-from rules.operations import rule_document, save_rule
+from rules.models import BLOCKING, BillingRun, OutcomeKind, Rule, RuleOutcome
+from rules.operations import rule_document, save_rule, set_enabled_many, version_history
 from rules.runs import RunResult, run_rules
 from rules.variables import rule_schema
 
@@ -51,6 +52,8 @@ def flash_run(result: RunResult) -> None:
         flash(change.describe(), "info")
     if len(result.changes) > SHOWN_CHANGES:
         flash(f"…and {len(result.changes) - SHOWN_CHANGES} more claims changed.", "info")
+    for skipped in result.skipped[:SHOWN_CHANGES]:
+        flash(skipped, "warning")
 
 
 def scope_choices() -> list[tuple[str, str]]:
@@ -116,8 +119,25 @@ class RuleView(RoleModelView):
         )
 
     def detail_context(self, rule: Rule) -> dict[str, Any]:
-        return {"document": json.dumps(rule_document(rule), indent=2),
-                "versions": [(v, json.dumps(v.snapshot, indent=2)) for v in rule.versions]}
+        return {"document": json.dumps(rule_document(rule), indent=2), "versions": version_history(rule)}
+
+    @action("enable", "Enable", "Enable the selected rules? They apply from the next run.")
+    def action_enable(self, ids: list[str]) -> None:
+        self._set_enabled(ids, True)
+
+    @action("disable", "Disable", "Disable the selected rules? Their open failures clear on the next run.")
+    def action_disable(self, ids: list[str]) -> None:
+        self._set_enabled(ids, False)
+
+    def _set_enabled(self, ids: list[str], enabled: bool) -> None:
+        try:
+            with unit_of_work():
+                changed = set_enabled_many([int(i) for i in ids], enabled, actor=current_actor())
+        except BillingError as exc:
+            flash(exc.message, "error")
+            return
+        state = "enabled" if enabled else "disabled"
+        flash(f"{len(changed)} rule(s) {state}: {', '.join(changed) or 'none needed a change'}.", "success")
 
     @expose("/details/")
     def details_view(self) -> Any:
@@ -179,6 +199,16 @@ class ClaimColumnFilter(FilterEqual):
         return query.filter(_claims_where(self.claim_condition(int(value))))
 
 
+class DayRangeFilter(DateBetweenFilter):
+    """A date range over a timestamp column: whole days, from the first day's start to the last day's end (UTC)."""
+
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
+        start, end = value
+        begin = datetime.combine(start, time.min, tzinfo=UTC)
+        finish = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)
+        return query.filter(self.column >= begin, self.column < finish)
+
+
 class ServiceDateFilter(DateBetweenFilter):
     def __init__(self) -> None:
         super().__init__(RuleOutcome.claim_id, "Service date")
@@ -186,6 +216,17 @@ class ServiceDateFilter(DateBetweenFilter):
     def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
         start, end = value
         return query.filter(_claims_where(Claim.service_date.between(start, end)))
+
+
+BLOCKING_ORDER = (OutcomeKind.FAILURE, OutcomeKind.ERROR, OutcomeKind.HOLD, OutcomeKind.DELAY)
+
+
+def outcome_label(outcome: RuleOutcome) -> str:
+    """"Failed", "Held", or "Delayed until 03/09/2026" (and whether that date has passed)."""
+    if outcome.delay_until is None:
+        return outcome.kind.label
+    expired = " (expired: no longer blocks)" if outcome.delay_until <= date.today() else ""
+    return f"{outcome.kind.label} until {outcome.delay_until:%m/%d/%Y}{expired}"
 
 
 def _company_options() -> list[tuple[int, str]]:
@@ -232,6 +273,8 @@ class FailedChargeView(RoleModelView):
         FilterEqual(column=RuleOutcome.rule_id, name="Rule", options=lazy_options(_rule_options)),
         ClaimColumnFilter(lambda v: Claim.payer_id == v, "Payer", lazy_options(payer_options)),
         ServiceDateFilter(),
+        DayRangeFilter(column=RuleOutcome.first_failed_at, name="Oldest failure"),
+        FilterEqual(column=RuleOutcome.kind, name="Outcome", options=[(k.value, k.label) for k in BLOCKING_ORDER]),
     ]
     column_formatters = {
         "claim": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
@@ -240,7 +283,9 @@ class FailedChargeView(RoleModelView):
         "service_date": lambda v, c, m, n: m.claim.service_date.strftime("%m/%d/%Y"),
         "payer": lambda v, c, m, n: m.claim.payer.name if m.claim.payer else "(no payer)",
         "rule": lambda v, c, m, n: m.rule.name,
-        "kind": lambda v, c, m, n: m.kind.label + (f" until {m.delay_until:%m/%d/%Y}" if m.delay_until else ""),
+        "kind": lambda v, c, m, n: outcome_label(m),
+        "last_run_id": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
+            url_for("billing_run.index_view", flt0_run_number_equals=m.last_run_id), m.last_run_id),
     }
 
     @property
@@ -300,3 +345,48 @@ class FailedChargeView(RoleModelView):
         else:
             flash_run(result)
         return redirect(self.get_url(".index_view"))
+
+
+# --- Billing runs ----------------------------------------------------------------------------
+
+
+def _run_scope(run: BillingRun) -> str:
+    if not run.scope:
+        return "all claims"
+    parts = [f"{key.removesuffix('_id')} {value}" for key, value in run.scope.items() if key != "claims"]
+    claims = run.scope.get("claims")
+    if claims:
+        parts.append(f"{len(claims)} claim(s): {', '.join(claims[:5])}{'…' if len(claims) > 5 else ''}")
+    return "; ".join(parts)
+
+
+class BillingRunView(RoleModelView):
+    """Every billing run with its number, times and counts; the number opens the failures it saw last."""
+
+    area = Area.RULES
+    name = "Billing runs"
+    allow_create = False
+    can_view_details = False
+    list_template = "claimdesk/rules/runs_list.html"
+    column_list = ["id", "started_at", "finished_at", "actor", "scope", "claims_checked", "claims_failing",
+                   "rule_errors", "holds_placed", "holds_lifted", "outcomes_resolved"]
+    column_labels = {"id": "Run", "started_at": "Started", "finished_at": "Finished", "actor": "By",
+                     "claims_checked": "Claims checked", "claims_failing": "Claims failing",
+                     "rule_errors": "Rule errors", "holds_placed": "Holds placed", "holds_lifted": "Holds lifted",
+                     "outcomes_resolved": "Failures resolved"}
+    column_default_sort = ("id", True)
+    column_sortable_list = ["id", "started_at", "claims_checked", "claims_failing"]
+    column_filters = [FilterEqual(column=BillingRun.id, name="Run number"),
+                      DayRangeFilter(column=BillingRun.started_at, name="Started")]
+    column_formatters = {
+        "id": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
+            url_for("failed_charge.index_view", state="all", flt0_run_number_equals=m.id), m.id),
+        "scope": lambda v, c, m, n: _run_scope(m),
+    }
+
+    @property
+    def can_edit(self) -> bool:  # type: ignore[override]
+        return False  # a run is a record of what happened
+
+    def may_run(self) -> bool:
+        return current_user.is_authenticated and may_edit(current_user.role, self.area)

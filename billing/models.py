@@ -18,7 +18,13 @@ from billing.coverage.models import (
     SubscriberRelationship,
     authorization_service_code,
 )
-from billing.jobs.models import ExportRun, JobRun, JobSchedule, ReportDownload  # reports and jobs (issue 7)
+from billing.jobs.models import (  # reports and jobs (issue 7)
+    ExportRun,
+    JobRun,
+    JobSchedule,
+    ReportDownload,
+    ResponseImport,
+)
 from billing.org.models import Company, Location, Practice
 from billing.payments import guards as _ledger_guards  # noqa: F401 - registers the append-only listeners
 from billing.payments.models import (
@@ -71,6 +77,7 @@ __all__ = [
     "ProviderAdjustment",
     "Remittance",
     "ReportDownload",
+    "ResponseImport",
     "Role",
     "RoundingRule",
     "Rule",

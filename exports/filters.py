@@ -26,6 +26,10 @@ class ReportFilters:
     payer_id: int | None = None
     provider_id: int | None = None
     status: str | None = None
+    #: Failed Charges only: the billing run number, one rule, and whether fixed failures are left out.
+    run: int | None = None
+    rule_id: int | None = None
+    open_only: bool | None = None
     #: "Today" for aging and authorizations ending soon; fixed in tests, the practice's date otherwise.
     as_of: date | None = None
 
@@ -74,6 +78,14 @@ def describe_filters(filters: ReportFilters) -> list[tuple[str, str]]:
             described.append((label, str(db.session.get(model, ident) or f"#{ident} (not found)")))
     if filters.status:
         described.append(("Status", filters.status.replace("_", " ").capitalize()))
+    if filters.run is not None:
+        described.append(("Run number", str(filters.run)))
+    if filters.rule_id is not None:
+        from rules.models import Rule  # exports may read rules; billing may not
+
+        described.append(("Rule", str(db.session.get(Rule, filters.rule_id) or f"#{filters.rule_id} (not found)")))
+    if filters.open_only:
+        described.append(("Only", "failures not yet fixed"))
     if filters.as_of:
         described.append(("As of", filters.as_of.isoformat()))
     return described

@@ -18,13 +18,15 @@ from billing.claims.models import Claim
 from billing.db import db
 from billing.errors import BillingError, Problem, ValidationFailed
 from billing.unit_of_work import unit_of_work
-from rules.models import Rule
+from rules.engine import COMPILED, ENGINES
+from rules.models import BillingRun, Rule
 from rules.operations import export_rules, import_rules, load_defaults, read_rules_file, rule_document
-from rules.queries import FailureFilters, failure_rows
+from rules.queries import FailureFilters, failure_rows, run_record
 from rules.runs import run_rules
 
 rules_cli = AppGroup("rules", help="Validation rules: defaults, runs, files and failed charges.")
 CLI_ACTOR = Actor.system("cli")
+SHOWN = 50  # claims described in text output; --json lists every one
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 
 
@@ -70,16 +72,37 @@ def list_command(as_json: bool) -> None:
 @click.option("--practice", "practice_id", type=int, help="Only claims of this practice id.")
 @click.option("--location", "location_id", type=int, help="Only claims of this location id.")
 @click.option("--claims", "numbers", help="Only these claims, e.g. C-000012,C-000013.")
+@click.option("--engine", type=click.Choice(ENGINES), default=COMPILED, show_default=True,
+              help="business-rules evaluates through its own run_all: slower, the same results (a cross-check).")
 @json_option
 def run_command(company_id: int | None, practice_id: int | None, location_id: int | None, numbers: str | None,
-                as_json: bool) -> None:
+                engine: str, as_json: bool) -> None:
     """Evaluate every enabled rule on Ready claims (and claims the rules stopped) in scope."""
     with _refusals(as_json):
         claim_ids = _claim_ids(numbers) if numbers else None
         with unit_of_work():
             result = run_rules(actor=CLI_ACTOR, claim_ids=claim_ids, company_id=company_id,
-                               practice_id=practice_id, location_id=location_id)
-    _emit(as_json, result.as_dict(), result.summary())
+                               practice_id=practice_id, location_id=location_id, engine=engine)
+    lines = [result.summary(), *(c.describe() for c in result.changes[:SHOWN]), *result.skipped]
+    if len(result.changes) > SHOWN:
+        lines.append(f"...and {len(result.changes) - SHOWN} more claims changed (--json lists them all).")
+    _emit(as_json, result.as_dict(), "\n".join(lines))
+
+
+@rules_cli.command("runs")
+@click.option("--limit", type=int, default=20, show_default=True, help="The most recent runs.")
+@json_option
+def runs_command(limit: int, as_json: bool) -> None:
+    """Billing runs, newest first: number, start, end, who, scope and counts."""
+    runs = list(db.session.scalars(select(BillingRun).order_by(BillingRun.id.desc()).limit(limit)))
+    data = [run_record(run) for run in runs]
+    text = "\n".join(
+        f"Run {r['run']}: {r['started'][:16]} by {r['actor']}, {r['claims_checked']} checked, "
+        f"{r['claims_failing']} failing, {r['rule_errors']} rule errors"
+        + ("" if r["finished"] else " (did not finish)")
+        for r in data
+    )
+    _emit(as_json, data, text or "No billing runs yet: `flask rules run` starts one.")
 
 
 def _claim_ids(numbers: str) -> list[int]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from operator import attrgetter
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 from business_rules.operators import NumericType
 
 from billing.errors import ValidationFailed
+from rules.date_type import parse_date
 from rules.validation import normalized_conditions, rule_problems
 from rules.variables import ClaimFacts, Fired, fired_from_action, rule_schema
 
@@ -38,6 +40,8 @@ class CompiledRule:
     company_id: int | None = None
     practice_id: int | None = None
     payer_id: int | None = None
+    #: False for a stored rule that no longer validates: it only ever raises (fails closed).
+    valid: bool = True
 
     def applies_to(self, facts: ClaimFacts) -> bool:
         return (
@@ -183,10 +187,30 @@ def _select_multiple(name: str, read: Callable[[ClaimFacts], Any], operator: str
     return test
 
 
+def _date(name: str, read: Callable[[ClaimFacts], Any], operator: str, value: Any) -> Test:
+    other = parse_date(value)
+    compare: Callable[[date], bool] = {
+        "equal_to": lambda d: d == other,
+        "before": lambda d: d < other,
+        "on_or_before": lambda d: d <= other,
+        "after": lambda d: d > other,
+        "on_or_after": lambda d: d >= other,
+    }[operator]
+
+    def test(facts: ClaimFacts) -> bool:
+        current = read(facts)
+        if not isinstance(current, date):
+            raise RuleEvaluationError(f"{name} has no date for this claim")
+        return compare(current)
+
+    return test
+
+
 _BUILDERS = {
     "string": _string,
     "numeric": _numeric,
     "boolean": _boolean,
     "select": _select,
     "select_multiple": _select_multiple,
+    "date": _date,
 }

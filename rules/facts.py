@@ -95,6 +95,7 @@ def _claim_facts(row: Any, today: date) -> ClaimFacts:
         subscriber_data_complete=row.effective_on is not None and _subscriber_complete(row),
         location_name=row.location_name,
         practice_name=row.practice_name,
+        service_date=day,
     )
 
 
@@ -160,7 +161,9 @@ def _apply_lines(facts: ClaimFacts, lines: list[Any], auths: AuthFacts, today: d
     facts.authorization_expired = any(not starts <= line.service_date <= ends for line, (starts, ends, _, _) in used)
     # Units on live claims include this claim's, so "fewer left than the claim needs" is "used > approved".
     facts.authorization_units_short = any(total > approved for _, (_, _, approved, total) in used)
-    facts.days_until_authorization_end = min(((ends - today).days for _, (_, ends, _, _) in used), default=None)
+    facts.authorization_ends_on = min((ends for _, (_, ends, _, _) in used), default=None)
+    facts.days_until_authorization_end = (
+        (facts.authorization_ends_on - today).days if facts.authorization_ends_on is not None else None)
 
 
 def _duplicates(ids: list[int]) -> list[int]:

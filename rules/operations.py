@@ -104,7 +104,50 @@ def save_rule(doc: dict[str, Any], *, actor: Actor, rule: Rule | None = None) ->
 
 
 def set_enabled(rule: Rule, enabled: bool, *, actor: Actor) -> Rule:
+    """Switch a rule on or off; it is a save like any other, so it gets a version."""
     return save_rule({**rule_document(rule), "enabled": enabled}, actor=actor, rule=rule)
+
+
+def set_enabled_many(rule_ids: list[int], enabled: bool, *, actor: Actor) -> list[str]:
+    """Switch these rules on or off; returns the names of those that changed."""
+    rules = db.session.scalars(select(Rule).where(Rule.id.in_(rule_ids)).order_by(Rule.position, Rule.id))
+    return [set_enabled(rule, enabled, actor=actor).name for rule in rules if rule.enabled != enabled]
+
+
+@dataclass(frozen=True)
+class VersionView:
+    """One saved version, what changed from the one before it, and the rule as it was."""
+
+    version: RuleVersion
+    changes: list[str]
+    text: str
+
+
+def version_history(rule: Rule) -> list[VersionView]:
+    """Every saved version of a rule, newest first, each with the fields it changed."""
+    versions = sorted(rule.versions, key=lambda v: v.version)
+    views, before = [], None
+    for version in versions:
+        views.append(VersionView(version, version_changes(before, version.snapshot),
+                                 json.dumps(version.snapshot, indent=2)))
+        before = version.snapshot
+    return views[::-1]
+
+
+def version_changes(before: dict[str, Any] | None, after: dict[str, Any]) -> list[str]:
+    """Which parts of a rule a save changed, in words (the first version "created" it)."""
+    if before is None:
+        return ["created"]
+    labels = {"name": "name", "description": "description", "position": "order", "enabled": "enabled",
+              "scope": "scope", "conditions": "conditions", "actions": "actions"}
+    changed = []
+    for key, label in labels.items():
+        if before.get(key) != after.get(key):
+            if key in ("name", "position", "enabled"):
+                changed.append(f"{label}: {before.get(key)!r} → {after.get(key)!r}")
+            else:
+                changed.append(f"{label} changed")
+    return changed or ["saved without changes"]
 
 
 def export_rules() -> dict[str, Any]:

@@ -11,7 +11,7 @@ from sqlalchemy import Select, select
 from billing.claims.models import Claim
 from billing.db import db
 from billing.org.models import Location, Practice
-from rules.models import BLOCKING, Rule, RuleOutcome
+from rules.models import BLOCKING, BillingRun, Rule, RuleOutcome
 
 
 @dataclass(frozen=True)
@@ -77,3 +77,14 @@ def failure_rows(filters: FailureFilters, limit: int | None = None) -> list[dict
     if limit:
         query = query.limit(limit)
     return [failure_row(o) for o in db.session.scalars(query)]
+
+
+def run_record(run: BillingRun) -> dict[str, Any]:
+    """A billing run as plain data (CLI and JSON)."""
+    return {
+        "run": run.id, "started": run.started_at.isoformat(),
+        "finished": run.finished_at.isoformat() if run.finished_at else None, "actor": run.actor,
+        "scope": run.scope, "claims_checked": run.claims_checked, "claims_failing": run.claims_failing,
+        "rule_errors": run.rule_errors, "holds_placed": run.holds_placed, "holds_lifted": run.holds_lifted,
+        "failures_resolved": run.outcomes_resolved,
+    }

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import exists, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select, true, update
 
 from billing.audit import Actor, AuditAction, record_change
 from billing.claims.models import Claim
@@ -20,8 +20,9 @@ from billing.claims.statuses import ClaimStatus
 from billing.db import db, utcnow
 from billing.errors import BillingError
 from billing.org.queries import by_location, resolve_scope
+from billing.unit_of_work import unit_of_work
 from rules.compiler import CompiledRule
-from rules.engine import compile_stored, enabled_rules, evaluate
+from rules.engine import COMPILED, enabled_rules, evaluator_for
 from rules.facts import CHUNK, load_facts
 from rules.models import BLOCKING, BillingRun, OutcomeKind, RuleOutcome
 from rules.variables import Fired
@@ -36,6 +37,7 @@ class ClaimChange:
     claim_id: int
     added: list[str] = field(default_factory=list)
     resolved: list[str] = field(default_factory=list)
+    still: list[str] = field(default_factory=list)  # open before and after: unchanged
     held: bool = False
     released: bool = False
 
@@ -43,11 +45,20 @@ class ClaimChange:
     def number(self) -> str:
         return f"C-{self.claim_id:06d}"
 
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.resolved or self.held or self.released)
+
     def describe(self) -> str:
         parts = [f"now failing: {'; '.join(self.added)}"] if self.added else []
         parts += [f"cleared: {'; '.join(self.resolved)}"] if self.resolved else []
         parts += ["held"] if self.held else []
         parts += ["hold lifted"] if self.released else []
+        if not self.changed:
+            parts.append("no change")
+        parts += [f"still failing: {'; '.join(self.still)}"] if self.still else []
+        if not self.added and not self.still:
+            parts.append("passes every rule")
         return f"{self.number} " + ", ".join(parts)
 
 
@@ -61,6 +72,8 @@ class RunResult:
     holds_lifted: int = 0
     outcomes_resolved: int = 0
     changes: list[ClaimChange] = field(default_factory=list)
+    #: Claims asked for by number that a run does not check (Submitted, Paid, Voided, held by a person).
+    skipped: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         return (
@@ -74,8 +87,9 @@ class RunResult:
             "run": self.run_number, "claims_checked": self.claims_checked, "claims_failing": self.claims_failing,
             "rule_errors": self.rule_errors, "holds_placed": self.holds_placed, "holds_lifted": self.holds_lifted,
             "outcomes_resolved": self.outcomes_resolved,
-            "changes": [{"claim": c.number, "added": c.added, "resolved": c.resolved, "held": c.held,
-                         "released": c.released} for c in self.changes],
+            "changes": [{"claim": c.number, "added": c.added, "resolved": c.resolved, "still": c.still,
+                         "held": c.held, "released": c.released} for c in self.changes],
+            "skipped": self.skipped,
         }
 
 
@@ -87,6 +101,8 @@ class _Run:
     now: datetime
     today: date
     result: RunResult
+    #: Claims were named (Reprocess, --claims): report every one, changed or not.
+    explicit: bool = False
 
 
 def run_rules(
@@ -97,38 +113,96 @@ def run_rules(
     practice_id: int | None = None,
     location_id: int | None = None,
     today: date | None = None,
+    engine: str = COMPILED,
+    chunk_size: int = CHUNK,
 ) -> RunResult:
-    """Run the rules now over the claims in scope; returns the run number and what changed."""
-    rules = [compile_stored(rule) for rule in enabled_rules()]
+    """Run the rules now over the claims in scope; returns the run number and what changed.
+
+    `engine` and `chunk_size` exist for cross-checking and benchmarks: `chunk_size=1` with
+    `engine="business-rules"` is the naive run (facts read and run_all called claim by claim).
+    """
+    rules, evaluate_claim = evaluator_for(enabled_rules(), engine=engine)
     scope = {"company_id": company_id, "practice_id": practice_id, "location_id": location_id,
              "claims": [f"C-{i:06d}" for i in claim_ids] if claim_ids is not None else None}
     run = BillingRun(actor=actor.name, scope={k: v for k, v in scope.items() if v is not None}, started_at=utcnow())
     db.session.add(run)
     db.session.flush()
-    state = _Run(run, {r.rule_id: r for r in rules}, actor, run.started_at, today or date.today(), RunResult(run.id))
-    candidates = _candidates(claim_ids, company_id, practice_id, location_id)
-    for start in range(0, len(candidates), CHUNK):
-        chunk = dict(candidates[start:start + CHUNK])
+    state = _Run(run, {r.rule_id: r for r in rules}, actor, run.started_at, today or date.today(), RunResult(run.id),
+                 explicit=claim_ids is not None)
+    candidates = candidate_claims(claim_ids, company_id, practice_id, location_id)
+    for start in range(0, len(candidates), chunk_size):
+        chunk = dict(candidates[start:start + chunk_size])
         facts = load_facts(list(chunk), state.today)
-        fired = {claim_id: evaluate(rules, claim_facts) for claim_id, claim_facts in facts.items()}
+        fired = {claim_id: evaluate_claim(claim_facts) for claim_id, claim_facts in facts.items()}
         _apply(state, chunk, fired)
+    _resolve_out_of_billing(state, _scope_filter(claim_ids, company_id, practice_id, location_id))
+    if claim_ids is not None:
+        _note_skipped(state, claim_ids, {claim_id for claim_id, _ in candidates})
     _finish(state, len(candidates))
     return state.result
 
 
-def _candidates(
-    claim_ids: Sequence[int] | None, company_id: int | None, practice_id: int | None, location_id: int | None
+def run_rules_now(now: datetime) -> str:
+    """The scheduled job's body: one run over every claim, committed, summarised in one line."""
+    with unit_of_work():
+        result = run_rules(actor=Actor.system("job:nightly-rules"), today=now.date())
+    return result.summary()
+
+
+def candidate_claims(
+    claim_ids: Sequence[int] | None = None, company_id: int | None = None, practice_id: int | None = None,
+    location_id: int | None = None,
 ) -> list[tuple[int, ClaimStatus]]:
     """Ready claims, and Held claims that still carry an open rule outcome (a hold, or a failure to clear)."""
     has_open = exists().where(RuleOutcome.claim_id == Claim.id, RuleOutcome.resolved_at.is_(None))
     query = select(Claim.id, Claim.status).where(
         or_(Claim.status == ClaimStatus.READY, (Claim.status == ClaimStatus.HELD) & has_open)
     )
-    if company_id or practice_id or location_id:
-        query = query.where(by_location(Claim.location_id, resolve_scope(company_id, practice_id, location_id)))
-    if claim_ids is not None:
-        query = query.where(Claim.id.in_(list(claim_ids)))
+    query = query.where(_scope_filter(claim_ids, company_id, practice_id, location_id))
     return [(row[0], row[1]) for row in db.session.execute(query.order_by(Claim.id))]
+
+
+def _scope_filter(
+    claim_ids: Sequence[int] | None, company_id: int | None, practice_id: int | None, location_id: int | None
+) -> ColumnElement[bool]:
+    conditions: list[ColumnElement[bool]] = []
+    if company_id or practice_id or location_id:
+        conditions.append(by_location(Claim.location_id, resolve_scope(company_id, practice_id, location_id)))
+    if claim_ids is not None:
+        conditions.append(Claim.id.in_(list(claim_ids)))
+    return and_(true(), *conditions)
+
+
+def _resolve_out_of_billing(state: _Run, in_scope: ColumnElement[bool]) -> None:
+    """A claim voided, retracted or otherwise out of billing no longer fails anything: close its outcomes."""
+    rows = db.session.execute(
+        select(RuleOutcome.id, RuleOutcome.claim_id, RuleOutcome.rule_id, RuleOutcome.kind, RuleOutcome.reason,
+               Claim.status)
+        .join(Claim, Claim.id == RuleOutcome.claim_id)
+        .where(RuleOutcome.resolved_at.is_(None), Claim.status.not_in([ClaimStatus.READY, ClaimStatus.HELD]), in_scope)
+        .order_by(RuleOutcome.claim_id, RuleOutcome.id)
+    ).all()
+    if not rows:
+        return
+    db.session.execute(update(RuleOutcome), [
+        {"id": row.id, "resolved_at": state.now, "resolved_run_id": state.run.id} for row in rows])
+    changes: dict[int, ClaimChange] = {}
+    for row in rows:
+        change = changes.setdefault(row.claim_id, ClaimChange(row.claim_id))
+        change.resolved.append(f"{_label(state, Fired(row.rule_id, row.kind, row.reason))} (claim is "
+                               f"{row.status.label})")
+    state.result.outcomes_resolved += len(rows)
+    state.result.changes.extend(changes.values())
+
+
+def _note_skipped(state: _Run, claim_ids: Sequence[int], checked: set[int]) -> None:
+    reported = {change.claim_id for change in state.result.changes}
+    rows = db.session.execute(select(Claim.id, Claim.status).where(Claim.id.in_(list(claim_ids))).order_by(Claim.id))
+    for claim_id, status in rows:
+        if claim_id in checked or claim_id in reported:
+            continue
+        why = "held by a person" if status is ClaimStatus.HELD else status.label
+        state.result.skipped.append(f"C-{claim_id:06d} not checked: it is {why}")
 
 
 def _apply(state: _Run, statuses: dict[int, ClaimStatus], fired: dict[int, list[Fired]]) -> None:
@@ -154,10 +228,12 @@ def _apply(state: _Run, statuses: dict[int, ClaimStatus], fired: dict[int, list[
             if key not in wanted:
                 updates.append({"id": row["id"], "resolved_at": state.now, "resolved_run_id": state.run.id})
                 change.resolved.append(_label(state, Fired(key[0], key[1], row["reason"])))
+            elif key[1] is not OutcomeKind.WARNING:
+                change.still.append(_label(state, wanted[key]))
         _plan_hold(state, claim_id, status, wanted, current, to_hold, to_lift, change)
         state.result.rule_errors += sum(1 for key in wanted if key[1] is OutcomeKind.ERROR)
         state.result.outcomes_resolved += len(change.resolved)
-        if change.added or change.resolved or change.held or change.released:
+        if change.changed or state.explicit:
             state.result.changes.append(change)
     _write(state, inserts, updates)
     _move_claims(state, to_hold, to_lift)

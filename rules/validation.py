@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from billing.errors import Problem
+from rules.date_type import FIELD_DATE
 from rules.variables import rule_schema
 
 MAX_DEPTH = 5
 MAX_REGEX = 200  # long patterns invite catastrophic backtracking
 MAX_TEXT = 300
 MAX_DAYS = 3650
+MIN_YEAR, MAX_YEAR = 1900, 2100
 
 
 def condition_problems(conditions: Any) -> list[Problem]:
@@ -82,11 +85,23 @@ def value_problem(input_type: str, operator: str, value: Any, options: list[Any]
         return _text_problem(operator, value)
     if input_type == "select":
         return _choice_problem(value, options)
+    if input_type == FIELD_DATE:
+        return _date_problem(value)
     if input_type == "select_multiple":
         if not isinstance(value, list) or not value:
             return "Choose one or more values (a list)."
         return next((p for p in (_choice_problem(v, options) for v in value) if p), None)
     return f"Unsupported input type {input_type!r}."
+
+
+def _date_problem(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return "Enter a date as YYYY-MM-DD."
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return f"{value!r} is not a date; enter it as YYYY-MM-DD."
+    return None if MIN_YEAR <= day.year <= MAX_YEAR else f"Enter a year from {MIN_YEAR} to {MAX_YEAR}."
 
 
 def _is_number(value: Any) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +21,7 @@ from business_rules.variables import (
     BaseVariables,
     boolean_rule_variable,
     numeric_rule_variable,
+    rule_variable,
     select_multiple_rule_variable,
     select_rule_variable,
     string_rule_variable,
@@ -28,6 +29,7 @@ from business_rules.variables import (
 
 from billing.coverage.models import PayerType
 from billing.reference import CLAIM_FILING_INDICATORS, PLACES_OF_SERVICE
+from rules.date_type import DateType
 from rules.models import OutcomeKind
 
 
@@ -66,13 +68,15 @@ class ClaimFacts:
     note_finalized: bool = False
     location_name: str = ""
     practice_name: str = ""
+    service_date: date | None = None
+    authorization_ends_on: date | None = None  # the earliest end among the claim's authorizations
 
 
 @dataclass(frozen=True)
 class VariableSpec:
     name: str
     label: str
-    kind: str  # business-rules field type: string, numeric, boolean, select, select_multiple
+    kind: str  # business-rules field type: string, numeric, boolean, select, select_multiple, date
     options: tuple[str, ...] = ()  # empty for select variables whose values are the practice's own codes
 
 
@@ -98,6 +102,8 @@ VARIABLES: tuple[VariableSpec, ...] = (
     VariableSpec("authorization_units_short", "Authorization has fewer units left than the claim uses", "boolean"),
     VariableSpec("days_until_authorization_end", "Days until the authorization ends (needs one)", "numeric"),
     VariableSpec("days_since_service", "Days since the service date (timely filing)", "numeric"),
+    VariableSpec("service_date", "Service date", "date"),
+    VariableSpec("authorization_ends_on", "Authorization end date (needs one)", "date"),
     VariableSpec("policy_active_on_service_date", "Policy active on the service date", "boolean"),
     VariableSpec("subscriber_data_complete", "Subscriber data complete", "boolean"),
     VariableSpec("duplicate_claim", "Duplicate: same client, code and date on another live claim", "boolean"),
@@ -112,6 +118,7 @@ _DECORATORS: dict[str, Callable[..., Any]] = {
     "boolean": lambda spec: boolean_rule_variable(label=spec.label),
     "select": lambda spec: select_rule_variable(label=spec.label, options=list(spec.options)),
     "select_multiple": lambda spec: select_multiple_rule_variable(label=spec.label, options=list(spec.options)),
+    "date": lambda spec: rule_variable(DateType, label=spec.label),
 }
 
 

@@ -31,7 +31,8 @@ ALLOWED_TRANSITIONS: Final[Mapping[ClaimStatus, frozenset[ClaimStatus]]] = {
     ClaimStatus.HELD: frozenset({ClaimStatus.READY, ClaimStatus.VOIDED}),
     ClaimStatus.SUBMITTED: frozenset({ClaimStatus.PAID, ClaimStatus.DENIED, ClaimStatus.VOIDED}),
     ClaimStatus.DENIED: frozenset({ClaimStatus.READY, ClaimStatus.VOIDED}),
-    ClaimStatus.PAID: frozenset({ClaimStatus.VOIDED}),
+    # A clawback that leaves the payer owing again reopens the claim: it waits for the payer once more.
+    ClaimStatus.PAID: frozenset({ClaimStatus.SUBMITTED, ClaimStatus.VOIDED}),
     ClaimStatus.VOIDED: frozenset(),
 }
 

@@ -6,7 +6,6 @@ import json
 import signal
 import threading
 from datetime import datetime
-from typing import Any
 
 import click
 from flask import current_app
@@ -17,49 +16,25 @@ from billing.errors import BillingError
 from billing.jobs.definitions import JOBS, job_definition
 from billing.jobs.locks import wait_for_lock
 from billing.jobs.models import JobRunStatus
-from billing.jobs.references import is_wired
-from billing.jobs.runs import last_runs, run_job
+from billing.jobs.overview import job_overviews
+from billing.jobs.runs import run_job
 from billing.jobs.scheduler import SCHEDULER_LOCK, build_scheduler, start_scheduler
-from billing.jobs.schedules import cron_of, ensure_schedules, next_run_times, practice_timezone, trigger_for_row
-from billing.unit_of_work import unit_of_work
+from billing.jobs.schedules import practice_timezone
 
 scheduler_cli = AppGroup("scheduler", help="The scheduler process and its jobs.")
 jobs_cli = AppGroup("jobs", help="List scheduled jobs or run one now.")
 
 
-def job_documents(now: datetime) -> list[dict[str, Any]]:
-    with unit_of_work():
-        rows = {row.job_id: row for row in ensure_schedules()}
-    latest = last_runs([job.id for job in JOBS])
-    documents = []
-    for job in JOBS:
-        row = rows.get(job.id)
-        next_runs = [] if row is None or row.paused else next_run_times(trigger_for_row(row), now, 1)
-        last = latest.get(job.id)
-        documents.append({
-            "id": job.id,
-            "title": job.title,
-            "schedule": f"every {job.every_seconds} s" if row is None else str(cron_of(row)),
-            "paused": bool(row and row.paused),
-            "next_run": next_runs[0].isoformat() if next_runs else None,
-            "wired": is_wired(job.func),
-            "last_run": None if last is None else {
-                "started_at": last.started_at.isoformat(), "status": last.status.value, "summary": last.summary,
-            },
-        })
-    return documents
-
-
 def _print_jobs(as_json: bool) -> None:
-    documents = job_documents(datetime.now(practice_timezone()))
+    overviews = job_overviews(datetime.now(practice_timezone()))
     if as_json:
-        click.echo(json.dumps(documents, indent=2))
+        click.echo(json.dumps([o.as_json() for o in overviews], indent=2))
         return
-    for doc in documents:
-        state = "paused" if doc["paused"] else (doc["next_run"] or "-")
-        last = doc["last_run"]["status"] if doc["last_run"] else "never run"
-        wired = "" if doc["wired"] else "  [service not available]"
-        click.echo(f"{doc['id']:20} {doc['schedule']:24} next: {state:27} last: {last}{wired}")
+    for o in overviews:
+        state = "paused" if o.paused else (f"{o.next_run:%Y-%m-%d %H:%M %Z}" if o.next_run else "-")
+        last = f"{o.last_run.status.value} {o.last_run.started_at:%Y-%m-%d %H:%M} UTC" if o.last_run else "never run"
+        wired = "" if o.wired else "  [service not available]"
+        click.echo(f"{o.id:18} {o.cron:22} next: {state:22} last: {last}{wired}")
 
 
 @scheduler_cli.command("jobs")

@@ -100,6 +100,22 @@ class ReportDownload(db.Model):
     row_count: Mapped[int | None]
 
 
+class ResponseImportStatus(StrEnum):
+    IMPORTED = "imported"
+    DUPLICATE = "duplicate"  # the same payment had already come in another file (or by hand)
+    REFUSED = "refused"  # the 835 is broken; a biller looks at it, the job does not retry it
+
+
+class ResponseImport(db.Model):
+    """What the collect-responses job did with one collected 835: each file is imported once, whatever happens."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("clearinghouse_response.id"), unique=True)
+    status: Mapped[ResponseImportStatus] = mapped_column(enum_column(ResponseImportStatus))
+    summary: Mapped[str] = mapped_column(String(2000))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 # APScheduler's SQLAlchemyJobStore table, declared here (same shape as apscheduler/jobstores/sqlalchemy.py)
 # so the migrations create it and `flask db migrate` never proposes dropping it.
 apscheduler_jobs = Table(

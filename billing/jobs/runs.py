@@ -68,12 +68,12 @@ def _finished_run(job_id: str, trigger: str, status: JobRunStatus, summary: str)
     return run
 
 
-def scheduled_run(job_id: str) -> None:
-    """What APScheduler stores and calls (by reference, with the job id as its argument)."""
+def scheduled_run(job_id: str, trigger: str = "schedule") -> None:
+    """What APScheduler stores and calls (by reference, with the job id, and "manual" for a run-now request)."""
     if _app is None:
         raise RuntimeError("billing.jobs.runs.use_app(app) was not called in this scheduler process")
     with _app.app_context():
-        run_job(job_id, trigger="schedule")
+        run_job(job_id, trigger=trigger)
         db.session.remove()
 
 

@@ -7,6 +7,7 @@ requests from JobSchedule every few seconds, since APScheduler has no way to hea
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -18,10 +19,11 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
+from sqlalchemy import update
 
 from billing.db import db
 from billing.jobs import runs
-from billing.jobs.definitions import JOBS, JobDefinition
+from billing.jobs.definitions import JOBS, Cron, JobDefinition
 from billing.jobs.models import JobSchedule
 from billing.jobs.schedules import cron_of, cron_trigger, ensure_schedules, practice_timezone
 from billing.unit_of_work import unit_of_work
@@ -37,28 +39,38 @@ JOB_OPTIONS: dict[str, Any] = {"coalesce": True, "max_instances": 1, "misfire_gr
 _scheduler: BaseScheduler | None = None
 
 
-def trigger_for(definition: JobDefinition, row: JobSchedule | None, tz: tzinfo) -> BaseTrigger:
+@dataclass(frozen=True)
+class StoredSchedule:
+    """A JobSchedule row as read at one sync, detached from the session."""
+
+    cron: Cron
+    paused: bool
+    run_requested_at: datetime | None
+
+
+def trigger_for(definition: JobDefinition, stored: StoredSchedule | None, tz: tzinfo) -> BaseTrigger:
     if definition.every_seconds is not None:
         return IntervalTrigger(seconds=definition.every_seconds, timezone=tz)
-    assert row is not None
-    return cron_trigger(cron_of(row), tz)
+    assert stored is not None
+    return cron_trigger(stored.cron, tz)
 
 
 def same_trigger(a: BaseTrigger, b: BaseTrigger) -> bool:
     return type(a) is type(b) and str(a) == str(b) and getattr(a, "timezone", None) == getattr(b, "timezone", None)
 
 
-def apply_schedule(scheduler: BaseScheduler, definition: JobDefinition, row: JobSchedule | None, tz: tzinfo) -> None:
+def apply_schedule(scheduler: BaseScheduler, definition: JobDefinition, stored: StoredSchedule | None,
+                   tz: tzinfo) -> None:
     """Add or update one job. An unchanged job keeps its stored next run time, so a run missed while the
     scheduler was down still fires (once, coalesced) when it comes back."""
-    trigger = trigger_for(definition, row, tz)
+    trigger = trigger_for(definition, stored, tz)
     existing: Job | None = scheduler.get_job(definition.id)
     if existing is None:
         scheduler.add_job(RUN, trigger, args=[definition.id], id=definition.id, name=definition.title,
                           replace_existing=True, **JOB_OPTIONS)
     elif not same_trigger(existing.trigger, trigger):
         scheduler.reschedule_job(definition.id, trigger=trigger)
-    paused = bool(row and row.paused)
+    paused = bool(stored and stored.paused)
     job = scheduler.get_job(definition.id)
     if paused and job.next_run_time is not None:
         scheduler.pause_job(definition.id)
@@ -66,18 +78,35 @@ def apply_schedule(scheduler: BaseScheduler, definition: JobDefinition, row: Job
         scheduler.resume_job(definition.id)
 
 
-def sync(scheduler: BaseScheduler, now: datetime) -> None:
-    """Apply stored schedules and pauses; start any requested "run now" as a one-off job."""
-    tz = scheduler.timezone
+def stored_schedules() -> dict[str, StoredSchedule]:
     with unit_of_work():
-        rows = {row.job_id: row for row in ensure_schedules()}
-        for definition in JOBS:
-            row = rows.get(definition.id)
-            apply_schedule(scheduler, definition, row, tz)
-            if row is not None and row.run_requested_at is not None:
-                scheduler.add_job(RUN, "date", run_date=now, args=[definition.id], id=f"{definition.id}-now",
-                                  replace_existing=True, **JOB_OPTIONS)
-                row.run_requested_at = None
+        return {row.job_id: StoredSchedule(cron_of(row), row.paused, row.run_requested_at)
+                for row in ensure_schedules()}
+
+
+def sync(scheduler: BaseScheduler, now: datetime) -> None:
+    """Apply stored schedules and pauses; start any requested "run now" as a one-off job.
+
+    The rows are read and the transaction closed before the job store writes: on SQLite the store's own
+    connection could not write while this session held the database.
+    """
+    tz = scheduler.timezone
+    stored = stored_schedules()
+    requested = []
+    for definition in JOBS:
+        schedule = stored.get(definition.id)
+        apply_schedule(scheduler, definition, schedule, tz)
+        if schedule is not None and schedule.run_requested_at is not None:
+            scheduler.add_job(RUN, "date", run_date=now, args=[definition.id, "manual"], id=f"{definition.id}-now",
+                              replace_existing=True, **JOB_OPTIONS)
+            requested.append((definition.id, schedule.run_requested_at))
+    if requested:
+        with unit_of_work():
+            for job_id, at in requested:
+                # Only the request we saw: one made since then runs at the next sync.
+                db.session.execute(update(JobSchedule).where(JobSchedule.job_id == job_id,
+                                                             JobSchedule.run_requested_at == at)
+                                   .values(run_requested_at=None))
 
 
 def sync_tick() -> None:

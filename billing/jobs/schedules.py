@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
@@ -55,15 +55,54 @@ def cron_trigger(cron: Cron, tz: tzinfo | None = None) -> CronTrigger:
 def next_run_times(trigger: CronTrigger, after: datetime, count: int = 5) -> list[datetime]:
     """The next `count` fire times after `after`, computed without a scheduler."""
     times: list[datetime] = []
-    previous = None
     now = after
     while len(times) < count:
-        fire = trigger.get_next_fire_time(previous, now)
+        fire = trigger.get_next_fire_time(None, now)
         if fire is None:
             break
         times.append(fire)
-        previous, now = fire, fire + timedelta(microseconds=1)
+        # Step on in UTC: wall-clock arithmetic drops `fold`, so the second 01:30 of a fall-back night
+        # plus a microsecond would land back before it and be found again.
+        now = (fire.astimezone(UTC) + timedelta(microseconds=1)).astimezone(fire.tzinfo)
     return times
+
+
+def dst_warnings(cron: Cron, tz: tzinfo) -> list[str]:
+    """Daily times that daylight saving skips (spring) or repeats (fall) in the practice's zone."""
+    hours = cron.hour.strip()
+    if not hours.isdigit() or int(hours) not in (1, 2):
+        return []
+    return [f"{int(hours):02d}:{int(cron.minute) if cron.minute.isdigit() else 0:02d} falls in the hour that "
+            f"daylight saving time skips in spring or repeats in fall ({tz}): the job may run an hour late once "
+            "a year and twice on the night clocks go back. Prefer a time after 03:00."]
+
+
+def preview(cron: Cron, after: datetime, count: int = 5) -> list[datetime]:
+    """The next `count` run times of a schedule not yet saved; ValidationFailed names each bad field."""
+    return next_run_times(cron_trigger(cron, after.tzinfo), after, count)
+
+
+_DAY_NAMES = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday", "fri": "Friday",
+              "sat": "Saturday", "sun": "Sunday"}
+
+
+def describe_cron(cron: Cron) -> str:
+    """A schedule in words for the common shapes ("04:30 Monday to Friday"); the cron fields otherwise."""
+    days = cron.day_of_week.strip().lower()
+    if cron.day != "*" or cron.month != "*" or not (cron.minute.isdigit() and cron.hour.replace("-", "").isdigit()):
+        return f"cron: {cron}"
+    if "-" in cron.hour:
+        first, last = cron.hour.split("-", 1)
+        when = f"at :{int(cron.minute):02d} past each hour from {int(first):02d}:00 to {int(last):02d}:00"
+    else:
+        when = f"at {int(cron.hour):02d}:{int(cron.minute):02d}"
+    if days == "*":
+        return f"Every day {when}"
+    if "-" in days and "," not in days:
+        first, last = days.split("-", 1)
+        return f"{_DAY_NAMES.get(first, first)} to {_DAY_NAMES.get(last, last)} {when}"
+    names = [_DAY_NAMES.get(d, d) for d in days.split(",")]
+    return f"{', '.join(names)} {when}"
 
 
 def schedule_row(job_id: str) -> JobSchedule:

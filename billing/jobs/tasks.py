@@ -1,7 +1,8 @@
-"""Job bodies: each takes `now`, calls one service in its own units of work, and returns a one-line summary.
+"""Job bodies: each takes `now`, calls the services that do the work in their own units of work, and
+returns a one-line summary; raising marks the run failed with that message (the next run still happens).
 
-The services live in other packages (rules/, billing/submissions/, exports/) and are named by reference;
-a job whose service has not landed fails with a clear "not available" message in its run record.
+Rules runs and report exports live outside billing/ (rules/, exports/) and are named by reference, so
+billing imports neither; submissions and 835 imports are billing's own services.
 """
 
 from __future__ import annotations
@@ -9,15 +10,77 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
+from sqlalchemy import select
 
+from billing.db import db
 from billing.errors import BillingError
 from billing.jobs import export_runs
-from billing.jobs.models import ExportStatus
+from billing.jobs.models import ExportStatus, ResponseImport, ResponseImportStatus
+from billing.jobs.references import resolve
 from billing.jobs.runs import SCHEDULER
 from billing.jobs.schedules import practice_timezone
+from billing.payments.importing import import_835
+from billing.submissions import jobs as submission_jobs
+from billing.submissions.models import ClearinghouseResponse
 from billing.unit_of_work import unit_of_work
 
-DEFAULT_SCHEDULED_REPORTS = ("claims", "authorization-utilization")
+DEFAULT_SCHEDULED_REPORTS = ("claims", "claim-denials", "ar-aging", "authorization-utilization")
+RUN_RULES = "rules.runs:run_rules"
+ERA = "835"
+
+
+def run_rules(now: datetime) -> str:
+    """The nightly billing run: every enabled rule over the Ready claims (and those the rules stopped)."""
+    with unit_of_work():
+        result = resolve(RUN_RULES)(actor=SCHEDULER, today=now.astimezone(practice_timezone()).date())
+    return (f"Run {result.run_number}: {result.claims_checked} claims checked, {result.claims_failing} failing, "
+            f"{result.holds_placed} held, {result.rule_errors} rule errors.")
+
+
+def submit_ready_claims(now: datetime) -> str:
+    """Batch the eligible Ready claims per clearinghouse, validate and send; no eligible claims, no batch."""
+    report = submission_jobs.submit_ready_claims(actor=SCHEDULER)
+    if report.failed:
+        raise BillingError(report.summary())  # the run shows as failed, with each clearinghouse's outcome
+    return report.summary() if report.done else "No eligible Ready claims; nothing sent."
+
+
+def collect_responses(now: datetime) -> str:
+    """Fetch every new file from each clearinghouse's outbound folder once, then import each new 835 once."""
+    collected = submission_jobs.collect_all_responses(actor=SCHEDULER)
+    imports = [import_collected_835(response_id) for response_id in pending_835s()]
+    parts = [collected.summary(), *imports] if imports else [collected.summary(), "no new 835s"]
+    summary = "; ".join(parts)
+    if collected.failed or any(line.startswith("REFUSED") for line in imports):
+        raise BillingError(summary)
+    return summary
+
+
+def pending_835s() -> list[int]:
+    """Collected 835s the job has not handled yet (each gets a ResponseImport row, whatever its outcome)."""
+    handled = select(ResponseImport.response_id)
+    query = select(ClearinghouseResponse.id).where(
+        ClearinghouseResponse.transaction_type == ERA, ClearinghouseResponse.id.not_in(handled)
+    )
+    return list(db.session.scalars(query.order_by(ClearinghouseResponse.id)))
+
+
+def import_collected_835(response_id: int) -> str:
+    """Post one collected 835 in its own transaction; a refused file is recorded, never retried by the job."""
+    response = db.session.get(ClearinghouseResponse, response_id)
+    name, content = response.file_name, response.content.encode("utf-8")
+    try:
+        with unit_of_work():
+            result = import_835(content, filename=name, actor=SCHEDULER)
+            status = ResponseImportStatus.DUPLICATE if result.duplicate else ResponseImportStatus.IMPORTED
+            db.session.add(ResponseImport(response_id=response_id, status=status, summary=result.summary()[:2000]))
+        return result.summary()
+    except BillingError as exc:
+        message = f"REFUSED {name}: {exc.message}"
+        with unit_of_work():
+            db.session.add(ResponseImport(response_id=response_id, status=ResponseImportStatus.REFUSED,
+                                          summary=message[:2000]))
+        return message
 
 
 def build_queued_exports(now: datetime) -> str:
@@ -43,15 +106,3 @@ def export_scheduled_reports(now: datetime) -> str:
     if problems:
         raise BillingError("Some scheduled exports failed: " + "; ".join(problems))
     return ", ".join(f"{r.report} ({r.row_count} rows) -> {r.file_name}" for r in runs) or "No reports configured."
-
-
-def run_rules(now: datetime) -> str:
-    raise NotImplementedError
-
-
-def submit_ready_claims(now: datetime) -> str:
-    raise NotImplementedError
-
-
-def collect_responses(now: datetime) -> str:
-    raise NotImplementedError

@@ -47,6 +47,7 @@ from billing.payments.posting import (
     reverse_adjudication,
 )
 from billing.payments.validation import validate_835
+from billing.payments.writer import RowBuffer
 from billing.payments.x12 import NotX12, decode
 
 CHUNK = 500  # claims loaded and posted together: few queries, bounded memory
@@ -208,6 +209,7 @@ def _post_chunk(chunk: list[ClaimPaymentInfo], txn: EraTransaction, remittance: 
     }
     balances = claim_balances(claims)
     charged = lines_with_charges(claims)
+    rows = RowBuffer()
     stale: set[int] = set()
     for info in chunk:
         claim = claims.get(ids[info.claim_number] or -1)
@@ -218,7 +220,7 @@ def _post_chunk(chunk: list[ClaimPaymentInfo], txn: EraTransaction, remittance: 
             fresh = info.status_code != REVERSAL_CODE and claim.id not in stale
             prior = balances.get(claim.id, Balances()) if fresh else None
             try:
-                posted = _post_claim(info, claim, remittance, actor=actor, prior=prior, charged=charged)
+                posted = _post_claim(info, claim, remittance, actor=actor, prior=prior, charged=charged, rows=rows)
             except BillingError as exc:
                 problem = exc.message
             else:
@@ -233,7 +235,7 @@ def _post_chunk(chunk: list[ClaimPaymentInfo], txn: EraTransaction, remittance: 
                 continue
         _keep_unmatched(info, remittance, problem, delims)
         result.unmatched += 1
-    db.session.flush()
+    rows.flush()
 
 
 def _match_problem(info: ClaimPaymentInfo, claim: Claim | None, txn: EraTransaction) -> str | None:
@@ -253,9 +255,12 @@ def _same_payer(payer: Payer, txn: EraTransaction) -> bool:
 
 
 def _post_claim(info: ClaimPaymentInfo, claim: Claim, remittance: Remittance, *, actor: Actor,
-                prior: Balances | None = None, charged: set[int] | None = None) -> Decimal:
+                prior: Balances | None = None, charged: set[int] | None = None,
+                rows: RowBuffer | None = None) -> Decimal:
     """Post one matched CLP; returns the amount paid on it (negative for a reversal)."""
     if info.status_code == REVERSAL_CODE:
+        if rows is not None:
+            rows.flush()  # the reversal reads the ledger, which must hold this chunk's postings
         original = standing_adjudication(claim.id, claim.payer_id)
         if original is None:
             raise BillingError(f"a reversal (CLP02 = 22) of a payment on {claim.number} that we never posted")
@@ -273,7 +278,7 @@ def _post_claim(info: ClaimPaymentInfo, claim: Claim, remittance: Remittance, *,
         memo=f"835 check {remittance.check_number}",
     )
     post_adjudication(claim, posting, actor=actor, source=EntrySource.ERA, remittance_id=remittance.id, prior=prior,
-                      charged=charged)
+                      charged=charged, rows=rows)
     return posting.paid
 
 

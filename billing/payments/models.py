@@ -60,6 +60,8 @@ class LedgerEntry(db.Model):
 
     A mistake is corrected by a reversing entry: same kind, negated amount, `reverses_id` set. The
     unique constraint on `reverses_id` means an entry is reversed at most once; "reversed" is derived.
+    `reverses_id` has no ORM relationship on purpose: a self-referential one makes the unit of work insert
+    entries one row at a time, and an 835 posts tens of thousands of them in one flush.
     """
 
     __table_args__ = (
@@ -89,7 +91,6 @@ class LedgerEntry(db.Model):
 
     claim: Mapped[Claim] = relationship()
     claim_line: Mapped[ClaimLine | None] = relationship()
-    reverses: Mapped[LedgerEntry | None] = relationship(remote_side=[id])
     adjudication: Mapped[Adjudication | None] = relationship()
 
     @property

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 
@@ -21,14 +22,8 @@ from billing.errors import BillingError, Problem, raise_if
 from billing.money import ZERO, format_money, sum_money, to_money
 from billing.payments.codes import GROUP_CODES, describe_carc, is_denial
 from billing.payments.ledger import Balances, claim_balance, lines_with_charges, reversed_entry_ids
-from billing.payments.models import (
-    Adjudication,
-    AdjudicationAdjustment,
-    AdjudicationLine,
-    EntryKind,
-    EntrySource,
-    LedgerEntry,
-)
+from billing.payments.models import Adjudication, EntryKind, EntrySource, LedgerEntry
+from billing.payments.writer import RowBuffer, new_adjudication, new_adjudication_line
 
 #: Claims the payer has seen: only these are paid (a Ready claim was never sent).
 POSTABLE = frozenset({ClaimStatus.SUBMITTED, ClaimStatus.PAID, ClaimStatus.DENIED})
@@ -103,10 +98,16 @@ class ClaimPosting:
 
 @dataclass
 class PostingResult:
-    adjudication: Adjudication
+    adjudication_id: int
     balances: Balances
     status: ClaimStatus
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def adjudication(self) -> Adjudication:
+        adjudication = db.session.get(Adjudication, self.adjudication_id)
+        assert adjudication is not None
+        return adjudication
 
 
 def posting_problems(claim: Claim, posting: ClaimPosting) -> list[Problem]:
@@ -151,16 +152,21 @@ def _adjustment_problems(adjustments: Iterable[Adjustment], where: str) -> list[
     return problems
 
 
-def post_charges(claim: Claim, *, actor: Actor, posted_on: date, charged: set[int] | None = None) -> None:
+def post_charges(claim: Claim, *, actor: Actor, posted_on: date, charged: set[int] | None = None,
+                 rows: RowBuffer | None = None) -> None:
     """The claim's line charges enter the ledger once (when first billed or paid); running it again adds nothing."""
     if claim.payer_rank is not PolicyRank.PRIMARY:
         return  # a secondary claim's charge is the part transferred from the primary, posted when it is generated
+    own = rows is None
+    rows = RowBuffer() if rows is None else rows
     charged = lines_with_charges([claim.id]) if charged is None else charged
     for line in claim.lines:
         if line.id not in charged and line.charge != ZERO:
-            db.session.add(_entry(claim, line, EntryKind.CHARGE, line.charge, actor=actor, posted_on=posted_on,
-                                  source=EntrySource.SYSTEM))
+            _entry_row(rows, claim, line, EntryKind.CHARGE, line.charge, actor=actor, posted_on=posted_on,
+                       source=EntrySource.SYSTEM)
             charged.add(line.id)
+    if own:
+        rows.flush()
 
 
 def post_adjudication(
@@ -172,68 +178,76 @@ def post_adjudication(
     remittance_id: int | None = None,
     prior: Balances | None = None,
     charged: set[int] | None = None,
+    rows: RowBuffer | None = None,
 ) -> PostingResult:
-    """Record what the payer decided and post its money; Paid when nothing is left on the insurance side."""
+    """Record what the payer decided and post its money; Paid when nothing is left on the insurance side.
+
+    Args:
+        prior: the claim's balances before this posting, when the caller (an 835 import) already knows them.
+        charged: ids of the lines whose charge is in the ledger, likewise.
+        rows: a buffer the caller flushes (an import writes a chunk of claims at once); else written here.
+    """
     raise_if(posting_problems(claim, posting))
-    post_charges(claim, actor=actor, posted_on=posting.paid_on, charged=charged)
+    own = rows is None
+    rows = RowBuffer() if rows is None else rows
+    charged = lines_with_charges([claim.id]) if charged is None else charged
     if prior is None:
-        db.session.flush()
+        rows.flush()  # the ledger must hold whatever the caller buffered before it is read
         prior = claim_balance(claim.id)
-    elif not prior.by_kind:
+    if claim.payer_rank is PolicyRank.PRIMARY:  # the charges post_charges is about to enter
         for line in claim.lines:
-            prior.add(EntryKind.CHARGE, line.charge)
-    adjudication = _record_adjudication(claim, posting, source=source, remittance_id=remittance_id)
-    entries = _entries_for(claim, posting, adjudication, actor=actor, source=source)
-    db.session.add_all(entries)
-    for entry in entries:
-        prior.add(entry.kind, entry.amount)
+            if line.id not in charged and line.charge != ZERO:
+                prior.add(EntryKind.CHARGE, line.charge)
+    post_charges(claim, actor=actor, posted_on=posting.paid_on, charged=charged, rows=rows)
+    adjudication_id = _record_adjudication(claim, posting, source=source, remittance_id=remittance_id, rows=rows)
+    for row in _entry_rows(claim, posting, adjudication_id, actor=actor, source=source, rows=rows):
+        prior.add(row["kind"], row["amount"])
     if posting.payer_claim_number:
         claim.payer_claim_number = posting.payer_claim_number
-    result = PostingResult(adjudication, prior, claim.status)
+    result = PostingResult(adjudication_id, prior, claim.status)
     _settle_status(claim, posting, prior, actor=actor, result=result)
-    record_change("claim", claim.id, AuditAction.PAYMENT_POSTED, actor=actor, before=claim.status.value,
-                  after=claim.status.value, reason=posting.memo,
-                  data={"paid": str(posting.paid), "status_code": posting.status_code, "source": source.value,
-                        "balance": str(prior.balance)})
+    rows.change("claim", claim.id, AuditAction.PAYMENT_POSTED, actor=actor, before=claim.status.value,
+                after=claim.status.value, reason=posting.memo,
+                data={"paid": str(posting.paid), "status_code": posting.status_code, "source": source.value,
+                      "balance": str(prior.balance)})
+    if own:
+        rows.flush()
     return result
 
 
 def _record_adjudication(claim: Claim, posting: ClaimPosting, *, source: EntrySource,
-                         remittance_id: int | None) -> Adjudication:
+                         remittance_id: int | None, rows: RowBuffer) -> int:
     by_number = {ln.line_number: ln for ln in claim.lines}
-    adjudication = Adjudication(
-        claim_id=claim.id, payer_id=claim.payer_id, remittance_id=remittance_id, source=source,
-        status_code=posting.status_code,
-        charge=sum_money(lp.charge if lp.charge is not None else by_number[lp.line_number].charge
-                         for lp in posting.lines),
-        paid=posting.paid,
-        patient_responsibility=sum_money(a.amount for a in posting.all_adjustments if a.group == "PR"),
-        payer_claim_number=posting.payer_claim_number, paid_on=posting.paid_on,
-    )
-    db.session.add(adjudication)
+    adjudication_id = new_adjudication({
+        "claim_id": claim.id, "payer_id": claim.payer_id, "remittance_id": remittance_id, "source": source,
+        "status_code": posting.status_code,
+        "charge": sum_money(lp.charge if lp.charge is not None else by_number[lp.line_number].charge
+                            for lp in posting.lines),
+        "paid": posting.paid,
+        "patient_responsibility": sum_money(a.amount for a in posting.all_adjustments if a.group == "PR"),
+        "payer_claim_number": posting.payer_claim_number, "paid_on": posting.paid_on, "reverses_id": None,
+    })
     for adj in posting.claim_adjustments:
-        db.session.add(_detail(adjudication, None, adj))
+        _detail(rows, adjudication_id, None, adj)
     for lp in posting.lines:
         line = by_number[lp.line_number]
-        detail = AdjudicationLine(
-            adjudication=adjudication, claim_line_id=line.id,
-            procedure_code=lp.procedure_code or line.service_code.code,
-            modifiers=lp.modifiers if lp.modifiers is not None else line.modifiers,
-            units=lp.units if lp.units is not None else Decimal(line.units),
-            charge=to_money(lp.charge if lp.charge is not None else line.charge), paid=to_money(lp.paid),
-            allowed=None if lp.allowed is None else to_money(lp.allowed), remarks=",".join(lp.remarks)[:120],
-            paid_on=posting.paid_on,
-        )
-        db.session.add(detail)
+        line_id = new_adjudication_line({
+            "adjudication_id": adjudication_id, "claim_line_id": line.id,
+            "procedure_code": lp.procedure_code or line.service_code.code,
+            "modifiers": lp.modifiers if lp.modifiers is not None else line.modifiers,
+            "units": lp.units if lp.units is not None else Decimal(line.units),
+            "charge": to_money(lp.charge if lp.charge is not None else line.charge), "paid": to_money(lp.paid),
+            "allowed": None if lp.allowed is None else to_money(lp.allowed), "remarks": ",".join(lp.remarks)[:120],
+            "paid_on": posting.paid_on,
+        })
         for adj in lp.adjustments:
-            db.session.add(_detail(adjudication, detail, adj))
-    return adjudication
+            _detail(rows, adjudication_id, line_id, adj)
+    return adjudication_id
 
 
-def _detail(adjudication: Adjudication, line: AdjudicationLine | None, adj: Adjustment) -> AdjudicationAdjustment:
-    return AdjudicationAdjustment(adjudication=adjudication, line=line,
-                                  group_code=adj.group, reason_code=adj.reason.strip(), amount=to_money(adj.amount),
-                                  quantity=adj.quantity)
+def _detail(rows: RowBuffer, adjudication_id: int, line_id: int | None, adj: Adjustment) -> None:
+    rows.adjustment(adjudication_id=adjudication_id, adjudication_line_id=line_id, group_code=adj.group,
+                    reason_code=adj.reason.strip(), amount=to_money(adj.amount), quantity=adj.quantity)
 
 
 def _ledgered(claim: Claim, posting: ClaimPosting, adj: Adjustment) -> bool:
@@ -244,36 +258,40 @@ def _ledgered(claim: Claim, posting: ClaimPosting, adj: Adjustment) -> bool:
     return not (claim.payer_rank is not PolicyRank.PRIMARY and adj.group == "OA" and adj.reason == "23")
 
 
-def _entries_for(claim: Claim, posting: ClaimPosting, adjudication: Adjudication, *, actor: Actor,
-                 source: EntrySource) -> list[LedgerEntry]:
+def _entry_rows(claim: Claim, posting: ClaimPosting, adjudication_id: int, *, actor: Actor,
+                source: EntrySource, rows: RowBuffer) -> list[dict[str, Any]]:
     by_number = {ln.line_number: ln for ln in claim.lines}
-    common = {"actor": actor, "posted_on": posting.paid_on, "source": source, "adjudication": adjudication}
-    entries = []
+    common: dict[str, Any] = {"actor": actor, "posted_on": posting.paid_on, "source": source,
+                              "adjudication_id": adjudication_id}
+    made = []
     for lp in posting.lines:
         line = by_number[lp.line_number]
         if to_money(lp.paid) != ZERO:
-            entries.append(_entry(claim, line, EntryKind.INSURANCE_PAYMENT, lp.paid, **common))
-        entries += [_adjustment_entry(claim, line, adj, **common) for adj in lp.adjustments
-                    if to_money(adj.amount) != ZERO and _ledgered(claim, posting, adj)]
-    entries += [_adjustment_entry(claim, None, adj, **common) for adj in posting.claim_adjustments
-                if to_money(adj.amount) != ZERO and _ledgered(claim, posting, adj)]
-    return entries
+            made.append(_entry_row(rows, claim, line, EntryKind.INSURANCE_PAYMENT, lp.paid, **common))
+        made += [_entry_row(rows, claim, line, KIND_OF_GROUP[adj.group], adj.amount, group_code=adj.group,
+                            reason_code=adj.reason.strip(), **common)
+                 for adj in lp.adjustments if to_money(adj.amount) != ZERO and _ledgered(claim, posting, adj)]
+    made += [_entry_row(rows, claim, None, KIND_OF_GROUP[adj.group], adj.amount, group_code=adj.group,
+                        reason_code=adj.reason.strip(), **common)
+             for adj in posting.claim_adjustments if to_money(adj.amount) != ZERO and _ledgered(claim, posting, adj)]
+    return made
 
 
-def _adjustment_entry(claim: Claim, line: ClaimLine | None, adj: Adjustment, **common: object) -> LedgerEntry:
-    entry = _entry(claim, line, KIND_OF_GROUP[adj.group], adj.amount, **common)  # type: ignore[arg-type]
-    entry.group_code, entry.reason_code = adj.group, adj.reason.strip()
-    return entry
+def _entry_row(rows: RowBuffer, claim: Claim, line: ClaimLine | None, kind: EntryKind, amount: Decimal, *,
+               actor: Actor, posted_on: date, source: EntrySource, **extra: Any) -> dict[str, Any]:
+    return rows.entry(
+        claim_id=claim.id, claim_line_id=line.id if line is not None else None, kind=kind, amount=to_money(amount),
+        posted_on=posted_on, actor=actor.name, source=source,
+        payer_id=claim.payer_id if kind is not EntryKind.PATIENT_PAYMENT else None, **extra,
+    )
 
 
 def _entry(claim: Claim, line: ClaimLine | None, kind: EntryKind, amount: Decimal, *, actor: Actor,
-           posted_on: date, source: EntrySource, adjudication: Adjudication | None = None,
-           memo: str | None = None) -> LedgerEntry:
+           posted_on: date, source: EntrySource, memo: str | None = None) -> LedgerEntry:
     return LedgerEntry(
         claim_id=claim.id, claim_line_id=line.id if line is not None else None, kind=kind, amount=to_money(amount),
         posted_on=posted_on, actor=actor.name, source=source,
-        payer_id=claim.payer_id if kind is not EntryKind.PATIENT_PAYMENT else None,
-        adjudication=adjudication, memo=memo,
+        payer_id=claim.payer_id if kind is not EntryKind.PATIENT_PAYMENT else None, memo=memo,
     )
 
 
@@ -367,13 +385,17 @@ def reverse_adjudication(original: Adjudication, *, actor: Actor, reason: str, p
 def _after_reversal(claim: Claim, *, actor: Actor, reason: str) -> None:
     db.session.flush()
     claim.needs_review = True
-    balance = claim_balance(claim.id).balance
+    balance = claim_balance(claim.id)
     record_change("claim", claim.id, AuditAction.PAYMENT_REVERSED, actor=actor, before=claim.status.value,
-                  after=claim.status.value, reason=reason[:500], data={"balance": str(balance)})
-    if balance != ZERO and claim.status in (ClaimStatus.PAID, ClaimStatus.DENIED):
-        # The bill reopens: the balance is owed again while the status keeps what the payer last said.
+                  after=claim.status.value, reason=reason[:500], data={"balance": str(balance.balance)})
+    if balance.insurance != ZERO and claim.status is ClaimStatus.PAID:
+        # The bill reopens: the payer owes again, so the claim waits for its corrected payment.
+        transition(claim, ClaimStatus.SUBMITTED, action=AuditAction.CLAIM_REOPENED, actor=actor,
+                   reason=f"reversal left {format_money(balance.insurance)} owed by the payer")
+    elif balance.balance != ZERO and claim.status is ClaimStatus.DENIED:
+        # Still denied; the balance stays open to be worked (resubmit, write off, bill the patient).
         record_change("claim", claim.id, AuditAction.CLAIM_REOPENED, actor=actor, before=claim.status.value,
-                      after=claim.status.value, reason=f"reversal left a balance of {format_money(balance)}")
+                      after=claim.status.value, reason=f"reversal left a balance of {format_money(balance.balance)}")
 
 
 def correct_payment(original: Adjudication, posting: ClaimPosting, *, actor: Actor, reason: str,

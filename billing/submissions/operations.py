@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from billing.audit import Actor, AuditAction, record_change
+from billing.audit import Actor, AuditAction, Change, record_change, record_changes
 from billing.claims.models import NUMBER_PREFIX, Claim
 from billing.claims.statuses import ClaimStatus, transition
 from billing.db import db, utcnow
@@ -30,7 +30,7 @@ from billing.submissions.writer import Envelope, WrittenFile, transactions_neede
 from rules.eligibility import submission_blockers
 
 Uploader = Callable[[sftp.SftpSettings, str, bytes], None]
-_FILE_NAME = re.compile(r"[A-Za-z0-9._-]+")
+FILE_NAME = re.compile(r"[A-Za-z0-9._-]+")
 
 
 class BatchRefused(BillingError):
@@ -61,6 +61,8 @@ def create_batches(
 def _chosen(found: list[Candidate], claim_ids: Collection[int] | None) -> list[Candidate]:
     if claim_ids is not None:
         wanted = set(claim_ids)
+        if not wanted:
+            raise BillingError("Select at least one claim to put in the batch.")
         missing = wanted - {c.claim_id for c in found}
         if missing:
             numbers = ", ".join(f"{NUMBER_PREFIX}{i:06d}" for i in sorted(missing))
@@ -92,9 +94,10 @@ def _create_batch(house: Clearinghouse, group: list[Candidate], payer_id: int | 
     ]
     _write(batch, claims)
     batch.file_name = file_name_for(house.file_name_pattern, batch)
-    for claim in claims:
-        record_change("claim", claim.id, AuditAction.CLAIM_BATCHED, actor=actor, before=claim.status.value,
-                      after=claim.status.value, reason=f"In batch {batch.number}")  # fmt: skip
+    record_changes("claim", [
+        Change(c.id, AuditAction.CLAIM_BATCHED, c.status.value, c.status.value, f"In batch {batch.number}")
+        for c in claims
+    ], actor=actor)  # fmt: skip
     record_change("batch", batch.id, AuditAction.BATCH_CREATED, actor=actor, after=batch.status.value,
                   data={"claims": len(claims), "control_number": control})  # fmt: skip
     db.session.flush()
@@ -111,7 +114,7 @@ def _lock_claims(claim_ids: Sequence[int]) -> list[Claim]:
 def _write(batch: SubmissionBatch, claims: list[Claim]) -> WrittenFile:
     """Build and validate the file; a refused file raises and the caller's transaction rolls back."""
     frequencies = {e.claim_id: e.frequency_code for e in batch.entries}
-    loaded = claim_facts([(c, frequencies[c.id]) for c in claims])
+    loaded = claim_facts({c.id: frequencies[c.id] for c in claims})
     if loaded.problems:
         numbers = {c.id: c.number for c in claims}
         raise BatchRefused([
@@ -159,7 +162,7 @@ def file_name_for(pattern: str, batch: SubmissionBatch) -> str:
         batch=batch.number, control=f"{batch.control_number:09d}", date=stamp.strftime("%Y%m%d"),
         time=stamp.strftime("%H%M%S"),
     )  # fmt: skip
-    if not _FILE_NAME.fullmatch(name):
+    if not FILE_NAME.fullmatch(name):
         raise BillingError(f"The file name pattern makes {name!r}; use letters, digits, '.', '_' and '-' only.")
     return name
 
@@ -265,6 +268,21 @@ def _complete(batch: SubmissionBatch, actor: Actor, how: SendMethod) -> Submissi
     record_change("batch", batch.id, AuditAction.BATCH_SENT, actor=actor, before="generated", after="sent",
                   reason=reason, data=stamp)
     db.session.flush()
+    return batch
+
+
+def file_for_download(batch_id: int) -> SubmissionBatch:
+    """The batch whose stored (validated) file may be handed out: never a cancelled one, never a stale one.
+
+    An unsent batch is checked as a send would be, so a claim held or edited since the file was built
+    stops the download too: the office would otherwise upload a file that no longer matches its claims.
+    """
+    batch = batch_by_id(batch_id)
+    if batch.status is BatchStatus.CANCELLED or not batch.content:
+        raise BillingError(f"Batch {batch.number} is cancelled and has no file.")
+    if batch.status is BatchStatus.GENERATED:
+        claims = load_claims([e.claim_id for e in batch.entries])
+        _check_still_sendable(batch, claims, check_versions=True)
     return batch
 
 

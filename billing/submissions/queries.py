@@ -10,12 +10,14 @@ from decimal import Decimal
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
+from billing.audit import StatusChange
 from billing.claims.models import Claim, ClaimLine
 from billing.claims.statuses import ClaimStatus
-from billing.coverage.models import Payer
+from billing.coverage.models import Authorization, Payer
 from billing.db import db
 from billing.errors import BillingError
-from billing.submissions.models import BatchClaim, Clearinghouse, SubmissionBatch
+from billing.org.queries import Scope, by_company, by_location
+from billing.submissions.models import BatchClaim, BatchStatus, Clearinghouse, SubmissionBatch
 from rules.eligibility import submission_blockers
 
 #: Claims that reached the payer: their lines use authorization units.
@@ -49,7 +51,7 @@ def pending_claim_ids(claim_ids: Collection[int] | None = None) -> set[int]:
     return set(db.session.scalars(query))
 
 
-def candidates(payer_id: int | None = None, company_ids: Collection[int] | None = None) -> list[Candidate]:
+def candidates(payer_id: int | None = None, scope: Scope | None = None) -> list[Candidate]:
     """Ready claims (and voids still to send) of EDI payers, each with the reason it cannot go, if any.
 
     Voids are not Ready, so the eligibility question about Ready claims does not apply to them; they
@@ -68,8 +70,8 @@ def candidates(payer_id: int | None = None, company_ids: Collection[int] | None 
     )
     if payer_id is not None:
         query = query.where(Claim.payer_id == payer_id)
-    if company_ids is not None:
-        query = query.where(Payer.company_id.in_(list(company_ids)))
+    if scope is not None and not scope.is_everything:
+        query = query.where(by_location(Claim.location_id, scope))
     claims = list(db.session.scalars(query))
     blocked = submission_blockers([c.id for c in claims if c.status is ClaimStatus.READY])
     return [_candidate(claim, blocked.get(claim.id)) for claim in claims]
@@ -152,3 +154,93 @@ def pending_batch_of(claim_id: int) -> SubmissionBatch | None:
     return db.session.scalar(
         select(SubmissionBatch).join(BatchClaim).where(BatchClaim.claim_id == claim_id, BatchClaim.pending)
     )
+
+
+@dataclass(frozen=True)
+class AuthorizationBalance:
+    """An authorization's units: approved, used by submitted claims, and what one batch would add."""
+
+    authorization_id: int
+    number: str
+    client: str
+    approved: int
+    submitted: int
+    in_batch: int
+    #: True when the batch's units are already among `submitted` (the batch was sent).
+    batch_sent: bool = False
+
+    @property
+    def remaining(self) -> int:
+        """What the payer has not yet been billed for: it drops on submission, and comes back on a void."""
+        return self.approved - self.submitted
+
+    @property
+    def remaining_after(self) -> int:
+        return self.remaining if self.batch_sent else self.remaining - self.in_batch
+
+
+def authorization_balances(
+    auth_ids: Collection[int], in_batch: dict[int, int] | None = None, *, batch_sent: bool = False
+) -> list[AuthorizationBalance]:
+    """Approved and submitted units per authorization (submitted: live claims the payer has)."""
+    if not auth_ids:
+        return []
+    submitted = authorization_units_submitted(auth_ids)
+    in_batch = in_batch or {}
+    auths = db.session.scalars(
+        select(Authorization).where(Authorization.id.in_(list(auth_ids))).options(joinedload(Authorization.client))
+        .order_by(Authorization.id)
+    )
+    return [
+        AuthorizationBalance(a.id, a.number, a.client.full_name, a.units_approved, submitted.get(a.id, 0),
+                             in_batch.get(a.id, 0), batch_sent)
+        for a in auths
+    ]  # fmt: skip
+
+
+def batch_authorizations(batch: SubmissionBatch) -> list[AuthorizationBalance]:
+    """Authorizations the batch's claims draw on; a sent batch's units are already in `submitted`."""
+    rows = db.session.execute(
+        select(ClaimLine.authorization_id, func.sum(ClaimLine.units))
+        .join(BatchClaim, BatchClaim.claim_id == ClaimLine.claim_id)
+        .where(BatchClaim.batch_id == batch.id, ClaimLine.authorization_id.is_not(None))
+        .where(BatchClaim.frequency_code != "8")  # a void gives units back; it never uses them
+        .group_by(ClaimLine.authorization_id)
+    )
+    units = {auth_id: int(total or 0) for auth_id, total in rows}
+    return authorization_balances(units, units, batch_sent=batch.status is BatchStatus.SENT)
+
+
+def batch_entries(batch_id: int) -> list[BatchClaim]:
+    """The batch's claims in file order, with what the preview shows of each."""
+    return list(
+        db.session.scalars(
+            select(BatchClaim)
+            .where(BatchClaim.batch_id == batch_id)
+            .options(joinedload(BatchClaim.claim).joinedload(Claim.client),
+                     joinedload(BatchClaim.claim).joinedload(Claim.payer))
+            .order_by(BatchClaim.position)
+        )
+    )  # fmt: skip
+
+
+def subject_history(subject_type: str, subject_id: int) -> list[StatusChange]:
+    return list(
+        db.session.scalars(
+            select(StatusChange)
+            .where(StatusChange.subject_type == subject_type, StatusChange.subject_id == subject_id)
+            .order_by(StatusChange.id)
+        )
+    )
+
+
+def edi_payers(scope: Scope | None = None) -> list[Payer]:
+    """Payers a batch can be made for: EDI enabled and active, in the chosen scope."""
+    query = select(Payer).where(Payer.edi_enabled, Payer.active).order_by(Payer.name)
+    if scope is not None and not scope.is_everything:
+        query = query.where(by_company(Payer.company_id, scope))
+    return list(db.session.scalars(query))
+
+
+def clearinghouses() -> list[Clearinghouse]:
+    return list(db.session.scalars(select(Clearinghouse).order_by(Clearinghouse.name)))

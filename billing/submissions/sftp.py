@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import hashlib
 import io
 import posixpath
 import socket
@@ -59,11 +60,12 @@ def parse_host_key(line: str) -> tuple[str, bytes]:
     raise BillingError("The stored host key is not an OpenSSH public key line (e.g. 'ssh-ed25519 AAAA...').")
 
 
-def _private_key(text: str) -> paramiko.PKey:
+def load_private_key(text: str) -> paramiko.PKey:
+    """The stored private key as paramiko reads it; the message never quotes the key."""
     for key_class in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):
         try:
             return key_class.from_private_key(io.StringIO(text))
-        except (paramiko.SSHException, ValueError):
+        except (paramiko.SSHException, ValueError, IndexError, TypeError):
             continue
     raise SendFailed("The stored private key could not be read (an unencrypted OpenSSH or PEM key is expected).")
 
@@ -103,7 +105,7 @@ def connect(settings: SftpSettings) -> Iterator[paramiko.SFTPClient]:
 def _authenticate(transport: paramiko.Transport, settings: SftpSettings, where: str) -> None:
     try:
         if settings.private_key:
-            transport.auth_publickey(settings.username, _private_key(settings.private_key))
+            transport.auth_publickey(settings.username, load_private_key(settings.private_key))
         elif settings.password:
             transport.auth_password(settings.username, settings.password)
         else:
@@ -158,3 +160,47 @@ def download_new(settings: SftpSettings, known: set[str]) -> list[RemoteFile]:
             sftp.getfo(posixpath.join(settings.outbound_folder, entry.filename), buffer)
             files.append(RemoteFile(entry.filename, buffer.getvalue()))
         return files
+
+
+def check_connection(settings: SftpSettings) -> str:
+    """Connect, check the host key, log in and look at both folders; what a person sees after "Test"."""
+    with connect(settings) as sftp:
+        missing = []
+        for folder in (settings.inbound_folder, settings.outbound_folder):
+            try:
+                sftp.stat(folder)
+            except OSError:
+                missing.append(folder)
+    if missing:
+        raise SendFailed(f"Connected to {settings.host} and logged in, but these folders are missing: "
+                         f"{', '.join(missing)}.")
+    return (f"Connected to {settings.host}:{settings.port}: the host key matches, the login works, and the "
+            f"folders {settings.inbound_folder!r} and {settings.outbound_folder!r} exist.")
+
+
+def offered_host_key(host: str, port: int) -> tuple[str, str]:
+    """(OpenSSH line, SHA256 fingerprint) of the key a server offers, for a person to compare, never to trust.
+
+    Nothing is stored: an admin compares the fingerprint with the one the clearinghouse published
+    and only then pastes the line into the settings.
+    """
+    try:
+        sock = socket.create_connection((host, port), timeout=TIMEOUT_SECONDS)
+    except OSError as exc:
+        raise SendFailed(f"Could not connect to {host}:{port}: {exc.strerror or exc}.") from None
+    transport = paramiko.Transport(sock)
+    try:
+        transport.start_client(timeout=TIMEOUT_SECONDS)
+        key = transport.get_remote_server_key()
+    except (paramiko.SSHException, OSError, EOFError) as exc:
+        raise SendFailed(f"The SSH handshake with {host}:{port} failed: {exc}.") from None
+    finally:
+        transport.close()
+    digest = base64.b64encode(hashlib.sha256(key.asbytes()).digest()).decode("ascii").rstrip("=")
+    return f"{key.get_name()} {key.get_base64()}", f"SHA256:{digest}"
+
+
+def fingerprint(line: str) -> str:
+    """SHA256 fingerprint of a stored host key line, as `ssh-keygen -lf` prints it."""
+    _type, blob = parse_host_key(line)
+    return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode("ascii").rstrip("=")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
-from exports.reports import authorizations, claims
+from exports.reports import aging, authorizations, claims, denials, failed_charges, remittances, revenue
 
-ALL_REPORTS = [claims.REPORT, authorizations.REPORT]
+ALL_REPORTS = [
+    claims.REPORT, denials.REPORT, revenue.REPORT, aging.REPORT, failed_charges.REPORT, remittances.REPORT,
+    authorizations.REPORT,
+]

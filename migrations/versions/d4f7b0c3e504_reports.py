@@ -100,6 +100,23 @@ def upgrade():
     op.create_index(op.f("ix_report_download_at"), "report_download", ["at"], unique=False)
     op.create_index(op.f("ix_report_download_export_run_id"), "report_download", ["export_run_id"], unique=False)
     op.create_index(op.f("ix_report_download_user_id"), "report_download", ["user_id"], unique=False)
+    op.create_table(
+        "response_import",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("response_id", sa.Integer(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum("imported", "duplicate", "refused", name="responseimportstatus", native_enum=False,
+                    create_constraint=True, length=9),
+            nullable=False,
+        ),
+        sa.Column("summary", sa.String(length=2000), nullable=False),
+        sa.Column("at", billing.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["response_id"], ["clearinghouse_response.id"],
+                                name=op.f("fk_response_import_response_id_clearinghouse_response")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_response_import")),
+        sa.UniqueConstraint("response_id", name=op.f("uq_response_import_response_id")),
+    )
     # APScheduler's job store (SQLAlchemyJobStore), created here rather than by the scheduler on first start.
     op.create_table(
         "apscheduler_jobs",
@@ -114,6 +131,7 @@ def upgrade():
 def downgrade():
     op.drop_index(op.f("ix_apscheduler_jobs_next_run_time"), table_name="apscheduler_jobs")
     op.drop_table("apscheduler_jobs")
+    op.drop_table("response_import")
     op.drop_index(op.f("ix_report_download_user_id"), table_name="report_download")
     op.drop_index(op.f("ix_report_download_export_run_id"), table_name="report_download")
     op.drop_index(op.f("ix_report_download_at"), table_name="report_download")

@@ -68,7 +68,7 @@ def test_edits_pauses_and_run_requests_reach_the_scheduler_on_sync(paused_schedu
     assert scheduler.get_job("submit-claims").next_run_time is None
     one_off = scheduler.get_job("collect-responses-now")
     assert one_off is not None
-    assert one_off.args == ("collect-responses",)
+    assert one_off.args == ("collect-responses", "manual")
     with unit_of_work():
         set_paused("submit-claims", False, actor=ADMIN)
     sync(scheduler, datetime.now(scheduler.timezone))

@@ -15,7 +15,10 @@ from billing.jobs.definitions import JOBS, Cron
 from billing.jobs.schedules import (
     cron_of,
     cron_trigger,
+    describe_cron,
+    dst_warnings,
     next_run_times,
+    preview,
     request_run,
     schedule_row,
     set_paused,
@@ -88,3 +91,38 @@ def test_pause_resume_and_run_now_are_recorded():
 def test_housekeeping_jobs_have_no_editable_schedule():
     with pytest.raises(ValidationFailed, match="no schedule to edit"):
         update_schedule("export-queue", Cron(), actor=ADMIN)
+
+
+def test_a_time_that_spring_forward_skips_runs_once_that_day():
+    trigger = cron_trigger(Cron(minute="30", hour="2"), CHICAGO)
+    runs = next_run_times(trigger, datetime(2026, 3, 7, 12, 0, tzinfo=CHICAGO), count=3)
+    assert [r.astimezone(UTC).strftime("%m-%d %H:%M") for r in runs] == ["03-08 08:30", "03-09 07:30", "03-10 07:30"]
+
+
+def test_a_time_that_fall_back_repeats_is_listed_twice_and_the_preview_moves_on():
+    """APScheduler fires 01:30 in CDT and again in CST; the preview shows both, then the next day."""
+    trigger = cron_trigger(Cron(minute="30", hour="1"), CHICAGO)
+    runs = next_run_times(trigger, datetime(2026, 10, 31, 12, 0, tzinfo=CHICAGO), count=3)
+    assert [r.astimezone(UTC).strftime("%m-%d %H:%M") for r in runs] == ["11-01 06:30", "11-01 07:30", "11-02 07:30"]
+    assert dst_warnings(Cron(minute="30", hour="1"), CHICAGO)
+    assert dst_warnings(Cron(minute="30", hour="4"), CHICAGO) == []
+    assert dst_warnings(Cron(minute="15", hour="7-19"), CHICAGO) == []
+
+
+def test_the_preview_lists_five_times_in_the_practice_zone():
+    runs = preview(Cron(minute="0", hour="6", day_of_week="sat,sun"), datetime(2026, 3, 18, 12, 0, tzinfo=CHICAGO))
+    assert [r.strftime("%a %m-%d %H:%M %Z") for r in runs] == [
+        "Sat 03-21 06:00 CDT", "Sun 03-22 06:00 CDT", "Sat 03-28 06:00 CDT", "Sun 03-29 06:00 CDT",
+        "Sat 04-04 06:00 CDT"]
+
+
+@pytest.mark.parametrize(("cron", "words"), [
+    (Cron(minute="30", hour="4"), "Every day at 04:30"),
+    (Cron(minute="0", hour="6", day_of_week="mon-fri"), "Monday to Friday at 06:00"),
+    (Cron(minute="15", hour="7-19", day_of_week="mon-fri"),
+     "Monday to Friday at :15 past each hour from 07:00 to 19:00"),
+    (Cron(minute="0", hour="6", day_of_week="sat,sun"), "Saturday, Sunday at 06:00"),
+    (Cron(minute="0", hour="6", day="1"), "cron: 0 6 1 * *"),
+])
+def test_schedules_read_in_words(cron, words):
+    assert describe_cron(cron) == words

@@ -83,3 +83,64 @@ def test_import_refuses_a_file_that_is_not_json(cli, tmp_path):
     result = cli("import", str(path))
     assert result.exit_code != 0
     assert "not readable JSON" in result.output
+
+
+def test_run_text_output_names_what_changed_and_runs_lists_the_run(cli):
+    world = build_world()
+    claim = world.claim()
+    cli("load-defaults")
+    result = cli("run", "--claims", claim.number)
+    assert result.exit_code == 0, result.output
+    assert f"{claim.number} now failing: Timely filing over 90 days" in result.output
+    runs = json.loads(cli("runs", "--json").output)
+    assert runs[0]["claims_checked"] == 1
+    assert runs[0]["actor"] == "system:cli"
+    assert runs[0]["scope"] == {"claims": [claim.number]}
+    assert runs[0]["finished"] is not None
+    assert f"Run {runs[0]['run']}:" in cli("runs").output
+
+
+def test_run_options_scope_the_run(cli):
+    world, elsewhere = build_world(), build_world()
+    world.claim()
+    elsewhere.claim()
+    practice = world.location.practice
+    for option, value in (("--company", world.company.id), ("--practice", practice.id),
+                          ("--location", world.location.id)):
+        run = json.loads(cli("run", option, str(value), "--json").output)
+        assert run["claims_checked"] == 1, option
+    assert json.loads(cli("run", "--json").output)["claims_checked"] == 2
+
+
+def test_run_through_business_rules_gives_the_same_failures(cli):
+    world = build_world()
+    claim = world.claim()
+    cli("load-defaults")
+    compiled = json.loads(cli("run", "--claims", claim.number, "--json").output)
+    reference = json.loads(cli("run", "--claims", claim.number, "--engine", "business-rules", "--json").output)
+    assert compiled["claims_failing"] == reference["claims_failing"] == 1
+    assert reference["changes"][0]["still"] == compiled["changes"][0]["added"]
+
+
+def test_runs_without_any(cli):
+    assert "No billing runs yet" in cli("runs").output
+
+
+def test_failures_lists_resolved_ones_too(cli, tmp_path):
+    world = build_world()
+    claim = world.claim()
+    path = tmp_path / "rules.json"
+    path.write_text(json.dumps({"format": "claimdesk-rules", "rules": [
+        rule_doc("Few units", conditions=leaf("units", "less_than", 100), actions=fail("few"))]}))
+    assert cli("import", str(path)).exit_code == 0
+    cli("run")
+    path.write_text(json.dumps({"format": "claimdesk-rules", "rules": [
+        rule_doc("Few units", conditions=leaf("units", "less_than", 1), actions=fail("few"))]}))
+    assert json.loads(cli("import", str(path), "--json").output)["updated"] == ["Few units"]
+    second = json.loads(cli("run", "--json").output)
+    [row] = json.loads(cli("failures", "--json").output)
+    assert row["claim"] == claim.number
+    assert row["resolved"] is not None
+    assert row["last_run"] == second["run"] - 1  # it failed last in the first run
+    assert json.loads(cli("failures", "--open", "--json").output) == []
+    assert "resolved" in cli("failures").output

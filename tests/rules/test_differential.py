@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +17,7 @@ from rules.variables import VARIABLES, ClaimFacts, rule_schema
 SCHEMA = rule_schema()
 OPERATORS = {t: [(o["name"], o["input_type"]) for o in ops] for t, ops in SCHEMA["variable_type_operators"].items()}
 WORDS = ["Aetna", "aetna", "Blue", "97153", "97155", "F840", "HN", "95", "GT", "Main", ""]
+DATES = [date(2025, 12, 31), date(2026, 1, 1), date(2026, 3, 2), date(2026, 6, 30)]
 CODES = ["97153", "97155", "97110", "F840", "f840", "F900", "HN", "hn", "95", "GT"]
 
 
@@ -27,6 +29,7 @@ def _value(spec, input_type: str) -> st.SearchStrategy[Any]:
         "text": st.sampled_from([w for w in WORDS if w] + ["^A", "[0-9]{5}", "e$"]),
         "select": st.sampled_from(options),
         "select_multiple": st.lists(st.sampled_from(options), min_size=1, max_size=3),
+        "date": st.sampled_from(DATES).map(date.isoformat),
     }[input_type]
 
 
@@ -71,7 +74,8 @@ def facts(draw):
         days_since_service=draw(st.integers(0, 400)), policy_active_on_service_date=draw(st.booleans()),
         subscriber_data_complete=draw(st.booleans()), duplicate_claim=draw(st.booleans()),
         note_finalized=draw(st.booleans()), location_name=draw(st.sampled_from(WORDS)),
-        practice_name=draw(st.sampled_from(WORDS)),
+        practice_name=draw(st.sampled_from(WORDS)), service_date=draw(st.sampled_from(DATES)),
+        authorization_ends_on=draw(st.one_of(st.none(), st.sampled_from(DATES))),
     )
 
 

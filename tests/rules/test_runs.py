@@ -15,7 +15,7 @@ from rules.eligibility import submission_blockers
 from rules.models import BillingRun, OutcomeKind, RuleOutcome
 from rules.operations import rule_document, save_rule
 from rules.runs import run_rules
-from tests.billing.claims.world import DAY, build_world
+from tests.billing.claims.world import DAY, build_world, walk_to
 from tests.rules.factories import SYSTEM, fail, leaf, make_rule
 
 TODAY = DAY + timedelta(days=10)
@@ -191,3 +191,108 @@ def test_blockers_keep_the_status_reason_first(world):
     claim = world.claim()
     hold_claim(claim, reason="by hand", actor=SYSTEM)
     assert submission_blockers([claim.id], today=date(2026, 3, 3)) == {claim.id: "claim is Held"}
+
+
+def test_a_stored_rule_that_no_longer_validates_fails_closed(world):
+    claim = world.claim()
+    rule = make_rule("Few units", conditions=leaf("units", "less_than", 100), actions=fail())
+    rule.conditions = leaf("units", "not_an_operator", 1)  # written behind the editor's back
+    db.session.flush()
+    for engine in ("compiled", "business-rules"):
+        result = _run(engine=engine)
+        [outcome] = _outcomes(claim, resolved_at=None)
+        assert outcome.kind is OutcomeKind.ERROR
+        assert "rule is invalid" in outcome.reason
+        assert result.rule_errors == 1
+
+
+def test_both_engines_and_any_chunk_size_give_the_same_run(world):
+    claims = [world.claim(day=DAY + timedelta(days=i)) for i in range(3)]
+    claims[1].diagnoses.clear()
+    make_rule("No diagnosis", conditions=leaf("diagnosis_count", "less_than", 1), actions=fail("dx"))
+    make_rule("Auth ends soon", conditions=leaf("days_until_authorization_end", "less_than", 7), actions=fail())
+    make_rule("Heads up", conditions=leaf("units", "greater_than", 0),
+              actions=[{"name": "warn", "params": {"message": "look"}}])
+    seen = []
+    for engine, chunk_size in (("compiled", 2000), ("business-rules", 2000), ("compiled", 1), ("business-rules", 1)):
+        db.session.execute(RuleOutcome.__table__.delete())
+        result = _run(engine=engine, chunk_size=chunk_size)
+        rows = db.session.execute(select(RuleOutcome.claim_id, RuleOutcome.rule_id, RuleOutcome.kind,
+                                         RuleOutcome.reason).order_by(RuleOutcome.claim_id, RuleOutcome.rule_id))
+        # An error's text is the engine's own (business-rules raises bare AssertionErrors); the rest must match.
+        seen.append(([(c, r, k, None if k is OutcomeKind.ERROR else why) for c, r, k, why in rows],
+                     result.claims_failing, result.rule_errors))
+    assert all(s == seen[0] for s in seen)
+    assert seen[0][1] == 3  # every claim fails closed on the rule error
+    assert seen[0][2] == 3
+
+
+def test_a_claim_held_by_a_person_is_not_checked_and_says_so(world):
+    claim = world.claim()
+    hold_claim(claim, reason="call the parent", actor=SYSTEM)
+    make_rule("Few units", conditions=leaf("units", "less_than", 100), actions=fail())
+    result = _run(claim_ids=[claim.id])
+    assert result.claims_checked == 0
+    assert result.skipped == [f"{claim.number} not checked: it is held by a person"]
+
+
+def test_a_voided_claim_drops_its_open_failures_on_the_next_run(world):
+    claim = world.claim()
+    make_rule("Few units", conditions=leaf("units", "less_than", 100), actions=fail())
+    _run()
+    walk_to(claim, ClaimStatus.VOIDED)
+    result = _run()
+    [outcome] = _outcomes(claim)
+    assert outcome.resolved_at is not None
+    assert result.outcomes_resolved == 1
+    assert "(claim is Voided)" in result.changes[0].describe()
+
+
+def test_the_scheduled_job_runs_every_claim_and_commits(world, monkeypatch):
+    from datetime import UTC, datetime
+
+    from rules.runs import run_rules_now
+
+    world.claim()
+    make_rule("Few units", conditions=leaf("units", "less_than", 100), actions=fail())
+    summary = run_rules_now(datetime(2026, 3, 12, 2, 0, tzinfo=UTC))
+    assert summary.startswith("Run ")
+    assert "1 claims checked, 1 failing" in summary
+    run = db.session.scalar(select(BillingRun).order_by(BillingRun.id.desc()))
+    assert run.actor == "system:job:nightly-rules"
+
+
+def test_a_rule_hold_placed_then_a_person_releases_then_rules_hold_again(world):
+    claim = world.claim()
+    make_rule("Hold all", conditions=leaf("units", "greater_than", 0),
+              actions=[{"name": "hold_claim", "params": {"reason": "check"}}])
+    first = _run()
+    assert claim.status is ClaimStatus.HELD
+    assert claim.hold_reason == "Rule Hold all: check"
+    assert first.holds_placed == 1
+    [hold] = _outcomes(claim)
+    again = _run()
+    [same] = _outcomes(claim)
+    assert same.id == hold.id  # still held, the same open outcome
+    assert again.holds_placed == 0
+
+
+@pytest.mark.parametrize(
+    ("operator", "day", "fires"),
+    [("before", DAY, False), ("on_or_before", DAY, True), ("equal_to", DAY, True), ("after", DAY, False),
+     ("on_or_after", DAY, True), ("before", DAY + timedelta(days=1), True), ("after", DAY - timedelta(days=1), True)],
+)
+def test_date_rules_compare_the_service_date(world, operator, day, fires):
+    claim = world.claim()
+    make_rule("Dated", conditions=leaf("service_date", operator, day.isoformat()), actions=fail("dated"))
+    _run()
+    assert bool(_outcomes(claim)) is fires
+
+
+def test_a_date_rule_on_a_missing_authorization_is_a_rule_error(world):
+    claim = world.claim()
+    make_rule("Auth ends", conditions=leaf("authorization_ends_on", "before", "2026-06-30"), actions=fail())
+    _run()
+    [outcome] = _outcomes(claim)
+    assert outcome.kind is OutcomeKind.ERROR
+    assert "authorization_ends_on has no date" in outcome.reason

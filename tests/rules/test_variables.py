@@ -55,6 +55,8 @@ def test_a_plain_claim_reads_as_expected(world):
     assert facts.authorization_expired is False
     assert facts.authorization_units_short is False
     assert facts.days_until_authorization_end is None
+    assert facts.authorization_ends_on is None
+    assert facts.service_date == DAY
     assert facts.days_since_service == 100
     assert facts.policy_active_on_service_date is True
     assert facts.subscriber_data_complete is True
@@ -97,6 +99,7 @@ def test_authorization_facts(world):
     assert facts.authorization_present is True
     assert facts.payer_requires_authorization is True
     assert facts.days_until_authorization_end == 30
+    assert facts.authorization_ends_on == DAY + timedelta(days=130)
     assert facts.authorization_units_short is False
     auth.units_approved = 3  # fewer left than the claim uses
     auth.ends_on = DAY - timedelta(days=1)  # and no longer covering the date

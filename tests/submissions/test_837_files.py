@@ -109,7 +109,17 @@ def test_many_lines_one_claim_each_line_dated_and_pointed(world):
     segments = split_segments(text)
     assert [s.split("*")[0] for s in segments].count("LX") == 4
     assert house_checks(segments) == []
-    assert f"CLM*{claim.number}*{claim.total_charge.normalize():f}" in text or f"CLM*{claim.number}*" in text
+    # CLM02 is the claim's exact total, and that total is the sum of the four SV102 charges.
+    charges = [Decimal(s.split("*")[2]) for s in segments if s.startswith("SV1*")]
+    assert charges == [Decimal("73.48")] * 4
+    assert f"CLM*{claim.number}*293.92***11:B:1*Y*A*Y*Y~" in text
+    assert claim.total_charge == sum(charges) == Decimal("293.92")
+    assert [s for s in segments if s.startswith("SV1*")][0] == "SV1*HC:97153*73.48*UN*4***1:2"
+    assert [s for s in segments if s.startswith("DTP*472")] == ["DTP*472*D8*20260302"] * 4
+    # The commercial sample also bills one claim with four lines.
+    assert_loops_match(text, sample("X222-commercial-health-insurance.edi"), {
+        "2300": ({"REF*D9"}, set()), "2400": NOTHING,
+    })  # fmt: skip
 
 
 def test_rendering_provider_and_service_facility_when_they_differ(world):
@@ -139,6 +149,10 @@ def test_corrected_claim_frequency_7_with_ref_f8(world):
     corrected = correct_claim(original, actor=SYSTEM, reason="units were wrong", payer_claim_number="ICN-0042")
     text = generated(world)
     assert f"CLM*{corrected.number}*73.48***11:B:7*Y*A*Y*Y~REF*F8*ICN-0042~" in text
+    assert original.number not in text
+    assert_loops_match(text, sample("X222-commercial-health-insurance.edi"), {
+        "2300": ({"REF*D9"}, {"REF*F8"}), "2400": NOTHING,
+    })  # fmt: skip
 
 
 def test_void_frequency_8_with_ref_f8(world):
@@ -147,7 +161,12 @@ def test_void_frequency_8_with_ref_f8(world):
     claim.payer_claim_number = "ICN-0043"
     void_claim(claim, reason="duplicate", actor=SYSTEM)
     text = generated(world)
+    # A void repeats the claim as it was sent, lines included, with frequency 8 and the payer's number.
     assert f"CLM*{claim.number}*73.48***11:B:8*Y*A*Y*Y~REF*F8*ICN-0043~" in text
+    assert "SV1*HC:97153*73.48*UN*4***1:2~" in text
+    assert_loops_match(text, sample("X222-commercial-health-insurance.edi"), {
+        "2300": ({"REF*D9"}, {"REF*F8"}), "2400": NOTHING,
+    })  # fmt: skip
 
 
 def test_a_void_without_the_payer_claim_number_is_refused_by_name(world):
@@ -176,6 +195,50 @@ def test_a_thousand_claim_batch_is_valid(world):
     assert batch.claim_count == 1000
     assert len(batch.entries) == 1000
     assert batch.total_charge == Decimal("73.48") * 1000
-    assert validate_837(batch.content) == []
-    assert split_segments(batch.content)[-3].startswith("SE*")
+    assert pyx12_errors(batch.content) == []
+    segments = split_segments(batch.content)
+    assert house_checks(segments) == []
+    assert [s.split("*")[0] for s in segments].count("CLM") == 1000
+    # SE01 counts ST to SE; GE01 one transaction; IEA01 one group.
+    se = next(s for s in segments if s.startswith("SE*"))
+    assert int(se.split("*")[1]) == len(segments) - 4
+    assert segments[-2:] == [f"GE*1*{batch.control_number}", f"IEA*1*{batch.control_number:09d}"]
     assert {e.claim_id for e in batch.entries} == set(ids)
+    assert_loops_match(batch.content, sample("X222-medicare-secondary-payer-COB.edi"), {
+        "1000A": NOTHING, "1000B": NOTHING, "2000B": NOTHING, "2010BA": NOTHING,
+        "2010AA": ({"REF*1G"}, set()), "2400": NOTHING,
+    })  # fmt: skip
+
+
+def test_a_secondary_claim_from_the_database_carries_the_primary_payment(world):
+    """Primary sent and paid (CO-45 and a PR-3 copay); the secondary claim's file has 2320/2330/2430."""
+    from billing.coverage.models import PolicyRank
+    from billing.payments.models import EntrySource
+    from billing.payments.posting import post_adjudication
+    from billing.payments.secondary import generate_secondary_claim
+    from tests import factories as f
+    from tests.payments.factories import PAID_ON, full_payment
+
+    secondary_payer = f.PayerFactory(company=world.company, name="State Medicaid", claim_filing_indicator="MC",
+                                     clearinghouse=world.clearinghouse, clearinghouse_payer_id="MCD01")  # fmt: skip
+    give_address(secondary_payer, line1="1 Capitol Ave", zip_code="62701")
+    f.PolicyFactory(client=world.client, payer=secondary_payer, rank=PolicyRank.SECONDARY, member_id="MCD0002")
+    primary = world.ready_claim()
+    mark_batch_sent(create_batches(actor=SYSTEM)[0].id, actor=SYSTEM)
+    post_adjudication(primary, full_payment(primary, copay=Decimal("10.00")), actor=SYSTEM,
+                      source=EntrySource.MANUAL)  # fmt: skip
+    secondary = generate_secondary_claim(primary, actor=SYSTEM, posted_on=PAID_ON)
+    text = generated(world)
+    assert f"CLM*{secondary.number}*73.48***11:B:1*Y*A*Y*Y~" in text
+    assert "SBR*S*18*" in text
+    assert "NM1*PR*2*STATE MEDICAID*****PI*MCD01~" in text
+    # 2320: the primary as the other payer, what it paid, what it left to the patient.
+    assert f"SBR*P*18*******CI~AMT*D*58.78~AMT*EAF*10~OI***Y*P**Y~NM1*IL*1*" in text
+    assert f"NM1*PR*2*{world.payer.name.upper()}*****PI*KEYINS01~" in text
+    # 2430: the line as the primary adjudicated it.
+    assert "SVD*KEYINS01*58.78*HC:97153**4~CAS*CO*45*4.7~CAS*PR*3*10~DTP*573*D8*20260401~" in text
+    assert_loops_match(text, sample("X222-medicare-secondary-payer-COB.edi"), {
+        "2000B": NOTHING, "2010BA": NOTHING, "2010BB": NOTHING,
+        "2320": ({"AMT*A8"}, {"AMT*EAF"}),  # A8: noncovered amount (none here); EAF: what the patient owes
+        "2330A": NOTHING, "2330B": NOTHING, "2400": NOTHING, "2430": NOTHING,
+    })  # fmt: skip

@@ -1,0 +1,266 @@
+"""Money on one claim: Record Payment (with a balance preview), Reverse prior entry, denial work, write-offs.
+
+A mixin of the claims view, so the pages live under /admin/claim/ beside the claim they change. Each POST is
+one service call in one unit of work; billers and admins act, everyone who may read claims sees the result.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import flash, redirect, request
+from flask_admin import expose
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from admin_views.payment_forms import ADJUSTMENT_ROWS, PATIENT_FIELDS, read_amount, read_date, read_payment
+from admin_views.permissions import Area, may_edit
+from billing.audit import Actor
+from billing.claims import operations as claim_ops
+from billing.claims.models import Claim
+from billing.claims.statuses import ClaimStatus
+from billing.db import db
+from billing.errors import BillingError, Problem, ValidationFailed
+from billing.money import ZERO, format_money
+from billing.payments import posting as money_ops
+from billing.payments.clawbacks import effect_of, manual_clawback, reversible_entries, standing_payments
+from billing.payments.codes import GROUP_CODES, carcs, describe_carc, rarcs
+from billing.payments.ledger import claim_balance, entries_for_claim, reversed_entry_ids
+from billing.payments.models import Adjudication, LedgerEntry
+from billing.payments.preview import preview_posting
+from billing.payments.queries import denial_reasons
+from billing.payments.secondary import denied_lines, generate_secondary_claim, resubmit_denied_lines, secondary_refusal
+from billing.unit_of_work import unit_of_work
+
+#: Claim statuses a payment can be recorded on (the payer has the claim).
+PAYABLE = (ClaimStatus.SUBMITTED, ClaimStatus.PAID, ClaimStatus.DENIED)
+
+
+def current_actor() -> Actor:
+    return Actor.user(current_user)
+
+
+def may_post_money() -> bool:
+    return current_user.is_authenticated and may_edit(current_user.role, Area.PAYMENTS)
+
+
+def owed_by(claim: Claim) -> str:
+    """Who the patient balance is billed to: the responsible party when the client has one."""
+    client = claim.client
+    if client.responsible_party_name:
+        relation = f", {client.responsible_party_relationship}" if client.responsible_party_relationship else ""
+        return f"{client.responsible_party_name} (responsible party{relation}) for {client.full_name}"
+    return client.full_name
+
+
+class ClaimPaymentsMixin:
+    """Exposed pages and the context the claim page needs for its money sections."""
+
+    # --- what the claim page shows --------------------------------------------------------------------
+    def money_context(self, claim: Claim) -> dict[str, Any]:
+        payments = standing_payments(claim.id)
+        entries = entries_for_claim(claim.id)
+        balances = claim_balance(claim.id)
+        return {
+            "entries": entries,
+            "reversed_ids": reversed_entry_ids(claim.id),
+            "payments": payments,
+            "adjudications": _all_adjudications(claim.id),
+            "insurance_balance": balances.insurance if balances.by_kind else claim.total_charge,
+            "patient_balance": balances.patient,
+            "owed_by": owed_by(claim),
+            "denial_reasons": denial_reasons([claim.id]).get(claim.id, []),
+            "denied_lines": denied_lines(payments[-1]) if payments else [],
+            "secondary_refusal": secondary_refusal(claim) if claim.status in PAYABLE else "not adjudicated",
+            "may_post_money": may_post_money(),
+            "payable": claim.status in PAYABLE,
+            "describe_carc": describe_carc,
+        }
+
+    # --- Record Payment -------------------------------------------------------------------------------
+    @expose("/payment/", methods=("GET", "POST"))
+    def payment_view(self) -> Any:
+        claim, refusal = self._money_claim()
+        if refusal is not None:
+            return refusal
+        assert claim is not None
+        back = self.get_url(".details_view", id=claim.id)
+        existing = standing_payments(claim.id)
+        form = read_payment(claim, request.form) if request.method == "POST" else None
+        preview = None
+        mode = request.form.get("mode", "")
+        if form is not None and form.posting is not None:
+            replacing = existing[-1] if existing and mode == "replace" else None
+            preview = preview_posting(claim, form.posting, replacing=effect_of(replacing) if replacing else None)
+            if existing and mode not in ("replace", "add"):
+                form.problems.append(Problem("mode", "A payment is already posted on this claim: choose whether "
+                                                     "this one replaces it (reversal + new payment) or adds to it."))
+            elif request.form.get("do") == "save":
+                saved = self._save_payment(claim, form.posting, replacing)
+                if saved is not None:
+                    form.problems += saved
+                else:
+                    return redirect(back)
+        return self.render(
+            "claimdesk/payments/record.html", claim=claim, form=form, preview=preview, existing=existing,
+            return_url=back, adjustment_rows=ADJUSTMENT_ROWS, patient_fields=PATIENT_FIELDS,
+            groups=GROUP_CODES, carcs=carcs(), rarcs=rarcs(), today=date.today(),
+        )
+
+    def _save_payment(self, claim: Claim, posting: Any, replacing: Adjudication | None) -> list[Problem] | None:
+        try:
+            with unit_of_work():
+                if replacing is not None:
+                    result = manual_clawback(claim, reason=posting.memo or "payment corrected",
+                                             posted_on=posting.paid_on, actor=current_actor(),
+                                             payments=[replacing], corrected=posting).corrected
+                else:
+                    result = money_ops.post_adjudication(claim, posting, actor=current_actor(),
+                                                         source=money_ops.EntrySource.MANUAL)
+        except ValidationFailed as exc:
+            return exc.problems
+        except BillingError as exc:
+            return [Problem("", exc.message)]
+        assert result is not None
+        _flash_posted(claim, result)
+        return None
+
+    # --- Reverse prior entry (manual clawback), optionally with the corrected payment --------------------
+    @expose("/reverse/", methods=("GET", "POST"))
+    def reverse_view(self) -> Any:
+        claim, refusal = self._money_claim()
+        if refusal is not None:
+            return refusal
+        assert claim is not None
+        back = self.get_url(".details_view", id=claim.id)
+        payments, entries = standing_payments(claim.id), reversible_entries(claim.id)
+        problems: list[Problem] = []
+        form = None
+        if request.method == "POST":
+            chosen_payments = [p for p in payments if request.form.get(f"payment-{p.id}")]
+            chosen_entries = [e for e in entries if request.form.get(f"entry-{e.id}")]
+            posted_on = read_date(request.form.get("posted_on", ""), "Date", problems)
+            corrected = None
+            if request.form.get("with_correction"):
+                form = read_payment(claim, request.form)
+                problems += form.problems
+                corrected = form.posting
+            if not problems:
+                try:
+                    with unit_of_work():
+                        result = manual_clawback(
+                            claim, reason=request.form.get("reason", ""), posted_on=posted_on,
+                            actor=current_actor(), payments=chosen_payments, entries=chosen_entries,
+                            corrected=corrected)
+                except ValidationFailed as exc:
+                    problems = exc.problems
+                except BillingError as exc:
+                    problems = [Problem("", exc.message)]
+                else:
+                    flash(f"Claim {claim.number}: reversed {result.reversed_payments} payment(s) and "
+                          f"{result.reversed_entries} entr(y/ies); flagged Needs Review; now {claim.status.label}, "
+                          f"balance {format_money(claim_balance(claim.id).balance)}.", "success")
+                    if result.corrected is not None:
+                        _flash_posted(claim, result.corrected)
+                    return redirect(back)
+        return self.render(
+            "claimdesk/payments/reverse.html", claim=claim, payments=payments, entries=entries, problems=problems,
+            form=form, return_url=back, adjustment_rows=ADJUSTMENT_ROWS, patient_fields=PATIENT_FIELDS,
+            groups=GROUP_CODES, carcs=carcs(), rarcs=rarcs(), today=date.today(), describe_carc=describe_carc,
+        )
+
+    # --- one-click money operations from the claim page -------------------------------------------------
+    @expose("/money/<operation>/", methods=("POST",))
+    def money_view(self, operation: str) -> Response:
+        claim, refusal = self._money_claim()
+        if refusal is not None:
+            return refusal
+        assert claim is not None
+        back = self.get_url(".details_view", id=claim.id)
+        try:
+            with unit_of_work():
+                message, target = _money_operation(operation, claim, request.form)
+        except BillingError as exc:
+            flash(exc.message, "error")
+            return redirect(back)
+        flash(message, "success")
+        return redirect(self.get_url(".details_view", id=target.id) if target is not None else back)
+
+    def _money_claim(self) -> tuple[Claim | None, Response | None]:
+        claim = self.get_one(request.args.get("id", ""))  # type: ignore[attr-defined]
+        if claim is None:
+            flash("Record does not exist.", "error")
+            return None, redirect(self.get_url(".index_view"))  # type: ignore[attr-defined]
+        if not may_post_money():
+            flash(f"Your role ({current_user.role.label}) cannot post payments or adjustments.", "error")
+            return None, redirect(self.get_url(".details_view", id=claim.id))  # type: ignore[attr-defined]
+        return claim, None
+
+
+def _all_adjudications(claim_id: int) -> list[Adjudication]:
+    from billing.payments.ledger import adjudications_for
+
+    return adjudications_for(claim_id)
+
+
+def _flash_posted(claim: Claim, result: Any) -> None:
+    sums = result.balances
+    flash(f"Payment posted on {claim.number}: now {claim.status.label}; payer owes {format_money(sums.insurance)}, "
+          f"patient owes {format_money(sums.patient)}.", "success")
+    for note in result.notes:
+        flash(f"{claim.number}: {note}.", "warning")
+    if sums.patient > ZERO:
+        if secondary_refusal(claim) is None:
+            flash("A balance remains and the client has a secondary policy: Generate Secondary Claim is offered "
+                  "on the claim page.", "info")
+        else:
+            flash(f"{format_money(sums.patient)} is owed by {owed_by(claim)}.", "info")
+
+
+def _money_operation(operation: str, claim: Claim, form: Any) -> tuple[str, Claim | None]:
+    """Run one operation; returns the message and the claim to show next (a new claim, or None for this one)."""
+    actor, today, reason = current_actor(), date.today(), (form.get("reason") or "").strip()
+    if operation == "clear-review":
+        money_ops.clear_needs_review(claim, actor=actor, note=reason or None)
+        return f"Claim {claim.number}: Needs Review cleared.", None
+    if operation == "secondary":
+        secondary = generate_secondary_claim(claim, actor=actor, posted_on=today)
+        return f"Secondary claim {secondary.number} created (Ready) for {secondary.payer.name}.", secondary
+    if operation == "write-off":
+        patient = form.get("side") == "patient"
+        amount = _optional_amount(form.get("amount", ""))
+        entries = money_ops.write_off(claim, reason=reason, actor=actor, posted_on=today, patient=patient,
+                                      amount=amount)
+        total = sum((e.amount for e in entries), ZERO)
+        return f"Wrote off {format_money(total)} of the {'patient' if patient else 'insurance'} balance.", None
+    if operation == "bill-patient":
+        entries = money_ops.bill_patient(claim, actor=actor, posted_on=today, reason=reason or None)
+        total = sum((e.amount for e in entries), ZERO)
+        return f"{format_money(total)} moved to the patient balance, owed by {owed_by(claim)}.", None
+    if operation == "patient-payment":
+        amount = _optional_amount(form.get("amount", ""))
+        if amount is None or amount <= ZERO:
+            raise BillingError("Enter the amount the patient or responsible party paid.")
+        money_ops.record_patient_payment(claim, amount, actor=actor, posted_on=today, memo=reason or None)
+        return f"Patient payment of {format_money(amount)} recorded.", None
+    if operation == "resubmit-lines":
+        copy = resubmit_denied_lines(claim, actor=actor, reason=reason)
+        return f"Claim {copy.number} created (Ready) with the denied lines of {claim.number}.", copy
+    if operation == "resubmit":
+        claim_ops.resubmit_claim(claim, actor=actor, reason=reason or None)
+        return f"Claim {claim.number} is Ready again.", None
+    raise BillingError(f"Unknown payment action {operation!r}.")
+
+
+def _optional_amount(text: str) -> Any:
+    problems: list[Problem] = []
+    amount = read_amount(text, "Amount", problems)
+    if problems:
+        raise ValidationFailed(problems)
+    return amount
+
+
+def entries_by_id(claim_id: int) -> dict[int, LedgerEntry]:
+    return {e.id: e for e in db.session.scalars(select(LedgerEntry).where(LedgerEntry.claim_id == claim_id))}

@@ -1,0 +1,135 @@
+"""Reading the Record Payment, Reverse and bulk clawback forms into the payments services' inputs.
+
+Amounts are read as exact decimals; anything unreadable becomes a Problem naming the field, so the page
+can show every mistake at once and nothing is posted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from billing.claims.models import Claim
+from billing.errors import Problem
+from billing.money import ZERO, to_money
+from billing.payments.clawbacks import PATIENT_REASONS, BulkClawbackItem, CorrectedLine
+from billing.payments.codes import GROUP_CODES
+from billing.payments.posting import Adjustment, ClaimPosting, LinePosting
+
+#: Adjustment rows shown per line; a biller rarely needs more than three CAS reasons on one line.
+ADJUSTMENT_ROWS = 3
+#: The patient's part of a line, one field each, as an EOB prints them.
+PATIENT_FIELDS = (("deductible", "1"), ("coinsurance", "2"), ("copay", "3"))
+
+
+@dataclass
+class PaymentForm:
+    """The form as typed: kept to redisplay it with the preview or the problems."""
+
+    values: Mapping[str, Any]
+    problems: list[Problem] = field(default_factory=list)
+    posting: ClaimPosting | None = None
+
+    def get(self, name: str, default: str = "") -> str:
+        return str(self.values.get(name, default) or default)
+
+
+def read_amount(text: str, label: str, problems: list[Problem], *, negative: bool = False) -> Decimal | None:
+    text = (text or "").strip().replace(",", "").replace("$", "")
+    if not text:
+        return None
+    try:
+        amount = to_money(text)
+    except (InvalidOperation, ValueError):
+        problems.append(Problem("amount", f"{label}: {text!r} is not an amount."))
+        return None
+    if amount < ZERO and not negative:
+        problems.append(Problem("amount", f"{label} cannot be negative."))
+    return amount
+
+
+def read_date(text: str, label: str, problems: list[Problem]) -> date:
+    text = (text or "").strip()
+    if not text:
+        return date.today()
+    for pattern in ("%Y-%m-%d", "%m/%d/%Y"):
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    problems.append(Problem("paid_on", f"{label}: {text!r} is not a date (MM/DD/YYYY)."))
+    return date.today()
+
+
+def read_payment(claim: Claim, values: Mapping[str, Any]) -> PaymentForm:
+    """The Record Payment form as a ClaimPosting; lines left entirely blank are not posted."""
+    form = PaymentForm(values)
+    problems = form.problems
+    paid_on = read_date(form.get("paid_on"), "Payment date", problems)
+    lines = []
+    for line in claim.lines:
+        posted = _read_line(form, line.line_number, problems)
+        if posted is not None:
+            lines.append(posted)
+    if not lines and not problems:
+        problems.append(Problem("lines", "Enter what the payer paid or adjusted on at least one line."))
+    if not problems:
+        form.posting = ClaimPosting(
+            paid_on=paid_on, lines=tuple(lines), payer_claim_number=form.get("payer_claim_number").strip() or None,
+            memo=form.get("memo").strip() or "manual EOB entry",
+        )
+    return form
+
+
+def _read_line(form: PaymentForm, number: int, problems: list[Problem]) -> LinePosting | None:
+    prefix, where = f"line-{number}-", f"Line {number}"
+    paid = read_amount(form.get(prefix + "paid"), f"{where} paid", problems)
+    allowed = read_amount(form.get(prefix + "allowed"), f"{where} allowed", problems)
+    adjustments = [
+        Adjustment("PR", code, amount) for name, code in PATIENT_FIELDS
+        if (amount := read_amount(form.get(prefix + name), f"{where} {name}", problems))
+    ]
+    for k in range(ADJUSTMENT_ROWS):
+        row = f"{prefix}adj-{k}-"
+        group, reason = form.get(row + "group").strip().upper(), form.get(row + "reason").strip().upper()
+        amount = read_amount(form.get(row + "amount"), f"{where} adjustment {k + 1}", problems, negative=True)
+        if not reason and amount is None:
+            continue
+        if group not in GROUP_CODES:
+            problems.append(Problem("adjustments", f"{where} adjustment {k + 1}: choose a group code."))
+        elif not reason:
+            problems.append(Problem("adjustments", f"{where} adjustment {k + 1}: enter the reason code (CARC)."))
+        elif amount is None:
+            problems.append(Problem("adjustments", f"{where} adjustment {k + 1}: enter the amount."))
+        else:
+            adjustments.append(Adjustment(group, reason, amount))
+    remarks = tuple(r.strip().upper() for r in form.get(prefix + "remarks").replace(";", ",").split(",") if r.strip())
+    if paid is None and not adjustments:
+        return None
+    return LinePosting(number, paid or ZERO, tuple(adjustments), allowed=allowed, remarks=remarks,
+                       leave_open=bool(form.get(prefix + "open")))
+
+
+def read_bulk_clawback(values: Any, claim_ids: list[int]) -> tuple[list[BulkClawbackItem], list[Problem]]:
+    """Ticked claims; for each, the corrected allowed / paid per line (all blank: reverse only)."""
+    problems: list[Problem] = []
+    items = []
+    for claim_id in claim_ids:
+        if not values.get(f"claim-{claim_id}"):
+            continue
+        lines = []
+        for key in sorted(k for k in values if k.startswith(f"c{claim_id}-l") and k.endswith("-paid")):
+            number = int(key.split("-l", 1)[1].split("-", 1)[0])
+            prefix, where = f"c{claim_id}-l{number}-", f"Claim {claim_id} line {number}"
+            paid = read_amount(values.get(prefix + "paid", ""), f"{where} paid", problems)
+            allowed = read_amount(values.get(prefix + "allowed", ""), f"{where} allowed", problems)
+            if paid is None and allowed is None:
+                continue
+            reason = values.get(prefix + "pr", "2")
+            lines.append(CorrectedLine(number, allowed if allowed is not None else (paid or ZERO), paid or ZERO,
+                                       reason if reason in PATIENT_REASONS else "2"))
+        items.append(BulkClawbackItem(claim_id, tuple(lines)))
+    return items, problems

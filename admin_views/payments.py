@@ -1,0 +1,244 @@
+"""Remittances (835 checks and EFTs) with their drill-down, the 835 upload page, the Unmatched queue, and the
+bulk clawback page. Billers and admins act; accountants read. Each POST is one service call."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from typing import Any
+
+from flask import abort, flash, g, redirect, request, send_file, url_for
+from flask_admin import BaseView, expose
+from flask_admin.contrib.sqla.filters import BooleanEqualFilter, DateBetweenFilter, FilterEqual
+from flask_login import current_user
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from admin_views.base import RoleModelView
+from admin_views.formatters import lazy_options
+from admin_views.payment_forms import read_bulk_clawback, read_date
+from admin_views.permissions import Area, may_edit, may_read
+from billing.audit import Actor
+from billing.claims.queries import ClaimNotFound, claim_by_number
+from billing.db import db
+from billing.errors import BillingError, Problem, ValidationFailed
+from billing.money import format_money
+from billing.payments.clawbacks import PATIENT_REASONS, bulk_clawback, paid_claims_on
+from billing.payments.codes import describe_carc, describe_rarc
+from billing.payments.importing import EraRefused, ImportResult, import_835, match_unmatched
+from billing.payments.models import EraFile, Remittance, UnmatchedClaim, UnmatchedStatus
+from billing.payments.queries import match_candidates, open_unmatched_counts, remittance_adjudications
+from billing.queries import payer_options
+from billing.unit_of_work import unit_of_work
+
+#: The biggest 835 the upload page takes; larger files go through `flask edi import`.
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+METHODS = {"CHK": "Check", "ACH": "EFT (ACH)", "FWT": "Wire", "BOP": "Financial institution option",
+           "NON": "No payment"}
+
+
+def current_actor() -> Actor:
+    return Actor.user(current_user)
+
+
+def unmatched_cell(view: Any, context: Any, model: Remittance, name: str) -> Markup:
+    count = getattr(g, "unmatched_counts", {}).get(model.id, 0)
+    if not count:
+        return Markup('<span class="text-muted">0</span>')
+    link = url_for("unmatched.index_view", flt1_remittance_equals=model.id)
+    return Markup('<a class="badge badge-warning" href="{0}">{1} unmatched</a>').format(link, count)
+
+
+def balanced_cell(view: Any, context: Any, model: Remittance, name: str) -> Markup:
+    if model.balanced:
+        return Markup('<span class="text-success">balanced</span>')
+    return Markup('<span class="badge badge-danger" title="BPR02 is not the sum of CLP04 minus the PLBs">'
+                  "NOT balanced</span>")
+
+
+class RemittanceView(RoleModelView):
+    """Each 835 payment (check or EFT) with its claims, PLBs and unmatched claims; uploads import new ones."""
+
+    area = Area.PAYMENTS
+    name = "Remittances"
+    allow_create = False  # remittances come from 835 files
+    list_template = "claimdesk/payments/remittance_list.html"
+    details_template = "claimdesk/payments/remittance_details.html"
+    column_list = ["paid_on", "check_number", "method", "payer_name", "amount", "claim_count", "plb_total",
+                   "balanced", "unmatched", "era_file"]
+    column_labels = {"paid_on": "Paid", "check_number": "Check / EFT", "payer_name": "Payer", "amount": "Amount",
+                     "claim_count": "Claims", "plb_total": "PLB", "era_file": "File"}
+    column_sortable_list = ["paid_on", "check_number", "payer_name", "amount", "claim_count"]
+    column_default_sort = ("id", True)
+    column_searchable_list = ["check_number", "payer_name"]
+    column_filters = [
+        DateBetweenFilter(column=Remittance.paid_on, name="Paid"),
+        FilterEqual(column=Remittance.payer_id, name="Payer", options=lazy_options(payer_options)),
+        BooleanEqualFilter(column=Remittance.balanced, name="Balanced"),
+    ]
+    column_formatters = {
+        "method": lambda v, c, m, n: METHODS.get(m.method, m.method),
+        "unmatched": unmatched_cell,
+        "balanced": balanced_cell,
+        "era_file": lambda v, c, m, n: m.era_file.filename,
+    }
+
+    def get_list(self, *args: Any, **kwargs: Any) -> Any:
+        count, rows = super().get_list(*args, **kwargs)
+        g.unmatched_counts = open_unmatched_counts([r.id for r in rows])
+        return count, rows
+
+    def detail_context(self, remittance: Remittance) -> dict[str, Any]:
+        return {"adjudications": remittance_adjudications(remittance.id), "describe_carc": describe_carc,
+                "describe_rarc": describe_rarc, "methods": METHODS}
+
+    @expose("/file/<int:file_id>/")
+    def file_view(self, file_id: int) -> Response:
+        """The 835 exactly as received."""
+        era_file = db.session.get(EraFile, file_id)
+        if era_file is None:
+            abort(404)
+        return send_file(io.BytesIO(era_file.content), mimetype="text/plain", as_attachment=True,
+                         download_name=era_file.filename or f"era-{file_id}.835")
+
+    @expose("/upload/", methods=("GET", "POST"))
+    def upload_view(self) -> Any:
+        """Import one or more 835 files: the same service as `flask edi import`, one transaction per file."""
+        if not self.can_edit:
+            flash(f"Your role ({current_user.role.label}) cannot import remittances.", "error")
+            return redirect(self.get_url(".index_view"))
+        outcomes: list[dict[str, Any]] = []
+        if request.method == "POST":
+            files = [f for f in request.files.getlist("files") if f and f.filename]
+            if not files:
+                flash("Choose one or more 835 files to import.", "error")
+            for upload in files:
+                outcomes.append(_import_upload(upload.filename or "upload.835", upload.read()))
+        return self.render("claimdesk/payments/upload.html", outcomes=outcomes, return_url=self.get_url(".index_view"))
+
+
+def _import_upload(filename: str, data: bytes) -> dict[str, Any]:
+    if len(data) > MAX_UPLOAD_BYTES:
+        return {"file": filename, "refused": True,
+                "errors": [f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; use `flask edi import`"]}
+    try:
+        with unit_of_work():
+            result: ImportResult = import_835(data, filename=filename, actor=current_actor())
+    except EraRefused as exc:
+        return {"file": filename, "refused": True, "errors": exc.problems}
+    return {**result.as_dict(), "refused": False, "remittance_ids": result.remittance_ids}
+
+
+class UnmatchedView(RoleModelView):
+    """835 claim payments that matched none of our claims, kept whole until a biller matches them by hand."""
+
+    area = Area.PAYMENTS
+    name = "Unmatched"
+    allow_create = False
+    details_template = "claimdesk/payments/unmatched_details.html"
+    column_list = ["remittance", "claim_number", "patient_name", "status_code", "charge", "paid", "reason", "status",
+                   "matched_claim"]
+    column_labels = {"claim_number": "CLP01", "patient_name": "Patient", "status_code": "CLP02",
+                     "matched_claim": "Posted to", "remittance": "Check / EFT"}
+    column_default_sort = ("id", True)
+    column_searchable_list = ["claim_number", "patient_name"]
+    column_filters = [
+        FilterEqual(column=UnmatchedClaim.remittance_id, name="Remittance"),
+        FilterEqual(column=UnmatchedClaim.status, name="State",
+                    options=[(s.value, s.value.capitalize()) for s in UnmatchedStatus]),
+    ]
+    column_formatters = {
+        "remittance": lambda v, c, m, n: f"{m.remittance.check_number} · {m.remittance.payer_name}",
+        "matched_claim": lambda v, c, m, n: m.matched_claim.number if m.matched_claim else "",
+        "reason": lambda v, c, m, n: m.reason[:90],
+    }
+
+    def get_query(self) -> Any:
+        # The queue shows open items unless the biller asks for matched ones through the State filter.
+        query = super().get_query()
+        return query if self._state_filtered() else query.filter(UnmatchedClaim.status == UnmatchedStatus.OPEN)
+
+    def get_count_query(self) -> Any:
+        query = super().get_count_query()
+        return query if self._state_filtered() else query.filter(UnmatchedClaim.status == UnmatchedStatus.OPEN)
+
+    def _state_filtered(self) -> bool:
+        return any(k.startswith("flt") and "state" in k for k in request.args)
+
+    def detail_context(self, item: UnmatchedClaim) -> dict[str, Any]:
+        return {"candidates": match_candidates(item) if item.status is UnmatchedStatus.OPEN else [],
+                "describe_carc": describe_carc, "describe_rarc": describe_rarc}
+
+    @expose("/match/", methods=("POST",))
+    def match_view(self) -> Response:
+        item = self.get_one(request.args.get("id", ""))
+        if item is None:
+            flash("Record does not exist.", "error")
+            return redirect(self.get_url(".index_view"))
+        back = self.get_url(".details_view", id=item.id)
+        if not self.can_edit:
+            flash(f"Your role ({current_user.role.label}) cannot match remittances.", "error")
+            return redirect(back)
+        try:
+            with unit_of_work():
+                claim = claim_by_number(request.form.get("claim_number", ""), for_update=True)
+                match_unmatched(item, claim, actor=current_actor())
+        except ClaimNotFound as exc:
+            flash(exc.message, "error")
+            return redirect(back)
+        except BillingError as exc:
+            flash(f"Not posted: {exc.message}", "error")
+            return redirect(back)
+        flash(f"Posted {item.claim_number} ({format_money(item.paid)}) to claim {claim.number}; now "
+              f"{claim.status.label}.", "success")
+        return redirect(url_for("claim.details_view", id=claim.id))
+
+
+class BulkClawbackView(BaseView):
+    """Paper remittances: claw back the payments of one date of service at once, with the corrected amounts."""
+
+    def is_accessible(self) -> bool:
+        return current_user.is_authenticated and may_read(current_user.role, Area.PAYMENTS)
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        abort(403)
+
+    @property
+    def can_edit(self) -> bool:
+        return current_user.is_authenticated and may_edit(current_user.role, Area.PAYMENTS)
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self) -> Any:
+        problems: list[Problem] = []
+        service_date = _optional_date(request.values.get("service_date", ""), problems)
+        payer = request.values.get("payer_id", "")
+        payer_id = int(payer) if payer.isdigit() else None
+        found = paid_claims_on(service_date, payer_id=payer_id) if service_date else []
+        if request.method == "POST":
+            if not self.can_edit:
+                flash(f"Your role ({current_user.role.label}) cannot record clawbacks.", "error")
+                return redirect(self.get_url(".index"))
+            items, problems = read_bulk_clawback(request.form, [p.claim.id for p in found])
+            posted_on = read_date(request.form.get("posted_on", ""), "Reversal date", problems)
+            if not problems:
+                try:
+                    with unit_of_work():
+                        done = bulk_clawback(items, reason=request.form.get("reason", ""), posted_on=posted_on,
+                                             actor=current_actor())
+                except ValidationFailed as exc:
+                    problems = exc.problems
+                except BillingError as exc:
+                    problems = [Problem("", exc.message)]
+                else:
+                    flash(f"Clawback recorded on {len(done)} claim(s): "
+                          + "; ".join(f"{c.number} now {c.status.label}" for c, _ in done) + ".", "success")
+                    return redirect(self.get_url(".index", service_date=service_date, payer_id=payer))
+        return self.render("claimdesk/payments/bulk_clawback.html", found=found, problems=problems,
+                           service_date=service_date, payer_id=payer_id, payers=payer_options(),
+                           patient_reasons=PATIENT_REASONS, today=date.today(), can_edit=self.can_edit)
+
+
+def _optional_date(text: str, problems: list[Problem]) -> date | None:
+    return read_date(text, "Date of service", problems) if text.strip() else None

@@ -1,0 +1,195 @@
+"""Billing > Submissions: new submission, the batch list, and each batch's preview, download and send.
+
+Billers and admins act; accountants read (the list, the preview and the file as text). Every
+button is a POST with the CSRF token, and each one calls one operation in billing.submissions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response as FlaskResponse
+from flask import flash, redirect, request
+from flask_admin import expose
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from admin_views.permissions import Area
+from admin_views.reports import AreaPage
+from admin_views.scope import current_scope
+from billing.claims.queries import claim_by_number
+from billing.errors import BillingError, ValidationFailed
+from billing.money import sum_money
+from billing.org.queries import describe_scope
+from billing.submissions import operations as ops
+from billing.submissions.edi import split_segments
+from billing.submissions.models import SubmissionBatch
+from billing.submissions.queries import (
+    batch_authorizations,
+    batch_by_id,
+    batch_entries,
+    batches,
+    candidates,
+    edi_payers,
+    subject_history,
+)
+from billing.unit_of_work import unit_of_work
+
+#: The preview shows the file in full up to this many segments (a 1,000-claim file has about 12,000).
+PREVIEW_SEGMENTS = 25_000
+
+
+class SubmissionsView(AreaPage):
+    area = Area.SUBMISSIONS
+
+    def _refused(self) -> Response | None:
+        """A reader's POST is refused with a message naming the role; nothing runs."""
+        if self.can_edit:
+            return None
+        flash(f"Your role ({current_user.role.label}) cannot change submissions.", "error")
+        return redirect(request.referrer or self.get_url(".index"))
+
+    # --- the batch list -----------------------------------------------------------------------
+    @expose("/")
+    def index(self) -> str:
+        return self.render("claimdesk/submissions/index.html", batches=batches())
+
+    # --- new submission -----------------------------------------------------------------------
+    @expose("/new/")
+    def new(self) -> str:
+        return self._new_page(request.args.get("payer", "all"))
+
+    def _new_page(self, payer: str, errors: list[Any] | None = None, selected: set[int] | None = None) -> str:
+        scope = current_scope()
+        payer_id = int(payer) if payer.isdigit() else None
+        found = candidates(payer_id, scope)
+        eligible = [c for c in found if c.eligible]
+        return self.render(
+            "claimdesk/submissions/new.html", payers=edi_payers(scope), payer=payer, candidates=found,
+            eligible_total=sum_money(c.total for c in eligible), eligible_count=len(eligible), errors=errors or [],
+            selected=selected, scope_text=describe_scope(scope),
+        )  # fmt: skip
+
+    @expose("/generate/", methods=("POST",))
+    def generate(self) -> Any:
+        if refused := self._refused():
+            return refused
+        payer = request.form.get("payer", "all")
+        chosen = {int(i) for i in request.form.getlist("claim_id") if i.isdigit()}
+        try:
+            with unit_of_work():
+                created = ops.create_batches(actor=self.actor(), payer_id=int(payer) if payer.isdigit() else None,
+                                             claim_ids=chosen)  # fmt: skip
+                summary = [(b.id, b.number, b.claim_count, b.clearinghouse.name) for b in created]
+        except ops.BatchRefused as exc:
+            flash(f"Nothing was generated: {len(exc.errors)} problem(s) in the file. Fix them, or leave those "
+                  "claims out, and generate again.", "error")  # fmt: skip
+            return self._new_page(payer, errors=exc.errors, selected=chosen)
+        except BillingError as exc:
+            flash(exc.message, "error")
+            return self._new_page(payer, selected=chosen)
+        for _id, number, count, house in summary:
+            flash(f"Batch {number} generated for {house}: {count} claim(s), validated. Preview it, then send it "
+                  "or download it.", "success")  # fmt: skip
+        if len(summary) == 1:
+            return redirect(self.get_url(".batch", batch_id=summary[0][0]))
+        return redirect(self.get_url(".index"))
+
+    # --- one batch ----------------------------------------------------------------------------
+    @expose("/batch/<int:batch_id>/")
+    def batch(self, batch_id: int) -> Any:
+        try:
+            found = batch_by_id(batch_id)
+        except BillingError as exc:
+            flash(exc.message, "error")
+            return redirect(self.get_url(".index"))
+        segments = split_segments(found.content) if found.content else []
+        return self.render(
+            "claimdesk/submissions/batch.html", batch=found, entries=batch_entries(found.id),
+            authorizations=batch_authorizations(found), history=subject_history("batch", found.id),
+            file_text="\n".join(s + "~" for s in segments[:PREVIEW_SEGMENTS]), segment_count=len(segments),
+            truncated=len(segments) > PREVIEW_SEGMENTS, sftp_ready=_sftp_ready(found),
+        )  # fmt: skip
+
+    @expose("/batch/<int:batch_id>/download/")
+    def download(self, batch_id: int) -> Response:
+        """The validated .x12 file; billers then upload it by hand and press "Mark as uploaded"."""
+        if not self.can_edit:
+            flash(f"Your role ({current_user.role.label}) cannot download claim files for upload; the preview "
+                  "shows the file.", "error")  # fmt: skip
+            return redirect(self.get_url(".batch", batch_id=batch_id))
+        try:
+            found = ops.file_for_download(batch_id)
+        except BillingError as exc:
+            flash(exc.message, "error")
+            return redirect(self.get_url(".batch", batch_id=batch_id) if "no batch" not in exc.message
+                            else self.get_url(".index"))  # fmt: skip
+        return FlaskResponse(
+            found.content.encode("ascii"), mimetype="application/edi-x12",
+            headers={"Content-Disposition": f'attachment; filename="{found.file_name}"', "Cache-Control": "no-store"},
+        )  # fmt: skip
+
+    @expose("/batch/<int:batch_id>/mark-sent/", methods=("POST",))
+    def mark_sent(self, batch_id: int) -> Response:
+        return self._complete(batch_id, lambda: ops.mark_batch_sent(batch_id, actor=self.actor()), "marked as uploaded")
+
+    @expose("/batch/<int:batch_id>/send/", methods=("POST",))
+    def send(self, batch_id: int) -> Response:
+        return self._complete(batch_id, lambda: ops.send_batch(batch_id, actor=self.actor()), "sent by SFTP")
+
+    def _complete(self, batch_id: int, operation: Any, done: str) -> Response:
+        if refused := self._refused():
+            return refused
+        try:
+            with unit_of_work():
+                sent: SubmissionBatch = operation()
+                text = f"Batch {sent.number} {done} as {sent.file_name}: {sent.claim_count} claim(s) are Submitted."
+        except BillingError as exc:
+            flash(f"Nothing was changed: {exc.message}", "error")
+        else:
+            flash(text, "success")
+        return redirect(self.get_url(".batch", batch_id=batch_id))
+
+    @expose("/batch/<int:batch_id>/remove/", methods=("POST",))
+    def remove(self, batch_id: int) -> Response:
+        """Take one claim out of an unsent batch; the file is rebuilt and validated again."""
+        if refused := self._refused():
+            return refused
+        number = request.form.get("claim", "")
+        try:
+            with unit_of_work():
+                found = ops.remove_claim_from_batch(batch_by_id(batch_id), claim_by_number(number), actor=self.actor())
+                text = f"{number} taken out of {found.number}; {found.claim_count} claim(s) left."
+        except ops.BatchRefused as exc:
+            flash(f"The file could not be rebuilt; nothing was changed. {exc.message}", "error")
+        except BillingError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(text, "success")
+        return redirect(self.get_url(".batch", batch_id=batch_id))
+
+    @expose("/batch/<int:batch_id>/rebuild/", methods=("POST",))
+    def rebuild(self, batch_id: int) -> Response:
+        """Write the file again from the claims as they are now (after an edit), validated as at generation."""
+        if refused := self._refused():
+            return refused
+        try:
+            with unit_of_work():
+                found = ops.rebuild_batch(batch_by_id(batch_id), actor=self.actor())
+                text = f"Batch {found.number} rebuilt and validated: {found.claim_count} claim(s)."
+        except ValidationFailed as exc:
+            flash(f"Nothing was changed: {exc.message}", "error")
+        except BillingError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(text, "success")
+        return redirect(self.get_url(".batch", batch_id=batch_id))
+
+
+def _sftp_ready(batch: SubmissionBatch) -> str | None:
+    """None when Send can be offered, else why not (shown beside the disabled button)."""
+    try:
+        ops.sftp_settings(batch.clearinghouse)
+    except BillingError as exc:
+        return exc.message
+    return None

@@ -1,0 +1,181 @@
+"""835 import benchmark: one ERA of 10,000 claims (20,000 service lines) against 10,000 submitted claims.
+
+    .venv/bin/python benchmarks/bench_era.py                 # SQLite (temp file), 10,000 claims
+    .venv/bin/python benchmarks/bench_era.py --claims 1000   # a quicker look
+
+A fresh SQLite file is built with the migrations; one company, payer, client and service code come from
+the test factories, then the submitted claims (two lines each) are bulk-inserted and committed. The 835 is
+written the way a payer writes one: most claims paid with a contractual adjustment and coinsurance, one in
+fifty denied, one in a hundred for a claim number we never sent (so it waits in Unmatched), and a PLB.
+`import_835` then runs exactly as `flask edi import` runs it, inside one unit of work, and the script
+reports pyx12 validation, parsing and posting (matching, ledger entries, statuses, history) separately,
+plus the commit and the whole end to end. The section of benchmarks/RESULTS.md between this script's
+markers is rewritten.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sqlite3
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import flask_migrate  # noqa: E402 - after the path fix, so the script runs from anywhere
+from sqlalchemy import func, insert, select  # noqa: E402
+
+from app import create_app  # noqa: E402
+from billing.audit import Actor  # noqa: E402
+from billing.claims.models import Claim, ClaimLine  # noqa: E402
+from billing.claims.statuses import ClaimStatus  # noqa: E402
+from billing.db import db  # noqa: E402
+from billing.payments.importing import import_835  # noqa: E402
+from billing.payments.models import LedgerEntry, UnmatchedClaim  # noqa: E402
+from billing.unit_of_work import unit_of_work  # noqa: E402
+from tests.billing.claims.world import World, build_world  # noqa: E402
+from tests.payments.factories import Clp, Payment, Svc, write_835  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+BEGIN, END = "<!-- bench_era:begin -->", "<!-- bench_era:end -->"
+TARGET_SECONDS = 20.0
+LINE_CHARGE = Decimal("73.48")
+PAID, CONTRACTUAL, COINSURANCE = Decimal("50.00"), Decimal("13.48"), Decimal("10.00")
+FIRST_DAY = date(2026, 1, 5)
+HEADER = (
+    "| Backend | Claims in file | Service lines | Submitted claims | Posted | Denied | Unmatched | Ledger entries "
+    "| Validation (s) | Parse (s) | Posting (s) | Commit (s) | End to end (s) | Target | Machine | Date |\n"
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|"
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--claims", type=int, default=10_000)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="claimdesk-bench-era-") as tmp:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(tmp) / 'bench.sqlite'}",
+                          "SECRET_KEY": "bench-only"}, instance_path=tmp)
+        with app.app_context():
+            flask_migrate.upgrade()
+            world, ids = _submitted_claims(args.claims)
+            era = _remittance(world, ids).encode()
+            db.session.remove()
+            row = _import(era, claims=len(ids))
+            db.engine.dispose()
+    print(row)
+    _update_results(row)
+    return 0
+
+
+def _submitted_claims(count: int) -> tuple[World, list[int]]:
+    """`count` Submitted claims with two 97153 lines each, written in bulk (the import is what is measured)."""
+    started = time.perf_counter()
+    with unit_of_work():
+        world = build_world()
+    common = {"client_id": world.client.id, "policy_id": world.policy.id, "payer_id": world.payer.id,
+              "rendering_provider_id": world.provider.id, "location_id": world.location.id,
+              "place_of_service": "11", "frequency_code": "1", "total_charge": 2 * LINE_CHARGE,
+              "status": ClaimStatus.SUBMITTED, "needs_review": False, "void_to_send": False, "version": 1}
+    with unit_of_work():
+        db.session.execute(insert(Claim), [
+            {**common, "service_date": FIRST_DAY + timedelta(days=n % 300)} for n in range(count)])
+        ids = list(db.session.scalars(select(Claim.id).order_by(Claim.id)))
+        db.session.execute(insert(ClaimLine), [
+            {"claim_id": cid, "line_number": n, "service_code_id": world.code.id, "modifiers": "",
+             "service_date": FIRST_DAY + timedelta(days=i % 300), "minutes": 60, "units": 4,
+             "rate": Decimal("18.37"), "charge": LINE_CHARGE, "place_of_service": "11", "diagnosis_pointers": "1"}
+            for i, cid in enumerate(ids) for n in (1, 2)])
+    print(f"{count:,} submitted claims written in {time.perf_counter() - started:.1f} s")
+    return world, ids
+
+
+def _remittance(world: World, ids: list[int]) -> str:
+    claims = []
+    for i, cid in enumerate(ids):
+        day = FIRST_DAY + timedelta(days=i % 300)
+        number = f"C-{cid:06d}" if i % 100 != 99 else f"X-{cid:06d}"  # one in a hundred is not ours
+        if i % 50 == 7:
+            services = [Svc("97153", LINE_CHARGE, Decimal(0), [("CO", "197", LINE_CHARGE)], None, day, str(n),
+                            ["N54"]) for n in (1, 2)]
+            claims.append(Clp(number, "4", 2 * LINE_CHARGE, Decimal(0), payer_claim_number=f"ICN{cid}",
+                              services=services))
+            continue
+        services = [Svc("97153", LINE_CHARGE, PAID, [("CO", "45", CONTRACTUAL), ("PR", "2", COINSURANCE)],
+                        PAID + COINSURANCE, day, str(n)) for n in (1, 2)]
+        claims.append(Clp(number, "1", 2 * LINE_CHARGE, 2 * PAID, 2 * COINSURANCE, f"ICN{cid}", services))
+    plb = Decimal("25.00")
+    total = sum((c.paid for c in claims), Decimal(0)) - plb
+    payment = Payment(total, "EFT-BENCH-1", world.payer.name, world.payer.edi_payer_id, claims,
+                      plbs=[("L6", plb)], method="ACH")
+    return write_835([payment])
+
+
+def _import(data: bytes, *, claims: int) -> str:
+    started = time.perf_counter()
+    with unit_of_work():
+        result = import_835(data, filename="bench.835", actor=Actor.system("bench"))
+        committing = time.perf_counter()
+    commit = time.perf_counter() - committing
+    total = time.perf_counter() - started
+    entries = db.session.scalar(select(func.count(LedgerEntry.id)))
+    denied = db.session.scalar(select(func.count(Claim.id)).where(Claim.status == ClaimStatus.DENIED))
+    unmatched = db.session.scalar(select(func.count(UnmatchedClaim.id)))
+    t = result.timings
+    verdict = "met" if total <= TARGET_SECONDS else "MISSED"
+    print(f"validation {t['validation']:.1f} s, parse {t['parse']:.1f} s, posting {t['posting']:.1f} s, "
+          f"commit {commit:.1f} s, end to end {total:.1f} s ({verdict}: target {TARGET_SECONDS:.0f} s); "
+          f"{result.matched:,} posted, {unmatched:,} unmatched, {entries:,} ledger entries")
+    machine = f"{os.cpu_count()} CPUs ({_cpu_model()}), Python {platform.python_version()}"
+    return (f"| SQLite {sqlite3.sqlite_version} | {result.claims:,} | {result.service_lines:,} | {claims:,} | "
+            f"{result.matched:,} | {denied:,} | {unmatched:,} | {entries:,} | {t['validation']:.1f} | "
+            f"{t['parse']:.1f} | {t['posting']:.1f} | {commit:.1f} | {total:.1f} | "
+            f"{TARGET_SECONDS:.0f} s: {verdict} | {machine} | {date.today():%Y-%m-%d} |")
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                return name.split(" ")[0] + " " + name.split(" ")[1] if "EPYC" in name else name
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def _update_results(row: str) -> None:
+    section = f"{BEGIN}\n{HEADER}\n{row}\n{END}"
+    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmarks\n"
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        text = head + section + rest.split(END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + INTRO + "\n" + section + "\n"
+    RESULTS.write_text(text, encoding="utf-8")
+
+
+INTRO = """## Payments: importing an 835
+
+`benchmarks/bench_era.py` builds a fresh SQLite database with the migrations, bulk-writes 10,000 Submitted
+claims of two lines each, writes one 835 for them (paid with CO-45 and PR-2 on each line; one claim in fifty
+denied; one in a hundred for a claim number that is not ours, which goes to Unmatched; one PLB), then times
+`import_835` inside one unit of work, as `flask edi import` and the upload page run it: pyx12 validation,
+parsing, posting (matching, ledger entries, adjudications, statuses, history) and the commit, each apart,
+and end to end. Target: 20 s end to end.
+
+```sh
+.venv/bin/python benchmarks/bench_era.py
+```
+"""
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

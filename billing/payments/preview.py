@@ -1,0 +1,114 @@
+"""What a payment would do before it is saved: per line, does it add up; after it, who owes what.
+
+The Record Payment and Reverse pages show this preview; nothing here writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from billing.claims.models import Claim
+from billing.claims.statuses import ClaimStatus
+from billing.coverage.models import PolicyRank
+from billing.money import ZERO, sum_money, to_money
+from billing.payments.ledger import Balances, line_balances
+from billing.payments.models import EFFECTS, EntryKind
+from billing.payments.posting import KIND_OF_GROUP, ClaimPosting, LinePosting
+
+
+@dataclass(frozen=True)
+class LinePreview:
+    line_number: int
+    code: str
+    charge: Decimal
+    paid: Decimal
+    adjustments: Decimal  # every CAS amount but PR
+    patient_responsibility: Decimal
+    leave_open: bool
+
+    @property
+    def difference(self) -> Decimal:
+        """charge - (paid + adjustments + patient responsibility): must be zero unless left open."""
+        return to_money(self.charge - self.paid - self.adjustments - self.patient_responsibility)
+
+    @property
+    def adds_up(self) -> bool:
+        return self.difference == ZERO
+
+
+@dataclass(frozen=True)
+class PostingPreview:
+    lines: tuple[LinePreview, ...]
+    insurance_before: Decimal
+    patient_before: Decimal
+    insurance_after: Decimal
+    patient_after: Decimal
+    status_after: ClaimStatus
+
+    @property
+    def paid(self) -> Decimal:
+        return sum_money(ln.paid for ln in self.lines)
+
+    @property
+    def balance_after(self) -> Decimal:
+        return to_money(self.insurance_after + self.patient_after)
+
+    @property
+    def refused_lines(self) -> list[LinePreview]:
+        return [ln for ln in self.lines if not ln.adds_up and not ln.leave_open]
+
+
+def preview_posting(claim: Claim, posting: ClaimPosting, *, replacing: Balances | None = None) -> PostingPreview:
+    """The balances the claim would have after `posting` (after taking back `replacing`, a standing payment)."""
+    current = _current(claim)
+    insurance, patient = current.insurance, current.patient
+    start = claim.status
+    if replacing is not None:  # the entries of the payment being replaced, taken back first
+        insurance -= replacing.insurance
+        patient -= replacing.patient
+        start = ClaimStatus.SUBMITTED if start is ClaimStatus.PAID and insurance != ZERO else start
+    lines = tuple(_line_preview(claim, lp) for lp in posting.lines)
+    for adj in (*posting.claim_adjustments, *(a for lp in posting.lines for a in lp.adjustments)):
+        if posting.is_denial and adj.group != "PR":
+            continue  # a denial's adjustments stay open to be worked (as posting does)
+        to_insurance, to_patient = EFFECTS[KIND_OF_GROUP.get(adj.group, EntryKind.OTHER_ADJUSTMENT)]
+        insurance += to_insurance * to_money(adj.amount)
+        patient += to_patient * to_money(adj.amount)
+    insurance -= posting.paid
+    return PostingPreview(lines, current.insurance, current.patient, to_money(insurance), to_money(patient),
+                          _status_after(start, posting, to_money(insurance)))
+
+
+def _current(claim: Claim) -> Balances:
+    """Today's balances; a claim never posted to counts its charges (posting enters them first)."""
+    total = Balances()
+    by_line = line_balances(claim.id) if claim.id else {}
+    for balances in by_line.values():
+        for kind, amount in balances.by_kind.items():
+            total.add(kind, amount)
+    if claim.payer_rank is PolicyRank.PRIMARY:
+        charged = {lid for lid, b in by_line.items() if b.of(EntryKind.CHARGE) != ZERO}
+        for line in claim.lines:
+            if line.id not in charged:
+                total.add(EntryKind.CHARGE, line.charge)
+    return total
+
+
+def _line_preview(claim: Claim, lp: LinePosting) -> LinePreview:
+    line = next((ln for ln in claim.lines if ln.line_number == lp.line_number), None)
+    charge = to_money(lp.charge if lp.charge is not None else (line.charge if line else ZERO))
+    return LinePreview(
+        line_number=lp.line_number, code=line.service_code.code if line else "?", charge=charge,
+        paid=to_money(lp.paid), adjustments=sum_money(a.amount for a in lp.adjustments if a.group != "PR"),
+        patient_responsibility=lp.patient_responsibility, leave_open=lp.leave_open,
+    )
+
+
+def _status_after(start: ClaimStatus, posting: ClaimPosting, insurance: Decimal) -> ClaimStatus:
+    """The same rules posting applies: denied, paid in full, or unchanged (a later payment is reviewed)."""
+    if start is not ClaimStatus.SUBMITTED:
+        return start
+    if posting.is_denial:
+        return ClaimStatus.DENIED
+    return ClaimStatus.PAID if insurance == ZERO else start

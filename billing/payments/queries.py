@@ -1,0 +1,104 @@
+"""Reads for the payments pages: denial reasons per claim, remittance counts, candidates for manual matching."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from billing.claims.models import Claim, ClaimLine
+from billing.db import db
+from billing.payments.codes import describe_carc, describe_rarc
+from billing.payments.models import (
+    Adjudication,
+    AdjudicationAdjustment,
+    AdjudicationLine,
+    UnmatchedClaim,
+    UnmatchedStatus,
+)
+from billing.payments.posting import POSTABLE
+from billing.people.models import Client
+
+
+@dataclass(frozen=True)
+class Reason:
+    group: str
+    code: str
+    description: str
+
+    def __str__(self) -> str:
+        return f"{self.group}-{self.code} {self.description}"
+
+
+def denial_reasons(claim_ids: Iterable[int]) -> dict[int, list[Reason]]:
+    """The non-PR CARCs of each claim's latest adjudication (one query for a page of claims)."""
+    ids = list(claim_ids)
+    if not ids:
+        return {}
+    latest = (select(func.max(Adjudication.id))
+              .where(Adjudication.claim_id.in_(ids), Adjudication.reverses_id.is_(None))
+              .group_by(Adjudication.claim_id))
+    rows = db.session.execute(
+        select(Adjudication.claim_id, AdjudicationAdjustment.group_code, AdjudicationAdjustment.reason_code)
+        .join(AdjudicationAdjustment, AdjudicationAdjustment.adjudication_id == Adjudication.id)
+        .where(Adjudication.id.in_(latest), AdjudicationAdjustment.group_code != "PR")
+        .order_by(Adjudication.claim_id, AdjudicationAdjustment.id)
+    ).all()
+    found: dict[int, list[Reason]] = defaultdict(list)
+    for claim_id, group, code in rows:
+        reason = Reason(group, code, describe_carc(code))
+        if reason not in found[claim_id]:
+            found[claim_id].append(reason)
+    return dict(found)
+
+
+def remark_descriptions(remarks: str) -> list[tuple[str, str]]:
+    return [(code, describe_rarc(code)) for code in (r.strip() for r in remarks.split(",")) if code]
+
+
+def open_unmatched_counts(remittance_ids: Iterable[int]) -> dict[int, int]:
+    ids = list(remittance_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(UnmatchedClaim.remittance_id, func.count())
+        .where(UnmatchedClaim.remittance_id.in_(ids), UnmatchedClaim.status == UnmatchedStatus.OPEN)
+        .group_by(UnmatchedClaim.remittance_id)
+    ).all()
+    return {rid: n for rid, n in rows}
+
+
+def remittance_adjudications(remittance_id: int) -> list[Adjudication]:
+    """Each claim payment of a remittance with its lines and CAS reasons, for the drill-down."""
+    return list(db.session.scalars(
+        select(Adjudication).where(Adjudication.remittance_id == remittance_id).order_by(Adjudication.id)
+        .options(selectinload(Adjudication.claim).selectinload(Claim.client),
+                 selectinload(Adjudication.lines).selectinload(AdjudicationLine.claim_line),
+                 selectinload(Adjudication.adjustments))
+    ))
+
+
+def match_candidates(item: UnmatchedClaim, *, limit: int = 10) -> list[Claim]:
+    """Claims a biller is likely to pick: postable, and the same charge, or the patient's last name near the date."""
+    last_name = item.patient_name.split(" ")[-1].strip() if item.patient_name else ""
+    dates = sorted({s["service_date"] for s in item.data.get("services", []) if s.get("service_date")})
+    conditions = [Claim.total_charge == item.charge]
+    if last_name:
+        name_match = func.upper(Client.last_name) == last_name.upper()
+        if dates:
+            from datetime import date
+
+            first, last = date.fromisoformat(dates[0]), date.fromisoformat(dates[-1])
+            window = ClaimLine.service_date.between(first - timedelta(days=3), last + timedelta(days=3))
+            conditions.append(name_match & Claim.id.in_(select(ClaimLine.claim_id).where(window)))
+        else:
+            conditions.append(name_match)
+    return list(db.session.scalars(
+        select(Claim).join(Client, Client.id == Claim.client_id)
+        .where(Claim.status.in_(list(POSTABLE)), or_(*conditions))
+        .order_by(Claim.id.desc()).limit(limit).options(selectinload(Claim.client), selectinload(Claim.payer))
+    ))

@@ -1,0 +1,179 @@
+"""AR Aging: what is still owed on each claim as of a date, in 0-30 ... 120+ day buckets by the age of
+the service, by payer and by client, with the insurance and patient balances kept apart.
+
+Balances are sums of the ledger entries posted on or before the as-of date (billing.payments.models.EFFECTS
+says which balance each kind moves), so an aging run for last month-end reads as it did that day.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from billing.claims.models import Claim
+from billing.coverage.models import Payer
+from billing.db import db
+from billing.money import ZERO, to_money
+from billing.payments.models import EFFECTS, LedgerEntry
+from billing.people.models import Client
+from exports.columns import Chart, Column, Kind, Sheet
+from exports.filters import ReportFilters
+from exports.registry import COMMON_FILTERS, Report
+from exports.reports.common import claim_number, claim_scope, person
+
+#: (label, first day, last day) of each bucket; the last one is open-ended.
+BUCKETS: tuple[tuple[str, int, int | None], ...] = (
+    ("0-30", 0, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("91-120", 91, 120), ("120+", 121, None),
+)
+BUCKET_LABELS = tuple(label for label, _, _ in BUCKETS)
+INSURANCE, PATIENT = "Insurance", "Patient"
+_BUCKET_COLUMNS = tuple(Column(label, Kind.MONEY, total=True) for label in BUCKET_LABELS)
+_TOTAL = Column("Total", Kind.MONEY, total=True)
+
+CLAIM_COLUMNS = (
+    Column("Claim"), Column("Service date", Kind.DATE), Column("Age (days)", Kind.INTEGER), Column("Bucket"),
+    Column("Client"), Column("Account"), Column("Payer"), Column("Status"),
+    Column("Insurance balance", Kind.MONEY, total=True), Column("Patient balance", Kind.MONEY, total=True),
+    Column("Balance", Kind.MONEY, total=True),
+)
+PAYER_COLUMNS = (Column("Payer"), *_BUCKET_COLUMNS, _TOTAL)
+CLIENT_COLUMNS = (Column("Client"), Column("Account"), Column("Owed by"), *_BUCKET_COLUMNS, _TOTAL)
+SUMMARY_COLUMNS = (Column("Owed by"), *_BUCKET_COLUMNS, _TOTAL)
+
+
+def bucket_of(age_days: int) -> str:
+    for label, first, last in BUCKETS:
+        if age_days >= first and (last is None or age_days <= last):
+            return label
+    return BUCKETS[0][0]  # a service dated after the as-of date is current
+
+
+@dataclass
+class OpenClaim:
+    claim_id: int
+    service_date: date
+    client: str
+    account: str
+    payer: str
+    status: str
+    insurance: Decimal = ZERO
+    patient: Decimal = ZERO
+
+    @property
+    def balance(self) -> Decimal:
+        return self.insurance + self.patient
+
+
+@dataclass
+class Buckets:
+    amounts: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(BUCKET_LABELS, ZERO))
+
+    def add(self, bucket: str, amount: Decimal) -> None:
+        self.amounts[bucket] += amount
+
+    def cells(self) -> list[Decimal]:
+        values = [self.amounts[label] for label in BUCKET_LABELS]
+        return [*values, sum(values, ZERO)]
+
+
+def as_of_date(filters: ReportFilters) -> date:
+    """The "To" date when one is given (a month-end aging), otherwise the as-of date (today by default)."""
+    return filters.date_to or filters.as_of or date.today()
+
+
+def open_claims(filters: ReportFilters) -> list[OpenClaim]:
+    """Claims with a non-zero balance as of the date, oldest service first."""
+    as_of = as_of_date(filters)
+    rows = db.session.execute(
+        select(LedgerEntry.claim_id, LedgerEntry.kind, LedgerEntry.amount, Claim.service_date, Claim.status,
+               Client.last_name, Client.first_name, Client.account_number, Payer.name.label("payer"))
+        .join(Claim, Claim.id == LedgerEntry.claim_id)
+        .join(Client, Client.id == Claim.client_id)
+        .outerjoin(Payer, Payer.id == Claim.payer_id)
+        .where(LedgerEntry.posted_on <= as_of, *claim_scope(filters))
+        .execution_options(yield_per=5000)
+    )
+    claims: dict[int, OpenClaim] = {}
+    for r in rows:
+        found = claims.get(r.claim_id)
+        if found is None:
+            found = claims[r.claim_id] = OpenClaim(r.claim_id, r.service_date, person(r.last_name, r.first_name),
+                                                   r.account_number, r.payer or "(self-pay)", r.status.label)
+        to_insurance, to_patient = EFFECTS[r.kind]
+        amount = to_money(r.amount)
+        found.insurance += to_insurance * amount
+        found.patient += to_patient * amount
+    open_ = [c for c in claims.values() if c.insurance != ZERO or c.patient != ZERO]
+    return sorted(open_, key=lambda c: (c.service_date, c.claim_id))
+
+
+def _age(claim: OpenClaim, as_of: date) -> int:
+    return max((as_of - claim.service_date).days, 0)
+
+
+def claim_rows(claims: list[OpenClaim], as_of: date) -> list[Sequence[Any]]:
+    return [(claim_number(c.claim_id), c.service_date, _age(c, as_of), bucket_of(_age(c, as_of)), c.client,
+             c.account, c.payer, c.status, c.insurance, c.patient, c.balance) for c in claims]
+
+
+def payer_rows(claims: list[OpenClaim], as_of: date) -> list[Sequence[Any]]:
+    """Insurance balances per payer; what patients owe is one line of its own, never a payer's."""
+    by_payer: dict[str, Buckets] = defaultdict(Buckets)
+    for c in claims:
+        if c.insurance != ZERO:
+            by_payer[c.payer].add(bucket_of(_age(c, as_of)), c.insurance)
+    return [(payer, *buckets.cells()) for payer, buckets in sorted(by_payer.items())]
+
+
+def client_rows(claims: list[OpenClaim], as_of: date) -> list[Sequence[Any]]:
+    by_client: dict[tuple[str, str, str], Buckets] = defaultdict(Buckets)
+    for c in claims:
+        bucket = bucket_of(_age(c, as_of))
+        for owed_by, amount in ((INSURANCE, c.insurance), (PATIENT, c.patient)):
+            if amount != ZERO:
+                by_client[(c.client, c.account, owed_by)].add(bucket, amount)
+    return [(*key, *buckets.cells()) for key, buckets in sorted(by_client.items())]
+
+
+def summary_rows(claims: list[OpenClaim], as_of: date) -> list[Sequence[Any]]:
+    insurance, patient = Buckets(), Buckets()
+    for c in claims:
+        bucket = bucket_of(_age(c, as_of))
+        insurance.add(bucket, c.insurance)
+        patient.add(bucket, c.patient)
+    return [(INSURANCE, *insurance.cells()), (PATIENT, *patient.cells())]
+
+
+def count(filters: ReportFilters) -> int:
+    return len(open_claims(filters))
+
+
+def sheets(filters: ReportFilters) -> list[Sheet]:
+    as_of = as_of_date(filters)
+    claims = open_claims(filters)
+    bucket_series = tuple(range(1, 1 + len(BUCKETS)))
+    return [
+        Sheet("Summary", SUMMARY_COLUMNS, summary_rows(claims, as_of),
+              charts=(Chart("Open balances by age", 0, bucket_series, "$"),)),
+        Sheet("By payer", PAYER_COLUMNS, payer_rows(claims, as_of),
+              charts=(Chart("Insurance balances by payer and age", 0, bucket_series, "$", stacked=True),)),
+        Sheet("By client", CLIENT_COLUMNS, client_rows(claims, as_of)),
+        Sheet("Claims", CLAIM_COLUMNS, claim_rows(claims, as_of)),
+    ]
+
+
+REPORT = Report(
+    name="ar-aging",
+    title="AR Aging",
+    description="Open balances as of a date in 0-30, 31-60, 61-90, 91-120 and 120+ day buckets, by payer and by "
+                "client, insurance and patient balances apart, with a bar chart.",
+    sheets=sheets,
+    count=count,
+    filters=COMMON_FILTERS | {"payer_id", "provider_id", "as_of"},
+)

@@ -1,0 +1,47 @@
+"""Pieces every report shares: claim numbers, names as people read them, scope and window conditions."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import ColumnElement
+from sqlalchemy.orm import InstrumentedAttribute
+
+from billing.claims.models import NUMBER_PREFIX, Claim
+from billing.org.queries import by_location
+from exports.filters import ReportFilters
+
+#: Rows fetched per round trip by the streaming reports.
+BATCH = 2000
+
+
+def claim_number(claim_id: int) -> str:
+    return f"{NUMBER_PREFIX}{claim_id:06d}"
+
+
+def person(last: str | None, first: str | None) -> str:
+    return f"{last}, {first}" if last else "(unknown)"
+
+
+def month_of(day: date) -> str:
+    """"2026-04": sorts and filters as text in a spreadsheet, one value per calendar month."""
+    return f"{day:%Y-%m}"
+
+
+def claim_scope(filters: ReportFilters) -> list[ColumnElement[bool]]:
+    """Claims in the chosen company, practice or location, for the chosen payer and provider."""
+    where = [by_location(Claim.location_id, filters.scope)]
+    if filters.payer_id:
+        where.append(Claim.payer_id == filters.payer_id)
+    if filters.provider_id:
+        where.append(Claim.rendering_provider_id == filters.provider_id)
+    return where
+
+
+def in_window(column: InstrumentedAttribute[date], filters: ReportFilters) -> list[ColumnElement[bool]]:
+    where = []
+    if filters.date_from:
+        where.append(column >= filters.date_from)
+    if filters.date_to:
+        where.append(column <= filters.date_to)
+    return where

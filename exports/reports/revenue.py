@@ -1,0 +1,145 @@
+"""Revenue: the ledger's charges, payments, adjustments and write-offs posted in a window, every
+reversal its own line item (never netted into the entry it reverses), by month, location and payer.
+
+Transfers between the insurance and patient balances (patient responsibility, transfer to the
+secondary payer) move money owed, not money earned, so they are left out.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+
+from billing.claims.models import Claim
+from billing.coverage.models import Payer
+from billing.db import db
+from billing.money import ZERO, to_money
+from billing.org.models import Location
+from billing.payments.models import EntryKind, LedgerEntry
+from billing.people.models import Client
+from exports.columns import Chart, Column, Kind, Sheet
+from exports.filters import ReportFilters
+from exports.registry import COMMON_FILTERS, Report
+from exports.reports.common import BATCH, claim_number, claim_scope, in_window, month_of, person
+
+#: The money columns, in order, and the ledger kinds each one sums. Reversals get a column of their own.
+CATEGORIES: dict[str, tuple[EntryKind, ...]] = {
+    "Charges": (EntryKind.CHARGE,),
+    "Insurance payments": (EntryKind.INSURANCE_PAYMENT,),
+    "Patient payments": (EntryKind.PATIENT_PAYMENT,),
+    "Adjustments": (EntryKind.CONTRACTUAL, EntryKind.OTHER_ADJUSTMENT),
+    "Write-offs": (EntryKind.WRITE_OFF, EntryKind.PATIENT_WRITE_OFF),
+}
+REVERSALS = "Reversals"
+MONEY_TITLES = (*CATEGORIES, REVERSALS)
+REVENUE_KINDS = tuple(kind for kinds in CATEGORIES.values() for kind in kinds)
+_CATEGORY_OF = {kind: title for title, kinds in CATEGORIES.items() for kind in kinds}
+_MONEY = tuple(Column(title, Kind.MONEY, total=True) for title in MONEY_TITLES)
+
+COLUMNS = (
+    Column("Posted", Kind.DATE), Column("Month"), Column("Entry", Kind.INTEGER), Column("Claim"),
+    Column("Service date", Kind.DATE), Column("Client"), Column("Payer"), Column("Location"), Column("Type"),
+    Column("Reverses entry", Kind.INTEGER), Column("Reason"), Column("Source"), Column("Memo"), *_MONEY,
+)
+
+
+def conditions(filters: ReportFilters) -> list[ColumnElement[bool]]:
+    return [LedgerEntry.kind.in_(REVENUE_KINDS), *in_window(LedgerEntry.posted_on, filters), *claim_scope(filters)]
+
+
+def _query(filters: ReportFilters) -> Select[Any]:
+    return (
+        select(LedgerEntry.id, LedgerEntry.posted_on, LedgerEntry.kind, LedgerEntry.amount, LedgerEntry.reverses_id,
+               LedgerEntry.group_code, LedgerEntry.reason_code, LedgerEntry.source, LedgerEntry.memo,
+               Claim.id.label("claim_id"), Claim.service_date, Client.last_name, Client.first_name,
+               Payer.name.label("payer"), Location.name.label("location"))
+        .join(Claim, Claim.id == LedgerEntry.claim_id)
+        .join(Client, Client.id == Claim.client_id)
+        .outerjoin(Payer, Payer.id == Claim.payer_id)
+        .join(Location, Location.id == Claim.location_id)
+        .where(*conditions(filters))
+        .order_by(LedgerEntry.posted_on, LedgerEntry.id)
+    )
+
+
+def amounts(kind: EntryKind, amount: Decimal, is_reversal: bool) -> list[Decimal | None]:
+    """The money cells of one entry: its amount under its category, or under Reversals when it reverses one."""
+    column = REVERSALS if is_reversal else _CATEGORY_OF[kind]
+    return [to_money(amount) if title == column else None for title in MONEY_TITLES]
+
+
+def _type(kind: EntryKind, is_reversal: bool) -> str:
+    return f"Reversal of {kind.label.lower()}" if is_reversal else kind.label
+
+
+def line_items(filters: ReportFilters) -> Iterator[Sequence[Any]]:
+    for r in db.session.execute(_query(filters).execution_options(yield_per=BATCH)):
+        reversal = r.reverses_id is not None
+        reason = "-".join(part for part in (r.group_code, r.reason_code) if part)
+        yield (r.posted_on, month_of(r.posted_on), r.id, claim_number(r.claim_id), r.service_date,
+               person(r.last_name, r.first_name), r.payer or "(self-pay)", r.location, _type(r.kind, reversal),
+               r.reverses_id, reason, r.source.value, r.memo, *amounts(r.kind, r.amount, reversal))
+
+
+def _grouped(filters: ReportFilters, key: Any, label: Callable[[Any], str]) -> list[Sequence[Any]]:
+    """Sums per (group, kind, is reversal) in SQL, spread into the money columns in Python."""
+    is_reversal = LedgerEntry.reverses_id.is_not(None)
+    query = (
+        select(key.label("key"), LedgerEntry.kind, is_reversal.label("reversal"), func.sum(LedgerEntry.amount))
+        .join(Claim, Claim.id == LedgerEntry.claim_id)
+        .outerjoin(Payer, Payer.id == Claim.payer_id)
+        .join(Location, Location.id == Claim.location_id)
+        .where(*conditions(filters))
+        .group_by(key, LedgerEntry.kind, is_reversal)
+    )
+    totals: dict[Any, dict[str, Decimal]] = defaultdict(lambda: dict.fromkeys(MONEY_TITLES, ZERO))
+    for group, kind, reversal, total in db.session.execute(query):
+        totals[group][REVERSALS if reversal else _CATEGORY_OF[kind]] += to_money(total)
+    return [(label(group), *(sums[t] for t in MONEY_TITLES)) for group, sums in sorted(
+        totals.items(), key=lambda item: label(item[0]))]
+
+
+def month_rows(filters: ReportFilters) -> list[Sequence[Any]]:
+    # Months are grouped in Python: SQLite and PostgreSQL spell "year-month of a date" differently.
+    by_day = _grouped(filters, LedgerEntry.posted_on, lambda day: day.isoformat())
+    months: dict[str, list[Decimal]] = {}
+    for day, *sums in by_day:
+        month = day[:7]
+        months[month] = [a + b for a, b in zip(months.get(month, [ZERO] * len(sums)), sums, strict=True)]
+    return [(month, *sums) for month, sums in sorted(months.items())]
+
+
+def summary_sheet(title: str, first: str, rows: list[Sequence[Any]], chart: str) -> Sheet:
+    columns = (Column(first), *_MONEY)
+    return Sheet(title, columns, rows, charts=(Chart(chart, 0, (1, 2, 3), "$"),))
+
+
+def count(filters: ReportFilters) -> int:
+    query = select(func.count()).select_from(LedgerEntry).join(Claim, Claim.id == LedgerEntry.claim_id)
+    return db.session.scalar(query.where(*conditions(filters))) or 0
+
+
+def sheets(filters: ReportFilters) -> list[Sheet]:
+    return [
+        Sheet("Line items", COLUMNS, line_items(filters)),
+        summary_sheet("By month", "Month", month_rows(filters), "Charges and payments by month"),
+        summary_sheet("By location", "Location", _grouped(filters, Location.name, str),
+                      "Charges and payments by location"),
+        summary_sheet("By payer", "Payer", _grouped(filters, Payer.name, lambda name: name or "(self-pay)"),
+                      "Charges and payments by payer"),
+    ]
+
+
+REPORT = Report(
+    name="revenue",
+    title="Revenue",
+    description="Charges, payments, adjustments and write-offs posted in the window, each reversal its own line "
+                "item, with totals by month, location and payer.",
+    sheets=sheets,
+    count=count,
+    filters=COMMON_FILTERS | {"payer_id", "provider_id"},
+)

@@ -12,7 +12,6 @@ from typing import Any
 from flask import flash, redirect, request
 from flask_admin import expose
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from admin_views.payment_forms import ADJUSTMENT_ROWS, PATIENT_FIELDS, read_amount, read_date, read_payment
@@ -21,14 +20,13 @@ from billing.audit import Actor
 from billing.claims import operations as claim_ops
 from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
-from billing.db import db
 from billing.errors import BillingError, Problem, ValidationFailed
 from billing.money import ZERO, format_money
 from billing.payments import posting as money_ops
 from billing.payments.clawbacks import effect_of, manual_clawback, reversible_entries, standing_payments
 from billing.payments.codes import GROUP_CODES, carcs, describe_carc, rarcs
 from billing.payments.ledger import claim_balance, entries_for_claim, reversed_entry_ids
-from billing.payments.models import Adjudication, LedgerEntry
+from billing.payments.models import Adjudication
 from billing.payments.preview import preview_posting
 from billing.payments.queries import denial_reasons
 from billing.payments.secondary import denied_lines, generate_secondary_claim, resubmit_denied_lines, secondary_refusal
@@ -260,7 +258,3 @@ def _optional_amount(text: str) -> Any:
     if problems:
         raise ValidationFailed(problems)
     return amount
-
-
-def entries_by_id(claim_id: int) -> dict[int, LedgerEntry]:
-    return {e.id: e for e in db.session.scalars(select(LedgerEntry).where(LedgerEntry.claim_id == claim_id))}

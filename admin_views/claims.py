@@ -122,6 +122,13 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
         counts.update({status.value: n for status, n in db.session.execute(query)})
         return counts
 
+    def needs_review_count(self) -> int:
+        query = select(func.count()).select_from(Claim).where(Claim.needs_review.is_(True))
+        scope = current_scope()
+        if not scope.is_everything:
+            query = query.where(by_location(Claim.location_id, scope))
+        return db.session.scalar(query) or 0
+
     def status_tabs(self) -> list[tuple[str, str, int]]:
         counts = self.status_counts()
         return [(s.value, s.label, counts[s.value]) for s in ClaimStatus] + [("all", "All", sum(counts.values()))]

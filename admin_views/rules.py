@@ -9,7 +9,7 @@ from typing import Any
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual
+from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual, IntEqualFilter
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
@@ -101,6 +101,9 @@ class RuleView(RoleModelView):
             if not problems and request.form.get("do") == "dry-run":
                 result = dry_run(doc, where=claims_in_scope())
                 problems = result.problems
+            elif not problems and rule is not None and request.form.get("version") != str(rule.version):
+                problems = [Problem("version", f"{rule.updated_by} saved this rule (version {rule.version}) after you "
+                                               "opened it. Open it again to see their change; nothing was saved.")]
             elif not problems:
                 try:
                     with unit_of_work():
@@ -188,7 +191,7 @@ def _claims_where(*conditions: Any) -> Any:
     return RuleOutcome.claim_id.in_(select(Claim.id).where(*conditions))
 
 
-class ClaimColumnFilter(FilterEqual):
+class ClaimColumnFilter(IntEqualFilter):
     """Equality on a column of the failed charge's claim, as a subquery so it never clashes with joins."""
 
     def __init__(self, claim_condition: Any, name: str, options: Any) -> None:
@@ -219,6 +222,8 @@ class ServiceDateFilter(DateBetweenFilter):
 
 
 BLOCKING_ORDER = (OutcomeKind.FAILURE, OutcomeKind.ERROR, OutcomeKind.HOLD, OutcomeKind.DELAY)
+#: The report's tabs: open, resolved and all blocking outcomes, and open warnings.
+STATES = {"open": "Open", "resolved": "Resolved", "all": "All", "warnings": "Warnings"}
 
 
 def outcome_label(outcome: RuleOutcome) -> str:
@@ -269,8 +274,8 @@ class FailedChargeView(RoleModelView):
         ClaimColumnFilter(_in_company, "Company", lazy_options(_company_options)),
         ClaimColumnFilter(_in_practice, "Practice", lazy_options(_practice_options)),
         ClaimColumnFilter(lambda v: Claim.location_id == v, "Location", lazy_options(location_options)),
-        FilterEqual(column=RuleOutcome.last_run_id, name="Run number"),
-        FilterEqual(column=RuleOutcome.rule_id, name="Rule", options=lazy_options(_rule_options)),
+        IntEqualFilter(column=RuleOutcome.last_run_id, name="Run number"),
+        IntEqualFilter(column=RuleOutcome.rule_id, name="Rule", options=lazy_options(_rule_options)),
         ClaimColumnFilter(lambda v: Claim.payer_id == v, "Payer", lazy_options(payer_options)),
         ServiceDateFilter(),
         DayRangeFilter(column=RuleOutcome.first_failed_at, name="Oldest failure"),
@@ -298,13 +303,18 @@ class FailedChargeView(RoleModelView):
     def is_action_allowed(self, name: str) -> bool:
         return self.may_post_action(name) and super().is_action_allowed(name)
 
+    def state_tabs(self) -> list[tuple[str, str]]:
+        return list(STATES.items())
+
     def selected_state(self) -> str:
         state = request.args.get("state", "open")
-        return state if state in ("open", "resolved", "all") else "open"
+        return state if state in STATES else "open"
 
     def _state_filter(self, query: Any) -> Any:
-        query = query.filter(RuleOutcome.kind.in_([k.value for k in BLOCKING]))
         state = self.selected_state()
+        if state == "warnings":  # warnings never block, so they live on their own tab
+            return query.filter(RuleOutcome.kind == OutcomeKind.WARNING, RuleOutcome.resolved_at.is_(None))
+        query = query.filter(RuleOutcome.kind.in_([k.value for k in BLOCKING]))
         if state == "open":
             return query.filter(RuleOutcome.resolved_at.is_(None))
         return query.filter(RuleOutcome.resolved_at.is_not(None)) if state == "resolved" else query
@@ -376,7 +386,7 @@ class BillingRunView(RoleModelView):
                      "outcomes_resolved": "Failures resolved"}
     column_default_sort = ("id", True)
     column_sortable_list = ["id", "started_at", "claims_checked", "claims_failing"]
-    column_filters = [FilterEqual(column=BillingRun.id, name="Run number"),
+    column_filters = [IntEqualFilter(column=BillingRun.id, name="Run number"),
                       DayRangeFilter(column=BillingRun.started_at, name="Started")]
     column_formatters = {
         "id": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(

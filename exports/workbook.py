@@ -23,6 +23,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from billing.money import ZERO, to_money
+from exports import fast_rows
 from exports.columns import MAX_WIDTH, MIN_WIDTH, Chart, Column, Kind, Sheet, TitleBlock
 
 #: Excel's own Accounting format: aligned $ sign, thousands separators, negatives in parentheses, zero as a dash.
@@ -34,7 +35,7 @@ PROGRESS_EVERY = 1000
 #: Spreadsheet apps run a cell that starts with one of these as a formula (OWASP "CSV injection").
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # XML 1.0 cannot carry these control characters; openpyxl refuses them.
-_ILLEGAL = re.compile(r"[\000-\010\013\014\016-\037]")
+_ILLEGAL = str.maketrans(dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)]))
 _SHEET_TITLE_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 _BOLD = Font(bold=True)
@@ -51,7 +52,7 @@ def is_formula_like(text: str) -> bool:
 
 
 def clean_text(text: str) -> str:
-    return _ILLEGAL.sub("", text)
+    return text.translate(_ILLEGAL)
 
 
 @dataclass
@@ -62,18 +63,27 @@ class _ColumnWriter:
     template: WriteOnlyCell | None
     total: Decimal | int
 
-    def cell(self, ws: WriteOnlyWorksheet, value: Any) -> Any:
+    def convert(self, value: Any) -> Any:
+        """The value as the file will hold it (text cleaned, money exact to the cent), counted in the total."""
         if value is None:
             return None
         kind = self.column.kind
         if kind is Kind.TEXT:
-            return _text_cell(ws, value) if isinstance(value, str) else value
+            return clean_text(value) if isinstance(value, str) else value
         if kind is Kind.MONEY:
             value = to_money(value)  # refuses floats: the file must hold exactly the ledger's cents
         elif kind is Kind.DATE and isinstance(value, datetime):
             value = value.replace(tzinfo=None)  # Excel has no time zones; callers pass local times
         if self.column.total:
             self.total += value
+        return value
+
+    def cell(self, ws: WriteOnlyWorksheet, value: Any) -> Any:
+        value = self.convert(value)
+        if value is None:
+            return None
+        if self.column.kind is Kind.TEXT:
+            return _text_cell(ws, value) if isinstance(value, str) else value
         if self.template is None:
             return value
         self.template.value = value
@@ -81,7 +91,6 @@ class _ColumnWriter:
 
 
 def _text_cell(ws: WriteOnlyWorksheet, value: str) -> Any:
-    value = clean_text(value)
     if not is_formula_like(value):
         return value
     # Keep the text exactly as typed, but as a string cell with Excel's quote prefix: it is shown,
@@ -159,18 +168,38 @@ def write_sheet(wb: Workbook, sheet: Sheet, title: TitleBlock, progress: Progres
     ws.append([])
     ws.append([_styled(ws, c.title, font=_BOLD, fill=_HEADER_FILL, border=_HEADER_BORDER) for c in sheet.columns])
     writers = [_ColumnWriter(c, _template(ws, c.kind), ZERO if c.kind is Kind.MONEY else 0) for c in sheet.columns]
-    count = _write_rows(ws, writers, chain(sample, rows), progress)
+    raw = fast_rows.install(ws, [c.kind for c in sheet.columns], _style_ids(ws), header_row + 1, is_formula_like,
+                            FORMULA_TRIGGERS)
+    if raw is not None:
+        count = _write_raw_rows(raw, writers, chain(sample, rows), progress)
+    else:
+        count = _write_rows(ws, writers, chain(sample, rows), progress)
     last_col = get_column_letter(len(sheet.columns))
     ws.auto_filter.ref = f"A{header_row}:{last_col}{header_row + max(count, 1)}"
     if sheet.totals:
-        ws.append(_totals_row(ws, writers))
+        if raw is not None:
+            raw.write_styled([(cell.value, cell.style_id) for cell in _totals_row(ws, writers)])
+        else:
+            ws.append(_totals_row(ws, writers))
     for position, chart in enumerate(sheet.charts):
         _add_chart(ws, chart, sheet.columns, header_row, count, position)
     return count
 
 
+def _write_raw_rows(raw: fast_rows.RawRows, writers: list[_ColumnWriter], rows: Iterable[Sequence[Any]],
+                    progress: Progress | None) -> int:
+    count = 0
+    for row in rows:
+        raw.write([w.convert(v) for w, v in zip(writers, row, strict=True)])
+        count += 1
+        if progress is not None and count % PROGRESS_EVERY == 0:
+            progress(count)
+    return count
+
+
 def _write_rows(ws: WriteOnlyWorksheet, writers: list[_ColumnWriter], rows: Iterable[Sequence[Any]],
                 progress: Progress | None) -> int:
+    """The plain openpyxl path, used when exports.fast_rows cannot hook this openpyxl version."""
     count = 0
     for row in rows:
         ws.append([w.cell(ws, v) for w, v in zip(writers, row, strict=True)])
@@ -178,6 +207,13 @@ def _write_rows(ws: WriteOnlyWorksheet, writers: list[_ColumnWriter], rows: Iter
         if progress is not None and count % PROGRESS_EVERY == 0:
             progress(count)
     return count
+
+
+def _style_ids(ws: WriteOnlyWorksheet) -> fast_rows.StyleIds:
+    """The workbook's style numbers for money, dates and quoted text, as openpyxl registers them."""
+    money, day, quoted = _template(ws, Kind.MONEY), _template(ws, Kind.DATE), WriteOnlyCell(ws)
+    quoted.quotePrefix = True
+    return {"money": money.style_id, "date": day.style_id, "quoted": quoted.style_id}
 
 
 def _totals_row(ws: WriteOnlyWorksheet, writers: list[_ColumnWriter]) -> list[Any]:

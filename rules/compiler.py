@@ -43,6 +43,10 @@ class CompiledRule:
     #: False for a stored rule that no longer validates: it only ever raises (fails closed).
     valid: bool = True
 
+    @property
+    def scoped(self) -> bool:
+        return self.company_id is not None or self.practice_id is not None or self.payer_id is not None
+
     def applies_to(self, facts: ClaimFacts) -> bool:
         return (
             (self.company_id is None or self.company_id == facts.company_id)
@@ -166,7 +170,11 @@ def _select(name: str, read: Callable[[ClaimFacts], Any], operator: str, value: 
     present = operator == "contains"
 
     def test(facts: ClaimFacts) -> bool:
-        return any(_folded(item) == wanted for item in read(facts)) is present
+        # business-rules compares case-insensitively when both sides are text, exactly otherwise.
+        for item in read(facts):
+            if (item.lower() if type(item) is str else item) == wanted:
+                return present
+        return not present
 
     return test
 

@@ -33,11 +33,11 @@ def evaluate(rules: Iterable[CompiledRule], facts: ClaimFacts) -> list[Fired]:
     """What the rules that apply to this claim ask for, in rule order."""
     fired: list[Fired] = []
     for rule in rules:
-        if not rule.applies_to(facts):
+        if rule.scoped and not rule.applies_to(facts):
             continue
         try:
             if rule.test(facts):
-                fired.extend(rule.fired)
+                fired += rule.fired
         except Exception as exc:  # any failure of one rule on one claim fails that claim closed
             fired.append(error_fired(rule.rule_id, exc))
     return fired

@@ -17,7 +17,14 @@ from sqlalchemy.orm import aliased
 
 from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine
 from billing.claims.queries import live_claim_filter
-from billing.coverage.models import Authorization, InsurancePolicy, Payer, ServiceCode, SubscriberRelationship
+from billing.coverage.models import (
+    Authorization,
+    InsurancePolicy,
+    Payer,
+    PayerType,
+    ServiceCode,
+    SubscriberRelationship,
+)
 from billing.db import db
 from billing.org.models import Location, Practice
 from billing.people.models import Client, Provider
@@ -67,42 +74,41 @@ def _claim_rows(ids: list[int], today: date) -> dict[int, ClaimFacts]:
         .outerjoin(InsurancePolicy, InsurancePolicy.id == Claim.policy_id)
         .where(Claim.id.in_(ids))
     )
-    return {row.id: _claim_facts(row, today) for row in db.session.execute(query)}
+    return {row[0]: _claim_facts(*row, today=today) for row in db.session.execute(query)}
 
 
-def _claim_facts(row: Any, today: date) -> ClaimFacts:
-    day = row.service_date
-    born = row.date_of_birth
-    starts, ends = row.effective_on, row.ends_on
-    policy_active = starts is not None and starts <= day and (ends is None or day <= ends)
+# One parameter per selected column, in order: unpacking a row positionally is the fast path at 100,000 claims.
+def _claim_facts(
+    claim_id: int, location_id: int, payer_id: int | None, day: date, place_of_service: str, total_charge: Decimal,
+    location_name: str, practice_id: int, practice_name: str, company_id: int, payer_name: str | None,
+    payer_type: PayerType | None, claim_filing_indicator: str | None, requires_authorization: bool | None,
+    npi: str | None, provider_active: bool, born: date, starts: date | None, ends: date | None,
+    relationship: SubscriberRelationship | None, *subscriber: Any, today: date,
+) -> ClaimFacts:
     return ClaimFacts(
-        claim_id=row.id,
-        company_id=row.company_id,
-        practice_id=row.practice_id,
-        location_id=row.location_id,
-        payer_id=row.payer_id,
-        payer_name=row.payer_name or "",
-        payer_type=[row.payer_type.value] if row.payer_type else [],
-        claim_filing_indicator=[row.claim_filing_indicator] if row.claim_filing_indicator else [],
-        payer_requires_authorization=bool(row.requires_authorization),
-        billed_amount=Decimal(row.total_charge),
-        place_of_service=[row.place_of_service],
-        rendering_npi_present=bool(row.npi and len(row.npi) == 10),
-        provider_active=bool(row.provider_active),
+        claim_id=claim_id,
+        company_id=company_id,
+        practice_id=practice_id,
+        location_id=location_id,
+        payer_id=payer_id,
+        payer_name=payer_name or "",
+        payer_type=[payer_type.value] if payer_type else [],
+        claim_filing_indicator=[claim_filing_indicator] if claim_filing_indicator else [],
+        payer_requires_authorization=bool(requires_authorization),
+        billed_amount=Decimal(total_charge),
+        place_of_service=[place_of_service],
+        rendering_npi_present=bool(npi and len(npi) == 10),
+        provider_active=bool(provider_active),
         client_age=day.year - born.year - ((day.month, day.day) < (born.month, born.day)),
         days_since_service=(today - day).days,
-        policy_active_on_service_date=policy_active,
-        subscriber_data_complete=row.effective_on is not None and _subscriber_complete(row),
-        location_name=row.location_name,
-        practice_name=row.practice_name,
+        policy_active_on_service_date=starts is not None and starts <= day and (ends is None or day <= ends),
+        # Without a policy there is no subscriber; the client is the subscriber when the relationship is "self".
+        subscriber_data_complete=starts is not None and (
+            relationship is SubscriberRelationship.SELF or all(subscriber)),
+        location_name=location_name,
+        practice_name=practice_name,
         service_date=day,
     )
-
-
-def _subscriber_complete(row: Any) -> bool:
-    if row.relationship_to_subscriber is SubscriberRelationship.SELF:
-        return True
-    return all((row.subscriber_first_name, row.subscriber_last_name, row.subscriber_date_of_birth, row.subscriber_sex))
 
 
 def _line_rows(ids: list[int]) -> dict[int, list[Any]]:

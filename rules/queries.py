@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, select
+from sqlalchemy.orm import joinedload
 
 from billing.claims.models import Claim
 from billing.db import db
@@ -71,8 +72,6 @@ def failure_row(outcome: RuleOutcome) -> dict[str, Any]:
 
 
 def failure_rows(filters: FailureFilters, limit: int | None = None) -> list[dict[str, Any]]:
-    from sqlalchemy.orm import joinedload
-
     query = failures_query(filters).options(joinedload(RuleOutcome.claim), joinedload(RuleOutcome.rule))
     if limit:
         query = query.limit(limit)

@@ -193,3 +193,35 @@ def match_command(unmatched_id: int, claim_number: str) -> None:
 
     _run(op)
     click.echo(f"Posted unmatched payment {unmatched_id} to {claim_number}.")
+
+
+@payments_cli.command("clear-review")
+@click.argument("claim_number")
+@click.option("--note", default=None, help="What was confirmed (goes in the history).")
+def clear_review_command(claim_number: str, note: str | None) -> None:
+    """Clear a claim's Needs Review flag once the balance and the patient's part are confirmed."""
+    _run(lambda: posting.clear_needs_review(_claim(claim_number), actor=CLI, note=note))
+    click.echo(f"{claim_number}: Needs Review cleared.")
+
+
+@payments_cli.command("bill-patient")
+@click.argument("claim_number")
+@click.option("--reason", default=None)
+def bill_patient_command(claim_number: str, reason: str | None) -> None:
+    """Move a claim's open insurance balance to the patient (a denial the practice passes on)."""
+    entries = _run(lambda: posting.bill_patient(_claim(claim_number), actor=CLI, posted_on=date.today(),
+                                                reason=reason))
+    click.echo(f"{format_money(sum_money(e.amount for e in entries))} of {claim_number} billed to the patient.")
+
+
+@payments_cli.command("patient-payment")
+@click.argument("claim_number")
+@click.argument("amount")
+@click.option("--memo", default=None, help="Check number, card, cash...")
+def patient_payment_command(claim_number: str, amount: str, memo: str | None) -> None:
+    """Record money from the patient or responsible party on a claim."""
+    value = _money(amount)
+    assert value is not None
+    _run(lambda: posting.record_patient_payment(_claim(claim_number), value, actor=CLI, posted_on=date.today(),
+                                                memo=memo))
+    click.echo(f"Patient payment of {format_money(value)} recorded on {claim_number}.")

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from itertools import islice
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -22,6 +28,7 @@ from billing.errors import BillingError
 from billing.money import ZERO, sum_money
 from billing.payments.era import (
     ClaimPaymentInfo,
+    Era,
     EraTransaction,
     EraUnreadable,
     ServicePayment,
@@ -46,11 +53,14 @@ from billing.payments.posting import (
     post_adjudication,
     reverse_adjudication,
 )
-from billing.payments.validation import validate_835
+from billing.payments.validation import Validation, from_json, timed_validation
 from billing.payments.writer import RowBuffer
 from billing.payments.x12 import NotX12, decode
 
 CHUNK = 500  # claims loaded and posted together: few queries, bounded memory
+#: From this size (about 1,500 claims) pyx12 runs in a second process beside the posting; below it, starting
+#: an interpreter costs more than it saves.
+PARALLEL_FROM_BYTES = 500_000
 
 
 class EraRefused(BillingError):
@@ -101,7 +111,13 @@ class ImportResult:
 
 
 def import_835(data: bytes, *, filename: str, actor: Actor) -> ImportResult:
-    """Validate, parse and post one 835 file. Raises EraRefused (nothing written) when it is broken."""
+    """Validate, parse and post one 835 file. Raises EraRefused, with nothing written, when it is broken.
+
+    A small file is validated before anything is written. A large one (PARALLEL_FROM_BYTES) is validated
+    by pyx12 in a worker process while this one parses and posts inside a savepoint: pyx12 needs about a
+    millisecond per claim, as long as posting does, and a refusal rolls the savepoint back, so the
+    database ends exactly as if the file had been refused first.
+    """
     result = ImportResult(filename)
     digest = hashlib.sha256(data).hexdigest()
     if db.session.scalar(select(EraFile.id).where(EraFile.sha256 == digest)) is not None:
@@ -110,30 +126,108 @@ def import_835(data: bytes, *, filename: str, actor: Actor) -> ImportResult:
     text = decode(data)
     if not text.startswith("ISA"):
         raise EraRefused(filename, ["this is not an X12 file (it does not start with ISA)"])
-    started = time.perf_counter()
-    validation = validate_835(text)
-    result.timings["validation"] = time.perf_counter() - started
+    with _validation(text, parallel=len(text) >= PARALLEL_FROM_BYTES) as pending:
+        if not pending.parallel:
+            _refuse_if_invalid(pending.result(), filename, result)
+        era = _parse(text, filename, result, pending)
+        savepoint = db.session.begin_nested()
+        try:
+            remittances = _post_era(era, data, digest, result, actor=actor)
+            _refuse_if_invalid(pending.result(), filename, result)
+        except BaseException:
+            savepoint.rollback()
+            raise
+        savepoint.commit()
+    result.timings["validation"] = pending.seconds
+    result.warnings = [str(f) for f in pending.result().warnings]
+    for remittance in remittances:
+        remittance.warnings = result.warnings or None
+    return result
+
+
+class _PendingValidation:
+    """pyx12's verdict on the file: computed here, or awaited from a second interpreter.
+
+    The worker is a plain `python -m billing.payments.validation FILE`, not multiprocessing: it must not
+    re-import the caller's main module (a CLI, a web worker) or inherit its database connections.
+    """
+
+    def __init__(self, text: str, *, parallel: bool) -> None:
+        self.parallel = parallel
+        self._done: tuple[Validation, float] | None = None
+        self._process: subprocess.Popen[str] | None = None
+        self._file: Path | None = None
+        if not parallel:
+            self._done = timed_validation(text)
+            return
+        handle, name = tempfile.mkstemp(prefix="claimdesk-835-", suffix=".txt")
+        with os.fdopen(handle, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        self._file = Path(name)
+        self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, a path we made
+            [sys.executable, "-m", "billing.payments.validation", name], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+
+    def result(self) -> Validation:
+        if self._done is None:
+            assert self._process is not None
+            out, err = self._process.communicate()
+            if self._process.returncode != 0:
+                raise BillingError(f"The 835 could not be validated (pyx12 worker failed): {err.strip()[-300:]}")
+            self._done = from_json(out)
+        return self._done[0]
+
+    @property
+    def seconds(self) -> float:
+        self.result()
+        assert self._done is not None
+        return self._done[1]
+
+    def close(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+        if self._file is not None:
+            self._file.unlink(missing_ok=True)
+
+
+@contextmanager
+def _validation(text: str, *, parallel: bool) -> Iterator[_PendingValidation]:
+    pending = _PendingValidation(text, parallel=parallel)
+    try:
+        yield pending
+    finally:
+        pending.close()
+
+
+def _refuse_if_invalid(validation: Validation, filename: str, result: ImportResult) -> None:
     if validation.refused:
         raise EraRefused(filename, [str(f) for f in validation.errors] or ["pyx12 does not recognise it as X12"])
+
+
+def _parse(text: str, filename: str, result: ImportResult, pending: _PendingValidation) -> Era:
     started = time.perf_counter()
     try:
         era = parse_835(text)
     except (EraUnreadable, NotX12) as exc:
+        _refuse_if_invalid(pending.result(), filename, result)  # pyx12's findings say more, when it has any
         raise EraRefused(filename, [exc.message]) from None
     result.timings["parse"] = time.perf_counter() - started
-    result.warnings = [str(f) for f in validation.warnings]
+    return era
+
+
+def _post_era(era: Era, data: bytes, digest: str, result: ImportResult, *, actor: Actor) -> list[Remittance]:
     started = time.perf_counter()
     new = [t for t in era.transactions if not _already_imported(t)]
     if not new:
         result.duplicate = True
-        return result
-    era_file = EraFile(filename=filename[:255], sha256=digest, content=data, actor=actor.name)
+        return []
+    era_file = EraFile(filename=result.filename[:255], sha256=digest, content=data, actor=actor.name)
     db.session.add(era_file)
-    for txn in new:
-        _import_transaction(txn, era_file, era.delimiters, result, actor=actor)
+    remittances = [_import_transaction(txn, era_file, era.delimiters, result, actor=actor) for txn in new]
     db.session.flush()
     result.timings["posting"] = time.perf_counter() - started
-    return result
+    return remittances
 
 
 def _already_imported(txn: EraTransaction) -> bool:
@@ -154,13 +248,13 @@ def _paid_on(txn: EraTransaction) -> date:
 
 
 def _import_transaction(txn: EraTransaction, era_file: EraFile, delims: Any, result: ImportResult,
-                        *, actor: Actor) -> None:
+                        *, actor: Actor) -> Remittance:
     remittance = Remittance(
         era_file=era_file, payer_name=(txn.payer_name or "(no payer name)")[:60], payer_key=_payer_key(txn),
         payee_name=(txn.payee_name or None) and txn.payee_name[:60], payee_id=txn.payee_id,
         check_number=txn.check_number[:50], method=txn.method[:3], handling=txn.handling[:2], amount=txn.amount,
         paid_on=_paid_on(txn), claim_count=len(txn.claims), claims_paid_total=txn.claims_paid_total,
-        plb_total=txn.plb_total, balanced=txn.balanced, warnings=result.warnings or None,
+        plb_total=txn.plb_total, balanced=txn.balanced,
         payer_id=_our_payer_id(txn),
     )
     db.session.add(remittance)
@@ -182,6 +276,7 @@ def _import_transaction(txn: EraTransaction, era_file: EraFile, delims: Any, res
     result.bpr_amount += txn.amount
     result.balanced = result.balanced and txn.balanced
     result.remittance_ids.append(remittance.id)
+    return remittance
 
 
 def _our_payer_id(txn: EraTransaction) -> int | None:

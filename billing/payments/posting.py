@@ -23,7 +23,7 @@ from billing.money import ZERO, format_money, sum_money, to_money
 from billing.payments.codes import GROUP_CODES, describe_carc, is_denial
 from billing.payments.ledger import Balances, claim_balance, lines_with_charges, reversed_entry_ids
 from billing.payments.models import Adjudication, EntryKind, EntrySource, LedgerEntry
-from billing.payments.writer import RowBuffer, new_adjudication, new_adjudication_line
+from billing.payments.writer import RowBuffer
 
 #: Claims the payer has seen: only these are paid (a Ready claim was never sent).
 POSTABLE = frozenset({ClaimStatus.SUBMITTED, ClaimStatus.PAID, ClaimStatus.DENIED})
@@ -205,7 +205,7 @@ def post_adjudication(
     if posting.payer_claim_number:
         claim.payer_claim_number = posting.payer_claim_number
     result = PostingResult(adjudication_id, prior, claim.status)
-    _settle_status(claim, posting, prior, actor=actor, result=result)
+    _settle_status(claim, posting, prior, actor=actor, result=result, rows=rows)
     rows.change("claim", claim.id, AuditAction.PAYMENT_POSTED, actor=actor, before=claim.status.value,
                 after=claim.status.value, reason=posting.memo,
                 data={"paid": str(posting.paid), "status_code": posting.status_code, "source": source.value,
@@ -218,28 +218,28 @@ def post_adjudication(
 def _record_adjudication(claim: Claim, posting: ClaimPosting, *, source: EntrySource,
                          remittance_id: int | None, rows: RowBuffer) -> int:
     by_number = {ln.line_number: ln for ln in claim.lines}
-    adjudication_id = new_adjudication({
-        "claim_id": claim.id, "payer_id": claim.payer_id, "remittance_id": remittance_id, "source": source,
-        "status_code": posting.status_code,
-        "charge": sum_money(lp.charge if lp.charge is not None else by_number[lp.line_number].charge
-                            for lp in posting.lines),
-        "paid": posting.paid,
-        "patient_responsibility": sum_money(a.amount for a in posting.all_adjustments if a.group == "PR"),
-        "payer_claim_number": posting.payer_claim_number, "paid_on": posting.paid_on, "reverses_id": None,
-    })
+    adjudication_id = rows.adjudication(
+        claim_id=claim.id, payer_id=claim.payer_id, remittance_id=remittance_id, source=source,
+        status_code=posting.status_code,
+        charge=sum_money(lp.charge if lp.charge is not None else by_number[lp.line_number].charge
+                         for lp in posting.lines),
+        paid=posting.paid,
+        patient_responsibility=sum_money(a.amount for a in posting.all_adjustments if a.group == "PR"),
+        payer_claim_number=posting.payer_claim_number, paid_on=posting.paid_on,
+    )
     for adj in posting.claim_adjustments:
         _detail(rows, adjudication_id, None, adj)
     for lp in posting.lines:
         line = by_number[lp.line_number]
-        line_id = new_adjudication_line({
-            "adjudication_id": adjudication_id, "claim_line_id": line.id,
-            "procedure_code": lp.procedure_code or line.service_code.code,
-            "modifiers": lp.modifiers if lp.modifiers is not None else line.modifiers,
-            "units": lp.units if lp.units is not None else Decimal(line.units),
-            "charge": to_money(lp.charge if lp.charge is not None else line.charge), "paid": to_money(lp.paid),
-            "allowed": None if lp.allowed is None else to_money(lp.allowed), "remarks": ",".join(lp.remarks)[:120],
-            "paid_on": posting.paid_on,
-        })
+        line_id = rows.adjudication_line(
+            adjudication_id=adjudication_id, claim_line_id=line.id,
+            procedure_code=lp.procedure_code or line.service_code.code,
+            modifiers=lp.modifiers if lp.modifiers is not None else line.modifiers,
+            units=lp.units if lp.units is not None else Decimal(line.units),
+            charge=to_money(lp.charge if lp.charge is not None else line.charge), paid=to_money(lp.paid),
+            allowed=None if lp.allowed is None else to_money(lp.allowed), remarks=",".join(lp.remarks)[:120],
+            paid_on=posting.paid_on,
+        )
         for adj in lp.adjustments:
             _detail(rows, adjudication_id, line_id, adj)
     return adjudication_id
@@ -296,19 +296,20 @@ def _entry(claim: Claim, line: ClaimLine | None, kind: EntryKind, amount: Decima
 
 
 def _settle_status(claim: Claim, posting: ClaimPosting, balances: Balances, *, actor: Actor,
-                   result: PostingResult) -> None:
+                   result: PostingResult, rows: RowBuffer) -> None:
     if posting.is_denial:
         reasons = "; ".join(f"{a.group}-{a.reason} {describe_carc(a.reason)}" for a in posting.all_adjustments
                             if a.group != "PR") or "denied by the payer"
         if claim.status is ClaimStatus.SUBMITTED:
-            transition(claim, ClaimStatus.DENIED, action=AuditAction.CLAIM_DENIED, actor=actor, reason=reasons[:500])
+            transition(claim, ClaimStatus.DENIED, action=AuditAction.CLAIM_DENIED, actor=actor, reason=reasons[:500],
+                       record=rows.change)
         elif claim.status is ClaimStatus.PAID:
             claim.needs_review = True
             result.notes.append("denied after it was paid; flagged for review")
     elif balances.insurance == ZERO:
         if claim.status is ClaimStatus.SUBMITTED:
             transition(claim, ClaimStatus.PAID, action=AuditAction.CLAIM_PAID, actor=actor,
-                       reason=f"paid {format_money(posting.paid)}")
+                       reason=f"paid {format_money(posting.paid)}", record=rows.change)
         elif claim.status is ClaimStatus.DENIED:
             claim.needs_review = True  # money after a denial: someone decides whether to resubmit
             result.notes.append("paid after it was denied; flagged for review")

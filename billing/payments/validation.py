@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import json
 import logging
-from dataclasses import dataclass
+import sys
+import time
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import pyx12.errors
@@ -70,6 +72,13 @@ def validate_835(text: str) -> Validation:
     return Validation(findings, looks_like_x12=ok or bool(findings))
 
 
+def timed_validation(text: str) -> tuple[Validation, float]:
+    """`validate_835` and the seconds it took; what a worker process returns (see importing)."""
+    started = time.perf_counter()
+    validation = validate_835(text)
+    return validation, time.perf_counter() - started
+
+
 def _flatten(doc: dict[str, Any]) -> list[Finding]:
     out: list[Finding] = []
     for isa in doc.get("interchanges", []):
@@ -95,3 +104,19 @@ def _errors(
 ) -> list[Finding]:
     return [Finding(level, seg_id, line, str(e.get("err_cde")), e.get("err_str", ""), structural)
             for e in node.get("errors", [])]
+
+
+def to_json(validation: Validation, seconds: float) -> str:
+    return json.dumps({"findings": [asdict(f) for f in validation.findings],
+                       "looks_like_x12": validation.looks_like_x12, "seconds": seconds})
+
+
+def from_json(text: str) -> tuple[Validation, float]:
+    doc = json.loads(text)
+    return Validation(tuple(Finding(**f) for f in doc["findings"]), doc["looks_like_x12"]), doc["seconds"]
+
+
+if __name__ == "__main__":
+    # `python -m billing.payments.validation FILE`: what the importer runs beside its posting (see importing).
+    with open(sys.argv[1], encoding="utf-8") as fh:
+        sys.stdout.write(to_json(*timed_validation(fh.read())))

@@ -1,10 +1,12 @@
 """Writing postings as rows: a few multi-row INSERTs instead of tens of thousands of ORM objects.
 
 An 835 of 10,000 claims makes about 150,000 rows (adjudications, their lines and CAS reasons, ledger
-entries, history). As ORM objects they cost a unit-of-work pass each, and SQLite (no ordered RETURNING)
-makes the ORM insert them one by one. Rows whose ids others point at (adjudications, their lines) are
-inserted one statement each with RETURNING; everything else waits in this buffer for one executemany.
-Only inserts: the ledger stays append-only whichever way it is written.
+entries, history). As ORM objects each costs a unit-of-work pass, and because SQLite cannot return ids
+of a multi-row INSERT in order, the ORM inserts them one by one. So rows are buffered and written with
+one executemany per table. Adjudications and their lines, which other rows point at, get their ids
+reserved up front: PostgreSQL hands out a block of its sequence; on SQLite the transaction already holds
+the database's write lock (the remittance was inserted first), so nobody else can take the ids after
+the current maximum before the buffer is flushed. Only inserts: the ledger stays append-only.
 """
 
 from __future__ import annotations
@@ -12,33 +14,55 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Table, func, insert, select, text
 
 from billing.audit import Actor, AuditAction, StatusChange
 from billing.db import db, utcnow
 from billing.payments.models import Adjudication, AdjudicationAdjustment, AdjudicationLine, LedgerEntry
 
-
-def insert_returning_id(model: type[Any], row: dict[str, Any]) -> int:
-    """One row, its new id back (adjudications and their lines: other rows refer to them)."""
-    return db.session.execute(insert(model).returning(model.id), [row]).scalar_one()  # type: ignore[attr-defined]
+#: Ids reserved from a PostgreSQL sequence at a time.
+ID_BLOCK = 500
 
 
-def new_adjudication(row: dict[str, Any]) -> int:
-    return insert_returning_id(Adjudication, {"created_at": utcnow(), **row})
+def _table(model: type[Any]) -> Table:
+    return model.__table__  # type: ignore[no-any-return]
 
 
-def new_adjudication_line(row: dict[str, Any]) -> int:
-    return insert_returning_id(AdjudicationLine, row)
+@dataclass
+class _Ids:
+    """Ids handed out for one table since the last flush."""
+
+    next: int = 0
+    free: list[int] = field(default_factory=list)
 
 
 @dataclass
 class RowBuffer:
-    """Rows that nothing refers to yet: written together by `flush()` (callers flush before reading them)."""
+    """Rows waiting for one executemany per table; callers flush before they read them back."""
 
-    entries: list[dict[str, Any]] = field(default_factory=list)
+    adjudications: list[dict[str, Any]] = field(default_factory=list)
+    lines: list[dict[str, Any]] = field(default_factory=list)
     adjustments: list[dict[str, Any]] = field(default_factory=list)
+    entries: list[dict[str, Any]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
+    _ids: dict[str, _Ids] = field(default_factory=dict)
+
+    def adjudication(self, **row: Any) -> int:
+        row["id"] = self._new_id(Adjudication)
+        row.setdefault("created_at", utcnow())
+        row.setdefault("reverses_id", None)
+        self.adjudications.append(row)
+        return int(row["id"])
+
+    def adjudication_line(self, **row: Any) -> int:
+        row["id"] = self._new_id(AdjudicationLine)
+        self.lines.append(row)
+        return int(row["id"])
+
+    def adjustment(self, **row: Any) -> None:
+        row.setdefault("adjudication_line_id", None)
+        row.setdefault("quantity", None)
+        self.adjustments.append(row)
 
     def entry(self, **row: Any) -> dict[str, Any]:
         row.setdefault("created_at", utcnow())
@@ -47,11 +71,6 @@ class RowBuffer:
             row.setdefault(name, None)
         self.entries.append(row)
         return row
-
-    def adjustment(self, **row: Any) -> None:
-        row.setdefault("adjudication_line_id", None)
-        row.setdefault("quantity", None)
-        self.adjustments.append(row)
 
     def change(self, subject_type: str, subject_id: int, action: AuditAction, *, actor: Actor,
                before: str | None = None, after: str | None = None, reason: str | None = None,
@@ -62,9 +81,29 @@ class RowBuffer:
                              "from_status": before, "to_status": after, "reason": reason, "data": data})
 
     def flush(self) -> None:
-        db.session.flush()  # pending ORM rows (claims, adjudications' neighbours) go first
-        for model, rows in ((LedgerEntry, self.entries), (AdjudicationAdjustment, self.adjustments),
+        """Pending ORM changes first (claims, reversals), then the rows, parents before children."""
+        db.session.flush()
+        connection = db.session.connection()
+        for model, rows in ((Adjudication, self.adjudications), (AdjudicationLine, self.lines),
+                            (AdjudicationAdjustment, self.adjustments), (LedgerEntry, self.entries),
                             (StatusChange, self.history)):
             if rows:
-                db.session.execute(insert(model), rows)
+                connection.execute(insert(_table(model)), rows)
                 rows.clear()
+        if connection.dialect.name != "postgresql":
+            self._ids.clear()  # the next ids follow the rows just written
+
+    def _new_id(self, model: type[Any]) -> int:
+        table = _table(model)
+        ids = self._ids.setdefault(table.name, _Ids())
+        connection = db.session.connection()
+        if connection.dialect.name == "postgresql":
+            if not ids.free:
+                ids.free = list(connection.execute(
+                    text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+                    {"table": table.name, "n": ID_BLOCK}).scalars())[::-1]
+            return ids.free.pop()
+        if not ids.next:
+            ids.next = (connection.execute(select(func.max(table.c.id))).scalar() or 0) + 1
+        ids.next += 1
+        return ids.next - 1

@@ -17,7 +17,13 @@ from billing.claims.queries import claim_by_number
 from billing.errors import BillingError
 from billing.submissions.jobs import collect_all_responses
 from billing.submissions.models import SubmissionBatch
-from billing.submissions.operations import create_batches, mark_batch_sent, remove_claim_from_batch, send_batch
+from billing.submissions.operations import (
+    create_batches,
+    file_for_download,
+    mark_batch_sent,
+    remove_claim_from_batch,
+    send_batch,
+)
 from billing.submissions.queries import batch_by_id, batch_id_from, batches
 from billing.unit_of_work import unit_of_work
 
@@ -97,9 +103,7 @@ def list_command(limit: int, as_json: bool) -> None:
 def export_command(batch: str, output: str) -> None:
     """Write the batch's validated 837P to a file (then upload it and run mark-sent)."""
     with _refusals(False):
-        found = batch_by_id(batch_id_from(batch))
-        if not found.content or found.status.value == "cancelled":
-            raise BillingError(f"Batch {found.number} is cancelled and has no file to export.")
+        found = file_for_download(batch_id_from(batch))
     Path(output).write_bytes(found.content.encode("ascii"))
     click.echo(f"Wrote {found.number} ({found.claim_count} claims) to {output}.")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from decimal import Decimal
@@ -16,11 +17,13 @@ _SPACES = re.compile(r"\s+")
 _RESERVED_RE = re.compile(r"[*:^~]")
 
 
+@functools.lru_cache(maxsize=65536)
 def clean_text(value: str | None, *, limit: int = 60) -> str:
     """A name or street fit for X12: plain ASCII, delimiters replaced by spaces, upper case, trimmed.
 
     Payers' systems read the basic character set; an accented name is sent without its accents
     rather than refused, and "O*Brien" becomes "O BRIEN" rather than splitting the segment.
+    Cached: the same names and streets come back on every claim of a batch.
     """
     if not value:
         return ""
@@ -50,7 +53,8 @@ def amount(value: Decimal) -> str:
 
 def segment(*elements: str | int | Decimal | None) -> str:
     """Join elements with `*`, dropping trailing empties (X12 forbids trailing delimiters)."""
-    values = ["" if e is None else amount(e) if isinstance(e, Decimal) else str(e) for e in elements]
+    values = [e if type(e) is str else "" if e is None else amount(e) if isinstance(e, Decimal) else str(e)
+              for e in elements]  # fmt: skip
     while values and values[-1] == "":
         values.pop()
     return ELEMENT.join(values)

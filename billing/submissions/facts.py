@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 
 @dataclass(frozen=True)
@@ -93,8 +94,10 @@ class PriorPayer:
     patient_responsibility: Decimal | None = None
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
+    """One service line (2400). A named tuple rather than a frozen dataclass: a 5,000-claim batch builds
+    10,000 of them, and a tuple is built several times faster while staying just as immutable."""
+
     procedure_code: str
     modifiers: tuple[str, ...]
     charge: Decimal

@@ -61,6 +61,15 @@ class _LineRow:
     authorization: str | None
 
 
+class _Memo(dict[tuple[Any, ...], Any]):
+    """Per-call answers for the people and places many claims share (a client's tenth claim costs nothing)."""
+
+    def get_or(self, key: tuple[Any, ...], build: Any) -> Any:
+        if key not in self:
+            self[key] = build()
+        return self[key]
+
+
 @dataclass
 class _Record:
     """One claim with the records its file needs, resolved from the bulk loads below."""
@@ -97,16 +106,14 @@ def claim_facts(frequencies: Mapping[int, str]) -> Loaded:
     objects, so 5,000 claims load in a handful of queries without building 15,000 ORM objects.
     """
     facts, problems = [], {}
-    companies: dict[int, BillingProvider] = {}
+    memo = _Memo()
     for record in _records(list(frequencies)):
         frequency = frequencies[record.claim.id]
-        found = claim_problems(record, frequency)
+        found = claim_problems(record, frequency, memo)
         if found:
             problems[record.claim.id] = found
             continue
-        company = record.company
-        billing = companies.get(company.id) or companies.setdefault(company.id, _billing_provider(company))
-        built, prior_problem = _facts(record, frequency, billing)
+        built, prior_problem = _facts(record, frequency, memo)
         if prior_problem:
             problems[record.claim.id] = [prior_problem]
         else:
@@ -176,25 +183,21 @@ def _diagnoses(claim_ids: list[int]) -> dict[int, list[str]]:
     return found
 
 
-def claim_problems(record: _Record, frequency: str) -> list[str]:
+def claim_problems(record: _Record, frequency: str, memo: _Memo | None = None) -> list[str]:
     """What stops this claim from going out in a valid file (empty when nothing does)."""
-    company = record.company
+    memo = memo if memo is not None else _Memo()
+    company, provider, policy, payer = record.company, record.provider, record.policy, record.payer
     checks: list[str | None] = [
-        "It has no payer or policy." if record.payer is None or record.policy is None else None,
+        "It has no payer or policy." if payer is None or policy is None else None,
         "It has no service lines." if not record.lines else None,
         "It has no diagnosis." if not record.diagnoses else None,
-        _address_problem("The client", record.client),
-        _address_problem(f"Company {company.legal_name}", company),
-        _prefixed("Rendering provider NPI", npi_problem(record.provider.npi)),
-        _prefixed("Billing NPI", npi_problem(company.group_npi)),
-    ]
-    if record.policy is not None and record.payer is not None:
-        checks += [
-            identifier_problem("The member id", record.policy.member_id),
-            identifier_problem("The payer id", _payer_id(record.payer)),
-            identifier_problem("The group number", record.policy.group_number) if record.policy.group_number else None,
-            _subscriber_problem(record.policy),
-        ]
+        memo.get_or(("client problem", record.client.id), lambda: _address_problem("The client", record.client)),
+        *memo.get_or(("company problems", company.id), lambda: _company_problems(company)),
+        memo.get_or(("provider problem", provider.id),
+                    lambda: _prefixed("Rendering provider NPI", npi_problem(provider.npi))),
+    ]  # fmt: skip
+    if policy is not None and payer is not None:
+        checks += memo.get_or(("policy problems", policy.id, payer.id), lambda: _policy_problems(policy, payer))
     if frequency in ("7", "8"):
         checks.append(
             identifier_problem("The payer's claim number (REF*F8, needed for corrections and voids)",
@@ -206,6 +209,20 @@ def claim_problems(record: _Record, frequency: str) -> list[str]:
         if ln.authorization is not None
     ]
     return [c for c in checks if c]
+
+
+def _company_problems(company: Company) -> list[str | None]:
+    return [_address_problem(f"Company {company.legal_name}", company),
+            _prefixed("Billing NPI", npi_problem(company.group_npi))]  # fmt: skip
+
+
+def _policy_problems(policy: InsurancePolicy, payer: Payer) -> list[str | None]:
+    return [
+        identifier_problem("The member id", policy.member_id),
+        identifier_problem("The payer id", _payer_id(payer)),
+        identifier_problem("The group number", policy.group_number) if policy.group_number else None,
+        _subscriber_problem(policy),
+    ]
 
 
 def _prefixed(what: str, problem: str | None) -> str | None:
@@ -236,6 +253,10 @@ def _address(record: Any) -> Address | None:
     return Address(record.address_line1, record.address_line2, record.city, record.state, record.zip_code)
 
 
+def _person(client: Client) -> Person:
+    return Person(client.last_name, client.first_name, client.date_of_birth, client.sex.value, _address(client))
+
+
 def _billing_provider(company: Company) -> BillingProvider:
     pay_to = None
     if company.pay_to_address_line1 and company.pay_to_city and company.pay_to_state and company.pay_to_zip_code:
@@ -248,8 +269,7 @@ def _billing_provider(company: Company) -> BillingProvider:
 def coverage_of(policy: InsurancePolicy, client: Any, responsibility: str, payer: Payer | None = None) -> Coverage:
     relationship = policy.relationship_to_subscriber.x12_code
     if relationship == "18":
-        subscriber = Person(client.last_name, client.first_name, client.date_of_birth, client.sex.value,
-                            _address(client))  # fmt: skip
+        subscriber = _person(client)
     else:
         subscriber = Person(
             policy.subscriber_last_name or "", policy.subscriber_first_name or "", policy.subscriber_date_of_birth,
@@ -270,10 +290,12 @@ def coverage_of(policy: InsurancePolicy, client: Any, responsibility: str, payer
     )
 
 
-def _facts(record: _Record, frequency: str, billing: BillingProvider) -> tuple[ClaimFacts, str | None]:
-    assert record.policy is not None
-    client, claim = record.client, record.claim
-    coverage = coverage_of(record.policy, client, RESPONSIBILITY[record.policy.rank], record.payer)
+def _facts(record: _Record, frequency: str, memo: _Memo) -> tuple[ClaimFacts, str | None]:
+    policy, client, claim = record.policy, record.client, record.claim
+    location, provider = record.location, record.provider
+    assert policy is not None
+    coverage = memo.get_or(("coverage", policy.id, client.id),
+                           lambda: coverage_of(policy, client, RESPONSIBILITY[policy.rank], record.payer))  # fmt: skip
     auths = {ln.authorization for ln in record.lines if ln.authorization is not None}
     lines = [
         Line(
@@ -294,23 +316,22 @@ def _facts(record: _Record, frequency: str, billing: BillingProvider) -> tuple[C
         if problem:
             return None, problem  # type: ignore[return-value]
         prior_payers = (prior,)
-    location, provider = record.location, record.provider
     facts = ClaimFacts(
         number=record.number,
         total=to_money(claim.total_charge),
         place_of_service=claim.place_of_service,
         frequency_code=frequency,
-        billing=billing,
+        billing=memo.get_or(("billing", record.company.id), lambda: _billing_provider(record.company)),
         coverage=coverage,
-        patient=Person(client.last_name, client.first_name, client.date_of_birth, client.sex.value, _address(client)),
+        patient=memo.get_or(("patient", client.id), lambda: _person(client)),
         diagnoses=tuple(record.diagnoses),
         lines=tuple(lines),
-        rendering=Person(provider.last_name, provider.first_name),
+        rendering=memo.get_or(("rendering", provider.id), lambda: Person(provider.last_name, provider.first_name)),
         rendering_npi=provider.npi,
         rendering_taxonomy=provider.taxonomy_code,
-        facility_name=clean_text(location.name) or None,
+        facility_name=memo.get_or(("facility", location.id), lambda: clean_text(location.name) or None),
         facility_npi=location.facility_npi,
-        facility_address=_address(location),
+        facility_address=memo.get_or(("facility address", location.id), lambda: _address(location)),
         payer_claim_number=claim.payer_claim_number if frequency in ("7", "8") else None,
         prior_authorization=next(iter(auths)) if len(auths) == 1 else None,
         prior_payers=prior_payers,
@@ -337,11 +358,11 @@ def _prior_adjudication(claim: Claim, lines: list[Line]) -> tuple[PriorPayer, li
             adjudicated.append(line)
             continue
         adjudicated.append(
-            Line(**{**line.__dict__, "prior": LineAdjudication(
+            line._replace(prior=LineAdjudication(
                 payer_id=payer_id, paid=to_money(source.paid), procedure_code=source.procedure_code,
                 modifiers=tuple(source.modifiers), units=source.units, paid_on=source.paid_on,
                 adjustments=_adjustments(source.adjustments),
-            )})
+            ))
         )
     return (
         PriorPayer(coverage, to_money(prior.paid), prior.paid_on, _adjustments(prior.adjustments),

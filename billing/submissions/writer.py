@@ -199,7 +199,9 @@ def _claim(out: list[str], claim: ClaimFacts, provider_hl: int, hl: int) -> int:
 
 def _sbr(cov: Coverage, responsibility: str) -> str:
     relationship = "18" if cov.patient_is_subscriber else ""
-    insurance_type = "47" if cov.medicare_secondary else ""
+    # SBR05 is required when Medicare is secondary. 12 (an employer group health plan pays first) is the
+    # common case; ESRD (13), disability (43) or liability (47) situations are rare in therapy billing.
+    insurance_type = "12" if cov.medicare_secondary else ""
     return segment(
         "SBR", responsibility, relationship, cov.group_number or "", "", insurance_type, "", "", "",
         cov.filing_indicator,

@@ -168,6 +168,7 @@ def test_reverse_prior_entry_reopens_the_claim_and_flags_review_then_clear(clien
     assert claim_balance(claim.id).insurance == claim.total_charge
     queue = client.get("/admin/claim/?status=all&flt0_needs_review_equals=1").get_data(as_text=True)
     assert claim.number in queue
+    assert 'Needs review <span class="badge badge-warning">1</span>' in queue
     post_form(client, f"/admin/claim/money/clear-review/?id={claim.id}", {"reason": "checked with the payer"})
     db.session.expire_all()
     assert not db.session.get(Claim, claim.id).needs_review

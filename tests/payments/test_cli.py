@@ -79,3 +79,17 @@ def test_payments_commands(flask, world, tmp_path):
     assert flask("payments", "write-off", claim.number, "--reason", "small balance", "--amount", "5").exit_code == 0
     db.session.expire_all()
     assert claim_balance(claim.id).insurance == D("45.00")
+
+    assert flask("payments", "clear-review", claim.number, "--note", "checked").exit_code == 0
+    db.session.expire_all()
+    assert not db.session.get(Claim, claim.id).needs_review
+    again = flask("payments", "clear-review", claim.number)
+    assert again.exit_code == 1 and "is not flagged for review" in again.output
+    assert flask("payments", "bill-patient", claim.number, "--reason", "payer will not repay").exit_code == 0
+    db.session.expire_all()
+    assert (claim_balance(claim.id).insurance, claim_balance(claim.id).patient) == (D("0.00"), D("55.00"))
+    assert flask("payments", "patient-payment", claim.number, "10.00", "--memo", "card").exit_code == 0
+    db.session.expire_all()
+    assert claim_balance(claim.id).paid_by_patient == D("10.00")
+    bad = flask("payments", "patient-payment", claim.number, "ten")
+    assert bad.exit_code == 1 and "is not an amount" in bad.output

@@ -110,3 +110,20 @@ def test_not_x12_is_refused_with_a_message(data):
     with pytest.raises(EraRefused, match="refused, nothing was posted"):
         import_835(data, filename="upload.txt", actor=SYSTEM)
     assert count(EraFile) == 0
+
+
+@pytest.mark.parametrize("name", ["X221-multiple-claims-single-check.edi", "tc_parse_835.rb__MESSAGE1_reversals.x12"])
+def test_large_files_validate_in_a_worker_with_the_same_outcome(samples_835, monkeypatch, name):
+    """pyx12 in a second process while posting runs in a savepoint: a refusal still leaves nothing behind."""
+    from billing.payments import importing
+
+    monkeypatch.setattr(importing, "PARALLEL_FROM_BYTES", 0)
+    data = (samples_835 / name).read_bytes()
+    if not EXPECTED[name][0]:
+        with pytest.raises(EraRefused, match="IEA id=188915716"):
+            import_835(data, filename=name, actor=SYSTEM)
+        assert (count(EraFile), count(Remittance), count(UnmatchedClaim), count(Adjudication)) == (0, 0, 0, 0)
+        return
+    result = import_835(data, filename=name, actor=SYSTEM)
+    assert (result.claims, result.unmatched, count(UnmatchedClaim)) == (9, 9, 9)
+    assert result.timings["validation"] > 0

@@ -151,3 +151,25 @@ def test_unmatched_then_matched_by_hand_posts_as_if_matched(sent):
     assert a.status is ClaimStatus.PAID
     assert claim_balance(a.id).balance == D("0.00")
     assert item.matched_claim_id == a.id
+
+
+def test_the_payer_claim_number_from_the_835_goes_into_ref_f8_of_the_corrected_claim(sent):
+    """CLP07 is kept on the claim; a corrected claim and its 837P carry it in REF*F8 without anyone typing it."""
+    from billing.claims.operations import correct_claim
+    from billing.submissions.operations import create_batches
+
+    sw, (a, *_), billed = sent
+    line = billed[a.number]["lines"]
+    payment = Payment(D("117.56"), "CHK500", payer_name=sw.base.payer.name, payer_id=sw.base.payer.edi_payer_id,
+                      claims=[Clp(a.number, "1", billed[a.number]["charge"], D("117.56"), payer_claim_number="ICN-555",
+                                  services=[svc(ln, "58.78", ("CO", "45", "14.70")) for ln in line])])
+    import_835(write_835([payment], control=5).encode(), filename="c.835", actor=SYSTEM)
+    assert a.payer_claim_number == "ICN-555"
+    corrected = correct_claim(a, actor=SYSTEM, reason="wrong modifier")
+    db.session.flush()
+    assert (corrected.frequency_code, corrected.payer_claim_number) == ("7", "ICN-555")
+    batch = create_batches(actor=SYSTEM, claim_ids=[corrected.id])[0]
+    _, segments = split_segments(batch.content)
+    assert ["REF", "F8", "ICN-555"] in segments
+    clm = next(s for s in segments if s[0] == "CLM")
+    assert clm[5].split(":")[2] == "7"

@@ -78,7 +78,7 @@ def test_an_invalid_rule_is_refused_with_the_faulty_part_and_nothing_saved(clien
 def test_editing_a_rule_keeps_the_old_version(client, login):
     rule = make_rule("Few units", conditions=leaf("units", "less_than", 3))
     login(Role.BILLER)
-    response = _form(client, f"/admin/rule/edit/?id={rule.id}", name="Few units")
+    response = _form(client, f"/admin/rule/edit/?id={rule.id}", name="Few units", version="1")
     assert response.status_code == 302
     db.session.expire_all()
     assert rule.version == 2
@@ -148,3 +148,14 @@ def test_the_run_rules_button_runs_in_the_chosen_scope(client, login, world):
     response = client.post("/admin/failed_charge/run/", data={"csrf_token": token}, follow_redirects=True)
     assert "claims checked" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(RuleOutcome)) == 1
+
+
+def test_a_stale_edit_is_refused(client, login):
+    rule = make_rule("Few units", conditions=leaf("units", "less_than", 3))
+    login(Role.BILLER)
+    html = _form(client, f"/admin/rule/edit/?id={rule.id}", name="Few units", version="0").get_data(as_text=True)
+    assert "saved this rule (version 1) after you opened it" in html
+    db.session.expire_all()
+    assert rule.version == 1
+    page = client.get(f"/admin/rule/edit/?id={rule.id}").get_data(as_text=True)
+    assert 'name="version" value="1"' in page

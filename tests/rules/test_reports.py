@@ -196,3 +196,23 @@ def test_the_editor_json_view_round_trips_a_rule(client, login):
     html = client.get(f"/admin/rule/edit/?id={rule.id}").get_data(as_text=True)
     assert json.dumps(UNITS_RULE["conditions"]["all"][0]["operator"]) in html
     assert "Apply JSON to the form" in html
+
+
+def test_warnings_have_their_own_tab(client, login):
+    claim = build_world().claim()
+    make_rule("Heads up", conditions=leaf("units", "greater_than", 0),
+              actions=[{"name": "warn", "params": {"message": "look at the units"}}])
+    run_rules(actor=SYSTEM, today=TODAY)
+    login(Role.BILLER)
+    assert claim.number not in _page(client)
+    assert claim.number not in _page(client, "?state=all")
+    html = _page(client, "?state=warnings")
+    assert claim.number in html
+    assert "look at the units" in html
+
+
+def test_a_malformed_filter_value_is_ignored_not_an_error(client, login, two_worlds):
+    _, _, mine, _, _ = two_worlds
+    login(Role.BILLER)
+    for query in ("?flt0_run_number_equals=abc", "?flt0_practice_equals=x", "?flt0_rule_equals=1.5"):
+        assert mine.number in _page(client, query)

@@ -387,3 +387,13 @@ def test_the_payer_form_links_a_clearinghouse_and_its_payer_id(client, login, wo
     body = page(client.get(f"/admin/payer/edit/?id={world.payer.id}"))
     assert 'name="clearinghouse"' in body
     assert 'name="clearinghouse_payer_id"' in body
+
+
+def test_a_download_only_clearinghouse_needs_no_sftp_settings(client, login, world):
+    login(Role.ADMIN)
+    form = house_form(sftp_host="", sftp_username="", new_password="", sftp_host_key="", submitter_contact_phone="")
+    response = post(client, f"{HOUSES}new/", form)
+    assert response.status_code == 302, page(response)
+    house = db.session.scalars(db.select(Clearinghouse).where(Clearinghouse.name == "Office Ally")).one()
+    assert (house.sftp_host, house.sftp_username, house.sftp_host_key, house.submitter_contact_phone) == (
+        None, None, None, None)

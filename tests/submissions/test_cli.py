@@ -72,3 +72,18 @@ def test_remove_a_claim_from_an_unsent_batch(cli, world):
     result = cli("remove", batch["batch"], claim.number)
     assert result.exit_code == 0
     assert "cancelled" in result.output
+
+
+def test_export_refuses_a_file_that_no_longer_matches_its_claims(cli, world, tmp_path):
+    from billing.claims.operations import hold_claim
+    from tests.submissions.factories import SYSTEM
+
+    claim = world.ready_claim()
+    batch = json.loads(cli("create", "--all", "--json").output)[0]
+    hold_claim(db.session.get(type(claim), claim.id), reason="wrong auth", actor=SYSTEM)
+    out = tmp_path / "stale.x12"
+    result = cli("export", batch["batch"], "-o", str(out))
+    assert result.exit_code == 1
+    assert len(result.output.strip().splitlines()) == 1
+    assert "Held now" in result.output
+    assert not out.exists()

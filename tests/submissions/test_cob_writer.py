@@ -71,3 +71,12 @@ def test_more_than_5000_claims_split_into_transactions_with_increasing_st02():
     sts = [s for s in split_segments(written.text) if s.startswith("ST*")]
     assert sts == ["ST*837*0041*005010X222A1", "ST*837*0042*005010X222A1"]
     assert split_segments(written.text)[-2] == "GE*2*41"
+
+
+def test_medicare_as_secondary_names_the_msp_type_in_sbr05():
+    from dataclasses import replace
+
+    medicare = replace(secondary_claim().coverage, filing_indicator="MB", medicare_secondary=True, group_number=None)
+    written = write_837(ENVELOPE, [replace(secondary_claim(), coverage=medicare)])
+    assert validate_837(written.text, written.claim_at) == []
+    assert "SBR*S****12****MB~" in written.text

@@ -1,0 +1,164 @@
+"""Data rows as SpreadsheetML text, spliced into openpyxl's write-only sheet when it is saved.
+
+openpyxl's write-only mode builds, binds and serialises one cell object per value: about 16 us a cell,
+so 100,000 rows of 14 columns take half a minute. Here openpyxl still writes the workbook, the title
+block, the header, styles, freeze panes, autofilter and charts; the data rows and the totals row are
+formatted as text (a few string operations a cell) into a temporary file of their own, and when openpyxl
+closes the sheet that file is copied in where openpyxl left a marker comment. Memory stays flat: both
+files are streamed.
+
+This leans on internals of openpyxl 3.1 write-only worksheets (pinned <3.2 in pyproject.toml): the
+`_values_to_row` and `_writer.write_row(xf, row, row_idx)` pair that writes appended rows, the sheet's
+temporary file `_writer.out`, and `close()` being called before that file is zipped. `install()` returns
+None when any of them is missing, and the caller falls back to ordinary appends: an openpyxl upgrade then
+makes reports slower, not wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import IO, Any
+
+from openpyxl import LXML
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from exports.columns import Kind
+
+MARKER = "claimdesk-data-rows"
+#: Style numbers (cellXfs indexes) by role, as openpyxl registered them for this workbook.
+StyleIds = dict[str, int]
+_COPY_CHUNK = 1 << 20
+#: XML's three specials, and the carriage return, which parsers would turn into a line feed.
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+
+
+class _Marker(tuple):  # a tuple, so that openpyxl's append() accepts it
+    __slots__ = ()
+
+
+class RawRows:
+    """Rows written as XML text after the header; `first_row` is the sheet row number of the first one."""
+
+    def __init__(self, kinds: Sequence[Kind], styles: StyleIds, first_row: int,
+                 is_formula_like: Callable[[str], bool], formula_triggers: tuple[str, ...]) -> None:
+        self.kinds = list(kinds)
+        self.is_formula_like = lambda value: isinstance(value, str) and is_formula_like(value)
+        self.formula_triggers = formula_triggers
+        self.letters = [get_column_letter(i) for i in range(1, len(kinds) + 1)]
+        self.styles = styles
+        self.next_row = first_row
+        self.writers = [self._writer_for(kind) for kind in self.kinds]
+        self.file: IO[str] = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - closed in splice()
+
+    def write(self, values: Sequence[Any]) -> None:
+        """One row of converted values (text cleaned, money exact to the cent)."""
+        r = self.next_row
+        cells = [write_cell(letter, r, value) for letter, write_cell, value in zip(self.letters, self.writers, values,
+                                                                                   strict=True) if value is not None]
+        self.file.write(f'<row r="{r}">{"".join(cells)}</row>')
+        self.next_row += 1
+
+    def _writer_for(self, kind: Kind) -> Callable[[str, int, Any], str]:
+        """A cell formatter per column, with the common case of its kind first (this runs a million times)."""
+        money, day = self.styles["money"], self.styles["date"]
+
+        def cell(letter: str, r: int, value: Any) -> str:
+            if kind is Kind.MONEY and isinstance(value, Decimal):
+                return f'<c r="{letter}{r}" s="{money}"><v>{value:f}</v></c>'
+            if kind is Kind.DATE and isinstance(value, date):
+                return f'<c r="{letter}{r}" s="{day}"><v>{to_excel(value)}</v></c>'
+            if type(value) is str and not value.startswith(self.formula_triggers) and value == value.strip():
+                return f'<c r="{letter}{r}" t="inlineStr"><is><t>{value.translate(_ESCAPES)}</t></is></c>'
+            if type(value) is int:
+                return f'<c r="{letter}{r}"><v>{value}</v></c>'
+            return self._cell(f"{letter}{r}", kind, value, self.is_formula_like(value), None)
+
+        return cell
+
+    def write_styled(self, cells: Sequence[tuple[Any, int]]) -> None:
+        """One row whose every cell has its own style (the totals row)."""
+        r = self.next_row
+        parts = [self._cell(f"{letter}{r}", kind, value, False, style)
+                 for letter, kind, (value, style) in zip(self.letters, self.kinds, cells, strict=True)]
+        self.file.write(f'<row r="{r}">{"".join(parts)}</row>')
+        self.next_row += 1
+
+    def _cell(self, ref: str, kind: Kind, value: Any, quoted: bool, style: int | None) -> str:
+        if isinstance(value, str):
+            if quoted:
+                style = self.styles["quoted"]  # Excel's quote prefix: shown as typed, never evaluated
+            s = f' s="{style}"' if style is not None else ""
+            space = ' xml:space="preserve"' if value != value.strip() else ""
+            return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{value.translate(_ESCAPES)}</t></is></c>'
+        if value is None:
+            return f'<c r="{ref}" s="{style}"/>' if style is not None else ""
+        if isinstance(value, bool):
+            return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+        if isinstance(value, (datetime, date)):
+            value, style = to_excel(value), self.styles["date"] if style is None else style
+        elif style is None and kind is Kind.MONEY:
+            style = self.styles["money"]
+        s = f' s="{style}"' if style is not None else ""
+        return f'<c r="{ref}"{s}><v>{_number(value)}</v></c>'
+
+    def splice(self, sheet_path: str) -> None:
+        """Copy the rows in where openpyxl wrote the marker; both files are streamed, never loaded whole."""
+        comment = f"<!--{MARKER}-->"
+        with open(sheet_path, encoding="utf-8") as sheet:
+            head = sheet.read()  # title block and header only: the rows are not in this file
+        before, found, after = head.partition(comment)
+        if not found:
+            raise RuntimeError("openpyxl did not write the rows marker; the sheet cannot be completed")
+        spliced = f"{sheet_path}.rows"
+        with open(spliced, "w", encoding="utf-8") as out:
+            out.write(before)
+            self.file.seek(0)
+            shutil.copyfileobj(self.file, out, _COPY_CHUNK)
+            out.write(after)
+        self.file.close()
+        os.replace(spliced, sheet_path)
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def install(ws: WriteOnlyWorksheet, kinds: Sequence[Kind], styles: StyleIds, first_row: int,
+            is_formula_like: Callable[[str], bool], formula_triggers: tuple[str, ...]) -> RawRows | None:
+    """Leave a marker in `ws` and return the writer for its rows; None when openpyxl lacks what this needs."""
+    if not LXML or not hasattr(ws, "_values_to_row") or not callable(getattr(ws, "close", None)):
+        return None
+    ws._get_writer()
+    writer = getattr(ws, "_writer", None)
+    if writer is None or not isinstance(getattr(writer, "out", None), str) or not hasattr(writer, "write_row"):
+        return None
+    from lxml.etree import Comment
+
+    raw = RawRows(kinds, styles, first_row, is_formula_like, formula_triggers)
+    plain_values_to_row, plain_write_row, plain_close = ws._values_to_row, writer.write_row, ws.close
+
+    def values_to_row(values: Any, row_idx: int) -> Any:
+        return values if isinstance(values, _Marker) else plain_values_to_row(values, row_idx)
+
+    def write_row(xf: Any, row: Any, row_idx: int) -> None:
+        if isinstance(row, _Marker):
+            xf.write(Comment(MARKER))
+        else:
+            plain_write_row(xf, row, row_idx)
+
+    def close() -> None:
+        plain_close()
+        raw.splice(writer.out)
+
+    ws._values_to_row, writer.write_row, ws.close = values_to_row, write_row, close
+    ws.append(_Marker())
+    return raw

@@ -14,7 +14,15 @@ from flask_admin import expose
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from admin_views.payment_forms import ADJUSTMENT_ROWS, PATIENT_FIELDS, read_amount, read_date, read_payment
+from admin_views.payment_forms import (
+    ADJUSTMENT_ROWS,
+    PATIENT_FIELDS,
+    PaymentForm,
+    read_amount,
+    read_date,
+    read_payment,
+    values_from,
+)
 from admin_views.permissions import Area, may_edit
 from billing.audit import Actor
 from billing.claims import operations as claim_ops
@@ -86,7 +94,7 @@ class ClaimPaymentsMixin:
         assert claim is not None
         back = self.get_url(".details_view", id=claim.id)
         existing = standing_payments(claim.id)
-        form = read_payment(claim, request.form) if request.method == "POST" else None
+        form = read_payment(claim, request.form) if request.method == "POST" else _correcting(claim, existing)
         preview = None
         mode = request.form.get("mode", "")
         if form is not None and form.posting is not None:
@@ -195,6 +203,13 @@ class ClaimPaymentsMixin:
             flash(f"Your role ({current_user.role.label}) cannot post payments or adjustments.", "error")
             return None, redirect(self.get_url(".details_view", id=claim.id))  # type: ignore[attr-defined]
         return claim, None
+
+
+def _correcting(claim: Claim, existing: list[Adjudication]) -> PaymentForm | None:
+    """?correct=<payment id>: the form starts from that payment, set to replace it."""
+    wanted = request.args.get("correct", "")
+    payment = next((p for p in existing if str(p.id) == wanted), None)
+    return PaymentForm(values_from(claim, payment)) if payment is not None else None
 
 
 def _all_adjudications(claim_id: int) -> list[Adjudication]:

@@ -17,6 +17,7 @@ from billing.errors import Problem
 from billing.money import ZERO, to_money
 from billing.payments.clawbacks import PATIENT_REASONS, BulkClawbackItem, CorrectedLine
 from billing.payments.codes import GROUP_CODES
+from billing.payments.models import Adjudication
 from billing.payments.posting import Adjustment, ClaimPosting, LinePosting
 
 #: Adjustment rows shown per line; a biller rarely needs more than three CAS reasons on one line.
@@ -133,3 +134,31 @@ def read_bulk_clawback(values: Any, claim_ids: list[int]) -> tuple[list[BulkClaw
                                        reason if reason in PATIENT_REASONS else "2"))
         items.append(BulkClawbackItem(claim_id, tuple(lines)))
     return items, problems
+
+
+def values_from(claim: Claim, adjudication: Adjudication) -> dict[str, str]:
+    """The Record Payment form filled with a posted payment, to correct it ("edit" = reverse + new entry)."""
+    values = {"mode": "replace", "payer_claim_number": adjudication.payer_claim_number or "",
+              "memo": f"correction of the payment of {adjudication.paid_on:%m/%d/%Y}"}
+    patient_field = {code: name for name, code in PATIENT_FIELDS}
+    numbers = {ln.id: ln.line_number for ln in claim.lines}
+    for line in adjudication.lines:
+        prefix = f"line-{numbers[line.claim_line_id]}-"
+        values[prefix + "paid"] = str(line.paid)
+        values[prefix + "allowed"] = "" if line.allowed is None else str(line.allowed)
+        values[prefix + "remarks"] = line.remarks
+        others = []
+        for adj in (a for a in adjudication.adjustments if a.adjudication_line_id == line.id):
+            name = patient_field.get(adj.reason_code) if adj.group_code == "PR" else None
+            if name and not values.get(prefix + name):
+                values[prefix + name] = str(adj.amount)
+            else:
+                others.append(adj)
+        for k, adj in enumerate(others[:ADJUSTMENT_ROWS]):
+            values |= {f"{prefix}adj-{k}-group": adj.group_code, f"{prefix}adj-{k}-reason": adj.reason_code,
+                       f"{prefix}adj-{k}-amount": str(adj.amount)}
+        accounted = line.paid + sum((a.amount for a in adjudication.adjustments if a.adjudication_line_id == line.id),
+                                    ZERO)
+        if accounted != line.charge:
+            values[prefix + "open"] = "1"
+    return values

@@ -27,7 +27,13 @@ from billing.payments.clawbacks import PATIENT_REASONS, bulk_clawback, paid_clai
 from billing.payments.codes import describe_carc, describe_rarc
 from billing.payments.importing import EraRefused, ImportResult, import_835, match_unmatched
 from billing.payments.models import EraFile, Remittance, UnmatchedClaim, UnmatchedStatus
-from billing.payments.queries import match_candidates, open_unmatched_counts, remittance_adjudications
+from billing.payments.queries import (
+    match_candidates,
+    open_unmatched_counts,
+    remittance_adjudications,
+    remittance_in_scope,
+    unmatched_in_scope,
+)
 from billing.queries import payer_options
 from billing.unit_of_work import unit_of_work
 
@@ -61,6 +67,7 @@ class RemittanceView(RoleModelView):
 
     area = Area.PAYMENTS
     name = "Remittances"
+    scope_rule = staticmethod(remittance_in_scope)
     allow_create = False  # remittances come from 835 files
     list_template = "claimdesk/payments/remittance_list.html"
     details_template = "claimdesk/payments/remittance_details.html"
@@ -134,6 +141,7 @@ class UnmatchedView(RoleModelView):
 
     area = Area.PAYMENTS
     name = "Unmatched"
+    scope_rule = staticmethod(unmatched_in_scope)
     allow_create = False
     details_template = "claimdesk/payments/unmatched_details.html"
     column_list = ["remittance", "claim_number", "patient_name", "status_code", "charge", "paid", "reason", "status",

@@ -6,7 +6,9 @@ scheduled job. It never commits: the caller wraps it in `unit_of_work()`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -18,7 +20,8 @@ from billing.claims.models import Claim
 from billing.claims.operations import hold_claim, release_claim
 from billing.claims.statuses import ClaimStatus
 from billing.db import db, utcnow
-from billing.errors import BillingError
+from billing.errors import BillingError, Problem, raise_if
+from billing.org.models import Company, Location, Practice
 from billing.org.queries import by_location, resolve_scope
 from billing.unit_of_work import unit_of_work
 from rules.compiler import CompiledRule
@@ -121,6 +124,7 @@ def run_rules(
     `engine` and `chunk_size` exist for cross-checking and benchmarks: `chunk_size=1` with
     `engine="business-rules"` is the naive run (facts read and run_all called claim by claim).
     """
+    raise_if(_scope_problems(company_id, practice_id, location_id))
     rules, evaluate_claim = evaluator_for(enabled_rules(), engine=engine)
     scope = {"company_id": company_id, "practice_id": practice_id, "location_id": location_id,
              "claims": [f"C-{i:06d}" for i in claim_ids] if claim_ids is not None else None}
@@ -130,11 +134,12 @@ def run_rules(
     state = _Run(run, {r.rule_id: r for r in rules}, actor, run.started_at, today or date.today(), RunResult(run.id),
                  explicit=claim_ids is not None)
     candidates = candidate_claims(claim_ids, company_id, practice_id, location_id)
-    for start in range(0, len(candidates), chunk_size):
-        chunk = dict(candidates[start:start + chunk_size])
-        facts = load_facts(list(chunk), state.today)
-        fired = {claim_id: evaluate_claim(claim_facts) for claim_id, claim_facts in facts.items()}
-        _apply(state, chunk, fired)
+    with _collector_paused():
+        for start in range(0, len(candidates), chunk_size):
+            chunk = dict(candidates[start:start + chunk_size])
+            facts = load_facts(list(chunk), state.today)
+            fired = {claim_id: evaluate_claim(claim_facts) for claim_id, claim_facts in facts.items()}
+            _apply(state, chunk, fired)
     _resolve_out_of_billing(state, _scope_filter(claim_ids, company_id, practice_id, location_id))
     if claim_ids is not None:
         _note_skipped(state, claim_ids, {claim_id for claim_id, _ in candidates})
@@ -142,11 +147,45 @@ def run_rules(
     return state.result
 
 
+def _scope_problems(company_id: int | None, practice_id: int | None, location_id: int | None) -> list[Problem]:
+    """An unknown or inconsistent scope is refused: silently widening it would run over every claim."""
+    company = db.session.get(Company, company_id) if company_id is not None else None
+    practice = db.session.get(Practice, practice_id) if practice_id is not None else None
+    location = db.session.get(Location, location_id) if location_id is not None else None
+    problems = [Problem(name, f"No {name} has the id {given}.") for name, given, found in (
+        ("company", company_id, company), ("practice", practice_id, practice), ("location", location_id, location))
+        if given is not None and found is None]
+    if practice and company and practice.company_id != company.id:
+        problems.append(Problem("practice", f"Practice {practice} belongs to another company."))
+    if location and practice and location.practice_id != practice.id:
+        problems.append(Problem("location", f"Location {location} belongs to another practice."))
+    if location and company and not practice and location.practice.company_id != company.id:
+        problems.append(Problem("location", f"Location {location} belongs to another company."))
+    return problems
+
+
 def run_rules_now(now: datetime) -> str:
     """The scheduled job's body: one run over every claim, committed, summarised in one line."""
     with unit_of_work():
         result = run_rules(actor=Actor.system("job:nightly-rules"), today=now.date())
     return result.summary()
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while chunks are evaluated.
+
+    Each chunk allocates hundreds of thousands of short-lived objects, and every collection they
+    trigger walks all of the app's long-lived objects too: about a quarter of a 100,000-claim run.
+    The chunks create no lasting cycles; collection resumes (and catches up) when the loop ends.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def candidate_claims(

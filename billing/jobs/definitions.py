@@ -35,6 +35,9 @@ class JobDefinition:
     description: str = ""
     #: Housekeeping jobs run every few seconds and have no editable schedule.
     every_seconds: int | None = None
+    #: "module:function" answering whether there is anything to do; a scheduled poll that finds nothing
+    #: is not recorded, so a 10-second poller does not bury the real runs in the job-run table.
+    has_work: str | None = None
 
 
 # Nightly work is placed outside 01:00-03:00 local time, which DST skips or repeats.
@@ -50,7 +53,8 @@ JOBS: tuple[JobDefinition, ...] = (
     JobDefinition("scheduled-exports", "Export reports", "billing.jobs.tasks:export_scheduled_reports",
                   Cron(minute="30", hour="5"), "Writes the configured reports into instance/exports/."),
     JobDefinition("export-queue", "Build requested exports", "billing.jobs.tasks:build_queued_exports",
-                  Cron(), "Large reports asked for on the Reports page.", every_seconds=10),
+                  Cron(), "Large reports asked for on the Reports page.", every_seconds=10,
+                  has_work="billing.jobs.export_runs:has_queued"),
 )
 
 

@@ -38,6 +38,10 @@ def queue_export(report: str, filters: dict[str, Any], *, actor: Actor, rows_exp
     return run
 
 
+def has_queued() -> bool:
+    return db.session.scalar(select(ExportRun.id).where(ExportRun.status == ExportStatus.QUEUED).limit(1)) is not None
+
+
 def claim_next_queued() -> ExportRun | None:
     """Take the oldest queued export; the conditional UPDATE lets only one process win it."""
     for run_id in db.session.scalars(select(ExportRun.id).where(ExportRun.status == ExportStatus.QUEUED)

@@ -73,7 +73,11 @@ def scheduled_run(job_id: str, trigger: str = "schedule") -> None:
     if _app is None:
         raise RuntimeError("billing.jobs.runs.use_app(app) was not called in this scheduler process")
     with _app.app_context():
-        run_job(job_id, trigger=trigger)
+        definition = job_definition(job_id)
+        idle = trigger == "schedule" and definition.has_work is not None and not resolve(definition.has_work)()
+        db.session.rollback()  # end the read before the job's own transactions (SQLite has one writer)
+        if not idle:
+            run_job(job_id, trigger=trigger)
         db.session.remove()
 
 

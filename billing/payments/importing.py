@@ -61,6 +61,8 @@ CHUNK = 500  # claims loaded and posted together: few queries, bounded memory
 #: From this size (about 1,500 claims) pyx12 runs in a second process beside the posting; below it, starting
 #: an interpreter costs more than it saves.
 PARALLEL_FROM_BYTES = 500_000
+#: The worker imports `billing` from here, installed or not.
+PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
 
 
 class EraRefused(BillingError):
@@ -166,7 +168,7 @@ class _PendingValidation:
         self._file = Path(name)
         self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, a path we made
             [sys.executable, "-m", "billing.payments.validation", name], stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True)
+            stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT)
 
     def result(self) -> Validation:
         if self._done is None:

@@ -7,16 +7,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from billing.claims.models import Claim, ClaimLine
+from billing.coverage.models import Payer
 from billing.db import db
+from billing.org.queries import Scope, by_company, by_location
 from billing.payments.codes import describe_carc, describe_rarc
 from billing.payments.models import (
     Adjudication,
     AdjudicationAdjustment,
     AdjudicationLine,
+    Remittance,
     UnmatchedClaim,
     UnmatchedStatus,
 )
@@ -102,3 +105,16 @@ def match_candidates(item: UnmatchedClaim, *, limit: int = 10) -> list[Claim]:
         .where(Claim.status.in_(list(POSTABLE)), or_(*conditions))
         .order_by(Claim.id.desc()).limit(limit).options(selectinload(Claim.client), selectinload(Claim.payer))
     ))
+
+
+def remittance_in_scope(scope: Scope) -> ColumnElement[bool]:
+    """A check is not split by location: it shows in a scope when its payer is the scope company's, when it
+    pays a claim of the scope, or when its payer is not one of ours (someone must see those to match them)."""
+    company_payers = select(Payer.id).where(by_company(Payer.company_id, scope))
+    paying_here = (select(Adjudication.remittance_id).join(Claim, Claim.id == Adjudication.claim_id)
+                   .where(by_location(Claim.location_id, scope)))
+    return or_(Remittance.payer_id.is_(None), Remittance.payer_id.in_(company_payers), Remittance.id.in_(paying_here))
+
+
+def unmatched_in_scope(scope: Scope) -> ColumnElement[bool]:
+    return UnmatchedClaim.remittance_id.in_(select(Remittance.id).where(remittance_in_scope(scope)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -47,10 +48,26 @@ def secondary_refusal(claim: Claim) -> str | None:
         return "the client has no next-rank policy active on the service date"
     if live_secondary(claim) is not None:
         return f"claim {claim.number} already has a secondary claim"
-    balances = line_balances(claim.id)
-    if all((b.patient <= ZERO) for b in balances.values()):
+    if not any(insurance + patient > ZERO for insurance, patient in _passed_on(claim).values()):
         return "nothing is left for the next payer (no patient responsibility remains)"
     return None
+
+
+def _passed_on(claim: Claim) -> dict[int, tuple[Decimal, Decimal]]:
+    """Per line, what the next payer is billed: (the open payer balance of a denied claim, the patient's part).
+
+    After a denial the primary will not pay, so its open balance goes to the secondary too (as a Medicare
+    denial goes to the supplemental plan); after a payment only the patient's part does.
+    """
+    balances = line_balances(claim.id)
+    denied = claim.status is ClaimStatus.DENIED
+    passed = {}
+    for line in claim.lines:
+        owed = balances.get(line.id)
+        if owed is not None:
+            insurance = owed.insurance if denied and owed.insurance > ZERO else ZERO
+            passed[line.id] = (insurance, max(owed.patient, ZERO))
+    return passed
 
 
 def generate_secondary_claim(claim: Claim, *, actor: Actor, posted_on: date) -> Claim:
@@ -60,24 +77,29 @@ def generate_secondary_claim(claim: Claim, *, actor: Actor, posted_on: date) -> 
         raise BillingError(f"No secondary claim: {refusal}.")
     policy = next_policy(claim)
     assert policy is not None
+    passed = _passed_on(claim)
     secondary = _copy(claim, claim.lines, policy=policy, rank=NEXT_RANK[claim.payer_rank])
     secondary.primary_claim_id = claim.id
     open_claim(secondary, ClaimStatus.READY)
     db.session.flush()
     record_opening(secondary, actor=actor, reason=f"Secondary to {claim.number}")
-    balances = line_balances(claim.id)
     by_number = {ln.line_number: ln for ln in secondary.lines}
+    common = {"posted_on": posted_on, "actor": actor.name, "source": EntrySource.SYSTEM}
     for line in claim.lines:
-        owed = balances.get(line.id)
-        if owed is None or owed.patient <= ZERO:
+        insurance, patient = passed.get(line.id, (ZERO, ZERO))
+        if insurance > ZERO:  # the denied amount becomes the patient's, then goes on with it
+            db.session.add(LedgerEntry(claim_id=claim.id, claim_line_id=line.id, payer_id=claim.payer_id,
+                                       kind=EntryKind.PATIENT_RESPONSIBILITY, amount=insurance,
+                                       memo=f"denied by {claim.payer.name if claim.payer else 'the payer'}; "
+                                            f"billed to {policy.payer.name}", **common))
+        if insurance + patient <= ZERO:
             continue
-        common = {"posted_on": posted_on, "actor": actor.name, "source": EntrySource.SYSTEM}
         db.session.add(LedgerEntry(claim_id=claim.id, claim_line_id=line.id, kind=EntryKind.TRANSFER_TO_SECONDARY,
-                                   amount=owed.patient, memo=f"billed to {policy.payer.name} on {secondary.number}",
-                                   **common))
+                                   amount=insurance + patient,
+                                   memo=f"billed to {policy.payer.name} on {secondary.number}", **common))
         db.session.add(LedgerEntry(claim_id=secondary.id, claim_line_id=by_number[line.line_number].id,
-                                   kind=EntryKind.CHARGE, amount=owed.patient, payer_id=policy.payer_id,
-                                   memo=f"patient part of {claim.number}", **common))
+                                   kind=EntryKind.CHARGE, amount=insurance + patient, payer_id=policy.payer_id,
+                                   memo=f"balance of {claim.number}", **common))
     record_change("claim", claim.id, AuditAction.SECONDARY_CREATED, actor=actor, before=claim.status.value,
                   after=claim.status.value, data={"secondary": secondary.number})
     return secondary

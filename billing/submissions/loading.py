@@ -6,6 +6,7 @@ correction without the payer's claim number) is found here, per claim, before an
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -253,6 +254,16 @@ def _address(record: Any) -> Address | None:
     return Address(record.address_line1, record.address_line2, record.city, record.state, record.zip_code)
 
 
+@functools.lru_cache(maxsize=1024)
+def _modifiers(text: str) -> tuple[str, ...]:
+    return tuple(m for m in text.split(":") if m)
+
+
+@functools.lru_cache(maxsize=1024)
+def _pointers(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in text.split(":") if p)
+
+
 def _person(client: Client) -> Person:
     return Person(client.last_name, client.first_name, client.date_of_birth, client.sex.value, _address(client))
 
@@ -300,10 +311,10 @@ def _facts(record: _Record, frequency: str, memo: _Memo) -> tuple[ClaimFacts, st
     lines = [
         Line(
             procedure_code=ln.code,
-            modifiers=tuple(m for m in ln.modifiers.split(":") if m),
+            modifiers=_modifiers(ln.modifiers),
             charge=to_money(ln.charge),
             units=ln.units,
-            pointers=tuple(int(p) for p in ln.pointers.split(":") if p),
+            pointers=_pointers(ln.pointers),
             service_date=ln.service_date,
             place_of_service=ln.place_of_service,
             authorization=ln.authorization,

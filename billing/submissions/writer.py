@@ -8,9 +8,10 @@ HL per claim keeps removing a claim from a batch a local change and maps every e
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from billing.submissions.edi import COMPONENT, REPETITION, SEGMENT, clean_text, segment
 from billing.submissions.facts import (
@@ -65,6 +66,12 @@ class WrittenFile:
             if first <= segment_number <= last:
                 return number
         return None
+
+
+@functools.lru_cache(maxsize=4096)
+def d8(day: date) -> str:
+    """CCYYMMDD; cached because a batch repeats the same few hundred dates thousands of times."""
+    return day.strftime("%Y%m%d")
 
 
 def transactions_needed(claim_count: int) -> int:
@@ -168,7 +175,7 @@ def _person_name(entity: str, person: Person, qualifier: str = "", ident: str = 
 
 def _demographics(out: list[str], person: Person) -> None:
     if person.date_of_birth is not None:
-        out.append(segment("DMG", "D8", person.date_of_birth.strftime("%Y%m%d"), person.sex or "U"))
+        out.append(segment("DMG", "D8", d8(person.date_of_birth), person.sex or "U"))
 
 
 def _claim(out: list[str], claim: ClaimFacts, provider_hl: int, hl: int) -> int:
@@ -274,7 +281,7 @@ def _other_subscriber(out: list[str], prior: PriorPayer, lines_adjudicated: bool
     out.append(segment("NM1", "PR", "2", clean_text(cov.payer_name), "", "", "", "", "PI", cov.payer_id))
     # The TR3 wants the claim-level adjudication date only when 2430 does not date each line.
     if prior.paid_on is not None and not lines_adjudicated:
-        out.append(segment("DTP", "573", "D8", prior.paid_on.strftime("%Y%m%d")))
+        out.append(segment("DTP", "573", "D8", d8(prior.paid_on)))
 
 
 def _service_line(out: list[str], claim: ClaimFacts, number: int, line: Line) -> None:
@@ -283,7 +290,7 @@ def _service_line(out: list[str], claim: ClaimFacts, number: int, line: Line) ->
     place = line.place_of_service if line.place_of_service != claim.place_of_service else ""
     out.append(segment("LX", number))
     out.append(segment("SV1", procedure, line.charge, "UN", line.units, place, "", pointers))
-    out.append(segment("DTP", "472", "D8", line.service_date.strftime("%Y%m%d")))
+    out.append(segment("DTP", "472", "D8", d8(line.service_date)))
     if line.authorization and line.authorization != claim.prior_authorization:
         out.append(segment("REF", "G1", line.authorization))
     if line.prior is not None:
@@ -291,4 +298,4 @@ def _service_line(out: list[str], claim: ClaimFacts, number: int, line: Line) ->
         code = COMPONENT.join(("HC", prior.procedure_code, *prior.modifiers))
         out.append(segment("SVD", prior.payer_id, prior.paid, code, "", prior.units))
         _adjustments(out, prior.adjustments)
-        out.append(segment("DTP", "573", "D8", prior.paid_on.strftime("%Y%m%d")))
+        out.append(segment("DTP", "573", "D8", d8(prior.paid_on)))

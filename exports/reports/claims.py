@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
 
-from billing.claims.models import NUMBER_PREFIX, Claim, ClaimLine
+from billing.claims.models import Claim, ClaimLine
 from billing.claims.statuses import ClaimStatus
 from billing.coverage.models import Payer
 from billing.db import db
@@ -17,6 +17,7 @@ from billing.people.models import Client, Provider
 from exports.columns import Column, Kind, Sheet
 from exports.filters import ReportFilters
 from exports.registry import COMMON_FILTERS, Report
+from exports.reports.common import BATCH, claim_number
 
 COLUMNS = (
     Column("Claim"), Column("Status"), Column("Service date", Kind.DATE), Column("Client"), Column("Account"),
@@ -27,12 +28,6 @@ COLUMNS = (
 SUMMARY_COLUMNS = (
     Column("Status"), Column("Claims", Kind.INTEGER, total=True), Column("Billed", Kind.MONEY, total=True),
 )
-#: Rows fetched per round trip: a 100,000-claim export never holds more than this in Python.
-BATCH = 2000
-
-
-def claim_number(claim_id: int) -> str:
-    return f"{NUMBER_PREFIX}{claim_id:06d}"
 
 
 def conditions(filters: ReportFilters) -> list[ColumnElement[bool]]:

@@ -45,3 +45,25 @@ def test_bad_input_exits_non_zero_and_writes_nothing(reports, tmp_path, args, me
     assert result.exit_code != 0
     assert message in result.output
     assert not target.exists()
+
+
+def test_list_has_all_seven_reports(reports):
+    names = [line.split()[0] for line in reports("list").output.splitlines()]
+    assert names == ["claims", "claim-denials", "revenue", "ar-aging", "failed-charges", "remittances",
+                     "authorization-utilization"]
+
+
+@pytest.mark.parametrize("name", ["claims", "claim-denials", "revenue", "ar-aging", "failed-charges", "remittances",
+                                  "authorization-utilization"])
+def test_every_report_exports_to_a_readable_workbook(reports, world, tmp_path, name):
+    from tests.exports.money_world import build_money_world
+
+    build_money_world(world)
+    db.session.commit()
+    target = tmp_path / f"{name}.xlsx"
+    result = reports("export", name, "--company", str(world.company.id), "-o", str(target))
+    assert result.exit_code == 0, result.output
+    book = open_workbook(str(target))
+    first = sheet(book, book.sheetnames[0])
+    assert first.title_lines[1] == f"Company: {world.company.legal_name}"
+    assert first.totals()[0] == "Total"

@@ -116,3 +116,37 @@ def test_an_unfinished_or_unknown_export_cannot_be_downloaded(client, login):
     assert "There is no export #999999" in client.get(f"{PAGE}exports/999999", follow_redirects=True).get_data(
         as_text=True)
     assert downloads() == 0
+
+
+@pytest.mark.parametrize("name", ["claims", "claim-denials", "revenue", "ar-aging", "failed-charges", "remittances",
+                                  "authorization-utilization"])
+def test_an_accountant_may_download_every_report(client, login, world, name):
+    from tests.exports.money_world import build_money_world
+
+    build_money_world(world)
+    db.session.commit()
+    login(Role.ACCOUNTANT)
+    response = post_download(client, report=name)
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    book = open_workbook(response.data)
+    assert book.sheetnames
+    assert db.session.scalars(select(ReportDownload.report)).all() == [name]
+
+
+def test_failed_charges_filters_from_the_page_are_applied_and_logged(client, login, world):
+    from rules.runs import run_rules
+    from tests.rules.factories import SYSTEM, fail, leaf, make_rule
+
+    claim = world.claim(minutes=30)
+    rule = make_rule("Short sessions", conditions=leaf("units", "less_than", 3), actions=fail("Under 3 units."))
+    result = run_rules(actor=SYSTEM)
+    db.session.commit()
+    login(Role.BILLER)
+    response = post_download(client, report="failed-charges", run=str(result.run_number), rule_id=str(rule.id),
+                             open_only="y")
+    assert response.status_code == 200
+    read = sheet(open_workbook(response.data), "Failed charges")
+    assert read.column("Charge record") == [claim.number]
+    assert f"Run number: {result.run_number}" in read.title_lines[2]
+    logged = db.session.scalars(select(ReportDownload)).one()
+    assert logged.filters == {"run": result.run_number, "rule_id": rule.id, "open_only": True}

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from exports import fast_rows
 from exports.columns import Chart, Column, Kind, Sheet, TitleBlock
 from exports.workbook import ACCOUNTING, DATE_FORMAT, write_workbook
 from tests.exports.sheets import HEADER_ROW, as_money, open_workbook, sheet
@@ -19,7 +20,25 @@ TITLE = TitleBlock("Claims", "Test Therapy LLC", [("Status", "Ready")], datetime
 COLUMNS = (Column("Claim"), Column("Service date", Kind.DATE), Column("Units", Kind.INTEGER, total=True),
            Column("Billed", Kind.MONEY, total=True))
 ROWS = [("C-000001", date(2026, 3, 2), 4, Decimal("73.48")), ("C-000002", date(2026, 3, 3), 2, Decimal("-0.05"))]
+REAL_INSTALL = fast_rows.install
 HYPOTHESIS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@pytest.fixture(autouse=True, params=["fast", "plain"])
+def row_writer(request, monkeypatch):
+    """Every test runs twice: rows spliced in as text (exports.fast_rows) and through plain openpyxl appends,
+    the fallback for an openpyxl whose internals moved. Both must give the same workbook."""
+    if request.param == "plain":
+        monkeypatch.setattr(fast_rows, "install", lambda *args, **kwargs: None)
+    return request.param
+
+
+def test_this_openpyxl_takes_the_fast_path(monkeypatch):
+    installed = []
+    monkeypatch.setattr(fast_rows, "install", lambda *a: installed.append(REAL_INSTALL(*a)) or installed[-1])
+    written([Sheet("Claims", COLUMNS, ROWS)])
+    assert installed
+    assert all(raw is not None for raw in installed)  # a silent fallback would cost reports 5x their time
 
 
 def written(sheets: list[Sheet]) -> io.BytesIO:

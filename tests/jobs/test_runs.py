@@ -133,3 +133,20 @@ def test_a_failing_scheduled_export_fails_the_run_but_keeps_the_others(app, monk
 def test_the_export_queue_job_reports_when_nothing_is_queued():
     assert build_queued_exports(NOW) == "Nothing queued."
     assert db.session.scalars(select(JobRun)).all() == []
+
+
+def test_an_idle_poll_of_the_export_queue_is_not_recorded_but_a_busy_one_is(app, world):
+    from billing.audit import Actor
+    from billing.jobs.export_runs import queue_export
+    from billing.unit_of_work import unit_of_work
+
+    runs.use_app(app)
+    runs.scheduled_run("export-queue")
+    assert db.session.scalars(select(JobRun)).all() == []
+    world.claim()
+    with unit_of_work():
+        queue_export("claims", {}, actor=Actor.system("test"))
+    runs.scheduled_run("export-queue")
+    recorded = db.session.scalars(select(JobRun)).one()
+    assert (recorded.job_id, recorded.status, recorded.summary) == ("export-queue", JobRunStatus.SUCCEEDED,
+                                                                   "Built 1 export(s); 0 failed.")

@@ -48,11 +48,14 @@ def test_two_schedulers_started_together_run_a_requested_job_once(shared_databas
     instance = str(tmp_path / "instance")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env = {k: v for k, v in env.items() if not k.startswith("FLASK_")}  # the test chooses the database
-    subprocess.run(child("migrate", instance, shared_database), cwd=ROOT, env=env, check=True, timeout=120)
-    subprocess.run(child("request-run", instance, shared_database, "nightly-rules"), cwd=ROOT, env=env, check=True,
-                   timeout=60)
-    processes = [subprocess.Popen(child("run", instance, shared_database, "3"), cwd=ROOT, env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    # S603: the command lines are this test's own, built from sys.executable and fixed arguments.
+    subprocess.run(child("migrate", instance, shared_database), cwd=ROOT, env=env, check=True,  # noqa: S603
+                   timeout=120)
+    subprocess.run(child("request-run", instance, shared_database, "nightly-rules"), cwd=ROOT,  # noqa: S603
+                   env=env, check=True, timeout=60)
+    processes = [subprocess.Popen(child("run", instance, shared_database, "3"), cwd=ROOT,  # noqa: S603
+                                  env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                 for _ in range(2)]
     outputs = [p.communicate(timeout=120)[0] for p in processes]
     assert [p.returncode for p in processes] == [0, 0], outputs
     assert sum("Another scheduler is running; waiting." in out for out in outputs) == 1, outputs

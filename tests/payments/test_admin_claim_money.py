@@ -50,7 +50,8 @@ def claim(world):
 def test_claim_page_shows_the_summary_and_the_money_actions_to_billers(client, login, claim):
     login(Role.BILLER)
     page = client.get(f"/admin/claim/details/?id={claim.id}").get_data(as_text=True)
-    assert "data-billing-summary" in page and "Paid by patient" in page
+    assert "data-billing-summary" in page
+    assert "Paid by patient" in page
     assert "Record payment" in page
     assert f"owed by {claim.client.full_name}" in page
 
@@ -74,7 +75,8 @@ def test_preview_shows_balances_and_writes_nothing(client, login, claim):
         "do": "preview", **payment_fields(paid="50.00", allowed="60.00", copay="10.00",
                                           adjustments=[("CO", "45", "13.48")])})
     page = response.get_data(as_text=True)
-    assert "data-preview" in page and "adds up" in page
+    assert "data-preview" in page
+    assert "adds up" in page
     assert 'data-preview-insurance>$0.00' in page
     assert 'data-preview-patient>$10.00' in page
     assert "data-preview-status>Paid" in page
@@ -86,7 +88,8 @@ def test_a_line_that_does_not_add_up_is_refused_unless_left_open(client, login, 
     login(Role.BILLER)
     fields = payment_fields(paid="50.00", adjustments=[("CO", "45", "13.48")])
     page = post_form(client, f"/admin/claim/payment/?id={claim.id}", {"do": "save", **fields}).get_data(as_text=True)
-    assert "Nothing was saved" in page and "is not paid + adjustments + patient responsibility" in page
+    assert "Nothing was saved" in page
+    assert "is not paid + adjustments + patient responsibility" in page
     assert entries() == 0
     fields = payment_fields(paid="50.00", adjustments=[("CO", "45", "13.48")], leave_open=True)
     post_form(client, f"/admin/claim/payment/?id={claim.id}", {"do": "save", **fields})
@@ -129,9 +132,11 @@ def test_paid_nothing_with_a_denial_carc_is_denied_and_the_denied_tab_shows_why(
     assert db.session.get(Claim, claim.id).status is ClaimStatus.DENIED
     tab = client.get("/admin/claim/?status=denied").get_data(as_text=True)
     assert claim.number in tab
-    assert "CO-50" in tab and "medical necessity" in tab
+    assert "CO-50" in tab
+    assert "medical necessity" in tab
     page = client.get(f"/admin/claim/details/?id={claim.id}").get_data(as_text=True)
-    assert "data-denial-reasons" in page and "CO-50" in page
+    assert "data-denial-reasons" in page
+    assert "CO-50" in page
 
 
 def test_a_second_payment_asks_whether_it_replaces_the_first(client, login, claim):
@@ -188,7 +193,8 @@ def test_reverse_with_the_corrected_payment_in_the_same_step(client, login, clai
     sums = claim_balance(claim.id)
     assert (sums.paid_by_payer, sums.patient, sums.insurance) == (D("30.00"), D("20.00"), D("0.00"))
     claim = db.session.get(Claim, claim.id)
-    assert claim.status is ClaimStatus.PAID and claim.needs_review
+    assert claim.status is ClaimStatus.PAID
+    assert claim.needs_review
 
 
 def test_single_entries_can_be_reversed_and_never_twice(client, login, claim):
@@ -278,3 +284,23 @@ def test_money_posts_need_the_csrf_token(client, login, claim):
     response = client.post(f"/admin/claim/money/clear-review/?id={claim.id}", data={})
     assert response.status_code == 400
     assert entries() == 0
+
+
+def test_correct_a_payment_starts_from_it_and_replaces_it(client, login, claim):
+    """Editing a manual remittance entry: the form is filled from it; saving reverses it and posts the new one."""
+    post_adjudication(claim, full_payment(claim, copay=D("5.00")), actor=SYSTEM, source=EntrySource.MANUAL)
+    db.session.flush()
+    payment = db.session.scalars(select(Adjudication)).one()
+    login(Role.BILLER)
+    assert "data-correct-payment" in client.get(f"/admin/claim/details/?id={claim.id}").get_data(as_text=True)
+    page = client.get(f"/admin/claim/payment/?id={claim.id}&correct={payment.id}").get_data(as_text=True)
+    assert 'name="line-1-paid" size="7" value="58.78"' in page
+    assert 'name="line-1-copay" size="6" value="5.00"' in page
+    assert 'id="mode-replace" name="mode" value="replace" checked' in page
+    fields = payment_fields(paid="48.78", copay="15.00", adjustments=[("CO", "45", "9.70")])
+    post_form(client, f"/admin/claim/payment/?id={claim.id}", {"do": "save", "mode": "replace", **fields})
+    db.session.expire_all()
+    sums = claim_balance(claim.id)
+    assert (sums.paid_by_payer, sums.patient) == (D("48.78"), D("15.00"))
+    reversed_kinds = db.session.scalars(select(LedgerEntry.kind).where(LedgerEntry.reverses_id.is_not(None))).all()
+    assert sorted(k.value for k in reversed_kinds) == ["contractual", "insurance_payment", "patient_responsibility"]

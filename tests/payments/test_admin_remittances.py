@@ -79,11 +79,17 @@ def test_remittance_list_and_drill_down(client, login, world, claim):
     upload(client, ("march.835", era_for(world, claim, check="EFT42", extra=[foreign()])))
     remittance = db.session.scalars(select(Remittance)).one()
     listing = client.get("/admin/remittance/").get_data(as_text=True)
-    assert "EFT42" in listing and "1 unmatched" in listing and "balanced" in listing
+    assert "EFT42" in listing
+    assert "1 unmatched" in listing
+    assert "balanced" in listing
     page = client.get(f"/admin/remittance/details/?id={remittance.id}").get_data(as_text=True)
-    assert claim.number in page and "data-plbs" in page and "L6" in page
-    assert "ACCT-77" in page and "data-unmatched" in page
-    assert "CO-45" in page and "N130" in page
+    assert claim.number in page
+    assert "data-plbs" in page
+    assert "L6" in page
+    assert "ACCT-77" in page
+    assert "data-unmatched" in page
+    assert "CO-45" in page
+    assert "N130" in page
     raw = client.get(f"/admin/remittance/file/{remittance.era_file_id}/")
     assert raw.data.startswith(b"ISA*")
 
@@ -105,7 +111,9 @@ def test_unmatched_queue_and_manual_matching(client, login, world, claim):
     queue = client.get("/admin/unmatched/").get_data(as_text=True)
     assert "PATIENT-ACCT-1" in queue
     page = client.get(f"/admin/unmatched/details/?id={item.id}").get_data(as_text=True)
-    assert "not one of our claim numbers" in page and "data-candidates" in page and claim.number in page
+    assert "not one of our claim numbers" in page
+    assert "data-candidates" in page
+    assert claim.number in page
     response = client.post(f"/admin/unmatched/match/?id={item.id}", follow_redirects=True, data={
         "csrf_token": csrf_token(client, "/admin/unmatched/"), "claim_number": "C-999999"})
     assert "No claim has the number" in response.get_data(as_text=True)
@@ -125,7 +133,8 @@ def test_bulk_clawback_by_date_of_service(client, login, world):
     db.session.flush()
     login(Role.BILLER)
     page = client.get(f"/admin/bulk-clawback/?service_date={DAY.isoformat()}").get_data(as_text=True)
-    assert first.number in page and second.number in page
+    assert first.number in page
+    assert second.number in page
     token = csrf_token(client, "/admin/bulk-clawback/")
     refused = client.post(f"/admin/bulk-clawback/?service_date={DAY.isoformat()}", follow_redirects=True, data={
         "csrf_token": token, f"claim-{first.id}": "1", f"c{first.id}-l1-allowed": "80", f"c{first.id}-l1-paid": "40",
@@ -169,3 +178,23 @@ def test_payments_posts_need_the_csrf_token(client, login, world, claim):
     response = client.post(f"/admin/bulk-clawback/?service_date={DAY.isoformat()}", data={"reason": "x"})
     assert response.status_code == 400
     assert db.session.scalar(select(func.count()).select_from(Remittance)) == 0
+
+
+def test_remittances_follow_the_scope_picker(client, login, world, claim):
+    """A check shows in its payer's company (and wherever it pays a claim); another company's is not found."""
+    from tests import factories as f
+
+    login(Role.BILLER)
+    upload(client, ("ours.835", era_for(world, claim, check="OURS")))
+    other_payer = f.PayerFactory()
+    theirs = Payment(D("60.00"), "THEIRS", other_payer.name, other_payer.edi_payer_id, [foreign("X-1")])
+    upload(client, ("theirs.835", write_835([theirs], control=7).encode()))
+    foreign_remittance = db.session.scalars(select(Remittance).where(Remittance.check_number == "THEIRS")).one()
+    client.post("/scope", data={"scope": f"company:{world.company.id}", "next": "/admin/remittance/",
+                                "csrf_token": csrf_token(client, "/admin/remittance/")})
+    listing = client.get("/admin/remittance/").get_data(as_text=True)
+    assert "OURS" in listing
+    assert "THEIRS" not in listing
+    assert "X-1" not in client.get("/admin/unmatched/").get_data(as_text=True)
+    details = client.get(f"/admin/remittance/details/?id={foreign_remittance.id}", follow_redirects=True)
+    assert "THEIRS" not in details.get_data(as_text=True)

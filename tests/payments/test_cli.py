@@ -39,7 +39,8 @@ def test_edi_import_json_reports_every_field_per_file(flask, world, tmp_path, sa
     assert (first["transactions"], first["claims"], first["matched"], first["unmatched"]) == (1, 2, 1, 1)
     assert (first["posted_paid_total"], first["plb_total"], first["bpr_amount"]) == ("50.00", "2.00", "108.00")
     assert (first["balanced"], first["duplicate"]) == (True, False)
-    assert second["refused"] is True and second["file"] == "secondary-payment.835"
+    assert second["refused"] is True
+    assert second["file"] == "secondary-payment.835"
     assert any("SVC" in e for e in second["errors"])
     db.session.expire_all()
     assert db.session.get(Claim, claim.id).status is ClaimStatus.PAID
@@ -61,7 +62,8 @@ def test_payments_commands(flask, world, tmp_path):
     payment = next(e for e in balance["entries"] if e["kind"] == "insurance_payment")
 
     refused = flask("payments", "reverse", claim.number, str(payment["id"]), "--reason", " ")
-    assert refused.exit_code == 1 and "needs a source or reason" in refused.output
+    assert refused.exit_code == 1
+    assert "needs a source or reason" in refused.output
     assert flask("payments", "reverse", claim.number, str(payment["id"]), "--reason", "letter").exit_code == 0
     db.session.expire_all()
     claim = db.session.get(Claim, claim.id)
@@ -84,7 +86,8 @@ def test_payments_commands(flask, world, tmp_path):
     db.session.expire_all()
     assert not db.session.get(Claim, claim.id).needs_review
     again = flask("payments", "clear-review", claim.number)
-    assert again.exit_code == 1 and "is not flagged for review" in again.output
+    assert again.exit_code == 1
+    assert "is not flagged for review" in again.output
     assert flask("payments", "bill-patient", claim.number, "--reason", "payer will not repay").exit_code == 0
     db.session.expire_all()
     assert (claim_balance(claim.id).insurance, claim_balance(claim.id).patient) == (D("0.00"), D("55.00"))
@@ -92,4 +95,5 @@ def test_payments_commands(flask, world, tmp_path):
     db.session.expire_all()
     assert claim_balance(claim.id).paid_by_patient == D("10.00")
     bad = flask("payments", "patient-payment", claim.number, "ten")
-    assert bad.exit_code == 1 and "is not an amount" in bad.output
+    assert bad.exit_code == 1
+    assert "is not an amount" in bad.output

@@ -33,7 +33,7 @@ from billing.payments.posting import (
 from billing.payments.secondary import generate_secondary_claim, resubmit_denied_lines, secondary_refusal
 from billing.sessions.operations import deletion_refusal
 from tests import factories as f
-from tests.billing.claims.world import SYSTEM, history
+from tests.billing.claims.world import SYSTEM, history, walk_to
 from tests.payments.factories import PAID_ON, full_payment, submitted_claim
 
 D = Decimal
@@ -203,3 +203,40 @@ def test_resubmit_only_the_denied_lines(world):
     assert len(copy.lines) == 1
     assert copy.lines[0].session_id == claim.lines[1].session_id
     assert len(claim.lines) == 2  # the paid line stays on the original
+
+
+def test_the_secondary_payers_835_posts_with_clp02_2_and_settles_both_claims(world):
+    """Primary pays and leaves coinsurance; the secondary claim goes out; its 835 (CLP02 = 2) pays the rest."""
+    from billing.payments.importing import import_835
+    from tests.payments.factories import Clp, Payment, Svc, write_835
+
+    claim = submitted_claim(world)
+    second = f.PayerFactory(company=world.company)
+    f.PolicyFactory(client=world.client, payer=second, rank=PolicyRank.SECONDARY)
+    post(claim, full_payment(claim, copay=D("10.00")))  # paid 58.78, CO-45 4.70, PR-3 10.00
+    secondary = walk_to(generate_secondary_claim(claim, actor=SYSTEM, posted_on=PAID_ON), ClaimStatus.SUBMITTED)
+    svc = Svc("97153", D("73.48"), D("10.00"), [("OA", "23", D("63.48"))], None, claim.lines[0].service_date, "1")
+    era = write_835([Payment(D("10.00"), "SEC1", second.name, second.edi_payer_id,
+                             [Clp(secondary.number, "2", D("73.48"), D("10.00"), services=[svc])])])
+    result = import_835(era.encode(), filename="secondary.835", actor=SYSTEM)
+    assert (result.matched, result.unmatched) == (1, 0)
+    assert secondary.status is ClaimStatus.PAID
+    assert claim_balance(secondary.id).balance == D("0.00")  # OA-23 is the primary's share, not ledgered again
+    assert claim_balance(claim.id).balance == D("0.00")
+    assert standing_adjudication(secondary.id).status_code == "2"
+
+
+def test_a_denied_primary_passes_its_whole_balance_to_the_secondary(world):
+    claim = submitted_claim(world)
+    post(claim, ClaimPosting(PAID_ON, (LinePosting(1, D("0"), (Adjustment("CO", "96", D("73.48")),)),)))
+    assert claim.status is ClaimStatus.DENIED
+    assert "no next-rank policy" in secondary_refusal(claim)
+    second = f.PayerFactory(company=world.company)
+    f.PolicyFactory(client=world.client, payer=second, rank=PolicyRank.SECONDARY)
+    assert secondary_refusal(claim) is None
+    secondary = generate_secondary_claim(claim, actor=SYSTEM, posted_on=PAID_ON)
+    db.session.flush()
+    assert claim_balance(claim.id).balance == D("0.00")
+    assert claim_balance(secondary.id).insurance == D("73.48")
+    prior = prior_adjudication(secondary)
+    assert [(a.group, a.reason) for a in prior.lines[0].adjustments] == [("CO", "96")]  # the 837's 2430 CAS

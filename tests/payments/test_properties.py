@@ -32,7 +32,7 @@ from tests.payments.factories import PAID_ON, Clp, Payment, Svc, submitted_claim
 
 D = Decimal
 cents = st.integers(min_value=0, max_value=7348).map(lambda n: D(n) / 100)
-ON_DB = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+ON_DB = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 step = st.one_of(
     st.tuples(st.just("pay"), cents, cents, st.sampled_from(["CO", "OA", "PR"])),
@@ -40,6 +40,7 @@ step = st.one_of(
     st.tuples(st.just("write_off"), st.booleans()),
     st.tuples(st.just("patient_pays"), cents),
     st.tuples(st.just("reimport"), cents),
+    st.tuples(st.just("clawback"), cents),  # reverse the standing payment, post a corrected one
 )
 
 
@@ -79,6 +80,15 @@ def apply(claim, action, era: dict[str, bytes]) -> None:
     elif kind == "patient_pays":
         with contextlib.suppress(BillingError):
             record_patient_payment(claim, action[1], actor=SYSTEM, posted_on=PAID_ON)
+    elif kind == "clawback":
+        from billing.payments.clawbacks import CorrectedLine, corrected_posting, manual_clawback, standing_payments
+
+        payments = standing_payments(claim.id)
+        if payments:
+            charge = claim.lines[0].charge
+            posting, _ = corrected_posting(claim, [CorrectedLine(1, charge, min(action[1], charge))], paid_on=PAID_ON)
+            manual_clawback(claim, reason="prop", posted_on=PAID_ON, actor=SYSTEM, payments=payments[-1:],
+                            corrected=posting)
     elif kind == "reimport":
         key = claim.number
         if key not in era:

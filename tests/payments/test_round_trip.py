@@ -15,7 +15,7 @@ from billing.payments.ledger import claim_balance
 from billing.payments.models import LedgerEntry, ProviderAdjustment, Remittance, UnmatchedClaim
 from billing.payments.x12 import split_segments
 from billing.sessions.operations import finalize_sessions
-from tests.billing.claims.world import DAY, SYSTEM, walk_to
+from tests.billing.claims.world import DAY, SYSTEM, history, walk_to
 from tests.payments.factories import Clp, Payment, Svc, write_835
 
 D = Decimal
@@ -107,6 +107,9 @@ def test_round_trip(sent):
     assert (balances[c.number].insurance, balances[c.number].patient) == (D("0.00"), D("20.00"))
     assert (balances[d.number].paid_by_payer, balances[d.number].balance) == (D("50.00"), D("0.00"))
     assert [x.needs_review for x in (a, b, c, d)] == [False, False, False, True]
+    # D's reversal reopened it (Paid -> Submitted) before the corrected payment settled it again.
+    moves = [(h.from_status, h.to_status) for h in history(d) if h.from_status != h.to_status]
+    assert moves[-2:] == [("paid", "submitted"), ("submitted", "paid")]
     assert d.payer_claim_number == "ICN-D2"
     assert b.payer_claim_number == "ICN-B"
     remittance = db.session.scalars(select(Remittance).where(Remittance.check_number == "EFT200")).one()

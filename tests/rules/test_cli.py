@@ -144,3 +144,24 @@ def test_failures_lists_resolved_ones_too(cli, tmp_path):
     assert row["last_run"] == second["run"] - 1  # it failed last in the first run
     assert json.loads(cli("failures", "--open", "--json").output) == []
     assert "resolved" in cli("failures").output
+
+
+@pytest.mark.parametrize(
+    ("scope", "message"),
+    [
+        (lambda w, e: ("--company", "999999"), "No company has the id 999999"),
+        (lambda w, e: ("--practice", "999999"), "No practice has the id 999999"),
+        (lambda w, e: ("--location", "999999"), "No location has the id 999999"),
+        (lambda w, e: ("--company", str(w.company.id), "--practice", str(e.location.practice_id)), "another company"),
+        (lambda w, e: ("--practice", str(w.location.practice_id), "--location", str(e.location.id)),
+         "another practice"),
+        (lambda w, e: ("--company", str(w.company.id), "--location", str(e.location.id)), "another company"),
+    ],
+)
+def test_run_refuses_an_unknown_or_inconsistent_scope_and_runs_nothing(cli, scope, message):
+    world, elsewhere = build_world(), build_world()
+    world.claim()
+    result = cli("run", *scope(world, elsewhere), "--json")
+    assert result.exit_code == 1
+    assert message in result.output
+    assert json.loads(cli("runs", "--json").output) == []

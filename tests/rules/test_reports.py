@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from billing.claims.operations import hold_claim
 from billing.claims.statuses import ClaimStatus
 from billing.db import db
 from billing.people.models import Role
@@ -216,3 +217,26 @@ def test_a_malformed_filter_value_is_ignored_not_an_error(client, login, two_wor
     login(Role.BILLER)
     for query in ("?flt0_run_number_equals=abc", "?flt0_practice_equals=x", "?flt0_rule_equals=1.5"):
         assert mine.number in _page(client, query)
+
+
+def test_reprocess_clears_a_fixed_claim_but_a_manual_hold_stays(client, login):
+    world = build_world()
+    fixed, held = world.claim(), world.claim(day=DAY + timedelta(days=1))
+    make_rule("Few diagnoses", conditions=leaf("diagnosis_count", "less_than", 3), actions=fail("add a diagnosis"))
+    run_rules(actor=SYSTEM, today=TODAY)
+    hold_claim(held, reason="waiting for the parent's call", actor=SYSTEM)  # a person's hold, after the run
+    for claim in (fixed, held):
+        claim.diagnoses.append(type(claim.diagnoses[0])(position=3, code="F419"))
+    db.session.flush()
+    ids = [str(i) for i in db.session.scalars(select(RuleOutcome.id))]
+    login(Role.BILLER)
+    html = client.post("/admin/failed_charge/action/", data={
+        "action": "reprocess", "rowid": ids, "csrf_token": csrf_token(client, "/admin/failed_charge/")},
+        follow_redirects=True).get_data(as_text=True)
+    assert f"{fixed.number} cleared: Few diagnoses" in html
+    assert f"{held.number} cleared: Few diagnoses" in html
+    db.session.expire_all()
+    assert fixed.status is ClaimStatus.READY
+    assert held.status is ClaimStatus.HELD
+    assert held.hold_reason == "waiting for the parent's call"
+    assert db.session.scalars(select(RuleOutcome).where(RuleOutcome.resolved_at.is_(None))).all() == []

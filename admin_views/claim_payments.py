@@ -31,7 +31,13 @@ from billing.claims.statuses import ClaimStatus
 from billing.errors import BillingError, Problem, ValidationFailed
 from billing.money import ZERO, format_money
 from billing.payments import posting as money_ops
-from billing.payments.clawbacks import effect_of, manual_clawback, reversible_entries, standing_payments
+from billing.payments.clawbacks import (
+    effect_of,
+    manual_clawback,
+    record_manual_payment,
+    reversible_entries,
+    standing_payments,
+)
 from billing.payments.codes import GROUP_CODES, carcs, describe_carc, rarcs
 from billing.payments.ledger import claim_balance, entries_for_claim, reversed_entry_ids
 from billing.payments.models import Adjudication
@@ -100,38 +106,16 @@ class ClaimPaymentsMixin:
         if form is not None and form.posting is not None:
             replacing = existing[-1] if existing and mode == "replace" else None
             preview = preview_posting(claim, form.posting, replacing=effect_of(replacing) if replacing else None)
-            if existing and mode not in ("replace", "add"):
-                form.problems.append(Problem("mode", "A payment is already posted on this claim: choose whether "
-                                                     "this one replaces it (reversal + new payment) or adds to it."))
-            elif request.form.get("do") == "save":
-                saved = self._save_payment(claim, form.posting, replacing)
-                if saved is not None:
-                    form.problems += saved
-                else:
+            if request.form.get("do") == "save":
+                problems = _save_payment(claim, form.posting, mode)
+                if not problems:
                     return redirect(back)
+                form.problems += problems
         return self.render(
             "claimdesk/payments/record.html", claim=claim, form=form, preview=preview, existing=existing,
             return_url=back, adjustment_rows=ADJUSTMENT_ROWS, patient_fields=PATIENT_FIELDS,
             groups=GROUP_CODES, carcs=carcs(), rarcs=rarcs(), today=date.today(),
         )
-
-    def _save_payment(self, claim: Claim, posting: Any, replacing: Adjudication | None) -> list[Problem] | None:
-        try:
-            with unit_of_work():
-                if replacing is not None:
-                    result = manual_clawback(claim, reason=posting.memo or "payment corrected",
-                                             posted_on=posting.paid_on, actor=current_actor(),
-                                             payments=[replacing], corrected=posting).corrected
-                else:
-                    result = money_ops.post_adjudication(claim, posting, actor=current_actor(),
-                                                         source=money_ops.EntrySource.MANUAL)
-        except ValidationFailed as exc:
-            return exc.problems
-        except BillingError as exc:
-            return [Problem("", exc.message)]
-        assert result is not None
-        _flash_posted(claim, result)
-        return None
 
     # --- Reverse prior entry (manual clawback), optionally with the corrected payment --------------------
     @expose("/reverse/", methods=("GET", "POST"))
@@ -203,6 +187,18 @@ class ClaimPaymentsMixin:
             flash(f"Your role ({current_user.role.label}) cannot post payments or adjustments.", "error")
             return None, redirect(self.get_url(".details_view", id=claim.id))  # type: ignore[attr-defined]
         return claim, None
+
+
+def _save_payment(claim: Claim, posting: Any, mode: str) -> list[Problem]:
+    try:
+        with unit_of_work():
+            result = record_manual_payment(claim, posting, actor=current_actor(), mode=mode)
+    except ValidationFailed as exc:
+        return exc.problems
+    except BillingError as exc:
+        return [Problem("", exc.message)]
+    _flash_posted(claim, result)
+    return []
 
 
 def _correcting(claim: Claim, existing: list[Adjudication]) -> PaymentForm | None:

@@ -16,6 +16,7 @@ from billing.db import db
 from billing.org.queries import by_client, by_location
 from billing.people.models import Client
 from billing.sessions.models import NoteStatus, TherapySession
+from billing.worklist import billing_work
 
 
 class DashboardView(AdminIndexView):
@@ -27,7 +28,7 @@ class DashboardView(AdminIndexView):
 
     @expose("/")
     def index(self) -> str:
-        return self.render("claimdesk/index.html", counts=dashboard_counts())
+        return self.render("claimdesk/index.html", counts=dashboard_counts(), work=billing_work(current_scope()))
 
 
 def dashboard_counts() -> dict[str, int]:

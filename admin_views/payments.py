@@ -25,7 +25,7 @@ from billing.errors import BillingError, Problem, ValidationFailed
 from billing.money import format_money
 from billing.payments.clawbacks import PATIENT_REASONS, bulk_clawback, paid_claims_on
 from billing.payments.codes import describe_carc, describe_rarc
-from billing.payments.importing import EraRefused, ImportResult, import_835, match_unmatched
+from billing.payments.importing import EraRefused, ImportResult, import_835, match_unmatched, set_aside_unmatched
 from billing.payments.models import EraFile, Remittance, UnmatchedClaim, UnmatchedStatus
 from billing.payments.queries import (
     match_candidates,
@@ -158,7 +158,7 @@ class UnmatchedView(RoleModelView):
     column_formatters = {
         "remittance": lambda v, c, m, n: f"{m.remittance.check_number} · {m.remittance.payer_name}",
         "matched_claim": lambda v, c, m, n: m.matched_claim.number if m.matched_claim else "",
-        "reason": lambda v, c, m, n: m.reason[:90],
+        "reason": lambda v, c, m, n: m.reason[:90] + (f" · set aside: {m.note}" if m.note else ""),
     }
 
     def get_query(self) -> Any:
@@ -174,7 +174,7 @@ class UnmatchedView(RoleModelView):
         return any(k.startswith("flt") and "state" in k for k in request.args)
 
     def detail_context(self, item: UnmatchedClaim) -> dict[str, Any]:
-        return {"candidates": match_candidates(item) if item.status is UnmatchedStatus.OPEN else [],
+        return {"candidates": match_candidates(item) if item.status is not UnmatchedStatus.MATCHED else [],
                 "describe_carc": describe_carc, "describe_rarc": describe_rarc}
 
     @expose("/match/", methods=("POST",))
@@ -200,6 +200,27 @@ class UnmatchedView(RoleModelView):
         flash(f"Posted {item.claim_number} ({format_money(item.paid)}) to claim {claim.number}; now "
               f"{claim.status.label}.", "success")
         return redirect(url_for("claim.details_view", id=claim.id))
+
+
+    @expose("/set-aside/", methods=("POST",))
+    def set_aside_view(self) -> Response:
+        item = self.get_one(request.args.get("id", ""))
+        if item is None:
+            flash("Record does not exist.", "error")
+            return redirect(self.get_url(".index_view"))
+        back = self.get_url(".details_view", id=item.id)
+        if not self.can_edit:
+            flash(f"Your role ({current_user.role.label}) cannot change the unmatched queue.", "error")
+            return redirect(back)
+        try:
+            with unit_of_work():
+                set_aside_unmatched(item, reason=request.form.get("reason", ""), actor=current_actor())
+        except BillingError as exc:
+            flash(exc.message, "error")
+            return redirect(back)
+        flash(f"{item.claim_number} set aside: {item.note}. It stays on the remittance and can still be matched.",
+              "success")
+        return redirect(self.get_url(".index_view"))
 
 
 class BulkClawbackView(BaseView):

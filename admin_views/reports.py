@@ -31,6 +31,7 @@ from billing.jobs.export_runs import (
     record_download,
 )
 from billing.jobs.models import ExportRun, ExportStatus
+from billing.jobs.overview import scheduler_is_running
 from billing.queries import payer_options, provider_options
 from billing.unit_of_work import unit_of_work
 from exports.build import build_report
@@ -112,7 +113,8 @@ class ReportsView(AreaPage):
         working = [run for run in exports if run.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)]
         return self.render("claimdesk/reports/index.html", form=ReportForm(formdata=None).fill_choices(),
                            reports=all_reports(), exports=exports, working=bool(working), progress=progress,
-                           downloads=recent_downloads(), scope=current_scope())
+                           downloads=recent_downloads(), scope=current_scope(),
+                           scheduler_running=scheduler_is_running() if working else True)
 
     @expose("/download", methods=("POST",))
     def download(self) -> Response:
@@ -129,7 +131,7 @@ class ReportsView(AreaPage):
 
     def _deliver(self, name: str, filters: ReportFilters) -> Response:
         report = report_named(name)
-        rows = report.count(filters)
+        rows = report.count(report.filters_for(filters))
         if rows > current_app.config.get("CLAIMDESK_REPORT_INLINE_ROWS", DEFAULT_INLINE_ROWS):
             with unit_of_work():
                 run = queue_export(name, filters.to_json(), actor=self.actor(), rows_expected=rows)

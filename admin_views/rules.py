@@ -64,6 +64,16 @@ def scope_choices() -> list[tuple[str, str]]:
     return choices
 
 
+def rule_scope_label(rule: Rule) -> str:
+    """"All claims", or the one company, practice or payer the rule is limited to."""
+    scopes = ((Company, rule.scope_company_id, "Company"), (Practice, rule.scope_practice_id, "Practice"),
+              (Payer, rule.scope_payer_id, "Payer"))
+    for model, key, label in scopes:
+        if key is not None:
+            return f"{label}: {db.session.get(model, key)}"
+    return "All claims"
+
+
 class RuleView(RoleModelView):
     """Billers and admins write rules here; everyone else reads them and their versions."""
 
@@ -71,8 +81,9 @@ class RuleView(RoleModelView):
     name = "Rules"
     allow_delete = False  # disable a rule instead: its failures and versions keep pointing at it
     details_template = "claimdesk/rules/details.html"
-    column_list = ["position", "name", "enabled", "version", "updated_at", "updated_by"]
-    column_labels = {"position": "Order", "updated_at": "Changed", "updated_by": "By"}
+    column_list = ["position", "name", "enabled", "scope", "version", "updated_at", "updated_by"]
+    column_labels = {"position": "Order", "scope": "Applies to", "updated_at": "Changed", "updated_by": "By"}
+    column_formatters = {"scope": lambda v, c, m, n: rule_scope_label(m)}
     column_default_sort = ("position", False)
     column_searchable_list = ["name"]
 
@@ -329,8 +340,12 @@ class FailedChargeView(RoleModelView):
 
     @action("reprocess", "Reprocess", "Run the rules again on the selected claims now?")
     def action_reprocess(self, ids: list[str]) -> None:
-        outcomes = db.session.scalars(select(RuleOutcome.claim_id).where(RuleOutcome.id.in_([int(i) for i in ids])))
-        claim_ids = sorted(set(outcomes))
+        # Only rows the user can see: a crafted id outside the chosen scope is ignored like a missing one.
+        chosen = self._scoped(select(RuleOutcome.claim_id).where(RuleOutcome.id.in_([int(i) for i in ids])))
+        claim_ids = sorted(set(db.session.scalars(chosen)))
+        if not claim_ids:
+            flash("None of the selected failed charges is in the chosen scope.", "warning")
+            return
         try:
             with unit_of_work():
                 result = run_rules(actor=current_actor(), claim_ids=claim_ids)

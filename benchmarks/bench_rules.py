@@ -7,8 +7,8 @@ A fresh SQLite file is built with the migrations and the demo practice is seeded
 gives at least `--claims` Ready claims (real claims: lines, diagnoses, policies, authorizations and
 finalized notes, made by the same bulk finalize the app uses); Ready claims beyond the count are
 marked Submitted so the run sees exactly `--claims`. The seven default rules and thirteen more
-(every variable type, every action) are saved through `save_rule`, then the file is copied, so two
-databases hold identical data.
+(every variable type, every action) are saved through `save_rule`, then the file is copied, so
+three databases hold identical data.
 
 Measured, side by side in this one process, each on its own copy:
 1. `run_rules()` end to end, committed: load facts in set-based chunks, evaluate the rules
@@ -17,7 +17,7 @@ Measured, side by side in this one process, each on its own copy:
    evaluated by business-rules' `run_all` (once per rule, so a rule that raises cannot abort the
    others and each outcome is attributed to its rule);
 3. the naive run the issue warns against: `run_all` per claim with facts read and outcomes written
-   claim by claim (`chunk_size=1`). At about 10 ms a claim it runs on every 50th claim, and its
+   claim by claim (`chunk_size=1`). At several ms a claim it runs on every 50th claim, and its
    time per claim is projected to the full count;
 4. the phases alone on the first copy: loading facts, evaluating compiled, evaluating with `run_all`.
 The runs must leave the same outcomes and claim statuses (on the sample, for the naive run), or
@@ -110,9 +110,10 @@ EXTRA_RULES = (
                                    {"any": [_leaf("service_codes", "contains", "97153"),
                                             _leaf("service_codes", "contains", "97155")]}],
           "warn", message="Client over 21 on an ABA code."),
-    _rule("Medicare high charge", [_leaf("payer_type", "contains", "medicare"),
-                                   _leaf("billed_amount", "greater_than_or_equal_to", 500)],
-          "warn", message="Medicare claim of $500 or more."),
+    _rule("Medicare high charge this year", [_leaf("payer_type", "contains", "medicare"),
+                                             _leaf("service_date", "on_or_after", "2026-01-01"),
+                                             _leaf("billed_amount", "greater_than_or_equal_to", 500)],
+          "warn", message="Medicare claim of $500 or more under the 2026 fee schedule."),
     _rule("Self-pay filing indicator", [_leaf("claim_filing_indicator", "contains", "09")], "fail_charge",
           reason="Self-pay visits are invoiced, not billed to a payer."),
     _rule("Medicaid waits two days", [_leaf("payer_type", "contains", "medicaid"),
@@ -140,7 +141,7 @@ COMPILED_RUN = Mode("compiled", COMPILED, CHUNK, "compiled rules, facts in chunk
 BATCHED_RUN = Mode("batched", BUSINESS_RULES, CHUNK, "run_all per claim, facts in chunks of 2,000")
 NAIVE_RUN = Mode("naive", BUSINESS_RULES, 1, "run_all per claim, facts read and outcomes written claim by claim")
 MODES = (COMPILED_RUN, BATCHED_RUN, NAIVE_RUN)
-#: The naive run costs about 10 ms a claim (17 minutes for 100,000), so it runs on every 50th claim.
+#: The naive run costs several ms a claim (a quarter of an hour for 100,000), so it runs on every 50th claim.
 NAIVE_SAMPLE_EVERY = 50
 
 
@@ -370,12 +371,24 @@ def _section_intro() -> str:
         "write failed charges, holds and delays): the production `run_rules()` (facts in set-based chunks of "
         "2,000 claims, rules validated and compiled once); the same run evaluating every claim through "
         "business-rules' `run_all` (same loading and writing); and the naive run the issue warns against, "
-        "`run_all` with facts read and outcomes written claim by claim, measured on every 50th claim (about "
-        "10 ms a claim) and projected to 100,000. The runs must leave identical outcomes or the script fails. "
+        "`run_all` with facts read and outcomes written claim by claim, measured on every 50th claim (several "
+        "ms a claim) and projected to 100,000. The runs must leave identical outcomes or the script fails. "
         "The phase columns time loading the facts and evaluating them both ways, with nothing written. "
         "Targets: the compiled run within 15 s, and at least 5x faster than calling `run_all` per claim.\n\n"
         "```sh\n.venv/bin/python benchmarks/bench_rules.py\n```\n\n"
+        + COMMENTARY
     )
+
+
+COMMENTARY = (
+    "How to read it: most of the compiled run is reading the facts (the *Load facts* column); evaluating "
+    "20 rules over 100,000 claims takes about a second. Against `run_all` called claim by claim, the naive "
+    "path the issue describes (facts read and outcomes written per claim), the run is about 100x faster, and "
+    "evaluation alone is about 12x faster than `run_all` on the same facts. Given the same set-based loading "
+    "and bulk writing, a `run_all` run is only about 3x slower end to end: loading and writing, identical in "
+    "both, then dominate. So the 5x target holds against per-claim `run_all` and for evaluation, not against "
+    "that hybrid. The machine is shared with other jobs; *of which CPU* is the process's own time.\n\n"
+)
 
 
 def _cpu_model() -> str:

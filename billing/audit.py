@@ -35,6 +35,7 @@ class AuditAction(StrEnum):
     SECONDARY_CREATED = "claim.secondary_created"
     ERA_IMPORTED = "era.imported"
     ERA_MATCHED = "era.matched"
+    ERA_SET_ASIDE = "era.set_aside"  # an unmatched 835 claim payment a biller says is not ours
     SESSION_FINALIZED = "session.finalized"
     SESSION_CANCELLED = "session.cancelled"
     SESSION_DELETED = "session.deleted"

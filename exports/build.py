@@ -6,16 +6,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
-from zoneinfo import ZoneInfo
 
-from flask import current_app
-
+from billing.jobs.schedules import practice_timezone
 from exports.columns import TitleBlock
 from exports.filters import ReportFilters, company_label, describe_filters
 from exports.registry import report_named
 from exports.workbook import Progress, write_workbook
-
-DEFAULT_TIMEZONE = "America/Chicago"
 
 
 @dataclass(frozen=True)
@@ -26,16 +22,14 @@ class BuiltReport:
     sheet_rows: tuple[int, ...]
 
 
-def practice_timezone() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("CLAIMDESK_TIMEZONE", DEFAULT_TIMEZONE))
-
-
 def build_report(name: str, filters: ReportFilters, target: str | Path | IO[bytes], *, generated_by: str,
                  now: datetime | None = None, progress: Progress | None = None) -> BuiltReport:
     """Write report `name` to `target`; raises UnknownReport or ValidationFailed before writing anything."""
     report = report_named(name)
     local_now = (now or datetime.now(UTC)).astimezone(practice_timezone())
-    filters = filters.checked().with_as_of(local_now.date())
+    filters = report.filters_for(filters.checked())
+    if "as_of" in report.filters:
+        filters = filters.with_as_of(local_now.date())  # "today" on the practice's calendar, named in the title
     title = TitleBlock(report.title, company_label(filters), describe_filters(filters), local_now, generated_by)
     counts = write_workbook(report.sheets(filters), target, title, progress)
     return BuiltReport(report.name, report.title, counts[0], tuple(counts))
@@ -53,4 +47,5 @@ def build_from_json(name: str, filters: dict[str, Any], target: Path, *, generat
 
 
 def expected_rows(name: str, filters: dict[str, Any]) -> int:
-    return report_named(name).count(ReportFilters.from_json(filters).checked())
+    report = report_named(name)
+    return report.count(report.filters_for(ReportFilters.from_json(filters).checked()))

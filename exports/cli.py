@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import getpass
 from datetime import datetime
 from pathlib import Path
 
 import click
 from flask.cli import AppGroup
 
+from billing.audit import Actor
 from billing.errors import BillingError
+from billing.jobs.export_runs import record_download
+from billing.unit_of_work import unit_of_work
 from exports.build import build_report
 from exports.filters import ReportFilters
 from exports.registry import all_reports
 
 reports_cli = AppGroup("reports", help="Excel reports for accountants.")
+
+
+def _shell_user() -> str:
+    """Who ran the command, as the operating system knows them (the download log's "who")."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in some containers
+        return "unknown"
 
 
 @reports_cli.command("list")
@@ -35,8 +47,11 @@ def export_report(name: str, date_from: datetime | None, date_to: datetime | Non
     filters = ReportFilters(date_from=date_from.date() if date_from else None,
                             date_to=date_to.date() if date_to else None, company_id=company_id)
     target = Path(output)
+    actor = Actor.system(f"cli:{_shell_user()}")
     try:
-        built = build_report(name, filters, target, generated_by="flask reports export")
+        built = build_report(name, filters, target, generated_by=actor.name)
     except BillingError as exc:  # raised before the file is opened, so nothing half-written is left
         raise click.ClickException(exc.message) from None
+    with unit_of_work():  # a file written from the shell is a download like any other
+        record_download(name, {**filters.to_json(), "file": str(target)}, actor=actor, row_count=built.rows)
     click.echo(f"Wrote {built.title} to {target} ({built.rows} rows).")

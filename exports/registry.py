@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from billing.errors import BillingError
 from exports.columns import Sheet
@@ -22,6 +22,14 @@ class Report:
     #: Rows the main sheet will have: decides between a direct download and a background export.
     count: Callable[[ReportFilters], int]
     filters: frozenset[str] = COMMON_FILTERS
+    #: Adjusts the filters before the report runs (AR Aging reads "To" as its as-of date).
+    prepare: Callable[[ReportFilters], ReportFilters] | None = None
+
+    def filters_for(self, filters: ReportFilters) -> ReportFilters:
+        """The filters this report reads, the others cleared, so the title block names only what applied."""
+        unused = {name: None for name in ReportFilters.__dataclass_fields__ if name not in self.filters}
+        kept = replace(filters, **unused)
+        return self.prepare(kept) if self.prepare else kept
 
 
 class UnknownReport(BillingError):

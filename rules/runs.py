@@ -23,7 +23,6 @@ from billing.db import db, utcnow
 from billing.errors import BillingError, Problem, raise_if
 from billing.org.models import Company, Location, Practice
 from billing.org.queries import by_location, resolve_scope
-from billing.unit_of_work import unit_of_work
 from rules.compiler import CompiledRule
 from rules.engine import COMPILED, enabled_rules, evaluator_for
 from rules.facts import CHUNK, load_facts
@@ -162,13 +161,6 @@ def _scope_problems(company_id: int | None, practice_id: int | None, location_id
     if location and company and not practice and location.practice.company_id != company.id:
         problems.append(Problem("location", f"Location {location} belongs to another company."))
     return problems
-
-
-def run_rules_now(now: datetime) -> str:
-    """The scheduled job's body: one run over every claim, committed, summarised in one line."""
-    with unit_of_work():
-        result = run_rules(actor=Actor.system("job:nightly-rules"), today=now.date())
-    return result.summary()
 
 
 @contextmanager

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import signal
 import threading
+import time
 from datetime import datetime
+from typing import Any
 
 import click
 from flask import current_app
@@ -18,11 +20,13 @@ from billing.jobs.locks import wait_for_lock
 from billing.jobs.models import JobRunStatus
 from billing.jobs.overview import job_overviews
 from billing.jobs.runs import run_job
-from billing.jobs.scheduler import SCHEDULER_LOCK, build_scheduler, start_scheduler
+from billing.jobs.scheduler import SCHEDULER_LOCK, build_scheduler, is_alive, start_scheduler
 from billing.jobs.schedules import practice_timezone
 
 scheduler_cli = AppGroup("scheduler", help="The scheduler process and its jobs.")
 jobs_cli = AppGroup("jobs", help="List scheduled jobs or run one now.")
+#: How often the scheduler process checks that APScheduler's loop is still alive.
+WATCH_SECONDS = 5.0
 
 
 def _print_jobs(as_json: bool) -> None:
@@ -78,9 +82,22 @@ def scheduler_run(exit_after: float | None) -> None:
         start_scheduler(app, scheduler)
         click.echo(f"Scheduler running ({len(JOBS)} jobs). Ctrl-C stops it.")
         try:
-            stop.wait(exit_after)
+            died = _watch(scheduler, stop, exit_after)
         except KeyboardInterrupt:
-            pass
-        finally:
-            scheduler.shutdown(wait=True)
-            click.echo("Scheduler stopped.")
+            died = False
+        if died:
+            # Exit non-zero so the service manager restarts it; missed runs then run once (misfire grace).
+            raise click.ClickException("The scheduler loop stopped on an error (see the log above); exiting.")
+        scheduler.shutdown(wait=True)
+        click.echo("Scheduler stopped.")
+
+
+def _watch(scheduler: Any, stop: threading.Event, exit_after: float | None) -> bool:
+    """Wait for a stop request or the end of `exit_after`; True if the scheduler's loop died first."""
+    deadline = None if exit_after is None else time.monotonic() + exit_after
+    while True:
+        left = WATCH_SECONDS if deadline is None else min(WATCH_SECONDS, max(0.0, deadline - time.monotonic()))
+        if stop.wait(left) or (deadline is not None and time.monotonic() >= deadline):
+            return False
+        if not is_alive(scheduler):
+            return True

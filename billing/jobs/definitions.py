@@ -43,7 +43,8 @@ class JobDefinition:
 # Nightly work is placed outside 01:00-03:00 local time, which DST skips or repeats.
 JOBS: tuple[JobDefinition, ...] = (
     JobDefinition("nightly-rules", "Run the validation rules", "billing.jobs.tasks:run_rules",
-                  Cron(minute="30", hour="4"), "Checks every Ready claim; failures hold or delay it."),
+                  Cron(minute="30", hour="4"),
+                  "Every enabled rule over the Ready claims; what fails is blocked, held or delayed as its rule says."),
     JobDefinition("submit-claims", "Batch and send Ready claims", "billing.jobs.tasks:submit_ready_claims",
                   Cron(minute="0", hour="6", day_of_week="mon-fri"),
                   "Per clearinghouse: batch eligible Ready claims, validate, send; never an empty batch."),
@@ -51,7 +52,8 @@ JOBS: tuple[JobDefinition, ...] = (
                   Cron(minute="15", hour="7-19", day_of_week="mon-fri"),
                   "Fetch new 835, 999 and 277CA files once each; import the 835s."),
     JobDefinition("scheduled-exports", "Export reports", "billing.jobs.tasks:export_scheduled_reports",
-                  Cron(minute="30", hour="5"), "Writes the configured reports into instance/exports/."),
+                  Cron(minute="30", hour="5"),
+                  "Month to date: the reports in CLAIMDESK_SCHEDULED_REPORTS, into instance/exports/."),
     JobDefinition("export-queue", "Build requested exports", "billing.jobs.tasks:build_queued_exports",
                   Cron(), "Large reports asked for on the Reports page.", every_seconds=10,
                   has_work="billing.jobs.export_runs:has_queued"),

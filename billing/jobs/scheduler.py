@@ -7,6 +7,9 @@ requests from JobSchedule every few seconds, since APScheduler has no way to hea
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -20,6 +23,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 
 from billing.db import db
 from billing.jobs import runs
@@ -36,7 +40,48 @@ SYNC_SECONDS = 10
 #: 1 s would silently drop a nightly job missed during a restart; with coalescing it runs once instead.
 JOB_OPTIONS: dict[str, Any] = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600}
 
+#: How long a job-store write waits for a job's transaction before giving up (SQLite has one writer).
+STORE_PATIENCE_SECONDS = 300
+
 _scheduler: BaseScheduler | None = None
+logger = logging.getLogger(__name__)
+
+
+class PatientJobStore(SQLAlchemyJobStore):
+    """The job store in the app database, retrying writes the database refuses for a while.
+
+    After handing a job to its thread, APScheduler writes the job's next run time from its main loop, and
+    an exception there ends that loop for good. On SQLite a job's own transaction can hold the single
+    write lock longer than the driver's 5 s busy timeout, so the store keeps trying (and says so in the log)
+    instead of letting the scheduler die with a stale next run time.
+    """
+
+    def _patiently(self, write: Callable[[], None], what: str) -> None:
+        deadline = time.monotonic() + STORE_PATIENCE_SECONDS
+        while True:
+            try:
+                write()
+                return
+            except OperationalError as exc:
+                if time.monotonic() >= deadline:
+                    raise
+                logger.warning("Job store busy while %s; retrying: %s", what, exc.orig)
+                time.sleep(1)
+
+    def add_job(self, job: Job) -> None:
+        self._patiently(lambda: SQLAlchemyJobStore.add_job(self, job), f"adding {job.id}")
+
+    def update_job(self, job: Job) -> None:
+        self._patiently(lambda: SQLAlchemyJobStore.update_job(self, job), f"updating {job.id}")
+
+    def remove_job(self, job_id: str) -> None:
+        self._patiently(lambda: SQLAlchemyJobStore.remove_job(self, job_id), f"removing {job_id}")
+
+
+def is_alive(scheduler: BaseScheduler) -> bool:
+    """Whether the scheduler still runs its loop (a BackgroundScheduler's thread can die on an error)."""
+    thread = getattr(scheduler, "_thread", None)
+    return scheduler.running and (thread is None or thread.is_alive())
 
 
 @dataclass(frozen=True)
@@ -126,7 +171,7 @@ def build_scheduler(app: Flask, *, scheduler_cls: type[BaseScheduler] = Backgrou
     runs.use_app(app)
     with app.app_context():
         tz = practice_timezone()
-        store = jobstore or SQLAlchemyJobStore(engine=db.engine, tablename="apscheduler_jobs")
+        store = jobstore or PatientJobStore(engine=db.engine, tablename="apscheduler_jobs")
     scheduler = scheduler_cls(jobstores={"default": store}, job_defaults=JOB_OPTIONS, timezone=tz)
     _scheduler = scheduler
     return scheduler

@@ -104,6 +104,21 @@ def manual_clawback(claim: Claim, *, reason: str, posted_on: date, actor: Actor,
     return result
 
 
+def record_manual_payment(claim: Claim, posting: ClaimPosting, *, actor: Actor, mode: str = "") -> PostingResult:
+    """Record Payment from a paper EOB. When a payment already stands, the biller must say whether this one
+    replaces it ("replace": reversal and new payment in one step, how an entry is "edited") or adds to it."""
+    standing = standing_payments(claim.id)
+    if standing and mode not in ("replace", "add"):
+        raise_if([Problem("mode", "A payment is already posted on this claim: choose whether this one replaces "
+                                  "it (reversal + new payment) or adds to it.")])
+    if standing and mode == "replace":
+        result = manual_clawback(claim, reason=posting.memo or "payment corrected", posted_on=posting.paid_on,
+                                 actor=actor, payments=standing[-1:], corrected=posting).corrected
+        assert result is not None
+        return result
+    return post_adjudication(claim, posting, actor=actor, source=EntrySource.MANUAL)
+
+
 def _clawback_problems(claim: Claim, reason: str, payments: Sequence[Adjudication],
                        entries: Sequence[LedgerEntry]) -> list[Problem]:
     problems = []

@@ -19,7 +19,14 @@ from billing.db import db
 from billing.errors import BillingError
 from billing.money import format_money, sum_money, to_money
 from billing.payments import posting
-from billing.payments.importing import EraRefused, ImportResult, import_835, match_unmatched, open_unmatched
+from billing.payments.importing import (
+    EraRefused,
+    ImportResult,
+    import_835,
+    match_unmatched,
+    open_unmatched,
+    set_aside_unmatched,
+)
 from billing.payments.ledger import claim_balance, entries_for_claim, reversed_entry_ids
 from billing.payments.models import LedgerEntry, UnmatchedClaim
 from billing.payments.secondary import generate_secondary_claim, resubmit_denied_lines
@@ -225,3 +232,18 @@ def patient_payment_command(claim_number: str, amount: str, memo: str | None) ->
     _run(lambda: posting.record_patient_payment(_claim(claim_number), value, actor=CLI, posted_on=date.today(),
                                                 memo=memo))
     click.echo(f"Patient payment of {format_money(value)} recorded on {claim_number}.")
+
+
+@payments_cli.command("set-aside")
+@click.argument("unmatched_id", type=int)
+@click.option("--reason", required=True, help="Why the payment is not ours.")
+def set_aside_command(unmatched_id: int, reason: str) -> None:
+    """Take an unmatched remittance claim that is not ours out of the open queue (it is kept)."""
+    def op() -> None:
+        item = db.session.get(UnmatchedClaim, unmatched_id)
+        if item is None:
+            raise BillingError(f"No unmatched payment {unmatched_id}.")
+        set_aside_unmatched(item, reason=reason, actor=CLI)
+
+    _run(op)
+    click.echo(f"Unmatched payment {unmatched_id} set aside.")

@@ -162,6 +162,7 @@ class _PendingValidation:
         if not parallel:
             self._done = timed_validation(text)
             return
+        # The 835 names patients: mkstemp makes the file readable by this user only; close() removes it.
         handle, name = tempfile.mkstemp(prefix="claimdesk-835-", suffix=".txt")
         with os.fdopen(handle, "w", encoding="utf-8") as fh:
             fh.write(text)
@@ -417,7 +418,7 @@ def _keep_unmatched(info: ClaimPaymentInfo, remittance: Remittance, reason: str,
 
 def match_unmatched(item: UnmatchedClaim, claim: Claim, *, actor: Actor) -> None:
     """A biller says which claim an unmatched payment belongs to; it then posts as if it had matched."""
-    if item.status is not UnmatchedStatus.OPEN:
+    if item.status is UnmatchedStatus.MATCHED:
         raise BillingError(f"That payment was already matched to {item.matched_claim}.")
     if claim.status not in POSTABLE:
         raise BillingError(f"Claim {claim.number} is {claim.status.label}; only a submitted claim is paid.")
@@ -426,6 +427,18 @@ def match_unmatched(item: UnmatchedClaim, claim: Claim, *, actor: Actor) -> None
     item.matched_at, item.matched_by = utcnow(), actor.name
     record_change("claim", claim.id, AuditAction.ERA_MATCHED, actor=actor, before=claim.status.value,
                   after=claim.status.value, data={"unmatched_id": item.id, "clp01": item.claim_number})
+
+
+def set_aside_unmatched(item: UnmatchedClaim, *, reason: str, actor: Actor) -> None:
+    """Take a payment that is not ours out of the open queue; it stays, with why, and can still be matched."""
+    if item.status is not UnmatchedStatus.OPEN:
+        raise BillingError(f"That payment is already {item.status.value.replace('_', ' ')}.")
+    if not reason or not reason.strip():
+        raise BillingError("Say why this payment is not ours (another provider's patient, a closed account...).")
+    item.status, item.note = UnmatchedStatus.SET_ASIDE, reason.strip()[:300]
+    item.matched_at, item.matched_by = utcnow(), actor.name
+    record_change("remittance", item.remittance_id, AuditAction.ERA_SET_ASIDE, actor=actor, reason=item.note,
+                  data={"unmatched_id": item.id, "clp01": item.claim_number})
 
 
 def open_unmatched() -> list[UnmatchedClaim]:

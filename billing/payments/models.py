@@ -232,6 +232,7 @@ class AdjudicationAdjustment(db.Model):
 class UnmatchedStatus(StrEnum):
     OPEN = "open"
     MATCHED = "matched"
+    SET_ASIDE = "set_aside"  # a biller says it is not ours (another provider's patient); still kept, still matchable
 
 
 class UnmatchedClaim(db.Model):
@@ -249,8 +250,9 @@ class UnmatchedClaim(db.Model):
     raw: Mapped[str] = mapped_column(Text)  # its segments, as received
     status: Mapped[UnmatchedStatus] = mapped_column(enum_column(UnmatchedStatus), default=UnmatchedStatus.OPEN)
     matched_claim_id: Mapped[int | None] = mapped_column(ForeignKey("claim.id"), index=True)
-    matched_at: Mapped[datetime | None]
+    matched_at: Mapped[datetime | None]  # when it was matched or set aside
     matched_by: Mapped[str | None] = mapped_column(String(254))
+    note: Mapped[str | None] = mapped_column(String(300))  # why it was set aside
 
     remittance: Mapped[Remittance] = relationship(back_populates="unmatched")
     matched_claim: Mapped[Claim | None] = relationship()

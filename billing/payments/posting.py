@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import select
@@ -64,7 +65,7 @@ class LinePosting:
     modifiers: str | None = None
     units: Decimal | None = None
 
-    @property
+    @cached_property
     def patient_responsibility(self) -> Decimal:
         return sum_money(a.amount for a in self.adjustments if a.group == "PR")
 
@@ -80,15 +81,16 @@ class ClaimPosting:
     payer_claim_number: str | None = None
     memo: str | None = None
 
-    @property
+    # Cached: the posting is frozen, and an 835 import asks these once per line and adjustment.
+    @cached_property
     def paid(self) -> Decimal:
         return sum_money(ln.paid for ln in self.lines)
 
-    @property
-    def all_adjustments(self) -> list[Adjustment]:
-        return [*self.claim_adjustments, *(a for ln in self.lines for a in ln.adjustments)]
+    @cached_property
+    def all_adjustments(self) -> tuple[Adjustment, ...]:
+        return (*self.claim_adjustments, *(a for ln in self.lines for a in ln.adjustments))
 
-    @property
+    @cached_property
     def is_denial(self) -> bool:
         """CLP02 = 4, or nothing paid with a denial reason (a typed EOB has no CLP02)."""
         if self.status_code == DENIED_CODE:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -83,8 +83,12 @@ class Buckets:
 
 
 def as_of_date(filters: ReportFilters) -> date:
-    """The "To" date when one is given (a month-end aging), otherwise the as-of date (today by default)."""
-    return filters.date_to or filters.as_of or date.today()
+    return filters.as_of or date.today()
+
+
+def read_to_as_as_of(filters: ReportFilters) -> ReportFilters:
+    """Aging has no window: a "To" date (a month-end aging) is the as-of date; "From" means nothing here."""
+    return replace(filters, as_of=filters.as_of or filters.date_to, date_from=None, date_to=None)
 
 
 def open_claims(filters: ReportFilters) -> list[OpenClaim]:
@@ -176,4 +180,5 @@ REPORT = Report(
     sheets=sheets,
     count=count,
     filters=COMMON_FILTERS | {"payer_id", "provider_id", "as_of"},
+    prepare=read_to_as_as_of,
 )

@@ -8,14 +8,13 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import func
 from sqlalchemy.orm import joinedload
 
 from billing.claims.models import Claim
 from billing.db import db
+from billing.jobs.schedules import practice_timezone
 from exports.columns import Chart, Column, Kind, Sheet
 from exports.filters import ReportFilters
 from exports.registry import COMMON_FILTERS, Report
@@ -44,8 +43,7 @@ def failure_filters(filters: ReportFilters) -> FailureFilters:
 def _local_day(moment: datetime | None) -> Any:
     if moment is None:
         return None
-    zone = ZoneInfo(current_app.config.get("CLAIMDESK_TIMEZONE", "America/Chicago"))
-    return moment.astimezone(zone).date()
+    return moment.astimezone(practice_timezone()).date()  # the office's calendar day, not UTC's
 
 
 def failure_rows(filters: ReportFilters) -> Iterator[Sequence[Any]]:

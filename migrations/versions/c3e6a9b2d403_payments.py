@@ -136,10 +136,11 @@ def upgrade():
     sa.Column('reason', sa.String(length=300), nullable=False),
     sa.Column('data', sa.JSON(), nullable=False),
     sa.Column('raw', sa.Text(), nullable=False),
-    sa.Column('status', sa.Enum('open', 'matched', name='unmatchedstatus', native_enum=False, create_constraint=True), nullable=False),
+    sa.Column('status', sa.Enum('open', 'matched', 'set_aside', name='unmatchedstatus', native_enum=False, create_constraint=True), nullable=False),
     sa.Column('matched_claim_id', sa.Integer(), nullable=True),
     sa.Column('matched_at', billing.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('matched_by', sa.String(length=254), nullable=True),
+    sa.Column('note', sa.String(length=300), nullable=True),
     sa.ForeignKeyConstraint(['matched_claim_id'], ['claim.id'], name=op.f('fk_unmatched_claim_matched_claim_id_claim')),
     sa.ForeignKeyConstraint(['remittance_id'], ['remittance.id'], name=op.f('fk_unmatched_claim_remittance_id_remittance')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_unmatched_claim'))

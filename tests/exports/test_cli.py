@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from billing.db import db
+from billing.jobs.models import ReportDownload
 from tests.exports.sheets import open_workbook, sheet
 
 
@@ -32,6 +34,9 @@ def test_export_writes_the_filtered_report(reports, world, tmp_path):
     read = sheet(open_workbook(str(target)), "Claims")
     assert read.column("Claim") == [claim.number]
     assert "Dates: 2026-03-01 to 2026-03-31" in read.title_lines[2]
+    logged = db.session.scalars(select(ReportDownload)).one()
+    assert logged.actor.startswith("system:cli:")
+    assert (logged.report, logged.row_count, logged.filters["file"]) == ("claims", 1, str(target))
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -45,6 +50,7 @@ def test_bad_input_exits_non_zero_and_writes_nothing(reports, tmp_path, args, me
     assert result.exit_code != 0
     assert message in result.output
     assert not target.exists()
+    assert db.session.scalars(select(ReportDownload)).all() == []
 
 
 def test_list_has_all_seven_reports(reports):

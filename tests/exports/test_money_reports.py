@@ -163,3 +163,11 @@ def test_remittances_of_another_company_are_left_out(money, export):
     other = build_world()
     book = export("remittances", company_id=other.company.id)
     assert sheet(book, "Payments").data_rows() == []
+
+
+def test_title_blocks_name_only_the_filters_a_report_reads(money, export):
+    aging = sheet(export("ar-aging", company_id=money.base.company.id, date_from=date(2026, 1, 1), date_to=PAID_ON,
+                         status="paid"), "Summary")
+    assert aging.title_lines[2] == f"Filters: As of: {PAID_ON.isoformat()}"
+    revenue = sheet(export("revenue", company_id=money.base.company.id, status="paid", **WINDOW), "Line items")
+    assert revenue.title_lines[2] == "Filters: Dates: 2026-04-01 to 2026-05-31"

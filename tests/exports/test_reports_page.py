@@ -93,7 +93,9 @@ def test_large_reports_are_built_in_the_background_then_downloaded(app, client, 
     run = db.session.scalars(select(ExportRun)).one()
     assert (run.status, run.rows_expected, run.user_id) == (ExportStatus.QUEUED, 1, user.id)
     assert downloads() == 0
-    assert "progress-bar" in client.get(PAGE).get_data(as_text=True)
+    page = client.get(PAGE).get_data(as_text=True)
+    assert "progress-bar" in page
+    assert "no scheduler process is running" in page  # nobody would build it: the page says so
 
     build_queued(now=datetime(2026, 3, 20, 12, tzinfo=UTC))  # what the scheduler's export-queue job does
     db.session.refresh(run)

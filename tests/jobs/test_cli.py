@@ -54,3 +54,19 @@ def test_an_unknown_job_exits_non_zero_and_records_nothing(cli):
     assert result.exit_code != 0
     assert "There is no job 'no-such-job'" in result.output
     assert db.session.scalars(select(JobRun)).all() == []
+
+
+def test_the_scheduler_process_watches_its_loop(monkeypatch):
+    import threading
+
+    from billing.jobs import cli as jobs_cli
+
+    monkeypatch.setattr(jobs_cli, "WATCH_SECONDS", 0.01)
+    alive = {"value": True}
+    monkeypatch.setattr(jobs_cli, "is_alive", lambda scheduler: alive["value"])
+    stop = threading.Event()
+    assert jobs_cli._watch(object(), stop, exit_after=0.05) is False  # a demo run that ends on time
+    alive["value"] = False
+    assert jobs_cli._watch(object(), stop, exit_after=None) is True  # the loop died: exit so it is restarted
+    stop.set()
+    assert jobs_cli._watch(object(), stop, exit_after=None) is False  # SIGTERM: a clean stop

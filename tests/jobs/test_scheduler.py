@@ -91,3 +91,39 @@ def test_a_run_missed_during_a_restart_runs_once_when_the_scheduler_returns(paus
     assert due == [missed]  # one run, not one per missed day (coalesce)
     assert (back_at - due[-1]).total_seconds() < again.misfire_grace_time
     assert (back_at - due[-1]).total_seconds() > 1  # APScheduler's default grace (1 s) would have skipped it
+
+
+def test_a_busy_database_delays_a_job_store_write_instead_of_ending_the_scheduler(tmp_path, monkeypatch):
+    """APScheduler's loop dies on a job-store error, so the store retries what SQLite refuses while busy."""
+    from sqlalchemy.exc import OperationalError
+
+    from billing.jobs import scheduler as scheduler_module
+
+    store = scheduler_module.PatientJobStore(url=f"sqlite:///{tmp_path / 'store.sqlite'}")
+    calls = []
+
+    def flaky_update(self, job):
+        calls.append(job.id)
+        if len(calls) < 3:
+            raise OperationalError("UPDATE apscheduler_jobs", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(SQLAlchemyJobStore, "update_job", flaky_update)
+    monkeypatch.setattr(scheduler_module.time, "sleep", lambda seconds: None)
+    job = type("StoredJob", (), {"id": "nightly-rules"})()
+    store.update_job(job)
+    assert calls == ["nightly-rules"] * 3
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the thread dies on purpose
+def test_a_dead_scheduler_loop_is_noticed():
+    from billing.jobs.scheduler import is_alive
+
+    scheduler = BackgroundScheduler()
+    scheduler._process_jobs = lambda: 1 / 0  # what an unhandled job-store error does to APScheduler's loop
+    scheduler.start()
+    scheduler._thread.join(timeout=5)
+    assert not is_alive(scheduler)
+    healthy = BackgroundScheduler()
+    healthy.start(paused=True)
+    assert is_alive(healthy)
+    healthy.shutdown(wait=False)

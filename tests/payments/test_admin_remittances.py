@@ -198,3 +198,24 @@ def test_remittances_follow_the_scope_picker(client, login, world, claim):
     assert "X-1" not in client.get("/admin/unmatched/").get_data(as_text=True)
     details = client.get(f"/admin/remittance/details/?id={foreign_remittance.id}", follow_redirects=True)
     assert "THEIRS" not in details.get_data(as_text=True)
+
+
+def test_an_unmatched_payment_that_is_not_ours_is_set_aside_and_kept(client, login, world, claim):
+    login(Role.BILLER)
+    upload(client, ("march.835", era_for(world, claim, extra=[foreign("OTHER-PRACTICE-9")])))
+    item = db.session.scalars(select(UnmatchedClaim)).one()
+    path = f"/admin/unmatched/set-aside/?id={item.id}"
+    refused = client.post(path, follow_redirects=True,
+                          data={"csrf_token": csrf_token(client, "/admin/unmatched/"), "reason": " "})
+    assert "Say why this payment is not ours" in refused.get_data(as_text=True)
+    client.post(path, follow_redirects=True, data={"csrf_token": csrf_token(client, "/admin/unmatched/"),
+                                                   "reason": "patient of Dr. Other's practice"})
+    db.session.expire_all()
+    item = db.session.get(UnmatchedClaim, item.id)
+    assert (item.status, item.note) == (UnmatchedStatus.SET_ASIDE, "patient of Dr. Other's practice")
+    assert "OTHER-PRACTICE-9" not in client.get("/admin/unmatched/").get_data(as_text=True)
+    kept = client.get("/admin/unmatched/?flt0_state_equals=set_aside").get_data(as_text=True)
+    assert "OTHER-PRACTICE-9" in kept
+    remittance = db.session.scalars(select(Remittance)).one()
+    assert "0</span>" in client.get("/admin/remittance/").get_data(as_text=True)  # no open unmatched left
+    assert "OTHER-PRACTICE-9" in client.get(f"/admin/remittance/details/?id={remittance.id}").get_data(as_text=True)

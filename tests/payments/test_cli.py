@@ -72,6 +72,8 @@ def test_payments_commands(flask, world, tmp_path):
 
     unmatched = json.loads(flask("payments", "unmatched", "--json").output)
     assert [u["clp01"] for u in unmatched] == ["ACCT-1"]
+    assert flask("payments", "set-aside", str(unmatched[0]["id"]), "--reason", "not ours?").exit_code == 0
+    assert json.loads(flask("payments", "unmatched", "--json").output) == []  # out of the open queue
     other = submitted_claim(world, day=claim.service_date.replace(day=9))
     assert flask("payments", "match", str(unmatched[0]["id"]), other.number).exit_code == 0
     db.session.expire_all()

@@ -32,7 +32,7 @@ from tests.payments.factories import PAID_ON, Clp, Payment, Svc, submitted_claim
 
 D = Decimal
 cents = st.integers(min_value=0, max_value=7348).map(lambda n: D(n) / 100)
-ON_DB = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+ON_DB = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 step = st.one_of(
     st.tuples(st.just("pay"), cents, cents, st.sampled_from(["CO", "OA", "PR"])),

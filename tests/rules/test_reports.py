@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -240,3 +241,39 @@ def test_reprocess_clears_a_fixed_claim_but_a_manual_hold_stays(client, login):
     assert held.status is ClaimStatus.HELD
     assert held.hold_reason == "waiting for the parent's call"
     assert db.session.scalars(select(RuleOutcome).where(RuleOutcome.resolved_at.is_(None))).all() == []
+
+
+def test_the_rules_list_says_what_each_rule_applies_to(client, login):
+    payer = build_world().payer
+    make_rule("Everyone", **UNITS_RULE)
+    make_rule("One payer", **UNITS_RULE, scope={"payer_id": payer.id})
+    login(Role.ACCOUNTANT)
+    html = client.get("/admin/rule/").get_data(as_text=True)
+    assert "All claims" in html
+    assert f"Payer: {payer}" in html
+
+
+def test_reprocess_ignores_rows_outside_the_chosen_scope(client, login, two_worlds):
+    here, _, _, theirs, rule = two_worlds
+    rule.enabled = False  # a run over their claim would resolve its failure
+    db.session.flush()
+    [outcome] = db.session.scalars(select(RuleOutcome).where(RuleOutcome.claim_id == theirs.id))
+    login(Role.BILLER)
+    client.post("/scope", data={"scope": f"company:{here.company.id}",
+                                "csrf_token": csrf_token(client, "/admin/failed_charge/")})
+    html = client.post("/admin/failed_charge/action/", data={
+        "action": "reprocess", "rowid": [str(outcome.id)], "csrf_token": csrf_token(client, "/admin/failed_charge/")},
+        follow_redirects=True).get_data(as_text=True)
+    assert "None of the selected failed charges is in the chosen scope" in html
+    db.session.expire_all()
+    assert outcome.resolved_at is None
+
+
+def test_the_rule_page_links_to_its_failed_charges(client, login, two_worlds):
+    _, _, mine, theirs, rule = two_worlds
+    other = make_rule("Other", conditions=leaf("units", "greater_than", 100), actions=fail())
+    login(Role.BILLER)
+    for shown, expected in ((rule, {mine.number, theirs.number}), (other, set())):
+        details = client.get(f"/admin/rule/details/?id={shown.id}").get_data(as_text=True)
+        link = re.search(r'href="(/admin/failed_charge/\?[^"]+)"', details).group(1).replace("&amp;", "&")
+        assert _shown(client.get(link).get_data(as_text=True), mine, theirs) == expected

@@ -248,20 +248,6 @@ def test_a_voided_claim_drops_its_open_failures_on_the_next_run(world):
     assert "(claim is Voided)" in result.changes[0].describe()
 
 
-def test_the_scheduled_job_runs_every_claim_and_commits(world, monkeypatch):
-    from datetime import UTC, datetime
-
-    from rules.runs import run_rules_now
-
-    world.claim()
-    make_rule("Few units", conditions=leaf("units", "less_than", 100), actions=fail())
-    summary = run_rules_now(datetime(2026, 3, 12, 2, 0, tzinfo=UTC))
-    assert summary.startswith("Run ")
-    assert "1 claims checked, 1 failing" in summary
-    run = db.session.scalar(select(BillingRun).order_by(BillingRun.id.desc()))
-    assert run.actor == "system:job:nightly-rules"
-
-
 def test_a_rule_hold_placed_then_a_person_releases_then_rules_hold_again(world):
     claim = world.claim()
     make_rule("Hold all", conditions=leaf("units", "greater_than", 0),

@@ -1,0 +1,81 @@
+"""The billing office's morning questions, answered in a few counts: what is waiting for whom.
+
+The front page shows these within the chosen scope; each count links to the queue that works it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from billing.claims.models import Claim
+from billing.claims.statuses import ClaimStatus
+from billing.db import db
+from billing.money import to_money
+from billing.org.queries import Scope, by_location
+from billing.payments.models import EFFECTS, LedgerEntry, UnmatchedClaim, UnmatchedStatus
+from billing.submissions.models import BatchStatus, SubmissionBatch
+from rules.models import BLOCKING, RuleOutcome
+
+
+@dataclass(frozen=True)
+class BillingWork:
+    ready: int
+    held: int
+    denied: int
+    needs_review: int
+    open_failures: int
+    unsent_batches: int
+    unmatched_payments: int
+    insurance_ar: Decimal
+    patient_ar: Decimal
+
+
+def billing_work(scope: Scope) -> BillingWork:
+    in_scope = by_location(Claim.location_id, scope)
+    insurance_ar, patient_ar = _receivables(scope)
+    by_status = dict(
+        db.session.execute(select(Claim.status, func.count()).where(in_scope).group_by(Claim.status)).tuples()
+    )
+    return BillingWork(
+        ready=by_status.get(ClaimStatus.READY, 0),
+        held=by_status.get(ClaimStatus.HELD, 0),
+        denied=by_status.get(ClaimStatus.DENIED, 0),
+        needs_review=_count(select(func.count()).select_from(Claim).where(in_scope, Claim.needs_review.is_(True))),
+        open_failures=_count(
+            select(func.count(func.distinct(RuleOutcome.claim_id)))
+            .join(Claim, Claim.id == RuleOutcome.claim_id)
+            .where(in_scope, RuleOutcome.resolved_at.is_(None), RuleOutcome.kind.in_(BLOCKING))
+        ),
+        # Batches and remittances belong to the whole billing office, not to one location.
+        unsent_batches=_count(
+            select(func.count()).select_from(SubmissionBatch).where(SubmissionBatch.status == BatchStatus.GENERATED)
+        ),
+        unmatched_payments=_count(
+            select(func.count()).select_from(UnmatchedClaim).where(UnmatchedClaim.status == UnmatchedStatus.OPEN)
+        ),
+        insurance_ar=insurance_ar,
+        patient_ar=patient_ar,
+    )
+
+
+def _count(query: object) -> int:
+    return db.session.scalar(query) or 0
+
+
+def _receivables(scope: Scope) -> tuple[Decimal, Decimal]:
+    """What payers and patients still owe: the ledger summed by kind, each kind's effect applied (never typed)."""
+    rows = db.session.execute(
+        select(LedgerEntry.kind, func.sum(LedgerEntry.amount))
+        .join(Claim, Claim.id == LedgerEntry.claim_id)
+        .where(by_location(Claim.location_id, scope))
+        .group_by(LedgerEntry.kind)
+    ).tuples()
+    insurance = patient = Decimal(0)
+    for kind, amount in rows:
+        to_insurance, to_patient = EFFECTS[kind]
+        insurance += to_insurance * amount
+        patient += to_patient * amount
+    return to_money(insurance), to_money(patient)

@@ -38,7 +38,7 @@ from billing.payments.clawbacks import (
     reversible_entries,
     standing_payments,
 )
-from billing.payments.codes import GROUP_CODES, carcs, describe_carc, rarcs
+from billing.payments.codes import GROUP_CODES, carcs, describe_carc, is_denial, rarcs
 from billing.payments.ledger import claim_balance, entries_for_claim, reversed_entry_ids
 from billing.payments.models import Adjudication
 from billing.payments.preview import preview_posting
@@ -83,7 +83,7 @@ class ClaimPaymentsMixin:
             "insurance_balance": balances.insurance if balances.by_kind else claim.total_charge,
             "patient_balance": balances.patient,
             "owed_by": owed_by(claim),
-            "denial_reasons": denial_reasons([claim.id]).get(claim.id, []),
+            "denial_reasons": _denial_reasons(claim),
             "denied_lines": denied_lines(payments[-1]) if payments else [],
             "secondary_refusal": secondary_refusal(claim) if claim.status in PAYABLE else "not adjudicated",
             "may_post_money": may_post_money(),
@@ -199,6 +199,14 @@ def _save_payment(claim: Claim, posting: Any, mode: str) -> list[Problem]:
         return [Problem("", exc.message)]
     _flash_posted(claim, result)
     return []
+
+
+def _denial_reasons(claim: Claim) -> list[Any]:
+    """A denied claim's CARCs; on any other claim only the reasons that refused a line (a partial denial)."""
+    reasons = denial_reasons([claim.id]).get(claim.id, [])
+    if claim.status is ClaimStatus.DENIED:
+        return reasons
+    return [r for r in reasons if is_denial(r.group, r.code)]
 
 
 def _correcting(claim: Claim, existing: list[Adjudication]) -> PaymentForm | None:

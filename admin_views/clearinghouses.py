@@ -24,7 +24,6 @@ from billing.submissions import sftp
 from billing.submissions.models import Clearinghouse
 from billing.submissions.operations import sftp_settings
 from billing.submissions.settings import ID_QUALIFIERS, clearinghouse_problems, record_settings_change, save_secrets
-from billing.unit_of_work import unit_of_work
 
 
 class WriteOnlyTextArea(TextAreaField):
@@ -124,8 +123,7 @@ class ClearinghouseView(RoleModelView):
             flash("Record does not exist.", "error")
             return redirect(self.get_url(".index_view"))
         try:
-            with unit_of_work():
-                message = sftp.check_connection(sftp_settings(house))
+            message = sftp.check_connection(sftp_settings(house))
         except BillingError as exc:
             flash(exc.message, "error")
         else:

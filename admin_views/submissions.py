@@ -23,12 +23,13 @@ from billing.money import sum_money
 from billing.org.queries import describe_scope
 from billing.submissions import operations as ops
 from billing.submissions.edi import split_segments
-from billing.submissions.models import SubmissionBatch
+from billing.submissions.models import BatchStatus, SubmissionBatch
 from billing.submissions.queries import (
     batch_authorizations,
     batch_by_id,
     batch_entries,
-    batches,
+    batch_responses,
+    batches_page,
     candidates,
     edi_payers,
     subject_history,
@@ -37,6 +38,7 @@ from billing.unit_of_work import unit_of_work
 
 #: The preview shows the file in full up to this many segments (a 1,000-claim file has about 12,000).
 PREVIEW_SEGMENTS = 25_000
+PER_PAGE = 50
 
 
 class SubmissionsView(AreaPage):
@@ -52,7 +54,12 @@ class SubmissionsView(AreaPage):
     # --- the batch list -----------------------------------------------------------------------
     @expose("/")
     def index(self) -> str:
-        return self.render("claimdesk/submissions/index.html", batches=batches())
+        status = next((s for s in BatchStatus if s.value == request.args.get("status")), None)
+        page = request.args.get("page", "1")
+        page_number = int(page) if page.isdigit() and int(page) > 0 else 1
+        rows, total = batches_page(status, page_number, PER_PAGE)
+        return self.render("claimdesk/submissions/index.html", batches=rows, total=total, page=page_number,
+                           pages=max(1, -(-total // PER_PAGE)), status=status, statuses=list(BatchStatus))  # fmt: skip
 
     # --- new submission -----------------------------------------------------------------------
     @expose("/new/")
@@ -107,6 +114,7 @@ class SubmissionsView(AreaPage):
         return self.render(
             "claimdesk/submissions/batch.html", batch=found, entries=batch_entries(found.id),
             authorizations=batch_authorizations(found), history=subject_history("batch", found.id),
+            responses=batch_responses(found.id),
             file_text="\n".join(s + "~" for s in segments[:PREVIEW_SEGMENTS]), segment_count=len(segments),
             truncated=len(segments) > PREVIEW_SEGMENTS, sftp_ready=_sftp_ready(found),
         )  # fmt: skip

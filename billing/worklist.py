@@ -37,7 +37,7 @@ def billing_work(scope: Scope) -> BillingWork:
     in_scope = by_location(Claim.location_id, scope)
     insurance_ar, patient_ar = _receivables(scope)
     by_status = dict(
-        db.session.execute(select(Claim.status, func.count()).where(in_scope).group_by(Claim.status)).tuples()
+        db.session.execute(select(Claim.status, func.count()).where(in_scope).group_by(Claim.status)).all()
     )
     return BillingWork(
         ready=by_status.get(ClaimStatus.READY, 0),
@@ -72,7 +72,7 @@ def _receivables(scope: Scope) -> tuple[Decimal, Decimal]:
         .join(Claim, Claim.id == LedgerEntry.claim_id)
         .where(by_location(Claim.location_id, scope))
         .group_by(LedgerEntry.kind)
-    ).tuples()
+    )
     insurance = patient = Decimal(0)
     for kind, amount in rows:
         to_insurance, to_patient = EFFECTS[kind]

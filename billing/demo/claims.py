@@ -33,8 +33,8 @@ HOLD_REASONS = (
 VOID_REASON = "Duplicate entry: this visit was billed on another claim"
 
 
-def finalize_demo_sessions(session_ids: Sequence[int]) -> Counter[str]:
-    """Finalize (and so bill) these draft sessions, then work a few claims; counts for the summary."""
+def finalize_demo_sessions(session_ids: Sequence[int]) -> None:
+    """Finalize (and so bill) these draft sessions, then work a few claims."""
     for chunk in chunked(session_ids, CHUNK):
         visits = db.session.scalars(
             select(TherapySession)
@@ -45,7 +45,6 @@ def finalize_demo_sessions(session_ids: Sequence[int]) -> Counter[str]:
         db.session.flush()
         db.session.expunge_all()  # 100,000 sessions at scale 100: memory stays flat
     _work_claims()
-    return _claim_counts()
 
 
 def _work_claims() -> None:
@@ -69,7 +68,7 @@ def _apply(claim_ids: Sequence[int], operation: Callable[[Claim], None]) -> None
         db.session.flush()
 
 
-def _claim_counts() -> Counter[str]:
+def claim_counts() -> Counter[str]:
     counts: Counter[str] = Counter()
     for status, n in db.session.execute(select(Claim.status, func.count()).group_by(Claim.status)):
         counts[f"{status.value}_claims"] = n

@@ -30,8 +30,9 @@ from billing.coverage.models import (
 )
 from billing.db import db, insert_returning_ids
 from billing.demo import catalog
+from billing.demo.billing_history import work_demo_billing
 from billing.demo.charts import Chart, draw_charts
-from billing.demo.claims import finalize_demo_sessions
+from billing.demo.claims import claim_counts, finalize_demo_sessions
 from billing.demo.schedule import Calendar, CodeRef, Refs, authorization_row, book_appointments, session_rows
 from billing.identifiers import npi_check_digit
 from billing.money import to_money
@@ -84,8 +85,12 @@ def _label(name: str, n: int) -> str:
     return {"companies": "company", "diagnoses": "diagnosis"}.get(name, plural.removesuffix("s"))
 
 
-def seed_demo(scale: int = 1, *, today: date | None = None) -> SeedResult:
-    """Build the demo practice at this scale, or change nothing when it already exists."""
+def seed_demo(scale: int = 1, *, today: date | None = None, billing_history: bool = True) -> SeedResult:
+    """Build the demo practice at this scale, or change nothing when it already exists.
+
+    `billing_history=False` stops at the claims (no rules, submissions or remittances): the tests of the
+    records themselves use it, since the history costs seconds of 837P and 835 validation.
+    """
     today = today or date.today()
     company = demo_company()
     if company is not None:
@@ -99,11 +104,23 @@ def seed_demo(scale: int = 1, *, today: date | None = None) -> SeedResult:
     for cohort in range(scale):
         _seed_cohort(cohort, company_id, refs, payers, counts, to_finalize)
     started = time.perf_counter()
-    counts.update(finalize_demo_sessions(to_finalize))
+    finalize_demo_sessions(to_finalize)
     finalize_seconds = time.perf_counter() - started
+    if billing_history:
+        company = db.session.get(Company, company_id)
+        counts.update(work_demo_billing(company, _first_cohort_clients(company_id), today=today))
+    counts.update(claim_counts())
     counts["users"] = _create_missing_users()
     return SeedResult(scale, scale, created=True, users_created=counts["users"], counts=dict(counts),
                       finalized=len(to_finalize), finalize_seconds=finalize_seconds)
+
+
+def _first_cohort_clients(company_id: int) -> list[int]:
+    """Clients are inserted cohort by cohort, so the first cohort holds the lowest ids."""
+    return list(db.session.scalars(
+        select(Client.id).join(Location).join(Practice).where(Practice.company_id == company_id)
+        .order_by(Client.id).limit(catalog.CLIENTS_PER_COHORT)
+    ))
 
 
 def demo_company() -> Company | None:

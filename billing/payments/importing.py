@@ -141,6 +141,7 @@ def import_835(data: bytes, *, filename: str, actor: Actor) -> ImportResult:
             raise
         savepoint.commit()
     result.timings["validation"] = pending.seconds
+    result.timings["validation_cpu"] = pending.cpu_seconds
     result.warnings = [str(f) for f in pending.result().warnings]
     for remittance in remittances:
         remittance.warnings = result.warnings or None
@@ -156,7 +157,7 @@ class _PendingValidation:
 
     def __init__(self, text: str, *, parallel: bool) -> None:
         self.parallel = parallel
-        self._done: tuple[Validation, float] | None = None
+        self._done: tuple[Validation, float, float] | None = None
         self._process: subprocess.Popen[str] | None = None
         self._file: Path | None = None
         if not parallel:
@@ -185,6 +186,12 @@ class _PendingValidation:
         self.result()
         assert self._done is not None
         return self._done[1]
+
+    @property
+    def cpu_seconds(self) -> float:
+        self.result()
+        assert self._done is not None
+        return self._done[2]
 
     def close(self) -> None:
         if self._process is not None and self._process.poll() is None:
@@ -220,7 +227,7 @@ def _parse(text: str, filename: str, result: ImportResult, pending: _PendingVali
 
 
 def _post_era(era: Era, data: bytes, digest: str, result: ImportResult, *, actor: Actor) -> list[Remittance]:
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     new = [t for t in era.transactions if not _already_imported(t)]
     if not new:
         result.duplicate = True
@@ -230,6 +237,7 @@ def _post_era(era: Era, data: bytes, digest: str, result: ImportResult, *, actor
     remittances = [_import_transaction(txn, era_file, era.delimiters, result, actor=actor) for txn in new]
     db.session.flush()
     result.timings["posting"] = time.perf_counter() - started
+    result.timings["posting_cpu"] = time.process_time() - cpu
     return remittances
 
 

@@ -72,11 +72,11 @@ def validate_835(text: str) -> Validation:
     return Validation(findings, looks_like_x12=ok or bool(findings))
 
 
-def timed_validation(text: str) -> tuple[Validation, float]:
-    """`validate_835` and the seconds it took; what a worker process returns (see importing)."""
-    started = time.perf_counter()
+def timed_validation(text: str) -> tuple[Validation, float, float]:
+    """`validate_835`, the seconds it took and the CPU seconds it used; what a worker returns (see importing)."""
+    started, cpu = time.perf_counter(), time.process_time()
     validation = validate_835(text)
-    return validation, time.perf_counter() - started
+    return validation, time.perf_counter() - started, time.process_time() - cpu
 
 
 def _flatten(doc: dict[str, Any]) -> list[Finding]:
@@ -106,14 +106,15 @@ def _errors(
             for e in node.get("errors", [])]
 
 
-def to_json(validation: Validation, seconds: float) -> str:
+def to_json(validation: Validation, seconds: float, cpu_seconds: float) -> str:
     return json.dumps({"findings": [asdict(f) for f in validation.findings],
-                       "looks_like_x12": validation.looks_like_x12, "seconds": seconds})
+                       "looks_like_x12": validation.looks_like_x12, "seconds": seconds, "cpu": cpu_seconds})
 
 
-def from_json(text: str) -> tuple[Validation, float]:
+def from_json(text: str) -> tuple[Validation, float, float]:
     doc = json.loads(text)
-    return Validation(tuple(Finding(**f) for f in doc["findings"]), doc["looks_like_x12"]), doc["seconds"]
+    findings = tuple(Finding(**f) for f in doc["findings"])
+    return Validation(findings, doc["looks_like_x12"]), doc["seconds"], doc["cpu"]
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from importlib import import_module
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -23,6 +22,7 @@ from billing.db import chunked, db
 from billing.identifiers import npi_problem
 from billing.money import to_money
 from billing.org.models import Company, Location, Practice
+from billing.payments.cob import prior_adjudication
 from billing.people.models import Client, Provider
 from billing.submissions.edi import clean_text, identifier_problem
 from billing.submissions.facts import (
@@ -323,8 +323,9 @@ def _facts(record: _Record, frequency: str, memo: _Memo) -> tuple[ClaimFacts, st
     ]
     prior_payers: tuple[PriorPayer, ...] = ()
     if record.policy.rank is not PolicyRank.PRIMARY:
-        prior, lines, problem = _prior_adjudication(db.session.get(Claim, claim.id), lines)
-        if problem:
+        numbered = [(row.line_number, line) for row, line in zip(record.lines, lines, strict=True)]
+        prior, lines, problem = _prior_adjudication(db.session.get(Claim, claim.id), numbered)
+        if problem or prior is None:
             return None, problem  # type: ignore[return-value]
         prior_payers = (prior,)
     facts = ClaimFacts(
@@ -350,37 +351,29 @@ def _facts(record: _Record, frequency: str, memo: _Memo) -> tuple[ClaimFacts, st
     return facts, None
 
 
-def _prior_adjudication(claim: Claim, lines: list[Line]) -> tuple[PriorPayer, list[Line], str | None]:
-    """Loops 2320/2330/2430 from the primary payer's adjudication (billing.payments.cob, issue 6)."""
-    try:
-        cob = import_module("billing.payments.cob")
-    except ImportError:
-        return None, lines, "It is a secondary claim, and the primary payer's adjudication is not available yet."  # type: ignore[return-value]
-    prior = cob.prior_adjudication(claim)
+def _prior_adjudication(
+    claim: Claim, lines: list[tuple[int, Line]]
+) -> tuple[PriorPayer | None, list[Line], str | None]:
+    """Loops 2320/2330/2430 from the primary payer's posted adjudication, line by line number."""
+    plain = [line for _number, line in lines]
+    prior = prior_adjudication(claim)
     if prior is None:
-        return None, lines, "It is a secondary claim, but no payment from the primary payer is posted."  # type: ignore[return-value]
-    coverage = coverage_of(prior.policy, claim.client, RESPONSIBILITY[prior.policy.rank])
-    payer_id = coverage.payer_id
+        return None, plain, "It is a secondary claim, but no payment from the primary payer is posted."
+    if prior.policy is None:
+        return None, plain, "It is a secondary claim, but the primary claim has no policy to report in loop 2330A."
+    coverage = coverage_of(prior.policy, claim.client, RESPONSIBILITY[prior.policy.rank], prior.payer)
+    by_number = {source.line_number: source for source in prior.lines}
     adjudicated = []
-    prior_lines = list(prior.lines)
-    for index, line in enumerate(lines):
-        source = prior_lines[index] if index < len(prior_lines) else None
-        if source is None:
-            adjudicated.append(line)
-            continue
-        adjudicated.append(
-            line._replace(prior=LineAdjudication(
-                payer_id=payer_id, paid=to_money(source.paid), procedure_code=source.procedure_code,
-                modifiers=tuple(source.modifiers), units=source.units, paid_on=source.paid_on,
-                adjustments=_adjustments(source.adjustments),
-            ))
-        )
-    return (
-        PriorPayer(coverage, to_money(prior.paid), prior.paid_on, _adjustments(prior.adjustments),
-                   prior.patient_responsibility),
-        adjudicated,
-        None,
-    )
+    for number, line in lines:
+        source = by_number.get(number)
+        adjudicated.append(line if source is None else line._replace(prior=LineAdjudication(
+            payer_id=coverage.payer_id, paid=to_money(source.paid), procedure_code=source.procedure_code,
+            modifiers=tuple(source.modifiers), units=source.units, paid_on=source.paid_on,
+            adjustments=_adjustments(source.adjustments),
+        )))  # fmt: skip
+    paid = PriorPayer(coverage, to_money(prior.paid), prior.paid_on, _adjustments(prior.adjustments),
+                      prior.patient_responsibility)  # fmt: skip
+    return paid, adjudicated, None
 
 
 def _adjustments(items: Sequence[Any]) -> tuple[Adjustment, ...]:

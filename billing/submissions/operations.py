@@ -12,7 +12,8 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from billing.audit import Actor, AuditAction, Change, record_change, record_changes
 from billing.claims.models import NUMBER_PREFIX, Claim
@@ -242,6 +243,7 @@ def mark_batch_sent(batch_id: int, *, actor: Actor) -> SubmissionBatch:
 
 
 def _lock_for_sending(batch_id: int) -> SubmissionBatch:
+    _take_sqlite_write_lock(batch_id)
     batch = batch_by_id(batch_id, for_update=True)
     if batch.status is BatchStatus.SENT:
         raise BillingError(f"Batch {batch.number} was already sent ({batch.sent_how.value if batch.sent_how else ''}"
@@ -250,6 +252,23 @@ def _lock_for_sending(batch_id: int) -> SubmissionBatch:
     claims = _lock_claims([e.claim_id for e in batch.entries])
     _check_still_sendable(batch, {c.id: c for c in claims}, check_versions=True)
     return batch
+
+
+def _take_sqlite_write_lock(batch_id: int) -> None:
+    """SQLite ignores FOR UPDATE; a no-op UPDATE takes its database write lock for the rest of the send.
+
+    A second sender then waits for the first to commit (and finds the batch sent), or, when SQLite
+    refuses to wait because that transaction already read, is told to retry: never a second upload.
+    """
+    if db.session.get_bind().dialect.name != "sqlite":
+        return
+    try:
+        db.session.execute(
+            update(SubmissionBatch).where(SubmissionBatch.id == batch_id).values(status=SubmissionBatch.status)
+            .execution_options(synchronize_session=False)
+        )  # fmt: skip
+    except OperationalError:
+        raise BillingError("This batch is being sent by someone else right now; reload the page in a moment.") from None
 
 
 def _complete(batch: SubmissionBatch, actor: Actor, how: SendMethod) -> SubmissionBatch:

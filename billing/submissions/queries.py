@@ -17,7 +17,7 @@ from billing.coverage.models import Authorization, Payer
 from billing.db import db
 from billing.errors import BillingError
 from billing.org.queries import Scope, by_company, by_location
-from billing.submissions.models import BatchClaim, BatchStatus, Clearinghouse, SubmissionBatch
+from billing.submissions.models import BatchClaim, BatchStatus, Clearinghouse, ClearinghouseResponse, SubmissionBatch
 from rules.eligibility import submission_blockers
 
 #: Claims that reached the payer: their lines use authorization units.
@@ -244,3 +244,22 @@ def edi_payers(scope: Scope | None = None) -> list[Payer]:
 
 def clearinghouses() -> list[Clearinghouse]:
     return list(db.session.scalars(select(Clearinghouse).order_by(Clearinghouse.name)))
+
+
+def batch_responses(batch_id: int) -> list[ClearinghouseResponse]:
+    """Acknowledgements (999) collected for this batch, oldest first."""
+    query = select(ClearinghouseResponse).where(ClearinghouseResponse.batch_id == batch_id)
+    return list(db.session.scalars(query.order_by(ClearinghouseResponse.id)))
+
+
+def batches_page(status: BatchStatus | None, page: int, per_page: int = 50) -> tuple[list[SubmissionBatch], int]:
+    """One page of batches, newest first, and how many there are in all."""
+    query = select(SubmissionBatch)
+    if status is not None:
+        query = query.where(SubmissionBatch.status == status)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.session.scalars(
+        query.options(joinedload(SubmissionBatch.clearinghouse), joinedload(SubmissionBatch.payer))
+        .order_by(SubmissionBatch.id.desc()).offset(max(page - 1, 0) * per_page).limit(per_page)
+    )  # fmt: skip
+    return list(rows), total

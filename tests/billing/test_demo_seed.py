@@ -44,7 +44,7 @@ TODAY = date(2026, 3, 18)  # a Wednesday; the demo is relative to the date it is
 
 @pytest.fixture
 def demo(app) -> SeedResult:
-    result = seed_demo(today=TODAY)
+    result = seed_demo(today=TODAY, billing_history=False)
     db.session.flush()
     return result
 
@@ -238,7 +238,7 @@ def test_the_demo_has_claims_in_every_status_reachable_without_a_payer(demo):
 def test_the_same_day_gives_the_same_practice(app):
     def fingerprint() -> list[tuple]:
         nested = db.session.begin_nested()
-        seed_demo(today=TODAY)
+        seed_demo(today=TODAY, billing_history=False)
         rows = db.session.execute(
             select(Client.account_number, Client.last_name, TherapySession.service_date, TherapySession.start_time,
                    TherapySession.end_time, ServiceCode.code, TherapySession.note_status)

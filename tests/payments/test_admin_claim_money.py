@@ -304,3 +304,19 @@ def test_correct_a_payment_starts_from_it_and_replaces_it(client, login, claim):
     assert (sums.paid_by_payer, sums.patient) == (D("48.78"), D("15.00"))
     reversed_kinds = db.session.scalars(select(LedgerEntry.kind).where(LedgerEntry.reverses_id.is_not(None))).all()
     assert sorted(k.value for k in reversed_kinds) == ["contractual", "insurance_payment", "patient_responsibility"]
+
+
+def test_a_paid_claim_shows_no_denial_box_but_a_partial_denial_names_its_reason(client, login, world):
+    paid = submitted_claim(world)
+    post_adjudication(paid, full_payment(paid), actor=SYSTEM, source=EntrySource.MANUAL)
+    partly = submitted_claim(world, lines=2, day=PAID_ON.replace(month=3, day=3))
+    denied = LinePosting(2, D("0"), (Adjustment("CO", "16", D("73.48")),))
+    post_adjudication(partly, ClaimPosting(PAID_ON, (full_payment(partly).lines[0], denied)), actor=SYSTEM,
+                      source=EntrySource.MANUAL)
+    db.session.flush()
+    login(Role.BILLER)
+    assert "data-denial-reasons" not in client.get(f"/admin/claim/details/?id={paid.id}").get_data(as_text=True)
+    page = client.get(f"/admin/claim/details/?id={partly.id}").get_data(as_text=True)
+    assert "Lines denied by the payer:" in page
+    assert "CO-16" in page
+    assert "CO-45 Charge exceeds" not in page

@@ -114,7 +114,7 @@ def test_many_lines_one_claim_each_line_dated_and_pointed(world):
     assert charges == [Decimal("73.48")] * 4
     assert f"CLM*{claim.number}*293.92***11:B:1*Y*A*Y*Y~" in text
     assert claim.total_charge == sum(charges) == Decimal("293.92")
-    assert [s for s in segments if s.startswith("SV1*")][0] == "SV1*HC:97153*73.48*UN*4***1:2"
+    assert next(s for s in segments if s.startswith("SV1*")) == "SV1*HC:97153*73.48*UN*4***1:2"
     assert [s for s in segments if s.startswith("DTP*472")] == ["DTP*472*D8*20260302"] * 4
     # The commercial sample also bills one claim with four lines.
     assert_loops_match(text, sample("X222-commercial-health-insurance.edi"), {
@@ -233,7 +233,7 @@ def test_a_secondary_claim_from_the_database_carries_the_primary_payment(world):
     assert "SBR*S*18*" in text
     assert "NM1*PR*2*STATE MEDICAID*****PI*MCD01~" in text
     # 2320: the primary as the other payer, what it paid, what it left to the patient.
-    assert f"SBR*P*18*******CI~AMT*D*58.78~AMT*EAF*10~OI***Y*P**Y~NM1*IL*1*" in text
+    assert "SBR*P*18*******CI~AMT*D*58.78~AMT*EAF*10~OI***Y*P**Y~NM1*IL*1*" in text
     assert f"NM1*PR*2*{world.payer.name.upper()}*****PI*KEYINS01~" in text
     # 2430: the line as the primary adjudicated it.
     assert "SVD*KEYINS01*58.78*HC:97153**4~CAS*CO*45*4.7~CAS*PR*3*10~DTP*573*D8*20260401~" in text

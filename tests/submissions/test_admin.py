@@ -403,3 +403,52 @@ def test_a_download_only_clearinghouse_needs_no_sftp_settings(client, login, wor
     house = db.session.scalars(db.select(Clearinghouse).where(Clearinghouse.name == "Office Ally")).one()
     assert (house.sftp_host, house.sftp_username, house.sftp_host_key, house.submitter_contact_phone) == (
         None, None, None, None)
+
+
+def test_the_batch_list_filters_by_status(client, login, world):
+    world.ready_claim()
+    sent = create_batches(actor=SYSTEM)[0]
+    from billing.submissions.operations import mark_batch_sent
+
+    mark_batch_sent(sent.id, actor=SYSTEM)
+    world.ready_claim(day=date(2026, 3, 3))
+    waiting = create_batches(actor=SYSTEM)[0]
+    login(Role.ACCOUNTANT)
+    everything = page(client.get(BASE))
+    assert f'data-batch="{sent.number}"' in everything
+    assert f'data-batch="{waiting.number}"' in everything
+    only_sent = page(client.get(f"{BASE}?status=sent"))
+    assert f'data-batch="{sent.number}"' in only_sent
+    assert f'data-batch="{waiting.number}"' not in only_sent
+
+
+def test_the_batch_page_shows_the_999_collected_for_it(client, login, world):
+    from billing.submissions.models import ClearinghouseResponse
+    from billing.submissions.responses import collect_responses
+    from billing.submissions.sftp import RemoteFile
+
+    world.ready_claim()
+    batch = create_batches(actor=SYSTEM)[0]
+    ack = (f"ISA*00*          *00*          *ZZ*OFFALLY        *ZZ*CLAIMDESK      *260310*0900*^*00501*000000777*0*T*:~"
+           f"GS*FA*OFFALLY*CLAIMDESK*20260310*0900*777*X*005010X231A1~ST*999*0001*005010X231A1~"
+           f"AK1*HC*{batch.control_number}*005010X222A1~AK9*A*1*1*1~SE*4*0001~GE*1*777~IEA*1*000000777~")  # fmt: skip
+    collect_responses(world.clearinghouse, actor=SYSTEM,
+                      downloader=lambda settings, known: [RemoteFile("ack.999", ack.encode())])  # fmt: skip
+    assert db.session.scalars(db.select(ClearinghouseResponse.batch_id)).all() == [batch.id]
+    login(Role.BILLER)
+    body = page(client.get(f"{BASE}batch/{batch.id}/"))
+    assert "data-responses" in body
+    assert "ack.999" in body
+    assert "accepted" in body
+
+
+@pytest.mark.parametrize("path", ["new/", "test/?id={id}", "offered-key/?id={id}", "edit/?id={id}"])
+def test_clearinghouse_posts_need_the_csrf_token(client, login, world, path):
+    login(Role.ADMIN)
+    house = world.clearinghouse
+    response = post(client, HOUSES + path.format(id=house.id), house_form(name="No token", usage_indicator="P"),
+                    token=False)  # fmt: skip
+    assert response.status_code == 400
+    assert "Traceback" not in page(response)
+    assert fresh(Clearinghouse, house.id).usage_indicator == "T"
+    assert db.session.scalars(db.select(Clearinghouse).where(Clearinghouse.name == "No token")).all() == []

@@ -2,9 +2,9 @@
 
 The race needs two real connections that see each other's commits, so this test works in a
 database of its own (a separate schema on PostgreSQL, a separate file on SQLite) built from the
-models, instead of inside the per-test transaction. On PostgreSQL the second Send starts while the
-first is still uploading and waits on the batch row lock; SQLite has no row locks, so there the two
-presses run one after the other and the second finds the batch already sent.
+models, instead of inside the per-test transaction. The second Send starts while the first is still
+uploading: on PostgreSQL it waits on the batch row lock, on SQLite on the database write lock, and
+then finds the batch already sent.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def _run_once(url: str, statement: str) -> None:
 
 
 def test_two_sends_at_once_upload_once_and_submit_once(app: Flask, tmp_path: Path):
-    with own_database(tmp_path) as engine:
+    with own_database(tmp_path):
         world = build_submission_world()
         claim_ids = [world.ready_claim().id, world.ready_claim(day=date(2026, 3, 3)).id]
         batch_id = create_batches(actor=SYSTEM)[0].id
@@ -101,13 +101,9 @@ def test_two_sends_at_once_upload_once_and_submit_once(app: Flask, tmp_path: Pat
         first = threading.Thread(target=press, args=("first",))
         second = threading.Thread(target=press, args=("second",))
         first.start()
-        if engine.dialect.name == "postgresql":
-            assert uploading.wait(10)
-            second.start()  # the first still holds the batch row lock
-            first.join(20)
-        else:
-            first.join(20)
-            second.start()
+        assert uploading.wait(10)
+        second.start()  # the first is still uploading, holding the batch row (SQLite: the database) locked
+        first.join(20)
         second.join(20)
 
         assert len(uploads) == 1

@@ -1,0 +1,201 @@
+"""The demo practice's billing history: rules loaded and run, claims sent, payers answered.
+
+Everything goes through the operations a biller's clicks and the nightly jobs run: the default rules
+are loaded and run, older Ready claims are batched into validated 837P files and marked uploaded
+week by week, and the payers answer the oldest of them with 835 files that the importer posts
+(payments, contractual adjustments, coinsurance, a few denials, a clawback, interest). So the
+Remittances, Denied tab, Failed Charges, reports and the front page all show a practice at work.
+
+Only the first cohort's clients (the scale-1 demo) get this history: at `--scale 100` it would
+otherwise add minutes of 837P validation to a seed that exists to measure finalizing.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, defaultdict
+from collections.abc import Collection, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
+
+from billing.audit import Actor
+from billing.claims.models import Claim
+from billing.claims.statuses import ClaimStatus
+from billing.coverage.models import Payer, PayerType
+from billing.db import db
+from billing.money import to_money
+from billing.org.models import Company
+from billing.payments.era_writer import ClaimRemit, Payment, ProviderLevelAdjustment, write_835
+from billing.payments.importing import import_835
+from billing.payments.posting import Adjustment, ClaimPosting, LinePosting
+from billing.submissions.models import Clearinghouse
+from billing.submissions.operations import create_batches, mark_batch_sent
+from billing.submissions.queries import candidates
+from rules.operations import load_defaults
+from rules.runs import run_rules
+
+ACTOR = Actor.system("seed-demo")
+SUBMITTED_AFTER_DAYS = 7  # claims at least a week old have been sent...
+ANSWERED_AFTER_DAYS = 28  # ...and payers have answered those four weeks old
+DENIAL_SHARE = 0.05
+COINSURANCE_SHARE = 0.3  # commercial claims with a coinsurance the family owes
+#: What the demo's payers deny for, with the remark they add: (group, CARC, RARC).
+DENIALS = (("CO", "197", "N54"), ("CO", "16", "MA130"), ("CO", "50", "N115"))
+#: A commercial payer allows this share of the billed charge; the rest is contractual (CO-45).
+ALLOWED_SHARE = {PayerType.COMMERCIAL: Decimal("0.92"), PayerType.MEDICAID: Decimal("1.00")}
+
+
+def work_demo_billing(company: Company, client_ids: Collection[int], *, today: date) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    counts["rules"] = len(load_defaults(actor=ACTOR).created)
+    _clearinghouse(company)
+    db.session.flush()
+    run_rules(actor=ACTOR, today=today)
+    sent = _submit_weekly(client_ids, today=today)
+    counts["submission_batches"] = len(sent)
+    counts.update(_answer(company, today=today))
+    # Claims paid in full have nothing left to check: a second run shows the office's current picture.
+    run_rules(actor=ACTOR, today=today)
+    return counts
+
+
+def _clearinghouse(company: Company) -> Clearinghouse:
+    """A test-mode clearinghouse without an SFTP box: the demo downloads files and marks them uploaded."""
+    house = Clearinghouse(
+        name="Demo Clearinghouse (test mode)", isa_sender_id=f"BP{company.tax_id}", isa_receiver_id="DEMOCH",
+        gs_sender_code=f"BP{company.tax_id}", gs_receiver_code="DEMOCH", submitter_name=company.legal_name,
+        submitter_etin=f"BP{company.tax_id}", submitter_contact_name="Billing Office",
+        submitter_contact_phone=company.phone or "3125550100", receiver_name="DEMO CLEARINGHOUSE",
+        receiver_id="DEMOCH", usage_indicator="T",
+    )
+    db.session.add(house)
+    db.session.flush()
+    db.session.execute(
+        update(Payer)
+        .where(Payer.company_id == company.id, Payer.edi_enabled)
+        .values(clearinghouse_id=house.id, clearinghouse_payer_id=Payer.edi_payer_id)
+    )
+    return house
+
+
+def _submit_weekly(client_ids: Collection[int], *, today: date) -> list[int]:
+    """One batch per week of service, each marked uploaded, oldest first."""
+    ours = set(client_ids)
+    cutoff = today - timedelta(days=SUBMITTED_AFTER_DAYS)
+    client_of = dict(db.session.execute(select(Claim.id, Claim.client_id)).all())
+    weeks: dict[date, list[int]] = defaultdict(list)
+    for candidate in candidates():
+        if candidate.eligible and candidate.service_date <= cutoff and client_of[candidate.claim_id] in ours:
+            weeks[_monday(candidate.service_date)].append(candidate.claim_id)
+    sent = []
+    for _, claim_ids in sorted(weeks.items()):
+        for batch in create_batches(actor=ACTOR, claim_ids=claim_ids):
+            mark_batch_sent(batch.id, actor=ACTOR)
+            sent.append(batch.id)
+    return sent
+
+
+def _answer(company: Company, *, today: date) -> Counter[str]:
+    """Each payer pays each week of service three weeks later: one 835 per payer and week."""
+    rng = random.Random("claimdesk-demo-remits")
+    cutoff = today - timedelta(days=ANSWERED_AFTER_DAYS)
+    claims = db.session.scalars(
+        select(Claim)
+        .where(Claim.status == ClaimStatus.SUBMITTED, Claim.service_date <= cutoff)
+        .options(selectinload(Claim.lines), selectinload(Claim.client), selectinload(Claim.policy))
+        .order_by(Claim.id)
+    ).all()
+    by_payer_week: dict[tuple[int, date], list[Claim]] = defaultdict(list)
+    for claim in claims:
+        by_payer_week[(claim.payer_id, _monday(claim.service_date))].append(claim)
+    counts: Counter[str] = Counter()
+    files = [
+        _payment(company, claims_of_week, week, rng)
+        for (_, week), claims_of_week in sorted(by_payer_week.items(), key=lambda kv: (kv[0][1], kv[0][0]))
+    ]
+    if files:
+        files[-1] = _with_interest(files[-1])
+    by_week: dict[date, list[Payment]] = defaultdict(list)
+    for payment in files:  # the clearinghouse hands over one file a day, holding every payer's payments
+        by_week[payment.paid_on].append(payment)
+    for control, (_, payments) in enumerate(sorted(by_week.items()), start=1):
+        _import(payments, company, control, counts)
+    if files:
+        _import([_clawback(files[0])], company, len(by_week) + 1, counts)
+    return counts
+
+
+def _payment(company: Company, claims: Sequence[Claim], week: date, rng: random.Random) -> Payment:
+    payer = claims[0].policy.payer
+    paid_on = week + timedelta(days=25)
+    remits = [ClaimRemit(claim, _adjudicate(claim, payer, paid_on, rng)) for claim in claims]
+    return Payment(
+        payer_name=payer.name, payer_id=payer.edi_payer_id or "DEMO", payee_name=company.legal_name,
+        payee_npi=company.group_npi, check_number=f"EFT{payer.id:02d}{paid_on:%y%m%d}", paid_on=paid_on,
+        claims=remits,
+    )
+
+
+def _adjudicate(claim: Claim, payer: Payer, paid_on: date, rng: random.Random) -> ClaimPosting:
+    icn = f"{payer.id}{claim.id:09d}"  # the payer's claim number, sent back on corrections and voids
+    if rng.random() < DENIAL_SHARE:
+        group, carc, rarc = rng.choice(DENIALS)
+        lines = tuple(LinePosting(line.line_number, Decimal(0), (Adjustment(group, carc, line.charge),),
+                                  allowed=Decimal(0), remarks=(rarc,)) for line in claim.lines)
+        return ClaimPosting(paid_on, lines, status_code="4", payer_claim_number=icn)
+    share = ALLOWED_SHARE.get(payer.payer_type, Decimal("0.90"))
+    coinsurance = payer.payer_type is PayerType.COMMERCIAL and rng.random() < COINSURANCE_SHARE
+    return ClaimPosting(paid_on, tuple(_paid_line(line.line_number, line.charge, share, coinsurance)
+                                       for line in claim.lines), payer_claim_number=icn)
+
+
+def _paid_line(number: int, charge: Decimal, share: Decimal, coinsurance: bool) -> LinePosting:
+    allowed = to_money(charge * share)
+    patient = to_money(allowed * Decimal("0.20")) if coinsurance else Decimal(0)
+    adjustments = [Adjustment("CO", "45", charge - allowed)] if charge > allowed else []
+    if patient:
+        adjustments.append(Adjustment("PR", "2", patient))
+    return LinePosting(number, allowed - patient, tuple(adjustments), allowed=allowed)
+
+
+def _with_interest(payment: Payment) -> Payment:
+    """The latest payment carries late-payment interest: a PLB (L6) with a negative amount adds money."""
+    interest = ProviderLevelAdjustment("L6", "PROMPT PAY", Decimal("-3.17"))
+    return Payment(**{**payment.__dict__, "plbs": (interest,)})
+
+
+def _clawback(first: Payment) -> Payment:
+    """The payer takes back its first paid claim (CLP02 = 22) weeks later: a reversal for the biller to review."""
+    remit = next(r for r in first.claims if r.posting.status_code == "1")
+    reversed_lines = tuple(
+        LinePosting(lp.line_number, -lp.paid, tuple(Adjustment(a.group, a.reason, -a.amount) for a in lp.adjustments),
+                    allowed=None if lp.allowed is None else -lp.allowed, charge=-_charge(remit, lp.line_number))
+        for lp in remit.posting.lines
+    )
+    paid_on = first.paid_on + timedelta(days=21)
+    posting = ClaimPosting(paid_on, reversed_lines, status_code="22",
+                           payer_claim_number=remit.posting.payer_claim_number)
+    return Payment(payer_name=first.payer_name, payer_id=first.payer_id, payee_name=first.payee_name,
+                   payee_npi=first.payee_npi, check_number=f"RV{first.check_number}", paid_on=paid_on,
+                   claims=(ClaimRemit(remit.claim, posting),))
+
+
+def _charge(remit: ClaimRemit, line_number: int) -> Decimal:
+    return next(line.charge for line in remit.claim.lines if line.line_number == line_number)
+
+
+def _import(payments: list[Payment], company: Company, control: int, counts: Counter[str]) -> None:
+    paid_on = payments[0].paid_on
+    created = datetime.combine(paid_on, time(6, 0), tzinfo=UTC)
+    text = write_835(payments, sender="DEMOCH", receiver=f"BP{company.tax_id}", control=control, created=created)
+    result = import_835(text.encode(), filename=f"ERA-{paid_on:%Y%m%d}-{control:03d}.835", actor=ACTOR)
+    counts["remittances"] += result.transactions
+    counts["remittance_claims"] += result.matched
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+

@@ -39,7 +39,7 @@ from billing.payments.clawbacks import (
     standing_payments,
 )
 from billing.payments.codes import GROUP_CODES, carcs, describe_carc, is_denial, rarcs
-from billing.payments.ledger import claim_balance, entries_for_claim, reversed_entry_ids
+from billing.payments.ledger import adjudications_for, claim_balance, entries_for_claim, reversed_entry_ids
 from billing.payments.models import Adjudication
 from billing.payments.preview import preview_posting
 from billing.payments.queries import denial_reasons
@@ -79,7 +79,7 @@ class ClaimPaymentsMixin:
             "entries": entries,
             "reversed_ids": reversed_entry_ids(claim.id),
             "payments": payments,
-            "adjudications": _all_adjudications(claim.id),
+            "adjudications": adjudications_for(claim.id),
             "insurance_balance": balances.insurance if balances.by_kind else claim.total_charge,
             "patient_balance": balances.patient,
             "owed_by": owed_by(claim),
@@ -214,12 +214,6 @@ def _correcting(claim: Claim, existing: list[Adjudication]) -> PaymentForm | Non
     wanted = request.args.get("correct", "")
     payment = next((p for p in existing if str(p.id) == wanted), None)
     return PaymentForm(values_from(claim, payment)) if payment is not None else None
-
-
-def _all_adjudications(claim_id: int) -> list[Adjudication]:
-    from billing.payments.ledger import adjudications_for
-
-    return adjudications_for(claim_id)
 
 
 def _flash_posted(claim: Claim, result: Any) -> None:

@@ -7,6 +7,7 @@ ever renders a stored or typed secret.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import flash, redirect, request
@@ -15,6 +16,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, PasswordField, TextAreaField
+from wtforms.validators import ValidationError
 
 from admin_views.base import RoleModelView
 from admin_views.permissions import Area
@@ -23,7 +25,30 @@ from billing.errors import BillingError
 from billing.submissions import sftp
 from billing.submissions.models import Clearinghouse
 from billing.submissions.operations import sftp_settings
-from billing.submissions.settings import ID_QUALIFIERS, clearinghouse_problems, record_settings_change, save_secrets
+from billing.submissions.settings import (
+    ID_QUALIFIERS,
+    clearinghouse_payer_id_problem,
+    clearinghouse_problems,
+    record_settings_change,
+    save_secrets,
+)
+
+
+def problem_validator(check: Callable[[Any], str | None]) -> Callable[[Any, Any], None]:
+    """A WTForms validator from a billing check that returns a message or None."""
+
+    def validate(form: Any, field: Any) -> None:
+        if message := check(field.data):
+            raise ValidationError(message)
+
+    return validate
+
+
+#: The payer form's clearinghouse payer id (Billing setup > Payers): trimmed, and refused with a delimiter in it.
+CLEARINGHOUSE_PAYER_ID_ARGS = {
+    "filters": [lambda v: v.strip() or None if v else None],
+    "validators": [problem_validator(clearinghouse_payer_id_problem)],
+}
 
 
 class WriteOnlyTextArea(TextAreaField):

@@ -8,6 +8,7 @@ from flask_admin.contrib.sqla.filters import FilterEqual
 from sqlalchemy.orm import joinedload, selectinload
 
 from admin_views.base import RoleModelView
+from admin_views.clearinghouses import CLEARINGHOUSE_PAYER_ID_ARGS
 from admin_views.formatters import code_choices, enum_choices, lazy_options
 from admin_views.org import ADDRESS_FIELDS, ADDRESS_LABELS, DIGITS, STATE_CHOICES
 from admin_views.permissions import Area
@@ -65,7 +66,7 @@ class PayerView(RoleModelView):
         "claim_filing_indicator": code_choices(CLAIM_FILING_INDICATORS),
         "state": [("", ""), *STATE_CHOICES],
     }
-    form_args = {"zip_code": DIGITS}
+    form_args = {"zip_code": DIGITS, "clearinghouse_payer_id": CLEARINGHOUSE_PAYER_ID_ARGS}
     column_descriptions = {
         "clearinghouse": "Where this payer's 837P files go (Billing setup > Clearinghouses).",
         "clearinghouse_payer_id": "The id the clearinghouse knows this payer by (2010BB NM109); when empty, the "

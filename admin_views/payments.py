@@ -76,6 +76,7 @@ class RemittanceView(RoleModelView):
     column_labels = {"paid_on": "Paid", "check_number": "Check / EFT", "payer_name": "Payer", "amount": "Amount",
                      "claim_count": "Claims", "plb_total": "PLB", "era_file": "File"}
     column_sortable_list = ["paid_on", "check_number", "payer_name", "amount", "claim_count"]
+    column_select_related_list = [Remittance.era_file]  # class-bound (LIBRARY-NOTES 4): no query per row
     column_default_sort = ("id", True)
     column_searchable_list = ["check_number", "payer_name"]
     column_filters = [
@@ -149,6 +150,7 @@ class UnmatchedView(RoleModelView):
     column_labels = {"claim_number": "CLP01", "patient_name": "Patient", "status_code": "CLP02",
                      "matched_claim": "Posted to", "remittance": "Check / EFT"}
     column_default_sort = ("id", True)
+    column_select_related_list = [UnmatchedClaim.remittance, UnmatchedClaim.matched_claim]
     column_searchable_list = ["claim_number", "patient_name"]
     column_filters = [
         FilterEqual(column=UnmatchedClaim.remittance_id, name="Remittance"),

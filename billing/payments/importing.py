@@ -26,6 +26,7 @@ from billing.coverage.models import Payer
 from billing.db import db, utcnow
 from billing.errors import BillingError
 from billing.money import ZERO, sum_money
+from billing.payments.chunks import EnvelopeProblem, Piece, split
 from billing.payments.era import (
     ClaimPaymentInfo,
     Era,
@@ -53,14 +54,17 @@ from billing.payments.posting import (
     post_adjudication,
     reverse_adjudication,
 )
-from billing.payments.validation import Validation, from_json, timed_validation
+from billing.payments.validation import Validation, from_json, merge_pieces, timed_validation
 from billing.payments.writer import RowBuffer
-from billing.payments.x12 import NotX12, decode
+from billing.payments.x12 import Delimiters, NotX12, decode, split_segments
 
 CHUNK = 500  # claims loaded and posted together: few queries, bounded memory
 #: From this size (about 1,500 claims) pyx12 runs in a second process beside the posting; below it, starting
 #: an interpreter costs more than it saves.
 PARALLEL_FROM_BYTES = 500_000
+#: From this size (about 5,000 claims) the file is cut in pieces validated by VALIDATION_WORKERS at once.
+SPLIT_FROM_BYTES = 1_500_000
+VALIDATION_WORKERS = 2
 #: The worker imports `billing` from here, installed or not.
 PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
 
@@ -116,9 +120,9 @@ def import_835(data: bytes, *, filename: str, actor: Actor) -> ImportResult:
     """Validate, parse and post one 835 file. Raises EraRefused, with nothing written, when it is broken.
 
     A small file is validated before anything is written. A large one (PARALLEL_FROM_BYTES) is validated
-    by pyx12 in a worker process while this one parses and posts inside a savepoint: pyx12 needs about a
-    millisecond per claim, as long as posting does, and a refusal rolls the savepoint back, so the
-    database ends exactly as if the file had been refused first.
+    by pyx12 in worker processes (cut in pieces from SPLIT_FROM_BYTES) while this one parses and posts
+    inside a savepoint: pyx12 needs about a millisecond per claim, more than posting does, and a refusal
+    rolls the savepoint back, so the database ends exactly as if the file had been refused first.
     """
     result = ImportResult(filename)
     digest = hashlib.sha256(data).hexdigest()
@@ -130,12 +134,12 @@ def import_835(data: bytes, *, filename: str, actor: Actor) -> ImportResult:
         raise EraRefused(filename, ["this is not an X12 file (it does not start with ISA)"])
     with _validation(text, parallel=len(text) >= PARALLEL_FROM_BYTES) as pending:
         if not pending.parallel:
-            _refuse_if_invalid(pending.result(), filename, result)
+            _refuse_if_invalid(pending.result(), filename)
         era = _parse(text, filename, result, pending)
         savepoint = db.session.begin_nested()
         try:
             remittances = _post_era(era, data, digest, result, actor=actor)
-            _refuse_if_invalid(pending.result(), filename, result)
+            _refuse_if_invalid(pending.result(), filename)
         except BaseException:
             savepoint.rollback()
             raise
@@ -149,36 +153,45 @@ def import_835(data: bytes, *, filename: str, actor: Actor) -> ImportResult:
 
 
 class _PendingValidation:
-    """pyx12's verdict on the file: computed here, or awaited from a second interpreter.
+    """pyx12's verdict on the file: computed here, or awaited from worker interpreters.
 
-    The worker is a plain `python -m billing.payments.validation FILE`, not multiprocessing: it must not
-    re-import the caller's main module (a CLI, a web worker) or inherit its database connections.
+    A worker is a plain `python -m billing.payments.validation FILE`, not multiprocessing: it must not
+    re-import the caller's main module (a CLI, a web worker) or inherit its database connections. A very
+    large file is cut into pieces validated side by side (billing.payments.chunks), when its shape allows.
     """
 
     def __init__(self, text: str, *, parallel: bool) -> None:
         self.parallel = parallel
         self._done: tuple[Validation, float, float] | None = None
-        self._process: subprocess.Popen[str] | None = None
-        self._file: Path | None = None
+        self._workers: list[tuple[subprocess.Popen[str], Path]] = []
+        self._origins: list[list[int]] = []
+        self._envelope: list[tuple[int, str, str, str]] = []
         if not parallel:
             self._done = timed_validation(text)
             return
-        # The 835 names patients: mkstemp makes the file readable by this user only; close() removes it.
-        handle, name = tempfile.mkstemp(prefix="claimdesk-835-", suffix=".txt")
-        with os.fdopen(handle, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        self._file = Path(name)
-        self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, a path we made
-            [sys.executable, "-m", "billing.payments.validation", name], stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT)
+        self._started = time.perf_counter()
+        pieces = _pieces(text) if len(text) >= SPLIT_FROM_BYTES else None
+        if pieces is None:
+            self._workers.append(_start_worker(text))
+            return
+        delims, cut, envelope = pieces
+        self._envelope = [(p.line, p.level, p.code, p.message) for p in envelope]
+        for piece in cut:
+            self._workers.append(_start_worker(piece.text(delims)))
+            self._origins.append(piece.origin)
 
     def result(self) -> Validation:
         if self._done is None:
-            assert self._process is not None
-            out, err = self._process.communicate()
-            if self._process.returncode != 0:
-                raise BillingError(f"The 835 could not be validated (pyx12 worker failed): {err.strip()[-300:]}")
-            self._done = from_json(out)
+            results, cpu = [], 0.0
+            for process, _ in self._workers:
+                out, err = process.communicate()
+                if process.returncode != 0:
+                    raise BillingError(f"The 835 could not be validated (pyx12 worker failed): {err.strip()[-300:]}")
+                validation, _seconds, used = from_json(out)
+                results.append(validation)
+                cpu += used
+            merged = merge_pieces(results, self._origins, self._envelope) if self._origins else results[0]
+            self._done = (merged, time.perf_counter() - self._started, cpu)
         return self._done[0]
 
     @property
@@ -194,11 +207,28 @@ class _PendingValidation:
         return self._done[2]
 
     def close(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.kill()
-            self._process.wait()
-        if self._file is not None:
-            self._file.unlink(missing_ok=True)
+        for process, path in self._workers:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            path.unlink(missing_ok=True)
+
+
+def _pieces(text: str) -> tuple[Delimiters, list[Piece], list[EnvelopeProblem]] | None:
+    delims, segments = split_segments(text)
+    cut = split(segments, VALIDATION_WORKERS)
+    return None if cut is None else (delims, *cut)
+
+
+def _start_worker(text: str) -> tuple[subprocess.Popen[str], Path]:
+    # The 835 names patients: mkstemp makes the file readable by this user only; close() removes it.
+    handle, name = tempfile.mkstemp(prefix="claimdesk-835-", suffix=".txt")
+    with os.fdopen(handle, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, a path we made
+        [sys.executable, "-m", "billing.payments.validation", name], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT)
+    return process, Path(name)
 
 
 @contextmanager
@@ -210,7 +240,7 @@ def _validation(text: str, *, parallel: bool) -> Iterator[_PendingValidation]:
         pending.close()
 
 
-def _refuse_if_invalid(validation: Validation, filename: str, result: ImportResult) -> None:
+def _refuse_if_invalid(validation: Validation, filename: str) -> None:
     if validation.refused:
         raise EraRefused(filename, [str(f) for f in validation.errors] or ["pyx12 does not recognise it as X12"])
 
@@ -220,7 +250,7 @@ def _parse(text: str, filename: str, result: ImportResult, pending: _PendingVali
     try:
         era = parse_835(text)
     except (EraUnreadable, NotX12) as exc:
-        _refuse_if_invalid(pending.result(), filename, result)  # pyx12's findings say more, when it has any
+        _refuse_if_invalid(pending.result(), filename)  # pyx12's findings say more, when it has any
         raise EraRefused(filename, [exc.message]) from None
     result.timings["parse"] = time.perf_counter() - started
     return era

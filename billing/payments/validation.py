@@ -106,6 +106,22 @@ def _errors(
             for e in node.get("errors", [])]
 
 
+def merge_pieces(results: list[Validation], origins: list[list[int]],
+                 envelope: list[tuple[int, str, str, str]]) -> Validation:
+    """One verdict from the pieces of a cut file (billing.payments.chunks): findings back on the file's own
+    segment numbers, the copied headers' findings once, and the envelope problems found on the whole file."""
+    seen: dict[tuple[object, ...], Finding] = {}
+    for result, origin in zip(results, origins, strict=True):
+        for f in result.findings:
+            line = origin[f.line - 1] if f.line and 0 < f.line <= len(origin) else f.line
+            moved = Finding(f.level, f.segment, line, f.code, f.message, f.structural)
+            seen.setdefault((moved.level, moved.segment, moved.line, moved.code, moved.message), moved)
+    for line, level, code, message in envelope:  # the pieces may have seen a control number too: once only
+        seen.setdefault((level, None, line, code, message), Finding(level, None, line, code, message, True))
+    findings = sorted(seen.values(), key=lambda f: f.line or 0)
+    return Validation(tuple(findings), looks_like_x12=all(r.looks_like_x12 for r in results))
+
+
 def to_json(validation: Validation, seconds: float, cpu_seconds: float) -> str:
     return json.dumps({"findings": [asdict(f) for f in validation.findings],
                        "looks_like_x12": validation.looks_like_x12, "seconds": seconds, "cpu": cpu_seconds})

@@ -209,7 +209,17 @@ def claim_problems(record: _Record, frequency: str, memo: _Memo | None = None) -
         for ln in record.lines
         if ln.authorization is not None
     ]
+    checks += [_pointer_problem(ln, len(record.diagnoses)) for ln in record.lines]
     return [c for c in checks if c]
+
+
+def _pointer_problem(line: _LineRow, diagnoses: int) -> str | None:
+    """SV107 holds up to four pointers, each to one of the claim's diagnoses (HI; the database caps those at 12)."""
+    pointers = _pointers(line.pointers) if line.pointers.replace(":", "").isdigit() else None
+    if not pointers or len(pointers) > 4 or any(not 1 <= p <= diagnoses for p in pointers):
+        return (f"Line {line.line_number} points to diagnoses {line.pointers!r}; use one to four of the claim's "
+                f"{diagnoses} diagnosis positions.")  # fmt: skip
+    return None
 
 
 def _company_problems(company: Company) -> list[str | None]:

@@ -16,7 +16,7 @@ from billing.audit import Actor, AuditAction, record_change
 from billing.db import db
 from billing.errors import BillingError, Problem
 from billing.submissions import sftp
-from billing.submissions.edi import RESERVED
+from billing.submissions.edi import RESERVED, identifier_problem
 from billing.submissions.models import Clearinghouse
 from billing.submissions.operations import FILE_NAME
 
@@ -60,6 +60,13 @@ def clearinghouse_problems(data: Mapping[str, Any], record: Clearinghouse | None
     problems += _file_name_problems(data.get("file_name_pattern") or "")
     problems += _sftp_problems(data, record)
     return problems
+
+
+def clearinghouse_payer_id_problem(value: str | None) -> str | None:
+    """The payer id goes into 2010BB NM109 as typed, so a delimiter in it would split the segment."""
+    if not value:
+        return None
+    return identifier_problem("The clearinghouse payer id", value)
 
 
 def _identity_problem(data: Mapping[str, Any], field: str, label: str, shortest: int, longest: int) -> Problem | None:

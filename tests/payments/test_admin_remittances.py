@@ -219,3 +219,22 @@ def test_an_unmatched_payment_that_is_not_ours_is_set_aside_and_kept(client, log
     remittance = db.session.scalars(select(Remittance)).one()
     assert "0</span>" in client.get("/admin/remittance/").get_data(as_text=True)  # no open unmatched left
     assert "OTHER-PRACTICE-9" in client.get(f"/admin/remittance/details/?id={remittance.id}").get_data(as_text=True)
+
+
+def test_the_lists_do_not_query_per_row(client, login, world, count_queries):
+    login(Role.BILLER)
+    for n in range(1, 4):
+        claim = submitted_claim(world, day=DAY.replace(day=n + 2))
+        upload(client, (f"{n}.835", era_for(world, claim, check=f"CHK{n}", extra=[foreign(f"F-{n}")])))
+    counts = {}
+    for path in ("/admin/remittance/", "/admin/unmatched/"):
+        counter = count_queries()
+        assert client.get(path).status_code == 200
+        counts[path] = counter.count
+    for n in range(4, 10):
+        claim = submitted_claim(world, day=DAY.replace(day=n + 2))
+        upload(client, (f"{n}.835", era_for(world, claim, check=f"CHK{n}", extra=[foreign(f"F-{n}")])))
+    for path, before in counts.items():
+        counter = count_queries()
+        assert client.get(path).status_code == 200
+        assert counter.count == before, path  # three rows or nine: the same queries

@@ -452,3 +452,26 @@ def test_clearinghouse_posts_need_the_csrf_token(client, login, world, path):
     assert "Traceback" not in page(response)
     assert fresh(Clearinghouse, house.id).usage_indicator == "T"
     assert db.session.scalars(db.select(Clearinghouse).where(Clearinghouse.name == "No token")).all() == []
+
+
+def _payer_form(world, **overrides):
+    payer = world.payer
+    form = {"company": str(payer.company_id), "name": payer.name, "payer_type": payer.payer_type.value,
+            "claim_filing_indicator": "CI", "edi_payer_id": payer.edi_payer_id, "edi_enabled": "y",
+            "clearinghouse": str(world.clearinghouse.id), "clearinghouse_payer_id": "OA-77", "active": "y"}  # fmt: skip
+    form.update(overrides)
+    return form
+
+
+def test_the_payer_form_saves_the_clearinghouse_payer_id_and_refuses_delimiters(client, login, world):
+    from billing.coverage.models import Payer
+
+    login(Role.BILLER)
+    url = f"/admin/payer/edit/?id={world.payer.id}"
+    refused = post(client, url, _payer_form(world, clearinghouse_payer_id="OA*77"))
+    assert refused.status_code == 200
+    assert "reserves" in page(refused)
+    assert fresh(Payer, world.payer.id).clearinghouse_payer_id == "KEYINS01"
+    saved = post(client, url, _payer_form(world, clearinghouse_payer_id=" OA-77 "))
+    assert saved.status_code == 302, page(saved)
+    assert fresh(Payer, world.payer.id).clearinghouse_payer_id == "OA-77"

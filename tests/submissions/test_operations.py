@@ -83,9 +83,9 @@ def test_choosing_an_ineligible_claim_is_refused_and_writes_nothing(world):
     hold_claim(held, reason="x", actor=SYSTEM)
     with pytest.raises(ValidationFailed, match=held.number):
         create_batches(actor=SYSTEM, claim_ids=[held.id])
-    assert world.clearinghouse.last_control_number == 0 or db.session.get(
-        type(world.clearinghouse), world.clearinghouse.id
-    ).last_control_number == 0
+    db.session.expire_all()  # the counter is bumped by a SQL UPDATE; read what the database holds
+    assert db.session.get(type(world.clearinghouse), world.clearinghouse.id).last_control_number == 0
+    assert pending_batch_of(held.id) is None
 
 
 def test_control_numbers_are_unique_and_increasing(world):
@@ -213,3 +213,13 @@ def test_a_corrected_claim_goes_out_as_frequency_7(world):
     assert [e.claim_id for e in batch.entries] == [corrected.id]
     assert ":B:7*" in batch.content
     assert "REF*F8*PCN-1~" in batch.content
+
+
+def test_line_pointers_outside_the_diagnoses_are_refused_by_claim_and_line(world):
+    claim = world.ready_claim()
+    claim.lines[0].diagnosis_pointers = "1:3"  # the claim has two diagnoses
+    db.session.flush()
+    with pytest.raises(BatchRefused, match=claim.number) as refused:
+        create_batches(actor=SYSTEM)
+    assert "Line 1 points to diagnoses '1:3'" in refused.value.errors[0].message
+

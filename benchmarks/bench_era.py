@@ -183,10 +183,11 @@ denied; one in a hundred for a claim number that is not ours, which goes to Unma
 `import_835` inside one unit of work, as `flask edi import` and the upload page run it. Reported apart:
 pyx12 validation (for a file this size the 835 is cut in two interchanges validated by two worker
 interpreters while this one parses and posts in a savepoint), parsing, posting (matching, adjudications,
-ledger entries, statuses, history, written with one multi-row INSERT per table), the commit, and the whole end to end. Target: 20 s end to end. The machine is
-shared: the load average column says how much of its two CPUs the run had, and the CPU seconds what the
-work itself costs (pyx12 validation, both workers together; parsing and posting here): on an idle two-CPU
-machine the end to end is about their sum divided by two, since all of it runs side by side.
+ledger entries, statuses, history, written with one multi-row INSERT per table), the commit, and the whole
+end to end. Target: 20 s end to end. The machine is shared: the load average column says how much of its
+two CPUs the run had, and the CPU seconds what the work itself costs (pyx12 validation, both workers
+together; parsing and posting here): on an idle two-CPU machine the end to end is about their sum divided
+by two, since all of it runs side by side.
 
 ```sh
 .venv/bin/python benchmarks/bench_era.py

@@ -50,6 +50,11 @@ def release_claim(claim: Claim, *, actor: Actor) -> None:
 def void_claim(claim: Claim, *, reason: str, actor: Actor) -> None:
     """Void a claim; one the payer already has is sent again as a frequency-8 void."""
     reason = _need_reason(reason, "void")
+    if claim.status is not ClaimStatus.VOIDED and (correction := _live_correction(claim)) is not None:
+        # The payer files the correction under the same claim number: voiding the replaced claim would revive
+        # the claim it replaced in turn and bill its sessions twice. The live claim is the one to void.
+        raise BillingError(f"Claim {claim.number} was replaced by corrected claim {correction.number}; "
+                           f"void {correction.number} instead.")
     was_sent = claim.status in SENT
     transition(claim, ClaimStatus.VOIDED, action=AuditAction.CLAIM_VOIDED, actor=actor, reason=reason)
     claim.void_reason = reason

@@ -288,9 +288,10 @@ def _service_line(out: list[str], claim: ClaimFacts, number: int, line: Line) ->
     procedure = COMPONENT.join(("HC", line.procedure_code, *line.modifiers))
     pointers = COMPONENT.join(str(p) for p in line.pointers)
     place = line.place_of_service if line.place_of_service != claim.place_of_service else ""
-    out.append(segment("LX", number))
+    # LX and DTP*472 have no optional elements to trim, so they skip segment() (10,000 lines a batch).
+    out.append(f"LX*{number}")
     out.append(segment("SV1", procedure, line.charge, "UN", line.units, place, "", pointers))
-    out.append(segment("DTP", "472", "D8", d8(line.service_date)))
+    out.append(f"DTP*472*D8*{d8(line.service_date)}")
     if line.authorization and line.authorization != claim.prior_authorization:
         out.append(segment("REF", "G1", line.authorization))
     if line.prior is not None:

@@ -321,6 +321,22 @@ def test_a_second_live_correction_is_refused(two_line_claim):
     assert second.original_claim_id == original.id
 
 
+def test_a_claim_replaced_by_a_live_correction_is_not_voided(two_line_claim):
+    """Voiding the middle of a correction chain would revive the first claim and bill its sessions twice."""
+    first = walk_to(two_line_claim, ClaimStatus.SUBMITTED)
+    second = walk_to(correct_claim(first, actor=SYSTEM, reason="fix", payer_claim_number="PCN1"),
+                     ClaimStatus.SUBMITTED)
+    third = correct_claim(second, actor=SYSTEM, reason="fix again")
+    db.session.flush()
+    with pytest.raises(BillingError, match=f"replaced by corrected claim {third.number}; void {third.number}"):
+        void_claim(second, reason="billed in error", actor=SYSTEM)
+    assert second.status is ClaimStatus.SUBMITTED
+    void_claim(third, reason="billed in error", actor=SYSTEM)  # the live one may go; the chain stays consistent
+    db.session.flush()
+    live = set(db.session.scalars(select(Claim.id).where(live_claim_filter())))
+    assert live & {first.id, second.id, third.id} == {second.id}
+
+
 @pytest.mark.parametrize("status", [*UNSENT, ClaimStatus.VOIDED])
 def test_an_unsent_claim_is_edited_not_corrected(two_line_claim, status):
     claim = walk_to(two_line_claim, status)

@@ -127,3 +127,31 @@ def test_large_files_validate_in_a_worker_with_the_same_outcome(samples_835, mon
     result = import_835(data, filename=name, actor=SYSTEM)
     assert (result.claims, result.unmatched, count(UnmatchedClaim)) == (9, 9, 9)
     assert result.timings["validation"] > 0
+
+
+@pytest.mark.parametrize("name", ["X221-multiple-claims-single-check.edi", "medicare-part-a.835",
+                                  "secondary-payment.835"])
+def test_files_cut_in_pieces_for_validation_import_or_refuse_the_same(samples_835, monkeypatch, name):
+    """The import path that cuts a large file in two for pyx12 gives the whole file's verdict and findings."""
+    from billing.payments import importing
+    from billing.payments.validation import validate_835
+    from billing.payments.x12 import decode
+
+    data = (samples_835 / name).read_bytes()
+    whole = validate_835(decode(data))
+    monkeypatch.setattr(importing, "PARALLEL_FROM_BYTES", 0)
+    monkeypatch.setattr(importing, "SPLIT_FROM_BYTES", 0)
+    pending = importing._PendingValidation(decode(data), parallel=True)
+    try:
+        assert len(pending._workers) == 2  # it really was cut
+        assert sorted(map(str, pending.result().findings)) == sorted(map(str, whole.findings))
+    finally:
+        pending.close()
+    if not EXPECTED[name][0]:
+        with pytest.raises(EraRefused, match="not found"):
+            import_835(data, filename=name, actor=SYSTEM)
+        assert (count(EraFile), count(Remittance), count(UnmatchedClaim)) == (0, 0, 0)
+        return
+    result = import_835(data, filename=name, actor=SYSTEM)
+    assert result.warnings == [str(f) for f in whole.warnings]
+    assert result.unmatched == count(UnmatchedClaim) > 0

@@ -39,6 +39,7 @@ from billing.payments.secondary import resubmit_denied_lines
 from billing.people.models import Provider
 from billing.queries import location_options, payer_options, provider_options
 from billing.reference import PLACES_OF_SERVICE
+from billing.submissions.queries import authorization_units_submitted
 from billing.unit_of_work import unit_of_work
 
 #: Operations that need a typed reason go through a small form; the rest run straight from the list.
@@ -267,12 +268,17 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
             )
         )
         auths = {ln.authorization for ln in lines if ln.authorization}
-        used = authorization_units_used([a.id for a in auths]) if auths else {}
+        ids = [a.id for a in auths]
+        billed, used = authorization_units_used(ids), authorization_units_submitted(ids)
         return {
             "lines": lines,
             "summary": billing_summary(claim),
             "history": claim_history(claim.id),
-            "authorizations": [(a, a.units_approved - used.get(a.id, 0)) for a in sorted(auths, key=lambda a: a.id)],
+            # Remaining drops when the payer is billed (submission); units on unsent claims are shown apart.
+            "authorizations": [
+                (a, used.get(a.id, 0), billed.get(a.id, 0) - used.get(a.id, 0), a.units_approved - used.get(a.id, 0))
+                for a in sorted(auths, key=lambda a: a.id)
+            ],
             "editable": claim.status in EDITABLE,
             "corrections": list(db.session.scalars(select(Claim).where(Claim.original_claim_id == claim.id))),
             "secondaries": list(db.session.scalars(select(Claim).where(Claim.primary_claim_id == claim.id))),

@@ -156,19 +156,29 @@ def _adjustment_problems(adjustments: Iterable[Adjustment], where: str) -> list[
 
 def post_charges(claim: Claim, *, actor: Actor, posted_on: date, charged: set[int] | None = None,
                  rows: RowBuffer | None = None) -> None:
-    """The claim's line charges enter the ledger once (when first billed or paid); running it again adds nothing."""
+    """The claim's line charges enter the ledger once (when it is sent, or paid if never sent through a batch).
+
+    Running it again adds nothing. A secondary claim is skipped: its charge is the transferred balance.
+    """
     if claim.payer_rank is not PolicyRank.PRIMARY:
         return  # a secondary claim's charge is the part transferred from the primary, posted when it is generated
     own = rows is None
     rows = RowBuffer() if rows is None else rows
     charged = lines_with_charges([claim.id]) if charged is None else charged
     for line in claim.lines:
-        if line.id not in charged and line.charge != ZERO:
-            _entry_row(rows, claim, line, EntryKind.CHARGE, line.charge, actor=actor, posted_on=posted_on,
-                       source=EntrySource.SYSTEM)
-            charged.add(line.id)
+        charge_row(rows, claim, line.id, line.charge, charged=charged, actor=actor, posted_on=posted_on)
     if own:
         rows.flush()
+
+
+def charge_row(rows: RowBuffer, claim: Claim, line_id: int, charge: Decimal, *, charged: set[int], actor: Actor,
+               posted_on: date) -> None:
+    """Buffer one line's charge unless it is already in the ledger (`charged` is updated): charges post once."""
+    if line_id in charged or charge == ZERO:
+        return
+    rows.entry(claim_id=claim.id, claim_line_id=line_id, kind=EntryKind.CHARGE, amount=to_money(charge),
+               posted_on=posted_on, actor=actor.name, source=EntrySource.SYSTEM, payer_id=claim.payer_id)
+    charged.add(line_id)
 
 
 def post_adjudication(

@@ -1,4 +1,9 @@
-"""Authorization Utilization: units approved, used and remaining, and what ends in the next 30 days."""
+"""Authorization Utilization: units approved, used and remaining, and what ends in the next 30 days.
+
+"Used" is what the payer has been billed: units on live submitted claims (a void or a correction gives
+them back), the figure the payer counts against the authorization. Units on claims not sent yet are
+shown beside it, so a clinic sees both what is left and what will be left once this week's claims go.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from billing.coverage.queries import authorization_units_used
 from billing.db import db
 from billing.org.queries import by_location
 from billing.people.models import Client
+from billing.submissions.queries import authorization_units_submitted
 from exports.columns import Column, Kind, Sheet
 from exports.filters import ReportFilters
 from exports.registry import COMMON_FILTERS, Report
@@ -24,7 +30,8 @@ COLUMNS = (
     Column("Authorization"), Column("Client"), Column("Account"), Column("Payer"), Column("Service codes"),
     Column("Starts", Kind.DATE), Column("Ends", Kind.DATE), Column("Days left", Kind.INTEGER),
     Column("Approved", Kind.INTEGER, total=True), Column("Used", Kind.INTEGER, total=True),
-    Column("Remaining", Kind.INTEGER, total=True),
+    Column("On unsent claims", Kind.INTEGER, total=True), Column("Remaining", Kind.INTEGER, total=True),
+    Column("Remaining after unsent", Kind.INTEGER, total=True),
 )
 
 
@@ -66,13 +73,14 @@ def utilization_rows(filters: ReportFilters) -> list[Sequence[Any]]:
         .order_by(Authorization.ends_on, Authorization.number)
     ).all()
     ids = [r.id for r in rows]
-    used, codes = authorization_units_used(ids), _codes(ids)
-    return [
-        (r.number, f"{r.last_name}, {r.first_name}", r.account_number, r.payer, ", ".join(codes.get(r.id, [])),
-         r.starts_on, r.ends_on, max((r.ends_on - today).days, 0), r.units_approved, used.get(r.id, 0),
-         r.units_approved - used.get(r.id, 0))
-        for r in rows
-    ]
+    billed, used, codes = authorization_units_used(ids), authorization_units_submitted(ids), _codes(ids)
+    result = []
+    for r in rows:
+        sent, unsent = used.get(r.id, 0), billed.get(r.id, 0) - used.get(r.id, 0)
+        result.append((r.number, f"{r.last_name}, {r.first_name}", r.account_number, r.payer,
+                       ", ".join(codes.get(r.id, [])), r.starts_on, r.ends_on, max((r.ends_on - today).days, 0),
+                       r.units_approved, sent, unsent, r.units_approved - sent, r.units_approved - sent - unsent))
+    return result
 
 
 def ending_soon(rows: list[Sequence[Any]], today: date) -> list[Sequence[Any]]:
@@ -102,7 +110,8 @@ def sheets(filters: ReportFilters) -> list[Sheet]:
 REPORT = Report(
     name="authorization-utilization",
     title="Authorization Utilization",
-    description="Units approved, used and remaining per authorization, and authorizations ending in the next 30 days.",
+    description="Units approved, used (submitted to the payer), on unsent claims and remaining per authorization, "
+                "and authorizations ending in the next 30 days.",
     sheets=sheets,
     count=count,
     filters=COMMON_FILTERS | {"payer_id", "as_of"},

@@ -1,11 +1,14 @@
-"""Authorization Utilization: approved, used (live claim lines) and remaining units, and what ends soon."""
+"""Authorization Utilization: approved, used (submitted), unsent and remaining units, and what ends soon."""
 
 from __future__ import annotations
 
 from datetime import date
 
+from billing.claims.statuses import ClaimStatus
 from billing.coverage.queries import authorization_units_used
+from billing.submissions.queries import authorization_units_submitted
 from tests import factories as f
+from tests.billing.claims.world import walk_to
 from tests.exports.sheets import sheet
 
 AS_OF = date(2026, 6, 10)
@@ -18,15 +21,17 @@ def authorized(world, *, number: str, ends_on: date, units: int = 100):
     return auth
 
 
-def test_units_used_come_from_live_claim_lines(world, export):
+def test_used_units_are_the_submitted_ones_and_unsent_ones_stand_beside_them(world, export):
     auth = authorized(world, number="A-LONG", ends_on=date(2026, 12, 31))
-    world.claim(minutes=60)  # 4 units
-    world.claim(minutes=30, day=date(2026, 3, 3))  # 2 units
+    walk_to(world.claim(minutes=60), ClaimStatus.SUBMITTED)  # 4 units the payer has
+    world.claim(minutes=30, day=date(2026, 3, 3))  # 2 units on a Ready claim
     read = sheet(export("authorization-utilization", company_id=world.company.id, as_of=AS_OF), "Utilization")
     row = dict(zip(read.header, read.data_rows()[0], strict=True))
     assert row["Authorization"] == "A-LONG"
-    assert (row["Approved"], row["Used"], row["Remaining"]) == (100, 6, 94)
-    assert row["Used"] == authorization_units_used([auth.id])[auth.id]
+    assert (row["Approved"], row["Used"], row["On unsent claims"]) == (100, 4, 2)
+    assert (row["Remaining"], row["Remaining after unsent"]) == (96, 94)
+    assert row["Used"] == authorization_units_submitted([auth.id])[auth.id]
+    assert row["Used"] + row["On unsent claims"] == authorization_units_used([auth.id])[auth.id]
     assert row["Service codes"] == world.code.code
 
 

@@ -1,0 +1,105 @@
+"""When a bill enters and leaves A/R: charges post when a claim is sent, and are withdrawn when the bill is.
+
+A claim's line charges enter the ledger the day its batch is sent (or marked uploaded), so the AR Aging and
+Revenue reports and the front page count every claim the payers have and have not answered yet. Voiding a
+sent claim, or sending the corrected claim that replaces it, withdraws its bill: each line the payer never
+acted on gets a reversing entry linked to its charge. Lines carrying other money (a payment, an adjustment,
+patient responsibility, a write-off) keep their charge for the biller to work.
+
+Operations write and flush, never commit: callers wrap them in `unit_of_work()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+from sqlalchemy import select
+
+from billing.audit import Actor, AuditAction, record_change
+from billing.claims.models import Claim, ClaimLine
+from billing.db import db
+from billing.money import ZERO, format_money, sum_money
+from billing.payments.ledger import lines_with_charges, reversed_entry_ids
+from billing.payments.models import EntryKind, EntrySource, LedgerEntry
+from billing.payments.posting import charge_row, reverse_entry
+from billing.payments.writer import RowBuffer
+
+#: Claims looked up per query (an IN list well under SQLite's and PostgreSQL's parameter limits).
+CHUNK = 2000
+VOID_FREQUENCY = "8"
+CORRECTED_FREQUENCY = "7"
+
+
+def post_submission_charges(claims: Sequence[Claim], *, actor: Actor, posted_on: date) -> int:
+    """Post the charges of claims going out as originals or corrections, and withdraw the claims corrected.
+
+    Set-based for a batch of thousands: lines are read as rows and the entries written with one executemany,
+    never claim by claim. A line already charged (a resubmission, a claim paid before) gets nothing more.
+    Returns the number of charge entries posted.
+    """
+    billed = [c for c in claims if c.frequency_code != VOID_FREQUENCY]
+    rows = RowBuffer()
+    for start in range(0, len(billed), CHUNK):
+        chunk = {c.id: c for c in billed[start:start + CHUNK]}
+        charged = lines_with_charges(chunk)
+        lines = db.session.execute(
+            select(ClaimLine.id, ClaimLine.claim_id, ClaimLine.charge)
+            .where(ClaimLine.claim_id.in_(list(chunk))).order_by(ClaimLine.claim_id, ClaimLine.line_number)
+        )
+        for line_id, claim_id, charge in lines:
+            charge_row(rows, chunk[claim_id], line_id, charge, charged=charged, actor=actor, posted_on=posted_on)
+    posted = len(rows.entries)
+    rows.flush()
+    _withdraw_replaced(billed, actor=actor, posted_on=posted_on)
+    return posted
+
+
+def _withdraw_replaced(claims: Iterable[Claim], *, actor: Actor, posted_on: date) -> None:
+    """The corrected claim now carries the charge: the claim it replaces leaves A/R (its unworked lines)."""
+    replaced = {c.original_claim_id: c for c in claims
+                if c.frequency_code == CORRECTED_FREQUENCY and c.original_claim_id is not None}
+    for original_id, correction in sorted(replaced.items()):
+        original = db.session.get(Claim, original_id)
+        if original is not None:
+            withdraw_charges(original, actor=actor, posted_on=posted_on,
+                             reason=f"replaced by corrected claim {correction.number}")
+
+
+def withdraw_charges(claim: Claim, *, actor: Actor, posted_on: date, reason: str) -> list[LedgerEntry]:
+    """Reverse the standing charge of every line with no other money on it; returns the reversals.
+
+    A claim-level adjustment means the payer acted on the claim as a whole, so nothing is withdrawn then.
+    """
+    entries = list(db.session.scalars(
+        select(LedgerEntry).where(LedgerEntry.claim_id == claim.id).order_by(LedgerEntry.id)))
+    if not entries:
+        return []
+    done = reversed_entry_ids(claim.id)
+    worked = _lines_with_other_money(entries)
+    if None in worked:
+        return []
+    charges = [e for e in entries if e.kind is EntryKind.CHARGE and e.reverses_id is None and e.id not in done
+               and e.claim_line_id not in worked]
+    reversals = [reverse_entry(e, actor=actor, reason=reason, posted_on=posted_on, source=EntrySource.SYSTEM)
+                 for e in charges]
+    if reversals:
+        db.session.flush()
+        withdrawn = sum_money(-r.amount for r in reversals)
+        record_change("claim", claim.id, AuditAction.CHARGES_WITHDRAWN, actor=actor, before=claim.status.value,
+                      after=claim.status.value, reason=f"{reason}: {format_money(withdrawn)} withdrawn"[:500],
+                      data={"lines": len(reversals), "amount": str(withdrawn),
+                            "kept_lines": len(worked)})
+    return reversals
+
+
+def _lines_with_other_money(entries: Iterable[LedgerEntry]) -> set[int | None]:
+    """Lines (None: the claim as a whole) where some kind other than the charge still nets to money.
+
+    A payment the payer later took back in full nets to zero, so it leaves the line unworked.
+    """
+    totals: dict[tuple[int | None, EntryKind], list[LedgerEntry]] = {}
+    for entry in entries:
+        if entry.kind is not EntryKind.CHARGE:
+            totals.setdefault((entry.claim_line_id, entry.kind), []).append(entry)
+    return {line_id for (line_id, _), found in totals.items() if sum_money(e.amount for e in found) != ZERO}

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sqlite3
 import sys
 import tempfile
@@ -30,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import flask_migrate  # noqa: E402 - after the path fix, so the script runs from anywhere
+from machine import machine_label  # noqa: E402 - benchmarks/ is the script's own folder
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from app import create_app  # noqa: E402
@@ -137,23 +137,13 @@ def _import(data: bytes, *, claims: int) -> str:
           f"commit {commit:.1f} s, end to end {total:.1f} s ({verdict}: target {TARGET_SECONDS:.0f} s); "
           f"{result.matched:,} posted, {unmatched:,} unmatched, {entries:,} ledger entries; load average {load:.1f}; "
           f"CPU seconds: validation {t['validation_cpu']:.1f}, posting {t['posting_cpu']:.1f}")
-    machine = f"{os.cpu_count()} CPUs ({_cpu_model()}), Python {platform.python_version()}"
+    machine = machine_label()
     return (f"| SQLite {sqlite3.sqlite_version} | {result.claims:,} | {result.service_lines:,} | {claims:,} | "
             f"{result.matched:,} | {denied:,} | {unmatched:,} | {entries:,} | {t['validation']:.1f} | "
             f"{t['parse']:.1f} | {t['posting']:.1f} | {commit:.1f} | {total:.1f} | "
             f"{TARGET_SECONDS:.0f} s: {verdict} | {load:.1f} | {t['validation_cpu']:.1f} / {t['posting_cpu']:.1f} | "
             f"{machine} | {date.today():%Y-%m-%d} |")
 
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1].strip()
-                return name.split(" ")[0] + " " + name.split(" ")[1] if "EPYC" in name else name
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 #: Runs kept in the table, newest first: on a shared machine one run says little about the next.

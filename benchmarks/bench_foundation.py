@@ -15,8 +15,6 @@ in benchmarks/RESULTS.md is replaced (other rows are kept).
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import re
 import sqlite3
 import statistics
@@ -36,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 import flask_migrate  # noqa: E402 - after the path fix, so the script runs from anywhere
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
+from machine import machine_label  # noqa: E402 - benchmarks/ is the script's own folder
 from sqlalchemy import create_engine, event, func, make_url, select, text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
@@ -85,7 +84,7 @@ class Result:
 
     def table_row(self) -> str:
         small, large = self.pages[PAGE_SIZES[0]], self.pages[PAGE_SIZES[1]]
-        machine = f"{os.cpu_count()} CPUs ({_cpu_model()}), Python {platform.python_version()}"
+        machine = machine_label()
         return (
             f"| {self.backend} | {self.scale} | {self.sessions:,} | {self.seed_seconds:.1f} | "
             f"{self.finalized:,} | {self.finalize_seconds:.1f} | {self.finalize_rate:,.0f} | "
@@ -268,15 +267,6 @@ def _section_intro() -> str:
         "--database-url postgresql+psycopg://postgres@127.0.0.1/claimdesk_bench\n```\n\n"
     )
 
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return " ".join(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return platform.machine()
 
 
 if __name__ == "__main__":

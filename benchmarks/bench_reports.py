@@ -17,8 +17,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
-import platform
 import resource
 import sqlite3
 import subprocess
@@ -34,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import flask_migrate  # noqa: E402 - after the path fix, so the script runs from anywhere
+from machine import machine_label  # noqa: E402 - benchmarks/ is the script's own folder
 from sqlalchemy import insert, select  # noqa: E402
 
 from app import create_app  # noqa: E402
@@ -177,20 +176,11 @@ def _verdict(ours: dict[str, Any], theirs: dict[str, Any]) -> str:
 
 
 def _row(writer: str, found: dict[str, Any], verdict: str) -> str:
-    machine = f"{os.cpu_count()} CPUs ({_cpu_model()}), Python {platform.python_version()}"
+    machine = machine_label()
     return (f"| SQLite {sqlite3.sqlite_version} | {found['rows']:,} | {writer} | {found['seconds']:.1f} "
             f"| {found['peak_mb']:.0f} | {found['peak_mb'] - found['before_mb']:.0f} | {found['file_mb']:.1f} "
             f"| {verdict} | {machine} | {date.today():%Y-%m-%d} |")
 
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip().split(" @")[0]
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 INTRO = """## Reports: the Claims report with 100,000 rows

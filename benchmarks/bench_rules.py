@@ -29,8 +29,6 @@ from __future__ import annotations
 import argparse
 import gc
 import math
-import os
-import platform
 import shutil
 import sqlite3
 import sys
@@ -47,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 import flask_migrate  # noqa: E402 - after the path fix, so the script runs from anywhere
 from flask import Flask  # noqa: E402
+from machine import machine_label  # noqa: E402 - benchmarks/ is the script's own folder
 from sqlalchemy import func, select, update  # noqa: E402
 
 from app import create_app  # noqa: E402
@@ -178,7 +177,7 @@ class Result:
         return self.evaluate_reference_seconds / self.evaluate_compiled_seconds
 
     def table_row(self) -> str:
-        machine = f"{os.cpu_count()} CPUs ({_cpu_model()}), Python {platform.python_version()}"
+        machine = machine_label()
         return (
             f"| SQLite {sqlite3.sqlite_version} | {self.claims:,} | {self.rules} | {self.seed_seconds:.1f} | "
             f"{self.compiled_seconds:.1f} | {self.compiled_cpu_seconds:.1f} | "
@@ -390,15 +389,6 @@ COMMENTARY = (
     "that hybrid. The machine is shared with other jobs; *of which CPU* is the process's own time.\n\n"
 )
 
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return " ".join(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return platform.machine()
 
 
 if __name__ == "__main__":

@@ -21,8 +21,6 @@ Targets: generation at most 1 s, and at least 10x faster than validation of the 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -37,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import flask_migrate  # noqa: E402 - after the path fix, so the script runs from anywhere
+from machine import machine_label  # noqa: E402 - benchmarks/ is the script's own folder
 from sqlalchemy import insert, select  # noqa: E402
 
 from app import create_app  # noqa: E402
@@ -246,7 +245,7 @@ def _report(r: dict[str, Any]) -> None:
 
 
 def _row(r: dict[str, Any]) -> str:
-    machine = f"{os.cpu_count()} CPUs ({_cpu_model()}), Python {platform.python_version()}"
+    machine = machine_label()
     return (
         f"| {r['backend']} | {r['claims']:,} | {r['lines']:,} | {r['segments']:,} | {r['kb']:,.0f} | {r['load']:.3f} | "
         f"{r['write']:.3f} | {r['generation']:.3f} | {r['validation']:.2f} | "
@@ -254,15 +253,6 @@ def _row(r: dict[str, Any]) -> str:
         f"{date.today():%Y-%m-%d} |"
     )
 
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip().split(" @")[0]
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def _update_results(r: dict[str, Any]) -> None:

@@ -49,6 +49,7 @@ class AuditAction(StrEnum):
     CLAIM_BATCHED = "claim.batched"
     CLAIM_UNBATCHED = "claim.unbatched"
     CLAIM_VOID_SENT = "claim.void_sent"
+    CHARGES_WITHDRAWN = "payment.charges_withdrawn"  # a voided or corrected bill's unworked charges reversed
     BATCH_CREATED = "batch.created"
     BATCH_SENT = "batch.sent"
     BATCH_CANCELLED = "batch.cancelled"

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from billing.audit import Actor, AuditAction, record_change
 from billing.claims.models import Claim, ClaimLine
+from billing.coverage.models import PolicyRank
 from billing.db import db
 from billing.money import ZERO, format_money, sum_money
 from billing.payments.ledger import lines_with_charges, reversed_entry_ids
@@ -38,7 +39,8 @@ def post_submission_charges(claims: Sequence[Claim], *, actor: Actor, posted_on:
     never claim by claim. A line already charged (a resubmission, a claim paid before) gets nothing more.
     Returns the number of charge entries posted.
     """
-    billed = [c for c in claims if c.frequency_code != VOID_FREQUENCY]
+    # A void carries no bill; a secondary claim's charge is the balance transferred to it when it was made.
+    billed = [c for c in claims if c.frequency_code != VOID_FREQUENCY and c.payer_rank is PolicyRank.PRIMARY]
     rows = RowBuffer()
     for start in range(0, len(billed), CHUNK):
         chunk = {c.id: c for c in billed[start:start + CHUNK]}

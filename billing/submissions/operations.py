@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
@@ -237,9 +237,15 @@ def send_batch(batch_id: int, *, actor: Actor, uploader: Uploader = sftp.upload)
     return _complete(batch, actor, SendMethod.SFTP)
 
 
-def mark_batch_sent(batch_id: int, *, actor: Actor) -> SubmissionBatch:
-    """After a manual upload of the downloaded file: the same completion as an SFTP send."""
-    return _complete(_lock_for_sending(batch_id), actor, SendMethod.MANUAL)
+def mark_batch_sent(batch_id: int, *, actor: Actor, sent_on: date | None = None) -> SubmissionBatch:
+    """After a manual upload of the downloaded file: the same completion as an SFTP send.
+
+    Args:
+        sent_on: the day the file was uploaded when that was before today; its charges are dated that day.
+    """
+    if sent_on is not None and sent_on > date.today():
+        raise ValidationFailed([Problem("sent_on", f"{sent_on:%m/%d/%Y} is in the future; give the upload date.")])
+    return _complete(_lock_for_sending(batch_id), actor, SendMethod.MANUAL, sent_on=sent_on)
 
 
 def _lock_for_sending(batch_id: int) -> SubmissionBatch:
@@ -271,7 +277,10 @@ def _take_sqlite_write_lock(batch_id: int) -> None:
         raise BillingError("This batch is being sent by someone else right now; reload the page in a moment.") from None
 
 
-def _complete(batch: SubmissionBatch, actor: Actor, how: SendMethod) -> SubmissionBatch:
+def _complete(batch: SubmissionBatch, actor: Actor, how: SendMethod, *, sent_on: date | None = None) -> SubmissionBatch:
+    """Every claim of the batch goes Submitted (a void goes out), and the bills enter the ledger, dated the send."""
+    from billing.payments.charges import post_submission_charges
+
     reason = f"Sent in batch {batch.number} ({how.value}, file {batch.file_name})"
     for entry in batch.entries:
         claim = entry.claim
@@ -282,6 +291,8 @@ def _complete(batch: SubmissionBatch, actor: Actor, how: SendMethod) -> Submissi
         else:
             transition(claim, ClaimStatus.SUBMITTED, action=AuditAction.CLAIM_SUBMITTED, actor=actor, reason=reason)
         entry.pending = False
+    # The payer has the bill from now on: it is owed (A/R) until paid, adjusted, written off or withdrawn.
+    post_submission_charges([e.claim for e in batch.entries], actor=actor, posted_on=sent_on or date.today())
     batch.status, batch.sent_at, batch.sent_by, batch.sent_how = BatchStatus.SENT, utcnow(), actor.name, how
     stamp = {"control_number": batch.control_number, "claims": batch.claim_count}
     record_change("batch", batch.id, AuditAction.BATCH_SENT, actor=actor, before="generated", after="sent",

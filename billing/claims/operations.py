@@ -7,6 +7,7 @@ Each operation checks first, writes second, flushes, and never commits: the call
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from billing.audit import Actor, AuditAction, record_change
@@ -59,6 +60,15 @@ def void_claim(claim: Claim, *, reason: str, actor: Actor) -> None:
     transition(claim, ClaimStatus.VOIDED, action=AuditAction.CLAIM_VOIDED, actor=actor, reason=reason)
     claim.void_reason = reason
     claim.void_to_send = was_sent
+    _withdraw_bill(claim, actor=actor, why=f"voided: {reason}")
+
+
+def _withdraw_bill(claim: Claim, *, actor: Actor, why: str) -> None:
+    """A withdrawn bill leaves A/R: the charges of lines the payer never acted on are reversed."""
+    # Imported here: billing.payments builds on billing.claims, not the other way round.
+    from billing.payments.charges import withdraw_charges
+
+    withdraw_charges(claim, actor=actor, posted_on=date.today(), reason=why)
 
 
 def retract_claim(claim: Claim, *, actor: Actor) -> None:
@@ -78,6 +88,7 @@ def retract_claim(claim: Claim, *, actor: Actor) -> None:
         )
     transition(claim, ClaimStatus.VOIDED, action=AuditAction.CLAIM_RETRACTED, actor=actor, reason="retracted")
     claim.void_reason = "retracted"
+    _withdraw_bill(claim, actor=actor, why="retracted")  # a denied claim put back to Ready was billed before
 
 
 def resubmit_claim(claim: Claim, *, actor: Actor, reason: str | None = None) -> None:

@@ -91,9 +91,11 @@ def _submit_weekly(client_ids: Collection[int], *, today: date) -> list[int]:
         if candidate.eligible and candidate.service_date <= cutoff and client_of[candidate.claim_id] in ours:
             weeks[_monday(candidate.service_date)].append(candidate.claim_id)
     sent = []
-    for _, claim_ids in sorted(weeks.items()):
+    for week, claim_ids in sorted(weeks.items()):
+        # Uploaded the Monday after the week of service: the charges enter the ledger that day, before any payment.
+        sent_on = min(week + timedelta(days=7), today)
         for batch in create_batches(actor=ACTOR, claim_ids=claim_ids):
-            mark_batch_sent(batch.id, actor=ACTOR)
+            mark_batch_sent(batch.id, actor=ACTOR, sent_on=sent_on)
             sent.append(batch.id)
     return sent
 

@@ -21,6 +21,7 @@ from billing.claims.statuses import ClaimStatus, transition
 from billing.db import db, utcnow
 from billing.errors import BillingError, Problem, ValidationFailed
 from billing.money import sum_money, to_money
+from billing.payments.charges import post_submission_charges
 from billing.submissions import sftp
 from billing.submissions.control_numbers import reserve_control_numbers
 from billing.submissions.loading import claim_facts, load_claims
@@ -279,8 +280,6 @@ def _take_sqlite_write_lock(batch_id: int) -> None:
 
 def _complete(batch: SubmissionBatch, actor: Actor, how: SendMethod, *, sent_on: date | None = None) -> SubmissionBatch:
     """Every claim of the batch goes Submitted (a void goes out), and the bills enter the ledger, dated the send."""
-    from billing.payments.charges import post_submission_charges
-
     reason = f"Sent in batch {batch.number} ({how.value}, file {batch.file_name})"
     for entry in batch.entries:
         claim = entry.claim

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.model.template import EditRowAction
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import ColumnElement, select
@@ -67,6 +68,8 @@ class RoleModelView(ModelView):
     form_checks: ClassVar[FormChecks | None] = None
     allow_create: ClassVar[bool] = True
     allow_delete: ClassVar[bool] = False
+    #: False for records the system writes (remittances from 835 files): no generic edit form for anyone.
+    allow_edit: ClassVar[bool] = True
 
     form_base_class = AdminForm
     list_template = "claimdesk/list.html"
@@ -114,7 +117,7 @@ class RoleModelView(ModelView):
         """A page the role may not open is a 403; a refused POST is a flash, not a silent no-op."""
         allowed = {
             "create_view": self.can_create,
-            "edit_view": self.can_edit,
+            "edit_view": self.allow_edit and self.can_edit,
             "delete_view": self.can_delete,
             "action_view": self.may_post_action(request.form.get("action", "")),
             "ajax_update": self.can_edit,
@@ -125,6 +128,12 @@ class RoleModelView(ModelView):
             abort(403)
         flash(f"Your role ({current_user.role.label}) cannot change {self.name.lower()}.", "error")
         return redirect(self.get_url(".index_view"))
+
+    def get_list_row_actions(self) -> Any:
+        actions = super().get_list_row_actions()
+        if self.allow_edit:
+            return actions
+        return [a for a in actions if not isinstance(a, EditRowAction)]
 
     def may_post_action(self, name: str) -> bool:
         """Actions change data, so only editors post them; a view may open one action to another role."""

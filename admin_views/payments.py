@@ -69,6 +69,7 @@ class RemittanceView(RoleModelView):
     name = "Remittances"
     scope_rule = staticmethod(remittance_in_scope)
     allow_create = False  # remittances come from 835 files
+    allow_edit = False  # and are kept as the payer sent them: a correction is a reversal, never an edit
     list_template = "claimdesk/payments/remittance_list.html"
     details_template = "claimdesk/payments/remittance_details.html"
     column_list = ["paid_on", "check_number", "method", "payer_name", "amount", "claim_count", "plb_total",

@@ -94,6 +94,20 @@ def test_remittance_list_and_drill_down(client, login, world, claim):
     assert raw.data.startswith(b"ISA*")
 
 
+def test_a_remittance_is_never_edited_through_a_form(client, login, world, claim):
+    login(Role.ADMIN)
+    upload(client, ("march.835", era_for(world, claim, check="EFT43")))
+    remittance = db.session.scalars(select(Remittance)).one()
+    assert "/admin/remittance/edit/" not in client.get("/admin/remittance/").get_data(as_text=True)
+    assert client.get(f"/admin/remittance/edit/?id={remittance.id}").status_code == 403
+    refused = client.post(f"/admin/remittance/edit/?id={remittance.id}", follow_redirects=True,
+                          data={"csrf_token": csrf_token(client, "/admin/remittance/"), "amount": "1.00",
+                                "check_number": "FORGED"})
+    assert "cannot change" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert (remittance.amount, remittance.check_number) == (D("48.00"), "EFT43")
+
+
 def test_an_unbalanced_check_is_flagged_in_the_list(client, login, world, claim):
     login(Role.BILLER)
     svc = Svc("97153", D("73.48"), D("73.48"), [], None, DAY, "1")

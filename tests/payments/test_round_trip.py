@@ -12,14 +12,16 @@ from billing.claims.statuses import ClaimStatus
 from billing.db import db
 from billing.payments.importing import import_835
 from billing.payments.ledger import claim_balance
-from billing.payments.models import LedgerEntry, ProviderAdjustment, Remittance, UnmatchedClaim
+from billing.payments.models import EntryKind, LedgerEntry, ProviderAdjustment, Remittance, UnmatchedClaim
 from billing.payments.x12 import split_segments
 from billing.sessions.operations import finalize_sessions
-from tests.billing.claims.world import DAY, SYSTEM, history, walk_to
+from billing.submissions.queries import pending_batch_of
+from tests.billing.claims.world import DAY, SYSTEM, history
 from tests.payments.factories import Clp, Payment, Svc, write_835
 
 D = Decimal
 submissions = pytest.importorskip("billing.submissions.operations", reason="the 837P writer (issue 5)")
+SENT_ON = DAY + timedelta(days=7)
 
 
 def billed_837(world, claims) -> dict[str, dict]:
@@ -56,14 +58,24 @@ def sent():
     visits += [[sw.base.visit(day=d)] for d in days[1:]]
     claims = [finalize_sessions(v, actor=SYSTEM).created[0] for v in visits]
     billed = billed_837(sw, claims)
-    for claim in claims:
-        walk_to(claim, ClaimStatus.SUBMITTED)
+    # Sent for real: the charges enter the ledger on the upload date, before the payer answers.
+    submissions.mark_batch_sent(pending_batch_of(claims[0].id).id, actor=SYSTEM, sent_on=SENT_ON)
+    assert {c.status for c in claims} == {ClaimStatus.SUBMITTED}
     return sw, claims, billed
+
+
+def _charges() -> list[LedgerEntry]:
+    return db.session.scalars(select(LedgerEntry).where(LedgerEntry.kind == EntryKind.CHARGE)).all()
 
 
 def test_round_trip(sent):
     sw, (a, b, c, d), billed = sent
     assert set(billed) == {x.number for x in (a, b, c, d)}
+    # Owed by the payer from the day the file went out: one charge per line, dated the send.
+    charges = _charges()
+    assert sorted(e.claim_line_id for e in charges) == sorted(ln.id for x in (a, b, c, d) for ln in x.lines)
+    assert {e.posted_on for e in charges} == {SENT_ON}
+    assert [claim_balance(x.id).insurance for x in (a, b, c, d)] == [billed[x.number]["charge"] for x in (a, b, c, d)]
     payer = dict(payer_name=sw.base.payer.name.upper(), payer_id=sw.base.payer.edi_payer_id)
     line = {k: v["lines"] for k, v in billed.items()}
     charge = {k: v["charge"] for k, v in billed.items()}
@@ -117,6 +129,7 @@ def test_round_trip(sent):
         ProviderAdjustment.remittance_id == remittance.id)).all() == [D("5.00")]
     assert db.session.scalars(select(UnmatchedClaim.claim_number)).all() == ["C-999999"]
 
+    assert _charges() == charges  # the payments posted no second charge
     entries = db.session.scalar(select(func.count()).select_from(LedgerEntry))
     again = import_835(data, filename="second.835", actor=SYSTEM)
     assert again.duplicate

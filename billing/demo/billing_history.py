@@ -15,6 +15,7 @@ from __future__ import annotations
 import random
 from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -120,13 +121,12 @@ def _answer(company: Company, *, today: date) -> Counter[str]:
     ]
     if files:
         files[-1] = _with_interest(files[-1])
+        files = _with_clawback(files)
     by_week: dict[date, list[Payment]] = defaultdict(list)
     for payment in files:  # the clearinghouse hands over one file a day, holding every payer's payments
         by_week[payment.paid_on].append(payment)
     for control, (_, payments) in enumerate(sorted(by_week.items()), start=1):
         _import(payments, company, control, counts)
-    if files:
-        _import([_clawback(files[0])], company, len(by_week) + 1, counts)
     return counts
 
 
@@ -166,23 +166,27 @@ def _paid_line(number: int, charge: Decimal, share: Decimal, coinsurance: bool) 
 def _with_interest(payment: Payment) -> Payment:
     """The latest payment carries late-payment interest: a PLB (L6) with a negative amount adds money."""
     interest = ProviderLevelAdjustment("L6", "PROMPT PAY", Decimal("-3.17"))
-    return Payment(**{**payment.__dict__, "plbs": (interest,)})
+    return replace(payment, plbs=(interest,))
 
 
-def _clawback(first: Payment) -> Payment:
-    """The payer takes back its first paid claim (CLP02 = 22) weeks later: a reversal for the biller to review."""
-    remit = next(r for r in first.claims if r.posting.status_code == "1")
+def _with_clawback(files: list[Payment]) -> list[Payment]:
+    """The payer takes back its first paid claim (CLP02 = 22) in a later check, netted against what it pays then."""
+    first = files[0]
+    remit = next((r for r in first.claims if r.posting.status_code == "1"), None)
+    later = next((i for i, p in enumerate(files) if p.payer_id == first.payer_id and p.paid_on > first.paid_on
+                  and p.amount > remit.posting.paid), None) if remit else None
+    if later is None:
+        return files
     reversed_lines = tuple(
         LinePosting(lp.line_number, -lp.paid, tuple(Adjustment(a.group, a.reason, -a.amount) for a in lp.adjustments),
                     allowed=None if lp.allowed is None else -lp.allowed, charge=-_charge(remit, lp.line_number))
         for lp in remit.posting.lines
     )
-    paid_on = first.paid_on + timedelta(days=21)
-    posting = ClaimPosting(paid_on, reversed_lines, status_code="22",
-                           payer_claim_number=remit.posting.payer_claim_number)
-    return Payment(payer_name=first.payer_name, payer_id=first.payer_id, payee_name=first.payee_name,
-                   payee_npi=first.payee_npi, check_number=f"RV{first.check_number}", paid_on=paid_on,
-                   claims=(ClaimRemit(remit.claim, posting),))
+    payment = files[later]
+    reversal = ClaimPosting(payment.paid_on, reversed_lines, status_code="22",
+                            payer_claim_number=remit.posting.payer_claim_number)
+    files[later] = replace(payment, claims=(*payment.claims, ClaimRemit(remit.claim, reversal)))
+    return files
 
 
 def _charge(remit: ClaimRemit, line_number: int) -> Decimal:

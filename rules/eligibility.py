@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
-from billing.db import db
+from billing.db import chunked, db
 from rules.models import OutcomeKind, Rule, RuleOutcome
 
 _PREFIX = {
@@ -24,14 +24,22 @@ _PREFIX = {
 }
 
 
+#: Claims asked about per query: PostgreSQL takes at most 65,535 bound parameters in one statement.
+CHUNK = 10_000
+
+
 def submission_blockers(claim_ids: Collection[int], *, today: date | None = None) -> dict[int, str]:
     """Map each claim that may not be submitted now to the reason; eligible claims are absent."""
-    if not claim_ids:
-        return {}
-    ids = list(claim_ids)
+    blockers: dict[int, str] = {}
+    for ids in chunked(list(claim_ids), CHUNK):
+        blockers.update(_blockers(list(ids), today or date.today()))
+    return blockers
+
+
+def _blockers(ids: list[int], today: date) -> dict[int, str]:
     rows = db.session.execute(select(Claim.id, Claim.status).where(Claim.id.in_(ids)))
     blockers = {cid: f"claim is {status.label}" for cid, status in rows if status is not ClaimStatus.READY}
-    for claim_id, reason in _open_outcome_reasons(ids, today or date.today()).items():
+    for claim_id, reason in _open_outcome_reasons(ids, today).items():
         blockers.setdefault(claim_id, reason)
     return blockers
 

@@ -12,7 +12,7 @@ from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
 from billing.coverage.models import PolicyRank
 from billing.money import ZERO, sum_money, to_money
-from billing.payments.ledger import Balances, line_balances
+from billing.payments.ledger import Balances, line_balances, lines_with_charges
 from billing.payments.models import EFFECTS, EntryKind
 from billing.payments.posting import KIND_OF_GROUP, ClaimPosting, LinePosting
 
@@ -81,14 +81,17 @@ def preview_posting(claim: Claim, posting: ClaimPosting, *, replacing: Balances 
 
 
 def _current(claim: Claim) -> Balances:
-    """Today's balances; a claim never posted to counts its charges (posting enters them first)."""
+    """Today's balances; a line never charged counts its charge (posting enters it first, as `post_charges` does).
+
+    A charge withdrawn by a void or correction stays withdrawn: posting never charges a line twice.
+    """
     total = Balances()
     by_line = line_balances(claim.id) if claim.id else {}
     for balances in by_line.values():
         for kind, amount in balances.by_kind.items():
             total.add(kind, amount)
     if claim.payer_rank is PolicyRank.PRIMARY:
-        charged = {lid for lid, b in by_line.items() if b.of(EntryKind.CHARGE) != ZERO}
+        charged = lines_with_charges([claim.id]) if claim.id else set()
         for line in claim.lines:
             if line.id not in charged:
                 total.add(EntryKind.CHARGE, line.charge)

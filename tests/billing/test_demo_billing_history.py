@@ -63,6 +63,19 @@ def test_every_claim_status_is_on_screen_and_the_money_adds_up(demo):
         select(func.sum(LedgerEntry.amount)).where(LedgerEntry.kind == EntryKind.INSURANCE_PAYMENT)
     )
     assert payments == sum(r.claims_paid_total for r in remittances)
+    # Sent claims the payer has not answered are owed in full (A/R), charged the day their batch went out,
+    # which is before any payment: a past month-end aging never shows a payment without its charge.
+    unanswered = [c for c in waiting if not c.needs_review]
+    assert unanswered
+    owed = claim_balances([c.id for c in unanswered])
+    assert all(owed[c.id].insurance == c.total_charge for c in unanswered)
+
+    def first(kind: EntryKind) -> dict[int, date]:
+        return dict(db.session.execute(select(LedgerEntry.claim_id, func.min(LedgerEntry.posted_on))
+                                       .where(LedgerEntry.kind == kind).group_by(LedgerEntry.claim_id)).all())
+
+    charged, paid_on = first(EntryKind.CHARGE), first(EntryKind.INSURANCE_PAYMENT)
+    assert all(charged[claim_id] <= day for claim_id, day in paid_on.items())
 
 
 def test_the_front_page_counts_the_billing_work(demo, client, login):

@@ -1,5 +1,6 @@
-"""A practice's spring in the ledger: an 835 with a payment, a denial, a cost share and a PLB; then a
-manual clawback, a patient payment, a partial write-off and a held claim. Every money report reads it."""
+"""A practice's spring in the ledger: three claims sent in early March (their charges post), an 835 with a
+payment, a denial, a cost share and a PLB; then a manual clawback, a patient payment, a partial write-off
+and a held claim. Every money report reads it."""
 
 from __future__ import annotations
 

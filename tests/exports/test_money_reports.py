@@ -3,7 +3,7 @@ totals that equal the ledger's own sums to the cent."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,11 +15,14 @@ from billing.payments.ledger import claim_balances
 from billing.payments.models import AdjudicationAdjustment, EntryKind, LedgerEntry
 from exports.reports.revenue import CATEGORIES, REVENUE_KINDS
 from exports.workbook import ACCOUNTING
+from tests.billing.claims.world import DAY
 from tests.exports.money_world import PAID_ON, build_money_world
 from tests.exports.sheets import as_money, sheet
+from tests.payments.factories import submitted_claim
 
 D = Decimal
-WINDOW = {"date_from": date(2026, 4, 1), "date_to": date(2026, 5, 31)}
+#: March: the claims go out (their charges post); April: the 835; May: clawback, family payment, write-off.
+WINDOW = {"date_from": date(2026, 3, 1), "date_to": date(2026, 5, 31)}
 
 
 @pytest.fixture
@@ -57,13 +60,15 @@ def test_revenue_by_month_location_and_payer_add_up_to_the_line_items(money, exp
     book = export("revenue", company_id=money.base.company.id, **WINDOW)
     lines = totals_by_title(sheet(book, "Line items"))
     months = sheet(book, "By month")
-    assert months.column("Month") == ["2026-04", "2026-05"]
+    assert months.column("Month") == ["2026-03", "2026-04", "2026-05"]
     for title in ("By month", "By location", "By payer"):
         assert totals_by_title(sheet(book, title)) == lines
         assert len(book[title]._charts) == 1
-    april = dict(zip(months.header, months.data_rows()[0], strict=True))
+    march, april = (dict(zip(months.header, row, strict=True)) for row in months.data_rows()[:2])
+    assert as_money(march["Charges"]) == D("220.44")  # billed when sent, before any answer
+    assert as_money(march["Insurance payments"]) == ZERO
     assert as_money(april["Insurance payments"]) == D("98.78")
-    assert as_money(april["Charges"]) == D("220.44")
+    assert as_money(april["Charges"]) == ZERO  # the payment posted no second charge
 
 
 # --- AR Aging -----------------------------------------------------------------------------------------------
@@ -95,6 +100,17 @@ def test_aging_as_of_an_earlier_date_reads_the_ledger_as_it_was(money, export):
     rows = {row[0]: row for row in sheet(book, "Summary").data_rows()}
     assert as_money(rows["Insurance"][-1]) == D("73.48")  # only the denial was open; no clawback yet
     assert as_money(rows["Patient"][-1]) == D("20.00")
+
+
+def test_aging_includes_a_claim_sent_and_not_yet_answered(money, export):
+    waiting = submitted_claim(money.base, day=DAY + timedelta(days=8))
+    book = export("ar-aging", company_id=money.base.company.id, as_of=date(2026, 5, 31))
+    claims = sheet(book, "Claims")
+    rows = {row[0]: dict(zip(claims.header, row, strict=True)) for row in claims.data_rows()}
+    assert rows[waiting.number]["Status"] == "Submitted"
+    assert as_money(rows[waiting.number]["Insurance balance"]) == waiting.total_charge
+    summary = {row[0]: row for row in sheet(book, "Summary").data_rows()}
+    assert as_money(summary["Insurance"][-1]) == D("73.48") + D("53.48") + waiting.total_charge
 
 
 # --- Claim Denials ------------------------------------------------------------------------------------------
@@ -170,4 +186,4 @@ def test_title_blocks_name_only_the_filters_a_report_reads(money, export):
                          status="paid"), "Summary")
     assert aging.title_lines[2] == f"Filters: As of: {PAID_ON.isoformat()}"
     revenue = sheet(export("revenue", company_id=money.base.company.id, status="paid", **WINDOW), "Line items")
-    assert revenue.title_lines[2] == "Filters: Dates: 2026-04-01 to 2026-05-31"
+    assert revenue.title_lines[2] == "Filters: Dates: 2026-03-01 to 2026-05-31"

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, time, timedelta
 from decimal import Decimal
 
 from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
+from billing.payments.charges import post_submission_charges
 from billing.payments.posting import Adjustment, ClaimPosting, LinePosting
 from billing.sessions.operations import finalize_sessions
 from tests.billing.claims.world import DAY, SYSTEM, World, walk_to
@@ -15,12 +16,19 @@ from tests.billing.claims.world import DAY, SYSTEM, World, walk_to
 PAID_ON = date(2026, 4, 1)
 
 
-def submitted_claim(world: World, *, lines: int = 1, day: date = DAY) -> Claim:
-    """A Submitted claim with `lines` one-hour sessions on one day (4 units x 18.37 = 73.48 each)."""
+def submitted_claim(world: World, *, lines: int = 1, day: date = DAY, charged: bool = True) -> Claim:
+    """A Submitted claim with `lines` one-hour sessions on one day (4 units x 18.37 = 73.48 each).
+
+    Its charges are in the ledger, dated the day after the service, as a batch send leaves them; `charged=False`
+    gives a claim marked Submitted without them (one billed before charges posted at submission).
+    """
     visits = [world.visit(day=day, start=time(8 + 2 * n, 0)) for n in range(lines)]
     result = finalize_sessions(visits, actor=SYSTEM)
     assert len(result.created) == 1, result
-    return walk_to(result.created[0], ClaimStatus.SUBMITTED)
+    claim = walk_to(result.created[0], ClaimStatus.SUBMITTED)
+    if charged:
+        post_submission_charges([claim], actor=SYSTEM, posted_on=day + timedelta(days=1))
+    return claim
 
 
 def full_payment(claim: Claim, *, paid_share: Decimal = Decimal("0.80"), copay: Decimal = Decimal("0")) -> ClaimPosting:

@@ -6,6 +6,8 @@ from datetime import date, time, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import event, func, select
 
 from billing.audit import AuditAction
@@ -147,10 +149,12 @@ def test_voiding_a_sent_unpaid_claim_withdraws_its_charges_with_linked_reversals
     assert claim_balance(claim.id).balance == D(0)
     assert claim.void_to_send  # the payer still gets the frequency-8 void
     withdrawn = [h for h in history(claim) if h.action is AuditAction.CHARGES_WITHDRAWN]
-    assert len(withdrawn) == 1 and "wrong payer" in withdrawn[0].reason
+    assert len(withdrawn) == 1
+    assert "wrong payer" in withdrawn[0].reason
     assert claim.id not in {c.claim_id for c in open_claims(ReportFilters(as_of=date.today()))}
     assert totals_between(date.today(), date.today())[(EntryKind.CHARGE, True)] == -claim.total_charge
-    # Sending the void itself bills nothing.
+    # Sending the void itself (with the payer's claim number from the acknowledgement) bills nothing.
+    claim.payer_claim_number = "ICN-77"
     count = db.session.scalar(select(func.count()).select_from(LedgerEntry))
     send(claim, sent_on=date.today())
     assert claim.void_to_send is False
@@ -194,13 +198,14 @@ def test_sending_a_corrected_claim_withdraws_the_originals_unpaid_charges(sw):
     db.session.flush()
     assert not [e for e in entries(original) if e.reverses_id]  # nothing leaves A/R until the correction goes out
     send(corrected, sent_on=SENT_ON + timedelta(days=35))
-    first, second = original.lines
+    second = original.lines[1]
     assert [e.claim_line_id for e in entries(original) if e.reverses_id] == [second.id]
     assert claim_balance(original.id).balance == D(0)
     assert [e.amount for e in entries(corrected)] == [ln.charge for ln in corrected.lines]
     assert claim_balance(corrected.id).insurance == corrected.total_charge
     withdrawn = [h for h in history(original) if h.action is AuditAction.CHARGES_WITHDRAWN]
-    assert len(withdrawn) == 1 and corrected.number in withdrawn[0].reason
+    assert len(withdrawn) == 1
+    assert corrected.number in withdrawn[0].reason
 
 
 def test_a_denied_claim_corrected_leaves_ar_entirely(sw):
@@ -242,3 +247,27 @@ def test_a_large_batch_writes_its_charges_in_one_insert(sw):
     charged = db.session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.claim_id.in_(ids)))
     assert charged == 600
     assert len(inserts) == 1
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.integers(min_value=1, max_value=3), paid=st.sets(st.integers(min_value=1, max_value=3)),
+       cents=st.integers(min_value=0, max_value=7348))
+def test_a_void_reverses_exactly_the_lines_nobody_paid(sw, lines, paid, cents):
+    nested = db.session.begin_nested()
+    try:
+        claim = ready(sw, lines=lines)
+        send(claim)
+        paid = {n for n in paid if n <= lines}
+        amount = D(cents) / 100
+        postings = tuple(LinePosting(ln.line_number, amount, (Adjustment("CO", "45", ln.charge - amount),))
+                         for ln in claim.lines if ln.line_number in paid)
+        if postings:
+            post_adjudication(claim, ClaimPosting(PAID_ON, postings), actor=SYSTEM, source=EntrySource.MANUAL)
+        void_claim(claim, reason="prop", actor=SYSTEM)
+        db.session.flush()
+        charges = {e.id: e for e in entries(claim) if e.reverses_id is None}
+        reversed_lines = sorted(charges[e.reverses_id].claim_line_id for e in entries(claim) if e.reverses_id)
+        assert reversed_lines == sorted(ln.id for ln in claim.lines if ln.line_number not in paid)
+        assert claim_balance(claim.id).balance == D(0)  # paid lines were settled in full, the rest withdrawn
+    finally:
+        nested.rollback()

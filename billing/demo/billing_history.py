@@ -54,12 +54,13 @@ def work_demo_billing(company: Company, client_ids: Collection[int], *, today: d
     counts["rules"] = len(load_defaults(actor=ACTOR).created)
     _clearinghouse(company)
     db.session.flush()
-    run_rules(actor=ACTOR, today=today)
-    sent = _submit_weekly(client_ids, today=today)
+    claim_ids = list(db.session.scalars(select(Claim.id).where(Claim.client_id.in_(list(client_ids)))))
+    run_rules(actor=ACTOR, today=today, claim_ids=claim_ids)
+    sent = _submit_weekly(claim_ids, today=today)
     counts["submission_batches"] = len(sent)
     counts.update(_answer(company, today=today))
     # Claims paid in full have nothing left to check: a second run shows the office's current picture.
-    run_rules(actor=ACTOR, today=today)
+    run_rules(actor=ACTOR, today=today, claim_ids=claim_ids)
     return counts
 
 
@@ -82,14 +83,12 @@ def _clearinghouse(company: Company) -> Clearinghouse:
     return house
 
 
-def _submit_weekly(client_ids: Collection[int], *, today: date) -> list[int]:
+def _submit_weekly(claim_ids: Collection[int], *, today: date) -> list[int]:
     """One batch per week of service, each marked uploaded, oldest first."""
-    ours = set(client_ids)
     cutoff = today - timedelta(days=SUBMITTED_AFTER_DAYS)
-    client_of = dict(db.session.execute(select(Claim.id, Claim.client_id)).all())
     weeks: dict[date, list[int]] = defaultdict(list)
-    for candidate in candidates():
-        if candidate.eligible and candidate.service_date <= cutoff and client_of[candidate.claim_id] in ours:
+    for candidate in candidates(claim_ids=claim_ids):
+        if candidate.eligible and candidate.service_date <= cutoff:
             weeks[_monday(candidate.service_date)].append(candidate.claim_id)
     sent = []
     for week, claim_ids in sorted(weeks.items()):

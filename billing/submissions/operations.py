@@ -50,7 +50,7 @@ def create_batches(
     *, actor: Actor, payer_id: int | None = None, claim_ids: Collection[int] | None = None
 ) -> list[SubmissionBatch]:
     """One validated 837P per clearinghouse from the eligible claims (all of them, or the chosen ones)."""
-    chosen = _chosen(candidates(payer_id), claim_ids)
+    chosen = _chosen(candidates(payer_id, claim_ids=claim_ids), claim_ids)
     by_house: dict[int, list[Candidate]] = defaultdict(list)
     for candidate in chosen:
         by_house[candidate.clearinghouse_id or 0].append(candidate)

@@ -14,7 +14,7 @@ from billing.audit import StatusChange
 from billing.claims.models import Claim, ClaimLine
 from billing.claims.statuses import ClaimStatus
 from billing.coverage.models import Authorization, Payer
-from billing.db import db
+from billing.db import chunked, db
 from billing.errors import BillingError
 from billing.org.queries import Scope, by_company, by_location
 from billing.submissions.models import BatchClaim, BatchStatus, Clearinghouse, ClearinghouseResponse, SubmissionBatch
@@ -51,12 +51,26 @@ def pending_claim_ids(claim_ids: Collection[int] | None = None) -> set[int]:
     return set(db.session.scalars(query))
 
 
-def candidates(payer_id: int | None = None, scope: Scope | None = None) -> list[Candidate]:
+def candidates(
+    payer_id: int | None = None, scope: Scope | None = None, claim_ids: Collection[int] | None = None
+) -> list[Candidate]:
     """Ready claims (and voids still to send) of EDI payers, each with the reason it cannot go, if any.
 
     Voids are not Ready, so the eligibility question about Ready claims does not apply to them; they
     only need a clearinghouse and the payer's claim number, which the file check enforces.
+    `claim_ids` limits the answer to those claims (a batch of chosen claims need not load every Ready one).
     """
+    if claim_ids is not None:
+        found = [c for ids in chunked(sorted(claim_ids), CANDIDATE_CHUNK) for c in _candidates(payer_id, scope, ids)]
+        return sorted(found, key=lambda c: (c.payer, c.claim_id))
+    return _candidates(payer_id, scope, None)
+
+
+#: Chosen claims asked about per query: PostgreSQL binds at most 65,535 parameters in one statement.
+CANDIDATE_CHUNK = 10_000
+
+
+def _candidates(payer_id: int | None, scope: Scope | None, claim_ids: list[int] | None) -> list[Candidate]:
     query = (
         select(Claim)
         .join(Payer, Payer.id == Claim.payer_id)
@@ -70,6 +84,8 @@ def candidates(payer_id: int | None = None, scope: Scope | None = None) -> list[
     )
     if payer_id is not None:
         query = query.where(Claim.payer_id == payer_id)
+    if claim_ids is not None:
+        query = query.where(Claim.id.in_(claim_ids))
     if scope is not None and not scope.is_everything:
         query = query.where(by_location(Claim.location_id, scope))
     claims = list(db.session.scalars(query))

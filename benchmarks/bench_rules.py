@@ -233,7 +233,7 @@ def _seed(claims: int) -> float:
     """The demo at the scale that bills at least `claims` Ready claims; the surplus is marked Submitted."""
     started = time.perf_counter()
     with unit_of_work():
-        seed_demo(math.ceil(claims / READY_PER_COHORT))
+        seed_demo(math.ceil(claims / READY_PER_COHORT), billing_history=False)  # Ready claims only
         ready = list(db.session.scalars(select(Claim.id).where(Claim.status == ClaimStatus.READY).order_by(Claim.id)))
         if len(ready) < claims:
             raise SystemExit(f"the seed billed only {len(ready):,} Ready claims; raise READY_PER_COHORT's margin")

@@ -271,6 +271,9 @@ def _copy_claim(claim: Claim, payer_number: str) -> Claim:
         place_of_service=claim.place_of_service,
         frequency_code="7",
         original_claim_id=claim.id,
+        # A secondary claim's correction still bills the secondary payer, with the primary's COB data.
+        payer_rank=claim.payer_rank,
+        primary_claim_id=claim.primary_claim_id,
         payer_claim_number=payer_number,
         total_charge=claim.total_charge,
         diagnoses=[ClaimDiagnosis(position=d.position, code=d.code) for d in claim.diagnoses],

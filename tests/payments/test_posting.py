@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from billing.audit import AuditAction
+from billing.claims.operations import correct_claim
 from billing.claims.queries import billing_summary
 from billing.claims.statuses import ClaimStatus
 from billing.coverage.models import PolicyRank
@@ -190,6 +191,17 @@ def test_secondary_claim_inherits_lines_and_carries_the_primary_adjudication(wor
     assert {(a.group, a.reason) for a in prior.lines[0].adjustments} == {("CO", "45"), ("PR", "3")}
     with pytest.raises(BillingError, match="already has a secondary claim"):
         generate_secondary_claim(claim, actor=SYSTEM, posted_on=PAID_ON)
+
+
+def test_a_corrected_secondary_claim_stays_secondary(world):
+    claim = submitted_claim(world)
+    f.PolicyFactory(client=world.client, payer=f.PayerFactory(company=world.company), rank=PolicyRank.SECONDARY)
+    post(claim, full_payment(claim, copay=D("10.00")))
+    secondary = walk_to(generate_secondary_claim(claim, actor=SYSTEM, posted_on=PAID_ON), ClaimStatus.SUBMITTED)
+    corrected = correct_claim(secondary, actor=SYSTEM, reason="wrong modifier", payer_claim_number="SEC-1")
+    db.session.flush()
+    assert (corrected.payer_rank, corrected.primary_claim_id) == (PolicyRank.SECONDARY, claim.id)
+    assert prior_adjudication(corrected) is not None  # its 837P carries the primary's 2320/2430 loops
 
 
 def test_resubmit_only_the_denied_lines(world):

@@ -6,6 +6,7 @@ button is a POST with the CSRF token, and each one calls one operation in billin
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Response as FlaskResponse
@@ -18,7 +19,7 @@ from admin_views.permissions import Area
 from admin_views.reports import AreaPage
 from admin_views.scope import current_scope
 from billing.claims.queries import claim_by_number
-from billing.errors import BillingError, ValidationFailed
+from billing.errors import BillingError, Problem, ValidationFailed
 from billing.money import sum_money
 from billing.org.queries import describe_scope
 from billing.submissions import operations as ops
@@ -116,7 +117,7 @@ class SubmissionsView(AreaPage):
             authorizations=batch_authorizations(found), history=subject_history("batch", found.id),
             responses=batch_responses(found.id),
             file_text="\n".join(s + "~" for s in segments[:PREVIEW_SEGMENTS]), segment_count=len(segments),
-            truncated=len(segments) > PREVIEW_SEGMENTS, sftp_ready=_sftp_ready(found),
+            truncated=len(segments) > PREVIEW_SEGMENTS, sftp_ready=_sftp_ready(found), today=date.today(),
         )  # fmt: skip
 
     @expose("/batch/<int:batch_id>/download/")
@@ -139,7 +140,11 @@ class SubmissionsView(AreaPage):
 
     @expose("/batch/<int:batch_id>/mark-sent/", methods=("POST",))
     def mark_sent(self, batch_id: int) -> Response:
-        return self._complete(batch_id, lambda: ops.mark_batch_sent(batch_id, actor=self.actor()), "marked as uploaded")
+        def mark() -> SubmissionBatch:
+            sent_on = _date_field(request.form.get("sent_on"))
+            return ops.mark_batch_sent(batch_id, actor=self.actor(), sent_on=sent_on)
+
+        return self._complete(batch_id, mark, "marked as uploaded")
 
     @expose("/batch/<int:batch_id>/send/", methods=("POST",))
     def send(self, batch_id: int) -> Response:
@@ -201,3 +206,13 @@ def _sftp_ready(batch: SubmissionBatch) -> str | None:
     except BillingError as exc:
         return exc.message
     return None
+
+
+def _date_field(text: str | None) -> date | None:
+    """The optional upload date of *Mark as uploaded*; an unreadable one is refused before anything is written."""
+    if not text or not text.strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValidationFailed([Problem("sent_on", f"{text.strip()!r} is not a date (YYYY-MM-DD).")]) from None

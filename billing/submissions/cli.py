@@ -120,11 +120,14 @@ def send_command(batch: str, as_json: bool) -> None:
 
 @submissions_cli.command("mark-sent")
 @click.argument("batch")
+@click.option("--sent-on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The day the file was uploaded, when not today (YYYY-MM-DD); the charges are dated that day.")
 @json_option
-def mark_sent_command(batch: str, as_json: bool) -> None:
+def mark_sent_command(batch: str, sent_on: Any, as_json: bool) -> None:
     """Record a manual upload: every claim in the batch becomes Submitted."""
     with _refusals(as_json), unit_of_work():
-        data = _summary(mark_batch_sent(batch_id_from(batch), actor=CLI_ACTOR))
+        day = sent_on.date() if sent_on is not None else None
+        data = _summary(mark_batch_sent(batch_id_from(batch), actor=CLI_ACTOR, sent_on=day))
     _emit(as_json, data, f"{data['batch']} marked as uploaded: {data['claims']} claims submitted.")
 
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from billing.audit import AuditAction
 from billing.claims.operations import hold_claim
 from billing.claims.statuses import ClaimStatus
 from billing.db import db
+from billing.payments.models import EntryKind, LedgerEntry
 from billing.people.models import Role
 from billing.submissions.models import BatchStatus, Clearinghouse, SendMethod, SubmissionBatch
 from billing.submissions.operations import create_batches
@@ -205,6 +207,19 @@ def test_download_then_mark_as_uploaded_submits_every_claim(client, login, world
     again = post(client, f"{BASE}batch/{batch.id}/mark-sent/")
     assert "already sent" in page(client.get(again.headers["Location"]))
     assert [h.action for h in subject_history("batch", batch.id)].count(AuditAction.BATCH_SENT) == 1
+
+
+def test_mark_as_uploaded_takes_the_upload_date_for_the_charges(client, login, world):
+    claim = world.ready_claim()
+    batch = create_batches(actor=SYSTEM)[0]
+    login(Role.BILLER)
+    bad = post(client, f"{BASE}batch/{batch.id}/mark-sent/", {"sent_on": "yesterday"})
+    assert "is not a date" in page(client.get(bad.headers["Location"]))
+    assert fresh(SubmissionBatch, batch.id).status is BatchStatus.GENERATED
+    uploaded = date.today() - timedelta(days=3)
+    post(client, f"{BASE}batch/{batch.id}/mark-sent/", {"sent_on": uploaded.isoformat()})
+    charges = db.session.scalars(select(LedgerEntry).where(LedgerEntry.claim_id == claim.id)).all()
+    assert [(e.kind, e.posted_on) for e in charges] == [(EntryKind.CHARGE, uploaded)]
 
 
 def test_a_stale_file_is_not_downloaded(client, login, world):

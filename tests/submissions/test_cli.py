@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
+from sqlalchemy import select
 
 from billing.claims.statuses import ClaimStatus
 from billing.db import db
+from billing.payments.models import LedgerEntry
 from billing.submissions.models import BatchStatus, SubmissionBatch
 
 
@@ -35,6 +38,18 @@ def test_create_list_export_and_mark_sent(cli, world, tmp_path):
     assert "1 claims submitted" in marked.output
     db.session.expire_all()
     assert db.session.get(type(claim), claim.id).status is ClaimStatus.SUBMITTED
+
+
+def test_mark_sent_takes_the_upload_date(cli, world):
+    claim = world.ready_claim()
+    [batch] = json.loads(cli("create", "--all", "--json").output)
+    future = cli("mark-sent", batch["batch"], "--sent-on", "2999-01-01")
+    assert future.exit_code != 0
+    assert "in the future" in future.output
+    assert cli("mark-sent", batch["batch"], "--sent-on", "2026-03-09").exit_code == 0
+    db.session.expire_all()
+    posted = db.session.scalars(select(LedgerEntry.posted_on).where(LedgerEntry.claim_id == claim.id)).all()
+    assert posted == [date(2026, 3, 9)]
 
 
 def test_create_for_one_payer(cli, world):

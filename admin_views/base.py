@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from flask import abort, flash, redirect, request, url_for
+from flask_admin import BaseView
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model.template import EditRowAction
 from flask_login import current_user
@@ -17,6 +18,7 @@ from werkzeug.wrappers import Response
 from admin_views.formatters import TYPE_FORMATTERS
 from admin_views.permissions import Area, may_edit, may_read
 from admin_views.scope import current_scope
+from billing.audit import Actor
 from billing.db import db
 from billing.errors import BillingError, Problem
 from billing.org.queries import Scope
@@ -207,3 +209,24 @@ def friendly_integrity_message(exc: IntegrityError) -> str:
     if "UNIQUE" in text.upper():
         return "A record with these details already exists."
     return "The record breaks a rule of the database and was not saved. Check the fields and retry."
+
+
+class AreaPage(BaseView):
+    """A custom admin page whose readers and editors come from admin_views.permissions."""
+
+    area: Area
+
+    def is_accessible(self) -> bool:
+        return current_user.is_authenticated and may_read(current_user.role, self.area)
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        abort(403)
+
+    @property
+    def can_edit(self) -> bool:
+        return may_edit(current_user.role, self.area)
+
+    def actor(self) -> Actor:
+        return Actor.user(current_user)

@@ -13,9 +13,8 @@ from werkzeug.wrappers import Response
 from wtforms import StringField
 from wtforms.validators import InputRequired, Length
 
-from admin_views.base import AdminForm
+from admin_views.base import AdminForm, AreaPage
 from admin_views.permissions import Area
-from admin_views.reports import AreaPage
 from billing.errors import BillingError, ValidationFailed
 from billing.jobs.definitions import Cron, JobDefinition, job_definition
 from billing.jobs.overview import job_overviews, scheduler_is_running

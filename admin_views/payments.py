@@ -8,16 +8,16 @@ from datetime import date
 from typing import Any
 
 from flask import abort, flash, g, redirect, request, send_file, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter, DateBetweenFilter, FilterEqual
 from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from admin_views.base import RoleModelView
+from admin_views.base import AreaPage, RoleModelView
 from admin_views.formatters import lazy_options
 from admin_views.payment_forms import read_bulk_clawback, read_date
-from admin_views.permissions import Area, may_edit, may_read
+from admin_views.permissions import Area
 from billing.audit import Actor
 from billing.claims.queries import ClaimNotFound, claim_by_number
 from billing.db import db
@@ -226,20 +226,10 @@ class UnmatchedView(RoleModelView):
         return redirect(self.get_url(".index_view"))
 
 
-class BulkClawbackView(BaseView):
+class BulkClawbackView(AreaPage):
     """Paper remittances: claw back the payments of one date of service at once, with the corrected amounts."""
 
-    def is_accessible(self) -> bool:
-        return current_user.is_authenticated and may_read(current_user.role, Area.PAYMENTS)
-
-    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        abort(403)
-
-    @property
-    def can_edit(self) -> bool:
-        return current_user.is_authenticated and may_edit(current_user.role, Area.PAYMENTS)
+    area = Area.PAYMENTS
 
     @expose("/", methods=("GET", "POST"))
     def index(self) -> Any:

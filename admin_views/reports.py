@@ -7,18 +7,17 @@ import io
 from datetime import date
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, request, send_file, url_for
-from flask_admin import BaseView, expose
+from flask import current_app, flash, redirect, request, send_file
+from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, DateField, IntegerField, SelectField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
-from admin_views.base import AdminForm
-from admin_views.permissions import Area, may_edit, may_read
+from admin_views.base import AdminForm, AreaPage
+from admin_views.permissions import Area
 from admin_views.scope import current_scope
-from billing.audit import Actor
 from billing.claims.statuses import ClaimStatus
 from billing.db import db
 from billing.errors import BillingError
@@ -81,27 +80,6 @@ class ReportForm(AdminForm):
             provider_id=self.provider_id.data, status=self.status.data or None, as_of=self.as_of.data,
             run=self.run.data, rule_id=self.rule_id.data, open_only=self.open_only.data or None,
         )
-
-
-class AreaPage(BaseView):
-    """A custom admin page whose readers and editors come from admin_views.permissions."""
-
-    area: Area
-
-    def is_accessible(self) -> bool:
-        return current_user.is_authenticated and may_read(current_user.role, self.area)
-
-    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        abort(403)
-
-    @property
-    def can_edit(self) -> bool:
-        return may_edit(current_user.role, self.area)
-
-    def actor(self) -> Actor:
-        return Actor.user(current_user)
 
 
 class ReportsView(AreaPage):

@@ -15,8 +15,8 @@ from flask_admin import expose
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from admin_views.base import AreaPage
 from admin_views.permissions import Area
-from admin_views.reports import AreaPage
 from admin_views.scope import current_scope
 from billing.claims.queries import claim_by_number
 from billing.errors import BillingError, Problem, ValidationFailed

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
 
 import click
 from flask.cli import AppGroup
@@ -15,8 +12,10 @@ from sqlalchemy import select
 
 from billing.audit import Actor
 from billing.claims.models import Claim
+from billing.cli_output import emit as _emit
+from billing.cli_output import json_option, refusals
 from billing.db import db
-from billing.errors import BillingError, Problem, ValidationFailed
+from billing.errors import Problem, ValidationFailed
 from billing.unit_of_work import unit_of_work
 from rules.engine import COMPILED, ENGINES
 from rules.models import BillingRun, Rule
@@ -27,24 +26,11 @@ from rules.runs import run_rules
 rules_cli = AppGroup("rules", help="Validation rules: defaults, runs, files and failed charges.")
 CLI_ACTOR = Actor.system("cli")
 SHOWN = 50  # claims described in text output; --json lists every one
-json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 
 
-@contextmanager
-def _refusals(as_json: bool) -> Iterator[None]:
-    """A refusal prints one line (or a JSON error) and exits non-zero; nothing was written."""
-    try:
-        yield
-    except BillingError as exc:
-        if as_json:
-            problems = [str(p) for p in getattr(exc, "problems", [])]
-            click.echo(json.dumps({"ok": False, "error": exc.message, "problems": problems}))
-            sys.exit(1)
-        raise click.ClickException(exc.message) from None
-
-
-def _emit(as_json: bool, data: Any, text: str) -> None:
-    click.echo(json.dumps(data, indent=2, default=str) if as_json else text)
+def _refusals(as_json: bool) -> AbstractContextManager[None]:
+    """A refusal names every problem of an invalid rule in the JSON error."""
+    return refusals(as_json, details=lambda exc: {"problems": [str(p) for p in getattr(exc, "problems", [])]})
 
 
 @rules_cli.command("load-defaults")

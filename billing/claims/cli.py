@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -17,30 +14,15 @@ from billing.claims.models import Claim
 from billing.claims.operations import hold_claim, release_claim, resubmit_claim, retract_claim, void_claim
 from billing.claims.queries import claim_by_number, claim_document
 from billing.claims.statuses import ClaimStatus
+from billing.cli_output import emit as _emit
+from billing.cli_output import json_option
+from billing.cli_output import refusals as _refusals
 from billing.db import db
-from billing.errors import BillingError
 from billing.sessions.operations import generate_claims
 from billing.unit_of_work import unit_of_work
 
 claims_cli = AppGroup("claims", help="Generate, list, inspect and move claims.")
 CLI_ACTOR = Actor.system("cli")
-json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-
-
-@contextmanager
-def _refusals(as_json: bool) -> Iterator[None]:
-    """A refused operation prints one line (or a JSON error) and exits non-zero; nothing is written."""
-    try:
-        yield
-    except BillingError as exc:
-        if as_json:
-            click.echo(json.dumps({"ok": False, "error": exc.message}))
-            sys.exit(1)
-        raise click.ClickException(exc.message) from None
-
-
-def _emit(as_json: bool, data: Any, text: str) -> None:
-    click.echo(json.dumps(data, indent=2, default=str) if as_json else text)
 
 
 @claims_cli.command("generate")

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +12,8 @@ from flask.cli import AppGroup
 
 from billing.audit import Actor
 from billing.claims.queries import claim_by_number
-from billing.errors import BillingError
+from billing.cli_output import emit as _emit
+from billing.cli_output import json_option, refusals
 from billing.submissions.jobs import collect_all_responses
 from billing.submissions.models import SubmissionBatch
 from billing.submissions.operations import (
@@ -29,21 +28,11 @@ from billing.unit_of_work import unit_of_work
 
 submissions_cli = AppGroup("submissions", help="Batch Ready claims into 837P files and send them.")
 CLI_ACTOR = Actor.system("cli")
-json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 
 
-@contextmanager
-def _refusals(as_json: bool) -> Iterator[None]:
-    """A refused operation prints one line (or a JSON error) and exits non-zero; nothing is written."""
-    try:
-        yield
-    except BillingError as exc:
-        message = exc.message.splitlines()[0] if exc.message else type(exc).__name__
-        if as_json:
-            errors = [str(e) for e in getattr(exc, "errors", [])]
-            click.echo(json.dumps({"ok": False, "error": message, "errors": errors}))
-            sys.exit(1)
-        raise click.ClickException(message) from None
+def _refusals(as_json: bool) -> AbstractContextManager[None]:
+    """A refused file lists each problem with its claim in the JSON error."""
+    return refusals(as_json, details=lambda exc: {"errors": [str(e) for e in getattr(exc, "errors", [])]})
 
 
 def _summary(batch: SubmissionBatch) -> dict[str, Any]:
@@ -63,10 +52,6 @@ def _summary(batch: SubmissionBatch) -> dict[str, Any]:
         "sent_how": batch.sent_how.value if batch.sent_how else None,
         "ack": batch.ack_code,
     }
-
-
-def _emit(as_json: bool, data: Any, text: str) -> None:
-    click.echo(json.dumps(data, indent=2) if as_json else text)
 
 
 @submissions_cli.command("create")

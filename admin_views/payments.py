@@ -180,47 +180,48 @@ class UnmatchedView(RoleModelView):
         return {"candidates": match_candidates(item) if item.status is not UnmatchedStatus.MATCHED else [],
                 "describe_carc": describe_carc, "describe_rarc": describe_rarc}
 
-    @expose("/match/", methods=("POST",))
-    def match_view(self) -> Response:
+    def _posted_item(self, refused_doing: str) -> tuple[UnmatchedClaim | None, Response]:
+        """The item a POST acts on, or None with the redirect that explains why it cannot."""
         item = self.get_one(request.args.get("id", ""))
         if item is None:
             flash("Record does not exist.", "error")
-            return redirect(self.get_url(".index_view"))
-        back = self.get_url(".details_view", id=item.id)
+            return None, redirect(self.get_url(".index_view"))
+        back = redirect(self.get_url(".details_view", id=item.id))
         if not self.can_edit:
-            flash(f"Your role ({current_user.role.label}) cannot match remittances.", "error")
-            return redirect(back)
+            flash(f"Your role ({current_user.role.label}) cannot {refused_doing}.", "error")
+            return None, back
+        return item, back
+
+    @expose("/match/", methods=("POST",))
+    def match_view(self) -> Response:
+        item, back = self._posted_item("match remittances")
+        if item is None:
+            return back
         try:
             with unit_of_work():
                 claim = claim_by_number(request.form.get("claim_number", ""), for_update=True)
                 match_unmatched(item, claim, actor=current_actor())
         except ClaimNotFound as exc:
             flash(exc.message, "error")
-            return redirect(back)
+            return back
         except BillingError as exc:
             flash(f"Not posted: {exc.message}", "error")
-            return redirect(back)
+            return back
         flash(f"Posted {item.claim_number} ({format_money(item.paid)}) to claim {claim.number}; now "
               f"{claim.status.label}.", "success")
         return redirect(url_for("claim.details_view", id=claim.id))
 
-
     @expose("/set-aside/", methods=("POST",))
     def set_aside_view(self) -> Response:
-        item = self.get_one(request.args.get("id", ""))
+        item, back = self._posted_item("change the unmatched queue")
         if item is None:
-            flash("Record does not exist.", "error")
-            return redirect(self.get_url(".index_view"))
-        back = self.get_url(".details_view", id=item.id)
-        if not self.can_edit:
-            flash(f"Your role ({current_user.role.label}) cannot change the unmatched queue.", "error")
-            return redirect(back)
+            return back
         try:
             with unit_of_work():
                 set_aside_unmatched(item, reason=request.form.get("reason", ""), actor=current_actor())
         except BillingError as exc:
             flash(exc.message, "error")
-            return redirect(back)
+            return back
         flash(f"{item.claim_number} set aside: {item.note}. It stays on the remittance and can still be matched.",
               "success")
         return redirect(self.get_url(".index_view"))

@@ -10,7 +10,7 @@ from flask import Flask
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
-from billing.db import db
+from billing.core.db import db
 
 ROOT = Path(__file__).resolve().parent
 # Batch mode lets later migrations ALTER tables on SQLite too.

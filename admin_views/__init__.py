@@ -21,9 +21,9 @@ from admin_views.sessions import SessionClassView, TherapySessionView
 from admin_views.submissions import SubmissionsView
 from admin_views.users import UserView
 from billing.claims.models import Claim
+from billing.core.db import db
+from billing.core.money import format_money
 from billing.coverage.models import Authorization, FeeSchedule, InsurancePolicy, Payer, ServiceCode
-from billing.db import db
-from billing.money import format_money
 from billing.org.models import Company, Location, Practice
 from billing.payments.models import Remittance, UnmatchedClaim
 from billing.people.models import Client, Provider, User

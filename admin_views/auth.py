@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
-from billing.db import db
+from billing.core.db import db
 from billing.people.operations import authenticate
 
 bp = Blueprint("auth", __name__)

@@ -18,9 +18,9 @@ from werkzeug.wrappers import Response
 from admin_views.formatters import TYPE_FORMATTERS
 from admin_views.permissions import Area, may_edit, may_read
 from admin_views.scope import current_scope
-from billing.audit import Actor
-from billing.db import db
-from billing.errors import BillingError, Problem
+from billing.core.audit import Actor
+from billing.core.db import db
+from billing.core.errors import BillingError, Problem
 from billing.org.queries import Scope
 
 # Unique constraints, as PostgreSQL names them (naming convention) and as SQLite reports them

@@ -24,27 +24,27 @@ from admin_views.payment_forms import (
     values_from,
 )
 from admin_views.permissions import Area, may_edit
-from billing.audit import Actor
 from billing.claims import operations as claim_ops
 from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
-from billing.errors import BillingError, Problem, ValidationFailed
-from billing.money import ZERO, format_money
-from billing.payments import posting as money_ops
-from billing.payments.clawbacks import (
+from billing.core.audit import Actor
+from billing.core.errors import BillingError, Problem, ValidationFailed
+from billing.core.money import ZERO, format_money
+from billing.core.unit_of_work import unit_of_work
+from billing.ledger.balances import adjudications_for, claim_balance, entries_for_claim, reversed_entry_ids
+from billing.ledger.models import Adjudication
+from billing.payments import operations as money_ops
+from billing.payments.codes import GROUP_CODES, carcs, describe_carc, is_denial, rarcs
+from billing.payments.preview import preview_posting
+from billing.payments.queries import denial_reasons
+from billing.payments.reversals import (
     effect_of,
     manual_clawback,
     record_manual_payment,
     reversible_entries,
     standing_payments,
 )
-from billing.payments.codes import GROUP_CODES, carcs, describe_carc, is_denial, rarcs
-from billing.payments.ledger import adjudications_for, claim_balance, entries_for_claim, reversed_entry_ids
-from billing.payments.models import Adjudication
-from billing.payments.preview import preview_posting
-from billing.payments.queries import denial_reasons
 from billing.payments.secondary import denied_lines, generate_secondary_claim, resubmit_denied_lines, secondary_refusal
-from billing.unit_of_work import unit_of_work
 
 #: Claim statuses a payment can be recorded on (the payer has the claim).
 PAYABLE = (ClaimStatus.SUBMITTED, ClaimStatus.PAID, ClaimStatus.DENIED)

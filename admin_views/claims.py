@@ -20,27 +20,27 @@ from admin_views.claim_payments import ClaimPaymentsMixin
 from admin_views.formatters import lazy_options
 from admin_views.permissions import Area
 from admin_views.scope import current_scope
-from billing.audit import Actor
 from billing.claims import operations as ops
 from billing.claims.bulk import Outcome, apply_to_claims
 from billing.claims.models import Claim, ClaimLine
 from billing.claims.queries import billing_summary, claim_history
 from billing.claims.statuses import EDITABLE, ClaimStatus
+from billing.core.audit import Actor
+from billing.core.db import db
+from billing.core.errors import BillingError
+from billing.core.money import format_money
+from billing.core.reference import PLACES_OF_SERVICE
+from billing.core.unit_of_work import unit_of_work
 from billing.coverage.models import Authorization
+from billing.coverage.options import location_options, payer_options, provider_options
 from billing.coverage.queries import authorization_units_used
-from billing.db import db
-from billing.errors import BillingError
-from billing.money import format_money
+from billing.ledger.balances import claim_balances
 from billing.org.queries import by_location
-from billing.payments import posting as money_ops
-from billing.payments.ledger import claim_balances
+from billing.payments import operations as money_ops
 from billing.payments.queries import denial_reasons
 from billing.payments.secondary import resubmit_denied_lines
 from billing.people.models import Provider
-from billing.queries import location_options, payer_options, provider_options
-from billing.reference import PLACES_OF_SERVICE
 from billing.submissions.queries import authorization_units_submitted
-from billing.unit_of_work import unit_of_work
 
 #: Operations that need a typed reason go through a small form; the rest run straight from the list.
 NEEDS_REASON = {

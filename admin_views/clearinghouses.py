@@ -20,8 +20,8 @@ from wtforms.validators import ValidationError
 
 from admin_views.base import RoleModelView
 from admin_views.permissions import Area
-from billing.audit import Actor
-from billing.errors import BillingError
+from billing.core.audit import Actor
+from billing.core.errors import BillingError
 from billing.submissions import sftp
 from billing.submissions.models import Clearinghouse
 from billing.submissions.operations import sftp_settings

@@ -12,6 +12,8 @@ from admin_views.clearinghouses import CLEARINGHOUSE_PAYER_ID_ARGS
 from admin_views.formatters import code_choices, enum_choices, lazy_options
 from admin_views.org import ADDRESS_FIELDS, ADDRESS_LABELS, DIGITS, STATE_CHOICES
 from admin_views.permissions import Area
+from billing.core.identifiers import normalize_modifiers
+from billing.core.reference import CLAIM_FILING_INDICATORS
 from billing.coverage.checks import (
     authorization_problems,
     fee_schedule_problems,
@@ -31,11 +33,9 @@ from billing.coverage.models import (
     ServiceCode,
     SubscriberRelationship,
 )
-from billing.identifiers import normalize_modifiers
+from billing.coverage.options import payer_options
 from billing.org.queries import by_client, by_company
 from billing.people.models import Sex
-from billing.queries import payer_options
-from billing.reference import CLAIM_FILING_INDICATORS
 
 MODIFIERS = {"filters": [normalize_modifiers]}
 CLIENT_LOOKUP = {"fields": ["last_name", "first_name", "account_number"], "page_size": 10, "placeholder": "Client"}

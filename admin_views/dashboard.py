@@ -11,8 +11,8 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from admin_views.scope import current_scope
+from billing.core.db import db
 from billing.coverage.models import Authorization
-from billing.db import db
 from billing.org.queries import by_client, by_location
 from billing.people.models import Client
 from billing.sessions.models import NoteStatus, TherapySession

@@ -12,7 +12,7 @@ from flask import has_request_context
 from flask_admin.model import typefmt
 from markupsafe import Markup
 
-from billing.money import format_money
+from billing.core.money import format_money
 
 
 def _date(view: Any, value: date, name: str | None = None) -> str:

@@ -15,7 +15,8 @@ from wtforms.validators import InputRequired, Length
 
 from admin_views.base import AdminForm, AreaPage
 from admin_views.permissions import Area
-from billing.errors import BillingError, ValidationFailed
+from billing.core.errors import BillingError, ValidationFailed
+from billing.core.unit_of_work import unit_of_work
 from billing.jobs.definitions import Cron, JobDefinition, job_definition
 from billing.jobs.overview import job_overviews, scheduler_is_running
 from billing.jobs.runs import recent_runs
@@ -30,7 +31,6 @@ from billing.jobs.schedules import (
     set_paused,
     update_schedule,
 )
-from billing.unit_of_work import unit_of_work
 
 PREVIEW_COUNT = 5
 

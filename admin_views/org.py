@@ -5,11 +5,11 @@ from __future__ import annotations
 from admin_views.base import RoleModelView
 from admin_views.formatters import code_choices
 from admin_views.permissions import Area
-from billing.identifiers import digits_only
+from billing.core.identifiers import digits_only
+from billing.core.reference import PLACES_OF_SERVICE, US_STATES
 from billing.org.checks import company_problems, location_problems
 from billing.org.models import Company, Location, Practice
 from billing.org.queries import by_company, by_location, by_practice
-from billing.reference import PLACES_OF_SERVICE, US_STATES
 
 STATE_CHOICES = [(s, s) for s in US_STATES]
 ADDRESS_FIELDS = ["address_line1", "address_line2", "city", "state", "zip_code"]

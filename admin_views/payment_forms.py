@@ -13,12 +13,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from billing.claims.models import Claim
-from billing.errors import Problem
-from billing.money import ZERO, to_money
-from billing.payments.clawbacks import PATIENT_REASONS, BulkClawbackItem, CorrectedLine
+from billing.core.errors import Problem
+from billing.core.money import ZERO, to_money
+from billing.ledger.models import Adjudication
 from billing.payments.codes import GROUP_CODES
-from billing.payments.models import Adjudication
-from billing.payments.posting import Adjustment, ClaimPosting, LinePosting
+from billing.payments.operations import Adjustment, ClaimPosting, LinePosting
+from billing.payments.reversals import PATIENT_REASONS, BulkClawbackItem, CorrectedLine
 
 #: Adjustment rows shown per line; a biller rarely needs more than three CAS reasons on one line.
 ADJUSTMENT_ROWS = 3

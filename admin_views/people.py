@@ -9,11 +9,11 @@ from admin_views.base import RoleModelView
 from admin_views.formatters import enum_choices, lazy_options
 from admin_views.org import ADDRESS_FIELDS, ADDRESS_LABELS, DIGITS, STATE_CHOICES, UPPER
 from admin_views.permissions import Area
-from billing.identifiers import normalize_icd10
+from billing.core.identifiers import normalize_icd10
+from billing.coverage.options import location_options
 from billing.org.queries import by_company, by_location
 from billing.people.checks import client_problems, provider_problems
 from billing.people.models import Client, ClientDiagnosis, Provider, Sex
-from billing.queries import location_options
 
 
 class ProviderView(RoleModelView):

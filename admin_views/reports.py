@@ -19,8 +19,10 @@ from admin_views.base import AdminForm, AreaPage
 from admin_views.permissions import Area
 from admin_views.scope import current_scope
 from billing.claims.statuses import ClaimStatus
-from billing.db import db
-from billing.errors import BillingError
+from billing.core.db import db
+from billing.core.errors import BillingError
+from billing.core.unit_of_work import unit_of_work
+from billing.coverage.options import payer_options, provider_options
 from billing.jobs.export_runs import (
     export_path,
     progress,
@@ -31,8 +33,6 @@ from billing.jobs.export_runs import (
 )
 from billing.jobs.models import ExportRun, ExportStatus
 from billing.jobs.overview import scheduler_is_running
-from billing.queries import payer_options, provider_options
-from billing.unit_of_work import unit_of_work
 from exports.build import build_report
 from exports.filters import ReportFilters
 from exports.registry import all_reports, report_named

@@ -20,15 +20,15 @@ from admin_views.base import RoleModelView
 from admin_views.formatters import lazy_options
 from admin_views.permissions import Area, may_edit
 from admin_views.scope import current_scope
-from billing.audit import Actor
 from billing.claims.models import Claim
+from billing.core.audit import Actor
+from billing.core.db import db
+from billing.core.errors import BillingError, Problem, ValidationFailed
+from billing.core.unit_of_work import unit_of_work
 from billing.coverage.models import Payer
-from billing.db import db
-from billing.errors import BillingError, Problem, ValidationFailed
+from billing.coverage.options import location_options, payer_options
 from billing.org.models import Company, Location, Practice
 from billing.org.queries import by_location
-from billing.queries import location_options, payer_options
-from billing.unit_of_work import unit_of_work
 from rules.dry_run import dry_run
 from rules.models import BLOCKING, BillingRun, OutcomeKind, Rule, RuleOutcome
 from rules.operations import rule_document, save_rule, set_enabled_many, version_history

@@ -23,17 +23,17 @@ from billing.claims.models import ClaimLine
 from billing.claims.operations import retract_claim
 from billing.claims.queries import claim_locking
 from billing.claims.statuses import ClaimStatus
-from billing.db import db
-from billing.errors import BillingError
-from billing.identifiers import normalize_modifiers
+from billing.core.db import db
+from billing.core.errors import BillingError
+from billing.core.identifiers import normalize_modifiers
+from billing.core.reference import PLACES_OF_SERVICE
+from billing.core.unit_of_work import unit_of_work
+from billing.coverage.options import location_options, payer_options, provider_options, service_code_options
 from billing.org.queries import by_company, by_location
-from billing.queries import location_options, payer_options, provider_options, service_code_options
-from billing.reference import PLACES_OF_SERVICE
 from billing.sessions.checks import session_problems
 from billing.sessions.models import NoteStatus, SessionClass, TherapySession
 from billing.sessions.operations import cancel_session, delete_session, finalize_session
 from billing.sessions.queries import billed_to_payer
-from billing.unit_of_work import unit_of_work
 
 
 def _lock_badge(view: Any, context: Any, model: TherapySession, name: str) -> Markup:

@@ -19,11 +19,12 @@ from admin_views.base import AreaPage
 from admin_views.permissions import Area
 from admin_views.scope import current_scope
 from billing.claims.queries import claim_by_number
-from billing.errors import BillingError, Problem, ValidationFailed
-from billing.money import sum_money
+from billing.core.errors import BillingError, Problem, ValidationFailed
+from billing.core.money import sum_money
+from billing.core.unit_of_work import unit_of_work
+from billing.edi.writing import split_segments
 from billing.org.queries import describe_scope
 from billing.submissions import operations as ops
-from billing.submissions.edi import split_segments
 from billing.submissions.models import BatchStatus, SubmissionBatch
 from billing.submissions.queries import (
     batch_authorizations,
@@ -35,7 +36,6 @@ from billing.submissions.queries import (
     edi_payers,
     subject_history,
 )
-from billing.unit_of_work import unit_of_work
 
 #: The preview shows the file in full up to this many segments (a 1,000-claim file has about 12,000).
 PREVIEW_SEGMENTS = 25_000

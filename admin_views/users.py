@@ -11,7 +11,7 @@ from wtforms import PasswordField
 from admin_views.base import RoleModelView
 from admin_views.formatters import enum_choices
 from admin_views.permissions import Area
-from billing.errors import Problem
+from billing.core.errors import Problem
 from billing.people.models import Role, User
 from billing.people.operations import normalize_email, user_problems
 

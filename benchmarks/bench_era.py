@@ -33,13 +33,14 @@ from machine import machine_label  # noqa: E402 - benchmarks/ is the script's ow
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from app import create_app  # noqa: E402
-from billing.audit import Actor  # noqa: E402
 from billing.claims.models import Claim, ClaimLine  # noqa: E402
 from billing.claims.statuses import ClaimStatus  # noqa: E402
-from billing.db import db  # noqa: E402
-from billing.payments.importing import import_835  # noqa: E402
-from billing.payments.models import LedgerEntry, UnmatchedClaim  # noqa: E402
-from billing.unit_of_work import unit_of_work  # noqa: E402
+from billing.core.audit import Actor  # noqa: E402
+from billing.core.db import db  # noqa: E402
+from billing.core.unit_of_work import unit_of_work  # noqa: E402
+from billing.ledger.models import LedgerEntry
+from billing.payments.models import UnmatchedClaim
+from billing.payments.remittances import import_835  # noqa: E402
 from tests.billing.claims.world import World, build_world  # noqa: E402
 from tests.payments.factories import Clp, Payment, Svc, write_835  # noqa: E402
 

@@ -39,11 +39,11 @@ from sqlalchemy import create_engine, event, func, make_url, select, text  # noq
 from sqlalchemy.engine import Engine  # noqa: E402
 
 from app import create_app  # noqa: E402
-from billing.db import db  # noqa: E402
-from billing.demo.catalog import DEMO_PASSWORD  # noqa: E402
-from billing.demo.seed import SeedResult, seed_demo  # noqa: E402
+from billing.core.db import db  # noqa: E402
+from billing.core.unit_of_work import unit_of_work  # noqa: E402
 from billing.sessions.models import TherapySession  # noqa: E402
-from billing.unit_of_work import unit_of_work  # noqa: E402
+from demo.catalog import DEMO_PASSWORD  # noqa: E402
+from demo.seed import SeedResult, seed_demo  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 BEGIN, END = "<!-- bench_foundation:begin -->", "<!-- bench_foundation:end -->"

@@ -38,8 +38,8 @@ from sqlalchemy import insert, select  # noqa: E402
 from app import create_app  # noqa: E402
 from billing.claims.models import Claim, ClaimLine  # noqa: E402
 from billing.claims.statuses import ClaimStatus  # noqa: E402
-from billing.db import db  # noqa: E402
-from billing.unit_of_work import unit_of_work  # noqa: E402
+from billing.core.db import db  # noqa: E402
+from billing.core.unit_of_work import unit_of_work  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 BEGIN, END = "<!-- bench_reports:begin -->", "<!-- bench_reports:end -->"

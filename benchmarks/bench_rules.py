@@ -49,12 +49,12 @@ from machine import machine_label  # noqa: E402 - benchmarks/ is the script's ow
 from sqlalchemy import func, select, update  # noqa: E402
 
 from app import create_app  # noqa: E402
-from billing.audit import Actor  # noqa: E402
 from billing.claims.models import Claim  # noqa: E402
 from billing.claims.statuses import ClaimStatus  # noqa: E402
-from billing.db import db  # noqa: E402
-from billing.demo.seed import seed_demo  # noqa: E402
-from billing.unit_of_work import unit_of_work  # noqa: E402
+from billing.core.audit import Actor  # noqa: E402
+from billing.core.db import db  # noqa: E402
+from billing.core.unit_of_work import unit_of_work  # noqa: E402
+from demo.seed import seed_demo  # noqa: E402
 from rules.engine import BUSINESS_RULES, COMPILED, enabled_rules, evaluator_for  # noqa: E402
 from rules.facts import CHUNK, load_facts  # noqa: E402
 from rules.models import RuleOutcome  # noqa: E402

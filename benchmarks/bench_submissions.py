@@ -39,9 +39,12 @@ from machine import machine_label  # noqa: E402 - benchmarks/ is the script's ow
 from sqlalchemy import insert, select  # noqa: E402
 
 from app import create_app  # noqa: E402
-from billing.audit import Actor  # noqa: E402
 from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine  # noqa: E402
 from billing.claims.statuses import ClaimStatus  # noqa: E402
+from billing.core.audit import Actor  # noqa: E402
+from billing.core.db import db, insert_returning_ids  # noqa: E402
+from billing.core.identifiers import npi_check_digit  # noqa: E402
+from billing.core.unit_of_work import unit_of_work  # noqa: E402
 from billing.coverage.models import (  # noqa: E402
     InsurancePolicy,
     Payer,
@@ -50,17 +53,14 @@ from billing.coverage.models import (  # noqa: E402
     ServiceCode,
     SubscriberRelationship,
 )
-from billing.db import db, insert_returning_ids  # noqa: E402
-from billing.identifiers import npi_check_digit  # noqa: E402
+from billing.edi.writing import split_segments  # noqa: E402
+from billing.edi.x837p import Envelope, WrittenFile, write_837  # noqa: E402
+from billing.edi.x837p_checks import house_checks, pyx12_errors  # noqa: E402
 from billing.org.models import Company, Location, Practice  # noqa: E402
 from billing.people.models import Client, Provider, Sex  # noqa: E402
-from billing.submissions.edi import split_segments  # noqa: E402
 from billing.submissions.loading import claim_facts  # noqa: E402
 from billing.submissions.models import Clearinghouse  # noqa: E402
 from billing.submissions.operations import create_batches  # noqa: E402
-from billing.submissions.validation import house_checks, pyx12_errors  # noqa: E402
-from billing.submissions.writer import Envelope, WrittenFile, write_837  # noqa: E402
-from billing.unit_of_work import unit_of_work  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 BEGIN, END = "<!-- bench_submissions:begin -->", "<!-- bench_submissions:end -->"

@@ -7,11 +7,11 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from billing.db import db
-from billing.errors import ValidationFailed
+from billing.core.db import db
+from billing.core.errors import ValidationFailed
+from billing.core.unit_of_work import unit_of_work
 from billing.people.models import Role, User
 from billing.people.operations import create_user
-from billing.unit_of_work import unit_of_work
 
 users_cli = AppGroup("users", help="Staff accounts and roles.")
 
@@ -43,9 +43,9 @@ def list_users_command() -> None:
 
 def register_cli(app: Flask) -> None:
     from billing.claims.cli import claims_cli
-    from billing.demo.cli import seed_demo_command
     from billing.jobs.cli import jobs_cli, scheduler_cli
     from billing.payments.cli import edi_cli, payments_cli
+    from demo.cli import seed_demo_command
 
     app.cli.add_command(users_cli)
     app.cli.add_command(claims_cli)

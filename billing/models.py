@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from billing.audit import AuditAction, StatusChange
 from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine
 from billing.claims.statuses import ClaimStatus
+from billing.core.audit import AuditAction, StatusChange
 from billing.coverage.models import (
     Authorization,
     FeeSchedule,
@@ -25,18 +25,10 @@ from billing.jobs.models import (  # reports and jobs (issue 7)
     ReportDownload,
     ResponseImport,
 )
+from billing.ledger import guards as _ledger_guards  # noqa: F401 - registers the append-only listeners
+from billing.ledger.models import Adjudication, AdjudicationAdjustment, AdjudicationLine, LedgerEntry
 from billing.org.models import Company, Location, Practice
-from billing.payments import guards as _ledger_guards  # noqa: F401 - registers the append-only listeners
-from billing.payments.models import (
-    Adjudication,
-    AdjudicationAdjustment,
-    AdjudicationLine,
-    EraFile,
-    LedgerEntry,
-    ProviderAdjustment,
-    Remittance,
-    UnmatchedClaim,
-)
+from billing.payments.models import EraFile, ProviderAdjustment, Remittance, UnmatchedClaim
 from billing.people.models import Client, ClientDiagnosis, Provider, Role, Sex, User
 from billing.sessions.models import NoteStatus, SessionClass, TherapySession
 from billing.submissions.models import BatchClaim, Clearinghouse, ClearinghouseResponse, SubmissionBatch

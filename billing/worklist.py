@@ -12,10 +12,11 @@ from sqlalchemy import func, select
 
 from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
-from billing.db import db
-from billing.money import to_money
+from billing.core.db import db
+from billing.core.money import to_money
+from billing.ledger.models import EFFECTS, LedgerEntry
 from billing.org.queries import Scope, by_location
-from billing.payments.models import EFFECTS, LedgerEntry, UnmatchedClaim, UnmatchedStatus
+from billing.payments.models import UnmatchedClaim, UnmatchedStatus
 from billing.submissions.models import BatchStatus, SubmissionBatch
 from rules.models import BLOCKING, RuleOutcome
 

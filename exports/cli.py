@@ -9,10 +9,10 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from billing.audit import Actor
-from billing.errors import BillingError
+from billing.core.audit import Actor
+from billing.core.errors import BillingError
+from billing.core.unit_of_work import unit_of_work
 from billing.jobs.export_runs import record_download
-from billing.unit_of_work import unit_of_work
 from exports.build import build_report
 from exports.filters import ReportFilters
 from exports.registry import all_reports

@@ -6,9 +6,9 @@ from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Any
 
+from billing.core.db import db
+from billing.core.errors import Problem, ValidationFailed
 from billing.coverage.models import Payer
-from billing.db import db
-from billing.errors import Problem, ValidationFailed
 from billing.org.models import Company, Location, Practice
 from billing.org.queries import Scope, resolve_scope
 from billing.people.models import Provider

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from billing.errors import BillingError
+from billing.core.errors import BillingError
 from exports.columns import Sheet
 from exports.filters import ReportFilters
 

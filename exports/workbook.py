@@ -24,7 +24,7 @@ from openpyxl.styles import Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from billing.money import ZERO, to_money
+from billing.core.money import ZERO, to_money
 from exports import fast_rows
 from exports.columns import MAX_WIDTH, MIN_WIDTH, Chart, Column, Kind, Sheet, TitleBlock
 

@@ -10,13 +10,13 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from billing.audit import Actor
 from billing.claims.models import Claim
-from billing.cli_output import emit as _emit
-from billing.cli_output import json_option, refusals
-from billing.db import db
-from billing.errors import Problem, ValidationFailed
-from billing.unit_of_work import unit_of_work
+from billing.core.audit import Actor
+from billing.core.cli import emit as _emit
+from billing.core.cli import json_option, refusals
+from billing.core.db import db
+from billing.core.errors import Problem, ValidationFailed
+from billing.core.unit_of_work import unit_of_work
 from rules.engine import COMPILED, ENGINES
 from rules.models import BillingRun, Rule
 from rules.operations import export_rules, import_rules, load_defaults, read_rules_file, rule_document

@@ -18,7 +18,7 @@ from typing import Any
 
 from business_rules.operators import NumericType
 
-from billing.errors import ValidationFailed
+from billing.core.errors import ValidationFailed
 from rules.date_type import parse_date
 from rules.validation import normalized_conditions, rule_problems
 from rules.variables import ClaimFacts, Fired, fired_from_action, rule_schema

@@ -10,8 +10,8 @@ from sqlalchemy import ColumnElement, select, true
 
 from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
-from billing.db import db
-from billing.errors import Problem
+from billing.core.db import db
+from billing.core.errors import Problem
 from billing.people.models import Client
 from rules.compiler import compile_rule
 from rules.engine import evaluate

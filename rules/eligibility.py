@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
-from billing.db import chunked, db
+from billing.core.db import chunked, db
 from rules.models import OutcomeKind, Rule, RuleOutcome
 
 _PREFIX = {

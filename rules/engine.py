@@ -12,8 +12,8 @@ from typing import Any
 from business_rules import run_all
 from sqlalchemy import select
 
-from billing.db import db
-from billing.errors import ValidationFailed
+from billing.core.db import db
+from billing.core.errors import ValidationFailed
 from rules.compiler import CompiledRule, RuleEvaluationError, compile_rule
 from rules.models import OutcomeKind, Rule
 from rules.validation import normalized_conditions

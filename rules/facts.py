@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased
 
 from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine
 from billing.claims.queries import live_claim_filter
+from billing.core.db import db
 from billing.coverage.models import (
     Authorization,
     InsurancePolicy,
@@ -26,7 +27,6 @@ from billing.coverage.models import (
     ServiceCode,
     SubscriberRelationship,
 )
-from billing.db import db
 from billing.org.models import Location, Practice
 from billing.people.models import Client, Provider
 from billing.sessions.models import NoteStatus, TherapySession

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from billing.claims.models import Claim
-from billing.db import db, enum_column, utcnow
+from billing.core.db import db, enum_column, utcnow
 
 
 class Rule(db.Model):

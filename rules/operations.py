@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from billing.audit import Actor, AuditAction, record_change
+from billing.core.audit import Actor, AuditAction, record_change
+from billing.core.db import db, utcnow
+from billing.core.errors import BillingError, Problem, ValidationFailed, raise_if
 from billing.coverage.models import Payer
-from billing.db import db, utcnow
-from billing.errors import BillingError, Problem, ValidationFailed, raise_if
 from billing.org.models import Company, Practice
 from rules.models import Rule, RuleVersion
 from rules.validation import normalized_conditions, rule_problems

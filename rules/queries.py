@@ -10,7 +10,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from billing.claims.models import Claim
-from billing.db import db
+from billing.core.db import db
 from billing.org.models import Location, Practice
 from rules.models import BLOCKING, BillingRun, Rule, RuleOutcome
 

@@ -15,12 +15,12 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select, true, update
 
-from billing.audit import Actor, AuditAction, record_change
 from billing.claims.models import Claim
 from billing.claims.operations import hold_claim, release_claim
 from billing.claims.statuses import ClaimStatus
-from billing.db import db, utcnow
-from billing.errors import BillingError, Problem, raise_if
+from billing.core.audit import Actor, AuditAction, record_change
+from billing.core.db import db, utcnow
+from billing.core.errors import BillingError, Problem, raise_if
 from billing.org.models import Company, Location, Practice
 from billing.org.queries import by_location, resolve_scope
 from rules.compiler import CompiledRule

@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from billing.errors import Problem
+from billing.core.errors import Problem
 from rules.date_type import FIELD_DATE
 from rules.variables import rule_schema
 

@@ -27,8 +27,8 @@ from business_rules.variables import (
     string_rule_variable,
 )
 
+from billing.core.reference import CLAIM_FILING_INDICATORS, PLACES_OF_SERVICE
 from billing.coverage.models import PayerType
-from billing.reference import CLAIM_FILING_INDICATORS, PLACES_OF_SERVICE
 from rules.date_type import DateType
 from rules.models import OutcomeKind
 

@@ -21,7 +21,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
 
 from app import create_app
-from billing.db import db
+from billing.core.db import db
 from billing.people.models import Role, User
 from tests import factories
 
@@ -76,7 +76,7 @@ def _transaction(app: Flask) -> Iterator[None]:
 
     Flask-SQLAlchemy 3.1 has no recipe for this; swapping the engine for a connection in
     `db.engines` is the approach its maintainer suggested (pallets-eco/flask-sqlalchemy#1167).
-    Sessions join with savepoints (billing.db), so the app's own commits and rollbacks stay inside.
+    Sessions join with savepoints (billing.core.db), so the app's own commits and rollbacks stay inside.
     """
     with app.app_context():
         engines = db.engines

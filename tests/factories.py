@@ -8,6 +8,8 @@ from decimal import Decimal
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
+from billing.core.db import db
+from billing.core.identifiers import npi_check_digit
 from billing.coverage.models import (
     Authorization,
     FeeSchedule,
@@ -19,8 +21,6 @@ from billing.coverage.models import (
     RoundingRule,
     ServiceCode,
 )
-from billing.db import db
-from billing.identifiers import npi_check_digit
 from billing.org.models import Company, Location, Practice
 from billing.people.models import Client, ClientDiagnosis, Provider, Role, Sex, User
 from billing.sessions.models import NoteStatus, SessionClass, TherapySession

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from app import create_app
-from billing.db import db
+from billing.core.db import db
 from billing.people.models import Role, User
 from tests import factories
 from tests.conftest import TEST_PASSWORD, csrf_token

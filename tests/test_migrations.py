@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from billing.db import db
+from billing.core.db import db
 
 
 def test_models_and_migrations_agree():

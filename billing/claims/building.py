@@ -15,14 +15,14 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
 
-from billing.audit import Actor, AuditAction, Change, record_changes
 from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine
 from billing.claims.statuses import ClaimStatus, opening_status, transition
+from billing.core.audit import Actor, AuditAction, Change, record_changes
+from billing.core.db import db, insert_returning_ids, utcnow
+from billing.core.money import ZERO, sum_money, to_money
 from billing.coverage.models import InsurancePolicy, ServiceCode
 from billing.coverage.queries import CoverageBook, load_coverage
 from billing.coverage.units import units_for
-from billing.db import db, insert_returning_ids, utcnow
-from billing.money import ZERO, sum_money, to_money
 from billing.org.models import Location, Practice
 from billing.sessions.models import TherapySession
 

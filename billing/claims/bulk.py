@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from billing.claims.models import Claim
-from billing.db import db
-from billing.errors import BillingError
-from billing.unit_of_work import unit_of_work
+from billing.core.db import db
+from billing.core.errors import BillingError
+from billing.core.unit_of_work import unit_of_work
 
 
 @dataclass(frozen=True)

@@ -9,17 +9,17 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from billing.audit import Actor
 from billing.claims.models import Claim
 from billing.claims.operations import hold_claim, release_claim, resubmit_claim, retract_claim, void_claim
 from billing.claims.queries import claim_by_number, claim_document
 from billing.claims.statuses import ClaimStatus
-from billing.cli_output import emit as _emit
-from billing.cli_output import json_option
-from billing.cli_output import refusals as _refusals
-from billing.db import db
+from billing.core.audit import Actor
+from billing.core.cli import emit as _emit
+from billing.core.cli import json_option
+from billing.core.cli import refusals as _refusals
+from billing.core.db import db
+from billing.core.unit_of_work import unit_of_work
 from billing.sessions.operations import generate_claims
-from billing.unit_of_work import unit_of_work
 
 claims_cli = AppGroup("claims", help="Generate, list, inspect and move claims.")
 CLI_ACTOR = Actor.system("cli")

@@ -10,9 +10,9 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from billing.claims.statuses import ClaimStatus
+from billing.core.db import db, enum_column, utcnow
+from billing.core.money import ZERO
 from billing.coverage.models import Authorization, InsurancePolicy, Payer, PolicyRank, ServiceCode
-from billing.db import db, enum_column, utcnow
-from billing.money import ZERO
 from billing.org.models import Location
 from billing.people.models import Client, Provider
 from billing.sessions.models import TherapySession

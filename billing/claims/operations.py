@@ -10,16 +10,16 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from billing.audit import Actor, AuditAction, record_change
 from billing.claims.building import MAX_POINTERS, _reason
 from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine
 from billing.claims.statuses import EDITABLE, ClaimStatus, open_claim, record_opening, transition
+from billing.core.audit import Actor, AuditAction, record_change
+from billing.core.db import db
+from billing.core.errors import BillingError, Problem, ValidationFailed, raise_if
+from billing.core.identifiers import modifiers_problem, normalize_modifiers
+from billing.core.money import sum_money, to_money
+from billing.core.reference import PLACES_OF_SERVICE
 from billing.coverage.queries import load_coverage
-from billing.db import db
-from billing.errors import BillingError, Problem, ValidationFailed, raise_if
-from billing.identifiers import modifiers_problem, normalize_modifiers
-from billing.money import sum_money, to_money
-from billing.reference import PLACES_OF_SERVICE
 
 SENT = frozenset({ClaimStatus.SUBMITTED, ClaimStatus.DENIED, ClaimStatus.PAID})
 
@@ -66,7 +66,7 @@ def void_claim(claim: Claim, *, reason: str, actor: Actor) -> None:
 def _withdraw_bill(claim: Claim, *, actor: Actor, why: str) -> None:
     """A withdrawn bill leaves A/R: the charges of lines the payer never acted on are reversed."""
     # Imported here: billing.payments builds on billing.claims, not the other way round.
-    from billing.payments.charges import withdraw_charges
+    from billing.ledger.charges import withdraw_charges
 
     withdraw_charges(claim, actor=actor, posted_on=date.today(), reason=why)
 

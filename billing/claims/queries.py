@@ -8,12 +8,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, select
 from sqlalchemy.orm import aliased
 
-from billing.audit import StatusChange
 from billing.claims.models import Claim, ClaimLine
 from billing.claims.statuses import ClaimStatus
-from billing.db import db
-from billing.errors import BillingError
-from billing.money import ZERO, to_money
+from billing.core.audit import StatusChange
+from billing.core.db import db
+from billing.core.errors import BillingError
+from billing.core.money import ZERO, to_money
 
 
 def live_claim_filter(claim: type[Claim] = Claim) -> ColumnElement[bool]:
@@ -76,7 +76,7 @@ def claim_history(claim_id: int) -> list[StatusChange]:
 
 def billing_summary(claim: Claim) -> dict[str, Decimal]:
     """Billed, allowed, adjustments, payments and balances: sums of the claim's ledger entries."""
-    from billing.payments.ledger import allowed_total, claim_balance
+    from billing.ledger.balances import allowed_total, claim_balance
 
     sums = claim_balance(claim.id) if claim.id else None
     if sums is None or not sums.by_kind:  # nothing billed into the ledger yet

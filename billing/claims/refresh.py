@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from billing.claims.building import MAX_DIAGNOSES, MAX_POINTERS
 from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine
+from billing.core.money import sum_money, to_money
 from billing.coverage.queries import CoverageBook
-from billing.money import sum_money, to_money
 
 
 def refresh(claim: Claim, book: CoverageBook) -> list[str]:

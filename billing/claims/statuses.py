@@ -6,8 +6,8 @@ from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
-from billing.audit import Actor, AuditAction, record_change
-from billing.errors import BillingError
+from billing.core.audit import Actor, AuditAction, record_change
+from billing.core.errors import BillingError
 
 if TYPE_CHECKING:
     from billing.claims.models import Claim

@@ -7,12 +7,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from billing.checks import date_order_problem, field_problem, optional_field_problem, ranges_overlap, required
+from billing.core.checks import date_order_problem, field_problem, optional_field_problem, ranges_overlap, required
+from billing.core.db import db
+from billing.core.errors import Problem
+from billing.core.identifiers import modifiers_problem, procedure_code_problem, zip_problem
+from billing.core.reference import CLAIM_FILING_INDICATORS
 from billing.coverage.models import FeeSchedule, InsurancePolicy, SubscriberRelationship
-from billing.db import db
-from billing.errors import Problem
-from billing.identifiers import modifiers_problem, procedure_code_problem, zip_problem
-from billing.reference import CLAIM_FILING_INDICATORS
 
 
 def payer_problems(data: Mapping[str, Any], record: object | None = None) -> list[Problem]:

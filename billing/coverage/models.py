@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from billing.addresses import AddressMixin
-from billing.db import db, enum_column
+from billing.core.addresses import AddressMixin
+from billing.core.db import db, enum_column
 from billing.org.models import Company
 from billing.people.models import Client, Sex
 

@@ -15,6 +15,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from billing.core.db import db
 from billing.coverage.models import (
     Authorization,
     FeeSchedule,
@@ -23,7 +24,6 @@ from billing.coverage.models import (
     PolicyRank,
     authorization_service_code,
 )
-from billing.db import db
 from billing.people.models import ClientDiagnosis
 
 

@@ -13,8 +13,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from billing.db import db
-from billing.errors import BillingError
+from billing.core.db import db
+from billing.core.errors import BillingError
 from billing.jobs.definitions import JOBS, job_definition
 from billing.jobs.locks import wait_for_lock
 from billing.jobs.models import JobRunStatus

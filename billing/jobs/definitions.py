@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from billing.errors import BillingError
+from billing.core.errors import BillingError
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,12 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select, update
 
-from billing.audit import Actor
-from billing.db import db, utcnow
-from billing.errors import BillingError
+from billing.core.audit import Actor
+from billing.core.db import db, utcnow
+from billing.core.errors import BillingError
+from billing.core.unit_of_work import unit_of_work
 from billing.jobs.models import ExportRun, ExportStatus, ReportDownload
 from billing.jobs.references import resolve
-from billing.unit_of_work import unit_of_work
 
 BUILD = "exports.build:build_from_json"
 EXPECTED_ROWS = "exports.build:expected_rows"

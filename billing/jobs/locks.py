@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
-from billing.db import db
+from billing.core.db import db
 
 
 def lock_key(name: str) -> int:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Column, Float, ForeignKey, Index, LargeBinary, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from billing.db import db, enum_column, utcnow
+from billing.core.db import db, enum_column, utcnow
 
 
 class JobRunStatus(StrEnum):

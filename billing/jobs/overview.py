@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from billing.core.unit_of_work import unit_of_work
 from billing.jobs.definitions import JOBS, JobDefinition
 from billing.jobs.locks import try_lock
 from billing.jobs.models import JobRun, JobSchedule
 from billing.jobs.references import is_wired
 from billing.jobs.runs import last_runs
 from billing.jobs.schedules import cron_of, describe_cron, ensure_schedules, next_run_times, trigger_for_row
-from billing.unit_of_work import unit_of_work
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 from apscheduler.util import ref_to_obj
 
-from billing.errors import BillingError
+from billing.core.errors import BillingError
 
 
 class NotWired(BillingError):

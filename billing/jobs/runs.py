@@ -10,14 +10,14 @@ from datetime import datetime
 from flask import Flask
 from sqlalchemy import select
 
-from billing.audit import Actor
-from billing.db import db, utcnow
-from billing.errors import BillingError
+from billing.core.audit import Actor
+from billing.core.db import db, utcnow
+from billing.core.errors import BillingError
+from billing.core.unit_of_work import unit_of_work
 from billing.jobs.definitions import job_definition
 from billing.jobs.locks import try_lock
 from billing.jobs.models import JobRun, JobRunStatus
 from billing.jobs.references import resolve
-from billing.unit_of_work import unit_of_work
 
 SCHEDULER = Actor.system("scheduler")
 #: Set by the scheduler process: APScheduler calls module-level functions, which need an app context.

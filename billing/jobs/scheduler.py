@@ -25,12 +25,12 @@ from flask import Flask
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 
-from billing.db import db
+from billing.core.db import db
+from billing.core.unit_of_work import unit_of_work
 from billing.jobs import runs
 from billing.jobs.definitions import JOBS, Cron, JobDefinition
 from billing.jobs.models import JobSchedule
 from billing.jobs.schedules import cron_of, cron_trigger, ensure_schedules, practice_timezone
-from billing.unit_of_work import unit_of_work
 
 SCHEDULER_LOCK = "claimdesk-scheduler"
 RUN = "billing.jobs.runs:scheduled_run"

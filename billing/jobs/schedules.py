@@ -10,9 +10,9 @@ from apscheduler.triggers.cron import CronTrigger
 from flask import current_app
 from sqlalchemy import select
 
-from billing.audit import Actor, AuditAction, record_change
-from billing.db import db, utcnow
-from billing.errors import Problem, ValidationFailed
+from billing.core.audit import Actor, AuditAction, record_change
+from billing.core.db import db, utcnow
+from billing.core.errors import Problem, ValidationFailed
 from billing.jobs.definitions import JOBS, Cron, JobDefinition, job_definition
 from billing.jobs.models import JobSchedule
 

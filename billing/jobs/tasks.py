@@ -12,17 +12,17 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
-from billing.db import db
-from billing.errors import BillingError
+from billing.core.db import db
+from billing.core.errors import BillingError
+from billing.core.unit_of_work import unit_of_work
 from billing.jobs import export_runs
 from billing.jobs.models import ExportStatus, ResponseImport, ResponseImportStatus
 from billing.jobs.references import resolve
 from billing.jobs.runs import SCHEDULER
 from billing.jobs.schedules import practice_timezone
-from billing.payments.importing import import_835
+from billing.payments.remittances import import_835
 from billing.submissions import jobs as submission_jobs
 from billing.submissions.models import ClearinghouseResponse
-from billing.unit_of_work import unit_of_work
 
 DEFAULT_SCHEDULED_REPORTS = ("claims", "claim-denials", "ar-aging", "authorization-utilization")
 RUN_RULES = "rules.runs:run_rules"

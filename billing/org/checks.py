@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
-from billing.checks import field_problem, optional_field_problem
-from billing.errors import Problem
-from billing.identifiers import npi_problem, phone_problem, tax_id_problem, taxonomy_problem, zip_problem
-from billing.reference import PLACES_OF_SERVICE
+from billing.core.checks import field_problem, optional_field_problem
+from billing.core.errors import Problem
+from billing.core.identifiers import npi_problem, phone_problem, tax_id_problem, taxonomy_problem, zip_problem
+from billing.core.reference import PLACES_OF_SERVICE
 
 
 def company_problems(data: Mapping[str, Any], record: object | None = None) -> list[Problem]:

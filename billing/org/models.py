@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from billing.addresses import AddressMixin
-from billing.db import db
+from billing.core.addresses import AddressMixin
+from billing.core.db import db
 
 
 class Company(AddressMixin, db.Model):

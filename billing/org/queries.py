@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
-from billing.db import db
+from billing.core.db import db
 from billing.org.models import Company, Location, Practice
 
 

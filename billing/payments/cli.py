@@ -12,14 +12,18 @@ from typing import TypeVar
 import click
 from flask.cli import AppGroup
 
-from billing.audit import Actor
 from billing.claims.models import Claim
 from billing.claims.queries import claim_by_number
-from billing.db import db
-from billing.errors import BillingError
-from billing.money import format_money, sum_money, to_money
-from billing.payments import posting
-from billing.payments.importing import (
+from billing.core.audit import Actor
+from billing.core.db import db
+from billing.core.errors import BillingError
+from billing.core.money import format_money, sum_money, to_money
+from billing.core.unit_of_work import unit_of_work
+from billing.ledger.balances import claim_balance, entries_for_claim, reversed_entry_ids
+from billing.ledger.models import LedgerEntry
+from billing.payments import operations as posting
+from billing.payments.models import UnmatchedClaim
+from billing.payments.remittances import (
     EraRefused,
     ImportResult,
     import_835,
@@ -27,10 +31,7 @@ from billing.payments.importing import (
     open_unmatched,
     set_aside_unmatched,
 )
-from billing.payments.ledger import claim_balance, entries_for_claim, reversed_entry_ids
-from billing.payments.models import LedgerEntry, UnmatchedClaim
 from billing.payments.secondary import generate_secondary_claim, resubmit_denied_lines
-from billing.unit_of_work import unit_of_work
 
 edi_cli = AppGroup("edi", help="Import X12 files (835 remittances).")
 payments_cli = AppGroup("payments", help="The payments ledger: balances, write-offs, reversals, secondary claims.")

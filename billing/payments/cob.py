@@ -7,10 +7,10 @@ from datetime import date
 from decimal import Decimal
 
 from billing.claims.models import Claim
+from billing.core.money import sum_money
 from billing.coverage.models import InsurancePolicy, Payer
-from billing.money import sum_money
-from billing.payments.ledger import standing_adjudication
-from billing.payments.models import Adjudication, AdjudicationAdjustment
+from billing.ledger.balances import standing_adjudication
+from billing.ledger.models import Adjudication, AdjudicationAdjustment
 
 
 @dataclass(frozen=True)

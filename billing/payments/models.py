@@ -1,101 +1,21 @@
-"""Ledger entries, adjudications (what a payer decided per claim and line), remittances and the unmatched queue."""
+"""Remittances as received: 835 files kept byte for byte, their checks, PLB adjustments and the unmatched queue."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from billing.claims.models import Claim, ClaimLine
+from billing.claims.models import Claim
+from billing.core.db import db, enum_column, utcnow
 from billing.coverage.models import Payer
-from billing.db import db, enum_column, utcnow
 
-
-class EntryKind(StrEnum):
-    """What an entry does to the two balances a line carries: owed by insurance, owed by the patient."""
-
-    CHARGE = "charge"
-    INSURANCE_PAYMENT = "insurance_payment"
-    CONTRACTUAL = "contractual"  # group CO
-    OTHER_ADJUSTMENT = "other_adjustment"  # groups OA, PI, CR
-    PATIENT_RESPONSIBILITY = "patient_responsibility"  # group PR: moves the amount to the patient
-    PATIENT_PAYMENT = "patient_payment"
-    WRITE_OFF = "write_off"  # of the insurance balance
-    PATIENT_WRITE_OFF = "patient_write_off"
-    TRANSFER_TO_SECONDARY = "transfer_to_secondary"  # the patient part billed to the next payer instead
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
-
-
-#: (insurance balance, patient balance) sign of each kind; a reversal negates the amount, not the kind.
-EFFECTS: dict[EntryKind, tuple[int, int]] = {
-    EntryKind.CHARGE: (1, 0),
-    EntryKind.INSURANCE_PAYMENT: (-1, 0),
-    EntryKind.CONTRACTUAL: (-1, 0),
-    EntryKind.OTHER_ADJUSTMENT: (-1, 0),
-    EntryKind.PATIENT_RESPONSIBILITY: (-1, 1),
-    EntryKind.PATIENT_PAYMENT: (0, -1),
-    EntryKind.WRITE_OFF: (-1, 0),
-    EntryKind.PATIENT_WRITE_OFF: (0, -1),
-    EntryKind.TRANSFER_TO_SECONDARY: (0, -1),
-}
-ADJUSTMENTS = frozenset({EntryKind.CONTRACTUAL, EntryKind.OTHER_ADJUSTMENT, EntryKind.WRITE_OFF,
-                         EntryKind.PATIENT_WRITE_OFF})
-
-
-class EntrySource(StrEnum):
-    MANUAL = "manual"  # typed from a paper EOB or a phone call
-    ERA = "era"  # posted from an 835
-    SYSTEM = "system"  # charges, transfers
-
-
-class LedgerEntry(db.Model):
-    """One movement of money on a claim line. Inserted, never updated or deleted (ORM and database guards).
-
-    A mistake is corrected by a reversing entry: same kind, negated amount, `reverses_id` set. The
-    unique constraint on `reverses_id` means an entry is reversed at most once; "reversed" is derived.
-    `reverses_id` has no ORM relationship on purpose: a self-referential one makes the unit of work insert
-    entries one row at a time, and an 835 posts tens of thousands of them in one flush.
-    """
-
-    __table_args__ = (
-        CheckConstraint("amount <> 0", "amount_not_zero"),
-        CheckConstraint("reverses_id IS NULL OR reverses_id <> id", "not_self_reversal"),
-        UniqueConstraint("reverses_id"),
-        Index("ix_ledger_entry_claim", "claim_id", "claim_line_id"),
-        Index("ix_ledger_entry_posted", "posted_on", "kind"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"))
-    #: Null for claim-level adjustments (835 CAS in loop 2100).
-    claim_line_id: Mapped[int | None] = mapped_column(ForeignKey("claim_line.id"))
-    kind: Mapped[EntryKind] = mapped_column(enum_column(EntryKind))
-    amount: Mapped[Decimal]
-    group_code: Mapped[str | None] = mapped_column(String(2))  # CAS01: CO, PR, OA, PI, CR
-    reason_code: Mapped[str | None] = mapped_column(String(5))  # CARC, or a write-off reason's short code
-    posted_on: Mapped[date]  # the accounting date: check/EFT date, or the day it was typed
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    actor: Mapped[str] = mapped_column(String(254))
-    source: Mapped[EntrySource] = mapped_column(enum_column(EntrySource))
-    payer_id: Mapped[int | None] = mapped_column(ForeignKey("payer.id"), index=True)
-    adjudication_id: Mapped[int | None] = mapped_column(ForeignKey("adjudication.id"), index=True)
-    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entry.id"))
-    memo: Mapped[str | None] = mapped_column(String(500))
-
-    claim: Mapped[Claim] = relationship()
-    claim_line: Mapped[ClaimLine | None] = relationship()
-    adjudication: Mapped[Adjudication | None] = relationship()
-
-    @property
-    def is_reversal(self) -> bool:
-        return self.reverses_id is not None
+if TYPE_CHECKING:
+    from billing.ledger.models import Adjudication
 
 
 class Remittance(db.Model):
@@ -164,69 +84,6 @@ class ProviderAdjustment(db.Model):
     amount: Mapped[Decimal]  # positive reduces the payment
 
     remittance: Mapped[Remittance] = relationship(back_populates="provider_adjustments")
-
-
-class Adjudication(db.Model):
-    """What a payer decided on one claim once (an 835 CLP or a typed EOB); the ledger entries follow it."""
-
-    __table_args__ = (CheckConstraint("status_code <> ''", "status_code_present"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), index=True)
-    payer_id: Mapped[int | None] = mapped_column(ForeignKey("payer.id"))
-    remittance_id: Mapped[int | None] = mapped_column(ForeignKey("remittance.id"), index=True)
-    source: Mapped[EntrySource] = mapped_column(enum_column(EntrySource))
-    status_code: Mapped[str] = mapped_column(String(2))  # CLP02: 1, 2, 3, 4, 19-23, 25
-    charge: Mapped[Decimal]
-    paid: Mapped[Decimal]
-    patient_responsibility: Mapped[Decimal]
-    payer_claim_number: Mapped[str | None] = mapped_column(String(50))  # CLP07
-    paid_on: Mapped[date]
-    #: The earlier adjudication a CLP02=22 (or a manual clawback) takes back.
-    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("adjudication.id"), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    claim: Mapped[Claim] = relationship()
-    payer: Mapped[Payer | None] = relationship()
-    remittance: Mapped[Remittance | None] = relationship(back_populates="adjudications")
-    lines: Mapped[list[AdjudicationLine]] = relationship(order_by="AdjudicationLine.id", viewonly=True)
-    adjustments: Mapped[list[AdjudicationAdjustment]] = relationship(
-        order_by="AdjudicationAdjustment.id", viewonly=True
-    )
-
-
-class AdjudicationLine(db.Model):
-    """The payer's decision on one service line (SVC): what the 837's COB loop 2430 repeats to the next payer."""
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    adjudication_id: Mapped[int] = mapped_column(ForeignKey("adjudication.id"), index=True)
-    claim_line_id: Mapped[int] = mapped_column(ForeignKey("claim_line.id"), index=True)
-    procedure_code: Mapped[str] = mapped_column(String(48))
-    modifiers: Mapped[str] = mapped_column(String(11), default="")
-    units: Mapped[Decimal] = mapped_column(default=Decimal(1))
-    charge: Mapped[Decimal]
-    paid: Mapped[Decimal]
-    allowed: Mapped[Decimal | None]  # AMT*B6
-    remarks: Mapped[str] = mapped_column(String(120), default="")  # LQ*HE RARCs, comma separated
-    paid_on: Mapped[date]
-
-    claim_line: Mapped[ClaimLine] = relationship()
-    adjudication: Mapped[Adjudication] = relationship()
-
-
-class AdjudicationAdjustment(db.Model):
-    """One CAS reason on a claim (line null) or a line, as the payer sent it, ledgered or not."""
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    adjudication_id: Mapped[int] = mapped_column(ForeignKey("adjudication.id"), index=True)
-    adjudication_line_id: Mapped[int | None] = mapped_column(ForeignKey("adjudication_line.id"), index=True)
-    group_code: Mapped[str] = mapped_column(String(2))
-    reason_code: Mapped[str] = mapped_column(String(5))
-    amount: Mapped[Decimal]
-    quantity: Mapped[Decimal | None]
-
-    adjudication: Mapped[Adjudication] = relationship()
-    line: Mapped[AdjudicationLine | None] = relationship()
 
 
 class UnmatchedStatus(StrEnum):

@@ -10,11 +10,11 @@ from decimal import Decimal
 
 from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
+from billing.core.money import ZERO, sum_money, to_money
 from billing.coverage.models import PolicyRank
-from billing.money import ZERO, sum_money, to_money
-from billing.payments.ledger import Balances, line_balances, lines_with_charges
-from billing.payments.models import EFFECTS, EntryKind
-from billing.payments.posting import KIND_OF_GROUP, ClaimPosting, LinePosting
+from billing.ledger.balances import Balances, line_balances, lines_with_charges
+from billing.ledger.models import EFFECTS, EntryKind
+from billing.payments.operations import KIND_OF_GROUP, ClaimPosting, LinePosting
 
 
 @dataclass(frozen=True)

@@ -11,19 +11,13 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from billing.claims.models import Claim, ClaimLine
+from billing.core.db import db
 from billing.coverage.models import Payer
-from billing.db import db
+from billing.ledger.models import Adjudication, AdjudicationAdjustment, AdjudicationLine
 from billing.org.queries import Scope, by_company, by_location
 from billing.payments.codes import describe_carc, describe_rarc
-from billing.payments.models import (
-    Adjudication,
-    AdjudicationAdjustment,
-    AdjudicationLine,
-    Remittance,
-    UnmatchedClaim,
-    UnmatchedStatus,
-)
-from billing.payments.posting import POSTABLE
+from billing.payments.models import Remittance, UnmatchedClaim, UnmatchedStatus
+from billing.payments.operations import POSTABLE
 from billing.people.models import Client
 
 

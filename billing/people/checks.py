@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from billing.checks import field_problem, optional_field_problem, required
-from billing.errors import Problem
-from billing.identifiers import icd10_problem, npi_problem, phone_problem, taxonomy_problem, zip_problem
+from billing.core.checks import field_problem, optional_field_problem, required
+from billing.core.errors import Problem
+from billing.core.identifiers import icd10_problem, npi_problem, phone_problem, taxonomy_problem, zip_problem
 
 ADULT_AGE = 18
 MAX_DIAGNOSES = 12  # the 837P HI segment carries at most twelve

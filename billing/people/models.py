@@ -9,8 +9,8 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from billing.addresses import AddressMixin
-from billing.db import db, enum_column, utcnow
+from billing.core.addresses import AddressMixin
+from billing.core.db import db, enum_column, utcnow
 from billing.org.models import Company, Location
 
 

@@ -6,8 +6,8 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from billing.db import db, utcnow
-from billing.errors import Problem, raise_if
+from billing.core.db import db, utcnow
+from billing.core.errors import Problem, raise_if
 from billing.people.models import Role, User
 
 MIN_PASSWORD_LENGTH = 8

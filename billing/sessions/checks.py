@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from billing.checks import optional_field_problem
-from billing.errors import Problem
-from billing.identifiers import modifiers_problem
-from billing.reference import PLACES_OF_SERVICE
+from billing.core.checks import optional_field_problem
+from billing.core.errors import Problem
+from billing.core.identifiers import modifiers_problem
+from billing.core.reference import PLACES_OF_SERVICE
 
 
 def session_problems(data: Mapping[str, Any], record: Any = None) -> list[Problem]:

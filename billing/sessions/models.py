@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from billing.core.db import db, enum_column
 from billing.coverage.models import Authorization, ServiceCode
-from billing.db import db, enum_column
 from billing.org.models import Company, Location
 from billing.people.models import Client, Provider
 

@@ -8,13 +8,13 @@ from datetime import date
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from billing.audit import Actor, AuditAction, Change, record_change, record_changes
 from billing.claims.building import BillingResult, bill_sessions
 from billing.claims.models import ClaimLine
 from billing.claims.queries import claim_locking, ever_billed, live_line_filter
 from billing.claims.statuses import EDITABLE
-from billing.db import chunked, db, utcnow
-from billing.errors import BillingError
+from billing.core.audit import Actor, AuditAction, Change, record_change, record_changes
+from billing.core.db import chunked, db, utcnow
+from billing.core.errors import BillingError
 from billing.sessions.models import NoteStatus, SessionClass, TherapySession
 
 CHUNK = 2000  # sessions per billing batch: bounded memory, few queries per batch
@@ -122,7 +122,7 @@ def cancel_session(
 
 def deletion_refusal(visit: TherapySession) -> str | None:
     """Why this session may not be deleted (seed 002), or None when it may."""
-    from billing.payments.ledger import has_money
+    from billing.ledger.balances import has_money
 
     if has_money(visit.id):
         return "it has payments or adjustments; cancel it with a session class instead"

@@ -10,10 +10,11 @@ from typing import Any
 import click
 from flask.cli import AppGroup
 
-from billing.audit import Actor
 from billing.claims.queries import claim_by_number
-from billing.cli_output import emit as _emit
-from billing.cli_output import json_option, refusals
+from billing.core.audit import Actor
+from billing.core.cli import emit as _emit
+from billing.core.cli import json_option, refusals
+from billing.core.unit_of_work import unit_of_work
 from billing.submissions.jobs import collect_all_responses
 from billing.submissions.models import SubmissionBatch
 from billing.submissions.operations import (
@@ -24,7 +25,6 @@ from billing.submissions.operations import (
     send_batch,
 )
 from billing.submissions.queries import batch_by_id, batch_id_from, batches
-from billing.unit_of_work import unit_of_work
 
 submissions_cli = AppGroup("submissions", help="Batch Ready claims into 837P files and send them.")
 CLI_ACTOR = Actor.system("cli")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from billing.db import db
-from billing.errors import BillingError
+from billing.core.db import db
+from billing.core.errors import BillingError
 from billing.submissions.models import Clearinghouse
 
 

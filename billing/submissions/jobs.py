@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from billing.audit import Actor
-from billing.db import db
-from billing.errors import BillingError
+from billing.core.audit import Actor
+from billing.core.db import db
+from billing.core.errors import BillingError
+from billing.core.unit_of_work import unit_of_work
 from billing.submissions.models import Clearinghouse
 from billing.submissions.operations import create_batches, send_batch
 from billing.submissions.queries import clearinghouse_by_id
 from billing.submissions.responses import collect_responses
-from billing.unit_of_work import unit_of_work
 
 
 @dataclass

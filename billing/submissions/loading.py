@@ -15,17 +15,13 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 
-from billing.addresses import AddressMixin
 from billing.claims.models import NUMBER_PREFIX, Claim, ClaimDiagnosis, ClaimLine
+from billing.core.addresses import AddressMixin
+from billing.core.db import chunked, db
+from billing.core.identifiers import npi_problem
+from billing.core.money import to_money
 from billing.coverage.models import Authorization, InsurancePolicy, Payer, PayerType, PolicyRank, ServiceCode
-from billing.db import chunked, db
-from billing.identifiers import npi_problem
-from billing.money import to_money
-from billing.org.models import Company, Location, Practice
-from billing.payments.cob import prior_adjudication
-from billing.people.models import Client, Provider
-from billing.submissions.edi import clean_text, identifier_problem
-from billing.submissions.facts import (
+from billing.edi.claim_facts import (
     Address,
     Adjustment,
     BillingProvider,
@@ -36,6 +32,10 @@ from billing.submissions.facts import (
     Person,
     PriorPayer,
 )
+from billing.edi.writing import clean_text, identifier_problem
+from billing.org.models import Company, Location, Practice
+from billing.payments.cob import prior_adjudication
+from billing.people.models import Client, Provider
 
 T = TypeVar("T")
 RESPONSIBILITY = {PolicyRank.PRIMARY: "P", PolicyRank.SECONDARY: "S", PolicyRank.TERTIARY: "T"}

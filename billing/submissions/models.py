@@ -10,9 +10,9 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from billing.claims.models import Claim
+from billing.core.db import db, enum_column, utcnow
+from billing.core.money import ZERO
 from billing.coverage.models import Payer
-from billing.db import db, enum_column, utcnow
-from billing.money import ZERO
 
 
 class Clearinghouse(db.Model):

@@ -15,20 +15,20 @@ from datetime import date, datetime
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
-from billing.audit import Actor, AuditAction, Change, record_change, record_changes
 from billing.claims.models import NUMBER_PREFIX, Claim
 from billing.claims.statuses import ClaimStatus, transition
-from billing.db import db, utcnow
-from billing.errors import BillingError, Problem, ValidationFailed
-from billing.money import sum_money, to_money
-from billing.payments.charges import post_submission_charges
+from billing.core.audit import Actor, AuditAction, Change, record_change, record_changes
+from billing.core.db import db, utcnow
+from billing.core.errors import BillingError, Problem, ValidationFailed
+from billing.core.money import sum_money, to_money
+from billing.edi.x837p import Envelope, WrittenFile, transactions_needed, write_837
+from billing.edi.x837p_checks import FileError, validate_837
+from billing.ledger.charges import post_submission_charges
 from billing.submissions import sftp
 from billing.submissions.control_numbers import reserve_control_numbers
 from billing.submissions.loading import claim_facts, load_claims
 from billing.submissions.models import BatchClaim, BatchStatus, Clearinghouse, SendMethod, SubmissionBatch
 from billing.submissions.queries import Candidate, batch_by_id, candidates, clearinghouse_by_id
-from billing.submissions.validation import FileError, validate_837
-from billing.submissions.writer import Envelope, WrittenFile, transactions_needed, write_837
 from rules.eligibility import submission_blockers
 
 Uploader = Callable[[sftp.SftpSettings, str, bytes], None]

@@ -10,12 +10,12 @@ from decimal import Decimal
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
-from billing.audit import StatusChange
 from billing.claims.models import Claim, ClaimLine
 from billing.claims.statuses import ClaimStatus
+from billing.core.audit import StatusChange
+from billing.core.db import chunked, db
+from billing.core.errors import BillingError
 from billing.coverage.models import Authorization, Payer
-from billing.db import chunked, db
-from billing.errors import BillingError
 from billing.org.queries import Scope, by_company, by_location
 from billing.submissions.models import BatchClaim, BatchStatus, Clearinghouse, ClearinghouseResponse, SubmissionBatch
 from rules.eligibility import submission_blockers

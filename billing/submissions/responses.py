@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from billing.audit import Actor, AuditAction, record_change
-from billing.db import db
+from billing.core.audit import Actor, AuditAction, record_change
+from billing.core.db import db
 from billing.submissions import sftp
 from billing.submissions.models import Clearinghouse, ClearinghouseResponse, SubmissionBatch
 from billing.submissions.operations import sftp_settings

@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy import inspect
 
-from billing.audit import Actor, AuditAction, record_change
-from billing.db import db
-from billing.errors import BillingError, Problem
+from billing.core.audit import Actor, AuditAction, record_change
+from billing.core.db import db
+from billing.core.errors import BillingError, Problem
+from billing.edi.writing import RESERVED, identifier_problem
 from billing.submissions import sftp
-from billing.submissions.edi import RESERVED, identifier_problem
 from billing.submissions.models import Clearinghouse
 from billing.submissions.operations import FILE_NAME
 

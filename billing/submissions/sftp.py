@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import paramiko
 
-from billing.errors import BillingError
+from billing.core.errors import BillingError
 
 TIMEOUT_SECONDS = 20.0
 KEY_TYPES = ("ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa")

@@ -1,7 +1,7 @@
 """AR Aging: what is still owed on each claim as of a date, in 0-30 ... 120+ day buckets by the age of
 the service, by payer and by client, with the insurance and patient balances kept apart.
 
-Balances are sums of the ledger entries posted on or before the as-of date (billing.payments.models.EFFECTS
+Balances are sums of the ledger entries posted on or before the as-of date (billing.ledger.models.EFFECTS
 says which balance each kind moves), so an aging run for last month-end reads as it did that day.
 """
 
@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import select
 
 from billing.claims.models import Claim
+from billing.core.db import db
+from billing.core.money import ZERO, to_money
 from billing.coverage.models import Payer
-from billing.db import db
-from billing.money import ZERO, to_money
-from billing.payments.models import EFFECTS, LedgerEntry
+from billing.ledger.models import EFFECTS, LedgerEntry
 from billing.people.models import Client
 from exports.columns import Chart, Column, Kind, Sheet
 from exports.filters import ReportFilters

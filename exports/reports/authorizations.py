@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 
+from billing.core.db import db
 from billing.coverage.models import Authorization, InsurancePolicy, Payer, ServiceCode, authorization_service_code
 from billing.coverage.queries import authorization_units_used
-from billing.db import db
 from billing.org.queries import by_location
 from billing.people.models import Client
 from billing.submissions.queries import authorization_units_submitted

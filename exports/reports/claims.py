@@ -9,8 +9,8 @@ from sqlalchemy import ColumnElement, Select, func, select
 
 from billing.claims.models import Claim, ClaimLine
 from billing.claims.statuses import ClaimStatus
+from billing.core.db import db
 from billing.coverage.models import Payer
-from billing.db import db
 from billing.org.models import Location
 from billing.org.queries import by_location
 from billing.people.models import Client, Provider

@@ -13,7 +13,7 @@ from sqlalchemy import func
 from sqlalchemy.orm import joinedload
 
 from billing.claims.models import Claim
-from billing.db import db
+from billing.core.db import db
 from billing.jobs.schedules import practice_timezone
 from exports.columns import Chart, Column, Kind, Sheet
 from exports.filters import ReportFilters

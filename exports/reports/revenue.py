@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 
 from billing.claims.models import Claim
+from billing.core.db import db
+from billing.core.money import ZERO, to_money
 from billing.coverage.models import Payer
-from billing.db import db
-from billing.money import ZERO, to_money
+from billing.ledger.models import EntryKind, LedgerEntry
 from billing.org.models import Location
-from billing.payments.models import EntryKind, LedgerEntry
 from billing.people.models import Client
 from exports.columns import Chart, Column, Kind, Sheet
 from exports.filters import ReportFilters

@@ -8,7 +8,7 @@ Create Date: 2026-11-23 09:10:00
 from alembic import op
 import sqlalchemy as sa
 
-import billing.db
+import billing.core.db
 
 
 # revision identifiers, used by Alembic.
@@ -21,8 +21,8 @@ depends_on = None
 def upgrade():
     op.create_table('billing_run',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('started_at', billing.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', billing.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', billing.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', billing.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('actor', sa.String(length=254), nullable=False),
     sa.Column('scope', sa.JSON(), nullable=False),
     sa.Column('claims_checked', sa.Integer(), nullable=False),
@@ -45,7 +45,7 @@ def upgrade():
     sa.Column('scope_practice_id', sa.Integer(), nullable=True),
     sa.Column('scope_payer_id', sa.Integer(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('updated_at', billing.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', billing.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_by', sa.String(length=254), nullable=False),
     sa.CheckConstraint('(CASE WHEN scope_company_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN scope_practice_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN scope_payer_id IS NULL THEN 0 ELSE 1 END) <= 1', name=op.f('ck_rule_one_scope')),
     sa.CheckConstraint('version >= 1', name=op.f('ck_rule_version_positive')),
@@ -65,7 +65,7 @@ def upgrade():
     sa.Column('rule_id', sa.Integer(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('snapshot', sa.JSON(), nullable=False),
-    sa.Column('changed_at', billing.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('changed_at', billing.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('changed_by', sa.String(length=254), nullable=False),
     sa.ForeignKeyConstraint(['rule_id'], ['rule.id'], name=op.f('fk_rule_version_rule_id_rule')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_rule_version')),
@@ -79,11 +79,11 @@ def upgrade():
     sa.Column('reason', sa.String(length=500), nullable=False),
     sa.Column('delay_until', sa.Date(), nullable=True),
     sa.Column('placed_hold', sa.Boolean(), nullable=False),
-    sa.Column('first_failed_at', billing.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_failed_at', billing.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('first_failed_at', billing.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_failed_at', billing.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('first_run_id', sa.Integer(), nullable=False),
     sa.Column('last_run_id', sa.Integer(), nullable=False),
-    sa.Column('resolved_at', billing.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('resolved_at', billing.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('resolved_run_id', sa.Integer(), nullable=True),
     sa.CheckConstraint("(kind = 'delay') = (delay_until IS NOT NULL)", name=op.f('ck_failed_charge_delay_has_date')),
     sa.CheckConstraint('last_failed_at >= first_failed_at', name=op.f('ck_failed_charge_last_after_first')),

@@ -8,7 +8,7 @@ Create Date: 2026-11-23 09:10:00
 from alembic import op
 import sqlalchemy as sa
 
-import billing.db
+import billing.core.db
 
 
 # revision identifiers, used by Alembic.
@@ -65,9 +65,9 @@ def upgrade():
     sa.Column('total_charge', sa.Numeric(precision=12, scale=2), nullable=False),
     sa.Column('file_name', sa.String(length=255), nullable=False),
     sa.Column('content', sa.Text(), nullable=False),
-    sa.Column('created_at', billing.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', billing.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=254), nullable=False),
-    sa.Column('sent_at', billing.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', billing.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('sent_by', sa.String(length=254), nullable=True),
     sa.Column('sent_how', sa.Enum('sftp', 'manual', name='sendmethod', native_enum=False, create_constraint=True), nullable=True),
     sa.Column('ack_code', sa.String(length=1), nullable=True),
@@ -88,7 +88,7 @@ def upgrade():
     sa.Column('file_name', sa.String(length=255), nullable=False),
     sa.Column('transaction_type', sa.String(length=3), nullable=True),
     sa.Column('batch_id', sa.Integer(), nullable=True),
-    sa.Column('received_at', billing.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', billing.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('content', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['batch_id'], ['submission_batch.id'], name=op.f('fk_clearinghouse_response_batch_id_submission_batch')),
     sa.ForeignKeyConstraint(['clearinghouse_id'], ['clearinghouse.id'], name=op.f('fk_clearinghouse_response_clearinghouse_id_clearinghouse')),

@@ -8,7 +8,7 @@ Create Date: 2026-11-23 09:10:00
 from alembic import op
 import sqlalchemy as sa
 
-import billing.db
+import billing.core.db
 
 
 # revision identifiers, used by Alembic.
@@ -17,7 +17,7 @@ down_revision = 'b2d5f8a1c302'
 branch_labels = None
 depends_on = None
 
-# The ledger and the adjudications behind it are append-only in the ORM (billing.payments.guards);
+# The ledger and the adjudications behind it are append-only in the ORM (billing.ledger.guards);
 # the database refuses edits too, so no script or console session can rewrite money history.
 IMMUTABLE_TABLES = ("ledger_entry", "adjudication", "adjudication_line", "adjudication_adjustment")
 
@@ -51,7 +51,7 @@ def upgrade():
     sa.Column('filename', sa.String(length=255), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('content', sa.LargeBinary(), nullable=False),
-    sa.Column('imported_at', billing.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('imported_at', billing.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('actor', sa.String(length=254), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_era_file')),
     sa.UniqueConstraint('sha256', name=op.f('uq_era_file_sha256'))
@@ -74,7 +74,7 @@ def upgrade():
     sa.Column('plb_total', sa.Numeric(precision=12, scale=2), nullable=False),
     sa.Column('balanced', sa.Boolean(), nullable=False),
     sa.Column('warnings', sa.JSON(), nullable=True),
-    sa.Column('created_at', billing.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', billing.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['era_file_id'], ['era_file.id'], name=op.f('fk_remittance_era_file_id_era_file')),
     sa.ForeignKeyConstraint(['payer_id'], ['payer.id'], name=op.f('fk_remittance_payer_id_payer')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_remittance')),
@@ -112,7 +112,7 @@ def upgrade():
     sa.Column('payer_claim_number', sa.String(length=50), nullable=True),
     sa.Column('paid_on', sa.Date(), nullable=False),
     sa.Column('reverses_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', billing.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', billing.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("status_code <> ''", name=op.f('ck_adjudication_status_code_present')),
     sa.ForeignKeyConstraint(['claim_id'], ['claim.id'], name=op.f('fk_adjudication_claim_id_claim')),
     sa.ForeignKeyConstraint(['payer_id'], ['payer.id'], name=op.f('fk_adjudication_payer_id_payer')),
@@ -138,7 +138,7 @@ def upgrade():
     sa.Column('raw', sa.Text(), nullable=False),
     sa.Column('status', sa.Enum('open', 'matched', 'set_aside', name='unmatchedstatus', native_enum=False, create_constraint=True), nullable=False),
     sa.Column('matched_claim_id', sa.Integer(), nullable=True),
-    sa.Column('matched_at', billing.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('matched_at', billing.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('matched_by', sa.String(length=254), nullable=True),
     sa.Column('note', sa.String(length=300), nullable=True),
     sa.ForeignKeyConstraint(['matched_claim_id'], ['claim.id'], name=op.f('fk_unmatched_claim_matched_claim_id_claim')),
@@ -178,7 +178,7 @@ def upgrade():
     sa.Column('group_code', sa.String(length=2), nullable=True),
     sa.Column('reason_code', sa.String(length=5), nullable=True),
     sa.Column('posted_on', sa.Date(), nullable=False),
-    sa.Column('created_at', billing.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', billing.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('actor', sa.String(length=254), nullable=False),
     sa.Column('source', sa.Enum('manual', 'era', 'system', name='entrysource', native_enum=False, create_constraint=True), nullable=False),
     sa.Column('payer_id', sa.Integer(), nullable=True),

@@ -8,7 +8,7 @@ Create Date: 2026-11-23 09:10:00
 from alembic import op
 import sqlalchemy as sa
 
-import billing.db
+import billing.core.db
 
 
 # revision identifiers, used by Alembic.
@@ -29,8 +29,8 @@ def upgrade():
         sa.Column("month", sa.String(length=60), nullable=False),
         sa.Column("day_of_week", sa.String(length=60), nullable=False),
         sa.Column("paused", sa.Boolean(), nullable=False),
-        sa.Column("run_requested_at", billing.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("updated_at", billing.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("run_requested_at", billing.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", billing.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_by", sa.String(length=254), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_job_schedule")),
         sa.UniqueConstraint("job_id", name=op.f("uq_job_schedule_job_id")),
@@ -40,8 +40,8 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("job_id", sa.String(length=60), nullable=False),
         sa.Column("trigger", sa.String(length=20), nullable=False),
-        sa.Column("started_at", billing.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", billing.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", billing.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", billing.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
             "status",
             sa.Enum("running", "succeeded", "failed", "skipped", name="jobrunstatus", native_enum=False,
@@ -69,9 +69,9 @@ def upgrade():
         ),
         sa.Column("requested_by", sa.String(length=254), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
-        sa.Column("requested_at", billing.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("started_at", billing.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("finished_at", billing.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("requested_at", billing.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("started_at", billing.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", billing.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("rows_expected", sa.Integer(), nullable=True),
         sa.Column("row_count", sa.Integer(), nullable=True),
         sa.Column("file_name", sa.String(length=255), nullable=True),
@@ -85,7 +85,7 @@ def upgrade():
     op.create_table(
         "report_download",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", billing.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", billing.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor", sa.String(length=254), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
         sa.Column("report", sa.String(length=60), nullable=False),
@@ -111,7 +111,7 @@ def upgrade():
             nullable=False,
         ),
         sa.Column("summary", sa.String(length=2000), nullable=False),
-        sa.Column("at", billing.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", billing.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["response_id"], ["clearinghouse_response.id"],
                                 name=op.f("fk_response_import_response_id_clearinghouse_response")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_response_import")),

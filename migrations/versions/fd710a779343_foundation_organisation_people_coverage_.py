@@ -8,7 +8,7 @@ Create Date: 2026-11-23 06:43:00.618696
 from alembic import op
 import sqlalchemy as sa
 
-import billing.db
+import billing.core.db
 
 
 # revision identifiers, used by Alembic.
@@ -50,8 +50,8 @@ def upgrade():
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('role', sa.Enum('admin', 'office_manager', 'biller', 'accountant', name='role', native_enum=False, create_constraint=True), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('last_login_at', billing.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', billing.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_login_at', billing.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', billing.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user')),
     sa.UniqueConstraint('email', name=op.f('uq_user_email'))
     )
@@ -295,9 +295,9 @@ def upgrade():
     sa.Column('authorization_id', sa.Integer(), nullable=True),
     sa.Column('note_text', sa.Text(), nullable=True),
     sa.Column('note_status', sa.Enum('draft', 'finalized', name='notestatus', native_enum=False, create_constraint=True), nullable=False),
-    sa.Column('finalized_at', billing.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finalized_at', billing.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('session_class_id', sa.Integer(), nullable=True),
-    sa.Column('cancelled_at', billing.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_at', billing.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint("(note_status = 'finalized') = (finalized_at IS NOT NULL)", name=op.f('ck_therapy_session_finalized_has_timestamp')),
     sa.CheckConstraint('(session_class_id IS NULL) = (cancelled_at IS NULL)', name=op.f('ck_therapy_session_cancelled_has_class')),
     sa.CheckConstraint('end_time > start_time', name=op.f('ck_therapy_session_ends_after_start')),

@@ -14,8 +14,8 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from billing.core.db import db
 from billing.coverage.models import Authorization, FeeSchedule, InsurancePolicy, Payer, ServiceCode
-from billing.db import db
 from billing.org.models import Company, Location, Practice
 from billing.people.models import Client, Provider, Role, User
 from billing.sessions.models import SessionClass, TherapySession

@@ -7,10 +7,10 @@ import itertools
 import pytest
 
 from admin_views.errors import MESSAGES
-from billing.audit import Actor
 from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
-from billing.db import db
+from billing.core.audit import Actor
+from billing.core.db import db
 from billing.people.models import Role
 from billing.sessions.models import NoteStatus, TherapySession
 from billing.sessions.operations import finalize_session

@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from billing.audit import Actor
 from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
-from billing.db import db
+from billing.core.audit import Actor
+from billing.core.db import db
 from billing.people.models import Role
 from billing.sessions.models import NoteStatus, TherapySession
 from billing.sessions.operations import finalize_session
@@ -103,8 +103,8 @@ def test_bulk_retract_reports_each_claim(client, login, world):
         provider=f.ProviderFactory(company=first.provider.company),
     )
     other = finalize_session(elsewhere, actor=SYSTEM).created[0]  # another provider: its own claim
-    from billing.audit import AuditAction
     from billing.claims.statuses import transition
+    from billing.core.audit import AuditAction
 
     transition(other, ClaimStatus.SUBMITTED, action=AuditAction.CLAIM_SUBMITTED, actor=SYSTEM, reason=None)
     db.session.flush()

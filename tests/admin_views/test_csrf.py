@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from billing.db import db
+from billing.core.db import db
 from billing.people.models import Provider, Role
 from billing.sessions.models import NoteStatus, TherapySession
 from tests import factories as f

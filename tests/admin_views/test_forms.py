@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from billing.core.db import db
 from billing.coverage.models import Authorization, InsurancePolicy, Payer, ServiceCode
-from billing.db import db
 from billing.people.models import Client, ClientDiagnosis, Provider, Role, User
 from billing.sessions.models import TherapySession
 from tests import factories as f

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import insert
 
+from billing.core.db import db
 from billing.coverage.models import Authorization, InsurancePolicy, authorization_service_code
-from billing.db import db
 from billing.org.models import Location
 from billing.people.models import Client, ClientDiagnosis, Provider, Role
 from billing.sessions.models import TherapySession

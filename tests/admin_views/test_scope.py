@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from billing.db import db
+from billing.core.db import db
 from billing.org.models import Company, Location, Practice
 from billing.people.models import Client, Role
 from billing.sessions.models import TherapySession

@@ -7,8 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from billing.audit import Actor
-from billing.checks import date_order_problem, field_problem, optional_field_problem, ranges_overlap, required
+from billing.core.audit import Actor
+from billing.core.checks import date_order_problem, field_problem, optional_field_problem, ranges_overlap, required
+from billing.core.errors import Problem
+from billing.core.identifiers import npi_problem
 from billing.coverage.checks import (
     authorization_problems,
     fee_schedule_problems,
@@ -17,8 +19,6 @@ from billing.coverage.checks import (
     service_code_problems,
 )
 from billing.coverage.models import PolicyRank
-from billing.errors import Problem
-from billing.identifiers import npi_problem
 from billing.org.checks import company_problems, location_problems
 from billing.people.checks import client_problems, diagnosis_problems, provider_problems
 from billing.sessions.checks import session_problems

@@ -10,15 +10,16 @@ from sqlalchemy import func, select
 
 from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
-from billing.db import db
-from billing.demo.billing_history import ANSWERED_AFTER_DAYS, SUBMITTED_AFTER_DAYS
-from billing.demo.seed import SeedResult, seed_demo
+from billing.core.db import db
+from billing.ledger.balances import claim_balances
+from billing.ledger.models import EntryKind, LedgerEntry
 from billing.org.queries import resolve_scope
-from billing.payments.ledger import claim_balances
-from billing.payments.models import EntryKind, LedgerEntry, ProviderAdjustment, Remittance
+from billing.payments.models import ProviderAdjustment, Remittance
 from billing.people.models import Role
 from billing.submissions.models import BatchClaim, BatchStatus, SubmissionBatch
 from billing.worklist import billing_work
+from demo.billing_history import ANSWERED_AFTER_DAYS, SUBMITTED_AFTER_DAYS
+from demo.seed import SeedResult, seed_demo
 from rules.models import BillingRun, Rule
 
 TODAY = date(2026, 3, 18)

@@ -9,10 +9,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from billing.audit import Actor, AuditAction
 from billing.claims.models import Claim, ClaimLine
 from billing.claims.queries import claim_history, live_claim_filter
 from billing.claims.statuses import ClaimStatus
+from billing.core.audit import Actor, AuditAction
+from billing.core.db import db
+from billing.core.identifiers import icd10_problem, normalize_icd10, npi_problem
 from billing.coverage.checks import authorization_problems, payer_problems, policy_problems, service_code_problems
 from billing.coverage.models import (
     Authorization,
@@ -25,10 +27,6 @@ from billing.coverage.models import (
     ServiceCode,
     SubscriberRelationship,
 )
-from billing.db import db
-from billing.demo.catalog import DEMO_LOGINS, LEGAL_NAME
-from billing.demo.seed import WINDOW_DAYS, SeedResult, seed_demo
-from billing.identifiers import icd10_problem, normalize_icd10, npi_problem
 from billing.models import __all__ as model_names
 from billing.org.checks import company_problems, location_problems
 from billing.org.models import Company, Location, Practice
@@ -37,6 +35,8 @@ from billing.people.models import Client, ClientDiagnosis, Provider, Role, User
 from billing.sessions.checks import session_problems
 from billing.sessions.models import NoteStatus, TherapySession
 from billing.sessions.operations import generate_claims
+from demo.catalog import DEMO_LOGINS, LEGAL_NAME
+from demo.seed import WINDOW_DAYS, SeedResult, seed_demo
 from tests.conftest import csrf_token
 
 TODAY = date(2026, 3, 18)  # a Wednesday; the demo is relative to the date it is built on

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from billing.identifiers import (
+from billing.core.identifiers import (
     digits_only,
     icd10_problem,
     modifiers_problem,

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from billing.money import format_money, sum_money, to_money
+from billing.core.money import format_money, sum_money, to_money
 
 
 @pytest.mark.parametrize(

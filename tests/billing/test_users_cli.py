@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from billing.db import db
+from billing.core.db import db
 from billing.people.models import Role, User
 
 

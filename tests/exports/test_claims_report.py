@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
-from billing.db import db
-from billing.errors import ValidationFailed
-from billing.money import to_money
+from billing.core.db import db
+from billing.core.errors import ValidationFailed
+from billing.core.money import to_money
 from exports.build import build_report
 from exports.filters import ReportFilters
 from exports.registry import UnknownReport

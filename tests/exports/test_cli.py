@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from billing.db import db
+from billing.core.db import db
 from billing.jobs.models import ReportDownload
 from tests.exports.sheets import open_workbook, sheet
 

@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 
 from billing.claims.models import Claim, ClaimLine
 from billing.claims.statuses import ClaimStatus
-from billing.db import db
+from billing.core.db import db
 from exports.build import build_report
 from exports.filters import ReportFilters
 from tests.exports.sheets import HEADER_ROW, as_money

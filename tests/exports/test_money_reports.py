@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from billing.db import db
-from billing.money import ZERO, to_money
-from billing.payments.ledger import claim_balances
-from billing.payments.models import AdjudicationAdjustment, EntryKind, LedgerEntry
+from billing.core.db import db
+from billing.core.money import ZERO, to_money
+from billing.ledger.balances import claim_balances
+from billing.ledger.models import AdjudicationAdjustment, EntryKind, LedgerEntry
 from exports.reports.revenue import CATEGORIES, REVENUE_KINDS
 from exports.workbook import ACCOUNTING
 from tests.billing.claims.world import DAY

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from billing.db import db
+from billing.core.db import db
 from billing.jobs.export_runs import build_queued
 from billing.jobs.models import ExportRun, ExportStatus, ReportDownload
 from billing.people.models import Role

@@ -13,9 +13,9 @@ import flask_migrate
 from flask.cli import ScriptInfo
 
 from app import create_app
-from billing.audit import Actor
+from billing.core.audit import Actor
+from billing.core.unit_of_work import unit_of_work
 from billing.jobs.schedules import request_run
-from billing.unit_of_work import unit_of_work
 
 
 def main(command: str, instance: str, url: str, *rest: str) -> None:

@@ -7,7 +7,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from billing.db import db
+from billing.core.db import db
 from billing.jobs.definitions import JOBS
 from billing.jobs.models import JobRun, JobRunStatus
 

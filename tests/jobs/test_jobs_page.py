@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from billing.audit import AuditAction, StatusChange
-from billing.db import db
+from billing.core.audit import AuditAction, StatusChange
+from billing.core.db import db
 from billing.jobs.models import JobRun, JobRunStatus, JobSchedule
 from billing.people.models import Role
 from tests.conftest import csrf_token

@@ -12,8 +12,8 @@ import pytest
 from flask import current_app
 from sqlalchemy import create_engine, select, text
 
-from billing.db import db
-from billing.errors import BillingError
+from billing.core.db import db
+from billing.core.errors import BillingError
 from billing.jobs import runs
 from billing.jobs.definitions import Cron, JobDefinition
 from billing.jobs.locks import lock_key
@@ -136,9 +136,9 @@ def test_the_export_queue_job_reports_when_nothing_is_queued():
 
 
 def test_an_idle_poll_of_the_export_queue_is_not_recorded_but_a_busy_one_is(app, world):
-    from billing.audit import Actor
+    from billing.core.audit import Actor
+    from billing.core.unit_of_work import unit_of_work
     from billing.jobs.export_runs import queue_export
-    from billing.unit_of_work import unit_of_work
 
     runs.use_app(app)
     runs.scheduled_run("export-queue")

@@ -9,11 +9,11 @@ import pytest
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from billing.audit import Actor
+from billing.core.audit import Actor
+from billing.core.unit_of_work import unit_of_work
 from billing.jobs.definitions import JOBS, Cron
 from billing.jobs.scheduler import JOB_OPTIONS, RUN, SYNC_ID, build_scheduler, sync
 from billing.jobs.schedules import request_run, set_paused, update_schedule
-from billing.unit_of_work import unit_of_work
 
 ADMIN = Actor.system("test")
 CHICAGO = ZoneInfo("America/Chicago")

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from billing.db import db
+from billing.core.db import db
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from billing.audit import Actor, AuditAction, StatusChange
-from billing.db import db
-from billing.errors import ValidationFailed
+from billing.core.audit import Actor, AuditAction, StatusChange
+from billing.core.db import db
+from billing.core.errors import ValidationFailed
 from billing.jobs.definitions import JOBS, Cron
 from billing.jobs.schedules import (
     cron_of,

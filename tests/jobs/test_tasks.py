@@ -9,12 +9,13 @@ import pytest
 from sqlalchemy import func, select
 
 from billing.claims.statuses import ClaimStatus
-from billing.db import db
-from billing.errors import BillingError
+from billing.core.db import db
+from billing.core.errors import BillingError
 from billing.jobs.models import JobRunStatus, ResponseImport, ResponseImportStatus
 from billing.jobs.runs import run_job
 from billing.jobs.tasks import collect_responses, run_rules, submit_ready_claims
-from billing.payments.models import LedgerEntry, Remittance
+from billing.ledger.models import LedgerEntry
+from billing.payments.models import Remittance
 from billing.submissions.models import ClearinghouseResponse, SubmissionBatch
 from rules.models import BillingRun
 from tests.billing.claims.world import DAY, walk_to
@@ -141,7 +142,7 @@ def test_collect_imports_a_new_835_once_and_only_once(sw, tmp_path):
 
 
 def test_an_835_already_posted_by_hand_is_recorded_as_a_duplicate(sw, tmp_path):
-    from billing.payments.importing import import_835
+    from billing.payments.remittances import import_835
     from tests.billing.claims.world import SYSTEM
 
     claim = walk_to(sw.ready_claim(), ClaimStatus.SUBMITTED)

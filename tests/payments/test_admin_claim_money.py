@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 
 from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
+from billing.core.db import db
 from billing.coverage.models import PolicyRank
-from billing.db import db
-from billing.payments.ledger import claim_balance
-from billing.payments.models import Adjudication, EntryKind, LedgerEntry
-from billing.payments.posting import Adjustment, ClaimPosting, EntrySource, LinePosting, post_adjudication
+from billing.ledger.balances import claim_balance
+from billing.ledger.models import Adjudication, EntryKind, LedgerEntry
+from billing.payments.operations import Adjustment, ClaimPosting, EntrySource, LinePosting, post_adjudication
 from billing.people.models import Role
 from tests import factories as f
 from tests.billing.claims.world import SYSTEM

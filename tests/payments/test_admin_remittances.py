@@ -10,10 +10,11 @@ from sqlalchemy import func, select
 
 from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
-from billing.db import db
-from billing.payments.ledger import claim_balance
-from billing.payments.models import LedgerEntry, Remittance, UnmatchedClaim, UnmatchedStatus
-from billing.payments.posting import EntrySource, post_adjudication
+from billing.core.db import db
+from billing.ledger.balances import claim_balance
+from billing.ledger.models import LedgerEntry
+from billing.payments.models import Remittance, UnmatchedClaim, UnmatchedStatus
+from billing.payments.operations import EntrySource, post_adjudication
 from billing.people.models import Role
 from tests.billing.claims.world import DAY, SYSTEM
 from tests.conftest import csrf_token

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from billing.payments.chunks import split
-from billing.payments.validation import Validation, merge_pieces, validate_835
-from billing.payments.x12 import decode, split_segments
+from billing.edi.chunks import split
+from billing.edi.pyx12 import Validation, merge_pieces, validate_835
+from billing.edi.segments import decode, split_segments
 from tests.payments.factories import Clp, Payment, Svc, write_835
 
 D = Decimal

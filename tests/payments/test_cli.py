@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
-from billing.db import db
-from billing.payments.ledger import claim_balance
-from billing.payments.models import LedgerEntry, UnmatchedClaim
+from billing.core.db import db
+from billing.ledger.balances import claim_balance
+from billing.ledger.models import LedgerEntry
+from billing.payments.models import UnmatchedClaim
 from tests.payments.factories import submitted_claim
 from tests.payments.test_admin_remittances import era_for, foreign
 

@@ -7,18 +7,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from billing.db import db
-from billing.payments.importing import EraRefused, import_835
-from billing.payments.models import (
-    Adjudication,
-    AdjudicationLine,
-    EraFile,
-    LedgerEntry,
-    ProviderAdjustment,
-    Remittance,
-    UnmatchedClaim,
-)
-from billing.payments.x12 import split_segments
+from billing.core.db import db
+from billing.edi.segments import split_segments
+from billing.ledger.models import Adjudication, AdjudicationLine, LedgerEntry
+from billing.payments.models import EraFile, ProviderAdjustment, Remittance, UnmatchedClaim
+from billing.payments.remittances import EraRefused, import_835
 from tests.billing.claims.world import SYSTEM
 
 # file: (imported?, why)
@@ -115,7 +108,7 @@ def test_not_x12_is_refused_with_a_message(data):
 @pytest.mark.parametrize("name", ["X221-multiple-claims-single-check.edi", "tc_parse_835.rb__MESSAGE1_reversals.x12"])
 def test_large_files_validate_in_a_worker_with_the_same_outcome(samples_835, monkeypatch, name):
     """pyx12 in a second process while posting runs in a savepoint: a refusal still leaves nothing behind."""
-    from billing.payments import importing
+    from billing.payments import remittances as importing
 
     monkeypatch.setattr(importing, "PARALLEL_FROM_BYTES", 0)
     data = (samples_835 / name).read_bytes()
@@ -133,9 +126,9 @@ def test_large_files_validate_in_a_worker_with_the_same_outcome(samples_835, mon
                                   "secondary-payment.835"])
 def test_files_cut_in_pieces_for_validation_import_or_refuse_the_same(samples_835, monkeypatch, name):
     """The import path that cuts a large file in two for pyx12 gives the whole file's verdict and findings."""
-    from billing.payments import importing
-    from billing.payments.validation import validate_835
-    from billing.payments.x12 import decode
+    from billing.edi.pyx12 import validate_835
+    from billing.edi.segments import decode
+    from billing.payments import remittances as importing
 
     data = (samples_835 / name).read_bytes()
     whole = validate_835(decode(data))

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from billing.db import db
-from billing.payments.guards import LedgerIsAppendOnly
-from billing.payments.models import EntryKind, EntrySource, LedgerEntry
-from billing.payments.posting import post_adjudication, reverse_entry
+from billing.core.db import db
+from billing.ledger.guards import LedgerIsAppendOnly
+from billing.ledger.models import EntryKind, EntrySource, LedgerEntry
+from billing.payments.operations import post_adjudication, reverse_entry
 from tests.billing.claims.world import SYSTEM
 from tests.payments.factories import full_payment, submitted_claim
 
@@ -58,7 +58,7 @@ def test_database_refuses_raw_sql(entry, sql):
 def test_an_entry_is_reversed_once(entry):
     reverse_entry(entry, actor=SYSTEM, reason="clawback letter", posted_on=date(2026, 4, 2))
     db.session.flush()
-    from billing.errors import BillingError
+    from billing.core.errors import BillingError
 
     with pytest.raises(BillingError, match="already reversed"):
         reverse_entry(entry, actor=SYSTEM, reason="again", posted_on=date(2026, 4, 2))

@@ -8,17 +8,17 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from billing.audit import AuditAction
 from billing.claims.operations import correct_claim
 from billing.claims.queries import billing_summary
 from billing.claims.statuses import ClaimStatus
+from billing.core.audit import AuditAction
+from billing.core.db import db
+from billing.core.errors import BillingError, ValidationFailed
 from billing.coverage.models import PolicyRank
-from billing.db import db
-from billing.errors import BillingError, ValidationFailed
+from billing.ledger.balances import claim_balance, entries_for_claim, reversed_entry_ids, standing_adjudication
+from billing.ledger.models import EntryKind, EntrySource, LedgerEntry
 from billing.payments.cob import prior_adjudication
-from billing.payments.ledger import claim_balance, entries_for_claim, reversed_entry_ids, standing_adjudication
-from billing.payments.models import EntryKind, EntrySource, LedgerEntry
-from billing.payments.posting import (
+from billing.payments.operations import (
     Adjustment,
     ClaimPosting,
     LinePosting,
@@ -219,7 +219,7 @@ def test_resubmit_only_the_denied_lines(world):
 
 def test_the_secondary_payers_835_posts_with_clp02_2_and_settles_both_claims(world):
     """Primary pays and leaves coinsurance; the secondary claim goes out; its 835 (CLP02 = 2) pays the rest."""
-    from billing.payments.importing import import_835
+    from billing.payments.remittances import import_835
     from tests.payments.factories import Clp, Payment, Svc, write_835
 
     claim = submitted_claim(world)

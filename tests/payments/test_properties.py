@@ -11,13 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from billing.db import db
-from billing.errors import BillingError
-from billing.money import ZERO, sum_money
-from billing.payments.importing import import_835
-from billing.payments.ledger import claim_balance, reversed_entry_ids
-from billing.payments.models import EFFECTS, EntryKind, EntrySource, LedgerEntry
-from billing.payments.posting import (
+from billing.core.db import db
+from billing.core.errors import BillingError
+from billing.core.money import ZERO, sum_money
+from billing.edi.segments import Delimiters, join_segments, split_segments
+from billing.ledger.balances import claim_balance, reversed_entry_ids
+from billing.ledger.models import EFFECTS, EntryKind, EntrySource, LedgerEntry
+from billing.payments.operations import (
     Adjustment,
     ClaimPosting,
     LinePosting,
@@ -26,7 +26,7 @@ from billing.payments.posting import (
     reverse_entry,
     write_off,
 )
-from billing.payments.x12 import Delimiters, join_segments, split_segments
+from billing.payments.remittances import import_835
 from tests.billing.claims.world import SYSTEM
 from tests.payments.factories import PAID_ON, Clp, Payment, Svc, submitted_claim, write_835
 
@@ -81,7 +81,7 @@ def apply(claim, action, era: dict[str, bytes]) -> None:
         with contextlib.suppress(BillingError):
             record_patient_payment(claim, action[1], actor=SYSTEM, posted_on=PAID_ON)
     elif kind == "clawback":
-        from billing.payments.clawbacks import CorrectedLine, corrected_posting, manual_clawback, standing_payments
+        from billing.payments.reversals import CorrectedLine, corrected_posting, manual_clawback, standing_payments
 
         payments = standing_payments(claim.id)
         if payments:
@@ -178,7 +178,7 @@ def test_segments_survive_any_delimiters_bom_and_whitespace(built, bom, newline,
 
 @given(st.binary(max_size=200))
 def test_arbitrary_bytes_never_crash_the_reader(data):
-    from billing.payments.x12 import NotX12
+    from billing.edi.segments import NotX12
 
     with contextlib.suppress(NotX12):
         split_segments(data.decode("latin-1"))

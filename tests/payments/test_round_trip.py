@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import func, select
 
 from billing.claims.statuses import ClaimStatus
-from billing.db import db
-from billing.payments.importing import import_835
-from billing.payments.ledger import claim_balance
-from billing.payments.models import EntryKind, LedgerEntry, ProviderAdjustment, Remittance, UnmatchedClaim
-from billing.payments.x12 import split_segments
+from billing.core.db import db
+from billing.edi.segments import split_segments
+from billing.ledger.balances import claim_balance
+from billing.ledger.models import EntryKind, LedgerEntry
+from billing.payments.models import ProviderAdjustment, Remittance, UnmatchedClaim
+from billing.payments.remittances import import_835
 from billing.sessions.operations import finalize_sessions
 from billing.submissions.queries import pending_batch_of
 from tests.billing.claims.world import DAY, SYSTEM, history
@@ -151,7 +152,7 @@ def test_an_unbalanced_check_is_imported_and_flagged(sent):
 
 
 def test_unmatched_then_matched_by_hand_posts_as_if_matched(sent):
-    from billing.payments.importing import match_unmatched
+    from billing.payments.remittances import match_unmatched
 
     _sw, (a, *_), billed = sent
     line = billed[a.number]["lines"]

@@ -10,17 +10,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event, func, select
 
-from billing.audit import AuditAction
 from billing.claims.models import Claim
 from billing.claims.operations import correct_claim, resubmit_claim, retract_claim, void_claim
 from billing.claims.statuses import ClaimStatus
-from billing.db import db
-from billing.errors import ValidationFailed
+from billing.core.audit import AuditAction
+from billing.core.db import db
+from billing.core.errors import ValidationFailed
+from billing.ledger.balances import claim_balance, line_balances, totals_between
+from billing.ledger.models import EntryKind, EntrySource, LedgerEntry
 from billing.org.queries import resolve_scope
-from billing.payments.importing import import_835
-from billing.payments.ledger import claim_balance, line_balances, totals_between
-from billing.payments.models import EntryKind, EntrySource, LedgerEntry
-from billing.payments.posting import Adjustment, ClaimPosting, LinePosting, post_adjudication
+from billing.payments.operations import Adjustment, ClaimPosting, LinePosting, post_adjudication
+from billing.payments.remittances import import_835
 from billing.sessions.operations import finalize_sessions
 from billing.submissions.operations import create_batches, mark_batch_sent, send_batch
 from billing.worklist import billing_work
@@ -177,7 +177,7 @@ def test_a_void_keeps_the_charge_of_a_line_the_payer_paid(sw):
 
 
 def test_a_payment_taken_back_in_full_leaves_the_line_to_withdraw(sw):
-    from billing.payments.clawbacks import manual_clawback, standing_payments
+    from billing.payments.reversals import manual_clawback, standing_payments
 
     claim = ready(sw)
     send(claim)

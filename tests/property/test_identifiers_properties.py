@@ -8,14 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billing.identifiers import normalize_modifiers, npi_check_digit, npi_problem
-from billing.money import to_money
+from billing.core.identifiers import normalize_modifiers, npi_check_digit, npi_problem
+from billing.core.money import to_money
 
 bases = st.text(alphabet="0123456789", min_size=9, max_size=9)
 
 
 def luhn_valid(number: str) -> bool:
-    """The textbook Luhn check, written independently of billing.identifiers as an oracle."""
+    """The textbook Luhn check, written independently of billing.core.identifiers as an oracle."""
     total = 0
     for i, ch in enumerate(reversed(number)):
         digit = int(ch) * (2 if i % 2 else 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from billing.audit import Actor
+from billing.core.audit import Actor
 from rules.models import Rule
 from rules.operations import save_rule
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from billing.db import db
+from billing.core.db import db
 from billing.people.models import Role
 from rules.models import Rule, RuleOutcome
 from rules.runs import run_rules

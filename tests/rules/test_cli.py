@@ -7,7 +7,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from billing.db import db
+from billing.core.db import db
 from rules.models import Rule
 from tests.billing.claims.world import build_world
 from tests.rules.factories import fail, leaf, rule_doc

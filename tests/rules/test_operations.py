@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from billing.errors import ValidationFailed
+from billing.core.errors import ValidationFailed
 from rules.operations import (
     DEFAULTS,
     document_problems,

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from billing.claims.operations import hold_claim
 from billing.claims.statuses import ClaimStatus
-from billing.db import db
+from billing.core.db import db
 from billing.people.models import Role
 from rules.models import BillingRun, Rule, RuleOutcome
 from rules.runs import run_rules

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from billing.claims.operations import hold_claim
 from billing.claims.statuses import ClaimStatus
-from billing.db import db
+from billing.core.db import db
 from billing.people.models import ClientDiagnosis
 from rules.eligibility import submission_blockers
 from rules.models import BillingRun, OutcomeKind, RuleOutcome

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from billing.db import db
-from billing.errors import ValidationFailed
+from billing.core.db import db
+from billing.core.errors import ValidationFailed
 from rules.models import Rule, RuleVersion
 from rules.operations import import_rules, save_rule
 from rules.validation import rule_problems

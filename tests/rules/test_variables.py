@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from billing.claims.statuses import ClaimStatus
+from billing.core.db import db
 from billing.coverage.models import PayerType, SubscriberRelationship
-from billing.db import db
 from rules.facts import load_facts
 from rules.models import OutcomeKind
 from rules.variables import VARIABLES, ClaimActions, ClaimVariables, Fired, fired_from_action, rule_schema

@@ -10,8 +10,8 @@ import factory
 
 from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine
 from billing.claims.statuses import ClaimStatus
-from billing.db import db
-from billing.money import sum_money, to_money
+from billing.core.db import db
+from billing.core.money import sum_money, to_money
 from billing.submissions.models import Clearinghouse
 from tests import factories as f
 from tests.billing.claims.world import RATE, SYSTEM, World, build_world

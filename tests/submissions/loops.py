@@ -7,7 +7,7 @@ the samples' names, amounts and ids are someone else's.
 
 from __future__ import annotations
 
-from billing.submissions.edi import ELEMENT, split_segments
+from billing.edi.writing import ELEMENT, split_segments
 
 QUALIFIED = {"NM1", "REF", "DTP", "AMT", "PER", "PRV", "HL"}
 HL_LOOPS = {"20": "2000A", "22": "2000B", "23": "2000C"}

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from billing.submissions.facts import (
+from billing.edi.claim_facts import (
     Address,
     Adjustment,
     BillingProvider,
@@ -17,7 +17,7 @@ from billing.submissions.facts import (
     Person,
     PriorPayer,
 )
-from billing.submissions.writer import Envelope
+from billing.edi.x837p import Envelope
 from tests.factories import valid_npi
 
 ENVELOPE = Envelope(

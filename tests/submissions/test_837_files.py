@@ -10,11 +10,11 @@ import pytest
 
 from billing.claims.operations import correct_claim, void_claim
 from billing.coverage.models import SubscriberRelationship
+from billing.edi.writing import split_segments
+from billing.edi.x837p_checks import house_checks, pyx12_errors, validate_837
 from billing.people.models import Sex
 from billing.sessions.operations import finalize_session
-from billing.submissions.edi import split_segments
 from billing.submissions.operations import create_batches, mark_batch_sent
-from billing.submissions.validation import house_checks, pyx12_errors, validate_837
 from tests.conftest import shared_dir
 from tests.submissions.factories import SYSTEM, bulk_ready_claims, give_address
 from tests.submissions.loops import loops, same_order
@@ -213,8 +213,8 @@ def test_a_thousand_claim_batch_is_valid(world):
 def test_a_secondary_claim_from_the_database_carries_the_primary_payment(world):
     """Primary sent and paid (CO-45 and a PR-3 copay); the secondary claim's file has 2320/2330/2430."""
     from billing.coverage.models import PolicyRank
-    from billing.payments.models import EntrySource
-    from billing.payments.posting import post_adjudication
+    from billing.ledger.models import EntrySource
+    from billing.payments.operations import post_adjudication
     from billing.payments.secondary import generate_secondary_claim
     from tests import factories as f
     from tests.payments.factories import PAID_ON, full_payment

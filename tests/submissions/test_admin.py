@@ -8,11 +8,11 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from billing.audit import AuditAction
 from billing.claims.operations import hold_claim
 from billing.claims.statuses import ClaimStatus
-from billing.db import db
-from billing.payments.models import EntryKind, LedgerEntry
+from billing.core.audit import AuditAction
+from billing.core.db import db
+from billing.ledger.models import EntryKind, LedgerEntry
 from billing.people.models import Role
 from billing.submissions.models import BatchStatus, Clearinghouse, SendMethod, SubmissionBatch
 from billing.submissions.operations import create_batches

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from billing.claims.statuses import ClaimStatus
-from billing.db import db
-from billing.payments.models import LedgerEntry
+from billing.core.db import db
+from billing.ledger.models import LedgerEntry
 from billing.submissions.models import BatchStatus, SubmissionBatch
 
 

@@ -6,9 +6,9 @@ Built from hand-made facts: the primary's adjudication comes from the payments p
 
 from __future__ import annotations
 
-from billing.submissions.edi import split_segments
-from billing.submissions.validation import validate_837
-from billing.submissions.writer import write_837
+from billing.edi.writing import split_segments
+from billing.edi.x837p import write_837
+from billing.edi.x837p_checks import validate_837
 from tests.submissions.scenario_facts import ENVELOPE, primary_claim, secondary_claim
 from tests.submissions.test_837_files import NOTHING, assert_loops_match, sample
 

@@ -7,11 +7,12 @@ from decimal import Decimal
 
 import pytest
 
-from billing.audit import AuditAction
 from billing.claims.operations import correct_claim, hold_claim, retract_claim, void_claim
 from billing.claims.statuses import ClaimStatus
-from billing.db import db
-from billing.errors import BillingError, ValidationFailed
+from billing.core.audit import AuditAction
+from billing.core.db import db
+from billing.core.errors import BillingError, ValidationFailed
+from billing.edi.x837p_checks import validate_837
 from billing.submissions.models import BatchStatus, SendMethod
 from billing.submissions.operations import (
     BatchRefused,
@@ -22,7 +23,6 @@ from billing.submissions.operations import (
     send_batch,
 )
 from billing.submissions.queries import candidates, pending_batch_of
-from billing.submissions.validation import validate_837
 from tests.billing.claims.world import history
 from tests.submissions.factories import SYSTEM
 

@@ -20,14 +20,14 @@ from flask import Flask
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import Engine
 
-from billing.audit import AuditAction, StatusChange
 from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
-from billing.db import db
-from billing.errors import BillingError
+from billing.core.audit import AuditAction, StatusChange
+from billing.core.db import db
+from billing.core.errors import BillingError
+from billing.core.unit_of_work import unit_of_work
 from billing.submissions.models import BatchStatus, SubmissionBatch
 from billing.submissions.operations import create_batches, send_batch
-from billing.unit_of_work import unit_of_work
 from tests.submissions.factories import SYSTEM, build_submission_world
 
 SCHEMA = "submissions_race"

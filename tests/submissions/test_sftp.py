@@ -7,7 +7,7 @@ import socket
 import pytest
 
 from billing.claims.statuses import ClaimStatus
-from billing.errors import BillingError
+from billing.core.errors import BillingError
 from billing.submissions.models import BatchStatus, SendMethod
 from billing.submissions.operations import create_batches, send_batch
 from billing.submissions.sftp import SendFailed, SftpSettings, download_new, parse_host_key, upload

@@ -8,13 +8,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from billing.audit import AuditAction, StatusChange
 from billing.claims.models import Claim, ClaimLine
 from billing.claims.operations import release_claim, retract_claim
 from billing.claims.statuses import ClaimStatus
+from billing.core.audit import AuditAction, StatusChange
+from billing.core.db import db, utcnow
+from billing.core.errors import BillingError
 from billing.coverage.models import RoundingRule
-from billing.db import db, utcnow
-from billing.errors import BillingError
 from billing.sessions.models import NoteStatus, TherapySession
 from billing.sessions.operations import finalize_session, finalize_sessions, generate_claims
 from tests import factories as f

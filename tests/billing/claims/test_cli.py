@@ -9,11 +9,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from billing.audit import StatusChange
 from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
+from billing.core.audit import StatusChange
+from billing.core.db import db, utcnow
 from billing.coverage.models import RoundingRule
-from billing.db import db, utcnow
 from billing.sessions.models import NoteStatus
 from tests import factories as f
 from tests.billing.claims.world import DAY, SYSTEM, walk_to

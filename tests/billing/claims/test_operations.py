@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from billing.audit import AuditAction
 from billing.claims.models import Claim
 from billing.claims.operations import (
     LineChange,
@@ -23,8 +22,9 @@ from billing.claims.operations import (
 )
 from billing.claims.queries import claim_locking, live_claim_filter
 from billing.claims.statuses import ClaimStatus
-from billing.db import db
-from billing.errors import BillingError, ValidationFailed
+from billing.core.audit import AuditAction
+from billing.core.db import db
+from billing.core.errors import BillingError, ValidationFailed
 from billing.sessions.operations import finalize_session, finalize_sessions
 from tests import factories as f
 from tests.billing.claims.world import SYSTEM, history, walk_to

@@ -7,14 +7,14 @@ from datetime import date, time
 import pytest
 from sqlalchemy import select
 
-from billing.audit import AuditAction, StatusChange
 from billing.claims.models import Claim
 from billing.claims.operations import retract_claim, void_claim
 from billing.claims.queries import claim_locking
 from billing.claims.statuses import ClaimStatus
+from billing.core.audit import AuditAction, StatusChange
+from billing.core.db import db, utcnow
+from billing.core.errors import BillingError
 from billing.coverage.models import RoundingRule
-from billing.db import db, utcnow
-from billing.errors import BillingError
 from billing.sessions.checks import locked_field_problems
 from billing.sessions.models import NoteStatus, TherapySession
 from billing.sessions.operations import cancel_session, delete_session, deletion_refusal, finalize_session

@@ -25,7 +25,6 @@ from hypothesis.stateful import (
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import selectinload
 
-from billing.audit import Actor, AuditAction
 from billing.claims.models import Claim, ClaimLine
 from billing.claims.operations import (
     LineChange,
@@ -39,10 +38,11 @@ from billing.claims.operations import (
 )
 from billing.claims.queries import claim_history, live_claim_filter
 from billing.claims.statuses import ALLOWED_TRANSITIONS, EDITABLE, LIVE, ClaimStatus, transition
+from billing.core.audit import Actor, AuditAction
+from billing.core.db import db
+from billing.core.errors import BillingError
+from billing.core.money import sum_money, to_money
 from billing.coverage.models import FeeSchedule, RoundingRule
-from billing.db import db
-from billing.errors import BillingError
-from billing.money import sum_money, to_money
 from billing.sessions.models import TherapySession
 from billing.sessions.operations import finalize_session, generate_claims
 from tests import factories as f

@@ -7,11 +7,11 @@ import itertools
 import pytest
 from sqlalchemy import delete, exc, select, text, update
 
-from billing.audit import AuditAction, HistoryIsAppendOnly, StatusChange
 from billing.claims.models import Claim
 from billing.claims.statuses import ALLOWED_TRANSITIONS, ClaimStatus, TransitionNotAllowed, open_claim, transition
-from billing.db import db
-from billing.errors import BillingError
+from billing.core.audit import AuditAction, HistoryIsAppendOnly, StatusChange
+from billing.core.db import db
+from billing.core.errors import BillingError
 from tests.billing.claims.world import ACTION_TO, SYSTEM, history, walk_to
 
 PAIRS = list(itertools.product(ClaimStatus, repeat=2))

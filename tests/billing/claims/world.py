@@ -7,12 +7,12 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from billing.audit import Actor, AuditAction, StatusChange
 from billing.claims.models import Claim
 from billing.claims.queries import claim_history
 from billing.claims.statuses import ClaimStatus, transition
+from billing.core.audit import Actor, AuditAction, StatusChange
+from billing.core.db import db
 from billing.coverage.models import FeeSchedule, InsurancePolicy, Payer, RoundingRule, ServiceCode
-from billing.db import db
 from billing.org.models import Company, Location
 from billing.people.models import Client, Provider
 from billing.sessions.models import TherapySession

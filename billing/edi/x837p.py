@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from billing.submissions.edi import COMPONENT, REPETITION, SEGMENT, clean_text, segment
-from billing.submissions.facts import (
+from billing.edi.claim_facts import (
     Address,
     Adjustment,
     BillingProvider,
@@ -24,6 +23,7 @@ from billing.submissions.facts import (
     Person,
     PriorPayer,
 )
+from billing.edi.writing import COMPONENT, REPETITION, SEGMENT, clean_text, segment
 
 IMPLEMENTATION = "005010X222A1"
 #: The TR3 recommends no more than 5,000 claims (CLM) per transaction set.

@@ -19,6 +19,9 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from werkzeug.security import generate_password_hash
 
+from billing.core.db import db, insert_returning_ids
+from billing.core.identifiers import npi_check_digit
+from billing.core.money import to_money
 from billing.coverage.models import (
     Authorization,
     FeeSchedule,
@@ -28,17 +31,14 @@ from billing.coverage.models import (
     ServiceCode,
     authorization_service_code,
 )
-from billing.db import db, insert_returning_ids
-from billing.demo import catalog
-from billing.demo.billing_history import work_demo_billing
-from billing.demo.charts import Chart, draw_charts
-from billing.demo.claims import claim_counts, finalize_demo_sessions
-from billing.demo.schedule import Calendar, CodeRef, Refs, authorization_row, book_appointments, session_rows
-from billing.identifiers import npi_check_digit
-from billing.money import to_money
 from billing.org.models import Company, Location, Practice
 from billing.people.models import Client, ClientDiagnosis, Provider, Role, User
 from billing.sessions.models import NoteStatus, SessionClass, TherapySession
+from demo import catalog
+from demo.billing_history import work_demo_billing
+from demo.charts import Chart, draw_charts
+from demo.claims import claim_counts, finalize_demo_sessions
+from demo.schedule import Calendar, CodeRef, Refs, authorization_row, book_appointments, session_rows
 
 SEED = "claimdesk-demo"
 WINDOW_DAYS = 91  # three months of sessions, ending today

@@ -14,17 +14,17 @@ from typing import Any
 
 from sqlalchemy import select
 
-from billing.audit import Actor, AuditAction, record_change
 from billing.claims.models import Claim, ClaimLine
 from billing.claims.statuses import ClaimStatus, transition
+from billing.core.audit import Actor, AuditAction, record_change
+from billing.core.db import db
+from billing.core.errors import BillingError, Problem, raise_if
+from billing.core.money import ZERO, format_money, sum_money, to_money
 from billing.coverage.models import PolicyRank
-from billing.db import db
-from billing.errors import BillingError, Problem, raise_if
-from billing.money import ZERO, format_money, sum_money, to_money
+from billing.ledger.balances import Balances, claim_balance, lines_with_charges, reversed_entry_ids
+from billing.ledger.models import Adjudication, EntryKind, EntrySource, LedgerEntry
+from billing.ledger.rows import RowBuffer
 from billing.payments.codes import GROUP_CODES, describe_carc, is_denial
-from billing.payments.ledger import Balances, claim_balance, lines_with_charges, reversed_entry_ids
-from billing.payments.models import Adjudication, EntryKind, EntrySource, LedgerEntry
-from billing.payments.writer import RowBuffer
 
 #: Claims the payer has seen: only these are paid (a Ready claim was never sent).
 POSTABLE = frozenset({ClaimStatus.SUBMITTED, ClaimStatus.PAID, ClaimStatus.DENIED})
@@ -466,7 +466,7 @@ def bill_patient(claim: Claim, *, actor: Actor, posted_on: date, reason: str | N
 
 def _allocate(claim: Claim, kind: EntryKind, amount: Decimal | None, *, patient: bool, actor: Actor,
               posted_on: date, memo: str | None) -> list[LedgerEntry]:
-    from billing.payments.ledger import line_balances
+    from billing.ledger.balances import line_balances
 
     if claim.status not in POSTABLE:
         raise BillingError(f"Claim {claim.number} is {claim.status.label}; nothing has been billed to collect on.")

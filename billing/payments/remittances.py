@@ -20,14 +20,14 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from billing.audit import Actor, AuditAction, record_change
 from billing.claims.models import Claim, ClaimLine
+from billing.core.audit import Actor, AuditAction, record_change
+from billing.core.db import db, utcnow
+from billing.core.errors import BillingError
+from billing.core.money import ZERO, sum_money
 from billing.coverage.models import Payer
-from billing.db import db, utcnow
-from billing.errors import BillingError
-from billing.money import ZERO, sum_money
-from billing.payments.chunks import EnvelopeProblem, Piece, split
-from billing.payments.era import (
+from billing.edi.chunks import EnvelopeProblem, Piece, split
+from billing.edi.era import (
     ClaimPaymentInfo,
     Era,
     EraTransaction,
@@ -37,16 +37,13 @@ from billing.payments.era import (
     claim_raw,
     parse_835,
 )
-from billing.payments.ledger import Balances, claim_balances, lines_with_charges, standing_adjudication
-from billing.payments.models import (
-    EntrySource,
-    EraFile,
-    ProviderAdjustment,
-    Remittance,
-    UnmatchedClaim,
-    UnmatchedStatus,
-)
-from billing.payments.posting import (
+from billing.edi.pyx12 import Validation, from_json, merge_pieces, timed_validation
+from billing.edi.segments import Delimiters, NotX12, decode, split_segments
+from billing.ledger.balances import Balances, claim_balances, lines_with_charges, standing_adjudication
+from billing.ledger.models import EntrySource
+from billing.ledger.rows import RowBuffer
+from billing.payments.models import EraFile, ProviderAdjustment, Remittance, UnmatchedClaim, UnmatchedStatus
+from billing.payments.operations import (
     POSTABLE,
     REVERSAL_CODE,
     ClaimPosting,
@@ -54,9 +51,6 @@ from billing.payments.posting import (
     post_adjudication,
     reverse_adjudication,
 )
-from billing.payments.validation import Validation, from_json, merge_pieces, timed_validation
-from billing.payments.writer import RowBuffer
-from billing.payments.x12 import Delimiters, NotX12, decode, split_segments
 
 CHUNK = 500  # claims loaded and posted together: few queries, bounded memory
 #: From this size (about 1,500 claims) pyx12 runs in a second process beside the posting; below it, starting
@@ -155,9 +149,9 @@ def import_835(data: bytes, *, filename: str, actor: Actor) -> ImportResult:
 class _PendingValidation:
     """pyx12's verdict on the file: computed here, or awaited from worker interpreters.
 
-    A worker is a plain `python -m billing.payments.validation FILE`, not multiprocessing: it must not
+    A worker is a plain `python -m billing.edi.pyx12 FILE`, not multiprocessing: it must not
     re-import the caller's main module (a CLI, a web worker) or inherit its database connections. A very
-    large file is cut into pieces validated side by side (billing.payments.chunks), when its shape allows.
+    large file is cut into pieces validated side by side (billing.edi.chunks), when its shape allows.
     """
 
     def __init__(self, text: str, *, parallel: bool) -> None:
@@ -226,7 +220,7 @@ def _start_worker(text: str) -> tuple[subprocess.Popen[str], Path]:
     with os.fdopen(handle, "w", encoding="utf-8") as fh:
         fh.write(text)
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, a path we made
-        [sys.executable, "-m", "billing.payments.validation", name], stdout=subprocess.PIPE,
+        [sys.executable, "-m", "billing.edi.pyx12", name], stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT)
     return process, Path(name)
 

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, event, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from billing.db import db, enum_column, utcnow
-from billing.errors import BillingError
+from billing.core.db import db, enum_column, utcnow
+from billing.core.errors import BillingError
 
 
 class AuditAction(StrEnum):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from billing.db import db
+from billing.core.db import db
 
 
 @contextmanager

@@ -22,19 +22,19 @@ from decimal import Decimal
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
-from billing.audit import Actor
 from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
+from billing.core.audit import Actor
+from billing.core.db import db
+from billing.core.money import to_money
 from billing.coverage.models import Payer, PayerType
-from billing.db import db
-from billing.money import to_money
 from billing.org.models import Company
-from billing.payments.era_writer import ClaimRemit, Payment, ProviderLevelAdjustment, write_835
-from billing.payments.importing import import_835
-from billing.payments.posting import Adjustment, ClaimPosting, LinePosting
+from billing.payments.operations import Adjustment, ClaimPosting, LinePosting
+from billing.payments.remittances import import_835
 from billing.submissions.models import Clearinghouse
 from billing.submissions.operations import create_batches, mark_batch_sent
 from billing.submissions.queries import candidates
+from demo.era_writer import ClaimRemit, Payment, ProviderLevelAdjustment, write_835
 from rules.operations import load_defaults
 from rules.runs import run_rules
 

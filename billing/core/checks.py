@@ -6,11 +6,11 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
-from billing.errors import Problem
+from billing.core.errors import Problem
 
 
 def field_problem(data: Mapping[str, Any], name: str, check: Callable[[Any], str | None]) -> list[Problem]:
-    """Run a value check (from billing.identifiers) on one field, when the form has that field."""
+    """Run a value check (from billing.core.identifiers) on one field, when the form has that field."""
     if name not in data:
         return []
     message = check(data[name])

@@ -14,11 +14,11 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy import func, select
 
-from billing.audit import Actor
 from billing.claims.models import Claim, ClaimLine
 from billing.claims.operations import hold_claim, retract_claim, void_claim
 from billing.claims.statuses import ClaimStatus
-from billing.db import chunked, db
+from billing.core.audit import Actor
+from billing.core.db import chunked, db
 from billing.sessions.models import TherapySession
 from billing.sessions.operations import CHUNK, finalize_sessions, generate_claims
 

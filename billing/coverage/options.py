@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from billing.core.db import db
 from billing.coverage.models import Payer, ServiceCode
-from billing.db import db
 from billing.org.models import Location
 from billing.people.models import Provider
 

@@ -16,15 +16,15 @@ from datetime import date
 
 from sqlalchemy import select
 
-from billing.audit import Actor, AuditAction, record_change
 from billing.claims.models import Claim, ClaimLine
+from billing.core.audit import Actor, AuditAction, record_change
+from billing.core.db import db
+from billing.core.money import ZERO, format_money, sum_money
 from billing.coverage.models import PolicyRank
-from billing.db import db
-from billing.money import ZERO, format_money, sum_money
-from billing.payments.ledger import lines_with_charges, reversed_entry_ids
-from billing.payments.models import EntryKind, EntrySource, LedgerEntry
-from billing.payments.posting import charge_row, reverse_entry
-from billing.payments.writer import RowBuffer
+from billing.ledger.balances import lines_with_charges, reversed_entry_ids
+from billing.ledger.models import EntryKind, EntrySource, LedgerEntry
+from billing.ledger.rows import RowBuffer
+from billing.payments.operations import charge_row, reverse_entry
 
 #: Claims looked up per query (an IN list well under SQLite's and PostgreSQL's parameter limits).
 CHUNK = 2000

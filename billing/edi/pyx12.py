@@ -108,7 +108,7 @@ def _errors(
 
 def merge_pieces(results: list[Validation], origins: list[list[int]],
                  envelope: list[tuple[int, str, str, str]]) -> Validation:
-    """One verdict from the pieces of a cut file (billing.payments.chunks): findings back on the file's own
+    """One verdict from the pieces of a cut file (billing.edi.chunks): findings back on the file's own
     segment numbers, the copied headers' findings once, and the envelope problems found on the whole file."""
     seen: dict[tuple[object, ...], Finding] = {}
     for result, origin in zip(results, origins, strict=True):
@@ -134,6 +134,6 @@ def from_json(text: str) -> tuple[Validation, float, float]:
 
 
 if __name__ == "__main__":
-    # `python -m billing.payments.validation FILE`: what the importer runs beside its posting (see importing).
+    # `python -m billing.edi.pyx12 FILE`: what the importer runs beside its posting (see importing).
     with open(sys.argv[1], encoding="utf-8") as fh:
         sys.stdout.write(to_json(*timed_validation(fh.read())))

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from billing.core.identifiers import normalize_icd10
 from billing.coverage.models import PolicyRank, SubscriberRelationship
-from billing.demo import catalog
-from billing.demo.catalog import ProgramSpec
-from billing.identifiers import normalize_icd10
 from billing.people.models import Sex
+from demo import catalog
+from demo.catalog import ProgramSpec
 
 #: Payer mixes (payer key, weight). Medicaid is the payer of last resort, so it is secondary
 #: behind a parent's employer plan; adults of 65 and over are on Medicare.

@@ -6,9 +6,9 @@ import time
 
 import click
 
-from billing.demo.catalog import DEMO_LOGINS, DEMO_PASSWORD
-from billing.demo.seed import demo_scale, seed_demo
-from billing.unit_of_work import unit_of_work
+from billing.core.unit_of_work import unit_of_work
+from demo.catalog import DEMO_LOGINS, DEMO_PASSWORD
+from demo.seed import demo_scale, seed_demo
 
 
 @click.command("seed-demo")

@@ -18,8 +18,8 @@ import pyx12.errors
 import pyx12.params
 import pyx12.x12n_document
 
-from billing.identifiers import npi_problem
-from billing.submissions.edi import COMPONENT, ELEMENT, split_segments
+from billing.core.identifiers import npi_problem
+from billing.edi.writing import COMPONENT, ELEMENT, split_segments
 
 # pyx12 logs each error at ERROR level as well as reporting it; the report is what we show.
 logging.getLogger("pyx12").setLevel(logging.CRITICAL)

@@ -14,14 +14,14 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from billing.audit import Actor
 from billing.claims.models import Claim, ClaimLine
-from billing.db import db
-from billing.errors import BillingError, Problem, raise_if
-from billing.money import ZERO, format_money, to_money
-from billing.payments.ledger import Balances, reversed_entry_ids
-from billing.payments.models import Adjudication, EntrySource, LedgerEntry
-from billing.payments.posting import (
+from billing.core.audit import Actor
+from billing.core.db import db
+from billing.core.errors import BillingError, Problem, raise_if
+from billing.core.money import ZERO, format_money, to_money
+from billing.ledger.balances import Balances, reversed_entry_ids
+from billing.ledger.models import Adjudication, EntrySource, LedgerEntry
+from billing.payments.operations import (
     POSTABLE,
     Adjustment,
     ClaimPosting,
@@ -49,7 +49,7 @@ def standing_payments(claim_id: int) -> list[Adjudication]:
 
 def reversible_entries(claim_id: int) -> list[LedgerEntry]:
     """Entries a biller may reverse: not charges, not reversals, not already reversed."""
-    from billing.payments.models import EntryKind
+    from billing.ledger.models import EntryKind
 
     done = reversed_entry_ids(claim_id)
     return [e for e in db.session.scalars(

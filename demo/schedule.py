@@ -16,10 +16,10 @@ from typing import Any
 
 from billing.coverage.models import RoundingRule
 from billing.coverage.units import units_for
-from billing.demo import catalog
-from billing.demo.catalog import SessionClassSpec, VisitSpec
-from billing.demo.charts import Chart
 from billing.sessions.models import NoteStatus
+from demo import catalog
+from demo.catalog import SessionClassSpec, VisitSpec
+from demo.charts import Chart
 
 ATTENDANCE = 0.85  # share of weeks a standing appointment takes place
 CANCEL_RATE = 0.03  # of the sessions that were on the books

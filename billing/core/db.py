@@ -51,7 +51,7 @@ class Base(DeclarativeBase):
     registry = registry(
         metadata=MetaData(naming_convention=NAMING_CONVENTION),
         type_annotation_map={
-            Decimal: Numeric(12, 2),  # money: see billing.money
+            Decimal: Numeric(12, 2),  # money: see billing.core.money
             datetime: UTCDateTime(),
             str: String(255),
         },

@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy import Table, func, insert, select, text
 
-from billing.audit import Actor, AuditAction, StatusChange
-from billing.db import db, utcnow
-from billing.payments.models import Adjudication, AdjudicationAdjustment, AdjudicationLine, LedgerEntry
+from billing.core.audit import Actor, AuditAction, StatusChange
+from billing.core.db import db, utcnow
+from billing.ledger.models import Adjudication, AdjudicationAdjustment, AdjudicationLine, LedgerEntry
 
 #: Ids reserved from a PostgreSQL sequence at a time.
 ID_BLOCK = 500

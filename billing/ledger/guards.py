@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from billing.errors import BillingError
-from billing.payments.models import Adjudication, AdjudicationAdjustment, AdjudicationLine, LedgerEntry
+from billing.core.errors import BillingError
+from billing.ledger.models import Adjudication, AdjudicationAdjustment, AdjudicationLine, LedgerEntry
 
 IMMUTABLE = (LedgerEntry, Adjudication, AdjudicationLine, AdjudicationAdjustment)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from billing.errors import BillingError
+from billing.core.errors import BillingError
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 

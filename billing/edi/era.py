@@ -7,10 +7,10 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from billing.errors import BillingError
-from billing.money import ZERO, sum_money, to_money
-from billing.payments.posting import Adjustment
-from billing.payments.x12 import Delimiters, NotX12, join_segments, split_segments
+from billing.core.errors import BillingError
+from billing.core.money import ZERO, sum_money, to_money
+from billing.edi.segments import Delimiters, NotX12, join_segments, split_segments
+from billing.payments.operations import Adjustment
 
 
 class EraUnreadable(BillingError):

@@ -12,16 +12,10 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import selectinload
 
 from billing.claims.models import Claim, ClaimLine
-from billing.db import db
-from billing.money import ZERO, to_money
-from billing.payments.models import (
-    ADJUSTMENTS,
-    EFFECTS,
-    Adjudication,
-    EntryKind,
-    LedgerEntry,
-    Remittance,
-)
+from billing.core.db import db
+from billing.core.money import ZERO, to_money
+from billing.ledger.models import ADJUSTMENTS, EFFECTS, Adjudication, EntryKind, LedgerEntry
+from billing.payments.models import Remittance
 
 
 @dataclass
@@ -184,7 +178,7 @@ def standing_adjudication(claim_id: int, payer_id: int | None = None) -> Adjudic
 
 def allowed_total(claim_id: int) -> Decimal:
     """Allowed amounts (AMT*B6 or typed) of the adjudications still standing."""
-    from billing.payments.models import AdjudicationLine
+    from billing.ledger.models import AdjudicationLine
 
     reversed_ids = select(Adjudication.reverses_id).where(Adjudication.reverses_id.is_not(None))
     total = db.session.scalar(

@@ -13,8 +13,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from billing.claims.models import Claim, ClaimLine
-from billing.money import sum_money
-from billing.payments.posting import Adjustment, ClaimPosting, LinePosting
+from billing.core.money import sum_money
+from billing.payments.operations import Adjustment, ClaimPosting, LinePosting
 
 TERMINATOR = "~\n"
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from billing.payments.x12 import Delimiters, join_segments
+from billing.edi.segments import Delimiters, join_segments
 
 Segment = list[str]
 HEADER_OF_LX = ("TS3", "TS2")

@@ -26,28 +26,22 @@ from admin_views.payment_forms import (
 from admin_views.permissions import Area, may_edit
 from billing.claims import operations as claim_ops
 from billing.claims.models import Claim
-from billing.claims.statuses import ClaimStatus
+from billing.claims.statuses import SENT, ClaimStatus
 from billing.core.audit import Actor
+from billing.core.codes import GROUP_CODES, carcs, describe_carc, is_denial, rarcs
 from billing.core.errors import BillingError, Problem, ValidationFailed
 from billing.core.money import ZERO, format_money
 from billing.core.unit_of_work import unit_of_work
 from billing.ledger.balances import adjudications_for, claim_balance, entries_for_claim, reversed_entry_ids
 from billing.ledger.models import Adjudication
 from billing.payments import operations as money_ops
-from billing.payments.codes import GROUP_CODES, carcs, describe_carc, is_denial, rarcs
+from billing.payments.operations import record_manual_payment
 from billing.payments.preview import preview_posting
 from billing.payments.queries import denial_reasons
-from billing.payments.reversals import (
-    effect_of,
-    manual_clawback,
-    record_manual_payment,
-    reversible_entries,
-    standing_payments,
-)
+from billing.payments.reversals import effect_of, manual_clawback, reversible_entries, standing_payments
 from billing.payments.secondary import denied_lines, generate_secondary_claim, resubmit_denied_lines, secondary_refusal
 
 #: Claim statuses a payment can be recorded on (the payer has the claim).
-PAYABLE = (ClaimStatus.SUBMITTED, ClaimStatus.PAID, ClaimStatus.DENIED)
 
 
 def current_actor() -> Actor:
@@ -85,9 +79,9 @@ class ClaimPaymentsMixin:
             "owed_by": owed_by(claim),
             "denial_reasons": _denial_reasons(claim),
             "denied_lines": denied_lines(payments[-1]) if payments else [],
-            "secondary_refusal": secondary_refusal(claim) if claim.status in PAYABLE else "not adjudicated",
+            "secondary_refusal": secondary_refusal(claim) if claim.status in SENT else "not adjudicated",
             "may_post_money": may_post_money(),
-            "payable": claim.status in PAYABLE,
+            "payable": claim.status in SENT,
             "describe_carc": describe_carc,
         }
 

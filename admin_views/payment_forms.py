@@ -13,11 +13,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from billing.claims.models import Claim
+from billing.core.codes import GROUP_CODES
 from billing.core.errors import Problem
 from billing.core.money import ZERO, to_money
 from billing.ledger.models import Adjudication
-from billing.payments.codes import GROUP_CODES
-from billing.payments.operations import Adjustment, ClaimPosting, LinePosting
+from billing.ledger.postings import Adjustment, ClaimPosting, LinePosting
 from billing.payments.reversals import PATIENT_REASONS, BulkClawbackItem, CorrectedLine
 
 #: Adjustment rows shown per line; a biller rarely needs more than three CAS reasons on one line.

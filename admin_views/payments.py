@@ -20,12 +20,13 @@ from admin_views.payment_forms import read_bulk_clawback, read_date
 from admin_views.permissions import Area
 from billing.claims.queries import ClaimNotFound, claim_by_number
 from billing.core.audit import Actor
+from billing.core.codes import describe_carc, describe_rarc
 from billing.core.db import db
 from billing.core.errors import BillingError, Problem, ValidationFailed
 from billing.core.money import format_money
 from billing.core.unit_of_work import unit_of_work
 from billing.coverage.options import payer_options
-from billing.payments.codes import describe_carc, describe_rarc
+from billing.payments.matching import match_unmatched, set_aside_unmatched
 from billing.payments.models import EraFile, Remittance, UnmatchedClaim, UnmatchedStatus
 from billing.payments.queries import (
     match_candidates,
@@ -34,7 +35,7 @@ from billing.payments.queries import (
     remittance_in_scope,
     unmatched_in_scope,
 )
-from billing.payments.remittances import EraRefused, ImportResult, import_835, match_unmatched, set_aside_unmatched
+from billing.payments.remittances import EraRefused, ImportResult, import_835
 from billing.payments.reversals import PATIENT_REASONS, bulk_clawback, paid_claims_on
 
 #: The biggest 835 the upload page takes; larger files go through `flask edi import`.

@@ -38,8 +38,8 @@ from billing.claims.statuses import ClaimStatus  # noqa: E402
 from billing.core.audit import Actor  # noqa: E402
 from billing.core.db import db  # noqa: E402
 from billing.core.unit_of_work import unit_of_work  # noqa: E402
-from billing.ledger.models import LedgerEntry
-from billing.payments.models import UnmatchedClaim
+from billing.ledger.models import LedgerEntry  # noqa: E402
+from billing.payments.models import UnmatchedClaim  # noqa: E402
 from billing.payments.remittances import import_835  # noqa: E402
 from tests.billing.claims.world import World, build_world  # noqa: E402
 from tests.payments.factories import Clp, Payment, Svc, write_835  # noqa: E402

@@ -28,8 +28,8 @@ from billing.core.audit import Actor
 from billing.core.db import db
 from billing.core.money import to_money
 from billing.coverage.models import Payer, PayerType
+from billing.ledger.postings import Adjustment, ClaimPosting, LinePosting
 from billing.org.models import Company
-from billing.payments.operations import Adjustment, ClaimPosting, LinePosting
 from billing.payments.remittances import import_835
 from billing.submissions.models import Clearinghouse
 from billing.submissions.operations import create_batches, mark_batch_sent

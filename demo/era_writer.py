@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from billing.claims.models import Claim, ClaimLine
 from billing.core.money import sum_money
-from billing.payments.operations import Adjustment, ClaimPosting, LinePosting
+from billing.ledger.postings import Adjustment, ClaimPosting, LinePosting
 
 TERMINATOR = "~\n"
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from billing.claims.building import MAX_POINTERS, _reason
 from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine
-from billing.claims.statuses import EDITABLE, ClaimStatus, open_claim, record_opening, transition
+from billing.claims.statuses import EDITABLE, SENT, ClaimStatus, open_claim, record_opening, transition
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
 from billing.core.errors import BillingError, Problem, ValidationFailed, raise_if
@@ -20,8 +20,6 @@ from billing.core.identifiers import modifiers_problem, normalize_modifiers
 from billing.core.money import sum_money, to_money
 from billing.core.reference import PLACES_OF_SERVICE
 from billing.coverage.queries import load_coverage
-
-SENT = frozenset({ClaimStatus.SUBMITTED, ClaimStatus.DENIED, ClaimStatus.PAID})
 
 
 def _need_reason(reason: str | None, what: str) -> str:

@@ -38,6 +38,8 @@ ALLOWED_TRANSITIONS: Final[Mapping[ClaimStatus, frozenset[ClaimStatus]]] = {
 
 #: Before submission a claim may be edited; after, the fix is a corrected claim.
 EDITABLE: Final = frozenset({ClaimStatus.READY, ClaimStatus.HELD})
+#: Claims the payer has seen: only these are paid, reversed, corrected or followed up (a Ready claim never left).
+SENT: Final = frozenset({ClaimStatus.SUBMITTED, ClaimStatus.DENIED, ClaimStatus.PAID})
 #: Claims that still bill their sessions (a voided claim releases them).
 LIVE: Final = frozenset(set(ClaimStatus) - {ClaimStatus.VOIDED})
 

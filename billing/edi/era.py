@@ -10,7 +10,7 @@ from typing import Any
 from billing.core.errors import BillingError
 from billing.core.money import ZERO, sum_money, to_money
 from billing.edi.segments import Delimiters, NotX12, join_segments, split_segments
-from billing.payments.operations import Adjustment
+from billing.ledger.postings import Adjustment
 
 
 class EraUnreadable(BillingError):

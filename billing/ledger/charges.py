@@ -23,8 +23,8 @@ from billing.core.money import ZERO, format_money, sum_money
 from billing.coverage.models import PolicyRank
 from billing.ledger.balances import lines_with_charges, reversed_entry_ids
 from billing.ledger.models import EntryKind, EntrySource, LedgerEntry
+from billing.ledger.operations import charge_row, reverse_entry
 from billing.ledger.rows import RowBuffer
-from billing.payments.operations import charge_row, reverse_entry
 
 #: Claims looked up per query (an IN list well under SQLite's and PostgreSQL's parameter limits).
 CHUNK = 2000

@@ -22,15 +22,10 @@ from billing.core.unit_of_work import unit_of_work
 from billing.ledger.balances import claim_balance, entries_for_claim, reversed_entry_ids
 from billing.ledger.models import LedgerEntry
 from billing.payments import operations as posting
+from billing.payments import reversals as reversal_ops
+from billing.payments.matching import match_unmatched, open_unmatched, set_aside_unmatched
 from billing.payments.models import UnmatchedClaim
-from billing.payments.remittances import (
-    EraRefused,
-    ImportResult,
-    import_835,
-    match_unmatched,
-    open_unmatched,
-    set_aside_unmatched,
-)
+from billing.payments.remittances import EraRefused, ImportResult, import_835
 from billing.payments.secondary import generate_secondary_claim, resubmit_denied_lines
 
 edi_cli = AppGroup("edi", help="Import X12 files (835 remittances).")
@@ -150,7 +145,7 @@ def reverse_command(claim_number: str, entry_ids: tuple[int, ...], reason: str) 
         entries = [e for i in entry_ids if (e := db.session.get(LedgerEntry, i)) is not None]
         if len(entries) != len(entry_ids):
             raise BillingError("No such ledger entry.")
-        return posting.reverse_entries(claim, entries, actor=CLI, reason=reason, posted_on=date.today())
+        return reversal_ops.reverse_entries(claim, entries, actor=CLI, reason=reason, posted_on=date.today())
 
     reversals = _run(op)
     click.echo(f"Reversed {len(reversals)} entries; claim flagged Needs Review.")

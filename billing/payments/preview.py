@@ -14,7 +14,7 @@ from billing.core.money import ZERO, sum_money, to_money
 from billing.coverage.models import PolicyRank
 from billing.ledger.balances import Balances, line_balances, lines_with_charges
 from billing.ledger.models import EFFECTS, EntryKind
-from billing.payments.operations import KIND_OF_GROUP, ClaimPosting, LinePosting
+from billing.ledger.postings import KIND_OF_GROUP, ClaimPosting, LinePosting
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,13 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from billing.claims.models import Claim, ClaimLine
+from billing.claims.statuses import SENT
+from billing.core.codes import describe_carc, describe_rarc
 from billing.core.db import db
 from billing.coverage.models import Payer
 from billing.ledger.models import Adjudication, AdjudicationAdjustment, AdjudicationLine
 from billing.org.queries import Scope, by_company, by_location
-from billing.payments.codes import describe_carc, describe_rarc
 from billing.payments.models import Remittance, UnmatchedClaim, UnmatchedStatus
-from billing.payments.operations import POSTABLE
 from billing.people.models import Client
 
 
@@ -96,7 +96,7 @@ def match_candidates(item: UnmatchedClaim, *, limit: int = 10) -> list[Claim]:
             conditions.append(name_match)
     return list(db.session.scalars(
         select(Claim).join(Client, Client.id == Claim.client_id)
-        .where(Claim.status.in_(list(POSTABLE)), or_(*conditions))
+        .where(Claim.status.in_(list(SENT)), or_(*conditions))
         .order_by(Claim.id.desc()).limit(limit).options(selectinload(Claim.client), selectinload(Claim.payer))
     ))
 

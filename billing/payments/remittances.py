@@ -21,8 +21,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from billing.claims.models import Claim, ClaimLine
+from billing.claims.statuses import SENT
 from billing.core.audit import Actor, AuditAction, record_change
-from billing.core.db import db, utcnow
+from billing.core.db import db
 from billing.core.errors import BillingError
 from billing.core.money import ZERO, sum_money
 from billing.coverage.models import Payer
@@ -33,7 +34,6 @@ from billing.edi.era import (
     EraTransaction,
     EraUnreadable,
     ServicePayment,
-    claim_from_data,
     claim_raw,
     parse_835,
 )
@@ -41,16 +41,11 @@ from billing.edi.pyx12 import Validation, from_json, merge_pieces, timed_validat
 from billing.edi.segments import Delimiters, NotX12, decode, split_segments
 from billing.ledger.balances import Balances, claim_balances, lines_with_charges, standing_adjudication
 from billing.ledger.models import EntrySource
+from billing.ledger.postings import REVERSAL_CODE, ClaimPosting, LinePosting
 from billing.ledger.rows import RowBuffer
-from billing.payments.models import EraFile, ProviderAdjustment, Remittance, UnmatchedClaim, UnmatchedStatus
-from billing.payments.operations import (
-    POSTABLE,
-    REVERSAL_CODE,
-    ClaimPosting,
-    LinePosting,
-    post_adjudication,
-    reverse_adjudication,
-)
+from billing.payments.models import EraFile, ProviderAdjustment, Remittance, UnmatchedClaim
+from billing.payments.posting import post_adjudication
+from billing.payments.reversals import reverse_adjudication
 
 CHUNK = 500  # claims loaded and posted together: few queries, bounded memory
 #: From this size (about 1,500 claims) pyx12 runs in a second process beside the posting; below it, starting
@@ -350,7 +345,8 @@ def _post_chunk(chunk: list[ClaimPaymentInfo], txn: EraTransaction, remittance: 
             fresh = info.status_code != REVERSAL_CODE and claim.id not in stale
             prior = balances.get(claim.id, Balances()) if fresh else None
             try:
-                posted = _post_claim(info, claim, remittance, actor=actor, prior=prior, charged=charged, rows=rows)
+                posted = post_claim_payment(info, claim, remittance, actor=actor, prior=prior, charged=charged,
+                                            rows=rows)
             except BillingError as exc:
                 problem = exc.message
             else:
@@ -374,7 +370,7 @@ def _match_problem(info: ClaimPaymentInfo, claim: Claim | None, txn: EraTransact
     if claim.payer is None or not _same_payer(claim.payer, txn):
         payer = txn.payer_name or txn.payer_key
         return f"claim {claim.number} is billed to {claim.payer or 'no payer'}, not to {payer}"
-    if claim.status not in POSTABLE:
+    if claim.status not in SENT:
         return f"claim {claim.number} is {claim.status.label}; only a submitted claim is paid"
     return None
 
@@ -384,7 +380,7 @@ def _same_payer(payer: Payer, txn: EraTransaction) -> bool:
     return bool(payer.edi_payer_id and payer.edi_payer_id in keys) or payer.name.upper() == txn.payer_name.upper()
 
 
-def _post_claim(info: ClaimPaymentInfo, claim: Claim, remittance: Remittance, *, actor: Actor,
+def post_claim_payment(info: ClaimPaymentInfo, claim: Claim, remittance: Remittance, *, actor: Actor,
                 prior: Balances | None = None, charged: set[int] | None = None,
                 rows: RowBuffer | None = None) -> Decimal:
     """Post one matched CLP; returns the amount paid on it (negative for a reversal)."""
@@ -445,38 +441,6 @@ def _keep_unmatched(info: ClaimPaymentInfo, remittance: Remittance, reason: str,
         remittance_id=remittance.id, claim_number=info.claim_number[:50], status_code=info.status_code[:2],
         patient_name=info.patient_name[:120], charge=info.charge, paid=info.paid, reason=reason[:300],
         data=info.to_data(), raw=claim_raw(info, delims),
-    ))
-
-
-def match_unmatched(item: UnmatchedClaim, claim: Claim, *, actor: Actor) -> None:
-    """A biller says which claim an unmatched payment belongs to; it then posts as if it had matched."""
-    if item.status is UnmatchedStatus.MATCHED:
-        raise BillingError(f"That payment was already matched to {item.matched_claim}.")
-    if claim.status not in POSTABLE:
-        raise BillingError(f"Claim {claim.number} is {claim.status.label}; only a submitted claim is paid.")
-    _post_claim(claim_from_data(item.data), claim, item.remittance, actor=actor)
-    item.status, item.matched_claim_id = UnmatchedStatus.MATCHED, claim.id
-    item.matched_at, item.matched_by = utcnow(), actor.name
-    record_change("claim", claim.id, AuditAction.ERA_MATCHED, actor=actor, before=claim.status.value,
-                  after=claim.status.value, data={"unmatched_id": item.id, "clp01": item.claim_number})
-
-
-def set_aside_unmatched(item: UnmatchedClaim, *, reason: str, actor: Actor) -> None:
-    """Take a payment that is not ours out of the open queue; it stays, with why, and can still be matched."""
-    if item.status is not UnmatchedStatus.OPEN:
-        raise BillingError(f"That payment is already {item.status.value.replace('_', ' ')}.")
-    if not reason or not reason.strip():
-        raise BillingError("Say why this payment is not ours (another provider's patient, a closed account...).")
-    item.status, item.note = UnmatchedStatus.SET_ASIDE, reason.strip()[:300]
-    item.matched_at, item.matched_by = utcnow(), actor.name
-    record_change("remittance", item.remittance_id, AuditAction.ERA_SET_ASIDE, actor=actor, reason=item.note,
-                  data={"unmatched_id": item.id, "clp01": item.claim_number})
-
-
-def open_unmatched() -> list[UnmatchedClaim]:
-    return list(db.session.scalars(
-        select(UnmatchedClaim).where(UnmatchedClaim.status == UnmatchedStatus.OPEN).order_by(UnmatchedClaim.id)
-        .options(selectinload(UnmatchedClaim.remittance))
     ))
 
 

@@ -6,7 +6,7 @@ for the paper remittance of a date of service. Checks first, writes second, neve
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -15,23 +15,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from billing.claims.models import Claim, ClaimLine
-from billing.core.audit import Actor
+from billing.claims.statuses import SENT, ClaimStatus, transition
+from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
 from billing.core.errors import BillingError, Problem, raise_if
 from billing.core.money import ZERO, format_money, to_money
-from billing.ledger.balances import Balances, reversed_entry_ids
+from billing.ledger.balances import Balances, claim_balance, reversed_entry_ids
 from billing.ledger.models import Adjudication, EntrySource, LedgerEntry
-from billing.payments.operations import (
-    POSTABLE,
-    Adjustment,
-    ClaimPosting,
-    LinePosting,
-    PostingResult,
-    post_adjudication,
-    posting_problems,
-    reverse_adjudication,
-    reverse_entries,
-)
+from billing.ledger.operations import reverse_entry
+from billing.ledger.postings import REVERSAL_CODE, Adjustment, ClaimPosting, LinePosting, PostingResult
+from billing.payments.posting import post_adjudication, posting_problems
 
 #: PR reasons a paper remittance names for the patient's part.
 PATIENT_REASONS = {"1": "Deductible", "2": "Coinsurance", "3": "Copay"}
@@ -104,21 +97,6 @@ def manual_clawback(claim: Claim, *, reason: str, posted_on: date, actor: Actor,
     return result
 
 
-def record_manual_payment(claim: Claim, posting: ClaimPosting, *, actor: Actor, mode: str = "") -> PostingResult:
-    """Record Payment from a paper EOB. When a payment already stands, the biller must say whether this one
-    replaces it ("replace": reversal and new payment in one step, how an entry is "edited") or adds to it."""
-    standing = standing_payments(claim.id)
-    if standing and mode not in ("replace", "add"):
-        raise_if([Problem("mode", "A payment is already posted on this claim: choose whether this one replaces "
-                                  "it (reversal + new payment) or adds to it.")])
-    if standing and mode == "replace":
-        result = manual_clawback(claim, reason=posting.memo or "payment corrected", posted_on=posting.paid_on,
-                                 actor=actor, payments=standing[-1:], corrected=posting).corrected
-        assert result is not None
-        return result
-    return post_adjudication(claim, posting, actor=actor, source=EntrySource.MANUAL)
-
-
 def _clawback_problems(claim: Claim, reason: str, payments: Sequence[Adjudication],
                        entries: Sequence[LedgerEntry]) -> list[Problem]:
     problems = []
@@ -170,7 +148,7 @@ def paid_claims_on(service_date: date, *, payer_id: int | None = None) -> list[P
     """Claims with a service line on that date and a payment standing, for the bulk clawback page."""
     query = (
         select(Claim).join(ClaimLine, ClaimLine.claim_id == Claim.id)
-        .where(ClaimLine.service_date == service_date, Claim.status.in_(list(POSTABLE)))
+        .where(ClaimLine.service_date == service_date, Claim.status.in_(list(SENT)))
         .distinct().order_by(Claim.id).options(selectinload(Claim.lines).selectinload(ClaimLine.service_code),
                                                selectinload(Claim.client), selectinload(Claim.payer))
     )
@@ -238,3 +216,77 @@ def bulk_clawback(items: Sequence[BulkClawbackItem], *, reason: str, posted_on: 
     return [(claim, manual_clawback(claim, reason=reason, posted_on=posted_on, actor=actor, payments=[payment],
                                     corrected=posting))
             for claim, payment, posting in plans]
+
+
+def reverse_entries(claim: Claim, entries: Iterable[LedgerEntry], *, actor: Actor, reason: str, posted_on: date,
+                    source: EntrySource = EntrySource.MANUAL, adjudication_id: int | None = None) -> list[LedgerEntry]:
+    """Manual clawback: reverse the chosen entries, flag the claim for review, reopen it if a balance results."""
+    if not reason or not reason.strip():
+        raise BillingError("A reversal needs a source or reason (letter, phone call, portal).")
+    entries = list(entries)
+    if not entries:
+        raise BillingError("Choose the entries to reverse.")
+    if any(e.claim_id != claim.id for e in entries):
+        raise BillingError(f"Only entries of claim {claim.number} can be reversed here.")
+    already = reversed_entry_ids(claim.id)
+    problems = [Problem("entries", f"Entry {e.id} was already reversed.") for e in entries if e.id in already]
+    problems += [Problem("entries", f"Entry {e.id} is itself a reversal.") for e in entries if e.reverses_id]
+    raise_if(problems)
+    reversals = [reverse_entry(e, actor=actor, reason=reason, posted_on=posted_on, source=source,
+                               adjudication_id=adjudication_id) for e in entries]
+    _after_reversal(claim, actor=actor, reason=reason)
+    return reversals
+
+
+def reverse_adjudication(original: Adjudication, *, actor: Actor, reason: str, posted_on: date,
+                         source: EntrySource, remittance_id: int | None = None,
+                         payer_claim_number: str | None = None) -> Adjudication:
+    """Take back everything an earlier payment did (835 CLP02 = 22, or a manual clawback of a whole payment)."""
+    claim = original.claim
+    taken_back = db.session.scalar(select(Adjudication.id).where(Adjudication.reverses_id == original.id))
+    if taken_back is not None or original.reverses_id is not None:
+        raise BillingError(f"That payment on claim {claim.number} was already reversed.")
+    reversal = Adjudication(
+        claim_id=claim.id, payer_id=original.payer_id, remittance_id=remittance_id, source=source,
+        status_code=REVERSAL_CODE, charge=-original.charge, paid=-original.paid,
+        patient_responsibility=-original.patient_responsibility,
+        payer_claim_number=payer_claim_number or original.payer_claim_number, paid_on=posted_on,
+        reverses_id=original.id,
+    )
+    db.session.add(reversal)
+    db.session.flush()
+    already = reversed_entry_ids(claim.id)
+    originals = db.session.scalars(
+        select(LedgerEntry).where(LedgerEntry.adjudication_id == original.id).order_by(LedgerEntry.id))
+    for entry in originals:
+        if entry.id not in already:
+            reverse_entry(entry, actor=actor, reason=reason, posted_on=posted_on, source=source,
+                          adjudication_id=reversal.id)
+    _after_reversal(claim, actor=actor, reason=reason)
+    return reversal
+
+
+def _after_reversal(claim: Claim, *, actor: Actor, reason: str) -> None:
+    db.session.flush()
+    claim.needs_review = True
+    balance = claim_balance(claim.id)
+    record_change("claim", claim.id, AuditAction.PAYMENT_REVERSED, actor=actor, before=claim.status.value,
+                  after=claim.status.value, reason=reason[:500], data={"balance": str(balance.balance)})
+    if balance.insurance != ZERO and claim.status is ClaimStatus.PAID:
+        # The bill reopens: the payer owes again, so the claim waits for its corrected payment.
+        transition(claim, ClaimStatus.SUBMITTED, action=AuditAction.CLAIM_REOPENED, actor=actor,
+                   reason=f"reversal left {format_money(balance.insurance)} owed by the payer")
+    elif balance.balance != ZERO and claim.status is ClaimStatus.DENIED:
+        # Still denied; the balance stays open to be worked (resubmit, write off, bill the patient).
+        record_change("claim", claim.id, AuditAction.CLAIM_REOPENED, actor=actor, before=claim.status.value,
+                      after=claim.status.value, reason=f"reversal left a balance of {format_money(balance.balance)}")
+
+
+def correct_payment(original: Adjudication, posting: ClaimPosting, *, actor: Actor, reason: str,
+                    source: EntrySource = EntrySource.MANUAL) -> PostingResult:
+    """"Editing" a payment: reverse it and post the corrected one in the same step, so the trail stays complete."""
+    claim = original.claim
+    raise_if(posting_problems(claim, posting))
+    reverse_adjudication(original, actor=actor, reason=reason, posted_on=posting.paid_on, source=source)
+    db.session.flush()
+    return post_adjudication(claim, posting, actor=actor, source=source)

@@ -12,13 +12,13 @@ from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine
 from billing.claims.operations import recompute_totals
 from billing.claims.statuses import ClaimStatus, open_claim, record_opening
 from billing.core.audit import Actor, AuditAction, record_change
+from billing.core.codes import is_denial
 from billing.core.db import db
 from billing.core.errors import BillingError
 from billing.core.money import ZERO
 from billing.coverage.models import InsurancePolicy, PolicyRank
 from billing.ledger.balances import line_balances, standing_adjudication
 from billing.ledger.models import Adjudication, EntryKind, EntrySource, LedgerEntry
-from billing.payments.codes import is_denial
 
 NEXT_RANK = {PolicyRank.PRIMARY: PolicyRank.SECONDARY, PolicyRank.SECONDARY: PolicyRank.TERTIARY}
 

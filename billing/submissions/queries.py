@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from billing.claims.models import Claim, ClaimLine
-from billing.claims.statuses import ClaimStatus
+from billing.claims.statuses import SENT, ClaimStatus
 from billing.core.audit import StatusChange
 from billing.core.db import chunked, db
 from billing.core.errors import BillingError
@@ -21,7 +21,6 @@ from billing.submissions.models import BatchClaim, BatchStatus, Clearinghouse, C
 from rules.eligibility import submission_blockers
 
 #: Claims that reached the payer: their lines use authorization units.
-SUBMITTED_STATES = (ClaimStatus.SUBMITTED, ClaimStatus.PAID, ClaimStatus.DENIED)
 
 
 @dataclass(frozen=True)
@@ -159,7 +158,7 @@ def authorization_units_submitted(auth_ids: Collection[int]) -> dict[int, int]:
     rows = db.session.execute(
         select(ClaimLine.authorization_id, func.sum(ClaimLine.units))
         .join(Claim, Claim.id == ClaimLine.claim_id)
-        .where(ClaimLine.authorization_id.in_(list(auth_ids)), Claim.status.in_(SUBMITTED_STATES), live_claim_filter())
+        .where(ClaimLine.authorization_id.in_(list(auth_ids)), Claim.status.in_(list(SENT)), live_claim_filter())
         .group_by(ClaimLine.authorization_id)
     )
     return {auth_id: int(total or 0) for auth_id, total in rows}

@@ -19,14 +19,14 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
 from billing.core.audit import StatusChange
+from billing.core.codes import carcs, describe_carc
 from billing.core.db import db
 from billing.core.money import ZERO, to_money
 from billing.coverage.models import Payer
 from billing.ledger.balances import claim_balances
 from billing.ledger.models import Adjudication, AdjudicationAdjustment
+from billing.ledger.postings import DENIED_CODE
 from billing.org.models import Location
-from billing.payments.codes import carcs, describe_carc
-from billing.payments.operations import DENIED_CODE
 from billing.people.models import Client, Provider
 from exports.columns import Chart, Column, Kind, Sheet
 from exports.filters import ReportFilters

@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select, true
 
 from billing.claims.models import Claim
+from billing.core.codes import GROUP_CODES, describe_carc
 from billing.core.db import db
 from billing.core.money import to_money
 from billing.ledger.models import Adjudication, AdjudicationAdjustment, AdjudicationLine
 from billing.org.queries import by_location
-from billing.payments.codes import GROUP_CODES, describe_carc
 from billing.payments.models import EraFile, ProviderAdjustment, Remittance, UnmatchedClaim
 from billing.people.models import Client
 from exports.columns import Column, Kind, Sheet

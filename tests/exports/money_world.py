@@ -12,8 +12,9 @@ from billing.claims.models import Claim
 from billing.claims.operations import hold_claim
 from billing.ledger.balances import standing_adjudication
 from billing.ledger.models import EntrySource
-from billing.payments.operations import record_patient_payment, reverse_adjudication, write_off
+from billing.payments.operations import record_patient_payment, write_off
 from billing.payments.remittances import import_835
+from billing.payments.reversals import reverse_adjudication
 from tests.billing.claims.world import DAY, SYSTEM, World
 from tests.payments.factories import Clp, Payment, Svc, submitted_claim, write_835
 

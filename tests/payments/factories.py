@@ -9,7 +9,7 @@ from decimal import Decimal
 from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
 from billing.ledger.charges import post_submission_charges
-from billing.payments.operations import Adjustment, ClaimPosting, LinePosting
+from billing.ledger.postings import Adjustment, ClaimPosting, LinePosting
 from billing.sessions.operations import finalize_sessions
 from tests.billing.claims.world import DAY, SYSTEM, World, walk_to
 

@@ -13,7 +13,9 @@ from billing.core.db import db
 from billing.coverage.models import PolicyRank
 from billing.ledger.balances import claim_balance
 from billing.ledger.models import Adjudication, EntryKind, LedgerEntry
-from billing.payments.operations import Adjustment, ClaimPosting, EntrySource, LinePosting, post_adjudication
+from billing.ledger.postings import Adjustment, ClaimPosting, LinePosting
+from billing.payments.operations import EntrySource
+from billing.payments.posting import post_adjudication
 from billing.people.models import Role
 from tests import factories as f
 from tests.billing.claims.world import SYSTEM

@@ -14,7 +14,8 @@ from billing.core.db import db
 from billing.ledger.balances import claim_balance
 from billing.ledger.models import LedgerEntry
 from billing.payments.models import Remittance, UnmatchedClaim, UnmatchedStatus
-from billing.payments.operations import EntrySource, post_adjudication
+from billing.payments.operations import EntrySource
+from billing.payments.posting import post_adjudication
 from billing.people.models import Role
 from tests.billing.claims.world import DAY, SYSTEM
 from tests.conftest import csrf_token

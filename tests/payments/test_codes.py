@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 
-from billing.payments.codes import DATA, carcs, describe_carc, describe_rarc, is_denial, rarcs
+from billing.core.codes import DATA, carcs, describe_carc, describe_rarc, is_denial, rarcs
 
 
 def test_every_row_has_a_code_a_flag_and_a_whole_description():

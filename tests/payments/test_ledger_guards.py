@@ -11,7 +11,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from billing.core.db import db
 from billing.ledger.guards import LedgerIsAppendOnly
 from billing.ledger.models import EntryKind, EntrySource, LedgerEntry
-from billing.payments.operations import post_adjudication, reverse_entry
+from billing.ledger.operations import reverse_entry
+from billing.payments.posting import post_adjudication
 from tests.billing.claims.world import SYSTEM
 from tests.payments.factories import full_payment, submitted_claim
 

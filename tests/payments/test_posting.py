@@ -17,20 +17,11 @@ from billing.core.errors import BillingError, ValidationFailed
 from billing.coverage.models import PolicyRank
 from billing.ledger.balances import claim_balance, entries_for_claim, reversed_entry_ids, standing_adjudication
 from billing.ledger.models import EntryKind, EntrySource, LedgerEntry
+from billing.ledger.postings import Adjustment, ClaimPosting, LinePosting
 from billing.payments.cob import prior_adjudication
-from billing.payments.operations import (
-    Adjustment,
-    ClaimPosting,
-    LinePosting,
-    bill_patient,
-    clear_needs_review,
-    correct_payment,
-    post_adjudication,
-    record_patient_payment,
-    reverse_adjudication,
-    reverse_entries,
-    write_off,
-)
+from billing.payments.operations import bill_patient, clear_needs_review, record_patient_payment, write_off
+from billing.payments.posting import post_adjudication
+from billing.payments.reversals import correct_payment, reverse_adjudication, reverse_entries
 from billing.payments.secondary import generate_secondary_claim, resubmit_denied_lines, secondary_refusal
 from billing.sessions.operations import deletion_refusal
 from tests import factories as f

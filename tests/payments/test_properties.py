@@ -17,15 +17,10 @@ from billing.core.money import ZERO, sum_money
 from billing.edi.segments import Delimiters, join_segments, split_segments
 from billing.ledger.balances import claim_balance, reversed_entry_ids
 from billing.ledger.models import EFFECTS, EntryKind, EntrySource, LedgerEntry
-from billing.payments.operations import (
-    Adjustment,
-    ClaimPosting,
-    LinePosting,
-    post_adjudication,
-    record_patient_payment,
-    reverse_entry,
-    write_off,
-)
+from billing.ledger.operations import reverse_entry
+from billing.ledger.postings import Adjustment, ClaimPosting, LinePosting
+from billing.payments.operations import record_patient_payment, write_off
+from billing.payments.posting import post_adjudication
 from billing.payments.remittances import import_835
 from tests.billing.claims.world import SYSTEM
 from tests.payments.factories import PAID_ON, Clp, Payment, Svc, submitted_claim, write_835

@@ -152,7 +152,7 @@ def test_an_unbalanced_check_is_imported_and_flagged(sent):
 
 
 def test_unmatched_then_matched_by_hand_posts_as_if_matched(sent):
-    from billing.payments.remittances import match_unmatched
+    from billing.payments.matching import match_unmatched
 
     _sw, (a, *_), billed = sent
     line = billed[a.number]["lines"]

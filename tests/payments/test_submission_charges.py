@@ -18,8 +18,9 @@ from billing.core.db import db
 from billing.core.errors import ValidationFailed
 from billing.ledger.balances import claim_balance, line_balances, totals_between
 from billing.ledger.models import EntryKind, EntrySource, LedgerEntry
+from billing.ledger.postings import Adjustment, ClaimPosting, LinePosting
 from billing.org.queries import resolve_scope
-from billing.payments.operations import Adjustment, ClaimPosting, LinePosting, post_adjudication
+from billing.payments.posting import post_adjudication
 from billing.payments.remittances import import_835
 from billing.sessions.operations import finalize_sessions
 from billing.submissions.operations import create_batches, mark_batch_sent, send_batch

@@ -214,7 +214,7 @@ def test_a_secondary_claim_from_the_database_carries_the_primary_payment(world):
     """Primary sent and paid (CO-45 and a PR-3 copay); the secondary claim's file has 2320/2330/2430."""
     from billing.coverage.models import PolicyRank
     from billing.ledger.models import EntrySource
-    from billing.payments.operations import post_adjudication
+    from billing.payments.posting import post_adjudication
     from billing.payments.secondary import generate_secondary_claim
     from tests import factories as f
     from tests.payments.factories import PAID_ON, full_payment

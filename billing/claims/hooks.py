@@ -1,0 +1,25 @@
+"""What claims ask of the layers above them (the ledger, submissions); `app.py` registers the answers.
+
+Claims sit below the ledger and submissions, so they cannot import them. These few questions go up through
+hooks instead (see billing/core/hooks.py).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from billing.claims.models import Claim
+from billing.core.audit import Actor
+from billing.core.hooks import Hook
+
+#: A bill the payer had is withdrawn (void, retraction): take the charges of its unworked lines out of A/R.
+bill_withdrawn: Hook[[Claim, Actor, date, str], None] = Hook(
+    "bill_withdrawn", "Reverse the open charges of a claim whose bill was withdrawn (answered by the ledger).")
+
+#: The number of the unsent submission batch a claim waits in, or None: such a claim comes out of it first.
+unsent_batch_of: Hook[[int], str | None] = Hook(
+    "unsent_batch_of", "The number of the unsent batch holding this claim id (answered by submissions).")
+
+#: Why a session may not be deleted because of money on its claims, or None (answered by the ledger).
+session_money_refusal: Hook[[int], str | None] = Hook(
+    "session_money_refusal", "Why money on a session's claims forbids deleting the session (answered by the ledger).")

@@ -10,7 +10,23 @@ from flask import Flask
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
+import billing.models  # noqa: F401 - registers every table on the metadata
+from admin_views import init_admin
+from admin_views.auth import init_auth
+from admin_views.errors import init_error_pages
+from billing.claims import hooks as claim_hooks
+from billing.claims.cli import claims_cli
 from billing.core.db import db
+from billing.jobs.cli import jobs_cli, scheduler_cli
+from billing.ledger.balances import session_money_refusal
+from billing.ledger.charges import withdraw_bill
+from billing.payments.cli import edi_cli, payments_cli
+from billing.people.cli import users_cli
+from billing.submissions.cli import submissions_cli
+from billing.submissions.queries import unsent_batch_number
+from demo.cli import seed_demo_command
+from exports.cli import reports_cli
+from rules.cli import rules_cli
 
 ROOT = Path(__file__).resolve().parent
 # Batch mode lets later migrations ALTER tables on SQLite too.
@@ -34,6 +50,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, instance_path: str | 
     _configure(app, config)
     _init_extensions(app)
     _register_cli(app)
+    _wire_hooks()
     return app
 
 
@@ -67,11 +84,6 @@ def _configure(app: Flask, config: Mapping[str, Any] | None) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    import billing.models  # noqa: F401 - registers every table on the metadata
-    from admin_views import init_admin
-    from admin_views.auth import init_auth
-    from admin_views.errors import init_error_pages
-
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     db.init_app(app)
     migrate.init_app(app, db)
@@ -82,8 +94,14 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    from billing.cli import register_cli
-    from exports.cli import reports_cli
+    """Every `flask` command group, from every layer: the app is where the layers meet."""
+    for group in (users_cli, claims_cli, submissions_cli, edi_cli, payments_cli, rules_cli, reports_cli,
+                  scheduler_cli, jobs_cli, seed_demo_command):
+        app.cli.add_command(group)
 
-    register_cli(app)
-    app.cli.add_command(reports_cli)  # here, not in billing/cli.py: billing never imports exports
+
+def _wire_hooks() -> None:
+    """Answer the questions lower layers ask of higher ones (billing/core/hooks.py explains why)."""
+    claim_hooks.bill_withdrawn.register(withdraw_bill)
+    claim_hooks.unsent_batch_of.register(unsent_batch_number)
+    claim_hooks.session_money_refusal.register(session_money_refusal)

@@ -11,7 +11,9 @@ from werkzeug.wrappers import Response
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
+from billing.core.audit import Actor
 from billing.core.db import db
+from billing.people.models import User
 from billing.people.operations import authenticate
 
 bp = Blueprint("auth", __name__)
@@ -34,8 +36,6 @@ def init_auth(app: Flask) -> None:
 
 @login_manager.user_loader
 def load_user(user_id: str) -> object | None:
-    from billing.people.models import User
-
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
     return user if user is not None and user.active else None
 
@@ -76,3 +76,8 @@ def _safe_next() -> str | None:
     if target.startswith("/") and not target.startswith("//") and not parts.netloc and not parts.scheme:
         return target
     return None
+
+
+def current_actor() -> Actor:
+    """Who the history names for what the logged-in user does (every view asks here)."""
+    return Actor.user(current_user)

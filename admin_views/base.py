@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
+from admin_views.auth import current_actor
 from admin_views.formatters import TYPE_FORMATTERS
 from admin_views.permissions import Area, may_edit, may_read
 from admin_views.scope import current_scope
@@ -229,4 +230,4 @@ class AreaPage(BaseView):
         return may_edit(current_user.role, self.area)
 
     def actor(self) -> Actor:
-        return Actor.user(current_user)
+        return current_actor()

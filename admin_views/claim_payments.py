@@ -6,7 +6,6 @@ one service call in one unit of work; billers and admins act, everyone who may r
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import flash, redirect, request
@@ -14,6 +13,7 @@ from flask_admin import expose
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from admin_views.auth import current_actor
 from admin_views.payment_forms import (
     ADJUSTMENT_ROWS,
     PATIENT_FIELDS,
@@ -27,10 +27,10 @@ from admin_views.permissions import Area, may_edit
 from billing.claims import operations as claim_ops
 from billing.claims.models import Claim
 from billing.claims.statuses import SENT, ClaimStatus
-from billing.core.audit import Actor
 from billing.core.codes import GROUP_CODES, carcs, describe_carc, is_denial, rarcs
 from billing.core.errors import BillingError, Problem, ValidationFailed
 from billing.core.money import ZERO, format_money
+from billing.core.time import practice_today
 from billing.core.unit_of_work import unit_of_work
 from billing.ledger.balances import adjudications_for, claim_balance, entries_for_claim, reversed_entry_ids
 from billing.ledger.models import Adjudication
@@ -43,9 +43,6 @@ from billing.payments.secondary import denied_lines, generate_secondary_claim, r
 
 #: Claim statuses a payment can be recorded on (the payer has the claim).
 
-
-def current_actor() -> Actor:
-    return Actor.user(current_user)
 
 
 def may_post_money() -> bool:
@@ -108,7 +105,7 @@ class ClaimPaymentsMixin:
         return self.render(
             "claimdesk/payments/record.html", claim=claim, form=form, preview=preview, existing=existing,
             return_url=back, adjustment_rows=ADJUSTMENT_ROWS, patient_fields=PATIENT_FIELDS,
-            groups=GROUP_CODES, carcs=carcs(), rarcs=rarcs(), today=date.today(),
+            groups=GROUP_CODES, carcs=carcs(), rarcs=rarcs(), today=practice_today(),
         )
 
     # --- Reverse prior entry (manual clawback), optionally with the corrected payment --------------------
@@ -152,7 +149,7 @@ class ClaimPaymentsMixin:
         return self.render(
             "claimdesk/payments/reverse.html", claim=claim, payments=payments, entries=entries, problems=problems,
             form=form, return_url=back, adjustment_rows=ADJUSTMENT_ROWS, patient_fields=PATIENT_FIELDS,
-            groups=GROUP_CODES, carcs=carcs(), rarcs=rarcs(), today=date.today(), describe_carc=describe_carc,
+            groups=GROUP_CODES, carcs=carcs(), rarcs=rarcs(), today=practice_today(), describe_carc=describe_carc,
         )
 
     # --- one-click money operations from the claim page -------------------------------------------------
@@ -226,7 +223,7 @@ def _flash_posted(claim: Claim, result: Any) -> None:
 
 def _money_operation(operation: str, claim: Claim, form: Any) -> tuple[str, Claim | None]:
     """Run one operation; returns the message and the claim to show next (a new claim, or None for this one)."""
-    actor, today, reason = current_actor(), date.today(), (form.get("reason") or "").strip()
+    actor, today, reason = current_actor(), practice_today(), (form.get("reason") or "").strip()
     if operation == "clear-review":
         money_ops.clear_needs_review(claim, actor=actor, note=reason or None)
         return f"Claim {claim.number}: Needs Review cleared.", None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import flash, g, redirect, request, url_for
@@ -15,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
+from admin_views.auth import current_actor
 from admin_views.base import RoleModelView
 from admin_views.claim_payments import ClaimPaymentsMixin
 from admin_views.formatters import lazy_options
@@ -23,18 +23,17 @@ from admin_views.scope import current_scope
 from billing.claims import operations as ops
 from billing.claims.bulk import Outcome, apply_to_claims
 from billing.claims.models import Claim, ClaimLine
-from billing.claims.queries import billing_summary, claim_history
+from billing.claims.queries import authorization_units_used, claim_history
 from billing.claims.statuses import EDITABLE, ClaimStatus
-from billing.core.audit import Actor
 from billing.core.db import db
 from billing.core.errors import BillingError
 from billing.core.money import format_money
 from billing.core.reference import PLACES_OF_SERVICE
+from billing.core.time import practice_today
 from billing.core.unit_of_work import unit_of_work
 from billing.coverage.models import Authorization
 from billing.coverage.options import location_options, payer_options, provider_options
-from billing.coverage.queries import authorization_units_used
-from billing.ledger.balances import claim_balances
+from billing.ledger.balances import billing_summary, claim_balances
 from billing.org.queries import by_location
 from billing.payments import operations as money_ops
 from billing.payments.queries import denial_reasons
@@ -49,9 +48,6 @@ NEEDS_REASON = {
     "write_off": ("Write off", "written off"), "resubmit_lines": ("Resubmit the denied lines of", "split"),
 }
 
-
-def current_actor() -> Actor:
-    return Actor.user(current_user)
 
 
 class ClaimView(ClaimPaymentsMixin, RoleModelView):
@@ -299,9 +295,9 @@ def _run(operation: str, claim: Claim, reason: str, form: Any = None) -> Any:
     if operation == "resubmit":
         return ops.resubmit_claim(claim, actor=actor, reason=reason or None)
     if operation == "write_off":
-        return money_ops.write_off(claim, reason=reason, actor=actor, posted_on=date.today())
+        return money_ops.write_off(claim, reason=reason, actor=actor, posted_on=practice_today())
     if operation == "bill_patient":
-        return money_ops.bill_patient(claim, actor=actor, posted_on=date.today(), reason=reason or None)
+        return money_ops.bill_patient(claim, actor=actor, posted_on=practice_today(), reason=reason or None)
     if operation == "resubmit_lines":
         return resubmit_denied_lines(claim, actor=actor, reason=reason)
     if operation == "correct":

@@ -12,15 +12,14 @@ from typing import Any
 
 from flask import flash, redirect, request
 from flask_admin import expose
-from flask_login import current_user
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, PasswordField, TextAreaField
 from wtforms.validators import ValidationError
 
+from admin_views.auth import current_actor
 from admin_views.base import RoleModelView
 from admin_views.permissions import Area
-from billing.core.audit import Actor
 from billing.core.errors import BillingError
 from billing.submissions import sftp
 from billing.submissions.models import Clearinghouse
@@ -137,7 +136,7 @@ class ClearinghouseView(RoleModelView):
         for extra in self.form_extra_fields:
             model.__dict__.pop(extra, None)
         secrets = save_secrets(model, form.data)
-        record_settings_change(model, actor=Actor.user(current_user), created=is_created, secrets=secrets)
+        record_settings_change(model, actor=current_actor(), created=is_created, secrets=secrets)
 
     @expose("/test/", methods=("POST",))
     def test_view(self) -> Response:

@@ -34,8 +34,9 @@ from billing.coverage.models import (
     SubscriberRelationship,
 )
 from billing.coverage.options import payer_options
-from billing.org.queries import by_client, by_company
+from billing.org.queries import by_company
 from billing.people.models import Sex
+from billing.people.queries import by_client
 
 MODIFIERS = {"filters": [normalize_modifiers]}
 CLIENT_LOOKUP = {"fields": ["last_name", "first_name", "account_number"], "page_size": 10, "placeholder": "Client"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import redirect, request, url_for
@@ -12,9 +12,11 @@ from sqlalchemy import func, select
 
 from admin_views.scope import current_scope
 from billing.core.db import db
+from billing.core.time import practice_today
 from billing.coverage.models import Authorization
-from billing.org.queries import by_client, by_location
+from billing.org.queries import by_location
 from billing.people.models import Client
+from billing.people.queries import by_client
 from billing.sessions.models import NoteStatus, TherapySession
 from billing.worklist import billing_work
 
@@ -33,7 +35,7 @@ class DashboardView(AdminIndexView):
 
 def dashboard_counts() -> dict[str, int]:
     scope = current_scope()
-    today = date.today()
+    today = practice_today()
     in_scope = by_location(TherapySession.location_id, scope)
     sessions = select(func.count()).select_from(TherapySession).where(in_scope)
     return {

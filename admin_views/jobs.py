@@ -16,6 +16,7 @@ from wtforms.validators import InputRequired, Length
 from admin_views.base import AdminForm, AreaPage
 from admin_views.permissions import Area
 from billing.core.errors import BillingError, ValidationFailed
+from billing.core.time import practice_timezone
 from billing.core.unit_of_work import unit_of_work
 from billing.jobs.definitions import Cron, JobDefinition, job_definition
 from billing.jobs.overview import job_overviews, scheduler_is_running
@@ -24,7 +25,6 @@ from billing.jobs.schedules import (
     CRON_FIELDS,
     cron_of,
     dst_warnings,
-    practice_timezone,
     preview,
     request_run,
     schedule_row,

@@ -16,6 +16,7 @@ from billing.claims.models import Claim
 from billing.core.codes import GROUP_CODES
 from billing.core.errors import Problem
 from billing.core.money import ZERO, to_money
+from billing.core.time import practice_today
 from billing.ledger.models import Adjudication
 from billing.ledger.postings import Adjustment, ClaimPosting, LinePosting
 from billing.payments.reversals import PATIENT_REASONS, BulkClawbackItem, CorrectedLine
@@ -55,14 +56,14 @@ def read_amount(text: str, label: str, problems: list[Problem], *, negative: boo
 def read_date(text: str, label: str, problems: list[Problem]) -> date:
     text = (text or "").strip()
     if not text:
-        return date.today()
+        return practice_today()
     for pattern in ("%Y-%m-%d", "%m/%d/%Y"):
         try:
             return datetime.strptime(text, pattern).date()
         except ValueError:
             continue
     problems.append(Problem("paid_on", f"{label}: {text!r} is not a date (MM/DD/YYYY)."))
-    return date.today()
+    return practice_today()
 
 
 def read_payment(claim: Claim, values: Mapping[str, Any]) -> PaymentForm:

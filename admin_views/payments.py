@@ -14,16 +14,17 @@ from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
+from admin_views.auth import current_actor
 from admin_views.base import AreaPage, RoleModelView
 from admin_views.formatters import lazy_options
 from admin_views.payment_forms import read_bulk_clawback, read_date
 from admin_views.permissions import Area
 from billing.claims.queries import ClaimNotFound, claim_by_number
-from billing.core.audit import Actor
 from billing.core.codes import describe_carc, describe_rarc
 from billing.core.db import db
 from billing.core.errors import BillingError, Problem, ValidationFailed
 from billing.core.money import format_money
+from billing.core.time import practice_today
 from billing.core.unit_of_work import unit_of_work
 from billing.coverage.options import payer_options
 from billing.payments.matching import match_unmatched, set_aside_unmatched
@@ -43,9 +44,6 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 METHODS = {"CHK": "Check", "ACH": "EFT (ACH)", "FWT": "Wire", "BOP": "Financial institution option",
            "NON": "No payment"}
 
-
-def current_actor() -> Actor:
-    return Actor.user(current_user)
 
 
 def unmatched_cell(view: Any, context: Any, model: Remittance, name: str) -> Markup:
@@ -261,7 +259,7 @@ class BulkClawbackView(AreaPage):
                     return redirect(self.get_url(".index", service_date=service_date, payer_id=payer))
         return self.render("claimdesk/payments/bulk_clawback.html", found=found, problems=problems,
                            service_date=service_date, payer_id=payer_id, payers=payer_options(),
-                           patient_reasons=PATIENT_REASONS, today=date.today(), can_edit=self.can_edit)
+                           patient_reasons=PATIENT_REASONS, today=practice_today(), can_edit=self.can_edit)
 
 
 def _optional_date(text: str, problems: list[Problem]) -> date | None:

@@ -4,7 +4,6 @@ and fetch finished exports. Every download is recorded: who, which report and fi
 from __future__ import annotations
 
 import io
-from datetime import date
 from typing import Any
 
 from flask import current_app, flash, redirect, request, send_file
@@ -21,6 +20,7 @@ from admin_views.scope import current_scope
 from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
 from billing.core.errors import BillingError
+from billing.core.time import practice_today
 from billing.core.unit_of_work import unit_of_work
 from billing.coverage.options import payer_options, provider_options
 from billing.jobs.export_runs import (
@@ -36,6 +36,7 @@ from billing.jobs.overview import scheduler_is_running
 from exports.build import build_report
 from exports.filters import ReportFilters
 from exports.registry import all_reports, report_named
+from rules.models import Rule
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: Larger reports are built by the scheduler process instead of inside the request.
@@ -47,8 +48,6 @@ def _optional_int(value: Any) -> int | None:
 
 
 def _rule_options() -> list[tuple[int, str]]:
-    from rules.models import Rule  # admin_views may read rules; only this field needs it
-
     return [(rule_id, name) for rule_id, name in db.session.execute(select(Rule.id, Rule.name).order_by(Rule.name))]
 
 
@@ -121,7 +120,7 @@ class ReportsView(AreaPage):
         with unit_of_work():
             record_download(name, filters.to_json(), actor=self.actor(), row_count=built.rows)
         out.seek(0)
-        return send_file(out, mimetype=XLSX, as_attachment=True, download_name=f"{name}-{date.today():%Y%m%d}.xlsx")
+        return send_file(out, mimetype=XLSX, as_attachment=True, download_name=f"{name}-{practice_today():%Y%m%d}.xlsx")
 
     @expose("/exports/<int:run_id>")
     def export_file(self, run_id: int) -> Response:

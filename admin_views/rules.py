@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from flask import flash, redirect, request, url_for
@@ -16,14 +16,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
+from admin_views.auth import current_actor
 from admin_views.base import RoleModelView
 from admin_views.formatters import lazy_options
 from admin_views.permissions import Area, may_edit
 from admin_views.scope import current_scope
 from billing.claims.models import Claim
-from billing.core.audit import Actor
 from billing.core.db import db
 from billing.core.errors import BillingError, Problem, ValidationFailed
+from billing.core.time import practice_today
 from billing.core.unit_of_work import unit_of_work
 from billing.coverage.models import Payer
 from billing.coverage.options import location_options, payer_options
@@ -37,9 +38,6 @@ from rules.variables import rule_schema
 
 SHOWN_CHANGES = 20
 
-
-def current_actor() -> Actor:
-    return Actor.user(current_user)
 
 
 def claims_in_scope() -> Any:
@@ -241,7 +239,7 @@ def outcome_label(outcome: RuleOutcome) -> str:
     """"Failed", "Held", or "Delayed until 03/09/2026" (and whether that date has passed)."""
     if outcome.delay_until is None:
         return outcome.kind.label
-    expired = " (expired: no longer blocks)" if outcome.delay_until <= date.today() else ""
+    expired = " (expired: no longer blocks)" if outcome.delay_until <= practice_today() else ""
     return f"{outcome.kind.label} until {outcome.delay_until:%m/%d/%Y}{expired}"
 
 

@@ -22,6 +22,7 @@ from billing.claims.bulk import apply_to_claims
 from billing.claims.models import ClaimLine
 from billing.claims.operations import retract_claim
 from billing.claims.queries import claim_locking
+from billing.claims.sessions import cancel_session, delete_session, finalize_session, session_problems
 from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
 from billing.core.errors import BillingError
@@ -30,9 +31,7 @@ from billing.core.reference import PLACES_OF_SERVICE
 from billing.core.unit_of_work import unit_of_work
 from billing.coverage.options import location_options, payer_options, provider_options, service_code_options
 from billing.org.queries import by_company, by_location
-from billing.sessions.checks import session_problems
 from billing.sessions.models import NoteStatus, SessionClass, TherapySession
-from billing.sessions.operations import cancel_session, delete_session, finalize_session
 from billing.sessions.queries import billed_to_payer
 
 
@@ -69,7 +68,7 @@ class PayerFilter(BaseSQLAFilter):
 
 
 class TherapySessionView(RoleModelView):
-    """The schedule as billed. Finalizing and cancelling arrive with claims (billing.sessions.operations)."""
+    """The schedule as billed. Finalizing and cancelling arrive with claims (billing.claims.sessions)."""
 
     area = Area.CLINICAL
     name = "Sessions"

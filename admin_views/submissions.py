@@ -21,8 +21,9 @@ from admin_views.scope import current_scope
 from billing.claims.queries import claim_by_number
 from billing.core.errors import BillingError, Problem, ValidationFailed
 from billing.core.money import sum_money
+from billing.core.time import practice_today
 from billing.core.unit_of_work import unit_of_work
-from billing.edi.writing import split_segments
+from billing.edi.segments import segment_texts
 from billing.org.queries import describe_scope
 from billing.submissions import operations as ops
 from billing.submissions.models import BatchStatus, SubmissionBatch
@@ -111,13 +112,13 @@ class SubmissionsView(AreaPage):
         except BillingError as exc:
             flash(exc.message, "error")
             return redirect(self.get_url(".index"))
-        segments = split_segments(found.content) if found.content else []
+        segments = segment_texts(found.content) if found.content else []
         return self.render(
             "claimdesk/submissions/batch.html", batch=found, entries=batch_entries(found.id),
             authorizations=batch_authorizations(found), history=subject_history("batch", found.id),
             responses=batch_responses(found.id),
             file_text="\n".join(s + "~" for s in segments[:PREVIEW_SEGMENTS]), segment_count=len(segments),
-            truncated=len(segments) > PREVIEW_SEGMENTS, sftp_ready=_sftp_ready(found), today=date.today(),
+            truncated=len(segments) > PREVIEW_SEGMENTS, sftp_ready=_sftp_ready(found), today=practice_today(),
         )  # fmt: skip
 
     @expose("/batch/<int:batch_id>/download/")

@@ -53,7 +53,7 @@ from billing.coverage.models import (  # noqa: E402
     ServiceCode,
     SubscriberRelationship,
 )
-from billing.edi.writing import split_segments  # noqa: E402
+from billing.edi.segments import segment_texts  # noqa: E402
 from billing.edi.x837p import Envelope, WrittenFile, write_837  # noqa: E402
 from billing.edi.x837p_checks import house_checks, pyx12_errors  # noqa: E402
 from billing.org.models import Company, Location, Practice  # noqa: E402
@@ -192,7 +192,7 @@ def _measure(payer_id: int) -> dict[str, Any]:
         raise SystemExit(f"the bench claims have problems: {next(iter(facts.problems.values()))}")
     write_seconds, written = _median(lambda: write_837(envelope, facts.facts))
     text = written.text
-    segments = split_segments(text)
+    segments = segment_texts(text)
     validate_seconds, errors = _median(lambda: [*pyx12_errors(text, segments), *house_checks(segments)])
     if errors:
         raise SystemExit(f"the file is not valid: {errors[0]}")

@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 
 from billing.claims.models import Claim, ClaimLine
 from billing.claims.operations import hold_claim, retract_claim, void_claim
+from billing.claims.sessions import CHUNK, finalize_sessions, generate_claims
 from billing.claims.statuses import ClaimStatus
 from billing.core.audit import Actor
 from billing.core.db import chunked, db
 from billing.sessions.models import TherapySession
-from billing.sessions.operations import CHUNK, finalize_sessions, generate_claims
 
 ACTOR = Actor.system("seed-demo")
 #: Share of Ready claims given each treatment, drawn with a fixed seed so every run agrees.

@@ -22,6 +22,7 @@ from werkzeug.security import generate_password_hash
 from billing.core.db import db, insert_returning_ids
 from billing.core.identifiers import npi_check_digit
 from billing.core.money import to_money
+from billing.core.time import practice_today
 from billing.coverage.models import (
     Authorization,
     FeeSchedule,
@@ -91,7 +92,7 @@ def seed_demo(scale: int = 1, *, today: date | None = None, billing_history: boo
     `billing_history=False` stops at the claims (no rules, submissions or remittances): the tests of the
     records themselves use it, since the history costs seconds of 837P and 835 validation.
     """
-    today = today or date.today()
+    today = today or practice_today()
     company = demo_company()
     if company is not None:
         existing = _scale_of(company)

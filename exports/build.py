@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from billing.jobs.schedules import practice_timezone
+from billing.core.time import practice_timezone
 from exports.columns import TitleBlock
 from exports.filters import ReportFilters, company_label, describe_filters
 from exports.registry import report_named

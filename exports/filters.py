@@ -12,6 +12,7 @@ from billing.coverage.models import Payer
 from billing.org.models import Company, Location, Practice
 from billing.org.queries import Scope, resolve_scope
 from billing.people.models import Provider
+from rules.models import Rule
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,6 @@ def describe_filters(filters: ReportFilters) -> list[tuple[str, str]]:
     if filters.run is not None:
         described.append(("Run number", str(filters.run)))
     if filters.rule_id is not None:
-        from rules.models import Rule  # exports may read rules; billing may not
-
         described.append(("Rule", str(db.session.get(Rule, filters.rule_id) or f"#{filters.rule_id} (not found)")))
     if filters.open_only:
         described.append(("Only", "failures not yet fixed"))

@@ -8,10 +8,11 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, select, true
 
-from billing.claims.models import Claim
+from billing.claims.models import Claim, claim_number
 from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
 from billing.core.errors import Problem
+from billing.core.time import practice_today
 from billing.people.models import Client
 from rules.compiler import compile_rule
 from rules.engine import evaluate
@@ -52,7 +53,7 @@ def dry_run(doc: dict[str, Any], *, where: ColumnElement[bool] | None = None, to
     result.checked = len(ids)
     hits: dict[int, list[str]] = {}
     for start in range(0, len(ids), CHUNK):
-        for claim_id, facts in load_facts(ids[start:start + CHUNK], today or date.today()).items():
+        for claim_id, facts in load_facts(ids[start:start + CHUNK], today or practice_today()).items():
             fired = evaluate([rule], facts)
             if fired:
                 hits[claim_id] = [f"{f.kind.label}: {f.reason}" for f in fired]
@@ -62,6 +63,6 @@ def dry_run(doc: dict[str, Any], *, where: ColumnElement[bool] | None = None, to
         select(Claim.id, Claim.service_date, Client.last_name, Client.first_name)
         .join(Client, Client.id == Claim.client_id).where(Claim.id.in_(shown)).order_by(Claim.id)
     )
-    result.flagged = [Flagged(r.id, f"C-{r.id:06d}", f"{r.last_name}, {r.first_name}", r.service_date, hits[r.id])
+    result.flagged = [Flagged(r.id, claim_number(r.id), f"{r.last_name}, {r.first_name}", r.service_date, hits[r.id])
                       for r in rows]
     return result

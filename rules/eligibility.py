@@ -15,6 +15,7 @@ from sqlalchemy import select
 from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
 from billing.core.db import chunked, db
+from billing.core.time import practice_today
 from rules.models import OutcomeKind, Rule, RuleOutcome
 
 _PREFIX = {
@@ -32,7 +33,7 @@ def submission_blockers(claim_ids: Collection[int], *, today: date | None = None
     """Map each claim that may not be submitted now to the reason; eligible claims are absent."""
     blockers: dict[int, str] = {}
     for ids in chunked(list(claim_ids), CHUNK):
-        blockers.update(_blockers(list(ids), today or date.today()))
+        blockers.update(_blockers(list(ids), today or practice_today()))
     return blockers
 
 

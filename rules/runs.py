@@ -15,12 +15,13 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select, true, update
 
-from billing.claims.models import Claim
+from billing.claims.models import Claim, claim_number
 from billing.claims.operations import hold_claim, release_claim
 from billing.claims.statuses import ClaimStatus
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db, utcnow
 from billing.core.errors import BillingError, Problem, raise_if
+from billing.core.time import practice_today
 from billing.org.models import Company, Location, Practice
 from billing.org.queries import by_location, resolve_scope
 from rules.compiler import CompiledRule
@@ -45,7 +46,7 @@ class ClaimChange:
 
     @property
     def number(self) -> str:
-        return f"C-{self.claim_id:06d}"
+        return claim_number(self.claim_id)
 
     @property
     def changed(self) -> bool:
@@ -126,12 +127,12 @@ def run_rules(
     raise_if(_scope_problems(company_id, practice_id, location_id))
     rules, evaluate_claim = evaluator_for(enabled_rules(), engine=engine)
     scope = {"company_id": company_id, "practice_id": practice_id, "location_id": location_id,
-             "claims": [f"C-{i:06d}" for i in claim_ids] if claim_ids is not None else None}
+             "claims": [claim_number(i) for i in claim_ids] if claim_ids is not None else None}
     run = BillingRun(actor=actor.name, scope={k: v for k, v in scope.items() if v is not None}, started_at=utcnow())
     db.session.add(run)
     db.session.flush()
-    state = _Run(run, {r.rule_id: r for r in rules}, actor, run.started_at, today or date.today(), RunResult(run.id),
-                 explicit=claim_ids is not None)
+    state = _Run(run, {r.rule_id: r for r in rules}, actor, run.started_at, today or practice_today(),
+                 RunResult(run.id), explicit=claim_ids is not None)
     candidates = candidate_claims(claim_ids, company_id, practice_id, location_id)
     with _collector_paused():
         for start in range(0, len(candidates), chunk_size):
@@ -233,7 +234,7 @@ def _note_skipped(state: _Run, claim_ids: Sequence[int], checked: set[int]) -> N
         if claim_id in checked or claim_id in reported:
             continue
         why = "held by a person" if status is ClaimStatus.HELD else status.label
-        state.result.skipped.append(f"C-{claim_id:06d} not checked: it is {why}")
+        state.result.skipped.append(f"{claim_number(claim_id)} not checked: it is {why}")
 
 
 def _apply(state: _Run, statuses: dict[int, ClaimStatus], fired: dict[int, list[Fired]]) -> None:

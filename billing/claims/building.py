@@ -16,6 +16,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
 
 from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine
+from billing.claims.queries import authorization_units_used
 from billing.claims.statuses import ClaimStatus, opening_status, transition
 from billing.core.audit import Actor, AuditAction, Change, record_changes
 from billing.core.db import db, insert_returning_ids, utcnow
@@ -102,7 +103,7 @@ def _context_for(sessions: Sequence[TherapySession]) -> _Context:
         )
     }
     client_ids = {s.client_id for s in sessions}
-    book = load_coverage(client_ids, set(company_of_location.values()))
+    book = load_coverage(client_ids, set(company_of_location.values()), units_used=authorization_units_used)
     codes = {c.id: c for c in db.session.scalars(select(ServiceCode))}
     return _Context(book, codes, company_of_location, dict(_open_claims(sessions)))
 

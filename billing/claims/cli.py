@@ -12,6 +12,7 @@ from sqlalchemy import select
 from billing.claims.models import Claim
 from billing.claims.operations import hold_claim, release_claim, resubmit_claim, retract_claim, void_claim
 from billing.claims.queries import claim_by_number, claim_document
+from billing.claims.sessions import generate_claims
 from billing.claims.statuses import ClaimStatus
 from billing.core.audit import Actor
 from billing.core.cli import emit as _emit
@@ -19,7 +20,6 @@ from billing.core.cli import json_option
 from billing.core.cli import refusals as _refusals
 from billing.core.db import db
 from billing.core.unit_of_work import unit_of_work
-from billing.sessions.operations import generate_claims
 
 claims_cli = AppGroup("claims", help="Generate, list, inspect and move claims.")
 CLI_ACTOR = Actor.system("cli")

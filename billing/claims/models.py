@@ -21,6 +21,11 @@ NUMBER_PREFIX = "C-"
 _NUMBER = re.compile(r"C-?(\d{1,12})", re.IGNORECASE)
 
 
+def claim_number(claim_id: int) -> str:
+    """The claim number people see and CLM01 carries: "C-" and the id, six digits at least."""
+    return f"{NUMBER_PREFIX}{claim_id:06d}"
+
+
 class Claim(db.Model):
     """One bill to one payer for one client, rendering provider and service date."""
 
@@ -79,7 +84,7 @@ class Claim(db.Model):
     @property
     def number(self) -> str:
         """Human claim number, also CLM01 (patient control number)."""
-        return f"{NUMBER_PREFIX}{self.id:06d}" if self.id else "(new)"
+        return claim_number(self.id) if self.id else "(new)"
 
     @staticmethod
     def id_from_number(number: str) -> int | None:

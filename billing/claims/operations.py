@@ -7,11 +7,15 @@ Each operation checks first, writes second, flushes, and never commits: the call
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
+from sqlalchemy import select
+
+from billing.claims import hooks
 from billing.claims.building import MAX_POINTERS, _reason
 from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine
+from billing.claims.queries import authorization_units_used
+from billing.claims.refresh import refresh
 from billing.claims.statuses import EDITABLE, SENT, ClaimStatus, open_claim, record_opening, transition
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
@@ -19,6 +23,7 @@ from billing.core.errors import BillingError, Problem, ValidationFailed, raise_i
 from billing.core.identifiers import modifiers_problem, normalize_modifiers
 from billing.core.money import sum_money, to_money
 from billing.core.reference import PLACES_OF_SERVICE
+from billing.core.time import practice_today
 from billing.coverage.queries import load_coverage
 
 
@@ -62,11 +67,8 @@ def void_claim(claim: Claim, *, reason: str, actor: Actor) -> None:
 
 
 def _withdraw_bill(claim: Claim, *, actor: Actor, why: str) -> None:
-    """A withdrawn bill leaves A/R: the charges of lines the payer never acted on are reversed."""
-    # Imported here: billing.payments builds on billing.claims, not the other way round.
-    from billing.ledger.charges import withdraw_charges
-
-    withdraw_charges(claim, actor=actor, posted_on=date.today(), reason=why)
+    """A withdrawn bill leaves A/R: the ledger reverses the charges of lines the payer never acted on."""
+    hooks.bill_withdrawn.ask(claim, actor, practice_today(), why)
 
 
 def retract_claim(claim: Claim, *, actor: Actor) -> None:
@@ -77,12 +79,10 @@ def retract_claim(claim: Claim, *, actor: Actor) -> None:
         )
     if claim.status not in EDITABLE:
         raise BillingError(f"Claim {claim.number} is {claim.status.label} and cannot be retracted.")
-    # Seed 000: a claim waiting in a submission batch comes out of the batch first, then out of billing.
-    from billing.submissions.queries import pending_batch_of
-
-    if (batch := pending_batch_of(claim.id)) is not None:
+    # A claim waiting in a submission batch comes out of the batch first, then out of billing.
+    if (batch := hooks.unsent_batch_of.first(claim.id)) is not None:
         raise BillingError(
-            f"Claim {claim.number} is in unsent submission batch {batch.number}; take it out of the batch first."
+            f"Claim {claim.number} is in unsent submission batch {batch}; take it out of the batch first."
         )
     transition(claim, ClaimStatus.VOIDED, action=AuditAction.CLAIM_RETRACTED, actor=actor, reason="retracted")
     claim.void_reason = "retracted"
@@ -249,8 +249,6 @@ def correct_claim(claim: Claim, *, actor: Actor, reason: str, payer_claim_number
 
 
 def _live_correction(claim: Claim) -> Claim | None:
-    from sqlalchemy import select
-
     return db.session.scalar(
         select(Claim).where(
             Claim.original_claim_id == claim.id, Claim.frequency_code == "7", Claim.status != ClaimStatus.VOIDED
@@ -299,6 +297,5 @@ def _copy_claim(claim: Claim, payer_number: str) -> Claim:
 
 def refresh_claim(claim: Claim) -> list[str]:
     """Look coverage up again for a held claim; fill what is now known and return what is still missing."""
-    from billing.claims.refresh import refresh
-
-    return refresh(claim, load_coverage([claim.client_id], [claim.location.practice.company_id]))
+    return refresh(claim, load_coverage([claim.client_id], [claim.location.practice.company_id],
+                                        units_used=authorization_units_used))

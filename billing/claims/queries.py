@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, select
+from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlalchemy.orm import aliased
 
 from billing.claims.models import Claim, ClaimLine
@@ -13,7 +12,7 @@ from billing.claims.statuses import ClaimStatus
 from billing.core.audit import StatusChange
 from billing.core.db import db
 from billing.core.errors import BillingError
-from billing.core.money import ZERO, to_money
+from billing.ledger.balances import billing_summary
 
 
 def live_claim_filter(claim: type[Claim] = Claim) -> ColumnElement[bool]:
@@ -74,29 +73,6 @@ def claim_history(claim_id: int) -> list[StatusChange]:
     )
 
 
-def billing_summary(claim: Claim) -> dict[str, Decimal]:
-    """Billed, allowed, adjustments, payments and balances: sums of the claim's ledger entries."""
-    from billing.ledger.balances import allowed_total, claim_balance
-
-    sums = claim_balance(claim.id) if claim.id else None
-    if sums is None or not sums.by_kind:  # nothing billed into the ledger yet
-        billed = to_money(claim.total_charge)
-        return {"billed": billed, "allowed": ZERO, "adjustments": ZERO, "paid_by_payer": ZERO,
-                "paid_by_patient": ZERO, "patient_responsibility": ZERO, "insurance_balance": billed,
-                "patient_balance": ZERO, "balance": billed}
-    return {
-        "billed": sums.charges,
-        "allowed": allowed_total(claim.id),
-        "adjustments": sums.adjustments,
-        "paid_by_payer": sums.paid_by_payer,
-        "paid_by_patient": sums.paid_by_patient,
-        "patient_responsibility": to_money(sums.patient),
-        "insurance_balance": to_money(sums.insurance),
-        "patient_balance": to_money(sums.patient),
-        "balance": sums.balance,
-    }
-
-
 def claim_document(claim: Claim) -> dict[str, Any]:
     """Everything a person or a script needs to know about one claim, as plain JSON-able data."""
     summary = billing_summary(claim)
@@ -152,3 +128,13 @@ def claim_document(claim: Claim) -> dict[str, Any]:
             for h in claim_history(claim.id)
         ],
     }
+
+
+def authorization_units_used(auth_ids: list[int]) -> dict[int, int]:
+    """Units on live (not voided, not replaced) claim lines, per authorization."""
+    rows = db.session.execute(
+        select(ClaimLine.authorization_id, func.sum(ClaimLine.units))
+        .where(ClaimLine.authorization_id.in_(auth_ids), live_line_filter())
+        .group_by(ClaimLine.authorization_id)
+    )
+    return {auth_id: int(total or 0) for auth_id, total in rows}

@@ -7,12 +7,12 @@ many clients at once and answers from memory; single finalizations build a book 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from billing.core.db import db
@@ -84,8 +84,13 @@ class CoverageBook:
         self.units_used[authorization_id] = self.units_used.get(authorization_id, 0) + units
 
 
-def load_coverage(client_ids: Iterable[int], company_ids: Iterable[int]) -> CoverageBook:
-    """Everything claim building needs for these clients, in a handful of queries."""
+def load_coverage(client_ids: Iterable[int], company_ids: Iterable[int], *,
+                  units_used: Callable[[list[int]], dict[int, int]]) -> CoverageBook:
+    """Everything claim building needs for these clients, in a handful of queries.
+
+    `units_used` counts the units claims already drew on each authorization: claims sit above coverage, so the
+    claims layer passes its own count in.
+    """
     ids = sorted(set(client_ids))
     book = CoverageBook()
     for policy in db.session.scalars(
@@ -98,12 +103,13 @@ def load_coverage(client_ids: Iterable[int], company_ids: Iterable[int]) -> Cove
         .order_by(ClientDiagnosis.client_id, ClientDiagnosis.position)
     ):
         book.diagnoses.setdefault(row.client_id, []).append(row.code)
-    _load_authorizations(book, ids)
+    _load_authorizations(book, ids, units_used)
     _load_fee_schedules(book, set(company_ids))
     return book
 
 
-def _load_authorizations(book: CoverageBook, client_ids: list[int]) -> None:
+def _load_authorizations(book: CoverageBook, client_ids: list[int],
+                         units_used: Callable[[list[int]], dict[int, int]]) -> None:
     auths = list(
         db.session.scalars(
             select(Authorization).where(Authorization.client_id.in_(client_ids)).order_by(Authorization.ends_on)
@@ -120,20 +126,7 @@ def _load_authorizations(book: CoverageBook, client_ids: list[int]) -> None:
     ):
         codes[row.authorization_id].add(row.service_code_id)
     book.authorization_codes.update(codes)
-    book.units_used.update(authorization_units_used(auth_ids))
-
-
-def authorization_units_used(auth_ids: list[int]) -> dict[int, int]:
-    """Units on live (not voided, not replaced) claim lines, per authorization."""
-    from billing.claims.models import ClaimLine
-    from billing.claims.queries import live_line_filter
-
-    rows = db.session.execute(
-        select(ClaimLine.authorization_id, func.sum(ClaimLine.units))
-        .where(ClaimLine.authorization_id.in_(auth_ids), live_line_filter())
-        .group_by(ClaimLine.authorization_id)
-    )
-    return {auth_id: int(total or 0) for auth_id, total in rows}
+    book.units_used.update(units_used(auth_ids))
 
 
 def _load_fee_schedules(book: CoverageBook, company_ids: set[int]) -> None:

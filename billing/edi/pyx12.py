@@ -1,18 +1,33 @@
-"""Validate an 835 with pyx12 and sort what it finds: structural errors refuse the file, the rest are warnings."""
+"""The one pyx12 runner: validate X12 text, flatten pyx12's findings, and run it in worker processes for big files.
+
+Structural findings (the loops could not be followed) refuse a file; the rest are warnings. pyx12 is called
+through `x12n_document` with an in-memory file and its JSON error output: its command-line exit code says nothing
+useful, and a str argument would be opened as a path.
+"""
 
 from __future__ import annotations
 
 import io
 import json
 import logging
+import os
+import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import pyx12.errors
 import pyx12.params
 import pyx12.x12n_document
+
+from billing.core.errors import BillingError
+from billing.edi.chunks import EnvelopeProblem, Piece, split
+from billing.edi.segments import Delimiters, split_segments
 
 # pyx12 logs every finding at ERROR level as well as reporting it; we report it once, ourselves.
 logging.getLogger("pyx12").setLevel(logging.CRITICAL)
@@ -54,14 +69,14 @@ class Validation:
         return not self.looks_like_x12 or bool(self.errors)
 
 
-def validate_835(text: str) -> Validation:
-    """Run pyx12 over cleaned 835 text (LIBRARY-NOTES 2: no 999 for an 835, no stale remark-code list)."""
+def validate(text: str) -> Validation:
+    """Run pyx12 over X12 text (an 835, an 837P, a 999...) and collect every finding."""
     param = pyx12.params.params()
     param.set("exclude_external_codes", "remark_code")
     fd_json = io.StringIO()
     try:
         ok = pyx12.x12n_document.x12n_document(
-            param=param, src_file=io.StringIO(text), fd_997=None, fd_html=None, fd_json=fd_json
+            param=param, src_file=io.StringIO(text.lstrip("\ufeff \r\n\t")), fd_997=None, fd_html=None, fd_json=fd_json
         )
     except (pyx12.errors.EngineError, pyx12.errors.X12Error) as exc:
         finding = Finding("interchange", None, None, "engine", f"pyx12 could not read the file: {exc}", True)
@@ -73,9 +88,9 @@ def validate_835(text: str) -> Validation:
 
 
 def timed_validation(text: str) -> tuple[Validation, float, float]:
-    """`validate_835`, the seconds it took and the CPU seconds it used; what a worker returns (see importing)."""
+    """`validate`, the seconds it took and the CPU seconds it used: what a worker returns."""
     started, cpu = time.perf_counter(), time.process_time()
-    validation = validate_835(text)
+    validation = validate(text)
     return validation, time.perf_counter() - started, time.process_time() - cpu
 
 
@@ -133,7 +148,106 @@ def from_json(text: str) -> tuple[Validation, float, float]:
     return Validation(findings, doc["looks_like_x12"]), doc["seconds"], doc["cpu"]
 
 
+#: From this size (about 5,000 claims) the file is cut in pieces validated by VALIDATION_WORKERS at once.
+SPLIT_FROM_BYTES = 1_500_000
+
+
+VALIDATION_WORKERS = 2
+
+
+#: The worker imports `billing` from here, installed or not.
+PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+class PendingValidation:
+    """pyx12's verdict on the file: computed here, or awaited from worker interpreters.
+
+    A worker is a plain `python -m billing.edi.pyx12 FILE`, not multiprocessing: it must not
+    re-import the caller's main module (a CLI, a web worker) or inherit its database connections. A very
+    large file is cut into pieces validated side by side (billing.edi.chunks), when its shape allows.
+    """
+
+    def __init__(self, text: str, *, parallel: bool) -> None:
+        self.parallel = parallel
+        self._done: tuple[Validation, float, float] | None = None
+        self._workers: list[tuple[subprocess.Popen[str], Path]] = []
+        self._origins: list[list[int]] = []
+        self._envelope: list[tuple[int, str, str, str]] = []
+        if not parallel:
+            self._done = timed_validation(text)
+            return
+        self._started = time.perf_counter()
+        pieces = _pieces(text) if len(text) >= SPLIT_FROM_BYTES else None
+        if pieces is None:
+            self._workers.append(_start_worker(text))
+            return
+        delims, cut, envelope = pieces
+        self._envelope = [(p.line, p.level, p.code, p.message) for p in envelope]
+        for piece in cut:
+            self._workers.append(_start_worker(piece.text(delims)))
+            self._origins.append(piece.origin)
+
+    def result(self) -> Validation:
+        if self._done is None:
+            results, cpu = [], 0.0
+            for process, _ in self._workers:
+                out, err = process.communicate()
+                if process.returncode != 0:
+                    raise BillingError(f"The file could not be validated (pyx12 worker failed): {err.strip()[-300:]}")
+                validation, _seconds, used = from_json(out)
+                results.append(validation)
+                cpu += used
+            merged = merge_pieces(results, self._origins, self._envelope) if self._origins else results[0]
+            self._done = (merged, time.perf_counter() - self._started, cpu)
+        return self._done[0]
+
+    @property
+    def seconds(self) -> float:
+        self.result()
+        assert self._done is not None
+        return self._done[1]
+
+    @property
+    def cpu_seconds(self) -> float:
+        self.result()
+        assert self._done is not None
+        return self._done[2]
+
+    def close(self) -> None:
+        for process, path in self._workers:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            path.unlink(missing_ok=True)
+
+
+def _pieces(text: str) -> tuple[Delimiters, list[Piece], list[EnvelopeProblem]] | None:
+    delims, segments = split_segments(text)
+    cut = split(segments, VALIDATION_WORKERS)
+    return None if cut is None else (delims, *cut)
+
+
+def _start_worker(text: str) -> tuple[subprocess.Popen[str], Path]:
+    # X12 files name patients: mkstemp makes the file readable by this user only; close() removes it.
+    handle, name = tempfile.mkstemp(prefix="claimdesk-835-", suffix=".txt")
+    with os.fdopen(handle, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, a path we made
+        [sys.executable, "-m", "billing.edi.pyx12", name], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT)
+    return process, Path(name)
+
+
+@contextmanager
+def validating(text: str, *, parallel: bool) -> Iterator[PendingValidation]:
+    pending = PendingValidation(text, parallel=parallel)
+    try:
+        yield pending
+    finally:
+        pending.close()
+
+
 if __name__ == "__main__":
-    # `python -m billing.edi.pyx12 FILE`: what the importer runs beside its posting (see importing).
+    # `python -m billing.edi.pyx12 FILE`: one worker of PendingValidation.
     with open(sys.argv[1], encoding="utf-8") as fh:
         sys.stdout.write(to_json(*timed_validation(fh.read())))

@@ -48,16 +48,22 @@ def delimiters(text: str) -> Delimiters:
     return Delimiters(element, component, repetition, segment)
 
 
+def _raw_segments(text: str, delims: Delimiters) -> list[str]:
+    """Each segment's text without its terminator; line breaks and indentation between segments are dropped."""
+    return [raw for piece in text.split(delims.segment) if (raw := piece.strip("\r\n\t "))]
+
+
 def split_segments(text: str, delims: Delimiters | None = None) -> tuple[Delimiters, list[list[str]]]:
     """Segments as lists of elements (element 0 is the segment id); stray whitespace between segments is dropped."""
     text = decode(text)
     delims = delims or delimiters(text)
-    segments = []
-    for raw in text.split(delims.segment):
-        raw = raw.strip("\r\n\t ")
-        if raw:
-            segments.append(raw.split(delims.element))
-    return delims, segments
+    return delims, [raw.split(delims.element) for raw in _raw_segments(text, delims)]
+
+
+def segment_texts(text: str) -> list[str]:
+    """The segments in order as text (elements joined by the file's own separator), one per list item."""
+    text = decode(text)
+    return _raw_segments(text, delimiters(text))
 
 
 def join_segments(segments: list[list[str]], delims: Delimiters) -> str:

@@ -1,4 +1,7 @@
-"""X12 text at the lowest level: delimiters, value cleaning and splitting a file into segments."""
+"""Writing X12: our delimiters, cleaning values for an element, amounts, and joining elements into a segment.
+
+Reading (delimiters from the ISA, splitting into segments) is `billing.edi.segments`.
+"""
 
 from __future__ import annotations
 
@@ -59,7 +62,3 @@ def segment(*elements: str | int | Decimal | None) -> str:
         values.pop()
     return ELEMENT.join(values)
 
-
-def split_segments(text: str) -> list[str]:
-    """The segments of an X12 file in order, without terminators or line breaks."""
-    return [s.strip("\r\n ") for s in text.split(SEGMENT) if s.strip("\r\n ")]

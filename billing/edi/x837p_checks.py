@@ -1,25 +1,19 @@
 """The gate every 837P passes before it can be sent or downloaded: pyx12, then what pyx12 cannot check.
 
-pyx12 is called through `x12n_document` with an in-memory file and its JSON error output (its
-command-line exit code says nothing useful, and a str argument would be opened as a path).
+pyx12 runs through `billing.edi.pyx12`, the one runner every X12 check shares.
 """
 
 from __future__ import annotations
 
-import io
-import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
-
-import pyx12.errors
-import pyx12.params
-import pyx12.x12n_document
 
 from billing.core.identifiers import npi_problem
-from billing.edi.writing import COMPONENT, ELEMENT, split_segments
+from billing.edi.pyx12 import validate
+from billing.edi.segments import segment_texts
+from billing.edi.writing import COMPONENT, ELEMENT
 
 # pyx12 logs each error at ERROR level as well as reporting it; the report is what we show.
 logging.getLogger("pyx12").setLevel(logging.CRITICAL)
@@ -42,7 +36,7 @@ class FileError:
 
 def validate_837(text: str, claim_at: Callable[[int], str | None] = lambda _n: None) -> list[FileError]:
     """Every error pyx12 and the house checks find; an empty list means the file may go out."""
-    segments = split_segments(text)
+    segments = segment_texts(text)
     errors = [*pyx12_errors(text, segments), *house_checks(segments)]
     return [
         FileError(e.segment_number, e.segment_text, e.message, claim_at(e.segment_number) if e.segment_number else None)
@@ -51,38 +45,13 @@ def validate_837(text: str, claim_at: Callable[[int], str | None] = lambda _n: N
 
 
 def pyx12_errors(text: str, segments: list[str] | None = None) -> list[FileError]:
-    segments = segments if segments is not None else split_segments(text)
-    param = pyx12.params.params()
-    # Its remark-code list stops at N734; RARCs are the payer's to send, not ours.
-    param.set("exclude_external_codes", "remark_code")
-    fd_json = io.StringIO()
-    try:
-        ok = pyx12.x12n_document.x12n_document(
-            param=param, src_file=io.StringIO(text.lstrip("\ufeff \r\n")), fd_997=None, fd_html=None, fd_json=fd_json
-        )
-    except (pyx12.errors.EngineError, pyx12.errors.X12Error) as exc:
-        return [FileError(None, "", f"pyx12 could not read the file: {exc}")]
-    found = list(_flatten(json.loads(fd_json.getvalue() or '{"interchanges": []}'), segments))
-    if not ok and not found:
-        # pyx12 says False with an empty tree when the ISA itself is unreadable.
+    """pyx12's findings on a file, each with the text of the segment it points at."""
+    segments = segments if segments is not None else segment_texts(text)
+    validation = validate(text)
+    if not validation.looks_like_x12:
         return [FileError(1, segments[0] if segments else "", "Not an X12 interchange (the ISA segment is malformed).")]
-    return found
-
-
-def _flatten(node: Any, segments: list[str], line: int | None = None) -> Iterator[FileError]:
-    if isinstance(node, list):
-        for item in node:
-            yield from _flatten(item, segments, line)
-        return
-    if not isinstance(node, dict):
-        return
-    line = node.get("cur_line", line)
-    for err in node.get("errors", []):
-        text = segments[line - 1] if line and 0 < line <= len(segments) else ""
-        yield FileError(line, text, err.get("err_str") or f"error {err.get('err_cde')}")
-    for key, value in node.items():
-        if key != "errors" and isinstance(value, list | dict):
-            yield from _flatten(value, segments, line)
+    return [FileError(f.line, segments[f.line - 1] if f.line and 0 < f.line <= len(segments) else "",
+                      f.message or f"error {f.code}") for f in validation.findings]
 
 
 def house_checks(segments: list[str]) -> list[FileError]:

@@ -1,5 +1,6 @@
 """Scheduled and background work: job definitions, the single scheduler process, job-run records, export runs.
 
-Jobs name their bodies by import reference ("rules.runs:run_rules_now"), the way APScheduler stores them, so
-billing imports no code from rules/ or exports/: the scheduler process is where the packages meet.
+Jobs are the top layer: their bodies (tasks.py) call the rules, submissions, payments and exports services
+directly. APScheduler stores only `billing.jobs.runs:scheduled_run` and a job id; the id names a definition in
+definitions.py, which holds the real callable.
 """

@@ -15,13 +15,13 @@ from flask.cli import AppGroup
 
 from billing.core.db import db
 from billing.core.errors import BillingError
+from billing.core.time import practice_timezone
 from billing.jobs.definitions import JOBS, job_definition
 from billing.jobs.locks import wait_for_lock
 from billing.jobs.models import JobRunStatus
 from billing.jobs.overview import job_overviews
 from billing.jobs.runs import run_job
 from billing.jobs.scheduler import SCHEDULER_LOCK, build_scheduler, is_alive, start_scheduler
-from billing.jobs.schedules import practice_timezone
 
 scheduler_cli = AppGroup("scheduler", help="The scheduler process and its jobs.")
 jobs_cli = AppGroup("jobs", help="List scheduled jobs or run one now.")
@@ -37,8 +37,7 @@ def _print_jobs(as_json: bool) -> None:
     for o in overviews:
         state = "paused" if o.paused else (f"{o.next_run:%Y-%m-%d %H:%M %Z}" if o.next_run else "-")
         last = f"{o.last_run.status.value} {o.last_run.started_at:%Y-%m-%d %H:%M} UTC" if o.last_run else "never run"
-        wired = "" if o.wired else "  [service not available]"
-        click.echo(f"{o.id:18} {o.cron:22} next: {state:22} last: {last}{wired}")
+        click.echo(f"{o.id:18} {o.cron:22} next: {state:22} last: {last}")
 
 
 @scheduler_cli.command("jobs")

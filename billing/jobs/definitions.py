@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from billing.core.errors import BillingError
+from billing.jobs import export_runs, tasks
 
 
 @dataclass(frozen=True)
@@ -29,34 +32,34 @@ class Cron:
 class JobDefinition:
     id: str
     title: str
-    #: "module:function" taking `now` and returning a one-line summary (see billing.jobs.tasks).
-    func: str
+    #: Takes `now` and returns a one-line summary (see billing.jobs.tasks); raising marks the run failed.
+    func: Callable[[datetime], str]
     default: Cron
     description: str = ""
     #: Housekeeping jobs run every few seconds and have no editable schedule.
     every_seconds: int | None = None
-    #: "module:function" answering whether there is anything to do; a scheduled poll that finds nothing
-    #: is not recorded, so a 10-second poller does not bury the real runs in the job-run table.
-    has_work: str | None = None
+    #: Answers whether there is anything to do; a scheduled poll that finds nothing is not recorded, so a
+    #: 10-second poller does not bury the real runs in the job-run table.
+    has_work: Callable[[], bool] | None = None
 
 
 # Nightly work is placed outside 01:00-03:00 local time, which DST skips or repeats.
 JOBS: tuple[JobDefinition, ...] = (
-    JobDefinition("nightly-rules", "Run the validation rules", "billing.jobs.tasks:run_rules",
+    JobDefinition("nightly-rules", "Run the validation rules", tasks.run_rules,
                   Cron(minute="30", hour="4"),
                   "Every enabled rule over the Ready claims; what fails is blocked, held or delayed as its rule says."),
-    JobDefinition("submit-claims", "Batch and send Ready claims", "billing.jobs.tasks:submit_ready_claims",
+    JobDefinition("submit-claims", "Batch and send Ready claims", tasks.submit_ready_claims,
                   Cron(minute="0", hour="6", day_of_week="mon-fri"),
                   "Per clearinghouse: batch eligible Ready claims, validate, send; never an empty batch."),
-    JobDefinition("collect-responses", "Collect clearinghouse responses", "billing.jobs.tasks:collect_responses",
+    JobDefinition("collect-responses", "Collect clearinghouse responses", tasks.collect_responses,
                   Cron(minute="15", hour="7-19", day_of_week="mon-fri"),
                   "Fetch new 835, 999 and 277CA files once each; import the 835s."),
-    JobDefinition("scheduled-exports", "Export reports", "billing.jobs.tasks:export_scheduled_reports",
+    JobDefinition("scheduled-exports", "Export reports", tasks.export_scheduled_reports,
                   Cron(minute="30", hour="5"),
                   "Month to date: the reports in CLAIMDESK_SCHEDULED_REPORTS, into instance/exports/."),
-    JobDefinition("export-queue", "Build requested exports", "billing.jobs.tasks:build_queued_exports",
+    JobDefinition("export-queue", "Build requested exports", tasks.build_queued_exports,
                   Cron(), "Large reports asked for on the Reports page.", every_seconds=10,
-                  has_work="billing.jobs.export_runs:has_queued"),
+                  has_work=export_runs.has_queued),
 )
 
 

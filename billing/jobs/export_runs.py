@@ -18,10 +18,7 @@ from billing.core.db import db, utcnow
 from billing.core.errors import BillingError
 from billing.core.unit_of_work import unit_of_work
 from billing.jobs.models import ExportRun, ExportStatus, ReportDownload
-from billing.jobs.references import resolve
-
-BUILD = "exports.build:build_from_json"
-EXPECTED_ROWS = "exports.build:expected_rows"
+from exports.build import build_from_json, expected_rows
 
 
 def exports_dir() -> Path:
@@ -75,9 +72,9 @@ def build_export(run: ExportRun, *, now: datetime) -> ExportRun:
     run_id, report, filters, requested_by = run.id, run.report, dict(run.filters), run.requested_by
     try:
         if run.rows_expected is None:
-            run.rows_expected = resolve(EXPECTED_ROWS)(report, filters)
-        rows = resolve(BUILD)(report, filters, target, generated_by=requested_by, now=now,
-                              progress=lambda done: marker.write_text(str(done)))
+            run.rows_expected = expected_rows(report, filters)
+        rows = build_from_json(report, filters, target, generated_by=requested_by, now=now,
+                      progress=lambda done: marker.write_text(str(done)))
     except Exception as exc:  # the failure belongs on the Reports page, whatever it was
         db.session.rollback()
         target.unlink(missing_ok=True)

@@ -10,7 +10,6 @@ from billing.core.unit_of_work import unit_of_work
 from billing.jobs.definitions import JOBS, JobDefinition
 from billing.jobs.locks import try_lock
 from billing.jobs.models import JobRun, JobSchedule
-from billing.jobs.references import is_wired
 from billing.jobs.runs import last_runs
 from billing.jobs.schedules import cron_of, describe_cron, ensure_schedules, next_run_times, trigger_for_row
 
@@ -21,7 +20,6 @@ class JobOverview:
     schedule: JobSchedule | None  # None for housekeeping jobs that run every few seconds
     next_run: datetime | None
     last_run: JobRun | None
-    wired: bool
 
     @property
     def id(self) -> str:
@@ -45,7 +43,6 @@ class JobOverview:
             "id": self.id, "title": self.definition.title, "schedule": self.cron, "described": self.described,
             "paused": self.paused, "next_run": self.next_run.isoformat() if self.next_run else None,
             "run_requested_at": _iso(self.schedule.run_requested_at) if self.schedule else None,
-            "wired": self.wired,
             "last_run": None if last is None else {
                 "started_at": _iso(last.started_at), "finished_at": _iso(last.finished_at),
                 "status": last.status.value, "summary": last.summary, "error": last.error, "trigger": last.trigger,
@@ -66,8 +63,7 @@ def job_overviews(now: datetime) -> list[JobOverview]:
     for job in JOBS:
         row = rows.get(job.id)
         upcoming = [] if row is None or row.paused else next_run_times(trigger_for_row(row), now, 1)
-        overviews.append(JobOverview(job, row, upcoming[0] if upcoming else None, latest.get(job.id),
-                                     is_wired(job.func)))
+        overviews.append(JobOverview(job, row, upcoming[0] if upcoming else None, latest.get(job.id)))
     return overviews
 
 

@@ -10,16 +10,13 @@ from datetime import datetime
 from flask import Flask
 from sqlalchemy import select
 
-from billing.core.audit import Actor
 from billing.core.db import db, utcnow
 from billing.core.errors import BillingError
 from billing.core.unit_of_work import unit_of_work
 from billing.jobs.definitions import job_definition
 from billing.jobs.locks import try_lock
 from billing.jobs.models import JobRun, JobRunStatus
-from billing.jobs.references import resolve
 
-SCHEDULER = Actor.system("scheduler")
 #: Set by the scheduler process: APScheduler calls module-level functions, which need an app context.
 _app: Flask | None = None
 
@@ -48,7 +45,7 @@ def run_job(job_id: str, *, trigger: str = "schedule", now: datetime | None = No
             db.session.add(run)
         run_id = run.id
         try:
-            summary, error, status = resolve(definition.func)(now or utcnow()), None, JobRunStatus.SUCCEEDED
+            summary, error, status = definition.func(now or utcnow()), None, JobRunStatus.SUCCEEDED
         except Exception as exc:  # a failed run is recorded and must not stop later runs
             db.session.rollback()
             status, error = JobRunStatus.FAILED, traceback.format_exc()
@@ -74,7 +71,7 @@ def scheduled_run(job_id: str, trigger: str = "schedule") -> None:
         raise RuntimeError("billing.jobs.runs.use_app(app) was not called in this scheduler process")
     with _app.app_context():
         definition = job_definition(job_id)
-        idle = trigger == "schedule" and definition.has_work is not None and not resolve(definition.has_work)()
+        idle = trigger == "schedule" and definition.has_work is not None and not definition.has_work()
         db.session.rollback()  # end the read before the job's own transactions (SQLite has one writer)
         if not idle:
             run_job(job_id, trigger=trigger)

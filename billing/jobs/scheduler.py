@@ -26,11 +26,12 @@ from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 
 from billing.core.db import db
+from billing.core.time import practice_timezone
 from billing.core.unit_of_work import unit_of_work
 from billing.jobs import runs
 from billing.jobs.definitions import JOBS, Cron, JobDefinition
 from billing.jobs.models import JobSchedule
-from billing.jobs.schedules import cron_of, cron_trigger, ensure_schedules, practice_timezone
+from billing.jobs.schedules import cron_of, cron_trigger, ensure_schedules
 
 SCHEDULER_LOCK = "claimdesk-scheduler"
 RUN = "billing.jobs.runs:scheduled_run"

@@ -4,26 +4,19 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, tzinfo
-from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
-from flask import current_app
 from sqlalchemy import select
 
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db, utcnow
 from billing.core.errors import Problem, ValidationFailed
+from billing.core.time import practice_timezone
 from billing.jobs.definitions import JOBS, Cron, JobDefinition, job_definition
 from billing.jobs.models import JobSchedule
 
-DEFAULT_TIMEZONE = "America/Chicago"
 CRON_FIELDS = ("minute", "hour", "day", "month", "day_of_week")
 _DIGIT_WEEKDAY = re.compile(r"(^|[,\-/])\d")
-
-
-def practice_timezone() -> ZoneInfo:
-    """Schedules run on the practice's wall clock (CLAIMDESK_TIMEZONE)."""
-    return ZoneInfo(current_app.config.get("CLAIMDESK_TIMEZONE", DEFAULT_TIMEZONE))
 
 
 def cron_problems(cron: Cron, tz: tzinfo) -> list[Problem]:

@@ -1,8 +1,7 @@
 """Job bodies: each takes `now`, calls the services that do the work in their own units of work, and
 returns a one-line summary; raising marks the run failed with that message (the next run still happens).
 
-Rules runs and report exports live outside billing/ (rules/, exports/) and are named by reference, so
-billing imports neither; submissions and 835 imports are billing's own services.
+Jobs are the top layer: they call the rules, submissions, payments and exports services directly.
 """
 
 from __future__ import annotations
@@ -12,27 +11,28 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
+from billing.core.audit import Actor
 from billing.core.db import db
 from billing.core.errors import BillingError
+from billing.core.time import practice_timezone
 from billing.core.unit_of_work import unit_of_work
 from billing.jobs import export_runs
 from billing.jobs.models import ExportStatus, ResponseImport, ResponseImportStatus
-from billing.jobs.references import resolve
-from billing.jobs.runs import SCHEDULER
-from billing.jobs.schedules import practice_timezone
 from billing.payments.remittances import import_835
 from billing.submissions import jobs as submission_jobs
 from billing.submissions.models import ClearinghouseResponse
+from rules.runs import run_rules as run_rules_now
 
 DEFAULT_SCHEDULED_REPORTS = ("claims", "claim-denials", "ar-aging", "authorization-utilization")
-RUN_RULES = "rules.runs:run_rules"
 ERA = "835"
+#: Who the history names for everything a scheduled job does.
+SCHEDULER = Actor.system("scheduler")
 
 
 def run_rules(now: datetime) -> str:
     """The nightly billing run: every enabled rule over the Ready claims (and those the rules stopped)."""
     with unit_of_work():
-        result = resolve(RUN_RULES)(actor=SCHEDULER, today=now.astimezone(practice_timezone()).date())
+        result = run_rules_now(actor=SCHEDULER, today=now.astimezone(practice_timezone()).date())
     return (f"Run {result.run_number}: {result.claims_checked} claims checked, {result.claims_failing} failing, "
             f"{result.holds_placed} held, {result.rule_errors} rule errors.")
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from billing.claims.models import Claim, ClaimLine
 from billing.core.db import db
 from billing.core.money import ZERO, to_money
-from billing.ledger.models import ADJUSTMENTS, EFFECTS, Adjudication, EntryKind, LedgerEntry
+from billing.ledger.models import ADJUSTMENTS, EFFECTS, Adjudication, AdjudicationLine, EntryKind, LedgerEntry
 from billing.payments.models import Remittance
 
 
@@ -178,8 +178,6 @@ def standing_adjudication(claim_id: int, payer_id: int | None = None) -> Adjudic
 
 def allowed_total(claim_id: int) -> Decimal:
     """Allowed amounts (AMT*B6 or typed) of the adjudications still standing."""
-    from billing.ledger.models import AdjudicationLine
-
     reversed_ids = select(Adjudication.reverses_id).where(Adjudication.reverses_id.is_not(None))
     total = db.session.scalar(
         select(func.sum(AdjudicationLine.allowed))
@@ -200,6 +198,13 @@ def has_money(session_id: int) -> bool:
     ) or False
 
 
+def session_money_refusal(session_id: int) -> str | None:
+    """Why a session may not be deleted because of its claims' money (the claims layer asks through a hook)."""
+    if has_money(session_id):
+        return "it has payments or adjustments; cancel it with a session class instead"
+    return None
+
+
 def open_balances(claim_ids: Iterable[int] | None = None) -> dict[int, Balances]:
     """Claims whose balance is not zero (A/R), optionally among `claim_ids`."""
     ids = list(claim_ids) if claim_ids is not None else list(db.session.scalars(
@@ -209,3 +214,24 @@ def open_balances(claim_ids: Iterable[int] | None = None) -> dict[int, Balances]
 
 def claims_needing_review() -> list[Claim]:
     return list(db.session.scalars(select(Claim).where(Claim.needs_review.is_(True)).order_by(Claim.id)))
+
+
+def billing_summary(claim: Claim) -> dict[str, Decimal]:
+    """Billed, allowed, adjustments, payments and balances: sums of the claim's ledger entries."""
+    sums = claim_balance(claim.id) if claim.id else None
+    if sums is None or not sums.by_kind:  # nothing billed into the ledger yet
+        billed = to_money(claim.total_charge)
+        return {"billed": billed, "allowed": ZERO, "adjustments": ZERO, "paid_by_payer": ZERO,
+                "paid_by_patient": ZERO, "patient_responsibility": ZERO, "insurance_balance": billed,
+                "patient_balance": ZERO, "balance": billed}
+    return {
+        "billed": sums.charges,
+        "allowed": allowed_total(claim.id),
+        "adjustments": sums.adjustments,
+        "paid_by_payer": sums.paid_by_payer,
+        "paid_by_patient": sums.paid_by_patient,
+        "patient_responsibility": to_money(sums.patient),
+        "insurance_balance": to_money(sums.insurance),
+        "patient_balance": to_money(sums.patient),
+        "balance": sums.balance,
+    }

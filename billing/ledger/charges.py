@@ -68,6 +68,11 @@ def _withdraw_replaced(claims: Iterable[Claim], *, actor: Actor, posted_on: date
                              reason=f"replaced by corrected claim {correction.number}")
 
 
+def withdraw_bill(claim: Claim, actor: Actor, posted_on: date, reason: str) -> None:
+    """The ledger's answer to the claims hook `bill_withdrawn` (a void or retraction)."""
+    withdraw_charges(claim, actor=actor, posted_on=posted_on, reason=reason)
+
+
 def withdraw_charges(claim: Claim, *, actor: Actor, posted_on: date, reason: str) -> list[LedgerEntry]:
     """Reverse the standing charge of every line with no other money on it; returns the reversals.
 

@@ -75,9 +75,3 @@ def by_location(column: InstrumentedAttribute[int], scope: Scope) -> ColumnEleme
     return column.in_(select(Location.id).where(by_practice(Location.practice_id, scope)))
 
 
-def by_client(column: InstrumentedAttribute[int], scope: Scope) -> ColumnElement[bool]:
-    from billing.people.models import Client
-
-    if scope.is_everything:
-        return true()
-    return column.in_(select(Client.id).where(by_location(Client.location_id, scope)))

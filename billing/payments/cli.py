@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TypeVar
@@ -18,6 +17,7 @@ from billing.core.audit import Actor
 from billing.core.db import db
 from billing.core.errors import BillingError
 from billing.core.money import format_money, sum_money, to_money
+from billing.core.time import practice_today
 from billing.core.unit_of_work import unit_of_work
 from billing.ledger.balances import claim_balance, entries_for_claim, reversed_entry_ids
 from billing.ledger.models import LedgerEntry
@@ -127,7 +127,7 @@ def _entry_dict(e: LedgerEntry, reversed_: bool) -> dict[str, object]:
 def write_off_command(claim_number: str, reason: str, amount: str | None, patient: bool) -> None:
     """Write off a claim's insurance (or patient) balance."""
     def op() -> list[LedgerEntry]:
-        return posting.write_off(_claim(claim_number), reason=reason, actor=CLI, posted_on=date.today(),
+        return posting.write_off(_claim(claim_number), reason=reason, actor=CLI, posted_on=practice_today(),
                                  patient=patient, amount=_money(amount))
 
     entries = _run(op)
@@ -145,7 +145,7 @@ def reverse_command(claim_number: str, entry_ids: tuple[int, ...], reason: str) 
         entries = [e for i in entry_ids if (e := db.session.get(LedgerEntry, i)) is not None]
         if len(entries) != len(entry_ids):
             raise BillingError("No such ledger entry.")
-        return reversal_ops.reverse_entries(claim, entries, actor=CLI, reason=reason, posted_on=date.today())
+        return reversal_ops.reverse_entries(claim, entries, actor=CLI, reason=reason, posted_on=practice_today())
 
     reversals = _run(op)
     click.echo(f"Reversed {len(reversals)} entries; claim flagged Needs Review.")
@@ -155,7 +155,7 @@ def reverse_command(claim_number: str, entry_ids: tuple[int, ...], reason: str) 
 @click.argument("claim_number")
 def secondary_command(claim_number: str) -> None:
     """Generate the secondary claim for a claim the primary payer has adjudicated."""
-    secondary = _run(lambda: generate_secondary_claim(_claim(claim_number), actor=CLI, posted_on=date.today()))
+    secondary = _run(lambda: generate_secondary_claim(_claim(claim_number), actor=CLI, posted_on=practice_today()))
     click.echo(f"Secondary claim {secondary.number} created (Ready).")
 
 
@@ -212,7 +212,7 @@ def clear_review_command(claim_number: str, note: str | None) -> None:
 @click.option("--reason", default=None)
 def bill_patient_command(claim_number: str, reason: str | None) -> None:
     """Move a claim's open insurance balance to the patient (a denial the practice passes on)."""
-    entries = _run(lambda: posting.bill_patient(_claim(claim_number), actor=CLI, posted_on=date.today(),
+    entries = _run(lambda: posting.bill_patient(_claim(claim_number), actor=CLI, posted_on=practice_today(),
                                                 reason=reason))
     click.echo(f"{format_money(sum_money(e.amount for e in entries))} of {claim_number} billed to the patient.")
 
@@ -225,7 +225,7 @@ def patient_payment_command(claim_number: str, amount: str, memo: str | None) ->
     """Record money from the patient or responsible party on a claim."""
     value = _money(amount)
     assert value is not None
-    _run(lambda: posting.record_patient_payment(_claim(claim_number), value, actor=CLI, posted_on=date.today(),
+    _run(lambda: posting.record_patient_payment(_claim(claim_number), value, actor=CLI, posted_on=practice_today(),
                                                 memo=memo))
     click.echo(f"Patient payment of {format_money(value)} recorded on {claim_number}.")
 

@@ -14,7 +14,7 @@ from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
 from billing.core.errors import BillingError, Problem, raise_if
 from billing.core.money import ZERO, format_money, sum_money, to_money
-from billing.ledger.balances import Balances
+from billing.ledger.balances import Balances, line_balances
 from billing.ledger.models import EntryKind, EntrySource, LedgerEntry
 from billing.ledger.operations import post_charges
 from billing.ledger.postings import ClaimPosting, PostingResult
@@ -79,8 +79,6 @@ def bill_patient(claim: Claim, *, actor: Actor, posted_on: date, reason: str | N
 
 def _allocate(claim: Claim, kind: EntryKind, amount: Decimal | None, *, patient: bool, actor: Actor,
               posted_on: date, memo: str | None) -> list[LedgerEntry]:
-    from billing.ledger.balances import line_balances
-
     if claim.status not in SENT:
         raise BillingError(f"Claim {claim.number} is {claim.status.label}; nothing has been billed to collect on.")
     post_charges(claim, actor=actor, posted_on=posted_on)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import selectinload
@@ -87,8 +87,6 @@ def match_candidates(item: UnmatchedClaim, *, limit: int = 10) -> list[Claim]:
     if last_name:
         name_match = func.upper(Client.last_name) == last_name.upper()
         if dates:
-            from datetime import date
-
             first, last = date.fromisoformat(dates[0]), date.fromisoformat(dates[-1])
             window = ClaimLine.service_date.between(first - timedelta(days=3), last + timedelta(days=3))
             conditions.append(name_match & Claim.id.in_(select(ClaimLine.claim_id).where(window)))

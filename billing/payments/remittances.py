@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from itertools import islice
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -26,8 +20,8 @@ from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
 from billing.core.errors import BillingError
 from billing.core.money import ZERO, sum_money
+from billing.core.time import practice_today
 from billing.coverage.models import Payer
-from billing.edi.chunks import EnvelopeProblem, Piece, split
 from billing.edi.era import (
     ClaimPaymentInfo,
     Era,
@@ -37,8 +31,8 @@ from billing.edi.era import (
     claim_raw,
     parse_835,
 )
-from billing.edi.pyx12 import Validation, from_json, merge_pieces, timed_validation
-from billing.edi.segments import Delimiters, NotX12, decode, split_segments
+from billing.edi.pyx12 import PendingValidation, Validation, validating
+from billing.edi.segments import NotX12, decode
 from billing.ledger.balances import Balances, claim_balances, lines_with_charges, standing_adjudication
 from billing.ledger.models import EntrySource
 from billing.ledger.postings import REVERSAL_CODE, ClaimPosting, LinePosting
@@ -51,11 +45,6 @@ CHUNK = 500  # claims loaded and posted together: few queries, bounded memory
 #: From this size (about 1,500 claims) pyx12 runs in a second process beside the posting; below it, starting
 #: an interpreter costs more than it saves.
 PARALLEL_FROM_BYTES = 500_000
-#: From this size (about 5,000 claims) the file is cut in pieces validated by VALIDATION_WORKERS at once.
-SPLIT_FROM_BYTES = 1_500_000
-VALIDATION_WORKERS = 2
-#: The worker imports `billing` from here, installed or not.
-PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
 
 
 class EraRefused(BillingError):
@@ -121,7 +110,7 @@ def import_835(data: bytes, *, filename: str, actor: Actor) -> ImportResult:
     text = decode(data)
     if not text.startswith("ISA"):
         raise EraRefused(filename, ["this is not an X12 file (it does not start with ISA)"])
-    with _validation(text, parallel=len(text) >= PARALLEL_FROM_BYTES) as pending:
+    with validating(text, parallel=len(text) >= PARALLEL_FROM_BYTES) as pending:
         if not pending.parallel:
             _refuse_if_invalid(pending.result(), filename)
         era = _parse(text, filename, result, pending)
@@ -141,100 +130,12 @@ def import_835(data: bytes, *, filename: str, actor: Actor) -> ImportResult:
     return result
 
 
-class _PendingValidation:
-    """pyx12's verdict on the file: computed here, or awaited from worker interpreters.
-
-    A worker is a plain `python -m billing.edi.pyx12 FILE`, not multiprocessing: it must not
-    re-import the caller's main module (a CLI, a web worker) or inherit its database connections. A very
-    large file is cut into pieces validated side by side (billing.edi.chunks), when its shape allows.
-    """
-
-    def __init__(self, text: str, *, parallel: bool) -> None:
-        self.parallel = parallel
-        self._done: tuple[Validation, float, float] | None = None
-        self._workers: list[tuple[subprocess.Popen[str], Path]] = []
-        self._origins: list[list[int]] = []
-        self._envelope: list[tuple[int, str, str, str]] = []
-        if not parallel:
-            self._done = timed_validation(text)
-            return
-        self._started = time.perf_counter()
-        pieces = _pieces(text) if len(text) >= SPLIT_FROM_BYTES else None
-        if pieces is None:
-            self._workers.append(_start_worker(text))
-            return
-        delims, cut, envelope = pieces
-        self._envelope = [(p.line, p.level, p.code, p.message) for p in envelope]
-        for piece in cut:
-            self._workers.append(_start_worker(piece.text(delims)))
-            self._origins.append(piece.origin)
-
-    def result(self) -> Validation:
-        if self._done is None:
-            results, cpu = [], 0.0
-            for process, _ in self._workers:
-                out, err = process.communicate()
-                if process.returncode != 0:
-                    raise BillingError(f"The 835 could not be validated (pyx12 worker failed): {err.strip()[-300:]}")
-                validation, _seconds, used = from_json(out)
-                results.append(validation)
-                cpu += used
-            merged = merge_pieces(results, self._origins, self._envelope) if self._origins else results[0]
-            self._done = (merged, time.perf_counter() - self._started, cpu)
-        return self._done[0]
-
-    @property
-    def seconds(self) -> float:
-        self.result()
-        assert self._done is not None
-        return self._done[1]
-
-    @property
-    def cpu_seconds(self) -> float:
-        self.result()
-        assert self._done is not None
-        return self._done[2]
-
-    def close(self) -> None:
-        for process, path in self._workers:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-            path.unlink(missing_ok=True)
-
-
-def _pieces(text: str) -> tuple[Delimiters, list[Piece], list[EnvelopeProblem]] | None:
-    delims, segments = split_segments(text)
-    cut = split(segments, VALIDATION_WORKERS)
-    return None if cut is None else (delims, *cut)
-
-
-def _start_worker(text: str) -> tuple[subprocess.Popen[str], Path]:
-    # The 835 names patients: mkstemp makes the file readable by this user only; close() removes it.
-    handle, name = tempfile.mkstemp(prefix="claimdesk-835-", suffix=".txt")
-    with os.fdopen(handle, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, a path we made
-        [sys.executable, "-m", "billing.edi.pyx12", name], stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT)
-    return process, Path(name)
-
-
-@contextmanager
-def _validation(text: str, *, parallel: bool) -> Iterator[_PendingValidation]:
-    pending = _PendingValidation(text, parallel=parallel)
-    try:
-        yield pending
-    finally:
-        pending.close()
-
-
 def _refuse_if_invalid(validation: Validation, filename: str) -> None:
     if validation.refused:
         raise EraRefused(filename, [str(f) for f in validation.errors] or ["pyx12 does not recognise it as X12"])
 
 
-def _parse(text: str, filename: str, result: ImportResult, pending: _PendingValidation) -> Era:
+def _parse(text: str, filename: str, result: ImportResult, pending: PendingValidation) -> Era:
     started = time.perf_counter()
     try:
         era = parse_835(text)
@@ -274,7 +175,7 @@ def _payer_key(txn: EraTransaction) -> str:
 
 
 def _paid_on(txn: EraTransaction) -> date:
-    return txn.paid_on or date.today()
+    return txn.paid_on or practice_today()
 
 
 def _import_transaction(txn: EraTransaction, era_file: EraFile, delims: Any, result: ImportResult,

@@ -21,7 +21,7 @@ from billing.core.db import db
 from billing.core.errors import BillingError, Problem, raise_if
 from billing.core.money import ZERO, format_money, to_money
 from billing.ledger.balances import Balances, claim_balance, reversed_entry_ids
-from billing.ledger.models import Adjudication, EntrySource, LedgerEntry
+from billing.ledger.models import Adjudication, EntryKind, EntrySource, LedgerEntry
 from billing.ledger.operations import reverse_entry
 from billing.ledger.postings import REVERSAL_CODE, Adjustment, ClaimPosting, LinePosting, PostingResult
 from billing.payments.posting import post_adjudication, posting_problems
@@ -42,8 +42,6 @@ def standing_payments(claim_id: int) -> list[Adjudication]:
 
 def reversible_entries(claim_id: int) -> list[LedgerEntry]:
     """Entries a biller may reverse: not charges, not reversals, not already reversed."""
-    from billing.ledger.models import EntryKind
-
     done = reversed_entry_ids(claim_id)
     return [e for e in db.session.scalars(
         select(LedgerEntry).where(LedgerEntry.claim_id == claim_id, LedgerEntry.reverses_id.is_(None),

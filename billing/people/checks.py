@@ -9,6 +9,7 @@ from typing import Any
 from billing.core.checks import field_problem, optional_field_problem, required
 from billing.core.errors import Problem
 from billing.core.identifiers import icd10_problem, npi_problem, phone_problem, taxonomy_problem, zip_problem
+from billing.core.time import practice_today
 
 ADULT_AGE = 18
 MAX_DIAGNOSES = 12  # the 837P HI segment carries at most twelve
@@ -28,7 +29,7 @@ def client_problems(data: Mapping[str, Any], record: object | None = None) -> li
         *optional_field_problem(data, "responsible_party_phone", phone_problem),
     ]
     born: date | None = data.get("date_of_birth")
-    if born and born > date.today():
+    if born and born > practice_today():
         problems.append(Problem("date_of_birth", "The date of birth is in the future."))
     if born and _age(born) < ADULT_AGE:
         problems += [
@@ -55,5 +56,5 @@ def diagnosis_problems(rows: list[Mapping[str, Any]]) -> list[Problem]:
 
 
 def _age(born: date) -> int:
-    today = date.today()
+    today = practice_today()
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))

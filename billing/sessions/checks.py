@@ -11,8 +11,9 @@ from billing.core.identifiers import modifiers_problem
 from billing.core.reference import PLACES_OF_SERVICE
 
 
-def session_problems(data: Mapping[str, Any], record: Any = None) -> list[Problem]:
-    problems = [*optional_field_problem(data, "modifiers", modifiers_problem), *locked_field_problems(data, record)]
+def session_field_problems(data: Mapping[str, Any]) -> list[Problem]:
+    """What is wrong with a session form on its own (the claims layer adds what a claim has locked)."""
+    problems = [*optional_field_problem(data, "modifiers", modifiers_problem)]
     start, end = data.get("start_time"), data.get("end_time")
     if start and end and end <= start:
         problems.append(Problem("end_time", f"The session ends ({end:%H:%M}) before it starts ({start:%H:%M})."))
@@ -40,26 +41,3 @@ def _authorization_fits(data: Mapping[str, Any]) -> list[Problem]:
     return []
 
 
-#: What a claim freezes on its sessions: changing any of these would change what was billed.
-LOCKED_FIELDS = {
-    "client": "client", "provider": "provider", "service_date": "date", "start_time": "start time",
-    "end_time": "end time", "service_code": "service code", "modifiers": "modifiers",
-}
-
-
-def locked_field_problems(data: Mapping[str, Any], record: Any) -> list[Problem]:
-    """A session on a claim (not voided) cannot change what was billed; a finalized note is final."""
-    if record is None:
-        return []
-    from billing.claims.queries import claim_locking
-
-    problems = []
-    claim = claim_locking(record.id)
-    if claim is not None:
-        for name, label in LOCKED_FIELDS.items():
-            if name in data and data[name] != getattr(record, name):
-                problems.append(Problem(name, f"Locked by claim {claim.number} ({claim.status.label}): the {label} "
-                                        "cannot change. Retract the claim first (or correct it if it was sent)."))
-    if record.note_status.value == "finalized" and "note_text" in data and data["note_text"] != record.note_text:
-        problems.append(Problem("note_text", "The note is finalized and can no longer be edited."))
-    return problems

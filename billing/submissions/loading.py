@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 
-from billing.claims.models import NUMBER_PREFIX, Claim, ClaimDiagnosis, ClaimLine
+from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine, claim_number
 from billing.core.addresses import AddressMixin
 from billing.core.db import chunked, db
 from billing.core.identifiers import npi_problem
@@ -87,7 +87,7 @@ class _Record:
 
     @property
     def number(self) -> str:
-        return f"{NUMBER_PREFIX}{self.claim.id:06d}"
+        return claim_number(self.claim.id)
 
 
 def load_claims(claim_ids: Sequence[int]) -> dict[int, Claim]:

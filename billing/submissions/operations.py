@@ -15,12 +15,13 @@ from datetime import date, datetime
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
-from billing.claims.models import NUMBER_PREFIX, Claim
+from billing.claims.models import Claim, claim_number
 from billing.claims.statuses import ClaimStatus, transition
 from billing.core.audit import Actor, AuditAction, Change, record_change, record_changes
 from billing.core.db import db, utcnow
 from billing.core.errors import BillingError, Problem, ValidationFailed
 from billing.core.money import sum_money, to_money
+from billing.core.time import practice_today
 from billing.edi.x837p import Envelope, WrittenFile, transactions_needed, write_837
 from billing.edi.x837p_checks import FileError, validate_837
 from billing.ledger.charges import post_submission_charges
@@ -67,7 +68,7 @@ def _chosen(found: list[Candidate], claim_ids: Collection[int] | None) -> list[C
             raise BillingError("Select at least one claim to put in the batch.")
         missing = wanted - {c.claim_id for c in found}
         if missing:
-            numbers = ", ".join(f"{NUMBER_PREFIX}{i:06d}" for i in sorted(missing))
+            numbers = ", ".join(claim_number(i) for i in sorted(missing))
             raise ValidationFailed([Problem("claims", f"Not Ready or already in a batch: {numbers}.")])
         found = [c for c in found if c.claim_id in wanted]
     refused = [c for c in found if not c.eligible]
@@ -244,7 +245,7 @@ def mark_batch_sent(batch_id: int, *, actor: Actor, sent_on: date | None = None)
     Args:
         sent_on: the day the file was uploaded when that was before today; its charges are dated that day.
     """
-    if sent_on is not None and sent_on > date.today():
+    if sent_on is not None and sent_on > practice_today():
         raise ValidationFailed([Problem("sent_on", f"{sent_on:%m/%d/%Y} is in the future; give the upload date.")])
     return _complete(_lock_for_sending(batch_id), actor, SendMethod.MANUAL, sent_on=sent_on)
 
@@ -291,7 +292,7 @@ def _complete(batch: SubmissionBatch, actor: Actor, how: SendMethod, *, sent_on:
             transition(claim, ClaimStatus.SUBMITTED, action=AuditAction.CLAIM_SUBMITTED, actor=actor, reason=reason)
         entry.pending = False
     # The payer has the bill from now on: it is owed (A/R) until paid, adjusted, written off or withdrawn.
-    post_submission_charges([e.claim for e in batch.entries], actor=actor, posted_on=sent_on or date.today())
+    post_submission_charges([e.claim for e in batch.entries], actor=actor, posted_on=sent_on or practice_today())
     batch.status, batch.sent_at, batch.sent_by, batch.sent_how = BatchStatus.SENT, utcnow(), actor.name, how
     stamp = {"control_number": batch.control_number, "claims": batch.claim_count}
     record_change("batch", batch.id, AuditAction.BATCH_SENT, actor=actor, before="generated", after="sent",

@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from billing.claims.models import Claim, ClaimLine
+from billing.claims.queries import live_claim_filter
 from billing.claims.statuses import SENT, ClaimStatus
 from billing.core.audit import StatusChange
 from billing.core.db import chunked, db
@@ -153,8 +154,6 @@ def authorization_units_submitted(auth_ids: Collection[int]) -> dict[int, int]:
     """Units on lines of claims that reached the payer and still stand (a void or replacement gives them back)."""
     if not auth_ids:
         return {}
-    from billing.claims.queries import live_claim_filter
-
     rows = db.session.execute(
         select(ClaimLine.authorization_id, func.sum(ClaimLine.units))
         .join(Claim, Claim.id == ClaimLine.claim_id)
@@ -169,6 +168,12 @@ def pending_batch_of(claim_id: int) -> SubmissionBatch | None:
     return db.session.scalar(
         select(SubmissionBatch).join(BatchClaim).where(BatchClaim.claim_id == claim_id, BatchClaim.pending)
     )
+
+
+def unsent_batch_number(claim_id: int) -> str | None:
+    """The number of the unsent batch holding this claim (the answer to the claims hook `unsent_batch_of`)."""
+    batch = pending_batch_of(claim_id)
+    return batch.number if batch is not None else None
 
 
 @dataclass(frozen=True)

@@ -16,16 +16,17 @@ from typing import Any
 
 from sqlalchemy import select
 
-from billing.claims.models import Claim
+from billing.claims.models import Claim, claim_number
 from billing.core.db import db
 from billing.core.money import ZERO, to_money
+from billing.core.time import practice_today
 from billing.coverage.models import Payer
 from billing.ledger.models import EFFECTS, LedgerEntry
 from billing.people.models import Client
 from exports.columns import Chart, Column, Kind, Sheet
 from exports.filters import ReportFilters
 from exports.registry import COMMON_FILTERS, Report
-from exports.reports.common import claim_number, claim_scope, person
+from exports.reports.common import claim_scope, person
 
 #: (label, first day, last day) of each bucket; the last one is open-ended.
 BUCKETS: tuple[tuple[str, int, int | None], ...] = (
@@ -83,7 +84,7 @@ class Buckets:
 
 
 def as_of_date(filters: ReportFilters) -> date:
-    return filters.as_of or date.today()
+    return filters.as_of or practice_today()
 
 
 def read_to_as_as_of(filters: ReportFilters) -> ReportFilters:

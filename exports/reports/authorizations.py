@@ -14,9 +14,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 
+from billing.claims.queries import authorization_units_used
 from billing.core.db import db
+from billing.core.time import practice_today
 from billing.coverage.models import Authorization, InsurancePolicy, Payer, ServiceCode, authorization_service_code
-from billing.coverage.queries import authorization_units_used
 from billing.org.queries import by_location
 from billing.people.models import Client
 from billing.submissions.queries import authorization_units_submitted
@@ -61,7 +62,7 @@ def _codes(auth_ids: list[int]) -> dict[int, list[str]]:
 
 
 def utilization_rows(filters: ReportFilters) -> list[Sequence[Any]]:
-    today = filters.as_of or date.today()
+    today = filters.as_of or practice_today()
     rows = db.session.execute(
         select(Authorization.id, Authorization.number, Authorization.starts_on, Authorization.ends_on,
                Authorization.units_approved, Client.last_name, Client.first_name, Client.account_number,
@@ -100,7 +101,7 @@ def count(filters: ReportFilters) -> int:
 
 def sheets(filters: ReportFilters) -> list[Sheet]:
     rows = utilization_rows(filters)
-    today = filters.as_of or date.today()
+    today = filters.as_of or practice_today()
     return [
         Sheet("Utilization", COLUMNS, rows),
         Sheet(f"Ending in {ENDING_SOON_DAYS} days", COLUMNS, ending_soon(rows, today)),

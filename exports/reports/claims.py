@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
 
-from billing.claims.models import Claim, ClaimLine
+from billing.claims.models import Claim, ClaimLine, claim_number
 from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
 from billing.coverage.models import Payer
@@ -17,7 +17,7 @@ from billing.people.models import Client, Provider
 from exports.columns import Column, Kind, Sheet
 from exports.filters import ReportFilters
 from exports.registry import COMMON_FILTERS, Report
-from exports.reports.common import BATCH, claim_number
+from exports.reports.common import BATCH
 
 COLUMNS = (
     Column("Claim"), Column("Status"), Column("Service date", Kind.DATE), Column("Client"), Column("Account"),

@@ -7,16 +7,12 @@ from datetime import date
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import InstrumentedAttribute
 
-from billing.claims.models import NUMBER_PREFIX, Claim
+from billing.claims.models import Claim
 from billing.org.queries import by_location
 from exports.filters import ReportFilters
 
 #: Rows fetched per round trip by the streaming reports.
 BATCH = 2000
-
-
-def claim_number(claim_id: int) -> str:
-    return f"{NUMBER_PREFIX}{claim_id:06d}"
 
 
 def person(last: str | None, first: str | None) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 
-from billing.claims.models import Claim
+from billing.claims.models import Claim, claim_number
 from billing.claims.statuses import ClaimStatus
 from billing.core.audit import StatusChange
 from billing.core.codes import carcs, describe_carc
@@ -31,7 +31,7 @@ from billing.people.models import Client, Provider
 from exports.columns import Chart, Column, Kind, Sheet
 from exports.filters import ReportFilters
 from exports.registry import COMMON_FILTERS, Report
-from exports.reports.common import claim_number, claim_scope, in_window, person
+from exports.reports.common import claim_scope, in_window, person
 
 PAYER_DENIAL = "Payer denial"
 INTERNAL = "Internal"

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 
 from billing.claims.models import Claim
 from billing.core.db import db
-from billing.jobs.schedules import practice_timezone
+from billing.core.time import practice_timezone
 from exports.columns import Chart, Column, Kind, Sheet
 from exports.filters import ReportFilters
 from exports.registry import COMMON_FILTERS, Report

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func, select, true
 
-from billing.claims.models import Claim
+from billing.claims.models import Claim, claim_number
 from billing.core.codes import GROUP_CODES, describe_carc
 from billing.core.db import db
 from billing.core.money import to_money
@@ -20,7 +20,7 @@ from billing.people.models import Client
 from exports.columns import Column, Kind, Sheet
 from exports.filters import ReportFilters
 from exports.registry import COMMON_FILTERS, Report
-from exports.reports.common import claim_number, in_window, person
+from exports.reports.common import in_window, person
 
 #: CLP02 in words (X12 835 claim status codes).
 CLAIM_STATUS = {

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
 
-from billing.claims.models import Claim
+from billing.claims.models import Claim, claim_number
 from billing.core.db import db
 from billing.core.money import ZERO, to_money
 from billing.coverage.models import Payer
@@ -24,7 +24,7 @@ from billing.people.models import Client
 from exports.columns import Chart, Column, Kind, Sheet
 from exports.filters import ReportFilters
 from exports.registry import COMMON_FILTERS, Report
-from exports.reports.common import BATCH, claim_number, claim_scope, in_window, month_of, person
+from exports.reports.common import BATCH, claim_scope, in_window, month_of, person
 
 #: The money columns, in order, and the ledger kinds each one sums. Reversals get a column of their own.
 CATEGORIES: dict[str, tuple[EntryKind, ...]] = {

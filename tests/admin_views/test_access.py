@@ -8,12 +8,12 @@ import pytest
 
 from admin_views.errors import MESSAGES
 from billing.claims.models import Claim
+from billing.claims.sessions import finalize_session
 from billing.claims.statuses import ClaimStatus
 from billing.core.audit import Actor
 from billing.core.db import db
 from billing.people.models import Role
 from billing.sessions.models import NoteStatus, TherapySession
-from billing.sessions.operations import finalize_session
 from tests import factories as f
 from tests.admin_views.grids import CREATED, GRIDS, Grid, count, exists, post, row
 

@@ -7,10 +7,12 @@ from decimal import Decimal
 
 import pytest
 
+from billing.claims.sessions import finalize_session, session_problems
 from billing.core.audit import Actor
 from billing.core.checks import date_order_problem, field_problem, optional_field_problem, ranges_overlap, required
 from billing.core.errors import Problem
 from billing.core.identifiers import npi_problem
+from billing.core.time import practice_today
 from billing.coverage.checks import (
     authorization_problems,
     fee_schedule_problems,
@@ -21,9 +23,7 @@ from billing.coverage.checks import (
 from billing.coverage.models import PolicyRank
 from billing.org.checks import company_problems, location_problems
 from billing.people.checks import client_problems, diagnosis_problems, provider_problems
-from billing.sessions.checks import session_problems
 from billing.sessions.models import NoteStatus
-from billing.sessions.operations import finalize_session
 from tests import factories as f
 
 JAN_1, MAR_1, JUN_30 = date(2026, 1, 1), date(2026, 3, 1), date(2026, 6, 30)
@@ -112,7 +112,7 @@ def test_provider_checks():
 
 
 def test_a_minor_client_needs_a_responsible_party():
-    child = date.today().replace(year=date.today().year - 8)
+    child = practice_today().replace(year=practice_today().year - 8)
     message = "A minor needs a responsible party (who receives statements)."
     assert client_problems({"date_of_birth": child, "responsible_party_name": "",
                             "responsible_party_relationship": None}) == [
@@ -123,7 +123,7 @@ def test_a_minor_client_needs_a_responsible_party():
 
 
 def test_client_born_in_the_future_is_refused():
-    tomorrow = date.today() + timedelta(days=1)
+    tomorrow = practice_today() + timedelta(days=1)
     assert Problem("date_of_birth", "The date of birth is in the future.") in client_problems(
         {"date_of_birth": tomorrow, "responsible_party_name": "x", "responsible_party_relationship": "x"}
     )

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from billing.claims.models import Claim, ClaimLine
 from billing.claims.queries import claim_history, live_claim_filter
+from billing.claims.sessions import generate_claims, session_problems
 from billing.claims.statuses import ClaimStatus
 from billing.core.audit import Actor, AuditAction
 from billing.core.db import db
@@ -32,9 +33,7 @@ from billing.org.checks import company_problems, location_problems
 from billing.org.models import Company, Location, Practice
 from billing.people.checks import client_problems, provider_problems
 from billing.people.models import Client, ClientDiagnosis, Provider, Role, User
-from billing.sessions.checks import session_problems
 from billing.sessions.models import NoteStatus, TherapySession
-from billing.sessions.operations import generate_claims
 from demo.catalog import DEMO_LOGINS, LEGAL_NAME
 from demo.seed import WINDOW_DAYS, SeedResult, seed_demo
 from tests.conftest import csrf_token

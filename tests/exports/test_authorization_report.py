@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from billing.claims.queries import authorization_units_used
 from billing.claims.statuses import ClaimStatus
-from billing.coverage.queries import authorization_units_used
 from billing.submissions.queries import authorization_units_submitted
 from tests import factories as f
 from tests.billing.claims.world import walk_to

@@ -7,10 +7,10 @@ from datetime import date, time, timedelta
 from decimal import Decimal
 
 from billing.claims.models import Claim
+from billing.claims.sessions import finalize_sessions
 from billing.claims.statuses import ClaimStatus
 from billing.ledger.charges import post_submission_charges
 from billing.ledger.postings import Adjustment, ClaimPosting, LinePosting
-from billing.sessions.operations import finalize_sessions
 from tests.billing.claims.world import DAY, SYSTEM, World, walk_to
 
 PAID_ON = date(2026, 4, 1)

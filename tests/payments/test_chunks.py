@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from billing.edi.chunks import split
-from billing.edi.pyx12 import Validation, merge_pieces, validate_835
+from billing.edi.pyx12 import Validation, merge_pieces, validate
 from billing.edi.segments import decode, split_segments
 from tests.payments.factories import Clp, Payment, Svc, write_835
 
@@ -20,7 +20,7 @@ def in_pieces(text: str, parts: int) -> Validation | None:
     if cut is None:
         return None
     pieces, envelope = cut
-    return merge_pieces([validate_835(p.text(delims)) for p in pieces], [p.origin for p in pieces],
+    return merge_pieces([validate(p.text(delims)) for p in pieces], [p.origin for p in pieces],
                         [(e.line, e.level, e.code, e.message) for e in envelope])
 
 
@@ -46,7 +46,7 @@ def test_the_samples_get_the_same_findings_in_pieces(samples_835, parts):
         if merged is None:
             continue  # not cut: validated whole, as before
         cut += 1
-        whole = validate_835(text)
+        whole = validate(text)
         assert merged.refused is whole.refused, path.name
         assert findings(merged) == findings(whole), path.name
     assert cut >= 1
@@ -57,7 +57,7 @@ def test_a_generated_remittance_with_two_checks_is_clean_in_pieces(parts):
     text = era()
     merged = in_pieces(text, parts)
     assert merged is not None
-    assert findings(merged) == findings(validate_835(text)) == []
+    assert findings(merged) == findings(validate(text)) == []
 
 
 def test_a_broken_claim_in_the_middle_is_found_at_its_own_line():
@@ -65,7 +65,7 @@ def test_a_broken_claim_in_the_middle_is_found_at_its_own_line():
     middle = next(i for i, seg in enumerate(lines) if seg.startswith("CLP*C-000006"))
     lines.insert(middle + 1, "XYZ*1")  # a segment the 835 map does not know
     text = "~\n".join(lines)
-    whole, merged = validate_835(text), in_pieces(text, 3)
+    whole, merged = validate(text), in_pieces(text, 3)
     assert merged is not None
     assert whole.refused
     assert merged.refused
@@ -86,7 +86,7 @@ def test_envelope_counts_the_pieces_rewrite_are_checked_on_the_whole_file(segmen
     index = next(i for i, seg in enumerate(lines) if seg.startswith(segment))
     lines[index] = wrong(lines[index])
     text = "~\n".join(lines)
-    merged, whole = in_pieces(text, 3), validate_835(text)
+    merged, whole = in_pieces(text, 3), validate(text)
     assert merged is not None
     assert whole.refused
     assert merged.refused

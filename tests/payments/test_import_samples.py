@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from billing.core.db import db
+from billing.edi import pyx12 as pyx12_runner
 from billing.edi.segments import split_segments
 from billing.ledger.models import Adjudication, AdjudicationLine, LedgerEntry
 from billing.payments.models import EraFile, ProviderAdjustment, Remittance, UnmatchedClaim
@@ -126,15 +127,15 @@ def test_large_files_validate_in_a_worker_with_the_same_outcome(samples_835, mon
                                   "secondary-payment.835"])
 def test_files_cut_in_pieces_for_validation_import_or_refuse_the_same(samples_835, monkeypatch, name):
     """The import path that cuts a large file in two for pyx12 gives the whole file's verdict and findings."""
-    from billing.edi.pyx12 import validate_835
+    from billing.edi.pyx12 import validate
     from billing.edi.segments import decode
     from billing.payments import remittances as importing
 
     data = (samples_835 / name).read_bytes()
-    whole = validate_835(decode(data))
+    whole = validate(decode(data))
     monkeypatch.setattr(importing, "PARALLEL_FROM_BYTES", 0)
-    monkeypatch.setattr(importing, "SPLIT_FROM_BYTES", 0)
-    pending = importing._PendingValidation(decode(data), parallel=True)
+    monkeypatch.setattr(pyx12_runner, "SPLIT_FROM_BYTES", 0)
+    pending = pyx12_runner.PendingValidation(decode(data), parallel=True)
     try:
         assert len(pending._workers) == 2  # it really was cut
         assert sorted(map(str, pending.result().findings)) == sorted(map(str, whole.findings))

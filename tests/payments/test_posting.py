@@ -9,13 +9,19 @@ import pytest
 from sqlalchemy import func, select
 
 from billing.claims.operations import correct_claim
-from billing.claims.queries import billing_summary
+from billing.claims.sessions import deletion_refusal
 from billing.claims.statuses import ClaimStatus
 from billing.core.audit import AuditAction
 from billing.core.db import db
 from billing.core.errors import BillingError, ValidationFailed
 from billing.coverage.models import PolicyRank
-from billing.ledger.balances import claim_balance, entries_for_claim, reversed_entry_ids, standing_adjudication
+from billing.ledger.balances import (
+    billing_summary,
+    claim_balance,
+    entries_for_claim,
+    reversed_entry_ids,
+    standing_adjudication,
+)
 from billing.ledger.models import EntryKind, EntrySource, LedgerEntry
 from billing.ledger.postings import Adjustment, ClaimPosting, LinePosting
 from billing.payments.cob import prior_adjudication
@@ -23,7 +29,6 @@ from billing.payments.operations import bill_patient, clear_needs_review, record
 from billing.payments.posting import post_adjudication
 from billing.payments.reversals import correct_payment, reverse_adjudication, reverse_entries
 from billing.payments.secondary import generate_secondary_claim, resubmit_denied_lines, secondary_refusal
-from billing.sessions.operations import deletion_refusal
 from tests import factories as f
 from tests.billing.claims.world import SYSTEM, history, walk_to
 from tests.payments.factories import PAID_ON, full_payment, submitted_claim

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from billing.claims.sessions import finalize_sessions
 from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
 from billing.edi.segments import split_segments
@@ -15,7 +16,6 @@ from billing.ledger.balances import claim_balance
 from billing.ledger.models import EntryKind, LedgerEntry
 from billing.payments.models import ProviderAdjustment, Remittance, UnmatchedClaim
 from billing.payments.remittances import import_835
-from billing.sessions.operations import finalize_sessions
 from billing.submissions.queries import pending_batch_of
 from tests.billing.claims.world import DAY, SYSTEM, history
 from tests.payments.factories import Clp, Payment, Svc, write_835

@@ -12,17 +12,18 @@ from sqlalchemy import event, func, select
 
 from billing.claims.models import Claim
 from billing.claims.operations import correct_claim, resubmit_claim, retract_claim, void_claim
+from billing.claims.sessions import finalize_sessions
 from billing.claims.statuses import ClaimStatus
 from billing.core.audit import AuditAction
 from billing.core.db import db
 from billing.core.errors import ValidationFailed
+from billing.core.time import practice_today
 from billing.ledger.balances import claim_balance, line_balances, totals_between
 from billing.ledger.models import EntryKind, EntrySource, LedgerEntry
 from billing.ledger.postings import Adjustment, ClaimPosting, LinePosting
 from billing.org.queries import resolve_scope
 from billing.payments.posting import post_adjudication
 from billing.payments.remittances import import_835
-from billing.sessions.operations import finalize_sessions
 from billing.submissions.operations import create_batches, mark_batch_sent, send_batch
 from billing.worklist import billing_work
 from exports.filters import ReportFilters
@@ -88,14 +89,14 @@ def test_an_sftp_send_dates_the_charges_today(sw):
     claim = ready(sw)
     batch = create_batches(actor=SYSTEM, claim_ids=[claim.id])[0]
     send_batch(batch.id, actor=SYSTEM, uploader=lambda *_: None)
-    assert [(e.posted_on, e.amount) for e in entries(claim)] == [(date.today(), claim.total_charge)]
+    assert [(e.posted_on, e.amount) for e in entries(claim)] == [(practice_today(), claim.total_charge)]
 
 
 def test_an_upload_date_in_the_future_is_refused_and_changes_nothing(sw):
     claim = ready(sw)
     batch = create_batches(actor=SYSTEM, claim_ids=[claim.id])[0]
     with pytest.raises(ValidationFailed, match="in the future"):
-        mark_batch_sent(batch.id, actor=SYSTEM, sent_on=date.today() + timedelta(days=1))
+        mark_batch_sent(batch.id, actor=SYSTEM, sent_on=practice_today() + timedelta(days=1))
     assert claim.status is ClaimStatus.READY
     assert entries(claim) == []
 
@@ -146,18 +147,18 @@ def test_voiding_a_sent_unpaid_claim_withdraws_its_charges_with_linked_reversals
     db.session.flush()
     reversals = [e for e in entries(claim) if e.reverses_id is not None]
     assert sorted((r.reverses_id, r.amount) for r in reversals) == sorted((c.id, -c.amount) for c in charges)
-    assert {r.posted_on for r in reversals} == {date.today()}
+    assert {r.posted_on for r in reversals} == {practice_today()}
     assert claim_balance(claim.id).balance == D(0)
     assert claim.void_to_send  # the payer still gets the frequency-8 void
     withdrawn = [h for h in history(claim) if h.action is AuditAction.CHARGES_WITHDRAWN]
     assert len(withdrawn) == 1
     assert "wrong payer" in withdrawn[0].reason
-    assert claim.id not in {c.claim_id for c in open_claims(ReportFilters(as_of=date.today()))}
-    assert totals_between(date.today(), date.today())[(EntryKind.CHARGE, True)] == -claim.total_charge
+    assert claim.id not in {c.claim_id for c in open_claims(ReportFilters(as_of=practice_today()))}
+    assert totals_between(practice_today(), practice_today())[(EntryKind.CHARGE, True)] == -claim.total_charge
     # Sending the void itself (with the payer's claim number from the acknowledgement) bills nothing.
     claim.payer_claim_number = "ICN-77"
     count = db.session.scalar(select(func.count()).select_from(LedgerEntry))
-    send(claim, sent_on=date.today())
+    send(claim, sent_on=practice_today())
     assert claim.void_to_send is False
     assert db.session.scalar(select(func.count()).select_from(LedgerEntry)) == count
 

@@ -7,7 +7,8 @@ the samples' names, amounts and ids are someone else's.
 
 from __future__ import annotations
 
-from billing.edi.writing import ELEMENT, split_segments
+from billing.edi.segments import segment_texts
+from billing.edi.writing import ELEMENT
 
 QUALIFIED = {"NM1", "REF", "DTP", "AMT", "PER", "PRV", "HL"}
 HL_LOOPS = {"20": "2000A", "22": "2000B", "23": "2000C"}
@@ -33,7 +34,7 @@ def loops(text: str) -> dict[str, list[str]]:
     """Loop id -> segment keys of its first occurrence (envelope segments left out)."""
     found: dict[str, list[str]] = {}
     current, closed = "HEADER", set()
-    for segment in split_segments(text):
+    for segment in segment_texts(text):
         tag = segment.split(ELEMENT)[0]
         if tag in ("ISA", "GS", "ST", "SE", "GE", "IEA"):
             continue

@@ -9,11 +9,11 @@ from decimal import Decimal
 import pytest
 
 from billing.claims.operations import correct_claim, void_claim
+from billing.claims.sessions import finalize_session
 from billing.coverage.models import SubscriberRelationship
-from billing.edi.writing import split_segments
+from billing.edi.segments import segment_texts
 from billing.edi.x837p_checks import house_checks, pyx12_errors, validate_837
 from billing.people.models import Sex
-from billing.sessions.operations import finalize_session
 from billing.submissions.operations import create_batches, mark_batch_sent
 from tests.conftest import shared_dir
 from tests.submissions.factories import SYSTEM, bulk_ready_claims, give_address
@@ -106,7 +106,7 @@ def test_many_lines_one_claim_each_line_dated_and_pointed(world):
     claim = (result.created or result.extended)[0]
     assert len(claim.lines) == 4
     text = generated(world)
-    segments = split_segments(text)
+    segments = segment_texts(text)
     assert [s.split("*")[0] for s in segments].count("LX") == 4
     assert house_checks(segments) == []
     # CLM02 is the claim's exact total, and that total is the sum of the four SV102 charges.
@@ -196,7 +196,7 @@ def test_a_thousand_claim_batch_is_valid(world):
     assert len(batch.entries) == 1000
     assert batch.total_charge == Decimal("73.48") * 1000
     assert pyx12_errors(batch.content) == []
-    segments = split_segments(batch.content)
+    segments = segment_texts(batch.content)
     assert house_checks(segments) == []
     assert [s.split("*")[0] for s in segments].count("CLM") == 1000
     # SE01 counts ST to SE; GE01 one transaction; IEA01 one group.

@@ -12,6 +12,7 @@ from billing.claims.operations import hold_claim
 from billing.claims.statuses import ClaimStatus
 from billing.core.audit import AuditAction
 from billing.core.db import db
+from billing.core.time import practice_today
 from billing.ledger.models import EntryKind, LedgerEntry
 from billing.people.models import Role
 from billing.submissions.models import BatchStatus, Clearinghouse, SendMethod, SubmissionBatch
@@ -216,7 +217,7 @@ def test_mark_as_uploaded_takes_the_upload_date_for_the_charges(client, login, w
     bad = post(client, f"{BASE}batch/{batch.id}/mark-sent/", {"sent_on": "yesterday"})
     assert "is not a date" in page(client.get(bad.headers["Location"]))
     assert fresh(SubmissionBatch, batch.id).status is BatchStatus.GENERATED
-    uploaded = date.today() - timedelta(days=3)
+    uploaded = practice_today() - timedelta(days=3)
     post(client, f"{BASE}batch/{batch.id}/mark-sent/", {"sent_on": uploaded.isoformat()})
     charges = db.session.scalars(select(LedgerEntry).where(LedgerEntry.claim_id == claim.id)).all()
     assert [(e.kind, e.posted_on) for e in charges] == [(EntryKind.CHARGE, uploaded)]

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from billing.claims.operations import correct_claim, retract_claim, void_claim
-from billing.coverage.queries import authorization_units_used
+from billing.claims.queries import authorization_units_used
 from billing.submissions.operations import create_batches, mark_batch_sent, remove_claim_from_batch
 from billing.submissions.queries import authorization_balances
 from tests import factories as f

@@ -6,7 +6,7 @@ Built from hand-made facts: the primary's adjudication comes from the payments p
 
 from __future__ import annotations
 
-from billing.edi.writing import split_segments
+from billing.edi.segments import segment_texts
 from billing.edi.x837p import write_837
 from billing.edi.x837p_checks import validate_837
 from tests.submissions.scenario_facts import ENVELOPE, primary_claim, secondary_claim
@@ -37,7 +37,7 @@ def test_errors_are_pinned_to_their_claim():
     good, bad = primary_claim("C-000201"), primary_claim("C-000202")
     written = write_837(ENVELOPE, [good, bad])
     first, last = written.claim_segments["C-000202"]
-    segments = split_segments(written.text)
+    segments = segment_texts(written.text)
     # Break the second claim's service date; the error must name that claim and no other.
     broken_at = next(i for i in range(first, last + 1) if segments[i - 1].startswith("DTP*472"))
     segments[broken_at - 1] = "DTP*472*D8*20261399"
@@ -68,9 +68,9 @@ def test_more_than_5000_claims_split_into_transactions_with_increasing_st02():
 
     claims = [replace(primary_claim(f"C-{i:06d}")) for i in range(5001)]
     written = write_837(ENVELOPE, claims)
-    sts = [s for s in split_segments(written.text) if s.startswith("ST*")]
+    sts = [s for s in segment_texts(written.text) if s.startswith("ST*")]
     assert sts == ["ST*837*0041*005010X222A1", "ST*837*0042*005010X222A1"]
-    assert split_segments(written.text)[-2] == "GE*2*41"
+    assert segment_texts(written.text)[-2] == "GE*2*41"
 
 
 def test_medicare_as_secondary_names_the_msp_type_in_sbr05():

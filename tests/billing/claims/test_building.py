@@ -10,13 +10,14 @@ from sqlalchemy import func, select
 
 from billing.claims.models import Claim, ClaimLine
 from billing.claims.operations import release_claim, retract_claim
+from billing.claims.sessions import finalize_session, finalize_sessions, generate_claims
 from billing.claims.statuses import ClaimStatus
 from billing.core.audit import AuditAction, StatusChange
 from billing.core.db import db, utcnow
 from billing.core.errors import BillingError
+from billing.core.time import practice_today
 from billing.coverage.models import RoundingRule
 from billing.sessions.models import NoteStatus, TherapySession
-from billing.sessions.operations import finalize_session, finalize_sessions, generate_claims
 from tests import factories as f
 from tests.billing.claims.world import DAY, SYSTEM, history, walk_to
 
@@ -359,13 +360,13 @@ def test_finalize_refuses_a_session_without_a_note(world, note):
 
 
 def test_finalize_refuses_a_future_session(world):
-    tomorrow = date.today() + timedelta(days=1)
+    tomorrow = practice_today() + timedelta(days=1)
     visit = world.visit(day=tomorrow)
     assert _refusal(visit) == f"The session of {tomorrow:%m/%d/%Y} is in the future; finalize it after it happens."
 
 
 def test_a_session_today_can_be_finalized(world):
-    assert world.claim(day=date.today()).service_date == date.today()
+    assert world.claim(day=practice_today()).service_date == practice_today()
 
 
 def test_one_bad_session_in_a_batch_writes_nothing_for_any(world):

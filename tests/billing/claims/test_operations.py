@@ -21,11 +21,11 @@ from billing.claims.operations import (
     void_claim,
 )
 from billing.claims.queries import claim_locking, live_claim_filter
+from billing.claims.sessions import finalize_session, finalize_sessions
 from billing.claims.statuses import ClaimStatus
 from billing.core.audit import AuditAction
 from billing.core.db import db
 from billing.core.errors import BillingError, ValidationFailed
-from billing.sessions.operations import finalize_session, finalize_sessions
 from tests import factories as f
 from tests.billing.claims.world import SYSTEM, history, walk_to
 

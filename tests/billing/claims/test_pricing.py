@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 
 from billing.claims.models import Claim
+from billing.claims.sessions import finalize_session, finalize_sessions
 from billing.core.db import db
 from billing.coverage.models import RoundingRule
 from billing.coverage.queries import load_coverage
-from billing.sessions.operations import finalize_session, finalize_sessions
 from tests import factories as f
 from tests.billing.claims.world import DAY, SYSTEM
 

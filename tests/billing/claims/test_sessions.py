@@ -10,14 +10,19 @@ from sqlalchemy import select
 from billing.claims.models import Claim
 from billing.claims.operations import retract_claim, void_claim
 from billing.claims.queries import claim_locking
+from billing.claims.sessions import (
+    cancel_session,
+    delete_session,
+    deletion_refusal,
+    finalize_session,
+    locked_field_problems,
+)
 from billing.claims.statuses import ClaimStatus
 from billing.core.audit import AuditAction, StatusChange
 from billing.core.db import db, utcnow
 from billing.core.errors import BillingError
 from billing.coverage.models import RoundingRule
-from billing.sessions.checks import locked_field_problems
 from billing.sessions.models import NoteStatus, TherapySession
-from billing.sessions.operations import cancel_session, delete_session, deletion_refusal, finalize_session
 from tests import factories as f
 from tests.billing.claims.world import SYSTEM, walk_to
 

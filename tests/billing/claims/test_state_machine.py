@@ -37,6 +37,7 @@ from billing.claims.operations import (
     void_claim,
 )
 from billing.claims.queries import claim_history, live_claim_filter
+from billing.claims.sessions import finalize_session, generate_claims
 from billing.claims.statuses import ALLOWED_TRANSITIONS, EDITABLE, LIVE, ClaimStatus, transition
 from billing.core.audit import Actor, AuditAction
 from billing.core.db import db
@@ -44,7 +45,6 @@ from billing.core.errors import BillingError
 from billing.core.money import sum_money, to_money
 from billing.coverage.models import FeeSchedule, RoundingRule
 from billing.sessions.models import TherapySession
-from billing.sessions.operations import finalize_session, generate_claims
 from tests import factories as f
 from tests.billing.claims.world import SYSTEM, World, build_world
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from billing.claims.models import Claim
 from billing.claims.queries import claim_history
+from billing.claims.sessions import finalize_session
 from billing.claims.statuses import ClaimStatus, transition
 from billing.core.audit import Actor, AuditAction, StatusChange
 from billing.core.db import db
@@ -16,7 +17,6 @@ from billing.coverage.models import FeeSchedule, InsurancePolicy, Payer, Roundin
 from billing.org.models import Company, Location
 from billing.people.models import Client, Provider
 from billing.sessions.models import TherapySession
-from billing.sessions.operations import finalize_session
 from tests import factories as f
 
 SYSTEM = Actor.system("test")

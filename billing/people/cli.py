@@ -1,9 +1,8 @@
-"""`flask` commands. Each is a thin shell around one operation inside one unit of work."""
+"""`flask users ...`: staff accounts and roles. Each command is a thin shell around one operation."""
 
 from __future__ import annotations
 
 import click
-from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -40,34 +39,3 @@ def list_users_command() -> None:
         state = "active" if user.active else "inactive"
         click.echo(f"{user.email:40} {user.role.value:15} {state}")
 
-
-def register_cli(app: Flask) -> None:
-    from billing.claims.cli import claims_cli
-    from billing.jobs.cli import jobs_cli, scheduler_cli
-    from billing.payments.cli import edi_cli, payments_cli
-    from demo.cli import seed_demo_command
-
-    app.cli.add_command(users_cli)
-    app.cli.add_command(claims_cli)
-    app.cli.add_command(seed_demo_command)
-    from billing.submissions.cli import submissions_cli
-
-    app.cli.add_command(submissions_cli)
-    _merge_group(app, edi_cli)  # issue 5 may register its own `edi` commands (837 export) in the same group
-    app.cli.add_command(payments_cli)
-    app.cli.add_command(scheduler_cli)
-    app.cli.add_command(jobs_cli)
-
-    from rules.cli import rules_cli
-
-    app.cli.add_command(rules_cli)
-
-
-def _merge_group(app: Flask, group: AppGroup) -> None:
-    """Add a group's commands to a same-named group already registered, or register the group."""
-    existing = app.cli.commands.get(group.name or "")
-    if isinstance(existing, click.Group):
-        for name, command in group.commands.items():
-            existing.add_command(command, name)
-    else:
-        app.cli.add_command(group)

@@ -1,20 +1,28 @@
-"""What happens to sessions: finalize (which bills them), cancel with a class, delete if never billed."""
+"""What billing does with sessions: finalize puts them on claims; a claim locks what it billed.
+
+Sessions sit below claims, so every session operation that looks at a claim lives here: finalize (which bills),
+cancel with a class and delete (both refused while a claim bills the session), and the edit checks that keep a
+billed session's facts frozen.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from datetime import date
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from billing.claims import hooks
 from billing.claims.building import BillingResult, bill_sessions
 from billing.claims.models import ClaimLine
 from billing.claims.queries import claim_locking, ever_billed, live_line_filter
 from billing.claims.statuses import EDITABLE
 from billing.core.audit import Actor, AuditAction, Change, record_change, record_changes
 from billing.core.db import chunked, db, utcnow
-from billing.core.errors import BillingError
+from billing.core.errors import BillingError, Problem
+from billing.core.time import practice_today
+from billing.sessions.checks import session_field_problems
 from billing.sessions.models import NoteStatus, SessionClass, TherapySession
 
 CHUNK = 2000  # sessions per billing batch: bounded memory, few queries per batch
@@ -56,7 +64,7 @@ def _check_finalizable(visit: TherapySession) -> None:
         raise BillingError(f"{label} was cancelled ({visit.session_class}); a cancelled session is not finalized.")
     if not (visit.note_text or "").strip():
         raise BillingError(f"{label} has no note yet; write the note before finalizing it.")
-    if visit.service_date > date.today():
+    if visit.service_date > practice_today():
         raise BillingError(f"{label} is in the future; finalize it after it happens.")
 
 
@@ -121,11 +129,9 @@ def cancel_session(
 
 
 def deletion_refusal(visit: TherapySession) -> str | None:
-    """Why this session may not be deleted (seed 002), or None when it may."""
-    from billing.ledger.balances import has_money
-
-    if has_money(visit.id):
-        return "it has payments or adjustments; cancel it with a session class instead"
+    """Why this session may not be deleted, or None when it may. Money on its claims is the ledger's to say."""
+    if (refusal := hooks.session_money_refusal.first(visit.id)) is not None:
+        return refusal
     if ever_billed(visit.id):
         return "it was billed to insurance; cancel it with a session class instead"
     if visit.note_status is NoteStatus.FINALIZED:
@@ -153,3 +159,31 @@ def _session_snapshot(visit: TherapySession) -> dict[str, object]:
         "end_time": visit.end_time.isoformat(),
         "note_status": visit.note_status.value,
     }
+
+
+#: What a claim freezes on its sessions: changing any of these would change what was billed.
+LOCKED_FIELDS = {
+    "client": "client", "provider": "provider", "service_date": "date", "start_time": "start time",
+    "end_time": "end time", "service_code": "service code", "modifiers": "modifiers",
+}
+
+
+def locked_field_problems(data: Mapping[str, Any], record: Any) -> list[Problem]:
+    """A session on a claim (not voided) cannot change what was billed; a finalized note is final."""
+    if record is None:
+        return []
+    problems = []
+    claim = claim_locking(record.id)
+    if claim is not None:
+        for name, label in LOCKED_FIELDS.items():
+            if name in data and data[name] != getattr(record, name):
+                problems.append(Problem(name, f"Locked by claim {claim.number} ({claim.status.label}): the {label} "
+                                        "cannot change. Retract the claim first (or correct it if it was sent)."))
+    if record.note_status.value == "finalized" and "note_text" in data and data["note_text"] != record.note_text:
+        problems.append(Problem("note_text", "The note is finalized and can no longer be edited."))
+    return problems
+
+
+def session_problems(data: Mapping[str, Any], record: Any = None) -> list[Problem]:
+    """Everything wrong with a session form: its own fields, and any change to what a claim billed."""
+    return [*session_field_problems(data), *locked_field_problems(data, record)]

@@ -15,18 +15,18 @@ from admin_views import init_admin
 from admin_views.auth import init_auth
 from admin_views.errors import init_error_pages
 from billing.claims import hooks as claim_hooks
-from billing.claims.cli import claims_cli
+from billing.cli.claims import claims_cli
+from billing.cli.jobs import jobs_cli, scheduler_cli
+from billing.cli.payments import edi_cli, payments_cli
+from billing.cli.reports import reports_cli
+from billing.cli.rules import rules_cli
+from billing.cli.submissions import submissions_cli
+from billing.cli.users import users_cli
 from billing.core.db import db
-from billing.jobs.cli import jobs_cli, scheduler_cli
 from billing.ledger.balances import session_money_refusal
 from billing.ledger.charges import withdraw_bill
-from billing.payments.cli import edi_cli, payments_cli
-from billing.people.cli import users_cli
-from billing.submissions.cli import submissions_cli
 from billing.submissions.queries import unsent_batch_number
 from demo.cli import seed_demo_command
-from exports.cli import reports_cli
-from rules.cli import rules_cli
 
 ROOT = Path(__file__).resolve().parent
 # Batch mode lets later migrations ALTER tables on SQLite too.

@@ -15,7 +15,6 @@ from billing.claims.models import Claim, ClaimLine
 from billing.core.db import db
 from billing.core.money import ZERO, to_money
 from billing.ledger.models import ADJUSTMENTS, EFFECTS, Adjudication, AdjudicationLine, EntryKind, LedgerEntry
-from billing.payments.models import Remittance
 
 
 @dataclass
@@ -143,17 +142,6 @@ def totals_between(start: date, end: date) -> dict[tuple[EntryKind, bool], Decim
         .group_by(LedgerEntry.kind, is_reversal)
     ).all()
     return {(kind, bool(rev)): to_money(total) for kind, rev, total in rows}
-
-
-def remittances_between(start: date, end: date) -> list[Remittance]:
-    """Remittances paid in [start, end] with their adjudications (claims), PLBs and unmatched claims loaded."""
-    return list(
-        db.session.scalars(
-            select(Remittance).where(Remittance.paid_on.between(start, end)).order_by(Remittance.paid_on, Remittance.id)
-            .options(selectinload(Remittance.adjudications).selectinload(Adjudication.claim),
-                     selectinload(Remittance.provider_adjustments), selectinload(Remittance.unmatched))
-        )
-    )
 
 
 def adjudications_for(claim_id: int) -> list[Adjudication]:

@@ -6,15 +6,18 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from billing.claims.models import Claim, ClaimLine
+from billing.claims.queries import claim_history
 from billing.claims.statuses import SENT
 from billing.core.codes import describe_carc, describe_rarc
 from billing.core.db import db
 from billing.coverage.models import Payer
+from billing.ledger.balances import billing_summary
 from billing.ledger.models import Adjudication, AdjudicationAdjustment, AdjudicationLine
 from billing.org.queries import Scope, by_company, by_location
 from billing.payments.models import Remittance, UnmatchedClaim, UnmatchedStatus
@@ -110,3 +113,71 @@ def remittance_in_scope(scope: Scope) -> ColumnElement[bool]:
 
 def unmatched_in_scope(scope: Scope) -> ColumnElement[bool]:
     return UnmatchedClaim.remittance_id.in_(select(Remittance.id).where(remittance_in_scope(scope)))
+
+
+def claim_document(claim: Claim) -> dict[str, Any]:
+    """Everything a person or a script needs to know about one claim, as plain JSON-able data."""
+    summary = billing_summary(claim)
+    return {
+        "number": claim.number,
+        "status": claim.status.value,
+        "frequency_code": claim.frequency_code,
+        "original_claim": claim.original_claim.number if claim.original_claim else None,
+        "payer_claim_number": claim.payer_claim_number,
+        "client": {"id": claim.client_id, "name": claim.client.full_name, "account": claim.client.account_number},
+        "payer": {"id": claim.payer_id, "name": claim.payer.name} if claim.payer else None,
+        "rendering_provider": {
+            "id": claim.rendering_provider_id,
+            "name": claim.rendering_provider.full_name,
+            "npi": claim.rendering_provider.npi,
+        },
+        "service_dates": sorted({ln.service_date.isoformat() for ln in claim.lines})
+        or [claim.service_date.isoformat()],
+        "place_of_service": claim.place_of_service,
+        "diagnoses": [d.code for d in claim.diagnoses],
+        "billed": str(summary["billed"]),
+        "paid": str(summary["paid_by_payer"] + summary["paid_by_patient"]),
+        "balance": str(summary["balance"]),
+        "hold_reason": claim.hold_reason,
+        "void_reason": claim.void_reason,
+        "void_to_send": claim.void_to_send,
+        "needs_review": claim.needs_review,
+        "lines": [
+            {
+                "line": ln.line_number,
+                "session_id": ln.session_id,
+                "service_date": ln.service_date.isoformat(),
+                "code": ln.service_code.code,
+                "modifiers": ln.modifiers,
+                "minutes": ln.minutes,
+                "units": ln.units,
+                "rate": str(ln.rate),
+                "charge": str(ln.charge),
+                "diagnosis_pointers": ln.diagnosis_pointers,
+                "authorization": ln.authorization.number if ln.authorization else None,
+            }
+            for ln in claim.lines
+        ],
+        "history": [
+            {
+                "at": h.at.isoformat(),
+                "who": h.actor,
+                "action": h.action.value,
+                "from": h.from_status,
+                "to": h.to_status,
+                "reason": h.reason,
+            }
+            for h in claim_history(claim.id)
+        ],
+    }
+
+
+def remittances_between(start: date, end: date) -> list[Remittance]:
+    """Remittances paid in [start, end] with their adjudications (claims), PLBs and unmatched claims loaded."""
+    return list(
+        db.session.scalars(
+            select(Remittance).where(Remittance.paid_on.between(start, end)).order_by(Remittance.paid_on, Remittance.id)
+            .options(selectinload(Remittance.adjudications).selectinload(Adjudication.claim),
+                     selectinload(Remittance.provider_adjustments), selectinload(Remittance.unmatched))
+        )
+    )

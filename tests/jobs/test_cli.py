@@ -59,7 +59,7 @@ def test_an_unknown_job_exits_non_zero_and_records_nothing(cli):
 def test_the_scheduler_process_watches_its_loop(monkeypatch):
     import threading
 
-    from billing.jobs import cli as jobs_cli
+    from billing.cli import jobs as jobs_cli
 
     monkeypatch.setattr(jobs_cli, "WATCH_SECONDS", 0.01)
     alive = {"value": True}

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from billing.claims.models import Claim
+from billing.claims.queries import authorization_units_used
 from billing.claims.sessions import finalize_session, finalize_sessions
 from billing.core.db import db
 from billing.coverage.models import RoundingRule
@@ -53,7 +54,7 @@ def test_then_the_practice_default_when_the_payer_schedule_lacks_the_code(world,
     other = world.code_with("97155", RoundingRule.WHOLE_UNITS, rate=None)
     f.RateFactory(fee_schedule=default_schedule, service_code=other, rate=Decimal("15.50"))
     f.RateFactory(fee_schedule=default_schedule, service_code=other, modifiers="HN", rate=Decimal("16.50"))
-    book = load_coverage([world.client.id], [world.company.id])
+    book = load_coverage([world.client.id], [world.company.id], units_used=authorization_units_used)
     assert book.rate(world.company.id, world.payer.id, other.id, "HN", DAY).rate == Decimal("16.50")
     assert book.rate(world.company.id, world.payer.id, other.id, "", DAY).rate == Decimal("15.50")
     assert book.rate(world.company.id, world.payer.id, other.id, "HO", DAY).rate == Decimal("15.50")
@@ -61,7 +62,7 @@ def test_then_the_practice_default_when_the_payer_schedule_lacks_the_code(world,
 
 
 def test_a_client_without_a_payer_is_priced_from_the_default(world, default_schedule):
-    book = load_coverage([world.client.id], [world.company.id])
+    book = load_coverage([world.client.id], [world.company.id], units_used=authorization_units_used)
     assert book.rate(world.company.id, None, world.code.id, "", DAY).rate == Decimal("15.00")
     assert book.rate(world.company.id, None, world.code.id, "HN", DAY).schedule_name == "Practice default"
 
@@ -96,7 +97,7 @@ def test_a_schedule_that_ended_yesterday_is_not_used(world, default_schedule):
 def test_no_schedule_in_effect_means_no_rate(world):
     world.schedule.effective_on = date(2026, 3, 10)
     db.session.flush()
-    book = load_coverage([world.client.id], [world.company.id])
+    book = load_coverage([world.client.id], [world.company.id], units_used=authorization_units_used)
     assert book.rate(world.company.id, world.payer.id, world.code.id, "", date(2026, 3, 9)) is None
 
 

@@ -11,15 +11,16 @@ from sqlalchemy import select
 
 from billing.claims.models import Claim
 from billing.claims.operations import hold_claim, release_claim, resubmit_claim, retract_claim, void_claim
-from billing.claims.queries import claim_by_number, claim_document
+from billing.claims.queries import claim_by_number
 from billing.claims.sessions import generate_claims
 from billing.claims.statuses import ClaimStatus
+from billing.cli.output import emit as _emit
+from billing.cli.output import json_option
+from billing.cli.output import refusals as _refusals
 from billing.core.audit import Actor
-from billing.core.cli import emit as _emit
-from billing.core.cli import json_option
-from billing.core.cli import refusals as _refusals
 from billing.core.db import db
 from billing.core.unit_of_work import unit_of_work
+from billing.payments.queries import claim_document
 
 claims_cli = AppGroup("claims", help="Generate, list, inspect and move claims.")
 CLI_ACTOR = Actor.system("cli")

@@ -11,9 +11,9 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from billing.claims.models import Claim
+from billing.cli.output import emit as _emit
+from billing.cli.output import json_option, refusals
 from billing.core.audit import Actor
-from billing.core.cli import emit as _emit
-from billing.core.cli import json_option, refusals
 from billing.core.db import db
 from billing.core.errors import Problem, ValidationFailed
 from billing.core.unit_of_work import unit_of_work

@@ -11,9 +11,9 @@ import click
 from flask.cli import AppGroup
 
 from billing.claims.queries import claim_by_number
+from billing.cli.output import emit as _emit
+from billing.cli.output import json_option, refusals
 from billing.core.audit import Actor
-from billing.core.cli import emit as _emit
-from billing.core.cli import json_option, refusals
 from billing.core.unit_of_work import unit_of_work
 from billing.submissions.jobs import collect_all_responses
 from billing.submissions.models import SubmissionBatch

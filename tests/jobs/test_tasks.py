@@ -85,7 +85,7 @@ def test_the_rules_job_runs_every_enabled_rule_and_reports_the_run(sw):
 def test_the_rules_job_uses_the_practice_date_not_utc(sw, monkeypatch):
     from billing.jobs import tasks
 
-    monkeypatch.setattr(tasks, "RUN_RULES", "tests.jobs.test_tasks:recording_run_rules")
+    monkeypatch.setattr(tasks, "run_rules_now", recording_run_rules)
     SEEN_TODAY.clear()
     run_rules(datetime(2026, 3, 19, 4, 30, tzinfo=UTC))  # 23:30 on March 18 in Chicago
     assert [date(2026, 3, 18)] == SEEN_TODAY

@@ -52,16 +52,26 @@ class CoverageBook:
         )
 
     def rate(self, company_id: int, payer_id: int | None, code_id: int, modifiers: str, day: date) -> PricedRate | None:
-        """Payer schedule with code and modifiers, then the payer's code alone, then the practice default."""
-        attempts = [(payer_id, modifiers), (payer_id, "")] if payer_id is not None else []
-        attempts += [(None, modifiers), (None, "")]
-        for schedule_payer, mods in attempts:
-            for schedule in self.schedules.get((company_id, schedule_payer), []):
-                if schedule.effective_on <= day and (schedule.ends_on is None or day <= schedule.ends_on):
-                    found = self.rates.get(schedule.id, {}).get((code_id, mods))
-                    if found is not None:
+        """The payer's schedules before the practice default; among the schedules covering the day, the latest
+        effective start wins; within a schedule the code with the same set of modifiers, then the code alone.
+
+        Modifiers are a set: "59:GO" and "GO:59" price alike. An older open-ended schedule never beats a newer
+        one that prices the code, whatever modifiers the older one lists.
+        """
+        wanted = modifier_set(modifiers)
+        for schedule_payer in ([payer_id] if payer_id is not None else []) + [None]:
+            for schedule in self._covering(company_id, schedule_payer, day):
+                rates = self.rates.get(schedule.id, {})
+                for mods in (wanted, ""):
+                    if (found := rates.get((code_id, mods))) is not None:
                         return PricedRate(found, schedule.name)
         return None
+
+    def _covering(self, company_id: int, payer_id: int | None, day: date) -> list[FeeSchedule]:
+        """Schedules in force on `day`, latest effective start first (ties: the later-created schedule)."""
+        covering = [s for s in self.schedules.get((company_id, payer_id), [])
+                    if s.effective_on <= day and (s.ends_on is None or day <= s.ends_on)]
+        return sorted(covering, key=lambda s: (s.effective_on, s.id), reverse=True)
 
     def authorization(
         self, client_id: int, policy_id: int, code_id: int, day: date, units: int
@@ -82,6 +92,11 @@ class CoverageBook:
 
     def use_units(self, authorization_id: int, units: int) -> None:
         self.units_used[authorization_id] = self.units_used.get(authorization_id, 0) + units
+
+
+def modifier_set(modifiers: str | None) -> str:
+    """Modifiers as a set, written one way: sorted and colon-separated ("GO:59" and "59:GO" are both "59:GO")."""
+    return ":".join(sorted(p for p in (modifiers or "").split(":") if p))
 
 
 def load_coverage(client_ids: Iterable[int], company_ids: Iterable[int], *,
@@ -147,4 +162,4 @@ def _load_fee_schedules(book: CoverageBook, company_ids: set[int]) -> None:
             FeeScheduleRate.rate,
         ).where(FeeScheduleRate.fee_schedule_id.in_([s.id for s in schedules]))
     ):
-        book.rates.setdefault(row.fee_schedule_id, {})[(row.service_code_id, row.modifiers)] = row.rate
+        book.rates.setdefault(row.fee_schedule_id, {})[(row.service_code_id, modifier_set(row.modifiers))] = row.rate

@@ -1,0 +1,186 @@
+"""The money's invariants, checked on a live database: what `flask ledger check` and its nightly job report.
+
+Each check is one set-based query over the whole ledger and returns the rows that break it, so a check of a
+billing company's database stays a handful of statements. A violation names its claim (or remittance) and
+says what is wrong in words a biller can act on; nothing here writes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy.orm import aliased
+
+from billing.claims.models import Claim, ClaimLine, claim_number
+from billing.claims.statuses import ClaimStatus
+from billing.core.db import db
+from billing.core.money import ZERO, format_money, to_money
+from billing.ledger.balances import Balances
+from billing.ledger.models import EFFECTS, Adjudication, EntryKind, LedgerEntry
+from billing.payments.models import Remittance, UnmatchedClaim, UnmatchedStatus
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken invariant: which check, which claim or remittance, and what is wrong."""
+
+    check: str
+    subject: str  # "C-000123", "remittance 7"
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        return f"{self.check}: {self.subject}: {self.message}"
+
+
+def check_ledger() -> list[Violation]:
+    """Every invariant, in a fixed order; an empty list means the ledger is sound."""
+    return [violation for check in CHECKS.values() for violation in check()]
+
+
+def claim_totals_match_lines() -> list[Violation]:
+    """A claim's total charge is the sum of its lines' charges (what the 837's CLM02 and the ledger both say)."""
+    line_sums = (
+        select(ClaimLine.claim_id, func.sum(ClaimLine.charge).label("lines"))
+        .group_by(ClaimLine.claim_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Claim.id, Claim.total_charge, line_sums.c.lines)
+        .join(line_sums, line_sums.c.claim_id == Claim.id)
+        .where(Claim.total_charge != line_sums.c.lines)
+    )
+    return [Violation("claim-total", claim_number(cid), f"total charge {format_money(total)} is not the sum of its "
+                      f"lines, {format_money(to_money(lines))}") for cid, total, lines in rows]
+
+
+def payments_match_adjudications() -> list[Violation]:
+    """The insurance payment entries of each adjudication add up to what the payer said it paid (CLP04)."""
+    posted = (
+        select(LedgerEntry.adjudication_id, func.sum(LedgerEntry.amount).label("paid"))
+        .where(LedgerEntry.kind == EntryKind.INSURANCE_PAYMENT, LedgerEntry.adjudication_id.is_not(None))
+        .group_by(LedgerEntry.adjudication_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Adjudication.id, Adjudication.claim_id, Adjudication.paid, func.coalesce(posted.c.paid, 0))
+        .outerjoin(posted, posted.c.adjudication_id == Adjudication.id)
+        .where(Adjudication.paid != func.coalesce(posted.c.paid, 0))
+    )
+    return [Violation("payment-posted", claim_number(claim_id), f"the payer paid {format_money(paid)} "
+                      f"(adjudication {adj_id}) but {format_money(to_money(entries))} was posted")
+            for adj_id, claim_id, paid, entries in rows]
+
+
+def remittances_balance() -> list[Violation]:
+    """Per remittance: what was posted or kept for matching, less the PLB adjustments, is the check (BPR02)."""
+    posted = dict(db.session.execute(
+        select(Adjudication.remittance_id, func.sum(Adjudication.paid))
+        .where(Adjudication.remittance_id.is_not(None))
+        .group_by(Adjudication.remittance_id)
+    ).all())
+    kept = dict(db.session.execute(
+        select(UnmatchedClaim.remittance_id, func.sum(UnmatchedClaim.paid))
+        .where(UnmatchedClaim.status != UnmatchedStatus.MATCHED)
+        .group_by(UnmatchedClaim.remittance_id)
+    ).all())
+    violations = []
+    for rid, check, plb, number in db.session.execute(
+        select(Remittance.id, Remittance.amount, Remittance.plb_total, Remittance.check_number)
+    ):
+        accounted = to_money(posted.get(rid) or ZERO) + to_money(kept.get(rid) or ZERO) - to_money(plb)
+        if accounted != to_money(check):
+            violations.append(Violation(
+                "remittance-balance", f"remittance {rid} (check {number})",
+                f"claims posted and kept {format_money(accounted + to_money(plb))} less PLB {format_money(plb)} "
+                f"is {format_money(accounted)}, not the check's {format_money(check)}"))
+    return violations
+
+
+def no_silent_credit() -> list[Violation]:
+    """No claim owes less than nothing on either side unless it is flagged Needs Review."""
+    rows = db.session.execute(
+        select(LedgerEntry.claim_id, LedgerEntry.kind, func.sum(LedgerEntry.amount))
+        .join(Claim, Claim.id == LedgerEntry.claim_id)
+        .where(Claim.needs_review.is_(False))
+        .group_by(LedgerEntry.claim_id, LedgerEntry.kind)
+    )
+    sums: dict[int, Balances] = defaultdict(Balances)
+    for claim_id, kind, amount in rows:
+        sums[claim_id].add(kind, amount)
+    return [Violation("credit-balance", claim_number(cid), f"insurance balance {format_money(b.insurance)}, "
+                      f"patient balance {format_money(b.patient)}: a credit with no Needs Review flag")
+            for cid, b in sorted(sums.items()) if b.insurance < ZERO or b.patient < ZERO]
+
+
+def reversals_linked_once() -> list[Violation]:
+    """A reversal negates exactly one original entry of the same claim, line and kind, and is not reversed."""
+    original = aliased(LedgerEntry)
+    rows = db.session.execute(
+        select(LedgerEntry.id, LedgerEntry.claim_id, original.id, original.reverses_id)
+        .join(original, original.id == LedgerEntry.reverses_id)
+        .where(
+            (original.claim_id != LedgerEntry.claim_id)
+            | (original.kind != LedgerEntry.kind)
+            | (original.amount != -LedgerEntry.amount)
+            | (func.coalesce(original.claim_line_id, 0) != func.coalesce(LedgerEntry.claim_line_id, 0))
+            | original.reverses_id.is_not(None)
+        )
+    )
+    return [Violation("reversal-link", claim_number(claim_id), f"entry {rid} does not exactly negate entry {oid}"
+                      + (" (itself a reversal)" if twice else "")) for rid, claim_id, oid, twice in rows]
+
+
+def line_open_once() -> list[Violation]:
+    """A session's service is owed on at most one live claim line at a time (across corrections, resubmissions
+    and secondary claims: moving a balance to the next claim leaves nothing on the one before)."""
+    open_lines = (
+        select(ClaimLine.id, ClaimLine.session_id, ClaimLine.claim_id, ClaimLine.service_code_id)
+        .join(Claim, Claim.id == ClaimLine.claim_id)
+        .join(LedgerEntry, LedgerEntry.claim_line_id == ClaimLine.id)
+        .where(ClaimLine.session_id.is_not(None), Claim.status != ClaimStatus.VOIDED)
+        .group_by(ClaimLine.id, ClaimLine.session_id, ClaimLine.claim_id, ClaimLine.service_code_id)
+        .having(_open_amount() != 0)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(open_lines.c.session_id, open_lines.c.service_code_id, func.count(),
+               func.min(open_lines.c.claim_id), func.max(open_lines.c.claim_id))
+        .group_by(open_lines.c.session_id, open_lines.c.service_code_id)
+        .having(and_(func.count() > 1))
+    )
+    return [Violation("line-open-once", claim_number(first), f"session {session_id} is owed on {count} claim lines "
+                      f"at once (claims {claim_number(first)} to {claim_number(last)})")
+            for session_id, _code, count, first, last in rows]
+
+
+def _open_amount() -> ColumnElement[Decimal]:
+    """SQL for a line's whole balance (insurance + patient), with the signs of ledger.models.EFFECTS."""
+    signs = {kind: ins + pat for kind, (ins, pat) in EFFECTS.items() if ins + pat}
+    return func.sum(case(*((LedgerEntry.kind == kind, LedgerEntry.amount * sign) for kind, sign in signs.items()),
+                         else_=0))
+
+
+CHECKS: dict[str, Callable[[], list[Violation]]] = {
+    "claim-total": claim_totals_match_lines,
+    "payment-posted": payments_match_adjudications,
+    "remittance-balance": remittances_balance,
+    "credit-balance": no_silent_credit,
+    "reversal-link": reversals_linked_once,
+    "line-open-once": line_open_once,
+}
+
+
+def total(violations: list[Violation]) -> dict[str, int]:
+    """How many violations each check found (every check listed, zero included)."""
+    counts = dict.fromkeys(CHECKS, 0)
+    for violation in violations:
+        counts[violation.check] += 1
+    return counts
+

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-sqlite test-postgres bench lint install clean-db
+.PHONY: run test test-fast test-sqlite test-postgres bench lint install clean-db
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ run: $(STAMP) instance/config.py
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# The suite without the tests marked `slow` (over 2 s each), while you iterate; `make test` and CI run them all.
+test-fast: $(STAMP)
+	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
+
 BENCH_PG := $${BENCH_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1/claimdesk_bench}
 
 # Each script writes its own section of benchmarks/RESULTS.md.
@@ -45,8 +49,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_era.py
 	$(BIN)/python benchmarks/bench_reports.py
 
+# ruff, then the layer contract ([tool.importlinter] in pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 clean-db:
 	rm -f instance/claimdesk.sqlite

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import BaseView
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.helpers import get_redirect_target
 from flask_admin.model.template import EditRowAction
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -141,6 +142,10 @@ class RoleModelView(ModelView):
     def may_post_action(self, name: str) -> bool:
         """Actions change data, so only editors post them; a view may open one action to another role."""
         return self.can_edit
+
+    def action_return_url(self) -> str:
+        """Where a list action goes back to, as Flask-Admin does it: the page it was posted from, or the list."""
+        return get_redirect_target() or self.get_url(".index_view")
 
     def _get_filter_groups(self) -> Any:
         # Flask-Admin evaluates option lists once at start-up; providers and payers change daily.

@@ -14,6 +14,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from admin_views.auth import current_actor
+from admin_views.operations import form_problems, run_operation
 from admin_views.payment_forms import (
     ADJUSTMENT_ROWS,
     PATIENT_FIELDS,
@@ -28,7 +29,7 @@ from billing.claims import operations as claim_ops
 from billing.claims.models import Claim
 from billing.claims.statuses import SENT, ClaimStatus
 from billing.core.codes import GROUP_CODES, carcs, describe_carc, is_denial, rarcs
-from billing.core.errors import BillingError, Problem, ValidationFailed
+from billing.core.errors import BillingError, Invalid, NotFound, Problem, ValidationFailed
 from billing.core.money import ZERO, format_money
 from billing.core.time import practice_today
 from billing.core.unit_of_work import unit_of_work
@@ -135,10 +136,8 @@ class ClaimPaymentsMixin:
                             claim, reason=request.form.get("reason", ""), posted_on=posted_on,
                             actor=current_actor(), payments=chosen_payments, entries=chosen_entries,
                             corrected=corrected)
-                except ValidationFailed as exc:
-                    problems = exc.problems
-                except BillingError as exc:
-                    problems = [Problem("", exc.message)]
+                except BillingError as exc:  # the form shows every refusal beside what was entered
+                    problems = form_problems(exc)
                 else:
                     flash(f"Claim {claim.number}: reversed {result.reversed_payments} payment(s) and "
                           f"{result.reversed_entries} entr(y/ies); flagged Needs Review; now {claim.status.label}, "
@@ -160,14 +159,10 @@ class ClaimPaymentsMixin:
             return refusal
         assert claim is not None
         back = self.get_url(".details_view", id=claim.id)
-        try:
-            with unit_of_work():
-                message, target = _money_operation(operation, claim, request.form)
-        except BillingError as exc:
-            flash(exc.message, "error")
-            return redirect(back)
-        flash(message, "success")
-        return redirect(self.get_url(".details_view", id=target.id) if target is not None else back)
+        return run_operation(
+            lambda: _money_operation(operation, claim, request.form), back=back, success=lambda done: done[0],
+            then=lambda done: self.get_url(".details_view", id=done[1].id) if done[1] is not None else back,
+        )
 
     def _money_claim(self) -> tuple[Claim | None, Response | None]:
         claim = self.get_one(request.args.get("id", ""))  # type: ignore[attr-defined]
@@ -184,10 +179,8 @@ def _save_payment(claim: Claim, posting: Any, mode: str) -> list[Problem]:
     try:
         with unit_of_work():
             result = record_manual_payment(claim, posting, actor=current_actor(), mode=mode)
-    except ValidationFailed as exc:
-        return exc.problems
-    except BillingError as exc:
-        return [Problem("", exc.message)]
+    except BillingError as exc:  # the payment form shows every refusal beside what was entered
+        return form_problems(exc)
     _flash_posted(claim, result)
     return []
 
@@ -244,7 +237,7 @@ def _money_operation(operation: str, claim: Claim, form: Any) -> tuple[str, Clai
     if operation == "patient-payment":
         amount = _optional_amount(form.get("amount", ""))
         if amount is None or amount <= ZERO:
-            raise BillingError("Enter the amount the patient or responsible party paid.")
+            raise Invalid("Enter the amount the patient or responsible party paid.")
         money_ops.record_patient_payment(claim, amount, actor=actor, posted_on=today, memo=reason or None)
         return f"Patient payment of {format_money(amount)} recorded.", None
     if operation == "resubmit-lines":
@@ -253,7 +246,7 @@ def _money_operation(operation: str, claim: Claim, form: Any) -> tuple[str, Clai
     if operation == "resubmit":
         claim_ops.resubmit_claim(claim, actor=actor, reason=reason or None)
         return f"Claim {claim.number} is Ready again.", None
-    raise BillingError(f"Unknown payment action {operation!r}.")
+    raise NotFound(f"Unknown payment action {operation!r}.")
 
 
 def _optional_amount(text: str) -> Any:

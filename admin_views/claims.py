@@ -18,6 +18,7 @@ from admin_views.auth import current_actor
 from admin_views.base import RoleModelView
 from admin_views.claim_payments import ClaimPaymentsMixin
 from admin_views.formatters import lazy_options
+from admin_views.operations import run_operation
 from admin_views.permissions import Area
 from admin_views.scope import current_scope
 from billing.claims import operations as ops
@@ -26,11 +27,10 @@ from billing.claims.models import Claim, ClaimLine
 from billing.claims.queries import authorization_units_used, claim_history
 from billing.claims.statuses import EDITABLE, ClaimStatus
 from billing.core.db import db
-from billing.core.errors import BillingError
+from billing.core.errors import NotFound
 from billing.core.money import format_money
 from billing.core.reference import PLACES_OF_SERVICE
 from billing.core.time import practice_today
-from billing.core.unit_of_work import unit_of_work
 from billing.coverage.models import Authorization
 from billing.coverage.options import location_options, payer_options, provider_options
 from billing.ledger.balances import billing_summary, claim_balances
@@ -211,17 +211,12 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
         if not self.can_edit:
             flash(f"Your role ({current_user.role.label}) cannot change claims.", "error")
             return redirect(back)
-        try:
-            with unit_of_work():
-                result = _run(operation, claim, request.form.get("reason", ""), request.form)
-        except BillingError as exc:
-            flash(exc.message, "error")
-            return redirect(back)
-        if isinstance(result, Claim):
-            flash(f"Corrected claim {result.number} created from {claim.number}.", "success")
-            return redirect(self.get_url(".details_view", id=result.id))
-        flash(f"Claim {claim.number}: {operation} done; now {claim.status.label}.", "success")
-        return redirect(back)
+        return run_operation(
+            lambda: _run(operation, claim, request.form.get("reason", ""), request.form), back=back,
+            success=lambda result: f"Corrected claim {result.number} created from {claim.number}."
+            if isinstance(result, Claim) else f"Claim {claim.number}: {operation} done; now {claim.status.label}.",
+            then=lambda result: self.get_url(".details_view", id=result.id) if isinstance(result, Claim) else back,
+        )
 
     @expose("/lines/", methods=("GET", "POST"))
     def lines_view(self) -> Any:
@@ -236,14 +231,11 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
                   if self.can_edit else "Your role cannot change claims.", "error")
             return redirect(back)
         if request.method == "POST":
-            try:
-                with unit_of_work():
-                    ops.edit_claim(claim, actor=current_actor(), **_edit_arguments(claim, request.form))
-            except BillingError as exc:
-                flash(exc.message, "error")
-            else:
-                flash(f"Claim {claim.number} saved; billed now {format_money(claim.total_charge)}.", "success")
-                return redirect(back)
+            return run_operation(
+                lambda: ops.edit_claim(claim, actor=current_actor(), **_edit_arguments(claim, request.form)),
+                success=lambda _: f"Claim {claim.number} saved; billed now {format_money(claim.total_charge)}.",
+                back=self.get_url(".lines_view", id=claim.id), then=back,
+            )
         providers = db.session.scalars(
             select(Provider)
             .where(Provider.company_id == claim.rendering_provider.company_id, Provider.active)
@@ -303,7 +295,7 @@ def _run(operation: str, claim: Claim, reason: str, form: Any = None) -> Any:
     if operation == "correct":
         payer_number = (form or {}).get("payer_claim_number")
         return ops.correct_claim(claim, actor=actor, reason=reason, payer_claim_number=payer_number)
-    raise BillingError(f"Unknown claim action {operation!r}.")
+    raise NotFound(f"Unknown claim action {operation!r}.")
 
 
 def _edit_arguments(claim: Claim, form: Any) -> dict[str, Any]:

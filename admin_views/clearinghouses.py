@@ -19,8 +19,9 @@ from wtforms.validators import ValidationError
 
 from admin_views.auth import current_actor
 from admin_views.base import RoleModelView
+from admin_views.operations import run_operation
 from admin_views.permissions import Area
-from billing.core.errors import BillingError
+from billing.core.errors import Invalid
 from billing.submissions import sftp
 from billing.submissions.models import Clearinghouse
 from billing.submissions.operations import sftp_settings
@@ -31,6 +32,7 @@ from billing.submissions.settings import (
     record_settings_change,
     save_secrets,
 )
+from billing.submissions.sftp import SendFailed
 
 
 def problem_validator(check: Callable[[Any], str | None]) -> Callable[[Any, Any], None]:
@@ -68,7 +70,7 @@ def _host_key(view: Any, context: Any, model: Clearinghouse, name: str) -> Marku
         return ""
     try:
         return Markup("<code>{}</code>").format(sftp.fingerprint(model.sftp_host_key))
-    except BillingError as exc:
+    except Invalid as exc:
         return escape(exc.message)
 
 
@@ -146,13 +148,8 @@ class ClearinghouseView(RoleModelView):
         if house is None:
             flash("Record does not exist.", "error")
             return redirect(self.get_url(".index_view"))
-        try:
-            message = sftp.check_connection(sftp_settings(house))
-        except BillingError as exc:
-            flash(exc.message, "error")
-        else:
-            flash(message, "success")
-        return redirect(back)
+        return run_operation(lambda: sftp.check_connection(sftp_settings(house)), success=lambda message: message,
+                             back=back)
 
     @expose("/offered-key/", methods=("POST",))
     def offered_key_view(self) -> Any:
@@ -163,7 +160,7 @@ class ClearinghouseView(RoleModelView):
             return redirect(self.get_url(".index_view"))
         try:
             line, offered = sftp.offered_host_key(house.sftp_host, house.sftp_port)
-        except BillingError as exc:
+        except SendFailed as exc:  # on success a page, so not run_operation's redirect
             flash(exc.message, "error")
             return redirect(self.get_url(".details_view", id=house.id))
         stored = _stored_fingerprint(house)
@@ -174,5 +171,5 @@ class ClearinghouseView(RoleModelView):
 def _stored_fingerprint(house: Clearinghouse) -> str | None:
     try:
         return sftp.fingerprint(house.sftp_host_key) if house.sftp_host_key else None
-    except BillingError:
+    except Invalid:
         return None

@@ -14,11 +14,12 @@ from wtforms import StringField
 from wtforms.validators import InputRequired, Length
 
 from admin_views.base import AdminForm, AreaPage
+from admin_views.operations import run_operation
 from admin_views.permissions import Area
-from billing.core.errors import BillingError, ValidationFailed
+from billing.core.errors import ValidationFailed
 from billing.core.time import practice_timezone
 from billing.core.unit_of_work import unit_of_work
-from billing.jobs.definitions import Cron, JobDefinition, job_definition
+from billing.jobs.definitions import Cron, JobDefinition, UnknownJob, job_definition
 from billing.jobs.overview import job_overviews, scheduler_is_running
 from billing.jobs.runs import recent_runs
 from billing.jobs.schedules import (
@@ -114,16 +115,10 @@ class JobsView(AreaPage):
     def _act(self, job_id: str, operation: Any, done: str) -> Response:
         definition = self._definition(job_id)
         self._require_edit()
-        try:
-            with unit_of_work():
-                operation(definition)
-            flash(f"{definition.title}: {done}.", "success")
-        except BillingError as exc:
-            flash(exc.message, "error")
         # Only our own two pages: a free-form "next" URL would be an open redirect.
-        if request.form.get("back") == "details":
-            return redirect(self.get_url(".details", job_id=definition.id))
-        return redirect(self.get_url(".index"))
+        back = (self.get_url(".details", job_id=definition.id) if request.form.get("back") == "details"
+                else self.get_url(".index"))
+        return run_operation(lambda: operation(definition), success=f"{definition.title}: {done}.", back=back)
 
     def _render_details(self, definition: JobDefinition, form: ScheduleForm | None,
                         previewed: list[datetime] | None, warnings: list[str] | None = None) -> str:
@@ -135,7 +130,7 @@ class JobsView(AreaPage):
     def _definition(self, job_id: str) -> JobDefinition:
         try:
             return job_definition(job_id)
-        except BillingError:
+        except UnknownJob:
             abort(404)
 
     def _require_edit(self) -> None:

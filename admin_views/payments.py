@@ -17,12 +17,14 @@ from werkzeug.wrappers import Response
 from admin_views.auth import current_actor
 from admin_views.base import AreaPage, RoleModelView
 from admin_views.formatters import lazy_options
+from admin_views.operations import form_problems, run_operation
 from admin_views.payment_forms import read_bulk_clawback, read_date
 from admin_views.permissions import Area
+from billing.claims.models import Claim
 from billing.claims.queries import ClaimNotFound, claim_by_number
 from billing.core.codes import describe_carc, describe_rarc
 from billing.core.db import db
-from billing.core.errors import BillingError, Problem, ValidationFailed
+from billing.core.errors import BillingError, Problem
 from billing.core.money import format_money
 from billing.core.time import practice_today
 from billing.core.unit_of_work import unit_of_work
@@ -196,34 +198,31 @@ class UnmatchedView(RoleModelView):
         item, back = self._posted_item("match remittances")
         if item is None:
             return back
-        try:
-            with unit_of_work():
-                claim = claim_by_number(request.form.get("claim_number", ""), for_update=True)
-                match_unmatched(item, claim, actor=current_actor())
-        except ClaimNotFound as exc:
-            flash(exc.message, "error")
-            return back
-        except BillingError as exc:
-            flash(f"Not posted: {exc.message}", "error")
-            return back
-        flash(f"Posted {item.claim_number} ({format_money(item.paid)}) to claim {claim.number}; now "
-              f"{claim.status.label}.", "success")
-        return redirect(url_for("claim.details_view", id=claim.id))
+
+        def match() -> Claim:
+            claim = claim_by_number(request.form.get("claim_number", ""), for_update=True)
+            match_unmatched(item, claim, actor=current_actor())
+            return claim
+
+        return run_operation(
+            match, back=self.get_url(".details_view", id=item.id),
+            success=lambda claim: f"Posted {item.claim_number} ({format_money(item.paid)}) to claim {claim.number}; "
+            f"now {claim.status.label}.",
+            then=lambda claim: url_for("claim.details_view", id=claim.id),
+            refusal=lambda exc: exc.message if isinstance(exc, ClaimNotFound) else f"Not posted: {exc.message}",
+        )
 
     @expose("/set-aside/", methods=("POST",))
     def set_aside_view(self) -> Response:
         item, back = self._posted_item("change the unmatched queue")
         if item is None:
             return back
-        try:
-            with unit_of_work():
-                set_aside_unmatched(item, reason=request.form.get("reason", ""), actor=current_actor())
-        except BillingError as exc:
-            flash(exc.message, "error")
-            return back
-        flash(f"{item.claim_number} set aside: {item.note}. It stays on the remittance and can still be matched.",
-              "success")
-        return redirect(self.get_url(".index_view"))
+        return run_operation(
+            lambda: set_aside_unmatched(item, reason=request.form.get("reason", ""), actor=current_actor()),
+            success=lambda _: f"{item.claim_number} set aside: {item.note}. It stays on the remittance and can still "
+            "be matched.",
+            back=self.get_url(".details_view", id=item.id), then=self.get_url(".index_view"),
+        )
 
 
 class BulkClawbackView(AreaPage):
@@ -249,10 +248,8 @@ class BulkClawbackView(AreaPage):
                     with unit_of_work():
                         done = bulk_clawback(items, reason=request.form.get("reason", ""), posted_on=posted_on,
                                              actor=current_actor())
-                except ValidationFailed as exc:
-                    problems = exc.problems
-                except BillingError as exc:
-                    problems = [Problem("", exc.message)]
+                except BillingError as exc:  # the page shows every refusal beside what was entered
+                    problems = form_problems(exc)
                 else:
                     flash(f"Clawback recorded on {len(done)} claim(s): "
                           + "; ".join(f"{c.number} now {c.status.label}" for c, _ in done) + ".", "success")

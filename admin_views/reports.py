@@ -19,7 +19,7 @@ from admin_views.permissions import Area
 from admin_views.scope import current_scope
 from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
-from billing.core.errors import BillingError
+from billing.core.errors import Invalid, NotAllowed, NotFound
 from billing.core.time import practice_today
 from billing.core.unit_of_work import unit_of_work
 from billing.coverage.options import payer_options, provider_options
@@ -100,9 +100,9 @@ class ReportsView(AreaPage):
             for field, errors in form.errors.items():
                 flash(f"{getattr(form, field).label.text}: {'; '.join(errors)}", "error")
             return redirect(self.get_url(".index"))
-        try:
+        try:  # a file on success, so not run_operation's redirect
             return self._deliver(form.report.data, form.filters().checked())
-        except BillingError as exc:
+        except (NotFound, Invalid) as exc:
             flash(exc.message, "error")
             return redirect(self.get_url(".index"))
 
@@ -127,9 +127,9 @@ class ReportsView(AreaPage):
         run = db.session.get(ExportRun, run_id)
         try:
             if run is None:
-                raise BillingError(f"There is no export #{run_id}.")
+                raise NotFound(f"There is no export #{run_id}.")
             path = export_path(run)
-        except BillingError as exc:
+        except (NotFound, NotAllowed) as exc:  # a file on success, so not run_operation's redirect
             flash(exc.message, "error")
             return redirect(self.get_url(".index"))
         with unit_of_work():

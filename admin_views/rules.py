@@ -19,11 +19,12 @@ from werkzeug.wrappers import Response
 from admin_views.auth import current_actor
 from admin_views.base import RoleModelView
 from admin_views.formatters import lazy_options
+from admin_views.operations import run_operation
 from admin_views.permissions import Area, may_edit
 from admin_views.scope import current_scope
 from billing.claims.models import Claim
 from billing.core.db import db
-from billing.core.errors import BillingError, Problem, ValidationFailed
+from billing.core.errors import Problem, ValidationFailed
 from billing.core.time import practice_today
 from billing.core.unit_of_work import unit_of_work
 from billing.coverage.models import Payer
@@ -134,22 +135,20 @@ class RuleView(RoleModelView):
         return {"document": json.dumps(rule_document(rule), indent=2), "versions": version_history(rule)}
 
     @action("enable", "Enable", "Enable the selected rules? They apply from the next run.")
-    def action_enable(self, ids: list[str]) -> None:
-        self._set_enabled(ids, True)
+    def action_enable(self, ids: list[str]) -> Response:
+        return self._set_enabled(ids, True)
 
     @action("disable", "Disable", "Disable the selected rules? Their open failures clear on the next run.")
-    def action_disable(self, ids: list[str]) -> None:
-        self._set_enabled(ids, False)
+    def action_disable(self, ids: list[str]) -> Response:
+        return self._set_enabled(ids, False)
 
-    def _set_enabled(self, ids: list[str], enabled: bool) -> None:
-        try:
-            with unit_of_work():
-                changed = set_enabled_many([int(i) for i in ids], enabled, actor=current_actor())
-        except BillingError as exc:
-            flash(exc.message, "error")
-            return
+    def _set_enabled(self, ids: list[str], enabled: bool) -> Response:
         state = "enabled" if enabled else "disabled"
-        flash(f"{len(changed)} rule(s) {state}: {', '.join(changed) or 'none needed a change'}.", "success")
+        return run_operation(
+            lambda: set_enabled_many([int(i) for i in ids], enabled, actor=current_actor()),
+            success=lambda changed: f"{len(changed)} rule(s) {state}: {', '.join(changed) or 'none needed a change'}.",
+            back=self.action_return_url(),
+        )
 
     @expose("/details/")
     def details_view(self) -> Any:
@@ -337,20 +336,15 @@ class FailedChargeView(RoleModelView):
         return self._state_filter(super().get_count_query())
 
     @action("reprocess", "Reprocess", "Run the rules again on the selected claims now?")
-    def action_reprocess(self, ids: list[str]) -> None:
+    def action_reprocess(self, ids: list[str]) -> Response | None:
         # Only rows the user can see: a crafted id outside the chosen scope is ignored like a missing one.
         chosen = self._scoped(select(RuleOutcome.claim_id).where(RuleOutcome.id.in_([int(i) for i in ids])))
         claim_ids = sorted(set(db.session.scalars(chosen)))
         if not claim_ids:
             flash("None of the selected failed charges is in the chosen scope.", "warning")
-            return
-        try:
-            with unit_of_work():
-                result = run_rules(actor=current_actor(), claim_ids=claim_ids)
-        except BillingError as exc:
-            flash(exc.message, "error")
-            return
-        flash_run(result)
+            return None
+        return run_operation(lambda: run_rules(actor=current_actor(), claim_ids=claim_ids), success=flash_run,
+                             back=self.action_return_url())
 
     @expose("/run/", methods=("POST",))
     def run_view(self) -> Response:
@@ -359,15 +353,11 @@ class FailedChargeView(RoleModelView):
             flash(f"Your role ({current_user.role.label}) cannot run the rules.", "error")
             return redirect(self.get_url(".index_view"))
         scope = current_scope()
-        try:
-            with unit_of_work():
-                result = run_rules(actor=current_actor(), company_id=scope.company_id,
-                                   practice_id=scope.practice_id, location_id=scope.location_id)
-        except BillingError as exc:
-            flash(exc.message, "error")
-        else:
-            flash_run(result)
-        return redirect(self.get_url(".index_view"))
+        return run_operation(
+            lambda: run_rules(actor=current_actor(), company_id=scope.company_id, practice_id=scope.practice_id,
+                              location_id=scope.location_id),
+            success=flash_run, back=self.get_url(".index_view"),
+        )
 
 
 # --- Billing runs ----------------------------------------------------------------------------

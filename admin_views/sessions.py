@@ -25,7 +25,7 @@ from billing.claims.queries import claim_locking
 from billing.claims.sessions import cancel_session, delete_session, finalize_session, session_problems
 from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
-from billing.core.errors import BillingError
+from billing.core.errors import BillingError, NotAllowed
 from billing.core.identifiers import normalize_modifiers
 from billing.core.reference import PLACES_OF_SERVICE
 from billing.core.unit_of_work import unit_of_work
@@ -126,7 +126,7 @@ class TherapySessionView(RoleModelView):
         try:
             with unit_of_work():
                 delete_session(model, actor=current_actor())
-        except BillingError as exc:
+        except NotAllowed as exc:  # Flask-Admin's delete asks for True or False, not a response
             flash(exc.message, "error")
             return False
         return True

@@ -16,10 +16,11 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from admin_views.base import AreaPage
+from admin_views.operations import run_operation
 from admin_views.permissions import Area
 from admin_views.scope import current_scope
 from billing.claims.queries import claim_by_number
-from billing.core.errors import BillingError, Problem, ValidationFailed
+from billing.core.errors import BillingError, Invalid, NotAllowed, NotFound, Problem, ValidationFailed
 from billing.core.money import sum_money
 from billing.core.time import practice_today
 from billing.core.unit_of_work import unit_of_work
@@ -94,7 +95,7 @@ class SubmissionsView(AreaPage):
             flash(f"Nothing was generated: {len(exc.errors)} problem(s) in the file. Fix them, or leave those "
                   "claims out, and generate again.", "error")  # fmt: skip
             return self._new_page(payer, errors=exc.errors, selected=chosen)
-        except BillingError as exc:
+        except BillingError as exc:  # the page again, with the claims still ticked
             flash(exc.message, "error")
             return self._new_page(payer, selected=chosen)
         for _id, number, count, house in summary:
@@ -109,7 +110,7 @@ class SubmissionsView(AreaPage):
     def batch(self, batch_id: int) -> Any:
         try:
             found = batch_by_id(batch_id)
-        except BillingError as exc:
+        except NotFound as exc:
             flash(exc.message, "error")
             return redirect(self.get_url(".index"))
         segments = segment_texts(found.content) if found.content else []
@@ -128,12 +129,14 @@ class SubmissionsView(AreaPage):
             flash(f"Your role ({current_user.role.label}) cannot download claim files for upload; the preview "
                   "shows the file.", "error")  # fmt: skip
             return redirect(self.get_url(".batch", batch_id=batch_id))
-        try:
+        try:  # a file on success, so not run_operation's redirect
             found = ops.file_for_download(batch_id)
-        except BillingError as exc:
+        except NotFound as exc:
             flash(exc.message, "error")
-            return redirect(self.get_url(".batch", batch_id=batch_id) if "no batch" not in exc.message
-                            else self.get_url(".index"))  # fmt: skip
+            return redirect(self.get_url(".index"))
+        except (NotAllowed, Invalid) as exc:  # cancelled, or claims changed since the file was built
+            flash(exc.message, "error")
+            return redirect(self.get_url(".batch", batch_id=batch_id))
         return FlaskResponse(
             found.content.encode("ascii"), mimetype="application/edi-x12",
             headers={"Content-Disposition": f'attachment; filename="{found.file_name}"', "Cache-Control": "no-store"},
@@ -154,15 +157,12 @@ class SubmissionsView(AreaPage):
     def _complete(self, batch_id: int, operation: Any, done: str) -> Response:
         if refused := self._refused():
             return refused
-        try:
-            with unit_of_work():
-                sent: SubmissionBatch = operation()
-                text = f"Batch {sent.number} {done} as {sent.file_name}: {sent.claim_count} claim(s) are Submitted."
-        except BillingError as exc:
-            flash(f"Nothing was changed: {exc.message}", "error")
-        else:
-            flash(text, "success")
-        return redirect(self.get_url(".batch", batch_id=batch_id))
+        return run_operation(
+            operation, back=self.get_url(".batch", batch_id=batch_id),
+            success=lambda sent: f"Batch {sent.number} {done} as {sent.file_name}: {sent.claim_count} claim(s) are "
+            "Submitted.",
+            refusal=lambda exc: f"Nothing was changed: {exc.message}",
+        )
 
     @expose("/batch/<int:batch_id>/remove/", methods=("POST",))
     def remove(self, batch_id: int) -> Response:
@@ -170,41 +170,33 @@ class SubmissionsView(AreaPage):
         if refused := self._refused():
             return refused
         number = request.form.get("claim", "")
-        try:
-            with unit_of_work():
-                found = ops.remove_claim_from_batch(batch_by_id(batch_id), claim_by_number(number), actor=self.actor())
-                text = f"{number} taken out of {found.number}; {found.claim_count} claim(s) left."
-        except ops.BatchRefused as exc:
-            flash(f"The file could not be rebuilt; nothing was changed. {exc.message}", "error")
-        except BillingError as exc:
-            flash(exc.message, "error")
-        else:
-            flash(text, "success")
-        return redirect(self.get_url(".batch", batch_id=batch_id))
+        return run_operation(
+            lambda: ops.remove_claim_from_batch(batch_by_id(batch_id), claim_by_number(number), actor=self.actor()),
+            back=self.get_url(".batch", batch_id=batch_id),
+            success=lambda found: f"{number} taken out of {found.number}; {found.claim_count} claim(s) left.",
+            refusal=lambda exc: f"The file could not be rebuilt; nothing was changed. {exc.message}"
+            if isinstance(exc, ops.BatchRefused) else exc.message,
+        )
 
     @expose("/batch/<int:batch_id>/rebuild/", methods=("POST",))
     def rebuild(self, batch_id: int) -> Response:
         """Write the file again from the claims as they are now (after an edit), validated as at generation."""
         if refused := self._refused():
             return refused
-        try:
-            with unit_of_work():
-                found = ops.rebuild_batch(batch_by_id(batch_id), actor=self.actor())
-                text = f"Batch {found.number} rebuilt and validated: {found.claim_count} claim(s)."
-        except ValidationFailed as exc:
-            flash(f"Nothing was changed: {exc.message}", "error")
-        except BillingError as exc:
-            flash(exc.message, "error")
-        else:
-            flash(text, "success")
-        return redirect(self.get_url(".batch", batch_id=batch_id))
+        return run_operation(
+            lambda: ops.rebuild_batch(batch_by_id(batch_id), actor=self.actor()),
+            back=self.get_url(".batch", batch_id=batch_id),
+            success=lambda found: f"Batch {found.number} rebuilt and validated: {found.claim_count} claim(s).",
+            refusal=lambda exc: f"Nothing was changed: {exc.message}" if isinstance(exc, ValidationFailed)
+            else exc.message,
+        )
 
 
 def _sftp_ready(batch: SubmissionBatch) -> str | None:
     """None when Send can be offered, else why not (shown beside the disabled button)."""
     try:
         ops.sftp_settings(batch.clearinghouse)
-    except BillingError as exc:
+    except NotAllowed as exc:
         return exc.message
     return None
 

@@ -41,8 +41,8 @@ from billing.core.unit_of_work import unit_of_work  # noqa: E402
 from billing.ledger.models import LedgerEntry  # noqa: E402
 from billing.payments.models import UnmatchedClaim  # noqa: E402
 from billing.payments.remittances import import_835  # noqa: E402
-from tests.billing.claims.world import World, build_world  # noqa: E402
-from tests.payments.factories import Clp, Payment, Svc, write_835  # noqa: E402
+from tests.worlds.payments import Clp, Payment, Svc, write_835  # noqa: E402
+from tests.worlds.practice import World, build_world  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 BEGIN, END = "<!-- bench_era:begin -->", "<!-- bench_era:end -->"

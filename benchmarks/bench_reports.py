@@ -75,7 +75,7 @@ def _reset_peak() -> None:
 
 def seed(database: Path, instance: Path, count: int) -> None:
     """`count` claims of one 97153 line each, written in bulk (the report is what is measured)."""
-    from tests.billing.claims.world import build_world
+    from tests.worlds.practice import build_world
 
     app = _app(database, instance)
     with app.app_context():

@@ -86,7 +86,7 @@ def _transaction(payment: Payment, number: int) -> list[str]:
     method = payment.method if payment.amount > 0 else "NON"
     segments = [
         f"ST*835*{number:04d}",
-        f"BPR*{handling}*{_amount(payment.amount)}*C*{method}************{payment.paid_on:%Y%m%d}",
+        f"BPR*{handling}*{amount(payment.amount)}*C*{method}************{payment.paid_on:%Y%m%d}",
         f"TRN*1*{payment.check_number}*1{payment.payer_id[:9]:0>9}",
         f"DTM*405*{payment.paid_on:%Y%m%d}",
         f"N1*PR*{_clean(payment.payer_name)}",
@@ -101,7 +101,7 @@ def _transaction(payment: Payment, number: int) -> list[str]:
         segments += _claim(remit)
     for plb in payment.plbs:
         segments.append(f"PLB*{payment.payee_npi}*{payment.paid_on.year}1231*{plb.reason}:{plb.reference}*"
-                        f"{_amount(plb.amount)}")
+                        f"{amount(plb.amount)}")
     return segments
 
 
@@ -109,40 +109,40 @@ def _claim(remit: ClaimRemit) -> list[str]:
     claim, posting = remit.claim, remit.posting
     client = claim.client
     segments = [
-        f"CLP*{claim.number}*{posting.status_code}*{_amount(remit.charge)}*{_amount(posting.paid)}*"
-        f"{_amount(remit.patient_responsibility)}*{claim.policy.payer.claim_filing_indicator or 'CI'}*"
+        f"CLP*{claim.number}*{posting.status_code}*{amount(remit.charge)}*{amount(posting.paid)}*"
+        f"{amount(remit.patient_responsibility)}*{claim.policy.payer.claim_filing_indicator or 'CI'}*"
         f"{posting.payer_claim_number or claim.number}",
-        *_cas(posting.claim_adjustments),
+        *cas_segments(posting.claim_adjustments),
         f"NM1*QC*1*{_clean(client.last_name)}*{_clean(client.first_name)}****MI*{claim.policy.member_id}",
     ]
     for line, lp in remit._lines():
         code = ":".join(["HC", line.service_code.code, *(m for m in line.modifiers.split(":") if m)])
         charge = lp.charge if lp.charge is not None else line.charge
-        segments.append(f"SVC*{code}*{_amount(charge)}*{_amount(lp.paid)}**{line.units}")
+        segments.append(f"SVC*{code}*{amount(charge)}*{amount(lp.paid)}**{line.units}")
         segments.append(f"DTM*472*{line.service_date:%Y%m%d}")
-        segments += _cas(lp.adjustments)
+        segments += cas_segments(lp.adjustments)
         segments.append(f"REF*6R*{line.line_number}")
         if lp.allowed is not None:
-            segments.append(f"AMT*B6*{_amount(lp.allowed)}")
+            segments.append(f"AMT*B6*{amount(lp.allowed)}")
         segments += [f"LQ*HE*{remark}" for remark in lp.remarks]
     return segments
 
 
-def _cas(adjustments: Iterable[Adjustment]) -> list[str]:
-    """One CAS per group code, up to six reason/amount/quantity triples each."""
+def cas_segments(adjustments: Iterable[Adjustment]) -> list[str]:
+    """One CAS per group code, up to six reason/amount/quantity triples each (the demo's and the tests' 835s)."""
     by_group: dict[str, list[Adjustment]] = {}
     for adjustment in adjustments:
         by_group.setdefault(adjustment.group, []).append(adjustment)
     segments = []
     for group, items in by_group.items():
         for start in range(0, len(items), 6):
-            triples = [part for a in items[start:start + 6] for part in (a.reason, _amount(a.amount), "")]
+            triples = [part for a in items[start:start + 6] for part in (a.reason, amount(a.amount), "")]
             segments.append("*".join(["CAS", group, *triples]).rstrip("*"))
     return segments
 
 
-def _amount(value: Decimal) -> str:
-    """X12 decimals: no trailing zeros, no exponent ("73.4", "100", "-12.5")."""
+def amount(value: Decimal) -> str:
+    """X12 decimals: no trailing zeros, no exponent ("73.4", "100", "-12.5"); the demo's and the tests' 835s."""
     text = f"{Decimal(value):f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from billing.core.errors import BillingError
+from billing.core.errors import NotFound
 from exports.columns import Sheet
 from exports.filters import ReportFilters
 
@@ -32,7 +32,7 @@ class Report:
         return self.prepare(kept) if self.prepare else kept
 
 
-class UnknownReport(BillingError):
+class UnknownReport(NotFound):
     def __init__(self, name: str) -> None:
         super().__init__(f"There is no report named {name!r}. Known reports: {', '.join(sorted(_reports()))}.")
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db, utcnow
-from billing.core.errors import BillingError, Problem, ValidationFailed, raise_if
+from billing.core.errors import Invalid, Problem, ValidationFailed, raise_if
 from billing.coverage.models import Payer
 from billing.org.models import Company, Practice
 from rules.models import Rule, RuleVersion
@@ -206,7 +206,7 @@ def read_rules_file(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BillingError(f"{path.name} is not readable JSON: {exc}") from None
+        raise Invalid(f"{path.name} is not readable JSON: {exc}") from None
 
 
 def load_defaults(*, actor: Actor) -> ImportResult:

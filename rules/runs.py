@@ -18,9 +18,9 @@ from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select, t
 from billing.claims.models import Claim, claim_number
 from billing.claims.operations import hold_claim, release_claim
 from billing.claims.statuses import ClaimStatus
-from billing.core.audit import Actor, AuditAction, record_change
+from billing.core.audit import Actor, AuditAction, StatusChange, record_change
 from billing.core.db import db, utcnow
-from billing.core.errors import BillingError, Problem, raise_if
+from billing.core.errors import NotAllowed, Problem, raise_if
 from billing.core.time import practice_today
 from billing.org.models import Company, Location, Practice
 from billing.org.queries import by_location, resolve_scope
@@ -31,6 +31,8 @@ from rules.models import BLOCKING, BillingRun, OutcomeKind, RuleOutcome
 from rules.variables import Fired
 
 Key = tuple[int, OutcomeKind]  # (rule id, kind): one open outcome each per claim
+#: On the history row of a hold a run placed: that run's number. A person's hold has none, and stays.
+RUN_KEY = "run"
 
 
 @dataclass
@@ -348,7 +350,7 @@ def _move_claims(state: _Run, to_hold: dict[int, str], to_lift: list[int]) -> No
         return
     claims = {c.id: c for c in db.session.scalars(select(Claim).where(Claim.id.in_([*to_hold, *to_lift])))}
     for claim_id, reason in to_hold.items():
-        hold_claim(claims[claim_id], reason=reason, actor=state.actor)
+        hold_claim(claims[claim_id], reason=reason, actor=state.actor, data={RUN_KEY: state.run.id})
         db.session.execute(
             update(RuleOutcome)
             .where(RuleOutcome.claim_id == claim_id, RuleOutcome.kind == OutcomeKind.HOLD,
@@ -356,17 +358,32 @@ def _move_claims(state: _Run, to_hold: dict[int, str], to_lift: list[int]) -> No
             .values(placed_hold=True)
         )
         state.result.holds_placed += 1
+    placed_by_a_run = _held_by_a_run(to_lift)
     for claim_id in to_lift:
         claim = claims[claim_id]
-        if not (claim.hold_reason or "").startswith("Rule "):
+        if claim_id not in placed_by_a_run:
             continue  # someone re-held it by hand since; a person's hold stays
         try:
             release_claim(claim, actor=state.actor)
-        except BillingError:
+        except NotAllowed:
             continue  # still missing pieces (policy, rate): the claim stays Held for a person to look at
         state.result.holds_lifted += 1
         for change in state.result.changes:
             change.released = change.released or change.claim_id == claim_id
+
+
+def _held_by_a_run(claim_ids: list[int]) -> set[int]:
+    """The claims whose latest hold a billing run placed (its history row names the run), not a person."""
+    if not claim_ids:
+        return set()
+    latest = (
+        select(func.max(StatusChange.id))
+        .where(StatusChange.subject_type == "claim", StatusChange.subject_id.in_(claim_ids),
+               StatusChange.action == AuditAction.CLAIM_HELD)
+        .group_by(StatusChange.subject_id)
+    )
+    rows = db.session.execute(select(StatusChange.subject_id, StatusChange.data).where(StatusChange.id.in_(latest)))
+    return {claim_id for claim_id, data in rows if isinstance(data, dict) and data.get(RUN_KEY) is not None}
 
 
 def _finish(state: _Run, checked: int) -> None:

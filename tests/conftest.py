@@ -2,6 +2,9 @@
 
 `TEST_DATABASE_URL` picks the backend (default: a fresh SQLite file); CI runs the suite on SQLite
 and again on PostgreSQL. Set `FAIL_ON_SKIP=1` to make any skipped test fail the run.
+
+Tests marked `samples` read the public X12 samples in ../shared/x12-samples (tests/paths.py); where that
+folder is absent they skip and say so. The shared worlds the fixtures here build live in tests/worlds/.
 """
 
 from __future__ import annotations
@@ -23,10 +26,12 @@ from sqlalchemy.engine import Connection, Engine
 from app import create_app
 from billing.core.db import db
 from billing.people.models import Role, User
-from tests import factories
+from tests.paths import X12_SAMPLES
+from tests.worlds import factories
+from tests.worlds.factories import TEST_PASSWORD
+from tests.worlds.practice import World, build_world
 
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
-TEST_PASSWORD = "correct horse battery"
 
 
 def _database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
@@ -161,5 +166,44 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = 1
 
 
-def shared_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "shared"
+# --- the public X12 samples ---------------------------------------------------------------------------------
+
+SAMPLES_MISSING = (
+    "needs the public X12 samples in ../shared/x12-samples (the shared folder beside the checkout; CI always has it)"
+)
+#: Fixtures that hand a test the sample folder; a test using one must be marked `samples`.
+SAMPLE_FIXTURES = {"samples_835"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    unmarked = [item.nodeid for item in items
+                if SAMPLE_FIXTURES & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker("samples")]
+    if unmarked:
+        raise pytest.UsageError("these tests read the X12 samples; mark them @pytest.mark.samples: "
+                                + ", ".join(unmarked))
+    if not X12_SAMPLES.is_dir():
+        skip = pytest.mark.skip(reason=f"{SAMPLES_MISSING}; looked in {X12_SAMPLES}")
+        for item in items:
+            if item.get_closest_marker("samples"):
+                item.add_marker(skip)
+
+
+@pytest.fixture
+def samples_835() -> Path:
+    """The public 835 samples (the test must be marked `samples`)."""
+    return X12_SAMPLES / "835"
+
+
+# --- shared worlds and folders ------------------------------------------------------------------------------
+
+@pytest.fixture
+def world() -> World:
+    """A fresh practice (tests/worlds/practice.py), rolled back with the test's transaction."""
+    return build_world()
+
+
+@pytest.fixture
+def instance_in_tmp(app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Exports and lock files go to instance/; keep each test's in its own folder."""
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))

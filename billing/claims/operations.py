@@ -19,7 +19,7 @@ from billing.claims.refresh import refresh
 from billing.claims.statuses import EDITABLE, SENT, ClaimStatus, open_claim, record_opening, transition
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
-from billing.core.errors import BillingError, Problem, ValidationFailed, raise_if
+from billing.core.errors import Conflict, NotAllowed, Problem, ValidationFailed, raise_if
 from billing.core.identifiers import modifiers_problem, normalize_modifiers
 from billing.core.money import sum_money, to_money
 from billing.core.reference import PLACES_OF_SERVICE
@@ -33,20 +33,20 @@ def _need_reason(reason: str | None, what: str) -> str:
     return reason.strip()
 
 
-def hold_claim(claim: Claim, *, reason: str, actor: Actor) -> None:
-    """Put a claim on hold; held claims are never batched."""
+def hold_claim(claim: Claim, *, reason: str, actor: Actor, data: dict[str, Any] | None = None) -> None:
+    """Put a claim on hold; held claims are never batched. `data` is kept on the history row."""
     reason = _need_reason(reason, "hold")
-    transition(claim, ClaimStatus.HELD, action=AuditAction.CLAIM_HELD, actor=actor, reason=reason)
+    transition(claim, ClaimStatus.HELD, action=AuditAction.CLAIM_HELD, actor=actor, reason=reason, data=data)
     claim.hold_reason = reason
 
 
 def release_claim(claim: Claim, *, actor: Actor) -> None:
     """Back to Ready, once nothing is missing any more (pricing and coverage are looked up again)."""
     if claim.status is not ClaimStatus.HELD:
-        raise BillingError(f"Claim {claim.number} is {claim.status.label}, not Held; there is nothing to release.")
+        raise NotAllowed(f"Claim {claim.number} is {claim.status.label}, not Held; there is nothing to release.")
     problems = refresh_claim(claim)
     if problems:
-        raise BillingError(f"Claim {claim.number} is still incomplete: {_reason(problems)}.")
+        raise NotAllowed(f"Claim {claim.number} is still incomplete: {_reason(problems)}.")
     transition(claim, ClaimStatus.READY, action=AuditAction.CLAIM_RELEASED, actor=actor, reason=claim.hold_reason)
     claim.hold_reason = None
 
@@ -57,8 +57,8 @@ def void_claim(claim: Claim, *, reason: str, actor: Actor) -> None:
     if claim.status is not ClaimStatus.VOIDED and (correction := _live_correction(claim)) is not None:
         # The payer files the correction under the same claim number: voiding the replaced claim would revive
         # the claim it replaced in turn and bill its sessions twice. The live claim is the one to void.
-        raise BillingError(f"Claim {claim.number} was replaced by corrected claim {correction.number}; "
-                           f"void {correction.number} instead.")
+        raise NotAllowed(f"Claim {claim.number} was replaced by corrected claim {correction.number}; "
+                         f"void {correction.number} instead.")
     was_sent = claim.status in SENT
     transition(claim, ClaimStatus.VOIDED, action=AuditAction.CLAIM_VOIDED, actor=actor, reason=reason)
     claim.void_reason = reason
@@ -74,14 +74,14 @@ def _withdraw_bill(claim: Claim, *, actor: Actor, why: str) -> None:
 def retract_claim(claim: Claim, *, actor: Actor) -> None:
     """Take a not-yet-sent claim out of billing: it is voided as "retracted" and its sessions unlock."""
     if claim.status in SENT:
-        raise BillingError(
+        raise NotAllowed(
             f"Claim {claim.number} was sent to the payer and cannot be retracted; void it or create a corrected claim."
         )
     if claim.status not in EDITABLE:
-        raise BillingError(f"Claim {claim.number} is {claim.status.label} and cannot be retracted.")
+        raise NotAllowed(f"Claim {claim.number} is {claim.status.label} and cannot be retracted.")
     # A claim waiting in a submission batch comes out of the batch first, then out of billing.
     if (batch := hooks.unsent_batch_of.first(claim.id)) is not None:
-        raise BillingError(
+        raise NotAllowed(
             f"Claim {claim.number} is in unsent submission batch {batch}; take it out of the batch first."
         )
     transition(claim, ClaimStatus.VOIDED, action=AuditAction.CLAIM_RETRACTED, actor=actor, reason="retracted")
@@ -92,9 +92,9 @@ def retract_claim(claim: Claim, *, actor: Actor) -> None:
 def resubmit_claim(claim: Claim, *, actor: Actor, reason: str | None = None) -> None:
     """A denied claim goes back to Ready for the next batch."""
     if claim.status is not ClaimStatus.DENIED:
-        raise BillingError(f"Only denied claims are resubmitted; claim {claim.number} is {claim.status.label}.")
+        raise NotAllowed(f"Only denied claims are resubmitted; claim {claim.number} is {claim.status.label}.")
     if (correction := _live_correction(claim)) is not None:
-        raise BillingError(
+        raise NotAllowed(
             f"Claim {claim.number} was replaced by corrected claim {correction.number}; "
             "resubmitting it too would bill the same services twice."
         )
@@ -120,7 +120,7 @@ def edit_claim(
 ) -> None:
     """Change a claim before it is submitted; totals follow the lines."""
     if claim.status not in EDITABLE:
-        raise BillingError(
+        raise NotAllowed(
             f"Claim {claim.number} is {claim.status.label} and read-only; create a corrected claim to change it."
         )
     raise_if(_edit_problems(claim, lines, place_of_service))
@@ -217,7 +217,7 @@ def correct_claim(claim: Claim, *, actor: Actor, reason: str, payer_claim_number
     reason = _need_reason(reason, "corrected claim")
     payer_number = (payer_claim_number or claim.payer_claim_number or "").strip()
     if claim.status not in SENT or claim.frequency_code == "8":
-        raise BillingError(f"Claim {claim.number} was not sent to the payer; edit it instead of correcting it.")
+        raise NotAllowed(f"Claim {claim.number} was not sent to the payer; edit it instead of correcting it.")
     if not payer_number:
         raise ValidationFailed(
             [
@@ -229,7 +229,7 @@ def correct_claim(claim: Claim, *, actor: Actor, reason: str, payer_claim_number
             ]
         )
     if _live_correction(claim) is not None:
-        raise BillingError(f"Claim {claim.number} already has a corrected claim in progress.")
+        raise Conflict(f"Claim {claim.number} already has a corrected claim in progress.")
     copy = _copy_claim(claim, payer_number)
     open_claim(copy, ClaimStatus.READY)
     db.session.flush()

@@ -9,7 +9,7 @@ from billing.claims.models import Claim, ClaimLine
 from billing.claims.statuses import ClaimStatus
 from billing.core.audit import StatusChange
 from billing.core.db import db
-from billing.core.errors import BillingError
+from billing.core.errors import NotFound
 
 
 def live_claim_filter(claim: type[Claim] = Claim) -> ColumnElement[bool]:
@@ -44,7 +44,7 @@ def ever_billed(session_id: int) -> bool:
     return db.session.scalar(select(exists().where(ClaimLine.session_id == session_id))) or False
 
 
-class ClaimNotFound(BillingError):
+class ClaimNotFound(NotFound):
     def __init__(self, number: str) -> None:
         super().__init__(f"No claim has the number {number!r}.")
 

@@ -20,7 +20,7 @@ from billing.claims.queries import claim_locking, ever_billed, live_line_filter
 from billing.claims.statuses import EDITABLE
 from billing.core.audit import Actor, AuditAction, Change, record_change, record_changes
 from billing.core.db import chunked, db, utcnow
-from billing.core.errors import BillingError, Problem
+from billing.core.errors import Conflict, NotAllowed, Problem
 from billing.core.time import practice_today
 from billing.sessions.checks import session_field_problems
 from billing.sessions.models import NoteStatus, SessionClass, TherapySession
@@ -59,13 +59,13 @@ def finalize_sessions(visits: Sequence[TherapySession], *, actor: Actor) -> Bill
 def _check_finalizable(visit: TherapySession) -> None:
     label = f"The session of {visit.service_date:%m/%d/%Y}"
     if visit.note_status is NoteStatus.FINALIZED:
-        raise BillingError(f"{label} is already finalized.")
+        raise Conflict(f"{label} is already finalized.")
     if visit.is_cancelled:
-        raise BillingError(f"{label} was cancelled ({visit.session_class}); a cancelled session is not finalized.")
+        raise NotAllowed(f"{label} was cancelled ({visit.session_class}); a cancelled session is not finalized.")
     if not (visit.note_text or "").strip():
-        raise BillingError(f"{label} has no note yet; write the note before finalizing it.")
+        raise NotAllowed(f"{label} has no note yet; write the note before finalizing it.")
     if visit.service_date > practice_today():
-        raise BillingError(f"{label} is in the future; finalize it after it happens.")
+        raise NotAllowed(f"{label} is in the future; finalize it after it happens.")
 
 
 def _billable(visit: TherapySession) -> bool:
@@ -113,12 +113,12 @@ def cancel_session(
 ) -> None:
     """Mark a session cancelled (no-show, late cancel...): it stays, with its history and money."""
     if visit.is_cancelled:
-        raise BillingError(
+        raise Conflict(
             f"The session of {visit.service_date:%m/%d/%Y} is already cancelled ({visit.session_class})."
         )
     claim = claim_locking(visit.id)
     if claim is not None and claim.status in EDITABLE:
-        raise BillingError(
+        raise NotAllowed(
             f"Claim {claim.number} ({claim.status.label}) bills this session; retract the claim first, then cancel."
         )
     visit.session_class_id, visit.cancelled_at = session_class.id, utcnow()
@@ -143,7 +143,7 @@ def delete_session(visit: TherapySession, *, actor: Actor) -> None:
     """Delete a session entered in error; anything billed or documented is cancelled instead."""
     refusal = deletion_refusal(visit)
     if refusal:
-        raise BillingError(f"The session of {visit.service_date:%m/%d/%Y} cannot be deleted: {refusal}.")
+        raise NotAllowed(f"The session of {visit.service_date:%m/%d/%Y} cannot be deleted: {refusal}.")
     record_change("session", visit.id, AuditAction.SESSION_DELETED, actor=actor, data=_session_snapshot(visit))
     db.session.delete(visit)
     db.session.flush()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from enum import StrEnum
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from billing.core.audit import Actor, AuditAction, record_change
-from billing.core.errors import BillingError
+from billing.core.errors import Invalid, NotAllowed
 
 if TYPE_CHECKING:
     from billing.claims.models import Claim
@@ -44,7 +44,7 @@ SENT: Final = frozenset({ClaimStatus.SUBMITTED, ClaimStatus.DENIED, ClaimStatus.
 LIVE: Final = frozenset(set(ClaimStatus) - {ClaimStatus.VOIDED})
 
 
-class TransitionNotAllowed(BillingError):
+class TransitionNotAllowed(NotAllowed):
     def __init__(self, claim: Claim, to: ClaimStatus) -> None:
         allowed = ", ".join(s.label for s in sorted(ALLOWED_TRANSITIONS[claim.status])) or "nothing"
         super().__init__(
@@ -55,15 +55,17 @@ class TransitionNotAllowed(BillingError):
 
 
 def transition(claim: Claim, to: ClaimStatus, *, action: AuditAction, actor: Actor, reason: str | None,
-               record: Callable[..., object] = record_change) -> None:
+               record: Callable[..., object] = record_change, data: dict[str, Any] | None = None) -> None:
     """The only place a claim's status changes; every change leaves a history row.
 
     Args:
         record: writes the history row; an 835 import passes its row buffer's, to write thousands at once.
+        data: kept on the history row (e.g. the billing run that placed a hold).
     """
     if to not in ALLOWED_TRANSITIONS[claim.status]:
         raise TransitionNotAllowed(claim, to)
-    record("claim", claim.id, action, actor=actor, before=claim.status.value, after=to.value, reason=reason)
+    record("claim", claim.id, action, actor=actor, before=claim.status.value, after=to.value, reason=reason,
+           data=data)
     claim.status = to
 
 
@@ -78,7 +80,7 @@ def open_claim(claim: Claim, status: ClaimStatus) -> None:
     Its history row needs the claim's id, so the creator calls `record_opening` after the flush.
     """
     if status not in (ClaimStatus.READY, ClaimStatus.HELD) or claim.status is not None:
-        raise BillingError("A new claim starts in Ready or Held.")
+        raise Invalid("A new claim starts in Ready or Held.")
     claim.status = status
 
 

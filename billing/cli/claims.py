@@ -9,17 +9,16 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from billing.claims.building import BillingResult
 from billing.claims.models import Claim
 from billing.claims.operations import hold_claim, release_claim, resubmit_claim, retract_claim, void_claim
 from billing.claims.queries import claim_by_number
 from billing.claims.sessions import generate_claims
 from billing.claims.statuses import ClaimStatus
 from billing.cli.output import emit as _emit
-from billing.cli.output import json_option
-from billing.cli.output import refusals as _refusals
+from billing.cli.output import json_option, run_command
 from billing.core.audit import Actor
 from billing.core.db import db
-from billing.core.unit_of_work import unit_of_work
 from billing.payments.queries import claim_document
 
 claims_cli = AppGroup("claims", help="Generate, list, inspect and move claims.")
@@ -30,21 +29,22 @@ CLI_ACTOR = Actor.system("cli")
 @json_option
 def generate_command(as_json: bool) -> None:
     """Create claims for finalized sessions that have none (safe to run again)."""
-    with _refusals(as_json), unit_of_work():
-        result = generate_claims(actor=CLI_ACTOR)
-        data = {
-            "created": [c.number for c in result.created],
-            "extended": [c.number for c in result.extended],
-            "lines": result.lines,
-            "held": [c.number for c in result.created if c.status is ClaimStatus.HELD],
-            "unbilled": [{"session_id": s.id, "why": why} for s, why in result.unbilled],
-        }
-    _emit(
-        as_json,
-        data,
-        f"{len(data['created'])} claims created ({len(data['held'])} held), "
-        f"{len(data['extended'])} extended, {data['lines']} lines; {len(data['unbilled'])} sessions not billable.",
-    )
+    run_command(lambda: _generated(generate_claims(actor=CLI_ACTOR)), as_json=as_json, text=_generated_text)
+
+
+def _generated(result: BillingResult) -> dict[str, Any]:
+    return {
+        "created": [c.number for c in result.created],
+        "extended": [c.number for c in result.extended],
+        "lines": result.lines,
+        "held": [c.number for c in result.created if c.status is ClaimStatus.HELD],
+        "unbilled": [{"session_id": s.id, "why": why} for s, why in result.unbilled],
+    }
+
+
+def _generated_text(data: dict[str, Any]) -> str:
+    return (f"{len(data['created'])} claims created ({len(data['held'])} held), {len(data['extended'])} extended, "
+            f"{data['lines']} lines; {len(data['unbilled'])} sessions not billable.")
 
 
 @claims_cli.command("list")
@@ -87,9 +87,7 @@ def list_command(status: str | None, payer_id: int | None, limit: int, as_json: 
 @json_option
 def show_command(number: str, as_json: bool) -> None:
     """Everything about one claim: lines, totals and history."""
-    with _refusals(as_json):
-        doc = claim_document(claim_by_number(number))
-    _emit(as_json, doc, _describe(doc))
+    run_command(lambda: claim_document(claim_by_number(number)), as_json=as_json, text=_describe)
 
 
 def _describe(doc: dict[str, Any]) -> str:
@@ -113,11 +111,13 @@ def _describe(doc: dict[str, Any]) -> str:
 
 
 def _move(number: str, as_json: bool, operation: Callable[[Claim], None], done: str) -> None:
-    with _refusals(as_json), unit_of_work():
+    def move() -> Claim:
         claim = claim_by_number(number, for_update=True)
         operation(claim)
-        data = {"ok": True, "number": claim.number, "status": claim.status.value}
-    _emit(as_json, data, f"{data['number']} {done}; now {data['status']}.")
+        return claim
+
+    run_command(move, as_json=as_json, text=lambda claim: f"{claim.number} {done}; now {claim.status.value}.",
+                data=lambda claim: {"ok": True, "number": claim.number, "status": claim.status.value})
 
 
 @claims_cli.command("hold")

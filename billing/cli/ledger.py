@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 
-import click
 from flask.cli import AppGroup
 
 from billing.cli.output import emit, json_option

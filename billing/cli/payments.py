@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TypeVar
 
 import click
 from flask.cli import AppGroup
 
 from billing.claims.models import Claim
 from billing.claims.queries import claim_by_number
+from billing.cli.output import run_command
 from billing.core.audit import Actor
 from billing.core.db import db
-from billing.core.errors import BillingError
+from billing.core.errors import BillingError, NotFound
 from billing.core.money import format_money, sum_money, to_money
 from billing.core.time import practice_today
 from billing.core.unit_of_work import unit_of_work
@@ -31,7 +30,6 @@ from billing.payments.secondary import generate_secondary_claim, resubmit_denied
 edi_cli = AppGroup("edi", help="Import X12 files (835 remittances).")
 payments_cli = AppGroup("payments", help="The payments ledger: balances, write-offs, reversals, secondary claims.")
 CLI = Actor.system("cli")
-T = TypeVar("T")
 
 
 @edi_cli.command("import")
@@ -44,9 +42,10 @@ def import_command(files: tuple[Path, ...], as_json: bool) -> None:
         try:
             with unit_of_work():
                 result = import_835(path.read_bytes(), filename=path.name, actor=CLI)
-        except EraRefused as exc:
+        except BillingError as exc:  # a broken file (EraRefused) or any other refusal: the next file still goes
             refused += 1
-            results.append({"file": path.name, "refused": True, "errors": exc.problems})
+            problems = exc.problems if isinstance(exc, EraRefused) else [exc.message]
+            results.append({"file": path.name, "refused": True, "kind": exc.kind, "errors": problems})
             if not as_json:
                 click.echo(exc.message, err=True)
             continue
@@ -64,10 +63,7 @@ def _line(result: ImportResult) -> str:
 
 
 def _claim(number: str) -> Claim:
-    try:
-        return claim_by_number(number, for_update=True)
-    except BillingError as exc:
-        raise click.ClickException(exc.message) from None
+    return claim_by_number(number, for_update=True)
 
 
 def _money(text: str | None) -> Decimal | None:
@@ -79,38 +75,34 @@ def _money(text: str | None) -> Decimal | None:
         raise click.ClickException(f"{text!r} is not an amount.") from None
 
 
-def _run(operation: Callable[[], T]) -> T:
-    """One operation in one unit of work; a refusal becomes a one-line error and a non-zero exit."""
-    try:
-        with unit_of_work():
-            return operation()
-    except BillingError as exc:
-        raise click.ClickException(exc.message) from None
-
-
 @payments_cli.command("balance")
 @click.argument("claim_number")
 @click.option("--json", "as_json", is_flag=True)
 def balance_command(claim_number: str, as_json: bool) -> None:
     """Show a claim's ledger and balances."""
-    claim = _claim(claim_number)
-    sums = claim_balance(claim.id)
-    reversed_ids = reversed_entry_ids(claim.id)
-    entries = entries_for_claim(claim.id)
-    if as_json:
-        click.echo(json.dumps({
-            "claim": claim.number, "status": claim.status.value, "needs_review": claim.needs_review,
-            "insurance_balance": str(sums.insurance), "patient_balance": str(sums.patient),
-            "balance": str(sums.balance),
-            "entries": [_entry_dict(e, e.id in reversed_ids) for e in entries],
-        }, indent=2))
-        return
-    for e in entries:
-        flag = " (reversed)" if e.id in reversed_ids else ""
-        click.echo(f"{e.id:>8} {e.posted_on} {e.kind.value:24} {format_money(e.amount):>12} "
-                   f"{e.group_code or ''}{'-' if e.reason_code else ''}{e.reason_code or ''}{flag}")
-    click.echo(f"{claim.number}: insurance {format_money(sums.insurance)}, patient {format_money(sums.patient)}, "
-               f"balance {format_money(sums.balance)}")
+    run_command(lambda: claim_by_number(claim_number), as_json=as_json, text=_balance_text, data=_balance_document)
+
+
+def _balance_document(claim: Claim) -> dict[str, object]:
+    sums, reversed_ids = claim_balance(claim.id), reversed_entry_ids(claim.id)
+    return {
+        "claim": claim.number, "status": claim.status.value, "needs_review": claim.needs_review,
+        "insurance_balance": str(sums.insurance), "patient_balance": str(sums.patient), "balance": str(sums.balance),
+        "entries": [_entry_dict(e, e.id in reversed_ids) for e in entries_for_claim(claim.id)],
+    }
+
+
+def _balance_text(claim: Claim) -> str:
+    sums, reversed_ids = claim_balance(claim.id), reversed_entry_ids(claim.id)
+    lines = [
+        f"{e.id:>8} {e.posted_on} {e.kind.value:24} {format_money(e.amount):>12} "
+        f"{e.group_code or ''}{'-' if e.reason_code else ''}{e.reason_code or ''}"
+        f"{' (reversed)' if e.id in reversed_ids else ''}"
+        for e in entries_for_claim(claim.id)
+    ]
+    lines.append(f"{claim.number}: insurance {format_money(sums.insurance)}, patient {format_money(sums.patient)}, "
+                 f"balance {format_money(sums.balance)}")
+    return "\n".join(lines)
 
 
 def _entry_dict(e: LedgerEntry, reversed_: bool) -> dict[str, object]:
@@ -130,8 +122,11 @@ def write_off_command(claim_number: str, reason: str, amount: str | None, patien
         return posting.write_off(_claim(claim_number), reason=reason, actor=CLI, posted_on=practice_today(),
                                  patient=patient, amount=_money(amount))
 
-    entries = _run(op)
-    click.echo(f"Wrote off {format_money(sum_money(e.amount for e in entries))} on {claim_number}.")
+    run_command(op, as_json=False, text=lambda entries: f"Wrote off {_total(entries)} on {claim_number}.")
+
+
+def _total(entries: list[LedgerEntry]) -> str:
+    return format_money(sum_money(e.amount for e in entries))
 
 
 @payments_cli.command("reverse")
@@ -144,19 +139,19 @@ def reverse_command(claim_number: str, entry_ids: tuple[int, ...], reason: str) 
         claim = _claim(claim_number)
         entries = [e for i in entry_ids if (e := db.session.get(LedgerEntry, i)) is not None]
         if len(entries) != len(entry_ids):
-            raise BillingError("No such ledger entry.")
+            raise NotFound("No such ledger entry.")
         return reversal_ops.reverse_entries(claim, entries, actor=CLI, reason=reason, posted_on=practice_today())
 
-    reversals = _run(op)
-    click.echo(f"Reversed {len(reversals)} entries; claim flagged Needs Review.")
+    run_command(op, as_json=False,
+                text=lambda reversals: f"Reversed {len(reversals)} entries; claim flagged Needs Review.")
 
 
 @payments_cli.command("secondary")
 @click.argument("claim_number")
 def secondary_command(claim_number: str) -> None:
     """Generate the secondary claim for a claim the primary payer has adjudicated."""
-    secondary = _run(lambda: generate_secondary_claim(_claim(claim_number), actor=CLI, posted_on=practice_today()))
-    click.echo(f"Secondary claim {secondary.number} created (Ready).")
+    run_command(lambda: generate_secondary_claim(_claim(claim_number), actor=CLI, posted_on=practice_today()),
+                as_json=False, text=lambda secondary: f"Secondary claim {secondary.number} created (Ready).")
 
 
 @payments_cli.command("resubmit-denied-lines")
@@ -164,8 +159,8 @@ def secondary_command(claim_number: str) -> None:
 @click.option("--reason", required=True)
 def resubmit_lines_command(claim_number: str, reason: str) -> None:
     """A new claim with only the denied lines of a claim."""
-    copy = _run(lambda: resubmit_denied_lines(_claim(claim_number), actor=CLI, reason=reason))
-    click.echo(f"Claim {copy.number} created with the denied lines.")
+    run_command(lambda: resubmit_denied_lines(_claim(claim_number), actor=CLI, reason=reason), as_json=False,
+                text=lambda copy: f"Claim {copy.number} created with the denied lines.")
 
 
 @payments_cli.command("unmatched")
@@ -190,12 +185,11 @@ def match_command(unmatched_id: int, claim_number: str) -> None:
     def op() -> UnmatchedClaim:
         item = db.session.get(UnmatchedClaim, unmatched_id)
         if item is None:
-            raise BillingError(f"No unmatched payment {unmatched_id}.")
+            raise NotFound(f"No unmatched payment {unmatched_id}.")
         match_unmatched(item, _claim(claim_number), actor=CLI)
         return item
 
-    _run(op)
-    click.echo(f"Posted unmatched payment {unmatched_id} to {claim_number}.")
+    run_command(op, as_json=False, text=f"Posted unmatched payment {unmatched_id} to {claim_number}.")
 
 
 @payments_cli.command("clear-review")
@@ -203,8 +197,8 @@ def match_command(unmatched_id: int, claim_number: str) -> None:
 @click.option("--note", default=None, help="What was confirmed (goes in the history).")
 def clear_review_command(claim_number: str, note: str | None) -> None:
     """Clear a claim's Needs Review flag once the balance and the patient's part are confirmed."""
-    _run(lambda: posting.clear_needs_review(_claim(claim_number), actor=CLI, note=note))
-    click.echo(f"{claim_number}: Needs Review cleared.")
+    run_command(lambda: posting.clear_needs_review(_claim(claim_number), actor=CLI, note=note), as_json=False,
+                text=f"{claim_number}: Needs Review cleared.")
 
 
 @payments_cli.command("bill-patient")
@@ -212,9 +206,9 @@ def clear_review_command(claim_number: str, note: str | None) -> None:
 @click.option("--reason", default=None)
 def bill_patient_command(claim_number: str, reason: str | None) -> None:
     """Move a claim's open insurance balance to the patient (a denial the practice passes on)."""
-    entries = _run(lambda: posting.bill_patient(_claim(claim_number), actor=CLI, posted_on=practice_today(),
-                                                reason=reason))
-    click.echo(f"{format_money(sum_money(e.amount for e in entries))} of {claim_number} billed to the patient.")
+    run_command(lambda: posting.bill_patient(_claim(claim_number), actor=CLI, posted_on=practice_today(),
+                                             reason=reason),
+                as_json=False, text=lambda entries: f"{_total(entries)} of {claim_number} billed to the patient.")
 
 
 @payments_cli.command("patient-payment")
@@ -225,9 +219,9 @@ def patient_payment_command(claim_number: str, amount: str, memo: str | None) ->
     """Record money from the patient or responsible party on a claim."""
     value = _money(amount)
     assert value is not None
-    _run(lambda: posting.record_patient_payment(_claim(claim_number), value, actor=CLI, posted_on=practice_today(),
-                                                memo=memo))
-    click.echo(f"Patient payment of {format_money(value)} recorded on {claim_number}.")
+    run_command(lambda: posting.record_patient_payment(_claim(claim_number), value, actor=CLI,
+                                                       posted_on=practice_today(), memo=memo),
+                as_json=False, text=f"Patient payment of {format_money(value)} recorded on {claim_number}.")
 
 
 @payments_cli.command("set-aside")
@@ -238,8 +232,7 @@ def set_aside_command(unmatched_id: int, reason: str) -> None:
     def op() -> None:
         item = db.session.get(UnmatchedClaim, unmatched_id)
         if item is None:
-            raise BillingError(f"No unmatched payment {unmatched_id}.")
+            raise NotFound(f"No unmatched payment {unmatched_id}.")
         set_aside_unmatched(item, reason=reason, actor=CLI)
 
-    _run(op)
-    click.echo(f"Unmatched payment {unmatched_id} set aside.")
+    run_command(op, as_json=False, text=f"Unmatched payment {unmatched_id} set aside.")

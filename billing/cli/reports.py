@@ -9,11 +9,10 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from billing.cli.output import run_command
 from billing.core.audit import Actor
-from billing.core.errors import BillingError
-from billing.core.unit_of_work import unit_of_work
 from billing.jobs.export_runs import record_download
-from exports.build import build_report
+from exports.build import BuiltReport, build_report
 from exports.filters import ReportFilters
 from exports.registry import all_reports
 
@@ -48,10 +47,12 @@ def export_report(name: str, date_from: datetime | None, date_to: datetime | Non
                             date_to=date_to.date() if date_to else None, company_id=company_id)
     target = Path(output)
     actor = Actor.system(f"cli:{_shell_user()}")
-    try:
+
+    def export() -> BuiltReport:
+        # A refusal comes before the file is opened, so nothing half-written is left.
         built = build_report(name, filters, target, generated_by=actor.name)
-    except BillingError as exc:  # raised before the file is opened, so nothing half-written is left
-        raise click.ClickException(exc.message) from None
-    with unit_of_work():  # a file written from the shell is a download like any other
+        # A file written from the shell is a download like any other.
         record_download(name, {**filters.to_json(), "file": str(target)}, actor=actor, row_count=built.rows)
-    click.echo(f"Wrote {built.title} to {target} ({built.rows} rows).")
+        return built
+
+    run_command(export, as_json=False, text=lambda built: f"Wrote {built.title} to {target} ({built.rows} rows).")

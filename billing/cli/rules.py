@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from contextlib import AbstractContextManager
 from pathlib import Path
 
 import click
@@ -12,35 +11,29 @@ from sqlalchemy import select
 
 from billing.claims.models import Claim
 from billing.cli.output import emit as _emit
-from billing.cli.output import json_option, refusals
+from billing.cli.output import json_option, run_command
 from billing.core.audit import Actor
 from billing.core.db import db
 from billing.core.errors import Problem, ValidationFailed
-from billing.core.unit_of_work import unit_of_work
 from rules.engine import COMPILED, ENGINES
 from rules.models import BillingRun, Rule
 from rules.operations import export_rules, import_rules, load_defaults, read_rules_file, rule_document
 from rules.queries import FailureFilters, failure_rows, run_record
-from rules.runs import run_rules
+from rules.runs import RunResult, run_rules
 
 rules_cli = AppGroup("rules", help="Validation rules: defaults, runs, files and failed charges.")
 CLI_ACTOR = Actor.system("cli")
 SHOWN = 50  # claims described in text output; --json lists every one
 
 
-def _refusals(as_json: bool) -> AbstractContextManager[None]:
-    """A refusal names every problem of an invalid rule in the JSON error."""
-    return refusals(as_json, details=lambda exc: {"problems": [str(p) for p in getattr(exc, "problems", [])]})
-
-
 @rules_cli.command("load-defaults")
 @json_option
 def load_defaults_command(as_json: bool) -> None:
     """Add the shipped default rules; rules that already exist by name are left alone."""
-    with _refusals(as_json), unit_of_work():
-        result = load_defaults(actor=CLI_ACTOR)
-    _emit(as_json, {"created": result.created, "unchanged": result.unchanged},
-          f"{len(result.created)} default rules added, {len(result.unchanged)} already present.")
+    run_command(lambda: load_defaults(actor=CLI_ACTOR), as_json=as_json,
+                data=lambda result: {"created": result.created, "unchanged": result.unchanged},
+                text=lambda result: f"{len(result.created)} default rules added, {len(result.unchanged)} already "
+                "present.")
 
 
 @rules_cli.command("list")
@@ -61,18 +54,21 @@ def list_command(as_json: bool) -> None:
 @click.option("--engine", type=click.Choice(ENGINES), default=COMPILED, show_default=True,
               help="business-rules evaluates through its own run_all: slower, the same results (a cross-check).")
 @json_option
-def run_command(company_id: int | None, practice_id: int | None, location_id: int | None, numbers: str | None,
-                engine: str, as_json: bool) -> None:
+def run_rules_command(company_id: int | None, practice_id: int | None, location_id: int | None, numbers: str | None,
+                      engine: str, as_json: bool) -> None:
     """Evaluate every enabled rule on Ready claims (and claims the rules stopped) in scope."""
-    with _refusals(as_json):
-        claim_ids = _claim_ids(numbers) if numbers else None
-        with unit_of_work():
-            result = run_rules(actor=CLI_ACTOR, claim_ids=claim_ids, company_id=company_id,
-                               practice_id=practice_id, location_id=location_id, engine=engine)
+    def run() -> RunResult:
+        return run_rules(actor=CLI_ACTOR, claim_ids=_claim_ids(numbers) if numbers else None, company_id=company_id,
+                         practice_id=practice_id, location_id=location_id, engine=engine)
+
+    run_command(run, as_json=as_json, text=_run_text, data=lambda result: result.as_dict())
+
+
+def _run_text(result: RunResult) -> str:
     lines = [result.summary(), *(c.describe() for c in result.changes[:SHOWN]), *result.skipped]
     if len(result.changes) > SHOWN:
         lines.append(f"...and {len(result.changes) - SHOWN} more claims changed (--json lists them all).")
-    _emit(as_json, result.as_dict(), "\n".join(lines))
+    return "\n".join(lines)
 
 
 @rules_cli.command("runs")
@@ -115,10 +111,11 @@ def export_command(output: str) -> None:
 @json_option
 def import_command(path: str, as_json: bool) -> None:
     """Create or update rules from a file, matched by name; one invalid rule refuses the whole file."""
-    with _refusals(as_json), unit_of_work():
-        result = import_rules(read_rules_file(Path(path)), actor=CLI_ACTOR)
-    _emit(as_json, {"created": result.created, "updated": result.updated, "unchanged": result.unchanged},
-          f"{len(result.created)} created, {len(result.updated)} updated, {len(result.unchanged)} unchanged.")
+    run_command(lambda: import_rules(read_rules_file(Path(path)), actor=CLI_ACTOR), as_json=as_json,
+                data=lambda result: {"created": result.created, "updated": result.updated,
+                                     "unchanged": result.unchanged},
+                text=lambda result: f"{len(result.created)} created, {len(result.updated)} updated, "
+                f"{len(result.unchanged)} unchanged.")
 
 
 @rules_cli.command("failures")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +11,13 @@ from flask.cli import AppGroup
 
 from billing.claims.queries import claim_by_number
 from billing.cli.output import emit as _emit
-from billing.cli.output import json_option, refusals
+from billing.cli.output import json_option, run_command
 from billing.core.audit import Actor
-from billing.core.unit_of_work import unit_of_work
+from billing.core.errors import BillingError
 from billing.submissions.jobs import collect_all_responses
 from billing.submissions.models import SubmissionBatch
 from billing.submissions.operations import (
+    BatchRefused,
     create_batches,
     file_for_download,
     mark_batch_sent,
@@ -30,9 +30,9 @@ submissions_cli = AppGroup("submissions", help="Batch Ready claims into 837P fil
 CLI_ACTOR = Actor.system("cli")
 
 
-def _refusals(as_json: bool) -> AbstractContextManager[None]:
+def _file_errors(exc: BillingError) -> dict[str, Any]:
     """A refused file lists each problem with its claim in the JSON error."""
-    return refusals(as_json, details=lambda exc: {"errors": [str(e) for e in getattr(exc, "errors", [])]})
+    return {"errors": [str(e) for e in exc.errors]} if isinstance(exc, BatchRefused) else {}
 
 
 def _summary(batch: SubmissionBatch) -> dict[str, Any]:
@@ -62,10 +62,9 @@ def create_command(payer_id: int | None, all_payers: bool, as_json: bool) -> Non
     """Generate and validate one 837P per clearinghouse from the eligible Ready claims."""
     if (payer_id is None) == (not all_payers):
         raise click.UsageError("Give either --payer PAYER_ID or --all.")
-    with _refusals(as_json), unit_of_work():
-        created = [_summary(b) for b in create_batches(actor=CLI_ACTOR, payer_id=payer_id)]
-    text = "\n".join(f"{b['batch']} ({b['id']}): {b['claims']} claims, {b['total']}, {b['file_name']}" for b in created)
-    _emit(as_json, created, text)
+    run_command(lambda: [_summary(b) for b in create_batches(actor=CLI_ACTOR, payer_id=payer_id)], as_json=as_json,
+                details=_file_errors, text=lambda created: "\n".join(
+                    f"{b['batch']} ({b['id']}): {b['claims']} claims, {b['total']}, {b['file_name']}" for b in created))
 
 
 @submissions_cli.command("list")
@@ -87,10 +86,13 @@ def list_command(limit: int, as_json: bool) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)
 def export_command(batch: str, output: str) -> None:
     """Write the batch's validated 837P to a file (then upload it and run mark-sent)."""
-    with _refusals(False):
+    def export() -> SubmissionBatch:
         found = file_for_download(batch_id_from(batch))
-    Path(output).write_bytes(found.content.encode("ascii"))
-    click.echo(f"Wrote {found.number} ({found.claim_count} claims) to {output}.")
+        Path(output).write_bytes(found.content.encode("ascii"))
+        return found
+
+    run_command(export, as_json=False,
+                text=lambda found: f"Wrote {found.number} ({found.claim_count} claims) to {output}.")
 
 
 @submissions_cli.command("send")
@@ -98,9 +100,9 @@ def export_command(batch: str, output: str) -> None:
 @json_option
 def send_command(batch: str, as_json: bool) -> None:
     """Upload the batch by SFTP; every claim in it becomes Submitted."""
-    with _refusals(as_json), unit_of_work():
-        data = _summary(send_batch(batch_id_from(batch), actor=CLI_ACTOR))
-    _emit(as_json, data, f"{data['batch']} sent as {data['file_name']}: {data['claims']} claims submitted.")
+    run_command(lambda: _summary(send_batch(batch_id_from(batch), actor=CLI_ACTOR)), as_json=as_json,
+                details=_file_errors,
+                text=lambda data: f"{data['batch']} sent as {data['file_name']}: {data['claims']} claims submitted.")
 
 
 @submissions_cli.command("mark-sent")
@@ -110,10 +112,10 @@ def send_command(batch: str, as_json: bool) -> None:
 @json_option
 def mark_sent_command(batch: str, sent_on: Any, as_json: bool) -> None:
     """Record a manual upload: every claim in the batch becomes Submitted."""
-    with _refusals(as_json), unit_of_work():
-        day = sent_on.date() if sent_on is not None else None
-        data = _summary(mark_batch_sent(batch_id_from(batch), actor=CLI_ACTOR, sent_on=day))
-    _emit(as_json, data, f"{data['batch']} marked as uploaded: {data['claims']} claims submitted.")
+    day = sent_on.date() if sent_on is not None else None
+    run_command(lambda: _summary(mark_batch_sent(batch_id_from(batch), actor=CLI_ACTOR, sent_on=day)),
+                as_json=as_json, details=_file_errors,
+                text=lambda data: f"{data['batch']} marked as uploaded: {data['claims']} claims submitted.")
 
 
 @submissions_cli.command("remove")
@@ -121,10 +123,10 @@ def mark_sent_command(batch: str, sent_on: Any, as_json: bool) -> None:
 @click.argument("claim")
 def remove_command(batch: str, claim: str) -> None:
     """Take a claim out of an unsent batch (the file is rebuilt)."""
-    with _refusals(False), unit_of_work():
-        found = remove_claim_from_batch(batch_by_id(batch_id_from(batch)), claim_by_number(claim), actor=CLI_ACTOR)
-        text = f"{claim} taken out of {found.number}; {found.claim_count} claims left ({found.status.value})."
-    click.echo(text)
+    run_command(lambda: remove_claim_from_batch(batch_by_id(batch_id_from(batch)), claim_by_number(claim),
+                                                actor=CLI_ACTOR),
+                as_json=False, text=lambda found: f"{claim} taken out of {found.number}; {found.claim_count} claims "
+                f"left ({found.status.value}).")
 
 
 @submissions_cli.command("collect")

@@ -6,9 +6,8 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from billing.cli.output import run_command
 from billing.core.db import db
-from billing.core.errors import ValidationFailed
-from billing.core.unit_of_work import unit_of_work
 from billing.people.models import Role, User
 from billing.people.operations import create_user
 
@@ -24,12 +23,8 @@ def create_user_command(email: str, role: str, name: str | None, password: str |
     """Create a staff login, e.g. `flask users create ann@example.com --role biller`."""
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        with unit_of_work():
-            user = create_user(email, name=name or email.split("@")[0], role=role, password=password)
-    except ValidationFailed as exc:
-        raise click.ClickException(exc.message) from None
-    click.echo(f"Created {user.email} ({user.role.label}).")
+    run_command(lambda: create_user(email, name=name or email.split("@")[0], role=role, password=password),
+                as_json=False, text=lambda user: f"Created {user.email} ({user.role.label}).")
 
 
 @users_cli.command("list")

@@ -11,7 +11,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, event, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from billing.core.db import db, enum_column, utcnow
-from billing.core.errors import BillingError
+from billing.core.errors import NotAllowed
 
 
 class AuditAction(StrEnum):
@@ -91,7 +91,7 @@ class StatusChange(db.Model):
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
-class HistoryIsAppendOnly(BillingError):
+class HistoryIsAppendOnly(NotAllowed):
     def __init__(self) -> None:
         super().__init__("History is append-only: its rows are never edited or deleted.")
 

@@ -7,13 +7,13 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from billing.core.errors import BillingError
+from billing.core.errors import Invalid
 from billing.core.money import ZERO, sum_money, to_money
 from billing.edi.segments import Delimiters, NotX12, join_segments, split_segments
 from billing.ledger.postings import Adjustment
 
 
-class EraUnreadable(BillingError):
+class EraUnreadable(Invalid):
     """The file is X12 but its content cannot be read as an 835 (a bad amount, a missing BPR...)."""
 
 

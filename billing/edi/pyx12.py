@@ -25,7 +25,7 @@ import pyx12.errors
 import pyx12.params
 import pyx12.x12n_document
 
-from billing.core.errors import BillingError
+from billing.core.errors import Failed
 from billing.edi.chunks import EnvelopeProblem, Piece, split
 from billing.edi.segments import Delimiters, split_segments
 
@@ -193,7 +193,7 @@ class PendingValidation:
             for process, _ in self._workers:
                 out, err = process.communicate()
                 if process.returncode != 0:
-                    raise BillingError(f"The file could not be validated (pyx12 worker failed): {err.strip()[-300:]}")
+                    raise Failed(f"The file could not be validated (pyx12 worker failed): {err.strip()[-300:]}")
                 validation, _seconds, used = from_json(out)
                 results.append(validation)
                 cpu += used

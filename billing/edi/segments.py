@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from billing.core.errors import BillingError
+from billing.core.errors import Invalid
 
 BOM = "\ufeff"
 ISA_ELEMENTS = 16
 
 
-class NotX12(BillingError):
+class NotX12(Invalid):
     """The bytes are not an X12 interchange at all."""
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from billing.core.errors import BillingError
+from billing.core.errors import NotFound
 from billing.jobs import export_runs, tasks
 
 
@@ -63,7 +63,7 @@ JOBS: tuple[JobDefinition, ...] = (
 )
 
 
-class UnknownJob(BillingError):
+class UnknownJob(NotFound):
     def __init__(self, job_id: str) -> None:
         super().__init__(f"There is no job {job_id!r}. Jobs: {', '.join(j.id for j in JOBS)}.")
 

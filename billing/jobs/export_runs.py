@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from billing.core.audit import Actor
 from billing.core.db import db, utcnow
-from billing.core.errors import BillingError
+from billing.core.errors import BillingError, NotAllowed, NotFound
 from billing.core.unit_of_work import unit_of_work
 from billing.jobs.models import ExportRun, ExportStatus, ReportDownload
 from exports.build import build_from_json, expected_rows
@@ -100,10 +100,10 @@ def build_queued(*, now: datetime, limit: int = 10) -> list[ExportRun]:
 
 def export_path(run: ExportRun) -> Path:
     if run.status is not ExportStatus.FINISHED or not run.file_name:
-        raise BillingError(f"Export #{run.id} is {run.status.value}; there is no file to download.")
+        raise NotAllowed(f"Export #{run.id} is {run.status.value}; there is no file to download.")
     path = exports_dir() / Path(run.file_name).name
     if not path.is_file():
-        raise BillingError(f"The file of export #{run.id} is no longer on the server; build it again.")
+        raise NotFound(f"The file of export #{run.id} is no longer on the server; build it again.")
     return path
 
 

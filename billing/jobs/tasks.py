@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from billing.core.audit import Actor
 from billing.core.db import db
-from billing.core.errors import BillingError
+from billing.core.errors import BillingError, Failed
 from billing.core.time import practice_timezone
 from billing.core.unit_of_work import unit_of_work
 from billing.jobs import export_runs
@@ -41,7 +41,7 @@ def submit_ready_claims(now: datetime) -> str:
     """Batch the eligible Ready claims per clearinghouse, validate and send; no eligible claims, no batch."""
     report = submission_jobs.submit_ready_claims(actor=SCHEDULER)
     if report.failed:
-        raise BillingError(report.summary())  # the run shows as failed, with each clearinghouse's outcome
+        raise Failed(report.summary())  # the run shows as failed, with each clearinghouse's outcome
     return report.summary() if report.done else "No eligible Ready claims; nothing sent."
 
 
@@ -49,10 +49,11 @@ def collect_responses(now: datetime) -> str:
     """Fetch every new file from each clearinghouse's outbound folder once, then import each new 835 once."""
     collected = submission_jobs.collect_all_responses(actor=SCHEDULER)
     imports = [import_collected_835(response_id) for response_id in pending_835s()]
-    parts = [collected.summary(), *imports] if imports else [collected.summary(), "no new 835s"]
+    lines = [line for _, line in imports]
+    parts = [collected.summary(), *lines] if lines else [collected.summary(), "no new 835s"]
     summary = "; ".join(parts)
-    if collected.failed or any(line.startswith("REFUSED") for line in imports):
-        raise BillingError(summary)
+    if collected.failed or any(status is ResponseImportStatus.REFUSED for status, _ in imports):
+        raise Failed(summary)
     return summary
 
 
@@ -65,8 +66,11 @@ def pending_835s() -> list[int]:
     return list(db.session.scalars(query.order_by(ClearinghouseResponse.id)))
 
 
-def import_collected_835(response_id: int) -> str:
-    """Post one collected 835 in its own transaction; a refused file is recorded, never retried by the job."""
+def import_collected_835(response_id: int) -> tuple[ResponseImportStatus, str]:
+    """Post one collected 835 in its own transaction; a refused file is recorded, never retried by the job.
+
+    Returns how it went (imported, duplicate or refused) and its one-line summary.
+    """
     response = db.session.get(ClearinghouseResponse, response_id)
     name, content = response.file_name, response.content.encode("utf-8")
     try:
@@ -74,13 +78,13 @@ def import_collected_835(response_id: int) -> str:
             result = import_835(content, filename=name, actor=SCHEDULER)
             status = ResponseImportStatus.DUPLICATE if result.duplicate else ResponseImportStatus.IMPORTED
             db.session.add(ResponseImport(response_id=response_id, status=status, summary=result.summary()[:2000]))
-        return result.summary()
+        return status, result.summary()
     except BillingError as exc:
         message = f"REFUSED {name}: {exc.message}"
         with unit_of_work():
             db.session.add(ResponseImport(response_id=response_id, status=ResponseImportStatus.REFUSED,
                                           summary=message[:2000]))
-        return message
+        return ResponseImportStatus.REFUSED, message
 
 
 def build_queued_exports(now: datetime) -> str:
@@ -104,5 +108,5 @@ def export_scheduled_reports(now: datetime) -> str:
         runs.append(export_runs.build_export(run, now=now))
     problems = [f"{r.report}: {r.error}" for r in runs if r.error]
     if problems:
-        raise BillingError("Some scheduled exports failed: " + "; ".join(problems))
+        raise Failed("Some scheduled exports failed: " + "; ".join(problems))
     return ", ".join(f"{r.report} ({r.row_count} rows) -> {r.file_name}" for r in runs) or "No reports configured."

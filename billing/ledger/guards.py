@@ -7,13 +7,13 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from billing.core.errors import BillingError
+from billing.core.errors import NotAllowed
 from billing.ledger.models import Adjudication, AdjudicationAdjustment, AdjudicationLine, LedgerEntry
 
 IMMUTABLE = (LedgerEntry, Adjudication, AdjudicationLine, AdjudicationAdjustment)
 
 
-class LedgerIsAppendOnly(BillingError):
+class LedgerIsAppendOnly(NotAllowed):
     def __init__(self) -> None:
         super().__init__("Ledger entries are corrected by a reversing entry, never edited or deleted.")
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 from billing.claims.models import Claim
 from billing.core.audit import Actor
 from billing.core.db import db
-from billing.core.errors import BillingError
+from billing.core.errors import Conflict, NotAllowed
 from billing.core.money import ZERO, to_money
 from billing.coverage.models import PolicyRank
 from billing.ledger.balances import lines_with_charges, reversed_entry_ids
@@ -50,9 +50,9 @@ def reverse_entry(entry: LedgerEntry, *, actor: Actor, reason: str, posted_on: d
                   source: EntrySource = EntrySource.MANUAL, adjudication_id: int | None = None) -> LedgerEntry:
     """A full reversing entry linked to the original; the original counts as reversed from then on."""
     if entry.reverses_id is not None:
-        raise BillingError("A reversal is not reversed; post a new entry instead.")
+        raise NotAllowed("A reversal is not reversed; post a new entry instead.")
     if entry.id in reversed_entry_ids(entry.claim_id):
-        raise BillingError(f"Entry {entry.id} was already reversed.")
+        raise Conflict(f"Entry {entry.id} was already reversed.")
     reversal = LedgerEntry(
         claim_id=entry.claim_id, claim_line_id=entry.claim_line_id, kind=entry.kind, amount=-entry.amount,
         group_code=entry.group_code, reason_code=entry.reason_code, posted_on=posted_on, actor=actor.name,

@@ -10,7 +10,7 @@ from billing.claims.models import Claim
 from billing.claims.statuses import SENT
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db, utcnow
-from billing.core.errors import BillingError
+from billing.core.errors import Conflict, Invalid, NotAllowed
 from billing.edi.era import (
     claim_from_data,
 )
@@ -21,9 +21,9 @@ from billing.payments.remittances import post_claim_payment
 def match_unmatched(item: UnmatchedClaim, claim: Claim, *, actor: Actor) -> None:
     """A biller says which claim an unmatched payment belongs to; it then posts as if it had matched."""
     if item.status is UnmatchedStatus.MATCHED:
-        raise BillingError(f"That payment was already matched to {item.matched_claim}.")
+        raise Conflict(f"That payment was already matched to {item.matched_claim}.")
     if claim.status not in SENT:
-        raise BillingError(f"Claim {claim.number} is {claim.status.label}; only a submitted claim is paid.")
+        raise NotAllowed(f"Claim {claim.number} is {claim.status.label}; only a submitted claim is paid.")
     post_claim_payment(claim_from_data(item.data), claim, item.remittance, actor=actor)
     item.status, item.matched_claim_id = UnmatchedStatus.MATCHED, claim.id
     item.matched_at, item.matched_by = utcnow(), actor.name
@@ -34,9 +34,9 @@ def match_unmatched(item: UnmatchedClaim, claim: Claim, *, actor: Actor) -> None
 def set_aside_unmatched(item: UnmatchedClaim, *, reason: str, actor: Actor) -> None:
     """Take a payment that is not ours out of the open queue; it stays, with why, and can still be matched."""
     if item.status is not UnmatchedStatus.OPEN:
-        raise BillingError(f"That payment is already {item.status.value.replace('_', ' ')}.")
+        raise Conflict(f"That payment is already {item.status.value.replace('_', ' ')}.")
     if not reason or not reason.strip():
-        raise BillingError("Say why this payment is not ours (another provider's patient, a closed account...).")
+        raise Invalid("Say why this payment is not ours (another provider's patient, a closed account...).")
     item.status, item.note = UnmatchedStatus.SET_ASIDE, reason.strip()[:300]
     item.matched_at, item.matched_by = utcnow(), actor.name
     record_change("remittance", item.remittance_id, AuditAction.ERA_SET_ASIDE, actor=actor, reason=item.note,

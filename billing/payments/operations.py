@@ -12,7 +12,7 @@ from billing.claims.models import Claim, ClaimLine
 from billing.claims.statuses import SENT
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
-from billing.core.errors import BillingError, Problem, raise_if
+from billing.core.errors import Invalid, NotAllowed, NothingToDo, Problem, raise_if
 from billing.core.money import ZERO, format_money, sum_money, to_money
 from billing.ledger.balances import Balances, line_balances
 from billing.ledger.models import EntryKind, EntrySource, LedgerEntry
@@ -37,7 +37,7 @@ def _entry(claim: Claim, line: ClaimLine | None, kind: EntryKind, amount: Decima
 def clear_needs_review(claim: Claim, *, actor: Actor, note: str | None = None) -> None:
     """A biller confirmed the balance and responsibility after a reversal."""
     if not claim.needs_review:
-        raise BillingError(f"Claim {claim.number} is not flagged for review.")
+        raise NothingToDo(f"Claim {claim.number} is not flagged for review.")
     claim.needs_review = False
     record_change("claim", claim.id, AuditAction.CLAIM_REVIEWED, actor=actor, before=claim.status.value,
                   after=claim.status.value, reason=note)
@@ -49,7 +49,7 @@ def write_off(claim: Claim, *, reason: str, actor: Actor, posted_on: date, patie
               amount: Decimal | None = None) -> list[LedgerEntry]:
     """Write off the insurance (or patient) balance, all of it unless an amount is given; a reason is required."""
     if not reason or not reason.strip():
-        raise BillingError("A write-off needs a reason.")
+        raise Invalid("A write-off needs a reason.")
     kind = EntryKind.PATIENT_WRITE_OFF if patient else EntryKind.WRITE_OFF
     entries = _allocate(claim, kind, amount, patient=patient, actor=actor, posted_on=posted_on, memo=reason.strip())
     record_change("claim", claim.id, AuditAction.WRITTEN_OFF, actor=actor, before=claim.status.value,
@@ -80,7 +80,7 @@ def bill_patient(claim: Claim, *, actor: Actor, posted_on: date, reason: str | N
 def _allocate(claim: Claim, kind: EntryKind, amount: Decimal | None, *, patient: bool, actor: Actor,
               posted_on: date, memo: str | None) -> list[LedgerEntry]:
     if claim.status not in SENT:
-        raise BillingError(f"Claim {claim.number} is {claim.status.label}; nothing has been billed to collect on.")
+        raise NotAllowed(f"Claim {claim.number} is {claim.status.label}; nothing has been billed to collect on.")
     post_charges(claim, actor=actor, posted_on=posted_on)
     db.session.flush()
     balances = line_balances(claim.id)
@@ -90,9 +90,9 @@ def _allocate(claim: Claim, kind: EntryKind, amount: Decimal | None, *, patient:
     wanted = available if amount is None else to_money(amount)
     who = "patient" if patient else "insurance"
     if wanted <= ZERO:
-        raise BillingError(f"Claim {claim.number} has no {who} balance to apply this to.")
+        raise NothingToDo(f"Claim {claim.number} has no {who} balance to apply this to.")
     if wanted > available:
-        raise BillingError(f"{format_money(wanted)} is more than the {who} balance of {format_money(available)}.")
+        raise Invalid(f"{format_money(wanted)} is more than the {who} balance of {format_money(available)}.")
     entries, left = [], wanted
     for line in claim.lines:
         share = min(left, side[line.id]) if side[line.id] > ZERO else ZERO

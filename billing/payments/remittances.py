@@ -18,7 +18,7 @@ from billing.claims.models import Claim, ClaimLine
 from billing.claims.statuses import SENT
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
-from billing.core.errors import BillingError
+from billing.core.errors import BillingError, Invalid, NotFound
 from billing.core.money import ZERO, sum_money
 from billing.core.time import practice_today
 from billing.coverage.models import Payer
@@ -47,13 +47,12 @@ CHUNK = 500  # claims loaded and posted together: few queries, bounded memory
 PARALLEL_FROM_BYTES = 500_000
 
 
-class EraRefused(BillingError):
+class EraRefused(Invalid):
     """The whole file was refused; nothing was written. `problems` lists what pyx12 or the parser found."""
 
     def __init__(self, filename: str, problems: Sequence[str]) -> None:
         shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
-        super().__init__(f"{filename} was refused, nothing was posted: {shown}")
-        self.problems = list(problems)
+        super().__init__(f"{filename} was refused, nothing was posted: {shown}", problems)
 
 
 @dataclass
@@ -290,7 +289,7 @@ def post_claim_payment(info: ClaimPaymentInfo, claim: Claim, remittance: Remitta
             rows.flush()  # the reversal reads the ledger, which must hold this chunk's postings
         original = standing_adjudication(claim.id, claim.payer_id)
         if original is None:
-            raise BillingError(f"a reversal (CLP02 = 22) of a payment on {claim.number} that we never posted")
+            raise NotFound(f"a reversal (CLP02 = 22) of a payment on {claim.number} that we never posted")
         reverse_adjudication(original, actor=actor, reason=f"payer reversal on check {remittance.check_number}",
                              posted_on=remittance.paid_on, source=EntrySource.ERA, remittance_id=remittance.id,
                              payer_claim_number=info.payer_claim_number)
@@ -298,7 +297,7 @@ def post_claim_payment(info: ClaimPaymentInfo, claim: Claim, remittance: Remitta
             claim.payer_claim_number = info.payer_claim_number
         return -original.paid
     if not info.services:
-        raise BillingError("the payer sent no service lines (SVC) for this claim; post it by hand")
+        raise Invalid("the payer sent no service lines (SVC) for this claim; post it by hand")
     posting = ClaimPosting(
         paid_on=remittance.paid_on, status_code=info.status_code, payer_claim_number=info.payer_claim_number,
         claim_adjustments=tuple(info.adjustments), lines=tuple(_line_postings(info, claim)),
@@ -316,7 +315,7 @@ def _line_postings(info: ClaimPaymentInfo, claim: Claim) -> list[LinePosting]:
         line = _line_for(svc, free)
         if line is None:
             day = f" on {svc.service_date:%m/%d/%Y}" if svc.service_date else ""
-            raise BillingError(f"service {svc.procedure_code}{day} is not a line of claim {claim.number}")
+            raise Invalid(f"service {svc.procedure_code}{day} is not a line of claim {claim.number}")
         free.remove(line)
         postings.append(LinePosting(
             line_number=line.line_number, paid=svc.paid, adjustments=tuple(svc.adjustments), allowed=svc.allowed,

@@ -18,7 +18,7 @@ from billing.claims.models import Claim, ClaimLine
 from billing.claims.statuses import SENT, ClaimStatus, transition
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
-from billing.core.errors import BillingError, Problem, raise_if
+from billing.core.errors import Conflict, Invalid, Problem, raise_if
 from billing.core.money import ZERO, format_money, to_money
 from billing.ledger.balances import Balances, claim_balance, reversed_entry_ids
 from billing.ledger.models import Adjudication, EntryKind, EntrySource, LedgerEntry
@@ -195,7 +195,7 @@ def bulk_clawback(items: Sequence[BulkClawbackItem], *, reason: str, posted_on: 
                   actor: Actor) -> list[tuple[Claim, ClawbackResult]]:
     """Reverse the standing payment of each claim and post its corrected payment; all or nothing."""
     if not items:
-        raise BillingError("Tick at least one claim to claw back.")
+        raise Invalid("Tick at least one claim to claw back.")
     plans: list[tuple[Claim, Adjudication, ClaimPosting | None]] = []
     problems: list[Problem] = []
     for item in items:
@@ -220,12 +220,12 @@ def reverse_entries(claim: Claim, entries: Iterable[LedgerEntry], *, actor: Acto
                     source: EntrySource = EntrySource.MANUAL, adjudication_id: int | None = None) -> list[LedgerEntry]:
     """Manual clawback: reverse the chosen entries, flag the claim for review, reopen it if a balance results."""
     if not reason or not reason.strip():
-        raise BillingError("A reversal needs a source or reason (letter, phone call, portal).")
+        raise Invalid("A reversal needs a source or reason (letter, phone call, portal).")
     entries = list(entries)
     if not entries:
-        raise BillingError("Choose the entries to reverse.")
+        raise Invalid("Choose the entries to reverse.")
     if any(e.claim_id != claim.id for e in entries):
-        raise BillingError(f"Only entries of claim {claim.number} can be reversed here.")
+        raise Invalid(f"Only entries of claim {claim.number} can be reversed here.")
     already = reversed_entry_ids(claim.id)
     problems = [Problem("entries", f"Entry {e.id} was already reversed.") for e in entries if e.id in already]
     problems += [Problem("entries", f"Entry {e.id} is itself a reversal.") for e in entries if e.reverses_id]
@@ -243,7 +243,7 @@ def reverse_adjudication(original: Adjudication, *, actor: Actor, reason: str, p
     claim = original.claim
     taken_back = db.session.scalar(select(Adjudication.id).where(Adjudication.reverses_id == original.id))
     if taken_back is not None or original.reverses_id is not None:
-        raise BillingError(f"That payment on claim {claim.number} was already reversed.")
+        raise Conflict(f"That payment on claim {claim.number} was already reversed.")
     reversal = Adjudication(
         claim_id=claim.id, payer_id=original.payer_id, remittance_id=remittance_id, source=source,
         status_code=REVERSAL_CODE, charge=-original.charge, paid=-original.paid,

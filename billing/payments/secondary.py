@@ -14,7 +14,7 @@ from billing.claims.statuses import ClaimStatus, open_claim, record_opening
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.codes import is_denial
 from billing.core.db import db
-from billing.core.errors import BillingError
+from billing.core.errors import Invalid, NotAllowed, NothingToDo
 from billing.core.money import ZERO
 from billing.coverage.models import InsurancePolicy, PolicyRank
 from billing.ledger.balances import line_balances, standing_adjudication
@@ -74,7 +74,7 @@ def generate_secondary_claim(claim: Claim, *, actor: Actor, posted_on: date) -> 
     """A Ready claim to the next payer for what the primary left to the patient; lines inherited, COB kept."""
     refusal = secondary_refusal(claim)
     if refusal:
-        raise BillingError(f"No secondary claim: {refusal}.")
+        raise NotAllowed(f"No secondary claim: {refusal}.")
     policy = next_policy(claim)
     assert policy is not None
     passed = _passed_on(claim)
@@ -143,13 +143,13 @@ def denied_lines(adjudication: Adjudication) -> list[ClaimLine]:
 def resubmit_denied_lines(claim: Claim, *, actor: Actor, reason: str) -> Claim:
     """A new Ready claim with only the denied lines; the paid lines stay where they are."""
     if not reason or not reason.strip():
-        raise BillingError("Say what was fixed before resubmitting the denied lines.")
+        raise Invalid("Say what was fixed before resubmitting the denied lines.")
     adjudication = standing_adjudication(claim.id)
     lines = denied_lines(adjudication) if adjudication is not None else []
     if not lines:
-        raise BillingError(f"Claim {claim.number} has no denied lines to resubmit.")
+        raise NothingToDo(f"Claim {claim.number} has no denied lines to resubmit.")
     if len(lines) == len(claim.lines):
-        raise BillingError(f"Every line of claim {claim.number} was denied; resubmit the whole claim instead.")
+        raise NotAllowed(f"Every line of claim {claim.number} was denied; resubmit the whole claim instead.")
     copy = _copy(claim, sorted(lines, key=lambda ln: ln.line_number), policy=None, rank=claim.payer_rank)
     copy.primary_claim_id = claim.primary_claim_id
     open_claim(copy, ClaimStatus.READY)

@@ -6,7 +6,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from billing.core.db import db
-from billing.core.errors import BillingError
+from billing.core.errors import NotAllowed, NotFound
 from billing.submissions.models import Clearinghouse
 
 
@@ -26,9 +26,9 @@ def reserve_control_numbers(clearinghouse_id: int, count: int = 1) -> int:
             .execution_options(synchronize_session=False)
         ).scalar_one_or_none()
     except IntegrityError:  # the CHECK keeps ISA13 within 9 digits
-        raise BillingError(
+        raise NotAllowed(
             "This clearinghouse has used every interchange control number (ISA13 has 9 digits)."
         ) from None
     if last is None:
-        raise BillingError("That clearinghouse does not exist.")
+        raise NotFound("That clearinghouse does not exist.")
     return last - count + 1

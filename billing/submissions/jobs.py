@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from billing.core.audit import Actor
 from billing.core.db import db
-from billing.core.errors import BillingError
+from billing.core.errors import BillingError, NothingToDo
 from billing.core.unit_of_work import unit_of_work
 from billing.submissions.models import Clearinghouse
 from billing.submissions.operations import create_batches, send_batch
@@ -40,9 +40,9 @@ def submit_ready_claims(*, actor: Actor) -> JobReport:
         with unit_of_work():
             batches = create_batches(actor=actor)
             created = [(b.id, b.number, b.claim_count, bool(b.clearinghouse.sftp_host)) for b in batches]
+    except NothingToDo:
+        return report
     except BillingError as exc:
-        if "no eligible claims" in exc.message:
-            return report
         report.failed.append(f"creating batches: {exc.message}")
         return report
     for batch_id, number, count, sendable in created:

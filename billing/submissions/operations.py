@@ -19,7 +19,15 @@ from billing.claims.models import Claim, claim_number
 from billing.claims.statuses import ClaimStatus, transition
 from billing.core.audit import Actor, AuditAction, Change, record_change, record_changes
 from billing.core.db import db, utcnow
-from billing.core.errors import BillingError, Problem, ValidationFailed
+from billing.core.errors import (
+    Conflict,
+    Invalid,
+    NotAllowed,
+    NotFound,
+    NothingToDo,
+    Problem,
+    ValidationFailed,
+)
 from billing.core.money import sum_money, to_money
 from billing.core.time import practice_today
 from billing.edi.x837p import Envelope, WrittenFile, transactions_needed, write_837
@@ -36,14 +44,14 @@ Uploader = Callable[[sftp.SftpSettings, str, bytes], None]
 FILE_NAME = re.compile(r"[A-Za-z0-9._-]+")
 
 
-class BatchRefused(BillingError):
+class BatchRefused(Invalid):
     """The file failed validation (or claims could not be written); nothing was saved."""
 
     def __init__(self, errors: list[FileError]) -> None:
         claims = sorted({e.claim_number for e in errors if e.claim_number})
         head = f"The 837P was refused: {len(errors)} problem(s)"
         head += f" in claim(s) {', '.join(claims[:10])}{' ...' if len(claims) > 10 else ''}." if claims else "."
-        super().__init__(f"{head} First: {errors[0]}")
+        super().__init__(f"{head} First: {errors[0]}", errors)
         self.errors = errors
 
 
@@ -65,7 +73,7 @@ def _chosen(found: list[Candidate], claim_ids: Collection[int] | None) -> list[C
     if claim_ids is not None:
         wanted = set(claim_ids)
         if not wanted:
-            raise BillingError("Select at least one claim to put in the batch.")
+            raise Invalid("Select at least one claim to put in the batch.")
         missing = wanted - {c.claim_id for c in found}
         if missing:
             numbers = ", ".join(claim_number(i) for i in sorted(missing))
@@ -76,7 +84,7 @@ def _chosen(found: list[Candidate], claim_ids: Collection[int] | None) -> list[C
         raise ValidationFailed([Problem("claims", f"{c.number}: {c.reason}") for c in refused])
     eligible = [c for c in found if c.eligible]
     if not eligible:
-        raise BillingError("There are no eligible claims to submit.")
+        raise NothingToDo("There are no eligible claims to submit.")
     return eligible
 
 
@@ -166,13 +174,13 @@ def file_name_for(pattern: str, batch: SubmissionBatch) -> str:
         time=stamp.strftime("%H%M%S"),
     )  # fmt: skip
     if not FILE_NAME.fullmatch(name):
-        raise BillingError(f"The file name pattern makes {name!r}; use letters, digits, '.', '_' and '-' only.")
+        raise Invalid(f"The file name pattern makes {name!r}; use letters, digits, '.', '_' and '-' only.")
     return name
 
 
 def _editable(batch: SubmissionBatch) -> None:
     if batch.status is not BatchStatus.GENERATED:
-        raise BillingError(f"Batch {batch.number} is {batch.status.label} and read-only.")
+        raise NotAllowed(f"Batch {batch.number} is {batch.status.label} and read-only.")
 
 
 def remove_claim_from_batch(batch: SubmissionBatch, claim: Claim, *, actor: Actor) -> SubmissionBatch:
@@ -180,7 +188,7 @@ def remove_claim_from_batch(batch: SubmissionBatch, claim: Claim, *, actor: Acto
     _editable(batch)
     entry = next((e for e in batch.entries if e.claim_id == claim.id), None)
     if entry is None:
-        raise BillingError(f"Claim {claim.number} is not in batch {batch.number}.")
+        raise NotFound(f"Claim {claim.number} is not in batch {batch.number}.")
     batch.entries.remove(entry)
     db.session.flush()
     record_change("claim", claim.id, AuditAction.CLAIM_UNBATCHED, actor=actor, before=claim.status.value,
@@ -254,8 +262,8 @@ def _lock_for_sending(batch_id: int) -> SubmissionBatch:
     _take_sqlite_write_lock(batch_id)
     batch = batch_by_id(batch_id, for_update=True)
     if batch.status is BatchStatus.SENT:
-        raise BillingError(f"Batch {batch.number} was already sent ({batch.sent_how.value if batch.sent_how else ''}"
-                           f" by {batch.sent_by}); it is never sent twice.")  # fmt: skip
+        raise Conflict(f"Batch {batch.number} was already sent ({batch.sent_how.value if batch.sent_how else ''}"
+                       f" by {batch.sent_by}); it is never sent twice.")  # fmt: skip
     _editable(batch)
     claims = _lock_claims([e.claim_id for e in batch.entries])
     _check_still_sendable(batch, {c.id: c for c in claims}, check_versions=True)
@@ -276,7 +284,7 @@ def _take_sqlite_write_lock(batch_id: int) -> None:
             .execution_options(synchronize_session=False)
         )  # fmt: skip
     except OperationalError:
-        raise BillingError("This batch is being sent by someone else right now; reload the page in a moment.") from None
+        raise Conflict("This batch is being sent by someone else right now; reload the page in a moment.") from None
 
 
 def _complete(batch: SubmissionBatch, actor: Actor, how: SendMethod, *, sent_on: date | None = None) -> SubmissionBatch:
@@ -309,7 +317,7 @@ def file_for_download(batch_id: int) -> SubmissionBatch:
     """
     batch = batch_by_id(batch_id)
     if batch.status is BatchStatus.CANCELLED or not batch.content:
-        raise BillingError(f"Batch {batch.number} is cancelled and has no file.")
+        raise NotAllowed(f"Batch {batch.number} is cancelled and has no file.")
     if batch.status is BatchStatus.GENERATED:
         claims = load_claims([e.claim_id for e in batch.entries])
         _check_still_sendable(batch, claims, check_versions=True)
@@ -318,7 +326,7 @@ def file_for_download(batch_id: int) -> SubmissionBatch:
 
 def sftp_settings(house: Clearinghouse) -> sftp.SftpSettings:
     if not (house.sftp_host and house.sftp_username and house.sftp_host_key):
-        raise BillingError(
+        raise NotAllowed(
             f"Clearinghouse {house.name} has no SFTP host, user or host key; download the file and upload it "
             "by hand, or complete the settings."
         )

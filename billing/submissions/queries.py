@@ -15,7 +15,7 @@ from billing.claims.queries import live_claim_filter
 from billing.claims.statuses import SENT, ClaimStatus
 from billing.core.audit import StatusChange
 from billing.core.db import chunked, db
-from billing.core.errors import BillingError
+from billing.core.errors import Invalid, NotFound
 from billing.coverage.models import Authorization, Payer
 from billing.org.queries import Scope, by_company, by_location
 from billing.submissions.models import BatchClaim, BatchStatus, Clearinghouse, ClearinghouseResponse, SubmissionBatch
@@ -121,14 +121,14 @@ def batch_by_id(batch_id: int, *, for_update: bool = False) -> SubmissionBatch:
         query = query.with_for_update().execution_options(populate_existing=True)
     batch = db.session.scalar(query)
     if batch is None:
-        raise BillingError(f"There is no batch B-{batch_id:06d}.")
+        raise NotFound(f"There is no batch B-{batch_id:06d}.")
     return batch
 
 
 def batch_id_from(text: str) -> int:
     digits = text.strip().upper().removeprefix("B-").lstrip("0") or "0"
     if not digits.isdigit():
-        raise BillingError(f"{text!r} is not a batch number (e.g. B-000012 or 12).")
+        raise Invalid(f"{text!r} is not a batch number (e.g. B-000012 or 12).")
     return int(digits)
 
 
@@ -146,7 +146,7 @@ def batches(limit: int = 200) -> list[SubmissionBatch]:
 def clearinghouse_by_id(clearinghouse_id: int) -> Clearinghouse:
     house = db.session.get(Clearinghouse, clearinghouse_id)
     if house is None:
-        raise BillingError(f"There is no clearinghouse {clearinghouse_id}.")
+        raise NotFound(f"There is no clearinghouse {clearinghouse_id}.")
     return house
 
 

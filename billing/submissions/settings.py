@@ -14,7 +14,7 @@ from sqlalchemy import inspect
 
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
-from billing.core.errors import BillingError, Problem
+from billing.core.errors import Invalid, Problem
 from billing.edi.writing import RESERVED, identifier_problem
 from billing.submissions import sftp
 from billing.submissions.models import Clearinghouse
@@ -96,13 +96,13 @@ def _sftp_problems(data: Mapping[str, Any], record: Clearinghouse | None) -> lis
     if key_line:
         try:
             sftp.parse_host_key(key_line)
-        except BillingError as exc:
+        except Invalid as exc:
             problems.append(Problem("sftp_host_key", exc.message))
     new_key = (data.get("new_private_key") or "").strip()
     if new_key:
         try:
             sftp.load_private_key(new_key)
-        except BillingError as exc:
+        except Invalid as exc:
             problems.append(Problem("new_private_key", exc.message))
     if not host:
         return problems

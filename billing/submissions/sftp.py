@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 
 import paramiko
 
-from billing.core.errors import BillingError
+from billing.core.errors import Failed, Invalid
 
 TIMEOUT_SECONDS = 20.0
 KEY_TYPES = ("ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa")
 
 
-class SendFailed(BillingError):
+class SendFailed(Failed):
     """The file did not reach the clearinghouse; nothing was changed."""
 
 
@@ -57,7 +57,7 @@ def parse_host_key(line: str) -> tuple[str, bytes]:
                 return part, base64.b64decode(parts[i + 1], validate=True)
             except (binascii.Error, ValueError):
                 break
-    raise BillingError("The stored host key is not an OpenSSH public key line (e.g. 'ssh-ed25519 AAAA...').")
+    raise Invalid("The stored host key is not an OpenSSH public key line (e.g. 'ssh-ed25519 AAAA...').")
 
 
 def load_private_key(text: str) -> paramiko.PKey:
@@ -67,7 +67,7 @@ def load_private_key(text: str) -> paramiko.PKey:
             return key_class.from_private_key(io.StringIO(text))
         except (paramiko.SSHException, ValueError, IndexError, TypeError):
             continue
-    raise SendFailed("The stored private key could not be read (an unencrypted OpenSSH or PEM key is expected).")
+    raise Invalid("The stored private key could not be read (an unencrypted OpenSSH or PEM key is expected).")
 
 
 @contextmanager

@@ -19,8 +19,8 @@ from billing.coverage.models import Authorization, FeeSchedule, InsurancePolicy,
 from billing.org.models import Company, Location, Practice
 from billing.people.models import Client, Provider, Role, User
 from billing.sessions.models import SessionClass, TherapySession
-from tests import factories as f
 from tests.conftest import csrf_token
+from tests.worlds import factories as f
 
 ADMIN, OFFICE_MANAGER, BILLER, ACCOUNTANT = Role.ADMIN, Role.OFFICE_MANAGER, Role.BILLER, Role.ACCOUNTANT
 EVERYONE = frozenset(Role)

@@ -14,8 +14,8 @@ from billing.core.audit import Actor
 from billing.core.db import db
 from billing.people.models import Role
 from billing.sessions.models import NoteStatus, TherapySession
-from tests import factories as f
 from tests.admin_views.grids import CREATED, GRIDS, Grid, count, exists, post, row
+from tests.worlds import factories as f
 
 FORBIDDEN = MESSAGES[403]
 READ_ONLY_BADGE = "read-only for your role"

@@ -13,8 +13,8 @@ from billing.core.audit import Actor
 from billing.core.db import db
 from billing.people.models import Role
 from billing.sessions.models import NoteStatus, TherapySession
-from tests import factories as f
 from tests.conftest import csrf_token
+from tests.worlds import factories as f
 
 SYSTEM = Actor.system("test")
 

@@ -7,10 +7,10 @@ import pytest
 from billing.core.db import db
 from billing.people.models import Provider, Role
 from billing.sessions.models import NoteStatus, TherapySession
-from tests import factories as f
 from tests.admin_views.conftest import QUICK_HASH
 from tests.admin_views.grids import CREATED, GRIDS, count, exists, post, row
 from tests.conftest import TEST_PASSWORD, csrf_token
+from tests.worlds import factories as f
 
 EXPIRED = "Your form had expired or was sent from elsewhere, so nothing was saved. Reload and retry."
 

@@ -11,8 +11,8 @@ from billing.core.db import db
 from billing.coverage.models import Authorization, InsurancePolicy, Payer, ServiceCode
 from billing.people.models import Client, ClientDiagnosis, Provider, Role, User
 from billing.sessions.models import TherapySession
-from tests import factories as f
 from tests.admin_views.grids import count, form_errors, post, row
+from tests.worlds import factories as f
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from billing.coverage.models import Authorization, InsurancePolicy, authorizatio
 from billing.org.models import Location
 from billing.people.models import Client, ClientDiagnosis, Provider, Role
 from billing.sessions.models import TherapySession
-from tests import factories as f
+from tests.worlds import factories as f
 
 MAX_SESSION_LIST_QUERIES = 12
 MAX_LIST_QUERIES = 12

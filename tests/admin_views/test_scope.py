@@ -11,8 +11,8 @@ from billing.core.db import db
 from billing.org.models import Company, Location, Practice
 from billing.people.models import Client, Role
 from billing.sessions.models import TherapySession
-from tests import factories as f
 from tests.admin_views.grids import post, row
+from tests.worlds import factories as f
 
 NOT_FOUND = "Record does not exist."
 

@@ -1,4 +1,4 @@
-"""Fixtures for report tests: a priced, insured world, and a helper that builds a report into memory."""
+"""Fixtures for report tests: each test's instance folder in tmp, and a helper that builds a report into memory."""
 
 from __future__ import annotations
 
@@ -11,15 +11,9 @@ import pytest
 
 from exports.build import build_report
 from exports.filters import ReportFilters
-from tests.billing.claims.world import World, build_world
-from tests.exports.sheets import open_workbook
+from tests.worlds.sheets import open_workbook
 
 NOW = datetime(2026, 3, 20, 15, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def world() -> World:
-    return build_world()
 
 
 @pytest.fixture
@@ -34,6 +28,5 @@ def export() -> Callable[..., openpyxl.Workbook]:
 
 
 @pytest.fixture(autouse=True)
-def _instance_in_tmp(app, tmp_path, monkeypatch):
+def _instance_in_tmp(instance_in_tmp):
     """Exports and lock files go to instance/; keep each test's in its own folder."""
-    monkeypatch.setattr(app, "instance_path", str(tmp_path))

@@ -7,9 +7,9 @@ from datetime import date
 from billing.claims.queries import authorization_units_used
 from billing.claims.statuses import ClaimStatus
 from billing.submissions.queries import authorization_units_submitted
-from tests import factories as f
-from tests.billing.claims.world import walk_to
-from tests.exports.sheets import sheet
+from tests.worlds import factories as f
+from tests.worlds.claims import walk_to
+from tests.worlds.sheets import sheet
 
 AS_OF = date(2026, 6, 10)
 

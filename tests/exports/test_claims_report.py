@@ -17,9 +17,10 @@ from exports.build import build_report
 from exports.filters import ReportFilters
 from exports.registry import UnknownReport
 from exports.workbook import ACCOUNTING
-from tests import factories as f
-from tests.billing.claims.world import DAY, walk_to
-from tests.exports.sheets import as_money, sheet
+from tests.worlds import factories as f
+from tests.worlds.claims import walk_to
+from tests.worlds.practice import DAY
+from tests.worlds.sheets import as_money, sheet
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def claims(world):
     made = [world.claim(day=DAY + timedelta(days=i), minutes=45 + 15 * i) for i in range(4)]
     walk_to(made[2], ClaimStatus.HELD)
     walk_to(made[3], ClaimStatus.SUBMITTED)
-    from tests.billing.claims.world import build_world
+    from tests.worlds.practice import build_world
 
     build_world().claim()
     return made

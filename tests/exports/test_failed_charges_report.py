@@ -6,9 +6,9 @@ from datetime import date, timedelta
 
 from billing.claims.statuses import ClaimStatus
 from rules.runs import run_rules
-from tests.billing.claims.world import DAY
-from tests.exports.sheets import sheet
-from tests.rules.factories import SYSTEM, fail, leaf, make_rule
+from tests.worlds.practice import DAY, SYSTEM
+from tests.worlds.rules import fail, leaf, make_rule
+from tests.worlds.sheets import sheet
 
 TODAY = date(2026, 3, 20)
 

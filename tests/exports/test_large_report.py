@@ -14,7 +14,7 @@ from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
 from exports.build import build_report
 from exports.filters import ReportFilters
-from tests.exports.sheets import HEADER_ROW, as_money
+from tests.worlds.sheets import HEADER_ROW, as_money
 
 ROWS = 100_000
 CHARGES = (Decimal("73.48"), Decimal("18.37"), Decimal("110.22"))

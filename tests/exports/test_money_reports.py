@@ -15,10 +15,10 @@ from billing.ledger.balances import claim_balances
 from billing.ledger.models import AdjudicationAdjustment, EntryKind, LedgerEntry
 from exports.reports.revenue import CATEGORIES, REVENUE_KINDS
 from exports.workbook import ACCOUNTING
-from tests.billing.claims.world import DAY
-from tests.exports.money_world import PAID_ON, build_money_world
-from tests.exports.sheets import as_money, sheet
-from tests.payments.factories import submitted_claim
+from tests.worlds.claims import submitted_claim
+from tests.worlds.money import PAID_ON, build_money_world
+from tests.worlds.practice import DAY
+from tests.worlds.sheets import as_money, sheet
 
 D = Decimal
 #: March: the claims go out (their charges post); April: the 835; May: clawback, family payment, write-off.
@@ -174,7 +174,7 @@ def test_remittances_list_payments_claims_adjustments_and_plbs(money, export):
 
 
 def test_remittances_of_another_company_are_left_out(money, export):
-    from tests.billing.claims.world import build_world
+    from tests.worlds.practice import build_world
 
     other = build_world()
     book = export("remittances", company_id=other.company.id)

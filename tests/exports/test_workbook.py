@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from exports import fast_rows
 from exports.columns import Chart, Column, Kind, Sheet, TitleBlock
 from exports.workbook import ACCOUNTING, DATE_FORMAT, write_workbook
-from tests.exports.sheets import HEADER_ROW, as_money, open_workbook, sheet
+from tests.worlds.sheets import HEADER_ROW, as_money, open_workbook, sheet
 
 TITLE = TitleBlock("Claims", "Test Therapy LLC", [("Status", "Ready")], datetime(2026, 3, 2, 9, 30, tzinfo=UTC),
                    "ann@example.test")

@@ -17,7 +17,8 @@ from rules.operations import (
     version_changes,
     version_history,
 )
-from tests.rules.factories import SYSTEM, leaf, make_rule, rule_doc
+from tests.worlds.practice import SYSTEM
+from tests.worlds.rules import leaf, make_rule, rule_doc
 
 
 def test_version_history_says_what_each_save_changed():

@@ -15,8 +15,9 @@ from rules.eligibility import submission_blockers
 from rules.models import BillingRun, OutcomeKind, RuleOutcome
 from rules.operations import rule_document, save_rule
 from rules.runs import run_rules
-from tests.billing.claims.world import DAY, build_world, walk_to
-from tests.rules.factories import SYSTEM, fail, leaf, make_rule
+from tests.worlds.claims import walk_to
+from tests.worlds.practice import DAY, SYSTEM, build_world
+from tests.worlds.rules import fail, leaf, make_rule
 
 TODAY = DAY + timedelta(days=10)
 
@@ -179,7 +180,7 @@ def test_run_scope_by_claims_and_location(world):
 
 def test_submitted_claims_are_not_checked(world):
     claim = world.claim()
-    from tests.billing.claims.world import walk_to
+    from tests.worlds.claims import walk_to
 
     walk_to(claim, ClaimStatus.SUBMITTED)
     make_rule("Few units", conditions=leaf("units", "less_than", 100), actions=fail())

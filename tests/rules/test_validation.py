@@ -10,7 +10,8 @@ from billing.core.errors import ValidationFailed
 from rules.models import Rule, RuleVersion
 from rules.operations import import_rules, save_rule
 from rules.validation import rule_problems
-from tests.rules.factories import SYSTEM, fail, leaf, make_rule, rule_doc
+from tests.worlds.practice import SYSTEM
+from tests.worlds.rules import fail, leaf, make_rule, rule_doc
 
 GOOD = leaf("units", "greater_than", 4)
 

@@ -13,8 +13,9 @@ from billing.coverage.models import PayerType, SubscriberRelationship
 from rules.facts import load_facts
 from rules.models import OutcomeKind
 from rules.variables import VARIABLES, ClaimActions, ClaimVariables, Fired, fired_from_action, rule_schema
-from tests import factories as f
-from tests.billing.claims.world import DAY, RATE, build_world, walk_to
+from tests.worlds import factories as f
+from tests.worlds.claims import walk_to
+from tests.worlds.practice import DAY, RATE, build_world
 
 TODAY = DAY + timedelta(days=100)
 

@@ -18,8 +18,9 @@ from billing.core.errors import BillingError
 from billing.core.time import practice_today
 from billing.coverage.models import RoundingRule
 from billing.sessions.models import NoteStatus, TherapySession
-from tests import factories as f
-from tests.billing.claims.world import DAY, SYSTEM, history, walk_to
+from tests.worlds import factories as f
+from tests.worlds.claims import history, walk_to
+from tests.worlds.practice import DAY, SYSTEM
 
 
 def _count(model) -> int:

@@ -26,8 +26,9 @@ from billing.claims.statuses import ClaimStatus
 from billing.core.audit import AuditAction
 from billing.core.db import db
 from billing.core.errors import BillingError, ValidationFailed
-from tests import factories as f
-from tests.billing.claims.world import SYSTEM, history, walk_to
+from tests.worlds import factories as f
+from tests.worlds.claims import history, walk_to
+from tests.worlds.practice import SYSTEM
 
 SENT = [ClaimStatus.SUBMITTED, ClaimStatus.DENIED, ClaimStatus.PAID]
 UNSENT = [ClaimStatus.READY, ClaimStatus.HELD]

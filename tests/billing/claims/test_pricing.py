@@ -13,8 +13,8 @@ from billing.claims.sessions import finalize_session, finalize_sessions
 from billing.core.db import db
 from billing.coverage.models import RoundingRule
 from billing.coverage.queries import load_coverage
-from tests import factories as f
-from tests.billing.claims.world import DAY, SYSTEM
+from tests.worlds import factories as f
+from tests.worlds.practice import DAY, SYSTEM
 
 
 def _rate_billed(world, **visit_fields) -> Decimal:

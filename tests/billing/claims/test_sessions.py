@@ -23,8 +23,9 @@ from billing.core.db import db, utcnow
 from billing.core.errors import BillingError
 from billing.coverage.models import RoundingRule
 from billing.sessions.models import NoteStatus, TherapySession
-from tests import factories as f
-from tests.billing.claims.world import SYSTEM, walk_to
+from tests.worlds import factories as f
+from tests.worlds.claims import walk_to
+from tests.worlds.practice import SYSTEM
 
 BILLED = "it was billed to insurance; cancel it with a session class instead"
 FINALIZED = "its note is finalized; cancel it with a session class instead"

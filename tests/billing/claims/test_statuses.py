@@ -12,7 +12,8 @@ from billing.claims.statuses import ALLOWED_TRANSITIONS, ClaimStatus, Transition
 from billing.core.audit import AuditAction, HistoryIsAppendOnly, StatusChange
 from billing.core.db import db
 from billing.core.errors import BillingError
-from tests.billing.claims.world import ACTION_TO, SYSTEM, history, walk_to
+from tests.worlds.claims import ACTION_TO, history, walk_to
+from tests.worlds.practice import SYSTEM
 
 PAIRS = list(itertools.product(ClaimStatus, repeat=2))
 ALLOWED = [(a, b) for a, b in PAIRS if b in ALLOWED_TRANSITIONS[a]]

@@ -1,0 +1,110 @@
+"""`flask submissions ...` through click's runner: output, --json, and one-line refusals with exit 1."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from billing.claims.statuses import ClaimStatus
+from billing.core.db import db
+from billing.ledger.models import LedgerEntry
+from billing.submissions.models import BatchStatus, SubmissionBatch
+from tests.worlds.submissions import SubmissionWorld, build_submission_world
+
+
+@pytest.fixture
+def world() -> SubmissionWorld:
+    return build_submission_world()
+
+
+@pytest.fixture
+def cli(app):
+    runner = app.test_cli_runner()
+    return lambda *args: runner.invoke(args=["submissions", *args])
+
+
+def test_create_list_export_and_mark_sent(cli, world, tmp_path):
+    claim = world.ready_claim()
+    created = cli("create", "--all", "--json")
+    assert created.exit_code == 0, created.output
+    [batch] = json.loads(created.output)
+    assert batch["claims"] == 1
+    assert batch["status"] == "generated"
+    listed = json.loads(cli("list", "--json").output)
+    assert [b["batch"] for b in listed] == [batch["batch"]]
+    out = tmp_path / "out.x12"
+    exported = cli("export", batch["batch"], "-o", str(out))
+    assert exported.exit_code == 0, exported.output
+    assert out.read_bytes() == db.session.get(SubmissionBatch, batch["id"]).content.encode("ascii")
+    marked = cli("mark-sent", str(batch["id"]))
+    assert marked.exit_code == 0
+    assert "1 claims submitted" in marked.output
+    db.session.expire_all()
+    assert db.session.get(type(claim), claim.id).status is ClaimStatus.SUBMITTED
+
+
+def test_mark_sent_takes_the_upload_date(cli, world):
+    claim = world.ready_claim()
+    [batch] = json.loads(cli("create", "--all", "--json").output)
+    future = cli("mark-sent", batch["batch"], "--sent-on", "2999-01-01")
+    assert future.exit_code != 0
+    assert "in the future" in future.output
+    assert cli("mark-sent", batch["batch"], "--sent-on", "2026-03-09").exit_code == 0
+    db.session.expire_all()
+    posted = db.session.scalars(select(LedgerEntry.posted_on).where(LedgerEntry.claim_id == claim.id)).all()
+    assert posted == [date(2026, 3, 9)]
+
+
+def test_create_for_one_payer(cli, world):
+    world.ready_claim()
+    result = cli("create", "--payer", str(world.payer.id))
+    assert result.exit_code == 0
+    assert "1 claims" in result.output
+
+
+def test_refusals_are_one_line_and_exit_non_zero(cli, world):
+    nothing = cli("create", "--all")
+    assert nothing.exit_code == 1
+    assert nothing.output.strip() == "Error: There are no eligible claims to submit."
+    missing = cli("send", "B-999999", "--json")
+    assert missing.exit_code == 1
+    assert json.loads(missing.output)["ok"] is False
+    both = cli("create")
+    assert both.exit_code == 2
+
+
+def test_sending_twice_is_refused(cli, world):
+    world.ready_claim()
+    batch = json.loads(cli("create", "--all", "--json").output)[0]
+    assert cli("mark-sent", batch["batch"]).exit_code == 0
+    again = cli("mark-sent", batch["batch"])
+    assert again.exit_code == 1
+    assert "already sent" in again.output
+    db.session.expire_all()
+    assert db.session.get(SubmissionBatch, batch["id"]).status is BatchStatus.SENT
+
+
+def test_remove_a_claim_from_an_unsent_batch(cli, world):
+    claim = world.ready_claim()
+    batch = json.loads(cli("create", "--all", "--json").output)[0]
+    result = cli("remove", batch["batch"], claim.number)
+    assert result.exit_code == 0
+    assert "cancelled" in result.output
+
+
+def test_export_refuses_a_file_that_no_longer_matches_its_claims(cli, world, tmp_path):
+    from billing.claims.operations import hold_claim
+    from tests.worlds.practice import SYSTEM
+
+    claim = world.ready_claim()
+    batch = json.loads(cli("create", "--all", "--json").output)[0]
+    hold_claim(db.session.get(type(claim), claim.id), reason="wrong auth", actor=SYSTEM)
+    out = tmp_path / "stale.x12"
+    result = cli("export", batch["batch"], "-o", str(out))
+    assert result.exit_code == 1
+    assert len(result.output.strip().splitlines()) == 1
+    assert "Held now" in result.output
+    assert not out.exists()

@@ -1,0 +1,101 @@
+"""A large 835 is validated in pieces side by side; the verdict must be the one pyx12 gives the whole file."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from billing.edi.chunks import split
+from billing.edi.pyx12 import Validation, merge_pieces, validate
+from billing.edi.segments import decode, split_segments
+from tests.worlds.payments import Clp, Payment, Svc, write_835
+
+D = Decimal
+
+
+def in_pieces(text: str, parts: int) -> Validation | None:
+    delims, segments = split_segments(text)
+    cut = split(segments, parts)
+    if cut is None:
+        return None
+    pieces, envelope = cut
+    return merge_pieces([validate(p.text(delims)) for p in pieces], [p.origin for p in pieces],
+                        [(e.line, e.level, e.code, e.message) for e in envelope])
+
+
+def findings(validation: Validation) -> list[tuple]:
+    return sorted((f.line, f.code, f.message, f.structural) for f in validation.findings)
+
+
+def era(claims: int = 12, *, payments: int = 2) -> str:
+    def clp(n: int) -> Clp:
+        svc = Svc("97153", D("73.48"), D("50.00"), [("CO", "45", D("13.48")), ("PR", "2", D("10.00"))], D("60.00"))
+        return Clp(f"C-{n:06d}", "1", D("73.48"), D("50.00"), D("10.00"), f"ICN{n}", [svc, svc])
+    checks = [Payment(D("50.00") * claims - D("5"), f"CHK{p}", "PAYER", "12345", [clp(n) for n in range(claims)],
+                      plbs=[("L6", D("5"))]) for p in range(payments)]
+    return write_835(checks)
+
+
+@pytest.mark.samples
+@pytest.mark.parametrize("parts", [2, 3, 5])
+def test_the_samples_get_the_same_findings_in_pieces(samples_835, parts):
+    cut = 0
+    for path in sorted(samples_835.iterdir()):
+        text = decode(path.read_bytes())
+        merged = in_pieces(text, parts)
+        if merged is None:
+            continue  # not cut: validated whole, as before
+        cut += 1
+        whole = validate(text)
+        assert merged.refused is whole.refused, path.name
+        assert findings(merged) == findings(whole), path.name
+    assert cut >= 1
+
+
+@pytest.mark.parametrize("parts", [2, 3, 7])
+def test_a_generated_remittance_with_two_checks_is_clean_in_pieces(parts):
+    text = era()
+    merged = in_pieces(text, parts)
+    assert merged is not None
+    assert findings(merged) == findings(validate(text)) == []
+
+
+def test_a_broken_claim_in_the_middle_is_found_at_its_own_line():
+    lines = era().split("~\n")
+    middle = next(i for i, seg in enumerate(lines) if seg.startswith("CLP*C-000006"))
+    lines.insert(middle + 1, "XYZ*1")  # a segment the 835 map does not know
+    text = "~\n".join(lines)
+    whole, merged = validate(text), in_pieces(text, 3)
+    assert merged is not None
+    assert whole.refused
+    assert merged.refused
+    assert findings(merged) == findings(whole)
+    assert middle + 2 in {f.line for f in merged.errors}  # the unknown segment, at its line in the file
+
+
+@pytest.mark.parametrize(("segment", "wrong"), [
+    ("SE*", lambda s: "SE*999*" + s.split("*")[2]),
+    ("SE*", lambda s: "*".join(s.split("*")[:2]) + "*0009"),
+    ("GE*", lambda s: "GE*7*" + s.split("*")[2]),
+    ("GE*", lambda s: "GE*" + s.split("*")[1] + "*9"),
+    ("IEA*", lambda s: "IEA*3*" + s.split("*")[2]),
+    ("IEA*", lambda s: "IEA*1*000000999"),
+])
+def test_envelope_counts_the_pieces_rewrite_are_checked_on_the_whole_file(segment, wrong):
+    lines = era().split("~\n")
+    index = next(i for i, seg in enumerate(lines) if seg.startswith(segment))
+    lines[index] = wrong(lines[index])
+    text = "~\n".join(lines)
+    merged, whole = in_pieces(text, 3), validate(text)
+    assert merged is not None
+    assert whole.refused
+    assert merged.refused
+    assert findings(merged) == findings(whole)  # same line, code and words as pyx12's
+
+
+@pytest.mark.samples
+def test_files_of_another_shape_are_not_cut(samples_835):
+    reversals = decode((samples_835 / "tc_parse_835.rb__MESSAGE1_reversals.x12").read_bytes())
+    assert in_pieces(reversals, 2) is None  # its claims sit outside any LX: pyx12 must see them in place
+    assert in_pieces(era(claims=1, payments=1), 2) is None  # fewer claims than pieces

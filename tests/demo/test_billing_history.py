@@ -1,0 +1,96 @@
+"""The demo's billing history: rules run, claims sent and answered through the real operations."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from billing.claims.models import Claim
+from billing.claims.statuses import ClaimStatus
+from billing.core.db import db
+from billing.ledger.balances import claim_balances
+from billing.ledger.models import EntryKind, LedgerEntry
+from billing.org.queries import resolve_scope
+from billing.payments.models import ProviderAdjustment, Remittance
+from billing.people.models import Role
+from billing.submissions.models import BatchClaim, BatchStatus, SubmissionBatch
+from billing.worklist import billing_work
+from demo.billing_history import ANSWERED_AFTER_DAYS, SUBMITTED_AFTER_DAYS
+from demo.seed import SeedResult, seed_demo
+from rules.models import BillingRun, Rule
+
+TODAY = date(2026, 3, 18)
+
+pytestmark = pytest.mark.slow  # each test seeds the whole demo with its billing history (~8 s)
+
+
+@pytest.fixture
+def demo(app) -> SeedResult:
+    result = seed_demo(today=TODAY)
+    db.session.flush()
+    return result
+
+
+def _statuses() -> dict[ClaimStatus, int]:
+    return dict(db.session.execute(select(Claim.status, func.count()).group_by(Claim.status)).all())
+
+
+def test_every_claim_status_is_on_screen_and_the_money_adds_up(demo):
+    assert set(_statuses()) == set(ClaimStatus)
+    assert db.session.scalar(select(func.count()).select_from(Rule)) == demo.counts["rules"] == 7
+    assert db.session.scalar(select(func.count()).select_from(BillingRun)) == 2
+    batches = db.session.scalars(select(SubmissionBatch)).all()
+    assert batches
+    assert all(b.status is BatchStatus.SENT for b in batches)
+    # Sent only what was a week old; the payers answered only what was four weeks old.
+    sent = db.session.scalars(select(Claim).join(BatchClaim, BatchClaim.claim_id == Claim.id)).all()
+    assert max(c.service_date for c in sent) <= TODAY - timedelta(days=SUBMITTED_AFTER_DAYS)
+    waiting = [c for c in sent if c.status is ClaimStatus.SUBMITTED]
+    assert all(c.service_date > TODAY - timedelta(days=ANSWERED_AFTER_DAYS) or c.needs_review for c in waiting)
+    # Every remittance balances (BPR02 = sum of CLP04 - PLB), and the one PLB is the interest the payer added.
+    remittances = db.session.scalars(select(Remittance)).all()
+    assert all(r.balanced and r.amount == r.claims_paid_total - r.plb_total for r in remittances)
+    assert [p.amount for p in db.session.scalars(select(ProviderAdjustment))] == [Decimal("-3.17")]
+    # A paid claim owes the payer nothing; the clawed-back one is open again and flagged for review.
+    paid = db.session.scalars(select(Claim.id).where(Claim.status == ClaimStatus.PAID)).all()
+    assert all(b.insurance == 0 for b in claim_balances(paid).values())
+    review = db.session.scalars(select(Claim).where(Claim.needs_review)).all()
+    assert len(review) == 1
+    assert claim_balances([review[0].id])[review[0].id].insurance > 0
+    reversals = select(func.count()).select_from(LedgerEntry).where(LedgerEntry.reverses_id.is_not(None))
+    assert db.session.scalar(reversals) > 0
+    payments = db.session.scalar(
+        select(func.sum(LedgerEntry.amount)).where(LedgerEntry.kind == EntryKind.INSURANCE_PAYMENT)
+    )
+    assert payments == sum(r.claims_paid_total for r in remittances)
+    # Sent claims the payer has not answered are owed in full (A/R), charged the day their batch went out,
+    # which is before any payment: a past month-end aging never shows a payment without its charge.
+    unanswered = [c for c in waiting if not c.needs_review]
+    assert unanswered
+    owed = claim_balances([c.id for c in unanswered])
+    assert all(owed[c.id].insurance == c.total_charge for c in unanswered)
+
+    def first(kind: EntryKind) -> dict[int, date]:
+        return dict(db.session.execute(select(LedgerEntry.claim_id, func.min(LedgerEntry.posted_on))
+                                       .where(LedgerEntry.kind == kind).group_by(LedgerEntry.claim_id)).all())
+
+    charged, paid_on = first(EntryKind.CHARGE), first(EntryKind.INSURANCE_PAYMENT)
+    assert all(charged[claim_id] <= day for claim_id, day in paid_on.items())
+
+
+def test_the_front_page_counts_the_billing_work(demo, client, login):
+    work = billing_work(resolve_scope(None, None, None))
+    statuses = _statuses()
+    assert (work.ready, work.held, work.denied) == (
+        statuses[ClaimStatus.READY], statuses[ClaimStatus.HELD], statuses[ClaimStatus.DENIED])
+    assert work.needs_review == 1
+    assert work.unsent_batches == 0
+    assert work.insurance_ar > 0
+    login(Role.BILLER)
+    page = client.get("/admin/").get_data(as_text=True)
+    assert "Billing work" in page
+    assert f">{work.denied:,}</a>" in page
+    assert "Claims needing review" in page

@@ -12,11 +12,11 @@ from billing.claims.models import Claim
 from billing.core.audit import Actor
 from billing.core.db import db
 from billing.core.errors import Conflict, NotAllowed
-from billing.core.money import ZERO, to_money
+from billing.core.money import ZERO
 from billing.coverage.models import PolicyRank
 from billing.ledger.balances import lines_with_charges, reversed_entry_ids
 from billing.ledger.models import EntryKind, EntrySource, LedgerEntry
-from billing.ledger.rows import RowBuffer
+from billing.ledger.rows import RowBuffer, entry_values
 
 
 def post_charges(claim: Claim, *, actor: Actor, posted_on: date, charged: set[int] | None = None,
@@ -41,8 +41,8 @@ def charge_row(rows: RowBuffer, claim: Claim, line_id: int, charge: Decimal, *, 
     """Buffer one line's charge unless it is already in the ledger (`charged` is updated): charges post once."""
     if line_id in charged or charge == ZERO:
         return
-    rows.entry(claim_id=claim.id, claim_line_id=line_id, kind=EntryKind.CHARGE, amount=to_money(charge),
-               posted_on=posted_on, actor=actor.name, source=EntrySource.SYSTEM, payer_id=claim.payer_id)
+    rows.entry(entry_values(claim_id=claim.id, line_id=line_id, kind=EntryKind.CHARGE, amount=charge, actor=actor,
+                            posted_on=posted_on, source=EntrySource.SYSTEM, payer_id=claim.payer_id))
     charged.add(line_id)
 
 
@@ -53,11 +53,10 @@ def reverse_entry(entry: LedgerEntry, *, actor: Actor, reason: str, posted_on: d
         raise NotAllowed("A reversal is not reversed; post a new entry instead.")
     if entry.id in reversed_entry_ids(entry.claim_id):
         raise Conflict(f"Entry {entry.id} was already reversed.")
-    reversal = LedgerEntry(
-        claim_id=entry.claim_id, claim_line_id=entry.claim_line_id, kind=entry.kind, amount=-entry.amount,
-        group_code=entry.group_code, reason_code=entry.reason_code, posted_on=posted_on, actor=actor.name,
-        source=source, payer_id=entry.payer_id, adjudication_id=adjudication_id, reverses_id=entry.id,
-        memo=(reason or "")[:500] or None,
-    )
+    reversal = LedgerEntry(**entry_values(
+        claim_id=entry.claim_id, line_id=entry.claim_line_id, kind=entry.kind, amount=-entry.amount, actor=actor,
+        posted_on=posted_on, source=source, payer_id=entry.payer_id, group_code=entry.group_code,
+        reason_code=entry.reason_code, adjudication_id=adjudication_id, reverses_id=entry.id, memo=reason or None,
+    ))
     db.session.add(reversal)
     return reversal

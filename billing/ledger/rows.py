@@ -12,16 +12,48 @@ the current maximum before the buffer is flushed. Only inserts: the ledger stays
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Table, func, insert, select, text
 
 from billing.core.audit import Actor, AuditAction, StatusChange
 from billing.core.db import db, utcnow
-from billing.ledger.models import Adjudication, AdjudicationAdjustment, AdjudicationLine, LedgerEntry
+from billing.core.money import to_money
+from billing.ledger.models import (
+    Adjudication,
+    AdjudicationAdjustment,
+    AdjudicationLine,
+    EntryKind,
+    EntrySource,
+    LedgerEntry,
+)
 
 #: Ids reserved from a PostgreSQL sequence at a time.
 ID_BLOCK = 500
+
+
+def entry_values(*, claim_id: int, line_id: int | None, kind: EntryKind, amount: Decimal, actor: Actor,
+                 posted_on: date, source: EntrySource, payer_id: int | None, **extra: Any) -> dict[str, Any]:
+    """The one way a ledger row is made, buffered (`RowBuffer.entry`) or as an ORM object (`LedgerEntry(**...)`).
+
+    Amounts are exact to the cent; money from the patient names no payer; `extra` may set the CAS codes,
+    the adjudication, the entry reversed and a memo, and nothing else.
+    """
+    values: dict[str, Any] = {
+        "claim_id": claim_id, "claim_line_id": line_id, "kind": kind, "amount": to_money(amount),
+        "posted_on": posted_on, "actor": actor.name, "source": source,
+        "payer_id": None if kind is EntryKind.PATIENT_PAYMENT else payer_id, "group_code": None,
+        "reason_code": None, "adjudication_id": None, "reverses_id": None, "memo": None, "created_at": utcnow(),
+    }
+    unknown = set(extra) - set(values)
+    if unknown:
+        raise TypeError(f"not a ledger column: {', '.join(sorted(unknown))}")
+    values.update(extra)
+    if values["memo"]:
+        values["memo"] = values["memo"][:500]
+    return values
 
 
 def _table(model: type[Any]) -> Table:
@@ -64,11 +96,8 @@ class RowBuffer:
         row.setdefault("quantity", None)
         self.adjustments.append(row)
 
-    def entry(self, **row: Any) -> dict[str, Any]:
-        row.setdefault("created_at", utcnow())
-        for name in ("group_code", "reason_code", "claim_line_id", "payer_id", "adjudication_id", "reverses_id",
-                     "memo"):
-            row.setdefault(name, None)
+    def entry(self, row: dict[str, Any]) -> dict[str, Any]:
+        """Buffer one ledger row made by `entry_values`."""
         self.entries.append(row)
         return row
 

@@ -18,20 +18,16 @@ from billing.ledger.balances import Balances, line_balances
 from billing.ledger.models import EntryKind, EntrySource, LedgerEntry
 from billing.ledger.operations import post_charges
 from billing.ledger.postings import ClaimPosting, PostingResult
+from billing.ledger.rows import entry_values
 from billing.payments.posting import post_adjudication
 from billing.payments.reversals import manual_clawback, standing_payments
 
 
 def _entry(claim: Claim, line: ClaimLine | None, kind: EntryKind, amount: Decimal, *, actor: Actor,
            posted_on: date, source: EntrySource, memo: str | None = None) -> LedgerEntry:
-    return LedgerEntry(
-        claim_id=claim.id, claim_line_id=line.id if line is not None else None, kind=kind, amount=to_money(amount),
-        posted_on=posted_on, actor=actor.name, source=source,
-        payer_id=claim.payer_id if kind is not EntryKind.PATIENT_PAYMENT else None, memo=memo,
-    )
-
-
-# --- reversals ----------------------------------------------------------------------------------------------
+    return LedgerEntry(**entry_values(claim_id=claim.id, line_id=line.id if line is not None else None, kind=kind,
+                                      amount=amount, actor=actor, posted_on=posted_on, source=source,
+                                      payer_id=claim.payer_id, memo=memo))
 
 
 def clear_needs_review(claim: Claim, *, actor: Actor, note: str | None = None) -> None:

@@ -22,7 +22,7 @@ from billing.ledger.balances import Balances, claim_balance, lines_with_charges
 from billing.ledger.models import EntryKind, EntrySource
 from billing.ledger.operations import post_charges
 from billing.ledger.postings import KIND_OF_GROUP, Adjustment, ClaimPosting, PostingResult
-from billing.ledger.rows import RowBuffer
+from billing.ledger.rows import RowBuffer, entry_values
 
 
 def posting_problems(claim: Claim, posting: ClaimPosting) -> list[Problem]:
@@ -177,11 +177,9 @@ def _entry_rows(claim: Claim, posting: ClaimPosting, adjudication_id: int, *, ac
 
 def _entry_row(rows: RowBuffer, claim: Claim, line: ClaimLine | None, kind: EntryKind, amount: Decimal, *,
                actor: Actor, posted_on: date, source: EntrySource, **extra: Any) -> dict[str, Any]:
-    return rows.entry(
-        claim_id=claim.id, claim_line_id=line.id if line is not None else None, kind=kind, amount=to_money(amount),
-        posted_on=posted_on, actor=actor.name, source=source,
-        payer_id=claim.payer_id if kind is not EntryKind.PATIENT_PAYMENT else None, **extra,
-    )
+    return rows.entry(entry_values(claim_id=claim.id, line_id=line.id if line is not None else None, kind=kind,
+                                   amount=amount, actor=actor, posted_on=posted_on, source=source,
+                                   payer_id=claim.payer_id, **extra))
 
 
 def _settle_status(claim: Claim, posting: ClaimPosting, balances: Balances, *, actor: Actor,

@@ -281,8 +281,8 @@ def _same_payer(payer: Payer, txn: EraTransaction) -> bool:
 
 
 def post_claim_payment(info: ClaimPaymentInfo, claim: Claim, remittance: Remittance, *, actor: Actor,
-                prior: Balances | None = None, charged: set[int] | None = None,
-                rows: RowBuffer | None = None) -> Decimal:
+                       prior: Balances | None = None, charged: set[int] | None = None,
+                       rows: RowBuffer | None = None) -> Decimal:
     """Post one matched CLP; returns the amount paid on it (negative for a reversal)."""
     if info.status_code == REVERSAL_CODE:
         if rows is not None:

@@ -19,6 +19,7 @@ from billing.core.money import ZERO
 from billing.coverage.models import InsurancePolicy, PolicyRank
 from billing.ledger.balances import line_balances, standing_adjudication
 from billing.ledger.models import Adjudication, EntryKind, EntrySource, LedgerEntry
+from billing.ledger.rows import entry_values
 
 NEXT_RANK = {PolicyRank.PRIMARY: PolicyRank.SECONDARY, PolicyRank.SECONDARY: PolicyRank.TERTIARY}
 
@@ -84,22 +85,22 @@ def generate_secondary_claim(claim: Claim, *, actor: Actor, posted_on: date) -> 
     db.session.flush()
     record_opening(secondary, actor=actor, reason=f"Secondary to {claim.number}")
     by_number = {ln.line_number: ln for ln in secondary.lines}
-    common = {"posted_on": posted_on, "actor": actor.name, "source": EntrySource.SYSTEM}
+    common = {"posted_on": posted_on, "actor": actor, "source": EntrySource.SYSTEM}
     for line in claim.lines:
         insurance, patient = passed.get(line.id, (ZERO, ZERO))
         if insurance > ZERO:  # the denied amount becomes the patient's, then goes on with it
-            db.session.add(LedgerEntry(claim_id=claim.id, claim_line_id=line.id, payer_id=claim.payer_id,
-                                       kind=EntryKind.PATIENT_RESPONSIBILITY, amount=insurance,
-                                       memo=f"denied by {claim.payer.name if claim.payer else 'the payer'}; "
-                                            f"billed to {policy.payer.name}", **common))
+            db.session.add(LedgerEntry(**entry_values(
+                claim_id=claim.id, line_id=line.id, payer_id=claim.payer_id, kind=EntryKind.PATIENT_RESPONSIBILITY,
+                amount=insurance, memo=f"denied by {claim.payer.name if claim.payer else 'the payer'}; "
+                                       f"billed to {policy.payer.name}", **common)))
         if insurance + patient <= ZERO:
             continue
-        db.session.add(LedgerEntry(claim_id=claim.id, claim_line_id=line.id, kind=EntryKind.TRANSFER_TO_SECONDARY,
-                                   amount=insurance + patient,
-                                   memo=f"billed to {policy.payer.name} on {secondary.number}", **common))
-        db.session.add(LedgerEntry(claim_id=secondary.id, claim_line_id=by_number[line.line_number].id,
-                                   kind=EntryKind.CHARGE, amount=insurance + patient, payer_id=policy.payer_id,
-                                   memo=f"balance of {claim.number}", **common))
+        db.session.add(LedgerEntry(**entry_values(
+            claim_id=claim.id, line_id=line.id, payer_id=None, kind=EntryKind.TRANSFER_TO_SECONDARY,
+            amount=insurance + patient, memo=f"billed to {policy.payer.name} on {secondary.number}", **common)))
+        db.session.add(LedgerEntry(**entry_values(
+            claim_id=secondary.id, line_id=by_number[line.line_number].id, kind=EntryKind.CHARGE,
+            amount=insurance + patient, payer_id=policy.payer_id, memo=f"balance of {claim.number}", **common)))
     record_change("claim", claim.id, AuditAction.SECONDARY_CREATED, actor=actor, before=claim.status.value,
                   after=claim.status.value, data={"secondary": secondary.number})
     return secondary

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from billing.core.db import db
+from billing.core.identifiers import normalize_modifiers
 from billing.coverage.models import (
     Authorization,
     FeeSchedule,
@@ -96,7 +97,7 @@ class CoverageBook:
 
 def modifier_set(modifiers: str | None) -> str:
     """Modifiers as a set, written one way: sorted and colon-separated ("GO:59" and "59:GO" are both "59:GO")."""
-    return ":".join(sorted(p for p in (modifiers or "").split(":") if p))
+    return ":".join(sorted(p for p in normalize_modifiers(modifiers).split(":") if p))
 
 
 def load_coverage(client_ids: Iterable[int], company_ids: Iterable[int], *,

@@ -57,6 +57,8 @@ JOBS: tuple[JobDefinition, ...] = (
     JobDefinition("scheduled-exports", "Export reports", tasks.export_scheduled_reports,
                   Cron(minute="30", hour="5"),
                   "Month to date: the reports in CLAIMDESK_SCHEDULED_REPORTS, into instance/exports/."),
+    JobDefinition("ledger-check", "Check the ledger", tasks.check_the_ledger, Cron(minute="45", hour="4"),
+                  "Balances, remittance totals, reversal links, credits and open lines; a violation fails the run."),
     JobDefinition("export-queue", "Build requested exports", tasks.build_queued_exports,
                   Cron(), "Large reports asked for on the Reports page.", every_seconds=10,
                   has_work=export_runs.has_queued),

@@ -18,6 +18,7 @@ from billing.core.time import practice_timezone
 from billing.core.unit_of_work import unit_of_work
 from billing.jobs import export_runs
 from billing.jobs.models import ExportStatus, ResponseImport, ResponseImportStatus
+from billing.payments.invariants import check_ledger
 from billing.payments.remittances import import_835
 from billing.submissions import jobs as submission_jobs
 from billing.submissions.models import ClearinghouseResponse
@@ -110,3 +111,13 @@ def export_scheduled_reports(now: datetime) -> str:
     if problems:
         raise Failed("Some scheduled exports failed: " + "; ".join(problems))
     return ", ".join(f"{r.report} ({r.row_count} rows) -> {r.file_name}" for r in runs) or "No reports configured."
+
+
+def check_the_ledger(now: datetime) -> str:
+    """Every money invariant over the whole ledger; a violation fails the run and names each claim."""
+    violations = check_ledger()
+    if violations:
+        listed = "; ".join(str(v) for v in violations[:20])
+        more = f" (and {len(violations) - 20} more)" if len(violations) > 20 else ""
+        raise Failed(f"{len(violations)} ledger invariant violation(s): {listed}{more}. Run `flask ledger check`.")
+    return "The ledger holds every invariant."

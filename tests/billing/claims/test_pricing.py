@@ -123,3 +123,30 @@ def test_cms_units_are_priced_the_same_way(world):
     claim = finalize_session(world.visit(minutes=53, service_code=code), actor=SYSTEM).created[0]
     assert (claim.lines[0].units, claim.lines[0].charge) == (4, Decimal("165.00"))
     assert claim.total_charge == Decimal("165.00")
+
+
+# --- case N: the newest schedule in force wins; modifiers are a set -----------------------------------------
+
+def test_case_n_an_older_open_ended_schedule_does_not_beat_a_newer_one(world):
+    """The 2026 payer schedule (open-ended, with an HN rate) is superseded by a March schedule that prices
+    the code alone: from March 10 every HN session is priced from the newer schedule."""
+    f.RateFactory(fee_schedule=world.schedule, service_code=world.code, modifiers="HN", rate=Decimal("20.00"))
+    newer = f.FeeScheduleFactory(company=world.company, payer=world.payer, effective_on=date(2026, 3, 10))
+    f.RateFactory(fee_schedule=newer, service_code=world.code, rate=Decimal("19.50"))
+    db.session.flush()
+    assert _rate_billed(world, modifiers="HN", day=date(2026, 3, 9)) == Decimal("20.00")
+    assert _rate_billed(world, modifiers="HN", day=date(2026, 3, 10)) == Decimal("19.50")
+
+
+def test_case_n_a_payer_schedule_still_beats_a_newer_practice_default(world):
+    default = f.FeeScheduleFactory(company=world.company, payer=None, effective_on=date(2026, 3, 1))
+    f.RateFactory(fee_schedule=default, service_code=world.code, rate=Decimal("15.00"))
+    db.session.flush()
+    assert _rate_billed(world, day=date(2026, 3, 10)) == Decimal("18.37")
+
+
+@pytest.mark.parametrize("billed", ["59:GO", "GO:59", "go, 59"])
+def test_case_n_modifiers_match_as_a_set(world, billed):
+    f.RateFactory(fee_schedule=world.schedule, service_code=world.code, modifiers="59:GO", rate=Decimal("21.00"))
+    db.session.flush()
+    assert _rate_billed(world, modifiers=billed) == Decimal("21.00")

@@ -85,8 +85,8 @@ def test_a_reversal_that_does_not_negate_its_original_is_reported(world):
 
 
 def test_a_service_owed_on_two_claims_at_once_is_reported(world):
-    claim = _paid_claim(world)
-    twin = submitted_claim(world)  # a second claim line for another session: not the same service
+    claim = submitted_claim(world)  # sent, unpaid: its one line is owed
+    twin = submitted_claim(world)  # another session's line, also owed: not the same service
     assert check_ledger() == []
     # Point the twin's line at the first claim's session: the same service is now owed twice.
     db.session.execute(update(ClaimLine).where(ClaimLine.id == twin.lines[0].id)
@@ -94,6 +94,14 @@ def test_a_service_owed_on_two_claims_at_once_is_reported(world):
     [violation] = check_ledger()
     assert violation.check == "line-open-once"
     assert f"session {claim.lines[0].session_id}" in violation.message
+
+
+def test_a_paid_line_and_an_owed_line_of_one_service_are_not_a_violation(world):
+    claim = _paid_claim(world)  # paid in full: nothing owed on its line
+    twin = submitted_claim(world)
+    db.session.execute(update(ClaimLine).where(ClaimLine.id == twin.lines[0].id)
+                       .values(session_id=claim.lines[0].session_id))
+    assert check_ledger() == []
 
 
 def test_the_command_exits_1_and_lists_each_violation(world, app):

@@ -27,6 +27,7 @@ from billing.coverage.models import (
     FeeScheduleRate,
     InsurancePolicy,
     Payer,
+    PayerRoundingRule,
     PayerType,
     PolicyRank,
     RoundingRule,
@@ -56,14 +57,15 @@ class PayerView(RoleModelView):
     column_labels = {
         **ADDRESS_LABELS, "edi_payer_id": "EDI payer id", "edi_enabled": "EDI", "payer_type": "Type",
         "claim_filing_indicator": "Filing indicator", "requires_authorization": "Needs auth",
-        "clearinghouse_payer_id": "Clearinghouse payer id",
+        "clearinghouse_payer_id": "Clearinghouse payer id", "rounding_rule": "Timed-minutes rule",
     }
     form_columns = [
         "company", "name", "payer_type", "claim_filing_indicator", "edi_payer_id", "edi_enabled", "clearinghouse",
-        "clearinghouse_payer_id", "requires_authorization", "active", *ADDRESS_FIELDS,
+        "clearinghouse_payer_id", "requires_authorization", "rounding_rule", "active", *ADDRESS_FIELDS,
     ]
     form_choices = {
         "payer_type": enum_choices(PayerType),
+        "rounding_rule": enum_choices(PayerRoundingRule),
         "claim_filing_indicator": code_choices(CLAIM_FILING_INDICATORS),
         "state": [("", ""), *STATE_CHOICES],
     }
@@ -72,6 +74,10 @@ class PayerView(RoleModelView):
         "clearinghouse": "Where this payer's 837P files go (Billing setup > Clearinghouses).",
         "clearinghouse_payer_id": "The id the clearinghouse knows this payer by (2010BB NM109); when empty, the "
         "EDI payer id is sent.",
+        "rounding_rule": "How this payer counts the minutes of CMS 8-minute codes. Per session: each session on "
+        "its own (8-22 min = 1 unit...). CMS day total: the day's timed 15-minute minutes of the client added up, "
+        "8-22 = 1 unit, 23-37 = 2..., then spread over the codes (Medicare). Whole units: completed units only. "
+        "Per-visit and whole-units codes are never changed by this rule.",
     }
 
 

@@ -10,22 +10,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
 
 from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine
-from billing.claims.queries import authorization_units_used
+from billing.claims.queries import authorization_units_used, live_line_filter
 from billing.claims.statuses import ClaimStatus, opening_status, transition
-from billing.core.audit import Actor, AuditAction, Change, record_changes
+from billing.core.audit import Actor, AuditAction, Change, StatusChange, record_change, record_changes
 from billing.core.db import db, insert_returning_ids, utcnow
 from billing.core.money import ZERO, sum_money, to_money
-from billing.coverage.models import InsurancePolicy, ServiceCode
+from billing.coverage.models import InsurancePolicy, PayerRoundingRule, ServiceCode
 from billing.coverage.queries import CoverageBook, load_coverage
-from billing.coverage.units import units_for
+from billing.coverage.units import TimedService, day_total_units, pools_day_total, session_units
 from billing.org.models import Location, Practice
-from billing.sessions.models import TherapySession
+from billing.sessions.models import NoteStatus, TherapySession
 
 MAX_LINES = 50  # 837P: at most 50 service lines per claim
 MAX_DIAGNOSES = 12
@@ -77,6 +78,8 @@ class _Context:
     open_claims: dict[ClaimKey, Claim | _NewClaim]
     new_claims: list[_NewClaim] = field(default_factory=list)
     problems: dict[int, list[str]] = field(default_factory=dict)  # id(open claim) -> new problems
+    #: Units of sessions counted by the day's total (CMS_DAY_TOTAL payers), by session id.
+    day_units: dict[int, int] = field(default_factory=dict)
 
 
 def bill_sessions(sessions: Sequence[TherapySession], *, actor: Actor) -> BillingResult:
@@ -85,6 +88,7 @@ def bill_sessions(sessions: Sequence[TherapySession], *, actor: Actor) -> Billin
     if not sessions:
         return result
     ctx = _context_for(sessions)
+    sessions = _count_day_totals(sessions, ctx, actor)
     with db.session.no_autoflush:
         for visit in sessions:
             _bill_one(visit, ctx, result)
@@ -132,11 +136,20 @@ def _open_claims(sessions: Sequence[TherapySession]) -> dict[ClaimKey, Claim]:
 
 def _bill_one(visit: TherapySession, ctx: _Context, result: BillingResult) -> None:
     code = ctx.codes[visit.service_code_id]
-    units = units_for(visit.minutes, minutes_per_unit=code.minutes_per_unit, rule=code.rounding_rule)
+    policy = ctx.book.primary_policy(visit.client_id, visit.service_date)
+    if visit.id in ctx.day_units:
+        units = ctx.day_units[visit.id]
+        if units == 0:
+            result.unbilled.append((visit, f"{visit.minutes} minutes of {code.code} earn no unit of their own: the "
+                                    "day's total timed minutes put the units on other services (CMS 8-minute rule)"))
+            return
+    else:
+        payer_rule = policy.payer.rounding_rule if policy else PayerRoundingRule.PER_CODE
+        units = session_units(visit.minutes, minutes_per_unit=code.minutes_per_unit, code_rule=code.rounding_rule,
+                              payer_rule=payer_rule)
     if units == 0:
         result.unbilled.append((visit, f"{visit.minutes} minutes of {code.code} is less than one billable unit"))
         return
-    policy = ctx.book.primary_policy(visit.client_id, visit.service_date)
     key: ClaimKey = (visit.client_id, policy.payer_id if policy else None, visit.provider_id, visit.service_date)
     claim = ctx.open_claims.get(key)
     if claim is None or len(claim.lines) >= MAX_LINES:
@@ -153,6 +166,135 @@ def _bill_one(visit: TherapySession, ctx: _Context, result: BillingResult) -> No
         claim.total_charge = sum_money(ln.charge for ln in claim.lines)
         ctx.problems.setdefault(id(claim), []).extend(problems)
     result.lines += 1
+
+
+def _count_day_totals(
+    sessions: Sequence[TherapySession], ctx: _Context, actor: Actor
+) -> Sequence[TherapySession]:
+    """Units of the timed 15-minute CMS codes of payers that count the day's total (CMS_DAY_TOTAL).
+
+    Per client, primary policy and service date, the day's finalized billable sessions of those codes are
+    counted together (`day_total_units`). The sessions being billed get their share in `ctx.day_units`;
+    the day's other sessions on unsent claims (Ready or Held, never submitted) are re-unitized in place
+    (units, charge, claim total; a line left with no unit is removed, a claim left with no line is
+    voided as retracted), with a history row per changed claim. Lines the payer has are never changed.
+    A finalized session of the day that had no unit and now earns one is billed with this batch, so
+    the sessions to bill are returned.
+    """
+    groups: dict[tuple[int, int, date], InsurancePolicy] = {}
+    for visit in sessions:
+        policy = ctx.book.primary_policy(visit.client_id, visit.service_date)
+        if policy is not None and _pooled(visit, policy, ctx):
+            groups[(visit.client_id, policy.id, visit.service_date)] = policy
+    if not groups:
+        return sessions
+    batch_ids = {v.id for v in sessions}
+    batch: dict[tuple[int, date], list[TherapySession]] = {}
+    for visit in sessions:
+        batch.setdefault((visit.client_id, visit.service_date), []).append(visit)
+    skip: set[int] = set()
+    extra: list[TherapySession] = []
+    edits: dict[int, tuple[Claim, list[dict[str, Any]]]] = {}
+    for (client_id, _, day), policy in groups.items():
+        others = db.session.scalars(
+            select(TherapySession).where(
+                TherapySession.client_id == client_id,
+                TherapySession.service_date == day,
+                TherapySession.note_status == NoteStatus.FINALIZED,
+                TherapySession.id.not_in(batch_ids),
+            )
+        )
+        pool = sorted(
+            [v for v in batch[(client_id, day)] if _pooled(v, policy, ctx)]
+            + [v for v in others if _pooled(v, policy, ctx) and _billable(v)],
+            key=lambda v: (v.start_time, v.id),
+        )
+        lines = {
+            ln.session_id: ln
+            for ln in db.session.scalars(
+                select(ClaimLine).where(ClaimLine.session_id.in_([v.id for v in pool]), live_line_filter())
+            )
+        }
+        sent = _ever_sent({ln.claim_id for ln in lines.values()})
+        services = [TimedService(v.id, ctx.codes[v.service_code_id].code, v.minutes, _rate(v, policy, ctx))
+                    for v in pool]
+        units = day_total_units(services)
+        for visit in pool:
+            line = lines.get(visit.id)
+            if line is None:
+                ctx.day_units[visit.id] = units[visit.id]
+                if visit.id not in batch_ids and units[visit.id] > 0:
+                    extra.append(visit)  # finalized earlier with no unit of its own; the day now gives it one
+            elif visit.id in batch_ids:
+                skip.add(visit.id)  # already billed (a chunk of `generate_claims` billed it with its day)
+            elif line.claim_id not in sent and line.claim.status in (ClaimStatus.READY, ClaimStatus.HELD) \
+                    and line.units != units[visit.id]:
+                claim = line.claim
+                edits.setdefault(claim.id, (claim, []))[1].append(_reunit(line, units[visit.id], ctx))
+    for claim, changes in edits.values():
+        _settle_reunitized(claim, changes, actor)
+    return [v for v in sessions if v.id not in skip] + extra
+
+
+def _pooled(visit: TherapySession, policy: InsurancePolicy, ctx: _Context) -> bool:
+    code = ctx.codes[visit.service_code_id]
+    return policy.payer.rounding_rule is PayerRoundingRule.CMS_DAY_TOTAL and pools_day_total(
+        code.rounding_rule, code.minutes_per_unit
+    )
+
+
+def _billable(visit: TherapySession) -> bool:
+    return not visit.is_cancelled or bool(visit.session_class and visit.session_class.billable)
+
+
+def _rate(visit: TherapySession, policy: InsurancePolicy, ctx: _Context) -> Decimal:
+    priced = ctx.book.rate(ctx.company_of_location[visit.location_id], policy.payer_id, visit.service_code_id,
+                           visit.modifiers, visit.service_date)
+    return to_money(priced.rate) if priced else ZERO
+
+
+def _ever_sent(claim_ids: set[int]) -> set[int]:
+    """Claims that were ever submitted (a denied claim put back to Ready was): their lines never change."""
+    if not claim_ids:
+        return set()
+    return set(db.session.scalars(
+        select(StatusChange.subject_id).where(
+            StatusChange.subject_type == "claim",
+            StatusChange.subject_id.in_(claim_ids),
+            StatusChange.to_status == ClaimStatus.SUBMITTED.value,
+        )
+    ))
+
+
+def _reunit(line: ClaimLine, units: int, ctx: _Context) -> dict[str, Any]:
+    change = {"line_number": line.line_number, "session_id": line.session_id, "units": [line.units, units],
+              "charge": [str(line.charge), str(to_money(line.rate * units))]}
+    if line.authorization_id is not None:
+        ctx.book.use_units(line.authorization_id, units - line.units)
+    if units > 0:
+        line.units, line.charge = units, to_money(line.rate * units)
+    else:
+        line.claim.lines.remove(line)  # delete-orphan: the session's minutes count on other lines of the day
+    return change
+
+
+def _settle_reunitized(claim: Claim, changes: list[dict[str, Any]], actor: Actor) -> None:
+    before = str(claim.total_charge)
+    db.session.flush()  # removed lines go first, so renumbering never meets a taken number
+    for number, line in enumerate(claim.lines, start=1):
+        if line.line_number != number:
+            line.line_number = number
+            db.session.flush()
+    claim.total_charge = sum_money(ln.charge for ln in claim.lines)
+    reason = "Units recomputed: CMS 8-minute rule over the day's total timed minutes"
+    record_change("claim", claim.id, AuditAction.CLAIM_EDITED, actor=actor, before=claim.status.value,
+                  after=claim.status.value, reason=reason,
+                  data={"lines": changes, "total_charge": [before, str(claim.total_charge)]})
+    if not claim.lines:
+        transition(claim, ClaimStatus.VOIDED, action=AuditAction.CLAIM_RETRACTED, actor=actor,
+                   reason=f"{reason}: no line of this claim keeps a unit")
+        claim.void_reason = "retracted"
+    db.session.flush()
 
 
 def _new_claim(visit: TherapySession, policy: InsurancePolicy | None, ctx: _Context) -> _NewClaim:

@@ -26,6 +26,27 @@ class PayerType(StrEnum):
     SELF_PAY = "self_pay"
 
 
+class PayerRoundingRule(StrEnum):
+    """How a payer turns the minutes of timed codes into units (see billing/coverage/units.py).
+
+    It combines with each service code's own rule: a PER_VISIT code is always one unit per session, a
+    WHOLE_UNITS code always bills completed units per session; the payer's rule decides only how the
+    minutes of CMS_8_MINUTE codes count.
+    """
+
+    PER_CODE = "per_code"  # per session, each code by its own rule: a CMS code's unit counts past half
+    CMS_DAY_TOTAL = "cms_day_total"  # CMS: the day's total timed minutes by the 8-minute table, then per code
+    WHOLE_UNITS = "whole_units"  # only completed units, per session, whatever the code's rule
+
+    @property
+    def label(self) -> str:
+        return {
+            "per_code": "Per session, each code by its own rule (midpoint)",
+            "cms_day_total": "CMS 8-minute rule over the day's total timed minutes",
+            "whole_units": "Whole units only",
+        }[self.value]
+
+
 class Payer(AddressMixin, db.Model):
     """An insurer (or the client, for self-pay); EDI payers receive 837P files."""
 
@@ -42,6 +63,12 @@ class Payer(AddressMixin, db.Model):
     claim_filing_indicator: Mapped[str] = mapped_column(String(2))  # SBR09, see reference.py
     edi_enabled: Mapped[bool] = mapped_column(default=False)
     requires_authorization: Mapped[bool] = mapped_column(default=False)
+    #: How this payer counts timed minutes; each code's own rule still says whether it is timed.
+    rounding_rule: Mapped[PayerRoundingRule] = mapped_column(
+        enum_column(PayerRoundingRule),
+        default=PayerRoundingRule.PER_CODE,
+        server_default=PayerRoundingRule.PER_CODE.value,
+    )
     active: Mapped[bool] = mapped_column(default=True)
     #: Where this payer's 837P files go, and the id that clearinghouse knows the payer by (2010BB NM109).
     clearinghouse_id: Mapped[int | None] = mapped_column(ForeignKey("clearinghouse.id"), index=True)

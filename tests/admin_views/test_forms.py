@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from billing.core.db import db
-from billing.coverage.models import Authorization, InsurancePolicy, Payer, ServiceCode
+from billing.coverage.models import Authorization, InsurancePolicy, Payer, PayerRoundingRule, ServiceCode
 from billing.people.models import Client, ClientDiagnosis, Provider, Role, User
 from billing.sessions.models import TherapySession
 from tests.admin_views.grids import count, form_errors, post, row
@@ -195,6 +195,15 @@ def test_edi_payer_without_a_payer_id_is_refused(client, admin):
         "edi_payer_id": ["An EDI payer needs its payer id (837P loop 2010BB)."]
     }
     assert count(Payer) == before
+
+
+def test_payer_form_saves_the_timed_minutes_rule(client, admin):
+    form = {"company": f.CompanyFactory().id, "name": "Medicare Part B", "payer_type": "medicare",
+            "claim_filing_indicator": "MB", "edi_payer_id": "MCR01", "edi_enabled": "y",
+            "rounding_rule": "cms_day_total"}
+    post(client, "/admin/payer/new/", form)
+    saved = db.session.scalar(db.select(Payer).where(Payer.name == "Medicare Part B"))
+    assert saved.rounding_rule is PayerRoundingRule.CMS_DAY_TOTAL
 
 
 # --- users --------------------------------------------------------------------------------------

@@ -148,7 +148,7 @@ def _detail(rows: RowBuffer, adjudication_id: int, line_id: int | None, adj: Adj
                     reason_code=adj.reason.strip(), amount=to_money(adj.amount), quantity=adj.quantity)
 
 
-def _ledgered(claim: Claim, posting: ClaimPosting, adj: Adjustment, *, denied_line: bool = False) -> bool:
+def ledgered(claim: Claim, posting: ClaimPosting, adj: Adjustment, *, denied_line: bool = False) -> bool:
     """Which CAS reasons move money. A denial keeps its balance open to be worked (resubmit, write off).
 
     A denied line (rule 3) is a denial of that line: only its PR moves (to the patient). OA-23 is the earlier
@@ -281,12 +281,12 @@ def _entry_rows(claim: Claim, posting: ClaimPosting, adjudication_id: int, *, ac
         made += [_entry_row(rows, claim, line, KIND_OF_GROUP[adj.group], adj.amount, group_code=adj.group,
                             reason_code=adj.reason.strip(), **common)
                  for adj in adjustments if to_money(adj.amount) != ZERO
-                 and _ledgered(claim, posting, adj, denied_line=line.line_number in denied)]
+                 and ledgered(claim, posting, adj, denied_line=line.line_number in denied)]
     if not posting.lines:  # claim-level adjustments with no line to spread them on stay at claim level
         made += [_entry_row(rows, claim, None, KIND_OF_GROUP[adj.group], adj.amount, group_code=adj.group,
                             reason_code=adj.reason.strip(), **common)
                  for adj in posting.claim_adjustments if to_money(adj.amount) != ZERO
-                 and _ledgered(claim, posting, adj)]
+                 and ledgered(claim, posting, adj)]
     return made
 
 

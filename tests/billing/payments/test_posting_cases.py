@@ -263,3 +263,14 @@ def test_case_d_a_line_wholly_to_the_patient_is_not_denied(world):
     assert claim.status is ClaimStatus.PAID
     assert not claim.needs_review
     assert check_ledger() == []
+
+
+def test_case_d_record_payment_preview_shows_the_denied_line_open(world):
+    from billing.payments.preview import preview_posting
+
+    claim = hundred_dollar_claim(world)
+    posting = ClaimPosting(PAID_ON, (LinePosting(1, D("80.00"), (Adjustment("CO", "45", D("20.00")),)),
+                                     LinePosting(2, D("0.00"), (Adjustment("CO", "16", D("100.00")),))))
+    preview = preview_posting(claim, posting)
+    assert preview.insurance_after == D("200.00") - D("80.00") - D("20.00")
+    assert preview.status_after is ClaimStatus.SUBMITTED

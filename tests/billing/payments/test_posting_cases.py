@@ -274,3 +274,24 @@ def test_case_d_record_payment_preview_shows_the_denied_line_open(world):
     preview = preview_posting(claim, posting)
     assert preview.insurance_after == D("200.00") - D("80.00") - D("20.00")
     assert preview.status_after is ClaimStatus.SUBMITTED
+
+
+def test_case_d_resubmitting_the_denied_line_moves_its_open_charge_to_the_resubmission(world):
+    """Rule 6: when the resubmission is charged, the denied line it repeats leaves A/R (a linked reversal)."""
+    from datetime import date
+
+    from billing.ledger.charges import post_submission_charges
+    from billing.payments.secondary import resubmit_denied_lines
+    from tests.worlds.claims import walk_to
+
+    claim = hundred_dollar_claim(world)
+    posting = ClaimPosting(PAID_ON, (LinePosting(1, D("80.00"), (Adjustment("CO", "45", D("20.00")),)),
+                                     LinePosting(2, D("0.00"), (Adjustment("CO", "16", D("100.00")),))))
+    record_manual_payment(claim, posting, actor=SYSTEM)
+    copy = walk_to(resubmit_denied_lines(claim, actor=SYSTEM, reason="added the modifier"), ClaimStatus.SUBMITTED)
+    assert claim_balance(claim.id).insurance == D("100.00")  # open until the resubmission is charged
+    post_submission_charges([copy], actor=SYSTEM, posted_on=date(2026, 4, 10))
+    db.session.flush()
+    assert claim_balance(claim.id).insurance == D("0.00")
+    assert claim_balance(copy.id).insurance == copy.lines[0].charge
+    assert check_ledger() == []

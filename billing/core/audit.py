@@ -28,6 +28,7 @@ class AuditAction(StrEnum):
     CLAIM_CORRECTED = "claim.corrected"
     CLAIM_REOPENED = "claim.reopened"
     CLAIM_REVIEWED = "claim.reviewed"
+    CLAIM_FLAGGED = "claim.flagged"  # posting found something a biller must look at (Needs Review)
     PAYMENT_POSTED = "payment.posted"
     PAYMENT_REVERSED = "payment.reversed"
     WRITTEN_OFF = "payment.written_off"

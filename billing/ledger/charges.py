@@ -15,8 +15,10 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
-from billing.claims.models import Claim, ClaimLine
+from billing.claims.models import Claim, ClaimLine, claim_number
+from billing.claims.statuses import ClaimStatus
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
 from billing.core.money import ZERO, format_money, sum_money
@@ -54,7 +56,37 @@ def post_submission_charges(claims: Sequence[Claim], *, actor: Actor, posted_on:
     posted = len(rows.entries)
     rows.flush()
     _withdraw_replaced(billed, actor=actor, posted_on=posted_on)
+    _withdraw_resubmitted(billed, actor=actor, posted_on=posted_on)
     return posted
+
+
+def _withdraw_resubmitted(claims: Sequence[Claim], *, actor: Actor, posted_on: date) -> None:
+    """A resubmission of denied lines now carries their charge: the denied lines it repeats (the same session
+    and service on an earlier live primary claim) leave A/R by linked reversals of their charges, when nothing
+    but the charge stands on them (a denied line's CO/OA/PI reasons are never ledgered). One open charge per
+    service (Posting rule 6). One query per chunk of claims sent."""
+    originals = {c.frequency_code for c in claims}  # corrections are withdrawn by _withdraw_replaced
+    if not claims or originals <= {CORRECTED_FREQUENCY}:
+        return
+    new, old, old_claim = aliased(ClaimLine), aliased(ClaimLine), aliased(Claim)
+    ids = [c.id for c in claims if c.frequency_code != CORRECTED_FREQUENCY]
+    for start in range(0, len(ids), CHUNK):
+        earlier = db.session.execute(
+            select(old.claim_id, old.id, new.claim_id).distinct().select_from(new)
+            .join(old, (old.session_id == new.session_id) & (old.service_code_id == new.service_code_id)
+                  & (old.claim_id < new.claim_id))
+            .join(old_claim, old_claim.id == old.claim_id)
+            .where(new.claim_id.in_(ids[start:start + CHUNK]), new.session_id.is_not(None),
+                   old_claim.status != ClaimStatus.VOIDED, old_claim.payer_rank == PolicyRank.PRIMARY)
+        ).all()
+        by_claim: dict[int, tuple[set[int], int]] = {}
+        for claim_id, line_id, resubmission_id in earlier:
+            by_claim.setdefault(claim_id, (set(), resubmission_id))[0].add(line_id)
+        for claim_id, (line_ids, resubmission_id) in sorted(by_claim.items()):
+            original = db.session.get(Claim, claim_id)
+            if original is not None:
+                withdraw_charges(original, actor=actor, posted_on=posted_on, only=line_ids,
+                                 reason=f"resubmitted on claim {claim_number(resubmission_id)}")
 
 
 def _withdraw_replaced(claims: Iterable[Claim], *, actor: Actor, posted_on: date) -> None:
@@ -73,8 +105,10 @@ def withdraw_bill(claim: Claim, actor: Actor, posted_on: date, reason: str) -> N
     withdraw_charges(claim, actor=actor, posted_on=posted_on, reason=reason)
 
 
-def withdraw_charges(claim: Claim, *, actor: Actor, posted_on: date, reason: str) -> list[LedgerEntry]:
-    """Reverse the standing charge of every line with no other money on it; returns the reversals.
+def withdraw_charges(claim: Claim, *, actor: Actor, posted_on: date, reason: str,
+                     only: set[int] | None = None) -> list[LedgerEntry]:
+    """Reverse the standing charge of every line (of `only`, when given) with no other money on it; returns the
+    reversals.
 
     A claim-level adjustment means the payer acted on the claim as a whole, so nothing is withdrawn then.
     """
@@ -87,7 +121,7 @@ def withdraw_charges(claim: Claim, *, actor: Actor, posted_on: date, reason: str
     if None in worked:
         return []
     charges = [e for e in entries if e.kind is EntryKind.CHARGE and e.reverses_id is None and e.id not in done
-               and e.claim_line_id not in worked]
+               and e.claim_line_id not in worked and (only is None or e.claim_line_id in only)]
     reversals = [reverse_entry(e, actor=actor, reason=reason, posted_on=posted_on, source=EntrySource.SYSTEM)
                  for e in charges]
     if reversals:

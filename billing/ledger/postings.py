@@ -13,7 +13,7 @@ from functools import cached_property
 from billing.claims.statuses import ClaimStatus
 from billing.core.codes import is_denial
 from billing.core.db import db
-from billing.core.money import ZERO, sum_money
+from billing.core.money import ZERO, sum_money, to_money
 from billing.ledger.balances import Balances
 from billing.ledger.models import Adjudication, EntryKind
 
@@ -30,6 +30,11 @@ DENIED_CODE = "4"
 
 
 REVERSAL_CODE = "22"
+
+
+#: CLP02: the role the payer says it played (processed as, or processed as and forwarded to the next payer).
+RANK_OF_STATUS = {"1": "primary", "19": "primary", "2": "secondary", "20": "secondary",
+                  "3": "tertiary", "21": "tertiary"}
 
 
 @dataclass(frozen=True)
@@ -73,11 +78,31 @@ class ClaimPosting:
     claim_adjustments: tuple[Adjustment, ...] = ()
     payer_claim_number: str | None = None
     memo: str | None = None
+    #: CLP03 and CLP04 when the posting is a payer's 835 (a typed EOB has neither): the claim's charge and the
+    #: payment posted on it, which is CLP04 exactly even when claim-level CAS make it differ from the lines' sum.
+    claim_charge: Decimal | None = None
+    claim_paid: Decimal | None = None
+
+    @property
+    def is_remittance(self) -> bool:
+        """The payer's own statement (an 835 CLP): its levels must balance, and its CLP02 names its role."""
+        return self.claim_paid is not None
+
+    @cached_property
+    def lines_paid(self) -> Decimal:
+        """The sum of the lines' payments (SVC03)."""
+        return sum_money(ln.paid for ln in self.lines)
+
+    @property
+    def adjudicated_as(self) -> str | None:
+        """"primary", "secondary" or "tertiary" as the payer's CLP02 says; None for a typed EOB or another code."""
+        return RANK_OF_STATUS.get(self.status_code) if self.is_remittance else None
 
     # Cached: the posting is frozen, and an 835 import asks these once per line and adjustment.
     @cached_property
     def paid(self) -> Decimal:
-        return sum_money(ln.paid for ln in self.lines)
+        """What the payer paid on the claim: CLP04 when given, else the lines' payments."""
+        return to_money(self.claim_paid) if self.claim_paid is not None else self.lines_paid
 
     @cached_property
     def all_adjustments(self) -> tuple[Adjustment, ...]:

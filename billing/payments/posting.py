@@ -14,7 +14,7 @@ from typing import Any
 from billing.claims.models import Claim, ClaimLine
 from billing.claims.statuses import SENT, ClaimStatus, transition
 from billing.core.audit import Actor, AuditAction
-from billing.core.codes import GROUP_CODES, describe_carc
+from billing.core.codes import GROUP_CODES, describe_carc, is_denial
 from billing.core.errors import Problem, raise_if
 from billing.core.money import ZERO, format_money, sum_money, to_money
 from billing.coverage.models import PolicyRank
@@ -119,8 +119,8 @@ def _record_adjudication(claim: Claim, posting: ClaimPosting, *, source: EntrySo
     adjudication_id = rows.adjudication(
         claim_id=claim.id, payer_id=claim.payer_id, remittance_id=remittance_id, source=source,
         status_code=posting.status_code,
-        charge=sum_money(lp.charge if lp.charge is not None else by_number[lp.line_number].charge
-                         for lp in posting.lines),
+        charge=to_money(posting.claim_charge) if posting.claim_charge is not None else sum_money(
+            lp.charge if lp.charge is not None else by_number[lp.line_number].charge for lp in posting.lines),
         paid=posting.paid,
         patient_responsibility=sum_money(a.amount for a in posting.all_adjustments if a.group == "PR"),
         payer_claim_number=posting.payer_claim_number, paid_on=posting.paid_on,
@@ -148,30 +148,145 @@ def _detail(rows: RowBuffer, adjudication_id: int, line_id: int | None, adj: Adj
                     reason_code=adj.reason.strip(), amount=to_money(adj.amount), quantity=adj.quantity)
 
 
-def _ledgered(claim: Claim, posting: ClaimPosting, adj: Adjustment) -> bool:
-    """Which CAS reasons move money. A denial keeps its balance open to be worked (resubmit, write off)."""
-    if posting.is_denial and adj.group != "PR":
+def ledgered(claim: Claim, posting: ClaimPosting, adj: Adjustment, *, denied_line: bool = False) -> bool:
+    """Which CAS reasons move money. A denial keeps its balance open to be worked (resubmit, write off).
+
+    A denied line (rule 3) is a denial of that line: only its PR moves (to the patient). OA-23 is the earlier
+    payers' share, information only, on a claim we sent as secondary/tertiary or one the payer adjudicated as
+    secondary/tertiary (CLP02 2, 3, 20, 21): on our primary claim nothing is written off because of it (rule 4).
+    """
+    if (posting.is_denial or denied_line) and adj.group != "PR":
         return False
-    # The prior payer's share (OA-23) is already on the primary claim's ledger.
-    return not (claim.payer_rank is not PolicyRank.PRIMARY and adj.group == "OA" and adj.reason == "23")
+    return not (adj.group == "OA" and adj.reason.strip() == "23" and _after_other_payers(claim, posting))
+
+
+def _after_other_payers(claim: Claim, posting: ClaimPosting) -> bool:
+    """The claim is ours as secondary/tertiary, or the payer says it processed it as such."""
+    return claim.payer_rank is not PolicyRank.PRIMARY or posting.adjudicated_as in ("secondary", "tertiary")
+
+
+def _spread(amount: Decimal, weights: list[Decimal]) -> list[Decimal]:
+    """`amount` over lines in proportion to `weights`, each share rounded to the cent; the last line with weight
+    takes what rounding left, so the shares add up to `amount` exactly."""
+    total = sum_money(weights)
+    if not weights or amount == ZERO:
+        return [ZERO] * len(weights)
+    if total == ZERO:
+        weights, total = [Decimal(1)] * len(weights), Decimal(len(weights))
+    last = max(i for i, w in enumerate(weights) if w != ZERO)
+    shares = [to_money(amount * w / total) if i != last else ZERO for i, w in enumerate(weights)]
+    shares[last] = to_money(amount) - sum_money(shares)
+    return shares
+
+
+def ledger_lines(claim: Claim, posting: ClaimPosting) -> list[tuple[ClaimLine, Decimal, tuple[Adjustment, ...]]]:
+    """Per line of the posting: the insurance payment it posts and the adjustments it posts.
+
+    The fixed rule for claim-level CAS (rule 1): each is spread over the service lines in proportion to what
+    the payer paid on them (SVC03), or to their charges (SVC02) when no line was paid; a share is rounded to
+    the cent and the last such line takes what rounding left. A claim-level CAS lowers the payment (CLP04 =
+    sum of SVC03 - claim-level CAS), so each line's payment is its SVC03 less its shares, and the payments
+    posted add up to CLP04 exactly. When the claim does not balance, the lines' payments are lowered by
+    (sum of SVC03 - CLP04) spread by the same weights instead, and the claim is flagged (see `review_reasons`).
+    The adjudication keeps the claim-level CAS as the payer sent them, at claim level.
+    """
+    by_number = {ln.line_number: ln for ln in claim.lines}
+    lines = [by_number[lp.line_number] for lp in posting.lines]
+    weights = [to_money(lp.paid) for lp in posting.lines]
+    if not any(w > ZERO for w in weights):
+        weights = [to_money(lp.charge if lp.charge is not None else line.charge)
+                   for lp, line in zip(posting.lines, lines, strict=True)]
+    shares: list[list[Adjustment]] = [[] for _ in lines]
+    for adj in posting.claim_adjustments:
+        for n, share in enumerate(_spread(to_money(adj.amount), weights)):
+            if share != ZERO:
+                shares[n].append(Adjustment(adj.group, adj.reason, share, adj.quantity))
+    claim_cas = sum_money(a.amount for a in posting.claim_adjustments)
+    lowered = to_money(posting.lines_paid - posting.paid)
+    balanced = lowered == claim_cas
+    cuts = [sum_money(a.amount for a in mine) for mine in shares] if balanced else _spread(lowered, weights)
+    return [(line, to_money(lp.paid) - cut, (*lp.adjustments, *mine))
+            for line, lp, cut, mine in zip(lines, posting.lines, cuts, shares, strict=True)]
+
+
+def denied_lines(claim: Claim, posting: ClaimPosting) -> list[tuple[int, tuple[Adjustment, ...]]]:
+    """Rule 3: lines paid nothing whose charge did not wholly go to the patient (PR) or, after other payers,
+    to their share (OA-23): (line number, the line's reasons other than PR). A whole-claim denial is not
+    counted here (it is the claim that is denied).
+
+    A line paid nothing whose allowed amount all went to the patient (a deductible: PR beside only
+    contractual, non-denial CO reductions such as CO-45) is not denied.
+    """
+    if posting.is_denial:
+        return []
+    denied = []
+    for lp in posting.lines:
+        if to_money(lp.paid) != ZERO:
+            continue
+        line = next(ln for ln in claim.lines if ln.line_number == lp.line_number)
+        charge = to_money(lp.charge if lp.charge is not None else line.charge)
+        covered = sum_money(a.amount for a in lp.adjustments if a.group == "PR" or (
+            a.group == "OA" and a.reason.strip() == "23" and _after_other_payers(claim, posting)))
+        others = tuple(a for a in lp.adjustments if a.group != "PR")
+        if covered == charge:
+            continue
+        if covered > ZERO and not any(is_denial(a.group, a.reason.strip()) for a in others):
+            continue
+        denied.append((lp.line_number, others))
+    return denied
+
+
+def review_reasons(claim: Claim, posting: ClaimPosting) -> list[str]:
+    """Why posting this flags the claim Needs Review: a CLP02 that disagrees with the claim's rank (rule 4),
+    a level of the payer's statement that does not balance (rule 1), a denied line on a claim that is not
+    denied as a whole (rule 3). Each reason names what it found."""
+    reasons = []
+    role = posting.adjudicated_as
+    if role is not None and role != claim.payer_rank.value:
+        reasons.append(f"CLP02 {posting.status_code}: the payer processed it as {role} but it is our "
+                       f"{claim.payer_rank.value} claim; check coordination of benefits (nothing written off)")
+    if posting.is_remittance:
+        by_number = {ln.line_number: ln for ln in claim.lines}
+        for lp in posting.lines:
+            charge = to_money(lp.charge if lp.charge is not None else by_number[lp.line_number].charge)
+            cas = sum_money(a.amount for a in lp.adjustments)
+            gap = to_money(charge - to_money(lp.paid) - cas)
+            if gap != ZERO:
+                reasons.append(f"line {lp.line_number} does not balance: SVC02 {format_money(charge)} - SVC03 "
+                               f"{format_money(to_money(lp.paid))} is not its adjustments {format_money(cas)} "
+                               f"(difference {format_money(gap)})")
+        claim_charge = to_money(posting.claim_charge) if posting.claim_charge is not None else sum_money(
+            lp.charge if lp.charge is not None else by_number[lp.line_number].charge for lp in posting.lines)
+        cas = sum_money(a.amount for a in posting.all_adjustments)
+        gap = to_money(claim_charge - posting.paid - cas)
+        if gap != ZERO:
+            reasons.append(f"claim does not balance: CLP03 {format_money(claim_charge)} - CLP04 "
+                           f"{format_money(posting.paid)} is not its adjustments {format_money(cas)} "
+                           f"(difference {format_money(gap)})")
+    for number, others in denied_lines(claim, posting):
+        why = ", ".join(f"{a.group}-{a.reason.strip()} {describe_carc(a.reason.strip())}" for a in others)
+        reasons.append(f"line {number} denied ({why or 'paid nothing'}); it stays open on the insurance side")
+    return reasons
 
 
 def _entry_rows(claim: Claim, posting: ClaimPosting, adjudication_id: int, *, actor: Actor,
                 source: EntrySource, rows: RowBuffer) -> list[dict[str, Any]]:
-    by_number = {ln.line_number: ln for ln in claim.lines}
     common: dict[str, Any] = {"actor": actor, "posted_on": posting.paid_on, "source": source,
                               "adjudication_id": adjudication_id}
+    denied = {number for number, _ in denied_lines(claim, posting)}
     made = []
-    for lp in posting.lines:
-        line = by_number[lp.line_number]
-        if to_money(lp.paid) != ZERO:
-            made.append(_entry_row(rows, claim, line, EntryKind.INSURANCE_PAYMENT, lp.paid, **common))
+    for line, paid, adjustments in ledger_lines(claim, posting):
+        if paid != ZERO:
+            made.append(_entry_row(rows, claim, line, EntryKind.INSURANCE_PAYMENT, paid, **common))
         made += [_entry_row(rows, claim, line, KIND_OF_GROUP[adj.group], adj.amount, group_code=adj.group,
                             reason_code=adj.reason.strip(), **common)
-                 for adj in lp.adjustments if to_money(adj.amount) != ZERO and _ledgered(claim, posting, adj)]
-    made += [_entry_row(rows, claim, None, KIND_OF_GROUP[adj.group], adj.amount, group_code=adj.group,
-                        reason_code=adj.reason.strip(), **common)
-             for adj in posting.claim_adjustments if to_money(adj.amount) != ZERO and _ledgered(claim, posting, adj)]
+                 for adj in adjustments if to_money(adj.amount) != ZERO
+                 and ledgered(claim, posting, adj, denied_line=line.line_number in denied)]
+    if not posting.lines:  # claim-level adjustments with no line to spread them on stay at claim level
+        made += [_entry_row(rows, claim, None, KIND_OF_GROUP[adj.group], adj.amount, group_code=adj.group,
+                            reason_code=adj.reason.strip(), **common)
+                 for adj in posting.claim_adjustments if to_money(adj.amount) != ZERO
+                 and ledgered(claim, posting, adj)]
     return made
 
 
@@ -200,4 +315,10 @@ def _settle_status(claim: Claim, posting: ClaimPosting, balances: Balances, *, a
         elif claim.status is ClaimStatus.DENIED:
             claim.needs_review = True  # money after a denial: someone decides whether to resubmit
             result.notes.append("paid after it was denied; flagged for review")
+    reasons = review_reasons(claim, posting)
+    if reasons:
+        claim.needs_review = True
+        rows.change("claim", claim.id, AuditAction.CLAIM_FLAGGED, actor=actor, before=claim.status.value,
+                    after=claim.status.value, reason="; ".join(reasons)[:500], data={"reasons": reasons})
+        result.notes += reasons
     result.status = claim.status

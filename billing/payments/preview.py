@@ -14,7 +14,8 @@ from billing.core.money import ZERO, sum_money, to_money
 from billing.coverage.models import PolicyRank
 from billing.ledger.balances import Balances, line_balances, lines_with_charges
 from billing.ledger.models import EFFECTS, EntryKind
-from billing.ledger.postings import KIND_OF_GROUP, ClaimPosting, LinePosting
+from billing.ledger.postings import KIND_OF_GROUP, Adjustment, ClaimPosting, LinePosting
+from billing.payments.posting import denied_lines, ledger_lines, ledgered
 
 
 @dataclass(frozen=True)
@@ -69,15 +70,24 @@ def preview_posting(claim: Claim, posting: ClaimPosting, *, replacing: Balances 
         patient -= replacing.patient
         start = ClaimStatus.SUBMITTED if start is ClaimStatus.PAID and insurance != ZERO else start
     lines = tuple(_line_preview(claim, lp) for lp in posting.lines)
-    for adj in (*posting.claim_adjustments, *(a for lp in posting.lines for a in lp.adjustments)):
-        if posting.is_denial and adj.group != "PR":
-            continue  # a denial's adjustments stay open to be worked (as posting does)
+    for adj in _ledgered_adjustments(claim, posting):
         to_insurance, to_patient = EFFECTS[KIND_OF_GROUP.get(adj.group, EntryKind.OTHER_ADJUSTMENT)]
         insurance += to_insurance * to_money(adj.amount)
         patient += to_patient * to_money(adj.amount)
     insurance -= posting.paid
     return PostingPreview(lines, current.insurance, current.patient, to_money(insurance), to_money(patient),
                           _status_after(start, posting, to_money(insurance)))
+
+
+def _ledgered_adjustments(claim: Claim, posting: ClaimPosting) -> list[Adjustment]:
+    """The adjustments posting would ledger, by the engine's own rules (a denial's and a denied line's reasons
+    stay open, OA-23 after other payers is information); the plain list while a line number is still wrong."""
+    numbers = {ln.line_number for ln in claim.lines}
+    if not posting.lines or any(lp.line_number not in numbers for lp in posting.lines):
+        return [a for a in posting.all_adjustments if not (posting.is_denial and a.group != "PR")]
+    denied = {number for number, _ in denied_lines(claim, posting)}
+    return [adj for line, _paid, adjustments in ledger_lines(claim, posting) for adj in adjustments
+            if ledgered(claim, posting, adj, denied_line=line.line_number in denied)]
 
 
 def _current(claim: Claim) -> Balances:

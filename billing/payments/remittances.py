@@ -73,6 +73,9 @@ class ImportResult:
     duplicate: bool = False
     remittance_ids: list[int] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: What posting flagged, per remittance id (an unbalanced claim or line, a CLP02 against our rank, a
+    #: denied line, an unbalanced transaction): kept on the remittance beside pyx12's warnings.
+    flags: dict[int, list[str]] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -123,9 +126,10 @@ def import_835(data: bytes, *, filename: str, actor: Actor) -> ImportResult:
         savepoint.commit()
     result.timings["validation"] = pending.seconds
     result.timings["validation_cpu"] = pending.cpu_seconds
-    result.warnings = [str(f) for f in pending.result().warnings]
+    checked = [str(f) for f in pending.result().warnings]
     for remittance in remittances:
-        remittance.warnings = result.warnings or None
+        remittance.warnings = [*checked, *result.flags.get(remittance.id, [])] or None
+    result.warnings = checked + [w for rid in result.remittance_ids for w in result.flags.get(rid, [])]
     return result
 
 
@@ -189,6 +193,11 @@ def _import_transaction(txn: EraTransaction, era_file: EraFile, delims: Any, res
     )
     db.session.add(remittance)
     db.session.flush()
+    flags = result.flags.setdefault(remittance.id, [])
+    if not txn.balanced:
+        flags.append(f"check {txn.check_number}: BPR02 {txn.amount} is not the claims' CLP04 total "
+                     f"{txn.claims_paid_total} less PLB {txn.plb_total} (difference "
+                     f"{txn.amount - (txn.claims_paid_total - txn.plb_total)})")
     for plb in txn.plbs:
         db.session.add(ProviderAdjustment(remittance_id=remittance.id, provider_id=plb.provider_id[:50],
                                           fiscal_period_end=plb.fiscal_period_end, reason_code=plb.reason_code[:2],
@@ -246,7 +255,7 @@ def _post_chunk(chunk: list[ClaimPaymentInfo], txn: EraTransaction, remittance: 
             prior = balances.get(claim.id, Balances()) if fresh else None
             try:
                 posted = post_claim_payment(info, claim, remittance, actor=actor, prior=prior, charged=charged,
-                                            rows=rows)
+                                            rows=rows, flags=result.flags.setdefault(remittance.id, []))
             except BillingError as exc:
                 problem = exc.message
             else:
@@ -282,8 +291,11 @@ def _same_payer(payer: Payer, txn: EraTransaction) -> bool:
 
 def post_claim_payment(info: ClaimPaymentInfo, claim: Claim, remittance: Remittance, *, actor: Actor,
                        prior: Balances | None = None, charged: set[int] | None = None,
-                       rows: RowBuffer | None = None) -> Decimal:
-    """Post one matched CLP; returns the amount paid on it (negative for a reversal)."""
+                       rows: RowBuffer | None = None, flags: list[str] | None = None) -> Decimal:
+    """Post one matched CLP; returns the amount paid on it (CLP04; negative for a reversal).
+
+    What posting flags on the claim (Needs Review) is added to `flags`, each naming the claim.
+    """
     if info.status_code == REVERSAL_CODE:
         if rows is not None:
             rows.flush()  # the reversal reads the ledger, which must hold this chunk's postings
@@ -301,10 +313,12 @@ def post_claim_payment(info: ClaimPaymentInfo, claim: Claim, remittance: Remitta
     posting = ClaimPosting(
         paid_on=remittance.paid_on, status_code=info.status_code, payer_claim_number=info.payer_claim_number,
         claim_adjustments=tuple(info.adjustments), lines=tuple(_line_postings(info, claim)),
-        memo=f"835 check {remittance.check_number}",
+        memo=f"835 check {remittance.check_number}", claim_charge=info.charge, claim_paid=info.paid,
     )
-    post_adjudication(claim, posting, actor=actor, source=EntrySource.ERA, remittance_id=remittance.id, prior=prior,
-                      charged=charged, rows=rows)
+    posted = post_adjudication(claim, posting, actor=actor, source=EntrySource.ERA, remittance_id=remittance.id,
+                               prior=prior, charged=charged, rows=rows)
+    if flags is not None:
+        flags += [f"claim {claim.number}: {note}" for note in posted.notes]
     return posting.paid
 
 

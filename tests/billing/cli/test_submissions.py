@@ -30,7 +30,7 @@ def test_create_list_export_and_mark_sent(cli, world, tmp_path):
     claim = world.ready_claim()
     created = cli("create", "--all", "--json")
     assert created.exit_code == 0, created.output
-    [batch] = json.loads(created.output)
+    [batch] = json.loads(created.output)["batches"]
     assert batch["claims"] == 1
     assert batch["status"] == "generated"
     listed = json.loads(cli("list", "--json").output)
@@ -48,7 +48,7 @@ def test_create_list_export_and_mark_sent(cli, world, tmp_path):
 
 def test_mark_sent_takes_the_upload_date(cli, world):
     claim = world.ready_claim()
-    [batch] = json.loads(cli("create", "--all", "--json").output)
+    [batch] = json.loads(cli("create", "--all", "--json").output)["batches"]
     future = cli("mark-sent", batch["batch"], "--sent-on", "2999-01-01")
     assert future.exit_code != 0
     assert "in the future" in future.output
@@ -78,7 +78,7 @@ def test_refusals_are_one_line_and_exit_non_zero(cli, world):
 
 def test_sending_twice_is_refused(cli, world):
     world.ready_claim()
-    batch = json.loads(cli("create", "--all", "--json").output)[0]
+    batch = json.loads(cli("create", "--all", "--json").output)["batches"][0]
     assert cli("mark-sent", batch["batch"]).exit_code == 0
     again = cli("mark-sent", batch["batch"])
     assert again.exit_code == 1
@@ -89,7 +89,7 @@ def test_sending_twice_is_refused(cli, world):
 
 def test_remove_a_claim_from_an_unsent_batch(cli, world):
     claim = world.ready_claim()
-    batch = json.loads(cli("create", "--all", "--json").output)[0]
+    batch = json.loads(cli("create", "--all", "--json").output)["batches"][0]
     result = cli("remove", batch["batch"], claim.number)
     assert result.exit_code == 0
     assert "cancelled" in result.output
@@ -100,7 +100,7 @@ def test_export_refuses_a_file_that_no_longer_matches_its_claims(cli, world, tmp
     from tests.worlds.practice import SYSTEM
 
     claim = world.ready_claim()
-    batch = json.loads(cli("create", "--all", "--json").output)[0]
+    batch = json.loads(cli("create", "--all", "--json").output)["batches"][0]
     hold_claim(db.session.get(type(claim), claim.id), reason="wrong auth", actor=SYSTEM)
     out = tmp_path / "stale.x12"
     result = cli("export", batch["batch"], "-o", str(out))

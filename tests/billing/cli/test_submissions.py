@@ -108,3 +108,51 @@ def test_export_refuses_a_file_that_no_longer_matches_its_claims(cli, world, tmp
     assert len(result.output.strip().splitlines()) == 1
     assert "Held now" in result.output
     assert not out.exists()
+
+
+# --- case O: a void waiting for the payer's claim number blocks only itself -------------------------------------
+
+@pytest.fixture
+def waiting_void(world):
+    from billing.claims.operations import void_claim
+    from tests.worlds.claims import walk_to
+    from tests.worlds.practice import SYSTEM
+
+    claim = walk_to(world.ready_claim(day=date(2026, 3, 2)), ClaimStatus.SUBMITTED)
+    void_claim(claim, reason="billed the wrong client", actor=SYSTEM)
+    db.session.commit()
+    return claim
+
+
+def test_case_o_create_sends_the_ready_claims_and_names_the_waiting_void(cli, world, waiting_void):
+    world.ready_claim(day=date(2026, 3, 3))
+    world.ready_claim(day=date(2026, 3, 4))
+    db.session.commit()
+    result = cli("create", "--all", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["ok"] is True
+    assert [b["claims"] for b in doc["batches"]] == [2]
+    [left] = doc["left_out"]
+    assert left["claim"] == waiting_void.number
+    assert "waiting for the payer's claim number (ICN)" in left["why"]
+
+
+def test_case_o_create_text_names_the_waiting_void(cli, world, waiting_void):
+    world.ready_claim(day=date(2026, 3, 3))
+    db.session.commit()
+    result = cli("create", "--all")
+    assert result.exit_code == 0, result.output
+    first, second = result.output.strip().splitlines()
+    assert "1 claims" in first
+    assert second.startswith(f"Left out {waiting_void.number}: void waiting for the payer's claim number")
+
+
+def test_case_o_with_only_the_waiting_void_create_refuses_and_names_it(cli, world, waiting_void):
+    text = cli("create", "--all")
+    assert text.exit_code == 1
+    assert waiting_void.number in text.output
+    doc = json.loads(cli("create", "--all", "--json").output)
+    assert doc["kind"] == "nothing_to_do"
+    assert [v["claim"] for v in doc["left_out"]] == [waiting_void.number]
+    assert db.session.scalars(select(SubmissionBatch)).all() == []

@@ -26,7 +26,8 @@ def waiting_void(world, day=date(2026, 3, 2)):
     """A claim the payer has, voided before anyone knew the payer's claim number: it waits to be sent."""
     claim = walk_to(world.ready_claim(day=day), ClaimStatus.SUBMITTED)
     void_claim(claim, reason="billed the wrong client", actor=SYSTEM)
-    assert claim.void_to_send and claim.payer_claim_number is None
+    assert claim.void_to_send
+    assert claim.payer_claim_number is None
     return claim
 
 
@@ -45,7 +46,8 @@ def test_case_o_a_batch_sends_the_two_ready_claims_and_names_the_void_waiting_fo
     assert "payer's claim number (ICN)" in left_out.describe()
     assert left_out.describe().startswith(f"{void.number}: void waiting")
     listed = {c.number: c for c in candidates()}
-    assert listed[void.number].awaits_payer_number and not listed[void.number].eligible
+    assert listed[void.number].awaits_payer_number
+    assert not listed[void.number].eligible
     assert void.void_to_send  # still waiting, untouched
 
 
@@ -71,7 +73,8 @@ def test_case_o_the_nightly_job_sends_the_two_and_names_the_void(world):
     world.clearinghouse.sftp_host = None  # generated for a manual upload: the job's report is what we check
     report = submit_ready_claims(actor=SYSTEM)
     assert report.failed == []
-    assert len(report.done) == 1 and "2 claims generated" in report.done[0]
+    assert len(report.done) == 1
+    assert "2 claims generated" in report.done[0]
     assert report.blocked == [waiting_voids()[0].describe()]
     assert f"LEFT OUT {void.number}: void waiting for the payer's claim number" in report.summary()
 
@@ -86,7 +89,8 @@ def test_case_o_entering_the_icn_lets_the_void_go_out_in_the_next_batch_with_ref
     assert void.payer_claim_number == "2026031800123"
     row = history(void)[-1]
     assert row.action is AuditAction.CLAIM_PAYER_NUMBER_SET
-    assert row.actor == SYSTEM.name and row.at is not None
+    assert row.actor == SYSTEM.name
+    assert row.at is not None
     assert row.data == {"field": "payer_claim_number", "from": None, "to": "2026031800123",
                         "why": "from the EOB of March 18"}  # fmt: skip
     assert row.reason == "Payer claim number (none) -> 2026031800123: from the EOB of March 18"
@@ -94,7 +98,8 @@ def test_case_o_entering_the_icn_lets_the_void_go_out_in_the_next_batch_with_ref
 
     [batch] = create_batches(actor=SYSTEM)
     assert [e.claim_id for e in batch.entries] == [void.id]
-    assert f"CLM*{void.number}*" in batch.content and ":B:8*" in batch.content
+    assert f"CLM*{void.number}*" in batch.content
+    assert ":B:8*" in batch.content
     assert "REF*F8*2026031800123~" in batch.content
     mark_batch_sent(batch.id, actor=SYSTEM)
     assert batch.status is BatchStatus.SENT
@@ -116,7 +121,7 @@ def test_case_o_marking_the_void_not_needed_takes_it_off_the_queue(world):
         create_batches(actor=SYSTEM)
 
 
-@pytest.mark.parametrize("icn, why", [
+@pytest.mark.parametrize(("icn", "why"), [
     ("", "missing"), ("   ", "missing"), ("ICN*12", "reserves"), ("ICN~12", "reserves"), ("ICN:1", "reserves"),
     ("X" * 51, "at most 50"), ("ÍCN12", "ASCII"), ("ICN\t12", "ASCII"),
 ])  # fmt: skip
@@ -126,7 +131,8 @@ def test_case_o_an_unusable_icn_is_refused_and_changes_nothing(world, icn, why):
     with pytest.raises(ValidationFailed, match=why) as refused:
         set_payer_claim_number(void, icn, actor=SYSTEM)
     assert refused.value.problems[0].field == "payer_claim_number"
-    assert void.payer_claim_number is None and void.void_to_send
+    assert void.payer_claim_number is None
+    assert void.void_to_send
     assert len(history(void)) == before
 
 
@@ -141,7 +147,8 @@ def test_case_o_not_needed_needs_a_reason(world):
     before = len(history(void))
     with pytest.raises(ValidationFailed, match="reason"):
         void_not_needed(void, reason="  ", actor=SYSTEM)
-    assert void.void_to_send and len(history(void)) == before
+    assert void.void_to_send
+    assert len(history(void)) == before
 
 
 def test_case_o_only_a_void_waiting_to_be_sent_takes_an_icn_or_a_waiver(world):
@@ -165,4 +172,5 @@ def test_case_o_a_void_in_an_unsent_batch_is_taken_out_first(world):
         set_payer_claim_number(void, "ICN-2", actor=SYSTEM)
     with pytest.raises(NotAllowed, match="take it out of the batch first"):
         void_not_needed(void, reason="payer has no record", actor=SYSTEM)
-    assert void.payer_claim_number == "ICN-1" and void.void_to_send
+    assert void.payer_claim_number == "ICN-1"
+    assert void.void_to_send

@@ -74,8 +74,10 @@ def create_command(payer_id: int | None, all_payers: bool, as_json: bool) -> Non
         return {"ok": True, "batches": [_summary(b) for b in create_batches(actor=CLI_ACTOR, payer_id=payer_id)],
                 "left_out": left_out}
 
-    run_command(create, as_json=as_json, details=lambda exc: {**_file_errors(exc), "left_out": left_out},
-                text=_created_text)
+    def details(exc: BillingError) -> dict[str, Any]:
+        return {**_file_errors(exc), **({"left_out": left_out} if left_out else {})}
+
+    run_command(create, as_json=as_json, details=details, text=_created_text)
 
 
 def _created_text(created: dict[str, Any]) -> str:

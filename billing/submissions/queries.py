@@ -120,13 +120,8 @@ def _candidate(claim: Claim, blocker: str | None) -> Candidate:
     if house is None or not house.active:
         reason = f"payer {payer.name} is not linked to an active clearinghouse"
     frequency = "8" if claim.status is ClaimStatus.VOIDED else claim.frequency_code
-    awaits = frequency in ("7", "8") and (problem := payer_claim_number_problem(claim.payer_claim_number)) is not None
-    if awaits:
-        what = "void" if frequency == "8" else "corrected claim"
-        reason = (f"{what} waiting for the payer's claim number (ICN) for REF*F8; enter it on the claim"
-                  + (", or mark the void not needed" if frequency == "8" else "")
-                  if claim.payer_claim_number is None or not claim.payer_claim_number.strip()
-                  else f"{what} cannot go: {problem} Enter the right one on the claim")  # fmt: skip
+    waiting = _payer_number_reason(claim, frequency)
+    reason = waiting or reason
     return Candidate(
         claim_id=claim.id,
         number=claim.number,
@@ -138,8 +133,22 @@ def _candidate(claim: Claim, blocker: str | None) -> Candidate:
         total=claim.total_charge,
         frequency_code=frequency,
         reason=reason,
-        awaits_payer_number=awaits,
+        awaits_payer_number=waiting is not None,
     )
+
+
+def _payer_number_reason(claim: Claim, frequency: str) -> str | None:
+    """Why a void (or correction) cannot go until someone enters a usable payer claim number, or None."""
+    if frequency not in ("7", "8"):
+        return None
+    problem = payer_claim_number_problem(claim.payer_claim_number)
+    if problem is None:
+        return None
+    what = "void" if frequency == "8" else "corrected claim"
+    if not (claim.payer_claim_number or "").strip():
+        way_out = ", or mark the void not needed" if frequency == "8" else ""
+        return f"{what} waiting for the payer's claim number (ICN) for REF*F8; enter it on the claim{way_out}"
+    return f"{what} cannot go: {problem} Enter the right one on the claim"
 
 
 def batch_by_id(batch_id: int, *, for_update: bool = False) -> SubmissionBatch:

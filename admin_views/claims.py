@@ -49,6 +49,12 @@ NEEDS_REASON = {
 }
 
 
+#: What the claim page says after an action whose default wording ("void_not_needed done") would read badly.
+DONE = {
+    "payer_claim_number": "Claim {0}: payer claim number saved; the void goes out in the next batch.",
+    "void_not_needed": "Claim {0}: void marked not needed; it no longer waits to be sent.",
+}
+
 
 class ClaimView(ClaimPaymentsMixin, RoleModelView):
     """Billers work claims here; status changes go through billing.claims.operations, money through payments."""
@@ -213,8 +219,7 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
             return redirect(back)
         return run_operation(
             lambda: _run(operation, claim, request.form.get("reason", ""), request.form), back=back,
-            success=lambda result: f"Corrected claim {result.number} created from {claim.number}."
-            if isinstance(result, Claim) else f"Claim {claim.number}: {operation} done; now {claim.status.label}.",
+            success=lambda result: _done(operation, claim, result),
             then=lambda result: self.get_url(".details_view", id=result.id) if isinstance(result, Claim) else back,
         )
 
@@ -292,10 +297,23 @@ def _run(operation: str, claim: Claim, reason: str, form: Any = None) -> Any:
         return money_ops.bill_patient(claim, actor=actor, posted_on=practice_today(), reason=reason or None)
     if operation == "resubmit_lines":
         return resubmit_denied_lines(claim, actor=actor, reason=reason)
+    if operation == "payer_claim_number":
+        number = (form or {}).get("payer_claim_number", "")
+        return ops.set_payer_claim_number(claim, number, actor=actor, reason=reason or None)
+    if operation == "void_not_needed":
+        return ops.void_not_needed(claim, reason=reason, actor=actor)
     if operation == "correct":
         payer_number = (form or {}).get("payer_claim_number")
         return ops.correct_claim(claim, actor=actor, reason=reason, payer_claim_number=payer_number)
     raise NotFound(f"Unknown claim action {operation!r}.")
+
+
+def _done(operation: str, claim: Claim, result: Any) -> str:
+    if isinstance(result, Claim):
+        return f"Corrected claim {result.number} created from {claim.number}."
+    if operation in DONE:
+        return DONE[operation].format(claim.number)
+    return f"Claim {claim.number}: {operation} done; now {claim.status.label}."
 
 
 def _edit_arguments(claim: Claim, form: Any) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from billing.submissions.queries import (
     candidates,
     edi_payers,
     subject_history,
+    waiting_voids,
 )
 
 #: The preview shows the file in full up to this many segments (a 1,000-claim file has about 12,000).
@@ -85,12 +86,13 @@ class SubmissionsView(AreaPage):
         if refused := self._refused():
             return refused
         payer = request.form.get("payer", "all")
+        payer_id = int(payer) if payer.isdigit() else None
         chosen = {int(i) for i in request.form.getlist("claim_id") if i.isdigit()}
         try:
             with unit_of_work():
-                created = ops.create_batches(actor=self.actor(), payer_id=int(payer) if payer.isdigit() else None,
-                                             claim_ids=chosen)  # fmt: skip
+                created = ops.create_batches(actor=self.actor(), payer_id=payer_id, claim_ids=chosen)
                 summary = [(b.id, b.number, b.claim_count, b.clearinghouse.name) for b in created]
+                left_out = [c.describe() for c in waiting_voids(payer_id, current_scope())]
         except ops.BatchRefused as exc:
             flash(f"Nothing was generated: {len(exc.errors)} problem(s) in the file. Fix them, or leave those "
                   "claims out, and generate again.", "error")  # fmt: skip
@@ -101,6 +103,8 @@ class SubmissionsView(AreaPage):
         for _id, number, count, house in summary:
             flash(f"Batch {number} generated for {house}: {count} claim(s), validated. Preview it, then send it "
                   "or download it.", "success")  # fmt: skip
+        for blocked in left_out:  # a void waiting for its ICN blocks only itself: name it so someone fills it in
+            flash(f"Left out {blocked}.", "warning")
         if len(summary) == 1:
             return redirect(self.get_url(".batch", batch_id=summary[0][0]))
         return redirect(self.get_url(".index"))

@@ -21,6 +21,26 @@ NUMBER_PREFIX = "C-"
 _NUMBER = re.compile(r"C-?(\d{1,12})", re.IGNORECASE)
 
 
+#: REF02 (the payer's claim number in REF*F8) is at most 50 characters in the 837P; the column is as wide.
+PAYER_CLAIM_NUMBER_MAX = 50
+#: Characters the 837P uses as delimiters (element, component, repetition, segment): never inside a value.
+X12_RESERVED = frozenset("*:^~")
+
+
+def payer_claim_number_problem(value: str | None) -> str | None:
+    """Why this payer claim number (ICN) cannot go out in REF*F8, or None. Identifiers are refused, never altered."""
+    text = (value or "").strip()
+    if not text:
+        return "The payer's claim number (ICN) is missing."
+    if len(text) > PAYER_CLAIM_NUMBER_MAX:
+        return f"The payer's claim number is {len(text)} characters; REF*F8 takes at most {PAYER_CLAIM_NUMBER_MAX}."
+    if X12_RESERVED & set(text):
+        return f"The payer's claim number {text!r} contains a character X12 reserves (* : ^ ~)."
+    if not (text.isascii() and text.isprintable()):
+        return f"The payer's claim number {text!r} contains characters outside plain ASCII."
+    return None
+
+
 def claim_number(claim_id: int) -> str:
     """The claim number people see and CLM01 carries: "C-" and the id, six digits at least."""
     return f"{NUMBER_PREFIX}{claim_id:06d}"

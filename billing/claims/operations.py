@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from billing.claims import hooks
 from billing.claims.building import MAX_POINTERS, _reason
-from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine
+from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine, payer_claim_number_problem
 from billing.claims.queries import authorization_units_used
 from billing.claims.refresh import refresh
 from billing.claims.statuses import EDITABLE, SENT, ClaimStatus, open_claim, record_opening, transition
@@ -64,6 +64,45 @@ def void_claim(claim: Claim, *, reason: str, actor: Actor) -> None:
     claim.void_reason = reason
     claim.void_to_send = was_sent
     _withdraw_bill(claim, actor=actor, why=f"voided: {reason}")
+
+
+def _waiting_void(claim: Claim, doing: str) -> None:
+    """Only a void still to be sent (frequency 8, not in an unsent batch) takes a payer claim number or a waiver."""
+    if claim.status is not ClaimStatus.VOIDED or not claim.void_to_send:
+        raise NotAllowed(f"Claim {claim.number} is {claim.status.label}, not a void waiting to be sent; "
+                         f"there is no void to {doing}.")  # fmt: skip
+    if (batch := hooks.unsent_batch_of.first(claim.id)) is not None:
+        raise NotAllowed(f"Claim {claim.number} is in unsent submission batch {batch}; take it out of the batch first.")
+
+
+def set_payer_claim_number(claim: Claim, number: str, *, actor: Actor, reason: str | None = None) -> None:
+    """Enter the payer's claim number (ICN) a void must carry in REF*F8; the next batch can then send the void.
+
+    History keeps who, when, the number before and after, and why.
+    """
+    _waiting_void(claim, "fill in")
+    if problem := payer_claim_number_problem(number):
+        raise ValidationFailed([Problem("payer_claim_number", f"{problem} Copy it from the payer's EOB, 835 or "
+                                                               "acknowledgement.")])  # fmt: skip
+    new, old = number.strip(), claim.payer_claim_number
+    if new == old:
+        raise Conflict(f"Claim {claim.number} already carries payer claim number {new}.")
+    why = (reason or "").strip()
+    claim.payer_claim_number = new
+    record_change(
+        "claim", claim.id, AuditAction.CLAIM_PAYER_NUMBER_SET, actor=actor, before=claim.status.value,
+        after=claim.status.value, reason=f"Payer claim number {old or '(none)'} -> {new}" + (f": {why}" if why else ""),
+        data={"field": "payer_claim_number", "from": old, "to": new, "why": why or None},
+    )  # fmt: skip
+
+
+def void_not_needed(claim: Claim, *, reason: str, actor: Actor) -> None:
+    """The payer needs no frequency-8 void (the claim never reached it, or it has no record): stop waiting to send."""
+    reason = _need_reason(reason, "void marked not needed")
+    _waiting_void(claim, "mark not needed")
+    claim.void_to_send = False
+    record_change("claim", claim.id, AuditAction.CLAIM_VOID_NOT_NEEDED, actor=actor, before=claim.status.value,
+                  after=claim.status.value, reason=reason, data={"void_to_send": {"from": True, "to": False}})
 
 
 def _withdraw_bill(claim: Claim, *, actor: Actor, why: str) -> None:

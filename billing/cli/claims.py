@@ -11,7 +11,15 @@ from sqlalchemy import select
 
 from billing.claims.building import BillingResult
 from billing.claims.models import Claim
-from billing.claims.operations import hold_claim, release_claim, resubmit_claim, retract_claim, void_claim
+from billing.claims.operations import (
+    hold_claim,
+    release_claim,
+    resubmit_claim,
+    retract_claim,
+    set_payer_claim_number,
+    void_claim,
+    void_not_needed,
+)
 from billing.claims.queries import claim_by_number
 from billing.claims.sessions import generate_claims
 from billing.claims.statuses import ClaimStatus
@@ -110,14 +118,21 @@ def _describe(doc: dict[str, Any]) -> str:
     return "\n".join([*head, "Lines:", *lines, "History:", *history])
 
 
-def _move(number: str, as_json: bool, operation: Callable[[Claim], None], done: str) -> None:
+def _move(
+    number: str,
+    as_json: bool,
+    operation: Callable[[Claim], None],
+    done: str,
+    extra: Callable[[Claim], dict[str, Any]] | None = None,
+) -> None:
     def move() -> Claim:
         claim = claim_by_number(number, for_update=True)
         operation(claim)
         return claim
 
     run_command(move, as_json=as_json, text=lambda claim: f"{claim.number} {done}; now {claim.status.value}.",
-                data=lambda claim: {"ok": True, "number": claim.number, "status": claim.status.value})
+                data=lambda claim: {"ok": True, "number": claim.number, "status": claim.status.value,
+                                    **(extra(claim) if extra else {})})
 
 
 @claims_cli.command("hold")
@@ -161,3 +176,27 @@ def retract_command(number: str, as_json: bool) -> None:
 def resubmit_command(number: str, reason: str | None, as_json: bool) -> None:
     """Put a denied claim back to Ready."""
     _move(number, as_json, lambda c: resubmit_claim(c, actor=CLI_ACTOR, reason=reason), "resubmitted")
+
+
+@claims_cli.command("set-payer-claim-number")
+@click.argument("number")
+@click.argument("icn")
+@click.option("--reason", default=None, help="Where the number came from (kept in the history).")
+@json_option
+def set_payer_claim_number_command(number: str, icn: str, reason: str | None, as_json: bool) -> None:
+    """Enter the payer's claim number (ICN) of a void waiting to be sent; the next batch carries it in REF*F8."""
+    def operation(claim: Claim) -> None:
+        set_payer_claim_number(claim, icn, actor=CLI_ACTOR, reason=reason)
+
+    _move(number, as_json, operation, "carries payer claim number " + icn.strip(),
+          extra=lambda claim: {"payer_claim_number": claim.payer_claim_number, "void_to_send": claim.void_to_send})
+
+
+@claims_cli.command("void-not-needed")
+@click.argument("number")
+@click.option("--reason", required=True, help="Why the payer needs no void (never sent, no record of the claim).")
+@json_option
+def void_not_needed_command(number: str, reason: str, as_json: bool) -> None:
+    """Stop waiting to send a void the payer does not need (a reason is required)."""
+    _move(number, as_json, lambda c: void_not_needed(c, reason=reason, actor=CLI_ACTOR),
+          "no longer waits to send a void", extra=lambda claim: {"void_to_send": claim.void_to_send})

@@ -24,7 +24,7 @@ from billing.submissions.operations import (
     remove_claim_from_batch,
     send_batch,
 )
-from billing.submissions.queries import batch_by_id, batch_id_from, batches
+from billing.submissions.queries import batch_by_id, batch_id_from, batches, waiting_voids
 
 submissions_cli = AppGroup("submissions", help="Batch Ready claims into 837P files and send them.")
 CLI_ACTOR = Actor.system("cli")
@@ -33,6 +33,11 @@ CLI_ACTOR = Actor.system("cli")
 def _file_errors(exc: BillingError) -> dict[str, Any]:
     """A refused file lists each problem with its claim in the JSON error."""
     return {"errors": [str(e) for e in exc.errors]} if isinstance(exc, BatchRefused) else {}
+
+
+def _left_out(payer_id: int | None) -> list[dict[str, str]]:
+    """Voids waiting for the payer's claim number (ICN): left out of every batch, named with why."""
+    return [{"claim": c.number, "why": c.reason or ""} for c in waiting_voids(payer_id)]
 
 
 def _summary(batch: SubmissionBatch) -> dict[str, Any]:
@@ -62,9 +67,23 @@ def create_command(payer_id: int | None, all_payers: bool, as_json: bool) -> Non
     """Generate and validate one 837P per clearinghouse from the eligible Ready claims."""
     if (payer_id is None) == (not all_payers):
         raise click.UsageError("Give either --payer PAYER_ID or --all.")
-    run_command(lambda: [_summary(b) for b in create_batches(actor=CLI_ACTOR, payer_id=payer_id)], as_json=as_json,
-                details=_file_errors, text=lambda created: "\n".join(
-                    f"{b['batch']} ({b['id']}): {b['claims']} claims, {b['total']}, {b['file_name']}" for b in created))
+    left_out: list[dict[str, str]] = []
+
+    def create() -> dict[str, Any]:
+        left_out.extend(_left_out(payer_id))  # before: a refusal still names the voids that wait
+        return {"ok": True, "batches": [_summary(b) for b in create_batches(actor=CLI_ACTOR, payer_id=payer_id)],
+                "left_out": left_out}
+
+    def details(exc: BillingError) -> dict[str, Any]:
+        return {**_file_errors(exc), **({"left_out": left_out} if left_out else {})}
+
+    run_command(create, as_json=as_json, details=details, text=_created_text)
+
+
+def _created_text(created: dict[str, Any]) -> str:
+    lines = [f"{b['batch']} ({b['id']}): {b['claims']} claims, {b['total']}, {b['file_name']}"
+             for b in created["batches"]]  # fmt: skip
+    return "\n".join(lines + [f"Left out {v['claim']}: {v['why']}" for v in created["left_out"]])
 
 
 @submissions_cli.command("list")

@@ -43,7 +43,10 @@ def submit_ready_claims(now: datetime) -> str:
     report = submission_jobs.submit_ready_claims(actor=SCHEDULER)
     if report.failed:
         raise Failed(report.summary())  # the run shows as failed, with each clearinghouse's outcome
-    return report.summary() if report.done else "No eligible Ready claims; nothing sent."
+    if report.done:
+        return report.summary()
+    nothing = "No eligible Ready claims; nothing sent."
+    return f"{nothing} {report.summary()}" if report.blocked else nothing
 
 
 def collect_responses(now: datetime) -> str:

@@ -1,7 +1,8 @@
 """The two submission services the scheduler runs, each step in its own unit of work.
 
     submit_ready_claims(actor=...)  batch every eligible Ready claim (one batch per clearinghouse) and
-                                    send each batch whose clearinghouse has SFTP settings
+                                    send each batch whose clearinghouse has SFTP settings; a void waiting
+                                    for the payer's claim number stays out and is named in the report
     collect_all_responses(actor=...) download new 999/277CA files from every active clearinghouse
 
 A failure in one clearinghouse is reported and the others carry on; nothing half-done is committed.
@@ -19,7 +20,7 @@ from billing.core.errors import BillingError, NothingToDo
 from billing.core.unit_of_work import unit_of_work
 from billing.submissions.models import Clearinghouse
 from billing.submissions.operations import create_batches, send_batch
-from billing.submissions.queries import clearinghouse_by_id
+from billing.submissions.queries import clearinghouse_by_id, waiting_voids
 from billing.submissions.responses import collect_responses
 
 
@@ -27,15 +28,19 @@ from billing.submissions.responses import collect_responses
 class JobReport:
     done: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    #: Claims left out that wait for a person ("C-000012: void waiting for the payer's claim number ...").
+    blocked: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        parts = self.done + [f"FAILED {f}" for f in self.failed]
+        parts = self.done + [f"FAILED {f}" for f in self.failed] + [f"LEFT OUT {b}" for b in self.blocked]
         return "; ".join(parts) or "Nothing to do."
 
 
 def submit_ready_claims(*, actor: Actor) -> JobReport:
     """Batch the eligible Ready claims and send what can be sent; unsendable batches wait for a person."""
     report = JobReport()
+    with unit_of_work():
+        report.blocked = [c.describe() for c in waiting_voids()]
     try:
         with unit_of_work():
             batches = create_batches(actor=actor)

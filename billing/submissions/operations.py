@@ -58,7 +58,11 @@ class BatchRefused(Invalid):
 def create_batches(
     *, actor: Actor, payer_id: int | None = None, claim_ids: Collection[int] | None = None
 ) -> list[SubmissionBatch]:
-    """One validated 837P per clearinghouse from the eligible claims (all of them, or the chosen ones)."""
+    """One validated 837P per clearinghouse from the eligible claims (all of them, or the chosen ones).
+
+    Claims that cannot go are left out, not refused, unless chosen by id: a void still waiting for the
+    payer's claim number blocks only itself (`queries.waiting_voids` names them for the caller to report).
+    """
     chosen = _chosen(candidates(payer_id, claim_ids=claim_ids), claim_ids)
     by_house: dict[int, list[Candidate]] = defaultdict(list)
     for candidate in chosen:
@@ -84,7 +88,9 @@ def _chosen(found: list[Candidate], claim_ids: Collection[int] | None) -> list[C
         raise ValidationFailed([Problem("claims", f"{c.number}: {c.reason}") for c in refused])
     eligible = [c for c in found if c.eligible]
     if not eligible:
-        raise NothingToDo("There are no eligible claims to submit.")
+        waiting = [c.number for c in found if c.awaits_payer_number]
+        raise NothingToDo("There are no eligible claims to submit." + (
+            f" Waiting for the payer's claim number (ICN): {', '.join(waiting)}." if waiting else ""))
     return eligible
 
 

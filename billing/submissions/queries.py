@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
-from billing.claims.models import Claim, ClaimLine
+from billing.claims.models import Claim, ClaimLine, payer_claim_number_problem
 from billing.claims.queries import live_claim_filter
 from billing.claims.statuses import SENT, ClaimStatus
 from billing.core.audit import StatusChange
@@ -38,10 +38,16 @@ class Candidate:
     total: Decimal
     frequency_code: str  # as it would go out: 1, 7 or 8
     reason: str | None
+    #: A void (or correction) that cannot go until it carries a usable payer claim number (ICN) for REF*F8.
+    awaits_payer_number: bool = False
 
     @property
     def eligible(self) -> bool:
         return self.reason is None
+
+    def describe(self) -> str:
+        """"C-000012: why it cannot go", as a flash, the CLI and a job summary name a claim left out."""
+        return f"{self.number}: {self.reason}" if self.reason else self.number
 
 
 def pending_claim_ids(claim_ids: Collection[int] | None = None) -> set[int]:
@@ -57,7 +63,8 @@ def candidates(
     """Ready claims (and voids still to send) of EDI payers, each with the reason it cannot go, if any.
 
     Voids are not Ready, so the eligibility question about Ready claims does not apply to them; they
-    only need a clearinghouse and the payer's claim number, which the file check enforces.
+    only need a clearinghouse and the payer's claim number (ICN). A void without a usable one is listed
+    with that reason and left out, so it blocks only itself, never the batch.
     `claim_ids` limits the answer to those claims (a batch of chosen claims need not load every Ready one).
     """
     if claim_ids is not None:
@@ -70,13 +77,25 @@ def candidates(
 CANDIDATE_CHUNK = 10_000
 
 
-def _candidates(payer_id: int | None, scope: Scope | None, claim_ids: list[int] | None) -> list[Candidate]:
+def waiting_voids(payer_id: int | None = None, scope: Scope | None = None) -> list[Candidate]:
+    """Voids to send that wait for the payer's claim number (ICN): each one's candidate, with why it cannot go.
+
+    Batches leave these out; generation (the page, the CLI, the nightly job) names them so a biller can
+    enter the number, or mark the void not needed.
+    """
+    return [c for c in _candidates(payer_id, scope, None, voids_only=True) if c.awaits_payer_number]
+
+
+def _candidates(
+    payer_id: int | None, scope: Scope | None, claim_ids: list[int] | None, *, voids_only: bool = False
+) -> list[Candidate]:
+    void_to_send = (Claim.status == ClaimStatus.VOIDED) & Claim.void_to_send
     query = (
         select(Claim)
         .join(Payer, Payer.id == Claim.payer_id)
         .where(
             Payer.edi_enabled,
-            or_(Claim.status == ClaimStatus.READY, (Claim.status == ClaimStatus.VOIDED) & Claim.void_to_send),
+            void_to_send if voids_only else or_(Claim.status == ClaimStatus.READY, void_to_send),
             Claim.id.not_in(select(BatchClaim.claim_id).where(BatchClaim.pending)),
         )
         .options(joinedload(Claim.client), joinedload(Claim.payer).joinedload(Payer.clearinghouse))
@@ -100,6 +119,9 @@ def _candidate(claim: Claim, blocker: str | None) -> Candidate:
     reason = blocker
     if house is None or not house.active:
         reason = f"payer {payer.name} is not linked to an active clearinghouse"
+    frequency = "8" if claim.status is ClaimStatus.VOIDED else claim.frequency_code
+    waiting = _payer_number_reason(claim, frequency)
+    reason = waiting or reason
     return Candidate(
         claim_id=claim.id,
         number=claim.number,
@@ -109,9 +131,24 @@ def _candidate(claim: Claim, blocker: str | None) -> Candidate:
         clearinghouse_id=house.id if house else None,
         service_date=claim.service_date,
         total=claim.total_charge,
-        frequency_code="8" if claim.status is ClaimStatus.VOIDED else claim.frequency_code,
+        frequency_code=frequency,
         reason=reason,
+        awaits_payer_number=waiting is not None,
     )
+
+
+def _payer_number_reason(claim: Claim, frequency: str) -> str | None:
+    """Why a void (or correction) cannot go until someone enters a usable payer claim number, or None."""
+    if frequency not in ("7", "8"):
+        return None
+    problem = payer_claim_number_problem(claim.payer_claim_number)
+    if problem is None:
+        return None
+    what = "void" if frequency == "8" else "corrected claim"
+    if not (claim.payer_claim_number or "").strip():
+        way_out = ", or mark the void not needed" if frequency == "8" else ""
+        return f"{what} waiting for the payer's claim number (ICN) for REF*F8; enter it on the claim{way_out}"
+    return f"{what} cannot go: {problem} Enter the right one on the claim"
 
 
 def batch_by_id(batch_id: int, *, for_update: bool = False) -> SubmissionBatch:

@@ -311,3 +311,85 @@ def test_a_refused_release_rolls_back_what_the_recheck_filled_in(world, cli):
     assert _state(claim.number) == before
     stored = db.session.get(Claim, claim.id)
     assert (stored.status, stored.diagnoses, stored.lines[0].diagnosis_pointers) == (ClaimStatus.HELD, [], "1")
+
+
+# --- case O: a void waiting for the payer's claim number -------------------------------------------------------
+
+@pytest.fixture
+def waiting_void(world) -> Claim:
+    """A committed void of a claim the payer has, with no payer claim number yet: it waits to be sent."""
+    from billing.claims.operations import void_claim
+
+    claim = walk_to(world.claim(), ClaimStatus.SUBMITTED)
+    void_claim(claim, reason="billed the wrong client", actor=SYSTEM)
+    db.session.commit()
+    return claim
+
+
+def _void_state(claim_id: int):
+    db.session.expire_all()
+    claim = db.session.get(Claim, claim_id)
+    rows = db.session.scalar(select(func.count()).select_from(StatusChange).where(StatusChange.subject_id == claim_id,
+                                                                                 StatusChange.subject_type == "claim"))
+    return claim.payer_claim_number, claim.void_to_send, rows
+
+
+def test_case_o_set_payer_claim_number_text_and_json(waiting_void, cli):
+    text = cli("set-payer-claim-number", waiting_void.number, "ICN-1")
+    assert text.exit_code == 0, text.output
+    assert text.output.strip() == f"{waiting_void.number} carries payer claim number ICN-1; now voided."
+    result = cli("set-payer-claim-number", waiting_void.number, "ICN-2", "--reason", "277CA", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"ok": True, "number": waiting_void.number, "status": "voided",
+                                         "payer_claim_number": "ICN-2", "void_to_send": True}  # fmt: skip
+    db.session.expire_all()
+    last = db.session.scalars(select(StatusChange).where(StatusChange.subject_id == waiting_void.id)
+                              .order_by(StatusChange.id.desc())).first()  # fmt: skip
+    assert last.actor == "system:cli"
+    assert (last.data["from"], last.data["to"], last.data["why"]) == ("ICN-1", "ICN-2", "277CA")
+
+
+def test_case_o_void_not_needed_text_and_json(world, waiting_void, cli):
+    from billing.claims.operations import void_claim
+
+    result = cli("void-not-needed", waiting_void.number, "--reason", "payer has no record", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"ok": True, "number": waiting_void.number, "status": "voided",
+                                         "void_to_send": False}  # fmt: skip
+    assert _void_state(waiting_void.id)[1] is False
+    other = walk_to(world.claim(day=DAY + timedelta(days=1)), ClaimStatus.SUBMITTED)
+    void_claim(other, reason="duplicate", actor=SYSTEM)
+    db.session.commit()
+    text = cli("void-not-needed", other.number, "--reason", "never sent")
+    assert text.exit_code == 0, text.output
+    assert text.output.strip() == f"{other.number} no longer waits to send a void; now voided."
+
+
+@pytest.mark.parametrize(("args", "kind", "words"), [
+    (["set-payer-claim-number", "{n}", " "], "invalid", "missing"),
+    (["set-payer-claim-number", "{n}", "ICN*9"], "invalid", "reserves"),
+    (["void-not-needed", "{n}", "--reason", " "], "invalid", "needs a reason"),
+    (["set-payer-claim-number", "{ready}", "ICN-9"], "not_allowed", "not a void waiting to be sent"),
+    (["void-not-needed", "{ready}", "--reason", "x"], "not_allowed", "not a void waiting to be sent"),
+    (["set-payer-claim-number", "C-999999", "ICN-9"], "not_found", ""),
+])  # fmt: skip
+def test_case_o_refusals_change_nothing(world, waiting_void, cli, args, kind, words):
+    ready = world.claim(day=DAY + timedelta(days=2))
+    db.session.commit()
+    before = _void_state(waiting_void.id), _void_state(ready.id)
+    argv = [a.format(n=waiting_void.number, ready=ready.number) for a in args]
+    as_json = cli(*argv, "--json")
+    assert as_json.exit_code == 1
+    doc = json.loads(as_json.output)
+    assert doc["ok"] is False
+    assert doc["kind"] == kind
+    assert words in doc["error"] + " ".join(doc.get("problems", []))
+    text = cli(*argv)
+    assert text.exit_code == 1
+    assert len(text.output.strip().splitlines()) == 1
+    assert (_void_state(waiting_void.id), _void_state(ready.id)) == before
+
+
+def test_case_o_void_not_needed_requires_the_reason_option(waiting_void, cli):
+    assert cli("void-not-needed", waiting_void.number).exit_code == 2
+    assert _void_state(waiting_void.id)[1] is True

@@ -30,7 +30,7 @@ def test_create_list_export_and_mark_sent(cli, world, tmp_path):
     claim = world.ready_claim()
     created = cli("create", "--all", "--json")
     assert created.exit_code == 0, created.output
-    [batch] = json.loads(created.output)
+    [batch] = json.loads(created.output)["batches"]
     assert batch["claims"] == 1
     assert batch["status"] == "generated"
     listed = json.loads(cli("list", "--json").output)
@@ -48,7 +48,7 @@ def test_create_list_export_and_mark_sent(cli, world, tmp_path):
 
 def test_mark_sent_takes_the_upload_date(cli, world):
     claim = world.ready_claim()
-    [batch] = json.loads(cli("create", "--all", "--json").output)
+    [batch] = json.loads(cli("create", "--all", "--json").output)["batches"]
     future = cli("mark-sent", batch["batch"], "--sent-on", "2999-01-01")
     assert future.exit_code != 0
     assert "in the future" in future.output
@@ -78,7 +78,7 @@ def test_refusals_are_one_line_and_exit_non_zero(cli, world):
 
 def test_sending_twice_is_refused(cli, world):
     world.ready_claim()
-    batch = json.loads(cli("create", "--all", "--json").output)[0]
+    batch = json.loads(cli("create", "--all", "--json").output)["batches"][0]
     assert cli("mark-sent", batch["batch"]).exit_code == 0
     again = cli("mark-sent", batch["batch"])
     assert again.exit_code == 1
@@ -89,7 +89,7 @@ def test_sending_twice_is_refused(cli, world):
 
 def test_remove_a_claim_from_an_unsent_batch(cli, world):
     claim = world.ready_claim()
-    batch = json.loads(cli("create", "--all", "--json").output)[0]
+    batch = json.loads(cli("create", "--all", "--json").output)["batches"][0]
     result = cli("remove", batch["batch"], claim.number)
     assert result.exit_code == 0
     assert "cancelled" in result.output
@@ -100,7 +100,7 @@ def test_export_refuses_a_file_that_no_longer_matches_its_claims(cli, world, tmp
     from tests.worlds.practice import SYSTEM
 
     claim = world.ready_claim()
-    batch = json.loads(cli("create", "--all", "--json").output)[0]
+    batch = json.loads(cli("create", "--all", "--json").output)["batches"][0]
     hold_claim(db.session.get(type(claim), claim.id), reason="wrong auth", actor=SYSTEM)
     out = tmp_path / "stale.x12"
     result = cli("export", batch["batch"], "-o", str(out))
@@ -108,3 +108,51 @@ def test_export_refuses_a_file_that_no_longer_matches_its_claims(cli, world, tmp
     assert len(result.output.strip().splitlines()) == 1
     assert "Held now" in result.output
     assert not out.exists()
+
+
+# --- case O: a void waiting for the payer's claim number blocks only itself -------------------------------------
+
+@pytest.fixture
+def waiting_void(world):
+    from billing.claims.operations import void_claim
+    from tests.worlds.claims import walk_to
+    from tests.worlds.practice import SYSTEM
+
+    claim = walk_to(world.ready_claim(day=date(2026, 3, 2)), ClaimStatus.SUBMITTED)
+    void_claim(claim, reason="billed the wrong client", actor=SYSTEM)
+    db.session.commit()
+    return claim
+
+
+def test_case_o_create_sends_the_ready_claims_and_names_the_waiting_void(cli, world, waiting_void):
+    world.ready_claim(day=date(2026, 3, 3))
+    world.ready_claim(day=date(2026, 3, 4))
+    db.session.commit()
+    result = cli("create", "--all", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["ok"] is True
+    assert [b["claims"] for b in doc["batches"]] == [2]
+    [left] = doc["left_out"]
+    assert left["claim"] == waiting_void.number
+    assert "waiting for the payer's claim number (ICN)" in left["why"]
+
+
+def test_case_o_create_text_names_the_waiting_void(cli, world, waiting_void):
+    world.ready_claim(day=date(2026, 3, 3))
+    db.session.commit()
+    result = cli("create", "--all")
+    assert result.exit_code == 0, result.output
+    first, second = result.output.strip().splitlines()
+    assert "1 claims" in first
+    assert second.startswith(f"Left out {waiting_void.number}: void waiting for the payer's claim number")
+
+
+def test_case_o_with_only_the_waiting_void_create_refuses_and_names_it(cli, world, waiting_void):
+    text = cli("create", "--all")
+    assert text.exit_code == 1
+    assert waiting_void.number in text.output
+    doc = json.loads(cli("create", "--all", "--json").output)
+    assert doc["kind"] == "nothing_to_do"
+    assert [v["claim"] for v in doc["left_out"]] == [waiting_void.number]
+    assert db.session.scalars(select(SubmissionBatch)).all() == []

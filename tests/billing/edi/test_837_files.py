@@ -159,15 +159,18 @@ def test_void_frequency_8_with_ref_f8(world):
     })  # fmt: skip
 
 
-def test_a_void_without_the_payer_claim_number_is_refused_by_name(world):
-    from billing.submissions.operations import BatchRefused
+def test_a_void_without_the_payer_claim_number_is_left_out_or_refused_by_name(world):
+    """Case O: it never blocks a batch of all claims (left out, named); chosen by id, it is refused by name."""
+    from billing.core.errors import NothingToDo, ValidationFailed
 
     claim = world.ready_claim()
     mark_batch_sent(create_batches(actor=SYSTEM)[0].id, actor=SYSTEM)
     void_claim(claim, reason="duplicate", actor=SYSTEM)
-    with pytest.raises(BatchRefused, match=claim.number) as refused:
+    with pytest.raises(NothingToDo, match=claim.number):
         create_batches(actor=SYSTEM)
-    assert "REF*F8" in refused.value.errors[0].message
+    with pytest.raises(ValidationFailed, match=claim.number) as refused:
+        create_batches(actor=SYSTEM, claim_ids=[claim.id])
+    assert "REF*F8" in refused.value.problems[0].message
 
 
 def test_names_with_delimiters_are_cleaned_not_split(world):

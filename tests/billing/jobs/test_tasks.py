@@ -110,6 +110,37 @@ def test_submission_batches_validates_and_sends_each_clearinghouse(sw, tmp_path)
     assert [c.status for c in claims] == [ClaimStatus.SUBMITTED, ClaimStatus.SUBMITTED]
 
 
+def _waiting_void(sw):
+    from billing.claims.operations import void_claim
+    from tests.worlds.practice import SYSTEM
+
+    claim = walk_to(sw.ready_claim(day=DAY - timedelta(days=7)), ClaimStatus.SUBMITTED)
+    void_claim(claim, reason="billed the wrong client", actor=SYSTEM)
+    return claim
+
+
+def test_case_o_the_nightly_job_sends_the_two_ready_claims_and_names_the_void_waiting_for_its_icn(sw, tmp_path):
+    void = _waiting_void(sw)
+    claims = [sw.ready_claim(day=DAY + timedelta(days=n)) for n in range(2)]
+    with sftp_server(tmp_path / "sftp") as server:
+        point_at(sw.clearinghouse, server)
+        summary = submit_ready_claims(NOW)
+        [sent] = list((tmp_path / "sftp" / "inbound").iterdir())
+    assert "2 claims sent" in summary
+    assert f"LEFT OUT {void.number}: void waiting for the payer's claim number (ICN)" in summary
+    assert [c.status for c in claims] == [ClaimStatus.SUBMITTED, ClaimStatus.SUBMITTED]
+    assert f"CLM*{void.number}*" not in sent.read_text()
+    assert void.void_to_send
+
+
+def test_case_o_with_only_a_waiting_void_the_job_sends_nothing_and_names_it(sw):
+    void = _waiting_void(sw)
+    summary = submit_ready_claims(NOW)
+    assert summary.startswith("No eligible Ready claims; nothing sent.")
+    assert f"LEFT OUT {void.number}" in summary
+    assert count(SubmissionBatch) == 0
+
+
 def test_a_submission_error_fails_the_run_and_sends_nothing(sw, tmp_path):
     claim = sw.ready_claim()
     with sftp_server(tmp_path / "sftp", disk_full=True) as server:

@@ -78,7 +78,8 @@ class RemittanceView(RoleModelView):
     column_labels = {"paid_on": "Paid", "check_number": "Check / EFT", "payer_name": "Payer", "amount": "Amount",
                      "claim_count": "Claims", "plb_total": "PLB", "era_file": "File"}
     column_sortable_list = ["paid_on", "check_number", "payer_name", "amount", "claim_count"]
-    column_select_related_list = [Remittance.era_file]  # class-bound (LIBRARY-NOTES 4): no query per row
+    # Class-bound, not a string: Flask-Admin then joins it (no query per row).
+    column_select_related_list = [Remittance.era_file]
     column_default_sort = ("id", True)
     column_searchable_list = ["check_number", "payer_name"]
     column_filters = [

@@ -19,7 +19,7 @@ from billing.coverage.models import (
     SubscriberRelationship,
     authorization_service_code,
 )
-from billing.jobs.models import (  # reports and jobs (issue 7)
+from billing.jobs.models import (  # reports and jobs
     ExportRun,
     JobRun,
     JobSchedule,
@@ -33,7 +33,7 @@ from billing.payments.models import EraFile, ProviderAdjustment, Remittance, Unm
 from billing.people.models import Client, ClientDiagnosis, Provider, Role, Sex, User
 from billing.sessions.models import NoteStatus, SessionClass, TherapySession
 from billing.submissions.models import BatchClaim, Clearinghouse, ClearinghouseResponse, SubmissionBatch
-from rules.models import BillingRun, Rule, RuleOutcome, RuleVersion  # the rules engine's tables (issue 4)
+from rules.models import BillingRun, Rule, RuleOutcome, RuleVersion  # the rules engine's tables
 
 __all__ = [
     "Adjudication",

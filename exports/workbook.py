@@ -1,6 +1,6 @@
 """Write sheets to an .xlsx file with openpyxl in write-only mode, so 100,000 rows stream in bounded memory.
 
-Write-only mode drops freeze panes and column widths set after the first row (LIBRARY-NOTES section 5),
+Write-only mode drops freeze panes and column widths set after the first row (openpyxl 3.1 writes them up front),
 so widths are fitted on a sample of the first rows, held back, before anything is appended. The data and
 totals rows go through exports.fast_rows (text spliced in at save, 5x faster than a cell object per value);
 `_write_rows` is the plain openpyxl path it falls back to.

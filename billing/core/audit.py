@@ -46,7 +46,7 @@ class AuditAction(StrEnum):
     JOB_RUN_REQUESTED = "job.run_requested"
     CLAIM_DELAYED = "claim.delayed"  # a rule delayed it until a date (rules engine)
     RULE_SAVED = "rule.saved"
-    # Submissions (issue 5)
+    # Submissions
     CLAIM_BATCHED = "claim.batched"
     CLAIM_UNBATCHED = "claim.unbatched"
     CLAIM_VOID_SENT = "claim.void_sent"

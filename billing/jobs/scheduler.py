@@ -1,6 +1,6 @@
 """The one scheduler process (`flask scheduler run`): APScheduler 3.11 with its job store in the app database.
 
-APScheduler runs every job once per process that starts a scheduler (LIBRARY-NOTES section 3), so web
+APScheduler runs every job once per process that starts a scheduler (measured: two processes, two runs), so web
 workers never start one; this process does, under a lock. It reads schedule edits, pauses and "run now"
 requests from JobSchedule every few seconds, since APScheduler has no way to hear about them otherwise.
 """

@@ -1,4 +1,4 @@
-"""Session locks, retraction, and cancel versus delete (seed 000 and seed 002)."""
+"""Session locks, retraction, and cancel versus delete."""
 
 from __future__ import annotations
 

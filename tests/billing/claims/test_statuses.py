@@ -32,7 +32,7 @@ def test_the_table_is_the_one_in_the_issue():
         ClaimStatus.HELD: {ClaimStatus.READY, ClaimStatus.VOIDED},
         ClaimStatus.SUBMITTED: {ClaimStatus.PAID, ClaimStatus.DENIED, ClaimStatus.VOIDED},
         ClaimStatus.DENIED: {ClaimStatus.READY, ClaimStatus.VOIDED},
-        ClaimStatus.PAID: {ClaimStatus.SUBMITTED, ClaimStatus.VOIDED},  # reopened by a clawback (issue 6)
+        ClaimStatus.PAID: {ClaimStatus.SUBMITTED, ClaimStatus.VOIDED},  # reopened by a clawback
         ClaimStatus.VOIDED: set(),
     }
     assert len(ALLOWED) == 12

@@ -1,4 +1,4 @@
-"""Record Payment (seed 001), denials, reversals (seed 004), write-offs, patient money, secondary claims."""
+"""Record Payment, denials, reversals, write-offs, patient money, secondary claims."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Audit cases against the Posting rules (../shared/DOMAIN.md): each test is named for its case letter.
+"""Audit cases against the posting rules (docs/guides/payments.md, "How a remittance lands on a claim"):
+each test is named for its case letter.
 
 Every money assertion compares with amounts worked out here from the file's own numbers, never with what the
 code computed; after an import the ledger must be sound (`check_ledger() == []`) where the rules say so.

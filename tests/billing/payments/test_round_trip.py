@@ -22,7 +22,7 @@ from tests.worlds.payments import Clp, Payment, Svc, write_835
 from tests.worlds.practice import DAY, SYSTEM
 
 D = Decimal
-submissions = pytest.importorskip("billing.submissions.operations", reason="the 837P writer (issue 5)")
+submissions = pytest.importorskip("billing.submissions.operations", reason="the 837P writer")
 SENT_ON = DAY + timedelta(days=7)
 
 

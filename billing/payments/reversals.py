@@ -1,5 +1,4 @@
-"""Manual clawbacks (a payer takes money back by letter or phone, no ERA): reverse a prior payment or chosen
-entries, optionally post the corrected one.
+"""Manual clawbacks: reverse a prior payment or chosen entries, optionally post the corrected one.
 
 Used when a payer takes money back by letter, phone or portal and no ERA comes. On one claim, or in bulk
 for the paper remittance of a date of service. Checks first, writes second, never commits.

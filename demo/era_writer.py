@@ -18,6 +18,18 @@ from billing.ledger.postings import Adjustment, ClaimPosting, LinePosting
 
 TERMINATOR = "~\n"
 
+#: The 835's CLP06 has its own code list: the 837's SBR09 codes for commercial (CI), Blue Cross (BL), self-pay
+#: (09) and other non-federal (11) plans are not in it, so a payer answers with the nearest 835 code.
+CLP06_FOR_SBR09 = {"CI": "15", "BL": "12", "09": "ZZ", "11": "ZZ", "10": "ZZ"}
+CLP06_CODES = frozenset({"12", "13", "14", "15", "16", "17", "AM", "CH", "DS", "HM", "LM", "MA", "MB", "MC", "OF",
+                         "TV", "VA", "WC", "ZZ"})
+
+
+def era_filing_code(sbr09: str | None) -> str:
+    """The CLP06 a payer writes for a claim we filed with this SBR09 (an 835 code, never an 837-only one)."""
+    code = CLP06_FOR_SBR09.get(sbr09 or "", sbr09 or "")
+    return code if code in CLP06_CODES else "ZZ"
+
 
 @dataclass(frozen=True)
 class ClaimRemit:
@@ -110,7 +122,7 @@ def _claim(remit: ClaimRemit) -> list[str]:
     client = claim.client
     segments = [
         f"CLP*{claim.number}*{posting.status_code}*{amount(remit.charge)}*{amount(posting.paid)}*"
-        f"{amount(remit.patient_responsibility)}*{claim.policy.payer.claim_filing_indicator or 'CI'}*"
+        f"{amount(remit.patient_responsibility)}*{era_filing_code(claim.policy.payer.claim_filing_indicator)}*"
         f"{posting.payer_claim_number or claim.number}",
         *cas_segments(posting.claim_adjustments),
         f"NM1*QC*1*{_clean(client.last_name)}*{_clean(client.first_name)}****MI*{claim.policy.member_id}",

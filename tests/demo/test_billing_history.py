@@ -14,6 +14,7 @@ from billing.core.db import db
 from billing.ledger.balances import claim_balances
 from billing.ledger.models import EntryKind, LedgerEntry
 from billing.org.queries import resolve_scope
+from billing.payments.invariants import check_ledger
 from billing.payments.models import ProviderAdjustment, Remittance
 from billing.people.models import Role
 from billing.submissions.models import BatchClaim, BatchStatus, SubmissionBatch
@@ -54,6 +55,10 @@ def test_every_claim_status_is_on_screen_and_the_money_adds_up(demo):
     remittances = db.session.scalars(select(Remittance)).all()
     assert all(r.balanced and r.amount == r.claims_paid_total - r.plb_total for r in remittances)
     assert [p.amount for p in db.session.scalars(select(ProviderAdjustment))] == [Decimal("-3.17")]
+    # The demo payer writes valid 835s: pyx12 has nothing to say about them (CLP06 uses the 835's own codes).
+    assert [r.warnings for r in remittances if r.warnings] == []
+    # And the money the demo posted holds every ledger invariant.
+    assert check_ledger() == []
     # A paid claim owes the payer nothing; the clawed-back one is open again and flagged for review.
     paid = db.session.scalars(select(Claim.id).where(Claim.status == ClaimStatus.PAID)).all()
     assert all(b.insurance == 0 for b in claim_balances(paid).values())

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from billing.claims.building import BillingResult
 from billing.claims.models import Claim
 from billing.claims.operations import (
+    correct_claim,
     hold_claim,
     release_claim,
     resubmit_claim,
@@ -200,3 +201,23 @@ def void_not_needed_command(number: str, reason: str, as_json: bool) -> None:
     """Stop waiting to send a void the payer does not need (a reason is required)."""
     _move(number, as_json, lambda c: void_not_needed(c, reason=reason, actor=CLI_ACTOR),
           "no longer waits to send a void", extra=lambda claim: {"void_to_send": claim.void_to_send})
+
+
+@claims_cli.command("correct")
+@click.argument("number")
+@click.option("--reason", required=True, help="Why the claim is corrected (kept in its history).")
+@click.option("--payer-claim-number", default=None, help="The payer's claim number (ICN), if the claim lacks it.")
+@json_option
+def correct_command(number: str, reason: str, payer_claim_number: str | None, as_json: bool) -> None:
+    """Create the corrected claim (frequency 7) for a claim the payer has; edit its lines before it is sent."""
+    def op() -> tuple[Claim, Claim]:
+        original = claim_by_number(number, for_update=True)
+        return original, correct_claim(original, actor=CLI_ACTOR, reason=reason,
+                                       payer_claim_number=payer_claim_number)
+
+    run_command(op, as_json=as_json,
+                text=lambda pair: f"{pair[1].number} corrects {pair[0].number}; it is {pair[1].status.value} "
+                                  f"and goes out as frequency 7 with REF*F8 {pair[1].payer_claim_number}.",
+                data=lambda pair: {"ok": True, "original": pair[0].number, "corrected": pair[1].number,
+                                   "status": pair[1].status.value, "frequency_code": pair[1].frequency_code,
+                                   "payer_claim_number": pair[1].payer_claim_number})

@@ -11,17 +11,19 @@ from flask.cli import AppGroup
 
 from billing.claims.models import Claim
 from billing.claims.queries import claim_by_number
-from billing.cli.output import run_command
+from billing.cli.output import json_option, run_command
 from billing.core.audit import Actor
 from billing.core.db import db
-from billing.core.errors import BillingError, NotFound
+from billing.core.errors import BillingError, Invalid, NotFound
 from billing.core.money import format_money, sum_money, to_money
 from billing.core.time import practice_today
 from billing.core.unit_of_work import unit_of_work
 from billing.ledger.balances import claim_balance, entries_for_claim, reversed_entry_ids
 from billing.ledger.models import LedgerEntry
+from billing.ledger.postings import PostingResult
 from billing.payments import operations as posting
 from billing.payments import reversals as reversal_ops
+from billing.payments.eob import read_eob
 from billing.payments.matching import match_unmatched, open_unmatched, set_aside_unmatched
 from billing.payments.models import UnmatchedClaim
 from billing.payments.remittances import EraRefused, ImportResult, import_835
@@ -236,3 +238,31 @@ def set_aside_command(unmatched_id: int, reason: str) -> None:
         set_aside_unmatched(item, reason=reason, actor=CLI)
 
     run_command(op, as_json=False, text=f"Unmatched payment {unmatched_id} set aside.")
+
+
+@payments_cli.command("record")
+@click.argument("claim_number")
+@click.option("--eob", "eob_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The EOB as JSON: paid_on, lines (line, paid, allowed, adjustments), see docs/cli.md.")
+@json_option
+def record_command(claim_number: str, eob_file: Path, as_json: bool) -> None:
+    """Record a payment from a paper EOB, as the Record Payment form does (same checks, same posting)."""
+    def op() -> PostingResult:
+        try:
+            doc = json.loads(eob_file.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise Invalid(f"{eob_file.name} is not JSON: {exc}") from None
+        posting_, mode = read_eob(doc)
+        return posting.record_manual_payment(_claim(claim_number), posting_, actor=CLI, mode=mode)
+
+    run_command(op, as_json=as_json, text=lambda r: _recorded_text(claim_number, r),
+                data=lambda r: {"ok": True, "claim": claim_number, "status": r.status.value,
+                                "adjudication": r.adjudication_id, "insurance_balance": str(r.balances.insurance),
+                                "patient_balance": str(r.balances.patient), "notes": r.notes})
+
+
+def _recorded_text(claim_number: str, result: PostingResult) -> str:
+    notes = f" ({'; '.join(result.notes)})" if result.notes else ""
+    return (f"Recorded on {claim_number}: now {result.status.value}; insurance owes "
+            f"{format_money(result.balances.insurance)}, patient owes {format_money(result.balances.patient)}"
+            f"{notes}.")

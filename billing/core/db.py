@@ -100,7 +100,20 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn: Any) -> None:
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
+
+
+def take_sqlite_write_lock_at_begin(engine: Engine) -> None:
+    """Make every transaction of this engine take SQLite's write lock when it begins (BEGIN IMMEDIATE).
+
+    In a process whose threads each read and then write (the scheduler: a job's transaction beside the job
+    store's and the schedule sync's writes), a transaction that read first and then wants to write while
+    another holds the write lock is a deadlock to SQLite, which answers "database is locked" at once instead
+    of waiting. Taking the lock up front turns that into a wait of at most the busy timeout. The web
+    process keeps plain BEGIN (its many read-only requests must not queue). No effect on PostgreSQL.
+    """
+    if engine.dialect.name == "sqlite":
+        engine.update_execution_options(sqlite_begin="BEGIN IMMEDIATE")
 
 
 T = TypeVar("T")

@@ -25,7 +25,7 @@ from flask import Flask
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 
-from billing.core.db import db
+from billing.core.db import db, take_sqlite_write_lock_at_begin
 from billing.core.time import practice_timezone
 from billing.core.unit_of_work import unit_of_work
 from billing.jobs import runs
@@ -180,6 +180,8 @@ def build_scheduler(app: Flask, *, scheduler_cls: type[BaseScheduler] = Backgrou
 
 def start_scheduler(app: Flask, scheduler: BaseScheduler) -> None:
     """Start paused, bring the stored jobs in line with the code and the admin's schedules, then run."""
+    with app.app_context():
+        take_sqlite_write_lock_at_begin(db.engine)
     scheduler.start(paused=True)
     with app.app_context():
         sync(scheduler, datetime.now(scheduler.timezone))

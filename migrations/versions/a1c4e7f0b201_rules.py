@@ -1,4 +1,4 @@
-"""rules engine: rules, rule versions, billing runs, rule outcomes (issue 4)
+"""rules engine: rules, rule versions, billing runs, rule outcomes
 
 Revision ID: a1c4e7f0b201
 Revises: 5b2e9c4d1a07

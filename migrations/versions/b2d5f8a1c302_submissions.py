@@ -1,4 +1,4 @@
-"""submissions: clearinghouses, batches, control numbers (issue 5)
+"""submissions: clearinghouses, batches, control numbers
 
 Revision ID: b2d5f8a1c302
 Revises: a1c4e7f0b201

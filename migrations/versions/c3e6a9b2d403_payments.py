@@ -1,4 +1,4 @@
-"""payments: ledger, remittances, 835 imports, unmatched queue (issue 6)
+"""payments: ledger, remittances, 835 imports, unmatched queue
 
 Revision ID: c3e6a9b2d403
 Revises: b2d5f8a1c302

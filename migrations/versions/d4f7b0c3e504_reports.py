@@ -1,4 +1,4 @@
-"""reports and jobs: export runs, download log, job runs (issue 7)
+"""reports and jobs: export runs, download log, job runs
 
 Revision ID: d4f7b0c3e504
 Revises: c3e6a9b2d403

@@ -1,4 +1,4 @@
-"""payer rounding rule: per code, CMS 8-minute rule over the day's total, or whole units (case M)
+"""payer rounding rule: per code, CMS 8-minute rule over the day's total, or whole units
 
 Revision ID: e5a8c1d2f605
 Revises: d4f7b0c3e504

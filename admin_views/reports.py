@@ -35,7 +35,7 @@ from billing.jobs.models import ExportRun, ExportStatus
 from billing.jobs.overview import scheduler_is_running
 from exports.build import build_report
 from exports.filters import ReportFilters
-from exports.registry import all_reports, report_named
+from exports.reports import all_reports, report_named
 from rules.models import Rule
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -10,7 +10,7 @@ from typing import IO, Any
 from billing.core.time import practice_timezone
 from exports.columns import TitleBlock
 from exports.filters import ReportFilters, company_label, describe_filters
-from exports.registry import report_named
+from exports.reports import report_named
 from exports.workbook import Progress, write_workbook
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from billing.core.errors import NotFound
 from exports.columns import Sheet
 from exports.filters import ReportFilters
 
@@ -32,24 +31,3 @@ class Report:
         return self.prepare(kept) if self.prepare else kept
 
 
-class UnknownReport(NotFound):
-    def __init__(self, name: str) -> None:
-        super().__init__(f"There is no report named {name!r}. Known reports: {', '.join(sorted(_reports()))}.")
-
-
-def _reports() -> dict[str, Report]:
-    # Imported here so each report module can import the registry's types without a cycle.
-    from exports.reports import ALL_REPORTS
-
-    return {report.name: report for report in ALL_REPORTS}
-
-
-def all_reports() -> list[Report]:
-    return list(_reports().values())
-
-
-def report_named(name: str) -> Report:
-    try:
-        return _reports()[name]
-    except KeyError:
-        raise UnknownReport(name) from None

@@ -17,11 +17,11 @@ from billing.cli.output import refusals
 from billing.core.db import db
 from billing.core.time import practice_timezone
 from billing.jobs.definitions import JOBS, job_definition
-from billing.jobs.locks import wait_for_lock
+from billing.jobs.locks import SCHEDULER_LOCK, wait_for_lock
 from billing.jobs.models import JobRunStatus
 from billing.jobs.overview import job_overviews
 from billing.jobs.runs import run_job
-from billing.jobs.scheduler import SCHEDULER_LOCK, build_scheduler, is_alive, start_scheduler
+from billing.jobs.scheduler import build_scheduler, is_alive, start_scheduler
 
 scheduler_cli = AppGroup("scheduler", help="The scheduler process and its jobs.")
 jobs_cli = AppGroup("jobs", help="List scheduled jobs or run one now.")

@@ -14,7 +14,7 @@ from billing.core.audit import Actor
 from billing.jobs.export_runs import record_download
 from exports.build import BuiltReport, build_report
 from exports.filters import ReportFilters
-from exports.registry import all_reports
+from exports.reports import all_reports
 
 reports_cli = AppGroup("reports", help="Excel reports for accountants.")
 

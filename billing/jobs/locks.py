@@ -19,6 +19,9 @@ from sqlalchemy.engine import Connection, Engine
 
 from billing.core.db import db
 
+#: Held by the one `flask scheduler run` process; a second one waits for it.
+SCHEDULER_LOCK = "claimdesk-scheduler"
+
 
 def lock_key(name: str) -> int:
     """A stable signed 64-bit key for pg advisory locks (Python's hash() changes per process)."""

@@ -8,7 +8,7 @@ from typing import Any
 
 from billing.core.unit_of_work import unit_of_work
 from billing.jobs.definitions import JOBS, JobDefinition
-from billing.jobs.locks import try_lock
+from billing.jobs.locks import SCHEDULER_LOCK, try_lock
 from billing.jobs.models import JobRun, JobSchedule
 from billing.jobs.runs import last_runs
 from billing.jobs.schedules import cron_of, describe_cron, ensure_schedules, next_run_times, trigger_for_row
@@ -69,7 +69,5 @@ def job_overviews(now: datetime) -> list[JobOverview]:
 
 def scheduler_is_running() -> bool:
     """Whether a `flask scheduler run` process holds the scheduler lock right now (checked without waiting)."""
-    from billing.jobs.scheduler import SCHEDULER_LOCK
-
     with try_lock(SCHEDULER_LOCK) as free:
         return not free

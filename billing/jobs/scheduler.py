@@ -33,7 +33,6 @@ from billing.jobs.definitions import JOBS, Cron, JobDefinition
 from billing.jobs.models import JobSchedule
 from billing.jobs.schedules import cron_of, cron_trigger, ensure_schedules
 
-SCHEDULER_LOCK = "claimdesk-scheduler"
 RUN = "billing.jobs.runs:scheduled_run"
 SYNC_ID = "scheduler-sync"
 SYNC_SECONDS = 10

@@ -15,7 +15,7 @@ from billing.core.errors import ValidationFailed
 from billing.core.money import to_money
 from exports.build import build_report
 from exports.filters import ReportFilters
-from exports.registry import UnknownReport
+from exports.reports import UnknownReport
 from exports.workbook import ACCOUNTING
 from tests.worlds import factories as f
 from tests.worlds.claims import walk_to

@@ -38,7 +38,7 @@ from billing.payments.remittances import EraRefused
 from billing.people.models import Role
 from billing.submissions.operations import BatchRefused
 from billing.submissions.sftp import SendFailed
-from exports.registry import UnknownReport
+from exports.reports import UnknownReport
 from rules.runs import run_rules
 from tests.conftest import csrf_token
 from tests.worlds.practice import DAY, SYSTEM

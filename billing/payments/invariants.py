@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import aliased
 
 from billing.claims.models import Claim, ClaimLine, claim_number
@@ -153,7 +153,7 @@ def line_open_once() -> list[Violation]:
         select(open_lines.c.session_id, open_lines.c.service_code_id, func.count(),
                func.min(open_lines.c.claim_id), func.max(open_lines.c.claim_id))
         .group_by(open_lines.c.session_id, open_lines.c.service_code_id)
-        .having(and_(func.count() > 1))
+        .having(func.count() > 1)
     )
     return [Violation("line-open-once", claim_number(first), f"session {session_id} is owed on {count} claim lines "
                       f"at once (claims {claim_number(first)} to {claim_number(last)})")

@@ -12,7 +12,14 @@ from decimal import Decimal
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 from sqlalchemy import func, select
 
 from billing.claims.models import Claim
@@ -42,6 +49,8 @@ FEATURES = {
     "voided_money": False,  # case H: money for a voided or replaced claim posts against it, flagged
     "paid_twice": False,  # rule 8: the same claim paid again without a reversal between is posted once
     "same_check_other_dates": False,  # rule 8: the same TRN02 from the same payer is the same check, any date
+    "reversal_under_secondary": False,
+    "credit_flag": False,  # rule 8: a posting that leaves a credit balance flags the claim (after a write-off)  # rule 6: taking back a primary payment whose balance a secondary bills
 }
 
 REASONS = [("CO", "45"), ("CO", "253"), ("PR", "1"), ("PR", "2"), ("PR", "3"), ("OA", "23"), ("PI", "45"),
@@ -57,7 +66,8 @@ LINE_SPECS = st.lists(LINE_SPEC, min_size=4, max_size=4)
 CLAIM_CAS = st.one_of(st.none(), st.tuples(st.sampled_from([("CO", "253"), ("CO", "45"), ("PR", "3"), ("OA", "23"),
                                                             ("PI", "45")]), st.integers(1, 500)))
 PICK = st.integers(0, 1000)
-SETTINGS = settings(max_examples=60, stateful_step_count=12, deadline=None,
+STATUS = st.sampled_from(["1", "2", "4", "19", "1"])
+SETTINGS = settings(max_examples=40, stateful_step_count=30, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
@@ -102,6 +112,11 @@ class PostingMachine(RuleBasedStateMachine):
         keys = [k for k, c in sorted(self.model.claims.items()) if ok(c)]
         return keys[n % len(keys)] if keys else None
 
+    def reversible(self, c) -> bool:
+        """A primary claim whose standing payment may be taken back under the rules that are built."""
+        return (c.rank == "primary" and c.key not in self.replaced and c.status in ("submitted", "paid", "denied")
+                and (c.secondary is None or FEATURES["reversal_under_secondary"]))
+
     def payable(self, c) -> bool:
         """A claim an 835 may pay now under the rules that are built (see FEATURES)."""
         if c.status not in ("submitted", "paid", "denied"):
@@ -110,8 +125,12 @@ class PostingMachine(RuleBasedStateMachine):
             return False
         if c.rank != "primary" and not FEATURES["secondary_rule5"]:
             return False
+        if not FEATURES["credit_flag"] and any(ln.money[k] for ln in c.lines for k in ("write_off", "patient_write_off",
+                                                                                      "patient_paid", "transfer")):
+            return False
         standing = c.standing(c.payer)
-        return standing is None or standing.paid == ZERO or FEATURES["paid_twice"]
+        # Rule 8: a second answer needs a reversal between, unless the standing one denied and moved nothing.
+        return standing is None or not standing.moves or FEATURES["paid_twice"]
 
     def import_payments(self, payments: list[Payment], data: bytes | None = None):
         data = data or write_835(payments, control=self.checks).encode()
@@ -142,7 +161,11 @@ class PostingMachine(RuleBasedStateMachine):
 
     # --- rules ------------------------------------------------------------------------------------------------
 
-    @precondition(lambda self: len(self.model.claims) < 8)
+    @initialize(charges=st.lists(CHARGES, min_size=1, max_size=4), with_secondary=st.booleans())
+    def first_claim(self, charges, with_secondary):
+        self.send_claim(charges, with_secondary)
+
+    @precondition(lambda self: len(self.model.claims) < 6)
     @rule(charges=st.lists(CHARGES, min_size=1, max_size=4), with_secondary=st.booleans())
     def send_claim(self, charges, with_secondary):
         self.days += 1
@@ -151,7 +174,8 @@ class PostingMachine(RuleBasedStateMachine):
         lines = sorted(claim.lines, key=lambda ln: ln.line_number)
         self.model.send(claim.id, [ln.session_id for ln in lines], charges, has_next_policy=with_secondary)
 
-    @rule(n=PICK, specs=LINE_SPECS, status=st.sampled_from(["1", "1", "1", "2", "4", "19"]), claim_cas=CLAIM_CAS,
+    @precondition(lambda self: self.model.claims)
+    @rule(n=PICK, specs=LINE_SPECS, status=STATUS, claim_cas=CLAIM_CAS,
           skew=st.sampled_from([0, 0, 0, 0, 1]), twice=st.booleans())
     def remit(self, n, specs, status, claim_cas, skew, twice):
         if status == "19" and not FEATURES["crossover"]:
@@ -168,6 +192,26 @@ class PostingMachine(RuleBasedStateMachine):
         assert (result.matched, result.unmatched) == (len(claims), 0), result.warnings
         self.model.adjudicate(key, answer)
         self.model.remittances[check]["posted"] += answer.total_paid
+
+    @precondition(lambda self: len(self.model.claims) > 1)
+    @rule(n=PICK, specs=st.tuples(LINE_SPECS, LINE_SPECS), status=st.tuples(STATUS, STATUS),
+          claim_cas=st.tuples(CLAIM_CAS, CLAIM_CAS))
+    def remit_two_claims(self, n, specs, status, claim_cas):
+        """One check paying two claims."""
+        keys = [k for k, c in sorted(self.model.claims.items()) if c.rank == "primary" and self.payable(c)]
+        if len(keys) < 2:
+            return
+        chosen = [keys[n % len(keys)], keys[(n + 1) % len(keys)]]
+        codes = [s if s != "19" or FEATURES["crossover"] else "1" for s in status]
+        answers = [self.answer(k, sp, code, cas, 0) for k, sp, code, cas in zip(chosen, specs, codes, claim_cas,
+                                                                                   strict=True)]
+        check, payment = self.payment([clp(self.claim(k), a) for k, a in zip(chosen, answers, strict=True)],
+                                      self.world.payer.name, self.world.payer.edi_payer_id)
+        result = self.import_payments([payment])
+        assert (result.matched, result.unmatched) == (2, 0), result.warnings
+        for key, answer in zip(chosen, answers, strict=True):
+            self.model.adjudicate(key, answer)
+            self.model.remittances[check]["posted"] += answer.total_paid
 
     @rule()
     def reimport_the_last_file(self):
@@ -193,11 +237,11 @@ class PostingMachine(RuleBasedStateMachine):
         result = self.import_payments([payment])
         assert result.duplicate
 
+    @precondition(lambda self: self.model.claims)
     @rule(n=PICK)
     def payer_reversal(self, n):
         """CLP02 22: the payer takes back its standing payment, sent as the negation of what it paid."""
-        key = self.pick(n, lambda c: c.rank == "primary" and c.status in ("submitted", "paid", "denied")
-                        and c.key not in self.replaced and c.standing(c.payer) is not None)
+        key = self.pick(n, lambda c: self.reversible(c) and c.standing(c.payer) is not None)
         if key is None:
             return
         original = self.model.claims[key].standing("primary").answer
@@ -214,6 +258,7 @@ class PostingMachine(RuleBasedStateMachine):
         assert standing is not None
         self.model.remittances[check]["posted"] += self.model.reverse(key, standing)
 
+    @precondition(lambda self: self.model.claims)
     @rule(n=PICK, specs=LINE_SPECS)
     def manual_payment(self, n, specs):
         """Record Payment from a paper EOB (no CLP02, no claim-level CAS: the lines add up)."""
@@ -230,6 +275,7 @@ class PostingMachine(RuleBasedStateMachine):
         db.session.flush()
         self.model.adjudicate(key, Answer(lines))
 
+    @precondition(lambda self: self.model.claims)
     @rule(n=PICK, patient=st.booleans())
     def write_off_a_side(self, n, patient):
         key = self.pick(n)
@@ -244,6 +290,7 @@ class PostingMachine(RuleBasedStateMachine):
             assert expected, "the write-off posted but the model had nothing to write off"
         db.session.flush()
 
+    @precondition(lambda self: self.model.claims)
     @rule(n=PICK, cents=st.integers(1, 10000))
     def patient_pays(self, n, cents):
         key = self.pick(n)
@@ -259,11 +306,11 @@ class PostingMachine(RuleBasedStateMachine):
             assert expected
         db.session.flush()
 
+    @precondition(lambda self: self.model.claims)
     @rule(n=PICK, corrected=st.booleans(), pct=PCT)
     def clawback(self, n, corrected, pct):
         """A manual clawback of the standing payment, optionally with the corrected payment (CO-45 + PR-2)."""
-        key = self.pick(n, lambda c: c.rank == "primary" and c.key not in self.replaced
-                        and c.status in ("submitted", "paid", "denied") and c.standing() is not None)
+        key = self.pick(n, lambda c: self.reversible(c) and c.standing() is not None)
         if key is None:
             return
         claim = self.model.claims[key]
@@ -286,6 +333,7 @@ class PostingMachine(RuleBasedStateMachine):
         if answer is not None:
             self.model.adjudicate(key, answer)
 
+    @precondition(lambda self: self.model.claims)
     @rule(n=PICK)
     def secondary_claim(self, n):
         key = self.pick(n, lambda c: c.rank == "primary" and c.status in ("submitted", "paid", "denied"))
@@ -300,7 +348,7 @@ class PostingMachine(RuleBasedStateMachine):
         made = self.model.secondary(key, second.id)
         assert made is not None, "made a secondary claim the model would refuse"
 
-    @precondition(lambda self: FEATURES["secondary_rule5"])
+    @precondition(lambda self: FEATURES["secondary_rule5"] and self.model.claims)
     @rule(n=PICK, specs=LINE_SPECS)
     def secondary_remit(self, n, specs):
         """The secondary payer's 835 (CLP02 2): OA-23 for the primary's share, its own CO-45, PR and payment."""
@@ -325,6 +373,7 @@ class PostingMachine(RuleBasedStateMachine):
         self.model.adjudicate_secondary(key, answer)
         self.model.remittances[check]["posted"] += total
 
+    @precondition(lambda self: self.model.claims)
     @rule(n=PICK)
     def corrected_claim(self, n):
         """A replacement (frequency 7) of a claim the payer has not acted on; once sent, the original leaves A/R."""
@@ -341,6 +390,7 @@ class PostingMachine(RuleBasedStateMachine):
         self.model.send(copy.id, [ln.session_id for ln in lines], [ln.charge for ln in lines],
                         has_next_policy=original.has_next_policy, replaces=key)
 
+    @precondition(lambda self: self.model.claims)
     @rule(n=PICK)
     def void(self, n):
         key = self.pick(n, lambda c: c.rank == "primary" and c.status in ("submitted", "paid", "denied")
@@ -352,6 +402,7 @@ class PostingMachine(RuleBasedStateMachine):
         db.session.flush()
         self.model.void(key)
 
+    @precondition(lambda self: self.model.claims)
     @rule(n=PICK)
     def resubmit_denied(self, n):
         """A new claim with only the lines the standing answer denied (CO-16); once sent, they leave A/R there."""

@@ -1,0 +1,101 @@
+"""Disagreements with the Posting rules the model test found in the current code, each as its smallest example.
+
+Each is an expected failure (strict): when the code is fixed the test passes, strict xfail fails the run, and the
+marker comes off (and the matching switch in test_posting_model.FEATURES goes on).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from billing.core.db import db
+from billing.ledger.balances import claim_balance
+from billing.ledger.models import EntryKind, LedgerEntry
+from billing.ledger.postings import Adjustment, ClaimPosting, LinePosting
+from billing.payments.invariants import check_ledger
+from billing.payments.operations import record_manual_payment, write_off
+from billing.payments.remittances import import_835
+from billing.payments.secondary import generate_secondary_claim
+from tests.model.helpers import insured_twice, send, sent_claim
+from tests.worlds.payments import PAID_ON, Clp, Payment, Svc, write_835
+from tests.worlds.practice import SYSTEM
+
+D = Decimal
+CHARGE = D("73.48")
+
+
+def one_line_clp(claim, paid: Decimal, *cas: tuple[str, str, Decimal]) -> Clp:
+    line = claim.lines[0]
+    pr = sum((a for g, _, a in cas if g == "PR"), D("0.00"))
+    return Clp(claim.number, "1", line.charge, paid, pr, "ICN1",
+               [Svc(line.service_code.code, line.charge, paid, list(cas), None, line.service_date, "1")])
+
+
+def import_file(world, claims: list[Clp], *, check: str, paid_on=PAID_ON):
+    total = sum((c.paid for c in claims), D("0.00"))
+    payment = Payment(total, check, world.payer.name, world.payer.edi_payer_id, claims, paid_on=paid_on)
+    result = import_835(write_835([payment]).encode(), filename=f"{check}-{paid_on}.835", actor=SYSTEM)
+    db.session.flush()
+    return result
+
+
+@pytest.mark.xfail(strict=True, reason="rule 8: a posting that leaves a credit balance does not flag the claim")
+def test_a_payment_after_a_write_off_leaves_no_unflagged_credit(world):
+    claim = sent_claim(world, world.client, [CHARGE], day_offset=1)
+    write_off(claim, reason="small balance", actor=SYSTEM, posted_on=PAID_ON)
+    posting = ClaimPosting(PAID_ON, (LinePosting(1, D("0.00"), (Adjustment("PR", "1", CHARGE),)),))
+    record_manual_payment(claim, posting, actor=SYSTEM)
+    db.session.flush()
+    sums = claim_balance(claim.id)
+    assert (sums.insurance, sums.patient) == (-CHARGE, CHARGE)  # what the rules' arithmetic gives
+    assert check_ledger() == []  # ... and then the claim must carry Needs Review
+
+
+@pytest.mark.xfail(strict=True, reason="rule 8: the same claim paid twice in one file is posted twice, unflagged")
+def test_the_same_claim_twice_in_one_file_is_posted_once(world):
+    claim = sent_claim(world, world.client, [CHARGE], day_offset=1)
+    paid, co45 = D("50.00"), CHARGE - D("50.00")
+    clp = one_line_clp(claim, paid, ("CO", "45", co45))
+    import_file(world, [clp, clp], check="TWICE")
+    payments = [e.amount for e in db.session.query(LedgerEntry).filter_by(claim_id=claim.id,
+                                                                          kind=EntryKind.INSURANCE_PAYMENT)]
+    assert sum(payments, D("0.00")) == paid
+    assert claim.needs_review
+
+
+@pytest.mark.xfail(strict=True, reason="rule 8: the same claim paid again in a second file is posted twice, unflagged")
+def test_the_same_claim_paid_again_in_another_file_is_posted_once(world):
+    claim = sent_claim(world, world.client, [CHARGE], day_offset=1)
+    paid, co45 = D("50.00"), CHARGE - D("50.00")
+    import_file(world, [one_line_clp(claim, paid, ("CO", "45", co45))], check="FIRST")
+    import_file(world, [one_line_clp(claim, paid, ("CO", "45", co45))], check="SECOND")
+    assert claim_balance(claim.id).insurance == CHARGE - paid - co45
+    assert claim.needs_review
+
+
+@pytest.mark.xfail(strict=True, reason="rule 8: the same payer and TRN02 on another date is posted as a new check")
+def test_the_same_check_on_another_date_is_the_same_remittance(world):
+    one = sent_claim(world, world.client, [CHARGE], day_offset=1)
+    two = sent_claim(world, world.client, [CHARGE], day_offset=2)
+    import_file(world, [one_line_clp(one, D("50.00"), ("CO", "45", CHARGE - D("50.00")))], check="SAME")
+    result = import_file(world, [one_line_clp(two, D("50.00"), ("CO", "45", CHARGE - D("50.00")))], check="SAME",
+                         paid_on=PAID_ON + timedelta(days=3))
+    assert result.duplicate
+    assert claim_balance(two.id).insurance == CHARGE
+
+
+@pytest.mark.xfail(strict=True, reason="rule 6: a primary payment reversed after its secondary claim was billed "
+                                       "leaves the service owed on two claims")
+def test_a_primary_reversal_under_a_secondary_keeps_the_service_open_once(world):
+    client, _ = insured_twice(world)
+    claim = sent_claim(world, client, [CHARGE], day_offset=1)
+    copay = D("10.00")
+    import_file(world, [one_line_clp(claim, D("50.00"), ("CO", "45", CHARGE - D("60.00")), ("PR", "3", copay))],
+                check="PAID")
+    send(generate_secondary_claim(claim, actor=SYSTEM, posted_on=PAID_ON))
+    reversal = Clp(claim.number, "22", -CHARGE, D("-50.00"), -copay, "ICN1")
+    import_file(world, [reversal], check="TAKEN-BACK")
+    assert check_ledger() == []

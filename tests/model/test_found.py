@@ -99,3 +99,23 @@ def test_a_primary_reversal_under_a_secondary_keeps_the_service_open_once(world)
     reversal = Clp(claim.number, "22", -CHARGE, D("-50.00"), -copay, "ICN1")
     import_file(world, [reversal], check="TAKEN-BACK")
     assert check_ledger() == []
+
+
+@pytest.mark.xfail(strict=True, reason="rule 6: denied lines can be resubmitted twice; when the first resubmission's "
+                                       "payment is reversed the service is owed on two claims")
+def test_a_second_resubmission_of_a_denied_line_keeps_it_open_once(world):
+    from billing.payments.secondary import resubmit_denied_lines
+
+    claim = sent_claim(world, world.client, [CHARGE, CHARGE], day_offset=1)
+    one, two = claim.lines
+    co45 = CHARGE - D("50.00")
+    import_file(world, [Clp(claim.number, "1", CHARGE * 2, D("50.00"), D("0.00"), "ICN1", [
+        Svc(one.service_code.code, CHARGE, D("50.00"), [("CO", "45", co45)], None, one.service_date, "1"),
+        Svc(two.service_code.code, CHARGE, D("0.00"), [("CO", "16", CHARGE)], None, two.service_date, "2")])],
+        check="DENIED-LINE")
+    first = resubmit_denied_lines(claim, actor=SYSTEM, reason="fixed the modifier")
+    send(first)
+    import_file(world, [one_line_clp(first, D("50.00"), ("CO", "45", co45))], check="FIRST-PAID")
+    send(resubmit_denied_lines(claim, actor=SYSTEM, reason="fixed the modifier again"))
+    import_file(world, [Clp(first.number, "22", -CHARGE, D("-50.00"), D("0.00"), "ICN1")], check="TAKEN-BACK")
+    assert check_ledger() == []

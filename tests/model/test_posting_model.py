@@ -50,6 +50,7 @@ FEATURES = {
     "paid_twice": False,  # rule 8: the same claim paid again without a reversal between is posted once
     "same_check_other_dates": False,  # rule 8: the same TRN02 from the same payer is the same check, any date
     "reversal_under_secondary": False,
+    "resubmit_twice": False,  # rule 6: denied lines resubmitted again while their resubmission stands
     "credit_flag": False,  # rule 8: a posting that leaves a credit balance flags the claim (after a write-off)  # rule 6: taking back a primary payment whose balance a secondary bills
 }
 
@@ -67,7 +68,7 @@ CLAIM_CAS = st.one_of(st.none(), st.tuples(st.sampled_from([("CO", "253"), ("CO"
                                                             ("PI", "45")]), st.integers(1, 500)))
 PICK = st.integers(0, 1000)
 STATUS = st.sampled_from(["1", "2", "4", "19", "1"])
-SETTINGS = settings(max_examples=40, stateful_step_count=30, deadline=None,
+SETTINGS = settings(max_examples=75, stateful_step_count=30, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
@@ -413,8 +414,15 @@ class PostingMachine(RuleBasedStateMachine):
             return [ln.number for ln in standing.answer.lines
                     if ln.paid == ZERO and any(g != "PR" and r == "16" for g, r, _ in ln.cas)]
 
+        def not_billed_again(c) -> bool:
+            services = {c.line(k).service for k in denied(c)}
+            return FEATURES["resubmit_twice"] or not any(
+                other.key > c.key and services & {ln.service for ln in other.lines}
+                for other in self.model.claims.values())
+
         key = self.pick(n, lambda c: c.rank == "primary" and c.key not in self.replaced
-                        and c.status in ("submitted", "paid", "denied") and 0 < len(denied(c)) < len(c.lines))
+                        and c.status in ("submitted", "paid", "denied") and 0 < len(denied(c)) < len(c.lines)
+                        and not_billed_again(c))
         if key is None:
             return
         copy = resubmit_denied_lines(self.claim(key), actor=SYSTEM, reason="model")

@@ -119,3 +119,19 @@ def test_a_second_resubmission_of_a_denied_line_keeps_it_open_once(world):
     send(resubmit_denied_lines(claim, actor=SYSTEM, reason="fixed the modifier again"))
     import_file(world, [Clp(first.number, "22", -CHARGE, D("-50.00"), D("0.00"), "ICN1")], check="TAKEN-BACK")
     assert check_ledger() == []
+
+
+@pytest.mark.xfail(strict=True, reason="rule 6: a secondary claim for the patient's part of a denied line leaves the "
+                                       "service owed on the primary (its denied insurance part) and the secondary")
+def test_a_secondary_beside_a_denied_line_keeps_the_service_open_once(world):
+    client, _ = insured_twice(world)
+    claim = sent_claim(world, client, [CHARGE, CHARGE], day_offset=1)
+    one, two = claim.lines
+    half = CHARGE / 2
+    import_file(world, [Clp(claim.number, "1", CHARGE * 2, D("50.00"), half, "ICN1", [
+        Svc(one.service_code.code, CHARGE, D("50.00"), [("CO", "45", CHARGE - D("50.00"))], None,
+            one.service_date, "1"),
+        Svc(two.service_code.code, CHARGE, D("0.00"), [("CO", "16", half), ("PR", "1", half)], None,
+            two.service_date, "2")])], check="DENIED-LINE")
+    send(generate_secondary_claim(claim, actor=SYSTEM, posted_on=PAID_ON))
+    assert check_ledger() == []

@@ -51,7 +51,8 @@ FEATURES = {
     "same_check_other_dates": False,  # rule 8: the same TRN02 from the same payer is the same check, any date
     "reversal_under_secondary": False,
     "resubmit_twice": False,  # rule 6: denied lines resubmitted again while their resubmission stands
-    "credit_flag": False,  # rule 8: a posting that leaves a credit balance flags the claim (after a write-off)  # rule 6: taking back a primary payment whose balance a secondary bills
+    "credit_flag": False,
+    "secondary_beside_open_line": False,  # rule 6: a secondary billed while a denied line is still open  # rule 8: a posting that leaves a credit balance flags the claim (after a write-off)  # rule 6: taking back a primary payment whose balance a secondary bills
 }
 
 REASONS = [("CO", "45"), ("CO", "253"), ("PR", "1"), ("PR", "2"), ("PR", "3"), ("OA", "23"), ("PI", "45"),
@@ -337,7 +338,9 @@ class PostingMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.model.claims)
     @rule(n=PICK)
     def secondary_claim(self, n):
-        key = self.pick(n, lambda c: c.rank == "primary" and c.status in ("submitted", "paid", "denied"))
+        key = self.pick(n, lambda c: c.rank == "primary" and c.status in ("submitted", "paid", "denied") and (
+            FEATURES["secondary_beside_open_line"] or c.status == "denied"
+            or not any(ln.insurance != ZERO for ln in c.lines)))
         if key is None:
             return
         try:

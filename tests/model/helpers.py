@@ -62,3 +62,13 @@ def clp(claim: Claim, answer: Answer, *, status: str | None = None) -> Clp:
     charge = answer.charge if answer.charge is not None else sum((a.charge for a in answer.lines), Decimal(0))
     return Clp(claim.number, status or answer.status or "1", charge, answer.total_paid, pr,
                f"ICN{claim.id:08d}", services, list(answer.claim_cas))
+
+
+def with_plb_references(text: str, references: list[str | None]) -> str:
+    """The 835 writer names every PLB "REF1"; give each its own PLB03-2 (a claim number) or none, in order."""
+    parts = text.split(":REF1*")
+    assert len(parts) == len(references) + 1
+    out = parts[0]
+    for reference, rest in zip(references, parts[1:], strict=True):
+        out += (f":{reference}*" if reference else "*") + rest
+    return out

@@ -273,6 +273,27 @@ class Model:
             claim.status = "submitted"
         return -adjudicated.paid
 
+    def reverse_line(self, key: int, adjudicated: Adjudicated, number: int) -> Decimal:
+        """A reversal of one line (case F) takes back that line's share only; the others stand."""
+        claim = self.claims[key]
+        mine = [m for m in adjudicated.moves if m[0] == number]
+        for _, kind, amount in mine:
+            claim.line(number).add(kind, -amount)
+        adjudicated.moves = [m for m in adjudicated.moves if m[0] != number]
+        taken = money(sum((a for _, k, a in mine if k == "paid"), ZERO))
+        adjudicated.paid = money(adjudicated.paid - taken)
+        if claim.insurance != ZERO and claim.status == "paid":
+            claim.status = "submitted"
+        return -taken
+
+    def offset(self, key: int, amount: Decimal) -> None:
+        """Rule 7: a PLB offset naming a claim reduces its payments (spread over its lines by what they were paid,
+        the last paid line taking the rounding; the claim as a whole is what the test compares)."""
+        claim = self.claims[key]
+        weights = [max(ln.money["paid"], ZERO) for ln in claim.lines]
+        for line, share in zip(claim.lines, spread(amount, weights), strict=True):
+            line.add("paid", -share)
+
     # --- the biller's own movements -------------------------------------------------------------------------
 
     def allocate(self, key: int, kind: str, amount: Decimal | None, *, patient: bool) -> bool:

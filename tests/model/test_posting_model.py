@@ -35,7 +35,7 @@ from billing.payments.operations import record_manual_payment, record_patient_pa
 from billing.payments.remittances import import_835
 from billing.payments.reversals import CorrectedLine, corrected_posting, manual_clawback, standing_payments
 from billing.payments.secondary import generate_secondary_claim, resubmit_denied_lines
-from tests.model.helpers import clp, insured_twice, send, sent_claim
+from tests.model.helpers import clp, insured_twice, send, sent_claim, with_plb_references
 from tests.model.reference import ZERO, Answer, LineAnswer, Model, money
 from tests.worlds.payments import PAID_ON, Payment, write_835
 from tests.worlds.practice import SYSTEM, build_world
@@ -49,10 +49,10 @@ FEATURES = {
     "voided_money": False,  # case H: money for a voided or replaced claim posts against it, flagged
     "paid_twice": False,  # rule 8: the same claim paid again without a reversal between is posted once
     "same_check_other_dates": False,  # rule 8: the same TRN02 from the same payer is the same check, any date
-    "reversal_under_secondary": False,
+    "reversal_under_secondary": False,  # rule 6: taking back a primary payment whose balance a secondary bills
     "resubmit_twice": False,  # rule 6: denied lines resubmitted again while their resubmission stands
-    "credit_flag": False,
-    "secondary_beside_open_line": False,  # rule 6: a secondary billed while a denied line is still open  # rule 8: a posting that leaves a credit balance flags the claim (after a write-off)  # rule 6: taking back a primary payment whose balance a secondary bills
+    "credit_flag": False,  # rule 8: a posting that leaves a credit balance flags the claim (after a write-off)
+    "secondary_beside_open_line": False,  # rule 6: a secondary billed while a denied line is still open
 }
 
 REASONS = [("CO", "45"), ("CO", "253"), ("PR", "1"), ("PR", "2"), ("PR", "3"), ("OA", "23"), ("PI", "45"),
@@ -141,12 +141,15 @@ class PostingMachine(RuleBasedStateMachine):
         db.session.flush()
         return result
 
-    def payment(self, claims, payer_name: str, payer_id: str, *, check: str | None = None, paid_on=PAID_ON):
+    def payment(self, claims, payer_name: str, payer_id: str, *, check: str | None = None, paid_on=PAID_ON,
+                plbs: tuple[tuple[str, Decimal], ...] = ()):
+        """A check for these CLPs; BPR02 = Σ CLP04 - Σ PLB (rule 7's signs: interest is negative)."""
         self.checks += 1
         check = check or f"MCHK{self.checks}"
-        total = sum((c.paid for c in claims), Decimal("0.00"))
-        self.model.remittances[check] = {"amount": total, "posted": ZERO, "kept": ZERO}
-        return check, Payment(total, check, payer_name, payer_id, claims, paid_on=paid_on)
+        plb = money(sum((a for _, a in plbs), ZERO))
+        total = money(sum((c.paid for c in claims), ZERO) - plb)
+        self.model.remittances[check] = {"amount": total, "posted": ZERO, "kept": ZERO, "plb": plb}
+        return check, Payment(total, check, payer_name, payer_id, claims, paid_on=paid_on, plbs=list(plbs))
 
     def answer(self, key: int, specs, status: str, claim_cas, skew: int) -> Answer:
         claim = self.model.claims[key]
@@ -214,6 +217,57 @@ class PostingMachine(RuleBasedStateMachine):
         for key, answer in zip(chosen, answers, strict=True):
             self.model.adjudicate(key, answer)
             self.model.remittances[check]["posted"] += answer.total_paid
+
+    @precondition(lambda self: FEATURES["plb"] and self.model.claims)
+    @rule(n=PICK, specs=LINE_SPECS, interest=st.integers(0, 300), offset=st.integers(0, 2000),
+          names_claim=st.booleans())
+    def remit_with_plb(self, n, specs, interest, offset, names_claim):
+        """Rule 7: L6 interest adds to the check; a WO offset takes from it, naming a claim (which it reduces) or
+        none (an open provider-level item)."""
+        key = self.pick(n, lambda c: c.rank == "primary" and self.payable(c))
+        if key is None:
+            return
+        answer = self.answer(key, specs, "1", None, 0)
+        offset_amount = min(money(Decimal(offset) / 100), answer.total_paid)
+        # One PLB per check: the writer gives each its own segment, and pyx12 takes one PLB segment per check.
+        plbs = ((("L6", -money(Decimal(interest) / 100)),) if interest and not offset_amount
+                else (("WO", offset_amount),) if offset_amount else ())
+        references = [None if reason == "L6" or not names_claim else self.claim(key).number for reason, _ in plbs]
+        check, payment = self.payment([clp(self.claim(key), answer)], self.world.payer.name,
+                                      self.world.payer.edi_payer_id, plbs=plbs)
+        text = with_plb_references(write_835([payment], control=self.checks), references)
+        result = self.import_payments([], text.encode())
+        assert (result.matched, result.unmatched) == (1, 0), result.warnings
+        self.model.adjudicate(key, answer)
+        self.model.remittances[check]["posted"] += answer.total_paid
+        if names_claim and offset_amount:
+            self.model.offset(key, offset_amount)
+
+    @precondition(lambda self: FEATURES["one_line_reversal"] and self.model.claims)
+    @rule(n=PICK, which=PICK)
+    def payer_reverses_one_line(self, n, which):
+        """Case F: CLP02 22 carrying one SVC takes back that line only."""
+        def lines_paid(c) -> list[int]:
+            standing = c.standing(c.payer)
+            if standing is None or standing.answer.claim_cas or not standing.answer.from_835:
+                return []
+            return sorted({m[0] for m in standing.moves})
+
+        key = self.pick(n, lambda c: self.reversible(c) and len(lines_paid(c)) > 1)
+        if key is None:
+            return
+        claim = self.model.claims[key]
+        standing = claim.standing(claim.payer)
+        assert standing is not None
+        number = lines_paid(claim)[which % len(lines_paid(claim))]
+        line = next(ln for ln in standing.answer.lines if ln.number == number)
+        negated = Answer((LineAnswer(number, -line.charge, -line.paid, tuple((g, r, -a) for g, r, a in line.cas)),),
+                         "22", -line.charge, -line.paid)
+        check, payment = self.payment([clp(self.claim(key), negated)], self.world.payer.name,
+                                      self.world.payer.edi_payer_id)
+        result = self.import_payments([payment])
+        assert (result.matched, result.unmatched) == (1, 0), result.warnings
+        self.model.remittances[check]["posted"] += self.model.reverse_line(key, standing, number)
 
     @rule()
     def reimport_the_last_file(self):
@@ -464,8 +518,8 @@ class PostingMachine(RuleBasedStateMachine):
                 Adjudication.remittance_id == remittance.id)) or ZERO
             kept = db.session.scalar(select(func.sum(UnmatchedClaim.paid)).where(
                 UnmatchedClaim.remittance_id == remittance.id)) or ZERO
-            assert (money(remittance.amount), money(posted), money(kept)) == (
-                expected["amount"], expected["posted"], expected["kept"]), check
+            assert (money(remittance.amount), money(posted), money(kept), money(remittance.plb_total)) == (
+                expected["amount"], expected["posted"], expected["kept"], expected["plb"]), check
 
     @invariant()
     def ledger_sound(self):

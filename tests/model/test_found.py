@@ -135,3 +135,20 @@ def test_a_secondary_beside_a_denied_line_keeps_the_service_open_once(world):
             two.service_date, "2")])], check="DENIED-LINE")
     send(generate_secondary_claim(claim, actor=SYSTEM, posted_on=PAID_ON))
     assert check_ledger() == []
+
+
+@pytest.mark.xfail(strict=True, reason="rule 6: resubmitting a denied line whose PR part moved to the patient "
+                                       "leaves its insurance part open beside the resubmission's charge")
+def test_resubmitting_a_denied_line_with_a_patient_part_keeps_it_open_once(world):
+    from billing.payments.secondary import resubmit_denied_lines
+
+    claim = sent_claim(world, world.client, [CHARGE, CHARGE], day_offset=1)
+    one, two = claim.lines
+    half = CHARGE / 2
+    import_file(world, [Clp(claim.number, "1", CHARGE * 2, D("50.00"), half, "ICN1", [
+        Svc(one.service_code.code, CHARGE, D("50.00"), [("CO", "45", CHARGE - D("50.00"))], None,
+            one.service_date, "1"),
+        Svc(two.service_code.code, CHARGE, D("0.00"), [("CO", "16", half), ("PR", "1", half)], None,
+            two.service_date, "2")])], check="DENIED-LINE")
+    send(resubmit_denied_lines(claim, actor=SYSTEM, reason="fixed the modifier"))
+    assert check_ledger() == []

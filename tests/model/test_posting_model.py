@@ -52,8 +52,8 @@ FEATURES = {
     "reversal_under_secondary": False,  # rule 6: taking back a primary payment whose balance a secondary bills
     "resubmit_twice": False,  # rule 6: denied lines resubmitted again while their resubmission stands
     "credit_flag": False,  # rule 8: a posting that leaves a credit balance flags the claim (after a write-off)
-    "secondary_beside_open_line": False,
-    "line_denials": False,  # rule 6: resubmitting a denied line that carries money (its PR) withdraws the rest  # rule 6: a secondary billed while a denied line is still open
+    "secondary_beside_open_line": False,  # rule 6: a secondary billed while a denied line is still open
+    "line_denials": False,  # rule 6: resubmitting a denied line that carries money (its PR) withdraws the rest
 }
 
 REASONS = [("CO", "45"), ("CO", "253"), ("PR", "1"), ("PR", "2"), ("PR", "3"), ("OA", "23"), ("PI", "45"),

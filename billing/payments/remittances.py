@@ -307,6 +307,13 @@ def _same_payer(payer: Payer, txn: EraTransaction) -> bool:
     return bool(name) and (normalise_payer_name(payer.name) == name or taught_payer_id(name) == payer.id)
 
 
+def remittance_from(remittance: Remittance, payer: Payer) -> bool:
+    """Whether a kept remittance is known to come from `payer`: recognised as it, or by TRN03 or a name."""
+    if remittance.payer_id == payer.id:
+        return True
+    return _same_payer(payer, EraTransaction("", payer_key=remittance.payer_key, payer_name=remittance.payer_name))
+
+
 def post_claim_payment(info: ClaimPaymentInfo, claim: Claim, remittance: Remittance, *, actor: Actor,
                        prior: Balances | None = None, charged: set[int] | None = None,
                        rows: RowBuffer | None = None, flags: list[str] | None = None) -> Decimal:
@@ -356,6 +363,17 @@ def _line_postings(info: ClaimPaymentInfo, claim: Claim) -> list[LinePosting]:
             modifiers=":".join(svc.modifiers), units=svc.units,
         ))
     return postings
+
+
+def matched_lines_charge(info: ClaimPaymentInfo, claim: Claim) -> Decimal:
+    """What we charged for the lines of `claim` that the payer's services match (none matched: zero)."""
+    free, charge = list(claim.lines), ZERO
+    for svc in info.services:
+        line = _line_for(svc, free)
+        if line is not None:
+            free.remove(line)
+            charge += line.charge
+    return charge
 
 
 def _line_for(svc: ServicePayment, free: list[ClaimLine]) -> ClaimLine | None:

@@ -18,6 +18,7 @@ from billing.claims import hooks as claim_hooks
 from billing.cli.claims import claims_cli
 from billing.cli.jobs import jobs_cli, scheduler_cli
 from billing.cli.ledger import ledger_cli
+from billing.cli.payers import payers_cli
 from billing.cli.payments import edi_cli, payments_cli
 from billing.cli.reports import reports_cli
 from billing.cli.rules import rules_cli
@@ -97,7 +98,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     """Every `flask` command group, from every layer: the app is where the layers meet."""
     for group in (users_cli, claims_cli, submissions_cli, edi_cli, payments_cli, ledger_cli, rules_cli, reports_cli,
-                  scheduler_cli, jobs_cli, seed_demo_command):
+                  scheduler_cli, jobs_cli, payers_cli, seed_demo_command):
         app.cli.add_command(group)
 
 

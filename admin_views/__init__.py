@@ -12,6 +12,7 @@ from admin_views.coverage import AuthorizationView, FeeScheduleView, PayerView, 
 from admin_views.dashboard import DashboardView
 from admin_views.jobs import JobsView
 from admin_views.org import CompanyView, LocationView, PracticeView
+from admin_views.payer_names import PayerNamesView
 from admin_views.payments import BulkClawbackView, RemittanceView, UnmatchedView
 from admin_views.people import ClientView, ProviderView
 from admin_views.reports import ReportsView
@@ -63,6 +64,7 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(JobsView(name="Jobs", category="Billing", endpoint="jobs", url="/admin/jobs"))
     setup = "Billing setup"
     admin.add_view(PayerView(Payer, db, category=setup, endpoint="payer"))
+    admin.add_view(PayerNamesView(name="Payer names", category=setup, endpoint="payer_names", url="/admin/payer-names"))
     admin.add_view(ServiceCodeView(ServiceCode, db, category=setup, endpoint="service_code"))
     admin.add_view(FeeScheduleView(FeeSchedule, db, category=setup, endpoint="fee_schedule"))
     admin.add_view(ClearinghouseView(Clearinghouse, db, category=setup, endpoint="clearinghouse"))

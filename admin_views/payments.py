@@ -24,11 +24,13 @@ from billing.claims.models import Claim
 from billing.claims.queries import ClaimNotFound, claim_by_number
 from billing.core.codes import describe_carc, describe_rarc
 from billing.core.db import db
-from billing.core.errors import BillingError, Problem
+from billing.core.errors import BillingError, NotFound, Problem
 from billing.core.money import format_money
 from billing.core.time import practice_today
 from billing.core.unit_of_work import unit_of_work
+from billing.coverage.models import Payer
 from billing.coverage.options import payer_options
+from billing.coverage.payer_names import is_known_payer_name
 from billing.payments.matching import match_unmatched, set_aside_unmatched
 from billing.payments.models import EraFile, Remittance, UnmatchedClaim, UnmatchedStatus
 from billing.payments.queries import (
@@ -179,7 +181,10 @@ class UnmatchedView(RoleModelView):
         return any(k.startswith("flt") and "state" in k for k in request.args)
 
     def detail_context(self, item: UnmatchedClaim) -> dict[str, Any]:
-        return {"candidates": match_candidates(item) if item.status is not UnmatchedStatus.MATCHED else [],
+        open_ = item.status is not UnmatchedStatus.MATCHED
+        # Teaching is offered only for a printed name that means nothing yet (payer_names refuses the rest).
+        teach = open_ and not is_known_payer_name(item.remittance.payer_name)
+        return {"candidates": match_candidates(item) if open_ else [], "teach_payers": payer_options() if teach else [],
                 "describe_carc": describe_carc, "describe_rarc": describe_rarc}
 
     def _posted_item(self, refused_doing: str) -> tuple[UnmatchedClaim | None, Response]:
@@ -202,7 +207,8 @@ class UnmatchedView(RoleModelView):
 
         def match() -> Claim:
             claim = claim_by_number(request.form.get("claim_number", ""), for_update=True)
-            match_unmatched(item, claim, actor=current_actor())
+            match_unmatched(item, claim, actor=current_actor(), remember_as=_chosen_payer(request.form),
+                            charge_confirmed=bool(request.form.get("confirm_charge")))
             return claim
 
         return run_operation(
@@ -224,6 +230,15 @@ class UnmatchedView(RoleModelView):
             "be matched.",
             back=self.get_url(".details_view", id=item.id), then=self.get_url(".index_view"),
         )
+
+
+def _chosen_payer(form: Any) -> Payer | None:
+    """The payer picked under "remember this name as", if any."""
+    chosen = form.get("remember_as", "")
+    payer = db.session.get(Payer, int(chosen)) if chosen.isdigit() else None
+    if chosen and payer is None:
+        raise NotFound("The payer chosen to remember the name as no longer exists.")
+    return payer
 
 
 class BulkClawbackView(AreaPage):

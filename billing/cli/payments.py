@@ -18,6 +18,7 @@ from billing.core.errors import BillingError, Invalid, NotFound
 from billing.core.money import format_money, sum_money, to_money
 from billing.core.time import practice_today
 from billing.core.unit_of_work import unit_of_work
+from billing.coverage.payer_names import payer_called
 from billing.ledger.balances import claim_balance, entries_for_claim, reversed_entry_ids
 from billing.ledger.models import LedgerEntry
 from billing.ledger.postings import PostingResult
@@ -182,13 +183,17 @@ def unmatched_command(as_json: bool) -> None:
 @payments_cli.command("match")
 @click.argument("unmatched_id", type=int)
 @click.argument("claim_number")
-def match_command(unmatched_id: int, claim_number: str) -> None:
-    """Post an unmatched remittance claim to one of our claims."""
+@click.option("--remember-as", "remember_as", default=None,
+              help="Our payer (name or id) the check's payer name means, when it is not known yet.")
+@click.option("--confirm-charge", is_flag=True, help="Post although the payer's charge is not the claim's.")
+def match_command(unmatched_id: int, claim_number: str, remember_as: str | None, confirm_charge: bool) -> None:
+    """Post an unmatched remittance claim to one of our claims (of the check's payer, charged the same)."""
     def op() -> UnmatchedClaim:
         item = db.session.get(UnmatchedClaim, unmatched_id)
         if item is None:
             raise NotFound(f"No unmatched payment {unmatched_id}.")
-        match_unmatched(item, _claim(claim_number), actor=CLI)
+        payer = payer_called(remember_as) if remember_as else None
+        match_unmatched(item, _claim(claim_number), actor=CLI, remember_as=payer, charge_confirmed=confirm_charge)
         return item
 
     run_command(op, as_json=False, text=f"Posted unmatched payment {unmatched_id} to {claim_number}.")

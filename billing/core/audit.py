@@ -37,6 +37,8 @@ class AuditAction(StrEnum):
     ERA_IMPORTED = "era.imported"
     ERA_MATCHED = "era.matched"
     ERA_SET_ASIDE = "era.set_aside"  # an unmatched 835 claim payment a biller says is not ours
+    PAYER_ALIAS_ADDED = "payer.alias_added"  # a biller taught a name a payer prints on its 835s
+    PAYER_ALIAS_REMOVED = "payer.alias_removed"
     SESSION_FINALIZED = "session.finalized"
     SESSION_CANCELLED = "session.cancelled"
     SESSION_DELETED = "session.deleted"

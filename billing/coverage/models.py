@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -11,7 +11,7 @@ from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from billing.core.addresses import AddressMixin
-from billing.core.db import db, enum_column
+from billing.core.db import db, enum_column, utcnow
 from billing.org.models import Company
 from billing.people.models import Client, Sex
 
@@ -79,6 +79,21 @@ class Payer(AddressMixin, db.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PayerAlias(db.Model):
+    """A name a payer prints on its 835s (N1*PR) that a biller taught us means one of our payers.
+
+    `name` is kept normalised (see billing/coverage/payer_names.py) and is unique: one name, one payer.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payer_id: Mapped[int] = mapped_column(ForeignKey("payer.id"), index=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    created_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    payer: Mapped[Payer] = relationship()
 
 
 class PolicyRank(StrEnum):

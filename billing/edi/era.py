@@ -12,6 +12,9 @@ from billing.core.money import ZERO, sum_money, to_money
 from billing.edi.segments import Delimiters, NotX12, join_segments, split_segments
 from billing.ledger.postings import Adjustment
 
+#: N1*PR N103 codes that make N104 a payer id (XV: the CMS plan id; PI: the payer id many payers send).
+PAYER_ID_QUALIFIERS = ("XV", "PI")
+
 
 class EraUnreadable(Invalid):
     """The file is X12 but its content cannot be read as an 835 (a bad amount, a missing BPR...)."""
@@ -32,6 +35,9 @@ class ServicePayment:
     allowed: Decimal | None = None
     remarks: list[str] = field(default_factory=list)
     line_control: str | None = None  # REF*6R: the line item control number we sent
+    #: SVC06: the procedure we billed, when the payer paid another (SVC01); the line is ours under this code.
+    billed_code: str | None = None
+    billed_modifiers: tuple[str, ...] = ()
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -40,7 +46,8 @@ class ServicePayment:
             "service_date": self.service_date.isoformat() if self.service_date else None,
             "adjustments": [[a.group, a.reason, str(a.amount)] for a in self.adjustments],
             "allowed": str(self.allowed) if self.allowed is not None else None, "remarks": self.remarks,
-            "line_control": self.line_control,
+            "line_control": self.line_control, "billed_code": self.billed_code,
+            "billed_modifiers": list(self.billed_modifiers),
         }
 
 
@@ -93,8 +100,9 @@ class EraTransaction:
     method: str = ""
     paid_on: date | None = None
     check_number: str = ""
-    payer_key: str = ""
+    payer_key: str = ""  # TRN03: the payer's id, often "1" followed by its EIN
     payer_name: str = ""
+    #: The payer's ids besides TRN03: N1*PR N104 (when N103 says it is a payer id) and its REF*2U, EO, HI, NF.
     payer_ids: list[str] = field(default_factory=list)
     payee_name: str | None = None
     payee_id: str | None = None
@@ -214,7 +222,7 @@ class _Parser:
         self.party = _el(seg, 1)
         if self.party == "PR":
             self.txn.payer_name = _el(seg, 2)
-            if _el(seg, 4):
+            if _el(seg, 4) and _el(seg, 3) in PAYER_ID_QUALIFIERS:
                 self.txn.payer_ids.append(_el(seg, 4))
         elif self.party == "PE":
             self.txn.payee_name, self.txn.payee_id = _el(seg, 2) or None, _el(seg, 4) or None
@@ -271,10 +279,13 @@ class _Parser:
         if len(parts) < 2:
             raise EraUnreadable(f"{where}: the procedure {_el(seg, 1)!r} has no qualifier and code.")
         units = _el(seg, 5)
+        billed = _el(seg, 6).split(self.delims.component) if _el(seg, 6) else []
         self.service = ServicePayment(
             qualifier=parts[0], procedure_code=parts[1], modifiers=tuple(m for m in parts[2:6] if m),
             charge=_money(_el(seg, 2), where), paid=_money(_el(seg, 3), where),
             units=Decimal(units) if units.replace(".", "", 1).isdigit() else None,
+            billed_code=(billed[1].strip() or None) if len(billed) > 1 else None,
+            billed_modifiers=tuple(m.strip() for m in billed[2:6] if m.strip()),
         )
         self.claim.services.append(self.service)
 
@@ -320,7 +331,8 @@ def claim_from_data(data: dict[str, Any]) -> ClaimPaymentInfo:
             service_date=date.fromisoformat(s["service_date"]) if s["service_date"] else None,
             adjustments=_adjustments_from(s["adjustments"]),
             allowed=to_money(s["allowed"]) if s["allowed"] is not None else None, remarks=list(s["remarks"]),
-            line_control=s["line_control"],
+            line_control=s["line_control"], billed_code=s.get("billed_code"),
+            billed_modifiers=tuple(s.get("billed_modifiers") or ()),
         ))
     return ClaimPaymentInfo(
         claim_number=data["claim_number"], status_code=data["status_code"], charge=to_money(data["charge"]),

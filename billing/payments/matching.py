@@ -1,4 +1,8 @@
 """The unmatched queue: 835 claim payments that matched none of our claims, matched or set aside by a biller.
+
+A match is checked before it posts: the check must be known to come from the claim's payer (or the biller
+teaches its printed name in the same action), and what the payer says we charged must be the claim's charge
+or that of the lines it pays (or the biller confirms the difference).
 """
 
 from __future__ import annotations
@@ -11,24 +15,72 @@ from billing.claims.statuses import SENT
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db, utcnow
 from billing.core.errors import Conflict, Invalid, NotAllowed
+from billing.coverage.models import Payer
+from billing.coverage.payer_names import add_payer_alias, is_known_payer_name
 from billing.edi.era import (
+    ClaimPaymentInfo,
     claim_from_data,
 )
 from billing.payments.models import UnmatchedClaim, UnmatchedStatus
-from billing.payments.remittances import post_claim_payment
+from billing.payments.remittances import matched_lines_charge, post_claim_payment, remittance_from
 
 
-def match_unmatched(item: UnmatchedClaim, claim: Claim, *, actor: Actor) -> None:
-    """A biller says which claim an unmatched payment belongs to; it then posts as if it had matched."""
+def match_unmatched(item: UnmatchedClaim, claim: Claim, *, actor: Actor, remember_as: Payer | None = None,
+                    charge_confirmed: bool = False) -> None:
+    """A biller says which claim an unmatched payment belongs to; it then posts as if it had matched.
+
+    `remember_as` teaches the check's payer name as that payer first (only a name not known yet);
+    `charge_confirmed` accepts a payer's charge that is neither the claim's nor its matched lines'.
+    """
     if item.status is UnmatchedStatus.MATCHED:
         raise Conflict(f"That payment was already matched to {item.matched_claim}.")
     if claim.status not in SENT:
         raise NotAllowed(f"Claim {claim.number} is {claim.status.label}; only a submitted claim is paid.")
-    post_claim_payment(claim_from_data(item.data), claim, item.remittance, actor=actor)
+    info = claim_from_data(item.data)
+    taught = _teach_payer_name(item, remember_as, actor=actor)
+    _check_payer(item, claim)
+    if not charge_confirmed:
+        _check_charge(info, claim)
+    post_claim_payment(info, claim, item.remittance, actor=actor)
     item.status, item.matched_claim_id = UnmatchedStatus.MATCHED, claim.id
     item.matched_at, item.matched_by = utcnow(), actor.name
     record_change("claim", claim.id, AuditAction.ERA_MATCHED, actor=actor, before=claim.status.value,
-                  after=claim.status.value, data={"unmatched_id": item.id, "clp01": item.claim_number})
+                  after=claim.status.value, data={"unmatched_id": item.id, "clp01": item.claim_number,
+                                                  "payer_name_taught": taught, "charge_confirmed": charge_confirmed})
+
+
+def _teach_payer_name(item: UnmatchedClaim, payer: Payer | None, *, actor: Actor) -> str | None:
+    """Remember the check's payer name as `payer` when asked and the name is not known yet; the name taught."""
+    remittance = item.remittance
+    if payer is None or is_known_payer_name(remittance.payer_name):
+        return None
+    alias = add_payer_alias(payer, remittance.payer_name, actor=actor)
+    if remittance.payer_id is None:
+        remittance.payer_id = payer.id
+    return alias.name
+
+
+def _check_payer(item: UnmatchedClaim, claim: Claim) -> None:
+    remittance = item.remittance
+    if claim.payer is None:
+        raise NotAllowed(f"Claim {claim.number} has no payer; a payer's check cannot pay it.")
+    if not remittance_from(remittance, claim.payer):
+        raise NotAllowed(
+            f"Claim {claim.number} is billed to {claim.payer.name}, and check {remittance.check_number} is from "
+            f"{remittance.payer_name!r}, which is not known to be {claim.payer.name}. If it is, remember the name "
+            f"as {claim.payer.name} while matching."
+        )
+
+
+def _check_charge(info: ClaimPaymentInfo, claim: Claim) -> None:
+    charge = abs(info.charge)  # a reversal (CLP02 = 22) sends the charge negated
+    lines = matched_lines_charge(info, claim)
+    if charge in (claim.total_charge, lines):
+        return
+    raise Conflict(
+        f"The payer says the charge was {charge}; claim {claim.number} charged {claim.total_charge} "
+        f"(the lines it pays, {lines}). Confirm the difference to post it anyway."
+    )
 
 
 def set_aside_unmatched(item: UnmatchedClaim, *, reason: str, actor: Actor) -> None:

@@ -11,7 +11,7 @@ from decimal import Decimal
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from billing.claims.models import Claim, ClaimLine
@@ -22,6 +22,7 @@ from billing.core.errors import BillingError, Invalid, NotFound
 from billing.core.money import ZERO, sum_money
 from billing.core.time import practice_today
 from billing.coverage.models import Payer
+from billing.coverage.payer_names import normalise_payer_name, taught_payer_id
 from billing.edi.era import (
     ClaimPaymentInfo,
     Era,
@@ -219,11 +220,25 @@ def _import_transaction(txn: EraTransaction, era_file: EraFile, delims: Any, res
 
 
 def _our_payer_id(txn: EraTransaction) -> int | None:
-    keys = [k for k in [txn.payer_key, *txn.payer_ids] if k]
-    conditions = [func.upper(Payer.name) == txn.payer_name.upper()]
-    if keys:
-        conditions.append(Payer.edi_payer_id.in_(keys))
-    return db.session.scalar(select(Payer.id).where(or_(*conditions)).order_by(Payer.id).limit(1))
+    """The payer this check is from: by an id it sent (TRN03, N1*PR N104, REF*2U), then its name, then a taught
+    name."""
+    payers = list(db.session.execute(select(Payer.id, Payer.name, Payer.edi_payer_id).order_by(Payer.id)))
+    keys = _payer_keys(txn)
+    by_id = next((p.id for p in payers if p.edi_payer_id and p.edi_payer_id.strip() in keys), None)
+    if by_id is not None:
+        return by_id
+    name = normalise_payer_name(txn.payer_name)
+    by_name = next((p.id for p in payers if name and normalise_payer_name(p.name) == name), None)
+    return by_name if by_name is not None else taught_payer_id(txn.payer_name)
+
+
+def _payer_keys(txn: EraTransaction) -> set[str]:
+    """The ids the payer sent. TRN03 is often "1" followed by the payer's EIN: both forms count."""
+    keys = {k.strip() for k in [txn.payer_key, *txn.payer_ids] if k and k.strip()}
+    trn03 = txn.payer_key.strip()
+    if len(trn03) == 10 and trn03.isdigit() and trn03.startswith("1"):
+        keys.add(trn03[1:])
+    return keys
 
 
 def _chunks(items: list[ClaimPaymentInfo], size: int) -> Iterator[list[ClaimPaymentInfo]]:
@@ -285,8 +300,18 @@ def _match_problem(info: ClaimPaymentInfo, claim: Claim | None, txn: EraTransact
 
 
 def _same_payer(payer: Payer, txn: EraTransaction) -> bool:
-    keys = {k for k in [txn.payer_key, *txn.payer_ids] if k}
-    return bool(payer.edi_payer_id and payer.edi_payer_id in keys) or payer.name.upper() == txn.payer_name.upper()
+    """By an id the payer sent, its name (normalised), or a name a biller taught (asked only when the rest fail)."""
+    if payer.edi_payer_id and payer.edi_payer_id.strip() in _payer_keys(txn):
+        return True
+    name = normalise_payer_name(txn.payer_name)
+    return bool(name) and (normalise_payer_name(payer.name) == name or taught_payer_id(name) == payer.id)
+
+
+def remittance_from(remittance: Remittance, payer: Payer) -> bool:
+    """Whether a kept remittance is known to come from `payer`: recognised as it, or by TRN03 or a name."""
+    if remittance.payer_id == payer.id:
+        return True
+    return _same_payer(payer, EraTransaction("", payer_key=remittance.payer_key, payer_name=remittance.payer_name))
 
 
 def post_claim_payment(info: ClaimPaymentInfo, claim: Claim, remittance: Remittance, *, actor: Actor,
@@ -329,7 +354,8 @@ def _line_postings(info: ClaimPaymentInfo, claim: Claim) -> list[LinePosting]:
         line = _line_for(svc, free)
         if line is None:
             day = f" on {svc.service_date:%m/%d/%Y}" if svc.service_date else ""
-            raise Invalid(f"service {svc.procedure_code}{day} is not a line of claim {claim.number}")
+            billed = f" (billed as {svc.billed_code})" if svc.billed_code else ""
+            raise Invalid(f"service {svc.procedure_code}{billed}{day} is not a line of claim {claim.number}")
         free.remove(line)
         postings.append(LinePosting(
             line_number=line.line_number, paid=svc.paid, adjustments=tuple(svc.adjustments), allowed=svc.allowed,
@@ -339,13 +365,32 @@ def _line_postings(info: ClaimPaymentInfo, claim: Claim) -> list[LinePosting]:
     return postings
 
 
+def matched_lines_charge(info: ClaimPaymentInfo, claim: Claim) -> Decimal:
+    """What we charged for the lines of `claim` that the payer's services match (none matched: zero)."""
+    free, charge = list(claim.lines), ZERO
+    for svc in info.services:
+        line = _line_for(svc, free)
+        if line is not None:
+            free.remove(line)
+            charge += line.charge
+    return charge
+
+
 def _line_for(svc: ServicePayment, free: list[ClaimLine]) -> ClaimLine | None:
-    """REF*6R (our line number) first, then code and date, then code alone."""
+    """REF*6R (our line number) first, then code and date, then code alone.
+
+    The code is SVC06's when the payer sent one: it is the code we billed, SVC01 the one the payer paid
+    under. Among lines of that code, those with SVC06's modifiers come first.
+    """
     if svc.line_control:
         for line in free:
             if svc.line_control in (str(line.line_number), str(line.id)):
                 return line
-    same_code = [ln for ln in free if ln.service_code.code == svc.procedure_code]
+    code = svc.billed_code or svc.procedure_code
+    same_code = [ln for ln in free if ln.service_code.code == code]
+    if svc.billed_code and svc.billed_modifiers:
+        wanted = set(svc.billed_modifiers)
+        same_code.sort(key=lambda ln: {m for m in ln.modifiers.split(":") if m} != wanted)
     dated = [ln for ln in same_code if svc.service_date is None or ln.service_date == svc.service_date]
     return (dated or same_code or [None])[0]
 

@@ -100,7 +100,8 @@ def test_case_i_wo_offset_naming_a_claim_reduces_its_payments_by_50_and_flags_it
     one, two = earlier.lines
     # Largest payment first: the $70.00 line gives back the whole $50.00.
     assert (by_line[one.id].paid_by_payer, by_line[two.id].paid_by_payer) == (D("20.00"), D("30.00"))
-    assert earlier.needs_review and any("PLB WO" in f and "50.00" in f for f in flags(earlier))
+    assert earlier.needs_review
+    assert any("PLB WO" in f and "50.00" in f for f in flags(earlier))
     assert earlier.status is ClaimStatus.SUBMITTED  # the payer owes $50.00 again
     assert claim_balance(earlier.id).insurance == D("50.00")
     assert insurance_paid(today) == D("80.00")
@@ -139,7 +140,8 @@ def test_case_i_fb_offset_naming_nothing_stays_open_until_applied_and_applying_p
     db.session.flush()
     assert (outcome.posted, item.disposition, item.open_amount) == (D("40.00"), PlbDisposition.APPLIED, 0)
     assert insurance_paid(earlier) == D("90.00") - D("40.00")
-    assert earlier.needs_review and earlier.status is ClaimStatus.SUBMITTED
+    assert earlier.needs_review
+    assert earlier.status is ClaimStatus.SUBMITTED
     assert open_items() == []
     again = apply_plb(item, earlier, actor=SYSTEM)
     db.session.flush()

@@ -237,7 +237,7 @@ def _post_on_claim(item: ProviderAdjustment, claim: Claim, amount: Decimal, *, a
                         for e in entries])
     posted = -sum_money(e.amount for e in entries)
     item.applied_amount = to_money(item.applied_amount) + posted
-    item.claim_id = claim.id
+    item.claim = claim
     if posted != ZERO:
         _flag(claim, item, posted, actor=actor)
     return posted

@@ -203,3 +203,20 @@ def test_the_ledger_check_catches_a_plb_whose_entries_do_not_add_up(world):
     db.session.execute(ProviderAdjustment.__table__.update().where(ProviderAdjustment.__table__.c.id == item.id)
                        .values(applied_amount=D("9.00")))
     assert [v.check for v in check_ledger()] == ["plb-applied"]
+
+
+def test_case_i_interest_and_an_offset_on_one_check_each_land_where_they_belong(world):
+    earlier = hundred_dollar_claim(world, lines=1)
+    paid(world, earlier, "90.00", check="OLD-7")
+    today = hundred_dollar_claim(world, lines=1)
+    clp = Clp(today.number, "1", D("100.00"), D("100.00"), services=[svc(today.lines[0], "100.00")])
+    interest, offset, forwarded = D("-3.21"), D("20.00"), D("5.00")
+    remittance = import_plbs(world, [clp], [("L6", interest), ("WO", offset, f"C{earlier.id:06d}"),
+                                            ("FB", forwarded)], check="MIX-7")
+    assert remittance.amount == D("100.00") - interest - offset - forwarded
+    dispositions = [(p.reason_code, p.disposition) for p in remittance.provider_adjustments]
+    assert dispositions == [("L6", PlbDisposition.INCOME), ("WO", PlbDisposition.APPLIED),
+                            ("FB", PlbDisposition.OPEN)]
+    assert insurance_paid(earlier) == D("90.00") - offset
+    assert [i.open_amount for i in open_items()] == [forwarded]
+    assert check_ledger() == []

@@ -4,6 +4,7 @@ bulk clawback page. Billers and admins act; accountants read. Each POST is one s
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -32,7 +33,8 @@ from billing.coverage.models import Payer
 from billing.coverage.options import payer_options
 from billing.coverage.payer_names import is_known_payer_name
 from billing.payments.matching import match_unmatched, set_aside_unmatched
-from billing.payments.models import EraFile, Remittance, UnmatchedClaim, UnmatchedStatus
+from billing.payments.models import EraFile, ProviderAdjustment, Remittance, UnmatchedClaim, UnmatchedStatus
+from billing.payments.plb import PLB_REASONS, PlbOutcome, apply_plb, plb_on, settle_plb
 from billing.payments.queries import (
     match_candidates,
     open_unmatched_counts,
@@ -103,7 +105,36 @@ class RemittanceView(RoleModelView):
 
     def detail_context(self, remittance: Remittance) -> dict[str, Any]:
         return {"adjudications": remittance_adjudications(remittance.id), "describe_carc": describe_carc,
-                "describe_rarc": describe_rarc, "methods": METHODS}
+                "describe_rarc": describe_rarc, "methods": METHODS, "plb_reasons": PLB_REASONS,
+                "can_edit": self.can_edit}
+
+    def _plb_action(self, remittance_id: int, plb_id: int, doing: str,
+                    operation: Callable[[ProviderAdjustment], Any], success: Callable[[Any], str]) -> Response:
+        """An open provider-level item acted on from its remittance's page (billers and admins only)."""
+        remittance = self.get_one(str(remittance_id))
+        if remittance is None:
+            abort(404)
+        back = self.get_url(".details_view", id=remittance_id)
+        if not self.can_edit:
+            flash(f"Your role ({current_user.role.label}) cannot {doing}.", "error")
+            return redirect(back)
+        return run_operation(lambda: operation(plb_on(remittance_id, plb_id)), success=success, back=back)
+
+    @expose("/<int:remittance_id>/plb/<int:plb_id>/apply/", methods=("POST",))
+    def apply_plb_view(self, remittance_id: int, plb_id: int) -> Response:
+        def apply(item: ProviderAdjustment) -> PlbOutcome:
+            claim = claim_by_number(request.form.get("claim_number", ""), for_update=True)
+            return apply_plb(item, claim, actor=current_actor())
+
+        return self._plb_action(remittance_id, plb_id, "apply provider-level adjustments", apply,
+                                lambda outcome: outcome.summary())
+
+    @expose("/<int:remittance_id>/plb/<int:plb_id>/settle/", methods=("POST",))
+    def settle_plb_view(self, remittance_id: int, plb_id: int) -> Response:
+        return self._plb_action(
+            remittance_id, plb_id, "settle provider-level adjustments",
+            lambda item: settle_plb(item, reason=request.form.get("reason", ""), actor=current_actor()),
+            lambda item: f"PLB {item.id} settled: {item.note}.")
 
     @expose("/file/<int:file_id>/")
     def file_view(self, file_id: int) -> Response:

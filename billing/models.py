@@ -30,7 +30,7 @@ from billing.jobs.models import (  # reports and jobs
 from billing.ledger import guards as _ledger_guards  # noqa: F401 - registers the append-only listeners
 from billing.ledger.models import Adjudication, AdjudicationAdjustment, AdjudicationLine, LedgerEntry
 from billing.org.models import Company, Location, Practice
-from billing.payments.models import EraFile, ProviderAdjustment, Remittance, UnmatchedClaim
+from billing.payments.models import EraFile, ProviderAdjustment, ProviderAdjustmentEntry, Remittance, UnmatchedClaim
 from billing.people.models import Client, ClientDiagnosis, Provider, Role, Sex, User
 from billing.sessions.models import NoteStatus, SessionClass, TherapySession
 from billing.submissions.models import BatchClaim, Clearinghouse, ClearinghouseResponse, SubmissionBatch
@@ -71,6 +71,7 @@ __all__ = [
     "Practice",
     "Provider",
     "ProviderAdjustment",
+    "ProviderAdjustmentEntry",
     "Remittance",
     "ReportDownload",
     "ResponseImport",

@@ -13,10 +13,12 @@ from sqlalchemy import func, select
 from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
-from billing.core.money import to_money
+from billing.core.money import sum_money, to_money
 from billing.ledger.models import EFFECTS, LedgerEntry
 from billing.org.queries import Scope, by_location
 from billing.payments.models import UnmatchedClaim, UnmatchedStatus
+from billing.payments.plb import open_items
+from billing.payments.queries import remittance_in_scope
 from billing.submissions.models import BatchStatus, SubmissionBatch
 from rules.models import BLOCKING, RuleOutcome
 
@@ -30,13 +32,15 @@ class BillingWork:
     open_failures: int
     unsent_batches: int
     unmatched_payments: int
-    insurance_ar: Decimal
+    insurance_ar: Decimal  # with the open payer offsets (PLB) below, as AR Aging counts them
     patient_ar: Decimal
+    open_offsets: Decimal = Decimal(0)  # open provider-level items: money payers kept from checks
 
 
 def billing_work(scope: Scope) -> BillingWork:
     in_scope = by_location(Claim.location_id, scope)
     insurance_ar, patient_ar = _receivables(scope)
+    offsets = _open_offsets(scope)
     by_status = dict(
         db.session.execute(select(Claim.status, func.count()).where(in_scope).group_by(Claim.status)).all()
     )
@@ -57,13 +61,20 @@ def billing_work(scope: Scope) -> BillingWork:
         unmatched_payments=_count(
             select(func.count()).select_from(UnmatchedClaim).where(UnmatchedClaim.status == UnmatchedStatus.OPEN)
         ),
-        insurance_ar=insurance_ar,
+        insurance_ar=insurance_ar + offsets,
         patient_ar=patient_ar,
+        open_offsets=offsets,
     )
 
 
 def _count(query: object) -> int:
     return db.session.scalar(query) or 0
+
+
+def _open_offsets(scope: Scope) -> Decimal:
+    """Open provider-level items, counted in A/R as AR Aging counts them (see exports/reports/aging.py)."""
+    where = [] if scope.is_everything else [remittance_in_scope(scope)]
+    return sum_money(item.open_amount for item in open_items(*where))
 
 
 def _receivables(scope: Scope) -> tuple[Decimal, Decimal]:

@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 
 from billing.claims.models import Claim
 from billing.claims.queries import claim_by_number
-from billing.cli.output import json_option, run_command
+from billing.cli.output import emit, json_option, run_command
 from billing.core.audit import Actor
 from billing.core.db import db
 from billing.core.errors import BillingError, Invalid, NotFound
@@ -27,6 +27,7 @@ from billing.payments import reversals as reversal_ops
 from billing.payments.eob import read_eob
 from billing.payments.matching import match_unmatched, open_unmatched, set_aside_unmatched
 from billing.payments.models import UnmatchedClaim
+from billing.payments.plb import apply_plb, open_items, plb_document, plb_on, settle_plb
 from billing.payments.remittances import EraRefused, ImportResult, import_835
 from billing.payments.secondary import generate_secondary_claim, resubmit_denied_lines
 
@@ -271,3 +272,38 @@ def _recorded_text(claim_number: str, result: PostingResult) -> str:
     return (f"Recorded on {claim_number}: now {result.status.value}; insurance owes "
             f"{format_money(result.balances.insurance)}, patient owes {format_money(result.balances.patient)}"
             f"{notes}.")
+
+
+# --- provider-level adjustments (PLB) -----------------------------------------------------------------------
+
+@payments_cli.command("plbs")
+@json_option
+def plbs_command(as_json: bool) -> None:
+    """List the open provider-level items (PLB offsets that wait for a biller to apply or settle them)."""
+    items = open_items()
+    text = "\n".join(f"{i.remittance_id:>6} {i.id:>6} {i.remittance.check_number:20} {i.reason_code:3} "
+                     f"{format_money(i.open_amount):>12} {i.reference or ''}" for i in items)
+    emit(as_json, [plb_document(i) for i in items], text or "No open provider-level items.")
+
+
+@payments_cli.command("apply-plb")
+@click.argument("remittance_id", type=int)
+@click.argument("plb_id", type=int)
+@click.option("--claim", "claim_number", required=True, help="The claim the offset belongs to (C-000123).")
+@json_option
+def apply_plb_command(remittance_id: int, plb_id: int, claim_number: str, as_json: bool) -> None:
+    """Post an open provider-level item (a PLB offset) on a claim; applying it again posts nothing."""
+    run_command(lambda: apply_plb(plb_on(remittance_id, plb_id), _claim(claim_number), actor=CLI),
+                as_json=as_json, text=lambda outcome: outcome.summary(),
+                data=lambda outcome: {"ok": True, **outcome.as_dict()})
+
+
+@payments_cli.command("settle-plb")
+@click.argument("remittance_id", type=int)
+@click.argument("plb_id", type=int)
+@click.option("--reason", required=True, help="Why it is settled (e.g. netted against another remittance).")
+@json_option
+def settle_plb_command(remittance_id: int, plb_id: int, reason: str, as_json: bool) -> None:
+    """Close an open provider-level item without posting it on a claim, with the reason."""
+    run_command(lambda: settle_plb(plb_on(remittance_id, plb_id), reason=reason, actor=CLI), as_json=as_json,
+                text=f"PLB {plb_id} settled.", data=lambda item: {"ok": True, **plb_document(item)})

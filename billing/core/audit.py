@@ -39,6 +39,9 @@ class AuditAction(StrEnum):
     ERA_SET_ASIDE = "era.set_aside"  # an unmatched 835 claim payment a biller says is not ours
     PAYER_ALIAS_ADDED = "payer.alias_added"  # a biller taught a name a payer prints on its 835s
     PAYER_ALIAS_REMOVED = "payer.alias_removed"
+    PLB_DISPOSED = "era.plb_disposed"  # an import decided where a PLB's money goes (income, a claim, open)
+    PLB_APPLIED = "era.plb_applied"  # a biller posted an open PLB on a claim
+    PLB_SETTLED = "era.plb_settled"  # a biller closed an open PLB without posting it, with a reason
     SESSION_FINALIZED = "session.finalized"
     SESSION_CANCELLED = "session.cancelled"
     SESSION_DELETED = "session.deleted"

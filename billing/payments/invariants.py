@@ -21,7 +21,14 @@ from billing.core.db import db
 from billing.core.money import ZERO, format_money, to_money
 from billing.ledger.balances import Balances
 from billing.ledger.models import EFFECTS, Adjudication, EntryKind, LedgerEntry
-from billing.payments.models import Remittance, UnmatchedClaim, UnmatchedStatus
+from billing.payments.models import (
+    PlbDisposition,
+    ProviderAdjustment,
+    ProviderAdjustmentEntry,
+    Remittance,
+    UnmatchedClaim,
+    UnmatchedStatus,
+)
 
 
 @dataclass(frozen=True)
@@ -79,7 +86,11 @@ def payments_match_adjudications() -> list[Violation]:
 
 
 def remittances_balance() -> list[Violation]:
-    """Per remittance: what was posted or kept for matching, less the PLB adjustments, is the check (BPR02)."""
+    """Per remittance: what was posted or kept for matching, less the PLB adjustments, is the check (BPR02).
+
+    Every PLB counts here whatever became of it (income, applied to a claim, open, settled): posting one on a
+    claim moves money between the claim and the remittance's provider-level items, never into the check.
+    """
     posted = dict(db.session.execute(
         select(Adjudication.remittance_id, func.sum(Adjudication.paid))
         .where(Adjudication.remittance_id.is_not(None))
@@ -90,10 +101,19 @@ def remittances_balance() -> list[Violation]:
         .where(UnmatchedClaim.status != UnmatchedStatus.MATCHED)
         .group_by(UnmatchedClaim.remittance_id)
     ).all())
+    plbs = dict(db.session.execute(
+        select(ProviderAdjustment.remittance_id, func.sum(ProviderAdjustment.amount))
+        .group_by(ProviderAdjustment.remittance_id)
+    ).all())
     violations = []
-    for rid, check, plb, number in db.session.execute(
+    for rid, check, total, number in db.session.execute(
         select(Remittance.id, Remittance.amount, Remittance.plb_total, Remittance.check_number)
     ):
+        plb = to_money(plbs.get(rid) or ZERO)
+        if plb != to_money(total):
+            violations.append(Violation(
+                "remittance-balance", f"remittance {rid} (check {number})",
+                f"its PLB rows add up to {format_money(plb)}, not the PLB total {format_money(total)}"))
         accounted = to_money(posted.get(rid) or ZERO) + to_money(kept.get(rid) or ZERO) - to_money(plb)
         if accounted != to_money(check):
             violations.append(Violation(
@@ -101,6 +121,30 @@ def remittances_balance() -> list[Violation]:
                 f"claims posted and kept {format_money(accounted + to_money(plb))} less PLB {format_money(plb)} "
                 f"is {format_money(accounted)}, not the check's {format_money(check)}"))
     return violations
+
+
+def plbs_posted_as_applied() -> list[Violation]:
+    """A PLB's ledger entries add up to what it says was applied (negated: an offset takes payments back), an
+    applied PLB was applied whole, and income or settled money was posted on no claim."""
+    posted = (
+        select(ProviderAdjustmentEntry.provider_adjustment_id, func.sum(LedgerEntry.amount).label("posted"))
+        .join(LedgerEntry, LedgerEntry.id == ProviderAdjustmentEntry.ledger_entry_id)
+        .group_by(ProviderAdjustmentEntry.provider_adjustment_id)
+        .subquery()
+    )
+    entries = func.coalesce(posted.c.posted, 0)
+    applied = ProviderAdjustment.disposition == PlbDisposition.APPLIED
+    rows = db.session.execute(
+        select(ProviderAdjustment.id, ProviderAdjustment.remittance_id, ProviderAdjustment.amount,
+               ProviderAdjustment.applied_amount, ProviderAdjustment.disposition, entries)
+        .outerjoin(posted, posted.c.provider_adjustment_id == ProviderAdjustment.id)
+        .where((_cents(entries) != _cents(-ProviderAdjustment.applied_amount))
+               | (applied & (_cents(ProviderAdjustment.applied_amount) != _cents(ProviderAdjustment.amount)))
+               | ((ProviderAdjustment.disposition == PlbDisposition.INCOME) & (_cents(entries) != 0)))
+    )
+    return [Violation("plb-applied", f"remittance {rid} PLB {pid}", f"PLB of {format_money(amount)} is "
+                      f"{disposition.value} with {format_money(applied_)} applied, but its claim entries add up to "
+                      f"{format_money(to_money(total))}") for pid, rid, amount, applied_, disposition, total in rows]
 
 
 def no_silent_credit() -> list[Violation]:
@@ -177,6 +221,7 @@ CHECKS: dict[str, Callable[[], list[Violation]]] = {
     "claim-total": claim_totals_match_lines,
     "payment-posted": payments_match_adjudications,
     "remittance-balance": remittances_balance,
+    "plb-applied": plbs_posted_as_applied,
     "credit-balance": no_silent_credit,
     "reversal-link": reversals_linked_once,
     "line-open-once": line_open_once,

@@ -72,8 +72,17 @@ class EraFile(db.Model):
     remittances: Mapped[list[Remittance]] = relationship(back_populates="era_file", order_by="Remittance.id")
 
 
+class PlbDisposition(StrEnum):
+    """Where a PLB's money went (posting rule 7); see billing/payments/plb.py."""
+
+    INCOME = "income"  # interest (L6) or money added with no claim named: income, shown in Revenue
+    APPLIED = "applied"  # posted on a claim as insurance payment entries, the whole amount
+    OPEN = "open"  # an offset naming none of our claims (or more than it could take): open in A/R
+    SETTLED = "settled"  # a biller closed the open item without posting it (netted elsewhere), with a reason
+
+
 class ProviderAdjustment(db.Model):
-    """A PLB adjustment: money the payer adds or takes at the provider level, outside any claim."""
+    """A PLB adjustment: money the payer adds or takes at the provider level, and what became of it."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     remittance_id: Mapped[int] = mapped_column(ForeignKey("remittance.id"), index=True)
@@ -82,8 +91,29 @@ class ProviderAdjustment(db.Model):
     reason_code: Mapped[str] = mapped_column(String(2))  # PLB03-1, e.g. WO, FB, CV, L6
     reference: Mapped[str | None] = mapped_column(String(50))  # PLB03-2
     amount: Mapped[Decimal]  # positive reduces the payment
+    disposition: Mapped[PlbDisposition] = mapped_column(enum_column(PlbDisposition), default=PlbDisposition.OPEN)
+    #: Posted on claims so far (the sum of its entries, negated): the whole amount once applied.
+    applied_amount: Mapped[Decimal] = mapped_column(default=Decimal(0))
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claim.id"), index=True)  # the claim it was posted on
+    note: Mapped[str | None] = mapped_column(String(300))  # why it is open, or why it was settled
+    disposed_at: Mapped[datetime | None]
+    disposed_by: Mapped[str | None] = mapped_column(String(254))
 
     remittance: Mapped[Remittance] = relationship(back_populates="provider_adjustments")
+    claim: Mapped[Claim | None] = relationship()
+
+    @property
+    def open_amount(self) -> Decimal:
+        """What still sits on the remittance as an open provider-level item (positive: the payer kept it)."""
+        return self.amount - self.applied_amount if self.disposition is PlbDisposition.OPEN else Decimal(0)
+
+
+class ProviderAdjustmentEntry(db.Model):
+    """Links a PLB to the ledger entries that posted it on a claim (the ledger itself knows no remittances)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_adjustment_id: Mapped[int] = mapped_column(ForeignKey("provider_adjustment.id"), index=True)
+    ledger_entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entry.id"), unique=True)
 
 
 class UnmatchedStatus(StrEnum):

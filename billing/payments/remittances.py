@@ -38,7 +38,8 @@ from billing.ledger.balances import Balances, claim_balances, lines_with_charges
 from billing.ledger.models import EntrySource
 from billing.ledger.postings import REVERSAL_CODE, ClaimPosting, LinePosting
 from billing.ledger.rows import RowBuffer
-from billing.payments.models import EraFile, ProviderAdjustment, Remittance, UnmatchedClaim
+from billing.payments.models import EraFile, PlbDisposition, ProviderAdjustment, Remittance, UnmatchedClaim
+from billing.payments.plb import dispose_imported
 from billing.payments.posting import post_adjudication
 from billing.payments.reversals import reverse_adjudication
 
@@ -199,13 +200,17 @@ def _import_transaction(txn: EraTransaction, era_file: EraFile, delims: Any, res
         flags.append(f"check {txn.check_number}: BPR02 {txn.amount} is not the claims' CLP04 total "
                      f"{txn.claims_paid_total} less PLB {txn.plb_total} (difference "
                      f"{txn.amount - (txn.claims_paid_total - txn.plb_total)})")
-    for plb in txn.plbs:
-        db.session.add(ProviderAdjustment(remittance_id=remittance.id, provider_id=plb.provider_id[:50],
-                                          fiscal_period_end=plb.fiscal_period_end, reason_code=plb.reason_code[:2],
-                                          reference=(plb.reference or None) and plb.reference[:50],
-                                          amount=plb.amount))
     for chunk in _chunks(txn.claims, CHUNK):
         _post_chunk(chunk, txn, remittance, delims, result, actor=actor)
+    # After the claims: an offset may take back a payment posted from this same file (rule 7).
+    plbs = [ProviderAdjustment(remittance=remittance, provider_id=plb.provider_id[:50],
+                               fiscal_period_end=plb.fiscal_period_end, reason_code=plb.reason_code[:2],
+                               reference=(plb.reference or None) and plb.reference[:50], amount=plb.amount,
+                               disposition=PlbDisposition.OPEN, applied_amount=ZERO) for plb in txn.plbs]
+    if plbs:
+        db.session.add_all(plbs)
+        db.session.flush()
+        dispose_imported(plbs, actor=actor, flags=flags)
     record_change("remittance", remittance.id, AuditAction.ERA_IMPORTED, actor=actor,
                   data={"file": result.filename, "check": txn.check_number, "amount": str(txn.amount),
                         "balanced": txn.balanced})

@@ -3,6 +3,14 @@ the service, by payer and by client, with the insurance and patient balances kep
 
 Balances are sums of the ledger entries posted on or before the as-of date (billing.ledger.models.EFFECTS
 says which balance each kind moves), so an aging run for last month-end reads as it did that day.
+
+Open provider-level items (a PLB offset the payer took from a check naming none of our claims, not yet
+applied or settled) are money the payer kept against us. The claims on that check were posted as paid in
+full (CLP04), so the ledger lowered A/R by more than the cash received; the open item is that difference,
+still to be worked, and counts in A/R with the sign it will have on a claim once applied (an offset posted
+on a claim raises what the payer owes on it). So applying an item moves it from its row here to its
+claim's, and the total does not change. Each is its own row on the "Payer offsets" sheet and the items
+are one "Payer offsets (PLB)" line in the summary, aged from the check's date, read as they stand today.
 """
 
 from __future__ import annotations
@@ -22,6 +30,9 @@ from billing.core.money import ZERO, to_money
 from billing.core.time import practice_today
 from billing.coverage.models import Payer
 from billing.ledger.models import EFFECTS, LedgerEntry
+from billing.payments.models import ProviderAdjustment, Remittance
+from billing.payments.plb import PLB_REASONS, open_items
+from billing.payments.queries import remittance_in_scope
 from billing.people.models import Client
 from exports.columns import Chart, Column, Kind, Sheet
 from exports.filters import ReportFilters
@@ -34,6 +45,7 @@ BUCKETS: tuple[tuple[str, int, int | None], ...] = (
 )
 BUCKET_LABELS = tuple(label for label, _, _ in BUCKETS)
 INSURANCE, PATIENT = "Insurance", "Patient"
+OFFSETS = "Payer offsets (PLB)"
 _BUCKET_COLUMNS = tuple(Column(label, Kind.MONEY, total=True) for label in BUCKET_LABELS)
 _TOTAL = Column("Total", Kind.MONEY, total=True)
 
@@ -46,6 +58,11 @@ CLAIM_COLUMNS = (
 PAYER_COLUMNS = (Column("Payer"), *_BUCKET_COLUMNS, _TOTAL)
 CLIENT_COLUMNS = (Column("Client"), Column("Account"), Column("Owed by"), *_BUCKET_COLUMNS, _TOTAL)
 SUMMARY_COLUMNS = (Column("Owed by"), *_BUCKET_COLUMNS, _TOTAL)
+OFFSET_COLUMNS = (
+    Column("Paid on", Kind.DATE), Column("Check / EFT"), Column("Payer"), Column("PLB", Kind.INTEGER),
+    Column("Reason"), Column("Reference"), Column("Age (days)", Kind.INTEGER), Column("Bucket"),
+    Column("Offset", Kind.MONEY, total=True), Column("Open", Kind.MONEY, total=True),
+)
 
 
 def bucket_of(age_days: int) -> str:
@@ -155,21 +172,51 @@ def summary_rows(claims: list[OpenClaim], as_of: date) -> list[Sequence[Any]]:
     return [(INSURANCE, *insurance.cells()), (PATIENT, *patient.cells())]
 
 
+def open_offsets(filters: ReportFilters) -> list[ProviderAdjustment]:
+    """Open provider-level items of the scope's remittances paid on or before the as-of date."""
+    where = [remittance_in_scope(filters.scope)] if not filters.scope.is_everything else []
+    if filters.payer_id:
+        where.append(Remittance.payer_id == filters.payer_id)
+    return open_items(*where, as_of=as_of_date(filters))
+
+
+def _offset_age(item: ProviderAdjustment, as_of: date) -> int:
+    return max((as_of - item.remittance.paid_on).days, 0)
+
+
+def offset_rows(items: list[ProviderAdjustment], as_of: date) -> list[Sequence[Any]]:
+    return [(i.remittance.paid_on, i.remittance.check_number, i.remittance.payer_name, i.id,
+             f"{i.reason_code} {PLB_REASONS.get(i.reason_code, '')}".strip(), i.reference, _offset_age(i, as_of),
+             bucket_of(_offset_age(i, as_of)), to_money(i.amount), to_money(i.open_amount)) for i in items]
+
+
+def offsets_summary(items: list[ProviderAdjustment], as_of: date) -> list[Sequence[Any]]:
+    """The summary's line for open provider-level items, when there are any."""
+    if not items:
+        return []
+    offsets = Buckets()
+    for item in items:
+        offsets.add(bucket_of(_offset_age(item, as_of)), to_money(item.open_amount))
+    return [(OFFSETS, *offsets.cells())]
+
+
 def count(filters: ReportFilters) -> int:
-    return len(open_claims(filters))
+    return len(open_claims(filters)) + len(open_offsets(filters))
 
 
 def sheets(filters: ReportFilters) -> list[Sheet]:
     as_of = as_of_date(filters)
     claims = open_claims(filters)
+    offsets = open_offsets(filters)
     bucket_series = tuple(range(1, 1 + len(BUCKETS)))
     return [
-        Sheet("Summary", SUMMARY_COLUMNS, summary_rows(claims, as_of),
+        Sheet("Summary", SUMMARY_COLUMNS, [*summary_rows(claims, as_of), *offsets_summary(offsets, as_of)],
               charts=(Chart("Open balances by age", 0, bucket_series, "$"),)),
         Sheet("By payer", PAYER_COLUMNS, payer_rows(claims, as_of),
               charts=(Chart("Insurance balances by payer and age", 0, bucket_series, "$", stacked=True),)),
         Sheet("By client", CLIENT_COLUMNS, client_rows(claims, as_of)),
         Sheet("Claims", CLAIM_COLUMNS, claim_rows(claims, as_of)),
+        Sheet("Payer offsets", OFFSET_COLUMNS, offset_rows(offsets, as_of)),
     ]
 
 
@@ -177,7 +224,7 @@ REPORT = Report(
     name="ar-aging",
     title="AR Aging",
     description="Open balances as of a date in 0-30, 31-60, 61-90, 91-120 and 120+ day buckets, by payer and by "
-                "client, insurance and patient balances apart, with a bar chart.",
+                "client, insurance and patient balances apart, with a bar chart, and open payer offsets (PLB).",
     sheets=sheets,
     count=count,
     filters=COMMON_FILTERS | {"payer_id", "provider_id", "as_of"},

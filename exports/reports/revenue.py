@@ -3,6 +3,9 @@ reversal its own line item (never netted into the entry it reverses), by month, 
 
 Transfers between the insurance and patient balances (patient responsibility, transfer to the
 secondary payer) move money owed, not money earned, so they are left out.
+
+Interest a payer adds at the provider level (PLB L6, and any other PLB money added that names no claim) is
+income on no claim: it is its own line, on the Interest sheet, by the remittance's payment date.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from billing.core.money import ZERO, to_money
 from billing.coverage.models import Payer
 from billing.ledger.models import EntryKind, LedgerEntry
 from billing.org.models import Location
+from billing.payments.models import PlbDisposition, ProviderAdjustment, Remittance
+from billing.payments.plb import PLB_REASONS
+from billing.payments.queries import remittance_in_scope
 from billing.people.models import Client
 from exports.columns import Chart, Column, Kind, Sheet
 from exports.filters import ReportFilters
@@ -44,6 +50,12 @@ COLUMNS = (
     Column("Posted", Kind.DATE), Column("Month"), Column("Entry", Kind.INTEGER), Column("Claim"),
     Column("Service date", Kind.DATE), Column("Client"), Column("Payer"), Column("Location"), Column("Type"),
     Column("Reverses entry", Kind.INTEGER), Column("Reason"), Column("Source"), Column("Memo"), *_MONEY,
+)
+
+
+INTEREST_COLUMNS = (
+    Column("Paid on", Kind.DATE), Column("Month"), Column("Check / EFT"), Column("Payer"), Column("Reason"),
+    Column("Reference"), Column("Interest", Kind.MONEY, total=True),
 )
 
 
@@ -123,6 +135,25 @@ def count(filters: ReportFilters) -> int:
     return db.session.scalar(query.where(*conditions(filters))) or 0
 
 
+def interest_rows(filters: ReportFilters) -> list[Sequence[Any]]:
+    """Provider-level income (PLBs with the income disposition) paid in the window: a negative PLB adds to the
+    check, so the interest is the amount negated."""
+    where = [ProviderAdjustment.disposition == PlbDisposition.INCOME, *in_window(Remittance.paid_on, filters)]
+    if filters.payer_id:
+        where.append(Remittance.payer_id == filters.payer_id)
+    if not filters.scope.is_everything:
+        where.append(remittance_in_scope(filters.scope))
+    rows = db.session.execute(
+        select(Remittance.paid_on, Remittance.check_number, Remittance.payer_name, ProviderAdjustment.reason_code,
+               ProviderAdjustment.reference, ProviderAdjustment.amount)
+        .join(Remittance, Remittance.id == ProviderAdjustment.remittance_id)
+        .where(*where).order_by(Remittance.paid_on, ProviderAdjustment.id)
+    )
+    return [(r.paid_on, month_of(r.paid_on), r.check_number, r.payer_name,
+             f"{r.reason_code} {PLB_REASONS.get(r.reason_code, '')}".strip(), r.reference, -to_money(r.amount))
+            for r in rows]
+
+
 def sheets(filters: ReportFilters) -> list[Sheet]:
     return [
         Sheet("Line items", COLUMNS, line_items(filters)),
@@ -131,6 +162,7 @@ def sheets(filters: ReportFilters) -> list[Sheet]:
                       "Charges and payments by location"),
         summary_sheet("By payer", "Payer", _grouped(filters, Payer.name, lambda name: name or "(self-pay)"),
                       "Charges and payments by payer"),
+        Sheet("Interest", INTEREST_COLUMNS, interest_rows(filters)),
     ]
 
 
@@ -138,7 +170,7 @@ REPORT = Report(
     name="revenue",
     title="Revenue",
     description="Charges, payments, adjustments and write-offs posted in the window, each reversal its own line "
-                "item, with totals by month, location and payer.",
+                "item, with totals by month, location and payer, and the payers' interest (PLB) as its own line.",
     sheets=sheets,
     count=count,
     filters=COMMON_FILTERS | {"payer_id", "provider_id"},

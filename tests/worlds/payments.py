@@ -67,7 +67,7 @@ class Payment:
     payer_id: str
     claims: list[Clp]
     paid_on: date = PAID_ON
-    plbs: list[tuple[str, Decimal]] = field(default_factory=list)
+    plbs: list[tuple[str, Decimal] | tuple[str, Decimal, str]] = field(default_factory=list)
     method: str = "CHK"
 
 
@@ -102,8 +102,10 @@ def write_835(payments: list[Payment], *, control: int = 1) -> str:
                 if svc.allowed is not None:
                     seg.append(f"AMT*B6*{amount(svc.allowed)}")
                 seg += [f"LQ*HE*{r}" for r in svc.remarks]
-        for reason, value in pay.plbs:
-            seg.append(f"PLB*1234567893*{pay.paid_on.year}1231*{reason}:REF1*{amount(value)}")
+        # (reason, amount) or (reason, amount, PLB03-2); one PLB segment holds up to six (PLB03..PLB14).
+        pairs = [f"{reason}:{(reference or ['REF1'])[0]}*{amount(value)}" for reason, value, *reference in pay.plbs]
+        for k in range(0, len(pairs), 6):
+            seg.append(f"PLB*1234567893*{pay.paid_on.year}1231*" + "*".join(pairs[k:k + 6]))
         seg.append(f"SE*{len(seg) + 1}*{n:04d}")
         body += seg
     isa = (f"ISA*00*          *00*          *ZZ*PAYERSENDER    *ZZ*CLAIMDESK      *260401*1200*^*00501*"

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from billing.claims.line_denials import WORKABLE, LineDenialState, set_line_denial
 from billing.claims.models import Claim, ClaimLine
@@ -23,7 +24,7 @@ from billing.core.codes import describe_carc, describe_rarc
 from billing.core.db import db
 from billing.core.money import ZERO, to_money
 from billing.ledger.balances import Balances, line_balances
-from billing.ledger.models import Adjudication, AdjudicationAdjustment, AdjudicationLine
+from billing.ledger.models import Adjudication, AdjudicationAdjustment, AdjudicationLine, LedgerEntry
 from billing.ledger.postings import ClaimPosting
 
 
@@ -149,18 +150,35 @@ def line_reasons(line_ids: Iterable[int]) -> dict[int, tuple[list[Code], list[Co
     return dict(found)
 
 
-def denied_lines_of(claims: Iterable[Claim], *, workable_only: bool = True) -> dict[int, list[DeniedLine]]:
-    """Per claim: its denied lines (those still to be worked, or all ever denied), with reasons and open amount."""
-    chosen = [(c, ln) for c in claims for ln in c.lines
-              if (ln.denial_state in WORKABLE if workable_only else ln.denial_state is not None)]
-    reasons = line_reasons(ln.id for _, ln in chosen)
-    by_claim: dict[int, dict[int | None, Balances]] = {}
+def denied_lines_of(claim_ids: Iterable[int], *, workable_only: bool = True) -> dict[int, list[DeniedLine]]:
+    """Per claim: its denied lines (those still to be worked, or every line ever denied) with their reasons and
+    open insurance balance, in three queries for a page of claims."""
+    ids = list(claim_ids)
+    if not ids:
+        return {}
+    wanted = ClaimLine.denial_state.in_(list(WORKABLE)) if workable_only else ClaimLine.denial_state.is_not(None)
+    lines = list(db.session.scalars(
+        select(ClaimLine).where(ClaimLine.claim_id.in_(ids), wanted)
+        .options(joinedload(ClaimLine.service_code)).order_by(ClaimLine.claim_id, ClaimLine.line_number)))
+    reasons = line_reasons(ln.id for ln in lines)
+    owed = _line_sums(ln.id for ln in lines)
     result: dict[int, list[DeniedLine]] = defaultdict(list)
-    for claim, line in chosen:
-        if claim.id not in by_claim:
-            by_claim[claim.id] = line_balances(claim.id)
-        owed = by_claim[claim.id].get(line.id) or Balances()
+    for line in lines:
         carcs, rarcs = reasons.get(line.id, ([], []))
-        result[claim.id].append(DeniedLine(line, line.denial_state, line.denied_on, max(owed.insurance, ZERO),
-                                           carcs, rarcs))
+        insurance = (owed.get(line.id) or Balances()).insurance
+        result[line.claim_id].append(DeniedLine(line, line.denial_state, line.denied_on, max(insurance, ZERO),
+                                                carcs, rarcs))
     return dict(result)
+
+
+def _line_sums(line_ids: Iterable[int]) -> dict[int, Balances]:
+    ids = list(line_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(LedgerEntry.claim_line_id, LedgerEntry.kind, func.sum(LedgerEntry.amount))
+        .where(LedgerEntry.claim_line_id.in_(ids)).group_by(LedgerEntry.claim_line_id, LedgerEntry.kind))
+    sums: dict[int, Balances] = defaultdict(Balances)
+    for line_id, kind, amount in rows:
+        sums[line_id].add(kind, amount)
+    return dict(sums)

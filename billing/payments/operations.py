@@ -50,6 +50,8 @@ def write_off(claim: Claim, *, reason: str, actor: Actor, posted_on: date, patie
         raise Invalid("A write-off needs a reason.")
     kind = EntryKind.PATIENT_WRITE_OFF if patient else EntryKind.WRITE_OFF
     entries = _allocate(claim, kind, amount, patient=patient, actor=actor, posted_on=posted_on, memo=reason.strip())
+    if not patient:
+        _close_settled_lines(claim, entries, LineDenialState.WRITTEN_OFF, actor=actor, reason=reason.strip())
     record_change("claim", claim.id, AuditAction.WRITTEN_OFF, actor=actor, before=claim.status.value,
                   after=claim.status.value, reason=reason.strip()[:500],
                   data={"amount": str(sum_money(e.amount for e in entries)), "patient": patient})
@@ -70,6 +72,8 @@ def bill_patient(claim: Claim, *, actor: Actor, posted_on: date, reason: str | N
     """The insurance balance becomes the patient's (a true denial the practice passes on to the family)."""
     entries = _allocate(claim, EntryKind.PATIENT_RESPONSIBILITY, None, patient=False, actor=actor,
                         posted_on=posted_on, memo=reason or "billed to the patient")
+    _close_settled_lines(claim, entries, LineDenialState.BILLED_TO_PATIENT, actor=actor,
+                         reason=reason or "claim balance billed to the patient")
     record_change("claim", claim.id, AuditAction.PATIENT_BILLED, actor=actor, before=claim.status.value,
                   after=claim.status.value, reason=reason, data={"amount": str(sum_money(e.amount for e in entries))})
     return entries
@@ -180,6 +184,19 @@ def _workable_line(claim: Claim, line_number: int) -> tuple[ClaimLine, Decimal]:
     if owed.insurance <= ZERO:
         raise NothingToDo(f"Line {line_number} of {claim.number} has no insurance balance open.")
     return line, to_money(owed.insurance)
+
+
+def _close_settled_lines(claim: Claim, entries: list[LedgerEntry], to: LineDenialState, *, actor: Actor,
+                         reason: str) -> None:
+    """A claim-wide write-off or patient billing that leaves nothing open on a denied line decides it too."""
+    touched = {e.claim_line_id for e in entries}
+    lines = [ln for ln in claim.lines if ln.id in touched and ln.denial_state in WORKABLE]
+    if not lines:
+        return
+    balances = line_balances(claim.id)
+    for line in lines:
+        if (balances.get(line.id) or Balances()).insurance <= ZERO:
+            set_line_denial(line, to, actor=actor, reason=reason, data={"claim_wide": True})
 
 
 def record_manual_payment(claim: Claim, posting: ClaimPosting, *, actor: Actor, mode: str = "") -> PostingResult:

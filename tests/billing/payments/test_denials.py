@@ -228,3 +228,13 @@ def test_a_corrected_claim_marks_the_open_denied_lines_corrected(world):
     claim = case_d(world)
     correct_claim(claim, actor=SYSTEM, reason="rendering NPI fixed")
     assert claim.lines[1].denial_state is LineDenialState.CORRECTED
+
+
+def test_a_claim_wide_write_off_that_empties_the_denied_line_closes_it(world):
+    from billing.payments.operations import write_off
+
+    claim = case_d(world)
+    write_off(claim, reason="small practice policy", actor=SYSTEM, posted_on=TODAY)
+    db.session.flush()
+    assert claim.lines[1].denial_state is LineDenialState.WRITTEN_OFF
+    assert denied_lines_of([claim.id]) == {}

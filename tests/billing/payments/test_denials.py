@@ -238,3 +238,23 @@ def test_a_claim_wide_write_off_that_empties_the_denied_line_closes_it(world):
     db.session.flush()
     assert claim.lines[1].denial_state is LineDenialState.WRITTEN_OFF
     assert denied_lines_of([claim.id]) == {}
+
+
+def test_a_bounced_patient_check_does_not_reopen_a_paid_claim_whose_denied_line_is_open(world):
+    """The reversal leaves the payer owing only the denied line, which is the biller's to work: still Paid."""
+    from billing.payments.operations import record_patient_payment
+    from billing.payments.reversals import reverse_entries
+
+    claim = hundred_dollar_claim(world)
+    one, two = claim.lines
+    import_clp(world, Clp(claim.number, "1", D("200.00"), D("70.00"), D("10.00"), services=[
+        svc(one, "70.00", ("CO", "45", "20.00"), ("PR", "2", "10.00")), svc(two, "0.00", ("CO", "16", "100.00"))]))
+    assert claim.status is ClaimStatus.PAID
+    [check] = record_patient_payment(claim, D("10.00"), actor=SYSTEM, posted_on=TODAY)
+    reverse_entries(claim, [check], actor=SYSTEM, reason="check bounced", posted_on=TODAY)
+    db.session.flush()
+    sums = claim_balance(claim.id)
+    assert (sums.insurance, sums.patient) == (HUNDRED, D("10.00"))
+    assert claim.status is ClaimStatus.PAID
+    assert two.denial_state is LineDenialState.OPEN
+    assert check_ledger() == []

@@ -36,6 +36,7 @@ from billing.core.unit_of_work import unit_of_work
 from billing.ledger.balances import adjudications_for, claim_balance, entries_for_claim, reversed_entry_ids
 from billing.ledger.models import Adjudication
 from billing.payments import operations as money_ops
+from billing.payments.denials import denied_lines_of
 from billing.payments.operations import record_manual_payment
 from billing.payments.preview import preview_posting
 from billing.payments.queries import denial_reasons
@@ -81,6 +82,8 @@ class ClaimPaymentsMixin:
             "may_post_money": may_post_money(),
             "payable": claim.status in SENT,
             "describe_carc": describe_carc,
+            "denied_work": denied_lines_of([claim.id], workable_only=False).get(claim.id, []),
+            "today": practice_today(),
         }
 
     # --- Record Payment -------------------------------------------------------------------------------
@@ -243,10 +246,30 @@ def _money_operation(operation: str, claim: Claim, form: Any) -> tuple[str, Clai
     if operation == "resubmit-lines":
         copy = resubmit_denied_lines(claim, actor=actor, reason=reason)
         return f"Claim {copy.number} created (Ready) with the denied lines of {claim.number}.", copy
+    if operation.startswith("line-"):
+        return _line_operation(operation, claim, form), None
     if operation == "resubmit":
         claim_ops.resubmit_claim(claim, actor=actor, reason=reason or None)
         return f"Claim {claim.number} is Ready again.", None
     raise NotFound(f"Unknown payment action {operation!r}.")
+
+
+def _line_operation(operation: str, claim: Claim, form: Any) -> str:
+    """Work one denied line from the claim page's Denied lines panel."""
+    actor, today, reason = current_actor(), practice_today(), (form.get("reason") or "").strip()
+    number = int(form["line"]) if str(form.get("line", "")).isdigit() else 0
+    if operation == "line-write-off":
+        entry = money_ops.write_off_denied_line(claim, number, reason=reason, actor=actor, posted_on=today)
+        return f"Line {number}: wrote off {format_money(entry.amount)}."
+    if operation == "line-bill-patient":
+        entry = money_ops.bill_patient_for_denied_line(claim, number, actor=actor, posted_on=today,
+                                                       reason=reason or None,
+                                                       override_reason=form.get("override_reason") or None)
+        return f"Line {number}: {format_money(entry.amount)} moved to the patient balance, owed by {owed_by(claim)}."
+    if operation == "line-appeal":
+        money_ops.appeal_denied_line(claim, number, actor=actor, reason=reason)
+        return f"Line {number}: marked appealed."
+    raise NotFound(f"Unknown denied-line action {operation!r}.")
 
 
 def _optional_amount(text: str) -> Any:

@@ -36,6 +36,7 @@ from billing.coverage.options import location_options, payer_options, provider_o
 from billing.ledger.balances import billing_summary, claim_balances
 from billing.org.queries import by_location
 from billing.payments import operations as money_ops
+from billing.payments.denials import DeniedLine, denied_lines_of, in_denied_work
 from billing.payments.queries import denial_reasons
 from billing.payments.secondary import resubmit_denied_lines
 from billing.people.models import Provider
@@ -99,6 +100,7 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
         ids = [c.id for c in claims]
         g.claim_balances = claim_balances(ids)
         g.denial_reasons = denial_reasons([c.id for c in claims if c.status is ClaimStatus.DENIED])
+        g.denied_lines = denied_lines_of(ids) if self.selected_status() is ClaimStatus.DENIED else {}
         return count, claims
 
     # The list shows one status at a time (a tab per status, with counts).
@@ -108,6 +110,8 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
 
     def _by_status(self, query: Any) -> Any:
         status = self.selected_status()
+        if status is ClaimStatus.DENIED:  # rule 3: also the claims carrying denied lines still to be worked
+            return query.filter(in_denied_work())
         return query if status is None else query.filter(Claim.status == status)
 
     def get_query(self) -> Any:
@@ -123,6 +127,11 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
             query = query.where(by_location(Claim.location_id, scope))
         counts = {s.value: 0 for s in ClaimStatus}
         counts.update({status.value: n for status, n in db.session.execute(query)})
+        counts["all"] = sum(counts.values())
+        denied = select(func.count()).select_from(Claim).where(in_denied_work())
+        if not scope.is_everything:
+            denied = denied.where(by_location(Claim.location_id, scope))
+        counts[ClaimStatus.DENIED.value] = db.session.scalar(denied) or 0
         return counts
 
     def needs_review_count(self) -> int:
@@ -134,7 +143,7 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
 
     def status_tabs(self) -> list[tuple[str, str, int]]:
         counts = self.status_counts()
-        return [(s.value, s.label, counts[s.value]) for s in ClaimStatus] + [("all", "All", sum(counts.values()))]
+        return [(s.value, s.label, counts[s.value]) for s in ClaimStatus] + [("all", "All", counts["all"])]
 
     def _apply_search(self, query: Any, count_query: Any, joins: Any, count_joins: Any, search: str) -> Any:
         claim_id = Claim.id_from_number(search)
@@ -350,7 +359,21 @@ def reasons_cell(claim: Claim) -> Markup:
     for reason in getattr(g, "denial_reasons", {}).get(claim.id, []):
         parts.append(Markup('<div class="small" title="{0}"><strong>{1}-{2}</strong> {3}</div>').format(
             reason.description, reason.group, reason.code, reason.description[:70]))
+    parts += [denied_line_cell(line) for line in getattr(g, "denied_lines", {}).get(claim.id, [])]
     return Markup("").join(parts)
+
+
+def denied_line_cell(denied: DeniedLine) -> Markup:
+    """One denied line in the Denied tab: code, charge, its CARC/RARC codes with their text, days since denial."""
+    days = denied.days_since(practice_today())
+    codes = Markup("").join(
+        Markup(' · <span title="{0}"><strong>{1}</strong> {2}</span>').format(c.description, str(c).split(" ")[0],
+                                                                          c.description[:60])
+        for c in (*denied.carcs, *denied.rarcs))
+    return Markup('<div class="small" data-denied-line="{0}">Line {0} {1} {2}{3} · {4} open · {5}{6}</div>').format(
+        denied.line.line_number, denied.line.service_code.code, format_money(denied.line.charge), codes,
+        format_money(denied.open_amount), denied.state.label if denied.state else "",
+        f" · {days} days since denial" if days is not None else "")
 
 
 def report_outcomes(outcomes: list[Outcome]) -> None:

@@ -16,6 +16,7 @@ from billing.core.db import db
 from billing.core.money import sum_money, to_money
 from billing.ledger.models import EFFECTS, LedgerEntry
 from billing.org.queries import Scope, by_location
+from billing.payments.denials import in_denied_work
 from billing.payments.models import UnmatchedClaim, UnmatchedStatus
 from billing.payments.plb import open_items
 from billing.payments.queries import remittance_in_scope
@@ -47,7 +48,8 @@ def billing_work(scope: Scope) -> BillingWork:
     return BillingWork(
         ready=by_status.get(ClaimStatus.READY, 0),
         held=by_status.get(ClaimStatus.HELD, 0),
-        denied=by_status.get(ClaimStatus.DENIED, 0),
+        # The Denied tab's count: Denied claims and claims carrying denied lines still to be worked (rule 3).
+        denied=_count(select(func.count()).select_from(Claim).where(in_scope, in_denied_work())),
         needs_review=_count(select(func.count()).select_from(Claim).where(in_scope, Claim.needs_review.is_(True))),
         open_failures=_count(
             select(func.count(func.distinct(RuleOutcome.claim_id)))

@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from billing.claims.line_denials import LineDenialState
 from billing.claims.statuses import ClaimStatus
 from billing.core.db import db, enum_column, utcnow
 from billing.core.money import ZERO
@@ -140,6 +141,9 @@ class ClaimLine(db.Model):
     #: Up to four 1-based positions into the claim's diagnoses, e.g. "1:2" (SV107).
     diagnosis_pointers: Mapped[str] = mapped_column(String(11), default="1")
     authorization_id: Mapped[int | None] = mapped_column(ForeignKey("service_authorization.id"), index=True)
+    #: Posting rule 3: None unless the payer denied this line (billing/claims/line_denials.py).
+    denial_state: Mapped[LineDenialState | None] = mapped_column(enum_column(LineDenialState), index=True)
+    denied_on: Mapped[date | None]  # the payer's date of the denial (the 835's or EOB's paid date)
 
     claim: Mapped[Claim] = relationship(back_populates="lines")
     session: Mapped[TherapySession | None] = relationship()

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from billing.claims import hooks
 from billing.claims.building import MAX_POINTERS, _reason
+from billing.claims.line_denials import LineDenialState, close_workable
 from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine, payer_claim_number_problem
 from billing.claims.queries import authorization_units_used
 from billing.claims.refresh import refresh
@@ -284,6 +285,7 @@ def correct_claim(claim: Claim, *, actor: Actor, reason: str, payer_claim_number
         data={"corrected_by": copy.number},
     )
     claim.payer_claim_number = payer_number
+    close_workable(claim, LineDenialState.CORRECTED, actor=actor, reason=reason, data={"claim": copy.number})
     return copy
 
 

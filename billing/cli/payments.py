@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy import select
 
 from billing.claims.models import Claim
 from billing.claims.queries import claim_by_number
@@ -24,6 +25,7 @@ from billing.ledger.models import LedgerEntry
 from billing.ledger.postings import PostingResult
 from billing.payments import operations as posting
 from billing.payments import reversals as reversal_ops
+from billing.payments.denials import DeniedLine, denied_lines_of, in_denied_work
 from billing.payments.eob import read_eob
 from billing.payments.matching import match_unmatched, open_unmatched, set_aside_unmatched
 from billing.payments.models import UnmatchedClaim
@@ -93,7 +95,21 @@ def _balance_document(claim: Claim) -> dict[str, object]:
         "claim": claim.number, "status": claim.status.value, "needs_review": claim.needs_review,
         "insurance_balance": str(sums.insurance), "patient_balance": str(sums.patient), "balance": str(sums.balance),
         "entries": [_entry_dict(e, e.id in reversed_ids) for e in entries_for_claim(claim.id)],
+        "denied_lines": [d.as_dict(practice_today()) for d in _denied(claim)],
     }
+
+
+def _denied(claim: Claim) -> list[DeniedLine]:
+    """Every line of the claim ever denied (rule 3), with its state: open ones are still to be worked."""
+    return denied_lines_of([claim.id], workable_only=False).get(claim.id, [])
+
+
+def _denied_text(denied: DeniedLine) -> str:
+    days = denied.days_since(practice_today())
+    reasons = "; ".join(str(c) for c in (*denied.carcs, *denied.rarcs)) or "no reason recorded"
+    return (f"  line {denied.line.line_number} {denied.line.service_code.code} {format_money(denied.line.charge)}: "
+            f"{denied.state.value if denied.state else ''}, {format_money(denied.open_amount)} open"
+            f"{f', {days} days since denial' if days is not None else ''} ({reasons})")
 
 
 def _balance_text(claim: Claim) -> str:
@@ -106,6 +122,9 @@ def _balance_text(claim: Claim) -> str:
     ]
     lines.append(f"{claim.number}: insurance {format_money(sums.insurance)}, patient {format_money(sums.patient)}, "
                  f"balance {format_money(sums.balance)}")
+    denied = _denied(claim)
+    if denied:
+        lines += ["Denied lines:", *(_denied_text(d) for d in denied)]
     return "\n".join(lines)
 
 
@@ -307,3 +326,86 @@ def settle_plb_command(remittance_id: int, plb_id: int, reason: str, as_json: bo
     """Close an open provider-level item without posting it on a claim, with the reason."""
     run_command(lambda: settle_plb(plb_on(remittance_id, plb_id), reason=reason, actor=CLI), as_json=as_json,
                 text=f"PLB {plb_id} settled.", data=lambda item: {"ok": True, **plb_document(item)})
+
+
+# --- denied lines (posting rule 3): `flask payments denial ...` ---------------------------------------------
+
+denial_cli = AppGroup("denial", help="Work denied lines: list, write off, bill the patient, appeal, resubmit.")
+payments_cli.add_command(denial_cli)
+
+
+def _line_result(claim_number: str, line: int, entry: LedgerEntry, what: str) -> dict[str, object]:
+    return {"ok": True, "claim": claim_number, "line": line, "done": what, "amount": str(entry.amount),
+            "entry": entry.id}
+
+
+@denial_cli.command("list")
+@json_option
+def denial_list_command(as_json: bool) -> None:
+    """The Denied work: Denied claims and claims carrying denied lines still to be worked."""
+    def op() -> list[dict[str, object]]:
+        claims = list(db.session.scalars(select(Claim).where(in_denied_work()).order_by(Claim.id)))
+        denied = denied_lines_of(c.id for c in claims)
+        today = practice_today()
+        return [{"claim": c.number, "status": c.status.value,
+                 "lines": [d.as_dict(today) for d in denied.get(c.id, [])]} for c in claims]
+
+    run_command(op, as_json=as_json, text=lambda rows: "\n".join(
+        f"{r['claim']} {r['status']}: " + (", ".join(f"line {d['line']} {d['code']} {d['open_amount']} open"
+                                                     for d in r["lines"]) or "claim denied")  # type: ignore[attr-defined]
+        for r in rows) or "Nothing denied.")
+
+
+@denial_cli.command("write-off")
+@click.argument("claim_number")
+@click.option("--line", "line", type=int, required=True, help="The denied line's number on the claim.")
+@click.option("--reason", required=True, help="Why it is written off (kept in the history).")
+@json_option
+def denial_write_off_command(claim_number: str, line: int, reason: str, as_json: bool) -> None:
+    """Write off a denied line's open insurance balance (once: a second write-off posts nothing)."""
+    run_command(lambda: posting.write_off_denied_line(_claim(claim_number), line, reason=reason, actor=CLI,
+                                                       posted_on=practice_today()),
+                as_json=as_json, text=lambda e: f"Line {line} of {claim_number}: wrote off {format_money(e.amount)}.",
+                data=lambda e: _line_result(claim_number, line, e, "written_off"))
+
+
+@denial_cli.command("bill-patient")
+@click.argument("claim_number")
+@click.option("--line", "line", type=int, required=True, help="The denied line's number on the claim.")
+@click.option("--reason", default=None, help="Why (optional).")
+@click.option("--override-reason", default=None,
+              help="Required when the denial is group CO (the patient may not be billed): why this one may.")
+@json_option
+def denial_bill_patient_command(claim_number: str, line: int, reason: str | None, override_reason: str | None,
+                                as_json: bool) -> None:
+    """Move a denied line's open insurance balance to the patient (refused for a CO denial without override)."""
+    run_command(lambda: posting.bill_patient_for_denied_line(_claim(claim_number), line, actor=CLI,
+                                                             posted_on=practice_today(), reason=reason,
+                                                             override_reason=override_reason),
+                as_json=as_json, text=lambda e: f"Line {line} of {claim_number}: {format_money(e.amount)} billed to "
+                                                f"the patient.",
+                data=lambda e: _line_result(claim_number, line, e, "billed_to_patient"))
+
+
+@denial_cli.command("appeal")
+@click.argument("claim_number")
+@click.option("--line", "line", type=int, required=True, help="The denied line's number on the claim.")
+@click.option("--reason", required=True, help="How and when the appeal went to the payer.")
+@json_option
+def denial_appeal_command(claim_number: str, line: int, reason: str, as_json: bool) -> None:
+    """Mark a denied line appealed: it stays in the Denied work, still owed by the payer."""
+    run_command(lambda: posting.appeal_denied_line(_claim(claim_number), line, actor=CLI, reason=reason),
+                as_json=as_json, text=f"Line {line} of {claim_number}: appealed.",
+                data=lambda _: {"ok": True, "claim": claim_number, "line": line, "done": "appealed"})
+
+
+@denial_cli.command("resubmit")
+@click.argument("claim_number")
+@click.option("--reason", required=True, help="What was fixed.")
+@json_option
+def denial_resubmit_command(claim_number: str, reason: str, as_json: bool) -> None:
+    """A new Ready claim with only the denied lines still to be worked; they become resubmitted."""
+    run_command(lambda: resubmit_denied_lines(_claim(claim_number), actor=CLI, reason=reason), as_json=as_json,
+                text=lambda copy: f"Claim {copy.number} created with the denied lines of {claim_number}.",
+                data=lambda copy: {"ok": True, "claim": claim_number, "resubmitted_on": copy.number,
+                                   "lines": [ln.line_number for ln in copy.lines]})

@@ -33,6 +33,7 @@ class AuditAction(StrEnum):
     PAYMENT_REVERSED = "payment.reversed"
     WRITTEN_OFF = "payment.written_off"
     PATIENT_BILLED = "payment.patient_billed"
+    LINE_DENIAL = "claim.line_denial"  # a denied line opened, worked or cleared (billing/claims/line_denials.py)
     SECONDARY_CREATED = "claim.secondary_created"
     ERA_IMPORTED = "era.imported"
     ERA_MATCHED = "era.matched"

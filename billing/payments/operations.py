@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from billing.claims.line_denials import WORKABLE, LineDenialState, set_line_denial
 from billing.claims.models import Claim, ClaimLine
 from billing.claims.statuses import SENT
 from billing.core.audit import Actor, AuditAction, record_change
@@ -19,6 +20,7 @@ from billing.ledger.models import EntryKind, EntrySource, LedgerEntry
 from billing.ledger.operations import post_charges
 from billing.ledger.postings import ClaimPosting, PostingResult
 from billing.ledger.rows import entry_values
+from billing.payments.denials import line_reasons
 from billing.payments.posting import post_adjudication
 from billing.payments.reversals import manual_clawback, standing_payments
 
@@ -48,6 +50,8 @@ def write_off(claim: Claim, *, reason: str, actor: Actor, posted_on: date, patie
         raise Invalid("A write-off needs a reason.")
     kind = EntryKind.PATIENT_WRITE_OFF if patient else EntryKind.WRITE_OFF
     entries = _allocate(claim, kind, amount, patient=patient, actor=actor, posted_on=posted_on, memo=reason.strip())
+    if not patient:
+        _close_settled_lines(claim, entries, LineDenialState.WRITTEN_OFF, actor=actor, reason=reason.strip())
     record_change("claim", claim.id, AuditAction.WRITTEN_OFF, actor=actor, before=claim.status.value,
                   after=claim.status.value, reason=reason.strip()[:500],
                   data={"amount": str(sum_money(e.amount for e in entries)), "patient": patient})
@@ -68,6 +72,8 @@ def bill_patient(claim: Claim, *, actor: Actor, posted_on: date, reason: str | N
     """The insurance balance becomes the patient's (a true denial the practice passes on to the family)."""
     entries = _allocate(claim, EntryKind.PATIENT_RESPONSIBILITY, None, patient=False, actor=actor,
                         posted_on=posted_on, memo=reason or "billed to the patient")
+    _close_settled_lines(claim, entries, LineDenialState.BILLED_TO_PATIENT, actor=actor,
+                         reason=reason or "claim balance billed to the patient")
     record_change("claim", claim.id, AuditAction.PATIENT_BILLED, actor=actor, before=claim.status.value,
                   after=claim.status.value, reason=reason, data={"amount": str(sum_money(e.amount for e in entries))})
     return entries
@@ -99,6 +105,98 @@ def _allocate(claim: Claim, kind: EntryKind, amount: Decimal | None, *, patient:
     db.session.add_all(entries)
     db.session.flush()
     return entries
+
+
+# --- one denied line (rule 3): write it off, or bill it to the patient ---------------------------------------
+
+def write_off_denied_line(claim: Claim, line_number: int, *, reason: str, actor: Actor,
+                          posted_on: date) -> LedgerEntry:
+    """Write off a denied line's open insurance balance; a reason is required, and a second write-off of the
+    same line posts nothing (the line is no longer open)."""
+    if not reason or not reason.strip():
+        raise_if([Problem("reason", "Say why the denied line is written off.")])
+    line, amount = _workable_line(claim, line_number)
+    entry = _entry(claim, line, EntryKind.WRITE_OFF, amount, actor=actor, posted_on=posted_on,
+                   source=EntrySource.MANUAL, memo=reason.strip())
+    db.session.add(entry)
+    set_line_denial(line, LineDenialState.WRITTEN_OFF, actor=actor, reason=reason.strip(),
+                    data={"amount": str(amount)})
+    record_change("claim", claim.id, AuditAction.WRITTEN_OFF, actor=actor, before=claim.status.value,
+                  after=claim.status.value, reason=reason.strip()[:500],
+                  data={"amount": str(amount), "patient": False, "line": line_number})
+    db.session.flush()
+    return entry
+
+
+def bill_patient_for_denied_line(claim: Claim, line_number: int, *, actor: Actor, posted_on: date,
+                                 reason: str | None = None, override_reason: str | None = None) -> LedgerEntry:
+    """Move a denied line's open insurance balance to the patient. A CO denial is the provider's loss and the
+    patient may not be billed for it: refused unless a biller overrides it with a reason (kept in history)."""
+    line, amount = _workable_line(claim, line_number)
+    carcs, _ = line_reasons([line.id]).get(line.id, ([], []))
+    contractual = [str(c) for c in carcs if c.group == "CO"]
+    override = (override_reason or "").strip()
+    if contractual and not override:
+        raise NotAllowed(f"Line {line_number} of {claim.number} is denied as CO ({'; '.join(contractual)}): the "
+                         f"patient may not be billed for it. Write it off, resubmit it, or give an override reason.")
+    why = override or (reason or "").strip() or "denied line billed to the patient"
+    entry = _entry(claim, line, EntryKind.PATIENT_RESPONSIBILITY, amount, actor=actor, posted_on=posted_on,
+                   source=EntrySource.MANUAL, memo=why)
+    db.session.add(entry)
+    data = {"amount": str(amount), **({"override": override, "groups": "CO"} if contractual else {})}
+    set_line_denial(line, LineDenialState.BILLED_TO_PATIENT, actor=actor, reason=why, data=data)
+    record_change("claim", claim.id, AuditAction.PATIENT_BILLED, actor=actor, before=claim.status.value,
+                  after=claim.status.value, reason=why[:500], data={**data, "line": line_number})
+    db.session.flush()
+    return entry
+
+
+def appeal_denied_line(claim: Claim, line_number: int, *, actor: Actor, reason: str) -> None:
+    """A written appeal went to the payer: the line stays in the Denied work, marked appealed."""
+    if not reason or not reason.strip():
+        raise_if([Problem("reason", "Say how and when the line was appealed.")])
+    line = _denied_line(claim, line_number)
+    if line.denial_state is LineDenialState.APPEALED:
+        raise NothingToDo(f"Line {line_number} of {claim.number} is already appealed.")
+    set_line_denial(line, LineDenialState.APPEALED, actor=actor, reason=reason.strip())
+
+
+def _denied_line(claim: Claim, line_number: int) -> ClaimLine:
+    if claim.status not in SENT:
+        raise NotAllowed(f"Claim {claim.number} is {claim.status.label}; its lines are not worked.")
+    line = next((ln for ln in claim.lines if ln.line_number == line_number), None)
+    if line is None:
+        raise_if([Problem("line", f"Claim {claim.number} has no line {line_number}.")])
+    assert line is not None
+    if line.denial_state is None:
+        raise NotAllowed(f"Line {line_number} of {claim.number} is not a denied line.")
+    if line.denial_state not in WORKABLE:
+        raise NothingToDo(f"Line {line_number} of {claim.number} is already {line.denial_state.label.lower()}; "
+                          "nothing was posted.")
+    return line
+
+
+def _workable_line(claim: Claim, line_number: int) -> tuple[ClaimLine, Decimal]:
+    """The denied line still to be worked and its open insurance balance (refused when nothing is open)."""
+    line = _denied_line(claim, line_number)
+    db.session.flush()
+    owed = line_balances(claim.id).get(line.id) or Balances()
+    if owed.insurance <= ZERO:
+        raise NothingToDo(f"Line {line_number} of {claim.number} has no insurance balance open.")
+    return line, to_money(owed.insurance)
+
+
+def _close_settled_lines(claim: Claim, entries: list[LedgerEntry], to: LineDenialState, *, actor: Actor,
+                         reason: str) -> None:
+    """A claim-wide write-off or patient billing that leaves nothing open on a denied line decides it too."""
+    touched = {e.claim_line_id for e in entries}
+    lines = [ln for ln in claim.lines if ln.id in touched and ln.denial_state in WORKABLE]
+    if not lines:
+        return
+    balances = line_balances(claim.id)
+    for line in lines:
+        if (balances.get(line.id) or Balances()).insurance <= ZERO:
+            set_line_denial(line, to, actor=actor, reason=reason, data={"claim_wide": True})
 
 
 def record_manual_payment(claim: Claim, posting: ClaimPosting, *, actor: Actor, mode: str = "") -> PostingResult:

@@ -23,6 +23,7 @@ from billing.ledger.models import EntryKind, EntrySource
 from billing.ledger.operations import post_charges
 from billing.ledger.postings import KIND_OF_GROUP, Adjustment, ClaimPosting, PostingResult
 from billing.ledger.rows import RowBuffer, entry_values
+from billing.payments.denials import awaiting_payer, note_adjudication
 
 
 def posting_problems(claim: Claim, posting: ClaimPosting) -> list[Problem]:
@@ -299,6 +300,9 @@ def _entry_row(rows: RowBuffer, claim: Claim, line: ClaimLine | None, kind: Entr
 
 def _settle_status(claim: Claim, posting: ClaimPosting, balances: Balances, *, actor: Actor,
                    result: PostingResult, rows: RowBuffer) -> None:
+    denied = {number: "; ".join(f"{a.group}-{a.reason.strip()} {describe_carc(a.reason.strip())}" for a in others)
+              or "paid nothing" for number, others in denied_lines(claim, posting)}
+    note_adjudication(claim, posting, denied, actor=actor, record=rows.change)
     if posting.is_denial:
         reasons = "; ".join(f"{a.group}-{a.reason} {describe_carc(a.reason)}" for a in posting.all_adjustments
                             if a.group != "PR") or "denied by the payer"
@@ -308,7 +312,8 @@ def _settle_status(claim: Claim, posting: ClaimPosting, balances: Balances, *, a
         elif claim.status is ClaimStatus.PAID:
             claim.needs_review = True
             result.notes.append("denied after it was paid; flagged for review")
-    elif balances.insurance == ZERO:
+    elif balances.insurance == ZERO or (balances.paid_by_payer > ZERO and awaiting_payer(
+            claim, balances.insurance, flush=rows.flush) == ZERO):  # rule 3: a paid claim may carry denied lines
         if claim.status is ClaimStatus.SUBMITTED:
             transition(claim, ClaimStatus.PAID, action=AuditAction.CLAIM_PAID, actor=actor,
                        reason=f"paid {format_money(posting.paid)}", record=rows.change)

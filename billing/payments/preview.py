@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from billing.claims.line_denials import WORKABLE
 from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
 from billing.core.money import ZERO, sum_money, to_money
@@ -75,8 +76,9 @@ def preview_posting(claim: Claim, posting: ClaimPosting, *, replacing: Balances 
         insurance += to_insurance * to_money(adj.amount)
         patient += to_patient * to_money(adj.amount)
     insurance -= posting.paid
+    on_denied = _left_on_denied_lines(claim, posting) if posting.paid > ZERO else None
     return PostingPreview(lines, current.insurance, current.patient, to_money(insurance), to_money(patient),
-                          _status_after(start, posting, to_money(insurance)))
+                          _status_after(start, posting, to_money(insurance), on_denied))
 
 
 def _ledgered_adjustments(claim: Claim, posting: ClaimPosting) -> list[Adjustment]:
@@ -118,10 +120,35 @@ def _line_preview(claim: Claim, lp: LinePosting) -> LinePreview:
     )
 
 
-def _status_after(start: ClaimStatus, posting: ClaimPosting, insurance: Decimal) -> ClaimStatus:
-    """The same rules posting applies: denied, paid in full, or unchanged (a later payment is reviewed)."""
+def _status_after(start: ClaimStatus, posting: ClaimPosting, insurance: Decimal,
+                  on_denied: Decimal | None = None) -> ClaimStatus:
+    """The same rules posting applies: denied, paid in full (or all that is left sits on denied lines, rule 3),
+    or unchanged (a later payment is reviewed)."""
     if start is not ClaimStatus.SUBMITTED:
         return start
     if posting.is_denial:
         return ClaimStatus.DENIED
-    return ClaimStatus.PAID if insurance == ZERO else start
+    return ClaimStatus.PAID if insurance in (ZERO, on_denied) else start
+
+
+def _left_on_denied_lines(claim: Claim, posting: ClaimPosting) -> Decimal | None:
+    """The insurance balance the posting would leave on denied lines still to be worked (its own and earlier
+    ones it does not adjudicate); None while a line number is wrong."""
+    numbers = {ln.line_number for ln in claim.lines}
+    if any(lp.line_number not in numbers for lp in posting.lines):
+        return None
+    denied = {number for number, _ in denied_lines(claim, posting)}
+    posted = {lp.line_number for lp in posting.lines}
+    by_line = line_balances(claim.id) if claim.id else {}
+    charged = lines_with_charges([claim.id]) if claim.id and claim.payer_rank is PolicyRank.PRIMARY else None
+    moved = {line.id: sum_money(adj.amount for adj in adjustments
+                                if ledgered(claim, posting, adj, denied_line=True)) + paid
+             for line, paid, adjustments in ledger_lines(claim, posting) if line.line_number in denied}
+    total = ZERO
+    for line in claim.lines:
+        if line.line_number in denied or (line.denial_state in WORKABLE and line.line_number not in posted):
+            insurance = (by_line.get(line.id) or Balances()).insurance
+            if charged is not None and line.id not in charged:
+                insurance += line.charge
+            total += insurance - moved.get(line.id, ZERO)
+    return to_money(total)

@@ -24,6 +24,8 @@ from billing.ledger.balances import Balances, claim_balance, reversed_entry_ids
 from billing.ledger.models import Adjudication, EntryKind, EntrySource, LedgerEntry
 from billing.ledger.operations import reverse_entry
 from billing.ledger.postings import REVERSAL_CODE, Adjustment, ClaimPosting, LinePosting, PostingResult
+from billing.payments.denial_work import recheck_after_reversal
+from billing.payments.denials import awaiting_payer
 from billing.payments.posting import post_adjudication, posting_problems
 
 #: PR reasons a paper remittance names for the patient's part.
@@ -260,6 +262,7 @@ def reverse_adjudication(original: Adjudication, *, actor: Actor, reason: str, p
         if entry.id not in already:
             reverse_entry(entry, actor=actor, reason=reason, posted_on=posted_on, source=source,
                           adjudication_id=reversal.id)
+    recheck_after_reversal(claim, actor=actor, reason=reason)
     _after_reversal(claim, actor=actor, reason=reason)
     return reversal
 
@@ -270,7 +273,7 @@ def _after_reversal(claim: Claim, *, actor: Actor, reason: str) -> None:
     balance = claim_balance(claim.id)
     record_change("claim", claim.id, AuditAction.PAYMENT_REVERSED, actor=actor, before=claim.status.value,
                   after=claim.status.value, reason=reason[:500], data={"balance": str(balance.balance)})
-    if balance.insurance != ZERO and claim.status is ClaimStatus.PAID:
+    if awaiting_payer(claim, balance.insurance) != ZERO and claim.status is ClaimStatus.PAID:
         # The bill reopens: the payer owes again, so the claim waits for its corrected payment.
         transition(claim, ClaimStatus.SUBMITTED, action=AuditAction.CLAIM_REOPENED, actor=actor,
                    reason=f"reversal left {format_money(balance.insurance)} owed by the payer")

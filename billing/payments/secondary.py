@@ -8,11 +8,11 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from billing.claims.line_denials import WORKABLE, LineDenialState, set_line_denial
 from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine
 from billing.claims.operations import recompute_totals
 from billing.claims.statuses import ClaimStatus, open_claim, record_opening
 from billing.core.audit import Actor, AuditAction, record_change
-from billing.core.codes import is_denial
 from billing.core.db import db
 from billing.core.errors import Invalid, NotAllowed, NothingToDo
 from billing.core.money import ZERO
@@ -20,6 +20,7 @@ from billing.coverage.models import InsurancePolicy, PolicyRank
 from billing.ledger.balances import line_balances, standing_adjudication
 from billing.ledger.models import Adjudication, EntryKind, EntrySource, LedgerEntry
 from billing.ledger.rows import entry_values
+from billing.payments.denial_work import denied_by
 
 NEXT_RANK = {PolicyRank.PRIMARY: PolicyRank.SECONDARY, PolicyRank.SECONDARY: PolicyRank.TERTIARY}
 
@@ -130,15 +131,9 @@ def _copy(claim: Claim, lines: Iterable[ClaimLine], *, policy: InsurancePolicy |
 
 
 def denied_lines(adjudication: Adjudication) -> list[ClaimLine]:
-    """Lines the payer paid nothing on for a denial reason (all lines when the whole claim was denied)."""
-    if adjudication.status_code == "4":
-        return [ln.claim_line for ln in adjudication.lines]
-    denied = []
-    for ln in adjudication.lines:
-        reasons = [a for a in adjudication.adjustments if a.adjudication_line_id == ln.id]
-        if ln.paid == ZERO and any(is_denial(a.group_code, a.reason_code) for a in reasons):
-            denied.append(ln.claim_line)
-    return denied
+    """The lines of this adjudication still to be worked: denied by posting's rule 3 test (all lines when the
+    whole claim was denied), less those a biller already decided (written off, billed, resubmitted...)."""
+    return [ln for ln in denied_by(adjudication) if ln.denial_state is None or ln.denial_state in WORKABLE]
 
 
 def resubmit_denied_lines(claim: Claim, *, actor: Actor, reason: str) -> Claim:
@@ -157,6 +152,10 @@ def resubmit_denied_lines(claim: Claim, *, actor: Actor, reason: str) -> Claim:
     db.session.flush()
     numbers = ", ".join(str(ln.line_number) for ln in lines)
     record_opening(copy, actor=actor, reason=f"Denied lines {numbers} of {claim.number}: {reason.strip()}")
+    for line in lines:
+        if line.denial_state is not None:
+            set_line_denial(line, LineDenialState.RESUBMITTED, actor=actor, reason=reason.strip(),
+                            data={"claim": copy.number})
     record_change("claim", claim.id, AuditAction.CLAIM_RESUBMITTED, actor=actor, before=claim.status.value,
                   after=claim.status.value, reason=reason.strip()[:500], data={"denied_lines_on": copy.number})
     return copy

@@ -1,5 +1,5 @@
-"""Claim Denials: each reason a payer gave for refusing a claim (CARC with its description), and every
-held claim as the category Internal with its hold reason; summaries by reason and by payer with charts.
+"""Claim Denials: each reason a payer gave for refusing a claim or one of its lines (CARC with its description),
+and every held claim as the category Internal with its hold reason; summaries by reason and by payer with charts.
 
 Denied money is not ledgered (the balance stays open to be worked), so amounts come from the payer's
 adjudication, and the open balance of each claim comes from the ledger.
@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 
-from billing.claims.models import Claim, claim_number
+from billing.claims.models import Claim, ClaimLine, claim_number
 from billing.claims.statuses import ClaimStatus
 from billing.core.audit import StatusChange
 from billing.core.codes import carcs, describe_carc
@@ -24,7 +24,7 @@ from billing.core.db import db
 from billing.core.money import ZERO, to_money
 from billing.coverage.models import Payer
 from billing.ledger.balances import claim_balances
-from billing.ledger.models import Adjudication, AdjudicationAdjustment
+from billing.ledger.models import Adjudication, AdjudicationAdjustment, AdjudicationLine
 from billing.ledger.postings import DENIED_CODE
 from billing.org.models import Location
 from billing.people.models import Client, Provider
@@ -34,6 +34,7 @@ from exports.registry import COMMON_FILTERS, Report
 from exports.reports.common import claim_scope, in_window, person
 
 PAYER_DENIAL = "Payer denial"
+LINE_DENIAL = "Line denial"  # a line denied on a claim the payer otherwise paid (posting rule 3)
 INTERNAL = "Internal"
 HOLD_CODE = "HOLD"
 
@@ -135,6 +136,39 @@ def payer_denials(filters: ReportFilters) -> list[Denial]:
     return denials
 
 
+def line_denials(filters: ReportFilters) -> list[Denial]:
+    """Lines denied on a claim the payer otherwise paid: one row per reason of the payment that denied the line
+    (its latest standing adjudication of the line, paid nothing); the amount is that reason's CAS amount."""
+    reversed_ids = select(Adjudication.reverses_id).where(Adjudication.reverses_id.is_not(None))
+    rows = db.session.execute(
+        _joined(select(AdjudicationLine.id.label("adjudication_line_id"), AdjudicationLine.claim_line_id,
+                       AdjudicationLine.charge.label("line_charge"), Adjudication.paid_on, *_claim_columns())
+                .select_from(AdjudicationLine)
+                .join(Adjudication, Adjudication.id == AdjudicationLine.adjudication_id)
+                .join(ClaimLine, ClaimLine.id == AdjudicationLine.claim_line_id)
+                .join(Claim, Claim.id == Adjudication.claim_id))
+        .where(ClaimLine.denial_state.is_not(None), AdjudicationLine.paid == 0, Adjudication.paid != 0,
+               Adjudication.reverses_id.is_(None), Adjudication.id.not_in(reversed_ids), *claim_scope(filters),
+               *in_window(Adjudication.paid_on, filters))
+        .order_by(Adjudication.paid_on, AdjudicationLine.id)
+    ).all()
+    latest = {r.claim_line_id: r for r in rows}  # ordered by id: the last one is the standing denial
+    reasons: dict[int, list[tuple[str, str, Decimal]]] = defaultdict(list)
+    for line_id, group, code, amount in db.session.execute(
+            select(AdjudicationAdjustment.adjudication_line_id, AdjudicationAdjustment.group_code,
+                   AdjudicationAdjustment.reason_code, AdjudicationAdjustment.amount)
+            .where(AdjudicationAdjustment.adjudication_line_id.in_([r.adjudication_line_id for r in latest.values()]),
+                   AdjudicationAdjustment.group_code != "PR")
+            .order_by(AdjudicationAdjustment.id)):
+        reasons[line_id].append((group, code, to_money(amount)))
+    return [Denial(r.paid_on, LINE_DENIAL, r.id, r.service_date, person(r.last_name, r.first_name),
+                   r.payer or "(no payer)", person(r.prov_last, r.prov_first), r.location, group, code,
+                   describe_carc(code) if code else "Paid nothing; no reason code sent", r.status.label,
+                   to_money(r.line_charge), amount)
+            for r in latest.values()
+            for group, code, amount in reasons.get(r.adjudication_line_id) or [("", "", to_money(r.line_charge))]]
+
+
 def internal_holds(filters: ReportFilters) -> list[Denial]:
     """Claims Held now; the date is when the hold was placed (the latest move to Held in the history)."""
     held_at = (
@@ -161,7 +195,8 @@ def internal_holds(filters: ReportFilters) -> list[Denial]:
 
 
 def all_denials(filters: ReportFilters) -> list[Denial]:
-    return sorted(payer_denials(filters) + internal_holds(filters), key=lambda d: (d.on, d.claim_id))
+    return sorted(payer_denials(filters) + line_denials(filters) + internal_holds(filters),
+                  key=lambda d: (d.on, d.claim_id))
 
 
 def detail_rows(denials: list[Denial]) -> list[Sequence[Any]]:

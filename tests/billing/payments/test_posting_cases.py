@@ -274,7 +274,7 @@ def test_case_d_record_payment_preview_shows_the_denied_line_open(world):
                                      LinePosting(2, D("0.00"), (Adjustment("CO", "16", D("100.00")),))))
     preview = preview_posting(claim, posting)
     assert preview.insurance_after == D("200.00") - D("80.00") - D("20.00")
-    assert preview.status_after is ClaimStatus.SUBMITTED
+    assert preview.status_after is ClaimStatus.PAID  # rule 3: paid, its denied line stays open
 
 
 def test_case_d_resubmitting_the_denied_line_moves_its_open_charge_to_the_resubmission(world):

@@ -306,6 +306,7 @@ def _copy_claim(claim: Claim, payer_number: str) -> Claim:
         place_of_service=claim.place_of_service,
         frequency_code="7",
         original_claim_id=claim.id,
+        family_id=claim.family_root_id,
         # A secondary claim's correction still bills the secondary payer, with the primary's COB data.
         payer_rank=claim.payer_rank,
         primary_claim_id=claim.primary_claim_id,

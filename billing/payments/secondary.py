@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from billing.claims.family import join_family
 from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine
 from billing.claims.operations import recompute_totals
 from billing.claims.statuses import ClaimStatus, open_claim, record_opening
@@ -81,6 +82,7 @@ def generate_secondary_claim(claim: Claim, *, actor: Actor, posted_on: date) -> 
     passed = _passed_on(claim)
     secondary = _copy(claim, claim.lines, policy=policy, rank=NEXT_RANK[claim.payer_rank])
     secondary.primary_claim_id = claim.id
+    join_family(secondary, claim)
     open_claim(secondary, ClaimStatus.READY)
     db.session.flush()
     record_opening(secondary, actor=actor, reason=f"Secondary to {claim.number}")
@@ -153,6 +155,8 @@ def resubmit_denied_lines(claim: Claim, *, actor: Actor, reason: str) -> Claim:
         raise NotAllowed(f"Every line of claim {claim.number} was denied; resubmit the whole claim instead.")
     copy = _copy(claim, sorted(lines, key=lambda ln: ln.line_number), policy=None, rank=claim.payer_rank)
     copy.primary_claim_id = claim.primary_claim_id
+    copy.resubmission_of_id = claim.id
+    join_family(copy, claim)
     open_claim(copy, ClaimStatus.READY)
     db.session.flush()
     numbers = ", ".join(str(ln.line_number) for ln in lines)

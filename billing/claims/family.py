@@ -15,8 +15,9 @@ from enum import StrEnum
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from billing.claims.models import Claim
-from billing.claims.statuses import ClaimStatus
+from billing.claims.models import Claim, claim_number
+from billing.claims.statuses import SENT, ClaimStatus
+from billing.core.audit import StatusChange
 from billing.core.db import db
 from billing.coverage.models import PolicyRank
 
@@ -87,8 +88,31 @@ def replaced_by(claim: Claim) -> Claim | None:
 
 def superseded_reason(claim: Claim) -> str | None:
     """Why money for this claim is for a member the payer should no longer be paying (voided or replaced)."""
-    if claim.status is ClaimStatus.VOIDED:
-        return f"claim {claim.number} was voided"
-    if (correction := replaced_by(claim)) is not None:
-        return f"claim {claim.number} was replaced by corrected claim {correction.number}"
-    return None
+    return superseded_reasons({claim.id: claim}).get(claim.id)
+
+
+def was_sent(claim: Claim) -> bool:
+    """The payer has (or had) the claim: it is Submitted, Paid or Denied, or it was voided after it was sent.
+    Money for such a claim is posted against it, whatever became of it since (Posting rule 6)."""
+    if claim.status in SENT:
+        return True
+    if claim.status is not ClaimStatus.VOIDED:
+        return False
+    return db.session.scalar(
+        select(StatusChange.id).where(StatusChange.subject_type == "claim", StatusChange.subject_id == claim.id,
+                                      StatusChange.to_status == ClaimStatus.SUBMITTED.value).limit(1)
+    ) is not None
+
+
+def superseded_reasons(claims: dict[int, Claim]) -> dict[int, str]:
+    """Of these claims, those voided or replaced by a live corrected claim, each with why (one query)."""
+    reasons = {cid: f"claim {c.number} was voided" for cid, c in claims.items() if c.status is ClaimStatus.VOIDED}
+    corrections = db.session.execute(
+        select(Claim.original_claim_id, Claim.id).where(
+            Claim.original_claim_id.in_(list(claims)), Claim.frequency_code == "7", Claim.status != ClaimStatus.VOIDED)
+    )
+    for original_id, correction_id in corrections:
+        if original_id not in reasons:
+            reasons[original_id] = f"claim {claims[original_id].number} was replaced by corrected claim " \
+                                   f"{claim_number(correction_id)}"
+    return reasons

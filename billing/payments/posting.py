@@ -11,8 +11,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from billing.claims.family import was_sent
 from billing.claims.models import Claim, ClaimLine
-from billing.claims.statuses import SENT, ClaimStatus, transition
+from billing.claims.statuses import ClaimStatus, transition
 from billing.core.audit import Actor, AuditAction
 from billing.core.codes import GROUP_CODES, describe_carc, is_denial
 from billing.core.errors import Problem, raise_if
@@ -28,7 +29,7 @@ from billing.ledger.rows import RowBuffer, entry_values
 def posting_problems(claim: Claim, posting: ClaimPosting) -> list[Problem]:
     """Everything wrong with a posting, collected before anything is written."""
     problems = []
-    if claim.status not in SENT:
+    if not was_sent(claim):  # a claim voided after it was sent still takes the payer's money (rule 6)
         problems.append(
             Problem("claim", f"Claim {claim.number} is {claim.status.label}; only a submitted claim is paid.")
         )

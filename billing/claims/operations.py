@@ -62,7 +62,7 @@ def void_claim(claim: Claim, *, reason: str, actor: Actor) -> None:
     was_sent = claim.status in SENT
     transition(claim, ClaimStatus.VOIDED, action=AuditAction.CLAIM_VOIDED, actor=actor, reason=reason)
     claim.void_reason = reason
-    claim.void_to_send = was_sent
+    claim.void_to_send = was_sent and claim.forwarded_by_payer_id is None  # we never send a crossover's 837
     _withdraw_bill(claim, actor=actor, why=f"voided: {reason}")
 
 

@@ -41,6 +41,7 @@ from billing.ledger.rows import RowBuffer
 from billing.payments.models import EraFile, ProviderAdjustment, Remittance, UnmatchedClaim
 from billing.payments.posting import post_adjudication
 from billing.payments.reversals import reverse_adjudication, reverse_adjudication_lines
+from billing.payments.secondary import FORWARDED_CODES, forward_crossover
 
 CHUNK = 500  # claims loaded and posted together: few queries, bounded memory
 #: From this size (about 1,500 claims) pyx12 runs in a second process beside the posting; below it, starting
@@ -326,7 +327,26 @@ def post_claim_payment(info: ClaimPaymentInfo, claim: Claim, remittance: Remitta
     if superseded:
         _flag_superseded(claim, f"{superseded}; money from check {remittance.check_number} posted to it",
                          actor=actor, rows=rows, flags=flags)
+    if info.status_code in FORWARDED_CODES:
+        _crossover(claim, remittance, actor=actor, rows=rows, flags=flags)
     return paid
+
+
+def _crossover(claim: Claim, remittance: Remittance, *, actor: Actor, rows: RowBuffer | None,
+               flags: list[str] | None) -> None:
+    """CLP02 19/20/21: the payer sent the claim on to the next payer; we make that payer's claim, never send it."""
+    if rows is not None:
+        rows.flush()  # the next payer's claim is made from the ledger, which must hold this posting
+    forwarded_by = claim.payer.name if claim.payer is not None else remittance.payer_name
+    crossover, refusal = forward_crossover(claim, forwarded_by=forwarded_by, check=remittance.check_number,
+                                           actor=actor, posted_on=remittance.paid_on)
+    if crossover is not None:
+        if flags is not None:
+            flags.append(f"claim {claim.number}: crossover: forwarded by {forwarded_by} as {crossover.number}")
+        return
+    if refusal and "nothing is left" not in refusal:
+        _flag_superseded(claim, f"the payer forwarded the claim to the next payer (crossover) but no claim was "
+                                f"made for it: {refusal}", actor=actor, rows=None, flags=flags)
 
 
 def _flag_superseded(claim: Claim, why: str, *, actor: Actor, rows: RowBuffer | None,

@@ -72,6 +72,7 @@ def test_case_b_a_transferred_77_likewise_ends_paid_at_zero(world):
     sums = claim_balance(secondary.id)
     assert (sums.insurance, sums.patient) == (D("0.00"), D("0.00"))
     assert secondary.status is ClaimStatus.PAID
+    assert claim_balance(claim.id).balance == D("0.00")
     assert check_ledger() == []
 
 
@@ -97,3 +98,53 @@ def test_later_payer_adjustments_cap_in_order_and_skip_oa23():
         Adjustment("PR", "1", D("2.00"))])
     assert [(a.group, a.reason, a.amount) for a in booked] == [
         ("PR", "1", D("2.00")), ("CO", "45", D("15.00")), ("CO", "253", D("3.00"))]
+
+
+# --- Crossovers (rule 4): CLP02 19/20/21 -----------------------------------------------------------------------
+
+def test_crossover_clp02_19_makes_the_next_payers_claim_submitted_and_never_sent(world):
+    from billing.claims.family import FamilyRole, family_of
+    from billing.submissions.queries import candidates
+    from tests.worlds.claims import history
+
+    claim = priced_claim(world, "73.48")
+    second = f.PayerFactory(company=world.company)
+    f.PolicyFactory(client=world.client, payer=second, rank=PolicyRank.SECONDARY)
+    patient = D("30.00")
+    result = import_clp(world, Clp(claim.number, "19", D("73.48"), D("40.00"), patient, services=[
+        svc(claim.lines[0], "40.00", ("CO", "45", "3.48"), ("PR", "2", "30.00"))]), check="CHK-X")
+    assert (result.matched, result.unmatched) == (1, 0)
+    assert claim.status is ClaimStatus.PAID
+    members = family_of(claim)
+    assert [m.role for m in members] == [FamilyRole.ORIGINAL, FamilyRole.CROSSOVER]
+    crossover = members[1].claim
+    assert (crossover.status, crossover.payer_id, crossover.forwarded_by_payer_id, crossover.primary_claim_id) == (
+        ClaimStatus.SUBMITTED, second.id, world.payer.id, claim.id)
+    assert claim_balance(crossover.id).insurance == patient  # the balance transferred, as for a secondary
+    assert claim_balance(claim.id).balance == D("0.00")
+    assert any("crossover: forwarded by" in (h.reason or "") and "CHK-X" in (h.reason or "")
+               for h in history(crossover))
+    assert crossover.id not in {c.claim_id for c in candidates(None)}  # no 837 is ever made for it
+    # The secondary payer answers with the primary's claim number: the money is the crossover claim's.
+    line = claim.lines[0]
+    sec = Svc(line.service_code.code, D("73.48"), patient, [("OA", "23", D("43.48"))], None, line.service_date, "1")
+    era = write_835([Payment(patient, "SEC-X", second.name, second.edi_payer_id,
+                             [Clp(claim.number, "2", D("73.48"), patient, services=[sec])])])
+    answer = import_835(era.encode(), filename="crossover.835", actor=SYSTEM)
+    db.session.flush()
+    assert (answer.matched, answer.unmatched) == (1, 0)
+    assert crossover.status is ClaimStatus.PAID
+    assert claim_balance(crossover.id).balance == D("0.00")
+    assert check_ledger() == []
+
+
+def test_crossover_without_a_next_rank_policy_flags_the_claim(world):
+    from tests.billing.payments.test_posting_cases import flags
+
+    claim = priced_claim(world, "73.48")
+    import_clp(world, Clp(claim.number, "19", D("73.48"), D("40.00"), D("30.00"), services=[
+        svc(claim.lines[0], "40.00", ("CO", "45", "3.48"), ("PR", "2", "30.00"))]), check="CHK-Y")
+    assert claim.needs_review
+    assert any("no next-rank policy" in r for r in flags(claim))
+    assert claim_balance(claim.id).patient == D("30.00")  # stays with the patient until a biller decides
+    assert check_ledger() == []

@@ -5,6 +5,8 @@ Revises: e5a8c1d2f605
 Create Date: 2026-12-04 02:30:00
 
 """
+from contextlib import contextmanager
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -19,12 +21,31 @@ COLUMNS = (('family_id', 'claim'), ('resubmission_of_id', 'claim'), ('forwarded_
 
 
 def upgrade():
-    with op.batch_alter_table('claim', schema=None) as batch_op:
-        for column, table in COLUMNS:
-            batch_op.add_column(sa.Column(column, sa.Integer(), nullable=True))
-            batch_op.create_index(batch_op.f(f'ix_claim_{column}'), [column], unique=False)
-            batch_op.create_foreign_key(batch_op.f(f'fk_claim_{column}_{table}'), table, [column], ['id'])
+    with _sqlite_foreign_keys_off():
+        with op.batch_alter_table('claim', schema=None) as batch_op:
+            for column, table in COLUMNS:
+                batch_op.add_column(sa.Column(column, sa.Integer(), nullable=True))
+                batch_op.create_index(batch_op.f(f'ix_claim_{column}'), [column], unique=False)
+                batch_op.create_foreign_key(batch_op.f(f'fk_claim_{column}_{table}'), table, [column], ['id'])
     _backfill_families()
+
+
+@contextmanager
+def _sqlite_foreign_keys_off():
+    """SQLite rebuilds `claim` to add a foreign key (copy, drop, rename), and with foreign keys on, dropping
+    the old table deletes every claim line by cascade. The pragma only changes between transactions."""
+    sqlite = op.get_bind().dialect.name == 'sqlite'
+    if sqlite:
+        op.execute('COMMIT')
+        op.execute('PRAGMA foreign_keys=OFF')
+        op.execute('BEGIN')
+    try:
+        yield
+    finally:
+        if sqlite:
+            op.execute('COMMIT')
+            op.execute('PRAGMA foreign_keys=ON')
+            op.execute('BEGIN')
 
 
 def _backfill_families():
@@ -48,7 +69,7 @@ def _backfill_families():
 
 
 def downgrade():
-    with op.batch_alter_table('claim', schema=None) as batch_op:
+    with _sqlite_foreign_keys_off(), op.batch_alter_table('claim', schema=None) as batch_op:
         for column, table in reversed(COLUMNS):
             batch_op.drop_constraint(batch_op.f(f'fk_claim_{column}_{table}'), type_='foreignkey')
             batch_op.drop_index(batch_op.f(f'ix_claim_{column}'))

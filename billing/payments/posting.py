@@ -99,7 +99,7 @@ def post_adjudication(
                 prior.add(EntryKind.CHARGE, line.charge)
     post_charges(claim, actor=actor, posted_on=posting.paid_on, charged=charged, rows=rows)
     adjudication_id = _record_adjudication(claim, posting, source=source, remittance_id=remittance_id, rows=rows)
-    open_lines = _open_on_lines(claim, posting, rows)
+    open_lines = open_on_lines(claim, posting, rows)
     for row in _entry_rows(claim, posting, adjudication_id, actor=actor, source=source, rows=rows,
                            open_lines=open_lines):
         prior.add(row["kind"], row["amount"])
@@ -272,13 +272,29 @@ def review_reasons(claim: Claim, posting: ClaimPosting) -> list[str]:
     return reasons
 
 
-def _open_on_lines(claim: Claim, posting: ClaimPosting, rows: RowBuffer) -> dict[int, Decimal] | None:
+def open_on_lines(claim: Claim, posting: ClaimPosting,
+                  rows: RowBuffer | None = None) -> dict[int, Decimal] | None:
     """On a claim we sent as secondary or tertiary: what each line owes the payer before this posting (the
     balance transferred from the earlier payer). None on a primary claim, or a denial (nothing is booked)."""
-    if claim.payer_rank is PolicyRank.PRIMARY or posting.is_denial:
+    if claim.payer_rank is PolicyRank.PRIMARY or posting.is_denial or not claim.id:
         return None
-    rows.flush()  # the ledger must hold whatever the caller buffered before it is read
+    if rows is not None:
+        rows.flush()  # the ledger must hold whatever the caller buffered before it is read
     return {line_id: max(b.insurance, ZERO) for line_id, b in line_balances(claim.id).items() if line_id is not None}
+
+
+def booked_lines(claim: Claim, posting: ClaimPosting, open_lines: dict[int, Decimal] | None,
+                 ) -> list[tuple[ClaimLine, Decimal, tuple[Adjustment, ...]]]:
+    """`ledger_lines`, with a later payer's adjustments cut to what was open on each line (rule 5; `open_lines`
+    from `open_on_lines`, None on a primary claim): the payment and the adjustments posting books, line by
+    line (what Record Payment's preview shows too)."""
+    found = ledger_lines(claim, posting)
+    if open_lines is None:
+        return found
+    denied = {number for number, _ in denied_lines(claim, posting)}
+    return [(line, paid, adjustments if line.line_number in denied
+             else tuple(later_payer_adjustments(open_lines.get(line.id, ZERO), paid, adjustments)))
+            for line, paid, adjustments in found]
 
 
 def later_payer_adjustments(open_amount: Decimal, paid: Decimal,
@@ -307,11 +323,9 @@ def _entry_rows(claim: Claim, posting: ClaimPosting, adjudication_id: int, *, ac
                               "adjudication_id": adjudication_id}
     denied = {number for number, _ in denied_lines(claim, posting)}
     made = []
-    for line, paid, adjustments in ledger_lines(claim, posting):
+    for line, paid, adjustments in booked_lines(claim, posting, open_lines):
         if paid != ZERO:
             made.append(_entry_row(rows, claim, line, EntryKind.INSURANCE_PAYMENT, paid, **common))
-        if open_lines is not None and line.line_number not in denied:
-            adjustments = tuple(later_payer_adjustments(open_lines.get(line.id, ZERO), paid, adjustments))
         made += [_entry_row(rows, claim, line, KIND_OF_GROUP[adj.group], adj.amount, group_code=adj.group,
                             reason_code=adj.reason.strip(), **common)
                  for adj in adjustments if to_money(adj.amount) != ZERO

@@ -148,3 +148,18 @@ def test_crossover_without_a_next_rank_policy_flags_the_claim(world):
     assert any("no next-rank policy" in r for r in flags(claim))
     assert claim_balance(claim.id).patient == D("30.00")  # stays with the patient until a biller decides
     assert check_ledger() == []
+
+
+def test_case_b_record_payment_preview_agrees_with_the_posting(world):
+    from billing.ledger.postings import ClaimPosting, LinePosting
+    from billing.payments.preview import preview_posting
+    from tests.worlds.payments import PAID_ON
+
+    charge, primary_paid, contractual, patient = "73.48", "40.00", "3.48", "30.00"
+    _claim, secondary, _payer = secondary_after(world, charge, primary_paid, contractual, patient)
+    oa23 = D(charge) - D("30.00") - D("30.00")
+    posting = ClaimPosting(PAID_ON, (LinePosting(1, D("30.00"), (
+        Adjustment("CO", "45", D("30.00")), Adjustment("OA", "23", oa23))),), status_code="2")
+    preview = preview_posting(secondary, posting)
+    assert (preview.insurance_after, preview.patient_after) == (D("0.00"), D("0.00"))
+    assert preview.status_after is ClaimStatus.PAID

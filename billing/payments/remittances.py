@@ -41,7 +41,7 @@ from billing.ledger.rows import RowBuffer
 from billing.payments.models import EraFile, ProviderAdjustment, Remittance, UnmatchedClaim
 from billing.payments.posting import post_adjudication
 from billing.payments.reversals import reverse_adjudication, reverse_adjudication_lines
-from billing.payments.secondary import FORWARDED_CODES, forward_crossover
+from billing.payments.secondary import FORWARDED_CODES, forward_crossover, next_policy
 
 CHUNK = 500  # claims loaded and posted together: few queries, bounded memory
 #: From this size (about 1,500 claims) pyx12 runs in a second process beside the posting; below it, starting
@@ -344,7 +344,7 @@ def _crossover(claim: Claim, remittance: Remittance, *, actor: Actor, rows: RowB
         if flags is not None:
             flags.append(f"claim {claim.number}: crossover: forwarded by {forwarded_by} as {crossover.number}")
         return
-    if refusal and "nothing is left" not in refusal:
+    if next_policy(claim) is None:  # else the next payer already has its claim, or nothing is left for it
         _flag_superseded(claim, f"the payer forwarded the claim to the next payer (crossover) but no claim was "
                                 f"made for it: {refusal}", actor=actor, rows=None, flags=flags)
 

@@ -268,7 +268,7 @@ def _post_chunk(chunk: list[ClaimPaymentInfo], txn: EraTransaction, remittance: 
             except BillingError as exc:
                 problem = exc.message
             else:
-                if prior is None:
+                if prior is None or info.status_code in FORWARDED_CODES:  # a crossover moved the patient's part
                     balances.pop(claim.id, None)
                     stale.add(claim.id)
                 elif claim.id not in stale:
@@ -361,7 +361,7 @@ def _flag_superseded(claim: Claim, why: str, *, actor: Actor, rows: RowBuffer | 
 
 def _post_reversal(info: ClaimPaymentInfo, claim: Claim, remittance: Remittance, *, actor: Actor,
                    rows: RowBuffer | None) -> Decimal:
-    """CLP02 = 22: take back the standing payment, or only the lines its SVCs list (Case F)."""
+    """CLP02 = 22: take back the standing payment, or only the lines its SVCs list."""
     if rows is not None:
         rows.flush()  # the reversal reads the ledger, which must hold this chunk's postings
     original = standing_adjudication(claim.id, claim.payer_id)

@@ -255,3 +255,22 @@ def test_a_ready_claim_that_was_never_sent_still_refuses_money(world):
     result = import_clp(world, Clp(corrected.number, "1", D("73.48"), D("66.00"), services=[
         svc(line, "66.00", ("CO", "45", "7.48"))]), check="CHK-R")
     assert (result.matched, result.unmatched) == (0, 1)
+
+
+def test_case_h_an_unmatched_payment_can_be_matched_to_a_voided_claim(world):
+    from billing.payments.matching import match_unmatched
+
+    claim = priced_claim(world, "73.48")
+    void_claim(claim, reason="duplicate", actor=SYSTEM)
+    db.session.flush()
+    line = claim.lines[0]
+    clp = Clp("C-UNKNOWN", "1", D("73.48"), D("66.00"), services=[svc(line, "66.00", ("CO", "45", "7.48"))])
+    result = import_clp(world, clp, check="CHK-H4")
+    assert (result.matched, result.unmatched) == (0, 1)
+    item = db.session.scalars(db.select(UnmatchedClaim)).one()
+    match_unmatched(item, claim, actor=SYSTEM)
+    db.session.flush()
+    assert claim_balance(claim.id).paid_by_payer == D("66.00")
+    assert claim.needs_review
+    assert any("was voided" in r for r in flags(claim))
+    assert check_ledger() == []

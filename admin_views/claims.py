@@ -37,6 +37,7 @@ from billing.ledger.balances import billing_summary, claim_balances
 from billing.org.queries import by_location
 from billing.payments import operations as money_ops
 from billing.payments.denials import DeniedLine, denied_lines_of, in_denied_work
+from billing.payments.families import family_document
 from billing.payments.queries import denial_reasons
 from billing.payments.secondary import resubmit_denied_lines
 from billing.people.models import Provider
@@ -284,6 +285,7 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
             "editable": claim.status in EDITABLE,
             "corrections": list(db.session.scalars(select(Claim).where(Claim.original_claim_id == claim.id))),
             "secondaries": list(db.session.scalars(select(Claim).where(Claim.primary_claim_id == claim.id))),
+            "family": family_document(claim),
             **self.money_context(claim),
         }
 

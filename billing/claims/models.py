@@ -83,6 +83,13 @@ class Claim(db.Model):
     payer_rank: Mapped[PolicyRank] = mapped_column(enum_column(PolicyRank), default=PolicyRank.PRIMARY)
     #: For a secondary (or tertiary) claim: the claim the previous payer adjudicated.
     primary_claim_id: Mapped[int | None] = mapped_column(ForeignKey("claim.id"), index=True)
+    #: The family's root claim (its first original): corrections, voids, secondary, tertiary and crossover claims
+    #: and resubmissions of denied lines share it. Null on the root itself (its family id is its own id).
+    family_id: Mapped[int | None] = mapped_column(ForeignKey("claim.id"), index=True)
+    #: For a resubmission of denied lines: the claim whose lines it repeats.
+    resubmission_of_id: Mapped[int | None] = mapped_column(ForeignKey("claim.id"), index=True)
+    #: A crossover: the payer that forwarded the claim to this claim's payer (CLP02 19/20/21); never sent by us.
+    forwarded_by_payer_id: Mapped[int | None] = mapped_column(ForeignKey("payer.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
@@ -90,7 +97,8 @@ class Claim(db.Model):
 
     client: Mapped[Client] = relationship()
     policy: Mapped[InsurancePolicy | None] = relationship()
-    payer: Mapped[Payer | None] = relationship()
+    payer: Mapped[Payer | None] = relationship(foreign_keys=[payer_id])
+    forwarded_by_payer: Mapped[Payer | None] = relationship(foreign_keys=[forwarded_by_payer_id])
     rendering_provider: Mapped[Provider] = relationship()
     location: Mapped[Location] = relationship()
     original_claim: Mapped[Claim | None] = relationship(remote_side=[id], foreign_keys=[original_claim_id])
@@ -101,6 +109,11 @@ class Claim(db.Model):
     diagnoses: Mapped[list[ClaimDiagnosis]] = relationship(
         back_populates="claim", order_by="ClaimDiagnosis.position", cascade="all, delete-orphan"
     )
+
+    @property
+    def family_root_id(self) -> int:
+        """The id every member of this claim's family shares (the root's own id on the root)."""
+        return self.family_id or self.id
 
     @property
     def number(self) -> str:

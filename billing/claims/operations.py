@@ -63,7 +63,7 @@ def void_claim(claim: Claim, *, reason: str, actor: Actor) -> None:
     was_sent = claim.status in SENT
     transition(claim, ClaimStatus.VOIDED, action=AuditAction.CLAIM_VOIDED, actor=actor, reason=reason)
     claim.void_reason = reason
-    claim.void_to_send = was_sent
+    claim.void_to_send = was_sent and claim.forwarded_by_payer_id is None  # we never send a crossover's 837
     _withdraw_bill(claim, actor=actor, why=f"voided: {reason}")
 
 
@@ -308,6 +308,7 @@ def _copy_claim(claim: Claim, payer_number: str) -> Claim:
         place_of_service=claim.place_of_service,
         frequency_code="7",
         original_claim_id=claim.id,
+        family_id=claim.family_root_id,
         # A secondary claim's correction still bills the secondary payer, with the primary's COB data.
         payer_rank=claim.payer_rank,
         primary_claim_id=claim.primary_claim_id,

@@ -28,6 +28,7 @@ from billing.cli.output import emit as _emit
 from billing.cli.output import json_option, run_command
 from billing.core.audit import Actor
 from billing.core.db import db
+from billing.payments.families import family_document
 from billing.payments.queries import claim_document
 
 claims_cli = AppGroup("claims", help="Generate, list, inspect and move claims.")
@@ -95,8 +96,12 @@ def list_command(status: str | None, payer_id: int | None, limit: int, as_json: 
 @click.argument("number")
 @json_option
 def show_command(number: str, as_json: bool) -> None:
-    """Everything about one claim: lines, totals and history."""
-    run_command(lambda: claim_document(claim_by_number(number)), as_json=as_json, text=_describe)
+    """Everything about one claim: lines, totals, history and its family (corrections, secondary claims...)."""
+    run_command(lambda: _with_family(claim_by_number(number)), as_json=as_json, text=_describe)
+
+
+def _with_family(claim: Claim) -> dict[str, Any]:
+    return {**claim_document(claim), "family": family_document(claim)}
 
 
 def _describe(doc: dict[str, Any]) -> str:
@@ -116,7 +121,12 @@ def _describe(doc: dict[str, Any]) -> str:
         f"  {h['at'][:19]} {h['who']}: {h['action']} {h['from'] or ''}->{h['to'] or ''} {h['reason'] or ''}"
         for h in doc["history"]
     ]
-    return "\n".join([*head, "Lines:", *lines, "History:", *history])
+    family = [
+        f"  {m['number']} {m['role']}: {m['payer'] or '-'} {m['status']} balance {m['balance']}"
+        + (" (this claim)" if m["this_claim"] else "")
+        for m in doc.get("family", [])
+    ]
+    return "\n".join([*head, "Lines:", *lines, "Family:", *family, "History:", *history])
 
 
 def _move(

@@ -14,7 +14,15 @@ from sqlalchemy.orm import selectinload
 from billing.claims.models import Claim, ClaimLine
 from billing.core.db import db
 from billing.core.money import ZERO, to_money
-from billing.ledger.models import ADJUSTMENTS, EFFECTS, Adjudication, AdjudicationLine, EntryKind, LedgerEntry
+from billing.ledger.models import (
+    ADJUSTMENTS,
+    EFFECTS,
+    REVERSAL_CODE,
+    Adjudication,
+    AdjudicationLine,
+    EntryKind,
+    LedgerEntry,
+)
 
 
 @dataclass
@@ -154,10 +162,11 @@ def adjudications_for(claim_id: int) -> list[Adjudication]:
 
 
 def standing_adjudication(claim_id: int, payer_id: int | None = None) -> Adjudication | None:
-    """The latest adjudication of the claim that is neither a reversal nor reversed."""
+    """The latest adjudication of the claim that is neither a reversal (of it all or of lines) nor reversed."""
     reversed_ids = select(Adjudication.reverses_id).where(Adjudication.reverses_id.is_not(None))
     query = select(Adjudication).where(
-        Adjudication.claim_id == claim_id, Adjudication.reverses_id.is_(None), Adjudication.id.not_in(reversed_ids)
+        Adjudication.claim_id == claim_id, Adjudication.reverses_id.is_(None), Adjudication.id.not_in(reversed_ids),
+        Adjudication.status_code != REVERSAL_CODE,
     )
     if payer_id is not None:
         query = query.where(Adjudication.payer_id == payer_id)

@@ -2,9 +2,11 @@
 
 A claim's line charges enter the ledger the day its batch is sent (or marked uploaded), so the AR Aging and
 Revenue reports and the front page count every claim the payers have and have not answered yet. Voiding a
-sent claim, or sending the corrected claim that replaces it, withdraws its bill: each line the payer never
-acted on gets a reversing entry linked to its charge. Lines carrying other money (a payment, an adjustment,
-patient responsibility, a write-off) keep their charge for the biller to work.
+sent claim withdraws its bill: each line the payer never acted on gets a reversing entry linked to its charge
+(lines carrying other money keep their charge for the biller to work). Sending the corrected claim that replaces
+a claim, or the resubmission of its denied lines, withdraws every line it repeats, worked or not (Posting rule 6:
+one service, one open charge): the charge and the payer's adjustments are reversed by linked entries, and what
+the payer paid stays as a credit the payer must take back (flagged Needs Review until its reversal arrives).
 
 Operations write and flush, never commit: callers wrap them in `unit_of_work()`.
 """
@@ -62,8 +64,8 @@ def post_submission_charges(claims: Sequence[Claim], *, actor: Actor, posted_on:
 
 def _withdraw_resubmitted(claims: Sequence[Claim], *, actor: Actor, posted_on: date) -> None:
     """A resubmission of denied lines now carries their charge: the denied lines it repeats (the same session
-    and service on an earlier live primary claim) leave A/R by linked reversals of their charges, when nothing
-    but the charge stands on them (a denied line's CO/OA/PI reasons are never ledgered). One open charge per
+    and service on an earlier live primary claim) leave A/R by linked reversals of their charges and of the
+    adjustments posted on them (a contractual CO-45 or a patient share beside the denial). One open charge per
     service (Posting rule 6). One query per chunk of claims sent."""
     originals = {c.frequency_code for c in claims}  # corrections are withdrawn by _withdraw_replaced
     if not claims or originals <= {CORRECTED_FREQUENCY}:
@@ -85,19 +87,62 @@ def _withdraw_resubmitted(claims: Sequence[Claim], *, actor: Actor, posted_on: d
         for claim_id, (line_ids, resubmission_id) in sorted(by_claim.items()):
             original = db.session.get(Claim, claim_id)
             if original is not None:
-                withdraw_charges(original, actor=actor, posted_on=posted_on, only=line_ids,
-                                 reason=f"resubmitted on claim {claim_number(resubmission_id)}")
+                withdraw_superseded(original, actor=actor, posted_on=posted_on, only=line_ids,
+                                    reason=f"resubmitted on claim {claim_number(resubmission_id)}")
 
 
 def _withdraw_replaced(claims: Iterable[Claim], *, actor: Actor, posted_on: date) -> None:
-    """The corrected claim now carries the charge: the claim it replaces leaves A/R (its unworked lines)."""
+    """The corrected claim now carries the charge: the claim it replaces leaves A/R, every line of it."""
     replaced = {c.original_claim_id: c for c in claims
                 if c.frequency_code == CORRECTED_FREQUENCY and c.original_claim_id is not None}
     for original_id, correction in sorted(replaced.items()):
         original = db.session.get(Claim, original_id)
         if original is not None:
-            withdraw_charges(original, actor=actor, posted_on=posted_on,
-                             reason=f"replaced by corrected claim {correction.number}")
+            withdraw_superseded(original, actor=actor, posted_on=posted_on,
+                                reason=f"replaced by corrected claim {correction.number}")
+
+
+#: The payer's adjustments a replacement takes back with the charge (the payer adjudicates the new claim afresh).
+PAYER_ADJUSTMENTS = frozenset({EntryKind.CONTRACTUAL, EntryKind.OTHER_ADJUSTMENT, EntryKind.PATIENT_RESPONSIBILITY})
+#: What the patient did with a share: it stays where it is, and so does the share itself.
+PATIENT_MOVES = frozenset({EntryKind.PATIENT_PAYMENT, EntryKind.TRANSFER_TO_SECONDARY, EntryKind.PATIENT_WRITE_OFF})
+
+
+def withdraw_superseded(claim: Claim, *, actor: Actor, posted_on: date, reason: str,
+                        only: set[int] | None = None) -> list[LedgerEntry]:
+    """Withdraw the lines (of `only`, when given) a corrected claim or a resubmission now bills, worked or not.
+
+    Each standing charge and each standing payer adjustment of those lines (contractual, other, patient
+    responsibility not yet paid or passed on) gets a linked reversal. What the payer paid stays: a credit the
+    payer takes back with its reversal (CLP02 = 22), which then nets the line to zero; until then the claim is
+    flagged Needs Review.
+    """
+    entries = list(db.session.scalars(
+        select(LedgerEntry).where(LedgerEntry.claim_id == claim.id).order_by(LedgerEntry.id)))
+    done = reversed_entry_ids(claim.id)
+    standing = [e for e in entries if e.reverses_id is None and e.id not in done
+                and (only is None or e.claim_line_id in only)]
+    patient_moved = {e.claim_line_id for e in standing if e.kind in PATIENT_MOVES}
+    taken = [e for e in standing if e.kind is EntryKind.CHARGE or (
+        e.adjudication_id is not None and e.kind in PAYER_ADJUSTMENTS
+        and not (e.kind is EntryKind.PATIENT_RESPONSIBILITY and e.claim_line_id in patient_moved))]
+    reversals = [reverse_entry(e, actor=actor, reason=reason, posted_on=posted_on, source=EntrySource.SYSTEM)
+                 for e in taken]
+    if not reversals:
+        return []
+    db.session.flush()
+    withdrawn = sum_money(-r.amount for r in reversals if r.kind is EntryKind.CHARGE)
+    record_change("claim", claim.id, AuditAction.CHARGES_WITHDRAWN, actor=actor, before=claim.status.value,
+                  after=claim.status.value, reason=f"{reason}: {format_money(withdrawn)} withdrawn"[:500],
+                  data={"lines": len({r.claim_line_id for r in reversals}), "amount": str(withdrawn),
+                        "entries": len(reversals)})
+    paid = sum_money(e.amount for e in standing if e.kind is EntryKind.INSURANCE_PAYMENT)
+    if paid != ZERO:
+        claim.needs_review = True
+        why = f"{reason}; the payer's reversal of the {format_money(paid)} it paid is expected"
+        record_change("claim", claim.id, AuditAction.CLAIM_FLAGGED, actor=actor, before=claim.status.value,
+                      after=claim.status.value, reason=why[:500], data={"reasons": [why]})
+    return reversals
 
 
 def withdraw_bill(claim: Claim, actor: Actor, posted_on: date, reason: str) -> None:

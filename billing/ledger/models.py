@@ -101,6 +101,10 @@ class LedgerEntry(db.Model):
         return self.reverses_id is not None
 
 
+#: CLP02 = 22: the payer takes back an earlier payment (of the whole claim, or of the lines it lists).
+REVERSAL_CODE = "22"
+
+
 class Adjudication(db.Model):
     """What a payer decided on one claim once (an 835 CLP or a typed EOB); the ledger entries follow it."""
 

@@ -15,6 +15,7 @@ from billing.core.codes import is_denial
 from billing.core.db import db
 from billing.core.money import ZERO, sum_money, to_money
 from billing.ledger.balances import Balances
+from billing.ledger.models import REVERSAL_CODE as REVERSAL_CODE  # where posting code has always found it
 from billing.ledger.models import Adjudication, EntryKind
 
 KIND_OF_GROUP = {
@@ -27,9 +28,6 @@ KIND_OF_GROUP = {
 
 
 DENIED_CODE = "4"
-
-
-REVERSAL_CODE = "22"
 
 
 #: CLP02: the role the payer says it played (processed as, or processed as and forwarded to the next payer).

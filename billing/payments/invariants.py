@@ -190,7 +190,7 @@ def line_open_once() -> list[Violation]:
         .join(LedgerEntry, LedgerEntry.claim_line_id == ClaimLine.id)
         .where(ClaimLine.session_id.is_not(None), Claim.status != ClaimStatus.VOIDED)
         .group_by(ClaimLine.id, ClaimLine.session_id, ClaimLine.claim_id, ClaimLine.service_code_id)
-        .having(_cents(_open_amount()) != 0)
+        .having(_cents(_open_amount()) > 0)  # a credit (money the payer must take back) is flagged, not owed
         .subquery()
     )
     rows = db.session.execute(

@@ -10,8 +10,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from billing.claims.family import superseded_reason, was_sent
 from billing.claims.models import Claim
-from billing.claims.statuses import SENT
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db, utcnow
 from billing.core.errors import Conflict, Invalid, NotAllowed
@@ -34,14 +34,14 @@ def match_unmatched(item: UnmatchedClaim, claim: Claim, *, actor: Actor, remembe
     """
     if item.status is UnmatchedStatus.MATCHED:
         raise Conflict(f"That payment was already matched to {item.matched_claim}.")
-    if claim.status not in SENT:
+    if not was_sent(claim):  # voided or replaced after it was sent, it still takes its money (flagged)
         raise NotAllowed(f"Claim {claim.number} is {claim.status.label}; only a submitted claim is paid.")
     info = claim_from_data(item.data)
     taught = _teach_payer_name(item, remember_as, actor=actor)
     _check_payer(item, claim)
     if not charge_confirmed:
         _check_charge(info, claim)
-    post_claim_payment(info, claim, item.remittance, actor=actor)
+    post_claim_payment(info, claim, item.remittance, actor=actor, superseded=superseded_reason(claim))
     item.status, item.matched_claim_id = UnmatchedStatus.MATCHED, claim.id
     item.matched_at, item.matched_by = utcnow(), actor.name
     record_change("claim", claim.id, AuditAction.ERA_MATCHED, actor=actor, before=claim.status.value,

@@ -11,14 +11,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from billing.claims.family import was_sent
 from billing.claims.models import Claim, ClaimLine
-from billing.claims.statuses import SENT, ClaimStatus, transition
+from billing.claims.statuses import ClaimStatus, transition
 from billing.core.audit import Actor, AuditAction
 from billing.core.codes import GROUP_CODES, describe_carc, is_denial
 from billing.core.errors import Problem, raise_if
 from billing.core.money import ZERO, format_money, sum_money, to_money
 from billing.coverage.models import PolicyRank
-from billing.ledger.balances import Balances, claim_balance, lines_with_charges
+from billing.ledger.balances import Balances, claim_balance, line_balances, lines_with_charges
 from billing.ledger.models import EntryKind, EntrySource
 from billing.ledger.operations import post_charges
 from billing.ledger.postings import KIND_OF_GROUP, Adjustment, ClaimPosting, PostingResult
@@ -29,7 +30,7 @@ from billing.payments.denials import awaiting_payer, note_adjudication
 def posting_problems(claim: Claim, posting: ClaimPosting) -> list[Problem]:
     """Everything wrong with a posting, collected before anything is written."""
     problems = []
-    if claim.status not in SENT:
+    if not was_sent(claim):  # a claim voided after it was sent still takes the payer's money (rule 6)
         problems.append(
             Problem("claim", f"Claim {claim.number} is {claim.status.label}; only a submitted claim is paid.")
         )
@@ -99,7 +100,9 @@ def post_adjudication(
                 prior.add(EntryKind.CHARGE, line.charge)
     post_charges(claim, actor=actor, posted_on=posting.paid_on, charged=charged, rows=rows)
     adjudication_id = _record_adjudication(claim, posting, source=source, remittance_id=remittance_id, rows=rows)
-    for row in _entry_rows(claim, posting, adjudication_id, actor=actor, source=source, rows=rows):
+    open_lines = open_on_lines(claim, posting, rows)
+    for row in _entry_rows(claim, posting, adjudication_id, actor=actor, source=source, rows=rows,
+                           open_lines=open_lines):
         prior.add(row["kind"], row["amount"])
     if posting.payer_claim_number:
         claim.payer_claim_number = posting.payer_claim_number
@@ -270,13 +273,58 @@ def review_reasons(claim: Claim, posting: ClaimPosting) -> list[str]:
     return reasons
 
 
+def open_on_lines(claim: Claim, posting: ClaimPosting,
+                  rows: RowBuffer | None = None) -> dict[int, Decimal] | None:
+    """On a claim we sent as secondary or tertiary: what each line owes the payer before this posting (the
+    balance transferred from the earlier payer). None on a primary claim, or a denial (nothing is booked)."""
+    if claim.payer_rank is PolicyRank.PRIMARY or posting.is_denial or not claim.id:
+        return None
+    if rows is not None:
+        rows.flush()  # the ledger must hold whatever the caller buffered before it is read
+    return {line_id: max(b.insurance, ZERO) for line_id, b in line_balances(claim.id).items() if line_id is not None}
+
+
+def booked_lines(claim: Claim, posting: ClaimPosting, open_lines: dict[int, Decimal] | None,
+                 ) -> list[tuple[ClaimLine, Decimal, tuple[Adjustment, ...]]]:
+    """`ledger_lines`, with a later payer's adjustments cut to what was open on each line (rule 5; `open_lines`
+    from `open_on_lines`, None on a primary claim): the payment and the adjustments posting books, line by
+    line (what Record Payment's preview shows too)."""
+    found = ledger_lines(claim, posting)
+    if open_lines is None:
+        return found
+    denied = {number for number, _ in denied_lines(claim, posting)}
+    return [(line, paid, adjustments if line.line_number in denied
+             else tuple(later_payer_adjustments(open_lines.get(line.id, ZERO), paid, adjustments)))
+            for line, paid, adjustments in found]
+
+
+def later_payer_adjustments(open_amount: Decimal, paid: Decimal,
+                            adjustments: Iterable[Adjustment]) -> list[Adjustment]:
+    """Rule 5: what a secondary or tertiary payer's line books. The patient owes exactly its PR amounts; the rest
+    of what was open is its payment and its other adjustments, applied in the order sent and capped at what is
+    left, so no balance goes below zero. What goes beyond (OA-23, a CO-45 repeating the primary's) is the
+    earlier payers' adjudication, kept on the adjudication and not booked again."""
+    adjustments = list(adjustments)
+    booked = [a for a in adjustments if a.group == "PR"]
+    left = to_money(open_amount - paid - sum_money(a.amount for a in booked))
+    for adj in adjustments:
+        if adj.group == "PR" or (adj.group == "OA" and adj.reason.strip() == "23") or left <= ZERO:
+            continue
+        amount = min(to_money(adj.amount), left)
+        if amount > ZERO:
+            booked.append(Adjustment(adj.group, adj.reason, amount, adj.quantity))
+            left -= amount
+    return booked
+
+
 def _entry_rows(claim: Claim, posting: ClaimPosting, adjudication_id: int, *, actor: Actor,
-                source: EntrySource, rows: RowBuffer) -> list[dict[str, Any]]:
+                source: EntrySource, rows: RowBuffer,
+                open_lines: dict[int, Decimal] | None = None) -> list[dict[str, Any]]:
     common: dict[str, Any] = {"actor": actor, "posted_on": posting.paid_on, "source": source,
                               "adjudication_id": adjudication_id}
     denied = {number for number, _ in denied_lines(claim, posting)}
     made = []
-    for line, paid, adjustments in ledger_lines(claim, posting):
+    for line, paid, adjustments in booked_lines(claim, posting, open_lines):
         if paid != ZERO:
             made.append(_entry_row(rows, claim, line, EntryKind.INSURANCE_PAYMENT, paid, **common))
         made += [_entry_row(rows, claim, line, KIND_OF_GROUP[adj.group], adj.amount, group_code=adj.group,

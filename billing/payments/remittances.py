@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from billing.claims.family import family_claims, superseded_reason, superseded_reasons, was_sent
 from billing.claims.models import Claim, ClaimLine
 from billing.claims.statuses import SENT
 from billing.core.audit import Actor, AuditAction, record_change
@@ -35,13 +36,14 @@ from billing.edi.era import (
 from billing.edi.pyx12 import PendingValidation, Validation, validating
 from billing.edi.segments import NotX12, decode
 from billing.ledger.balances import Balances, claim_balances, lines_with_charges, standing_adjudication
-from billing.ledger.models import EntrySource
+from billing.ledger.models import Adjudication, EntrySource
 from billing.ledger.postings import REVERSAL_CODE, ClaimPosting, LinePosting
 from billing.ledger.rows import RowBuffer
 from billing.payments.models import EraFile, PlbDisposition, ProviderAdjustment, Remittance, UnmatchedClaim
 from billing.payments.plb import dispose_imported
 from billing.payments.posting import post_adjudication
-from billing.payments.reversals import reverse_adjudication
+from billing.payments.reversals import reverse_adjudication, reverse_adjudication_lines
+from billing.payments.secondary import FORWARDED_CODES, forward_crossover, next_policy
 
 CHUNK = 500  # claims loaded and posted together: few queries, bounded memory
 #: From this size (about 1,500 claims) pyx12 runs in a second process beside the posting; below it, starting
@@ -263,23 +265,30 @@ def _post_chunk(chunk: list[ClaimPaymentInfo], txn: EraTransaction, remittance: 
     }
     balances = claim_balances(claims)
     charged = lines_with_charges(claims)
+    superseded = superseded_reasons(claims)
     rows = RowBuffer()
     stale: set[int] = set()
     for info in chunk:
         claim = claims.get(ids[info.claim_number] or -1)
+        claim = _family_member_paid(claim, txn) or claim
         problem = _match_problem(info, claim, txn)
         if problem is None:
             assert claim is not None
+            loaded = claim.id in claims  # else a family member of the claim CLP01 names, read from the ledger
+            if not loaded:
+                rows.flush()
             # After a reversal the chunk's tally is stale for that claim: posting reads the ledger instead.
-            fresh = info.status_code != REVERSAL_CODE and claim.id not in stale
+            fresh = loaded and info.status_code != REVERSAL_CODE and claim.id not in stale
             prior = balances.get(claim.id, Balances()) if fresh else None
             try:
-                posted = post_claim_payment(info, claim, remittance, actor=actor, prior=prior, charged=charged,
-                                            rows=rows, flags=result.flags.setdefault(remittance.id, []))
+                posted = post_claim_payment(
+                    info, claim, remittance, actor=actor, prior=prior, charged=charged if loaded else None,
+                    rows=rows, flags=result.flags.setdefault(remittance.id, []),
+                    superseded=superseded.get(claim.id) if loaded else superseded_reason(claim))
             except BillingError as exc:
                 problem = exc.message
             else:
-                if prior is None:
+                if prior is None or info.status_code in FORWARDED_CODES:  # a crossover moved the patient's part
                     balances.pop(claim.id, None)
                     stale.add(claim.id)
                 elif claim.id not in stale:
@@ -299,9 +308,20 @@ def _match_problem(info: ClaimPaymentInfo, claim: Claim | None, txn: EraTransact
     if claim.payer is None or not _same_payer(claim.payer, txn):
         payer = txn.payer_name or txn.payer_key
         return f"claim {claim.number} is billed to {claim.payer or 'no payer'}, not to {payer}"
-    if claim.status not in SENT:
+    if not was_sent(claim):  # voided or replaced after it was sent: the money still posts there (rule 6)
         return f"claim {claim.number} is {claim.status.label}; only a submitted claim is paid"
     return None
+
+
+def _family_member_paid(claim: Claim | None, txn: EraTransaction) -> Claim | None:
+    """Rule 6/9: CLP01 names a claim billed to another payer, but a member of its family (a secondary,
+    tertiary or crossover claim) is billed to this payer: the payment is that member's. The latest sent
+    member wins, a live one before a voided one. None when CLP01's own claim is the payer's."""
+    if claim is None or (claim.payer is not None and _same_payer(claim.payer, txn)):
+        return None
+    members = [m for m in family_claims(claim)
+               if m.id != claim.id and m.payer is not None and _same_payer(m.payer, txn) and was_sent(m)]
+    return max(members, key=lambda m: (m.status in SENT, m.id), default=None)
 
 
 def _same_payer(payer: Payer, txn: EraTransaction) -> bool:
@@ -321,23 +341,98 @@ def remittance_from(remittance: Remittance, payer: Payer) -> bool:
 
 def post_claim_payment(info: ClaimPaymentInfo, claim: Claim, remittance: Remittance, *, actor: Actor,
                        prior: Balances | None = None, charged: set[int] | None = None,
-                       rows: RowBuffer | None = None, flags: list[str] | None = None) -> Decimal:
+                       rows: RowBuffer | None = None, flags: list[str] | None = None,
+                       superseded: str | None = None) -> Decimal:
     """Post one matched CLP; returns the amount paid on it (CLP04; negative for a reversal).
 
     What posting flags on the claim (Needs Review) is added to `flags`, each naming the claim.
+    `superseded` says why the claim should no longer be paid (voided, replaced): the money posts and the
+    claim is flagged with that reason (Posting rule 6).
     """
     if info.status_code == REVERSAL_CODE:
-        if rows is not None:
-            rows.flush()  # the reversal reads the ledger, which must hold this chunk's postings
-        original = standing_adjudication(claim.id, claim.payer_id)
-        if original is None:
-            raise NotFound(f"a reversal (CLP02 = 22) of a payment on {claim.number} that we never posted")
-        reverse_adjudication(original, actor=actor, reason=f"payer reversal on check {remittance.check_number}",
-                             posted_on=remittance.paid_on, source=EntrySource.ERA, remittance_id=remittance.id,
-                             payer_claim_number=info.payer_claim_number)
-        if info.payer_claim_number:
-            claim.payer_claim_number = info.payer_claim_number
-        return -original.paid
+        paid = _post_reversal(info, claim, remittance, actor=actor, rows=rows)
+    else:
+        paid = _post_payment(info, claim, remittance, actor=actor, prior=prior, charged=charged, rows=rows,
+                             flags=flags)
+    if superseded:
+        _flag_superseded(claim, f"{superseded}; money from check {remittance.check_number} posted to it",
+                         actor=actor, rows=rows, flags=flags)
+    if info.status_code in FORWARDED_CODES:
+        _crossover(claim, remittance, actor=actor, rows=rows, flags=flags)
+    return paid
+
+
+def _crossover(claim: Claim, remittance: Remittance, *, actor: Actor, rows: RowBuffer | None,
+               flags: list[str] | None) -> None:
+    """CLP02 19/20/21: the payer sent the claim on to the next payer; we make that payer's claim, never send it."""
+    if rows is not None:
+        rows.flush()  # the next payer's claim is made from the ledger, which must hold this posting
+    forwarded_by = claim.payer.name if claim.payer is not None else remittance.payer_name
+    crossover, refusal = forward_crossover(claim, forwarded_by=forwarded_by, check=remittance.check_number,
+                                           actor=actor, posted_on=remittance.paid_on)
+    if crossover is not None:
+        if flags is not None:
+            flags.append(f"claim {claim.number}: crossover: forwarded by {forwarded_by} as {crossover.number}")
+        return
+    if next_policy(claim) is None:  # else the next payer already has its claim, or nothing is left for it
+        _flag_superseded(claim, f"the payer forwarded the claim to the next payer (crossover) but no claim was "
+                                f"made for it: {refusal}", actor=actor, rows=None, flags=flags)
+
+
+def _flag_superseded(claim: Claim, why: str, *, actor: Actor, rows: RowBuffer | None,
+                     flags: list[str] | None) -> None:
+    claim.needs_review = True
+    record = rows.change if rows is not None else record_change
+    record("claim", claim.id, AuditAction.CLAIM_FLAGGED, actor=actor, before=claim.status.value,
+           after=claim.status.value, reason=why[:500], data={"reasons": [why]})
+    if flags is not None:
+        flags.append(f"claim {claim.number}: {why}")
+
+
+def _post_reversal(info: ClaimPaymentInfo, claim: Claim, remittance: Remittance, *, actor: Actor,
+                   rows: RowBuffer | None) -> Decimal:
+    """CLP02 = 22: take back the standing payment, or only the lines its SVCs list."""
+    if rows is not None:
+        rows.flush()  # the reversal reads the ledger, which must hold this chunk's postings
+    original = standing_adjudication(claim.id, claim.payer_id)
+    if original is None:
+        raise NotFound(f"a reversal (CLP02 = 22) of a payment on {claim.number} that we never posted")
+    common: dict[str, Any] = {
+        "actor": actor, "reason": f"payer reversal on check {remittance.check_number}",
+        "posted_on": remittance.paid_on, "source": EntrySource.ERA, "remittance_id": remittance.id,
+        "payer_claim_number": info.payer_claim_number}
+    lines = _reversed_lines(info, claim, original)
+    if lines is None:
+        reverse_adjudication(original, **common)
+        paid = -original.paid
+    else:
+        numbers = ", ".join(str(ln.line_number) for ln in claim.lines if ln.id in lines)
+        common["reason"] += f" of line {numbers}"
+        paid = reverse_adjudication_lines(original, lines, **common).paid
+    if info.payer_claim_number:
+        claim.payer_claim_number = info.payer_claim_number
+    return paid
+
+
+def _reversed_lines(info: ClaimPaymentInfo, claim: Claim, original: Adjudication) -> set[int] | None:
+    """The claim lines a reversal's SVCs name, when they are fewer than the payment's lines; None: all of it."""
+    if not info.services:
+        return None
+    free = list(claim.lines)
+    named: set[int] = set()
+    for svc in info.services:
+        line = _line_for(svc, free)
+        if line is None:
+            raise Invalid(f"the reversal names service {svc.procedure_code}, not a line of claim {claim.number}")
+        free.remove(line)
+        named.add(line.id)
+    paid_lines = {ln.claim_line_id for ln in original.lines}
+    return None if paid_lines <= named else named & paid_lines or None
+
+
+def _post_payment(info: ClaimPaymentInfo, claim: Claim, remittance: Remittance, *, actor: Actor,
+                  prior: Balances | None, charged: set[int] | None, rows: RowBuffer | None,
+                  flags: list[str] | None) -> Decimal:
     if not info.services:
         raise Invalid("the payer sent no service lines (SVC) for this claim; post it by hand")
     posting = ClaimPosting(

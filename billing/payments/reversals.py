@@ -19,9 +19,9 @@ from billing.claims.statuses import SENT, ClaimStatus, transition
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
 from billing.core.errors import Conflict, Invalid, Problem, raise_if
-from billing.core.money import ZERO, format_money, to_money
+from billing.core.money import ZERO, format_money, sum_money, to_money
 from billing.ledger.balances import Balances, claim_balance, reversed_entry_ids
-from billing.ledger.models import Adjudication, EntryKind, EntrySource, LedgerEntry
+from billing.ledger.models import Adjudication, AdjudicationLine, EntryKind, EntrySource, LedgerEntry
 from billing.ledger.operations import reverse_entry
 from billing.ledger.postings import REVERSAL_CODE, Adjustment, ClaimPosting, LinePosting, PostingResult
 from billing.payments.denial_work import recheck_after_reversal
@@ -33,11 +33,12 @@ PATIENT_REASONS = {"1": "Deductible", "2": "Coinsurance", "3": "Copay"}
 
 
 def standing_payments(claim_id: int) -> list[Adjudication]:
-    """Payments (adjudications) of the claim that are neither reversals nor reversed, oldest first."""
+    """Payments (adjudications) of the claim that are neither reversals (of the whole or of lines) nor reversed,
+    oldest first."""
     reversed_ids = select(Adjudication.reverses_id).where(Adjudication.reverses_id.is_not(None))
     return list(db.session.scalars(
         select(Adjudication).where(Adjudication.claim_id == claim_id, Adjudication.reverses_id.is_(None),
-                                   Adjudication.id.not_in(reversed_ids))
+                                   Adjudication.status_code != REVERSAL_CODE, Adjudication.id.not_in(reversed_ids))
         .order_by(Adjudication.id).options(selectinload(Adjudication.lines), selectinload(Adjudication.adjustments))
     ))
 
@@ -263,6 +264,44 @@ def reverse_adjudication(original: Adjudication, *, actor: Actor, reason: str, p
             reverse_entry(entry, actor=actor, reason=reason, posted_on=posted_on, source=source,
                           adjudication_id=reversal.id)
     recheck_after_reversal(claim, actor=actor, reason=reason)
+    _after_reversal(claim, actor=actor, reason=reason)
+    return reversal
+
+
+def reverse_adjudication_lines(original: Adjudication, line_ids: set[int], *, actor: Actor, reason: str,
+                               posted_on: date, source: EntrySource, remittance_id: int | None = None,
+                               payer_claim_number: str | None = None) -> Adjudication:
+    """Take back what an earlier payment did on some of its lines only (a CLP02 = 22 listing those SVCs).
+
+    The reversal is an adjudication of its own (CLP02 22, not linked as reversing the whole payment, which
+    still stands for its other lines) whose entries are linked reversals of the lines' entries of the original.
+    """
+    claim = original.claim
+    done = reversed_entry_ids(claim.id)
+    entries = [e for e in db.session.scalars(
+        select(LedgerEntry).where(LedgerEntry.adjudication_id == original.id,
+                                  LedgerEntry.claim_line_id.in_(list(line_ids))).order_by(LedgerEntry.id))
+        if e.id not in done and e.reverses_id is None]
+    lines = [ln for ln in original.lines if ln.claim_line_id in line_ids]
+    if not entries and not lines:
+        raise Conflict(f"Those lines of the payment on claim {claim.number} were already reversed.")
+    reversal = Adjudication(
+        claim_id=claim.id, payer_id=original.payer_id, remittance_id=remittance_id, source=source,
+        status_code=REVERSAL_CODE, charge=-sum_money(ln.charge for ln in lines),
+        paid=-sum_money(e.amount for e in entries if e.kind is EntryKind.INSURANCE_PAYMENT),
+        patient_responsibility=-sum_money(e.amount for e in entries if e.kind is EntryKind.PATIENT_RESPONSIBILITY),
+        payer_claim_number=payer_claim_number or original.payer_claim_number, paid_on=posted_on,
+    )
+    db.session.add(reversal)
+    db.session.flush()
+    db.session.add_all([AdjudicationLine(
+        adjudication_id=reversal.id, claim_line_id=ln.claim_line_id, procedure_code=ln.procedure_code,
+        modifiers=ln.modifiers, units=ln.units, charge=-ln.charge, paid=-ln.paid,
+        allowed=None if ln.allowed is None else -ln.allowed, remarks=ln.remarks, paid_on=posted_on,
+    ) for ln in lines])
+    for entry in entries:
+        reverse_entry(entry, actor=actor, reason=reason, posted_on=posted_on, source=source,
+                      adjudication_id=reversal.id)
     _after_reversal(claim, actor=actor, reason=reason)
     return reversal
 

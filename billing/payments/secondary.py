@@ -8,10 +8,11 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from billing.claims.family import join_family
 from billing.claims.line_denials import WORKABLE, LineDenialState, set_line_denial
 from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine
 from billing.claims.operations import recompute_totals
-from billing.claims.statuses import ClaimStatus, open_claim, record_opening
+from billing.claims.statuses import ClaimStatus, open_claim, record_opening, transition
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
 from billing.core.errors import Invalid, NotAllowed, NothingToDo
@@ -82,6 +83,7 @@ def generate_secondary_claim(claim: Claim, *, actor: Actor, posted_on: date) -> 
     passed = _passed_on(claim)
     secondary = _copy(claim, claim.lines, policy=policy, rank=NEXT_RANK[claim.payer_rank])
     secondary.primary_claim_id = claim.id
+    join_family(secondary, claim)
     open_claim(secondary, ClaimStatus.READY)
     db.session.flush()
     record_opening(secondary, actor=actor, reason=f"Secondary to {claim.number}")
@@ -105,6 +107,25 @@ def generate_secondary_claim(claim: Claim, *, actor: Actor, posted_on: date) -> 
     record_change("claim", claim.id, AuditAction.SECONDARY_CREATED, actor=actor, before=claim.status.value,
                   after=claim.status.value, data={"secondary": secondary.number})
     return secondary
+
+
+#: CLP02: processed as primary / secondary / tertiary and forwarded to the next payer (a crossover).
+FORWARDED_CODES = frozenset({"19", "20", "21"})
+
+
+def forward_crossover(claim: Claim, *, forwarded_by: str, check: str, actor: Actor,
+                      posted_on: date) -> tuple[Claim | None, str | None]:
+    """The payer forwarded the claim to the next payer (Posting rule 4): the next payer's claim, as
+    `generate_secondary_claim` makes it, already Submitted and marked as sent by the payer (no 837 is ever made
+    for it). Returns (the crossover claim, None), or (None, why none was made)."""
+    refusal = secondary_refusal(claim)
+    if refusal:
+        return None, refusal
+    crossover = generate_secondary_claim(claim, actor=actor, posted_on=posted_on)
+    crossover.forwarded_by_payer_id = claim.payer_id
+    transition(crossover, ClaimStatus.SUBMITTED, action=AuditAction.CLAIM_SUBMITTED, actor=actor,
+               reason=f"crossover: forwarded by {forwarded_by} on check {check}")
+    return crossover, None
 
 
 def _copy(claim: Claim, lines: Iterable[ClaimLine], *, policy: InsurancePolicy | None, rank: PolicyRank) -> Claim:
@@ -148,6 +169,8 @@ def resubmit_denied_lines(claim: Claim, *, actor: Actor, reason: str) -> Claim:
         raise NotAllowed(f"Every line of claim {claim.number} was denied; resubmit the whole claim instead.")
     copy = _copy(claim, sorted(lines, key=lambda ln: ln.line_number), policy=None, rank=claim.payer_rank)
     copy.primary_claim_id = claim.primary_claim_id
+    copy.resubmission_of_id = claim.id
+    join_family(copy, claim)
     open_claim(copy, ClaimStatus.READY)
     db.session.flush()
     numbers = ", ".join(str(ln.line_number) for ln in lines)

@@ -193,7 +193,9 @@ def test_a_payment_taken_back_in_full_leaves_the_line_to_withdraw(sw):
     assert [e.amount for e in entries(claim)] == [claim.total_charge, -claim.total_charge]
 
 
-def test_sending_a_corrected_claim_withdraws_the_originals_unpaid_charges(sw):
+def test_sending_a_corrected_claim_withdraws_every_line_of_the_original(sw):
+    """Posting rule 6: the paid line leaves A/R too (charge and CO-45 reversed); its payment stays as a credit
+    the payer must take back, and the original is flagged until the payer's reversal arrives."""
     original = ready(sw, lines=2)
     send(original)
     pay_line_one(original)
@@ -201,9 +203,12 @@ def test_sending_a_corrected_claim_withdraws_the_originals_unpaid_charges(sw):
     db.session.flush()
     assert not [e for e in entries(original) if e.reverses_id]  # nothing leaves A/R until the correction goes out
     send(corrected, sent_on=SENT_ON + timedelta(days=35))
-    second = original.lines[1]
-    assert [e.claim_line_id for e in entries(original) if e.reverses_id] == [second.id]
-    assert claim_balance(original.id).balance == D(0)
+    first, second = original.lines
+    paid = (first.charge * D("0.8")).quantize(D("0.01"))
+    assert [e.claim_line_id for e in entries(original) if e.reverses_id] == [first.id, second.id]
+    assert [e.claim_line_id for e in entries(original, EntryKind.CONTRACTUAL) if e.reverses_id] == [first.id]
+    assert claim_balance(original.id).insurance == -paid
+    assert original.needs_review
     assert [e.amount for e in entries(corrected)] == [ln.charge for ln in corrected.lines]
     assert claim_balance(corrected.id).insurance == corrected.total_charge
     withdrawn = [h for h in history(original) if h.action is AuditAction.CHARGES_WITHDRAWN]

@@ -1,7 +1,7 @@
 """provider-level adjustments (PLB) get a disposition: income, applied to a claim, open in A/R, or settled
 
-Revision ID: f6b9d2e3a706
-Revises: e5a8c1d2f605
+Revision ID: a7c1e4f20704
+Revises: a7c1e4f20703
 Create Date: 2026-12-04 02:30:00
 
 """
@@ -12,8 +12,8 @@ import billing.core.db
 
 
 # revision identifiers, used by Alembic.
-revision = 'f6b9d2e3a706'
-down_revision = 'e5a8c1d2f605'
+revision = 'a7c1e4f20704'
+down_revision = 'a7c1e4f20703'
 branch_labels = None
 depends_on = None
 

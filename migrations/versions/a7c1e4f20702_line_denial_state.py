@@ -1,7 +1,7 @@
 """line denial state: a denied service line is open until a biller decides, with the payer's denial date
 
-Revision ID: f6b9d2e3a706
-Revises: e5a8c1d2f605
+Revision ID: a7c1e4f20702
+Revises: f6b9d2e3a701
 Create Date: 2026-12-04 02:40:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'f6b9d2e3a706'
-down_revision = 'e5a8c1d2f605'
+revision = 'a7c1e4f20702'
+down_revision = 'f6b9d2e3a701'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """payer aliases: names a payer prints on its 835s that a biller taught us mean one of our payers
 
-Revision ID: f6b9d2e3a706
-Revises: e5a8c1d2f605
+Revision ID: a7c1e4f20703
+Revises: a7c1e4f20702
 Create Date: 2026-12-04 02:30:00
 
 """
@@ -12,8 +12,8 @@ import billing.core.db
 
 
 # revision identifiers, used by Alembic.
-revision = 'f6b9d2e3a706'
-down_revision = 'e5a8c1d2f605'
+revision = 'a7c1e4f20703'
+down_revision = 'a7c1e4f20702'
 branch_labels = None
 depends_on = None
 

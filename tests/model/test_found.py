@@ -137,8 +137,7 @@ def test_a_secondary_beside_a_denied_line_keeps_the_service_open_once(world):
     assert check_ledger() == []
 
 
-@pytest.mark.xfail(strict=True, reason="rule 6: resubmitting a denied line whose PR part moved to the patient "
-                                       "leaves its insurance part open beside the resubmission's charge")
+# Found by the model test and fixed since: kept as a regression test of rule 6 (case E's shape).
 def test_resubmitting_a_denied_line_with_a_patient_part_keeps_it_open_once(world):
     from billing.payments.secondary import resubmit_denied_lines
 

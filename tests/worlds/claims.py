@@ -4,6 +4,7 @@ bulk-inserted Ready claims for the large-batch tests."""
 from __future__ import annotations
 
 from datetime import date, time, timedelta
+from decimal import Decimal
 
 from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine
 from billing.claims.queries import claim_history
@@ -82,3 +83,13 @@ def bulk_ready_claims(world: World, count: int, *, lines_per_claim: int = 1) -> 
     db.session.add_all(claims)
     db.session.flush()
     return [c.id for c in claims]
+
+
+def hundred_dollar_claim(world: World, lines: int = 2) -> Claim:
+    """A Submitted claim whose lines are charged $100.00 each (charges enter the ledger when it is posted)."""
+    claim = submitted_claim(world, lines=lines, charged=False)
+    for line in claim.lines:
+        line.charge = Decimal("100.00")
+    claim.total_charge = Decimal("100.00") * lines
+    db.session.flush()
+    return claim

@@ -31,7 +31,7 @@ from billing.payments.operations import (
 from billing.payments.remittances import import_835
 from billing.payments.reversals import reverse_adjudication
 from billing.payments.secondary import denied_lines, resubmit_denied_lines
-from tests.worlds.claims import history, submitted_claim
+from tests.worlds.claims import history, hundred_dollar_claim
 from tests.worlds.payments import PAID_ON, Clp, Payment, Svc, write_835
 from tests.worlds.practice import SYSTEM
 
@@ -40,13 +40,6 @@ HUNDRED = D("100.00")
 TODAY = PAID_ON
 
 
-def hundred_dollar_claim(world, lines: int = 2):
-    claim = submitted_claim(world, lines=lines, charged=False)
-    for line in claim.lines:
-        line.charge = HUNDRED
-    claim.total_charge = HUNDRED * lines
-    db.session.flush()
-    return claim
 
 
 def svc(line, paid, *adjustments, remarks=()) -> Svc:

@@ -21,7 +21,7 @@ from billing.payments.invariants import check_ledger
 from billing.payments.models import Remittance
 from billing.payments.operations import record_manual_payment
 from billing.payments.remittances import import_835
-from tests.worlds.claims import history, submitted_claim
+from tests.worlds.claims import history, hundred_dollar_claim
 from tests.worlds.payments import PAID_ON, Clp, Payment, Svc, write_835
 from tests.worlds.practice import SYSTEM
 
@@ -29,14 +29,6 @@ D = Decimal
 HUNDRED = D("100.00")
 
 
-def hundred_dollar_claim(world, lines: int = 2):
-    """A Submitted claim whose lines are charged $100.00 each (charges enter the ledger when it is posted)."""
-    claim = submitted_claim(world, lines=lines, charged=False)
-    for line in claim.lines:
-        line.charge = HUNDRED
-    claim.total_charge = HUNDRED * lines
-    db.session.flush()
-    return claim
 
 
 def svc(line, paid, *adjustments) -> Svc:

@@ -33,6 +33,10 @@ CLOSING = 18 * 60
 #: Authorizations run six months; the payer approved about twice what a quarter uses.
 AUTHORIZATION_DAYS = 181
 AUTHORIZATION_HEADROOM = 2.2
+#: Some PT visits end with 15 minutes of manual therapy after the main treatment: one visit, two codes on one
+#: claim (so the payers' 835s can pay one line and deny the other), and the CMS 8-minute rule over the day.
+MANUAL_THERAPY = ("97140", 15)
+MANUAL_THERAPY_EVERY = 3  # of a PT client's weeks, by a fixed rule (client index + week), never a random draw
 
 
 @dataclass(frozen=True)
@@ -160,7 +164,10 @@ def session_rows(
                 continue
             if not appt.once and rng.random() >= ATTENDANCE:
                 continue
-            rows.append(_session(rng, chart, appt, day, refs))
+            row = _session(rng, chart, appt, day, refs)
+            rows.append(row)
+            if _ends_with_manual_therapy(chart, appt, row, week):
+                rows.append(_manual_therapy(chart, row, refs))
     rows.sort(key=lambda r: (r["service_date"], r["start_time"]))
     return rows
 
@@ -186,6 +193,26 @@ def _session(rng: random.Random, chart: Chart, appt: Appointment, day: date, ref
         "code": code,
     }
     return row | _note_state(rng, chart, code, day, (appt.start, appt.start + length), refs)
+
+
+def _ends_with_manual_therapy(chart: Chart, appt: Appointment, row: dict[str, Any], week: int) -> bool:
+    """A PT treatment visit short enough that 15 more minutes stay inside its hour (so no booking is overlapped),
+    held (not cancelled), in a fixed share of weeks. Drawing nothing from `rng` keeps the rest of the demo as it was.
+    """
+    code, minutes = MANUAL_THERAPY
+    return (chart.program.key == "pt" and not appt.once and row["code"] != code and row["session_class_id"] is None
+            and row["minutes"] + minutes <= 60 and (chart.index + week) % MANUAL_THERAPY_EVERY == 0)
+
+
+def _manual_therapy(chart: Chart, row: dict[str, Any], refs: Refs) -> dict[str, Any]:
+    """The visit's second session: same provider and note state, starting when the first one ends."""
+    code, minutes = MANUAL_THERAPY
+    start = row["end_time"].hour * 60 + row["end_time"].minute
+    note = catalog.NOTES[code][0].format(first=chart.row["first_name"], p=80, n=10)
+    return row | {
+        "service_code_id": refs.codes[code].id, "start_time": _clock(start), "end_time": _clock(start + minutes),
+        "minutes": minutes, "code": code, "note_text": note if row["note_text"] else None,
+    }
 
 
 def _note_state(

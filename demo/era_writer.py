@@ -37,6 +37,8 @@ class ClaimRemit:
 
     claim: Claim
     posting: ClaimPosting
+    #: CLP01 when it is not the claim's own number: a crossover comes back under the number the primary forwarded.
+    control_number: str | None = None
 
     @property
     def charge(self) -> Decimal:
@@ -121,8 +123,8 @@ def _claim(remit: ClaimRemit) -> list[str]:
     claim, posting = remit.claim, remit.posting
     client = claim.client
     segments = [
-        f"CLP*{claim.number}*{posting.status_code}*{amount(remit.charge)}*{amount(posting.paid)}*"
-        f"{amount(remit.patient_responsibility)}*{era_filing_code(claim.policy.payer.claim_filing_indicator)}*"
+        f"CLP*{remit.control_number or claim.number}*{posting.status_code}*{amount(remit.charge)}*"
+        f"{amount(posting.paid)}*{amount(remit.patient_responsibility)}*{era_filing_code(claim.policy.payer.claim_filing_indicator)}*"
         f"{posting.payer_claim_number or claim.number}",
         *cas_segments(posting.claim_adjustments),
         f"NM1*QC*1*{_clean(client.last_name)}*{_clean(client.first_name)}****MI*{claim.policy.member_id}",

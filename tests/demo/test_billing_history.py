@@ -11,11 +11,13 @@ from sqlalchemy import func, select
 from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
+from billing.coverage.models import PolicyRank
+from billing.edi.pyx12 import validate
 from billing.ledger.balances import claim_balances
 from billing.ledger.models import EntryKind, LedgerEntry
 from billing.org.queries import resolve_scope
 from billing.payments.invariants import check_ledger
-from billing.payments.models import ProviderAdjustment, Remittance
+from billing.payments.models import EraFile, ProviderAdjustment, Remittance
 from billing.people.models import Role
 from billing.submissions.models import BatchClaim, BatchStatus, SubmissionBatch
 from billing.worklist import billing_work
@@ -56,15 +58,29 @@ def test_every_claim_status_is_on_screen_and_the_money_adds_up(demo):
     assert all(r.balanced and r.amount == r.claims_paid_total - r.plb_total for r in remittances)
     assert [p.amount for p in db.session.scalars(select(ProviderAdjustment))] == [Decimal("-3.17")]
     # The demo payer writes valid 835s: pyx12 has nothing to say about them (CLP06 uses the 835's own codes).
-    assert [r.warnings for r in remittances if r.warnings] == []
+    files = db.session.scalars(select(EraFile)).all()
+    assert files
+    assert [(f.filename, [str(x) for x in v.errors + v.warnings]) for f in files
+            if (v := validate(f.content.decode())).errors or v.warnings] == []
+    # What a remittance does carry are posting's notes: each partly denied claim (5, test_remittance_shapes)
+    # and each crossover (7), one note apiece.
+    notes = [w for r in remittances for w in r.warnings or []]
+    assert sorted(" denied (" in w for w in notes) == [False] * 7 + [True] * 5
+    assert all(" denied (" in w or ": crossover: forwarded by Medicare Part B (NGS) as C-" in w for w in notes)
     # And the money the demo posted holds every ledger invariant.
     assert check_ledger() == []
-    # A paid claim owes the payer nothing; the clawed-back one is open again and flagged for review.
-    paid = db.session.scalars(select(Claim.id).where(Claim.status == ClaimStatus.PAID)).all()
-    assert all(b.insurance == 0 for b in claim_balances(paid).values())
+    # A paid claim owes the payer nothing but its denied lines (rule 3: they stay open until a biller decides).
+    paid = db.session.scalars(select(Claim).where(Claim.status == ClaimStatus.PAID)).all()
+    denied_lines = [ln for c in paid for ln in c.lines if ln.denial_state is not None]
+    owed = claim_balances([c.id for c in paid])
+    assert {c.id: owed[c.id].insurance for c in paid if owed[c.id].insurance} == {
+        ln.claim_id: ln.charge for ln in denied_lines}
+    # Review: the clawed-back claim (open again) and the five claims with a denied line.
     review = db.session.scalars(select(Claim).where(Claim.needs_review)).all()
-    assert len(review) == 1
-    assert claim_balances([review[0].id])[review[0].id].insurance > 0
+    assert len(review) == 6
+    [clawed_back] = [c for c in review if c.status is ClaimStatus.SUBMITTED]
+    assert claim_balances([clawed_back.id])[clawed_back.id].insurance == clawed_back.total_charge
+    assert {c.id for c in review} - {clawed_back.id} == {ln.claim_id for ln in denied_lines}
     reversals = select(func.count()).select_from(LedgerEntry).where(LedgerEntry.reverses_id.is_not(None))
     assert db.session.scalar(reversals) > 0
     payments = db.session.scalar(
@@ -73,7 +89,8 @@ def test_every_claim_status_is_on_screen_and_the_money_adds_up(demo):
     assert payments == sum(r.claims_paid_total for r in remittances)
     # Sent claims the payer has not answered are owed in full (A/R), charged the day their batch went out,
     # which is before any payment: a past month-end aging never shows a payment without its charge.
-    unanswered = [c for c in waiting if not c.needs_review]
+    # (A secondary claim owes what its primary passed on: test_remittance_shapes.)
+    unanswered = [c for c in waiting if not c.needs_review and c.payer_rank is PolicyRank.PRIMARY]
     assert unanswered
     owed = claim_balances([c.id for c in unanswered])
     assert all(owed[c.id].insurance == c.total_charge for c in unanswered)
@@ -89,9 +106,10 @@ def test_every_claim_status_is_on_screen_and_the_money_adds_up(demo):
 def test_the_front_page_counts_the_billing_work(demo, client, login):
     work = billing_work(resolve_scope(None, None, None))
     statuses = _statuses()
+    # The Denied work holds the denied claims and the five paid claims with a denied line to work.
     assert (work.ready, work.held, work.denied) == (
-        statuses[ClaimStatus.READY], statuses[ClaimStatus.HELD], statuses[ClaimStatus.DENIED])
-    assert work.needs_review == 1
+        statuses[ClaimStatus.READY], statuses[ClaimStatus.HELD], statuses[ClaimStatus.DENIED] + 5)
+    assert work.needs_review == 6  # the clawed-back claim and the five with a denied line
     assert work.unsent_batches == 0
     assert work.insurance_ar > 0
     login(Role.BILLER)

@@ -164,6 +164,13 @@ def ledgered(claim: Claim, posting: ClaimPosting, adj: Adjustment, *, denied_lin
     return not (adj.group == "OA" and adj.reason.strip() == "23" and _after_other_payers(claim, posting))
 
 
+def books(claim: Claim, posting: ClaimPosting, adj: Adjustment, *, denied_line: bool, later_payer: bool) -> bool:
+    """Whether an adjustment of `booked_lines` moves money: as `ledgered`, except that on a later payer's line
+    the OA-23 that `later_payer_adjustments` kept (cut to what the payer's own reasons left open) is booked."""
+    return (ledgered(claim, posting, adj, denied_line=denied_line)
+            or (later_payer and not denied_line and _is_prior_payers(adj)))
+
+
 def _after_other_payers(claim: Claim, posting: ClaimPosting) -> bool:
     """The claim is ours as secondary/tertiary, or the payer says it processed it as such."""
     return claim.payer_rank is not PolicyRank.PRIMARY or posting.adjudicated_as in ("secondary", "tertiary")
@@ -302,19 +309,28 @@ def later_payer_adjustments(open_amount: Decimal, paid: Decimal,
                             adjustments: Iterable[Adjustment]) -> list[Adjustment]:
     """Rule 5: what a secondary or tertiary payer's line books. The patient owes exactly its PR amounts; the rest
     of what was open is its payment and its other adjustments, applied in the order sent and capped at what is
-    left, so no balance goes below zero. What goes beyond (OA-23, a CO-45 repeating the primary's) is the
-    earlier payers' adjudication, kept on the adjudication and not booked again."""
+    left, so no balance goes below zero. What goes beyond (a CO-45 repeating the primary's) is the earlier
+    payers' adjudication, kept on the adjudication and not booked again.
+
+    OA-23 comes last: it is booked only for what the payer's own reasons left open (the payer has given its
+    final word, and the part of the open balance it explains by the earlier payers is not owed by anyone),
+    never beyond it; an OA-23 the open balance does not need stays information only."""
     adjustments = list(adjustments)
     booked = [a for a in adjustments if a.group == "PR"]
     left = to_money(open_amount - paid - sum_money(a.amount for a in booked))
-    for adj in adjustments:
-        if adj.group == "PR" or (adj.group == "OA" and adj.reason.strip() == "23") or left <= ZERO:
-            continue
+    own = [a for a in adjustments if a.group != "PR" and not _is_prior_payers(a)]
+    for adj in [*own, *(a for a in adjustments if _is_prior_payers(a))]:
+        if left <= ZERO:
+            break
         amount = min(to_money(adj.amount), left)
         if amount > ZERO:
             booked.append(Adjustment(adj.group, adj.reason, amount, adj.quantity))
             left -= amount
     return booked
+
+
+def _is_prior_payers(adj: Adjustment) -> bool:
+    return adj.group == "OA" and adj.reason.strip() == "23"
 
 
 def _entry_rows(claim: Claim, posting: ClaimPosting, adjudication_id: int, *, actor: Actor,
@@ -330,7 +346,8 @@ def _entry_rows(claim: Claim, posting: ClaimPosting, adjudication_id: int, *, ac
         made += [_entry_row(rows, claim, line, KIND_OF_GROUP[adj.group], adj.amount, group_code=adj.group,
                             reason_code=adj.reason.strip(), **common)
                  for adj in adjustments if to_money(adj.amount) != ZERO
-                 and ledgered(claim, posting, adj, denied_line=line.line_number in denied)]
+                 and books(claim, posting, adj, denied_line=line.line_number in denied,
+                           later_payer=open_lines is not None)]
     if not posting.lines:  # claim-level adjustments with no line to spread them on stay at claim level
         made += [_entry_row(rows, claim, None, KIND_OF_GROUP[adj.group], adj.amount, group_code=adj.group,
                             reason_code=adj.reason.strip(), **common)

@@ -16,7 +16,7 @@ from billing.coverage.models import PolicyRank
 from billing.ledger.balances import Balances, line_balances, lines_with_charges
 from billing.ledger.models import EFFECTS, EntryKind
 from billing.ledger.postings import KIND_OF_GROUP, Adjustment, ClaimPosting, LinePosting
-from billing.payments.posting import booked_lines, denied_lines, ledger_lines, ledgered, open_on_lines
+from billing.payments.posting import booked_lines, books, denied_lines, ledger_lines, ledgered, open_on_lines
 
 
 @dataclass(frozen=True)
@@ -88,9 +88,9 @@ def _ledgered_adjustments(claim: Claim, posting: ClaimPosting) -> list[Adjustmen
     if not posting.lines or any(lp.line_number not in numbers for lp in posting.lines):
         return [a for a in posting.all_adjustments if not (posting.is_denial and a.group != "PR")]
     denied = {number for number, _ in denied_lines(claim, posting)}
-    booked = booked_lines(claim, posting, open_on_lines(claim, posting))  # a later payer's, cut to what is open
-    return [adj for line, _paid, adjustments in booked for adj in adjustments
-            if ledgered(claim, posting, adj, denied_line=line.line_number in denied)]
+    open_lines = open_on_lines(claim, posting)  # a later payer's adjustments are cut to what is open
+    return [adj for line, _paid, adjustments in booked_lines(claim, posting, open_lines) for adj in adjustments
+            if books(claim, posting, adj, denied_line=line.line_number in denied, later_payer=open_lines is not None)]
 
 
 def _current(claim: Claim) -> Balances:

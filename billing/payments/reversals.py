@@ -247,18 +247,26 @@ def reverse_adjudication(original: Adjudication, *, actor: Actor, reason: str, p
     taken_back = db.session.scalar(select(Adjudication.id).where(Adjudication.reverses_id == original.id))
     if taken_back is not None or original.reverses_id is not None:
         raise Conflict(f"That payment on claim {claim.number} was already reversed.")
+    already = reversed_entry_ids(claim.id)
+    originals = list(db.session.scalars(
+        select(LedgerEntry).where(LedgerEntry.adjudication_id == original.id).order_by(LedgerEntry.id)))
+    # Lines the payer already took back one by one (case F) are not taken back twice: the reversal states what
+    # still stood, so its CLP04 and the entries it posts agree.
+    earlier = [e for e in originals if e.id in already]
+    earlier_lines = {e.claim_line_id for e in earlier}
     reversal = Adjudication(
         claim_id=claim.id, payer_id=original.payer_id, remittance_id=remittance_id, source=source,
-        status_code=REVERSAL_CODE, charge=-original.charge, paid=-original.paid,
-        patient_responsibility=-original.patient_responsibility,
+        status_code=REVERSAL_CODE,
+        charge=-(original.charge - sum_money(ln.charge for ln in original.lines
+                                             if ln.claim_line_id is not None and ln.claim_line_id in earlier_lines)),
+        paid=-(original.paid - sum_money(e.amount for e in earlier if e.kind is EntryKind.INSURANCE_PAYMENT)),
+        patient_responsibility=-(original.patient_responsibility - sum_money(
+            e.amount for e in earlier if e.kind is EntryKind.PATIENT_RESPONSIBILITY)),
         payer_claim_number=payer_claim_number or original.payer_claim_number, paid_on=posted_on,
         reverses_id=original.id,
     )
     db.session.add(reversal)
     db.session.flush()
-    already = reversed_entry_ids(claim.id)
-    originals = db.session.scalars(
-        select(LedgerEntry).where(LedgerEntry.adjudication_id == original.id).order_by(LedgerEntry.id))
     for entry in originals:
         if entry.id not in already:
             reverse_entry(entry, actor=actor, reason=reason, posted_on=posted_on, source=source,

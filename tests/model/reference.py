@@ -103,6 +103,7 @@ class Adjudicated:
     answer: Answer
     payer: str
     reversed: bool = False
+    lines_reversed: set[int] = field(default_factory=set)  # taken back one by one (case F)
 
 
 @dataclass
@@ -280,6 +281,7 @@ class Model:
         for _, kind, amount in mine:
             claim.line(number).add(kind, -amount)
         adjudicated.moves = [m for m in adjudicated.moves if m[0] != number]
+        adjudicated.lines_reversed.add(number)
         taken = money(sum((a for _, k, a in mine if k == "paid"), ZERO))
         adjudicated.paid = money(adjudicated.paid - taken)
         if claim.insurance != ZERO and claim.status == "paid":

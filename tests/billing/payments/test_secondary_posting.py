@@ -100,6 +100,15 @@ def test_later_payer_adjustments_cap_in_order_and_skip_oa23():
         ("PR", "1", D("2.00")), ("CO", "45", D("15.00")), ("CO", "253", D("3.00"))]
 
 
+def test_later_payer_oa23_closes_only_what_its_own_reasons_left_open():
+    # Open $250 (the primary sent it all to the patient); the secondary pays $32.50, PR-2 $108.75, CO-45 $54.38
+    # and reports OA-23 $54.37: the insurance side closes at 250 - 32.50 - 108.75 - 54.38 = 54.37 of OA-23.
+    booked = later_payer_adjustments(D("250.00"), D("32.50"), [
+        Adjustment("PR", "2", D("108.75")), Adjustment("OA", "23", D("80.00")), Adjustment("CO", "45", D("54.38"))])
+    assert [(a.group, a.reason, a.amount) for a in booked] == [
+        ("PR", "2", D("108.75")), ("CO", "45", D("54.38")), ("OA", "23", D("54.37"))]
+
+
 # --- Crossovers (rule 4): CLP02 19/20/21 -----------------------------------------------------------------------
 
 def test_crossover_clp02_19_makes_the_next_payers_claim_submitted_and_never_sent(world):

@@ -270,6 +270,12 @@ def correct_claim(claim: Claim, *, actor: Actor, reason: str, payer_claim_number
         )
     if _live_correction(claim) is not None:
         raise Conflict(f"Claim {claim.number} already has a corrected claim in progress.")
+    billed_next = _live_next_payer_claim(claim)
+    if billed_next is not None:
+        # Its lines are billed to the next payer from this claim's payment (rule 6: one open charge per service);
+        # the next payer's claim goes first, and is billed again from the corrected claim's payment.
+        raise Conflict(f"Claim {claim.number} has the next payer's claim {billed_next.number} billed from its "
+                       f"payment; void {billed_next.number} first, then correct {claim.number}.")
     copy = _copy_claim(claim, payer_number)
     open_claim(copy, ClaimStatus.READY)
     db.session.flush()
@@ -287,6 +293,12 @@ def correct_claim(claim: Claim, *, actor: Actor, reason: str, payer_claim_number
     claim.payer_claim_number = payer_number
     close_workable(claim, LineDenialState.CORRECTED, actor=actor, reason=reason, data={"claim": copy.number})
     return copy
+
+
+def _live_next_payer_claim(claim: Claim) -> Claim | None:
+    """The secondary, tertiary or crossover claim made from this claim, unless voided."""
+    return db.session.scalar(select(Claim).where(Claim.primary_claim_id == claim.id,
+                                                 Claim.status != ClaimStatus.VOIDED).limit(1))
 
 
 def _live_correction(claim: Claim) -> Claim | None:

@@ -112,10 +112,10 @@ def withdraw_superseded(claim: Claim, *, actor: Actor, posted_on: date, reason: 
                         only: set[int] | None = None) -> list[LedgerEntry]:
     """Withdraw the lines (of `only`, when given) a corrected claim or a resubmission now bills, worked or not.
 
-    Each standing charge and each standing payer adjustment of those lines (contractual, other, patient
-    responsibility not yet paid or passed on) gets a linked reversal. What the payer paid stays: a credit the
-    payer takes back with its reversal (CLP02 = 22), which then nets the line to zero; until then the claim is
-    flagged Needs Review.
+    Each standing charge, biller's write-off of the insurance balance and payer adjustment of those lines
+    (contractual, other, patient responsibility not yet paid or passed on) gets a linked reversal. What the
+    payer paid stays: a credit the payer takes back with its reversal (CLP02 = 22), which then nets the line to
+    zero; until then the claim is flagged Needs Review.
     """
     entries = list(db.session.scalars(
         select(LedgerEntry).where(LedgerEntry.claim_id == claim.id).order_by(LedgerEntry.id)))
@@ -123,7 +123,9 @@ def withdraw_superseded(claim: Claim, *, actor: Actor, posted_on: date, reason: 
     standing = [e for e in entries if e.reverses_id is None and e.id not in done
                 and (only is None or e.claim_line_id in only)]
     patient_moved = {e.claim_line_id for e in standing if e.kind in PATIENT_MOVES}
-    taken = [e for e in standing if e.kind is EntryKind.CHARGE or (
+    # A biller's write-off of the insurance balance goes with the charge it wrote off: the replacement bills the
+    # service again, so the original must not keep a credit for it.
+    taken = [e for e in standing if e.kind in (EntryKind.CHARGE, EntryKind.WRITE_OFF) or (
         e.adjudication_id is not None and e.kind in PAYER_ADJUSTMENTS
         and not (e.kind is EntryKind.PATIENT_RESPONSIBILITY and e.claim_line_id in patient_moved))]
     reversals = [reverse_entry(e, actor=actor, reason=reason, posted_on=posted_on, source=EntrySource.SYSTEM)

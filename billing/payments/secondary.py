@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from billing.claims.family import join_family
+from billing.claims.family import join_family, superseded_reason
 from billing.claims.line_denials import WORKABLE, LineDenialState, set_line_denial
 from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine
 from billing.claims.operations import recompute_totals
@@ -45,6 +45,9 @@ def live_secondary(claim: Claim) -> Claim | None:
 
 def secondary_refusal(claim: Claim) -> str | None:
     """Why Generate Secondary Claim is not offered for this claim, or None when it is."""
+    superseded = superseded_reason(claim)
+    if superseded is not None:  # rule 6: the next payer is billed from the member that stands
+        return superseded
     if standing_adjudication(claim.id) is None:
         return f"claim {claim.number} has no payment posted yet"
     if next_policy(claim) is None:

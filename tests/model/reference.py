@@ -170,23 +170,44 @@ class Model:
         for line in claim.lines:
             line.add("charge", line.charge)
         if replaces is not None:
-            self._withdraw(self.claims[replaces], None)
+            self._supersede(self.claims[replaces], None)
         else:
             for earlier in self.claims.values():
                 if earlier.key < key and earlier.status != "voided" and earlier.rank == "primary":
-                    self._withdraw(earlier, {ln.service for ln in claim.lines})
+                    self._supersede(earlier, {ln.service for ln in claim.lines})
         return claim
 
     def _withdraw(self, claim: ModelClaim, services: set[int] | None) -> None:
-        """Rule 6: lines a replacement or resubmission now bills leave A/R when nothing but the charge stands."""
+        """A void: lines leave A/R when nothing but the charge stands (money on them waits for the payer)."""
         for line in claim.lines:
             if (services is None or line.service in services) and not line.worked and line.money["charge"] != ZERO:
                 line.add("charge", -line.money["charge"])
+
+    def _supersede(self, claim: ModelClaim, services: set[int] | None) -> None:
+        """Rule 6: lines a replacement or resubmission now bills are withdrawn, worked or not: the charge, the
+        biller's insurance write-off and the payer's adjustments (its PR too, unless the patient already paid,
+        wrote off or passed it on). What the payer paid stays, a credit until the payer takes it back; the
+        withdrawn adjustments leave the adjudication, so that reversal does not take them back twice."""
+        for line in claim.lines:
+            if services is not None and line.service not in services:
+                continue
+            kinds = ["charge", "write_off", "contractual", "other"]
+            if not any(line.money[k] for k in ("patient_paid", "patient_write_off", "transfer")):
+                kinds.append("patient")
+            for kind in kinds:
+                if line.money[kind] != ZERO:
+                    line.add(kind, -line.money[kind])
+            for done in claim.adjudications:
+                done.moves = [m for m in done.moves if m[0] != line.number or m[1] not in kinds]
 
     def void(self, key: int) -> None:
         claim = self.claims[key]
         claim.status = "voided"
         self._withdraw(claim, None)
+
+    def superseded(self, key: int) -> bool:
+        """Voided, or replaced by a corrected claim (rule 6: the next payer is billed from the one that stands)."""
+        return self.claims[key].status == "voided" or any(c.replaces == key for c in self.claims.values())
 
     def family(self, key: int) -> set[int]:
         """Claims that bill one of the same services (corrections, resubmissions, secondaries)."""
@@ -320,7 +341,7 @@ class Model:
         """The next payer's claim carries what the primary left (a denied claim's open balance too)."""
         claim = self.claims[key]
         if claim.standing() is None or not claim.has_next_policy or claim.secondary is not None \
-                or claim.rank != "primary":
+                or claim.rank != "primary" or self.superseded(key):
             return None
         denied = claim.status == "denied"
         passed = {ln.number: (ln.insurance if denied and ln.insurance > ZERO else ZERO, max(ln.patient, ZERO))

@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -108,6 +109,9 @@ class PostingMachine(RuleBasedStateMachine):
         self.checks = 0
         self.files: list[bytes] = []
         self.replaced: set[int] = set()
+        #: Claims a PLB offset named: that offset is the payer's recoupment of the claim's payment, so the payer
+        #: does not also reverse it with a CLP02 22 (the same money taken back twice is not a shape payers send).
+        self.recouped: set[int] = set()
 
     def teardown(self) -> None:
         self.savepoint.rollback()
@@ -125,7 +129,8 @@ class PostingMachine(RuleBasedStateMachine):
 
     def reversible(self, c) -> bool:
         """A primary claim whose standing payment may be taken back under the rules that are built."""
-        return (c.rank == "primary" and c.key not in self.replaced and c.status in ("submitted", "paid", "denied")
+        return (c.rank == "primary" and c.key not in self.replaced and c.key not in self.recouped
+                and c.status in ("submitted", "paid", "denied")
                 and (c.secondary is None or FEATURES["reversal_under_secondary"]))
 
     def payable(self, c) -> bool:
@@ -275,6 +280,7 @@ class PostingMachine(RuleBasedStateMachine):
         self.model.remittances[check]["posted"] += answer.total_paid
         if names_claim and offset_amount:
             self.model.offset(key, offset_amount)
+            self.recouped.add(key)
 
     @precondition(lambda self: FEATURES["one_line_reversal"] and self.model.claims)
     @rule(n=PICK, which=PICK)
@@ -474,6 +480,10 @@ class PostingMachine(RuleBasedStateMachine):
                         and c.key not in self.replaced and (FEATURES["voided_money"] or not any(
                             ln.worked for ln in c.lines)))
         if key is None:
+            return
+        if self.model.claims[key].secondary is not None:  # refused: the next payer's claim goes first (rule 6)
+            with pytest.raises(BillingError):
+                correct_claim(self.claim(key), actor=SYSTEM, reason="model", payer_claim_number=f"PCN{key}")
             return
         copy = correct_claim(self.claim(key), actor=SYSTEM, reason="model", payer_claim_number=f"PCN{key}")
         send(copy)

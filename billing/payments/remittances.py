@@ -483,9 +483,11 @@ def _line_for(svc: ServicePayment, free: list[ClaimLine]) -> ClaimLine | None:
     under. Among lines of that code, those with SVC06's modifiers come first.
     """
     if svc.line_control:
-        for line in free:
-            if svc.line_control in (str(line.line_number), str(line.id)):
-                return line
+        # Our line number first, over every line: a line whose id happens to read the same must not take it.
+        for key in (lambda ln: str(ln.line_number), lambda ln: str(ln.id)):
+            for line in free:
+                if key(line) == svc.line_control:
+                    return line
     code = svc.billed_code or svc.procedure_code
     same_code = [ln for ln in free if ln.service_code.code == code]
     if svc.billed_code and svc.billed_modifiers:

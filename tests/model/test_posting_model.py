@@ -13,7 +13,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -56,10 +56,10 @@ FEATURES = {
     "resubmit_twice": False,  # rule 6: denied lines resubmitted again while their resubmission stands
     "credit_flag": False,  # rule 8: a posting that leaves a credit balance flags the claim (after a write-off)
     "secondary_beside_open_line": False,  # rule 6: a secondary billed while a denied line is still open
-    "line_denials": False,  # rule 6: resubmitting a denied line that carries money (its PR) withdraws the rest
+    "line_denials": True,  # rule 6: resubmitting a denied line that carries money (its PR) withdraws the rest
     # The model still picks denied lines as "paid nothing with CO-16"; the system now resubmits every line that
     # rule 3 calls denied (e.g. a zero-paid line wholly CO-45). Off until the model's choice follows rule 3.
-    "resubmit_denied": False,
+    "resubmit_denied": True,
 }
 
 REASONS = [("CO", "45"), ("CO", "253"), ("PR", "1"), ("PR", "2"), ("PR", "3"), ("OA", "23"), ("PI", "45"),
@@ -80,7 +80,7 @@ STATUS = st.sampled_from(["1", "2", "4", "19", "1"])
 #: five minutes, too slow when diagnosing (run it again without the variable for the smallest example).
 SETTINGS = settings(max_examples=60, stateful_step_count=30, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-                    phases=[p for p in Phase if p is not Phase.shrink or not os.environ.get("MODEL_NO_SHRINK")])
+                    phases=[p for p in Phase if p is not Phase.shrink or not os.environ.get("MODEL_NO_SHRINK")], verbosity=Verbosity.verbose if os.environ.get("MODEL_VERBOSE") else Verbosity.normal)
 
 
 def line_answer(number: int, charge: Decimal, spec: tuple, *, balanced: bool = True,
@@ -151,6 +151,9 @@ class PostingMachine(RuleBasedStateMachine):
     def import_payments(self, payments: list[Payment], data: bytes | None = None):
         data = data or write_835(payments, control=self.checks).encode()
         self.files.append(data)
+        if os.environ.get("MODEL_DUMP"):
+            with open(os.environ["MODEL_DUMP"], "a") as out:
+                out.write(data.decode() + "\n====\n")
         result = import_835(data, filename=f"model{self.checks}.835", actor=SYSTEM)
         db.session.flush()
         return result
@@ -508,13 +511,14 @@ class PostingMachine(RuleBasedStateMachine):
     @precondition(lambda self: FEATURES["resubmit_denied"] and self.model.claims)
     @rule(n=PICK)
     def resubmit_denied(self, n):
-        """A new claim with only the lines the standing answer denied (CO-16); once sent, they leave A/R there."""
+        """A new claim with only the lines the standing answer denied (rule 3); once sent, they leave A/R there."""
         def denied(c) -> list[int]:
             standing = c.standing()
-            if standing is None or standing.answer.status == "4":
+            if standing is None or self.model.is_denial(standing.answer):
                 return []
-            return [ln.number for ln in standing.answer.lines
-                    if ln.paid == ZERO and any(g != "PR" and r == "16" for g, r, _ in ln.cas)]
+            # A line the biller wrote off is decided (rule 3): it is no longer there to resubmit.
+            return [ln.number for ln in standing.answer.lines if self.model.denied_line(c, standing.answer, ln)
+                    and c.line(ln.number).money["write_off"] == ZERO]
 
         def not_billed_again(c) -> bool:
             services = {c.line(k).service for k in denied(c)}
@@ -529,7 +533,13 @@ class PostingMachine(RuleBasedStateMachine):
                         and not_billed_again(c))
         if key is None:
             return
-        copy = resubmit_denied_lines(self.claim(key), actor=SYSTEM, reason="model")
+        try:
+            copy = resubmit_denied_lines(self.claim(key), actor=SYSTEM, reason="model")
+        except BillingError as exc:
+            c = self.model.claims[key]
+            raise AssertionError(f"{exc}; model denied {denied(c)} in {c.standing().answer}; states "
+                                 f"{[(ln.line_number, ln.denial_state) for ln in self.claim(key).lines]}; "
+                                 f"{_debug(key, c)}") from None
         send(copy)
         original = self.model.claims[key]
         numbers = denied(original)

@@ -76,11 +76,13 @@ CLAIM_CAS = st.one_of(st.none(), st.tuples(st.sampled_from([("CO", "253"), ("CO"
                                                             ("PI", "45")]), st.integers(1, 500)))
 PICK = st.integers(0, 1000)
 STATUS = st.sampled_from(["1", "2", "4", "19", "1"])
-#: MODEL_NO_SHRINK=1 reports the first failing sequence as found: shrinking a 30-step sequence can take Hypothesis
-#: five minutes, too slow when diagnosing (run it again without the variable for the smallest example).
+#: For diagnosis: MODEL_NO_SHRINK=1 reports the first failing sequence as found (shrinking a 30-step sequence can
+#: take Hypothesis five minutes); MODEL_VERBOSE=1 prints each failure as it happens; MODEL_DUMP=FILE appends every
+#: 835 the test imports to FILE.
 SETTINGS = settings(max_examples=60, stateful_step_count=30, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-                    phases=[p for p in Phase if p is not Phase.shrink or not os.environ.get("MODEL_NO_SHRINK")], verbosity=Verbosity.verbose if os.environ.get("MODEL_VERBOSE") else Verbosity.normal)
+                    phases=[p for p in Phase if p is not Phase.shrink or not os.environ.get("MODEL_NO_SHRINK")],
+                    verbosity=Verbosity.verbose if os.environ.get("MODEL_VERBOSE") else Verbosity.normal)
 
 
 def line_answer(number: int, charge: Decimal, spec: tuple, *, balanced: bool = True,

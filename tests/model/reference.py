@@ -103,6 +103,7 @@ class Adjudicated:
     answer: Answer
     payer: str
     reversed: bool = False
+    partly_reversed: bool = False  # a CLP02 22 took back some of its lines (case F)
 
 
 @dataclass
@@ -228,10 +229,20 @@ class Model:
             return False
         return not (group == "OA" and reason == "23" and self.after_others(claim, answer))
 
-    def adjudicate(self, key: int, answer: Answer) -> Adjudicated:
+    def paid_twice(self, claim: ModelClaim, answer: Answer) -> bool:
+        """Rule 8: a payer's 835 answer while its earlier answer stands with money on it (no reversal between) is
+        not posted. An answer that moved nothing (a denial) leaves the claim open to a new one. A biller's typed
+        payment is the biller's decision ("add"), never refused here."""
+        return answer.from_835 and any(a.moves and not a.reversed and not a.partly_reversed and a.payer == claim.payer
+                                       for a in claim.adjudications)
+
+    def adjudicate(self, key: int, answer: Answer) -> Adjudicated | None:
         """Post one adjudication (not a reversal): the payment is CLP04 exactly (rule 1), the CAS move money by
-        their group (rule 2), denied lines stay open (rule 3); then the claim's status follows."""
+        their group (rule 2), denied lines stay open (rule 3); then the claim's status follows. None: the same
+        money twice (rule 8), nothing posted (the check keeps it)."""
         claim = self.claims[key]
+        if self.paid_twice(claim, answer):
+            return None
         moves: list[tuple[int, str, Decimal]] = []
         weights = [ln.paid for ln in answer.lines]
         if not any(w > ZERO for w in weights):
@@ -280,6 +291,7 @@ class Model:
         for _, kind, amount in mine:
             claim.line(number).add(kind, -amount)
         adjudicated.moves = [m for m in adjudicated.moves if m[0] != number]
+        adjudicated.partly_reversed = True
         taken = money(sum((a for _, k, a in mine if k == "paid"), ZERO))
         adjudicated.paid = money(adjudicated.paid - taken)
         if claim.insurance != ZERO and claim.status == "paid":
@@ -338,10 +350,13 @@ class Model:
         self.claims[new_key] = second
         return second
 
-    def adjudicate_secondary(self, key: int, answer: Answer) -> Adjudicated:
+    def adjudicate_secondary(self, key: int, answer: Answer) -> Adjudicated | None:
         """Rule 5: after a later payer, the patient owes exactly its PR; the rest of what was open is its payment
-        and its adjustments; the earlier payers' adjustments are not booked again; nothing goes below zero."""
+        and its adjustments; the earlier payers' adjustments are not booked again; nothing goes below zero.
+        None: the same money twice (rule 8)."""
         claim = self.claims[key]
+        if self.paid_twice(claim, answer):
+            return None
         moves: list[tuple[int, str, Decimal]] = []
         for ln in answer.lines:
             line = claim.line(ln.number)

@@ -15,13 +15,13 @@ from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
 from billing.core.errors import Invalid, NotAllowed, NothingToDo, Problem, raise_if
 from billing.core.money import ZERO, format_money, sum_money, to_money
-from billing.ledger.balances import Balances, line_balances
+from billing.ledger.balances import Balances, claim_balance, line_balances
 from billing.ledger.models import EntryKind, EntrySource, LedgerEntry
 from billing.ledger.operations import post_charges
 from billing.ledger.postings import ClaimPosting, PostingResult
 from billing.ledger.rows import entry_values
 from billing.payments.denials import line_reasons
-from billing.payments.posting import post_adjudication
+from billing.payments.posting import credit_reason, flag_for_review, post_adjudication
 from billing.payments.reversals import manual_clawback, standing_payments
 
 
@@ -55,6 +55,7 @@ def write_off(claim: Claim, *, reason: str, actor: Actor, posted_on: date, patie
     record_change("claim", claim.id, AuditAction.WRITTEN_OFF, actor=actor, before=claim.status.value,
                   after=claim.status.value, reason=reason.strip()[:500],
                   data={"amount": str(sum_money(e.amount for e in entries)), "patient": patient})
+    flag_credit(claim, actor=actor)
     return entries
 
 
@@ -65,6 +66,7 @@ def record_patient_payment(claim: Claim, amount: Decimal, *, actor: Actor, poste
                         memo=memo)
     record_change("claim", claim.id, AuditAction.PAYMENT_POSTED, actor=actor, before=claim.status.value,
                   after=claim.status.value, reason=memo, data={"patient_paid": str(to_money(amount))})
+    flag_credit(claim, actor=actor)
     return entries
 
 
@@ -76,6 +78,7 @@ def bill_patient(claim: Claim, *, actor: Actor, posted_on: date, reason: str | N
                          reason=reason or "claim balance billed to the patient")
     record_change("claim", claim.id, AuditAction.PATIENT_BILLED, actor=actor, before=claim.status.value,
                   after=claim.status.value, reason=reason, data={"amount": str(sum_money(e.amount for e in entries))})
+    flag_credit(claim, actor=actor)
     return entries
 
 
@@ -107,6 +110,14 @@ def _allocate(claim: Claim, kind: EntryKind, amount: Decimal | None, *, patient:
     return entries
 
 
+def flag_credit(claim: Claim, *, actor: Actor) -> None:
+    """Rule 8 after a biller's own movement of money, as posting does after an adjudication: a claim left owing
+    less than nothing on a side is flagged Needs Review (with why), never silent."""
+    credit = credit_reason(claim_balance(claim.id))
+    if credit:
+        flag_for_review(claim, [credit], actor=actor)
+
+
 # --- one denied line (rule 3): write it off, or bill it to the patient ---------------------------------------
 
 def write_off_denied_line(claim: Claim, line_number: int, *, reason: str, actor: Actor,
@@ -125,6 +136,7 @@ def write_off_denied_line(claim: Claim, line_number: int, *, reason: str, actor:
                   after=claim.status.value, reason=reason.strip()[:500],
                   data={"amount": str(amount), "patient": False, "line": line_number})
     db.session.flush()
+    flag_credit(claim, actor=actor)
     return entry
 
 
@@ -148,6 +160,7 @@ def bill_patient_for_denied_line(claim: Claim, line_number: int, *, actor: Actor
     record_change("claim", claim.id, AuditAction.PATIENT_BILLED, actor=actor, before=claim.status.value,
                   after=claim.status.value, reason=why[:500], data={**data, "line": line_number})
     db.session.flush()
+    flag_credit(claim, actor=actor)
     return entry
 
 

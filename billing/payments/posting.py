@@ -6,7 +6,7 @@ Manual payments, reversals and corrections all post through `post_adjudication`,
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -14,7 +14,7 @@ from typing import Any
 from billing.claims.family import was_sent
 from billing.claims.models import Claim, ClaimLine
 from billing.claims.statuses import ClaimStatus, transition
-from billing.core.audit import Actor, AuditAction
+from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.codes import GROUP_CODES, describe_carc, is_denial
 from billing.core.errors import Problem, raise_if
 from billing.core.money import ZERO, format_money, sum_money, to_money
@@ -386,9 +386,29 @@ def _settle_status(claim: Claim, posting: ClaimPosting, balances: Balances, *, a
             claim.needs_review = True  # money after a denial: someone decides whether to resubmit
             result.notes.append("paid after it was denied; flagged for review")
     reasons = review_reasons(claim, posting)
+    credit = credit_reason(balances)
+    if credit:
+        reasons.append(credit)
     if reasons:
-        claim.needs_review = True
-        rows.change("claim", claim.id, AuditAction.CLAIM_FLAGGED, actor=actor, before=claim.status.value,
-                    after=claim.status.value, reason="; ".join(reasons)[:500], data={"reasons": reasons})
+        flag_for_review(claim, reasons, actor=actor, record=rows.change)
         result.notes += reasons
     result.status = claim.status
+
+
+def credit_reason(balances: Balances) -> str | None:
+    """Rule 8: a claim owing less than nothing on a side (the same money twice, a payment after a write-off) is a
+    biller's to look at, never silent. Says which side and how much; None when neither side is a credit."""
+    sides = [f"{side} {format_money(amount)}" for side, amount in (("insurance", balances.insurance),
+                                                                   ("patient", balances.patient)) if amount < ZERO]
+    if not sides:
+        return None
+    return (f"credit balance ({', '.join(sides)}): more was paid or adjusted than was owed; find what was posted "
+            f"twice, or what is owed back")
+
+
+def flag_for_review(claim: Claim, reasons: list[str], *, actor: Actor,
+                    record: Callable[..., object] = record_change) -> None:
+    """Needs Review, with why in the claim's history (each money operation that finds something calls this)."""
+    claim.needs_review = True
+    record("claim", claim.id, AuditAction.CLAIM_FLAGGED, actor=actor, before=claim.status.value,
+           after=claim.status.value, reason="; ".join(reasons)[:500], data={"reasons": reasons})

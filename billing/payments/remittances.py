@@ -11,7 +11,7 @@ from decimal import Decimal
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Row, or_, select
 from sqlalchemy.orm import selectinload
 
 from billing.claims.family import family_claims, superseded_reason, superseded_reasons, was_sent
@@ -19,8 +19,8 @@ from billing.claims.models import Claim, ClaimLine
 from billing.claims.statuses import SENT
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
-from billing.core.errors import BillingError, Invalid, NotFound
-from billing.core.money import ZERO, sum_money
+from billing.core.errors import BillingError, Conflict, Invalid, NotFound
+from billing.core.money import ZERO, format_money, sum_money
 from billing.core.time import practice_today
 from billing.coverage.models import Payer
 from billing.coverage.payer_names import normalise_payer_name, taught_payer_id
@@ -42,7 +42,7 @@ from billing.ledger.rows import RowBuffer
 from billing.payments.models import EraFile, PlbDisposition, ProviderAdjustment, Remittance, UnmatchedClaim
 from billing.payments.plb import dispose_imported
 from billing.payments.posting import post_adjudication
-from billing.payments.reversals import reverse_adjudication, reverse_adjudication_lines
+from billing.payments.reversals import answer_with_money, reverse_adjudication, reverse_adjudication_lines
 from billing.payments.secondary import FORWARDED_CODES, forward_crossover, next_policy
 
 CHUNK = 500  # claims loaded and posted together: few queries, bounded memory
@@ -75,6 +75,11 @@ class ImportResult:
     bpr_amount: Decimal = ZERO
     balanced: bool = True
     duplicate: bool = False
+    #: CLPs that matched a claim the payer had already paid with no reversal between (rule 8): kept on the
+    #: remittance, not posted, the claim flagged. Counted in `matched` too (CLP01 is ours), not in the posted total.
+    paid_twice: int = 0
+    #: Checks of this file already imported (the same payer and TRN02, rule 8): nothing from them was posted.
+    repeated: list[str] = field(default_factory=list)
     remittance_ids: list[int] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     #: What posting flagged, per remittance id (an unbalanced claim or line, a CLP02 against our rank, a
@@ -88,16 +93,19 @@ class ImportResult:
             "service_lines": self.service_lines, "matched": self.matched, "unmatched": self.unmatched,
             "reversals": self.reversals, "posted_paid_total": str(self.paid_total), "plb_total": str(self.plb_total),
             "bpr_amount": str(self.bpr_amount), "balanced": self.balanced, "duplicate": self.duplicate,
-            "warnings": self.warnings,
+            "paid_twice": self.paid_twice, "repeated": self.repeated, "warnings": self.warnings,
         }
 
     def summary(self) -> str:
+        repeated = "".join(f" {r[:1].upper()}{r[1:]}." for r in self.repeated)
         if self.duplicate:
-            return f"{self.filename}: already imported; nothing posted."
+            return f"{self.filename}: already imported; nothing posted.{repeated}"
         balance = "balanced" if self.balanced else "NOT balanced (flagged on the remittance)"
-        return (f"{self.filename}: {self.transactions} payment(s), {self.claims} claim(s): {self.matched} posted, "
-                f"{self.unmatched} unmatched; paid {self.paid_total}, PLB {self.plb_total}, BPR {self.bpr_amount}, "
-                f"{balance}.")
+        twice = (f"{self.paid_twice} already paid by the payer (kept, not posted; claim flagged), "
+                 if self.paid_twice else "")
+        return (f"{self.filename}: {self.transactions} payment(s), {self.claims} claim(s): "
+                f"{self.matched - self.paid_twice} posted, {twice}{self.unmatched} unmatched; paid {self.paid_total}, "
+                f"PLB {self.plb_total}, BPR {self.bpr_amount}, {balance}.{repeated}")
 
 
 def import_835(data: bytes, *, filename: str, actor: Actor) -> ImportResult:
@@ -133,7 +141,8 @@ def import_835(data: bytes, *, filename: str, actor: Actor) -> ImportResult:
     checked = [str(f) for f in pending.result().warnings]
     for remittance in remittances:
         remittance.warnings = [*checked, *result.flags.get(remittance.id, [])] or None
-    result.warnings = checked + [w for rid in result.remittance_ids for w in result.flags.get(rid, [])]
+    result.warnings = [*result.repeated, *checked,
+                       *(w for rid in result.remittance_ids for w in result.flags.get(rid, []))]
     return result
 
 
@@ -155,7 +164,7 @@ def _parse(text: str, filename: str, result: ImportResult, pending: PendingValid
 
 def _post_era(era: Era, data: bytes, digest: str, result: ImportResult, *, actor: Actor) -> list[Remittance]:
     started, cpu = time.perf_counter(), time.process_time()
-    new = [t for t in era.transactions if not _already_imported(t)]
+    new = _new_checks(era.transactions, result)
     if not new:
         result.duplicate = True
         return []
@@ -168,13 +177,48 @@ def _post_era(era: Era, data: bytes, digest: str, result: ImportResult, *, actor
     return remittances
 
 
-def _already_imported(txn: EraTransaction) -> bool:
-    return db.session.scalar(
-        select(Remittance.id).where(
-            Remittance.payer_key == _payer_key(txn), Remittance.check_number == txn.check_number,
-            Remittance.paid_on == _paid_on(txn), Remittance.amount == txn.amount,
-        )
-    ) is not None
+def _new_checks(transactions: Sequence[EraTransaction], result: ImportResult) -> list[EraTransaction]:
+    """The file's checks not imported before; each repeat is named in `result.repeated` (rule 8)."""
+    new: list[tuple[EraTransaction, int | None]] = []
+    for txn in transactions:
+        payer_id = _our_payer_id(txn)
+        earlier = _already_imported(txn, payer_id)
+        twin = next((t for t, their_payer in new if t.check_number[:50] == txn.check_number[:50] and (
+            _payer_key(t) == _payer_key(txn) or (payer_id is not None and their_payer == payer_id))), None)
+        if earlier is not None:
+            result.repeated.append(_repeat_message(txn, earlier.check_number, earlier.paid_on, earlier.amount,
+                                                   f"already imported (remittance {earlier.id})"))
+        elif twin is not None:
+            result.repeated.append(_repeat_message(txn, twin.check_number, _paid_on(twin), twin.amount,
+                                                   "twice in this file"))
+        else:
+            new.append((txn, payer_id))
+    return [txn for txn, _ in new]
+
+
+def _already_imported(txn: EraTransaction, payer_id: int | None) -> Row[tuple[int, str, date, Decimal]] | None:
+    """Rule 8: the same payer and TRN02 is the same check, whatever its date, amount or control numbers. The payer
+    is the same by TRN03 (its key) or as the payer we recognised (`payer_id`). The check imported, as a row."""
+    same_payer: ColumnElement[bool] = Remittance.payer_key == _payer_key(txn)
+    if payer_id is not None:
+        same_payer = or_(same_payer, Remittance.payer_id == payer_id)
+    return db.session.execute(
+        select(Remittance.id, Remittance.check_number, Remittance.paid_on, Remittance.amount)
+        .where(same_payer, Remittance.check_number == txn.check_number[:50]).order_by(Remittance.id).limit(1)
+    ).first()
+
+
+def _repeat_message(txn: EraTransaction, check: str, paid_on: date, amount: Decimal, where: str) -> str:
+    """Why a check was not posted, saying how this copy differs from the one imported."""
+    differs = []
+    if _paid_on(txn) != paid_on:
+        differs.append(f"dated {_paid_on(txn):%m/%d/%Y}, not {paid_on:%m/%d/%Y}")
+    if txn.amount != amount:
+        differs.append(f"for {format_money(txn.amount)}, not {format_money(amount)}: ask the payer which is right; "
+                       f"a change comes as a reversal (CLP02 22) and a new payment")
+    payer = txn.payer_name or txn.payer_key
+    return (f"check {check} from {payer} is {where}; this copy was not posted"
+            + (f" ({'; '.join(differs)})" if differs else ""))
 
 
 def _payer_key(txn: EraTransaction) -> str:
@@ -266,6 +310,7 @@ def _post_chunk(chunk: list[ClaimPaymentInfo], txn: EraTransaction, remittance: 
     balances = claim_balances(claims)
     charged = lines_with_charges(claims)
     superseded = superseded_reasons(claims)
+    answered = _answered(claims)
     rows = RowBuffer()
     stale: set[int] = set()
     for info in chunk:
@@ -280,14 +325,22 @@ def _post_chunk(chunk: list[ClaimPaymentInfo], txn: EraTransaction, remittance: 
             # After a reversal the chunk's tally is stale for that claim: posting reads the ledger instead.
             fresh = loaded and info.status_code != REVERSAL_CODE and claim.id not in stale
             prior = balances.get(claim.id, Balances()) if fresh else None
+            flags = result.flags.setdefault(remittance.id, [])
             try:
                 posted = post_claim_payment(
                     info, claim, remittance, actor=actor, prior=prior, charged=charged if loaded else None,
-                    rows=rows, flags=result.flags.setdefault(remittance.id, []),
-                    superseded=superseded.get(claim.id) if loaded else superseded_reason(claim))
+                    rows=rows, flags=flags, superseded=superseded.get(claim.id) if loaded else superseded_reason(claim),
+                    answered=claim.id in answered or not loaded)
+            except PaidTwice as exc:
+                _keep_unmatched(info, remittance, exc.message, delims)
+                _flag(claim, exc.message, actor=actor, rows=rows, flags=flags)
+                result.matched += 1
+                result.paid_twice += 1
+                continue
             except BillingError as exc:
                 problem = exc.message
             else:
+                answered.add(claim.id)
                 if prior is None or info.status_code in FORWARDED_CODES:  # a crossover moved the patient's part
                     balances.pop(claim.id, None)
                     stale.add(claim.id)
@@ -300,6 +353,13 @@ def _post_chunk(chunk: list[ClaimPaymentInfo], txn: EraTransaction, remittance: 
         _keep_unmatched(info, remittance, problem, delims)
         result.unmatched += 1
     rows.flush()
+
+
+def _answered(claims: dict[int, Claim]) -> set[int]:
+    """The claims a payer has answered before (any adjudication): only those can be paid twice (rule 8)."""
+    if not claims:
+        return set()
+    return set(db.session.scalars(select(Adjudication.claim_id).where(Adjudication.claim_id.in_(claims)).distinct()))
 
 
 def _match_problem(info: ClaimPaymentInfo, claim: Claim | None, txn: EraTransaction) -> str | None:
@@ -342,24 +402,49 @@ def remittance_from(remittance: Remittance, payer: Payer) -> bool:
 def post_claim_payment(info: ClaimPaymentInfo, claim: Claim, remittance: Remittance, *, actor: Actor,
                        prior: Balances | None = None, charged: set[int] | None = None,
                        rows: RowBuffer | None = None, flags: list[str] | None = None,
-                       superseded: str | None = None) -> Decimal:
+                       superseded: str | None = None, answered: bool = True) -> Decimal:
     """Post one matched CLP; returns the amount paid on it (CLP04; negative for a reversal).
 
     What posting flags on the claim (Needs Review) is added to `flags`, each naming the claim.
     `superseded` says why the claim should no longer be paid (voided, replaced): the money posts and the
-    claim is flagged with that reason (Posting rule 6).
+    claim is flagged with that reason (Posting rule 6). Raises PaidTwice, with nothing written, when the
+    payer's earlier answer still stands with its money (rule 8); `answered` False says the payer never
+    answered the claim before, so that is not read.
     """
     if info.status_code == REVERSAL_CODE:
         paid = _post_reversal(info, claim, remittance, actor=actor, rows=rows)
     else:
+        if answered:
+            _refuse_paid_twice(info, claim, remittance, rows=rows)
         paid = _post_payment(info, claim, remittance, actor=actor, prior=prior, charged=charged, rows=rows,
                              flags=flags)
     if superseded:
-        _flag_superseded(claim, f"{superseded}; money from check {remittance.check_number} posted to it",
-                         actor=actor, rows=rows, flags=flags)
+        _flag(claim, f"{superseded}; money from check {remittance.check_number} posted to it",
+              actor=actor, rows=rows, flags=flags)
     if info.status_code in FORWARDED_CODES:
         _crossover(claim, remittance, actor=actor, rows=rows, flags=flags)
     return paid
+
+
+class PaidTwice(Conflict):
+    """Rule 8: the payer answered the claim again while its earlier answer stands with money and no reversal came
+    between; the message says so for the claim's history and the kept CLP."""
+
+
+def _refuse_paid_twice(info: ClaimPaymentInfo, claim: Claim, remittance: Remittance, *,
+                       rows: RowBuffer | None) -> None:
+    """Rule 8: raise PaidTwice when the payer's earlier answer on the claim still stands with its money."""
+    if rows is not None and any(row["claim_id"] == claim.id for row in rows.adjudications):
+        rows.flush()  # the same claim twice in one file: its first answer must be in the ledger to be found
+    earlier = answer_with_money(claim.id, claim.payer_id) if claim.payer_id is not None else None
+    if earlier is None:
+        return
+    payer = claim.payer.name if claim.payer is not None else remittance.payer_name
+    first = (f"check {earlier.remittance.check_number}" if earlier.remittance is not None
+             else f"{earlier.source.value} posting")
+    raise PaidTwice(f"paid twice by {payer} without a reversal between; second payment of "
+                    f"{format_money(info.paid)} on check {remittance.check_number} not posted (the first, "
+                    f"{format_money(earlier.paid)} on {earlier.paid_on:%m/%d/%Y} from {first}, stands)")
 
 
 def _crossover(claim: Claim, remittance: Remittance, *, actor: Actor, rows: RowBuffer | None,
@@ -375,12 +460,11 @@ def _crossover(claim: Claim, remittance: Remittance, *, actor: Actor, rows: RowB
             flags.append(f"claim {claim.number}: crossover: forwarded by {forwarded_by} as {crossover.number}")
         return
     if next_policy(claim) is None:  # else the next payer already has its claim, or nothing is left for it
-        _flag_superseded(claim, f"the payer forwarded the claim to the next payer (crossover) but no claim was "
-                                f"made for it: {refusal}", actor=actor, rows=None, flags=flags)
+        _flag(claim, f"the payer forwarded the claim to the next payer (crossover) but no claim was "
+                     f"made for it: {refusal}", actor=actor, rows=None, flags=flags)
 
 
-def _flag_superseded(claim: Claim, why: str, *, actor: Actor, rows: RowBuffer | None,
-                     flags: list[str] | None) -> None:
+def _flag(claim: Claim, why: str, *, actor: Actor, rows: RowBuffer | None, flags: list[str] | None) -> None:
     claim.needs_review = True
     record = rows.change if rows is not None else record_change
     record("claim", claim.id, AuditAction.CLAIM_FLAGGED, actor=actor, before=claim.status.value,

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import exists, select
+from sqlalchemy.orm import aliased, selectinload
 
 from billing.claims.models import Claim, ClaimLine
 from billing.claims.statuses import SENT, ClaimStatus, transition
@@ -41,6 +41,29 @@ def standing_payments(claim_id: int) -> list[Adjudication]:
                                    Adjudication.status_code != REVERSAL_CODE, Adjudication.id.not_in(reversed_ids))
         .order_by(Adjudication.id).options(selectinload(Adjudication.lines), selectinload(Adjudication.adjustments))
     ))
+
+
+def answer_with_money(claim_id: int, payer_id: int) -> Adjudication | None:
+    """Rule 8: the payer's answer on the claim that stands with money on it, which a new answer would repeat.
+
+    An answer stands with money when it is not reversed, at least one of its ledger entries is not reversed,
+    and no CLP02 = 22 of some of its lines came after it. So an answer that moved nothing (a denial: paid 0,
+    only denial reasons) leaves the claim open to the payer's re-adjudication, and so does a reversal of the
+    whole answer (it no longer stands) or of its lines. None: a new answer from the payer posts.
+    """
+    reversed_ids = select(Adjudication.reverses_id).where(Adjudication.reverses_id.is_not(None))
+    reversal, undo = aliased(Adjudication), aliased(LedgerEntry)
+    moved = exists().where(LedgerEntry.adjudication_id == Adjudication.id,
+                           ~exists().where(undo.reverses_id == LedgerEntry.id))
+    lines_reversed_after = exists().where(
+        reversal.claim_id == Adjudication.claim_id, reversal.payer_id == Adjudication.payer_id,
+        reversal.status_code == REVERSAL_CODE, reversal.reverses_id.is_(None), reversal.id > Adjudication.id)
+    return db.session.scalar(
+        select(Adjudication).where(
+            Adjudication.claim_id == claim_id, Adjudication.payer_id == payer_id,
+            Adjudication.reverses_id.is_(None), Adjudication.status_code != REVERSAL_CODE,
+            Adjudication.id.not_in(reversed_ids), moved, ~lines_reversed_after)
+        .order_by(Adjudication.id.desc()).limit(1))
 
 
 def reversible_entries(claim_id: int) -> list[LedgerEntry]:

@@ -250,10 +250,20 @@ class Model:
             return False
         return not (group == "OA" and reason == "23" and self.after_others(claim, answer))
 
-    def adjudicate(self, key: int, answer: Answer) -> Adjudicated:
+    def paid_twice(self, claim: ModelClaim, answer: Answer) -> bool:
+        """Rule 8: a payer's 835 answer while its earlier answer stands with money on it (no reversal between) is
+        not posted. An answer that moved nothing (a denial) leaves the claim open to a new one. A biller's typed
+        payment is the biller's decision ("add"), never refused here."""
+        return answer.from_835 and any(a.moves and not a.reversed and not a.lines_reversed and a.payer == claim.payer
+                                       for a in claim.adjudications)
+
+    def adjudicate(self, key: int, answer: Answer) -> Adjudicated | None:
         """Post one adjudication (not a reversal): the payment is CLP04 exactly (rule 1), the CAS move money by
-        their group (rule 2), denied lines stay open (rule 3); then the claim's status follows."""
+        their group (rule 2), denied lines stay open (rule 3); then the claim's status follows. None: the same
+        money twice (rule 8), nothing posted (the check keeps it)."""
         claim = self.claims[key]
+        if self.paid_twice(claim, answer):
+            return None
         moves: list[tuple[int, str, Decimal]] = []
         weights = [ln.paid for ln in answer.lines]
         if not any(w > ZERO for w in weights):
@@ -314,6 +324,8 @@ class Model:
         the last paid line taking the rounding; the claim as a whole is what the test compares)."""
         claim = self.claims[key]
         weights = [max(ln.money["paid"], ZERO) for ln in claim.lines]
+        # It takes back at most what the claim was paid; the rest stays open on the remittance (an A/R item).
+        amount = min(amount, money(sum(weights, ZERO)))
         for line, share in zip(claim.lines, spread(amount, weights), strict=True):
             line.add("paid", -share)
 
@@ -361,10 +373,13 @@ class Model:
         self.claims[new_key] = second
         return second
 
-    def adjudicate_secondary(self, key: int, answer: Answer) -> Adjudicated:
+    def adjudicate_secondary(self, key: int, answer: Answer) -> Adjudicated | None:
         """Rule 5: after a later payer, the patient owes exactly its PR; the rest of what was open is its payment
-        and its adjustments; the earlier payers' adjustments are not booked again; nothing goes below zero."""
+        and its adjustments; the earlier payers' adjustments are not booked again; nothing goes below zero.
+        None: the same money twice (rule 8)."""
         claim = self.claims[key]
+        if self.paid_twice(claim, answer):
+            return None
         moves: list[tuple[int, str, Decimal]] = []
         for ln in answer.lines:
             line = claim.line(ln.number)

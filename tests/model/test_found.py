@@ -42,7 +42,6 @@ def import_file(world, claims: list[Clp], *, check: str, paid_on=PAID_ON):
     return result
 
 
-@pytest.mark.xfail(strict=True, reason="rule 8: a posting that leaves a credit balance does not flag the claim")
 def test_a_payment_after_a_write_off_leaves_no_unflagged_credit(world):
     claim = sent_claim(world, world.client, [CHARGE], day_offset=1)
     write_off(claim, reason="small balance", actor=SYSTEM, posted_on=PAID_ON)
@@ -54,7 +53,6 @@ def test_a_payment_after_a_write_off_leaves_no_unflagged_credit(world):
     assert check_ledger() == []  # ... and then the claim must carry Needs Review
 
 
-@pytest.mark.xfail(strict=True, reason="rule 8: the same claim paid twice in one file is posted twice, unflagged")
 def test_the_same_claim_twice_in_one_file_is_posted_once(world):
     claim = sent_claim(world, world.client, [CHARGE], day_offset=1)
     paid, co45 = D("50.00"), CHARGE - D("50.00")
@@ -66,7 +64,6 @@ def test_the_same_claim_twice_in_one_file_is_posted_once(world):
     assert claim.needs_review
 
 
-@pytest.mark.xfail(strict=True, reason="rule 8: the same claim paid again in a second file is posted twice, unflagged")
 def test_the_same_claim_paid_again_in_another_file_is_posted_once(world):
     claim = sent_claim(world, world.client, [CHARGE], day_offset=1)
     paid, co45 = D("50.00"), CHARGE - D("50.00")
@@ -76,7 +73,6 @@ def test_the_same_claim_paid_again_in_another_file_is_posted_once(world):
     assert claim.needs_review
 
 
-@pytest.mark.xfail(strict=True, reason="rule 8: the same payer and TRN02 on another date is posted as a new check")
 def test_the_same_check_on_another_date_is_the_same_remittance(world):
     one = sent_claim(world, world.client, [CHARGE], day_offset=1)
     two = sent_claim(world, world.client, [CHARGE], day_offset=2)

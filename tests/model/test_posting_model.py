@@ -50,11 +50,11 @@ FEATURES = {
     "secondary_rule5": True,  # case B: the secondary payer's answer on the transferred balance
     "one_line_reversal": True,  # case F: a reversal of one line leaves the others standing
     "voided_money": False,  # case H: money for a voided or replaced claim posts against it, flagged
-    "paid_twice": False,  # rule 8: the same claim paid again without a reversal between is posted once
-    "same_check_other_dates": False,  # rule 8: the same TRN02 from the same payer is the same check, any date
+    "paid_twice": True,  # rule 8: the same claim paid again without a reversal between is posted once
+    "same_check_other_dates": True,  # rule 8: the same TRN02 from the same payer is the same check, any date
     "reversal_under_secondary": False,  # rule 6: taking back a primary payment whose balance a secondary bills
     "resubmit_twice": False,  # rule 6: denied lines resubmitted again while their resubmission stands
-    "credit_flag": False,  # rule 8: a posting that leaves a credit balance flags the claim (after a write-off)
+    "credit_flag": True,  # rule 8: a posting that leaves a credit balance flags the claim (after a write-off)
     "secondary_beside_open_line": False,  # rule 6: a secondary billed while a denied line is still open
     "line_denials": True,  # rule 6: resubmitting a denied line that carries money (its PR) withdraws the rest
     # The model still picks denied lines as "paid nothing with CO-16"; the system now resubmits every line that
@@ -170,6 +170,10 @@ class PostingMachine(RuleBasedStateMachine):
         self.model.remittances[check] = {"amount": total, "posted": ZERO, "kept": ZERO, "plb": plb}
         return check, Payment(total, check, payer_name, payer_id, claims, paid_on=paid_on, plbs=list(plbs))
 
+    def book(self, check: str, done, answer: Answer) -> None:
+        """A CLP's money on its check: posted, or kept unposted when the model refused the same money twice."""
+        self.model.remittances[check]["posted" if done is not None else "kept"] += answer.total_paid
+
     def answer(self, key: int, specs, status: str, claim_cas, skew: int) -> Answer:
         claim = self.model.claims[key]
         balanced = skew == 0
@@ -236,9 +240,11 @@ class PostingMachine(RuleBasedStateMachine):
         check, payment = self.payment(claims, self.world.payer.name, self.world.payer.edi_payer_id)
         result = self.import_payments([payment])
         assert (result.matched, result.unmatched) == (len(claims), 0), result.warnings
-        self.model.adjudicate(key, answer)
-        self.model.remittances[check]["posted"] += answer.total_paid
-        self.forwarded(key, answer)
+        posted = [self.model.adjudicate(key, answer) for _ in claims]
+        for done in posted:
+            self.book(check, done, answer)
+        if posted[0] is not None:
+            self.forwarded(key, answer)
 
     @precondition(lambda self: len(self.model.claims) > 1)
     @rule(n=PICK, specs=st.tuples(LINE_SPECS, LINE_SPECS), status=st.tuples(STATUS, STATUS),
@@ -257,9 +263,10 @@ class PostingMachine(RuleBasedStateMachine):
         result = self.import_payments([payment])
         assert (result.matched, result.unmatched) == (2, 0), result.warnings
         for key, answer in zip(chosen, answers, strict=True):
-            self.model.adjudicate(key, answer)
-            self.model.remittances[check]["posted"] += answer.total_paid
-            self.forwarded(key, answer)
+            done = self.model.adjudicate(key, answer)
+            self.book(check, done, answer)
+            if done is not None:
+                self.forwarded(key, answer)
 
     @precondition(lambda self: FEATURES["plb"] and self.model.claims)
     @rule(n=PICK, specs=LINE_SPECS, interest=st.integers(0, 300), offset=st.integers(0, 2000),
@@ -281,8 +288,7 @@ class PostingMachine(RuleBasedStateMachine):
         text = with_plb_references(write_835([payment], control=self.checks), references)
         result = self.import_payments([], text.encode())
         assert (result.matched, result.unmatched) == (1, 0), result.warnings
-        self.model.adjudicate(key, answer)
-        self.model.remittances[check]["posted"] += answer.total_paid
+        self.book(check, self.model.adjudicate(key, answer), answer)
         if names_claim and offset_amount:
             self.model.offset(key, offset_amount)
             self.recouped.add(key)
@@ -474,8 +480,7 @@ class PostingMachine(RuleBasedStateMachine):
         check, payment = self.payment([clp(self.claim(key), answer)], self.payer2.name, self.payer2.edi_payer_id)
         result = self.import_payments([payment])
         assert (result.matched, result.unmatched) == (1, 0), result.warnings
-        self.model.adjudicate_secondary(key, answer)
-        self.model.remittances[check]["posted"] += total
+        self.book(check, self.model.adjudicate_secondary(key, answer), answer)
 
     @precondition(lambda self: self.model.claims)
     @rule(n=PICK)

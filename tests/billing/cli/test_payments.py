@@ -19,7 +19,8 @@ from tests.worlds.payments import era_for, foreign
 
 D = Decimal
 JSON_FIELDS = {"file", "transactions", "claims", "service_lines", "matched", "unmatched", "reversals",
-               "posted_paid_total", "plb_total", "bpr_amount", "balanced", "duplicate", "warnings"}
+               "posted_paid_total", "plb_total", "bpr_amount", "balanced", "duplicate", "paid_twice", "repeated",
+               "warnings"}
 
 
 @pytest.fixture

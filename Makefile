@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast test-sqlite test-postgres bench lint install clean-db
+.PHONY: run test test-fast test-sqlite test-postgres bench lint install clean-db model-explore
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,13 @@ test: $(STAMP)
 # The suite without the tests marked `slow` (over 2 s each), while you iterate; `make test` and CI run them all.
 test-fast: $(STAMP)
 	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
+
+# The posting model test on new random sequences, MODEL_RUNS times (CI replays the same derandomized ones);
+# a failure prints its sequence unshrunk: rerun without MODEL_NO_SHRINK for the smallest one.
+MODEL_RUNS ?= 5
+model-explore: $(STAMP)
+	for i in $$(seq $(MODEL_RUNS)); do MODEL_RANDOM=1 MODEL_NO_SHRINK=1 $(BIN)/pytest -q -p no:cacheprovider \
+		tests/model/test_posting_model.py || exit 1; done
 
 BENCH_PG := $${BENCH_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1/claimdesk_bench}
 

@@ -206,8 +206,10 @@ class Model:
         self._withdraw(claim, None)
 
     def superseded(self, key: int) -> bool:
-        """Voided, or replaced by a corrected claim (rule 6: the next payer is billed from the one that stands)."""
-        return self.claims[key].status == "voided" or any(c.replaces == key for c in self.claims.values())
+        """Voided, or replaced by a corrected claim that is not itself voided (rule 6: the next payer is billed
+        from the one that stands)."""
+        return self.claims[key].status == "voided" or any(c.replaces == key and c.status != "voided"
+                                                          for c in self.claims.values())
 
     def family(self, key: int) -> set[int]:
         """Claims that bill one of the same services (corrections, resubmissions, secondaries)."""
@@ -320,14 +322,16 @@ class Model:
         return -taken
 
     def offset(self, key: int, amount: Decimal) -> None:
-        """Rule 7: a PLB offset naming a claim reduces its payments (spread over its lines by what they were paid,
-        the last paid line taking the rounding; the claim as a whole is what the test compares)."""
+        """Rule 7: a PLB offset naming a claim reduces its payments: the best-paid line gives back first, each at
+        most what it was paid (which lines it leaves unworked matters to a later void); what the claim's payments
+        cannot cover stays open on the remittance, an A/R item."""
         claim = self.claims[key]
-        weights = [max(ln.money["paid"], ZERO) for ln in claim.lines]
-        # It takes back at most what the claim was paid; the rest stays open on the remittance (an A/R item).
-        amount = min(amount, money(sum(weights, ZERO)))
-        for line, share in zip(claim.lines, spread(amount, weights), strict=True):
-            line.add("paid", -share)
+        left = amount
+        for line in sorted(claim.lines, key=lambda ln: (-ln.money["paid"], ln.number)):
+            share = min(left, max(line.money["paid"], ZERO))
+            if share > ZERO:
+                line.add("paid", -share)
+                left -= share
 
     # --- the biller's own movements -------------------------------------------------------------------------
 

@@ -101,3 +101,20 @@ def test_ref_6r_names_our_line_number_even_where_another_lines_id_reads_the_same
     sums = claim_balance(claim.id)
     assert (sums.insurance, sums.patient) == (D("250.00"), D("0.01"))
     assert check_ledger() == []
+
+
+def test_a_correction_that_leaves_the_patients_paid_share_flags_the_original(world):
+    from billing.payments.operations import record_patient_payment
+
+    claim = priced_claim(world, "73.48")
+    import_clp(world, Clp(claim.number, "1", D("73.48"), D("0.00"), D("73.48"), services=[
+        svc(claim.lines[0], "0.00", ("PR", "1", "73.48"))]), check="DEDUCTIBLE")
+    record_patient_payment(claim, D("73.48"), actor=SYSTEM, posted_on=SENT_ON)
+    claim.needs_review = False
+    send(correct_claim(claim, actor=SYSTEM, reason="wrong units", payer_claim_number="PCN1"))
+    # The charge is withdrawn; the $73.48 deductible the patient paid stays: insurance -73.48 until the payer
+    # reverses its answer, so the original must carry Needs Review.
+    sums = claim_balance(claim.id)
+    assert (sums.insurance, sums.patient) == (D("-73.48"), D("0.00"))
+    assert claim.needs_review
+    assert check_ledger() == []

@@ -124,7 +124,7 @@ class RoleModelView(ModelView):
             "edit_view": self.allow_edit and self.can_edit,
             "delete_view": self.can_delete,
             "action_view": self.may_post_action(request.form.get("action", "")),
-            "ajax_update": self.can_edit,
+            "ajax_update": self.allow_edit and self.can_edit,
         }.get(name, True)
         if allowed:
             return None

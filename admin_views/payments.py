@@ -180,6 +180,9 @@ class UnmatchedView(RoleModelView):
     name = "Unmatched"
     scope_rule = staticmethod(unmatched_in_scope)
     allow_create = False
+    # EDI as the payer sent it: matched, set aside or reopened only through its own audited operations, never
+    # through a generic form (an edited "paid" would post invented money on the next match).
+    allow_edit = False
     details_template = "claimdesk/payments/unmatched_details.html"
     column_list = ["remittance", "claim_number", "patient_name", "status_code", "charge", "paid", "reason", "status",
                    "matched_claim"]

@@ -269,6 +269,7 @@ class FailedChargeView(RoleModelView):
     area = Area.RULES
     name = "Failed Charges"
     allow_create = False
+    allow_edit = False  # an outcome is what a rule found: fixed at its source, never edited here
     can_view_details = False
     list_template = "claimdesk/rules/failed_list.html"
     scope_rule = staticmethod(lambda scope: _claims_where(by_location(Claim.location_id, scope)))
@@ -379,6 +380,7 @@ class BillingRunView(RoleModelView):
     area = Area.RULES
     name = "Billing runs"
     allow_create = False
+    allow_edit = False  # history of what ran
     can_view_details = False
     list_template = "claimdesk/rules/runs_list.html"
     column_list = ["id", "started_at", "finished_at", "actor", "scope", "claims_checked", "claims_failing",

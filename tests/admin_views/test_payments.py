@@ -241,3 +241,25 @@ def test_the_lists_do_not_query_per_row(client, login, world, count_queries):
         counter = count_queries()
         assert client.get(path).status_code == 200
         assert counter.count == before, path  # three rows or nine: the same queries
+
+
+@pytest.mark.parametrize("endpoint", ["unmatched", "failed_charge", "billing_run"])
+def test_edi_outcomes_and_history_have_no_edit_form(client, login, endpoint):
+    login(Role.ADMIN)
+    assert client.get(f"/admin/{endpoint}/edit/?id=1").status_code == 403
+
+
+def test_an_unmatched_payment_cannot_be_rewritten_then_matched_again(client, login, world, claim):
+    # The attack from issue 14: edit the kept CLP (status back to open, paid 9,100), then match it again.
+    login(Role.BILLER)
+    upload(client, ("march.835", era_for(world, submitted_claim(world, day=DAY.replace(day=3)),
+                                         extra=[foreign("PATIENT-ACCT-1")])))
+    item = db.session.scalars(select(UnmatchedClaim)).one()
+    paid, data = item.paid, dict(item.data)
+    assert client.get(f"/admin/unmatched/edit/?id={item.id}").status_code == 403
+    response = client.post(f"/admin/unmatched/edit/?id={item.id}", follow_redirects=True, data={
+        "csrf_token": csrf_token(client, "/admin/unmatched/"), "status": "open", "paid": "9100"})
+    assert "cannot change" in response.get_data(as_text=True)
+    db.session.expire_all()
+    kept = db.session.get(UnmatchedClaim, item.id)
+    assert (kept.paid, kept.data) == (paid, data)

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from billing.claims.models import Claim
 from billing.core.codes import GROUP_CODES
 from billing.core.errors import Problem
-from billing.core.money import ZERO, to_money
+from billing.core.money import ZERO, parse_amount
 from billing.core.time import practice_today
 from billing.ledger.models import Adjudication
 from billing.ledger.postings import Adjustment, ClaimPosting, LinePosting
@@ -40,17 +40,16 @@ class PaymentForm:
 
 
 def read_amount(text: str, label: str, problems: list[Problem], *, negative: bool = False) -> Decimal | None:
-    text = (text or "").strip().replace(",", "").replace("$", "")
+    """A typed amount, strictly (billing.core.money.parse_amount): "1e10", "1,2,3", full-width digits and "12.345" are
+    refused with the field's name, never guessed at. A leading "$" is allowed; an empty field is None."""
+    text = (text or "").strip()
     if not text:
         return None
     try:
-        amount = to_money(text)
-    except (InvalidOperation, ValueError):
-        problems.append(Problem("amount", f"{label}: {text!r} is not an amount."))
+        return parse_amount(text.removeprefix("$").strip(), negative=negative)
+    except ValueError as exc:
+        problems.append(Problem("amount", f"{label}: {exc}"))
         return None
-    if amount < ZERO and not negative:
-        problems.append(Problem("amount", f"{label} cannot be negative."))
-    return amount
 
 
 def read_date(text: str, label: str, problems: list[Problem]) -> date:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -16,7 +16,7 @@ from billing.cli.output import emit, json_option, run_command
 from billing.core.audit import Actor
 from billing.core.db import db
 from billing.core.errors import BillingError, Invalid, NotFound
-from billing.core.money import format_money, sum_money, to_money
+from billing.core.money import format_money, parse_amount, sum_money
 from billing.core.time import practice_today
 from billing.core.unit_of_work import unit_of_work
 from billing.coverage.payer_names import payer_called
@@ -76,9 +76,9 @@ def _money(text: str | None) -> Decimal | None:
     if text is None:
         return None
     try:
-        return to_money(text)
-    except (ValueError, InvalidOperation):
-        raise click.ClickException(f"{text!r} is not an amount.") from None
+        return parse_amount(text)
+    except ValueError as exc:
+        raise click.ClickException(f"--amount: {exc}") from None
 
 
 @payments_cli.command("balance")
@@ -141,9 +141,11 @@ def _entry_dict(e: LedgerEntry, reversed_: bool) -> dict[str, object]:
 @click.option("--patient", is_flag=True, help="Write off the patient balance instead of the insurance balance.")
 def write_off_command(claim_number: str, reason: str, amount: str | None, patient: bool) -> None:
     """Write off a claim's insurance (or patient) balance."""
+    typed = _money(amount)  # refused before anything is read or written
+
     def op() -> list[LedgerEntry]:
         return posting.write_off(_claim(claim_number), reason=reason, actor=CLI, posted_on=practice_today(),
-                                 patient=patient, amount=_money(amount))
+                                 patient=patient, amount=typed)
 
     run_command(op, as_json=False, text=lambda entries: f"Wrote off {_total(entries)} on {claim_number}.")
 

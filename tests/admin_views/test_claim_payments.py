@@ -323,3 +323,23 @@ def test_a_paid_claim_shows_no_denial_box_but_a_partial_denial_names_its_reason(
     assert "Lines denied by the payer:" in page
     assert "CO-16" in page
     assert "CO-45 Charge exceeds" not in page
+
+
+@pytest.mark.parametrize("typed", ["1e10", "1,2,3", "\uff11\uff12", "12.345", "99999999999.99", "NaN", "-5"])
+def test_money_forms_refuse_what_is_not_an_amount_and_post_nothing(client, login, world, typed):
+    # Issue 14: "1e10" posted $10,000,000,000, "1,2,3" became 123, full-width digits became 12, 12.345 became
+    # 12.35 and 99999999999.99 was a 500 on PostgreSQL. Each is refused, naming the field, and nothing posts.
+    other = submitted_claim(world)
+    post_adjudication(other, ClaimPosting(PAID_ON, (LinePosting(1, D("0"), (Adjustment("PR", "1", D("73.48")),)),)),
+                      actor=SYSTEM, source=EntrySource.MANUAL)
+    db.session.flush()
+    login(Role.BILLER)
+    before = db.session.scalar(select(func.count(LedgerEntry.id)))
+    for operation in ("patient-payment", "write-off"):
+        page = post_form(client, f"/admin/claim/money/{operation}/?id={other.id}",
+                         {"amount": typed, "reason": "typed", "side": "patient"}).get_data(as_text=True)
+        assert "Amount:" in page
+        assert "Traceback" not in page
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(LedgerEntry.id))) == before
+    assert claim_balance(other.id).patient == D("73.48")

@@ -102,3 +102,13 @@ def test_payments_commands(flask, world, tmp_path):
     bad = flask("payments", "patient-payment", claim.number, "ten")
     assert bad.exit_code == 1
     assert "is not an amount" in bad.output
+
+
+def test_cli_amounts_are_parsed_strictly(flask, world):
+    claim = submitted_claim(world)
+    for typed in ("1e10", "1,2,3", "12.345"):
+        refused = flask("payments", "write-off", claim.number, "--reason", "typed", "--amount", typed)
+        assert refused.exit_code != 0
+        assert "--amount" in refused.output
+        assert "Traceback" not in refused.output
+    assert claim_balance(claim.id).insurance == D("73.48")

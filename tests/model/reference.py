@@ -119,6 +119,8 @@ class ModelClaim:
     adjudications: list[Adjudicated] = field(default_factory=list)
     secondary: int | None = None
     has_next_policy: bool = False
+    #: Per line, what the next payer's claim was billed: (a denied balance made the patient's, the patient's part).
+    passed: dict[int, tuple[Decimal, Decimal]] = field(default_factory=dict)
 
     @property
     def insurance(self) -> Decimal:
@@ -301,6 +303,7 @@ class Model:
         for number, kind, amount in adjudicated.moves:
             claim.line(number).add(kind, -amount)
         adjudicated.reversed = True
+        self._withdraw_next(claim, None)
         if claim.insurance != ZERO and claim.status == "paid":
             claim.status = "submitted"
         return -adjudicated.paid
@@ -315,9 +318,30 @@ class Model:
         adjudicated.lines_reversed.add(number)
         taken = money(sum((a for _, k, a in mine if k == "paid"), ZERO))
         adjudicated.paid = money(adjudicated.paid - taken)
+        self._withdraw_next(claim, {number})
         if claim.insurance != ZERO and claim.status == "paid":
             claim.status = "submitted"
         return -taken
+
+    def _withdraw_next(self, claim: ModelClaim, numbers: set[int] | None) -> None:
+        """Rule 6: the payment the next payer's claim was billed on is taken back, so that claim bills it no more.
+        What was passed to it returns here (the transfer, and a denied balance made the patient's), and its lines
+        leave A/R as a replaced claim's do: the charge and the payer's adjustments go, a payment stays (a credit);
+        the patient's part stays where the patient already paid, wrote off or passed it on."""
+        if claim.secondary is None:
+            return
+        second = self.claims[claim.secondary]
+        self._withdraw_next(second, numbers)
+        for line in claim.lines:
+            if numbers is None or line.number in numbers:
+                insurance, patient = claim.passed.pop(line.number, (ZERO, ZERO))
+                line.add("patient", -insurance)
+                line.add("transfer", -(insurance + patient))
+        for line in second.lines:
+            if numbers is None or line.number in numbers:
+                moved = any(line.money[k] != ZERO for k in ("patient_paid", "transfer", "patient_write_off"))
+                for kind in ("charge", "contractual", "other", *(() if moved else ("patient",))):
+                    line.add(kind, -line.money[kind])
 
     def offset(self, key: int, amount: Decimal) -> None:
         """Rule 7: a PLB offset naming a claim reduces its payments (spread over its lines by what they were paid,
@@ -356,8 +380,9 @@ class Model:
                 or claim.rank != "primary" or self.superseded(key):
             return None
         denied = claim.status == "denied"
+        held = self._withheld(claim)
         passed = {ln.number: (ln.insurance if denied and ln.insurance > ZERO else ZERO, max(ln.patient, ZERO))
-                  for ln in claim.lines if ln.worked or ln.money["charge"] != ZERO}
+                  for ln in claim.lines if (ln.worked or ln.money["charge"] != ZERO) and ln.number not in held}
         if not any(i + p > ZERO for i, p in passed.values()):
             return None
         second = ModelClaim(new_key, [Line(ln.number, ln.service, ln.charge) for ln in claim.lines],
@@ -369,9 +394,19 @@ class Model:
             if insurance + patient > ZERO:
                 line.add("transfer", insurance + patient)
                 second.line(line.number).add("charge", insurance + patient)
+                claim.passed[line.number] = (insurance, patient)
         claim.secondary = new_key
         self.claims[new_key] = second
         return second
+
+    def _withheld(self, claim: ModelClaim) -> set[int]:
+        """Rules 3 and 6: lines the primary has not finished with: denied by the standing answer (the claim not
+        denied as a whole) with their payer part open, or still owed by the payer on a claim not denied. The
+        primary may yet pay them, so the next payer is not billed for them meanwhile."""
+        standing = claim.standing()
+        if standing is None or claim.status == "denied":
+            return set()
+        return {ln.number for ln in claim.lines if ln.insurance > ZERO}
 
     def adjudicate_secondary(self, key: int, answer: Answer) -> Adjudicated | None:
         """Rule 5: after a later payer, the patient owes exactly its PR; the rest of what was open is its payment

@@ -52,10 +52,10 @@ FEATURES = {
     "voided_money": False,  # case H: money for a voided or replaced claim posts against it, flagged
     "paid_twice": True,  # rule 8: the same claim paid again without a reversal between is posted once
     "same_check_other_dates": True,  # rule 8: the same TRN02 from the same payer is the same check, any date
-    "reversal_under_secondary": False,  # rule 6: taking back a primary payment whose balance a secondary bills
-    "resubmit_twice": False,  # rule 6: denied lines resubmitted again while their resubmission stands
+    "reversal_under_secondary": True,  # rule 6: taking back a primary payment whose balance a secondary bills
+    "resubmit_twice": True,  # rule 6: denied lines resubmitted again while their resubmission stands
     "credit_flag": True,  # rule 8: a posting that leaves a credit balance flags the claim (after a write-off)
-    "secondary_beside_open_line": False,  # rule 6: a secondary billed while a denied line is still open
+    "secondary_beside_open_line": True,  # rule 6: a secondary billed while a denied line is still open
     "line_denials": True,  # rule 6: resubmitting a denied line that carries money (its PR) withdraws the rest
     # The model still picks denied lines as "paid nothing with CO-16"; the system now resubmits every line that
     # rule 3 calls denied (e.g. a zero-paid line wholly CO-45). Off until the model's choice follows rule 3.
@@ -527,19 +527,30 @@ class PostingMachine(RuleBasedStateMachine):
             return [ln.number for ln in standing.answer.lines if self.model.denied_line(c, standing.answer, ln)
                     and c.line(ln.number).money["write_off"] == ZERO]
 
+        def billed_again(c, number: int) -> bool:
+            """Rule 6: a later live claim to the same rank bills the line (its resubmission stands)."""
+            return any(other.key > c.key and other.rank == c.rank and other.status != "voided"
+                       and c.line(number).service in {ln.service for ln in other.lines}
+                       for other in self.model.claims.values())
+
         def not_billed_again(c) -> bool:
-            services = {c.line(k).service for k in denied(c)}
             if not FEATURES["line_denials"] and any(c.line(k).worked for k in denied(c)):
                 return False
-            return FEATURES["resubmit_twice"] or not any(
-                other.key > c.key and services & {ln.service for ln in other.lines}
-                for other in self.model.claims.values())
+            return FEATURES["resubmit_twice"] or not any(billed_again(c, k) for k in denied(c))
 
         key = self.pick(n, lambda c: c.rank == "primary" and c.key not in self.replaced
                         and c.status in ("submitted", "paid", "denied") and 0 < len(denied(c)) < len(c.lines)
                         and not_billed_again(c))
         if key is None:
             return
+        original = self.model.claims[key]
+        numbers = [k for k in denied(original) if not billed_again(original, k)]
+        if not numbers:  # a second resubmission while the first stands is refused
+            try:
+                resubmit_denied_lines(self.claim(key), actor=SYSTEM, reason="model")
+            except BillingError:
+                return
+            raise AssertionError("resubmitted denied lines that a standing resubmission already bills")
         try:
             copy = resubmit_denied_lines(self.claim(key), actor=SYSTEM, reason="model")
         except BillingError as exc:
@@ -548,8 +559,6 @@ class PostingMachine(RuleBasedStateMachine):
                                  f"{[(ln.line_number, ln.denial_state) for ln in self.claim(key).lines]}; "
                                  f"{_debug(key, c)}") from None
         send(copy)
-        original = self.model.claims[key]
-        numbers = denied(original)
         lines = sorted(copy.lines, key=lambda ln: ln.line_number)
         assert [original.line(k).service for k in numbers] == [ln.session_id for ln in lines]
         self.model.send(copy.id, [ln.session_id for ln in lines], [ln.charge for ln in lines],

@@ -326,8 +326,7 @@ class Model:
     def _withdraw_next(self, claim: ModelClaim, numbers: set[int] | None) -> None:
         """Rule 6: the payment the next payer's claim was billed on is taken back, so that claim bills it no more.
         What was passed to it returns here (the transfer, and a denied balance made the patient's), and its lines
-        leave A/R as a replaced claim's do: the charge and the payer's adjustments go, a payment stays (a credit);
-        the patient's part stays where the patient already paid, wrote off or passed it on."""
+        leave A/R as a replaced claim's do (`_supersede`: a payment it made stays, a credit)."""
         if claim.secondary is None:
             return
         second = self.claims[claim.secondary]
@@ -337,21 +336,21 @@ class Model:
                 insurance, patient = claim.passed.pop(line.number, (ZERO, ZERO))
                 line.add("patient", -insurance)
                 line.add("transfer", -(insurance + patient))
-        for line in second.lines:
-            if numbers is None or line.number in numbers:
-                moved = any(line.money[k] != ZERO for k in ("patient_paid", "transfer", "patient_write_off"))
-                for kind in ("charge", "contractual", "other", *(() if moved else ("patient",))):
-                    line.add(kind, -line.money[kind])
+        self._supersede(second, None if numbers is None else {second.line(n).service for n in numbers})
 
     def offset(self, key: int, amount: Decimal) -> None:
-        """Rule 7: a PLB offset naming a claim reduces its payments (spread over its lines by what they were paid,
-        the last paid line taking the rounding; the claim as a whole is what the test compares)."""
+        """Rule 7: a PLB offset naming a claim reduces its payments: taken from the best-paid line first (ties in
+        line order), each line giving back at most what it was paid (the rest stays open on the remittance, an A/R
+        item). Which line gives it back matters to rule 6:
+        a line the payer owes on again is not billed to the next payer meanwhile (`_withheld`)."""
         claim = self.claims[key]
-        weights = [max(ln.money["paid"], ZERO) for ln in claim.lines]
-        # It takes back at most what the claim was paid; the rest stays open on the remittance (an A/R item).
-        amount = min(amount, money(sum(weights, ZERO)))
-        for line, share in zip(claim.lines, spread(amount, weights), strict=True):
-            line.add("paid", -share)
+        left = amount
+        for line in sorted((ln for ln in claim.lines if ln.money["paid"] > ZERO),
+                           key=lambda ln: (-ln.money["paid"], ln.number)):
+            share = min(left, line.money["paid"])
+            if share > ZERO:
+                line.add("paid", -share)
+                left = money(left - share)
 
     # --- the biller's own movements -------------------------------------------------------------------------
 

@@ -341,8 +341,8 @@ class Model:
     def offset(self, key: int, amount: Decimal) -> None:
         """Rule 7: a PLB offset naming a claim reduces its payments: taken from the best-paid line first (ties in
         line order), each line giving back at most what it was paid (the rest stays open on the remittance, an A/R
-        item). Which line gives it back matters to rule 6:
-        a line the payer owes on again is not billed to the next payer meanwhile (`_withheld`)."""
+        item). Which line gives it back matters to rule 6: a line the payer owes on again is not billed to the next
+        payer meanwhile (`_withheld`)."""
         claim = self.claims[key]
         left = amount
         for line in sorted((ln for ln in claim.lines if ln.money["paid"] > ZERO),

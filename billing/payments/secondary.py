@@ -84,19 +84,20 @@ def _passed_on(claim: Claim, balances: dict[int | None, Balances]) -> dict[int, 
 
 
 def _withholding(claim: Claim, balances: dict[int | None, Balances]) -> dict[int, str]:
-    """Lines the next payer is not billed for yet, each with why: on a claim not denied as a whole, a denied line
-    still to be worked or a line the primary still owes on. The primary may yet pay them, and billing their
-    patient part to the next payer meanwhile would leave the service owed on two claims (Posting rule 6)."""
+    """Lines the next payer is not billed for yet, each with why: on a claim not denied as a whole, the lines the
+    primary still owes on (a denied line still to be worked, an underpayment, a recoupment). The primary may
+    yet pay them, and billing their patient part to the next payer meanwhile would leave the service owed on
+    two claims (Posting rule 6)."""
     if claim.status is ClaimStatus.DENIED:
         return {}
     payer = claim.payer.name if claim.payer else "the payer"
     held = {}
     for line in claim.lines:
-        owed = balances.get(line.id) or Balances()
-        if line.denial_state in WORKABLE:
-            held[line.id] = f"line {line.line_number} is denied by {payer} and still to be worked"
-        elif owed.insurance > ZERO:
-            held[line.id] = f"line {line.line_number} is still owed {format_money(owed.insurance)} by {payer}"
+        owed = (balances.get(line.id) or Balances()).insurance
+        if owed > ZERO:
+            held[line.id] = (f"line {line.line_number} is denied by {payer} and still to be worked"
+                             if line.denial_state in WORKABLE else
+                             f"line {line.line_number} is still owed {format_money(owed)} by {payer}")
     return held
 
 
@@ -145,16 +146,17 @@ def generate_secondary_claim(claim: Claim, *, actor: Actor, posted_on: date) -> 
 
 
 def withdraw_next_claim(claim: Claim, *, actor: Actor, reason: str, posted_on: date,
-                        line_ids: set[int] | None = None) -> Claim | None:
+                        line_ids: set[int] | None = None, how: str = "reversed") -> Claim | None:
     """The payer took back the payment (of `line_ids`, when given) the next payer's claim was billed on: that
-    balance no longer stands, so the next payer's claim stops billing it (Posting rule 6).
+    balance no longer stands, so the next payer's claim stops billing it (Posting rule 6). `how` the payment
+    was taken back ("reversed", "recouped by a PLB offset") goes into the history.
 
     The transfer to it (and a denied balance made the patient's on the way) is reversed on this claim, and the
     next claim's lines leave A/R as a replaced claim's do (`withdraw_superseded`: charge and payer adjustments
     reversed; a payment it made stays as a credit). The next claim is flagged Needs Review; one still unsent
     is held so it never goes out. Its own next claim (a tertiary) goes the same way first. Returns it, or None.
     """
-    why = f"{claim.number}'s payment was reversed ({reason})"
+    why = f"{claim.number}'s payment was {how} ({reason})"
     return _withdraw_next(claim, line_ids, why=why, actor=actor, posted_on=posted_on)
 
 
@@ -198,13 +200,13 @@ def _flag_withdrawn(nxt: Claim, claim: Claim, why: str, *, actor: Actor) -> None
     """Needs Review on the next payer's claim, saying what to do; held when it has not gone out yet."""
     payer = nxt.payer.name if nxt.payer else "the payer"
     todo = (f"void {nxt.number} if {payer} has not paid it (any money it sends posts here, flagged), and bill "
-            f"the next payer again from {claim.number}'s new payment")
+            f"the next payer again once {claim.number}'s payment is settled")
     note = f"{why}; the balance billed here was withdrawn: {todo}"
     nxt.needs_review = True
     record_change("claim", nxt.id, AuditAction.CLAIM_FLAGGED, actor=actor, before=nxt.status.value,
                   after=nxt.status.value, reason=note[:500], data={"reasons": [note]})
     if nxt.status is ClaimStatus.READY:
-        hold_claim(nxt, reason=f"{claim.number}'s payment was reversed; {todo}", actor=actor)
+        hold_claim(nxt, reason=f"{why}; {todo}", actor=actor)
 
 
 #: CLP02: processed as primary / secondary / tertiary and forwarded to the next payer (a crossover).

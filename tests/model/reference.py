@@ -342,15 +342,18 @@ class Model:
         """Rule 7: a PLB offset naming a claim reduces its payments: taken from the best-paid line first (ties in
         line order), each line giving back at most what it was paid (the rest stays open on the remittance, an A/R
         item). Which line gives it back matters to rule 6: a line the payer owes on again is not billed to the next
-        payer meanwhile (`_withheld`)."""
+        payer meanwhile (`_withheld`), and its next payer's claim stops billing it, as after a reversal."""
         claim = self.claims[key]
-        left = amount
+        left, touched = amount, set()
         for line in sorted((ln for ln in claim.lines if ln.money["paid"] > ZERO),
                            key=lambda ln: (-ln.money["paid"], ln.number)):
             share = min(left, line.money["paid"])
             if share > ZERO:
                 line.add("paid", -share)
                 left = money(left - share)
+                touched.add(line.number)
+        if touched:
+            self._withdraw_next(claim, touched)
 
     # --- the biller's own movements -------------------------------------------------------------------------
 
@@ -399,9 +402,9 @@ class Model:
         return second
 
     def _withheld(self, claim: ModelClaim) -> set[int]:
-        """Rules 3 and 6: lines the primary has not finished with: denied by the standing answer (the claim not
-        denied as a whole) with their payer part open, or still owed by the payer on a claim not denied. The
-        primary may yet pay them, so the next payer is not billed for them meanwhile."""
+        """Rules 3 and 6: on a claim not denied as a whole, the lines the payer still owes on (a denied line's
+        payer part, an underpayment, a recoupment). The primary may yet pay them, so the next payer is not billed
+        for them meanwhile."""
         standing = claim.standing()
         if standing is None or claim.status == "denied":
             return set()

@@ -153,6 +153,29 @@ def test_a_one_line_reversal_under_a_secondary_withdraws_that_line_only(world):
     assert secondary.needs_review
 
 
+def test_a_plb_offset_under_a_secondary_withdraws_the_lines_it_recoups(world):
+    client, _ = insured_twice(world)
+    claim = sent_claim(world, client, [CHARGE], day_offset=1)
+    other = sent_claim(world, world.client, [CHARGE], day_offset=2)
+    copay, offset = D("10.00"), D("20.00")
+    import_file(world, [one_line_clp(claim, D("50.00"), ("CO", "45", CHARGE - D("60.00")), ("PR", "3", copay))],
+                check="PAID")
+    secondary = generate_secondary_claim(claim, actor=SYSTEM, posted_on=PAID_ON)
+    send(secondary)
+    # A later check pays another claim and recoups $20.00 of this one's payment (PLB WO naming it, rule 7).
+    payment = Payment(D("50.00") - offset, "RECOUP", world.payer.name, world.payer.edi_payer_id,
+                      [one_line_clp(other, D("50.00"), ("CO", "45", CHARGE - D("50.00")))],
+                      plbs=[("WO", offset, claim.number)])
+    import_835(write_835([payment]).encode(), filename="RECOUP.835", actor=SYSTEM)
+    db.session.flush()
+    assert check_ledger() == []
+    sums = claim_balance(claim.id)
+    assert (sums.insurance, sums.patient) == (offset, copay)  # recouped part owed again, the copay back here
+    assert claim_balance(secondary.id).balance == D("0.00")
+    assert secondary.needs_review
+    assert any("recouped by a PLB offset" in (h.reason or "") for h in history(secondary))
+
+
 def test_a_second_resubmission_of_a_denied_line_keeps_it_open_once(world):
     from billing.payments.secondary import resubmit_denied_lines
 
@@ -173,6 +196,30 @@ def test_a_second_resubmission_of_a_denied_line_keeps_it_open_once(world):
     assert check_ledger() == []
     assert claim_balance(first.id).insurance == CHARGE  # open once: on the resubmission, not the original
     assert claim_balance(claim.id).insurance == D("0.00")
+
+
+def test_a_denied_line_paid_later_opens_again_when_that_payment_is_reversed(world):
+    from billing.claims.line_denials import LineDenialState
+    from billing.payments.reversals import manual_clawback, standing_payments
+    from billing.payments.secondary import resubmit_denied_lines
+
+    claim = sent_claim(world, world.client, [CHARGE, CHARGE], day_offset=1)
+    one, two = claim.lines
+    import_file(world, [Clp(claim.number, "1", CHARGE * 2, D("50.00"), D("0.00"), "ICN1", [
+        Svc(one.service_code.code, CHARGE, D("50.00"), [("CO", "45", CHARGE - D("50.00"))], None,
+            one.service_date, "1"),
+        Svc(two.service_code.code, CHARGE, D("0.00"), [("CO", "16", CHARGE)], None, two.service_date, "2")])],
+        check="DENIED-LINE")
+    later = ClaimPosting(PAID_ON, (LinePosting(2, D("50.00"), (Adjustment("CO", "45", CHARGE - D("50.00")),)),))
+    record_manual_payment(claim, later, actor=SYSTEM, mode="add")
+    assert two.denial_state is LineDenialState.PAID_LATER
+    manual_clawback(claim, reason="payer letter: paid in error", posted_on=PAID_ON, actor=SYSTEM,
+                    payments=standing_payments(claim.id)[-1:])
+    assert two.denial_state is LineDenialState.OPEN  # the payment standing again denies it (rule 3)
+    copy = resubmit_denied_lines(claim, actor=SYSTEM, reason="fixed the modifier")
+    send(copy)
+    assert check_ledger() == []
+    assert (claim_balance(claim.id).insurance, claim_balance(copy.id).insurance) == (D("0.00"), CHARGE)
 
 
 def test_a_denied_line_is_resubmitted_again_once_its_resubmission_is_voided(world):

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
-from billing.claims.models import Claim, claim_number
+from billing.claims.models import Claim, ClaimLine, claim_number
 from billing.claims.statuses import SENT, ClaimStatus
 from billing.core.audit import StatusChange
 from billing.core.db import db
@@ -84,6 +84,22 @@ def replaced_by(claim: Claim) -> Claim | None:
         select(Claim).where(Claim.original_claim_id == claim.id, Claim.frequency_code == "7",
                             Claim.status != ClaimStatus.VOIDED).order_by(Claim.id.desc()).limit(1)
     )
+
+
+def billed_again(claim: Claim) -> dict[int, Claim]:
+    """The lines of this claim that a later live claim to a payer of the same rank bills again (a resubmission
+    of its denied lines, a corrected claim, or theirs), each with the latest such claim: while it stands the
+    service is open there, not here (Posting rule 6). One query."""
+    mine, theirs = aliased(ClaimLine), aliased(ClaimLine)
+    rows = db.session.execute(
+        select(mine.id, Claim).select_from(mine)
+        .join(theirs, (theirs.session_id == mine.session_id) & (theirs.service_code_id == mine.service_code_id))
+        .join(Claim, Claim.id == theirs.claim_id)
+        .where(mine.claim_id == claim.id, mine.session_id.is_not(None), Claim.id > claim.id,
+               Claim.status != ClaimStatus.VOIDED, Claim.frequency_code != "8", Claim.payer_rank == claim.payer_rank)
+        .order_by(Claim.id)
+    )
+    return {line_id: carrier for line_id, carrier in rows}
 
 
 def superseded_reason(claim: Claim) -> str | None:

@@ -41,14 +41,23 @@ def denied_by(adjudication: Adjudication) -> list[ClaimLine]:
     return [ln for ln in claim.lines if ln.line_number in numbers]
 
 
+#: States a later adjudication set, not a biller's decision: undone when that adjudication is reversed.
+SET_BY_PAYER = frozenset({LineDenialState.PAID_LATER, LineDenialState.CLEARED})
+
+
 def recheck_after_reversal(claim: Claim, *, actor: Actor, reason: str) -> None:
     """A reversed payment takes its denials with it: a line still to be worked that the payment standing now
-    does not deny is cleared (the payer will decide it again)."""
-    workable = [ln for ln in claim.lines if ln.denial_state in WORKABLE]
-    if not workable:
+    does not deny is cleared (the payer will decide it again). And the other way (rule 3): a line the reversed
+    payment paid or cleared that the payment standing now denies is open again, unless that one denied the
+    whole claim (the claim is Denied; its lines are not worked one by one)."""
+    if not any(ln.denial_state in WORKABLE or ln.denial_state in SET_BY_PAYER for ln in claim.lines):
         return
     standing = standing_adjudication(claim.id)
     still = {ln.id for ln in denied_by(standing)} if standing is not None else set()
-    for line in workable:
-        if line.id not in still:
+    whole = standing is not None and (posting_of(standing).is_denial or standing.status_code == DENIED_CODE)
+    for line in claim.lines:
+        if line.denial_state in WORKABLE and line.id not in still:
             set_line_denial(line, LineDenialState.CLEARED, actor=actor, reason=f"denying payment reversed: {reason}")
+        elif line.denial_state in SET_BY_PAYER and line.id in still and not whole:
+            set_line_denial(line, LineDenialState.OPEN, actor=actor,
+                            reason=f"the payment that closed it was reversed: {reason}")

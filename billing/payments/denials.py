@@ -16,6 +16,7 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import joinedload
 
+from billing.claims.family import billed_again
 from billing.claims.line_denials import WORKABLE, LineDenialState, set_line_denial
 from billing.claims.models import Claim, ClaimLine
 from billing.claims.statuses import ClaimStatus
@@ -34,14 +35,21 @@ def note_adjudication(claim: Claim, posting: ClaimPosting, denied: dict[int, str
 
     A line still to be worked that the payer now pays is paid_later; one it adjudicates without a denial
     (all to the patient, say) is cleared. A whole-claim denial leaves the lines alone: the claim is Denied.
+    A resubmitted line denied again stays resubmitted while its resubmission stands (Posting rule 6: the
+    service is open there, not here).
     """
     if posting.is_denial:
         return
     by_number = {ln.line_number: ln for ln in claim.lines}
+    again: dict[int, Claim] | None = None
     for lp in posting.lines:
         line = by_number[lp.line_number]
         if lp.line_number in denied:
             line.denied_on = posting.paid_on
+            if line.denial_state is LineDenialState.RESUBMITTED:
+                again = billed_again(claim) if again is None else again
+                if line.id in again:
+                    continue
             if line.denial_state is not LineDenialState.OPEN:
                 set_line_denial(line, LineDenialState.OPEN, actor=actor, reason=denied[lp.line_number],
                                 record=record)

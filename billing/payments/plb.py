@@ -46,6 +46,7 @@ from billing.payments.models import (
     ProviderAdjustmentEntry,
     Remittance,
 )
+from billing.payments.secondary import withdraw_next_claim
 
 INTEREST = "L6"
 #: PLB03-1 reasons an office meets most, for the flags and pages that name them.
@@ -240,6 +241,10 @@ def _post_on_claim(item: ProviderAdjustment, claim: Claim, amount: Decimal, *, a
     item.claim = claim
     if posted != ZERO:
         _flag(claim, item, posted, actor=actor)
+    if posted > ZERO:  # rule 6: the payment a next payer's claim was billed on is smaller now
+        withdraw_next_claim(claim, actor=actor, reason=memo, posted_on=item.remittance.paid_on,
+                            line_ids={e.claim_line_id for e in entries if e.claim_line_id is not None},
+                            how="recouped by a PLB offset")
     return posted
 
 

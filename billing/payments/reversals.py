@@ -27,6 +27,7 @@ from billing.ledger.postings import REVERSAL_CODE, Adjustment, ClaimPosting, Lin
 from billing.payments.denial_work import recheck_after_reversal
 from billing.payments.denials import awaiting_payer
 from billing.payments.posting import post_adjudication, posting_problems
+from billing.payments.secondary import withdraw_next_claim
 
 #: PR reasons a paper remittance names for the patient's part.
 PATIENT_REASONS = {"1": "Deductible", "2": "Coinsurance", "3": "Copay"}
@@ -294,6 +295,7 @@ def reverse_adjudication(original: Adjudication, *, actor: Actor, reason: str, p
         if entry.id not in already:
             reverse_entry(entry, actor=actor, reason=reason, posted_on=posted_on, source=source,
                           adjudication_id=reversal.id)
+    withdraw_next_claim(claim, actor=actor, reason=reason, posted_on=posted_on)
     recheck_after_reversal(claim, actor=actor, reason=reason)
     _after_reversal(claim, actor=actor, reason=reason)
     return reversal
@@ -333,6 +335,7 @@ def reverse_adjudication_lines(original: Adjudication, line_ids: set[int], *, ac
     for entry in entries:
         reverse_entry(entry, actor=actor, reason=reason, posted_on=posted_on, source=source,
                       adjudication_id=reversal.id)
+    withdraw_next_claim(claim, actor=actor, reason=reason, posted_on=posted_on, line_ids=line_ids)
     _after_reversal(claim, actor=actor, reason=reason)
     return reversal
 

@@ -8,18 +8,20 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from billing.claims.family import join_family, superseded_reason
+from billing.claims.family import billed_again, join_family, superseded_reason
 from billing.claims.line_denials import WORKABLE, LineDenialState, set_line_denial
 from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine
-from billing.claims.operations import recompute_totals
+from billing.claims.operations import hold_claim, recompute_totals
 from billing.claims.statuses import ClaimStatus, open_claim, record_opening, transition
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
 from billing.core.errors import Invalid, NotAllowed, NothingToDo
-from billing.core.money import ZERO
+from billing.core.money import ZERO, format_money, sum_money
 from billing.coverage.models import InsurancePolicy, PolicyRank
-from billing.ledger.balances import line_balances, standing_adjudication
+from billing.ledger.balances import Balances, line_balances, reversed_entry_ids, standing_adjudication
+from billing.ledger.charges import withdraw_superseded
 from billing.ledger.models import Adjudication, EntryKind, EntrySource, LedgerEntry
+from billing.ledger.operations import reverse_entry
 from billing.ledger.rows import entry_values
 from billing.payments.denial_work import denied_by
 
@@ -54,26 +56,55 @@ def secondary_refusal(claim: Claim) -> str | None:
         return "the client has no next-rank policy active on the service date"
     if live_secondary(claim) is not None:
         return f"claim {claim.number} already has a secondary claim"
-    if not any(insurance + patient > ZERO for insurance, patient in _passed_on(claim).values()):
+    balances = line_balances(claim.id)
+    if not any(insurance + patient > ZERO for insurance, patient in _passed_on(claim, balances).values()):
+        if withheld := _withheld(claim, balances):
+            return (f"{withheld}; the next payer is billed for a line once the primary has finished with it (resolve "
+                    f"the denial, or post or write off what the payer still owes)")
         return "nothing is left for the next payer (no patient responsibility remains)"
     return None
 
 
-def _passed_on(claim: Claim) -> dict[int, tuple[Decimal, Decimal]]:
+def _passed_on(claim: Claim, balances: dict[int | None, Balances]) -> dict[int, tuple[Decimal, Decimal]]:
     """Per line, what the next payer is billed: (the open payer balance of a denied claim, the patient's part).
 
     After a denial the primary will not pay, so its open balance goes to the secondary too (as a Medicare
-    denial goes to the supplemental plan); after a payment only the patient's part does.
+    denial goes to the supplemental plan); after a payment only the patient's part does, of the lines the
+    primary has finished with (`_withholding`).
     """
-    balances = line_balances(claim.id)
+    held = _withholding(claim, balances)
     denied = claim.status is ClaimStatus.DENIED
     passed = {}
     for line in claim.lines:
         owed = balances.get(line.id)
-        if owed is not None:
+        if owed is not None and line.id not in held:
             insurance = owed.insurance if denied and owed.insurance > ZERO else ZERO
             passed[line.id] = (insurance, max(owed.patient, ZERO))
     return passed
+
+
+def _withholding(claim: Claim, balances: dict[int | None, Balances]) -> dict[int, str]:
+    """Lines the next payer is not billed for yet, each with why: on a claim not denied as a whole, the lines the
+    primary still owes on (a denied line still to be worked, an underpayment, a recoupment). The primary may
+    yet pay them, and billing their patient part to the next payer meanwhile would leave the service owed on
+    two claims (Posting rule 6)."""
+    if claim.status is ClaimStatus.DENIED:
+        return {}
+    payer = claim.payer.name if claim.payer else "the payer"
+    held = {}
+    for line in claim.lines:
+        owed = (balances.get(line.id) or Balances()).insurance
+        if owed > ZERO:
+            held[line.id] = (f"line {line.line_number} is denied by {payer} and still to be worked"
+                             if line.denial_state in WORKABLE else
+                             f"line {line.line_number} is still owed {format_money(owed)} by {payer}")
+    return held
+
+
+def _withheld(claim: Claim, balances: dict[int | None, Balances]) -> str:
+    """Why lines are withheld from the next payer, in line order ("" when none is)."""
+    held = _withholding(claim, balances)
+    return "; ".join(held[ln.id] for ln in sorted(claim.lines, key=lambda ln: ln.line_number) if ln.id in held)
 
 
 def generate_secondary_claim(claim: Claim, *, actor: Actor, posted_on: date) -> Claim:
@@ -83,13 +114,15 @@ def generate_secondary_claim(claim: Claim, *, actor: Actor, posted_on: date) -> 
         raise NotAllowed(f"No secondary claim: {refusal}.")
     policy = next_policy(claim)
     assert policy is not None
-    passed = _passed_on(claim)
+    balances = line_balances(claim.id)
+    passed, withheld = _passed_on(claim, balances), _withheld(claim, balances)
     secondary = _copy(claim, claim.lines, policy=policy, rank=NEXT_RANK[claim.payer_rank])
     secondary.primary_claim_id = claim.id
     join_family(secondary, claim)
     open_claim(secondary, ClaimStatus.READY)
     db.session.flush()
-    record_opening(secondary, actor=actor, reason=f"Secondary to {claim.number}")
+    record_opening(secondary, actor=actor, reason=f"Secondary to {claim.number}" + (
+        f"; withheld until {claim.number} has finished with them: {withheld}" if withheld else ""))
     by_number = {ln.line_number: ln for ln in secondary.lines}
     common = {"posted_on": posted_on, "actor": actor, "source": EntrySource.SYSTEM}
     for line in claim.lines:
@@ -110,6 +143,70 @@ def generate_secondary_claim(claim: Claim, *, actor: Actor, posted_on: date) -> 
     record_change("claim", claim.id, AuditAction.SECONDARY_CREATED, actor=actor, before=claim.status.value,
                   after=claim.status.value, data={"secondary": secondary.number})
     return secondary
+
+
+def withdraw_next_claim(claim: Claim, *, actor: Actor, reason: str, posted_on: date,
+                        line_ids: set[int] | None = None, how: str = "reversed") -> Claim | None:
+    """The payer took back the payment (of `line_ids`, when given) the next payer's claim was billed on: that
+    balance no longer stands, so the next payer's claim stops billing it (Posting rule 6). `how` the payment
+    was taken back ("reversed", "recouped by a PLB offset") goes into the history.
+
+    The transfer to it (and a denied balance made the patient's on the way) is reversed on this claim, and the
+    next claim's lines leave A/R as a replaced claim's do (`withdraw_superseded`: charge and payer adjustments
+    reversed; a payment it made stays as a credit). The next claim is flagged Needs Review; one still unsent
+    is held so it never goes out. Its own next claim (a tertiary) goes the same way first. Returns it, or None.
+    """
+    why = f"{claim.number}'s payment was {how} ({reason})"
+    return _withdraw_next(claim, line_ids, why=why, actor=actor, posted_on=posted_on)
+
+
+def _withdraw_next(claim: Claim, line_ids: set[int] | None, *, why: str, actor: Actor,
+                   posted_on: date) -> Claim | None:
+    nxt = live_secondary(claim)
+    if nxt is None:
+        return None
+    numbers = {ln.line_number for ln in claim.lines if line_ids is None or ln.id in line_ids}
+    theirs = {ln.id for ln in nxt.lines if ln.line_number in numbers}
+    _withdraw_next(nxt, theirs, why=why, actor=actor, posted_on=posted_on)
+    taken = _take_back_transfers(claim, nxt, line_ids, actor=actor, posted_on=posted_on, reason=why)
+    withdrawn = withdraw_superseded(nxt, actor=actor, posted_on=posted_on, only=theirs, reason=why)
+    if taken or withdrawn:  # else an earlier reversal withdrew it already
+        _flag_withdrawn(nxt, claim, why, actor=actor)
+    return nxt
+
+
+def _take_back_transfers(claim: Claim, nxt: Claim, line_ids: set[int] | None, *, actor: Actor, posted_on: date,
+                         reason: str) -> list[LedgerEntry]:
+    """Reverse what `generate_secondary_claim` moved on this claim's lines: the transfers, and the denied
+    balances it made the patient's (the only patient responsibility posted by the system, not a payer)."""
+    done = reversed_entry_ids(claim.id)
+    moved = [e for e in db.session.scalars(select(LedgerEntry).where(
+        LedgerEntry.claim_id == claim.id, LedgerEntry.reverses_id.is_(None), LedgerEntry.adjudication_id.is_(None),
+        LedgerEntry.source == EntrySource.SYSTEM,
+        LedgerEntry.kind.in_([EntryKind.TRANSFER_TO_SECONDARY, EntryKind.PATIENT_RESPONSIBILITY])))
+        if e.id not in done and (line_ids is None or e.claim_line_id in line_ids)]
+    for entry in moved:
+        reverse_entry(entry, actor=actor, reason=reason, posted_on=posted_on, source=EntrySource.SYSTEM)
+    db.session.flush()
+    taken = sum_money(e.amount for e in moved if e.kind is EntryKind.TRANSFER_TO_SECONDARY)
+    if taken != ZERO:
+        record_change("claim", claim.id, AuditAction.CHARGES_WITHDRAWN, actor=actor, before=claim.status.value,
+                      after=claim.status.value, data={"amount": str(taken), "secondary": nxt.number},
+                      reason=f"{format_money(taken)} billed to {nxt.number} taken back: {reason}"[:500])
+    return moved
+
+
+def _flag_withdrawn(nxt: Claim, claim: Claim, why: str, *, actor: Actor) -> None:
+    """Needs Review on the next payer's claim, saying what to do; held when it has not gone out yet."""
+    payer = nxt.payer.name if nxt.payer else "the payer"
+    todo = (f"void {nxt.number} if {payer} has not paid it (any money it sends posts here, flagged), and bill "
+            f"the next payer again once {claim.number}'s payment is settled")
+    note = f"{why}; the balance billed here was withdrawn: {todo}"
+    nxt.needs_review = True
+    record_change("claim", nxt.id, AuditAction.CLAIM_FLAGGED, actor=actor, before=nxt.status.value,
+                  after=nxt.status.value, reason=note[:500], data={"reasons": [note]})
+    if nxt.status is ClaimStatus.READY:
+        hold_claim(nxt, reason=f"{why}; {todo}", actor=actor)
 
 
 #: CLP02: processed as primary / secondary / tertiary and forwarded to the next payer (a crossover).
@@ -154,10 +251,18 @@ def _copy(claim: Claim, lines: Iterable[ClaimLine], *, policy: InsurancePolicy |
     return copy
 
 
+#: Denial states a resubmission takes up: still to be worked, or resubmitted on a claim no longer standing.
+RESUBMITTABLE = WORKABLE | {LineDenialState.RESUBMITTED}
+
+
 def denied_lines(adjudication: Adjudication) -> list[ClaimLine]:
     """The lines of this adjudication still to be worked: denied by posting's rule 3 test (all lines when the
-    whole claim was denied), less those a biller already decided (written off, billed, resubmitted...)."""
-    return [ln for ln in denied_by(adjudication) if ln.denial_state is None or ln.denial_state in WORKABLE]
+    whole claim was denied), less those a biller already decided (written off, billed, corrected...) and those
+    a later live claim bills again, a standing resubmission say: the service is open there (Posting rule 6).
+    A line whose resubmission was voided is resubmitted again."""
+    again = billed_again(adjudication.claim)
+    return [ln for ln in denied_by(adjudication) if ln.id not in again
+            and (ln.denial_state is None or ln.denial_state in RESUBMITTABLE)]
 
 
 def resubmit_denied_lines(claim: Claim, *, actor: Actor, reason: str) -> Claim:
@@ -167,6 +272,8 @@ def resubmit_denied_lines(claim: Claim, *, actor: Actor, reason: str) -> Claim:
     adjudication = standing_adjudication(claim.id)
     lines = denied_lines(adjudication) if adjudication is not None else []
     if not lines:
+        if adjudication is not None:
+            _refuse_billed_again(claim, adjudication)
         raise NothingToDo(f"Claim {claim.number} has no denied lines to resubmit.")
     if len(lines) == len(claim.lines):
         raise NotAllowed(f"Every line of claim {claim.number} was denied; resubmit the whole claim instead.")
@@ -185,3 +292,14 @@ def resubmit_denied_lines(claim: Claim, *, actor: Actor, reason: str) -> Claim:
     record_change("claim", claim.id, AuditAction.CLAIM_RESUBMITTED, actor=actor, before=claim.status.value,
                   after=claim.status.value, reason=reason.strip()[:500], data={"denied_lines_on": copy.number})
     return copy
+
+
+def _refuse_billed_again(claim: Claim, adjudication: Adjudication) -> None:
+    """Refuse a second resubmission of denied lines whose first one stands, naming the lines and the claim (nothing
+    is open on this claim to resubmit: the service is open there)."""
+    again = billed_again(claim)
+    where = [f"line {ln.line_number} is billed on {again[ln.id].number} ({again[ln.id].status.label})"
+             for ln in sorted(denied_by(adjudication), key=lambda ln: ln.line_number) if ln.id in again]
+    if where:
+        raise NothingToDo(f"Claim {claim.number}: {'; '.join(where)}, which still stands. Work that claim (or "
+                          f"void it first) rather than resubmitting the same service again.")

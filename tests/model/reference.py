@@ -119,6 +119,8 @@ class ModelClaim:
     adjudications: list[Adjudicated] = field(default_factory=list)
     secondary: int | None = None
     has_next_policy: bool = False
+    #: Per line, what the next payer's claim was billed: (a denied balance made the patient's, the patient's part).
+    passed: dict[int, tuple[Decimal, Decimal]] = field(default_factory=dict)
 
     @property
     def insurance(self) -> Decimal:
@@ -303,6 +305,7 @@ class Model:
         for number, kind, amount in adjudicated.moves:
             claim.line(number).add(kind, -amount)
         adjudicated.reversed = True
+        self._withdraw_next(claim, None)
         if claim.insurance != ZERO and claim.status == "paid":
             claim.status = "submitted"
         return -adjudicated.paid
@@ -317,21 +320,42 @@ class Model:
         adjudicated.lines_reversed.add(number)
         taken = money(sum((a for _, k, a in mine if k == "paid"), ZERO))
         adjudicated.paid = money(adjudicated.paid - taken)
+        self._withdraw_next(claim, {number})
         if claim.insurance != ZERO and claim.status == "paid":
             claim.status = "submitted"
         return -taken
 
+    def _withdraw_next(self, claim: ModelClaim, numbers: set[int] | None) -> None:
+        """Rule 6: the payment the next payer's claim was billed on is taken back, so that claim bills it no more.
+        What was passed to it returns here (the transfer, and a denied balance made the patient's), and its lines
+        leave A/R as a replaced claim's do (`_supersede`: a payment it made stays, a credit)."""
+        if claim.secondary is None:
+            return
+        second = self.claims[claim.secondary]
+        self._withdraw_next(second, numbers)
+        for line in claim.lines:
+            if numbers is None or line.number in numbers:
+                insurance, patient = claim.passed.pop(line.number, (ZERO, ZERO))
+                line.add("patient", -insurance)
+                line.add("transfer", -(insurance + patient))
+        self._supersede(second, None if numbers is None else {second.line(n).service for n in numbers})
+
     def offset(self, key: int, amount: Decimal) -> None:
-        """Rule 7: a PLB offset naming a claim reduces its payments: the best-paid line gives back first, each at
-        most what it was paid (which lines it leaves unworked matters to a later void); what the claim's payments
-        cannot cover stays open on the remittance, an A/R item."""
+        """Rule 7: a PLB offset naming a claim reduces its payments: taken from the best-paid line first (ties in
+        line order), each line giving back at most what it was paid (the rest stays open on the remittance, an A/R
+        item). Which line gives it back matters to rule 6: a line the payer owes on again is not billed to the next
+        payer meanwhile (`_withheld`), and its next payer's claim stops billing it, as after a reversal."""
         claim = self.claims[key]
-        left = amount
-        for line in sorted(claim.lines, key=lambda ln: (-ln.money["paid"], ln.number)):
-            share = min(left, max(line.money["paid"], ZERO))
+        left, touched = amount, set()
+        for line in sorted((ln for ln in claim.lines if ln.money["paid"] > ZERO),
+                           key=lambda ln: (-ln.money["paid"], ln.number)):
+            share = min(left, line.money["paid"])
             if share > ZERO:
                 line.add("paid", -share)
-                left -= share
+                left = money(left - share)
+                touched.add(line.number)
+        if touched:
+            self._withdraw_next(claim, touched)
 
     # --- the biller's own movements -------------------------------------------------------------------------
 
@@ -360,8 +384,9 @@ class Model:
                 or claim.rank != "primary" or self.superseded(key):
             return None
         denied = claim.status == "denied"
+        held = self._withheld(claim)
         passed = {ln.number: (ln.insurance if denied and ln.insurance > ZERO else ZERO, max(ln.patient, ZERO))
-                  for ln in claim.lines if ln.worked or ln.money["charge"] != ZERO}
+                  for ln in claim.lines if (ln.worked or ln.money["charge"] != ZERO) and ln.number not in held}
         if not any(i + p > ZERO for i, p in passed.values()):
             return None
         second = ModelClaim(new_key, [Line(ln.number, ln.service, ln.charge) for ln in claim.lines],
@@ -373,9 +398,19 @@ class Model:
             if insurance + patient > ZERO:
                 line.add("transfer", insurance + patient)
                 second.line(line.number).add("charge", insurance + patient)
+                claim.passed[line.number] = (insurance, patient)
         claim.secondary = new_key
         self.claims[new_key] = second
         return second
+
+    def _withheld(self, claim: ModelClaim) -> set[int]:
+        """Rules 3 and 6: on a claim not denied as a whole, the lines the payer still owes on (a denied line's
+        payer part, an underpayment, a recoupment). The primary may yet pay them, so the next payer is not billed
+        for them meanwhile."""
+        standing = claim.standing()
+        if standing is None or claim.status == "denied":
+            return set()
+        return {ln.number for ln in claim.lines if ln.insurance > ZERO}
 
     def adjudicate_secondary(self, key: int, answer: Answer) -> Adjudicated | None:
         """Rule 5: after a later payer, the patient owes exactly its PR; the rest of what was open is its payment

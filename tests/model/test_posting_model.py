@@ -54,10 +54,10 @@ FEATURES = {
     "voided_money": False,
     "paid_twice": True,  # rule 8: the same claim paid again without a reversal between is posted once
     "same_check_other_dates": True,  # rule 8: the same TRN02 from the same payer is the same check, any date
-    "reversal_under_secondary": False,  # rule 6: taking back a primary payment whose balance a secondary bills
-    "resubmit_twice": False,  # rule 6: denied lines resubmitted again while their resubmission stands
+    "reversal_under_secondary": True,  # rule 6: taking back a primary payment whose balance a secondary bills
+    "resubmit_twice": True,  # rule 6: denied lines resubmitted again while their resubmission stands
     "credit_flag": True,  # rule 8: a posting that leaves a credit balance flags the claim (after a write-off)
-    "secondary_beside_open_line": False,  # rule 6: a secondary billed while a denied line is still open
+    "secondary_beside_open_line": True,  # rule 6: a secondary billed while a denied line is still open
     "line_denials": True,  # rule 6: resubmitting a denied line that carries money (its PR) withdraws the rest
     # The model now picks denied lines by rule 3. Off: the derandomized run then finds a line the model calls
     # denied (its standing answer paid nothing, CO-253) that the system marks "cleared" after a later answer
@@ -342,7 +342,10 @@ class PostingMachine(RuleBasedStateMachine):
     @rule(days=st.integers(1, 30))
     def same_check_on_another_date(self, days):
         """Rule 8: the same payer and TRN02 is the same check whatever its dates: nothing is posted."""
-        payments = [(c, r) for c, r in self.model.remittances.items() if r["amount"] > ZERO]
+        # The check is sent again by the payer that sent it (a secondary payer's check number means another check).
+        ours = set(db.session.scalars(select(Remittance.check_number).where(
+            Remittance.payer_id == self.world.payer.id)))
+        payments = [(c, r) for c, r in self.model.remittances.items() if r["amount"] > ZERO and c in ours]
         if not payments:
             return
         check, _ = payments[-1]
@@ -539,19 +542,30 @@ class PostingMachine(RuleBasedStateMachine):
             return [ln.number for ln in standing.answer.lines if self.model.denied_line(c, standing.answer, ln)
                     and c.line(ln.number).money["write_off"] == ZERO]
 
+        def billed_again(c, number: int) -> bool:
+            """Rule 6: a later live claim to the same rank bills the line (its resubmission stands)."""
+            return any(other.key > c.key and other.rank == c.rank and other.status != "voided"
+                       and c.line(number).service in {ln.service for ln in other.lines}
+                       for other in self.model.claims.values())
+
         def not_billed_again(c) -> bool:
-            services = {c.line(k).service for k in denied(c)}
             if not FEATURES["line_denials"] and any(c.line(k).worked for k in denied(c)):
                 return False
-            return FEATURES["resubmit_twice"] or not any(
-                other.key > c.key and services & {ln.service for ln in other.lines}
-                for other in self.model.claims.values())
+            return FEATURES["resubmit_twice"] or not any(billed_again(c, k) for k in denied(c))
 
         key = self.pick(n, lambda c: c.rank == "primary" and c.key not in self.replaced
                         and c.status in ("submitted", "paid", "denied") and 0 < len(denied(c)) < len(c.lines)
                         and not_billed_again(c))
         if key is None:
             return
+        original = self.model.claims[key]
+        numbers = [k for k in denied(original) if not billed_again(original, k)]
+        if not numbers:  # a second resubmission while the first stands is refused
+            try:
+                resubmit_denied_lines(self.claim(key), actor=SYSTEM, reason="model")
+            except BillingError:
+                return
+            raise AssertionError("resubmitted denied lines that a standing resubmission already bills")
         try:
             copy = resubmit_denied_lines(self.claim(key), actor=SYSTEM, reason="model")
         except BillingError as exc:
@@ -560,8 +574,6 @@ class PostingMachine(RuleBasedStateMachine):
                                  f"{[(ln.line_number, ln.denial_state) for ln in self.claim(key).lines]}; "
                                  f"{_debug(key, c)}") from None
         send(copy)
-        original = self.model.claims[key]
-        numbers = denied(original)
         lines = sorted(copy.lines, key=lambda ln: ln.line_number)
         assert [original.line(k).service for k in numbers] == [ln.session_id for ln in lines]
         self.model.send(copy.id, [ln.session_id for ln in lines], [ln.charge for ln in lines],

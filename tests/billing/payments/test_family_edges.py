@@ -87,20 +87,18 @@ def test_a_correction_withdraws_the_originals_write_off_with_its_charge(world):
     assert check_ledger() == []
 
 
-def test_ref_6r_names_our_line_number_even_where_another_lines_id_reads_the_same(world):
-    priced_claim(world, "10.00")  # takes line id 1, so the next claim's lines have ids 2, 3, 4
-    claim = priced_claim(world, "0.01", "73.48", "250.00")
-    one, two, three = sorted(claim.lines, key=lambda ln: ln.line_number)
-    assert two.id == 3  # REF*6R*3 reads as line 2's id and as line 3's number
-    import_clp(world, Clp(claim.number, "1", D("323.49"), D("273.48"), D("0.01"), services=[
-        svc(one, "0.00", ("PR", "1", "0.01")), svc(two, "73.48"), svc(three, "200.00", ("CO", "45", "50.00"))]),
-        check="PAID")
-    import_clp(world, Clp(claim.number, "22", D("-250.00"), D("-200.00"), services=[
-        reversal_svc(three, "200.00", ("CO", "45", "50.00"))]), check="LINE-3-BACK")
-    # Line 3's $200 and CO-45 $50 are taken back; line 2's $73.48 stands: 323.49 - 73.48 - 0.01 = 250.00 owed.
-    sums = claim_balance(claim.id)
-    assert (sums.insurance, sums.patient) == (D("250.00"), D("0.01"))
-    assert check_ledger() == []
+def test_ref_6r_names_our_line_number_even_where_another_lines_id_reads_the_same():
+    # A one-line reversal took back the wrong line: REF*6R*3 read as line 2's id before line 3's number.
+    from billing.claims.models import ClaimLine
+    from billing.edi.era import ServicePayment
+    from billing.payments.remittances import _line_for
+
+    two, three = ClaimLine(id=3, line_number=2), ClaimLine(id=7, line_number=3)
+    def svc_(control: str) -> ServicePayment:
+        return ServicePayment("HC", "97153", (), D("-250.00"), D("-200.00"), None, line_control=control)
+
+    assert _line_for(svc_("3"), [two, three]) is three
+    assert _line_for(svc_("7"), [two, three]) is three  # an id still finds its line when no number reads the same
 
 
 def test_a_correction_that_leaves_the_patients_paid_share_flags_the_original(world):

@@ -59,8 +59,8 @@ def secondary_refusal(claim: Claim) -> str | None:
     balances = line_balances(claim.id)
     if not any(insurance + patient > ZERO for insurance, patient in _passed_on(claim, balances).values()):
         if withheld := _withheld(claim, balances):
-            return (f"{withheld}; the next payer is billed for a line once the primary has finished with it (resolve "
-                    f"the denial, or post or write off what the payer still owes)")
+            return (f"{withheld}; the next payer is billed for a line once the primary has settled it (resolve the "
+                    f"denial, post or write off what the payer still owes, or take back its credit)")
         return "nothing is left for the next payer (no patient responsibility remains)"
     return None
 
@@ -70,7 +70,7 @@ def _passed_on(claim: Claim, balances: dict[int | None, Balances]) -> dict[int, 
 
     After a denial the primary will not pay, so its open balance goes to the secondary too (as a Medicare
     denial goes to the supplemental plan); after a payment only the patient's part does, of the lines the
-    primary has finished with (`_withholding`).
+    primary has settled (`_withholding`).
     """
     held = _withholding(claim, balances)
     denied = claim.status is ClaimStatus.DENIED
@@ -84,17 +84,24 @@ def _passed_on(claim: Claim, balances: dict[int | None, Balances]) -> dict[int, 
 
 
 def _withholding(claim: Claim, balances: dict[int | None, Balances]) -> dict[int, str]:
-    """Lines the next payer is not billed for yet, each with why: on a claim not denied as a whole, the lines the
-    primary still owes on (a denied line still to be worked, an underpayment, a recoupment). The primary may
-    yet pay them, and billing their patient part to the next payer meanwhile would leave the service owed on
-    two claims (Posting rule 6)."""
-    if claim.status is ClaimStatus.DENIED:
-        return {}
+    """Lines the next payer is not billed for yet, each with why: lines a later live claim bills again (a
+    resubmission: the service is billed there), and on a claim not denied as a whole, the lines the primary
+    has not settled: it still owes on them (a denied line's payer part, an underpayment, a recoupment), so it
+    may yet pay them and billing their patient part meanwhile would leave the service owed on two claims
+    (Posting rule 6); or it owes money back on them (a credit, flagged: rule 8), so what the patient owes there
+    is not settled either."""
+    again = billed_again(claim)
     payer = claim.payer.name if claim.payer else "the payer"
     held = {}
     for line in claim.lines:
         owed = (balances.get(line.id) or Balances()).insurance
-        if owed > ZERO:
+        if line.id in again:
+            held[line.id] = f"line {line.line_number} is billed again on {again[line.id].number}"
+        elif owed == ZERO or claim.status is ClaimStatus.DENIED:
+            continue
+        elif owed < ZERO:
+            held[line.id] = f"line {line.line_number} has a credit of {format_money(-owed)} with {payer}"
+        else:
             held[line.id] = (f"line {line.line_number} is denied by {payer} and still to be worked"
                              if line.denial_state in WORKABLE else
                              f"line {line.line_number} is still owed {format_money(owed)} by {payer}")
@@ -122,7 +129,7 @@ def generate_secondary_claim(claim: Claim, *, actor: Actor, posted_on: date) -> 
     open_claim(secondary, ClaimStatus.READY)
     db.session.flush()
     record_opening(secondary, actor=actor, reason=f"Secondary to {claim.number}" + (
-        f"; withheld until {claim.number} has finished with them: {withheld}" if withheld else ""))
+        f"; withheld until {claim.number} has settled them: {withheld}" if withheld else ""))
     by_number = {ln.line_number: ln for ln in secondary.lines}
     common = {"posted_on": posted_on, "actor": actor, "source": EntrySource.SYSTEM}
     for line in claim.lines:

@@ -404,13 +404,14 @@ class Model:
         return second
 
     def _withheld(self, claim: ModelClaim) -> set[int]:
-        """Rules 3 and 6: on a claim not denied as a whole, the lines the payer still owes on (a denied line's
-        payer part, an underpayment, a recoupment). The primary may yet pay them, so the next payer is not billed
-        for them meanwhile."""
-        standing = claim.standing()
-        if standing is None or claim.status == "denied":
-            return set()
-        return {ln.number for ln in claim.lines if ln.insurance > ZERO}
+        """Rules 3, 6 and 8: lines a later live claim to the same rank bills again (a resubmission), and on a claim
+        not denied as a whole, the lines the payer has not settled: it still owes on them (a denied line's payer
+        part, an underpayment, a recoupment) or owes money back (a credit). The service is billed there, or the
+        primary is not done with it: the next payer is not billed for it meanwhile."""
+        later = {ln.service for other in self.claims.values() if other.key > claim.key and other.rank == claim.rank
+                 and other.status != "voided" for ln in other.lines}
+        settling = claim.status != "denied" and claim.standing() is not None
+        return {ln.number for ln in claim.lines if ln.service in later or (settling and ln.insurance != ZERO)}
 
     def adjudicate_secondary(self, key: int, answer: Answer) -> Adjudicated | None:
         """Rule 5: after a later payer, the patient owes exactly its PR; the rest of what was open is its payment

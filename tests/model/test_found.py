@@ -266,6 +266,43 @@ def test_a_secondary_beside_a_denied_line_keeps_the_service_open_once(world):
     assert claim_balance(claim.id).balance == D("0.00")
 
 
+def test_a_secondary_does_not_bill_a_line_a_resubmission_bills(world):
+    from billing.payments.secondary import resubmit_denied_lines
+
+    client, _ = insured_twice(world)
+    claim = sent_claim(world, client, [CHARGE, CHARGE], day_offset=1)
+    one, two = claim.lines
+    copay = D("10.00")
+    import_file(world, [Clp(claim.number, "1", CHARGE * 2, D("50.00"), copay, "ICN1", [
+        Svc(one.service_code.code, CHARGE, D("50.00"), [("CO", "45", CHARGE - D("60.00")), ("PR", "3", copay)],
+            None, one.service_date, "1"),
+        Svc(two.service_code.code, CHARGE, D("0.00"), [("CO", "16", CHARGE)], None, two.service_date, "2")])],
+        check="DENIED-LINE")
+    resubmission = resubmit_denied_lines(claim, actor=SYSTEM, reason="fixed the modifier")
+    send(resubmission)
+    # A late paper EOB for the original names a copay on line 2 too (it posts there, rule 6).
+    late = ClaimPosting(PAID_ON, (LinePosting(2, D("0.00"), (Adjustment("CO", "45", CHARGE - copay),
+                                                             Adjustment("PR", "3", copay))),))
+    record_manual_payment(claim, late, actor=SYSTEM, mode="add")
+    secondary = generate_secondary_claim(claim, actor=SYSTEM, posted_on=PAID_ON)
+    send(secondary)
+    assert check_ledger() == []
+    assert claim_balance(secondary.id).insurance == copay  # line 1's copay; line 2 is billed on the resubmission
+    assert f"line 2 is billed again on {resubmission.number}" in (history(secondary)[0].reason or "")
+
+
+def test_a_secondary_waits_while_the_primary_owes_a_credit_back(world):
+    client, _ = insured_twice(world)
+    claim = sent_claim(world, client, [CHARGE], day_offset=1)
+    copay = D("10.00")
+    # The payer overpaid by $20.00 (the line does not balance; rule 1 flags it): the copay is not settled yet.
+    import_file(world, [one_line_clp(claim, D("70.00"), ("CO", "45", CHARGE - D("60.00")), ("PR", "3", copay))],
+                check="OVERPAID")
+    with pytest.raises(NotAllowed, match=r"line 1 has a credit of \$20\.00"):
+        generate_secondary_claim(claim, actor=SYSTEM, posted_on=PAID_ON)
+    assert check_ledger() == []
+
+
 def test_a_secondary_withholds_a_denied_line_and_bills_the_rest(world):
     client, _ = insured_twice(world)
     claim = sent_claim(world, client, [CHARGE, CHARGE], day_offset=1)

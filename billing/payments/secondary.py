@@ -284,6 +284,7 @@ def resubmit_denied_lines(claim: Claim, *, actor: Actor, reason: str) -> Claim:
         raise NothingToDo(f"Claim {claim.number} has no denied lines to resubmit.")
     if len(lines) == len(claim.lines):
         raise NotAllowed(f"Every line of claim {claim.number} was denied; resubmit the whole claim instead.")
+    _refuse_billed_to_next_payer(claim, lines)
     copy = _copy(claim, sorted(lines, key=lambda ln: ln.line_number), policy=None, rank=claim.payer_rank)
     copy.primary_claim_id = claim.primary_claim_id
     copy.resubmission_of_id = claim.id
@@ -299,6 +300,21 @@ def resubmit_denied_lines(claim: Claim, *, actor: Actor, reason: str) -> Claim:
     record_change("claim", claim.id, AuditAction.CLAIM_RESUBMITTED, actor=actor, before=claim.status.value,
                   after=claim.status.value, reason=reason.strip()[:500], data={"denied_lines_on": copy.number})
     return copy
+
+
+def _refuse_billed_to_next_payer(claim: Claim, lines: list[ClaimLine]) -> None:
+    """Rule 6: a line whose balance the next payer's claim bills is not resubmitted while that claim bills it
+    (the service would be owed on both); as a corrected claim, the next payer's claim goes first."""
+    nxt = live_secondary(claim)
+    if nxt is None:
+        return
+    charged = line_balances(nxt.id)
+    theirs = {ln.line_number: ln.id for ln in nxt.lines}
+    billed = [ln.line_number for ln in lines if (charged.get(theirs.get(ln.line_number)) or Balances()).charges > ZERO]
+    if billed:
+        numbers = ", ".join(str(n) for n in sorted(billed))
+        raise NotAllowed(f"Line {numbers} of claim {claim.number} is billed to the next payer on {nxt.number}; "
+                         f"void {nxt.number} first, then resubmit the denied lines.")
 
 
 def _refuse_billed_again(claim: Claim, adjudication: Adjudication) -> None:

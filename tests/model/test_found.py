@@ -222,6 +222,27 @@ def test_a_denied_line_paid_later_opens_again_when_that_payment_is_reversed(worl
     assert (claim_balance(claim.id).insurance, claim_balance(copy.id).insurance) == (D("0.00"), CHARGE)
 
 
+def test_a_denied_line_the_next_payer_bills_is_not_resubmitted_until_that_claim_is_voided(world):
+    from billing.payments.secondary import resubmit_denied_lines
+
+    client, _ = insured_twice(world)
+    claim = sent_claim(world, client, [CHARGE, CHARGE], day_offset=1)
+    one, two = claim.lines
+    copay, co45 = D("10.00"), CHARGE - D("60.00")
+    import_file(world, [Clp(claim.number, "1", CHARGE * 2, D("100.00"), copay * 2, "ICN1", [
+        Svc(ln.service_code.code, CHARGE, D("50.00"), [("CO", "45", co45), ("PR", "3", copay)], None,
+            ln.service_date, str(ln.line_number)) for ln in (one, two)])], check="PAID")
+    secondary = generate_secondary_claim(claim, actor=SYSTEM, posted_on=PAID_ON)
+    send(secondary)
+    # A later paper EOB denies line 2 (an added payment of nothing, CO-16): it is a denied line to work.
+    denial = ClaimPosting(PAID_ON, (LinePosting(2, D("0.00"), (Adjustment("CO", "16", CHARGE),)),))
+    record_manual_payment(claim, denial, actor=SYSTEM, mode="add")
+    with pytest.raises(NotAllowed, match=f"Line 2 of claim {claim.number} is billed to the next payer on "
+                                         f"{secondary.number}; void {secondary.number} first"):
+        resubmit_denied_lines(claim, actor=SYSTEM, reason="fixed the modifier")
+    assert check_ledger() == []
+
+
 def test_a_denied_line_is_resubmitted_again_once_its_resubmission_is_voided(world):
     from billing.payments.secondary import resubmit_denied_lines
 

@@ -560,12 +560,14 @@ class PostingMachine(RuleBasedStateMachine):
             return
         original = self.model.claims[key]
         numbers = [k for k in denied(original) if not billed_again(original, k)]
-        if not numbers:  # a second resubmission while the first stands is refused
+        second = self.model.claims[original.secondary] if original.secondary is not None else None
+        # Rule 6: a line the next payer's claim bills waits for that claim to be voided, as a correction does.
+        if not numbers or (second is not None and any(second.line(k).money["charge"] != ZERO for k in numbers)):
             try:
                 resubmit_denied_lines(self.claim(key), actor=SYSTEM, reason="model")
             except BillingError:
                 return
-            raise AssertionError("resubmitted denied lines that a standing resubmission already bills")
+            raise AssertionError("resubmitted denied lines that a standing resubmission or a next payer bills")
         try:
             copy = resubmit_denied_lines(self.claim(key), actor=SYSTEM, reason="model")
         except BillingError as exc:

@@ -51,6 +51,18 @@ def import_file(world, claims: list[Clp], *, check: str, paid_on=PAID_ON):
     return result
 
 
+def paid_beside_a_denied_line(world):
+    """A two-line claim the payer answered with line 1 paid $50 (CO-45 the rest) and line 2 denied CO-16."""
+    claim = sent_claim(world, world.client, [CHARGE, CHARGE], day_offset=1)
+    one, two = claim.lines
+    import_file(world, [Clp(claim.number, "1", CHARGE * 2, D("50.00"), D("0.00"), "ICN1", [
+        Svc(one.service_code.code, CHARGE, D("50.00"), [("CO", "45", CHARGE - D("50.00"))], None,
+            one.service_date, "1"),
+        Svc(two.service_code.code, CHARGE, D("0.00"), [("CO", "16", CHARGE)], None, two.service_date, "2")])],
+        check="DENIED-LINE")
+    return claim, one, two
+
+
 def test_a_payment_after_a_write_off_leaves_no_unflagged_credit(world):
     claim = sent_claim(world, world.client, [CHARGE], day_offset=1)
     write_off(claim, reason="small balance", actor=SYSTEM, posted_on=PAID_ON)
@@ -179,13 +191,8 @@ def test_a_plb_offset_under_a_secondary_withdraws_the_lines_it_recoups(world):
 def test_a_second_resubmission_of_a_denied_line_keeps_it_open_once(world):
     from billing.payments.secondary import resubmit_denied_lines
 
-    claim = sent_claim(world, world.client, [CHARGE, CHARGE], day_offset=1)
-    one, two = claim.lines
+    claim, _, _ = paid_beside_a_denied_line(world)
     co45 = CHARGE - D("50.00")
-    import_file(world, [Clp(claim.number, "1", CHARGE * 2, D("50.00"), D("0.00"), "ICN1", [
-        Svc(one.service_code.code, CHARGE, D("50.00"), [("CO", "45", co45)], None, one.service_date, "1"),
-        Svc(two.service_code.code, CHARGE, D("0.00"), [("CO", "16", CHARGE)], None, two.service_date, "2")])],
-        check="DENIED-LINE")
     first = resubmit_denied_lines(claim, actor=SYSTEM, reason="fixed the modifier")
     send(first)
     import_file(world, [one_line_clp(first, D("50.00"), ("CO", "45", co45))], check="FIRST-PAID")
@@ -203,13 +210,7 @@ def test_a_denied_line_paid_later_opens_again_when_that_payment_is_reversed(worl
     from billing.payments.reversals import manual_clawback, standing_payments
     from billing.payments.secondary import resubmit_denied_lines
 
-    claim = sent_claim(world, world.client, [CHARGE, CHARGE], day_offset=1)
-    one, two = claim.lines
-    import_file(world, [Clp(claim.number, "1", CHARGE * 2, D("50.00"), D("0.00"), "ICN1", [
-        Svc(one.service_code.code, CHARGE, D("50.00"), [("CO", "45", CHARGE - D("50.00"))], None,
-            one.service_date, "1"),
-        Svc(two.service_code.code, CHARGE, D("0.00"), [("CO", "16", CHARGE)], None, two.service_date, "2")])],
-        check="DENIED-LINE")
+    claim, _, two = paid_beside_a_denied_line(world)
     later = ClaimPosting(PAID_ON, (LinePosting(2, D("50.00"), (Adjustment("CO", "45", CHARGE - D("50.00")),)),))
     record_manual_payment(claim, later, actor=SYSTEM, mode="add")
     assert two.denial_state is LineDenialState.PAID_LATER
@@ -246,13 +247,7 @@ def test_a_denied_line_the_next_payer_bills_is_not_resubmitted_until_that_claim_
 def test_a_denied_line_is_resubmitted_again_once_its_resubmission_is_voided(world):
     from billing.payments.secondary import resubmit_denied_lines
 
-    claim = sent_claim(world, world.client, [CHARGE, CHARGE], day_offset=1)
-    one, two = claim.lines
-    import_file(world, [Clp(claim.number, "1", CHARGE * 2, D("50.00"), D("0.00"), "ICN1", [
-        Svc(one.service_code.code, CHARGE, D("50.00"), [("CO", "45", CHARGE - D("50.00"))], None,
-            one.service_date, "1"),
-        Svc(two.service_code.code, CHARGE, D("0.00"), [("CO", "16", CHARGE)], None, two.service_date, "2")])],
-        check="DENIED-LINE")
+    claim, _, _ = paid_beside_a_denied_line(world)
     first = resubmit_denied_lines(claim, actor=SYSTEM, reason="fixed the modifier")
     send(first)
     void_claim(first, reason="sent to the wrong payer id", actor=SYSTEM)

@@ -25,7 +25,7 @@ from billing.cli.rules import rules_cli
 from billing.cli.submissions import submissions_cli
 from billing.cli.users import users_cli
 from billing.core.db import db
-from billing.ledger.balances import session_money_refusal
+from billing.ledger.balances import money_received, session_money_refusal
 from billing.ledger.charges import withdraw_bill
 from billing.submissions.queries import unsent_batch_number
 from demo.cli import seed_demo_command
@@ -107,3 +107,4 @@ def _wire_hooks() -> None:
     claim_hooks.bill_withdrawn.register(withdraw_bill)
     claim_hooks.unsent_batch_of.register(unsent_batch_number)
     claim_hooks.session_money_refusal.register(session_money_refusal)
+    claim_hooks.money_received.register(money_received)

@@ -11,6 +11,7 @@ from admin_views.clearinghouses import ClearinghouseView
 from admin_views.coverage import AuthorizationView, FeeScheduleView, PayerView, PolicyView, ServiceCodeView
 from admin_views.dashboard import DashboardView
 from admin_views.jobs import JobsView
+from admin_views.operations import operation_key_input
 from admin_views.org import CompanyView, LocationView, PracticeView
 from admin_views.payer_names import PayerNamesView
 from admin_views.payments import BulkClawbackView, RemittanceView, UnmatchedView
@@ -36,6 +37,7 @@ from rules.models import BillingRun, Rule, RuleOutcome
 def init_admin(app: Flask) -> Admin:
     init_scope(app)
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.globals["operation_key"] = operation_key_input  # money forms: one hidden one-time key each
     admin = Admin(
         app,
         name="ClaimDesk",

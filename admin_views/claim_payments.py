@@ -14,7 +14,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from admin_views.auth import current_actor
-from admin_views.operations import form_problems, run_operation
+from admin_views.operations import Repeated, form_problems, once, run_once, show_repeat
 from admin_views.payment_forms import (
     ADJUSTMENT_ROWS,
     PATIENT_FIELDS,
@@ -32,7 +32,6 @@ from billing.core.codes import GROUP_CODES, carcs, describe_carc, is_denial, rar
 from billing.core.errors import BillingError, Invalid, NotFound, Problem, ValidationFailed
 from billing.core.money import ZERO, format_money
 from billing.core.time import practice_today
-from billing.core.unit_of_work import unit_of_work
 from billing.ledger.balances import adjudications_for, claim_balance, entries_for_claim, reversed_entry_ids
 from billing.ledger.models import Adjudication
 from billing.payments import operations as money_ops
@@ -102,10 +101,10 @@ class ClaimPaymentsMixin:
             replacing = existing[-1] if existing and mode == "replace" else None
             preview = preview_posting(claim, form.posting, replacing=effect_of(replacing) if replacing else None)
             if request.form.get("do") == "save":
-                problems = _save_payment(claim, form.posting, mode)
-                if not problems:
-                    return redirect(back)
-                form.problems += problems
+                saved = _save_payment(claim, form.posting, mode, back)
+                if isinstance(saved, Response):
+                    return saved
+                form.problems += saved
         return self.render(
             "claimdesk/payments/record.html", claim=claim, form=form, preview=preview, existing=existing,
             return_url=back, adjustment_rows=ADJUSTMENT_ROWS, patient_fields=PATIENT_FIELDS,
@@ -134,19 +133,18 @@ class ClaimPaymentsMixin:
                 corrected = form.posting
             if not problems:
                 try:
-                    with unit_of_work():
-                        result = manual_clawback(
-                            claim, reason=request.form.get("reason", ""), posted_on=posted_on,
-                            actor=current_actor(), payments=chosen_payments, entries=chosen_entries,
-                            corrected=corrected)
+                    done = once("claim.reverse", f"claim:{claim.id}", lambda: manual_clawback(
+                        claim, reason=request.form.get("reason", ""), posted_on=posted_on, actor=current_actor(),
+                        payments=chosen_payments, entries=chosen_entries, corrected=corrected),
+                        outcome=lambda result: _reversed_message(claim, result))
+                except Repeated as repeat:
+                    return show_repeat(repeat.done, back)
                 except BillingError as exc:  # the form shows every refusal beside what was entered
                     problems = form_problems(exc)
                 else:
-                    flash(f"Claim {claim.number}: reversed {result.reversed_payments} payment(s) and "
-                          f"{result.reversed_entries} entr(y/ies); flagged Needs Review; now {claim.status.label}, "
-                          f"balance {format_money(claim_balance(claim.id).balance)}.", "success")
-                    if result.corrected is not None:
-                        _flash_posted(claim, result.corrected)
+                    flash(done.message, "success")
+                    if done.result.corrected is not None:
+                        _flash_posted(claim, done.result.corrected)
                     return redirect(back)
         return self.render(
             "claimdesk/payments/reverse.html", claim=claim, payments=payments, entries=entries, problems=problems,
@@ -162,8 +160,9 @@ class ClaimPaymentsMixin:
             return refusal
         assert claim is not None
         back = self.get_url(".details_view", id=claim.id)
-        return run_operation(
-            lambda: _money_operation(operation, claim, request.form), back=back, success=lambda done: done[0],
+        return run_once(
+            f"claim.{operation}", f"claim:{claim.id}", lambda: _money_operation(operation, claim, request.form),
+            back=back, success=lambda done: done[0],
             then=lambda done: self.get_url(".details_view", id=done[1].id) if done[1] is not None else back,
         )
 
@@ -178,14 +177,24 @@ class ClaimPaymentsMixin:
         return claim, None
 
 
-def _save_payment(claim: Claim, posting: Any, mode: str) -> list[Problem]:
+def _save_payment(claim: Claim, posting: Any, mode: str, back: str) -> Response | list[Problem]:
+    """Post the payment once (a second submit of the form shows the first result); refusals go back to the form."""
     try:
-        with unit_of_work():
-            result = record_manual_payment(claim, posting, actor=current_actor(), mode=mode)
+        done = once("claim.payment", f"claim:{claim.id}",
+                    lambda: record_manual_payment(claim, posting, actor=current_actor(), mode=mode),
+                    outcome=lambda result: _posted_message(claim, result))
+    except Repeated as repeat:
+        return show_repeat(repeat.done, back)
     except BillingError as exc:  # the payment form shows every refusal beside what was entered
         return form_problems(exc)
-    _flash_posted(claim, result)
-    return []
+    _flash_posted(claim, done.result)
+    return redirect(back)
+
+
+def _reversed_message(claim: Claim, result: Any) -> str:
+    return (f"Claim {claim.number}: reversed {result.reversed_payments} payment(s) and {result.reversed_entries} "
+            f"entr(y/ies); flagged Needs Review; now {claim.status.label}, balance "
+            f"{format_money(claim_balance(claim.id).balance)}.")
 
 
 def _denial_reasons(claim: Claim) -> list[Any]:
@@ -203,10 +212,15 @@ def _correcting(claim: Claim, existing: list[Adjudication]) -> PaymentForm | Non
     return PaymentForm(values_from(claim, payment)) if payment is not None else None
 
 
+def _posted_message(claim: Claim, result: Any) -> str:
+    sums = result.balances
+    return (f"Payment posted on {claim.number}: now {claim.status.label}; payer owes {format_money(sums.insurance)}, "
+            f"patient owes {format_money(sums.patient)}.")
+
+
 def _flash_posted(claim: Claim, result: Any) -> None:
     sums = result.balances
-    flash(f"Payment posted on {claim.number}: now {claim.status.label}; payer owes {format_money(sums.insurance)}, "
-          f"patient owes {format_money(sums.patient)}.", "success")
+    flash(_posted_message(claim, result), "success")
     for note in result.notes:
         flash(f"{claim.number}: {note}.", "warning")
     if sums.patient > ZERO:

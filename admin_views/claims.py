@@ -18,7 +18,7 @@ from admin_views.auth import current_actor
 from admin_views.base import RoleModelView
 from admin_views.claim_payments import ClaimPaymentsMixin
 from admin_views.formatters import lazy_options
-from admin_views.operations import run_operation
+from admin_views.operations import KEY_FIELD, run_once, run_operation
 from admin_views.permissions import Area
 from admin_views.scope import current_scope
 from billing.claims import operations as ops
@@ -27,13 +27,14 @@ from billing.claims.models import Claim, ClaimLine
 from billing.claims.queries import authorization_units_used, claim_history
 from billing.claims.statuses import EDITABLE, ClaimStatus
 from billing.core.db import db
-from billing.core.errors import NotFound
+from billing.core.errors import BillingError, NotFound
 from billing.core.money import format_money
+from billing.core.operation_keys import checked_key
 from billing.core.reference import PLACES_OF_SERVICE
 from billing.core.time import practice_today
 from billing.coverage.models import Authorization
 from billing.coverage.options import location_options, payer_options, provider_options
-from billing.ledger.balances import billing_summary, claim_balances
+from billing.ledger.balances import billing_summary, claim_balances, money_received
 from billing.org.queries import by_location
 from billing.payments import operations as money_ops
 from billing.payments.denials import DeniedLine, denied_lines_of, in_denied_work
@@ -48,7 +49,11 @@ NEEDS_REASON = {
     "hold": ("Hold", "held"), "void": ("Void", "voided"),
     # Denial work (Denied tab): a write-off is a deliberate decision, so it always carries its reason.
     "write_off": ("Write off", "written off"), "resubmit_lines": ("Resubmit the denied lines of", "split"),
+    # Money moves to the family: confirmed on its own page, whose one-time key keeps a repeat from billing twice.
+    "bill_patient": ("Bill the patient for", "billed to the patient"),
 }
+#: Of those, the ones whose reason may be left empty.
+REASON_OPTIONAL = frozenset({"bill_patient"})
 
 
 #: What the claim page says after an action whose default wording ("void_not_needed done") would read badly.
@@ -172,10 +177,9 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
         outcomes = apply_to_claims(map(int, ids), lambda c: ops.resubmit_claim(c, actor=current_actor()), "resubmitted")
         self._report(outcomes)
 
-    @action("bill_patient", "Bill the patient", "Move the selected claims' open insurance balance to the patient?")
-    def action_bill_patient(self, ids: list[str]) -> None:
-        outcomes = apply_to_claims(map(int, ids), lambda c: _run("bill_patient", c, ""), "billed to the patient")
-        self._report(outcomes)
+    @action("bill_patient", "Bill the patient…")
+    def action_bill_patient(self, ids: list[str]) -> Response:
+        return redirect(url_for(".reason_view", operation="bill_patient", ids=",".join(ids)))
 
     @action("write_off", "Write off…")
     def action_write_off(self, ids: list[str]) -> Response:
@@ -204,12 +208,21 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
         claims = list(db.session.scalars(select(Claim).where(Claim.id.in_(ids)).order_by(Claim.id)))
         if request.method == "POST":
             reason = request.form.get("reason", "")
-            outcomes = apply_to_claims(ids, lambda c: _run(operation, c, reason), NEEDS_REASON[operation][1])
+            try:
+                key = checked_key(request.form.get(KEY_FIELD))
+            except BillingError as exc:
+                flash(exc.message, "error")
+                return redirect(self.get_url(".index_view"))
+            once = (key, f"claims.{operation}", current_actor().name)
+            outcomes = apply_to_claims(ids, lambda c: _run(operation, c, reason, request.form),
+                                       NEEDS_REASON[operation][1], once=once)
             report_outcomes(outcomes)
-            if any(o.ok for o in outcomes) or not reason.strip():
-                return redirect(request.form.get("next") or self.get_url(".index_view"))
+            if any(o.ok for o in outcomes) or (operation not in REASON_OPTIONAL and not reason.strip()):
+                return redirect(local_url(request.form.get("next")) or self.get_url(".index_view"))
+        money = [(c.number, said) for c in claims if operation == "void" and (said := money_received(c.id))]
         return self.render("claimdesk/claim_reason.html", operation=operation, title=NEEDS_REASON[operation][0],
-                           claims=claims, ids=",".join(map(str, ids)), next=request.values.get("next", ""))
+                           claims=claims, ids=",".join(map(str, ids)), next=local_url(request.values.get("next")),
+                           money=money, reason_optional=operation in REASON_OPTIONAL)
 
     @expose("/edit/", methods=("GET", "POST"))
     def edit_view(self) -> Response:
@@ -227,7 +240,8 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
         if not self.can_edit:
             flash(f"Your role ({current_user.role.label}) cannot change claims.", "error")
             return redirect(back)
-        return run_operation(
+        return run_once(
+            f"claim.{operation}", f"claim:{claim.id}",
             lambda: _run(operation, claim, request.form.get("reason", ""), request.form), back=back,
             success=lambda result: _done(operation, claim, result),
             then=lambda result: self.get_url(".details_view", id=result.id) if isinstance(result, Claim) else back,
@@ -295,7 +309,8 @@ def _run(operation: str, claim: Claim, reason: str, form: Any = None) -> Any:
     if operation == "hold":
         return ops.hold_claim(claim, reason=reason, actor=actor)
     if operation == "void":
-        return ops.void_claim(claim, reason=reason, actor=actor)
+        confirmed = bool((form or {}).get("confirm_money"))
+        return ops.void_claim(claim, reason=reason, actor=actor, money_confirmed=confirmed)
     if operation == "release":
         return ops.release_claim(claim, actor=actor)
     if operation == "retract":
@@ -317,6 +332,12 @@ def _run(operation: str, claim: Claim, reason: str, form: Any = None) -> Any:
         payer_number = (form or {}).get("payer_claim_number")
         return ops.correct_claim(claim, actor=actor, reason=reason, payer_claim_number=payer_number)
     raise NotFound(f"Unknown claim action {operation!r}.")
+
+
+def local_url(target: str | None) -> str:
+    """`next` only ever leads within this site: an absolute or scheme-relative address is dropped."""
+    target = (target or "").strip()
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else ""
 
 
 def _done(operation: str, claim: Claim, result: Any) -> str:

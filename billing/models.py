@@ -5,6 +5,7 @@ from __future__ import annotations
 from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine
 from billing.claims.statuses import ClaimStatus
 from billing.core.audit import AuditAction, StatusChange
+from billing.core.operation_keys import OperationKey
 from billing.coverage.models import (
     Authorization,
     FeeSchedule,
@@ -63,6 +64,7 @@ __all__ = [
     "LedgerEntry",
     "Location",
     "NoteStatus",
+    "OperationKey",
     "Payer",
     "PayerAlias",
     "PayerRoundingRule",

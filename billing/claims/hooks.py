@@ -23,3 +23,7 @@ unsent_batch_of: Hook[[int], str | None] = Hook(
 #: Why a session may not be deleted because of money on its claims, or None (answered by the ledger).
 session_money_refusal: Hook[[int], str | None] = Hook(
     "session_money_refusal", "Why money on a session's claims forbids deleting the session (answered by the ledger).")
+
+#: What voiding a claim does to money already received on it, in words, or None when none was (the ledger).
+money_received: Hook[[int], str | None] = Hook(
+    "money_received", "The money already paid on a claim id and what a void does with it (answered by the ledger).")

@@ -15,7 +15,7 @@ from billing.claims import hooks
 from billing.claims.building import MAX_POINTERS, _reason
 from billing.claims.line_denials import LineDenialState, close_workable
 from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine, payer_claim_number_problem
-from billing.claims.queries import authorization_units_used
+from billing.claims.queries import authorization_units_used, lock_claim
 from billing.claims.refresh import refresh
 from billing.claims.statuses import EDITABLE, SENT, ClaimStatus, open_claim, record_opening, transition
 from billing.core.audit import Actor, AuditAction, record_change
@@ -52,9 +52,17 @@ def release_claim(claim: Claim, *, actor: Actor) -> None:
     claim.hold_reason = None
 
 
-def void_claim(claim: Claim, *, reason: str, actor: Actor) -> None:
-    """Void a claim; one the payer already has is sent again as a frequency-8 void."""
+def void_claim(claim: Claim, *, reason: str, actor: Actor, money_confirmed: bool = False) -> None:
+    """Void a claim; one the payer already has is sent again as a frequency-8 void.
+
+    A claim with money received on it is voided only when the person confirmed what happens to that money
+    (`money_confirmed`): the void cannot be one careless click on a paid claim.
+    """
+    lock_claim(claim)
     reason = _need_reason(reason, "void")
+    if claim.status is not ClaimStatus.VOIDED and not money_confirmed \
+            and (money := hooks.money_received.first(claim.id)) is not None:
+        raise NotAllowed(f"Claim {claim.number} has money on it ({money}). Confirm the void to go ahead.")
     if claim.status is not ClaimStatus.VOIDED and (correction := _live_correction(claim)) is not None:
         # The payer files the correction under the same claim number: voiding the replaced claim would revive
         # the claim it replaced in turn and bill its sessions twice. The live claim is the one to void.
@@ -254,6 +262,7 @@ def _snapshot(claim: Claim) -> dict[str, Any]:
 
 def correct_claim(claim: Claim, *, actor: Actor, reason: str, payer_claim_number: str | None = None) -> Claim:
     """A replacement claim (frequency 7) with the original's lines copied for editing."""
+    lock_claim(claim)
     reason = _need_reason(reason, "corrected claim")
     payer_number = (payer_claim_number or claim.payer_claim_number or "").strip()
     if claim.status not in SENT or claim.frequency_code == "8":

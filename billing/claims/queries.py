@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy import ColumnElement, and_, exists, func, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import aliased
 
 from billing.claims.models import Claim, ClaimLine
 from billing.claims.statuses import ClaimStatus
 from billing.core.audit import StatusChange
 from billing.core.db import db
-from billing.core.errors import NotFound
+from billing.core.errors import Conflict, NotFound
 
 
 def live_claim_filter(claim: type[Claim] = Claim) -> ColumnElement[bool]:
@@ -57,6 +58,37 @@ def claim_by_number(number: str, *, for_update: bool = False) -> Claim:
     claim = db.session.scalar(query) if claim_id is not None else None
     if claim is None:
         raise ClaimNotFound(number)
+    return claim
+
+
+def lock_claim(claim: Claim) -> Claim:
+    """Hold the claim's row until this transaction ends, and see the claim as it is committed now.
+
+    Every money operation on a claim starts here, so two of them (two billers, two tabs, the web and a job)
+    run one after the other: the second sees what the first posted instead of posting on a stale balance.
+    PostgreSQL takes the row lock (SELECT ... FOR UPDATE); SQLite ignores FOR UPDATE, so a no-op UPDATE takes
+    its database write lock instead. When SQLite refuses to wait (this transaction read before another
+    committed), the person is told to try again: nothing was written.
+    """
+    session = db.session()
+    transaction = session.get_transaction()
+    held = session.info.get("claim_locks")
+    if held is None or held[0] is not transaction:
+        held = session.info["claim_locks"] = (transaction, set())
+    if claim.id in held[1]:
+        return claim  # locked earlier in this transaction (an operation calling another): already current
+    if db.session.get_bind().dialect.name == "sqlite":
+        try:
+            db.session.execute(
+                update(Claim).where(Claim.id == claim.id).values(version=Claim.version)
+                .execution_options(synchronize_session=False)
+            )  # fmt: skip
+        except OperationalError:
+            raise Conflict(f"Claim {claim.number} is being changed by someone else right now; try again.") from None
+    else:
+        db.session.execute(select(Claim.id).where(Claim.id == claim.id).with_for_update())
+    db.session.refresh(claim)
+    held[1].add(claim.id)
     return claim
 
 

@@ -166,10 +166,15 @@ def release_command(number: str, as_json: bool) -> None:
 @claims_cli.command("void")
 @click.argument("number")
 @click.option("--reason", required=True)
+@click.option("--confirm-money", is_flag=True, help="Void even though money was received on the claim.")
 @json_option
-def void_command(number: str, reason: str, as_json: bool) -> None:
-    """Void a claim; a claim the payer has is sent again as a frequency-8 void."""
-    _move(number, as_json, lambda c: void_claim(c, reason=reason, actor=CLI_ACTOR), "voided")
+def void_command(number: str, reason: str, confirm_money: bool, as_json: bool) -> None:
+    """Void a claim; a claim the payer has is sent again as a frequency-8 void.
+
+    A claim with money received on it needs --confirm-money: its payments stay as a credit until recouped.
+    """
+    _move(number, as_json, lambda c: void_claim(c, reason=reason, actor=CLI_ACTOR, money_confirmed=confirm_money),
+          "voided")
 
 
 @claims_cli.command("retract")

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from billing.claims.models import Claim, ClaimLine
 from billing.core.db import db
-from billing.core.money import ZERO, to_money
+from billing.core.money import ZERO, format_money, to_money
 from billing.ledger.models import (
     ADJUSTMENTS,
     EFFECTS,
@@ -183,6 +183,22 @@ def allowed_total(claim_id: int) -> Decimal:
                Adjudication.id.not_in(reversed_ids))
     )
     return to_money(total or 0)
+
+
+def money_received(claim_id: int) -> str | None:
+    """What a void does with the money already received on a claim, in words; None when nothing was received."""
+    sums = claim_balance(claim_id)
+    payer, family = sums.paid_by_payer, sums.paid_by_patient
+    if payer == ZERO and family == ZERO:
+        return None
+    said = []
+    if payer != ZERO:
+        said.append(f"the payer paid {format_money(payer)}: it stays on the claim as a credit until the payer's "
+                    "recoupment (its reversal) takes it back")
+    if family != ZERO:
+        said.append(f"the patient paid {format_money(family)}: it becomes a patient credit to refund or apply "
+                    "elsewhere")
+    return "; ".join(said)
 
 
 def has_money(session_id: int) -> bool:

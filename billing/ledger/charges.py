@@ -153,7 +153,16 @@ def withdraw_superseded(claim: Claim, *, actor: Actor, posted_on: date, reason: 
 
 
 def withdraw_bill(claim: Claim, actor: Actor, posted_on: date, reason: str) -> None:
-    """The ledger's answer to the claims hook `bill_withdrawn` (a void or retraction)."""
+    """The ledger's answer to the claims hook `bill_withdrawn` (a void or retraction).
+
+    Once the payer answered, a void withdraws the whole bill as a correction does: the service is no longer
+    billed, so nothing on it is owed (A/R and aging drop it); what was paid stays as a credit, flagged, until
+    the payer's recoupment nets it. A claim the payer never answered only loses its charges.
+    """
+    if db.session.scalar(select(LedgerEntry.id).where(LedgerEntry.claim_id == claim.id,
+                                                      LedgerEntry.adjudication_id.is_not(None)).limit(1)):
+        withdraw_superseded(claim, actor=actor, posted_on=posted_on, reason=reason)
+        return
     withdraw_charges(claim, actor=actor, posted_on=posted_on, reason=reason)
 
 

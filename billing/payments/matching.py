@@ -7,11 +7,12 @@ or that of the lines it pays (or the biller confirms the difference).
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from billing.claims.family import superseded_reason, was_sent
 from billing.claims.models import Claim
+from billing.claims.queries import lock_claim
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db, utcnow
 from billing.core.errors import Conflict, Invalid, NotAllowed
@@ -32,8 +33,8 @@ def match_unmatched(item: UnmatchedClaim, claim: Claim, *, actor: Actor, remembe
     `remember_as` teaches the check's payer name as that payer first (only a name not known yet);
     `charge_confirmed` accepts a payer's charge that is neither the claim's nor its matched lines'.
     """
-    if item.status is UnmatchedStatus.MATCHED:
-        raise Conflict(f"That payment was already matched to {item.matched_claim}.")
+    lock_claim(claim)
+    _take(item, claim)
     if not was_sent(claim):  # voided or replaced after it was sent, it still takes its money (flagged)
         raise NotAllowed(f"Claim {claim.number} is {claim.status.label}; only a submitted claim is paid.")
     info = claim_from_data(item.data)
@@ -42,11 +43,28 @@ def match_unmatched(item: UnmatchedClaim, claim: Claim, *, actor: Actor, remembe
     if not charge_confirmed:
         _check_charge(info, claim)
     post_claim_payment(info, claim, item.remittance, actor=actor, superseded=superseded_reason(claim))
-    item.status, item.matched_claim_id = UnmatchedStatus.MATCHED, claim.id
     item.matched_at, item.matched_by = utcnow(), actor.name
     record_change("claim", claim.id, AuditAction.ERA_MATCHED, actor=actor, before=claim.status.value,
                   after=claim.status.value, data={"unmatched_id": item.id, "clp01": item.claim_number,
                                                   "payer_name_taught": taught, "charge_confirmed": charge_confirmed})
+
+
+def _take(item: UnmatchedClaim, claim: Claim) -> None:
+    """Mark the item matched in the database before posting it, or refuse: it posts at most once.
+
+    The UPDATE only changes an item not matched yet; of two concurrent matches the second waits on the row
+    (PostgreSQL) or the write lock (SQLite), then finds nothing to change. The operation's single transaction
+    undoes the mark if the match is refused further on.
+    """
+    taken = db.session.execute(
+        update(UnmatchedClaim)
+        .where(UnmatchedClaim.id == item.id, UnmatchedClaim.status != UnmatchedStatus.MATCHED)
+        .values(status=UnmatchedStatus.MATCHED, matched_claim_id=claim.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(item)
+    if taken != 1:
+        raise Conflict(f"That payment was already matched to {item.matched_claim}.")
 
 
 def _teach_payer_name(item: UnmatchedClaim, payer: Payer | None, *, actor: Actor) -> str | None:
@@ -85,6 +103,7 @@ def _check_charge(info: ClaimPaymentInfo, claim: Claim) -> None:
 
 def set_aside_unmatched(item: UnmatchedClaim, *, reason: str, actor: Actor) -> None:
     """Take a payment that is not ours out of the open queue; it stays, with why, and can still be matched."""
+    db.session.refresh(item, with_for_update=True)
     if item.status is not UnmatchedStatus.OPEN:
         raise Conflict(f"That payment is already {item.status.value.replace('_', ' ')}.")
     if not reason or not reason.strip():

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from billing.claims.line_denials import WORKABLE, LineDenialState, set_line_denial
 from billing.claims.models import Claim, ClaimLine
+from billing.claims.queries import lock_claim
 from billing.claims.statuses import SENT
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
@@ -84,6 +85,7 @@ def bill_patient(claim: Claim, *, actor: Actor, posted_on: date, reason: str | N
 
 def _allocate(claim: Claim, kind: EntryKind, amount: Decimal | None, *, patient: bool, actor: Actor,
               posted_on: date, memo: str | None) -> list[LedgerEntry]:
+    lock_claim(claim)
     if claim.status not in SENT:
         raise NotAllowed(f"Claim {claim.number} is {claim.status.label}; nothing has been billed to collect on.")
     post_charges(claim, actor=actor, posted_on=posted_on)
@@ -175,6 +177,7 @@ def appeal_denied_line(claim: Claim, line_number: int, *, actor: Actor, reason: 
 
 
 def _denied_line(claim: Claim, line_number: int) -> ClaimLine:
+    lock_claim(claim)
     if claim.status not in SENT:
         raise NotAllowed(f"Claim {claim.number} is {claim.status.label}; its lines are not worked.")
     line = next((ln for ln in claim.lines if ln.line_number == line_number), None)
@@ -215,6 +218,7 @@ def _close_settled_lines(claim: Claim, entries: list[LedgerEntry], to: LineDenia
 def record_manual_payment(claim: Claim, posting: ClaimPosting, *, actor: Actor, mode: str = "") -> PostingResult:
     """Record Payment from a paper EOB. When a payment already stands, the biller must say whether this one
     replaces it ("replace": reversal and new payment in one step, how an entry is "edited") or adds to it."""
+    lock_claim(claim)
     standing = standing_payments(claim.id)
     if standing and mode not in ("replace", "add"):
         raise_if([Problem("mode", "A payment is already posted on this claim: choose whether this one replaces "

@@ -32,6 +32,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import selectinload
 
 from billing.claims.models import Claim, ClaimLine
+from billing.claims.queries import lock_claim
 from billing.claims.statuses import ClaimStatus, transition
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db, utcnow
@@ -145,6 +146,8 @@ def _named_claim(item: ProviderAdjustment) -> tuple[Claim | None, str]:
 
 def apply_plb(item: ProviderAdjustment, claim: Claim, *, actor: Actor) -> PlbOutcome:
     """Post an open provider-level item on a claim the biller names; applying it again posts nothing."""
+    lock_claim(claim)
+    db.session.refresh(item, with_for_update=True)  # as committed now: a concurrent apply may have taken it
     if item.disposition is PlbDisposition.APPLIED and item.claim_id == claim.id:
         return PlbOutcome(item, claim, already=True)
     if item.disposition is not PlbDisposition.OPEN:
@@ -168,6 +171,7 @@ def apply_plb(item: ProviderAdjustment, claim: Claim, *, actor: Actor) -> PlbOut
 
 def settle_plb(item: ProviderAdjustment, *, reason: str, actor: Actor) -> ProviderAdjustment:
     """Close an open provider-level item without posting it (netted against another remittance, ...)."""
+    db.session.refresh(item, with_for_update=True)
     if item.disposition is not PlbDisposition.OPEN:
         raise Conflict(f"PLB {item.id} is {item.disposition.value}; only an open provider-level item is settled.")
     if not reason or not reason.strip():

@@ -15,6 +15,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import aliased, selectinload
 
 from billing.claims.models import Claim, ClaimLine
+from billing.claims.queries import lock_claim
 from billing.claims.statuses import SENT, ClaimStatus, transition
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
@@ -102,6 +103,7 @@ def manual_clawback(claim: Claim, *, reason: str, posted_on: date, actor: Actor,
     Every reversal is a full reversing entry linked to its original; the claim is flagged Needs Review and
     reopened when the payer owes again. Nothing is written unless every part is acceptable.
     """
+    lock_claim(claim)
     problems = _clawback_problems(claim, reason, payments, entries)
     if corrected is not None:
         problems += posting_problems(claim, corrected)

@@ -12,6 +12,7 @@ from billing.claims.family import billed_again, join_family, superseded_reason
 from billing.claims.line_denials import WORKABLE, LineDenialState, set_line_denial
 from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine
 from billing.claims.operations import hold_claim, recompute_totals
+from billing.claims.queries import lock_claim
 from billing.claims.statuses import ClaimStatus, open_claim, record_opening, transition
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
@@ -116,6 +117,7 @@ def _withheld(claim: Claim, balances: dict[int | None, Balances]) -> str:
 
 def generate_secondary_claim(claim: Claim, *, actor: Actor, posted_on: date) -> Claim:
     """A Ready claim to the next payer for what the primary left to the patient; lines inherited, COB kept."""
+    lock_claim(claim)
     refusal = secondary_refusal(claim)
     if refusal:
         raise NotAllowed(f"No secondary claim: {refusal}.")
@@ -274,6 +276,7 @@ def denied_lines(adjudication: Adjudication) -> list[ClaimLine]:
 
 def resubmit_denied_lines(claim: Claim, *, actor: Actor, reason: str) -> Claim:
     """A new Ready claim with only the denied lines; the paid lines stay where they are."""
+    lock_claim(claim)
     if not reason or not reason.strip():
         raise Invalid("Say what was fixed before resubmitting the denied lines.")
     adjudication = standing_adjudication(claim.id)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -27,7 +27,7 @@ from billing.claims.statuses import ClaimStatus
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
 from billing.core.errors import NotAllowed, NothingToDo, Problem, raise_if
-from billing.core.money import ZERO, format_money, sum_money, to_money
+from billing.core.money import ZERO, format_money, parse_amount, sum_money, to_money
 from billing.core.time import practice_today
 from billing.coverage.models import Payer
 from billing.ledger.balances import Balances, line_balances
@@ -247,6 +247,48 @@ class Refund:
     @property
     def memo(self) -> str:
         return f"{self.reference}: {self.reason}"
+
+
+def read_refund(side: str, amount: str, refunded_on: str, reference: str, reason: str) -> Refund:
+    """A refund as typed in the form or on the command line, read strictly; every mistake is named at once.
+
+    The amount is positive with at most two decimals (billing.core.money.parse_amount); the date is YYYY-MM-DD or
+    MM/DD/YYYY, today when left empty.
+    """
+    problems: list[Problem] = []
+    chosen = Side(side) if side in {s.value for s in Side} else None
+    if chosen is None:
+        problems.append(Problem("side", "Choose whose credit is refunded: insurance or patient."))
+    value = read_amount(amount, "amount", "The refund amount", problems)
+    day = read_day(refunded_on, "refunded_on", "The refund date", problems)
+    raise_if(problems)
+    assert chosen is not None
+    assert value is not None
+    return Refund(chosen, value, day, reference.strip(), reason.strip())
+
+
+def read_amount(text: str, field_name: str, label: str, problems: list[Problem]) -> Decimal | None:
+    if not (text or "").strip():
+        problems.append(Problem(field_name, f"{label} is missing."))
+        return None
+    try:
+        return parse_amount(text.strip().removeprefix("$"))
+    except ValueError as exc:
+        problems.append(Problem(field_name, f"{label}: {exc}"))
+        return None
+
+
+def read_day(text: str, field_name: str, label: str, problems: list[Problem]) -> date:
+    text = (text or "").strip()
+    if not text:
+        return practice_today()
+    for pattern in ("%Y-%m-%d", "%m/%d/%Y"):
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    problems.append(Problem(field_name, f"{label}: {text[:40]!r} is not a date (MM/DD/YYYY)."))
+    return practice_today()
 
 
 def refund_problems(claim: Claim, refund: Refund) -> list[Problem]:

@@ -39,8 +39,8 @@ def insurance_credit_claim(world: World) -> Claim:
 
 def patient_credit_claim(world: World) -> Claim:
     claim = hundred_dollar_claim(world, lines=1)
-    record_manual_payment(claim, _posting("70.00", Adjustment("CO", "45", D("20.00")), Adjustment("PR", "3", D("10.00"))),
-                          actor=SYSTEM)
+    copay = _posting("70.00", Adjustment("CO", "45", D("20.00")), Adjustment("PR", "3", D("10.00")))
+    record_manual_payment(claim, copay, actor=SYSTEM)
     record_patient_payment(claim, D("10.00"), actor=SYSTEM, posted_on=PAID_ON, memo="copay at the desk")
     record_manual_payment(claim, _posting("80.00", Adjustment("CO", "45", D("20.00")), paid_on=CREDIT_ON),
                           actor=SYSTEM, mode="replace")
@@ -52,7 +52,7 @@ def patient_owing_claim(world: World, day: date = date(2026, 3, 9)) -> Claim:
     """Another claim of the world's client (a week later) on which the patient owes a $15.00 copay."""
     claim = submitted_claim(world, lines=1, day=day, charged=False)
     claim.lines[0].charge = claim.total_charge = D("100.00")
-    record_manual_payment(claim, _posting("65.00", Adjustment("CO", "45", D("20.00")), Adjustment("PR", "3", D("15.00"))),
-                          actor=SYSTEM)
+    copay = _posting("65.00", Adjustment("CO", "45", D("20.00")), Adjustment("PR", "3", D("15.00")))
+    record_manual_payment(claim, copay, actor=SYSTEM)
     db.session.flush()
     return claim

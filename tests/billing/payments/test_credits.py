@@ -215,7 +215,7 @@ def test_a_patient_credit_pays_the_same_clients_other_claim(world, patient_overp
 def test_a_credit_is_not_applied_beyond_what_the_other_claim_owes(world, patient_overpaid):
     other = patient_owing_claim(world)
     record_refund(patient_overpaid, refund(Side.PATIENT, "1.00"), actor=SYSTEM)  # 9.00 of credit left
-    with pytest.raises(ValidationFailed, match="more than the patient credit of \\$9.00"):
+    with pytest.raises(ValidationFailed, match=r"more than the patient credit of \$9\.00"):
         apply_patient_credit(patient_overpaid, other, D("10.00"), actor=SYSTEM, posted_on=CREDIT_ON, reason="r")
 
 

@@ -9,6 +9,7 @@ from flask_admin.theme import Bootstrap4Theme
 from admin_views.claims import ClaimView
 from admin_views.clearinghouses import ClearinghouseView
 from admin_views.coverage import AuthorizationView, FeeScheduleView, PayerView, PolicyView, ServiceCodeView
+from admin_views.credit_balances import CreditBalancesView
 from admin_views.dashboard import DashboardView
 from admin_views.jobs import JobsView
 from admin_views.operations import operation_key_input
@@ -60,6 +61,8 @@ def init_admin(app: Flask) -> Admin:
     payments = "Payments"
     admin.add_view(RemittanceView(Remittance, db, category=payments, endpoint="remittance"))
     admin.add_view(UnmatchedView(UnmatchedClaim, db, category=payments, endpoint="unmatched"))
+    admin.add_view(CreditBalancesView(name="Credit balances", category=payments, endpoint="credit_balances",
+                                      url="/admin/credit-balances"))
     admin.add_view(BulkClawbackView(name="Bulk clawback", category=payments, endpoint="bulk_clawback",
                                     url="/admin/bulk-clawback"))
     admin.add_view(ReportsView(name="Reports", endpoint="reports", url="/admin/reports"))

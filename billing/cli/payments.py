@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from billing.claims.queries import claim_by_number
 from billing.cli.output import emit, json_option, run_command
 from billing.core.audit import Actor
 from billing.core.db import db
-from billing.core.errors import BillingError, Invalid, NotFound
+from billing.core.errors import BillingError, Invalid, NotFound, Problem, raise_if
 from billing.core.money import format_money, parse_amount, sum_money
 from billing.core.time import practice_today
 from billing.core.unit_of_work import unit_of_work
@@ -25,6 +26,17 @@ from billing.ledger.models import LedgerEntry
 from billing.ledger.postings import PostingResult
 from billing.payments import operations as posting
 from billing.payments import reversals as reversal_ops
+from billing.payments.credits import (
+    CreditApplied,
+    CreditPage,
+    Side,
+    apply_patient_credit,
+    credit_balances,
+    read_amount,
+    read_day,
+    read_refund,
+    record_refund,
+)
 from billing.payments.denials import DeniedLine, denied_lines_of, in_denied_work
 from billing.payments.eob import read_eob
 from billing.payments.matching import match_unmatched, open_unmatched, set_aside_unmatched
@@ -328,6 +340,83 @@ def settle_plb_command(remittance_id: int, plb_id: int, reason: str, as_json: bo
     """Close an open provider-level item without posting it on a claim, with the reason."""
     run_command(lambda: settle_plb(plb_on(remittance_id, plb_id), reason=reason, actor=CLI), as_json=as_json,
                 text=f"PLB {plb_id} settled.", data=lambda item: {"ok": True, **plb_document(item)})
+
+
+# --- credit balances: `flask payments credits | refund | apply-credit` -----------------------------------------
+
+@payments_cli.command("credits")
+@click.option("--side", type=click.Choice([s.value for s in Side]), default=None, help="Only this side's credits.")
+@json_option
+def credits_command(side: str | None, as_json: bool) -> None:
+    """List the claims with a credit balance (the payer or the patient paid more than owed), oldest service first."""
+    today = practice_today()
+    run_command(lambda: credit_balances(side=Side(side) if side else None), as_json=as_json,
+                text=lambda page: _credits_text(page, today),
+                data=lambda page: {"count": page.count, "insurance_total": str(page.insurance_total),
+                                   "patient_total": str(page.patient_total),
+                                   "claims": [row.as_dict(today) for row in page.rows]})
+
+
+def _credits_text(page: CreditPage, today: date) -> str:
+    lines = [f"{row.number} {row.service_date} {row.client[:30]:30} {row.payer[:24]:24} {side.value:9} "
+             f"{format_money(row.credit(side)):>12} {row.age(side, today) or 0:>5}d  "
+             f"{row.origins[side].describe() if side in row.origins else ''}"
+             for row in page.rows for side in row.sides]
+    lines.append(f"{page.count} claim(s) in credit: insurance {format_money(page.insurance_total)}, patient "
+                 f"{format_money(page.patient_total)}.")
+    return "\n".join(lines)
+
+
+@payments_cli.command("refund")
+@click.argument("claim_number")
+@click.option("--side", type=click.Choice([s.value for s in Side]), required=True, help="Whose credit is refunded.")
+@click.option("--amount", required=True, help="At most the credit on that side, e.g. 80.00.")
+@click.option("--date", "refunded_on", default="", help="The refund check's date (YYYY-MM-DD); today by default.")
+@click.option("--reference", required=True, help="The refund check number or reference.")
+@click.option("--reason", required=True, help="Why the money goes back (kept in the history).")
+@json_option
+def refund_command(claim_number: str, side: str, amount: str, refunded_on: str, reference: str, reason: str,
+                   as_json: bool) -> None:
+    """Record a refund of a claim's insurance or patient credit (a ledger entry; Needs Review stays to be cleared)."""
+    def op() -> list[LedgerEntry]:
+        refund = read_refund(side, amount, refunded_on, reference, reason)
+        return record_refund(_claim(claim_number), refund, actor=CLI)
+
+    run_command(op, as_json=as_json, text=lambda made: f"Refund of {_total(made)} ({side}) recorded on {claim_number}.",
+                data=lambda made: {"ok": True, "claim": claim_number, "side": side,
+                                   "amount": str(sum_money(e.amount for e in made)), "entries": [e.id for e in made],
+                                   **_sides(claim_number)})
+
+
+def _sides(number: str) -> dict[str, str]:
+    sums = claim_balance(claim_by_number(number).id)
+    return {"insurance_balance": str(sums.insurance), "patient_balance": str(sums.patient)}
+
+
+@payments_cli.command("apply-credit")
+@click.argument("claim_number")
+@click.option("--to", "target_number", required=True, help="The same client's claim the patient owes on.")
+@click.option("--amount", required=True, help="At most the credit, and at most what is owed there.")
+@click.option("--reason", required=True, help="Why (e.g. the family asked to use it on the next visit).")
+@click.option("--date", "posted_on", default="", help="YYYY-MM-DD; today by default.")
+@json_option
+def apply_credit_command(claim_number: str, target_number: str, amount: str, reason: str, posted_on: str,
+                         as_json: bool) -> None:
+    """Apply a claim's patient credit to another claim of the same client."""
+    def op() -> CreditApplied:
+        problems: list[Problem] = []
+        value = read_amount(amount, "amount", "The amount", problems)
+        day = read_day(posted_on, "posted_on", "The date", problems)
+        raise_if(problems)
+        assert value is not None
+        return apply_patient_credit(_claim(claim_number), _claim(target_number), value, actor=CLI, posted_on=day,
+                                    reason=reason)
+
+    run_command(op, as_json=as_json,
+                text=lambda done: f"{format_money(done.amount)} of {claim_number}'s patient credit applied to "
+                                  f"{target_number}.",
+                data=lambda done: {"ok": True, "claim": claim_number, "to": target_number, "amount": str(done.amount),
+                                   **_sides(claim_number)})
 
 
 # --- denied lines (posting rule 3): `flask payments denial ...` ---------------------------------------------

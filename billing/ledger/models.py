@@ -30,6 +30,10 @@ class EntryKind(StrEnum):
     WRITE_OFF = "write_off"  # of the insurance balance
     PATIENT_WRITE_OFF = "patient_write_off"
     TRANSFER_TO_SECONDARY = "transfer_to_secondary"  # the patient part billed to the next payer instead
+    INSURANCE_REFUND = "insurance_refund"  # an overpayment sent back to the payer (billing/payments/credits.py)
+    PATIENT_REFUND = "patient_refund"  # an overpayment sent back to the patient / responsible party
+    PATIENT_CREDIT_OUT = "patient_credit_out"  # a patient credit moved to another claim of the same client...
+    PATIENT_CREDIT_IN = "patient_credit_in"  # ...where it pays what the patient owes, as a payment would
 
     @property
     def label(self) -> str:
@@ -47,7 +51,14 @@ EFFECTS: dict[EntryKind, tuple[int, int]] = {
     EntryKind.WRITE_OFF: (-1, 0),
     EntryKind.PATIENT_WRITE_OFF: (0, -1),
     EntryKind.TRANSFER_TO_SECONDARY: (0, -1),
+    # A refund raises a credit (a negative balance) back toward zero: money leaves the practice.
+    EntryKind.INSURANCE_REFUND: (1, 0),
+    EntryKind.PATIENT_REFUND: (0, 1),
+    EntryKind.PATIENT_CREDIT_OUT: (0, 1),
+    EntryKind.PATIENT_CREDIT_IN: (0, -1),
 }
+#: Money sent back out of the practice (a refund), by the side whose credit it clears.
+REFUNDS = frozenset({EntryKind.INSURANCE_REFUND, EntryKind.PATIENT_REFUND})
 ADJUSTMENTS = frozenset({EntryKind.CONTRACTUAL, EntryKind.OTHER_ADJUSTMENT, EntryKind.WRITE_OFF,
                          EntryKind.PATIENT_WRITE_OFF})
 

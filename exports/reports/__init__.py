@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from billing.core.errors import NotFound
 from exports.registry import Report
-from exports.reports import aging, authorizations, claims, denials, failed_charges, remittances, revenue
+from exports.reports import (
+    aging,
+    authorizations,
+    claims,
+    credit_balances,
+    denials,
+    failed_charges,
+    remittances,
+    revenue,
+)
 
 ALL_REPORTS = [
     claims.REPORT, denials.REPORT, revenue.REPORT, aging.REPORT, failed_charges.REPORT, remittances.REPORT,
-    authorizations.REPORT,
+    authorizations.REPORT, credit_balances.REPORT,
 ]
 
 

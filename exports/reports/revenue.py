@@ -1,4 +1,4 @@
-"""Revenue: the ledger's charges, payments, adjustments and write-offs posted in a window, every
+"""Revenue: the ledger's charges, payments, adjustments, write-offs and refunds posted in a window, every
 reversal its own line item (never netted into the entry it reverses), by month, location and payer.
 
 Transfers between the insurance and patient balances (patient responsibility, transfer to the
@@ -39,6 +39,9 @@ CATEGORIES: dict[str, tuple[EntryKind, ...]] = {
     "Patient payments": (EntryKind.PATIENT_PAYMENT,),
     "Adjustments": (EntryKind.CONTRACTUAL, EntryKind.OTHER_ADJUSTMENT),
     "Write-offs": (EntryKind.WRITE_OFF, EntryKind.PATIENT_WRITE_OFF),
+    # Money sent back (a positive refund lowers what was collected); a patient credit moved to another claim is a
+    # transfer, left out like the others.
+    "Refunds": (EntryKind.INSURANCE_REFUND, EntryKind.PATIENT_REFUND),
 }
 REVERSALS = "Reversals"
 MONEY_TITLES = (*CATEGORIES, REVERSALS)

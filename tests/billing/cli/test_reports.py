@@ -55,14 +55,14 @@ def test_bad_input_exits_non_zero_and_writes_nothing(reports, tmp_path, args, me
     assert db.session.scalars(select(ReportDownload)).all() == []
 
 
-def test_list_has_all_seven_reports(reports):
+def test_list_has_all_eight_reports(reports):
     names = [line.split()[0] for line in reports("list").output.splitlines()]
     assert names == ["claims", "claim-denials", "revenue", "ar-aging", "failed-charges", "remittances",
-                     "authorization-utilization"]
+                     "authorization-utilization", "credit-balances"]
 
 
 @pytest.mark.parametrize("name", ["claims", "claim-denials", "revenue", "ar-aging", "failed-charges", "remittances",
-                                  "authorization-utilization"])
+                                  "authorization-utilization", "credit-balances"])
 def test_every_report_exports_to_a_readable_workbook(reports, world, tmp_path, name):
     from tests.worlds.money import build_money_world
 

@@ -186,6 +186,8 @@ def _read_form(form: Any) -> tuple[dict[str, Any], list[Problem]]:
         problems.append(Problem("position", "The order is a whole number."))
     key, _, raw = form.get("scope", "").partition(":")
     scope_id = _whole(raw)
+    if key and scope_id is None:
+        problems.append(Problem("scope", "Choose what the rule applies to from the list."))
     doc = {
         "name": form.get("name", ""), "description": form.get("description", ""),
         "position": 100 if position is None else position, "enabled": form.get("enabled") == "y",

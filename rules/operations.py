@@ -173,7 +173,7 @@ def import_rules(document: Any, *, actor: Actor, only_new: bool = False) -> Impo
     docs = _file_rules(document)
     existing = {r.name: r for r in db.session.scalars(select(Rule))}
     problems = []
-    names = [_name(d) for d in docs if isinstance(d, dict)]
+    names = [name for name in map(_name, docs) if name is not None]
     for i, doc in enumerate(docs):
         target = existing.get(_name(doc))
         where = f"rules[{i}]" + (f" ({_name(doc)})" if _name(doc) else "")

@@ -41,11 +41,19 @@ def nesting(text: str) -> int:
 def load_json(text: str, *, field: str, max_chars: int) -> Any:
     """Parse rule JSON, or raise ValidationFailed naming `field` and what is wrong (nothing else escapes)."""
     if len(text) > max_chars:
-        raise ValidationFailed([Problem(field, f"The JSON is {len(text):,} characters; at most {max_chars:,} "
-                                               "are accepted.")])
+        raise ValidationFailed(
+            [Problem(field, f"The JSON is {len(text):,} characters; at most {max_chars:,} are accepted.")]
+        )
     if (deep := nesting(text)) > MAX_NESTING:
-        raise ValidationFailed([Problem(field, f"The JSON nests {deep} levels deep; at most {MAX_NESTING} are "
-                                               "accepted (rule groups nest at most 5 deep).")])
+        raise ValidationFailed(
+            [
+                Problem(
+                    field,
+                    f"The JSON nests {deep} levels deep; at most {MAX_NESTING} are "
+                    "accepted (rule groups nest at most 5 deep).",
+                )
+            ]
+        )
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

@@ -46,23 +46,32 @@ def shown(value: Any) -> str:
 def condition_problems(conditions: Any) -> list[Problem]:
     if not isinstance(conditions, dict) or set(conditions) - {"all", "any"} or len(conditions) != 1:
         return [Problem("conditions", 'The top level must be exactly one group: {"all": [...]} or {"any": [...]}.')]
-    if _node_count(conditions, MAX_CONDITIONS + 1) > MAX_CONDITIONS:
+    count, too_deep = _shape(conditions, MAX_CONDITIONS + 1)
+    if too_deep is not None:
+        return [Problem(too_deep, f"Groups nest at most {MAX_DEPTH} deep; this one is deeper.")]
+    if count > MAX_CONDITIONS:
         return [Problem("conditions", f"A rule has at most {MAX_CONDITIONS} conditions and groups "
                                        "(this one has more); split it into several rules.")]
     return _node_problems(conditions, "conditions", 1)
 
 
-def _node_count(root: Any, stop: int) -> int:
-    """Groups and conditions under `root`, counted without recursion and only up to `stop`."""
-    count, pending = 0, [root]
+def _shape(root: Any, stop: int) -> tuple[int, str | None]:
+    """Groups and conditions, counted up to `stop`, and the first group nested too deep, without recursion.
+
+    The validator below recurses and names every problem; this pass first makes sure it has little to walk.
+    """
+    count, pending = 0, [(root, "conditions", 1)]
     while pending and count < stop:
-        node = pending.pop()
+        node, path, depth = pending.pop()
         count += 1
-        if isinstance(node, dict) and len(node) == 1:
-            children = node.get("all", node.get("any"))
-            if isinstance(children, list):
-                pending.extend(children[: stop - count])
-    return count
+        children = node.get("all", node.get("any")) if isinstance(node, dict) and len(node) == 1 else None
+        if not isinstance(children, list):
+            continue
+        if depth > MAX_DEPTH:
+            return count, path
+        key = next(iter(node))
+        pending += [(child, f"{path}.{key}[{i}]", depth + 1) for i, child in reversed(list(enumerate(children[:stop])))]
+    return count, None
 
 
 def _node_problems(node: Any, path: str, depth: int) -> list[Problem]:
@@ -162,7 +171,7 @@ def _text_problem(operator: str, value: Any) -> str | None:
 
 
 def _choice_problem(value: Any, options: list[Any]) -> str | None:
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not value.strip() or "\x00" in value:
         return "Choose a value."
     # Open lists (service and diagnosis codes) belong to each practice; any short code is accepted.
     if options and value not in options:

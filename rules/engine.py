@@ -6,10 +6,11 @@ Both paths isolate rules from each other: a rule that raises becomes a rule erro
 A rule that takes longer than RULE_BUDGET on one claim fails the same way. Python cannot stop a
 running function from outside except by a signal, and signals reach only the main thread (runs
 also happen in web requests and scheduler threads), so the budget is checked when control comes
-back: after the claim's rules, and for a claim over it, after each rule. That is enough because no condition can run long: facts are loaded before
-evaluation (a condition does no I/O), text is bounded by its column, rules are bounded in size by
-validation, and regular expressions match on RE2 in time linear in the text (rules/regex.py). The
-budget is the backstop for what those bounds do not foresee.
+back: after the claim's rules, and for a claim over it, after each rule. That is enough because no
+condition can run long: facts are loaded before evaluation (a condition does no I/O), text is
+bounded by its column, rules are bounded in size by validation, and regular expressions match on
+RE2 in time linear in the text (rules/regex.py). The budget is the backstop for what those bounds
+do not foresee.
 """
 
 from __future__ import annotations

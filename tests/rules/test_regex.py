@@ -51,6 +51,7 @@ def re2_spy(monkeypatch):
         return real(pattern, options)
 
     rules.regex.compile_pattern.cache_clear()
+    rules.regex._shared_searcher.cache_clear()  # programs compiled by earlier tests would hide from the spy
     monkeypatch.setattr(rules.regex.re2, "compile", spy)
 
     def backtracking(*args, **kwargs):

@@ -158,5 +158,6 @@ def evaluator_for(rules: Sequence[Rule], *, engine: str = COMPILED) -> tuple[lis
         return compiled, lambda facts: evaluate(compiled, facts)
     if engine != BUSINESS_RULES:
         raise ValueError(f"unknown rules engine {engine!r}")
-    pairs = [(c, business_rules_json(rule)) for c, rule in zip(compiled, rules, strict=True)]
+    # An invalid stored rule only ever raises; its JSON (perhaps nested past any limit) is never walked.
+    pairs = [(c, business_rules_json(rule) if c.valid else {}) for c, rule in zip(compiled, rules, strict=True)]
     return compiled, lambda facts: evaluate_with_business_rules(pairs, facts)

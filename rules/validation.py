@@ -221,7 +221,10 @@ def rule_problems(conditions: Any, actions: Any) -> list[Problem]:
 
 
 def normalized_conditions(node: Any) -> Any:
-    """Give no-input operators an explicit `"value": null` (business-rules raises KeyError without it)."""
+    """Give no-input operators an explicit `"value": null` (business-rules raises KeyError without it).
+
+    It recurses: call it on validated conditions only (5 levels at most).
+    """
     if isinstance(node, dict) and ("all" in node or "any" in node):
         return {key: [normalized_conditions(c) for c in children] for key, children in node.items()}
     if isinstance(node, dict) and "name" in node and "value" not in node:

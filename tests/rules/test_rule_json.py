@@ -7,17 +7,19 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from billing.core.db import db
 from billing.core.errors import ValidationFailed
 from billing.people.models import Role
-from rules.models import Rule, RuleVersion
+from rules.engine import BUSINESS_RULES, COMPILED
+from rules.models import OutcomeKind, Rule, RuleOutcome, RuleVersion
 from rules.operations import FILE_FORMAT, document_problems, import_rules, save_rule
 from rules.rule_json import MAX_NESTING, MAX_RULE_CHARS, load_json, nesting
+from rules.runs import run_rules
 from rules.validation import MAX_CONDITIONS, MAX_DEPTH
 from tests.conftest import csrf_token
-from tests.worlds.practice import SYSTEM
+from tests.worlds.practice import SYSTEM, build_world
 from tests.worlds.rules import fail, rule_doc
 
 LEAF = {"name": "units", "operator": "greater_than", "value": 1}
@@ -248,3 +250,17 @@ deep_text = st.builds(
 def test_any_text_parses_or_is_refused_with_a_problem(text):
     refusal = _refusal(lambda: load_json(text, field="rule_json", max_chars=MAX_RULE_CHARS))
     assert refusal is None or [p.field for p in refusal.problems] == ["rule_json"]
+
+
+@pytest.mark.parametrize("engine", [COMPILED, BUSINESS_RULES])
+def test_a_stored_rule_nested_450_deep_fails_its_claims_closed_in_either_engine(engine):
+    """A rule edited in the database past the limits is never walked: every claim it applies to gets a rule error."""
+    claim = build_world().claim()
+    rule = save_rule(rule_doc("Edited in the database"), actor=SYSTEM)
+    db.session.execute(update(Rule).where(Rule.id == rule.id).values(conditions=nested(450)))
+    db.session.expire_all()
+    result = run_rules(actor=SYSTEM, claim_ids=[claim.id], engine=engine)
+    assert result.rule_errors == 1
+    [outcome] = db.session.scalars(select(RuleOutcome).where(RuleOutcome.claim_id == claim.id))
+    assert outcome.kind is OutcomeKind.ERROR
+    assert "rule is invalid" in outcome.reason

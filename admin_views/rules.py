@@ -34,6 +34,7 @@ from billing.org.queries import by_location
 from rules.dry_run import dry_run
 from rules.models import BLOCKING, BillingRun, OutcomeKind, Rule, RuleOutcome
 from rules.operations import rule_document, save_rule, set_enabled_many, version_history
+from rules.rule_json import MAX_RULE_CHARS, load_json
 from rules.runs import RunResult, run_rules
 from rules.variables import rule_schema
 
@@ -173,23 +174,33 @@ def _scope_value(doc: dict[str, Any]) -> str:
 def _read_form(form: Any) -> tuple[dict[str, Any], list[Problem]]:
     """The editor's fields as a rule document; only the JSON and numbers can be malformed here."""
     problems = []
-    try:
-        body = json.loads(form.get("rule_json", ""))
-    except json.JSONDecodeError as exc:
-        body, problems = {}, [Problem("rule_json", f"The rule JSON does not parse: {exc.msg} (line {exc.lineno}).")]
+    try:  # size and nesting are checked before parsing: 500 nested groups once overflowed the parser
+        body = load_json(form.get("rule_json", ""), field="rule_json", max_chars=MAX_RULE_CHARS)
+    except ValidationFailed as exc:
+        body, problems = {}, exc.problems
     if not isinstance(body, dict):
-        body, problems = {}, [Problem("rule_json", 'The rule JSON is an object: {"conditions": ..., "actions": ...}.')]
-    position = form.get("position", "100").strip()
-    if not position.isdigit():
+        body, problems = {}, problems or [
+            Problem("rule_json", 'The rule JSON is an object: {"conditions": ..., "actions": ...}.')]
+    position = _whole(form.get("position", "100"))
+    if position is None:
         problems.append(Problem("position", "The order is a whole number."))
     key, _, raw = form.get("scope", "").partition(":")
+    scope_id = _whole(raw)
+    if key and scope_id is None:
+        problems.append(Problem("scope", "Choose what the rule applies to from the list."))
     doc = {
         "name": form.get("name", ""), "description": form.get("description", ""),
-        "position": int(position) if position.isdigit() else 100, "enabled": form.get("enabled") == "y",
-        "scope": {key: int(raw)} if key and raw.isdigit() else {},
+        "position": 100 if position is None else position, "enabled": form.get("enabled") == "y",
+        "scope": {key: scope_id} if key and scope_id is not None else {},
         "conditions": body.get("conditions"), "actions": body.get("actions"),
     }
     return doc, problems
+
+
+def _whole(text: str) -> int | None:
+    """ASCII digits only ("²" is a digit to str.isdigit), and few enough for any id or order."""
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 10 else None
 
 
 # --- Failed Charges --------------------------------------------------------------------------

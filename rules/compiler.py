@@ -3,12 +3,12 @@
 business-rules re-casts every argument and walks the JSON with `getattr` on every evaluation
 (about 5 µs per rule and claim); a closure built once per run does the same comparison in a
 fraction of that. The operators below mirror business_rules.operators exactly (numeric epsilon,
-case-insensitive select matching, regex search); tests/rules/test_differential.py holds them to it.
+case-insensitive select matching, regex search: on RE2 in both, see rules/regex.py);
+tests/rules/test_differential.py holds them to it.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +20,7 @@ from business_rules.operators import NumericType
 
 from billing.core.errors import ValidationFailed
 from rules.date_type import parse_date
+from rules.regex import searcher
 from rules.validation import normalized_conditions, rule_problems
 from rules.variables import ClaimFacts, Fired, fired_from_action, rule_schema
 
@@ -108,14 +109,14 @@ def _leaf(name: str, operator: str, value: Any) -> Test:
 
 def _string(name: str, read: Callable[[ClaimFacts], Any], operator: str, value: Any) -> Test:
     low = (value or "").lower()
-    pattern = re.compile(value) if operator == "matches_regex" else None
+    search = searcher(value) if operator == "matches_regex" else None
     compare: Callable[[str], Any] = {
         "equal_to": lambda s: s == value,
         "equal_to_case_insensitive": lambda s: s.lower() == low,
         "starts_with": lambda s: s.startswith(value),
         "ends_with": lambda s: s.endswith(value),
         "contains": lambda s: value in s,
-        "matches_regex": lambda s: pattern.search(s) is not None,
+        "matches_regex": search,
         "non_empty": bool,
     }[operator]
 

@@ -2,10 +2,20 @@
 
 Both paths isolate rules from each other: a rule that raises becomes a rule error on that claim
 (fail closed) and the other rules still run, which run_all alone would not do.
+
+A rule that takes longer than RULE_BUDGET on one claim fails the same way. Python cannot stop a
+running function from outside except by a signal, and signals reach only the main thread (runs
+also happen in web requests and scheduler threads), so the budget is checked when control comes
+back: after the claim's rules, and for a claim over it, after each rule. That is enough because no
+condition can run long: facts are loaded before evaluation (a condition does no I/O), text is
+bounded by its column, rules are bounded in size by validation, and regular expressions match on
+RE2 in time linear in the text (rules/regex.py). The budget is the backstop for what those bounds
+do not foresee.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -23,14 +33,38 @@ COMPILED = "compiled"
 BUSINESS_RULES = "business-rules"
 ENGINES = (COMPILED, BUSINESS_RULES)
 
+#: Seconds one rule may take on one claim. A rule normally takes microseconds; a run is shared with
+#: web requests and other processes on two cores, so the budget leaves wide room for a stalled thread.
+RULE_BUDGET = 0.5
+#: The clock the budget is measured with (monotonic; tests replace it).
+clock: Callable[[], float] = time.perf_counter
+
 
 def error_fired(rule_id: int, exc: BaseException) -> Fired:
     detail = str(exc) or type(exc).__name__
     return Fired(rule_id, OutcomeKind.ERROR, f"Rule could not be evaluated: {detail}"[:500])
 
 
-def evaluate(rules: Iterable[CompiledRule], facts: ClaimFacts) -> list[Fired]:
-    """What the rules that apply to this claim ask for, in rule order."""
+def over_budget(rule_id: int, seconds: float) -> Fired:
+    return Fired(rule_id, OutcomeKind.ERROR, f"Rule could not be evaluated: it took {seconds:.2f} s on this claim, "
+                                             f"over the {RULE_BUDGET:g} s a rule may take")
+
+
+def evaluate(rules: Sequence[CompiledRule], facts: ClaimFacts) -> list[Fired]:
+    """What the rules that apply to this claim ask for, in rule order.
+
+    The claim as a whole is timed (a clock read per rule would add a fifth to evaluation). Only a claim
+    that took longer than one rule may is evaluated again rule by rule, timed, to find the rule over
+    its budget; a one-off stall that no rule caused (a descheduled thread) then finds none.
+    """
+    started = clock()
+    fired = _evaluate(rules, facts)
+    if clock() - started <= RULE_BUDGET:
+        return fired
+    return _evaluate_timed(rules, facts)
+
+
+def _evaluate(rules: Sequence[CompiledRule], facts: ClaimFacts) -> list[Fired]:
     fired: list[Fired] = []
     for rule in rules:
         if rule.scoped and not rule.applies_to(facts):
@@ -40,6 +74,26 @@ def evaluate(rules: Iterable[CompiledRule], facts: ClaimFacts) -> list[Fired]:
                 fired += rule.fired
         except Exception as exc:  # any failure of one rule on one claim fails that claim closed
             fired.append(error_fired(rule.rule_id, exc))
+    return fired
+
+
+def _evaluate_timed(rules: Sequence[CompiledRule], facts: ClaimFacts) -> list[Fired]:
+    """The same, each rule timed: one over its budget is a rule error, whatever it answered."""
+    fired: list[Fired] = []
+    for rule in rules:
+        if rule.scoped and not rule.applies_to(facts):
+            continue
+        started = clock()
+        try:
+            hit = rule.test(facts)
+        except Exception as exc:  # as above
+            fired.append(error_fired(rule.rule_id, exc))
+            continue
+        seconds = clock() - started
+        if seconds > RULE_BUDGET:
+            fired.append(over_budget(rule.rule_id, seconds))
+        elif hit:
+            fired += rule.fired
     return fired
 
 
@@ -56,12 +110,14 @@ def evaluate_with_business_rules(
             fired.extend(evaluate([compiled], facts))
             continue
         actions = ClaimActions(compiled.rule_id)
+        started = clock()
         try:
             run_all([rule_json], variables, actions)
         except Exception as exc:  # run_all raises on the first bad rule; keep the others going
             fired.append(error_fired(compiled.rule_id, exc))
             continue
-        fired.extend(actions.fired)
+        seconds = clock() - started
+        fired.extend([over_budget(compiled.rule_id, seconds)] if seconds > RULE_BUDGET else actions.fired)
     return fired
 
 
@@ -102,5 +158,6 @@ def evaluator_for(rules: Sequence[Rule], *, engine: str = COMPILED) -> tuple[lis
         return compiled, lambda facts: evaluate(compiled, facts)
     if engine != BUSINESS_RULES:
         raise ValueError(f"unknown rules engine {engine!r}")
-    pairs = [(c, business_rules_json(rule)) for c, rule in zip(compiled, rules, strict=True)]
+    # An invalid stored rule only ever raises; its JSON (perhaps nested past any limit) is never walked.
+    pairs = [(c, business_rules_json(rule) if c.valid else {}) for c, rule in zip(compiled, rules, strict=True)]
     return compiled, lambda facts: evaluate_with_business_rules(pairs, facts)

@@ -19,11 +19,14 @@ from billing.core.errors import Invalid, Problem, ValidationFailed, raise_if
 from billing.coverage.models import Payer
 from billing.org.models import Company, Practice
 from rules.models import Rule, RuleVersion
-from rules.validation import normalized_conditions, rule_problems
+from rules.rule_json import MAX_FILE_CHARS, load_json
+from rules.validation import normalized_conditions, rule_problems, shown
 
 FILE_FORMAT = "claimdesk-rules"
 DEFAULTS = Path(__file__).with_name("default_rules.json")
 SCOPES = {"company_id": Company, "practice_id": Practice, "payer_id": Payer}
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: a larger number is no id, and PostgreSQL would refuse to compare it
+MAX_FILE_RULES = 2000
 
 
 def rule_document(rule: Rule) -> dict[str, Any]:
@@ -47,12 +50,13 @@ def document_problems(doc: Any, *, rule_id: int | None = None) -> list[Problem]:
         return [Problem("rule", "A rule is an object with name, conditions and actions.")]
     problems = []
     name = doc.get("name")
-    if not isinstance(name, str) or not name.strip() or len(name) > 120:
-        problems.append(Problem("name", "Give the rule a name of 1 to 120 characters."))
+    if not isinstance(name, str) or not name.strip() or len(name) > 120 or "\x00" in name:
+        problems.append(Problem("name", "Give the rule a name of 1 to 120 characters (no NUL)."))
     elif _name_taken(name.strip(), rule_id):
         problems.append(Problem("name", f"Another rule is already called {name.strip()!r}."))
-    if not isinstance(doc.get("description", ""), str) or len(doc.get("description", "")) > 500:
-        problems.append(Problem("description", "The description is text of at most 500 characters."))
+    description = doc.get("description", "")
+    if not isinstance(description, str) or len(description) > 500 or "\x00" in description:
+        problems.append(Problem("description", "The description is text of at most 500 characters (no NUL)."))
     position = doc.get("position", 100)
     if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position <= 100_000:
         problems.append(Problem("position", "The order is a whole number from 0 to 100000."))
@@ -71,8 +75,10 @@ def _scope_problems(scope: Any) -> list[Problem]:
     if not isinstance(scope, dict) or set(scope) - set(SCOPES) or len(scope) > 1:
         return [Problem("scope", "Scope is empty (all claims) or one of company_id, practice_id, payer_id.")]
     for key, value in scope.items():
-        if isinstance(value, bool) or not isinstance(value, int) or db.session.get(SCOPES[key], value) is None:
-            return [Problem(f"scope.{key}", f"No {key.removesuffix('_id')} has the id {value!r}.")]
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
+            return [Problem(f"scope.{key}", f"{shown(value)} is not a {key.removesuffix('_id')} id.")]
+        if db.session.get(SCOPES[key], value) is None:
+            return [Problem(f"scope.{key}", f"No {key.removesuffix('_id')} has the id {value}.")]
     return []
 
 
@@ -167,10 +173,10 @@ def import_rules(document: Any, *, actor: Actor, only_new: bool = False) -> Impo
     docs = _file_rules(document)
     existing = {r.name: r for r in db.session.scalars(select(Rule))}
     problems = []
-    names = [d.get("name") for d in docs if isinstance(d, dict)]
+    names = [name for name in map(_name, docs) if name is not None]
     for i, doc in enumerate(docs):
-        target = existing.get(doc.get("name")) if isinstance(doc, dict) else None
-        where = f"rules[{i}]" + (f" ({doc.get('name')})" if isinstance(doc, dict) else "")
+        target = existing.get(_name(doc))
+        where = f"rules[{i}]" + (f" ({_name(doc)})" if _name(doc) else "")
         problems += [Problem(f"{where}.{p.field}", p.message)
                      for p in document_problems(doc, rule_id=target.id if target else None)]
     if len(set(names)) != len(names):
@@ -187,6 +193,12 @@ def import_rules(document: Any, *, actor: Actor, only_new: bool = False) -> Impo
     return ImportResult(created, updated, unchanged)
 
 
+def _name(doc: Any) -> str | None:
+    """A file rule's name as given, when it is one (a list or a number is a problem the validator names)."""
+    name = doc.get("name") if isinstance(doc, dict) else None
+    return name if isinstance(name, str) else None
+
+
 def _same(rule: Rule, doc: dict[str, Any]) -> bool:
     mine = rule_document(rule)
     theirs = {**mine, **doc, "conditions": normalized_conditions(doc["conditions"]), "scope": doc.get("scope") or {}}
@@ -199,14 +211,23 @@ def _file_rules(document: Any) -> list[Any]:
     ):
         raise ValidationFailed([Problem("file", f'Not a rules file: expected {{"format": "{FILE_FORMAT}", '
                                                 '"rules": [...]}.')])
+    if len(document["rules"]) > MAX_FILE_RULES:
+        raise ValidationFailed([Problem("rules", f"A file holds at most {MAX_FILE_RULES} rules.")])
     return document["rules"]
 
 
 def read_rules_file(path: Path) -> Any:
+    """A rules file's JSON; a file too large or nested too deep is refused before it is parsed."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        if path.stat().st_size > MAX_FILE_CHARS * 4:  # UTF-8 takes at most 4 bytes a character
+            raise Invalid(f"{path.name} is too large for a rules file (at most {MAX_FILE_CHARS:,} characters).")
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
         raise Invalid(f"{path.name} is not readable JSON: {exc}") from None
+    try:
+        return load_json(text, field="file", max_chars=MAX_FILE_CHARS)
+    except ValidationFailed as exc:
+        raise Invalid(f"{path.name} is not readable JSON. {exc.problems[0].message}", exc.problems) from None
 
 
 def load_defaults(*, actor: Actor) -> ImportResult:

@@ -28,6 +28,7 @@ from rules.compiler import CompiledRule
 from rules.engine import COMPILED, enabled_rules, evaluator_for
 from rules.facts import CHUNK, load_facts
 from rules.models import BLOCKING, BillingRun, OutcomeKind, RuleOutcome
+from rules.operations import MAX_ID
 from rules.variables import Fired
 
 Key = tuple[int, OutcomeKind]  # (rule id, kind): one open outcome each per claim
@@ -151,9 +152,9 @@ def run_rules(
 
 def _scope_problems(company_id: int | None, practice_id: int | None, location_id: int | None) -> list[Problem]:
     """An unknown or inconsistent scope is refused: silently widening it would run over every claim."""
-    company = db.session.get(Company, company_id) if company_id is not None else None
-    practice = db.session.get(Practice, practice_id) if practice_id is not None else None
-    location = db.session.get(Location, location_id) if location_id is not None else None
+    company = _get(Company, company_id)
+    practice = _get(Practice, practice_id)
+    location = _get(Location, location_id)
     problems = [Problem(name, f"No {name} has the id {given}.") for name, given, found in (
         ("company", company_id, company), ("practice", practice_id, practice), ("location", location_id, location))
         if given is not None and found is None]
@@ -164,6 +165,11 @@ def _scope_problems(company_id: int | None, practice_id: int | None, location_id
     if location and company and not practice and location.practice.company_id != company.id:
         problems.append(Problem("location", f"Location {location} belongs to another company."))
     return problems
+
+
+def _get(model: type[Company | Practice | Location], key: int | None) -> Any:
+    # A number beyond the id column's range is no id; the database would raise rather than find nothing.
+    return db.session.get(model, key) if key is not None and 0 < key <= MAX_ID else None
 
 
 @contextmanager

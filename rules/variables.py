@@ -27,6 +27,7 @@ from business_rules.variables import (
     string_rule_variable,
 )
 
+import rules.regex  # noqa: F401 - business-rules' matches_regex runs on RE2 before any rule does
 from billing.core.reference import CLAIM_FILING_INDICATORS, PLACES_OF_SERVICE
 from billing.coverage.models import PayerType
 from rules.date_type import DateType

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from billing.claims.operations import hold_claim
 from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
+from billing.core.errors import ValidationFailed
 from billing.people.models import ClientDiagnosis
 from rules.eligibility import submission_blockers
 from rules.models import BillingRun, OutcomeKind, RuleOutcome
@@ -283,3 +284,17 @@ def test_a_date_rule_on_a_missing_authorization_is_a_rule_error(world):
     [outcome] = _outcomes(claim)
     assert outcome.kind is OutcomeKind.ERROR
     assert "authorization_ends_on has no date" in outcome.reason
+
+
+@pytest.mark.parametrize("scope", [{"company_id": 10**20}, {"practice_id": 2**63}, {"location_id": 0}])
+def test_a_scope_id_beyond_any_id_is_refused_not_sent_to_the_database(scope):
+    with pytest.raises(ValidationFailed) as refused:
+        _run(**scope)
+    assert "has the id" in refused.value.message
+
+
+def test_the_cli_refuses_a_huge_scope_id_in_one_line(app):
+    result = app.test_cli_runner().invoke(args=["rules", "run", "--company", "9" * 25])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)
+    assert result.output == f"Error: company: No company has the id {'9' * 25}.\n"

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from admin_views.auth import current_actor
 from admin_views.base import AreaPage
-from admin_views.operations import run_operation
+from admin_views.operations import run_once
 from admin_views.permissions import Area
 from admin_views.scope import current_scope
 from billing.claims.models import Claim
@@ -126,8 +126,9 @@ class CreditBalancesView(AreaPage):
             claim = self._in_scope(number)
             return claim, record_refund(claim, typed, actor=current_actor())
 
-        return run_operation(
-            refund, back=back, then=self.get_url(".index"),
+        index = self.get_url(".index")
+        return run_once(
+            "claim.refund", f"claim:{number[:20]}", refund, back=back, then=lambda _: index,
             success=lambda done: f"Refund of {format_money(sum_money(e.amount for e in done[1]))} recorded on "
             f"{done[0].number}. The claim stays flagged Needs Review until a biller clears it.",
             refusal=lambda exc: f"Nothing was refunded: {exc.message}",
@@ -153,8 +154,9 @@ class CreditBalancesView(AreaPage):
             return apply_patient_credit(source, target, amount, actor=current_actor(), posted_on=posted_on,
                                         reason=form.get("reason", ""))
 
-        return run_operation(
-            apply, back=back, then=self.get_url(".index"),
+        index = self.get_url(".index")
+        return run_once(
+            "claim.apply-credit", f"claim:{number[:20]}", apply, back=back, then=lambda _: index,
             success=lambda done: f"{format_money(done.amount)} of {done.source.number}'s patient credit applied to "
             f"{done.target.number}.",
             refusal=lambda exc: f"Nothing was applied: {exc.message}",

@@ -125,6 +125,7 @@ def run_once(
     success: Callable[[T], str],
     back: str,
     then: Callable[[T], str | None] | None = None,
+    refusal: Callable[[BillingError], str] | None = None,
 ) -> Response:
     """`run_operation` for a money form: posts at most once per form; a repeat shows the first outcome."""
     try:
@@ -132,7 +133,7 @@ def run_once(
     except Repeated as repeat:
         return show_repeat(repeat.done, back)
     except BillingError as exc:
-        flash(exc.message, "error")
+        flash(refusal(exc) if refusal else exc.message, "error")
         return redirect(back)
     flash(done.message, "success")
     return redirect(done.target or back)

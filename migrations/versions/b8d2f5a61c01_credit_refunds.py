@@ -1,7 +1,7 @@
 """credit balances: refunds to payers and patients, and patient credits moved between claims, as ledger kinds
 
 Revision ID: b8d2f5a61c01
-Revises: a7c1e4f20704
+Revises: b8e2d4f60801
 Create Date: 2026-12-05 10:00:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b8d2f5a61c01'
-down_revision = 'a7c1e4f20704'
+down_revision = 'b8e2d4f60801'
 branch_labels = None
 depends_on = None
 

@@ -181,7 +181,8 @@ def _save_payment(claim: Claim, posting: Any, mode: str, back: str) -> Response 
     """Post the payment once (a second submit of the form shows the first result); refusals go back to the form."""
     try:
         done = once("claim.payment", f"claim:{claim.id}",
-                    lambda: record_manual_payment(claim, posting, actor=current_actor(), mode=mode),
+                    lambda: record_manual_payment(claim, posting, actor=current_actor(), mode=mode,
+                                                  overpayment=bool(request.form.get("overpayment"))),
                     outcome=lambda result: _posted_message(claim, result))
     except Repeated as repeat:
         return show_repeat(repeat.done, back)
@@ -255,7 +256,8 @@ def _money_operation(operation: str, claim: Claim, form: Any) -> tuple[str, Clai
         amount = _optional_amount(form.get("amount", ""))
         if amount is None or amount <= ZERO:
             raise Invalid("Enter the amount the patient or responsible party paid.")
-        money_ops.record_patient_payment(claim, amount, actor=actor, posted_on=today, memo=reason or None)
+        money_ops.record_patient_payment(claim, amount, actor=actor, posted_on=today, memo=reason or None,
+                                         overpayment=bool(form.get("overpayment")))
         return f"Patient payment of {format_money(amount)} recorded.", None
     if operation == "resubmit-lines":
         copy = resubmit_denied_lines(claim, actor=actor, reason=reason)

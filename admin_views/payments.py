@@ -242,7 +242,8 @@ class UnmatchedView(RoleModelView):
         def match() -> Claim:
             claim = claim_by_number(request.form.get("claim_number", ""), for_update=True)
             match_unmatched(item, claim, actor=current_actor(), remember_as=_chosen_payer(request.form),
-                            charge_confirmed=bool(request.form.get("confirm_charge")))
+                            charge_confirmed=bool(request.form.get("confirm_charge")),
+                            override_reason=request.form.get("override_reason"))
             return claim
 
         return run_operation(

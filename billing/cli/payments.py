@@ -220,17 +220,23 @@ def unmatched_command(as_json: bool) -> None:
 @click.option("--remember-as", "remember_as", default=None,
               help="Our payer (name or id) the check's payer name means, when it is not known yet.")
 @click.option("--confirm-charge", is_flag=True, help="Post although the payer's charge is not the claim's.")
-def match_command(unmatched_id: int, claim_number: str, remember_as: str | None, confirm_charge: bool) -> None:
+@click.option("--reason", default=None, help="Why, when --confirm-charge overrides a charge that differs.")
+@json_option
+def match_command(unmatched_id: int, claim_number: str, remember_as: str | None, confirm_charge: bool,
+                  reason: str | None, as_json: bool) -> None:
     """Post an unmatched remittance claim to one of our claims (of the check's payer, charged the same)."""
     def op() -> UnmatchedClaim:
         item = db.session.get(UnmatchedClaim, unmatched_id)
         if item is None:
             raise NotFound(f"No unmatched payment {unmatched_id}.")
         payer = payer_called(remember_as) if remember_as else None
-        match_unmatched(item, _claim(claim_number), actor=CLI, remember_as=payer, charge_confirmed=confirm_charge)
+        match_unmatched(item, _claim(claim_number), actor=CLI, remember_as=payer, charge_confirmed=confirm_charge,
+                        override_reason=reason)
         return item
 
-    run_command(op, as_json=False, text=f"Posted unmatched payment {unmatched_id} to {claim_number}.")
+    run_command(op, as_json=as_json, text=f"Posted unmatched payment {unmatched_id} to {claim_number}.",
+                data=lambda item: {"unmatched_id": item.id, "claim": claim_number, "status": item.status.value,
+                                   "paid": str(item.paid)})
 
 
 @payments_cli.command("clear-review")
@@ -256,13 +262,18 @@ def bill_patient_command(claim_number: str, reason: str | None) -> None:
 @click.argument("claim_number")
 @click.argument("amount")
 @click.option("--memo", default=None, help="Check number, card, cash...")
-def patient_payment_command(claim_number: str, amount: str, memo: str | None) -> None:
+@click.option("--overpayment", is_flag=True, help="Take more than the patient owes (left as a patient credit).")
+@json_option
+def patient_payment_command(claim_number: str, amount: str, memo: str | None, overpayment: bool,
+                            as_json: bool) -> None:
     """Record money from the patient or responsible party on a claim."""
     value = _money(amount)
     assert value is not None
     run_command(lambda: posting.record_patient_payment(_claim(claim_number), value, actor=CLI,
-                                                       posted_on=practice_today(), memo=memo),
-                as_json=False, text=f"Patient payment of {format_money(value)} recorded on {claim_number}.")
+                                                       posted_on=practice_today(), memo=memo,
+                                                       overpayment=overpayment),
+                as_json=as_json, text=f"Patient payment of {format_money(value)} recorded on {claim_number}.",
+                data=lambda entries: {"claim": claim_number, "amount": str(value), "entries": len(entries)})
 
 
 @payments_cli.command("set-aside")

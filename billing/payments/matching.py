@@ -27,34 +27,37 @@ from billing.payments.remittances import matched_lines_charge, post_claim_paymen
 
 
 def match_unmatched(item: UnmatchedClaim, claim: Claim, *, actor: Actor, remember_as: Payer | None = None,
-                    charge_confirmed: bool = False) -> None:
+                    charge_confirmed: bool = False, override_reason: str | None = None) -> None:
     """A biller says which claim an unmatched payment belongs to; it then posts as if it had matched.
 
     `remember_as` teaches the check's payer name as that payer first (only a name not known yet);
-    `charge_confirmed` accepts a payer's charge that is neither the claim's nor its matched lines'.
+    `charge_confirmed` accepts a payer's charge that is neither the claim's nor its matched lines', with
+    `override_reason` saying why (kept in the claim's history).
     """
     lock_claim(claim)
-    _take(item, claim)
+    db.session.refresh(item, with_for_update=True)  # as committed now: a concurrent match may have taken it
+    if item.status is UnmatchedStatus.MATCHED:
+        raise Conflict(f"That payment was already matched to {item.matched_claim}.")
     if not was_sent(claim):  # voided or replaced after it was sent, it still takes its money (flagged)
         raise NotAllowed(f"Claim {claim.number} is {claim.status.label}; only a submitted claim is paid.")
     info = claim_from_data(item.data)
     taught = _teach_payer_name(item, remember_as, actor=actor)
     _check_payer(item, claim)
-    if not charge_confirmed:
-        _check_charge(info, claim)
+    override = _charge_override(info, claim, charge_confirmed, override_reason)
     post_claim_payment(info, claim, item.remittance, actor=actor, superseded=superseded_reason(claim))
+    _take(item, claim)
     item.matched_at, item.matched_by = utcnow(), actor.name
     record_change("claim", claim.id, AuditAction.ERA_MATCHED, actor=actor, before=claim.status.value,
-                  after=claim.status.value, data={"unmatched_id": item.id, "clp01": item.claim_number,
-                                                  "payer_name_taught": taught, "charge_confirmed": charge_confirmed})
+                  after=claim.status.value, reason=override,
+                  data={"unmatched_id": item.id, "clp01": item.claim_number, "payer_name_taught": taught,
+                        "charge_confirmed": override is not None})
 
 
 def _take(item: UnmatchedClaim, claim: Claim) -> None:
-    """Mark the item matched in the database before posting it, or refuse: it posts at most once.
+    """Mark the item matched in the database, or refuse: it posts at most once.
 
-    The UPDATE only changes an item not matched yet; of two concurrent matches the second waits on the row
-    (PostgreSQL) or the write lock (SQLite), then finds nothing to change. The operation's single transaction
-    undoes the mark if the match is refused further on.
+    The UPDATE only changes an item not matched yet, so even a match that slipped past the row lock finds
+    nothing to change and is refused; the operation's single transaction then takes its posting back.
     """
     taken = db.session.execute(
         update(UnmatchedClaim)
@@ -90,6 +93,24 @@ def _check_payer(item: UnmatchedClaim, claim: Claim) -> None:
         )
 
 
+def _charge_override(info: ClaimPaymentInfo, claim: Claim, confirmed: bool, reason: str | None) -> str | None:
+    """Why the biller posts a payment whose charge is not the claim's (None when the charges agree).
+
+    An override is explicit: confirmed, and with a reason, which goes in the claim's history.
+    """
+    try:
+        _check_charge(info, claim)
+    except Conflict:
+        if not confirmed:
+            raise
+        why = (reason or "").strip()
+        if not why:
+            raise Invalid("Say why this payment belongs to the claim although the charges differ (it goes in "
+                          "the claim's history).") from None
+        return f"charge differs, posted by the biller: {why}"[:500]
+    return None
+
+
 def _check_charge(info: ClaimPaymentInfo, claim: Claim) -> None:
     charge = abs(info.charge)  # a reversal (CLP02 = 22) sends the charge negated
     lines = matched_lines_charge(info, claim)
@@ -97,7 +118,7 @@ def _check_charge(info: ClaimPaymentInfo, claim: Claim) -> None:
         return
     raise Conflict(
         f"The payer says the charge was {charge}; claim {claim.number} charged {claim.total_charge} "
-        f"(the lines it pays, {lines}). Confirm the difference to post it anyway."
+        f"(the lines it pays, {lines}). Confirm the difference, with a reason, to post it anyway."
     )
 
 

@@ -21,6 +21,7 @@ from billing.ledger.models import EntryKind, EntrySource, LedgerEntry
 from billing.ledger.operations import post_charges
 from billing.ledger.postings import ClaimPosting, PostingResult
 from billing.ledger.rows import entry_values
+from billing.payments.dates import money_date_problems
 from billing.payments.denials import line_reasons
 from billing.payments.posting import credit_reason, flag_for_review, post_adjudication
 from billing.payments.reversals import manual_clawback, standing_payments
@@ -61,10 +62,14 @@ def write_off(claim: Claim, *, reason: str, actor: Actor, posted_on: date, patie
 
 
 def record_patient_payment(claim: Claim, amount: Decimal, *, actor: Actor, posted_on: date,
-                           memo: str | None = None) -> list[LedgerEntry]:
-    """Money from the patient or responsible party, applied to the lines they owe on, oldest line first."""
+                           memo: str | None = None, overpayment: bool = False) -> list[LedgerEntry]:
+    """Money from the patient or responsible party, applied to the lines they owe on, oldest line first.
+
+    More than they owe is taken only as a confirmed `overpayment`: the rest stays on the last line as a patient
+    credit (flagged Needs Review) to refund or apply to another claim from Credit Balances.
+    """
     entries = _allocate(claim, EntryKind.PATIENT_PAYMENT, amount, patient=True, actor=actor, posted_on=posted_on,
-                        memo=memo)
+                        memo=memo, excess=overpayment)
     record_change("claim", claim.id, AuditAction.PAYMENT_POSTED, actor=actor, before=claim.status.value,
                   after=claim.status.value, reason=memo, data={"patient_paid": str(to_money(amount))})
     flag_credit(claim, actor=actor)
@@ -84,7 +89,7 @@ def bill_patient(claim: Claim, *, actor: Actor, posted_on: date, reason: str | N
 
 
 def _allocate(claim: Claim, kind: EntryKind, amount: Decimal | None, *, patient: bool, actor: Actor,
-              posted_on: date, memo: str | None) -> list[LedgerEntry]:
+              posted_on: date, memo: str | None, excess: bool = False) -> list[LedgerEntry]:
     lock_claim(claim)
     if claim.status not in SENT:
         raise NotAllowed(f"Claim {claim.number} is {claim.status.label}; nothing has been billed to collect on.")
@@ -96,13 +101,16 @@ def _allocate(claim: Claim, kind: EntryKind, amount: Decimal | None, *, patient:
     available = sum_money(v for v in side.values() if v > ZERO)
     wanted = available if amount is None else to_money(amount)
     who = "patient" if patient else "insurance"
-    if wanted <= ZERO:
+    if wanted <= ZERO or (available <= ZERO and not excess):
         raise NothingToDo(f"Claim {claim.number} has no {who} balance to apply this to.")
-    if wanted > available:
-        raise Invalid(f"{format_money(wanted)} is more than the {who} balance of {format_money(available)}.")
+    if wanted > available and not excess:
+        raise_if([Problem("overpayment", f"{format_money(wanted)} is more than the {who} balance of "
+                                f"{format_money(available)}; if that much was paid, confirm the overpayment.")])
     entries, left = [], wanted
-    for line in claim.lines:
+    for number, line in enumerate(claim.lines, start=1):
         share = min(left, side[line.id]) if side[line.id] > ZERO else ZERO
+        if number == len(claim.lines):
+            share = left  # a confirmed overpayment: what they owed nowhere stays on the last line, a credit
         if share > ZERO:
             entries.append(_entry(claim, line, kind, share, actor=actor, posted_on=posted_on,
                                   source=EntrySource.MANUAL, memo=memo))
@@ -215,17 +223,38 @@ def _close_settled_lines(claim: Claim, entries: list[LedgerEntry], to: LineDenia
             set_line_denial(line, to, actor=actor, reason=reason, data={"claim_wide": True})
 
 
-def record_manual_payment(claim: Claim, posting: ClaimPosting, *, actor: Actor, mode: str = "") -> PostingResult:
+def record_manual_payment(claim: Claim, posting: ClaimPosting, *, actor: Actor, mode: str = "",
+                          overpayment: bool = False) -> PostingResult:
     """Record Payment from a paper EOB. When a payment already stands, the biller must say whether this one
-    replaces it ("replace": reversal and new payment in one step, how an entry is "edited") or adds to it."""
+    replaces it ("replace": reversal and new payment in one step, how an entry is "edited") or adds to it.
+
+    A payment above what the payer still owes is posted only when the biller says it is an overpayment
+    (`overpayment`); it then leaves a credit, flagged Needs Review (rule 8), for the Credit Balances worklist.
+    """
     lock_claim(claim)
+    raise_if(money_date_problems(claim, posting.paid_on, "paid_on", "The payment date"))
     standing = standing_payments(claim.id)
     if standing and mode not in ("replace", "add"):
         raise_if([Problem("mode", "A payment is already posted on this claim: choose whether this one replaces "
                                   "it (reversal + new payment) or adds to it.")])
+    if not overpayment and mode != "replace":
+        raise_if(_overpayment_problems(claim, posting))
     if standing and mode == "replace":
         result = manual_clawback(claim, reason=posting.memo or "payment corrected", posted_on=posting.paid_on,
                                  actor=actor, payments=standing[-1:], corrected=posting).corrected
         assert result is not None
         return result
     return post_adjudication(claim, posting, actor=actor, source=EntrySource.MANUAL)
+
+
+def _overpayment_problems(claim: Claim, posting: ClaimPosting) -> list[Problem]:
+    """What the payer pays beyond its open balance, as a problem to confirm (nothing to say when within it)."""
+    db.session.flush()
+    sums = claim_balance(claim.id)
+    owed = sums.insurance if sums.by_kind else claim.total_charge
+    paid = sum_money(lp.paid for lp in posting.lines)
+    if paid <= max(owed, ZERO):
+        return []
+    return [Problem("overpayment", f"Paid {format_money(paid)} is more than the {format_money(max(owed, ZERO))} the "
+                                   "payer still owes. If the payer really overpaid, tick “This is an overpayment”: "
+                                   "the claim keeps a credit and is flagged Needs Review.")]

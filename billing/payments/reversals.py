@@ -25,6 +25,7 @@ from billing.ledger.balances import Balances, claim_balance, reversed_entry_ids
 from billing.ledger.models import Adjudication, AdjudicationLine, EntryKind, EntrySource, LedgerEntry
 from billing.ledger.operations import reverse_entry
 from billing.ledger.postings import REVERSAL_CODE, Adjustment, ClaimPosting, LinePosting, PostingResult
+from billing.payments.dates import money_date_problems
 from billing.payments.denial_work import recheck_after_reversal
 from billing.payments.denials import awaiting_payer
 from billing.payments.posting import post_adjudication, posting_problems
@@ -105,6 +106,7 @@ def manual_clawback(claim: Claim, *, reason: str, posted_on: date, actor: Actor,
     """
     lock_claim(claim)
     problems = _clawback_problems(claim, reason, payments, entries)
+    problems += money_date_problems(claim, posted_on, "posted_on", "The reversal date")
     if corrected is not None:
         problems += posting_problems(claim, corrected)
     raise_if(problems)

@@ -98,7 +98,7 @@ def test_a_different_charge_needs_the_biller_to_confirm(client, login, world, ae
     assert "Confirm the difference" in refused
     db.session.expire_all()
     assert db.session.scalars(select(PayerAlias)).all() == []  # nothing of the refused match was kept
-    match(client, item, claim, remember_as=str(aetna.id), confirm_charge="1")
+    match(client, item, claim, remember_as=str(aetna.id), confirm_charge="1", override_reason="payer split the claim")
     db.session.expire_all()
     assert db.session.get(UnmatchedClaim, item.id).status is UnmatchedStatus.MATCHED
     assert claim_balance(claim.id).paid_by_payer == PAID

@@ -212,7 +212,7 @@ def test_a_denied_line_paid_later_opens_again_when_that_payment_is_reversed(worl
 
     claim, _, two = paid_beside_a_denied_line(world)
     later = ClaimPosting(PAID_ON, (LinePosting(2, D("50.00"), (Adjustment("CO", "45", CHARGE - D("50.00")),)),))
-    record_manual_payment(claim, later, actor=SYSTEM, mode="add")
+    record_manual_payment(claim, later, actor=SYSTEM, mode="add", overpayment=True)
     assert two.denial_state is LineDenialState.PAID_LATER
     manual_clawback(claim, reason="payer letter: paid in error", posted_on=PAID_ON, actor=SYSTEM,
                     payments=standing_payments(claim.id)[-1:])
@@ -237,7 +237,7 @@ def test_a_denied_line_the_next_payer_bills_is_not_resubmitted_until_that_claim_
     send(secondary)
     # A later paper EOB denies line 2 (an added payment of nothing, CO-16): it is a denied line to work.
     denial = ClaimPosting(PAID_ON, (LinePosting(2, D("0.00"), (Adjustment("CO", "16", CHARGE),)),))
-    record_manual_payment(claim, denial, actor=SYSTEM, mode="add")
+    record_manual_payment(claim, denial, actor=SYSTEM, mode="add", overpayment=True)
     with pytest.raises(NotAllowed, match=f"Line 2 of claim {claim.number} is billed to the next payer on "
                                          f"{secondary.number}; void {secondary.number} first"):
         resubmit_denied_lines(claim, actor=SYSTEM, reason="fixed the modifier")
@@ -299,7 +299,7 @@ def test_a_secondary_does_not_bill_a_line_a_resubmission_bills(world):
     # A late paper EOB for the original names a copay on line 2 too (it posts there, rule 6).
     late = ClaimPosting(PAID_ON, (LinePosting(2, D("0.00"), (Adjustment("CO", "45", CHARGE - copay),
                                                              Adjustment("PR", "3", copay))),))
-    record_manual_payment(claim, late, actor=SYSTEM, mode="add")
+    record_manual_payment(claim, late, actor=SYSTEM, mode="add", overpayment=True)
     secondary = generate_secondary_claim(claim, actor=SYSTEM, posted_on=PAID_ON)
     send(secondary)
     assert check_ledger() == []

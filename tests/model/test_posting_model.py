@@ -394,7 +394,7 @@ class PostingMachine(RuleBasedStateMachine):
                                                                                       for g, r, a in ln.cas))
                                               for ln in lines))
         mode = "add" if standing_payments(key) else ""
-        record_manual_payment(self.claim(key), posting, actor=SYSTEM, mode=mode)
+        record_manual_payment(self.claim(key), posting, actor=SYSTEM, mode=mode, overpayment=True)
         db.session.flush()
         self.model.adjudicate(key, Answer(lines))
 

@@ -32,7 +32,8 @@ def _posting(paid: str, *adjustments: Adjustment, paid_on: date = PAID_ON, leave
 def insurance_credit_claim(world: World) -> Claim:
     claim = hundred_dollar_claim(world, lines=1)
     record_manual_payment(claim, _posting("80.00", Adjustment("CO", "45", D("20.00"))), actor=SYSTEM)
-    record_manual_payment(claim, _posting("80.00", paid_on=CREDIT_ON, leave_open=True), actor=SYSTEM, mode="add")
+    record_manual_payment(claim, _posting("80.00", paid_on=CREDIT_ON, leave_open=True), actor=SYSTEM, mode="add",
+                          overpayment=True)
     db.session.flush()
     return claim
 

@@ -219,8 +219,11 @@ def test_matching_checks_the_charge_unless_the_biller_confirms(world, aetna):
     with pytest.raises(Conflict, match=r"charge was 99\.00"):
         match_unmatched(item, claim, actor=BILLER)
     assert claim.status is ClaimStatus.SUBMITTED
-    match_unmatched(item, claim, actor=BILLER, charge_confirmed=True)
+    with pytest.raises(Invalid, match="Say why"):
+        match_unmatched(item, claim, actor=BILLER, charge_confirmed=True)
+    match_unmatched(item, claim, actor=BILLER, charge_confirmed=True, override_reason="payer rebundled the codes")
     db.session.flush()
     assert claim_balance(claim.id).paid_by_payer == PAID
     matched = db.session.scalars(select(StatusChange).where(StatusChange.action == AuditAction.ERA_MATCHED)).one()
     assert matched.data["charge_confirmed"] is True
+    assert matched.reason == "charge differs, posted by the biller: payer rebundled the codes"

@@ -204,7 +204,7 @@ def test_the_same_check_twice_in_one_file_posts_once(world, claim):
 def test_a_payment_after_a_write_off_flags_the_credit(world, claim):
     write_off(claim, reason="small balance", actor=SYSTEM, posted_on=PAID_ON)
     posting = ClaimPosting(PAID_ON, (LinePosting(1, PAID, (Adjustment("CO", "45", CO45),)),))
-    record_manual_payment(claim, posting, actor=SYSTEM)
+    record_manual_payment(claim, posting, actor=SYSTEM, overpayment=True)
     db.session.flush()
     assert claim_balance(claim.id).insurance == D("-100.00")  # written off 100.00, then paid 80.00 + CO-45 20.00
     assert claim.needs_review

@@ -104,8 +104,10 @@ def _withdraw_replaced(claims: Iterable[Claim], *, actor: Actor, posted_on: date
 
 #: The payer's adjustments a replacement takes back with the charge (the payer adjudicates the new claim afresh).
 PAYER_ADJUSTMENTS = frozenset({EntryKind.CONTRACTUAL, EntryKind.OTHER_ADJUSTMENT, EntryKind.PATIENT_RESPONSIBILITY})
-#: What the patient did with a share: it stays where it is, and so does the share itself.
-PATIENT_MOVES = frozenset({EntryKind.PATIENT_PAYMENT, EntryKind.TRANSFER_TO_SECONDARY, EntryKind.PATIENT_WRITE_OFF})
+#: What the patient did with a share (a credit applied from another claim pays it too): it stays where it is,
+#: and so does the share itself.
+PATIENT_MOVES = frozenset({EntryKind.PATIENT_PAYMENT, EntryKind.TRANSFER_TO_SECONDARY, EntryKind.PATIENT_WRITE_OFF,
+                           EntryKind.PATIENT_CREDIT_IN})
 
 
 def withdraw_superseded(claim: Claim, *, actor: Actor, posted_on: date, reason: str,

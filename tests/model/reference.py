@@ -203,9 +203,14 @@ class Model:
                 done.moves = [m for m in done.moves if m[0] != line.number or m[1] not in kinds]
 
     def void(self, key: int) -> None:
+        """A void of a claim the payer never answered withdraws its charges; once the payer answered, the whole
+        bill goes as for a correction (rule 6): nothing stays owed, what was paid waits for the recoupment."""
         claim = self.claims[key]
         claim.status = "voided"
-        self._withdraw(claim, None)
+        if claim.adjudications:
+            self._supersede(claim, None)
+        else:
+            self._withdraw(claim, None)
 
     def superseded(self, key: int) -> bool:
         """Voided, or replaced by a corrected claim that is not itself voided (rule 6: the next payer is billed

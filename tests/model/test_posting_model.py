@@ -51,7 +51,7 @@ FEATURES = {
     "one_line_reversal": True,  # case F: a reversal of one line leaves the others standing
     # case H: money for a voided or replaced claim posts against it, flagged. Off: with it on, random runs still
     # find a service open on a replaced claim and its correction after PLB offsets and one-line reversals.
-    "voided_money": False,
+    "voided_money": True,
     "paid_twice": True,  # rule 8: the same claim paid again without a reversal between is posted once
     "same_check_other_dates": True,  # rule 8: the same TRN02 from the same payer is the same check, any date
     "reversal_under_secondary": True,  # rule 6: taking back a primary payment whose balance a secondary bills
@@ -526,7 +526,7 @@ class PostingMachine(RuleBasedStateMachine):
                             ln.worked for ln in c.lines)))
         if key is None:
             return
-        void_claim(self.claim(key), reason="model", actor=SYSTEM)
+        void_claim(self.claim(key), reason="model", actor=SYSTEM, money_confirmed=True)
         db.session.flush()
         self.model.void(key)
 

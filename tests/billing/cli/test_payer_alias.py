@@ -88,7 +88,8 @@ def test_payments_match_can_teach_the_name_and_confirm_the_charge(flask, world, 
     assert charge.exit_code == 1
     assert "Confirm the difference" in charge.output
     assert db.session.scalars(select(PayerAlias)).all() == []  # the refusal rolled the teaching back
-    done = flask("payments", "match", str(item.id), claim.number, "--remember-as", "Aetna", "--confirm-charge")
+    done = flask("payments", "match", str(item.id), claim.number, "--remember-as", "Aetna", "--confirm-charge",
+                 "--reason", "the payer bundled two codes")
     assert done.exit_code == 0, done.output
     db.session.expire_all()
     assert db.session.scalars(select(PayerAlias.name)).all() == [PRINTED]

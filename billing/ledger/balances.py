@@ -185,6 +185,17 @@ def allowed_total(claim_id: int) -> Decimal:
     return to_money(total or 0)
 
 
+def credit_reason(balances: Balances) -> str | None:
+    """Rule 8: a claim owing less than nothing on a side (the same money twice, a payment after a write-off) is a
+    biller's to look at, never silent. Says which side and how much; None when neither side is a credit."""
+    sides = [f"{side} {format_money(amount)}" for side, amount in (("insurance", balances.insurance),
+                                                                   ("patient", balances.patient)) if amount < ZERO]
+    if not sides:
+        return None
+    return (f"credit balance ({', '.join(sides)}): more was paid or adjusted than was owed; find what was posted "
+            f"twice, or what is owed back")
+
+
 def money_received(claim_id: int) -> str | None:
     """What a void does with the money already received on a claim, in words; None when nothing was received."""
     sums = claim_balance(claim_id)

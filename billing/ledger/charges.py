@@ -25,7 +25,7 @@ from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
 from billing.core.money import ZERO, format_money, sum_money
 from billing.coverage.models import PolicyRank
-from billing.ledger.balances import claim_balance, lines_with_charges, reversed_entry_ids
+from billing.ledger.balances import claim_balance, credit_reason, lines_with_charges, reversed_entry_ids
 from billing.ledger.models import EntryKind, EntrySource, LedgerEntry
 from billing.ledger.operations import charge_row, reverse_entry
 from billing.ledger.rows import RowBuffer
@@ -142,13 +142,13 @@ def withdraw_superseded(claim: Claim, *, actor: Actor, posted_on: date, reason: 
                         "entries": len(reversals)})
     paid = sum_money(e.amount for e in standing if e.kind is EntryKind.INSURANCE_PAYMENT)
     left = claim_balance(claim.id)
-    if paid != ZERO or left.insurance < ZERO or left.patient < ZERO:
+    credit = credit_reason(left)
+    if paid != ZERO or credit:
         # What stays (a payment, or a patient share the patient already paid) is a credit until the payer's
         # reversal nets it: never a credit without Needs Review (rule 8).
         claim.needs_review = True
         why = (f"{reason}; the payer's reversal of the {format_money(paid)} it paid is expected" if paid != ZERO
-               else f"{reason}; the claim is left with a credit (insurance {format_money(left.insurance)}, patient "
-                    f"{format_money(left.patient)}) until the payer reverses its answer")
+               else f"{reason}; {credit}, until the payer reverses its answer")
         record_change("claim", claim.id, AuditAction.CLAIM_FLAGGED, actor=actor, before=claim.status.value,
                       after=claim.status.value, reason=why[:500], data={"reasons": [why]})
     return reversals

@@ -16,14 +16,14 @@ from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
 from billing.core.errors import Invalid, NotAllowed, NothingToDo, Problem, raise_if
 from billing.core.money import ZERO, format_money, sum_money, to_money
-from billing.ledger.balances import Balances, claim_balance, line_balances
+from billing.ledger.balances import Balances, claim_balance, credit_reason, line_balances
 from billing.ledger.models import EntryKind, EntrySource, LedgerEntry
 from billing.ledger.operations import post_charges
 from billing.ledger.postings import ClaimPosting, PostingResult
 from billing.ledger.rows import entry_values
 from billing.payments.dates import money_date_problems
 from billing.payments.denials import line_reasons
-from billing.payments.posting import credit_reason, flag_for_review, post_adjudication
+from billing.payments.posting import flag_for_review, post_adjudication
 from billing.payments.reversals import manual_clawback, standing_payments
 
 

@@ -19,7 +19,7 @@ from billing.core.codes import GROUP_CODES, describe_carc, is_denial
 from billing.core.errors import Problem, raise_if
 from billing.core.money import ZERO, format_money, sum_money, to_money
 from billing.coverage.models import PolicyRank
-from billing.ledger.balances import Balances, claim_balance, line_balances, lines_with_charges
+from billing.ledger.balances import Balances, claim_balance, credit_reason, line_balances, lines_with_charges
 from billing.ledger.models import EntryKind, EntrySource
 from billing.ledger.operations import post_charges
 from billing.ledger.postings import KIND_OF_GROUP, Adjustment, ClaimPosting, PostingResult
@@ -393,17 +393,6 @@ def _settle_status(claim: Claim, posting: ClaimPosting, balances: Balances, *, a
         flag_for_review(claim, reasons, actor=actor, record=rows.change)
         result.notes += reasons
     result.status = claim.status
-
-
-def credit_reason(balances: Balances) -> str | None:
-    """Rule 8: a claim owing less than nothing on a side (the same money twice, a payment after a write-off) is a
-    biller's to look at, never silent. Says which side and how much; None when neither side is a credit."""
-    sides = [f"{side} {format_money(amount)}" for side, amount in (("insurance", balances.insurance),
-                                                                   ("patient", balances.patient)) if amount < ZERO]
-    if not sides:
-        return None
-    return (f"credit balance ({', '.join(sides)}): more was paid or adjusted than was owed; find what was posted "
-            f"twice, or what is owed back")
 
 
 def flag_for_review(claim: Claim, reasons: list[str], *, actor: Actor,

@@ -18,6 +18,7 @@ from billing.claims import hooks as claim_hooks
 from billing.cli.claims import claims_cli
 from billing.cli.jobs import jobs_cli, scheduler_cli
 from billing.cli.ledger import ledger_cli
+from billing.cli.output import guard_commands
 from billing.cli.payers import payers_cli
 from billing.cli.payments import edi_cli, payments_cli
 from billing.cli.reports import reports_cli
@@ -72,6 +73,8 @@ def _configure(app: Flask, config: Mapping[str, Any] | None) -> None:
     app.config.from_prefixed_env()
     if config:
         app.config.from_mapping(config)
+    # A database error's text then names no parameter values (patient names, member ids), wherever it goes.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "hide_parameters": True}
     if not app.config["SECRET_KEY"]:
         if not (app.debug or app.testing):
             raise ConfigurationError(
@@ -99,6 +102,7 @@ def _register_cli(app: Flask) -> None:
     """Every `flask` command group, from every layer: the app is where the layers meet."""
     for group in (users_cli, claims_cli, submissions_cli, edi_cli, payments_cli, ledger_cli, rules_cli, reports_cli,
                   scheduler_cli, jobs_cli, payers_cli, seed_demo_command):
+        guard_commands(group)  # an unexpected error is one line and exit 1, never a traceback
         app.cli.add_command(group)
 
 

@@ -1,10 +1,12 @@
-"""Friendly error pages: no traceback ever reaches a user's page."""
+"""Friendly error pages: no traceback, SQL or parameter ever reaches a user's page or the log."""
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from billing.core.errors import BillingError, withheld_summary
 
 MESSAGES = {
     400: "The request could not be understood. Go back, reload the page and try again.",
@@ -13,6 +15,19 @@ MESSAGES = {
     405: "This page cannot be used that way.",
     500: "Something went wrong on our side. Nothing was saved; please try again.",
 }
+#: The HTTP status of a refusal that escaped its view (a view normally flashes it and redirects).
+REFUSAL_CODES = {"not_found": 404, "not_allowed": 403, "conflict": 409, "invalid": 400}
+
+
+def propagates() -> bool:
+    """Tests see the real failure unless they ask for the friendly page (Flask's own rule for re-raising)."""
+    propagate = current_app.config.get("PROPAGATE_EXCEPTIONS")
+    return bool(propagate or (propagate is None and current_app.testing))
+
+
+def log_unexpected(error: BaseException) -> None:
+    """One line: what failed and on which request, without the message (it may hold SQL and patient data)."""
+    current_app.logger.error("Unexpected error on %s %s: %s", request.method, request.path, withheld_summary(error))
 
 
 def init_error_pages(app: Flask) -> None:
@@ -27,10 +42,14 @@ def init_error_pages(app: Flask) -> None:
         message = MESSAGES.get(code, error.description)
         return render_template("errors/error.html", code=code, message=message), code
 
+    @app.errorhandler(BillingError)
+    def refusal(error: BillingError) -> tuple[str, int]:
+        code = REFUSAL_CODES.get(error.kind, 400)
+        return render_template("errors/error.html", code=code, message=error.message), code
+
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> tuple[str, int]:
-        propagate = app.config.get("PROPAGATE_EXCEPTIONS")
-        if propagate or (propagate is None and app.testing):
-            raise error  # tests see the real failure unless they ask for the friendly page
-        app.logger.exception("Unhandled error")
+        if propagates():
+            raise error
+        log_unexpected(error)
         return render_template("errors/error.html", code=500, message=MESSAGES[500]), 500

@@ -23,6 +23,7 @@ from admin_views.operations import run_operation
 from admin_views.permissions import Area, may_edit
 from admin_views.scope import current_scope
 from billing.claims.models import Claim
+from billing.core.checks import MAX_INT, parse_id, parse_int
 from billing.core.db import db
 from billing.core.errors import Problem, ValidationFailed
 from billing.core.time import practice_today
@@ -180,13 +181,13 @@ def _read_form(form: Any) -> tuple[dict[str, Any], list[Problem]]:
     if not isinstance(body, dict):
         body, problems = {}, [Problem("rule_json", 'The rule JSON is an object: {"conditions": ..., "actions": ...}.')]
     position = form.get("position", "100").strip()
-    if not position.isdigit():
+    if parse_int(position, low=0, high=MAX_INT) is None:
         problems.append(Problem("position", "The order is a whole number."))
     key, _, raw = form.get("scope", "").partition(":")
     doc = {
         "name": form.get("name", ""), "description": form.get("description", ""),
-        "position": int(position) if position.isdigit() else 100, "enabled": form.get("enabled") == "y",
-        "scope": {key: int(raw)} if key and raw.isdigit() else {},
+        "position": parse_int(position, low=0, high=MAX_INT) or 100, "enabled": form.get("enabled") == "y",
+        "scope": {key: parse_id(raw)} if key and parse_id(raw) else {},
         "conditions": body.get("conditions"), "actions": body.get("actions"),
     }
     return doc, problems

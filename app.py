@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter, Map
 
 import billing.models  # noqa: F401 - registers every table on the metadata
 from admin_views import init_admin
@@ -25,6 +26,7 @@ from billing.cli.reports import reports_cli
 from billing.cli.rules import rules_cli
 from billing.cli.submissions import submissions_cli
 from billing.cli.users import users_cli
+from billing.core.checks import MAX_ID
 from billing.core.db import db
 from billing.ledger.balances import session_money_refusal
 from billing.ledger.charges import withdraw_bill
@@ -41,6 +43,18 @@ class ConfigurationError(RuntimeError):
     """The app cannot start safely with this configuration."""
 
 
+class RecordIdConverter(IntegerConverter):
+    """`<int:...>` in every route is a record id: 1..MAX_ID, or the address is not found (404).
+
+    Werkzeug's own takes any number of digits, and PostgreSQL refuses 2^31 for an INTEGER id (a 500).
+    """
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def create_app(config: Mapping[str, Any] | None = None, *, instance_path: str | None = None) -> Flask:
     """Build the app: defaults, then instance/config.py, then FLASK_* variables, then `config`."""
     app = Flask(
@@ -51,6 +65,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, instance_path: str | 
         static_folder=str(ROOT / "admin_views" / "static"),
     )
     _configure(app, config)
+    app.url_map.converters["int"] = RecordIdConverter
     _init_extensions(app)
     _register_cli(app)
     _wire_hooks()

@@ -189,6 +189,13 @@ class RoleModelView(ModelView):
         visible = db.session.scalar(select(pk).where(pk == getattr(record, self._primary_key), rule(scope)))
         return record if visible is not None else None
 
+    def _create_ajax_loader(self, name: str, options: dict[str, Any]) -> Any:
+        """Ajax pickers (form_ajax_refs) look the posted id up too: one that cannot be an id finds nothing."""
+        loader = super()._create_ajax_loader(name, options)
+        lookup = loader.get_one
+        loader.get_one = lambda pk: lookup(str(number)) if (number := parse_id(pk)) else None
+        return loader
+
     # --- validation ---------------------------------------------------------------------------
     def validate_form(self, form: Any) -> bool:
         valid = super().validate_form(form)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, abort, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -30,7 +30,25 @@ def log_unexpected(error: BaseException) -> None:
     current_app.logger.error("Unexpected error on %s %s: %s", request.method, request.path, withheld_summary(error))
 
 
+def _control_characters(text: str) -> bool:
+    return any(ord(c) < 32 or ord(c) == 127 for c in text)
+
+
 def init_error_pages(app: Flask) -> None:
+    @app.before_request
+    def refuse_unusable_input() -> tuple[str, int] | None:
+        # Flask-Admin and our forms redirect to the "url" or "next" they were given; a line break in one is a
+        # header injection that werkzeug refuses with an exception (a 500). Refuse the request cleanly instead.
+        if any(_control_characters(request.values.get(name, "")) for name in ("url", "next")):
+            abort(400)
+        # No field of ours means a NUL byte, and PostgreSQL refuses one in any text, even in a lookup
+        # (SQLite takes it): one answer for both, before any query. Uploaded files are not form values.
+        named = next((k for k, values in request.values.lists() if any("\x00" in v for v in values)), None)
+        if named is not None:
+            message = f"The field {named[:40]!r} contains a NUL character (\\0); nothing was done. Remove it and retry."
+            return render_template("errors/error.html", code=400, message=message), 400
+        return None
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
         message = "Your form had expired or was sent from elsewhere, so nothing was saved. Reload and retry."

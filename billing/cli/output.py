@@ -114,10 +114,21 @@ def guard_commands(command: click.Command) -> None:
         command.callback = _guarded(command.callback)
 
 
+def _holding_nul(arguments: dict[str, Any]) -> str | None:
+    for name, value in arguments.items():
+        values = value if isinstance(value, list | tuple) else [value]
+        if any(isinstance(v, str) and "\x00" in v for v in values):
+            return name
+    return None
+
+
 def _guarded(callback: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(callback)
     def run(*args: Any, **kwargs: Any) -> Any:
         as_json = bool(kwargs.get("as_json"))
+        if named := _holding_nul(kwargs):
+            # PostgreSQL refuses NUL in any text, even in a lookup; SQLite takes it. One answer for both.
+            raise click.BadParameter("contains a NUL character (\\0).", param_hint=f"'{named}'")
         try:
             return callback(*args, **kwargs)
         except (click.ClickException, click.exceptions.Exit, click.Abort):

@@ -9,10 +9,11 @@ from typing import Any
 
 from billing.core.errors import NotFound, Problem
 
-#: The largest id any of our tables can hold (BIGINT); SQLite's driver overflows past it.
-MAX_ID = 2**63 - 1
-#: The largest value of an INTEGER column on PostgreSQL (positions, units, line numbers, page numbers).
+#: The largest value of an INTEGER column on PostgreSQL (ids, positions, units, line numbers, page numbers).
 MAX_INT = 2**31 - 1
+#: The largest id our tables can hold: their ids are INTEGER, and PostgreSQL refuses a larger value even in
+#: a WHERE clause (a DataError, so a 500), where SQLite's driver overflows only past 2^63-1.
+MAX_ID = MAX_INT
 # ASCII only: str.isdigit() and int() also take superscripts, Arabic-Indic and full-width digits.
 _INTEGER = re.compile(r"-?[0-9]{1,19}")
 
@@ -66,9 +67,9 @@ def parse_int(value: Any, *, low: int, high: int) -> int | None:
 
 
 def parse_id(value: Any) -> int | None:
-    """A record id from a URL, a form or a command line: 1..2^63-1 in ASCII digits, else None.
+    """A record id from a URL, a form or a command line: 1..MAX_ID in ASCII digits, else None.
 
-    "", "²", "-1", "1e3", "0x10", " 1" and 2^63 are all None, so the caller answers "not found" instead of
+    "", "²", "-1", "1e3", "0x10", " 1" and 2^31 are all None, so the caller answers "not found" instead of
     handing the database a value it would choke on (PostgreSQL) or overflow with (SQLite).
     """
     return parse_int(value, low=1, high=MAX_ID)

@@ -14,7 +14,7 @@ from typing import Any
 import click
 import pytest
 from flask import Flask
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from app import create_app
@@ -33,6 +33,9 @@ from tests.worlds.practice import World
 #: Alembic's own commands (a fuzzed `db downgrade` would drop the schema), the scheduler's run loop, and the
 #: demo seeder (minutes of inserts); each is exercised by its own tests.
 SKIPPED = {("db",), ("scheduler", "run"), ("seed-demo",)}
+EXAMPLES = 8
+#: A failure prints its example as generated: shrinking costs minutes and adds little here.
+NO_SHRINK = (Phase.explicit, Phase.generate)
 LEAKS = ("Traceback", "[SQL:", "[parameters:", "sqlalchemy.", "psycopg", "sqlite3.", UNEXPECTED)
 
 
@@ -108,7 +111,7 @@ def test_hostile_arguments_are_refused_in_one_line(flask: Any, world: World, tmp
     db.session.commit()  # the commands share the test's session: a refusal's rollback must not take the world
     files, out = _files(tmp_path), str(tmp_path / "out.xlsx")
 
-    @settings(max_examples=8, derandomize=True, deadline=None, database=None,
+    @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None, phases=NO_SHRINK,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(argv=_argv(command, files, out), as_json=st.booleans())
     def invoke_hostile(argv: list[str], as_json: bool) -> None:

@@ -334,8 +334,8 @@ def _edit_arguments(claim: Claim, form: Any) -> dict[str, Any]:
     for line in claim.lines:
         prefix = f"line-{line.line_number}-"
         units_text = form.get(prefix + "units", "").strip()
-        units = parse_int(units_text, low=-MAX_INT, high=MAX_INT) if units_text else None  # 0 and less: refused
-        units = 0 if units is None and units_text else units
+        # Not a whole number reads as 0, which edit_claim refuses with the line's number.
+        units = (parse_int(units_text, low=-MAX_INT, high=MAX_INT) or 0) if units_text else None
         changes.append(ops.LineChange(
             line_number=line.line_number, units=units, modifiers=form.get(prefix + "modifiers"),
             diagnosis_pointers=form.get(prefix + "pointers") or None,

@@ -180,13 +180,13 @@ def _read_form(form: Any) -> tuple[dict[str, Any], list[Problem]]:
         body, problems = {}, [Problem("rule_json", f"The rule JSON does not parse: {exc.msg} (line {exc.lineno}).")]
     if not isinstance(body, dict):
         body, problems = {}, [Problem("rule_json", 'The rule JSON is an object: {"conditions": ..., "actions": ...}.')]
-    position = form.get("position", "100").strip()
-    if parse_int(position, low=0, high=MAX_INT) is None:
+    position = parse_int(form.get("position", "100").strip(), low=0, high=MAX_INT)
+    if position is None:
         problems.append(Problem("position", "The order is a whole number."))
     key, _, raw = form.get("scope", "").partition(":")
     doc = {
         "name": form.get("name", ""), "description": form.get("description", ""),
-        "position": parse_int(position, low=0, high=MAX_INT) or 100, "enabled": form.get("enabled") == "y",
+        "position": 100 if position is None else position, "enabled": form.get("enabled") == "y",
         "scope": {key: parse_id(raw)} if key and parse_id(raw) else {},
         "conditions": body.get("conditions"), "actions": body.get("actions"),
     }

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter, Map
 
 import billing.models  # noqa: F401 - registers every table on the metadata
 from admin_views import init_admin
@@ -18,12 +19,14 @@ from billing.claims import hooks as claim_hooks
 from billing.cli.claims import claims_cli
 from billing.cli.jobs import jobs_cli, scheduler_cli
 from billing.cli.ledger import ledger_cli
+from billing.cli.output import guard_commands
 from billing.cli.payers import payers_cli
 from billing.cli.payments import edi_cli, payments_cli
 from billing.cli.reports import reports_cli
 from billing.cli.rules import rules_cli
 from billing.cli.submissions import submissions_cli
 from billing.cli.users import users_cli
+from billing.core.checks import MAX_ID
 from billing.core.db import db
 from billing.ledger.balances import money_received, session_money_refusal
 from billing.ledger.charges import withdraw_bill
@@ -40,6 +43,18 @@ class ConfigurationError(RuntimeError):
     """The app cannot start safely with this configuration."""
 
 
+class RecordIdConverter(IntegerConverter):
+    """`<int:...>` in every route is a record id: 1..MAX_ID, or the address is not found (404).
+
+    Werkzeug's own takes any number of digits, and PostgreSQL refuses 2^31 for an INTEGER id (a 500).
+    """
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def create_app(config: Mapping[str, Any] | None = None, *, instance_path: str | None = None) -> Flask:
     """Build the app: defaults, then instance/config.py, then FLASK_* variables, then `config`."""
     app = Flask(
@@ -50,6 +65,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, instance_path: str | 
         static_folder=str(ROOT / "admin_views" / "static"),
     )
     _configure(app, config)
+    app.url_map.converters["int"] = RecordIdConverter
     _init_extensions(app)
     _register_cli(app)
     _wire_hooks()
@@ -72,6 +88,8 @@ def _configure(app: Flask, config: Mapping[str, Any] | None) -> None:
     app.config.from_prefixed_env()
     if config:
         app.config.from_mapping(config)
+    # A database error's text then names no parameter values (patient names, member ids), wherever it goes.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "hide_parameters": True}
     if not app.config["SECRET_KEY"]:
         if not (app.debug or app.testing):
             raise ConfigurationError(
@@ -99,6 +117,7 @@ def _register_cli(app: Flask) -> None:
     """Every `flask` command group, from every layer: the app is where the layers meet."""
     for group in (users_cli, claims_cli, submissions_cli, edi_cli, payments_cli, ledger_cli, rules_cli, reports_cli,
                   scheduler_cli, jobs_cli, payers_cli, seed_demo_command):
+        guard_commands(group)  # an unexpected error is one line and exit 1, never a traceback
         app.cli.add_command(group)
 
 

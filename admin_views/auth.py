@@ -12,6 +12,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
 from billing.core.audit import Actor
+from billing.core.checks import parse_id
 from billing.core.db import db
 from billing.people.models import User
 from billing.people.operations import authenticate
@@ -36,7 +37,7 @@ def init_auth(app: Flask) -> None:
 
 @login_manager.user_loader
 def load_user(user_id: str) -> object | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    user = db.session.get(User, number) if (number := parse_id(user_id)) else None
     return user if user is not None and user.active else None
 
 

@@ -17,10 +17,12 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from admin_views.auth import current_actor
+from admin_views.errors import log_unexpected, propagates
 from admin_views.formatters import TYPE_FORMATTERS
 from admin_views.permissions import Area, may_edit, may_read
 from admin_views.scope import current_scope
 from billing.core.audit import Actor
+from billing.core.checks import parse_id, parse_ids
 from billing.core.db import db
 from billing.core.errors import BillingError, Problem
 from billing.org.queries import Scope
@@ -47,6 +49,7 @@ UNIQUE_MESSAGES: tuple[tuple[str, str, str], ...] = (
     ("uq_client_diagnosis_client_id", "client_diagnosis.client_id",
      "A diagnosis is listed twice, or two share a position."),
 )
+SAVE_FAILED = "The record could not be saved and nothing was changed. Check the fields and try again."
 FOREIGN_KEY_MESSAGE = "Other records still refer to this one, so it cannot be deleted. Deactivate it instead."
 
 
@@ -139,6 +142,13 @@ class RoleModelView(ModelView):
             return actions
         return [a for a in actions if not isinstance(a, EditRowAction)]
 
+    def handle_action(self, return_view: str | None = None) -> Any:
+        """Every grid's list actions: the rows posted must all be ids, or nothing is done."""
+        if parse_ids(request.form.getlist("rowid")) is None:
+            flash("The selection holds something that is not a record id; nothing was changed.", "error")
+            return redirect(self.action_return_url())
+        return super().handle_action(return_view)
+
     def may_post_action(self, name: str) -> bool:
         """Actions change data, so only editors post them; a view may open one action to another role."""
         return self.can_edit
@@ -166,14 +176,25 @@ class RoleModelView(ModelView):
         return self._scoped(super().get_count_query())
 
     def get_one(self, id: Any) -> Any:
-        """Records outside the chosen scope are "not found", in details, edit and delete alike."""
-        record = super().get_one(id)
+        """Records outside the chosen scope are "not found", in details, edit and delete alike; so is an id
+        that cannot be one ("", "²", 2^63, a repeated ?id=), before the database sees it."""
+        number = parse_id(id)
+        if number is None:
+            return None
+        record = super().get_one(str(number))
         rule, scope = type(self).scope_rule, current_scope()
         if record is None or rule is None or scope.is_everything:
             return record
         pk = getattr(self.model, self._primary_key)
         visible = db.session.scalar(select(pk).where(pk == getattr(record, self._primary_key), rule(scope)))
         return record if visible is not None else None
+
+    def _create_ajax_loader(self, name: str, options: dict[str, Any]) -> Any:
+        """Ajax pickers (form_ajax_refs) look the posted id up too: one that cannot be an id finds nothing."""
+        loader = super()._create_ajax_loader(name, options)
+        lookup = loader.get_one
+        loader.get_one = lambda pk: lookup(str(number)) if (number := parse_id(pk)) else None
+        return loader
 
     # --- validation ---------------------------------------------------------------------------
     def validate_form(self, form: Any) -> bool:
@@ -195,6 +216,8 @@ class RoleModelView(ModelView):
 
     # --- errors -------------------------------------------------------------------------------
     def handle_view_exception(self, exc: Exception) -> bool:
+        """Saving a grid's form failed: say why in words. Flask-Admin's own fallback would flash `str(exc)`,
+        which for a database error is the SQL with its parameters."""
         if isinstance(exc, BillingError):
             flash(exc.message, "error")
             return True
@@ -202,7 +225,12 @@ class RoleModelView(ModelView):
             db.session.rollback()
             flash(friendly_integrity_message(exc), "error")
             return True
-        return super().handle_view_exception(exc)
+        if propagates():
+            raise exc
+        db.session.rollback()
+        log_unexpected(exc)
+        flash(SAVE_FAILED, "error")
+        return True
 
 
 def friendly_integrity_message(exc: IntegrityError) -> str:

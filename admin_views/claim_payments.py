@@ -28,6 +28,7 @@ from admin_views.permissions import Area, may_edit
 from billing.claims import operations as claim_ops
 from billing.claims.models import Claim
 from billing.claims.statuses import SENT, ClaimStatus
+from billing.core.checks import parse_id
 from billing.core.codes import GROUP_CODES, carcs, describe_carc, is_denial, rarcs
 from billing.core.errors import BillingError, Invalid, NotFound, Problem, ValidationFailed
 from billing.core.money import ZERO, format_money
@@ -273,7 +274,7 @@ def _money_operation(operation: str, claim: Claim, form: Any) -> tuple[str, Clai
 def _line_operation(operation: str, claim: Claim, form: Any) -> str:
     """Work one denied line from the claim page's Denied lines panel."""
     actor, today, reason = current_actor(), practice_today(), (form.get("reason") or "").strip()
-    number = int(form["line"]) if str(form.get("line", "")).isdigit() else 0
+    number = parse_id(form.get("line")) or 0
     if operation == "line-write-off":
         entry = money_ops.write_off_denied_line(claim, number, reason=reason, actor=actor, posted_on=today)
         return f"Line {number}: wrote off {format_money(entry.amount)}."

@@ -26,6 +26,7 @@ from billing.claims.bulk import Outcome, apply_to_claims
 from billing.claims.models import Claim, ClaimLine
 from billing.claims.queries import authorization_units_used, claim_history
 from billing.claims.statuses import EDITABLE, ClaimStatus
+from billing.core.checks import MAX_INT, parse_id, parse_int
 from billing.core.db import db
 from billing.core.errors import BillingError, NotFound
 from billing.core.money import format_money
@@ -204,7 +205,7 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
         if operation not in NEEDS_REASON or not self.can_edit:
             flash("That claim action is not available to you.", "error")
             return redirect(self.get_url(".index_view"))
-        ids = [int(i) for i in request.values.get("ids", "").split(",") if i.isdigit()]
+        ids = [n for i in request.values.get("ids", "").split(",") if (n := parse_id(i))]
         claims = list(db.session.scalars(select(Claim).where(Claim.id.in_(ids)).order_by(Claim.id)))
         if request.method == "POST":
             reason = request.form.get("reason", "")
@@ -354,7 +355,8 @@ def _edit_arguments(claim: Claim, form: Any) -> dict[str, Any]:
     for line in claim.lines:
         prefix = f"line-{line.line_number}-"
         units_text = form.get(prefix + "units", "").strip()
-        units = int(units_text) if units_text.lstrip("-").isdigit() else (0 if units_text else None)
+        # Not a whole number reads as 0, which edit_claim refuses with the line's number.
+        units = (parse_int(units_text, low=-MAX_INT, high=MAX_INT) or 0) if units_text else None
         changes.append(ops.LineChange(
             line_number=line.line_number, units=units, modifiers=form.get(prefix + "modifiers"),
             diagnosis_pointers=form.get(prefix + "pointers") or None,
@@ -362,7 +364,7 @@ def _edit_arguments(claim: Claim, form: Any) -> dict[str, Any]:
     provider = form.get("rendering_provider_id", "")
     return {
         "lines": changes,
-        "rendering_provider_id": int(provider) if provider.isdigit() else None,
+        "rendering_provider_id": parse_id(provider),
         "place_of_service": form.get("place_of_service") or None,
     }
 

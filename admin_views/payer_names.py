@@ -19,6 +19,7 @@ from admin_views.base import AreaPage
 from admin_views.operations import run_operation
 from admin_views.permissions import Area
 from billing.core.audit import AuditAction, StatusChange
+from billing.core.checks import parse_id
 from billing.core.db import db
 from billing.core.errors import NotFound
 from billing.coverage.models import Payer, PayerAlias
@@ -44,7 +45,7 @@ class PayerNamesView(AreaPage):
 
         def add() -> PayerAlias:
             chosen = request.form.get("payer_id", "")
-            payer = db.session.get(Payer, int(chosen)) if chosen.isdigit() else None
+            payer = db.session.get(Payer, payer_id) if (payer_id := parse_id(chosen)) else None
             if payer is None:
                 raise NotFound("Choose which of our payers the name means.")
             return add_payer_alias(payer, request.form.get("name", ""), actor=current_actor())

@@ -23,6 +23,7 @@ from admin_views.payment_forms import read_bulk_clawback, read_date
 from admin_views.permissions import Area
 from billing.claims.models import Claim
 from billing.claims.queries import ClaimNotFound, claim_by_number
+from billing.core.checks import parse_id
 from billing.core.codes import describe_carc, describe_rarc
 from billing.core.db import db
 from billing.core.errors import BillingError, NotFound, Problem
@@ -270,7 +271,8 @@ class UnmatchedView(RoleModelView):
 def _chosen_payer(form: Any) -> Payer | None:
     """The payer picked under "remember this name as", if any."""
     chosen = form.get("remember_as", "")
-    payer = db.session.get(Payer, int(chosen)) if chosen.isdigit() else None
+    payer_id = parse_id(chosen)
+    payer = db.session.get(Payer, payer_id) if payer_id else None
     if chosen and payer is None:
         raise NotFound("The payer chosen to remember the name as no longer exists.")
     return payer
@@ -286,7 +288,7 @@ class BulkClawbackView(AreaPage):
         problems: list[Problem] = []
         service_date = _optional_date(request.values.get("service_date", ""), problems)
         payer = request.values.get("payer_id", "")
-        payer_id = int(payer) if payer.isdigit() else None
+        payer_id = parse_id(payer)
         found = paid_claims_on(service_date, payer_id=payer_id) if service_date else []
         if request.method == "POST":
             if not self.can_edit:

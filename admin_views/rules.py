@@ -23,6 +23,7 @@ from admin_views.operations import run_operation
 from admin_views.permissions import Area, may_edit
 from admin_views.scope import current_scope
 from billing.claims.models import Claim
+from billing.core.checks import MAX_INT, parse_id, parse_int
 from billing.core.db import db
 from billing.core.errors import Problem, ValidationFailed
 from billing.core.time import practice_today
@@ -181,11 +182,11 @@ def _read_form(form: Any) -> tuple[dict[str, Any], list[Problem]]:
     if not isinstance(body, dict):
         body, problems = {}, problems or [
             Problem("rule_json", 'The rule JSON is an object: {"conditions": ..., "actions": ...}.')]
-    position = _whole(form.get("position", "100"))
+    position = parse_int(form.get("position", "100").strip(), low=0, high=MAX_INT)
     if position is None:
         problems.append(Problem("position", "The order is a whole number."))
     key, _, raw = form.get("scope", "").partition(":")
-    scope_id = _whole(raw)
+    scope_id = parse_id(raw)
     if key and scope_id is None:
         problems.append(Problem("scope", "Choose what the rule applies to from the list."))
     doc = {
@@ -195,12 +196,6 @@ def _read_form(form: Any) -> tuple[dict[str, Any], list[Problem]]:
         "conditions": body.get("conditions"), "actions": body.get("actions"),
     }
     return doc, problems
-
-
-def _whole(text: str) -> int | None:
-    """ASCII digits only ("²" is a digit to str.isdigit), and few enough for any id or order."""
-    text = text.strip()
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 10 else None
 
 
 # --- Failed Charges --------------------------------------------------------------------------

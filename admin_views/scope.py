@@ -6,6 +6,7 @@ from flask import Blueprint, Flask, redirect, request, session, url_for
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
+from billing.core.checks import parse_id
 from billing.org.queries import Scope, describe_scope, organisation_tree, resolve_scope
 
 bp = Blueprint("scope", __name__)
@@ -22,7 +23,7 @@ def current_scope() -> Scope:
 def choose_scope() -> Response:
     """The picker posts one value: 'all', 'company:ID', 'practice:ID' or 'location:ID'."""
     level, _, raw_id = request.form.get("scope", "all").partition(":")
-    ident = int(raw_id) if raw_id.isdigit() else None
+    ident = parse_id(raw_id)
     scope = resolve_scope(
         ident if level == "company" else None,
         ident if level == "practice" else None,

@@ -24,6 +24,7 @@ from billing.claims.operations import retract_claim
 from billing.claims.queries import claim_locking
 from billing.claims.sessions import cancel_session, delete_session, finalize_session, session_problems
 from billing.claims.statuses import ClaimStatus
+from billing.core.checks import parse_id
 from billing.core.db import db
 from billing.core.errors import BillingError, NotAllowed
 from billing.core.identifiers import normalize_modifiers
@@ -58,13 +59,13 @@ class PayerFilter(BaseSQLAFilter):
     """Sessions whose client's primary policy on the service date is with this payer."""
 
     def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
-        return query.filter(billed_to_payer(int(value)))
+        return query.filter(billed_to_payer(parse_id(value) or 0))
 
     def operation(self) -> str:
         return "is"
 
     def validate(self, value: Any) -> bool:
-        return str(value).isdigit()
+        return parse_id(value) is not None
 
 
 class TherapySessionView(RoleModelView):
@@ -193,11 +194,12 @@ class TherapySessionView(RoleModelView):
         if not self.can_edit:
             flash(f"Your role ({current_user.role.label}) cannot cancel sessions.", "error")
             return redirect(self.get_url(".index_view"))
-        ids = [i for i in request.values.get("ids", "").split(",") if i.isdigit()]
+        ids = [i for i in request.values.get("ids", "").split(",") if parse_id(i) is not None]
         visits = self._visits(ids)
         classes = list(db.session.scalars(select(SessionClass).order_by(SessionClass.name)))
         if request.method == "POST":
-            chosen = db.session.get(SessionClass, int(request.form.get("session_class_id") or 0))
+            class_id = parse_id(request.form.get("session_class_id"))
+            chosen = db.session.get(SessionClass, class_id) if class_id else None
             if chosen is None:
                 flash("Choose a session class for the cancellation.", "error")
             else:

@@ -20,6 +20,7 @@ from admin_views.operations import run_operation
 from admin_views.permissions import Area
 from admin_views.scope import current_scope
 from billing.claims.queries import claim_by_number
+from billing.core.checks import MAX_INT, parse_id, parse_int
 from billing.core.errors import BillingError, Invalid, NotAllowed, NotFound, Problem, ValidationFailed
 from billing.core.money import sum_money
 from billing.core.time import practice_today
@@ -60,7 +61,7 @@ class SubmissionsView(AreaPage):
     def index(self) -> str:
         status = next((s for s in BatchStatus if s.value == request.args.get("status")), None)
         page = request.args.get("page", "1")
-        page_number = int(page) if page.isdigit() and int(page) > 0 else 1
+        page_number = parse_int(page, low=1, high=MAX_INT) or 1
         rows, total = batches_page(status, page_number, PER_PAGE)
         return self.render("claimdesk/submissions/index.html", batches=rows, total=total, page=page_number,
                            pages=max(1, -(-total // PER_PAGE)), status=status, statuses=list(BatchStatus))  # fmt: skip
@@ -72,7 +73,7 @@ class SubmissionsView(AreaPage):
 
     def _new_page(self, payer: str, errors: list[Any] | None = None, selected: set[int] | None = None) -> str:
         scope = current_scope()
-        payer_id = int(payer) if payer.isdigit() else None
+        payer_id = parse_id(payer)
         found = candidates(payer_id, scope)
         eligible = [c for c in found if c.eligible]
         return self.render(
@@ -86,8 +87,8 @@ class SubmissionsView(AreaPage):
         if refused := self._refused():
             return refused
         payer = request.form.get("payer", "all")
-        payer_id = int(payer) if payer.isdigit() else None
-        chosen = {int(i) for i in request.form.getlist("claim_id") if i.isdigit()}
+        payer_id = parse_id(payer)
+        chosen = {n for i in request.form.getlist("claim_id") if (n := parse_id(i))}
         try:
             with unit_of_work():
                 created = ops.create_batches(actor=self.actor(), payer_id=payer_id, claim_ids=chosen)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine
 from billing.claims.statuses import ClaimStatus
+from billing.core import column_limits as _column_limits  # noqa: F401 - registers the column-limit guard
 from billing.core.audit import AuditAction, StatusChange
 from billing.core.operation_keys import OperationKey
 from billing.coverage.models import (

@@ -24,8 +24,8 @@ from billing.claims.operations import (
 from billing.claims.queries import claim_by_number
 from billing.claims.sessions import generate_claims
 from billing.claims.statuses import ClaimStatus
+from billing.cli.output import COUNT, RECORD_ID, json_option, run_command
 from billing.cli.output import emit as _emit
-from billing.cli.output import json_option, run_command
 from billing.core.audit import Actor
 from billing.core.db import db
 from billing.payments.families import family_document
@@ -59,8 +59,8 @@ def _generated_text(data: dict[str, Any]) -> str:
 
 @claims_cli.command("list")
 @click.option("--status", type=click.Choice([s.value for s in ClaimStatus]))
-@click.option("--payer", "payer_id", type=int, help="Payer id.")
-@click.option("--limit", type=int, default=200, show_default=True)
+@click.option("--payer", "payer_id", type=RECORD_ID, help="Payer id.")
+@click.option("--limit", type=COUNT, default=200, show_default=True)
 @json_option
 def list_command(status: str | None, payer_id: int | None, limit: int, as_json: bool) -> None:
     """Claims, newest first, optionally by status and payer."""

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from billing.claims.models import Claim
 from billing.claims.queries import claim_by_number
-from billing.cli.output import emit, json_option, run_command
+from billing.cli.output import LINE_NUMBER, RECORD_ID, emit, json_option, run_command
 from billing.core.audit import Actor
 from billing.core.db import db
 from billing.core.errors import BillingError, Invalid, NotFound, Problem, raise_if
@@ -168,7 +168,7 @@ def _total(entries: list[LedgerEntry]) -> str:
 
 @payments_cli.command("reverse")
 @click.argument("claim_number")
-@click.argument("entry_ids", nargs=-1, type=int, required=True)
+@click.argument("entry_ids", nargs=-1, type=RECORD_ID, required=True)
 @click.option("--reason", required=True, help="Where the clawback came from (letter, portal, phone).")
 def reverse_command(claim_number: str, entry_ids: tuple[int, ...], reason: str) -> None:
     """Manual clawback: reverse ledger entries of a claim."""
@@ -215,7 +215,7 @@ def unmatched_command(as_json: bool) -> None:
 
 
 @payments_cli.command("match")
-@click.argument("unmatched_id", type=int)
+@click.argument("unmatched_id", type=RECORD_ID)
 @click.argument("claim_number")
 @click.option("--remember-as", "remember_as", default=None,
               help="Our payer (name or id) the check's payer name means, when it is not known yet.")
@@ -277,7 +277,7 @@ def patient_payment_command(claim_number: str, amount: str, memo: str | None, ov
 
 
 @payments_cli.command("set-aside")
-@click.argument("unmatched_id", type=int)
+@click.argument("unmatched_id", type=RECORD_ID)
 @click.option("--reason", required=True, help="Why the payment is not ours.")
 def set_aside_command(unmatched_id: int, reason: str) -> None:
     """Take an unmatched remittance claim that is not ours out of the open queue (it is kept)."""
@@ -331,8 +331,8 @@ def plbs_command(as_json: bool) -> None:
 
 
 @payments_cli.command("apply-plb")
-@click.argument("remittance_id", type=int)
-@click.argument("plb_id", type=int)
+@click.argument("remittance_id", type=RECORD_ID)
+@click.argument("plb_id", type=RECORD_ID)
 @click.option("--claim", "claim_number", required=True, help="The claim the offset belongs to (C-000123).")
 @json_option
 def apply_plb_command(remittance_id: int, plb_id: int, claim_number: str, as_json: bool) -> None:
@@ -343,8 +343,8 @@ def apply_plb_command(remittance_id: int, plb_id: int, claim_number: str, as_jso
 
 
 @payments_cli.command("settle-plb")
-@click.argument("remittance_id", type=int)
-@click.argument("plb_id", type=int)
+@click.argument("remittance_id", type=RECORD_ID)
+@click.argument("plb_id", type=RECORD_ID)
 @click.option("--reason", required=True, help="Why it is settled (e.g. netted against another remittance).")
 @json_option
 def settle_plb_command(remittance_id: int, plb_id: int, reason: str, as_json: bool) -> None:
@@ -460,7 +460,7 @@ def denial_list_command(as_json: bool) -> None:
 
 @denial_cli.command("write-off")
 @click.argument("claim_number")
-@click.option("--line", "line", type=int, required=True, help="The denied line's number on the claim.")
+@click.option("--line", "line", type=LINE_NUMBER, required=True, help="The denied line's number on the claim.")
 @click.option("--reason", required=True, help="Why it is written off (kept in the history).")
 @json_option
 def denial_write_off_command(claim_number: str, line: int, reason: str, as_json: bool) -> None:
@@ -473,7 +473,7 @@ def denial_write_off_command(claim_number: str, line: int, reason: str, as_json:
 
 @denial_cli.command("bill-patient")
 @click.argument("claim_number")
-@click.option("--line", "line", type=int, required=True, help="The denied line's number on the claim.")
+@click.option("--line", "line", type=LINE_NUMBER, required=True, help="The denied line's number on the claim.")
 @click.option("--reason", default=None, help="Why (optional).")
 @click.option("--override-reason", default=None,
               help="Required when the denial is group CO (the patient may not be billed): why this one may.")
@@ -491,7 +491,7 @@ def denial_bill_patient_command(claim_number: str, line: int, reason: str | None
 
 @denial_cli.command("appeal")
 @click.argument("claim_number")
-@click.option("--line", "line", type=int, required=True, help="The denied line's number on the claim.")
+@click.option("--line", "line", type=LINE_NUMBER, required=True, help="The denied line's number on the claim.")
 @click.option("--reason", required=True, help="How and when the appeal went to the payer.")
 @json_option
 def denial_appeal_command(claim_number: str, line: int, reason: str, as_json: bool) -> None:

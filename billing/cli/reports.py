@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from billing.cli.output import run_command
+from billing.cli.output import RECORD_ID, run_command
 from billing.core.audit import Actor
 from billing.jobs.export_runs import record_download
 from exports.build import BuiltReport, build_report
@@ -38,7 +38,7 @@ def list_reports() -> None:
 @click.argument("name")
 @click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="First service/posting date.")
 @click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Last service/posting date.")
-@click.option("--company", "company_id", type=int, help="Company id (default: all companies).")
+@click.option("--company", "company_id", type=RECORD_ID, help="Company id (default: all companies).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True, help="FILE.xlsx")
 def export_report(name: str, date_from: datetime | None, date_to: datetime | None, company_id: int | None,
                   output: str) -> None:

@@ -10,8 +10,8 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from billing.claims.models import Claim
+from billing.cli.output import COUNT, RECORD_ID, json_option, run_command
 from billing.cli.output import emit as _emit
-from billing.cli.output import json_option, run_command
 from billing.core.audit import Actor
 from billing.core.db import db
 from billing.core.errors import Problem, ValidationFailed
@@ -47,9 +47,9 @@ def list_command(as_json: bool) -> None:
 
 
 @rules_cli.command("run")
-@click.option("--company", "company_id", type=int, help="Only claims of this company id.")
-@click.option("--practice", "practice_id", type=int, help="Only claims of this practice id.")
-@click.option("--location", "location_id", type=int, help="Only claims of this location id.")
+@click.option("--company", "company_id", type=RECORD_ID, help="Only claims of this company id.")
+@click.option("--practice", "practice_id", type=RECORD_ID, help="Only claims of this practice id.")
+@click.option("--location", "location_id", type=RECORD_ID, help="Only claims of this location id.")
 @click.option("--claims", "numbers", help="Only these claims, e.g. C-000012,C-000013.")
 @click.option("--engine", type=click.Choice(ENGINES), default=COMPILED, show_default=True,
               help="business-rules evaluates through its own run_all: slower, the same results (a cross-check).")
@@ -72,7 +72,7 @@ def _run_text(result: RunResult) -> str:
 
 
 @rules_cli.command("runs")
-@click.option("--limit", type=int, default=20, show_default=True, help="The most recent runs.")
+@click.option("--limit", type=COUNT, default=20, show_default=True, help="The most recent runs.")
 @json_option
 def runs_command(limit: int, as_json: bool) -> None:
     """Billing runs, newest first: number, start, end, who, scope and counts."""
@@ -119,9 +119,9 @@ def import_command(path: str, as_json: bool) -> None:
 
 
 @rules_cli.command("failures")
-@click.option("--run", "run_number", type=int, help="Only failures seen last in this run.")
+@click.option("--run", "run_number", type=COUNT, help="Only failures seen last in this run.")
 @click.option("--open", "open_only", is_flag=True, help="Only failures not resolved yet.")
-@click.option("--limit", type=int, default=None, help="At most this many rows.")
+@click.option("--limit", type=COUNT, default=None, help="At most this many rows.")
 @json_option
 def failures_command(run_number: int | None, open_only: bool, limit: int | None, as_json: bool) -> None:
     """Failed charges: claim, rule, reason, first and last failure, last run, resolved."""

@@ -10,8 +10,8 @@ import click
 from flask.cli import AppGroup
 
 from billing.claims.queries import claim_by_number
+from billing.cli.output import COUNT, RECORD_ID, json_option, run_command
 from billing.cli.output import emit as _emit
-from billing.cli.output import json_option, run_command
 from billing.core.audit import Actor
 from billing.core.errors import BillingError
 from billing.submissions.jobs import collect_all_responses
@@ -60,7 +60,7 @@ def _summary(batch: SubmissionBatch) -> dict[str, Any]:
 
 
 @submissions_cli.command("create")
-@click.option("--payer", "payer_id", type=int, help="Only this payer's claims (payer id).")
+@click.option("--payer", "payer_id", type=RECORD_ID, help="Only this payer's claims (payer id).")
 @click.option("--all", "all_payers", is_flag=True, help="Every EDI payer's eligible claims.")
 @json_option
 def create_command(payer_id: int | None, all_payers: bool, as_json: bool) -> None:
@@ -87,7 +87,7 @@ def _created_text(created: dict[str, Any]) -> str:
 
 
 @submissions_cli.command("list")
-@click.option("--limit", type=int, default=100, show_default=True)
+@click.option("--limit", type=COUNT, default=100, show_default=True)
 @json_option
 def list_command(limit: int, as_json: bool) -> None:
     """Batches, newest first."""

@@ -14,8 +14,10 @@ Every refusal is a `BillingError` of one category, so callers branch on the type
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 
@@ -91,3 +93,17 @@ class ValidationFailed(Invalid):
 def raise_if(problems: list[Problem]) -> None:
     if problems:
         raise ValidationFailed(problems)
+
+
+def withheld_summary(exc: BaseException, *, frames: int = 8) -> str:
+    """An unexpected error as a log line may carry it: its class and the code it went through, not its message.
+
+    A database error's message holds the SQL and its parameters (patient names, member ids), and a parsing
+    error's holds what was typed; neither belongs in a log. The class and the last `frames` frames (file,
+    line, function) are enough to find the fault; a BillingError's message is written for users and is kept.
+    """
+    if isinstance(exc, BillingError):
+        return f"{type(exc).__name__}: {exc.message}"
+    stack = traceback.extract_tb(exc.__traceback__)[-frames:]
+    where = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(stack))
+    return f"{type(exc).__name__} (message withheld: it may hold SQL, parameters or patient data) at {where or '?'}"

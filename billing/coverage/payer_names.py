@@ -12,6 +12,7 @@ import re
 from sqlalchemy import select
 
 from billing.core.audit import Actor, AuditAction, record_change
+from billing.core.checks import parse_id
 from billing.core.db import db
 from billing.core.errors import Conflict, Invalid, NotFound
 from billing.coverage.models import Payer, PayerAlias
@@ -94,7 +95,7 @@ def alias_named(name: str) -> PayerAlias:
 def payer_called(text: str) -> Payer:
     """A payer named on the command line: its id, or its own name (normalised)."""
     text = (text or "").strip()
-    if text.isdigit() and (payer := db.session.get(Payer, int(text))) is not None:
+    if (payer_id := parse_id(text)) and (payer := db.session.get(Payer, payer_id)) is not None:
         return payer
     found = payers_named(text)
     if not found:

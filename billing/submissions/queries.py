@@ -14,6 +14,7 @@ from billing.claims.models import Claim, ClaimLine, payer_claim_number_problem
 from billing.claims.queries import live_claim_filter
 from billing.claims.statuses import SENT, ClaimStatus
 from billing.core.audit import StatusChange
+from billing.core.checks import parse_id
 from billing.core.db import chunked, db
 from billing.core.errors import Invalid, NotFound
 from billing.coverage.models import Authorization, Payer
@@ -163,10 +164,10 @@ def batch_by_id(batch_id: int, *, for_update: bool = False) -> SubmissionBatch:
 
 
 def batch_id_from(text: str) -> int:
-    digits = text.strip().upper().removeprefix("B-").lstrip("0") or "0"
-    if not digits.isdigit():
-        raise Invalid(f"{text!r} is not a batch number (e.g. B-000012 or 12).")
-    return int(digits)
+    number = parse_id(text.strip().upper().removeprefix("B-").lstrip("0") or "0")
+    if number is None:
+        raise Invalid(f"{text[:40]!r} is not a batch number (e.g. B-000012 or 12).")
+    return number
 
 
 def batches(limit: int = 200) -> list[SubmissionBatch]:

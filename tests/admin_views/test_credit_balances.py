@@ -70,10 +70,15 @@ def test_the_list_follows_the_chosen_scope(client, login, world, overpaid):
 
 
 @pytest.mark.parametrize("query", ["?page=%C2%B2", "?page=99999999999999999999", "?page=", "?payer_id=-1",
-                                   "?side=nobody", "?payer_id=%00"])
+                                   "?side=nobody"])
 def test_hostile_list_arguments_are_ignored_not_500(client, login, overpaid, query):
     login(Role.BILLER)
     assert client.get(LIST + query).status_code == 200
+
+
+def test_a_nul_in_the_arguments_is_a_bad_request(client, login, overpaid):
+    login(Role.BILLER)
+    assert client.get(LIST + "?payer_id=%00").status_code == 400
 
 
 def test_a_biller_records_a_refund_and_the_credit_is_gone(client, login, overpaid):
@@ -96,7 +101,7 @@ def test_a_biller_records_a_refund_and_the_credit_is_gone(client, login, overpai
     ({"side": "patient", "amount": "1"}, "has no patient credit"),
     ({"side": "bogus"}, "Choose whose credit is refunded"),
     ({"reference": ""}, "check number or reference"),
-    ({"reason": "x\x00" * 300}, "longer than 400"),
+    ({"reason": "xy" * 300}, "longer than 400"),
     ({"refunded_on": "2099-01-01"}, "is in the future"),
 ])
 def test_a_refused_refund_says_why_and_writes_nothing(client, login, overpaid, fields, message):

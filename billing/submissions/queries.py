@@ -162,6 +162,12 @@ def batch_by_id(batch_id: int, *, for_update: bool = False) -> SubmissionBatch:
     return batch
 
 
+def sending_batch_ids() -> list[int]:
+    """Batches left Sending by an attempt that did not finish (or one running right now), oldest first."""
+    query = select(SubmissionBatch.id).where(SubmissionBatch.status == BatchStatus.SENDING)
+    return list(db.session.scalars(query.order_by(SubmissionBatch.id)))
+
+
 def batch_id_from(text: str) -> int:
     digits = text.strip().upper().removeprefix("B-").lstrip("0") or "0"
     if not digits.isdigit():

@@ -160,6 +160,16 @@ def _sqlite_begin(conn: Any) -> None:
         conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
 
 
+def end_read() -> None:
+    """End a transaction that has only read, before one that writes (a request that streams, then logs).
+
+    On SQLite (WAL), a transaction that read and then writes after another process committed is refused
+    at once with "database is locked" (its snapshot is stale; the busy timeout does not apply). A write
+    that begins its own transaction waits for the lock instead. Nothing is pending here, so nothing is lost.
+    """
+    db.session.commit()
+
+
 def take_sqlite_write_lock_at_begin(engine: Engine) -> None:
     """Make every transaction of this engine take SQLite's write lock when it begins (BEGIN IMMEDIATE).
 

@@ -114,10 +114,10 @@ def export_path(run: ExportRun) -> Path:
     return path
 
 
-def record_download(report: str, filters: dict[str, Any], *, actor: Actor, export_run: ExportRun | None = None,
+def record_download(report: str, filters: dict[str, Any], *, actor: Actor, export_run_id: int | None = None,
                     row_count: int | None = None) -> ReportDownload:
     download = ReportDownload(report=report, filters=filters, actor=actor.name, user_id=actor.user_id,
-                              export_run_id=export_run.id if export_run else None, row_count=row_count)
+                              export_run_id=export_run_id, row_count=row_count)
     db.session.add(download)
     db.session.flush()
     return download

@@ -5,11 +5,12 @@ Revises: a7c1e4f20704
 Create Date: 2026-12-05 10:00:00
 
 """
-from alembic import op
+from __future__ import annotations
+
 import sqlalchemy as sa
+from alembic import op
 
 import billing.core.db
-
 
 # revision identifiers, used by Alembic.
 revision = 'b8d2f5a91c07'

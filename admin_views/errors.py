@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import Flask, abort, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
+from billing.core.db import is_busy
 from billing.core.errors import BillingError, withheld_summary
 
 MESSAGES = {
@@ -14,6 +16,7 @@ MESSAGES = {
     404: "There is nothing at this address. It may have been moved or deleted.",
     405: "This page cannot be used that way.",
     500: "Something went wrong on our side. Nothing was saved; please try again.",
+    503: "The database is busy with other work right now, so nothing was saved. Please try again in a moment.",
 }
 #: The HTTP status of a refusal that escaped its view (a view normally flashes it and redirects).
 REFUSAL_CODES = {"not_found": 404, "not_allowed": 403, "conflict": 409, "invalid": 400}
@@ -64,6 +67,14 @@ def init_error_pages(app: Flask) -> None:
     def refusal(error: BillingError) -> tuple[str, int]:
         code = REFUSAL_CODES.get(error.kind, 400)
         return render_template("errors/error.html", code=code, message=error.message), code
+
+    @app.errorhandler(DBAPIError)
+    def database_error(error: DBAPIError) -> tuple[str, int, dict[str, str]] | tuple[str, int]:
+        if not is_busy(error):
+            return unexpected(error)
+        # A lock another process held past the busy timeout: the request was rolled back and is safe to repeat.
+        app.logger.warning("Database busy (%s) on %s; answered 503", type(error.orig).__name__, request.path)
+        return render_template("errors/error.html", code=503, message=MESSAGES[503]), 503, {"Retry-After": "5"}
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> tuple[str, int]:

@@ -18,7 +18,7 @@ from admin_views.base import AdminForm, AreaPage
 from admin_views.permissions import Area
 from admin_views.scope import current_scope
 from billing.claims.statuses import ClaimStatus
-from billing.core.db import db
+from billing.core.db import db, end_read
 from billing.core.errors import Invalid, NotAllowed, NotFound
 from billing.core.time import practice_today
 from billing.core.unit_of_work import unit_of_work
@@ -117,6 +117,7 @@ class ReportsView(AreaPage):
             return redirect(self.get_url(".index"))
         out = io.BytesIO()
         built = build_report(name, filters, out, generated_by=current_user.email)
+        end_read()  # the long read ends before the log's write begins (SQLite: no stale-snapshot "locked")
         with unit_of_work():
             record_download(name, filters.to_json(), actor=self.actor(), row_count=built.rows)
         out.seek(0)
@@ -132,6 +133,8 @@ class ReportsView(AreaPage):
         except (NotFound, NotAllowed) as exc:  # a file on success, so not run_operation's redirect
             flash(exc.message, "error")
             return redirect(self.get_url(".index"))
+        report, filters, row_count, actor = run.report, run.filters, run.row_count, self.actor()
+        end_read()
         with unit_of_work():
-            record_download(run.report, run.filters, actor=self.actor(), export_run=run, row_count=run.row_count)
+            record_download(report, filters, actor=actor, export_run_id=run_id, row_count=row_count)
         return send_file(path, mimetype=XLSX, as_attachment=True, download_name=path.name)

@@ -166,7 +166,9 @@ class SubmissionsView(AreaPage):
             operation, back=self.get_url(".batch", batch_id=batch_id),
             success=lambda sent: f"Batch {sent.number} {done} as {sent.file_name}: {sent.claim_count} claim(s) are "
             "Submitted.",
-            refusal=lambda exc: f"Nothing was changed: {exc.message}",
+            # A send that stopped mid-way left the batch Sending: its message says so, and what to do.
+            refusal=lambda exc: exc.message if isinstance(exc, ops.StillSending)
+            else f"Nothing was changed: {exc.message}",
         )
 
     @expose("/batch/<int:batch_id>/remove/", methods=("POST",))

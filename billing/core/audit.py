@@ -52,6 +52,8 @@ class AuditAction(StrEnum):
     JOB_PAUSED = "job.paused"
     JOB_RESUMED = "job.resumed"
     JOB_RUN_REQUESTED = "job.run_requested"
+    JOB_RUN_INTERRUPTED = "job.run_interrupted"  # its process died; closed when the scheduler started
+    EXPORT_INTERRUPTED = "export.interrupted"  # its process died; queued again (or given up after 3 tries)
     CLAIM_DELAYED = "claim.delayed"  # a rule delayed it until a date (rules engine)
     RULE_SAVED = "rule.saved"
     # Submissions
@@ -62,6 +64,8 @@ class AuditAction(StrEnum):
     CLAIM_VOID_NOT_NEEDED = "claim.void_not_needed"  # a void to send that the payer never needs (never sent, no record)
     CHARGES_WITHDRAWN = "payment.charges_withdrawn"  # a voided or corrected bill's unworked charges reversed
     BATCH_CREATED = "batch.created"
+    BATCH_SENDING = "batch.sending"  # committed before the SFTP upload starts
+    BATCH_SEND_FAILED = "batch.send_failed"  # the upload certainly did not arrive: back to Generated
     BATCH_SENT = "batch.sent"
     BATCH_CANCELLED = "batch.cancelled"
     CLEARINGHOUSE_CHANGED = "clearinghouse.changed"

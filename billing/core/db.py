@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -13,8 +14,11 @@ from typing import Any, TypeVar
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, Enum, MetaData, Numeric, String, Table, event, insert, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.types import TypeDecorator
+
+logger = logging.getLogger(__name__)
 
 # Stable constraint names, so Alembic migrations are identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -87,20 +91,83 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+#: How long a SQLite connection waits for another's write lock before "database is locked". A job's
+#: transaction (a billing run, an 835 import) can hold the lock for seconds; the driver's default is 5 s.
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     if isinstance(dbapi_connection, sqlite3.Connection):
         # SQLite ignores foreign keys unless asked, per connection.
         dbapi_connection.execute("PRAGMA foreign_keys=ON")
+        _wait_when_busy(dbapi_connection)
+        _use_wal(dbapi_connection)
         # Let SQLAlchemy emit BEGIN itself: pysqlite's implicit transactions break SAVEPOINT
         # (the documented "serializable isolation / savepoints" recipe).
         dbapi_connection.isolation_level = None
+
+
+def _wait_when_busy(connection: sqlite3.Connection) -> None:
+    """At least SQLITE_BUSY_TIMEOUT_MS; an engine created with a longer `timeout` keeps it."""
+    current = connection.execute("PRAGMA busy_timeout").fetchone()[0]
+    if current < SQLITE_BUSY_TIMEOUT_MS:
+        connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+
+
+def _use_wal(connection: sqlite3.Connection) -> None:
+    """Write-ahead logging: readers never wait for the writer, and the writer never waits for readers.
+
+    With the default rollback journal a report download (a long read) blocks every write, and a writer
+    blocks the download: the web server and the scheduler process then answer "database is locked".
+    The mode is stored in the file, so this only changes something on a database's first connection.
+    An in-memory database cannot use WAL (it stays in "memory" mode), so it is left alone.
+    """
+    if _is_in_memory(connection):
+        return
+    if connection.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+        return
+    try:
+        connection.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.OperationalError as exc:  # another connection is mid-transaction; a later connection retries
+        logger.warning("SQLite could not switch to WAL mode yet: %s", exc)
+
+
+def _is_in_memory(connection: sqlite3.Connection) -> bool:
+    # database_list names the main database's file; an in-memory (or temporary) database has none.
+    return not next((row[2] for row in connection.execute("PRAGMA database_list") if row[1] == "main"), "")
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether a database error means "someone else holds the lock; the same request will work in a moment".
+
+    SQLite says "database is locked" once its busy timeout has passed; PostgreSQL reports a lock it could
+    not get (55P03), a deadlock it broke (40P01) or a serialization failure (40001).
+    """
+    if not isinstance(error, DBAPIError):
+        return False
+    if isinstance(error.orig, sqlite3.OperationalError):
+        return "locked" in str(error.orig) or "busy" in str(error.orig)
+    return getattr(error.orig, "sqlstate", None) in BUSY_SQLSTATES
+
+
+BUSY_SQLSTATES = frozenset({"55P03", "40P01", "40001"})
 
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn: Any) -> None:
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
+
+
+def end_read() -> None:
+    """End a transaction that has only read, before one that writes (a request that streams, then logs).
+
+    On SQLite (WAL), a transaction that read and then writes after another process committed is refused
+    at once with "database is locked" (its snapshot is stale; the busy timeout does not apply). A write
+    that begins its own transaction waits for the lock instead. Nothing is pending here, so nothing is lost.
+    """
+    db.session.commit()
 
 
 def take_sqlite_write_lock_at_begin(engine: Engine) -> None:

@@ -1,7 +1,8 @@
 """Background report exports: queued from the Reports page or a schedule, built by the scheduler process.
 
 Progress goes to a small file beside the export, not to the database: the long streaming read then
-never waits on a write lock (SQLite) and needs no second connection.
+never waits on a write lock (SQLite) and needs no second connection. Exports are built only inside job
+runs, and each records the host:pid building it: billing.jobs.recovery relies on both.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from billing.core.db import db, utcnow
 from billing.core.errors import BillingError, NotAllowed, NotFound
 from billing.core.unit_of_work import unit_of_work
 from billing.jobs.models import ExportRun, ExportStatus, ReportDownload
+from billing.jobs.process import host
 from exports.build import build_from_json, expected_rows
 
 
@@ -39,6 +41,11 @@ def has_queued() -> bool:
     return db.session.scalar(select(ExportRun.id).where(ExportRun.status == ExportStatus.QUEUED).limit(1)) is not None
 
 
+def start_export(run: ExportRun, *, now: datetime) -> None:
+    """Mark an export this process builds right away (a scheduled one) as running here."""
+    run.status, run.started_at, run.host = ExportStatus.RUNNING, now, host()
+
+
 def claim_next_queued() -> ExportRun | None:
     """Take the oldest queued export; the conditional UPDATE lets only one process win it."""
     for run_id in db.session.scalars(select(ExportRun.id).where(ExportRun.status == ExportStatus.QUEUED)
@@ -46,7 +53,7 @@ def claim_next_queued() -> ExportRun | None:
         with unit_of_work():
             won = db.session.execute(
                 update(ExportRun).where(ExportRun.id == run_id, ExportRun.status == ExportStatus.QUEUED)
-                .values(status=ExportStatus.RUNNING, started_at=utcnow())
+                .values(status=ExportStatus.RUNNING, started_at=utcnow(), host=host())
             ).rowcount
         if won:
             return db.session.get(ExportRun, run_id)
@@ -107,10 +114,10 @@ def export_path(run: ExportRun) -> Path:
     return path
 
 
-def record_download(report: str, filters: dict[str, Any], *, actor: Actor, export_run: ExportRun | None = None,
+def record_download(report: str, filters: dict[str, Any], *, actor: Actor, export_run_id: int | None = None,
                     row_count: int | None = None) -> ReportDownload:
     download = ReportDownload(report=report, filters=filters, actor=actor.name, user_id=actor.user_id,
-                              export_run_id=export_run.id if export_run else None, row_count=row_count)
+                              export_run_id=export_run_id, row_count=row_count)
     db.session.add(download)
     db.session.flush()
     return download

@@ -17,6 +17,7 @@ class JobRunStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     SKIPPED = "skipped"  # another process held the job's lock
+    INTERRUPTED = "interrupted"  # its process died mid-run; closed when the scheduler next started
 
 
 class JobSchedule(db.Model):
@@ -61,6 +62,7 @@ class ExportStatus(StrEnum):
     RUNNING = "running"
     FINISHED = "finished"
     FAILED = "failed"
+    INTERRUPTED = "interrupted"  # its process died mid-build; queued again as a new export (see retry_of_id)
 
 
 class ExportRun(db.Model):
@@ -69,6 +71,7 @@ class ExportRun(db.Model):
     __table_args__ = (
         Index("ix_export_run_status", "status", "id"),
         CheckConstraint("status != 'finished' OR file_name IS NOT NULL", "finished_has_file"),
+        CheckConstraint("attempt >= 1", "attempt_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -85,6 +88,11 @@ class ExportRun(db.Model):
     #: Inside instance/exports/; never a path from user input.
     file_name: Mapped[str | None] = mapped_column(String(255))
     error: Mapped[str | None] = mapped_column(String(2000))
+    #: host:pid of the process building it (billing.jobs.process.host), set when it starts.
+    host: Mapped[str | None] = mapped_column(String(120))
+    #: 1 for the request itself; an export queued again after an interruption counts on from the one it retries.
+    attempt: Mapped[int] = mapped_column(default=1, server_default="1")
+    retry_of_id: Mapped[int | None] = mapped_column(ForeignKey("export_run.id"))
 
 
 class ReportDownload(db.Model):

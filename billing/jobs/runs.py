@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-import os
-import socket
+import logging
+import time
 import traceback
 from datetime import datetime
 
 from flask import Flask
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
-from billing.core.db import db, utcnow
+from billing.core.db import db, is_busy, utcnow
 from billing.core.errors import BillingError
 from billing.core.unit_of_work import unit_of_work
 from billing.jobs.definitions import job_definition
 from billing.jobs.locks import try_lock
 from billing.jobs.models import JobRun, JobRunStatus
+from billing.jobs.process import host
+
+__all__ = ["host", "last_runs", "recent_runs", "run_job", "scheduled_run", "use_app"]
+
+logger = logging.getLogger(__name__)
 
 #: Set by the scheduler process: APScheduler calls module-level functions, which need an app context.
 _app: Flask | None = None
@@ -28,10 +34,6 @@ def use_app(app: Flask) -> None:
 
 def current_scheduler_app() -> Flask | None:
     return _app
-
-
-def host() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"[:120]
 
 
 def run_job(job_id: str, *, trigger: str = "schedule", now: datetime | None = None) -> JobRun:
@@ -48,12 +50,36 @@ def run_job(job_id: str, *, trigger: str = "schedule", now: datetime | None = No
             summary, error, status = definition.func(now or utcnow()), None, JobRunStatus.SUCCEEDED
         except Exception as exc:  # a failed run is recorded and must not stop later runs
             db.session.rollback()
-            status, error = JobRunStatus.FAILED, traceback.format_exc()
-            summary = exc.message if isinstance(exc, BillingError) else f"{type(exc).__name__}: {exc}"
-        with unit_of_work():
-            run = db.session.get(JobRun, run_id)
-            run.status, run.summary, run.error, run.finished_at = status, (summary or "")[:2000], error, utcnow()
-        return run
+            status, error, summary = JobRunStatus.FAILED, traceback.format_exc(), _failure(exc)
+        return _finish(run_id, status, summary, error)
+
+
+def _failure(exc: Exception) -> str:
+    if isinstance(exc, BillingError):
+        return exc.message
+    if is_busy(exc):  # the statement and its parameters stay out of the summary
+        return "The database stayed busy (locked by other work) past the wait; the job runs again at its next time."
+    return f"{type(exc).__name__}: {exc}"
+
+
+#: How long the end of a run keeps trying to record itself while the database is busy.
+FINISH_PATIENCE_SECONDS = 120
+
+
+def _finish(run_id: int, status: JobRunStatus, summary: str | None, error: str | None) -> JobRun:
+    """Record how the run ended; a busy database is waited for, so the run never stays "running" for that."""
+    deadline = time.monotonic() + FINISH_PATIENCE_SECONDS
+    while True:
+        try:
+            with unit_of_work():
+                run = db.session.get(JobRun, run_id)
+                run.status, run.summary, run.error, run.finished_at = status, (summary or "")[:2000], error, utcnow()
+            return run
+        except OperationalError as exc:
+            if not is_busy(exc) or time.monotonic() >= deadline:
+                raise
+            logger.warning("Database busy while recording the end of job run %s; retrying", run_id)
+            time.sleep(1)
 
 
 def _finished_run(job_id: str, trigger: str, status: JobRunStatus, summary: str) -> JobRun:

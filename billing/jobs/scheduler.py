@@ -31,6 +31,7 @@ from billing.core.unit_of_work import unit_of_work
 from billing.jobs import runs
 from billing.jobs.definitions import JOBS, Cron, JobDefinition
 from billing.jobs.models import JobSchedule
+from billing.jobs.recovery import recover_interrupted
 from billing.jobs.schedules import cron_of, cron_trigger, ensure_schedules
 
 RUN = "billing.jobs.runs:scheduled_run"
@@ -178,9 +179,12 @@ def build_scheduler(app: Flask, *, scheduler_cls: type[BaseScheduler] = Backgrou
 
 
 def start_scheduler(app: Flask, scheduler: BaseScheduler) -> None:
-    """Start paused, bring the stored jobs in line with the code and the admin's schedules, then run."""
+    """Close what a dead process left running, start paused, bring the stored jobs in line with the code and
+    the admin's schedules, then run."""
     with app.app_context():
         take_sqlite_write_lock_at_begin(db.engine)
+        recover_interrupted()
+        db.session.remove()
     scheduler.start(paused=True)
     with app.app_context():
         sync(scheduler, datetime.now(scheduler.timezone))

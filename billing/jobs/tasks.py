@@ -17,7 +17,7 @@ from billing.core.errors import BillingError, Failed
 from billing.core.time import practice_timezone
 from billing.core.unit_of_work import unit_of_work
 from billing.jobs import export_runs
-from billing.jobs.models import ExportStatus, ResponseImport, ResponseImportStatus
+from billing.jobs.models import ResponseImport, ResponseImportStatus
 from billing.payments.invariants import check_ledger
 from billing.payments.remittances import import_835
 from billing.submissions import jobs as submission_jobs
@@ -108,7 +108,7 @@ def export_scheduled_reports(now: datetime) -> str:
     for name in names:
         with unit_of_work():
             run = export_runs.queue_export(name, filters, actor=SCHEDULER)
-            run.status, run.started_at = ExportStatus.RUNNING, now
+            export_runs.start_export(run, now=now)
         runs.append(export_runs.build_export(run, now=now))
     problems = [f"{r.report}: {r.error}" for r in runs if r.error]
     if problems:

@@ -1,8 +1,9 @@
 """The two submission services the scheduler runs, each step in its own unit of work.
 
-    submit_ready_claims(actor=...)  batch every eligible Ready claim (one batch per clearinghouse) and
-                                    send each batch whose clearinghouse has SFTP settings; a void waiting
-                                    for the payer's claim number stays out and is named in the report
+    submit_ready_claims(actor=...)  finish the sends an earlier attempt left Sending, then batch every
+                                    eligible Ready claim (one batch per clearinghouse) and send each batch
+                                    whose clearinghouse has SFTP settings; a void waiting for the payer's
+                                    claim number stays out and is named in the report
     collect_all_responses(actor=...) download new 999/277CA files from every active clearinghouse
 
 A failure in one clearinghouse is reported and the others carry on; nothing half-done is committed.
@@ -18,9 +19,9 @@ from billing.core.audit import Actor
 from billing.core.db import db
 from billing.core.errors import BillingError, NothingToDo
 from billing.core.unit_of_work import unit_of_work
-from billing.submissions.models import Clearinghouse
+from billing.submissions.models import BatchStatus, Clearinghouse
 from billing.submissions.operations import create_batches, send_batch
-from billing.submissions.queries import clearinghouse_by_id, waiting_voids
+from billing.submissions.queries import batch_by_id, clearinghouse_by_id, sending_batch_ids, waiting_voids
 from billing.submissions.responses import collect_responses
 
 
@@ -41,6 +42,9 @@ def submit_ready_claims(*, actor: Actor) -> JobReport:
     report = JobReport()
     with unit_of_work():
         report.blocked = [c.describe() for c in waiting_voids()]
+        unfinished = sending_batch_ids()
+    for batch_id in unfinished:
+        _send(batch_id, report, actor, again=True)
     try:
         with unit_of_work():
             batches = create_batches(actor=actor)
@@ -54,13 +58,24 @@ def submit_ready_claims(*, actor: Actor) -> JobReport:
         if not sendable:
             report.done.append(f"{number}: {count} claims generated; download and upload it by hand")
             continue
-        try:
-            with unit_of_work():
-                send_batch(batch_id, actor=actor)
-            report.done.append(f"{number}: {count} claims sent")
-        except BillingError as exc:
-            report.failed.append(f"{number}: {exc.message}")
+        _send(batch_id, report, actor)
     return report
+
+
+def _send(batch_id: int, report: JobReport, actor: Actor, *, again: bool = False) -> None:
+    """send_batch commits its own steps; a batch another process finished meanwhile counts as sent."""
+    try:
+        sent = send_batch(batch_id, actor=actor)
+        report.done.append(f"{sent.number}: {sent.claim_count} claims sent" + (" (an unfinished send completed)"
+                                                                                 if again else ""))
+    except BillingError as exc:
+        db.session.rollback()
+        batch = batch_by_id(batch_id)
+        if batch.status is BatchStatus.SENT:
+            report.done.append(f"{batch.number}: already sent by {batch.sent_by}")
+        else:
+            report.failed.append(f"{batch.number}: {exc.message}")
+        db.session.rollback()
 
 
 def collect_all_responses(*, actor: Actor) -> JobReport:

@@ -68,6 +68,8 @@ class Clearinghouse(db.Model):
 
 class BatchStatus(StrEnum):
     GENERATED = "generated"  # validated file kept, claims still Ready
+    #: Committed before the upload starts: the file may be at the clearinghouse, so a retry looks there first.
+    SENDING = "sending"
     SENT = "sent"  # uploaded (or marked uploaded); read-only from here
     CANCELLED = "cancelled"  # every claim was taken out before it went
 
@@ -87,6 +89,7 @@ class SubmissionBatch(db.Model):
     __table_args__ = (
         UniqueConstraint("clearinghouse_id", "control_number"),
         CheckConstraint("(status = 'sent') = (sent_at IS NOT NULL)", "sent_has_timestamp"),
+        CheckConstraint("status != 'sending' OR send_started_at IS NOT NULL", "sending_has_timestamp"),
         CheckConstraint("claim_count >= 0", "claim_count_not_negative"),
         Index("ix_submission_batch_status", "status", "id"),
     )
@@ -106,6 +109,10 @@ class SubmissionBatch(db.Model):
     content: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(254))
+    #: The latest SFTP attempt: when and by whom the batch went Sending, and how many attempts there were.
+    send_started_at: Mapped[datetime | None]
+    send_started_by: Mapped[str | None] = mapped_column(String(254))
+    send_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     sent_at: Mapped[datetime | None]
     sent_by: Mapped[str | None] = mapped_column(String(254))
     sent_how: Mapped[SendMethod | None] = mapped_column(enum_column(SendMethod))

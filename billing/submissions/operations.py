@@ -1,12 +1,14 @@
 """What billers do with submissions: generate batches, take claims out, send, mark as uploaded.
 
 Operations check first, write second, flush, and never commit: callers wrap each in `unit_of_work()`.
+The one exception is `send_batch`, which commits a Sending state before its upload (see there).
 A batch holds its claims in Ready until it is sent; sending (or marking sent) moves them all to
 Submitted in the same transaction that stamps the batch.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
@@ -20,7 +22,9 @@ from billing.claims.statuses import ClaimStatus, transition
 from billing.core.audit import Actor, AuditAction, Change, record_change, record_changes
 from billing.core.db import db, utcnow
 from billing.core.errors import (
+    BillingError,
     Conflict,
+    Failed,
     Invalid,
     NotAllowed,
     NotFound,
@@ -30,6 +34,7 @@ from billing.core.errors import (
 )
 from billing.core.money import sum_money, to_money
 from billing.core.time import practice_today
+from billing.core.unit_of_work import unit_of_work
 from billing.edi.x837p import Envelope, WrittenFile, transactions_needed, write_837
 from billing.edi.x837p_checks import FileError, validate_837
 from billing.ledger.charges import post_submission_charges
@@ -41,6 +46,9 @@ from billing.submissions.queries import Candidate, batch_by_id, candidates, clea
 from rules.eligibility import submission_blockers
 
 Uploader = Callable[[sftp.SftpSettings, str, bytes], None]
+#: Looks for a file in the inbound folder: how a retry of an interrupted send finds an earlier upload.
+Finder = Callable[[sftp.SftpSettings, str], sftp.RemoteStat | None]
+logger = logging.getLogger(__name__)
 FILE_NAME = re.compile(r"[A-Za-z0-9._-]+")
 
 
@@ -241,20 +249,120 @@ def _check_still_sendable(batch: SubmissionBatch, claims: dict[int, Claim], *, c
         raise ValidationFailed(problems)
 
 
-def send_batch(batch_id: int, *, actor: Actor, uploader: Uploader = sftp.upload) -> SubmissionBatch:
+def send_batch(
+    batch_id: int, *, actor: Actor, uploader: Uploader = sftp.upload, finder: Finder = sftp.find_uploaded
+) -> SubmissionBatch:
     """Upload the file to the clearinghouse's inbound folder, then mark every claim Submitted.
 
-    The batch row stays locked from the check to the commit, across the upload: a second Send
-    waits, then finds the batch sent and refuses. A failed upload raises and changes nothing.
+    Unlike other operations this one commits, in steps: an upload cannot be rolled back, so the batch is
+    committed as Sending (with who and when) before the file leaves, and completed in a second
+    transaction after. A batch left Sending (the process died, the connection broke, the completion
+    failed) is sent again the same way, except that the inbound folder is looked at first: a file of
+    that name and size is taken as delivered and not uploaded again.
+
+    The batch row (on SQLite, the database) stays locked from the second check to the second commit,
+    across the upload: a second Send waits, then finds the batch sent and refuses. An upload that
+    certainly did not arrive (SendFailed) puts the batch back to Generated.
     """
+    with unit_of_work():
+        _start_sending(batch_id, actor)
+    try:
+        with unit_of_work():
+            batch = _lock_while_sending(batch_id)
+            number = batch.number
+            try:
+                found = _deliver(batch, uploader, finder)
+                return _complete(batch, actor, SendMethod.SFTP, found_on_server=found)
+            except BillingError as exc:
+                raise StillSending(number, exc) from None
+    except _NotDelivered as failed:
+        with unit_of_work():
+            _back_to_generated(batch_id, actor, failed.error)
+        raise failed.error from None
+
+
+class StillSending(Failed):
+    """The send stopped after the batch went Sending, where the file may have arrived; a retry looks first."""
+
+    def __init__(self, number: str, cause: BillingError) -> None:
+        super().__init__(f"{cause.message} Batch {number} stays Sending: Send again looks for its file on the "
+                         "server first and uploads only if it is not there.")  # fmt: skip
+
+
+class _NotDelivered(Exception):  # a signal inside send_batch, never seen outside
+    def __init__(self, error: sftp.SendFailed) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def _start_sending(batch_id: int, actor: Actor) -> None:
+    """Checked as any send, then committed as Sending: from here the file may be at the clearinghouse."""
     batch = _lock_for_sending(batch_id)
     settings = sftp_settings(batch.clearinghouse)
-    uploader(settings, batch.file_name, batch.content.encode("ascii"))
-    return _complete(batch, actor, SendMethod.SFTP)
+    before, retry = batch.status.value, batch.status is BatchStatus.SENDING
+    batch.status, batch.send_started_at, batch.send_started_by = BatchStatus.SENDING, utcnow(), actor.name
+    batch.send_attempts += 1
+    note = "; an earlier attempt did not finish, so the server is checked first" if retry else ""
+    record_change("batch", batch.id, AuditAction.BATCH_SENDING, actor=actor, before=before, after="sending",
+                  reason=f"Uploading {batch.file_name} to {settings.host} (attempt {batch.send_attempts}){note}",
+                  data={"attempt": batch.send_attempts})  # fmt: skip
+    db.session.flush()
+
+
+def _lock_while_sending(batch_id: int) -> SubmissionBatch:
+    """The batch again, locked until the completion commits; someone else may have finished it meanwhile."""
+    _take_sqlite_write_lock(batch_id)
+    batch = batch_by_id(batch_id, for_update=True)
+    _refuse_sent(batch)
+    if batch.status is not BatchStatus.SENDING:
+        raise Conflict(f"Another send of batch {batch.number} failed a moment ago; nothing was uploaded by this "
+                       "one. Press Send again.")  # fmt: skip
+    return batch
+
+
+def _deliver(batch: SubmissionBatch, uploader: Uploader, finder: Finder) -> bool:
+    """Upload the file, unless an earlier attempt already did; True when it was found on the server."""
+    settings = sftp_settings(batch.clearinghouse)
+    content = batch.content.encode("ascii")
+    if batch.send_attempts > 1:  # an earlier attempt may have uploaded it before it stopped
+        found = finder(settings, batch.file_name)
+        if found is not None:
+            if found.size is not None and found.size != len(content):
+                raise Conflict(
+                    f"{settings.host} has a file named {batch.file_name} of {found.size} bytes, but batch "
+                    f"{batch.number}'s file has {len(content)}: it is not this batch's file. Nothing was uploaded; "
+                    "ask the clearinghouse about it. The batch stays Sending."
+                )
+            return True
+    try:
+        uploader(settings, batch.file_name, content)
+    except sftp.SendFailed as exc:
+        raise _NotDelivered(exc) from None
+    except BillingError:
+        raise
+    except Exception as exc:  # a connection library's own error: whether the file arrived is unknown
+        logger.warning("Upload of batch %s stopped: %s", batch.number, type(exc).__name__)
+        raise sftp.UploadOutcomeUnknown(
+            f"The upload of {batch.file_name} stopped ({type(exc).__name__}); the file may or may not have arrived."
+        ) from None
+    return False
+
+
+def _back_to_generated(batch_id: int, actor: Actor, error: sftp.SendFailed) -> None:
+    """The upload certainly did not arrive: the batch is editable again, and the history says why."""
+    batch = batch_by_id(batch_id, for_update=True)
+    if batch.status is not BatchStatus.SENDING:
+        return
+    batch.status = BatchStatus.GENERATED
+    record_change("batch", batch.id, AuditAction.BATCH_SEND_FAILED, actor=actor, before="sending",
+                  after="generated", reason=f"Not uploaded: {error.message}"[:2000])  # fmt: skip
+    db.session.flush()
 
 
 def mark_batch_sent(batch_id: int, *, actor: Actor, sent_on: date | None = None) -> SubmissionBatch:
     """After a manual upload of the downloaded file: the same completion as an SFTP send.
+
+    A batch left Sending may be marked too: the clearinghouse confirmed it has the file.
 
     Args:
         sent_on: the day the file was uploaded when that was before today; its charges are dated that day.
@@ -265,15 +373,32 @@ def mark_batch_sent(batch_id: int, *, actor: Actor, sent_on: date | None = None)
 
 
 def _lock_for_sending(batch_id: int) -> SubmissionBatch:
+    """The batch locked, still sendable: Generated, or left Sending by an attempt that did not finish."""
     _take_sqlite_write_lock(batch_id)
     batch = batch_by_id(batch_id, for_update=True)
+    _refuse_sent(batch)
+    if batch.status is not BatchStatus.SENDING:
+        _editable(batch)
+    claims = _lock_claims([e.claim_id for e in batch.entries])
+    # A Sending batch's file may already be at the clearinghouse: it goes as built even if a claim was
+    # edited since (a rebuild would be a different file); only a claim that can no longer go stops it.
+    try:
+        _check_still_sendable(batch, {c.id: c for c in claims}, check_versions=batch.status is BatchStatus.GENERATED)
+    except ValidationFailed as exc:
+        if batch.status is BatchStatus.SENDING:  # it cannot be taken apart: its file may be at the clearinghouse
+            raise NotAllowed(
+                f"Batch {batch.number} was being sent when an attempt stopped, so its file may already be at the "
+                f"clearinghouse, but its claims changed since: {'; '.join(p.message for p in exc.problems)} Put the "
+                "claims back as they were, then send again (or mark it as uploaded if the clearinghouse has it)."
+            ) from None
+        raise
+    return batch
+
+
+def _refuse_sent(batch: SubmissionBatch) -> None:
     if batch.status is BatchStatus.SENT:
         raise Conflict(f"Batch {batch.number} was already sent ({batch.sent_how.value if batch.sent_how else ''}"
                        f" by {batch.sent_by}); it is never sent twice.")  # fmt: skip
-    _editable(batch)
-    claims = _lock_claims([e.claim_id for e in batch.entries])
-    _check_still_sendable(batch, {c.id: c for c in claims}, check_versions=True)
-    return batch
 
 
 def _take_sqlite_write_lock(batch_id: int) -> None:
@@ -293,9 +418,12 @@ def _take_sqlite_write_lock(batch_id: int) -> None:
         raise Conflict("This batch is being sent by someone else right now; reload the page in a moment.") from None
 
 
-def _complete(batch: SubmissionBatch, actor: Actor, how: SendMethod, *, sent_on: date | None = None) -> SubmissionBatch:
+def _complete(
+    batch: SubmissionBatch, actor: Actor, how: SendMethod, *, sent_on: date | None = None, found_on_server: bool = False
+) -> SubmissionBatch:
     """Every claim of the batch goes Submitted (a void goes out), and the bills enter the ledger, dated the send."""
     reason = f"Sent in batch {batch.number} ({how.value}, file {batch.file_name})"
+    before = batch.status.value
     for entry in batch.entries:
         claim = entry.claim
         if entry.frequency_code == "8":
@@ -308,8 +436,10 @@ def _complete(batch: SubmissionBatch, actor: Actor, how: SendMethod, *, sent_on:
     # The payer has the bill from now on: it is owed (A/R) until paid, adjusted, written off or withdrawn.
     post_submission_charges([e.claim for e in batch.entries], actor=actor, posted_on=sent_on or practice_today())
     batch.status, batch.sent_at, batch.sent_by, batch.sent_how = BatchStatus.SENT, utcnow(), actor.name, how
-    stamp = {"control_number": batch.control_number, "claims": batch.claim_count}
-    record_change("batch", batch.id, AuditAction.BATCH_SENT, actor=actor, before="generated", after="sent",
+    stamp = {"control_number": batch.control_number, "claims": batch.claim_count, "found_on_server": found_on_server}
+    if found_on_server:
+        reason += "; an earlier attempt had uploaded it (found on the server), so it was not uploaded again"
+    record_change("batch", batch.id, AuditAction.BATCH_SENT, actor=actor, before=before, after="sent",
                   reason=reason, data=stamp)
     db.session.flush()
     return batch

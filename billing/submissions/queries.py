@@ -163,6 +163,12 @@ def batch_by_id(batch_id: int, *, for_update: bool = False) -> SubmissionBatch:
     return batch
 
 
+def sending_batch_ids() -> list[int]:
+    """Batches left Sending by an attempt that did not finish (or one running right now), oldest first."""
+    query = select(SubmissionBatch.id).where(SubmissionBatch.status == BatchStatus.SENDING)
+    return list(db.session.scalars(query.order_by(SubmissionBatch.id)))
+
+
 def batch_id_from(text: str) -> int:
     number = parse_id(text.strip().upper().removeprefix("B-").lstrip("0") or "0")
     if number is None:

@@ -27,7 +27,15 @@ KEY_TYPES = ("ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa
 
 
 class SendFailed(Failed):
-    """The file did not reach the clearinghouse; nothing was changed."""
+    """The file is certainly not in the inbound folder under its name (at most a `.part` file is left)."""
+
+
+class UploadOutcomeUnknown(Failed):
+    """The connection broke while the file was being put in place: it may or may not be there."""
+
+
+class LookupFailed(Failed):
+    """The server could not say whether a file is in the inbound folder."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,11 @@ class SftpSettings:
     private_key: str | None = field(default=None, repr=False)
     inbound_folder: str = "inbound"
     outbound_folder: str = "outbound"
+
+
+@dataclass(frozen=True)
+class RemoteStat:
+    size: int | None  # None when the server does not report sizes
 
 
 @dataclass(frozen=True)
@@ -126,17 +139,58 @@ def upload(settings: SftpSettings, file_name: str, content: bytes) -> None:
     with connect(settings) as sftp:
         try:
             sftp.putfo(io.BytesIO(content), partial, file_size=len(content), confirm=True)
-            try:
-                sftp.posix_rename(partial, final)
-            except OSError:
-                sftp.rename(partial, final)
-        except OSError as exc:
+        except (OSError, paramiko.SSHException, EOFError) as exc:
             _remove_quietly(sftp, partial)
-            reason = exc.strerror or str(exc) or "write failed"
+            reason = getattr(exc, "strerror", None) or str(exc) or "write failed"
             raise SendFailed(
                 f"Uploading {file_name} to {settings.host} failed: {reason} (is the server's disk full, "
                 f"or is the folder {settings.inbound_folder!r} missing?)."
             ) from None
+        _put_in_place(sftp, settings, partial, final)
+
+
+#: What a broken connection raises: the server may have done what was asked without our hearing back.
+CONNECTION_LOST = (paramiko.SSHException, EOFError, ConnectionError, TimeoutError)
+
+
+def _put_in_place(sftp: paramiko.SFTPClient, settings: SftpSettings, partial: str, final: str) -> None:
+    """Rename the complete `.part` file to its name: the moment the clearinghouse has it."""
+    name = posixpath.basename(final)
+    try:
+        try:
+            sftp.posix_rename(partial, final)
+        except CONNECTION_LOST:
+            raise
+        except OSError:  # the server answered no: it may not support the posix-rename extension
+            sftp.rename(partial, final)
+    except CONNECTION_LOST as exc:
+        raise UploadOutcomeUnknown(
+            f"The connection to {settings.host} broke while {name} was being put in place ({type(exc).__name__}); "
+            "the file may or may not have arrived."
+        ) from None
+    except OSError as exc:  # the server refused both renames: only the .part file is there
+        _remove_quietly(sftp, partial)
+        raise SendFailed(f"{settings.host} refused to rename the uploaded {name} into place: "
+                         f"{exc.strerror or exc}.") from None
+
+
+def find_uploaded(settings: SftpSettings, file_name: str) -> RemoteStat | None:
+    """`file_name` in the inbound folder (with its size when the server tells it), or None when it is not there.
+
+    A retry of an interrupted send asks this first. Raises LookupFailed when the server cannot say (a
+    folder the login may write but not read): then nobody knows, and nothing may be uploaded.
+    """
+    path = posixpath.join(settings.inbound_folder, file_name)
+    with connect(settings) as sftp:
+        try:
+            found = sftp.stat(path)
+        except FileNotFoundError:
+            return None
+        except (OSError, paramiko.SSHException, EOFError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            raise LookupFailed(f"Could not look for {file_name} in {settings.inbound_folder!r} on {settings.host}: "
+                               f"{reason}.") from None
+    return RemoteStat(found.st_size)
 
 
 def _remove_quietly(sftp: paramiko.SFTPClient, path: str) -> None:

@@ -66,3 +66,30 @@ def test_two_schedulers_started_together_run_a_requested_job_once(shared_databas
     engine.dispose()
     assert [tuple(run) for run in runs] == [("nightly-rules", "succeeded", "manual")]
     assert still_requested is None
+
+
+@pytest.mark.slow
+def test_a_scheduler_starting_after_a_killed_run_closes_it_and_queues_its_export_again(shared_database, tmp_path):
+    instance = str(tmp_path / "instance")
+    env = {k: v for k, v in {**os.environ, "PYTHONPATH": str(ROOT)}.items() if not k.startswith("FLASK_")}
+    subprocess.run(child("migrate", instance, shared_database), cwd=ROOT, env=env, check=True,  # noqa: S603
+                   timeout=120)
+    killed = subprocess.run(child("die-mid-export", instance, shared_database), cwd=ROOT, env=env,  # noqa: S603
+                            timeout=60, check=False)
+    assert killed.returncode == 9
+    engine = create_engine(shared_database)
+    with engine.connect() as conn:
+        left = conn.execute(text("SELECT status FROM job_run UNION ALL SELECT status FROM export_run")).scalars().all()
+    assert left == ["running", "running"]  # what the dead process left behind
+
+    subprocess.run(child("run", instance, shared_database, "1"), cwd=ROOT, env=env, check=True,  # noqa: S603
+                   timeout=120, capture_output=True)
+    with engine.connect() as conn:
+        run = conn.execute(text("SELECT status, summary FROM job_run ORDER BY id")).first()
+        exports = conn.execute(text("SELECT id, status, attempt, retry_of_id FROM export_run ORDER BY id")).all()
+    engine.dispose()
+    assert run.status == "interrupted"
+    assert "stopped before the run finished" in run.summary
+    first, retry = exports
+    assert first.status == "interrupted"
+    assert (retry.status, retry.attempt, retry.retry_of_id) == ("queued", 2, first.id)

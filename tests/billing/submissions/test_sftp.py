@@ -8,9 +8,19 @@ import pytest
 
 from billing.claims.statuses import ClaimStatus
 from billing.core.errors import BillingError
+from billing.core.unit_of_work import unit_of_work
+from billing.submissions import operations
 from billing.submissions.models import BatchStatus, SendMethod
 from billing.submissions.operations import create_batches, send_batch
-from billing.submissions.sftp import SendFailed, SftpSettings, download_new, parse_host_key, upload
+from billing.submissions.sftp import (
+    RemoteStat,
+    SendFailed,
+    SftpSettings,
+    download_new,
+    find_uploaded,
+    parse_host_key,
+    upload,
+)
 from tests.worlds.practice import SYSTEM
 from tests.worlds.sftp_server import other_host_key_line, sftp_server
 
@@ -105,3 +115,27 @@ def test_upload_to_a_missing_folder_says_so(tmp_path):
 def test_a_malformed_stored_host_key_is_refused(line):
     with pytest.raises(BillingError, match="OpenSSH public key"):
         parse_host_key(line)
+
+
+def test_a_file_in_the_inbound_folder_is_found_with_its_size(tmp_path):
+    with sftp_server(tmp_path) as server:
+        upload(_settings(server), "B-000001_000000001.x12", b"ISA*...~")
+        found = find_uploaded(_settings(server), "B-000001_000000001.x12")
+        missing = find_uploaded(_settings(server), "B-000002_000000002.x12")
+    assert found == RemoteStat(len(b"ISA*...~"))
+    assert missing is None
+
+
+def test_a_retry_of_a_send_left_sending_finds_the_file_on_the_server_and_does_not_upload_it_again(world, tmp_path):
+    claim = world.ready_claim()
+    batch = create_batches(actor=SYSTEM)[0]
+    with sftp_server(tmp_path) as server:
+        _point_at(world.clearinghouse, server)
+        with unit_of_work():  # the first attempt uploaded, then its process died before completing
+            operations._start_sending(batch.id, SYSTEM)
+        upload(_settings(server), batch.file_name, batch.content.encode("ascii"))
+        stamp = (tmp_path / "inbound" / batch.file_name).stat().st_mtime_ns
+        send_batch(batch.id, actor=SYSTEM)
+    assert (tmp_path / "inbound" / batch.file_name).stat().st_mtime_ns == stamp  # not written again
+    assert claim.status is ClaimStatus.SUBMITTED
+    assert batch.status is BatchStatus.SENT

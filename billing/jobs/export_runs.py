@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from billing.core.audit import Actor
 from billing.core.db import db, utcnow
-from billing.core.errors import BillingError, NotAllowed, NotFound
+from billing.core.errors import BillingError, NotAllowed, NotFound, withheld_summary
 from billing.core.unit_of_work import unit_of_work
 from billing.jobs.models import ExportRun, ExportStatus, ReportDownload
 from billing.jobs.process import host
@@ -85,7 +85,7 @@ def build_export(run: ExportRun, *, now: datetime) -> ExportRun:
     except Exception as exc:  # the failure belongs on the Reports page, whatever it was
         db.session.rollback()
         target.unlink(missing_ok=True)
-        message = exc.message if isinstance(exc, BillingError) else f"{type(exc).__name__}: {exc}"
+        message = exc.message if isinstance(exc, BillingError) else withheld_summary(exc)
         with unit_of_work():
             failed = db.session.get(ExportRun, run_id)
             failed.status, failed.error, failed.finished_at = ExportStatus.FAILED, message[:2000], utcnow()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-import traceback
 from datetime import datetime
 
 from flask import Flask
@@ -12,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from billing.core.db import db, is_busy, utcnow
-from billing.core.errors import BillingError
+from billing.core.errors import BillingError, withheld_summary
 from billing.core.unit_of_work import unit_of_work
 from billing.jobs.definitions import job_definition
 from billing.jobs.locks import try_lock
@@ -50,7 +49,8 @@ def run_job(job_id: str, *, trigger: str = "schedule", now: datetime | None = No
             summary, error, status = definition.func(now or utcnow()), None, JobRunStatus.SUCCEEDED
         except Exception as exc:  # a failed run is recorded and must not stop later runs
             db.session.rollback()
-            status, error, summary = JobRunStatus.FAILED, traceback.format_exc(), _failure(exc)
+            # Shown on the Jobs page: the class and the code path, never the message (SQL, patient data).
+            status, error, summary = JobRunStatus.FAILED, withheld_summary(exc, frames=20), _failure(exc)
         return _finish(run_id, status, summary, error)
 
 
@@ -59,7 +59,7 @@ def _failure(exc: Exception) -> str:
         return exc.message
     if is_busy(exc):  # the statement and its parameters stay out of the summary
         return "The database stayed busy (locked by other work) past the wait; the job runs again at its next time."
-    return f"{type(exc).__name__}: {exc}"
+    return f"{type(exc).__name__}: the job failed unexpectedly; the error below says where (its message is withheld)."
 
 
 #: How long the end of a run keeps trying to record itself while the database is busy.

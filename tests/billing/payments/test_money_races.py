@@ -142,3 +142,51 @@ def test_two_submits_of_one_form_key_post_once(app: Flask, tmp_path: Path):
         results = race(app, submit, submit)
         assert results == {"first": "done", "second": "already submitted"}
         assert _sum(claim_id, EntryKind.PATIENT_PAYMENT) == D("20.00")
+
+
+def test_two_secondary_claims_from_one_primary_create_one(app: Flask, tmp_path: Path):
+    from billing.coverage.models import PolicyRank
+    from billing.payments.secondary import generate_secondary_claim
+    from tests.worlds import factories as f
+
+    with own_database(tmp_path):
+        world = build_world()
+        claim = submitted_claim(world)
+        f.PolicyFactory(client=world.client, payer=f.PayerFactory(company=world.company), rank=PolicyRank.SECONDARY)
+        post_adjudication(claim, full_payment(claim, copay=D("10.00")), actor=SYSTEM, source=EntrySource.MANUAL)
+        db.session.flush()
+        claim_id = claim.id
+        db.session.commit()
+        db.session.remove()
+        make = on(claim_id, lambda c: generate_secondary_claim(c, actor=SYSTEM, posted_on=practice_today()))
+        _one_won(race(app, make, make))
+        db.session.remove()
+        assert db.session.scalar(select(func.count()).select_from(Claim)
+                                 .where(Claim.primary_claim_id == claim_id)) == 1
+        assert _sum(claim_id, EntryKind.TRANSFER_TO_SECONDARY) == D("10.00")  # the copay, moved once
+
+
+def test_two_matches_of_one_unmatched_payment_post_it_once(app: Flask, tmp_path: Path):
+    from billing.payments.matching import match_unmatched
+    from billing.payments.models import UnmatchedClaim
+    from billing.payments.remittances import import_835
+    from tests.worlds.payments import Clp, Payment, Svc, write_835
+
+    with own_database(tmp_path):
+        world = build_world()
+        claim = submitted_claim(world)
+        line = claim.lines[0]
+        stray = Clp("PATIENT-ACCT-1", "1", CHARGE, D("58.78"), services=[
+            Svc(line.service_code.code, CHARGE, D("58.78"), [("CO", "45", D("14.70"))], None, line.service_date)])
+        era = write_835([Payment(D("58.78"), "CHK-RACE", world.payer.name, world.payer.edi_payer_id, [stray])])
+        import_835(era.encode(), filename="race.835", actor=SYSTEM)
+        db.session.flush()
+        claim_id, item_id = claim.id, db.session.scalars(select(UnmatchedClaim.id)).one()
+        db.session.commit()
+        db.session.remove()
+
+        def match() -> None:
+            match_unmatched(db.session.get(UnmatchedClaim, item_id), db.session.get(Claim, claim_id), actor=SYSTEM)
+
+        _one_won(race(app, match, match))
+        assert _sum(claim_id, EntryKind.INSURANCE_PAYMENT) == D("58.78")

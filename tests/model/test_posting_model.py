@@ -43,14 +43,15 @@ from tests.model.reference import ZERO, Answer, LineAnswer, Model, money
 from tests.worlds.payments import PAID_ON, Payment, write_835
 from tests.worlds.practice import SYSTEM, build_world
 
-#: Generators whose rules another branch is still building; each is off until that branch is merged.
+#: Generators per rule; a generator whose rule another branch is still building stays off until it is merged.
+#: All are on: a new rule's generator starts here off, and goes on with the code that makes it pass.
 FEATURES = {
     "plb": True,  # case I: PLB interest, offsets and recoupments reach Revenue, a claim or A/R
     "crossover": True,  # CLP02 19: processed as primary and forwarded to the next payer
     "secondary_rule5": True,  # case B: the secondary payer's answer on the transferred balance
     "one_line_reversal": True,  # case F: a reversal of one line leaves the others standing
-    # case H: money for a voided or replaced claim posts against it, flagged. Off: with it on, random runs still
-    # find a service open on a replaced claim and its correction after PLB offsets and one-line reversals.
+    # case H: money for a voided or replaced claim posts against it, flagged (a void of an answered claim
+    # withdraws the whole bill, as a correction does).
     "voided_money": True,
     "paid_twice": True,  # rule 8: the same claim paid again without a reversal between is posted once
     "same_check_other_dates": True,  # rule 8: the same TRN02 from the same payer is the same check, any date
@@ -59,10 +60,7 @@ FEATURES = {
     "credit_flag": True,  # rule 8: a posting that leaves a credit balance flags the claim (after a write-off)
     "secondary_beside_open_line": True,  # rule 6: a secondary billed while a denied line is still open
     "line_denials": True,  # rule 6: resubmitting a denied line that carries money (its PR) withdraws the rest
-    # The model now picks denied lines by rule 3. Off: the derandomized run then finds a line the model calls
-    # denied (its standing answer paid nothing, CO-253) that the system marks "cleared" after a later answer
-    # for the claim was reversed and a typed payment followed; which side is right is not yet settled.
-    "resubmit_denied": False,
+    "resubmit_denied": True,  # rule 3: resubmitting the lines the standing answer denied
 }
 
 REASONS = [("CO", "45"), ("CO", "253"), ("PR", "1"), ("PR", "2"), ("PR", "3"), ("OA", "23"), ("PI", "45"),

@@ -164,19 +164,21 @@ def test_voiding_a_sent_unpaid_claim_withdraws_its_charges_with_linked_reversals
     assert db.session.scalar(select(func.count()).select_from(LedgerEntry)) == count
 
 
-def test_a_void_keeps_the_charge_of_a_line_the_payer_paid(sw):
+def test_a_void_after_the_payer_answered_withdraws_the_whole_bill_and_keeps_the_payment(sw):
     claim = ready(sw, lines=2)
     send(claim)
     pay_line_one(claim)
     assert claim.status is ClaimStatus.SUBMITTED  # line 2 still owed
-    void_claim(claim, reason="sent in error", actor=SYSTEM)
+    void_claim(claim, reason="sent in error", actor=SYSTEM, money_confirmed=True)
     db.session.flush()
     first, second = claim.lines
-    reversed_lines = [e.claim_line_id for e in entries(claim) if e.reverses_id is not None]
-    assert reversed_lines == [second.id]
     by_line = line_balances(claim.id)
-    assert (by_line[first.id].charges, by_line[first.id].balance) == (first.charge, D(0))
+    paid = by_line[first.id].paid_by_payer
+    assert paid > 0
+    # Nothing is billed any more on either line; line 1 keeps what the payer paid, a credit until its recoupment.
+    assert (by_line[first.id].charges, by_line[first.id].balance) == (D(0), -paid)
     assert (by_line[second.id].charges, by_line[second.id].balance) == (D(0), D(0))
+    assert claim.needs_review
 
 
 def test_a_payment_taken_back_in_full_leaves_the_line_to_withdraw(sw):
@@ -272,13 +274,12 @@ def test_a_void_reverses_exactly_the_lines_nobody_paid(sw, lines, paid, cents):
                          for ln in claim.lines if ln.line_number in paid)
         if postings:
             post_adjudication(claim, ClaimPosting(PAID_ON, postings), actor=SYSTEM, source=EntrySource.MANUAL)
-        void_claim(claim, reason="prop", actor=SYSTEM)
+        void_claim(claim, reason="prop", actor=SYSTEM, money_confirmed=True)
         db.session.flush()
-        charges = {e.id: e for e in entries(claim) if e.reverses_id is None}
-        reversed_lines = sorted(charges[e.reverses_id].claim_line_id for e in entries(claim) if e.reverses_id)
-        # A line paid nothing is a denied line (Posting rule 3): it stays open, so the void withdraws it too.
-        settled = paid if amount > 0 else set()
-        assert reversed_lines == sorted(ln.id for ln in claim.lines if ln.line_number not in settled)
-        assert claim_balance(claim.id).balance == D(0)  # paid lines were settled in full, the rest withdrawn
+        sums = claim_balance(claim.id)
+        # Every line's charge is withdrawn (with the payer's adjustments, once it answered): nothing stays owed;
+        # what the payer paid on the paid lines stays, a credit its recoupment will take back.
+        assert sums.charges == D(0)
+        assert sums.balance == -(amount * len(paid))
     finally:
         nested.rollback()

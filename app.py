@@ -30,6 +30,7 @@ from billing.core.checks import MAX_ID
 from billing.core.db import db
 from billing.ledger.balances import money_received, session_money_refusal
 from billing.ledger.charges import withdraw_bill
+from billing.payments.secondary import hand_back_to_previous_payer
 from billing.submissions.queries import unsent_batch_number
 from demo.cli import seed_demo_command
 
@@ -123,7 +124,7 @@ def _register_cli(app: Flask) -> None:
 
 def _wire_hooks() -> None:
     """Answer the questions lower layers ask of higher ones (billing/core/hooks.py explains why)."""
-    claim_hooks.bill_withdrawn.register(withdraw_bill)
+    claim_hooks.bill_withdrawn.register(withdraw_bill, hand_back_to_previous_payer)
     claim_hooks.unsent_batch_of.register(unsent_batch_number)
     claim_hooks.session_money_refusal.register(session_money_refusal)
     claim_hooks.money_received.register(money_received)

@@ -184,6 +184,19 @@ def _withdraw_next(claim: Claim, line_ids: set[int] | None, *, why: str, actor: 
     return nxt
 
 
+def hand_back_to_previous_payer(claim: Claim, actor: Actor, posted_on: date, reason: str) -> None:
+    """A next payer's claim voided or retracted no longer bills what the claim before it passed on: the transfers
+    (and a denied balance made the patient's on the way) are reversed there, so that balance is owed again where
+    it was (the patient, or the previous payer) and can be billed anew. The claims hook `bill_withdrawn` asks.
+    """
+    if claim.primary_claim_id is None:
+        return
+    previous = db.session.get(Claim, claim.primary_claim_id)
+    if previous is not None:
+        _take_back_transfers(previous, claim, None, actor=actor, posted_on=posted_on,
+                             reason=f"{claim.number} was withdrawn ({reason})")
+
+
 def _take_back_transfers(claim: Claim, nxt: Claim, line_ids: set[int] | None, *, actor: Actor, posted_on: date,
                          reason: str) -> list[LedgerEntry]:
     """Reverse what `generate_secondary_claim` moved on this claim's lines: the transfers, and the denied

@@ -172,3 +172,20 @@ def test_case_b_record_payment_preview_agrees_with_the_posting(world):
     preview = preview_posting(secondary, posting)
     assert (preview.insurance_after, preview.patient_after) == (D("0.00"), D("0.00"))
     assert preview.status_after is ClaimStatus.PAID
+
+
+def test_voiding_the_secondary_hands_its_balance_back_to_the_primary(world):
+    """$30 of patient share went to the secondary; voiding that claim makes the family owe the $30 again, and a
+    new secondary claim can be billed for it."""
+    from billing.claims.operations import void_claim
+
+    claim, secondary, _payer = secondary_after(world, "73.48", "40.00", "3.48", "30.00")
+    assert claim_balance(claim.id).patient == D("0.00")  # moved to the secondary
+    void_claim(secondary, reason="billed to the wrong plan", actor=SYSTEM)
+    db.session.flush()
+    assert claim_balance(secondary.id).balance == D("0.00")
+    assert claim_balance(claim.id).patient == D("30.00")
+    again = generate_secondary_claim(claim, actor=SYSTEM, posted_on=SENT_ON)
+    db.session.flush()
+    assert claim_balance(claim.id).patient == D("0.00")
+    assert again.id != secondary.id

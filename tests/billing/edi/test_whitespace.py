@@ -82,3 +82,17 @@ def test_the_837_checks_read_an_indented_file_like_the_plain_one():
     found = [str(e) for e in house_checks(segment_texts(indented))]
     assert found == [str(e) for e in house_checks(segment_texts(plain))]
     assert "CLM02 100 is not the sum" in found[0]
+
+
+@pytest.mark.parametrize("layout", [
+    lambda t: t, lambda t: t.replace("~", "~\r\n\t"), lambda t: with_terminator(t, "\n")])
+def test_collect_responses_reads_the_type_of_an_indented_file(layout):
+    """The clearinghouse reader (billing.submissions.responses) splits with the same reader: a tab after a line
+    break no longer hides ST, so a collected 835 is still found and imported by the job."""
+    from billing.submissions.responses import transaction_type
+
+    assert transaction_type(layout(rich_835())) == "835"
+    ack = ("ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *260401*1200*^*00501*000000001*0*T*:~"
+           "GS*FA*S*R*20260401*1200*1*X*005010X231A1~ST*999*0001*005010X231A1~AK1*HC*1~AK9*A*1*1*1~SE*4*0001~"
+           "GE*1*1~IEA*1*000000001~")
+    assert transaction_type(layout(ack)) == "999"

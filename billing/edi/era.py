@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -11,7 +12,8 @@ from typing import Any
 from billing.core.errors import Invalid
 from billing.core.money import CENT, MAX_AMOUNT, ZERO, sum_money, to_money
 from billing.edi.bounds import beyond_835
-from billing.edi.segments import Delimiters, NotX12, join_segments, split_segments
+from billing.edi.kinds import NAMES, not_x12_message, require_kind_of
+from billing.edi.segments import Delimiters, NotX12, decode, join_segments, split_segments
 from billing.ledger.postings import Adjustment
 
 #: N1*PR N103 codes that make N104 a payer id (XV: the CMS plan id; PI: the payer id many payers send).
@@ -192,9 +194,15 @@ def _cas(seg: list[str], where: str) -> list[Adjustment]:
     return out
 
 
-def read_835(text: str) -> tuple[Delimiters, list[list[str]]]:
-    """The segments of an 835, or EraUnreadable listing every place one carries more than the TR3 allows."""
+def read_835(text: str, *, hints: Mapping[str, str] | None = None) -> tuple[Delimiters, list[list[str]]]:
+    """The segments of an 835. Refuses, before anything reads them: a file that is not X12 (NotX12) or holds another
+    kind of transaction (WrongX12Kind, with the `hints` of billing.edi.kinds), and one that carries more than the
+    TR3 allows anywhere (EraUnreadable, listing every place)."""
+    text = decode(text)
+    if not text.startswith("ISA"):
+        raise NotX12(not_x12_message(text, NAMES["835"]))
     delims, segments = split_segments(text)
+    require_kind_of(segments, "835", hints=hints)
     problems = beyond_835(segments, delims)
     if problems:
         raise EraUnreadable(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""), problems)
@@ -213,6 +221,11 @@ def era_from_segments(delims: Delimiters, segments: list[list[str]]) -> Era:
         parser.feed(seg, number)
     if not parser.transactions:
         raise NotX12("The file holds no 835 transaction (no ST*835 segment).")
+    for txn in parser.transactions:
+        if not txn.check_number:
+            # Payer and TRN02 are the check's identity (rule 8): without TRN02 a re-sent check could not be known.
+            raise EraUnreadable(f"transaction {txn.control_number}: no check or EFT number (TRN02); a payment "
+                                f"without one cannot be told from the same payment sent again.")
     return Era(delims, parser.transactions)
 
 

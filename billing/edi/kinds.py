@@ -8,7 +8,7 @@ an 837I, which share ST01.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from billing.core.errors import Invalid
@@ -59,7 +59,11 @@ class X12Kind:
 
 def kinds_in(text: str) -> list[X12Kind]:
     """The kinds of the transactions in an interchange, in order and each once; raises NotX12 when it is none."""
-    _, segments = split_segments(text)
+    return kinds_of(split_segments(text)[1])
+
+
+def kinds_of(segments: Iterable[list[str]]) -> list[X12Kind]:
+    """`kinds_in` for segments already split."""
     found: list[X12Kind] = []
     guide = ""
     for segment in segments:
@@ -83,7 +87,12 @@ def require_kind(data: bytes | str, wanted: str, *, hints: Mapping[str, str] | N
     text = decode(data)
     if not text.startswith("ISA"):
         raise NotX12(not_x12_message(text, NAMES[wanted]))
-    others = [k for k in kinds_in(text) if k.code != wanted]
+    require_kind_of(split_segments(text)[1], wanted, hints=hints)
+
+
+def require_kind_of(segments: Iterable[list[str]], wanted: str, *, hints: Mapping[str, str] | None = None) -> None:
+    """`require_kind` for the segments of an interchange already split."""
+    others = [k for k in kinds_of(segments) if k.code != wanted]
     if others:
         hint = next((hints[k.code] for k in others if hints and k.code in hints), "")
         raise WrongX12Kind(wrong_kind_message(others, wanted, hint=hint))

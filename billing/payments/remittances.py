@@ -34,7 +34,7 @@ from billing.edi.era import (
     era_from_segments,
     read_835,
 )
-from billing.edi.kinds import WrongX12Kind, require_kind
+from billing.edi.kinds import WrongX12Kind
 from billing.edi.pyx12 import PendingValidation, Validation, validating
 from billing.edi.segments import Delimiters, NotX12, decode, join_segments
 from billing.ledger.balances import Balances, claim_balances, lines_with_charges, standing_adjudication
@@ -164,8 +164,7 @@ def _read(data: bytes, filename: str) -> tuple[Delimiters, list[list[str]]]:
     components.
     """
     try:
-        require_kind(data, "835", hints=WRONG_KIND_HINTS)
-        return read_835(decode(data))
+        return read_835(decode(data), hints=WRONG_KIND_HINTS)
     except (WrongX12Kind, NotX12) as exc:
         raise EraRefused(filename, [exc.message]) from None
     except EraUnreadable as exc:

@@ -146,3 +146,11 @@ def test_a_cas_keeps_up_to_six_adjustments_and_refuses_more(count, data):
     adjustments = parse_835(era(cas=cas)).transactions[0].claims[0].services[0].adjustments
     assert [(a.group, a.reason, a.amount, a.quantity) for a in adjustments] == [
         ("CO", r, a, None if q is None else D(q)) for r, a, q in triplets]
+
+
+@pytest.mark.parametrize("trn", ["TRN*1**1000012345~", ""])
+def test_a_payment_without_its_check_number_is_refused(trn):
+    """Payer + TRN02 is the check's identity (rule 8): without TRN02 a re-sent check could not be recognised."""
+    text = era().replace("TRN*1*CHK1*1000012345~", trn)
+    with pytest.raises(EraUnreadable, match=r"transaction 0001: no check or EFT number \(TRN02\)"):
+        parse_835(text)

@@ -16,8 +16,33 @@ from tests.worlds.payments import Clp, Payment, Svc, write_835
 
 D = Decimal
 #: CARCs a payer could send on one line; any distinct codes will do.
-REASONS = ["45", "253", "94", "97", "59", "B7", "16", "18", "23", "24", "50", "96", "119", "129", "131", "142", "151",
-           "167", "170", "185", "197", "204", "222", "242", "A1"]
+REASONS = [
+    "45",
+    "253",
+    "94",
+    "97",
+    "59",
+    "B7",
+    "16",
+    "18",
+    "23",
+    "24",
+    "50",
+    "96",
+    "119",
+    "129",
+    "131",
+    "142",
+    "151",
+    "167",
+    "170",
+    "185",
+    "197",
+    "204",
+    "222",
+    "242",
+    "A1",
+]
 
 
 def era(*, cas: str = "CAS*CO*45*10", svc: str = "SVC*HC:97153*100*90**4", extra: str = "") -> str:
@@ -68,12 +93,15 @@ def test_empty_elements_past_the_end_carry_nothing_and_are_tolerated():
     assert parse_835(text).transactions[0].claims[0].services[0].adjustments[0].amount == D("10.00")
 
 
-@pytest.mark.parametrize(("svc", "expected"), [
-    ("SVC*HC:97153*100*90**4*HC:97153*4*EXTRA", "segment 16 (SVC): data up to SVC08, but the TR3 defines 7"),
-    ("SVC*HC:97153:GP:59:KX:95:DESC:ID:NINTH*100*90**4", "segment 16 (SVC): SVC01 has data in component 9"),
-    ("SVC*HC:97153:GPX*100*90**4", "segment 16 (SVC): SVC01-3 is 3 characters long, the TR3 allows 2"),
-    ("SVC*HC:97153*100*90**4*HC:97153:A:B:C:D:E:F:G", "segment 16 (SVC): SVC06 has data in component 9"),
-])
+@pytest.mark.parametrize(
+    ("svc", "expected"),
+    [
+        ("SVC*HC:97153*100*90**4*HC:97153*4*EXTRA", "segment 16 (SVC): data up to SVC08, but the TR3 defines 7"),
+        ("SVC*HC:97153:GP:59:KX:95:DESC:ID:NINTH*100*90**4", "segment 16 (SVC): SVC01 has data in component 9"),
+        ("SVC*HC:97153:GPX*100*90**4", "segment 16 (SVC): SVC01-3 is 3 characters long, the TR3 allows 2"),
+        ("SVC*HC:97153*100*90**4*HC:97153:A:B:C:D:E:F:G", "segment 16 (SVC): SVC06 has data in component 9"),
+    ],
+)
 def test_a_service_line_carrying_more_than_the_tr3_is_refused(svc, expected):
     [problem] = refusal(era(svc=svc))
     assert problem.startswith(expected)
@@ -90,11 +118,14 @@ def test_a_plb_reference_with_a_third_component_is_refused():
     assert "PLB03 has data in component 3" in problem
 
 
-@pytest.mark.parametrize(("old", "new", "expected"), [
-    ("TRN*1*CHK1*", "TRN*1*" + "9" * 51 + "*", "TRN02 is 51 characters long, the TR3 allows 50"),
-    ("CLP*C-1*", "CLP*" + "C" * 39 + "*", "CLP01 is 39 characters long, the TR3 allows 38"),
-    ("CLP*C-1*1*100*90*0*12*PCN1", "CLP*C-1*1*100*90*0*12*PCN1*****X", "data up to CLP13, but the TR3 defines 14"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("TRN*1*CHK1*", "TRN*1*" + "9" * 51 + "*", "TRN02 is 51 characters long, the TR3 allows 50"),
+        ("CLP*C-1*", "CLP*" + "C" * 39 + "*", "CLP01 is 39 characters long, the TR3 allows 38"),
+        ("CLP*C-1*1*100*90*0*12*PCN1", "CLP*C-1*1*100*90*0*12*PCN1*****X", "data up to CLP13, but the TR3 defines 14"),
+    ],
+)
 def test_a_value_longer_than_the_tr3_allows_is_refused_not_cut(old, new, expected):
     text = era().replace(old, new)
     if "CLP13" in expected:  # CLP has 14 elements: CLP13 is inside the bound, so this one reads
@@ -104,15 +135,18 @@ def test_a_value_longer_than_the_tr3_allows_is_refused_not_cut(old, new, expecte
     assert expected in problem
 
 
-@pytest.mark.parametrize(("old", "new", "where"), [
-    ("BPR*I*90*", "BPR*I*1e10*", "BPR02"),
-    ("CLP*C-1*1*100*90", "CLP*C-1*1*100*90.005", "CLP04"),
-    ("CLP*C-1*1*100*90", "CLP*C-1*1*100*\uff19\uff10", "CLP04"),
-    ("CLP*C-1*1*100*90", "CLP*C-1*1*100*99999999999.99", "CLP04"),
-    ("CAS*CO*45*10", "CAS*CO*45*10*\u00b2", "CAS04"),
-    ("SVC*HC:97153*100*90**4", "SVC*HC:97153*100*90**4,5", "SVC05"),
-    ("CAS*CO*45*10", "CAS*CO*45*NaN", "CAS03"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "where"),
+    [
+        ("BPR*I*90*", "BPR*I*1e10*", "BPR02"),
+        ("CLP*C-1*1*100*90", "CLP*C-1*1*100*90.005", "CLP04"),
+        ("CLP*C-1*1*100*90", "CLP*C-1*1*100*\uff19\uff10", "CLP04"),
+        ("CLP*C-1*1*100*90", "CLP*C-1*1*100*99999999999.99", "CLP04"),
+        ("CAS*CO*45*10", "CAS*CO*45*10*\u00b2", "CAS04"),
+        ("SVC*HC:97153*100*90**4", "SVC*HC:97153*100*90**4,5", "SVC05"),
+        ("CAS*CO*45*10", "CAS*CO*45*NaN", "CAS03"),
+    ],
+)
 def test_an_amount_or_quantity_is_read_exactly_or_refused(old, new, where):
     with pytest.raises(EraUnreadable, match=where):
         parse_835(era().replace(old, new))
@@ -145,7 +179,8 @@ def test_a_cas_keeps_up_to_six_adjustments_and_refuses_more(count, data):
         return
     adjustments = parse_835(era(cas=cas)).transactions[0].claims[0].services[0].adjustments
     assert [(a.group, a.reason, a.amount, a.quantity) for a in adjustments] == [
-        ("CO", r, a, None if q is None else D(q)) for r, a, q in triplets]
+        ("CO", r, a, None if q is None else D(q)) for r, a, q in triplets
+    ]
 
 
 @pytest.mark.parametrize("trn", ["TRN*1**1000012345~", ""])

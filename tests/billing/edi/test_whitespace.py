@@ -22,12 +22,25 @@ BETWEEN = st.text(alphabet=" \t\r\n", max_size=5)
 
 def rich_835() -> str:
     """Two checks, claims with claim- and line-level CAS, remarks and a PLB: most of what the parser reads."""
-    line = Svc("97153", D("100.00"), D("70.00"), [("CO", "45", D("20.00")), ("PR", "2", D("10.00"))], D("80.00"),
-               line_control="1", remarks=["N130", "M15"])
-    claims = [Clp("C-1", "1", D("100.00"), D("70.00"), D("10.00"), "PCN1", [line]),
-              Clp("C-2", "4", D("100.00"), D("0.00"), D("0.00"), "PCN2", adjustments=[("CO", "16", D("100.00"))])]
-    return write_835([Payment(D("68.00"), "CHK1", "ACME HEALTH", "12345", claims, plbs=[("L6", D("2.00"))]),
-                      Payment(D("70.00"), "CHK2", "ACME HEALTH", "12345", claims[:1])])
+    line = Svc(
+        "97153",
+        D("100.00"),
+        D("70.00"),
+        [("CO", "45", D("20.00")), ("PR", "2", D("10.00"))],
+        D("80.00"),
+        line_control="1",
+        remarks=["N130", "M15"],
+    )
+    claims = [
+        Clp("C-1", "1", D("100.00"), D("70.00"), D("10.00"), "PCN1", [line]),
+        Clp("C-2", "4", D("100.00"), D("0.00"), D("0.00"), "PCN2", adjustments=[("CO", "16", D("100.00"))]),
+    ]
+    return write_835(
+        [
+            Payment(D("68.00"), "CHK1", "ACME HEALTH", "12345", claims, plbs=[("L6", D("2.00"))]),
+            Payment(D("70.00"), "CHK2", "ACME HEALTH", "12345", claims[:1]),
+        ]
+    )
 
 
 def with_terminator(text: str, terminator: str) -> str:
@@ -55,13 +68,16 @@ def test_whitespace_between_segments_never_changes_what_is_read(terminator, data
     assert kinds_in(text) == kinds_in(plain)
 
 
-@pytest.mark.parametrize("layout", [
-    lambda t: t.replace("~", "~\n    "),          # indented
-    lambda t: t.replace("~", "~\r\n\t"),          # CRLF and tabs
-    lambda t: "\n\n  " + t.replace("~", "~\r\n") + "\r\n\r\n",
-    lambda t: with_terminator(t, "\n"),           # the newline is the terminator
-    lambda t: with_terminator(t, "\r\n").replace("\n", "\n  "),  # CR terminator, LF and spaces after it
-])
+@pytest.mark.parametrize(
+    "layout",
+    [
+        lambda t: t.replace("~", "~\n    "),  # indented
+        lambda t: t.replace("~", "~\r\n\t"),  # CRLF and tabs
+        lambda t: "\n\n  " + t.replace("~", "~\r\n") + "\r\n\r\n",
+        lambda t: with_terminator(t, "\n"),  # the newline is the terminator
+        lambda t: with_terminator(t, "\r\n").replace("\n", "\n  "),  # CR terminator, LF and spaces after it
+    ],
+)
 def test_pyx12_sees_an_indented_or_line_broken_835_as_the_plain_one(layout):
     plain = rich_835()
     assert validate(plain).findings == ()
@@ -84,15 +100,18 @@ def test_the_837_checks_read_an_indented_file_like_the_plain_one():
     assert "CLM02 100 is not the sum" in found[0]
 
 
-@pytest.mark.parametrize("layout", [
-    lambda t: t, lambda t: t.replace("~", "~\r\n\t"), lambda t: with_terminator(t, "\n")])
+@pytest.mark.parametrize(
+    "layout", [lambda t: t, lambda t: t.replace("~", "~\r\n\t"), lambda t: with_terminator(t, "\n")]
+)
 def test_collect_responses_reads_the_type_of_an_indented_file(layout):
     """The clearinghouse reader (billing.submissions.responses) splits with the same reader: a tab after a line
     break no longer hides ST, so a collected 835 is still found and imported by the job."""
     from billing.submissions.responses import transaction_type
 
     assert transaction_type(layout(rich_835())) == "835"
-    ack = ("ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *260401*1200*^*00501*000000001*0*T*:~"
-           "GS*FA*S*R*20260401*1200*1*X*005010X231A1~ST*999*0001*005010X231A1~AK1*HC*1~AK9*A*1*1*1~SE*4*0001~"
-           "GE*1*1~IEA*1*000000001~")
+    ack = (
+        "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *260401*1200*^*00501*000000001*0*T*:~"
+        "GS*FA*S*R*20260401*1200*1*X*005010X231A1~ST*999*0001*005010X231A1~AK1*HC*1~AK9*A*1*1*1~SE*4*0001~"
+        "GE*1*1~IEA*1*000000001~"
+    )
     assert transaction_type(layout(ack)) == "999"

@@ -31,13 +31,18 @@ BETWEEN = st.text(alphabet=" \t\r\n", max_size=4)
 
 
 def written() -> tuple[int, ...]:
-    return tuple(db.session.scalar(select(func.count()).select_from(model))
-                 for model in (EraFile, Remittance, Adjudication, UnmatchedClaim, LedgerEntry))
+    return tuple(
+        db.session.scalar(select(func.count()).select_from(model))
+        for model in (EraFile, Remittance, Adjudication, UnmatchedClaim, LedgerEntry)
+    )
 
 
 def paid_on_ledger(claim) -> Decimal:
-    return db.session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
-        LedgerEntry.claim_id == claim.id, LedgerEntry.kind == EntryKind.INSURANCE_PAYMENT))
+    return db.session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+            LedgerEntry.claim_id == claim.id, LedgerEntry.kind == EntryKind.INSURANCE_PAYMENT
+        )
+    )
 
 
 def one_cas_era(world, claim, triplets: list[tuple[str, Decimal]], *, check: str = "CAS1") -> str:
@@ -45,8 +50,13 @@ def one_cas_era(world, claim, triplets: list[tuple[str, Decimal]], *, check: str
     line = claim.lines[0]
     paid = D("100.00") - sum((a for _, a in triplets), D("0.00"))
     svc = Svc(line.service_code.code, D("100.00"), paid, [("CO", "45", D("1.00"))], None, line.service_date, "1")
-    payment = Payment(paid, check, world.payer.name, world.payer.edi_payer_id,
-                      [Clp(claim.number, "1", D("100.00"), paid, services=[svc])])
+    payment = Payment(
+        paid,
+        check,
+        world.payer.name,
+        world.payer.edi_payer_id,
+        [Clp(claim.number, "1", D("100.00"), paid, services=[svc])],
+    )
     cas = "CAS*CO" + "".join(f"*{reason}*{amount}*" for reason, amount in triplets).rstrip("*")
     return write_835([payment]).replace("CAS*CO*45*1~", cas + "~")
 
@@ -65,6 +75,7 @@ def claim(world):
 
 
 # --- nothing dropped --------------------------------------------------------------------------------------------
+
 
 def test_a_cas_with_nineteen_adjustments_is_refused_whole(world, claim):
     """The attack: 19 adjustments in one CAS imported with 13 of them dropped."""
@@ -86,8 +97,12 @@ def test_up_to_six_adjustments_in_a_cas_all_post_and_more_are_refused(world, cou
             assert f"{count} adjustments in one CAS" in refused(text).message
             return
         import_835(text.encode(), filename="cas.835", actor=SYSTEM)
-        kept = db.session.execute(select(AdjudicationAdjustment.reason_code, AdjudicationAdjustment.amount).join(
-            Adjudication).where(Adjudication.claim_id == claim.id).order_by(AdjudicationAdjustment.id)).all()
+        kept = db.session.execute(
+            select(AdjudicationAdjustment.reason_code, AdjudicationAdjustment.amount)
+            .join(Adjudication)
+            .where(Adjudication.claim_id == claim.id)
+            .order_by(AdjudicationAdjustment.id)
+        ).all()
         assert [(r, a) for r, a in kept] == triplets
         assert paid_on_ledger(claim) == D("100.00") - D(cents) / 100 * count
     finally:
@@ -106,11 +121,15 @@ def test_a_segment_repeated_beyond_the_tr3_is_refused(world, claim):
 
 # --- whitespace --------------------------------------------------------------------------------------------------
 
+
 def imported(data: bytes) -> tuple:
     """What an import did, in terms that do not depend on row ids."""
     result = import_835(data, filename="ws.835", actor=SYSTEM)
-    entries = db.session.execute(select(LedgerEntry.kind, LedgerEntry.amount, LedgerEntry.group_code,
-                                        LedgerEntry.reason_code).order_by(LedgerEntry.id)).all()
+    entries = db.session.execute(
+        select(LedgerEntry.kind, LedgerEntry.amount, LedgerEntry.group_code, LedgerEntry.reason_code).order_by(
+            LedgerEntry.id
+        )
+    ).all()
     summary = {k: v for k, v in result.as_dict().items() if k != "file"}
     return summary, [tuple(e) for e in entries], written()
 
@@ -142,14 +161,21 @@ def test_an_indented_crlf_835_imports_like_the_plain_one(world, claim):
 
 # --- the wrong file ---------------------------------------------------------------------------------------------
 
+
 @pytest.mark.samples
-@pytest.mark.parametrize(("path", "expected"), [
-    ("999/x12_999_rejected.txt", "This file is a 999 (implementation acknowledgment), not an 835 remittance; the "
-                                 "clearinghouse's acknowledgments are read by collect-responses"),
-    ("999/tc_parse_999.rb__msg2_34accepted.x12", "This file is a 999 (implementation acknowledgment)"),
-    ("277ca/x12_277CA_accepted.txt", "This file is a 277CA (claim acknowledgment), not an 835 remittance"),
-    ("837p/X222-chiropractic.edi", "This file is an 837P (professional claim), not an 835 remittance"),
-])
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        (
+            "999/x12_999_rejected.txt",
+            "This file is a 999 (implementation acknowledgment), not an 835 remittance; the "
+            "clearinghouse's acknowledgments are read by collect-responses",
+        ),
+        ("999/tc_parse_999.rb__msg2_34accepted.x12", "This file is a 999 (implementation acknowledgment)"),
+        ("277ca/x12_277CA_accepted.txt", "This file is a 277CA (claim acknowledgment), not an 835 remittance"),
+        ("837p/X222-chiropractic.edi", "This file is an 837P (professional claim), not an 835 remittance"),
+    ],
+)
 def test_another_x12_kind_is_named_not_described_by_pyx12(path, expected):
     from tests.paths import X12_SAMPLES
 
@@ -159,11 +185,14 @@ def test_another_x12_kind_is_named_not_described_by_pyx12(path, expected):
     assert "segment" not in refusal.message.lower()  # no pyx12 findings about the other transaction's segments
 
 
-@pytest.mark.parametrize(("data", "expected"), [
-    (b"", "The file is empty"),
-    (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", "This file is a PDF document, not an X12 file"),
-    (b"random words, not a remittance\n", "This is not an X12 file"),
-])
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"", "The file is empty"),
+        (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", "This file is a PDF document, not an X12 file"),
+        (b"random words, not a remittance\n", "This is not an X12 file"),
+    ],
+)
 def test_a_file_that_is_not_x12_is_refused_in_one_line(data, expected):
     refusal = refused(data)
     assert refusal.problems[0].startswith(expected)
@@ -172,9 +201,11 @@ def test_a_file_that_is_not_x12_is_refused_in_one_line(data, expected):
 
 def test_the_cli_says_what_the_file_is_in_json_and_in_one_line(app, tmp_path):
     path = tmp_path / "ack.999"
-    path.write_text("ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *260401*1200*^*00501*"
-                    "000000001*0*T*:~GS*FA*S*R*20260401*1200*1*X*005010X231A1~ST*999*0001*005010X231A1~AK1*HC*1*"
-                    "005010X222A1~AK9*A*1*1*1~SE*4*0001~GE*1*1~IEA*1*000000001~")
+    path.write_text(
+        "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *260401*1200*^*00501*"
+        "000000001*0*T*:~GS*FA*S*R*20260401*1200*1*X*005010X231A1~ST*999*0001*005010X231A1~AK1*HC*1*"
+        "005010X222A1~AK9*A*1*1*1~SE*4*0001~GE*1*1~IEA*1*000000001~"
+    )
     runner = app.test_cli_runner()
     as_json = runner.invoke(args=["edi", "import", str(path), "--json"])
     assert as_json.exit_code == 1
@@ -189,17 +220,23 @@ def test_the_cli_says_what_the_file_is_in_json_and_in_one_line(app, tmp_path):
 
 # --- the same check re-sent (rule 8: payer + TRN02) ----------------------------------------------------------------
 
+
 def paid_era(world, claim, *, check: str, paid_on=PAID_ON, control: int = 1, method: str = "CHK") -> bytes:
     line = claim.lines[0]
-    svc = Svc(line.service_code.code, D("100.00"), D("80.00"), [("CO", "45", D("20.00"))], None, line.service_date,
-              "1")
-    payment = Payment(D("80.00"), check, world.payer.name, world.payer.edi_payer_id,
-                      [Clp(claim.number, "1", D("100.00"), D("80.00"), services=[svc])], paid_on=paid_on, method=method)
+    svc = Svc(line.service_code.code, D("100.00"), D("80.00"), [("CO", "45", D("20.00"))], None, line.service_date, "1")
+    payment = Payment(
+        D("80.00"),
+        check,
+        world.payer.name,
+        world.payer.edi_payer_id,
+        [Clp(claim.number, "1", D("100.00"), D("80.00"), services=[svc])],
+        paid_on=paid_on,
+        method=method,
+    )
     return write_835([payment], control=control).encode()
 
 
-@pytest.mark.parametrize("change", ["BPR16 and DTM*405", "ISA13, GS06 and ST02", "BPR04 (ACH, not CHK)",
-                                    "indentation"])
+@pytest.mark.parametrize("change", ["BPR16 and DTM*405", "ISA13, GS06 and ST02", "BPR04 (ACH, not CHK)", "indentation"])
 def test_the_same_check_re_sent_changed_posts_nothing(world, claim, change):
     first = import_835(paid_era(world, claim, check="TRN-7"), filename="first.835", actor=SYSTEM)
     assert paid_on_ledger(claim) == D("80.00")
@@ -215,8 +252,9 @@ def test_the_same_check_re_sent_changed_posts_nothing(world, claim, change):
     assert written() == before  # not even a remittance or a file
     assert paid_on_ledger(claim) == D("80.00")
     [why] = result.repeated
-    assert why.startswith(f"check TRN-7 from {world.payer.name} is already imported (remittance "
-                          f"{first.remittance_ids[0]})")
+    assert why.startswith(
+        f"check TRN-7 from {world.payer.name} is already imported (remittance {first.remittance_ids[0]})"
+    )
 
 
 def test_the_same_payment_under_a_new_check_number_is_kept_and_flagged_not_posted(world, claim):

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from billing.core.errors import Invalid
-from billing.core.money import ZERO, sum_money, to_money
-from billing.edi.segments import Delimiters, NotX12, join_segments, split_segments
+from billing.core.money import CENT, MAX_AMOUNT, ZERO, sum_money, to_money
+from billing.edi.bounds import beyond_835
+from billing.edi.kinds import NAMES, not_x12_message, require_kind_of
+from billing.edi.segments import Delimiters, NotX12, decode, join_segments, split_segments
 from billing.ledger.postings import Adjustment
 
 #: N1*PR N103 codes that make N104 a payer id (XV: the CMS plan id; PI: the payer id many payers send).
@@ -133,15 +137,35 @@ class Era:
     transactions: list[EraTransaction]
 
 
+#: An X12 decimal (type R): an optional minus, digits, an optional point. No exponent, separator or other script.
+_X12_DECIMAL = re.compile(r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)", re.ASCII)
+
+
+def _decimal(value: str, where: str, what: str) -> Decimal:
+    """An X12 decimal that a Numeric(12, 2) column holds exactly: a third decimal is refused, never rounded."""
+    if not _X12_DECIMAL.fullmatch(value):
+        raise EraUnreadable(f"{where}: {value!r} is not {what}.")
+    number = Decimal(value)
+    if number != number.quantize(CENT) or abs(number) > MAX_AMOUNT:
+        raise EraUnreadable(f"{where}: {value!r} is not {what} we can keep exactly (at most two decimals, "
+                            f"at most {MAX_AMOUNT:,}).")
+    return number
+
+
 def _money(value: str, where: str) -> Decimal:
-    try:
-        return to_money(value or "0")
-    except (ValueError, InvalidOperation):
-        raise EraUnreadable(f"{where}: {value!r} is not an amount.") from None
+    """An amount exactly as sent: a third decimal or an amount no column holds is refused, never rounded."""
+    return to_money(_decimal(value or "0", where, "an amount"))
+
+
+def _quantity(value: str, where: str) -> Decimal | None:
+    """A count of units (SVC05, a CAS quantity); absent is None, anything else not a number refuses the file."""
+    return _decimal(value, where, "a quantity") if value else None
 
 
 def _date(value: str, where: str) -> date:
     try:
+        if len(value) != 8 or not value.isascii() or not value.isdigit():
+            raise ValueError(value)
         return datetime.strptime(value, "%Y%m%d").date()
     except ValueError:
         raise EraUnreadable(f"{where}: {value!r} is not a date (CCYYMMDD).") from None
@@ -151,26 +175,57 @@ def _el(seg: list[str], n: int) -> str:
     return seg[n].strip() if len(seg) > n else ""
 
 
+def _amount(seg: list[str], n: int, where: str) -> Decimal:
+    """Element n of the segment as an amount; a refusal names the element (CLP04)."""
+    return _money(_el(seg, n), f"{where} {seg[0].strip().upper()}{n:02d}")
+
+
 def _cas(seg: list[str], where: str) -> list[Adjustment]:
-    """CAS01 group, then up to six (reason, amount, quantity) triples."""
+    """CAS01 group, then up to six (reason, amount, quantity) triples; more were refused by `read_835`."""
     group, out = _el(seg, 1), []
     for k in range(2, 19, 3):
         reason = _el(seg, k)
         if reason:
-            qty = _el(seg, k + 2)
-            out.append(Adjustment(group, reason, _money(_el(seg, k + 1), where),
-                                  Decimal(qty) if qty.replace(".", "", 1).lstrip("-").isdigit() else None))
+            out.append(Adjustment(group, reason, _money(_el(seg, k + 1), f"{where} CAS{k + 1:02d}"),
+                                  _quantity(_el(seg, k + 2), f"{where} CAS{k + 2:02d}")))
+        elif _el(seg, k + 1) or _el(seg, k + 2):
+            raise EraUnreadable(f"{where}: CAS{k + 1:02d}-{k + 2:02d} carry an amount or quantity without a "
+                                f"reason code in CAS{k:02d}.")
     return out
+
+
+def read_835(text: str, *, hints: Mapping[str, str] | None = None) -> tuple[Delimiters, list[list[str]]]:
+    """The segments of an 835. Refuses, before anything reads them: a file that is not X12 (NotX12) or holds another
+    kind of transaction (WrongX12Kind, with the `hints` of billing.edi.kinds), and one that carries more than the
+    TR3 allows anywhere (EraUnreadable, listing every place)."""
+    text = decode(text)
+    if not text.startswith("ISA"):
+        raise NotX12(not_x12_message(text, NAMES["835"]))
+    delims, segments = split_segments(text)
+    require_kind_of(segments, "835", hints=hints)
+    problems = beyond_835(segments, delims)
+    if problems:
+        raise EraUnreadable(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""), problems)
+    return delims, segments
 
 
 def parse_835(text: str) -> Era:
     """Every transaction, claim and service of an 835, or EraUnreadable / NotX12 naming the first problem."""
-    delims, segments = split_segments(text)
+    return era_from_segments(*read_835(text))
+
+
+def era_from_segments(delims: Delimiters, segments: list[list[str]]) -> Era:
+    """`parse_835` for segments `read_835` has read."""
     parser = _Parser(delims)
     for number, seg in enumerate(segments, start=1):
         parser.feed(seg, number)
     if not parser.transactions:
         raise NotX12("The file holds no 835 transaction (no ST*835 segment).")
+    for txn in parser.transactions:
+        if not txn.check_number:
+            # Payer and TRN02 are the check's identity (rule 8): without TRN02 a re-sent check could not be known.
+            raise EraUnreadable(f"transaction {txn.control_number}: no check or EFT number (TRN02); a payment "
+                                f"without one cannot be told from the same payment sent again.")
     return Era(delims, parser.transactions)
 
 
@@ -209,7 +264,7 @@ class _Parser:
     # header
     def _bpr(self, seg: list[str], where: str) -> None:
         assert self.txn is not None
-        self.txn.handling, self.txn.amount, self.txn.method = _el(seg, 1), _money(_el(seg, 2), where), _el(seg, 4)
+        self.txn.handling, self.txn.amount, self.txn.method = _el(seg, 1), _amount(seg, 2, where), _el(seg, 4)
         if _el(seg, 16):
             self.txn.paid_on = _date(_el(seg, 16), where)
 
@@ -255,8 +310,8 @@ class _Parser:
         assert self.txn is not None
         self.service = None
         self.claim = ClaimPaymentInfo(
-            claim_number=_el(seg, 1), status_code=_el(seg, 2), charge=_money(_el(seg, 3), where),
-            paid=_money(_el(seg, 4), where), patient_responsibility=_money(_el(seg, 5), where),
+            claim_number=_el(seg, 1), status_code=_el(seg, 2), charge=_amount(seg, 3, where),
+            paid=_amount(seg, 4, where), patient_responsibility=_amount(seg, 5, where),
             filing_indicator=_el(seg, 6), payer_claim_number=_el(seg, 7) or None, segments=[seg],
         )
         if not self.claim.claim_number:
@@ -265,8 +320,9 @@ class _Parser:
 
     def _cas(self, seg: list[str], where: str) -> None:
         target = self.service or self.claim
-        if target is not None:
-            target.adjustments.extend(_cas(seg, where))
+        if target is None:
+            raise EraUnreadable(f"{where}: adjustments (CAS) outside any claim or service line.")
+        target.adjustments.extend(_cas(seg, where))
 
     def _nm1(self, seg: list[str], where: str) -> None:
         if self.claim is not None and _el(seg, 1) == "QC":
@@ -282,8 +338,8 @@ class _Parser:
         billed = _el(seg, 6).split(self.delims.component) if _el(seg, 6) else []
         self.service = ServicePayment(
             qualifier=parts[0], procedure_code=parts[1], modifiers=tuple(m for m in parts[2:6] if m),
-            charge=_money(_el(seg, 2), where), paid=_money(_el(seg, 3), where),
-            units=Decimal(units) if units.replace(".", "", 1).isdigit() else None,
+            charge=_amount(seg, 2, where), paid=_amount(seg, 3, where),
+            units=_quantity(units, f"{where} SVC05"),
             billed_code=(billed[1].strip() or None) if len(billed) > 1 else None,
             billed_modifiers=tuple(m.strip() for m in billed[2:6] if m.strip()),
         )
@@ -291,7 +347,7 @@ class _Parser:
 
     def _amt(self, seg: list[str], where: str) -> None:
         if self.service is not None and _el(seg, 1) == "B6":
-            self.service.allowed = _money(_el(seg, 2), where)
+            self.service.allowed = _amount(seg, 2, where)
 
     def _lq(self, seg: list[str], where: str) -> None:
         if self.service is not None and _el(seg, 1) == "HE":
@@ -306,10 +362,12 @@ class _Parser:
         fiscal = _date(_el(seg, 2), where) if _el(seg, 2) else None
         for k in range(3, 15, 2):
             if not _el(seg, k):
+                if _el(seg, k + 1):
+                    raise EraUnreadable(f"{where}: PLB{k + 1:02d} carries an amount without a reason in PLB{k:02d}.")
                 continue
             reason, _, reference = _el(seg, k).partition(self.delims.component)
             self.txn.plbs.append(PlbAdjustment(_el(seg, 1), fiscal, reason, reference or None,
-                                               _money(_el(seg, k + 1), where)))
+                                               _amount(seg, k + 1, where)))
 
 
 def claim_raw(claim: ClaimPaymentInfo, delims: Delimiters) -> str:

@@ -27,7 +27,7 @@ import pyx12.x12n_document
 
 from billing.core.errors import Failed
 from billing.edi.chunks import EnvelopeProblem, Piece, split
-from billing.edi.segments import Delimiters, split_segments
+from billing.edi.segments import Delimiters, NotX12, canonical, split_segments
 
 # pyx12 logs every finding at ERROR level as well as reporting it; we report it once, ourselves.
 logging.getLogger("pyx12").setLevel(logging.CRITICAL)
@@ -76,15 +76,31 @@ def validate(text: str) -> Validation:
     fd_json = io.StringIO()
     try:
         ok = pyx12.x12n_document.x12n_document(
-            param=param, src_file=io.StringIO(text.lstrip("\ufeff \r\n\t")), fd_997=None, fd_html=None, fd_json=fd_json
+            param=param, src_file=io.StringIO(_one_line(text)), fd_997=None, fd_html=None, fd_json=fd_json
         )
     except (pyx12.errors.EngineError, pyx12.errors.X12Error) as exc:
         finding = Finding("interchange", None, None, "engine", f"pyx12 could not read the file: {exc}", True)
+        return Validation((finding,), looks_like_x12=True)
+    except Exception as exc:
+        # pyx12 4.0.0 raises IndexError on a composite with too many components: a file that crashes the validator
+        # is refused like one it cannot read, and the crash is no message for a person.
+        logging.getLogger(__name__).warning("pyx12 failed on a file: %s", type(exc).__name__)
+        finding = Finding("interchange", None, None, "engine",
+                          "pyx12 could not read the file (its validator failed on a malformed segment)", True)
         return Validation((finding,), looks_like_x12=True)
     doc = json.loads(fd_json.getvalue() or '{"interchanges": []}')
     findings = tuple(_flatten(doc))
     # pyx12 returns False with an empty error tree when the text is not X12 at all.
     return Validation(findings, looks_like_x12=ok or bool(findings))
+
+
+def _one_line(text: str) -> str:
+    """The text as pyx12 can read it: pyx12 refuses a segment with leading spaces and loses its place after a tab
+    or a line break it does not expect, so indentation and line breaks between segments go (billing.edi.segments)."""
+    try:
+        return canonical(text)
+    except NotX12:
+        return text.lstrip("\ufeff \r\n\t")  # pyx12 says it is not X12, in its own words
 
 
 def timed_validation(text: str) -> tuple[Validation, float, float]:

@@ -30,8 +30,10 @@ def decode(data: bytes | str) -> str:
 
 def delimiters(text: str) -> Delimiters:
     """The ISA names its own delimiters: the 4th character, ISA11, ISA16 and the character after ISA16."""
-    if not text.startswith("ISA") or len(text) < 4:
+    if not text.startswith("ISA"):
         raise NotX12("This is not an X12 file: it does not start with an ISA segment.")
+    if len(text) < 4:
+        raise NotX12("This is not an X12 file: its ISA segment is cut short.")
     element = text[3]
     if element.isalnum() or element.isspace():
         raise NotX12("This is not an X12 file: the ISA has no element separator.")
@@ -48,9 +50,17 @@ def delimiters(text: str) -> Delimiters:
     return Delimiters(element, component, repetition, segment)
 
 
+#: What may stand between one segment's terminator and the next segment's id: line breaks and indentation.
+BETWEEN_SEGMENTS = " \t\r\n"
+#: What may end a segment's text besides its terminator: the line break of a file whose terminator is a newline
+#: (CRLF leaves its CR behind) or that breaks lines after it. Spaces are not stripped there: they are the data of
+#: the segment's last element.
+LINE_BREAKS = "\r\n"
+
+
 def _raw_segments(text: str, delims: Delimiters) -> list[str]:
     """Each segment's text without its terminator; line breaks and indentation between segments are dropped."""
-    return [raw for piece in text.split(delims.segment) if (raw := piece.strip("\r\n\t "))]
+    return [raw for piece in text.split(delims.segment) if (raw := piece.lstrip(BETWEEN_SEGMENTS).rstrip(LINE_BREAKS))]
 
 
 def split_segments(text: str, delims: Delimiters | None = None) -> tuple[Delimiters, list[list[str]]]:
@@ -64,6 +74,16 @@ def segment_texts(text: str) -> list[str]:
     """The segments in order as text (elements joined by the file's own separator), one per list item."""
     text = decode(text)
     return _raw_segments(text, delimiters(text))
+
+
+def canonical(text: str) -> str:
+    """The interchange as one line: each segment followed by its terminator and nothing else.
+
+    Whatever reads X12 (pyx12, our parsers) reads this, so a file indented or broken into lines reads exactly as the
+    same file without them. Raises NotX12 when there is no ISA to take the delimiters from.
+    """
+    delims, segments = split_segments(text)
+    return join_segments(segments, delims)
 
 
 def join_segments(segments: list[list[str]], delims: Delimiters) -> str:

@@ -31,10 +31,12 @@ from billing.edi.era import (
     EraUnreadable,
     ServicePayment,
     claim_raw,
-    parse_835,
+    era_from_segments,
+    read_835,
 )
+from billing.edi.kinds import WrongX12Kind
 from billing.edi.pyx12 import PendingValidation, Validation, validating
-from billing.edi.segments import NotX12, decode
+from billing.edi.segments import Delimiters, NotX12, decode, join_segments
 from billing.ledger.balances import Balances, claim_balances, lines_with_charges, standing_adjudication
 from billing.ledger.models import Adjudication, EntrySource
 from billing.ledger.postings import REVERSAL_CODE, ClaimPosting, LinePosting
@@ -49,6 +51,10 @@ CHUNK = 500  # claims loaded and posted together: few queries, bounded memory
 #: From this size (about 1,500 claims) pyx12 runs in a second process beside the posting; below it, starting
 #: an interpreter costs more than it saves.
 PARALLEL_FROM_BYTES = 500_000
+#: What to say when another kind of X12 file is given to the 835 import: where that file goes.
+_ACKNOWLEDGMENT = "the clearinghouse's acknowledgments are read by collect-responses, not imported as payments"
+WRONG_KIND_HINTS = {"999": _ACKNOWLEDGMENT, "997": _ACKNOWLEDGMENT, "TA1": _ACKNOWLEDGMENT, "277CA": _ACKNOWLEDGMENT,
+                    "837P": "an 837 is a claim we send; the payer answers it with an 835"}
 
 
 class EraRefused(Invalid):
@@ -121,13 +127,12 @@ def import_835(data: bytes, *, filename: str, actor: Actor) -> ImportResult:
     if db.session.scalar(select(EraFile.id).where(EraFile.sha256 == digest)) is not None:
         result.duplicate = True
         return result
-    text = decode(data)
-    if not text.startswith("ISA"):
-        raise EraRefused(filename, ["this is not an X12 file (it does not start with ISA)"])
+    delims, segments = _read(data, filename)
+    text = join_segments(segments, delims)  # without the indentation and line breaks pyx12 trips on
     with validating(text, parallel=len(text) >= PARALLEL_FROM_BYTES) as pending:
         if not pending.parallel:
             _refuse_if_invalid(pending.result(), filename)
-        era = _parse(text, filename, result, pending)
+        era = _parse(delims, segments, filename, result, pending)
         savepoint = db.session.begin_nested()
         try:
             remittances = _post_era(era, data, digest, result, actor=actor)
@@ -151,13 +156,29 @@ def _refuse_if_invalid(validation: Validation, filename: str) -> None:
         raise EraRefused(filename, [str(f) for f in validation.errors] or ["pyx12 does not recognise it as X12"])
 
 
-def _parse(text: str, filename: str, result: ImportResult, pending: PendingValidation) -> Era:
+def _read(data: bytes, filename: str) -> tuple[Delimiters, list[list[str]]]:
+    """The file's segments, once it is known to be an 835 that carries nothing beyond the TR3's bounds.
+
+    Both are checked before pyx12 sees the file: a 999 or 277CA is named as such rather than described by
+    pyx12's complaints about an 835, and pyx12 neither stops a seventh CAS adjustment nor survives too many
+    components.
+    """
+    try:
+        return read_835(decode(data), hints=WRONG_KIND_HINTS)
+    except (WrongX12Kind, NotX12) as exc:
+        raise EraRefused(filename, [exc.message]) from None
+    except EraUnreadable as exc:
+        raise EraRefused(filename, exc.problems or [exc.message]) from None
+
+
+def _parse(delims: Delimiters, segments: list[list[str]], filename: str, result: ImportResult,
+           pending: PendingValidation) -> Era:
     started = time.perf_counter()
     try:
-        era = parse_835(text)
+        era = era_from_segments(delims, segments)
     except (EraUnreadable, NotX12) as exc:
         _refuse_if_invalid(pending.result(), filename)  # pyx12's findings say more, when it has any
-        raise EraRefused(filename, [exc.message]) from None
+        raise EraRefused(filename, exc.problems or [exc.message]) from None
     result.timings["parse"] = time.perf_counter() - started
     return era
 

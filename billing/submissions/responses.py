@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
+from billing.edi.segments import NotX12, split_segments
 from billing.submissions import sftp
 from billing.submissions.models import Clearinghouse, ClearinghouseResponse, SubmissionBatch
 from billing.submissions.operations import sftp_settings
@@ -42,12 +43,11 @@ def collect_responses(
 
 
 def _segments(text: str) -> list[list[str]]:
-    """Split with the file's own delimiters (ISA04's neighbour and ISA's 106th character)."""
-    body = text.lstrip("\ufeff \r\n")
-    if not body.startswith("ISA") or len(body) < 106:
+    """Split with the file's own delimiters, as every X12 reader does (indentation and line breaks tolerated)."""
+    try:
+        return split_segments(text)[1]
+    except NotX12:
         return []
-    element, terminator = body[3], body[105]
-    return [s.strip("\r\n ").split(element) for s in body.split(terminator) if s.strip("\r\n ")]
 
 
 def transaction_type(text: str) -> str | None:

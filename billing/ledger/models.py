@@ -157,7 +157,7 @@ class AdjudicationLine(db.Model):
     charge: Mapped[Decimal]
     paid: Mapped[Decimal]
     allowed: Mapped[Decimal | None]  # AMT*B6
-    remarks: Mapped[str] = mapped_column(String(120), default="")  # LQ*HE RARCs, comma separated
+    remarks: Mapped[str] = mapped_column(String(600), default="")  # LQ*HE RARCs, comma separated (99 fit)
     paid_on: Mapped[date]
 
     claim_line: Mapped[ClaimLine] = relationship()

@@ -139,7 +139,7 @@ def _record_adjudication(claim: Claim, posting: ClaimPosting, *, source: EntrySo
             modifiers=lp.modifiers if lp.modifiers is not None else line.modifiers,
             units=lp.units if lp.units is not None else Decimal(line.units),
             charge=to_money(lp.charge if lp.charge is not None else line.charge), paid=to_money(lp.paid),
-            allowed=None if lp.allowed is None else to_money(lp.allowed), remarks=",".join(lp.remarks)[:120],
+            allowed=None if lp.allowed is None else to_money(lp.allowed), remarks=",".join(lp.remarks),
             paid_on=posting.paid_on,
         )
         for adj in lp.adjustments:

@@ -268,3 +268,19 @@ def test_the_same_payment_under_a_new_check_number_is_kept_and_flagged_not_poste
     assert kept.reason.startswith(f"paid twice by {world.payer.name} without a reversal between")
     assert claim.needs_review
     assert any("paid twice" in (h.reason or "") for h in history(claim))
+
+
+def test_every_remark_code_of_a_line_is_kept(world):
+    """A line may carry up to 99 LQ*HE remarks; all of them reach the adjudication line, none is cut off."""
+    from billing.ledger.models import AdjudicationLine
+    from tests.billing.payments.test_posting_cases import import_clp, svc
+    from tests.worlds.claims import submitted_claim
+    from tests.worlds.payments import Clp
+
+    claim = submitted_claim(world)
+    line = claim.lines[0]
+    service = svc(line, "58.78", ("CO", "45", "14.70"))
+    service.remarks = [f"N{n}" for n in range(100, 140)]  # 40 remarks: 199 characters joined
+    import_clp(world, Clp(claim.number, "1", line.charge, D("58.78"), services=[service]))
+    stored = db.session.scalars(select(AdjudicationLine.remarks)).one()
+    assert stored.split(",") == service.remarks

@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import func, select
 
 from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
@@ -29,51 +26,14 @@ from billing.core.unit_of_work import unit_of_work
 from billing.submissions.models import BatchStatus, SubmissionBatch
 from billing.submissions.operations import create_batches, send_batch
 from tests.worlds.practice import SYSTEM
+from tests.worlds.scratch_db import own_database
 from tests.worlds.submissions import build_submission_world
 
 SCHEMA = "submissions_race"
 
 
-def _race_engine(url: str, tmp_path: Path) -> Engine:
-    if url.startswith("postgresql"):
-        _run_once(url, f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE; CREATE SCHEMA {SCHEMA}")
-        engine = create_engine(url, connect_args={"options": f"-csearch_path={SCHEMA}"})
-    else:
-        engine = create_engine(f"sqlite:///{tmp_path / 'race.sqlite'}", connect_args={"timeout": 30})
-    db.metadata.create_all(engine)
-    return engine
-
-
-@contextmanager
-def own_database(tmp_path: Path) -> Iterator[Engine]:
-    """Point the app's sessions at a scratch database for the test, then back at the test transaction."""
-    engines = db.engines
-    saved = engines[None]
-    url = saved.engine.url.render_as_string(hide_password=False)
-    engine = _race_engine(url, tmp_path)
-    db.session.remove()
-    engines[None] = engine
-    try:
-        yield engine
-    finally:
-        db.session.remove()
-        engines[None] = saved
-        engine.dispose()
-        if url.startswith("postgresql"):
-            _run_once(url, f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-
-
-def _run_once(url: str, statement: str) -> None:
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(text(statement))
-    finally:
-        engine.dispose()
-
-
 def test_two_sends_at_once_upload_once_and_submit_once(app: Flask, tmp_path: Path):
-    with own_database(tmp_path):
+    with own_database(tmp_path, schema=SCHEMA):
         world = build_submission_world()
         claim_ids = [world.ready_claim().id, world.ready_claim(day=date(2026, 3, 3)).id]
         batch_id = create_batches(actor=SYSTEM)[0].id

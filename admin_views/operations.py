@@ -21,7 +21,14 @@ from werkzeug.wrappers import Response
 from admin_views.auth import current_actor
 from billing.core.db import db
 from billing.core.errors import BillingError, Problem, ValidationFailed
-from billing.core.operation_keys import AlreadyDone, checked_key, claim_key, new_operation_key, previous_use
+from billing.core.operation_keys import (
+    AlreadyDone,
+    checked_key,
+    claim_key,
+    is_operation_key,
+    new_operation_key,
+    previous_use,
+)
 from billing.core.unit_of_work import unit_of_work
 
 #: The hidden field a money form's one-time key travels in.
@@ -68,7 +75,7 @@ def form_problems(exc: BillingError) -> list[Problem]:
 def operation_key_input() -> Markup:
     """A fresh one-time key as a hidden input; a form re-shown after a refusal keeps the key it was sent with."""
     key = request.form.get(KEY_FIELD, "") if request.method == "POST" else ""
-    value = key if key and len(key) <= 64 and key.replace("-", "").replace("_", "").isalnum() else new_operation_key()
+    value = key if is_operation_key(key) else new_operation_key()
     return Markup('<input type="hidden" name="{}" value="{}">').format(KEY_FIELD, value)
 
 
@@ -111,7 +118,7 @@ def once(name: str, subject: str, operation: Callable[[], T], *, outcome: Callab
                 raise _Lost()
             result = operation()
             message, where = outcome(result), (target(result) if target else None)
-            row.outcome, row.target = message[:2000], where
+            row.outcome, row.target = message[:2000], where if where and len(where) <= 255 else None
     except _Lost:
         raise Repeated(previous_use(key, operation=name, subject=subject) or AlreadyDone("", None)) from None
     return Done(result, message, where)

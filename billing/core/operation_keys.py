@@ -53,6 +53,10 @@ def new_operation_key() -> str:
     return secrets.token_urlsafe(24)
 
 
+def is_operation_key(text: str) -> bool:
+    return bool(_KEY.fullmatch(text))
+
+
 def checked_key(text: str | None) -> str:
     """The key a form sent, or Invalid: a money form without its key cannot be told apart from its repeat."""
     key = (text or "").strip()

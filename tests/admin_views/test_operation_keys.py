@@ -147,3 +147,14 @@ def test_every_money_form_on_the_claim_page_carries_its_own_key(client, login, d
     keys = [part.split('"', 1)[0] for part in page.split('name="op_key" value="')[1:]]
     assert len(keys) >= 3
     assert len(set(keys)) == len(keys)
+
+
+def test_a_refused_record_payment_is_shown_again_with_the_same_key(client, login, world):
+    claim = submitted_claim(world)
+    login(Role.BILLER)
+    key = new_operation_key()
+    page = client.post(f"/admin/claim/payment/?id={claim.id}", data={
+        "csrf_token": csrf_token(client, "/admin/claim/"), "op_key": key, "do": "save", "paid_on": "2026-04-01",
+        "line-1-paid": "1e10"}).get_data(as_text=True)
+    assert "is not an amount" in page
+    assert f'name="op_key" value="{key}"' in page

@@ -72,7 +72,8 @@ def kind_of(method: str, url: str) -> str:
     """A request's kind for the per-kind table: the page, not its query string."""
     path = urlsplit(url).path
     names = {
-        "/login": "login", "/admin/": "dashboard", "/admin/claim/": "claims list", "/admin/claim/details/": "claim page",
+        "/login": "login", "/admin/": "dashboard", "/admin/claim/": "claims list",
+        "/admin/claim/details/": "claim page",
         "/admin/claim/payment/": "record payment", "/admin/claim/money/patient-payment/": "patient payment",
         "/admin/claim/do/hold/": "hold claim", "/admin/claim/do/release/": "release claim",
         "/admin/unmatched/": "unmatched list", "/admin/unmatched/details/": "unmatched item",
@@ -235,7 +236,8 @@ class Biller(User):
 
     # --- reading --------------------------------------------------------------------------------------------
     async def claims_list(self) -> None:
-        await self.browser.go("GET", f"/admin/claim/?status={self.rng.choice(CLAIM_TABS)}&page={self.rng.randint(0, 3)}")
+        tab, page = self.rng.choice(CLAIM_TABS), self.rng.randint(0, 3)
+        await self.browser.go("GET", f"/admin/claim/?status={tab}&page={page}")
 
     async def claim_page(self) -> None:
         await self.browser.go("GET", f"/admin/claim/details/?id={self.rng.choice(self.plan.claim_ids)}")
@@ -379,7 +381,7 @@ class Biller(User):
 
 
 def _outcome(page: Page | None, success: str) -> str:
-    """"posted", "repeat" (the one-time key was used: the flash quotes the first outcome) or "refused"."""
+    """Which of "posted", "repeat" (the one-time key was used: the flash quotes the first outcome) or "refused"."""
     if page is None:
         return "refused"
     if page.said("already submitted"):

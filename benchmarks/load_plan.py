@@ -34,7 +34,7 @@ CENT = Decimal("0.01")
 #: Of the submitted claims with no payment yet, this share is paid by 835 uploads, the rest through the form.
 ERA_SHARE = 0.4
 CLAIMS_PER_ERA = 3
-PASSWORD = "load-test-password"  # noqa: S105 - scratch database logins, dropped with it
+PASSWORD = "load-test-password"  # scratch database logins, dropped with it
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import secrets
 import signal
 import subprocess
@@ -41,9 +42,9 @@ sys.path[:0] = [str(ROOT), str(HERE)]
 
 import httpx  # noqa: E402 - after the path fix, so the script runs from anywhere
 import psycopg  # noqa: E402
-from psycopg import sql  # noqa: E402
 from load_client import Settings, Stats, run_users  # noqa: E402
 from machine import machine_label  # noqa: E402
+from psycopg import sql  # noqa: E402
 from sqlalchemy.engine import URL, make_url  # noqa: E402
 
 RESULTS = HERE / "RESULTS.md"
@@ -62,8 +63,9 @@ class Servers:
 
     def start(self, name: str, command: list[str], env: dict[str, str]) -> None:
         log = (self.logs / f"{name}.log").open("ab")
-        self.processes[name] = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                                start_new_session=True)
+        # Its own process group, so a stop reaches gunicorn's workers too. S603: our own fixed commands.
+        self.processes[name] = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,  # noqa: S603
+                                                stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
 
     def check_alive(self) -> None:
@@ -94,7 +96,7 @@ def main() -> int:
                  "contains 'load'.")
     logs = HERE / ".work" / f"loadtest-{datetime.now(UTC):%Y%m%d-%H%M%S}"
     logs.mkdir(parents=True)
-    env = _server_env(url)
+    env = _server_env(url, logs / "instance")
 
     print(f"Database {url.database}: recreating, migrating, seeding the demo at scale {args.scale}...", flush=True)
     _recreate_database(url)
@@ -114,20 +116,23 @@ def main() -> int:
         servers.start("scheduler", [sys.executable, "-m", "flask", "scheduler", "run"], env)
         servers.start("gunicorn", [
             sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--bind", f"127.0.0.1:{args.port}",
-            "--chdir", str(ROOT), "--timeout", "60", "--graceful-timeout", "20", "app:create_app()",
+            "--chdir", str(ROOT), "--timeout", "60", "--graceful-timeout", "20", env["FLASK_APP"],
         ], env)
         _wait_until_serving(base_url, servers)
         print(f"Serving on {base_url} ({args.workers} workers) with the scheduler; {args.billers} billers and "
               f"{args.accountants} accountants for {args.duration:.0f} s...", flush=True)
         settings = Settings(base_url, think=args.think, double_submit=args.double_submit, timeout=args.timeout)
+        cpu_before = _cpu_seconds()
         started, ended, users = asyncio.run(run_users(plan, settings, args.duration, stats))
+        client_cpu = _cpu_seconds() - cpu_before
         servers.check_alive()
     finally:
         codes = servers.stop()
     ledger = _ledger_check(env)
     money = compare_money(before, payment_sums(url), stats)
     tracebacks = _tracebacks(logs)
-    result = Result(stats, started, ended, users, args, ledger, money, tracebacks, codes, logs)
+    result = Result(stats, started, ended, users, args, ledger, money, tracebacks, codes, logs,
+                    background=background_work(url), client_cpu=client_cpu, load=os.getloadavg())
     print(result.text())
     if not args.no_results:
         write_results(result)
@@ -166,11 +171,15 @@ def _recreate_database(url: URL) -> None:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
 
 
-def _server_env(url: URL) -> dict[str, str]:
-    """The app reads FLASK_* variables (not DATABASE_URL); a fresh secret per run, the worktree's code first."""
+def _server_env(url: URL, instance: Path) -> dict[str, str]:
+    """The app reads FLASK_* variables (not DATABASE_URL); a fresh secret per run, the worktree's code first.
+
+    The servers get an instance folder of their own: no developer's instance/config.py applies, and the
+    scheduler's exports are written beside this run's logs rather than into instance/exports."""
+    instance.mkdir(parents=True, exist_ok=True)
     return {
         **os.environ,
-        "FLASK_APP": "app:create_app",
+        "FLASK_APP": f"app:create_app(instance_path={str(instance)!r})",
         "FLASK_SQLALCHEMY_DATABASE_URI": url.render_as_string(hide_password=False),
         "FLASK_SECRET_KEY": secrets.token_hex(32),
         "FLASK_CLAIMDESK_REPORT_INLINE_ROWS": str(INLINE_ROWS),
@@ -180,16 +189,17 @@ def _server_env(url: URL) -> dict[str, str]:
 
 def _flask(command: list[str], env: dict[str, str], log: Path) -> None:
     with log.open("ab") as out:
-        done = subprocess.run([sys.executable, "-m", "flask", *command], cwd=ROOT, env=env, stdout=out,
+        done = subprocess.run([sys.executable, "-m", "flask", *command], cwd=ROOT, env=env, stdout=out,  # noqa: S603
                               stderr=subprocess.STDOUT, timeout=900, check=False)
     if done.returncode != 0:
         raise SystemExit(f"`flask {' '.join(command)}` failed ({done.returncode}); see {log}")
 
 
 def _plan(url: URL, billers: int, accountants: int) -> object:
+    from load_plan import make_plan
+
     from app import create_app
     from billing.core.db import db
-    from load_plan import make_plan
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url.render_as_string(hide_password=False),
                       "SECRET_KEY": "load-plan-only"})
@@ -225,6 +235,23 @@ def _ledger_check(env: dict[str, str]) -> dict[str, object]:
 
 def _tracebacks(logs: Path) -> dict[str, int]:
     return {path.stem: path.read_text(errors="replace").count("Traceback") for path in logs.glob("*.log")}
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+BACKGROUND = """
+    SELECT 'job ' || job_id || ' ' || status, COUNT(*) FROM job_run GROUP BY job_id, status
+    UNION ALL SELECT 'export ' || status, COUNT(*) FROM export_run GROUP BY status
+"""
+
+
+def background_work(url: URL) -> dict[str, int]:
+    """What the scheduler did during the run: job runs and background exports by status."""
+    with psycopg.connect(_libpq(url)) as conn:
+        return {what: count for what, count in conn.execute(BACKGROUND)}
 
 
 # --- nothing lost, nothing twice ----------------------------------------------------------------------------
@@ -279,6 +306,9 @@ class Result:
     tracebacks: dict[str, int]
     exit_codes: dict[str, int | None]
     logs: Path
+    background: dict[str, int]
+    client_cpu: float  # CPU seconds the users took (logins included): the client shares the machine with the servers
+    load: tuple[float, float, float]
 
     @property
     def window(self) -> list:
@@ -295,7 +325,11 @@ class Result:
     @property
     def passed(self) -> bool:
         return (not self.stats.errors and not self.stats.refusals and bool(self.ledger.get("ok")) and not self.money
-                and not any(self.tracebacks.values()))
+                and not any(self.tracebacks.values()) and not self.failed_background)
+
+    @property
+    def failed_background(self) -> int:
+        return sum(n for what, n in self.background.items() if what.endswith(" failed"))
 
     def kinds(self) -> list[tuple[str, int, float, float, float, int]]:
         by_kind: dict[str, list] = defaultdict(list)
@@ -324,7 +358,12 @@ class Result:
             f"Errors {len(self.stats.errors)} (5xx or no answer: {self.server_errors})  ·  refused actions "
             f"{len(self.stats.refusals)}  ·  tracebacks in the logs {sum(self.tracebacks.values())}",
             f"Ledger check: {'clean' if self.ledger.get('ok') else 'FAILED'}  ·  payments per claim vs what the "
-            f"users posted: {'all equal' if not self.money else f'{len(self.money)} MISMATCHES'}",
+            f"users posted: {'all equal' if not self.money else f'{len(self.money)} MISMATCHES'} "
+            f"(insurance {_total(self.stats.book.insurance)} on {len(self.stats.book.insurance)} claims, patient "
+            f"{_total(self.stats.book.patient)} on {len(self.stats.book.patient)} claims)",
+            "Scheduler: " + (", ".join(f"{what} {n}" for what, n in sorted(self.background.items())) or "nothing ran"),
+            f"Load average at the end {self.load[0]:.1f} / {self.load[1]:.1f} / {self.load[2]:.1f}; the client: "
+            f"the users took {self.client_cpu:.0f} CPU s of the {self.seconds * (os.cpu_count() or 1):.0f} available",
             "",
             f"{'Request kind':34} {'count':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}",
         ]
@@ -337,6 +376,10 @@ class Result:
                 lines += [f"{title} (first 20 of {len(items)}):", *(f"  {item}" for item in items[:20])]
         lines.append(f"Server logs: {self.logs}  ·  exit codes: {self.exit_codes}")
         return "\n".join(lines)
+
+
+def _total(amounts: dict[int, Decimal]) -> str:
+    return f"${sum(amounts.values(), Decimal(0)):,.2f}"
 
 
 HEADER = (
@@ -367,7 +410,8 @@ def write_results(result: Result) -> None:
         old = text.split(BEGIN, 1)[1].split(END, 1)[0]
         earlier = [ln for ln in old.splitlines() if ln.startswith("| ") and ln.count("|") == row.count("|")
                    and not ln.startswith("| Users")]
-    section = (f"{BEGIN}\n{HEADER}\n" + "\n".join([row, *earlier][:KEPT_RUNS]) + "\n\nThe latest run by request kind:\n\n"
+    section = (f"{BEGIN}\n{HEADER}\n" + "\n".join([row, *earlier][:KEPT_RUNS])
+               + "\n\nThe latest run by request kind:\n\n"
                "| Request kind | Count | p50 ms | p95 ms | p99 ms | Errors |\n|---|---:|---:|---:|---:|---:|\n"
                f"{kinds}\n{END}")
     if BEGIN in text and END in text:
@@ -392,4 +436,7 @@ how to run it and read it."""
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except (RuntimeError, OSError, psycopg.Error, subprocess.SubprocessError) as exc:  # one line, not a traceback
+        sys.exit(f"Load test stopped: {exc}")

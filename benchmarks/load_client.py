@@ -202,7 +202,10 @@ class User:
     async def run(self, deadline: float) -> None:
         try:
             while time.perf_counter() < deadline:
-                await self.act()
+                try:
+                    await self.act()
+                except Exception as exc:  # a bug of the client is reported; the others go on
+                    self.stats.errors.append(f"load client: {self.email}: {type(exc).__name__}: {exc}")
                 await asyncio.sleep(self.rng.uniform(0.5, 1.5) * self.settings.think)
         finally:
             await self.browser.close()

@@ -385,8 +385,8 @@ def _total(amounts: dict[int, Decimal]) -> str:
 HEADER = (
     "| Users (billers / accountants) | Workers | Seconds | Requests | Requests / s | p50 ms | p95 ms | p99 ms "
     "| Errors | Refused | Money forms posted | Double submits posted once | 835 files | Reports | Ledger check "
-    "| Payments vs ledger | Machine | Date |\n"
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|---|"
+    "| Payments vs ledger | Load avg | Machine | Date |\n"
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---|---|"
 )
 KEPT_RUNS = 5
 
@@ -402,7 +402,7 @@ def write_results(result: Result) -> None:
            f"| {c['reports downloaded'] + c['reports queued for the scheduler'] + c['exports downloaded']} "
            f"| {'clean' if result.ledger.get('ok') else 'FAILED'} "
            f"| {'equal' if not result.money else f'{len(result.money)} mismatches'} "
-           f"| {machine_label()} | {datetime.now(UTC):%Y-%m-%d} |")
+           f"| {result.load[0]:.1f} | {machine_label()} | {datetime.now(UTC):%Y-%m-%d} |")
     kinds = "\n".join(f"| {k} | {n:,} | {a:.0f} | {b:.0f} | {c_:.0f} | {e} |" for k, n, a, b, c_, e in result.kinds())
     text = RESULTS.read_text(encoding="utf-8")
     earlier: list[str] = []
@@ -431,8 +431,8 @@ post payments through Record Payment and the patient payment form (a fifth of th
 same one-time key, in a row or racing from a second tab), hold and release claims and upload 835s (some sent
 again); accountants download the Excel reports (larger ones are built by the scheduler) and finished exports.
 A user waits about 0.5 s between actions. Afterwards `flask ledger check` runs, and each claim's payments,
-summed with SQL, are compared with what the users believe they posted. docs/guides/load-test.md explains
-how to run it and read it."""
+summed with SQL, are compared with what the users believe they posted. How to run it and read it:
+[docs/benchmarks.md](../docs/benchmarks.md#load-test-make-loadtest)."""
 
 
 if __name__ == "__main__":

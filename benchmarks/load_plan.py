@@ -29,6 +29,7 @@ from billing.org.models import Company
 from billing.payments.models import Remittance, UnmatchedClaim
 from billing.people.operations import create_user
 from demo.era_writer import ClaimRemit, Payment, write_835
+from exports.reports import all_reports
 
 CENT = Decimal("0.01")
 #: Of the submitted claims with no payment yet, this share is paid by 835 uploads, the rest through the form.
@@ -105,9 +106,6 @@ def make_plan(billers: int, accountants: int, *, seed: int = 14) -> LoadPlan:
     ready = list(db.session.scalars(select(Claim.id).where(Claim.status == ClaimStatus.READY).order_by(Claim.id)))
     for plan, claim_id in zip(itertools.cycle(plans), ready, strict=False):
         plan.ready_claims.append(claim_id)
-
-    from exports.reports import all_reports  # the top layer's registry; imported late like the app itself
-
     return LoadPlan(
         billers=plans, accountants=accountant_emails, password=PASSWORD,
         claim_ids=list(db.session.scalars(select(Claim.id))),

@@ -43,6 +43,7 @@ sys.path[:0] = [str(ROOT), str(HERE)]
 import httpx  # noqa: E402 - after the path fix, so the script runs from anywhere
 import psycopg  # noqa: E402
 from load_client import Settings, Stats, run_users  # noqa: E402
+from load_plan import make_plan  # noqa: E402
 from machine import machine_label  # noqa: E402
 from psycopg import sql  # noqa: E402
 from sqlalchemy.engine import URL, make_url  # noqa: E402
@@ -196,7 +197,6 @@ def _flask(command: list[str], env: dict[str, str], log: Path) -> None:
 
 
 def _plan(url: URL, billers: int, accountants: int) -> object:
-    from load_plan import make_plan
 
     from app import create_app
     from billing.core.db import db

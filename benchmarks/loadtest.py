@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import resource
 import secrets
@@ -291,7 +292,7 @@ def compare_money(before: dict[tuple[int, str], Decimal], after: dict[tuple[int,
 def percentile(values: list[float], share: float) -> float:
     """Nearest-rank percentile of a non-empty list."""
     ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))]
+    return ordered[max(0, min(len(ordered), math.ceil(share * len(ordered))) - 1)]
 
 
 @dataclass

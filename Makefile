@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast test-sqlite test-postgres bench lint install clean-db model-explore
+.PHONY: run test test-fast test-sqlite test-postgres bench loadtest lint install clean-db model-explore
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,16 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_submissions.py
 	$(BIN)/python benchmarks/bench_era.py
 	$(BIN)/python benchmarks/bench_reports.py
+
+LOAD_PG := $${LOAD_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1/claimdesk_load}
+LOAD_SECONDS ?= 60
+
+# gunicorn (4 workers) and the scheduler on a scratch PostgreSQL database (dropped and made again: its name must
+# contain "load"), 20 billers and 5 accountants for LOAD_SECONDS; then `flask ledger check` and the money compared
+# claim by claim. Not part of `make test` or CI. LOAD_ARGS passes more options (benchmarks/loadtest.py --help).
+loadtest: $(STAMP)
+	$(BIN)/pip install -q -e '.[dev,load]'
+	$(BIN)/python benchmarks/loadtest.py --database-url $(LOAD_PG) --duration $(LOAD_SECONDS) $(LOAD_ARGS)
 
 # ruff, then the layer contract ([tool.importlinter] in pyproject.toml).
 lint: $(STAMP)

@@ -16,6 +16,7 @@ from billing.claims.queries import lock_claim
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db, utcnow
 from billing.core.errors import Conflict, Invalid, NotAllowed
+from billing.core.operation_keys import claim_key
 from billing.coverage.models import Payer
 from billing.coverage.payer_names import add_payer_alias, is_known_payer_name
 from billing.edi.era import (
@@ -45,7 +46,7 @@ def match_unmatched(item: UnmatchedClaim, claim: Claim, *, actor: Actor, remembe
     _check_payer(item, claim)
     override = _charge_override(info, claim, charge_confirmed, override_reason)
     post_claim_payment(info, claim, item.remittance, actor=actor, superseded=superseded_reason(claim))
-    _take(item, claim)
+    _take(item, claim, actor)
     item.matched_at, item.matched_by = utcnow(), actor.name
     record_change("claim", claim.id, AuditAction.ERA_MATCHED, actor=actor, before=claim.status.value,
                   after=claim.status.value, reason=override,
@@ -53,11 +54,12 @@ def match_unmatched(item: UnmatchedClaim, claim: Claim, *, actor: Actor, remembe
                         "charge_confirmed": override is not None})
 
 
-def _take(item: UnmatchedClaim, claim: Claim) -> None:
+def _take(item: UnmatchedClaim, claim: Claim, actor: Actor) -> None:
     """Mark the item matched in the database, or refuse: it posts at most once.
 
-    The UPDATE only changes an item not matched yet, so even a match that slipped past the row lock finds
-    nothing to change and is refused; the operation's single transaction then takes its posting back.
+    Two guards, both the database's: the UPDATE only changes an item not matched yet, and the item's posting
+    takes the primary key `unmatched-<id>` in the operation keys, which a second posting cannot insert. Either
+    refusal raises, and the operation's single transaction takes its posting back.
     """
     taken = db.session.execute(
         update(UnmatchedClaim)
@@ -66,7 +68,8 @@ def _take(item: UnmatchedClaim, claim: Claim) -> None:
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.refresh(item)
-    if taken != 1:
+    if taken != 1 or claim_key(f"unmatched-{item.id}", operation="unmatched.match", subject=f"claim:{claim.id}",
+                               actor=actor.name) is None:
         raise Conflict(f"That payment was already matched to {item.matched_claim}.")
 
 

@@ -227,3 +227,25 @@ def test_matching_checks_the_charge_unless_the_biller_confirms(world, aetna):
     matched = db.session.scalars(select(StatusChange).where(StatusChange.action == AuditAction.ERA_MATCHED)).one()
     assert matched.data["charge_confirmed"] is True
     assert matched.reason == "charge differs, posted by the biller: payer rebundled the codes"
+
+
+def test_an_unmatched_payment_posts_once_even_if_its_row_is_rewritten(world, aetna):
+    """The attack of issue 14: the item is set back to open behind the app's back; the database still refuses
+    a second posting (the item's posting key is taken)."""
+    from sqlalchemy import update
+
+    claim = claims(world, 1)[0]
+    item = unmatched_item(world, claim, name="Aetna")
+    from billing.payments.reversals import manual_clawback, standing_payments
+
+    match_unmatched(item, claim, actor=BILLER)
+    db.session.flush()
+    # Taken back by hand, so rule 8 (paid twice) would let a new payment post: only the item's key stands.
+    manual_clawback(claim, reason="letter", posted_on=DAY.replace(day=28), actor=BILLER,
+                    payments=standing_payments(claim.id))
+    db.session.execute(update(UnmatchedClaim).where(UnmatchedClaim.id == item.id)
+                       .values(status=UnmatchedStatus.OPEN, matched_claim_id=None))
+    db.session.expire_all()
+    with pytest.raises(Conflict, match="already matched"), db.session.begin_nested():  # one operation's rollback
+        match_unmatched(item, claim, actor=BILLER)
+    assert claim_balance(claim.id).paid_by_payer == D("0.00")  # posted once, taken back once

@@ -220,7 +220,7 @@ def unmatched_command(as_json: bool) -> None:
 @click.option("--remember-as", "remember_as", default=None,
               help="Our payer (name or id) the check's payer name means, when it is not known yet.")
 @click.option("--confirm-charge", is_flag=True, help="Post although the payer's charge is not the claim's.")
-@click.option("--reason", default=None, help="Why, when --confirm-charge overrides a charge that differs.")
+@click.option("--reason", default=None, help="Why: needed with --remember-as and with --confirm-charge.")
 @json_option
 def match_command(unmatched_id: int, claim_number: str, remember_as: str | None, confirm_charge: bool,
                   reason: str | None, as_json: bool) -> None:

@@ -50,7 +50,7 @@ def payer_aliases() -> list[PayerAlias]:
     return list(db.session.scalars(select(PayerAlias).join(Payer).order_by(Payer.name, PayerAlias.name)))
 
 
-def add_payer_alias(payer: Payer, name: str, *, actor: Actor) -> PayerAlias:
+def add_payer_alias(payer: Payer, name: str, *, actor: Actor, reason: str | None = None) -> PayerAlias:
     """Teach that `name` (as printed on 835s) is `payer`. Refused when the name means something already."""
     key = normalise_payer_name(name)
     if not key:
@@ -71,7 +71,7 @@ def add_payer_alias(payer: Payer, name: str, *, actor: Actor) -> PayerAlias:
     db.session.add(alias)
     db.session.flush()
     record_change("payer", payer.id, AuditAction.PAYER_ALIAS_ADDED, actor=actor, after=key,
-                  data={"alias_id": alias.id, "name": key})
+                  reason=(reason or "").strip()[:500] or None, data={"alias_id": alias.id, "name": key})
     return alias
 
 

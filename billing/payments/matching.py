@@ -32,8 +32,8 @@ def match_unmatched(item: UnmatchedClaim, claim: Claim, *, actor: Actor, remembe
     """A biller says which claim an unmatched payment belongs to; it then posts as if it had matched.
 
     `remember_as` teaches the check's payer name as that payer first (only a name not known yet);
-    `charge_confirmed` accepts a payer's charge that is neither the claim's nor its matched lines', with
-    `override_reason` saying why (kept in the claim's history).
+    `charge_confirmed` accepts a payer's charge that is neither the claim's nor its matched lines'. Either
+    needs `override_reason`, which says why (kept in the payer's or the claim's history).
     """
     lock_claim(claim)
     db.session.refresh(item, with_for_update=True)  # as committed now: a concurrent match may have taken it
@@ -42,7 +42,7 @@ def match_unmatched(item: UnmatchedClaim, claim: Claim, *, actor: Actor, remembe
     if not was_sent(claim):  # voided or replaced after it was sent, it still takes its money (flagged)
         raise NotAllowed(f"Claim {claim.number} is {claim.status.label}; only a submitted claim is paid.")
     info = claim_from_data(item.data)
-    taught = _teach_payer_name(item, remember_as, actor=actor)
+    taught = _teach_payer_name(item, remember_as, actor=actor, reason=override_reason)
     _check_payer(item, claim)
     override = _charge_override(info, claim, charge_confirmed, override_reason)
     post_claim_payment(info, claim, item.remittance, actor=actor, superseded=superseded_reason(claim))
@@ -73,12 +73,20 @@ def _take(item: UnmatchedClaim, claim: Claim, actor: Actor) -> None:
         raise Conflict(f"That payment was already matched to {item.matched_claim}.")
 
 
-def _teach_payer_name(item: UnmatchedClaim, payer: Payer | None, *, actor: Actor) -> str | None:
-    """Remember the check's payer name as `payer` when asked and the name is not known yet; the name taught."""
+def _teach_payer_name(item: UnmatchedClaim, payer: Payer | None, *, actor: Actor,
+                      reason: str | None) -> str | None:
+    """Remember the check's payer name as `payer` when asked and the name is not known yet; the name taught.
+
+    Teaching decides where every later check with that name posts, so it takes a reason (kept in the payer's
+    history), as a charge override does.
+    """
     remittance = item.remittance
     if payer is None or is_known_payer_name(remittance.payer_name):
         return None
-    alias = add_payer_alias(payer, remittance.payer_name, actor=actor)
+    if not (reason or "").strip():
+        raise Invalid(f"Say why “{remittance.payer_name}” is {payer.name} (an EOB, a call to the payer...): "
+                      "it goes in the payer's history.")
+    alias = add_payer_alias(payer, remittance.payer_name, actor=actor, reason=reason)
     if remittance.payer_id is None:
         remittance.payer_id = payer.id
     return alias.name

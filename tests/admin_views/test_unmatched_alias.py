@@ -65,7 +65,7 @@ def test_case_l_the_biller_teaches_the_name_in_the_unmatched_queue(client, login
 
     refused = match(client, items[0], claims[0]).get_data(as_text=True)
     assert "not known to be Aetna" in refused
-    match(client, items[0], claims[0], remember_as=str(aetna.id))
+    match(client, items[0], claims[0], remember_as=str(aetna.id), override_reason="the EOB says Aetna")
     db.session.expire_all()
     alias = db.session.scalars(select(PayerAlias)).one()
     assert (alias.name, alias.payer_id, alias.created_by) == (PRINTED, aetna.id, biller.email)
@@ -94,7 +94,7 @@ def test_a_different_charge_needs_the_biller_to_confirm(client, login, world, ae
     claim = submitted_claim(world)
     upload(client, "c.835", check([claim], "CHK-C", charge=D("90.00")))
     item = db.session.scalars(select(UnmatchedClaim)).one()
-    refused = match(client, item, claim, remember_as=str(aetna.id)).get_data(as_text=True)
+    refused = match(client, item, claim, remember_as=str(aetna.id), override_reason="EOB").get_data(as_text=True)
     assert "Confirm the difference" in refused
     db.session.expire_all()
     assert db.session.scalars(select(PayerAlias)).all() == []  # nothing of the refused match was kept

@@ -84,7 +84,7 @@ def test_payments_match_can_teach_the_name_and_confirm_the_charge(flask, world, 
     refused = flask("payments", "match", str(item.id), claim.number)
     assert refused.exit_code == 1
     assert "not known to be Aetna" in refused.output
-    charge = flask("payments", "match", str(item.id), claim.number, "--remember-as", "Aetna")
+    charge = flask("payments", "match", str(item.id), claim.number, "--remember-as", "Aetna", "--reason", "EOB")
     assert charge.exit_code == 1
     assert "Confirm the difference" in charge.output
     assert db.session.scalars(select(PayerAlias)).all() == []  # the refusal rolled the teaching back

@@ -90,7 +90,7 @@ def test_case_l_a_name_taught_in_the_unmatched_queue_matches_every_claim_of_the_
     assert not is_known_payer_name(AETNA_PRINTED)
 
     # The biller matches one and ticks "remember this name for Aetna".
-    match_unmatched(items[0], first[0], actor=BILLER, remember_as=aetna)
+    match_unmatched(items[0], first[0], actor=BILLER, remember_as=aetna, override_reason="the EOB says Aetna")
     db.session.flush()
     alias = db.session.scalars(select(PayerAlias)).one()
     assert (alias.payer_id, alias.name, alias.created_by) == (aetna.id, AETNA_PRINTED, BILLER.name)
@@ -209,7 +209,8 @@ def test_matching_a_check_from_another_payer_is_refused_unless_its_name_is_taugh
         match_unmatched(item, claim, actor=BILLER)
     cigna = f.PayerFactory(company=world.company, name="Cigna")
     with pytest.raises(NotAllowed, match="not known to be Aetna"):
-        match_unmatched(item, claim, actor=BILLER, remember_as=cigna)  # taught as Cigna: still not the claim's
+        match_unmatched(item, claim, actor=BILLER, remember_as=cigna,  # taught as Cigna: still not the claim's
+                        override_reason="a guess")
     assert claim.status is ClaimStatus.SUBMITTED
 
 
@@ -249,3 +250,16 @@ def test_an_unmatched_payment_posts_once_even_if_its_row_is_rewritten(world, aet
     with pytest.raises(Conflict, match="already matched"), db.session.begin_nested():  # one operation's rollback
         match_unmatched(item, claim, actor=BILLER)
     assert claim_balance(claim.id).paid_by_payer == D("0.00")  # posted once, taken back once
+
+
+def test_teaching_a_payer_name_while_matching_needs_a_reason(world, aetna):
+    from billing.core.audit import AuditAction as Action
+
+    claim = claims(world, 1)[0]
+    item = unmatched_item(world, claim)
+    with pytest.raises(Invalid, match="Say why"):
+        match_unmatched(item, claim, actor=BILLER, remember_as=aetna)
+    assert db.session.scalars(select(PayerAlias)).all() == []
+    match_unmatched(item, claim, actor=BILLER, remember_as=aetna, override_reason="the paper EOB says Aetna")
+    taught = db.session.scalars(select(StatusChange).where(StatusChange.action == Action.PAYER_ALIAS_ADDED)).one()
+    assert taught.reason == "the paper EOB says Aetna"

@@ -164,7 +164,8 @@ def test_unmatched_then_matched_by_hand_posts_as_if_matched(sent):
     item = db.session.scalars(select(UnmatchedClaim)).one()
     assert "not one of our claim numbers" in item.reason
     assert a.status is ClaimStatus.SUBMITTED
-    match_unmatched(item, a, actor=SYSTEM, remember_as=a.payer)  # the check's payer name is not known yet
+    match_unmatched(item, a, actor=SYSTEM, remember_as=a.payer,  # the check's payer name is not known yet
+                    override_reason="the EOB's payer")
     db.session.flush()
     assert a.status is ClaimStatus.PAID
     assert claim_balance(a.id).balance == D("0.00")

@@ -41,6 +41,9 @@ class JobDefinition:
     #: Answers whether there is anything to do; a scheduled poll that finds nothing is not recorded, so a
     #: 10-second poller does not bury the real runs in the job-run table.
     has_work: Callable[[], bool] | None = None
+    #: Starts paused on a new install: nothing leaves the office without a biller's action or a job a biller
+    #: turned on (Jobs › Resume).
+    paused_at_first: bool = False
 
 
 # Nightly work is placed outside 01:00-03:00 local time, which DST skips or repeats.
@@ -50,7 +53,8 @@ JOBS: tuple[JobDefinition, ...] = (
                   "Every enabled rule over the Ready claims; what fails is blocked, held or delayed as its rule says."),
     JobDefinition("submit-claims", "Batch and send Ready claims", tasks.submit_ready_claims,
                   Cron(minute="0", hour="6", day_of_week="mon-fri"),
-                  "Per clearinghouse: batch eligible Ready claims, validate, send; never an empty batch."),
+                  "Per clearinghouse: batch eligible Ready claims, validate, send; never an empty batch. Paused "
+                  "until a biller resumes it.", paused_at_first=True),
     JobDefinition("collect-responses", "Collect clearinghouse responses", tasks.collect_responses,
                   Cron(minute="15", hour="7-19", day_of_week="mon-fri"),
                   "Fetch new 835, 999 and 277CA files once each; import the 835s."),

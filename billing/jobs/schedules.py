@@ -102,7 +102,8 @@ def schedule_row(job_id: str) -> JobSchedule:
     """The stored schedule, created from the code's default the first time it is asked for."""
     row = db.session.scalar(select(JobSchedule).where(JobSchedule.job_id == job_id))
     if row is None:
-        row = JobSchedule(job_id=job_id, **job_definition(job_id).default.as_kwargs(), paused=False)
+        definition = job_definition(job_id)
+        row = JobSchedule(job_id=job_id, **definition.default.as_kwargs(), paused=definition.paused_at_first)
         db.session.add(row)
         db.session.flush()
     return row

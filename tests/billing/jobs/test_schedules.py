@@ -80,12 +80,19 @@ def test_an_invalid_schedule_changes_nothing():
     assert db.session.scalars(select(StatusChange).where(StatusChange.subject_type == "job_schedule")).all() == []
 
 
+def test_sending_claims_starts_paused_until_a_biller_resumes_it():
+    assert schedule_row("submit-claims").paused
+    assert not schedule_row("nightly-rules").paused
+
+
 def test_pause_resume_and_run_now_are_recorded():
+    assert not set_paused("submit-claims", False, actor=ADMIN).paused  # it starts paused: this resumes it
     assert set_paused("submit-claims", True, actor=ADMIN).paused
     assert not set_paused("submit-claims", False, actor=ADMIN).paused
     assert request_run("submit-claims", actor=ADMIN).run_requested_at is not None
     actions = db.session.scalars(select(StatusChange.action).where(StatusChange.subject_type == "job_schedule"))
-    assert list(actions) == [AuditAction.JOB_PAUSED, AuditAction.JOB_RESUMED, AuditAction.JOB_RUN_REQUESTED]
+    assert list(actions) == [AuditAction.JOB_RESUMED, AuditAction.JOB_PAUSED, AuditAction.JOB_RESUMED,
+                             AuditAction.JOB_RUN_REQUESTED]
 
 
 def test_housekeeping_jobs_have_no_editable_schedule():

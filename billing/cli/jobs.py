@@ -13,7 +13,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from billing.cli.output import refusals
+from billing.cli.claims import CLI_ACTOR
+from billing.cli.output import json_option, refusals, run_command
 from billing.core.db import db
 from billing.core.time import practice_timezone
 from billing.jobs.definitions import JOBS, job_definition
@@ -22,9 +23,10 @@ from billing.jobs.models import JobRunStatus
 from billing.jobs.overview import job_overviews
 from billing.jobs.runs import run_job
 from billing.jobs.scheduler import build_scheduler, is_alive, start_scheduler
+from billing.jobs.schedules import set_paused
 
 scheduler_cli = AppGroup("scheduler", help="The scheduler process and its jobs.")
-jobs_cli = AppGroup("jobs", help="List scheduled jobs or run one now.")
+jobs_cli = AppGroup("jobs", help="List scheduled jobs, run one now, pause or resume one.")
 #: How often the scheduler process checks that APScheduler's loop is still alive.
 WATCH_SECONDS = 5.0
 
@@ -64,6 +66,28 @@ def jobs_run(job_id: str) -> None:
     click.echo(f"{job_id}: {run.status.value}. {run.summary or ''}".rstrip())
     if run.status is not JobRunStatus.SUCCEEDED:
         raise click.exceptions.Exit(1)
+
+
+def _set_paused(job_id: str, paused: bool, as_json: bool) -> None:
+    run_command(lambda: set_paused(job_id, paused, actor=CLI_ACTOR), as_json=as_json,
+                text=f"{job_id}: {'paused' if paused else 'resumed'}; the scheduler applies it on its next sync.",
+                data=lambda row: {"id": job_id, "paused": row.paused})
+
+
+@jobs_cli.command("pause")
+@click.argument("job_id")
+@json_option
+def jobs_pause(job_id: str, as_json: bool) -> None:
+    """Stop a job's scheduled runs until it is resumed (it can still be run by hand)."""
+    _set_paused(job_id, True, as_json)
+
+
+@jobs_cli.command("resume")
+@click.argument("job_id")
+@json_option
+def jobs_resume(job_id: str, as_json: bool) -> None:
+    """Let a paused job run on its schedule again (e.g. `flask jobs resume submit-claims`)."""
+    _set_paused(job_id, False, as_json)
 
 
 @scheduler_cli.command("run")

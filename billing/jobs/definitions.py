@@ -42,7 +42,7 @@ class JobDefinition:
     #: 10-second poller does not bury the real runs in the job-run table.
     has_work: Callable[[], bool] | None = None
     #: Starts paused on a new install: nothing leaves the office without a biller's action or a job a biller
-    #: turned on (Jobs › Resume).
+    #: turned on (Resume on the Jobs page).
     paused_at_first: bool = False
 
 

@@ -72,3 +72,21 @@ def test_the_scheduler_process_watches_its_loop(monkeypatch):
     assert jobs_cli._watch(object(), stop, exit_after=None) is True  # the loop died: exit so it is restarted
     stop.set()
     assert jobs_cli._watch(object(), stop, exit_after=None) is False  # SIGTERM: a clean stop
+
+
+def test_jobs_pause_and_resume_from_the_command_line(app):
+    import json as _json
+
+    from billing.jobs.schedules import schedule_row
+
+    runner = app.test_cli_runner()
+    resumed = runner.invoke(args=["jobs", "resume", "submit-claims", "--json"])
+    assert resumed.exit_code == 0, resumed.output
+    assert _json.loads(resumed.output) == {"id": "submit-claims", "paused": False}
+    assert not schedule_row("submit-claims").paused
+    paused = runner.invoke(args=["jobs", "pause", "submit-claims"])
+    assert paused.exit_code == 0
+    assert schedule_row("submit-claims").paused
+    unknown = runner.invoke(args=["jobs", "pause", "no-such-job"])
+    assert unknown.exit_code == 1
+    assert "There is no job" in unknown.output

@@ -186,7 +186,8 @@ def _apply_lines(facts: ClaimFacts, lines: list[Any], auths: AuthFacts, today: d
 
 
 def _duplicates(ids: list[int]) -> list[int]:
-    """Claims with a line whose client, code and date also appear on another live claim."""
+    """Claims with a line whose client, code and date also appear on another live claim to a payer of the same
+    rank (primary, secondary...)."""
     return list(db.session.connection().execute(_duplicates_query(), {"ids": ids}).scalars())
 
 
@@ -199,8 +200,9 @@ def _duplicates_query() -> Select[Any]:
         select(mine.id)
         .distinct()
         # Claims are per client and date, so matching claims first keeps the line join tiny.
+        # Same payer rank: a secondary claim bills its primary's services on purpose, it is no duplicate.
         .join(other, and_(other.client_id == mine.client_id, other.service_date == mine.service_date,
-                          other.id != mine.id))
+                          other.id != mine.id, other.payer_rank == mine.payer_rank))
         .join(my_line, my_line.claim_id == mine.id)
         .join(other_line, and_(other_line.claim_id == other.id, other_line.service_code_id == my_line.service_code_id,
                                other_line.service_date == my_line.service_date))

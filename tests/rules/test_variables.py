@@ -119,6 +119,27 @@ def test_duplicate_claims_see_each_other_but_not_voided_ones(world):
     assert _facts(first).duplicate_claim is False
 
 
+def test_a_secondary_claim_is_no_duplicate_of_its_primary(world):
+    from billing.coverage.models import PolicyRank
+    from billing.ledger.postings import Adjustment, ClaimPosting, LinePosting
+    from billing.payments.operations import EntrySource
+    from billing.payments.posting import post_adjudication
+    from billing.payments.secondary import generate_secondary_claim
+    from tests.worlds.practice import SYSTEM
+
+    primary = world.claim()
+    walk_to(primary, ClaimStatus.SUBMITTED)
+    f.PolicyFactory(client=world.client, payer=f.PayerFactory(company=world.company), rank=PolicyRank.SECONDARY)
+    line = primary.lines[0]
+    post_adjudication(primary, ClaimPosting(DAY + timedelta(days=20), (LinePosting(
+        line.line_number, line.charge - Decimal("10.00"), (Adjustment("PR", "2", Decimal("10.00")),)),)),
+        actor=SYSTEM, source=EntrySource.MANUAL)
+    secondary = generate_secondary_claim(primary, actor=SYSTEM, posted_on=DAY + timedelta(days=21))
+    db.session.flush()
+    assert _facts(secondary).duplicate_claim is False
+    assert _facts(primary).duplicate_claim is False
+
+
 def test_zero_rate_and_missing_diagnosis(world):
     for line in (claim := world.claim()).lines:
         line.rate = Decimal("0.00")

@@ -17,7 +17,7 @@ from billing.claims import hooks
 from billing.claims.building import BillingResult, bill_sessions
 from billing.claims.models import ClaimLine
 from billing.claims.queries import claim_locking, ever_billed, live_line_filter
-from billing.claims.statuses import EDITABLE
+from billing.claims.statuses import EDITABLE, SENT
 from billing.core.audit import Actor, AuditAction, Change, record_change, record_changes
 from billing.core.db import chunked, db, utcnow
 from billing.core.errors import Conflict, NotAllowed, Problem
@@ -120,6 +120,12 @@ def cancel_session(
     if claim is not None and claim.status in EDITABLE:
         raise NotAllowed(
             f"Claim {claim.number} ({claim.status.label}) bills this session; retract the claim first, then cancel."
+        )
+    if claim is not None and claim.status in SENT:
+        # The payer has the bill: a session cancelled here would still be billed there.
+        raise NotAllowed(
+            f"Claim {claim.number} ({claim.status.label}) bills this session at the payer; void the claim first "
+            "(the payer is sent a void), then cancel."
         )
     visit.session_class_id, visit.cancelled_at = session_class.id, utcnow()
     visit.session_class = session_class

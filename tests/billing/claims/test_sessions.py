@@ -179,6 +179,18 @@ def test_cancelling_a_session_on_an_unsent_claim_is_refused_until_the_claim_is_r
     assert deletion_refusal(visit) == BILLED
 
 
+@pytest.mark.parametrize("status", [ClaimStatus.SUBMITTED, ClaimStatus.PAID, ClaimStatus.DENIED])
+def test_cancelling_a_session_the_payer_was_billed_for_is_refused_until_the_claim_is_voided(world, no_show, status):
+    visit, claim = _billed(world, status)
+    with pytest.raises(BillingError, match=r"bills this session at the payer; void the claim first"):
+        cancel_session(visit, session_class=no_show, actor=SYSTEM)
+    assert not visit.is_cancelled
+    void_claim(claim, reason="the client did not come", actor=SYSTEM, money_confirmed=True)
+    db.session.flush()
+    cancel_session(visit, session_class=no_show, actor=SYSTEM)
+    assert visit.is_cancelled
+
+
 def test_a_voided_claim_does_not_block_cancelling(world, no_show):
     visit, claim = _billed(world)
     void_claim(claim, reason="billed in error", actor=SYSTEM)

@@ -104,8 +104,9 @@ def object_problems(obj: Any, *, changed_only: bool) -> list[Problem]:
     """Problems of one object's column values; of its changed attributes only, for an object already saved."""
     state = inspect(obj)
     problems = []
+    changed = state.committed_state  # the attributes set since the last load or flush (cheaper than `attrs`)
     for key, kind, limit in _checked_columns(state.mapper):
-        if changed_only and not state.attrs[key].history.has_changes():
+        if changed_only and key not in changed:
             continue
         problem = value_problem(key, kind, limit, state.dict.get(key))
         if problem is not None:

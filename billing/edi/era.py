@@ -203,10 +203,27 @@ def read_835(text: str, *, hints: Mapping[str, str] | None = None) -> tuple[Deli
         raise NotX12(not_x12_message(text, NAMES["835"]))
     delims, segments = split_segments(text)
     require_kind_of(segments, "835", hints=hints)
+    _require_5010(segments)
     problems = beyond_835(segments, delims)
     if problems:
         raise EraUnreadable(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""), problems)
     return delims, segments
+
+
+#: GS08 of the 835 we read: the 5010 TR3, with or without its addenda. A 4010 835 (004010X091A1) places
+#: adjustments and dates differently, so reading it as 5010 would post wrong amounts rather than fail.
+SUPPORTED_835_GUIDES = ("005010X221A1", "005010X221")
+
+
+def _require_5010(segments: list[list[str]]) -> None:
+    for seg in segments:
+        if seg[0].strip().upper() != "GS":
+            continue
+        guide = seg[8].strip().upper() if len(seg) > 8 else ""
+        if guide not in SUPPORTED_835_GUIDES:
+            shown = guide or "missing"
+            raise EraUnreadable(f"GS08 (version) is {shown}: ClaimDesk reads 835s of version 005010X221A1 only; "
+                                "ask the payer or clearinghouse for the 5010 remittance", [])
 
 
 def parse_835(text: str) -> Era:

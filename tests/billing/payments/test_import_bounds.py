@@ -185,6 +185,16 @@ def test_another_x12_kind_is_named_not_described_by_pyx12(path, expected):
     assert "segment" not in refusal.message.lower()  # no pyx12 findings about the other transaction's segments
 
 
+@pytest.mark.parametrize("guide", ["004010X091A1", "005010X222A1", ""])
+def test_an_835_of_another_version_is_refused_naming_gs08(world, claim, guide):
+    text = one_cas_era(world, claim, [("45", D("20.00"))]).replace("*X*005010X221A1", f"*X*{guide}")
+    before = written()
+    refusal = refused(text.encode(), "old.835")
+    assert refusal.problems[0].startswith(f"GS08 (version) is {guide or 'missing'}: ClaimDesk reads 835s of version "
+                                          "005010X221A1 only")
+    assert written() == before
+
+
 @pytest.mark.parametrize(
     ("data", "expected"),
     [

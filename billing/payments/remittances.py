@@ -45,7 +45,7 @@ from billing.payments.models import EraFile, PlbDisposition, ProviderAdjustment,
 from billing.payments.plb import dispose_imported
 from billing.payments.posting import post_adjudication
 from billing.payments.reversals import answer_with_money, reverse_adjudication, reverse_adjudication_lines
-from billing.payments.secondary import FORWARDED_CODES, forward_crossover, next_policy
+from billing.payments.secondary import FORWARDED_CODES, forward_crossover, next_payer_waits, next_policy
 
 CHUNK = 500  # claims loaded and posted together: few queries, bounded memory
 #: From this size (about 1,500 claims) pyx12 runs in a second process beside the posting; below it, starting
@@ -480,7 +480,8 @@ def _crossover(claim: Claim, remittance: Remittance, *, actor: Actor, rows: RowB
         if flags is not None:
             flags.append(f"claim {claim.number}: crossover: forwarded by {forwarded_by} as {crossover.number}")
         return
-    if next_policy(claim) is None:  # else the next payer already has its claim, or nothing is left for it
+    # No flag when the next payer already has its claim or nothing is left for it.
+    if next_policy(claim) is None or next_payer_waits(claim):
         _flag(claim, f"the payer forwarded the claim to the next payer (crossover) but no claim was "
                      f"made for it: {refusal}", actor=actor, rows=None, flags=flags)
 

@@ -115,6 +115,14 @@ def _withheld(claim: Claim, balances: dict[int | None, Balances]) -> str:
     return "; ".join(held[ln.id] for ln in sorted(claim.lines, key=lambda ln: ln.line_number) if ln.id in held)
 
 
+def next_payer_waits(claim: Claim) -> bool:
+    """True when a next payer exists, has no claim yet, and lines are withheld from it until the primary settles
+    them: a refused crossover then leaves work for the biller, unlike one refused because nothing is left."""
+    if next_policy(claim) is None or live_secondary(claim) is not None:
+        return False
+    return bool(_withheld(claim, line_balances(claim.id)))
+
+
 def generate_secondary_claim(claim: Claim, *, actor: Actor, posted_on: date) -> Claim:
     """A Ready claim to the next payer for what the primary left to the patient; lines inherited, COB kept."""
     lock_claim(claim)

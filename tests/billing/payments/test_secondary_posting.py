@@ -17,7 +17,7 @@ from billing.ledger.postings import Adjustment
 from billing.payments.invariants import check_ledger
 from billing.payments.posting import later_payer_adjustments
 from billing.payments.remittances import import_835
-from billing.payments.secondary import generate_secondary_claim
+from billing.payments.secondary import generate_secondary_claim, live_secondary
 from tests.billing.payments.test_families import SENT_ON, priced_claim, send
 from tests.billing.payments.test_posting_cases import import_clp, svc
 from tests.worlds import factories as f
@@ -156,6 +156,26 @@ def test_crossover_without_a_next_rank_policy_flags_the_claim(world):
     assert claim.needs_review
     assert any("no next-rank policy" in r for r in flags(claim))
     assert claim_balance(claim.id).patient == D("30.00")  # stays with the patient until a biller decides
+    assert check_ledger() == []
+
+
+def test_a_crossover_refused_because_a_denied_line_is_withheld_says_why_on_the_claim(world):
+    """The payer forwarded the claim, but the next payer is billed for a line only once the primary settled it:
+    nothing is made yet, and the flag says the payer forwarded it and what the biller must settle first."""
+    from tests.billing.payments.test_posting_cases import flags
+
+    claim = priced_claim(world, "100.00", "50.00")
+    second = f.PayerFactory(company=world.company)
+    f.PolicyFactory(client=world.client, payer=second, rank=PolicyRank.SECONDARY)
+    paid, denied = claim.lines
+    import_clp(world, Clp(claim.number, "19", D("150.00"), D("80.00"), D("0.00"), services=[
+        svc(paid, "80.00", ("CO", "45", "20.00")), svc(denied, "0.00", ("CO", "16", "50.00"))]), check="CHK-W")
+    assert live_secondary(claim) is None
+    crossover_flags = [r for r in flags(claim) if "crossover" in r]
+    assert len(crossover_flags) == 1
+    assert "no claim was made for it" in crossover_flags[0]
+    assert "line 2" in crossover_flags[0]
+    assert claim.needs_review
     assert check_ledger() == []
 
 

@@ -1,4 +1,5 @@
-"""Job runs and exports a dead process left "running": closed as interrupted when the scheduler starts.
+"""Job runs and exports a dead process left "running": closed as interrupted when the scheduler starts and every
+RECOVER_SECONDS of its life (billing.jobs.scheduler).
 
 Whether the process behind a "running" row is alive is decided by the locks, not by host and pid, nor by a
 heartbeat. A job runs only while its process holds the job's lock (billing.jobs.locks), and the lock goes
@@ -75,8 +76,8 @@ def _dead_runs(job_id: str, *, lock_free: bool) -> list[JobRun]:
 
 
 def _close_run(run: JobRun, now: datetime) -> int:
-    reason = (f"Interrupted: the process running it ({run.host}) stopped before the run finished; closed when "
-              "the scheduler started.")  # fmt: skip
+    reason = (f"Interrupted: the process running it ({run.host}) stopped before the run finished; closed by "
+              "the scheduler.")  # fmt: skip
     run.status, run.summary, run.finished_at = JobRunStatus.INTERRUPTED, reason, max(now, run.started_at)
     record_change("job_run", run.id, AuditAction.JOB_RUN_INTERRUPTED, actor=SCHEDULER, before="running",
                   after="interrupted", reason=reason, data={"job": run.job_id, "host": run.host})  # fmt: skip

@@ -37,6 +37,9 @@ from billing.jobs.schedules import cron_of, cron_trigger, ensure_schedules
 RUN = "billing.jobs.runs:scheduled_run"
 SYNC_ID = "scheduler-sync"
 SYNC_SECONDS = 10
+#: How often a running scheduler looks for runs a dead process left "running" (a `flask jobs run` killed
+#: mid-run, say), besides at its own start: the check is a lock probe per job with a "running" row, so cheap.
+RECOVER_SECONDS = 300
 #: Stored with each job (APScheduler keeps the adding scheduler's options per job). The default grace of
 #: 1 s would silently drop a nightly job missed during a restart; with coalescing it runs once instead.
 JOB_OPTIONS: dict[str, Any] = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600}
@@ -45,6 +48,7 @@ JOB_OPTIONS: dict[str, Any] = {"coalesce": True, "max_instances": 1, "misfire_gr
 STORE_PATIENCE_SECONDS = 300
 
 _scheduler: BaseScheduler | None = None
+_last_recovery = 0.0  # time.monotonic() of this process's last recovery pass
 logger = logging.getLogger(__name__)
 
 
@@ -162,7 +166,22 @@ def sync_tick() -> None:
         return
     with app.app_context():
         sync(_scheduler, datetime.now(_scheduler.timezone))
+        recover_when_due()
         db.session.remove()
+
+
+def recover_when_due(*, now: float | None = None, force: bool = False) -> bool:
+    """Run `recover_interrupted` when RECOVER_SECONDS have passed since this process last did (or `force`, at
+    start); True if it ran."""
+    global _last_recovery
+    now = time.monotonic() if now is None else now
+    if not force and now - _last_recovery < RECOVER_SECONDS:
+        return False
+    _last_recovery = now
+    recovered = recover_interrupted()
+    if recovered.runs or recovered.exports:
+        logger.warning("%s", recovered.summary())
+    return True
 
 
 def build_scheduler(app: Flask, *, scheduler_cls: type[BaseScheduler] = BackgroundScheduler,
@@ -183,7 +202,7 @@ def start_scheduler(app: Flask, scheduler: BaseScheduler) -> None:
     the admin's schedules, then run."""
     with app.app_context():
         take_sqlite_write_lock_at_begin(db.engine)
-        recover_interrupted()
+        recover_when_due(force=True)
         db.session.remove()
     scheduler.start(paused=True)
     with app.app_context():

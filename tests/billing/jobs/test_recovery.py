@@ -123,3 +123,17 @@ def test_nothing_running_means_nothing_to_do():
     _run("nightly-rules", JobRunStatus.FAILED)
     _committed()
     assert recover_interrupted(now=NOW).summary() == "No interrupted runs or exports."
+
+
+def test_a_running_scheduler_closes_a_dead_run_at_its_next_recovery_pass_not_only_at_start(monkeypatch):
+    from billing.jobs import scheduler
+
+    monkeypatch.setattr(scheduler, "_last_recovery", 0.0)
+    assert scheduler.recover_when_due(now=scheduler.RECOVER_SECONDS + 1.0, force=True)  # the pass at start
+    stale = _run("collect-responses")  # a `flask jobs run` killed after the pass
+    _committed()
+    assert not scheduler.recover_when_due(now=scheduler.RECOVER_SECONDS + 2.0)  # too soon: left for the next pass
+    assert stale.status is JobRunStatus.RUNNING
+    assert scheduler.recover_when_due(now=2 * scheduler.RECOVER_SECONDS + 2.0)
+    db.session.refresh(stale)
+    assert stale.status is JobRunStatus.INTERRUPTED

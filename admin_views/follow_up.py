@@ -22,13 +22,31 @@ from admin_views.permissions import Area
 from admin_views.scope import current_scope
 from billing.claims.models import Claim
 from billing.claims.queries import claim_by_number
+from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
 from billing.core.errors import NotFound, Problem, ValidationFailed
 from billing.core.time import practice_today
 from billing.org.queries import by_location
-from billing.payments.filing import DEFAULT_WITHIN_DAYS, near_deadline, within_days_problem
+from billing.payments.filing import (
+    DEFAULT_WITHIN_DAYS,
+    NOT_WITH_PAYER,
+    FilingDeadline,
+    near_deadline,
+    within_days_problem,
+)
 from billing.people.models import User
 from billing.submissions.follow_up import add_note, assign, assignable_users, follow_up_queue
+
+
+def deadline_cell(found: FilingDeadline | None, status: ClaimStatus) -> str:
+    """A claim's filing deadline in words; the days left only while the claim still has to reach the payer."""
+    if found is None:
+        return ""
+    text = found.deadline.strftime("%m/%d/%Y")
+    if status in NOT_WITH_PAYER or status is ClaimStatus.DENIED:
+        left = found.days_left
+        text += f" · {-left} days late" if left < 0 else f" · {left} days left"
+    return text
 
 
 def _whole(text: str | None) -> int | None:

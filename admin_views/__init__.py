@@ -11,6 +11,7 @@ from admin_views.clearinghouses import ClearinghouseView
 from admin_views.coverage import AuthorizationView, FeeScheduleView, PayerView, PolicyView, ServiceCodeView
 from admin_views.credit_balances import CreditBalancesView
 from admin_views.dashboard import DashboardView
+from admin_views.follow_up import FilingDeadlinesView, FollowUpView
 from admin_views.jobs import JobsView
 from admin_views.operations import operation_key_input
 from admin_views.org import CompanyView, LocationView, PracticeView
@@ -55,6 +56,9 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(ClaimView(Claim, db, category="Billing", endpoint="claim"))
     admin.add_view(SubmissionsView(name="Submissions", category="Billing", endpoint="submissions",
                                    url="/admin/submissions"))
+    admin.add_view(FilingDeadlinesView(name="Filing deadlines", category="Billing", endpoint="filing_deadlines",
+                                       url="/admin/filing-deadlines"))
+    admin.add_view(FollowUpView(name="Follow-up", category="Billing", endpoint="follow_up", url="/admin/follow-up"))
     admin.add_view(FailedChargeView(RuleOutcome, db, category="Billing", endpoint="failed_charge"))
     admin.add_view(RuleView(Rule, db, category="Billing", endpoint="rule"))
     admin.add_view(BillingRunView(BillingRun, db, category="Billing", endpoint="billing_run"))

@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 from admin_views.auth import current_actor
 from admin_views.base import RoleModelView
 from admin_views.claim_payments import ClaimPaymentsMixin
+from admin_views.follow_up import deadline_cell
 from admin_views.formatters import lazy_options
 from admin_views.operations import KEY_FIELD, run_once, run_operation
 from admin_views.permissions import Area
@@ -40,9 +41,11 @@ from billing.org.queries import by_location
 from billing.payments import operations as money_ops
 from billing.payments.denials import DeniedLine, denied_lines_of, in_denied_work
 from billing.payments.families import family_document
+from billing.payments.filing import claim_deadline, deadlines
 from billing.payments.queries import denial_reasons
 from billing.payments.secondary import resubmit_denied_lines
 from billing.people.models import Provider
+from billing.submissions.follow_up import follow_up_of, notes_of
 from billing.submissions.queries import authorization_units_submitted
 
 #: Operations that need a typed reason go through a small form; the rest run straight from the list.
@@ -75,11 +78,12 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
     details_template = "claimdesk/claim_details.html"
     column_list = [
         "id", "status", "service_date", "client", "payer", "rendering_provider", "location", "total_charge",
-        "frequency_code", "balance", "reasons", "hold_reason",
+        "frequency_code", "balance", "filing_deadline", "reasons", "hold_reason",
     ]
     column_labels = {
         "id": "Claim", "rendering_provider": "Provider", "total_charge": "Billed", "frequency_code": "Freq",
         "service_date": "Date", "hold_reason": "Held because", "reasons": "Denial / review",
+        "filing_deadline": "Filing deadline",
     }
     column_sortable_list = ["id", "status", "service_date", "total_charge", ("client", "client.last_name")]
     column_default_sort = ("id", True)
@@ -99,6 +103,7 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
         "hold_reason": lambda v, c, m, n: (m.hold_reason or "")[:80],
         "balance": lambda v, c, m, n: format_money(page_money(m.id)[0]),
         "reasons": lambda v, c, m, n: reasons_cell(m),
+        "filing_deadline": lambda v, c, m, n: deadline_cell(g.filing_deadlines.get(m.id), m.status),
     }
 
     def get_list(self, *args: Any, **kwargs: Any) -> Any:
@@ -108,6 +113,7 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
         g.claim_balances = claim_balances(ids)
         g.denial_reasons = denial_reasons([c.id for c in claims if c.status is ClaimStatus.DENIED])
         g.denied_lines = denied_lines_of(ids) if self.selected_status() is ClaimStatus.DENIED else {}
+        g.filing_deadlines = deadlines(ids, practice_today())
         return count, claims
 
     # The list shows one status at a time (a tab per status, with counts).
@@ -301,6 +307,9 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
             "corrections": list(db.session.scalars(select(Claim).where(Claim.original_claim_id == claim.id))),
             "secondaries": list(db.session.scalars(select(Claim).where(Claim.primary_claim_id == claim.id))),
             "family": family_document(claim),
+            "filing_deadline": deadline_cell(claim_deadline(claim, practice_today()), claim.status),
+            "follow_up": follow_up_of(claim),
+            "follow_up_notes": notes_of(claim),
             **self.money_context(claim),
         }
 

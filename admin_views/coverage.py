@@ -22,6 +22,9 @@ from billing.coverage.checks import (
     service_code_problems,
 )
 from billing.coverage.models import (
+    DEFAULT_CORRECTED_FILING_DAYS,
+    DEFAULT_FILING_LIMIT_DAYS,
+    DEFAULT_FOLLOW_UP_DAYS,
     Authorization,
     FeeSchedule,
     FeeScheduleRate,
@@ -49,7 +52,7 @@ class PayerView(RoleModelView):
     form_checks = staticmethod(payer_problems)
     column_list = [
         "name", "payer_type", "edi_payer_id", "claim_filing_indicator", "edi_enabled", "clearinghouse",
-        "requires_authorization", "active",
+        "requires_authorization", "filing_limit_days", "follow_up_days", "active",
     ]
     column_searchable_list = ["name", "edi_payer_id"]
     column_sortable_list = ["name", "payer_type", "edi_payer_id", "edi_enabled", "active"]
@@ -58,10 +61,13 @@ class PayerView(RoleModelView):
         **ADDRESS_LABELS, "edi_payer_id": "EDI payer id", "edi_enabled": "EDI", "payer_type": "Type",
         "claim_filing_indicator": "Filing indicator", "requires_authorization": "Needs auth",
         "clearinghouse_payer_id": "Clearinghouse payer id", "rounding_rule": "Timed-minutes rule",
+        "filing_limit_days": "Filing limit (days)", "corrected_filing_days": "Corrected-claim window (days)",
+        "follow_up_days": "Follow up after (days)",
     }
     form_columns = [
         "company", "name", "payer_type", "claim_filing_indicator", "edi_payer_id", "edi_enabled", "clearinghouse",
-        "clearinghouse_payer_id", "requires_authorization", "rounding_rule", "active", *ADDRESS_FIELDS,
+        "clearinghouse_payer_id", "requires_authorization", "rounding_rule", "filing_limit_days",
+        "corrected_filing_days", "follow_up_days", "active", *ADDRESS_FIELDS,
     ]
     form_choices = {
         "payer_type": enum_choices(PayerType),
@@ -69,7 +75,13 @@ class PayerView(RoleModelView):
         "claim_filing_indicator": code_choices(CLAIM_FILING_INDICATORS),
         "state": [("", ""), *STATE_CHOICES],
     }
-    form_args = {"zip_code": DIGITS, "clearinghouse_payer_id": CLEARINGHOUSE_PAYER_ID_ARGS}
+    form_args = {
+        "zip_code": DIGITS, "clearinghouse_payer_id": CLEARINGHOUSE_PAYER_ID_ARGS,
+        # A form sent without a window keeps the default rather than storing nothing.
+        "filing_limit_days": {"filters": [lambda v: DEFAULT_FILING_LIMIT_DAYS if v is None else v]},
+        "corrected_filing_days": {"filters": [lambda v: DEFAULT_CORRECTED_FILING_DAYS if v is None else v]},
+        "follow_up_days": {"filters": [lambda v: DEFAULT_FOLLOW_UP_DAYS if v is None else v]},
+    }
     column_descriptions = {
         "clearinghouse": "Where this payer's 837P files go (Billing setup > Clearinghouses).",
         "clearinghouse_payer_id": "The id the clearinghouse knows this payer by (2010BB NM109); when empty, the "
@@ -78,6 +90,11 @@ class PayerView(RoleModelView):
         "its own (8-22 min = 1 unit...). CMS day total: the day's timed 15-minute minutes of the client added up, "
         "8-22 = 1 unit, 23-37 = 2..., then spread over the codes (Medicare). Whole units: completed units only. "
         "Per-visit and whole-units codes are never changed by this rule.",
+        "filing_limit_days": "Timely filing: days from the service date an original claim has to reach this payer.",
+        "corrected_filing_days": "Days a corrected claim (or the fix of a denial) has, counted from the payer's "
+        "latest remittance or EOB date for the claim it fixes; never less time than the original limit gives.",
+        "follow_up_days": "A sent claim this payer has not answered (no 835 or acknowledgment) for this many days "
+        "joins the Follow-up queue.",
     }
 
 

@@ -35,6 +35,7 @@ from billing.org.models import Company, Location, Practice
 from billing.payments.models import EraFile, ProviderAdjustment, ProviderAdjustmentEntry, Remittance, UnmatchedClaim
 from billing.people.models import Client, ClientDiagnosis, Provider, Role, Sex, User
 from billing.sessions.models import NoteStatus, SessionClass, TherapySession
+from billing.submissions.follow_up_models import ClaimFollowUp, FollowUpNote
 from billing.submissions.models import BatchClaim, Clearinghouse, ClearinghouseResponse, SubmissionBatch
 from rules.models import BillingRun, Rule, RuleOutcome, RuleVersion  # the rules engine's tables
 
@@ -48,6 +49,7 @@ __all__ = [
     "BillingRun",
     "Claim",
     "ClaimDiagnosis",
+    "ClaimFollowUp",
     "ClaimLine",
     "ClaimStatus",
     "Clearinghouse",
@@ -59,6 +61,7 @@ __all__ = [
     "ExportRun",
     "FeeSchedule",
     "FeeScheduleRate",
+    "FollowUpNote",
     "InsurancePolicy",
     "JobRun",
     "JobSchedule",

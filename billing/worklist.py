@@ -14,12 +14,15 @@ from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
 from billing.core.money import sum_money, to_money
+from billing.core.time import practice_today
 from billing.ledger.models import EFFECTS, LedgerEntry
 from billing.org.queries import Scope, by_location
 from billing.payments.denials import in_denied_work
+from billing.payments.filing import DEFAULT_WITHIN_DAYS, near_deadline
 from billing.payments.models import UnmatchedClaim, UnmatchedStatus
 from billing.payments.plb import open_items
 from billing.payments.queries import remittance_in_scope
+from billing.submissions.follow_up import follow_up_count
 from billing.submissions.models import BatchStatus, SubmissionBatch
 from rules.models import BLOCKING, RuleOutcome
 
@@ -36,6 +39,8 @@ class BillingWork:
     insurance_ar: Decimal  # with the open payer offsets (PLB) below, as AR Aging counts them
     patient_ar: Decimal
     open_offsets: Decimal = Decimal(0)  # open provider-level items: money payers kept from checks
+    near_filing_deadline: int = 0  # not yet with the payer, within DEFAULT_WITHIN_DAYS of the deadline or late
+    follow_up: int = 0  # sent, unanswered, due for follow-up today
 
 
 def billing_work(scope: Scope) -> BillingWork:
@@ -66,6 +71,8 @@ def billing_work(scope: Scope) -> BillingWork:
         insurance_ar=insurance_ar + offsets,
         patient_ar=patient_ar,
         open_offsets=offsets,
+        near_filing_deadline=len(near_deadline(scope, within_days=DEFAULT_WITHIN_DAYS, today=practice_today())),
+        follow_up=follow_up_count(scope, today=practice_today()),
     )
 
 

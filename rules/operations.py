@@ -7,7 +7,7 @@ editor go through the same `save_rule`, so a rule is checked the same way wherev
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +166,8 @@ class ImportResult:
     created: list[str]
     updated: list[str]
     unchanged: list[str]
+    #: Retired defaults switched off by load_defaults (a newer default replaces them).
+    retired: list[str] = field(default_factory=list)
 
 
 def import_rules(document: Any, *, actor: Actor, only_new: bool = False) -> ImportResult:
@@ -231,5 +233,21 @@ def read_rules_file(path: Path) -> Any:
 
 
 def load_defaults(*, actor: Actor) -> ImportResult:
-    """The shipped default rule set; rules that already exist by name are left as the billers made them."""
-    return import_rules(read_rules_file(DEFAULTS), actor=actor, only_new=True)
+    """The shipped default rule set; rules that already exist by name are left as the billers made them.
+
+    A default that a newer one replaced (the file's "retired" list, e.g. the global 90-day timely filing rule)
+    is switched off, with a version, when it is still on and exactly as shipped; one a biller changed is theirs.
+    """
+    document = read_rules_file(DEFAULTS)
+    result = import_rules(document, actor=actor, only_new=True)
+    return ImportResult(result.created, result.updated, result.unchanged, _retire(document.get("retired", []), actor))
+
+
+def _retire(docs: list[dict[str, Any]], actor: Actor) -> list[str]:
+    retired = []
+    for doc in docs:
+        rule = db.session.scalar(select(Rule).where(Rule.name == doc["name"]))
+        if rule is not None and rule.enabled and _same(rule, doc):
+            set_enabled(rule, False, actor=actor)
+            retired.append(rule.name)
+    return retired

@@ -63,6 +63,7 @@ class ClaimFacts:
     authorization_units_short: bool = False
     days_until_authorization_end: int | None = None  # None: no authorization, so a rule on it is an error
     days_since_service: int = 0
+    days_to_filing_deadline: int | None = None  # None: no payer deadline (self-pay, no payer), so a rule errs
     policy_active_on_service_date: bool = False
     subscriber_data_complete: bool = False
     duplicate_claim: bool = False
@@ -102,7 +103,9 @@ VARIABLES: tuple[VariableSpec, ...] = (
     VariableSpec("authorization_expired", "An authorization does not cover its line's date", "boolean"),
     VariableSpec("authorization_units_short", "Authorization has fewer units left than the claim uses", "boolean"),
     VariableSpec("days_until_authorization_end", "Days until the authorization ends (needs one)", "numeric"),
-    VariableSpec("days_since_service", "Days since the service date (timely filing)", "numeric"),
+    VariableSpec("days_since_service", "Days since the service date", "numeric"),
+    VariableSpec("days_to_filing_deadline", "Days left to the payer's filing deadline (negative: late; needs a "
+                 "payer that is not self-pay)", "numeric"),
     VariableSpec("service_date", "Service date", "date"),
     VariableSpec("authorization_ends_on", "Authorization end date (needs one)", "date"),
     VariableSpec("policy_active_on_service_date", "Policy active on the service date", "boolean"),

@@ -17,7 +17,14 @@ from billing.core.db import db
 from billing.core.errors import Problem, ValidationFailed
 from rules.engine import COMPILED, ENGINES
 from rules.models import BillingRun, Rule
-from rules.operations import export_rules, import_rules, load_defaults, read_rules_file, rule_document
+from rules.operations import (
+    ImportResult,
+    export_rules,
+    import_rules,
+    load_defaults,
+    read_rules_file,
+    rule_document,
+)
 from rules.queries import FailureFilters, failure_rows, run_record
 from rules.runs import RunResult, run_rules
 
@@ -31,9 +38,15 @@ SHOWN = 50  # claims described in text output; --json lists every one
 def load_defaults_command(as_json: bool) -> None:
     """Add the shipped default rules; rules that already exist by name are left alone."""
     run_command(lambda: load_defaults(actor=CLI_ACTOR), as_json=as_json,
-                data=lambda result: {"created": result.created, "unchanged": result.unchanged},
-                text=lambda result: f"{len(result.created)} default rules added, {len(result.unchanged)} already "
-                "present.")
+                data=lambda result: {"created": result.created, "unchanged": result.unchanged,
+                                     "retired": result.retired},
+                text=_defaults_text)
+
+
+def _defaults_text(result: ImportResult) -> str:
+    lines = [f"{len(result.created)} default rules added, {len(result.unchanged)} already present."]
+    lines += [f"Switched off {name!r}: a newer default replaces it." for name in result.retired]
+    return "\n".join(lines)
 
 
 @rules_cli.command("list")

@@ -70,6 +70,9 @@ class AuditAction(StrEnum):
     BATCH_CANCELLED = "batch.cancelled"
     CLEARINGHOUSE_CHANGED = "clearinghouse.changed"
     RESPONSE_COLLECTED = "clearinghouse.response"
+    # Follow-up of unanswered claims
+    FOLLOW_UP_NOTED = "claim.follow_up_noted"  # a note, and the next follow-up date it set
+    FOLLOW_UP_ASSIGNED = "claim.follow_up_assigned"
 
 
 @dataclass(frozen=True)

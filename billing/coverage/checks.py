@@ -12,7 +12,7 @@ from billing.core.db import db
 from billing.core.errors import Problem
 from billing.core.identifiers import modifiers_problem, procedure_code_problem, zip_problem
 from billing.core.reference import CLAIM_FILING_INDICATORS
-from billing.coverage.models import FeeSchedule, InsurancePolicy, SubscriberRelationship
+from billing.coverage.models import MAX_PAYER_DAYS, FeeSchedule, InsurancePolicy, SubscriberRelationship
 
 
 def payer_problems(data: Mapping[str, Any], record: object | None = None) -> list[Problem]:
@@ -21,7 +21,23 @@ def payer_problems(data: Mapping[str, Any], record: object | None = None) -> lis
         problems.append(Problem("edi_payer_id", "An EDI payer needs its payer id (837P loop 2010BB)."))
     if "claim_filing_indicator" in data and data["claim_filing_indicator"] not in CLAIM_FILING_INDICATORS:
         problems.append(Problem("claim_filing_indicator", "Choose a claim filing indicator from the list."))
+    for name, label in PAYER_DAYS.items():
+        problems += field_problem(data, name, lambda value, label=label: payer_days_problem(value, label))
     return problems
+
+
+#: The payer's windows in days, with the words a problem names them by.
+PAYER_DAYS = {
+    "filing_limit_days": "The filing limit",
+    "corrected_filing_days": "The corrected-claim window",
+    "follow_up_days": "Follow up after",
+}
+
+
+def payer_days_problem(value: Any, label: str) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PAYER_DAYS:
+        return f"{label} is a whole number of days from 1 to {MAX_PAYER_DAYS}."
+    return None
 
 
 def policy_problems(data: Mapping[str, Any], record: InsurancePolicy | None = None) -> list[Problem]:

@@ -47,12 +47,23 @@ class PayerRoundingRule(StrEnum):
         }[self.value]
 
 
+#: Defaults for a new payer: the common commercial limit, and a month without an answer before a call.
+DEFAULT_FILING_LIMIT_DAYS = 90
+DEFAULT_CORRECTED_FILING_DAYS = 90
+DEFAULT_FOLLOW_UP_DAYS = 30
+#: Payer windows are at most this long (Medicare allows one year; nothing real needs five).
+MAX_PAYER_DAYS = 1830
+
+
 class Payer(AddressMixin, db.Model):
     """An insurer (or the client, for self-pay); EDI payers receive 837P files."""
 
     __table_args__ = (
         UniqueConstraint("company_id", "name"),
         CheckConstraint("NOT edi_enabled OR edi_payer_id IS NOT NULL", "edi_needs_payer_id"),
+        CheckConstraint(f"filing_limit_days BETWEEN 1 AND {MAX_PAYER_DAYS}", "filing_limit_range"),
+        CheckConstraint(f"corrected_filing_days BETWEEN 1 AND {MAX_PAYER_DAYS}", "corrected_filing_range"),
+        CheckConstraint(f"follow_up_days BETWEEN 1 AND {MAX_PAYER_DAYS}", "follow_up_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -73,6 +84,16 @@ class Payer(AddressMixin, db.Model):
     #: Where this payer's 837P files go, and the id that clearinghouse knows the payer by (2010BB NM109).
     clearinghouse_id: Mapped[int | None] = mapped_column(ForeignKey("clearinghouse.id"), index=True)
     clearinghouse_payer_id: Mapped[str | None] = mapped_column(String(80))
+    #: Timely filing: days from the service date an original claim has to reach this payer.
+    filing_limit_days: Mapped[int] = mapped_column(default=DEFAULT_FILING_LIMIT_DAYS,
+                                                   server_default=str(DEFAULT_FILING_LIMIT_DAYS))
+    #: Days a corrected claim (or the fix of a denied one) has, counted from the payer's last adjudication of the
+    #: claim it fixes; never ending before the original deadline (billing/payments/filing.py).
+    corrected_filing_days: Mapped[int] = mapped_column(default=DEFAULT_CORRECTED_FILING_DAYS,
+                                                       server_default=str(DEFAULT_CORRECTED_FILING_DAYS))
+    #: A sent claim the payer has not answered for this many days joins the follow-up queue.
+    follow_up_days: Mapped[int] = mapped_column(default=DEFAULT_FOLLOW_UP_DAYS,
+                                                server_default=str(DEFAULT_FOLLOW_UP_DAYS))
 
     company: Mapped[Company] = relationship()
     clearinghouse: Mapped[Clearinghouse | None] = relationship(back_populates="payers")

@@ -206,6 +206,26 @@ def test_payer_form_saves_the_timed_minutes_rule(client, admin):
     assert saved.rounding_rule is PayerRoundingRule.CMS_DAY_TOTAL
 
 
+def test_payer_form_saves_the_filing_windows_and_defaults_a_missing_one(client, admin):
+    form = {"company": f.CompanyFactory().id, "name": "Tricare", "payer_type": "commercial",
+            "claim_filing_indicator": "CH", "filing_limit_days": "365", "corrected_filing_days": "120"}
+    post(client, "/admin/payer/new/", form)
+    saved = db.session.scalar(db.select(Payer).where(Payer.name == "Tricare"))
+    assert (saved.filing_limit_days, saved.corrected_filing_days, saved.follow_up_days) == (365, 120, 30)
+
+
+@pytest.mark.parametrize(("field", "value"), [("filing_limit_days", "0"), ("corrected_filing_days", "5000"),
+                                              ("follow_up_days", "-3")])
+def test_payer_form_refuses_a_window_out_of_range_naming_the_field(client, admin, field, value):
+    form = {"company": f.CompanyFactory().id, "name": "Odd Plan", "payer_type": "commercial",
+            "claim_filing_indicator": "CI", field: value}
+    before = count(Payer)
+    problems = refused(client, "/admin/payer/new/", form)
+    assert list(problems) == [field]
+    assert "whole number of days from 1 to 1830" in problems[field][0]
+    assert count(Payer) == before
+
+
 # --- users --------------------------------------------------------------------------------------
 def test_user_with_a_taken_email_is_refused(client, admin):
     f.UserFactory(email="dana@example.test")

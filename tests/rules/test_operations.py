@@ -56,6 +56,23 @@ def test_the_shipped_defaults_are_valid_and_seven():
     assert sorted(result.created) == sorted(d["name"] for d in document["rules"])
 
 
+def test_load_defaults_switches_off_the_retired_90_day_rule_only_as_shipped():
+    retired = json.loads(DEFAULTS.read_text())["retired"][0]
+    as_shipped = save_rule(retired, actor=SYSTEM)
+    result = load_defaults(actor=SYSTEM)
+    assert result.retired == [retired["name"]]
+    assert (as_shipped.enabled, as_shipped.version) == (False, 2)
+    assert load_defaults(actor=SYSTEM).retired == []  # already off: nothing to do
+
+
+def test_load_defaults_keeps_a_retired_rule_a_biller_changed():
+    retired = json.loads(DEFAULTS.read_text())["retired"][0]
+    edited = save_rule({**retired, "conditions": {"all": [
+        {"name": "days_since_service", "operator": "greater_than", "value": 120}]}}, actor=SYSTEM)
+    assert load_defaults(actor=SYSTEM).retired == []
+    assert edited.enabled is True
+
+
 def test_scope_accepts_one_existing_record_only():
     problems = document_problems(rule_doc("Two scopes", scope={"payer_id": 1, "company_id": 1}))
     assert [p.field for p in problems] == ["scope"]

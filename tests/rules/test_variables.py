@@ -59,6 +59,7 @@ def test_a_plain_claim_reads_as_expected(world):
     assert facts.authorization_ends_on is None
     assert facts.service_date == DAY
     assert facts.days_since_service == 100
+    assert facts.days_to_filing_deadline == world.payer.filing_limit_days - 100
     assert facts.policy_active_on_service_date is True
     assert facts.subscriber_data_complete is True
     assert facts.duplicate_claim is False

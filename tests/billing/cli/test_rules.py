@@ -31,7 +31,8 @@ def test_load_defaults_is_idempotent_and_ships_the_seven_rules(cli):
     assert again["created"] == []
     assert len(again["unchanged"]) == 7
     names = [r["name"] for r in json.loads(cli("list", "--json").output)]
-    assert "Timely filing over 90 days" in names
+    assert "Past the payer's filing deadline" in names
+    assert "Timely filing over 90 days" not in names
     assert "Duplicate claim" in names
 
 
@@ -43,12 +44,12 @@ def test_run_and_failures(cli):
     assert result.exit_code == 0, result.output
     run = json.loads(result.output)
     assert run["claims_checked"] == 1
-    # The world's service date is months before today: timely filing fails it.
+    # The world's service date is months before today, past the payer's 90-day filing limit.
     failures = json.loads(cli("failures", "--run", str(run["run"]), "--open", "--json").output)
-    assert [f["rule"] for f in failures] == ["Timely filing over 90 days"]
+    assert [f["rule"] for f in failures] == ["Past the payer's filing deadline"]
     assert failures[0]["claim"] == claim.number
     assert failures[0]["resolved"] is None
-    assert "Timely filing" in cli("failures").output
+    assert "filing deadline" in cli("failures").output
 
 
 def test_run_refuses_unknown_claims(cli):
@@ -91,7 +92,7 @@ def test_run_text_output_names_what_changed_and_runs_lists_the_run(cli):
     cli("load-defaults")
     result = cli("run", "--claims", claim.number)
     assert result.exit_code == 0, result.output
-    assert f"{claim.number} now failing: Timely filing over 90 days" in result.output
+    assert f"{claim.number} now failing: Past the payer's filing deadline" in result.output
     runs = json.loads(cli("runs", "--json").output)
     assert runs[0]["claims_checked"] == 1
     assert runs[0]["actor"] == "system:cli"

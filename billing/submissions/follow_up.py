@@ -1,0 +1,224 @@
+"""The follow-up queue: sent claims the payer has not answered for longer than the payer's `follow_up_days`.
+
+A Submitted claim is due for follow-up `follow_up_days` after the later of the day it was last sent and the
+day the payer last said something about it (`last_heard_from_payer`). A biller's note can set the next
+follow-up date: the claim leaves the queue until then, and comes back on that day if the payer is still
+silent. A date set before the payer's latest word no longer counts (the payer's word restarts the clock).
+A claim leaves for good when it is answered (Paid, Denied, Rejected...): only Submitted claims are followed up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from billing.claims.models import Claim, claim_number
+from billing.claims.queries import lock_claim
+from billing.claims.statuses import ClaimStatus
+from billing.core.audit import Actor, AuditAction, StatusChange, record_change
+from billing.core.db import db, utcnow
+from billing.core.errors import NotAllowed, Problem, raise_if
+from billing.core.time import practice_date
+from billing.coverage.models import Payer, PayerType
+from billing.ledger.models import Adjudication
+from billing.org.queries import Scope, by_location
+from billing.people.models import Client, Role, User
+from billing.submissions.follow_up_models import NOTE_MAX, ClaimFollowUp, FollowUpNote
+
+CHUNK = 2000  # ids per IN list: well under SQLite's bound-parameter limit
+#: Who can be working a claim: the people who may act on claims (admin_views.permissions, Area.CLAIMS).
+ASSIGNABLE = frozenset({Role.BILLER, Role.ADMIN})
+#: How far ahead a next follow-up date may be: a payer that needs longer is a case for an appeal, not a note.
+MAX_AHEAD_DAYS = 365
+
+
+def _chunks(ids: list[int]) -> Iterable[list[int]]:
+    return (ids[start:start + CHUNK] for start in range(0, len(ids), CHUNK))
+
+
+def last_heard_from_payer(claim_ids: Iterable[int]) -> dict[int, date]:
+    """Per claim, the latest day the payer said anything about it: an adjudication (835 or EOB, reversals too).
+
+    The one place that knows what counts as the payer's word: acknowledgments (277CA) join here.
+    """
+    heard: dict[int, date] = {}
+    for ids in _chunks(list(claim_ids)):
+        query = (select(Adjudication.claim_id, func.max(Adjudication.paid_on))
+                 .where(Adjudication.claim_id.in_(ids)).group_by(Adjudication.claim_id))
+        heard.update({claim_id: day for claim_id, day in db.session.execute(query)})
+    return heard
+
+
+def last_sent(claim_ids: Iterable[int]) -> dict[int, date]:
+    """Per claim, the practice's day it last became Submitted (a batch sent it, or a clawback reopened it)."""
+    sent: dict[int, date] = {}
+    for ids in _chunks(list(claim_ids)):
+        query = (select(StatusChange.subject_id, func.max(StatusChange.at))
+                 .where(StatusChange.subject_type == "claim", StatusChange.subject_id.in_(ids),
+                        StatusChange.to_status == ClaimStatus.SUBMITTED.value)
+                 .group_by(StatusChange.subject_id))
+        sent.update({claim_id: practice_date(moment) for claim_id, moment in db.session.execute(query)})
+    return sent
+
+
+@dataclass(frozen=True)
+class FollowUpRow:
+    claim_id: int
+    number: str
+    client: str
+    payer: str
+    service_date: date
+    total_charge: Decimal
+    sent_on: date | None
+    last_heard_on: date | None
+    due_on: date
+    assignee: str | None
+    assignee_id: int | None
+    last_note: str | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"claim_id": self.claim_id, "claim": self.number, "client": self.client, "payer": self.payer,
+                "service_date": self.service_date.isoformat(), "total_charge": str(self.total_charge),
+                "sent_on": _iso(self.sent_on), "last_heard_on": _iso(self.last_heard_on),
+                "due_on": self.due_on.isoformat(), "assignee": self.assignee, "assignee_id": self.assignee_id,
+                "last_note": self.last_note}
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def due_on(since: date, follow_up_days: int, next_follow_up_on: date | None, next_set_on: date | None) -> date:
+    """When a silent claim is due: the biller's next date if set since the payer's last word, else the payer's
+    follow-up days after that word (or the sending)."""
+    if next_follow_up_on is not None and next_set_on is not None and next_set_on >= since:
+        return next_follow_up_on
+    return since + timedelta(days=follow_up_days)
+
+
+def follow_up_queue(scope: Scope, *, today: date, assignee_id: int | None = None) -> list[FollowUpRow]:
+    """Submitted claims due for follow-up today, the longest overdue first; optionally one person's."""
+    candidates = db.session.execute(
+        select(Claim.id, Claim.created_at, Client.last_name, Client.first_name, Payer.name, Payer.follow_up_days,
+               Claim.service_date, Claim.total_charge)
+        .join(Client, Client.id == Claim.client_id)
+        .join(Payer, Payer.id == Claim.payer_id)
+        .where(Claim.status == ClaimStatus.SUBMITTED, Payer.payer_type != PayerType.SELF_PAY,
+               by_location(Claim.location_id, scope))
+    ).all()
+    ids = [row[0] for row in candidates]
+    heard, sent, states, notes = last_heard_from_payer(ids), last_sent(ids), _states(ids), _last_notes(ids)
+    rows = []
+    for claim_id, created_at, last, first, payer, days, service_date, total in candidates:
+        sent_on = sent.get(claim_id)
+        since = max(d for d in (sent_on, heard.get(claim_id), practice_date(created_at)) if d is not None)
+        state = states.get(claim_id)
+        due = due_on(since, days, state.next_follow_up_on if state else None,
+                     practice_date(state.next_set_at) if state and state.next_set_at else None)
+        if due > today or (assignee_id is not None and (state is None or state.assignee_id != assignee_id)):
+            continue
+        rows.append(FollowUpRow(
+            claim_id, claim_number(claim_id), f"{last}, {first}", payer, service_date, total, sent_on,
+            heard.get(claim_id), due, state.assignee.name if state and state.assignee else None,
+            state.assignee_id if state else None, notes.get(claim_id)))
+    return sorted(rows, key=lambda r: (r.due_on, r.claim_id))
+
+
+def follow_up_count(scope: Scope, *, today: date) -> int:
+    """The front page's count (billing/worklist.py)."""
+    return len(follow_up_queue(scope, today=today))
+
+
+def _states(ids: list[int]) -> dict[int, ClaimFollowUp]:
+    states: dict[int, ClaimFollowUp] = {}
+    for chunk in _chunks(ids):
+        states.update((s.claim_id, s) for s in db.session.scalars(
+            select(ClaimFollowUp).where(ClaimFollowUp.claim_id.in_(chunk))))
+    return states
+
+
+def _last_notes(ids: list[int]) -> dict[int, str]:
+    notes: dict[int, str] = {}
+    for chunk in _chunks(ids):
+        newest = (select(func.max(FollowUpNote.id)).where(FollowUpNote.claim_id.in_(chunk))
+                  .group_by(FollowUpNote.claim_id))
+        notes.update({claim_id: text for claim_id, text in db.session.execute(
+            select(FollowUpNote.claim_id, FollowUpNote.text).where(FollowUpNote.id.in_(newest)))})
+    return notes
+
+
+def notes_of(claim: Claim) -> list[FollowUpNote]:
+    """A claim's follow-up notes, newest first (the claim page)."""
+    return list(db.session.scalars(
+        select(FollowUpNote).where(FollowUpNote.claim_id == claim.id).order_by(FollowUpNote.id.desc())))
+
+
+def follow_up_of(claim: Claim) -> ClaimFollowUp | None:
+    return db.session.get(ClaimFollowUp, claim.id)
+
+
+# --- operations: flush only; the caller's unit of work commits ----------------------------------------------------
+
+def _followed(claim: Claim, actor: Actor) -> ClaimFollowUp:
+    lock_claim(claim)  # two billers noting the same claim: one after the other, one state row
+    if claim.status is not ClaimStatus.SUBMITTED:
+        raise NotAllowed(f"Claim {claim.number} is {claim.status.label}: only a claim waiting at the payer "
+                         "(Submitted) is followed up.")
+    state = db.session.get(ClaimFollowUp, claim.id)
+    if state is None:
+        state = ClaimFollowUp(claim_id=claim.id, updated_by=actor.name)
+        db.session.add(state)
+    return state
+
+
+def note_problems(text: str | None, next_follow_up_on: date | None, today: date) -> list[Problem]:
+    problems = []
+    if not (text or "").strip():
+        problems.append(Problem("text", "Write what happened (who you spoke to, what the payer said)."))
+    elif len(text or "") > NOTE_MAX or "\x00" in (text or ""):
+        problems.append(Problem("text", f"A note is at most {NOTE_MAX:,} characters (no NUL)."))
+    if next_follow_up_on is not None and not today <= next_follow_up_on <= today + timedelta(days=MAX_AHEAD_DAYS):
+        problems.append(Problem("next_follow_up_on", f"The next follow-up date is from today to "
+                                                     f"{MAX_AHEAD_DAYS} days ahead."))
+    return problems
+
+
+def add_note(claim: Claim, text: str, *, next_follow_up_on: date | None, actor: Actor, today: date) -> FollowUpNote:
+    """Append a note; a next follow-up date takes the claim out of the queue until that day."""
+    raise_if(note_problems(text, next_follow_up_on, today))
+    state = _followed(claim, actor)
+    now = utcnow()
+    note = FollowUpNote(claim_id=claim.id, text=text.strip(), next_follow_up_on=next_follow_up_on,
+                        written_at=now, written_by=actor.name)
+    db.session.add(note)
+    before = state.next_follow_up_on
+    if next_follow_up_on is not None:
+        state.next_follow_up_on, state.next_set_at = next_follow_up_on, now
+    state.updated_at, state.updated_by = now, actor.name
+    record_change("claim", claim.id, AuditAction.FOLLOW_UP_NOTED, actor=actor, before=_iso(before),
+                  after=_iso(state.next_follow_up_on), reason=text.strip()[:500])
+    db.session.flush()
+    return note
+
+
+def assign(claim: Claim, user: User | None, *, actor: Actor) -> ClaimFollowUp:
+    """Say who works this claim's follow-up (None: nobody)."""
+    if user is not None and (not user.active or user.role not in ASSIGNABLE):
+        raise_if([Problem("assignee", f"{user.name} cannot work claims: choose an active biller or admin.")])
+    state = _followed(claim, actor)
+    before = state.assignee.email if state.assignee else None
+    state.assignee_id, state.assignee = (user.id, user) if user else (None, None)
+    state.updated_at, state.updated_by = utcnow(), actor.name
+    record_change("claim", claim.id, AuditAction.FOLLOW_UP_ASSIGNED, actor=actor, before=before,
+                  after=user.email if user else None)
+    db.session.flush()
+    return state
+
+
+def assignable_users() -> list[User]:
+    return list(db.session.scalars(
+        select(User).where(User.active.is_(True), User.role.in_(ASSIGNABLE)).order_by(User.name)))

@@ -17,6 +17,8 @@ class ClaimStatus(StrEnum):
     READY = "ready"
     HELD = "held"
     SUBMITTED = "submitted"
+    #: A clearinghouse (999) or payer front end (277CA) refused it: it never reached adjudication.
+    REJECTED = "rejected"
     PAID = "paid"
     DENIED = "denied"
     VOIDED = "voided"
@@ -29,16 +31,22 @@ class ClaimStatus(StrEnum):
 ALLOWED_TRANSITIONS: Final[Mapping[ClaimStatus, frozenset[ClaimStatus]]] = {
     ClaimStatus.READY: frozenset({ClaimStatus.HELD, ClaimStatus.SUBMITTED, ClaimStatus.VOIDED}),
     ClaimStatus.HELD: frozenset({ClaimStatus.READY, ClaimStatus.VOIDED}),
-    ClaimStatus.SUBMITTED: frozenset({ClaimStatus.PAID, ClaimStatus.DENIED, ClaimStatus.VOIDED}),
+    ClaimStatus.SUBMITTED: frozenset({ClaimStatus.PAID, ClaimStatus.DENIED, ClaimStatus.REJECTED, ClaimStatus.VOIDED}),
+    # The payer never adjudicated a rejected claim: it is fixed and sent again as it is (Ready, then the next batch),
+    # held while someone finds what is missing, or voided with no frequency-8 void (the payer has nothing to void).
+    # Never straight back to Submitted or on to Paid/Denied: only a batch sends, and only an adjudicated claim is paid.
+    ClaimStatus.REJECTED: frozenset({ClaimStatus.READY, ClaimStatus.HELD, ClaimStatus.VOIDED}),
     ClaimStatus.DENIED: frozenset({ClaimStatus.READY, ClaimStatus.VOIDED}),
     # A clawback that leaves the payer owing again reopens the claim: it waits for the payer once more.
     ClaimStatus.PAID: frozenset({ClaimStatus.SUBMITTED, ClaimStatus.VOIDED}),
     ClaimStatus.VOIDED: frozenset(),
 }
 
-#: Before submission a claim may be edited; after, the fix is a corrected claim.
-EDITABLE: Final = frozenset({ClaimStatus.READY, ClaimStatus.HELD})
-#: Claims the payer has seen: only these are paid, reversed, corrected or followed up (a Ready claim never left).
+#: Before submission a claim may be edited; after, the fix is a corrected claim. A rejected claim never reached
+#: adjudication, so it is fixed in place and sent again.
+EDITABLE: Final = frozenset({ClaimStatus.READY, ClaimStatus.HELD, ClaimStatus.REJECTED})
+#: Claims the payer has seen: only these are paid, reversed, corrected or followed up (a Ready claim never left,
+#: a Rejected one was turned away at the door).
 SENT: Final = frozenset({ClaimStatus.SUBMITTED, ClaimStatus.DENIED, ClaimStatus.PAID})
 #: Claims that still bill their sessions (a voided claim releases them).
 LIVE: Final = frozenset(set(ClaimStatus) - {ClaimStatus.VOIDED})

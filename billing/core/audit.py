@@ -70,6 +70,11 @@ class AuditAction(StrEnum):
     BATCH_CANCELLED = "batch.cancelled"
     CLEARINGHOUSE_CHANGED = "clearinghouse.changed"
     RESPONSE_COLLECTED = "clearinghouse.response"
+    # Acknowledgments (999, 277CA)
+    CLAIM_REJECTED = "claim.rejected"  # a 999 or 277CA turned the claim away before adjudication
+    CLAIM_RESENT = "claim.resent"  # a fixed Rejected claim back to Ready, to go out as a new original
+    CLAIM_ACKNOWLEDGED = "claim.acknowledged"  # a 277CA accepted it (and gave the payer's claim number)
+    ACK_IMPORTED = "ack.imported"  # a 999 or 277CA file read and recorded
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,7 @@ class AckResult:
     unmatched_reason: str | None = None
     verdict: str | None = None
     batches: list[str] = field(default_factory=list)
+    batch_ids: list[int] = field(default_factory=list)
     accepted: int = 0
     rejected: int = 0
     information: int = 0
@@ -189,6 +190,7 @@ def _import_999(parsed: Ack999, houses: Sequence[Clearinghouse], ack: Acknowledg
             continue
         ack.batch_id = ack.batch_id or batch.id
         result.batches.append(batch.number)
+        result.batch_ids.append(batch.id)
         result.verdict = group.status[:1]
         batch.ack_code = group.status[:1]
         outcomes += _group_outcomes(group, batch)
@@ -334,7 +336,8 @@ def _import_277(parsed: Ack277, result: AckResult, *, actor: Actor) -> list[_Out
                                    + ", ".join(c.reference for c in parsed.claims[:5])
                                    + ("..." if len(parsed.claims) > 5 else ""))[:500]
         return []
-    result.batches = sorted({f"B-{b:06d}" for b in batches.values()})
+    result.batch_ids = sorted(set(batches.values()))
+    result.batches = [f"B-{b:06d}" for b in result.batch_ids]
     _apply(outcomes, result, actor=actor, source="277CA", statuses=known)
     return outcomes
 

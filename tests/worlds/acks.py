@@ -75,8 +75,8 @@ def write_277ca(batch: SubmissionBatch, answers: Sequence[ClaimAnswer], *, recei
 
 def _interchange(batch: SubmissionBatch, functional: str, guide: str, body: list[str], receiver: str | None) -> bytes:
     house = batch.clearinghouse
-    to = receiver or house.isa_sender_id
+    to, gs_to = receiver or house.isa_sender_id, receiver or house.gs_sender_code
     segments = [ISA.format(sender=house.isa_receiver_id, receiver=to, control=batch.id),
-                f"GS*{functional}*{house.gs_receiver_code}*{receiver or house.gs_sender_code}*20260310*0900*1*X*{guide}",
+                f"GS*{functional}*{house.gs_receiver_code}*{gs_to}*20260310*0900*1*X*{guide}",
                 *body, f"SE*{len(body) + 1}*0001", "GE*1*1", f"IEA*1*{batch.id:09d}"]
     return ("~".join(segments) + "~").encode()

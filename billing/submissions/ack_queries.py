@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from billing.core.db import db
-from billing.submissions.models import Acknowledgment, AckOutcome, ClaimAcknowledgment
+from billing.submissions.models import (
+    Acknowledgment,
+    AckOutcome,
+    BatchClaim,
+    BatchStatus,
+    ClaimAcknowledgment,
+    SubmissionBatch,
+)
 
 CHUNK = 2000
 
@@ -57,3 +67,54 @@ def batch_acknowledgments(batch_id: int) -> list[Acknowledgment]:
     named = select(ClaimAcknowledgment.acknowledgment_id).where(ClaimAcknowledgment.batch_id == batch_id)
     return list(db.session.scalars(select(Acknowledgment).where(
         (Acknowledgment.batch_id == batch_id) | Acknowledgment.id.in_(named)).order_by(Acknowledgment.id)))
+
+
+@dataclass(frozen=True)
+class FilingEvidence:
+    """One send of a claim and what acknowledged it: the proof of timely filing a payer asks for."""
+
+    claim_id: int
+    batch: str
+    sent_at: datetime | None
+    file_name: str
+    interchange_control: str  # ISA13 / GS06
+    transaction_control: str | None  # ST02
+    frequency_code: str
+    acknowledgments: tuple[ClaimAcknowledgment, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "batch": self.batch, "sent_at": self.sent_at.isoformat() if self.sent_at else None,
+            "file": self.file_name, "control_number": self.interchange_control,
+            "transaction_control": self.transaction_control, "frequency_code": self.frequency_code,
+            "acknowledgments": [{"kind": a.acknowledgment.kind.label, "file": a.acknowledgment.file_name,
+                                 "date": a.effective_on.isoformat() if a.effective_on else None,
+                                 "recorded_at": a.recorded_at.isoformat(), "outcome": a.outcome.value,
+                                 "codes": a.codes, "payer_claim_number": a.payer_claim_number}
+                                for a in self.acknowledgments],
+        }  # fmt: skip
+
+
+def filing_evidence(claim_ids: Iterable[int]) -> dict[int, list[FilingEvidence]]:
+    """Every sent batch each claim went in (oldest first), with the 999/277CA outcomes recorded for that send.
+
+    Set-based: two queries per 2,000 claims."""
+    ids = list(claim_ids)
+    found: dict[int, list[FilingEvidence]] = {}
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        acks: dict[tuple[int, int], list[ClaimAcknowledgment]] = {}
+        for a in db.session.scalars(select(ClaimAcknowledgment).where(ClaimAcknowledgment.claim_id.in_(chunk))
+                                    .options(joinedload(ClaimAcknowledgment.acknowledgment))
+                                    .order_by(ClaimAcknowledgment.id)):
+            acks.setdefault((a.claim_id or 0, a.batch_id or 0), []).append(a)
+        rows = db.session.execute(
+            select(BatchClaim.claim_id, BatchClaim.transaction_control, BatchClaim.frequency_code, SubmissionBatch)
+            .join(SubmissionBatch, SubmissionBatch.id == BatchClaim.batch_id)
+            .where(BatchClaim.claim_id.in_(chunk), SubmissionBatch.status == BatchStatus.SENT)
+            .order_by(SubmissionBatch.sent_at, SubmissionBatch.id))
+        for claim_id, transaction, frequency, batch in rows:
+            found.setdefault(claim_id, []).append(FilingEvidence(
+                claim_id, batch.number, batch.sent_at, batch.file_name, f"{batch.control_number:09d}", transaction,
+                frequency, tuple(acks.get((claim_id, batch.id), ()))))
+    return found

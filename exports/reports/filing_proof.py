@@ -61,7 +61,7 @@ def count(filters: ReportFilters) -> int:
 
 
 def sheets(filters: ReportFilters) -> list[Sheet]:
-    return [Sheet("Proof of timely filing", COLUMNS, rows(filters), totals=False)]
+    return [Sheet("Proof of timely filing", COLUMNS, rows(filters))]
 
 
 REPORT = Report(

@@ -46,6 +46,7 @@ from billing.payments.queries import denial_reasons
 from billing.payments.secondary import resubmit_denied_lines
 from billing.people.models import Provider
 from billing.submissions.follow_up import follow_up_of, notes_of
+from billing.submissions.ack_queries import claim_trail, rejection_reasons
 from billing.submissions.queries import authorization_units_submitted
 
 #: Operations that need a typed reason go through a small form; the rest run straight from the list.
@@ -114,6 +115,7 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
         g.denial_reasons = denial_reasons([c.id for c in claims if c.status is ClaimStatus.DENIED])
         g.denied_lines = denied_lines_of(ids) if self.selected_status() is ClaimStatus.DENIED else {}
         g.filing_deadlines = deadlines(ids, practice_today())
+        g.rejections = rejection_reasons([c.id for c in claims if c.status is ClaimStatus.REJECTED])
         return count, claims
 
     # The list shows one status at a time (a tab per status, with counts).
@@ -183,6 +185,10 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
     def action_resubmit(self, ids: list[str]) -> None:
         outcomes = apply_to_claims(map(int, ids), lambda c: ops.resubmit_claim(c, actor=current_actor()), "resubmitted")
         self._report(outcomes)
+
+    @action("resend", "Resend", "Put the selected rejected claims (fixed) back to Ready, to go out as new originals?")
+    def action_resend(self, ids: list[str]) -> None:
+        self._report(apply_to_claims(map(int, ids), lambda c: ops.resend_claim(c, actor=current_actor()), "resent"))
 
     @action("bill_patient", "Bill the patient…")
     def action_bill_patient(self, ids: list[str]) -> Response:
@@ -310,6 +316,7 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
             "filing_deadline": deadline_cell(claim_deadline(claim, practice_today()), claim.status),
             "follow_up": follow_up_of(claim),
             "follow_up_notes": notes_of(claim),
+            "acknowledgments": claim_trail(claim.id),
             **self.money_context(claim),
         }
 
@@ -327,6 +334,8 @@ def _run(operation: str, claim: Claim, reason: str, form: Any = None) -> Any:
         return ops.retract_claim(claim, actor=actor)
     if operation == "resubmit":
         return ops.resubmit_claim(claim, actor=actor, reason=reason or None)
+    if operation == "resend":
+        return ops.resend_claim(claim, actor=actor, reason=reason or None)
     if operation == "write_off":
         return money_ops.write_off(claim, reason=reason, actor=actor, posted_on=practice_today())
     if operation == "bill_patient":
@@ -394,6 +403,10 @@ def reasons_cell(claim: Claim) -> Markup:
         parts.append(Markup('<div class="small" title="{0}"><strong>{1}-{2}</strong> {3}</div>').format(
             reason.description, reason.group, reason.code, reason.description[:70]))
     parts += [denied_line_cell(line) for line in getattr(g, "denied_lines", {}).get(claim.id, [])]
+    rejection = getattr(g, "rejections", {}).get(claim.id)
+    if rejection is not None:
+        parts.append(Markup('<div class="small" data-rejection title="{0}"><strong>{1}</strong> {2}</div>').format(
+            rejection.message, rejection.acknowledgment.kind.label, rejection.message[:160]))
     return Markup("").join(parts)
 
 

@@ -43,8 +43,9 @@ from billing.payments.queries import (
     remittance_in_scope,
     unmatched_in_scope,
 )
-from billing.payments.remittances import EraRefused, ImportResult, import_835
+from billing.payments.remittances import EraRefused, ImportResult
 from billing.payments.reversals import PATIENT_REASONS, bulk_clawback, paid_claims_on
+from billing.submissions.inbound import import_x12
 
 #: The biggest 835 the upload page takes; larger files go through `flask edi import`.
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -148,7 +149,7 @@ class RemittanceView(RoleModelView):
 
     @expose("/upload/", methods=("GET", "POST"))
     def upload_view(self) -> Any:
-        """Import one or more 835 files: the same service as `flask edi import`, one transaction per file."""
+        """Import 835, 999 and 277CA files: the same service as `flask edi import`, one transaction per file."""
         if not self.can_edit:
             flash(f"Your role ({current_user.role.label}) cannot import remittances.", "error")
             return redirect(self.get_url(".index_view"))
@@ -156,7 +157,7 @@ class RemittanceView(RoleModelView):
         if request.method == "POST":
             files = [f for f in request.files.getlist("files") if f and f.filename]
             if not files:
-                flash("Choose one or more 835 files to import.", "error")
+                flash("Choose one or more 835, 999 or 277CA files to import.", "error")
             for upload in files:
                 outcomes.append(_import_upload(upload.filename or "upload.835", upload.read()))
         return self.render("claimdesk/payments/upload.html", outcomes=outcomes, return_url=self.get_url(".index_view"))
@@ -168,10 +169,14 @@ def _import_upload(filename: str, data: bytes) -> dict[str, Any]:
                 "errors": [f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; use `flask edi import`"]}
     try:
         with unit_of_work():
-            result: ImportResult = import_835(data, filename=filename, actor=current_actor())
+            imported = import_x12(data, filename=filename, actor=current_actor())
     except EraRefused as exc:
         return {"file": filename, "refused": True, "errors": exc.problems}
-    return {**result.as_dict(), "refused": False, "remittance_ids": result.remittance_ids}
+    except BillingError as exc:  # a 999 or 277CA that cannot be read
+        return {"file": filename, "refused": True, "errors": [exc.message]}
+    if isinstance(imported.result, ImportResult):
+        return {**imported.as_dict(), "refused": False, "remittance_ids": imported.result.remittance_ids}
+    return {**imported.as_dict(), "refused": False, "acknowledgment": True}
 
 
 class UnmatchedView(RoleModelView):

@@ -28,6 +28,7 @@ from billing.core.unit_of_work import unit_of_work
 from billing.edi.segments import segment_texts
 from billing.org.queries import describe_scope
 from billing.submissions import operations as ops
+from billing.submissions.ack_queries import batch_ack_counts, batch_acknowledgments
 from billing.submissions.models import BatchStatus, SubmissionBatch
 from billing.submissions.queries import (
     batch_authorizations,
@@ -122,7 +123,8 @@ class SubmissionsView(AreaPage):
         return self.render(
             "claimdesk/submissions/batch.html", batch=found, entries=batch_entries(found.id),
             authorizations=batch_authorizations(found), history=subject_history("batch", found.id),
-            responses=batch_responses(found.id),
+            responses=batch_responses(found.id), ack_counts=batch_ack_counts(found.id),
+            acknowledgments=batch_acknowledgments(found.id),
             file_text="\n".join(s + "~" for s in segments[:PREVIEW_SEGMENTS]), segment_count=len(segments),
             truncated=len(segments) > PREVIEW_SEGMENTS, sftp_ready=_sftp_ready(found), today=practice_today(),
         )  # fmt: skip

@@ -36,8 +36,10 @@ class BillingWork:
     open_failures: int
     unsent_batches: int
     unmatched_payments: int
-    insurance_ar: Decimal  # with the open payer offsets (PLB) below, as AR Aging counts them
-    patient_ar: Decimal
+    #: Claims a clearinghouse (999) or payer front end (277CA) rejected: fixed and resent first thing each morning.
+    rejected: int = 0
+    insurance_ar: Decimal = Decimal(0)  # with the open payer offsets (PLB) below, as AR Aging counts them
+    patient_ar: Decimal = Decimal(0)
     open_offsets: Decimal = Decimal(0)  # open provider-level items: money payers kept from checks
     near_filing_deadline: int = 0  # not yet with the payer, within DEFAULT_WITHIN_DAYS of the deadline or late
     follow_up: int = 0  # sent, unanswered, due for follow-up today
@@ -53,6 +55,7 @@ def billing_work(scope: Scope) -> BillingWork:
     return BillingWork(
         ready=by_status.get(ClaimStatus.READY, 0),
         held=by_status.get(ClaimStatus.HELD, 0),
+        rejected=by_status.get(ClaimStatus.REJECTED, 0),
         # The Denied tab's count: Denied claims and claims carrying denied lines still to be worked (rule 3).
         denied=_count(select(func.count()).select_from(Claim).where(in_scope, in_denied_work())),
         needs_review=_count(select(func.count()).select_from(Claim).where(in_scope, Claim.needs_review.is_(True))),

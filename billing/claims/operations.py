@@ -149,6 +149,18 @@ def resubmit_claim(claim: Claim, *, actor: Actor, reason: str | None = None) -> 
     transition(claim, ClaimStatus.READY, action=AuditAction.CLAIM_RESUBMITTED, actor=actor, reason=reason)
 
 
+def resend_claim(claim: Claim, *, actor: Actor, reason: str | None = None) -> None:
+    """A fixed Rejected claim goes back to Ready; the next batch sends it as a new original.
+
+    The payer never adjudicated it, so it goes out exactly as a first send would: frequency 1 for an original (a
+    rejected corrected claim stays a 7, since the claim it replaces still stands at the payer) and no REF*F8.
+    """
+    if claim.status is not ClaimStatus.REJECTED:
+        raise NotAllowed(f"Only rejected claims are resent; claim {claim.number} is {claim.status.label}.")
+    why = (reason or "").strip() or "fixed after the rejection"
+    transition(claim, ClaimStatus.READY, action=AuditAction.CLAIM_RESENT, actor=actor, reason=why[:500])
+
+
 @dataclass(frozen=True)
 class LineChange:
     line_number: int

@@ -6,7 +6,10 @@ from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
 
-from billing.core.audit import Actor, AuditAction, record_change
+from sqlalchemy import update
+
+from billing.core.audit import Actor, AuditAction, Change, record_change, record_changes
+from billing.core.db import db
 from billing.core.errors import Invalid, NotAllowed
 
 if TYPE_CHECKING:
@@ -17,6 +20,8 @@ class ClaimStatus(StrEnum):
     READY = "ready"
     HELD = "held"
     SUBMITTED = "submitted"
+    #: A clearinghouse (999) or payer front end (277CA) refused it: it never reached adjudication.
+    REJECTED = "rejected"
     PAID = "paid"
     DENIED = "denied"
     VOIDED = "voided"
@@ -29,16 +34,22 @@ class ClaimStatus(StrEnum):
 ALLOWED_TRANSITIONS: Final[Mapping[ClaimStatus, frozenset[ClaimStatus]]] = {
     ClaimStatus.READY: frozenset({ClaimStatus.HELD, ClaimStatus.SUBMITTED, ClaimStatus.VOIDED}),
     ClaimStatus.HELD: frozenset({ClaimStatus.READY, ClaimStatus.VOIDED}),
-    ClaimStatus.SUBMITTED: frozenset({ClaimStatus.PAID, ClaimStatus.DENIED, ClaimStatus.VOIDED}),
+    ClaimStatus.SUBMITTED: frozenset({ClaimStatus.PAID, ClaimStatus.DENIED, ClaimStatus.REJECTED, ClaimStatus.VOIDED}),
+    # The payer never adjudicated a rejected claim: it is fixed and sent again as it is (Ready, then the next batch),
+    # held while someone finds what is missing, or voided with no frequency-8 void (the payer has nothing to void).
+    # Never straight back to Submitted or on to Paid/Denied: only a batch sends, and only an adjudicated claim is paid.
+    ClaimStatus.REJECTED: frozenset({ClaimStatus.READY, ClaimStatus.HELD, ClaimStatus.VOIDED}),
     ClaimStatus.DENIED: frozenset({ClaimStatus.READY, ClaimStatus.VOIDED}),
     # A clawback that leaves the payer owing again reopens the claim: it waits for the payer once more.
     ClaimStatus.PAID: frozenset({ClaimStatus.SUBMITTED, ClaimStatus.VOIDED}),
     ClaimStatus.VOIDED: frozenset(),
 }
 
-#: Before submission a claim may be edited; after, the fix is a corrected claim.
-EDITABLE: Final = frozenset({ClaimStatus.READY, ClaimStatus.HELD})
-#: Claims the payer has seen: only these are paid, reversed, corrected or followed up (a Ready claim never left).
+#: Before submission a claim may be edited; after, the fix is a corrected claim. A rejected claim never reached
+#: adjudication, so it is fixed in place and sent again.
+EDITABLE: Final = frozenset({ClaimStatus.READY, ClaimStatus.HELD, ClaimStatus.REJECTED})
+#: Claims the payer has seen: only these are paid, reversed, corrected or followed up (a Ready claim never left,
+#: a Rejected one was turned away at the door).
 SENT: Final = frozenset({ClaimStatus.SUBMITTED, ClaimStatus.DENIED, ClaimStatus.PAID})
 #: Claims that still bill their sessions (a voided claim releases them).
 LIVE: Final = frozenset(set(ClaimStatus) - {ClaimStatus.VOIDED})
@@ -86,3 +97,44 @@ def open_claim(claim: Claim, status: ClaimStatus) -> None:
 
 def record_opening(claim: Claim, *, actor: Actor, reason: str | None) -> None:
     record_change("claim", claim.id, AuditAction.CLAIM_CREATED, actor=actor, after=claim.status.value, reason=reason)
+
+
+def transition_many(claims: Mapping[int, ClaimStatus], to: ClaimStatus, *, action: AuditAction, actor: Actor,
+                    reasons: Mapping[int, str]) -> list[int]:
+    """`transition` for thousands of claims known by id and status (an acknowledgment rejecting a batch).
+
+    One UPDATE per starting status and one INSERT of history rows, instead of an ORM object per claim. The
+    UPDATE moves only claims still in the status the caller read (a claim changed meanwhile is left alone and
+    left out of the returned ids), and bumps each version as an ORM edit would, so a stale form still fails.
+    """
+    from billing.claims.models import Claim  # models imports this module for ClaimStatus
+
+    for claim_id, status in claims.items():
+        if to not in ALLOWED_TRANSITIONS[status]:
+            raise NotAllowed(f"Claim {claim_id} is {status.label}; it cannot become {to.label}.")
+    moved: list[int] = []
+    by_status: dict[ClaimStatus, list[int]] = {}
+    for claim_id, status in claims.items():
+        by_status.setdefault(status, []).append(claim_id)
+    for status, ids in by_status.items():
+        for start in range(0, len(ids), 2000):
+            chunk = ids[start:start + 2000]
+            rows = db.session.execute(
+                update(Claim).where(Claim.id.in_(chunk), Claim.status == status)
+                .values(status=to, version=Claim.version + 1).returning(Claim.id)
+                .execution_options(synchronize_session=False)
+            )
+            moved += [claim_id for (claim_id,) in rows]
+    record_changes("claim", [Change(i, action, claims[i].value, to.value, reasons.get(i)) for i in moved], actor=actor)
+    _expire_loaded(moved)
+    return moved
+
+
+def _expire_loaded(claim_ids: list[int]) -> None:
+    """Claims already in the session were changed behind its back: they are read again on next use."""
+    from billing.claims.models import Claim  # models imports this module for ClaimStatus
+
+    wanted = set(claim_ids)
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, Claim) and obj.id in wanted:
+            db.session.expire(obj)

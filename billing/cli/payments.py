@@ -1,4 +1,4 @@
-"""`flask edi import` for 835 files and `flask payments ...` for the ledger. Each command wraps one operation."""
+"""`flask edi import` (835, 999, 277CA) and `flask payments ...` for the ledger. Each command wraps one operation."""
 
 from __future__ import annotations
 
@@ -42,10 +42,11 @@ from billing.payments.eob import read_eob
 from billing.payments.matching import match_unmatched, open_unmatched, set_aside_unmatched
 from billing.payments.models import UnmatchedClaim
 from billing.payments.plb import apply_plb, open_items, plb_document, plb_on, settle_plb
-from billing.payments.remittances import EraRefused, ImportResult, import_835
+from billing.payments.remittances import EraRefused
 from billing.payments.secondary import generate_secondary_claim, resubmit_denied_lines
+from billing.submissions.inbound import import_x12
 
-edi_cli = AppGroup("edi", help="Import X12 files (835 remittances).")
+edi_cli = AppGroup("edi", help="Import X12 files (835 remittances, 999 and 277CA acknowledgments).")
 payments_cli = AppGroup("payments", help="The payments ledger: balances, write-offs, reversals, secondary claims.")
 CLI = Actor.system("cli")
 
@@ -54,30 +55,27 @@ CLI = Actor.system("cli")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file.")
 def import_command(files: tuple[Path, ...], as_json: bool) -> None:
-    """Import 835 files: post what matches, keep the rest as Unmatched, refuse broken files whole."""
+    """Import 835, 999 and 277CA files, each recognised by its ST01/GS08: post or record what matches, keep the
+    rest as unmatched, refuse broken files and other kinds whole, naming what they are."""
     results, refused = [], 0
     for path in files:
         try:
             with unit_of_work():
-                result = import_835(path.read_bytes(), filename=path.name, actor=CLI)
-        except BillingError as exc:  # a broken file (EraRefused) or any other refusal: the next file still goes
+                imported = import_x12(path.read_bytes(), filename=path.name, actor=CLI)
+        except BillingError as exc:  # a broken or foreign file, or any other refusal: the next file still goes
             refused += 1
             problems = exc.problems if isinstance(exc, EraRefused) else [exc.message]
             results.append({"file": path.name, "refused": True, "kind": exc.kind, "errors": problems})
             if not as_json:
                 click.echo(exc.message, err=True)
             continue
-        results.append(result.as_dict())
+        results.append(imported.as_dict())
         if not as_json:
-            click.echo(_line(result))
+            click.echo(imported.summary())
     if as_json:
         click.echo(json.dumps(results, indent=2))
     if refused:
         raise click.exceptions.Exit(1)
-
-
-def _line(result: ImportResult) -> str:
-    return result.summary()
 
 
 def _claim(number: str) -> Claim:

@@ -14,6 +14,7 @@ from billing.cli.output import COUNT, RECORD_ID, json_option, run_command
 from billing.cli.output import emit as _emit
 from billing.core.audit import Actor
 from billing.core.errors import BillingError
+from billing.submissions.ack_queries import filing_evidence
 from billing.submissions.jobs import collect_all_responses
 from billing.submissions.models import SubmissionBatch
 from billing.submissions.operations import (
@@ -156,3 +157,33 @@ def collect_command(as_json: bool) -> None:
     _emit(as_json, {"done": report.done, "failed": report.failed}, report.summary())
     if report.failed:
         sys.exit(1)
+
+
+@submissions_cli.command("filing-proof")
+@click.argument("claim_number")
+@json_option
+def filing_proof_command(claim_number: str, as_json: bool) -> None:
+    """Proof of timely filing for one claim: each batch it went in (sent when, file, control numbers) and the
+    999/277CA acknowledgments of each send (date, outcome, codes, payer claim number)."""
+
+    def proof() -> dict[str, Any]:
+        claim = claim_by_number(claim_number)
+        sends = filing_evidence([claim.id]).get(claim.id, [])
+        return {"claim": claim.number, "payer": claim.payer.name if claim.payer else None,
+                "service_date": claim.service_date.isoformat(), "status": claim.status.value,
+                "sends": [s.as_dict() for s in sends]}
+
+    run_command(proof, as_json=as_json, text=_proof_text, data=lambda d: d)
+
+
+def _proof_text(proof: dict[str, Any]) -> str:
+    lines = [f"{proof['claim']} ({proof['payer'] or 'no payer'}, service {proof['service_date']}, {proof['status']})"]
+    if not proof["sends"]:
+        lines.append("  never sent")
+    for send in proof["sends"]:
+        lines.append(f"  {send['batch']} sent {send['sent_at']} file {send['file']} control {send['control_number']}"
+                     f" ST02 {send['transaction_control'] or '-'} frequency {send['frequency_code']}")
+        lines += [f"    {a['kind']} {a['file']} {a['date']}: {a['outcome']} {a['codes']}"
+                  + (f" payer claim number {a['payer_claim_number']}" if a["payer_claim_number"] else "")
+                  for a in send["acknowledgments"]] or ["    no acknowledgment yet"]
+    return "\n".join(lines)

@@ -73,6 +73,11 @@ class AuditAction(StrEnum):
     # Follow-up of unanswered claims
     FOLLOW_UP_NOTED = "claim.follow_up_noted"  # a note, and the next follow-up date it set
     FOLLOW_UP_ASSIGNED = "claim.follow_up_assigned"
+    # Acknowledgments (999, 277CA)
+    CLAIM_REJECTED = "claim.rejected"  # a 999 or 277CA turned the claim away before adjudication
+    CLAIM_RESENT = "claim.resent"  # a fixed Rejected claim back to Ready, to go out as a new original
+    CLAIM_ACKNOWLEDGED = "claim.acknowledged"  # a 277CA accepted it (and gave the payer's claim number)
+    ACK_IMPORTED = "ack.imported"  # a 999 or 277CA file read and recorded
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,9 @@ class WrittenFile:
     text: str
     #: claim number -> (first, last) segment numbers, counting ISA as 1 (pyx12's `cur_line`).
     claim_segments: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: claim number -> (ST02, first, last) with positions counted from the transaction's ST = 1: what a 999's
+    #: IK302 counts, so an acknowledgment's error traces back to its claim.
+    claim_places: dict[str, tuple[str, int, int]] = field(default_factory=dict)
     transaction_count: int = 0
 
     def claim_at(self, segment_number: int) -> str | None:
@@ -129,6 +132,7 @@ def _transaction(
             first = len(out) + 1
             hl = _claim(out, claim, provider_hl, hl)
             result.claim_segments[claim.number] = (first, len(out))
+            result.claim_places[claim.number] = (control, first - start, len(out) - start)
     out.append(segment("SE", len(out) - start + 1, control))
 
 

@@ -19,13 +19,15 @@ from billing.core.unit_of_work import unit_of_work
 from billing.jobs import export_runs
 from billing.jobs.models import ResponseImport, ResponseImportStatus
 from billing.payments.invariants import check_ledger
-from billing.payments.remittances import import_835
 from billing.submissions import jobs as submission_jobs
+from billing.submissions.acknowledgments import AckResult
+from billing.submissions.inbound import import_x12
 from billing.submissions.models import ClearinghouseResponse
 from rules.runs import run_rules as run_rules_now
 
 DEFAULT_SCHEDULED_REPORTS = ("claims", "claim-denials", "ar-aging", "authorization-utilization")
-ERA = "835"
+#: ST01 of the collected files the job imports (a 277 is read as a 277CA, or refused naming what it is).
+IMPORTED_TYPES = ("835", "999", "277")
 #: Who the history names for everything a scheduled job does.
 SCHEDULER = Actor.system("scheduler")
 
@@ -50,28 +52,30 @@ def submit_ready_claims(now: datetime) -> str:
 
 
 def collect_responses(now: datetime) -> str:
-    """Fetch every new file from each clearinghouse's outbound folder once, then import each new 835 once."""
+    """Fetch every new file from each clearinghouse's outbound folder once, then import each new 835, 999 and
+    277CA once (`billing.submissions.inbound`, the same door as `flask edi import`)."""
     collected = submission_jobs.collect_all_responses(actor=SCHEDULER)
-    imports = [import_collected_835(response_id) for response_id in pending_835s()]
+    imports = [import_collected_response(response_id) for response_id in pending_responses()]
     lines = [line for _, line in imports]
-    parts = [collected.summary(), *lines] if lines else [collected.summary(), "no new 835s"]
+    parts = [collected.summary(), *lines] if lines else [collected.summary(), "nothing new to import"]
     summary = "; ".join(parts)
     if collected.failed or any(status is ResponseImportStatus.REFUSED for status, _ in imports):
         raise Failed(summary)
     return summary
 
 
-def pending_835s() -> list[int]:
-    """Collected 835s the job has not handled yet (each gets a ResponseImport row, whatever its outcome)."""
+def pending_responses() -> list[int]:
+    """Collected 835s, 999s and 277CAs the job has not handled yet (each gets a ResponseImport row, whatever its
+    outcome). ST01 is kept on the response; a 277 is a 277CA or not, which the import itself tells."""
     handled = select(ResponseImport.response_id)
     query = select(ClearinghouseResponse.id).where(
-        ClearinghouseResponse.transaction_type == ERA, ClearinghouseResponse.id.not_in(handled)
+        ClearinghouseResponse.transaction_type.in_(IMPORTED_TYPES), ClearinghouseResponse.id.not_in(handled)
     )
     return list(db.session.scalars(query.order_by(ClearinghouseResponse.id)))
 
 
-def import_collected_835(response_id: int) -> tuple[ResponseImportStatus, str]:
-    """Post one collected 835 in its own transaction; a refused file is recorded, never retried by the job.
+def import_collected_response(response_id: int) -> tuple[ResponseImportStatus, str]:
+    """Import one collected file in its own transaction; a refused file is recorded, never retried by the job.
 
     Returns how it went (imported, duplicate or refused) and its one-line summary.
     """
@@ -79,8 +83,12 @@ def import_collected_835(response_id: int) -> tuple[ResponseImportStatus, str]:
     name, content = response.file_name, response.content.encode("utf-8")
     try:
         with unit_of_work():
-            result = import_835(content, filename=name, actor=SCHEDULER)
+            response = db.session.get(ClearinghouseResponse, response_id)
+            done = import_x12(content, filename=name, actor=SCHEDULER, clearinghouse=response.clearinghouse)
+            result = done.result
             status = ResponseImportStatus.DUPLICATE if result.duplicate else ResponseImportStatus.IMPORTED
+            if isinstance(result, AckResult) and result.batch_ids:
+                response.batch_id = result.batch_ids[0]
             db.session.add(ResponseImport(response_id=response_id, status=status, summary=result.summary()[:2000]))
         return status, result.summary()
     except BillingError as exc:

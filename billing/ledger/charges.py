@@ -15,15 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from billing.claims.models import Claim, ClaimLine, claim_number
 from billing.claims.statuses import ClaimStatus
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
-from billing.core.money import ZERO, format_money, sum_money
+from billing.core.money import ZERO, format_money, sum_money, to_money
 from billing.coverage.models import PolicyRank
 from billing.ledger.balances import claim_balance, credit_reason, lines_with_charges, reversed_entry_ids
 from billing.ledger.models import EntryKind, EntrySource, LedgerEntry
@@ -52,7 +53,8 @@ def post_submission_charges(claims: Sequence[Claim], *, actor: Actor, posted_on:
         lines = db.session.execute(
             select(ClaimLine.id, ClaimLine.claim_id, ClaimLine.charge)
             .where(ClaimLine.claim_id.in_(list(chunk))).order_by(ClaimLine.claim_id, ClaimLine.line_number)
-        )
+        ).all()
+        charged -= _reprice_edited(chunk, lines, actor=actor, posted_on=posted_on)
         for line_id, claim_id, charge in lines:
             charge_row(rows, chunk[claim_id], line_id, charge, charged=charged, actor=actor, posted_on=posted_on)
     posted = len(rows.entries)
@@ -60,6 +62,31 @@ def post_submission_charges(claims: Sequence[Claim], *, actor: Actor, posted_on:
     _withdraw_replaced(billed, actor=actor, posted_on=posted_on)
     _withdraw_resubmitted(billed, actor=actor, posted_on=posted_on)
     return posted
+
+
+def _reprice_edited(claims: dict[int, Claim], lines: Sequence[Any], *, actor: Actor, posted_on: date) -> set[int]:
+    """Lines charged before whose charge was edited since (a Rejected claim fixed before it is sent again): the
+    old charge is reversed, when nothing else was posted on the line, and the ids returned so the new one posts.
+
+    One query per chunk; only the rare edited claim is then worked entry by entry.
+    """
+    standing = dict(db.session.execute(
+        select(LedgerEntry.claim_line_id, func.sum(LedgerEntry.amount))
+        .where(LedgerEntry.claim_id.in_(list(claims)), LedgerEntry.kind == EntryKind.CHARGE)
+        .group_by(LedgerEntry.claim_line_id)
+    ).all())
+    edited: dict[int, set[int]] = {}
+    for line_id, claim_id, charge in lines:
+        amount = standing.get(line_id)
+        # A line whose charge was withdrawn (nets to zero) stays withdrawn, as before: only a changed price moves.
+        if amount is not None and to_money(amount) not in (ZERO, charge):
+            edited.setdefault(claim_id, set()).add(line_id)
+    repriced: set[int] = set()
+    for claim_id, line_ids in sorted(edited.items()):
+        reversals = withdraw_charges(claims[claim_id], actor=actor, posted_on=posted_on, only=line_ids,
+                                     reason="charge edited before the claim was sent again")
+        repriced |= {r.claim_line_id for r in reversals if r.claim_line_id is not None}
+    return repriced
 
 
 def _withdraw_resubmitted(claims: Sequence[Claim], *, actor: Actor, posted_on: date) -> None:

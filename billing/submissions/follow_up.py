@@ -28,6 +28,7 @@ from billing.ledger.models import Adjudication
 from billing.org.queries import Scope, by_location
 from billing.people.models import Client, Role, User
 from billing.submissions.follow_up_models import NOTE_MAX, ClaimFollowUp, FollowUpNote
+from billing.submissions.models import AckKind, Acknowledgment, ClaimAcknowledgment
 
 CHUNK = 2000  # ids per IN list: well under SQLite's bound-parameter limit
 #: Who can be working a claim: the people who may act on claims (admin_views.permissions, Area.CLAIMS).
@@ -41,15 +42,22 @@ def _chunks(ids: list[int]) -> Iterable[list[int]]:
 
 
 def last_heard_from_payer(claim_ids: Iterable[int]) -> dict[int, date]:
-    """Per claim, the latest day the payer said anything about it: an adjudication (835 or EOB, reversals too).
+    """Per claim, the latest day the payer said anything about it: an adjudication (835 or EOB, reversals too) or
+    a 277CA about it (an acceptance, a pended "more to come"; a rejection moves the claim out of Submitted).
 
-    The one place that knows what counts as the payer's word: acknowledgments (277CA) join here.
+    A 999 is the clearinghouse's word on the file, not the payer's on the claim, so it does not count.
     """
     heard: dict[int, date] = {}
     for ids in _chunks(list(claim_ids)):
-        query = (select(Adjudication.claim_id, func.max(Adjudication.paid_on))
-                 .where(Adjudication.claim_id.in_(ids)).group_by(Adjudication.claim_id))
-        heard.update({claim_id: day for claim_id, day in db.session.execute(query)})
+        paid = (select(Adjudication.claim_id, func.max(Adjudication.paid_on))
+                .where(Adjudication.claim_id.in_(ids)).group_by(Adjudication.claim_id))
+        acked = (select(ClaimAcknowledgment.claim_id, func.max(ClaimAcknowledgment.effective_on))
+                 .join(Acknowledgment, Acknowledgment.id == ClaimAcknowledgment.acknowledgment_id)
+                 .where(ClaimAcknowledgment.claim_id.in_(ids), Acknowledgment.kind == AckKind.CLAIM,
+                        ClaimAcknowledgment.effective_on.is_not(None))
+                 .group_by(ClaimAcknowledgment.claim_id))
+        for claim_id, day in [*db.session.execute(paid), *db.session.execute(acked)]:
+            heard[claim_id] = max(day, heard.get(claim_id, day))
     return heard
 
 

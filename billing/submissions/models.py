@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from billing.claims.models import Claim
@@ -163,9 +164,98 @@ class BatchClaim(db.Model):
     claim_version: Mapped[int]
     #: True while the batch is unsent.
     pending: Mapped[bool] = mapped_column(default=True)
+    #: Where the claim sits in the file, so a 999's error traces to it: the transaction's ST02 and the claim's first
+    #: and last segment positions counted from ST = 1 (what IK302 counts). None on batches written before this.
+    transaction_control: Mapped[str | None] = mapped_column(String(9))
+    first_segment: Mapped[int | None]
+    last_segment: Mapped[int | None]
 
     batch: Mapped[SubmissionBatch] = relationship(back_populates="entries")
     claim: Mapped[Claim] = relationship()
+
+
+class AckKind(StrEnum):
+    IMPLEMENTATION = "999"  # the clearinghouse's syntax check of our 837 transactions
+    CLAIM = "277CA"  # the payer's (or clearinghouse's) front-end edits, claim by claim
+
+    @property
+    def label(self) -> str:
+        return "999" if self is AckKind.IMPLEMENTATION else "277CA"
+
+
+class AckOutcome(StrEnum):
+    ACCEPTED = "accepted"
+    ACCEPTED_WITH_ERRORS = "accepted_errors"  # a 999's IK5*E: accepted, the errors are warnings
+    REJECTED = "rejected"
+    INFORMATION = "information"  # a 277CA status that neither accepts nor rejects (pended, more to come)
+
+    @property
+    def label(self) -> str:
+        return {"accepted_errors": "Accepted with errors"}.get(self.value, self.value.capitalize())
+
+
+class Acknowledgment(db.Model):
+    """A 999 or 277CA file, kept verbatim with what it answered; importing the same bytes again records nothing."""
+
+    __table_args__ = (
+        UniqueConstraint("sha256"),
+        CheckConstraint("matched OR unmatched_reason IS NOT NULL", "unmatched_has_reason"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[AckKind] = mapped_column(enum_column(AckKind))
+    file_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    imported_by: Mapped[str] = mapped_column(String(254))
+    clearinghouse_id: Mapped[int | None] = mapped_column(ForeignKey("clearinghouse.id"), index=True)
+    #: The batch a 999 answers (AK102 = its GS06); a 277CA's claims name their batches one by one.
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("submission_batch.id"), index=True)
+    #: A 999's AK901 (A, E, P, R) for the group.
+    verdict: Mapped[str | None] = mapped_column(String(1))
+    #: False when the file answers nothing of ours (another sender's file, an unknown batch): kept, with the reason.
+    matched: Mapped[bool] = mapped_column(default=True)
+    unmatched_reason: Mapped[str | None] = mapped_column(String(500))
+    summary: Mapped[str] = mapped_column(String(500), default="")
+
+    clearinghouse: Mapped[Clearinghouse | None] = relationship()
+    batch: Mapped[SubmissionBatch | None] = relationship()
+
+    @property
+    def number(self) -> str:
+        return f"ACK-{self.id:06d}" if self.id else "(new)"
+
+
+class ClaimAcknowledgment(db.Model):
+    """What one acknowledgment said about one claim: the trail a biller reads and the timely-filing evidence."""
+
+    __table_args__ = (Index("ix_claim_acknowledgment_claim", "claim_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    acknowledgment_id: Mapped[int] = mapped_column(ForeignKey("acknowledgment.id"), index=True)
+    #: None when the 277CA names a claim number we do not have (kept with `claim_reference`).
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claim.id"))
+    claim_reference: Mapped[str] = mapped_column(String(50))  # CLM01 as the file gives it (277CA TRN02)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("submission_batch.id"), index=True)
+    transaction_control: Mapped[str | None] = mapped_column(String(9))
+    outcome: Mapped[AckOutcome] = mapped_column(enum_column(AckOutcome))
+    #: "IK5*R 5" or "STC A7:562:85"; the plain words are in `message`.
+    codes: Mapped[str] = mapped_column(String(200), default="")
+    message: Mapped[str] = mapped_column(String(2000), default="")
+    payer_claim_number: Mapped[str | None] = mapped_column(String(50))
+    #: The date the file states for its answer (277CA STC02), else the day it was imported.
+    effective_on: Mapped[date | None]
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Did it change the claim (status, payer claim number)? If not, `note` says why (e.g. the claim was Paid).
+    applied: Mapped[bool] = mapped_column(default=False)
+    note: Mapped[str | None] = mapped_column(String(300))
+    #: The 999's errors traced to this claim: segment id, position, element, code, meaning, our segment's text.
+    errors: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+
+    acknowledgment: Mapped[Acknowledgment] = relationship()
+    claim: Mapped[Claim | None] = relationship()
+    batch: Mapped[SubmissionBatch | None] = relationship()
 
 
 class ClearinghouseResponse(db.Model):

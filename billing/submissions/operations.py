@@ -152,10 +152,20 @@ def _write(batch: SubmissionBatch, claims: list[Claim]) -> WrittenFile:
     if errors:
         raise BatchRefused(errors)
     batch.content = written.text
+    _keep_segment_map(batch, claims, written)
     batch.transaction_count = written.transaction_count
     batch.claim_count = len(claims)
     batch.total_charge = sum_money(f.total for f in loaded.facts)
     return written
+
+
+def _keep_segment_map(batch: SubmissionBatch, claims: list[Claim], written: WrittenFile) -> None:
+    """Each entry keeps its transaction (ST02) and segment positions from ST = 1, for tracing a 999's errors."""
+    numbers = {c.id: c.number for c in claims}
+    for entry in batch.entries:
+        place = written.claim_places.get(numbers.get(entry.claim_id, ""))
+        if place is not None:
+            entry.transaction_control, entry.first_segment, entry.last_segment = place
 
 
 def envelope_for(batch: SubmissionBatch) -> Envelope:

@@ -1,8 +1,8 @@
-"""Files the clearinghouse leaves in its outbound folder (999, 277CA, ...): collected once, kept verbatim.
+"""Files the clearinghouse leaves in its outbound folder (999, 277CA, 835, ...): collected once, kept verbatim.
 
-A 999 is matched to the batch it acknowledges (AK1's group control number is the batch's GS06) and
-its verdict (AK9: accepted, accepted with errors, partially accepted, rejected) is stamped on the batch.
-Reading claim-level outcomes from 277CA files is left to whoever builds claim acknowledgements.
+Collecting only stores them. The collect-responses job then imports each new 835, 999 and 277CA once, through
+the same door as `flask edi import` (`billing.submissions.inbound`): a 999 stamps its batch's verdict and rejects
+the claims of a rejected transaction, a 277CA accepts or rejects claim by claim.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
 from billing.edi.segments import NotX12, split_segments
 from billing.submissions import sftp
-from billing.submissions.models import Clearinghouse, ClearinghouseResponse, SubmissionBatch
+from billing.submissions.models import Clearinghouse, ClearinghouseResponse
 from billing.submissions.operations import sftp_settings
 
 Downloader = Callable[[sftp.SftpSettings, set[str]], list[sftp.RemoteFile]]
@@ -32,8 +32,6 @@ def collect_responses(
         text = remote.content.decode("ascii", errors="replace")
         response = ClearinghouseResponse(clearinghouse_id=house.id, file_name=remote.name, content=text,
                                          transaction_type=transaction_type(text))  # fmt: skip
-        if response.transaction_type == "999":
-            _acknowledge(house, response, text)
         db.session.add(response)
         db.session.flush()
         record_change("clearinghouse", house.id, AuditAction.RESPONSE_COLLECTED, actor=actor, reason=remote.name,
@@ -57,15 +55,3 @@ def transaction_type(text: str) -> str | None:
         return st[1][:3]
     return "TA1" if any(s[0] == "TA1" for s in segments) else None
 
-
-def _acknowledge(house: Clearinghouse, response: ClearinghouseResponse, text: str) -> None:
-    segments = _segments(text)
-    ak1 = next((s for s in segments if s[0] == "AK1" and len(s) > 2), None)
-    ak9 = next((s for s in segments if s[0] == "AK9" and len(s) > 1), None)
-    if ak1 is None or not ak1[2].isdigit():
-        return
-    batch = db.session.scalar(select(SubmissionBatch).where(
-        SubmissionBatch.clearinghouse_id == house.id, SubmissionBatch.control_number == int(ak1[2])))  # fmt: skip
-    if batch is not None:
-        response.batch_id = batch.id
-        batch.ack_code = ak9[1][:1] if ak9 is not None else None

@@ -11,13 +11,14 @@ from exports.reports import (
     credit_balances,
     denials,
     failed_charges,
+    filing_proof,
     remittances,
     revenue,
 )
 
 ALL_REPORTS = [
     claims.REPORT, denials.REPORT, revenue.REPORT, aging.REPORT, failed_charges.REPORT, remittances.REPORT,
-    authorizations.REPORT, credit_balances.REPORT,
+    authorizations.REPORT, credit_balances.REPORT, filing_proof.REPORT,
 ]
 
 

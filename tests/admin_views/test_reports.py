@@ -123,7 +123,7 @@ def test_an_unfinished_or_unknown_export_cannot_be_downloaded(client, login):
 
 
 @pytest.mark.parametrize("name", ["claims", "claim-denials", "revenue", "ar-aging", "failed-charges", "remittances",
-                                  "authorization-utilization", "credit-balances"])
+                                  "authorization-utilization", "credit-balances", "filing-proof"])
 def test_an_accountant_may_download_every_report(client, login, world, name):
     from tests.worlds.money import build_money_world
 

@@ -434,6 +434,7 @@ def test_the_batch_list_filters_by_status(client, login, world):
 
 
 def test_the_batch_page_shows_the_999_collected_for_it(client, login, world):
+    from billing.jobs.tasks import import_collected_response, pending_responses
     from billing.submissions.models import ClearinghouseResponse
     from billing.submissions.responses import collect_responses
     from billing.submissions.sftp import RemoteFile
@@ -445,6 +446,8 @@ def test_the_batch_page_shows_the_999_collected_for_it(client, login, world):
            f"AK1*HC*{batch.control_number}*005010X222A1~AK9*A*1*1*1~SE*4*0001~GE*1*777~IEA*1*000000777~")  # fmt: skip
     collect_responses(world.clearinghouse, actor=SYSTEM,
                       downloader=lambda settings, known: [RemoteFile("ack.999", ack.encode())])  # fmt: skip
+    for response_id in pending_responses():  # the collect-responses job imports what it collected
+        import_collected_response(response_id)
     assert db.session.scalars(db.select(ClearinghouseResponse.batch_id)).all() == [batch.id]
     login(Role.BILLER)
     body = page(client.get(f"{BASE}batch/{batch.id}/"))

@@ -25,18 +25,20 @@ def _ids(pair: tuple[ClaimStatus, ClaimStatus]) -> str:
 
 
 def test_the_table_is_the_one_in_the_issue():
-    """Ready, Held, Submitted, Paid, Denied, Voided; Voided is final."""
+    """Ready, Held, Submitted, Rejected, Paid, Denied, Voided; Voided is final."""
     table = {start: set(targets) for start, targets in ALLOWED_TRANSITIONS.items()}
     assert table == {
         ClaimStatus.READY: {ClaimStatus.HELD, ClaimStatus.SUBMITTED, ClaimStatus.VOIDED},
         ClaimStatus.HELD: {ClaimStatus.READY, ClaimStatus.VOIDED},
-        ClaimStatus.SUBMITTED: {ClaimStatus.PAID, ClaimStatus.DENIED, ClaimStatus.VOIDED},
+        ClaimStatus.SUBMITTED: {ClaimStatus.PAID, ClaimStatus.DENIED, ClaimStatus.REJECTED, ClaimStatus.VOIDED},
+        # rejected before adjudication: fixed and resent (Ready), held, or voided with nothing sent to the payer
+        ClaimStatus.REJECTED: {ClaimStatus.READY, ClaimStatus.HELD, ClaimStatus.VOIDED},
         ClaimStatus.DENIED: {ClaimStatus.READY, ClaimStatus.VOIDED},
         ClaimStatus.PAID: {ClaimStatus.SUBMITTED, ClaimStatus.VOIDED},  # reopened by a clawback
         ClaimStatus.VOIDED: set(),
     }
-    assert len(ALLOWED) == 12
-    assert len(REFUSED) == 24
+    assert len(ALLOWED) == 16
+    assert len(REFUSED) == 33
 
 
 @pytest.mark.parametrize(("start", "target"), ALLOWED, ids=map(_ids, ALLOWED))

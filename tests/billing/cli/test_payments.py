@@ -18,7 +18,8 @@ from tests.worlds.claims import submitted_claim
 from tests.worlds.payments import era_for, foreign
 
 D = Decimal
-JSON_FIELDS = {"file", "transactions", "claims", "service_lines", "matched", "unmatched", "reversals",
+#: `kind` names what the file was recognised as (835, 999, 277CA): `flask edi import` routes each.
+JSON_FIELDS = {"kind", "file", "transactions", "claims", "service_lines", "matched", "unmatched", "reversals",
                "posted_paid_total", "plb_total", "bpr_amount", "balanced", "duplicate", "paid_twice", "repeated",
                "warnings"}
 

@@ -55,14 +55,14 @@ def test_bad_input_exits_non_zero_and_writes_nothing(reports, tmp_path, args, me
     assert db.session.scalars(select(ReportDownload)).all() == []
 
 
-def test_list_has_all_eight_reports(reports):
+def test_list_has_all_nine_reports(reports):
     names = [line.split()[0] for line in reports("list").output.splitlines()]
     assert names == ["claims", "claim-denials", "revenue", "ar-aging", "failed-charges", "remittances",
-                     "authorization-utilization", "credit-balances"]
+                     "authorization-utilization", "credit-balances", "filing-proof"]
 
 
 @pytest.mark.parametrize("name", ["claims", "claim-denials", "revenue", "ar-aging", "failed-charges", "remittances",
-                                  "authorization-utilization", "credit-balances"])
+                                  "authorization-utilization", "credit-balances", "filing-proof"])
 def test_every_report_exports_to_a_readable_workbook(reports, world, tmp_path, name):
     from tests.worlds.money import build_money_world
 

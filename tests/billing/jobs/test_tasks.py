@@ -167,10 +167,12 @@ def test_collect_imports_a_new_835_once_and_only_once(sw, tmp_path):
     assert claim.status is ClaimStatus.PAID
     assert count(Remittance) == 1
     assert "0 new file(s)" in second
-    assert "no new 835s" in second
+    assert "nothing new to import" in second
     assert count(LedgerEntry) == entries  # nothing posted twice
-    assert count(ClearinghouseResponse) == 2  # the 999 is kept for the acknowledgement work
-    assert db.session.scalars(select(ResponseImport.status)).all() == [ResponseImportStatus.IMPORTED]
+    assert count(ClearinghouseResponse) == 2
+    # The 999 goes through the acknowledgment import too: it answers no batch of ours, so it is kept unmatched.
+    assert "kept unmatched" in first
+    assert db.session.scalars(select(ResponseImport.status)).all() == [ResponseImportStatus.IMPORTED] * 2
 
 
 def test_an_835_already_posted_by_hand_is_recorded_as_a_duplicate(sw, tmp_path):

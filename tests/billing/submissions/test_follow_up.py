@@ -19,6 +19,7 @@ from billing.org.queries import Scope
 from billing.people.models import Role
 from billing.submissions.follow_up import add_note, assign, follow_up_queue, last_sent, notes_of
 from billing.submissions.follow_up_models import NotesAreAppendOnly
+from billing.submissions.models import AckKind, AckOutcome, Acknowledgment, ClaimAcknowledgment
 from tests.worlds import factories as f
 from tests.worlds.claims import history, walk_to
 from tests.worlds.practice import SYSTEM, build_world
@@ -63,6 +64,25 @@ def test_the_payers_word_restarts_the_clock_and_an_answer_takes_the_claim_out(wo
     assert _queue(sent + timedelta(days=25)) == [claim.id]
     transition(claim, ClaimStatus.PAID, action=AuditAction.CLAIM_PAID, actor=SYSTEM, reason="paid")
     assert _queue(sent + timedelta(days=100)) == []
+
+
+def _acknowledged(claim, kind, on, outcome=AckOutcome.ACCEPTED):
+    ack = Acknowledgment(kind=kind, file_name=f"ack-{kind.value}-{on}", sha256=f"{kind.value}{on}".ljust(64, "0"),
+                         content="", imported_by="test")
+    db.session.add(ack)
+    db.session.flush()
+    db.session.add(ClaimAcknowledgment(acknowledgment_id=ack.id, claim_id=claim.id, claim_reference=claim.number,
+                                       outcome=outcome, effective_on=on))
+    db.session.flush()
+
+
+def test_a_277ca_is_the_payers_word_and_restarts_the_clock_but_a_999_is_not(world):
+    claim, sent = _sent(world)
+    _acknowledged(claim, AckKind.IMPLEMENTATION, sent + timedelta(days=1))  # the clearinghouse on the file
+    assert _queue(sent + timedelta(days=20)) == [claim.id]
+    _acknowledged(claim, AckKind.CLAIM, sent + timedelta(days=3), AckOutcome.INFORMATION)  # pended by the payer
+    assert _queue(sent + timedelta(days=22)) == []
+    assert _queue(sent + timedelta(days=23)) == [claim.id]
 
 
 def test_a_note_with_a_next_date_takes_the_claim_out_until_that_day(world):

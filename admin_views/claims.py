@@ -45,8 +45,8 @@ from billing.payments.filing import claim_deadline, deadlines
 from billing.payments.queries import denial_reasons
 from billing.payments.secondary import resubmit_denied_lines
 from billing.people.models import Provider
-from billing.submissions.follow_up import follow_up_of, notes_of
 from billing.submissions.ack_queries import claim_trail, rejection_reasons
+from billing.submissions.follow_up import follow_up_of, notes_of
 from billing.submissions.queries import authorization_units_submitted
 
 #: Operations that need a typed reason go through a small form; the rest run straight from the list.

@@ -19,7 +19,7 @@ from billing.org.queries import Scope
 from billing.people.models import Role
 from billing.submissions.follow_up import add_note, assign, follow_up_queue, last_sent, notes_of
 from billing.submissions.follow_up_models import NotesAreAppendOnly
-from billing.submissions.models import AckKind, AckOutcome, Acknowledgment, ClaimAcknowledgment
+from billing.submissions.models import AckKind, Acknowledgment, AckOutcome, ClaimAcknowledgment
 from tests.worlds import factories as f
 from tests.worlds.claims import history, walk_to
 from tests.worlds.practice import SYSTEM, build_world

@@ -54,6 +54,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_rules.py
 	$(BIN)/python benchmarks/bench_submissions.py
 	$(BIN)/python benchmarks/bench_era.py
+	$(BIN)/python benchmarks/bench_acks.py
 	$(BIN)/python benchmarks/bench_reports.py
 
 LOAD_PG := $${LOAD_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1/claimdesk_load}

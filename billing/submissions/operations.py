@@ -42,7 +42,7 @@ from billing.submissions import sftp
 from billing.submissions.control_numbers import reserve_control_numbers
 from billing.submissions.loading import claim_facts, load_claims
 from billing.submissions.models import BatchClaim, BatchStatus, Clearinghouse, SendMethod, SubmissionBatch
-from billing.submissions.queries import Candidate, batch_by_id, candidates, clearinghouse_by_id
+from billing.submissions.queries import Candidate, batch_by_id, candidates, clearinghouse_by_id, pending_batch_of
 from rules.eligibility import submission_blockers
 
 Uploader = Callable[[sftp.SftpSettings, str, bytes], None]
@@ -215,6 +215,12 @@ def remove_claim_from_batch(batch: SubmissionBatch, claim: Claim, *, actor: Acto
         return batch
     rebuild_batch(batch, actor=actor)
     return batch
+
+
+def take_out_of_unsent_batch(claim: Claim, actor: Actor) -> None:
+    """The claims hook `take_out_of_batch`: a claim withdrawn from billing leaves the batch it waits in."""
+    if (batch := pending_batch_of(claim.id)) is not None:
+        remove_claim_from_batch(batch, claim, actor=actor)
 
 
 def rebuild_batch(batch: SubmissionBatch, *, actor: Actor) -> SubmissionBatch:

@@ -36,7 +36,7 @@ from billing.payments.models import EraFile, ProviderAdjustment, ProviderAdjustm
 from billing.people.models import Client, ClientDiagnosis, Provider, Role, Sex, User
 from billing.sessions.models import NoteStatus, SessionClass, TherapySession
 from billing.submissions.models import BatchClaim, Clearinghouse, ClearinghouseResponse, SubmissionBatch
-from rules.models import BillingRun, Rule, RuleOutcome, RuleVersion  # the rules engine's tables
+from rules.models import BillingRun, Rule, RuleOutcome, RulesCheck, RuleVersion  # the rules engine's tables
 
 __all__ = [
     "Adjudication",
@@ -83,6 +83,7 @@ __all__ = [
     "Rule",
     "RuleOutcome",
     "RuleVersion",
+    "RulesCheck",
     "ServiceCode",
     "SessionClass",
     "Sex",

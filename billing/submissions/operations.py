@@ -83,10 +83,10 @@ class Generation:
 
 
 def create_batches(
-    *, actor: Actor, payer_id: int | None = None, claim_ids: Collection[int] | None = None
+    *, actor: Actor, payer_id: int | None = None, claim_ids: Collection[int] | None = None, today: date | None = None
 ) -> list[SubmissionBatch]:
     """`generate_batches`, for callers that need batches: nothing to batch is refused, the rules' run included."""
-    generation = generate_batches(actor=actor, payer_id=payer_id, claim_ids=claim_ids)
+    generation = generate_batches(actor=actor, payer_id=payer_id, claim_ids=claim_ids, today=today)
     if not generation.batches:
         raise NothingToDo("There are no eligible claims to submit: the rules stopped "
                           + "; ".join(stop.describe() for stop in generation.held[:10]))
@@ -94,7 +94,7 @@ def create_batches(
 
 
 def generate_batches(
-    *, actor: Actor, payer_id: int | None = None, claim_ids: Collection[int] | None = None
+    *, actor: Actor, payer_id: int | None = None, claim_ids: Collection[int] | None = None, today: date | None = None
 ) -> Generation:
     """Run the rules on the Ready claims a batch would take, then one validated 837P per clearinghouse from what
     they let through (all eligible claims, or the chosen ones).
@@ -104,10 +104,13 @@ def generate_batches(
     are left out and reported, chosen or not; when they stop every claim, the run stands and no batch is made.
     Other claims that cannot go are left out, not refused, unless chosen by id: a void still waiting for the
     payer's claim number blocks only itself (`queries.waiting_voids` names them for the caller to report).
+
+    Args:
+        today: the day the rules judge by (the practice's today unless given: the demo replays past weeks).
     """
     to_check = ready_claim_ids(payer_id, claim_ids)
-    run = run_rules(actor=actor, claim_ids=to_check) if to_check else None
-    held = run_stops(run.run_number) if run is not None else []
+    run = run_rules(actor=actor, claim_ids=to_check, today=today) if to_check else None
+    held = run_stops(run.run_number, today=today) if run is not None else []
     stopped = {stop.claim_id for stop in held}
     wanted = None if claim_ids is None else set(claim_ids) - stopped
     found = candidates(payer_id, claim_ids=wanted)

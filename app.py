@@ -25,6 +25,7 @@ from billing.cli.payers import payers_cli
 from billing.cli.payments import edi_cli, payments_cli
 from billing.cli.reports import reports_cli
 from billing.cli.rules import rules_cli
+from billing.cli.sessions import sessions_cli
 from billing.cli.submissions import submissions_cli
 from billing.cli.users import users_cli
 from billing.core.checks import MAX_ID
@@ -32,6 +33,7 @@ from billing.core.db import db
 from billing.ledger.balances import money_received, session_money_refusal
 from billing.ledger.charges import withdraw_bill
 from billing.payments.secondary import hand_back_to_previous_payer
+from billing.submissions.operations import take_out_of_unsent_batch
 from billing.submissions.queries import unsent_batch_number
 from demo.cli import seed_demo_command
 
@@ -117,8 +119,8 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     """Every `flask` command group, from every layer: the app is where the layers meet."""
-    for group in (users_cli, claims_cli, submissions_cli, edi_cli, payments_cli, ledger_cli, rules_cli, reports_cli,
-                  scheduler_cli, jobs_cli, payers_cli, filing_cli, follow_up_cli, seed_demo_command):
+    for group in (users_cli, claims_cli, sessions_cli, submissions_cli, edi_cli, payments_cli, ledger_cli, rules_cli,
+                  reports_cli, scheduler_cli, jobs_cli, payers_cli, filing_cli, follow_up_cli, seed_demo_command):
         guard_commands(group)  # an unexpected error is one line and exit 1, never a traceback
         app.cli.add_command(group)
 
@@ -127,5 +129,6 @@ def _wire_hooks() -> None:
     """Answer the questions lower layers ask of higher ones (billing/core/hooks.py explains why)."""
     claim_hooks.bill_withdrawn.register(withdraw_bill, hand_back_to_previous_payer)
     claim_hooks.unsent_batch_of.register(unsent_batch_number)
+    claim_hooks.take_out_of_batch.register(take_out_of_unsent_batch)
     claim_hooks.session_money_refusal.register(session_money_refusal)
     claim_hooks.money_received.register(money_received)

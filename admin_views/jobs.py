@@ -28,6 +28,7 @@ from billing.jobs.schedules import (
     dst_warnings,
     preview,
     request_run,
+    schedule_history,
     schedule_row,
     set_paused,
     update_schedule,
@@ -125,7 +126,8 @@ class JobsView(AreaPage):
         overview = next(o for o in job_overviews(self._now()) if o.id == definition.id)
         return self.render("claimdesk/jobs/details.html", job=overview, form=form, previewed=previewed,
                            runs=recent_runs(definition.id, limit=50), timezone=practice_timezone(),
-                           preview_count=PREVIEW_COUNT, warnings=warnings or [])
+                           preview_count=PREVIEW_COUNT, warnings=warnings or [],
+                           changes=schedule_history(definition.id))
 
     def _definition(self, job_id: str) -> JobDefinition:
         try:

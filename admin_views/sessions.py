@@ -8,21 +8,31 @@ from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
+from flask_admin.model.template import BaseListRowAction
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from admin_views.base import RoleModelView
-from admin_views.claims import current_actor, report_outcomes
+from admin_views.claims import current_actor, local_url, report_outcomes
 from admin_views.formatters import code_choices, enum_label, lazy_options
+from admin_views.operations import run_operation
 from admin_views.permissions import Area, may_edit
+from billing.claims.building import BillingResult
 from billing.claims.bulk import apply_to_claims
 from billing.claims.models import ClaimLine
 from billing.claims.operations import retract_claim
 from billing.claims.queries import claim_locking
-from billing.claims.sessions import cancel_session, delete_session, finalize_session, session_problems
+from billing.claims.sessions import (
+    bill_again,
+    cancel_session,
+    delete_session,
+    finalize_session,
+    session_problems,
+)
 from billing.claims.statuses import ClaimStatus
 from billing.core.checks import parse_id
 from billing.core.db import db
@@ -44,6 +54,39 @@ def _lock_badge(view: Any, context: Any, model: TherapySession, name: str) -> Ma
     claim = live[-1]
     url = url_for("claim.details_view", id=claim.id)
     return Markup('<a href="{}" title="locked by this claim">&#128274; {}</a>').format(url, claim.number)
+
+
+def may_finalize(visit: TherapySession) -> bool:
+    """Finalize is offered on a draft session that was not cancelled (the operation checks the rest)."""
+    return visit.note_status is NoteStatus.DRAFT and not visit.is_cancelled
+
+
+def may_bill_again(visit: TherapySession) -> bool:
+    """Bill again is offered on a finalized, billable session every claim of which is voided (read from the rows
+    the list already loaded: no query per row)."""
+    billable = not visit.is_cancelled or bool(visit.session_class and visit.session_class.billable)
+    claims = [line.claim for line in visit.billed_on]
+    return (visit.note_status is NoteStatus.FINALIZED and billable and bool(claims)
+            and all(c.status is ClaimStatus.VOIDED for c in claims))
+
+
+class SessionRowAction(BaseListRowAction):
+    """A one-row button on the sessions list: a small POST form with the CSRF token, shown where it applies."""
+
+    def __init__(self, operation: str, title: str, offered: Any) -> None:
+        super().__init__(title=title)
+        self.operation, self.offered = operation, offered
+
+    def render(self, context: Any, row_id: str, row: TherapySession) -> Markup:
+        view = context.resolve("admin_view")
+        if not self.offered(row) or not view.may_operate(self.operation):
+            return Markup("")
+        url = view.get_url(".operate_view", operation=self.operation, id=row_id, next=request.full_path)
+        return Markup(
+            '<form class="icon d-inline" method="POST" action="{}" data-row-{}="{}">'
+            '<input type="hidden" name="csrf_token" value="{}">'
+            '<button class="btn btn-link btn-sm p-0 ml-1" title="{}">{}</button></form>'
+        ).format(url, self.operation.replace("_", "-"), row_id, generate_csrf(), self.title, self.title)
 
 
 class SessionClassView(RoleModelView):
@@ -116,6 +159,11 @@ class TherapySessionView(RoleModelView):
     form_choices = {"place_of_service": code_choices(PLACES_OF_SERVICE)}
     form_args = {"modifiers": {"filters": [normalize_modifiers]}}
     form_widget_args = {"note_text": {"rows": 8}}
+    details_template = "claimdesk/session_details.html"
+    column_extra_row_actions = [
+        SessionRowAction("finalize", "Finalize", may_finalize),
+        SessionRowAction("bill_again", "Bill again", may_bill_again),
+    ]
 
     allow_delete = True  # but only through delete_session, which refuses anything billed or finalized
 
@@ -169,6 +217,31 @@ class TherapySessionView(RoleModelView):
         for message in refused:
             flash(message, "error")
 
+    # --- one session: the row buttons and the session page's buttons ------------------------------
+    def may_operate(self, operation: str) -> bool:
+        """Office managers finalize; billing a session again is a claim operation, so billers may too."""
+        return self.is_action_allowed("retract") if operation == "bill_again" else self.can_edit
+
+    @expose("/do/<operation>/", methods=("POST",))
+    def operate_view(self, operation: str) -> Response:
+        operations = {"finalize": finalize_session, "bill_again": bill_again}
+        visit = self.get_one(request.args.get("id", "")) if operation in operations else None
+        back = local_url(request.args.get("next")) or self.get_url(".index_view")
+        if visit is None:
+            flash("Record does not exist.", "error")
+            return redirect(back)
+        if not self.may_operate(operation):
+            flash(f"Your role ({current_user.role.label}) cannot change sessions.", "error")
+            return redirect(back)
+        return run_operation(lambda: operations[operation](visit, actor=current_actor()), back=back,
+                             success=lambda result: _billed_text(visit, result, operation))
+
+    def offered(self, visit: TherapySession) -> list[tuple[str, str]]:
+        """The session page's buttons: (operation, label) this user may press on this session."""
+        buttons = [("finalize", "Finalize note"), ("bill_again", "Bill again")]
+        shown = {"finalize": may_finalize, "bill_again": may_bill_again}
+        return [(op, label) for op, label in buttons if shown[op](visit) and self.may_operate(op)]
+
     @action("delete", "Delete", "Delete the selected sessions? Billed or finalized sessions are refused.")
     def action_delete(self, ids: list[str]) -> None:
         # Flask-Admin's own delete action binds the ids as strings, which PostgreSQL refuses for an
@@ -205,14 +278,27 @@ class TherapySessionView(RoleModelView):
             else:
                 self._cancel_each(visits, chosen, request.form.get("reason") or None)
                 return redirect(self.get_url(".index_view"))
-        return self.render("claimdesk/session_cancel.html", visits=visits, classes=classes, ids=",".join(ids))
+        claims = {v.id: claim for v in visits if (claim := claim_locking(v.id)) is not None}
+        return self.render("claimdesk/session_cancel.html", visits=visits, classes=classes, ids=",".join(ids),
+                           claims=claims)
 
     def _cancel_each(self, visits: list[TherapySession], session_class: SessionClass, reason: str | None) -> None:
         for visit in visits:
             try:
                 with unit_of_work():
-                    cancel_session(visit, session_class=session_class, actor=current_actor(), reason=reason)
+                    withdrawn = cancel_session(visit, session_class=session_class, actor=current_actor(),
+                                               reason=reason)
             except BillingError as exc:
                 flash(exc.message, "error")
             else:
-                flash(f"Session of {visit.service_date:%m/%d/%Y} cancelled as {session_class}.", "success")
+                flash(f"Session of {visit.service_date:%m/%d/%Y} cancelled as {session_class}"
+                      f"{'; ' + withdrawn if withdrawn else ''}.", "success")
+
+
+def _billed_text(visit: TherapySession, result: BillingResult, operation: str) -> str:
+    done = "finalized" if operation == "finalize" else "billed again"
+    parts = [f"claim {c.number} ({c.status.label}{': ' + c.hold_reason if c.hold_reason else ''})"
+             for c in result.created + result.extended]
+    parts += [f"not billed: {why}" for _visit, why in result.unbilled]
+    return f"Session of {visit.service_date:%m/%d/%Y} {done}" + (f": {'; '.join(parts)}." if parts else ".")
+

@@ -41,6 +41,7 @@ from billing.submissions.queries import (
     subject_history,
     waiting_voids,
 )
+from rules.eligibility import RuleStop
 
 #: The preview shows the file in full up to this many segments (a 1,000-claim file has about 12,000).
 PREVIEW_SEGMENTS = 25_000
@@ -72,7 +73,8 @@ class SubmissionsView(AreaPage):
     def new(self) -> str:
         return self._new_page(request.args.get("payer", "all"))
 
-    def _new_page(self, payer: str, errors: list[Any] | None = None, selected: set[int] | None = None) -> str:
+    def _new_page(self, payer: str, errors: list[Any] | None = None, selected: set[int] | None = None,
+                  held: list[RuleStop] | None = None, run_number: int | None = None) -> str:
         scope = current_scope()
         payer_id = parse_id(payer)
         found = candidates(payer_id, scope)
@@ -80,7 +82,8 @@ class SubmissionsView(AreaPage):
         return self.render(
             "claimdesk/submissions/new.html", payers=edi_payers(scope), payer=payer, candidates=found,
             eligible_total=sum_money(c.total for c in eligible), eligible_count=len(eligible), errors=errors or [],
-            selected=selected, scope_text=describe_scope(scope),
+            selected=selected, scope_text=describe_scope(scope), held=held or [], run_number=run_number,
+            unchecked_count=sum(1 for c in eligible if c.unchecked),
         )  # fmt: skip
 
     @expose("/generate/", methods=("POST",))
@@ -92,8 +95,8 @@ class SubmissionsView(AreaPage):
         chosen = {n for i in request.form.getlist("claim_id") if (n := parse_id(i))}
         try:
             with unit_of_work():
-                created = ops.create_batches(actor=self.actor(), payer_id=payer_id, claim_ids=chosen)
-                summary = [(b.id, b.number, b.claim_count, b.clearinghouse.name) for b in created]
+                generation = ops.generate_batches(actor=self.actor(), payer_id=payer_id, claim_ids=chosen)
+                summary = [(b.id, b.number, b.claim_count, b.clearinghouse.name) for b in generation.batches]
                 left_out = [c.describe() for c in waiting_voids(payer_id, current_scope())]
         except ops.BatchRefused as exc:
             flash(f"Nothing was generated: {len(exc.errors)} problem(s) in the file. Fix them, or leave those "
@@ -107,6 +110,10 @@ class SubmissionsView(AreaPage):
                   "or download it.", "success")  # fmt: skip
         for blocked in left_out:  # a void waiting for its ICN blocks only itself: name it so someone fills it in
             flash(f"Left out {blocked}.", "warning")
+        if generation.held:  # the page again, with what the rules just stopped: claim, rule and why
+            flash(f"The rules (run {generation.run_number}) stopped {len(generation.held)} claim(s); they were left "
+                  "out of the file." + ("" if summary else " No batch was generated."), "warning")
+            return self._new_page(payer, held=generation.held, run_number=generation.run_number)
         if len(summary) == 1:
             return redirect(self.get_url(".batch", batch_id=summary[0][0]))
         return redirect(self.get_url(".index"))

@@ -37,7 +37,7 @@ from billing.people.models import Client, ClientDiagnosis, Provider, Role, Sex, 
 from billing.sessions.models import NoteStatus, SessionClass, TherapySession
 from billing.submissions.follow_up_models import ClaimFollowUp, FollowUpNote
 from billing.submissions.models import BatchClaim, Clearinghouse, ClearinghouseResponse, SubmissionBatch
-from rules.models import BillingRun, Rule, RuleOutcome, RuleVersion  # the rules engine's tables
+from rules.models import BillingRun, Rule, RuleOutcome, RulesCheck, RuleVersion  # the rules engine's tables
 
 __all__ = [
     "Adjudication",
@@ -86,6 +86,7 @@ __all__ = [
     "Rule",
     "RuleOutcome",
     "RuleVersion",
+    "RulesCheck",
     "ServiceCode",
     "SessionClass",
     "Sex",

@@ -33,7 +33,7 @@ from billing.claims.statuses import ClaimStatus
 from billing.core.audit import Actor
 from billing.core.db import db
 from billing.core.money import to_money
-from billing.coverage.models import InsurancePolicy, Payer, PayerType, PolicyRank
+from billing.coverage.models import Authorization, InsurancePolicy, Payer, PayerType, PolicyRank
 from billing.ledger.postings import REVERSAL_CODE, Adjustment, ClaimPosting, LinePosting
 from billing.org.models import Company
 from billing.payments.remittances import import_835
@@ -119,7 +119,7 @@ def _submit_weekly(claim_ids: Collection[int], *, today: date) -> list[int]:
     for week, claim_ids in sorted(weeks.items()):
         # Uploaded the Monday after the week of service: the charges enter the ledger that day, before any payment.
         sent_on = min(week + timedelta(days=7), today)
-        for batch in create_batches(actor=ACTOR, claim_ids=claim_ids):
+        for batch in create_batches(actor=ACTOR, claim_ids=claim_ids, today=sent_on):
             mark_batch_sent(batch.id, actor=ACTOR, sent_on=sent_on)
             sent.append(batch.id)
     return sent
@@ -262,13 +262,29 @@ def _next_payers(payments: Sequence[Payment], shapes: dict[int, Shape], day: dat
               for r in remits if shapes.get(r.claim.id) is Shape.SECONDARY]
     if billed:
         db.session.flush()
-        for batch in create_batches(actor=ACTOR, claim_ids=[c.id for c in billed]):
-            mark_batch_sent(batch.id, actor=ACTOR, sent_on=min(day + timedelta(days=3), today))
+        for claim in billed:
+            _authorize(claim)
+        sent_on = min(day + timedelta(days=3), today)
+        for batch in create_batches(actor=ACTOR, claim_ids=[c.id for c in billed], today=sent_on):
+            mark_batch_sent(batch.id, actor=ACTOR, sent_on=sent_on)
             counts["submission_batches"] += 1
     answers = [ClaimRemit(claim, _next_payer_pays(claim, r, answered_on),
                           control_number=r.claim.number if claim.forwarded_by_payer_id else None)
                for r, claim in _next_claims(remits, shapes)]
     return answers if answered_on <= today else []
+
+
+def _authorize(claim: Claim) -> None:
+    """The secondary payer's own authorization for the service, entered by the biller before the claim goes: the
+    demo's secondary payers require one, and the rules check every claim before it leaves."""
+    codes = {line.service_code_id: line.service_code for line in claim.lines}
+    auth = Authorization(client_id=claim.client_id, policy_id=claim.policy_id, number=f"SEC{claim.id:07d}",
+                         starts_on=claim.service_date, ends_on=claim.service_date,
+                         units_approved=sum(line.units for line in claim.lines), service_codes=list(codes.values()))
+    db.session.add(auth)
+    db.session.flush()
+    for line in claim.lines:
+        line.authorization_id = auth.id
 
 
 def _next_claims(remits: Sequence[ClaimRemit], shapes: dict[int, Shape]) -> list[tuple[ClaimRemit, Claim]]:

@@ -8,15 +8,16 @@ closed: a rule error blocks exactly as a failure does.
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 
-from billing.claims.models import Claim
+from billing.claims.models import Claim, claim_number
 from billing.claims.statuses import ClaimStatus
 from billing.core.db import chunked, db
 from billing.core.time import practice_today
-from rules.models import OutcomeKind, Rule, RuleOutcome
+from rules.models import BLOCKING, OutcomeKind, Rule, RuleOutcome, RulesCheck
 
 _PREFIX = {
     OutcomeKind.FAILURE: "failed rule",
@@ -66,3 +67,49 @@ def _open_outcome_reasons(ids: list[int], today: date) -> dict[int, str]:
             text = f"{_PREFIX[kind]} {rule_name!r}: {reason}"
         reasons.setdefault(claim_id, []).append(text)
     return {claim_id: "; ".join(texts) for claim_id, texts in reasons.items()}
+
+
+def unchecked_claims(claim_ids: Collection[int]) -> set[int]:
+    """Of these claims, those no billing run has evaluated as they are now (never checked, or changed since)."""
+    found: set[int] = set()
+    for ids in chunked(list(claim_ids), CHUNK):
+        seen = exists().where(RulesCheck.claim_id == Claim.id, RulesCheck.claim_version == Claim.version)
+        found.update(db.session.scalars(select(Claim.id).where(Claim.id.in_(list(ids)), ~seen)))
+    return found
+
+
+@dataclass(frozen=True)
+class RuleStop:
+    """A claim a billing run keeps out of submission: which rule, what it does (failed, held...), and why."""
+
+    claim_id: int
+    rule: str
+    kind: OutcomeKind
+    reason: str
+    #: The run found it for the first time (not a failure still open from an earlier run).
+    new: bool
+
+    @property
+    def number(self) -> str:
+        return claim_number(self.claim_id)
+
+    def describe(self) -> str:
+        return f"{self.number}: {self.kind.label} by rule {self.rule!r}: {self.reason}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"claim": self.number, "rule": self.rule, "outcome": self.kind.value, "reason": self.reason,
+                "new": self.new}
+
+
+def run_stops(run_id: int, *, today: date | None = None) -> list[RuleStop]:
+    """What this run left blocking (failures, rule errors, holds, delays still running), claim by claim."""
+    day = today or practice_today()
+    rows = db.session.execute(
+        select(RuleOutcome.claim_id, Rule.name, RuleOutcome.kind, RuleOutcome.reason, RuleOutcome.first_run_id)
+        .join(Rule, Rule.id == RuleOutcome.rule_id)
+        .where(RuleOutcome.last_run_id == run_id, RuleOutcome.resolved_at.is_(None),
+               RuleOutcome.kind.in_([k.value for k in BLOCKING]),
+               or_(RuleOutcome.delay_until.is_(None), RuleOutcome.delay_until > day))
+        .order_by(RuleOutcome.claim_id, RuleOutcome.id)
+    )
+    return [RuleStop(claim_id, name, kind, reason, first == run_id) for claim_id, name, kind, reason, first in rows]

@@ -190,7 +190,7 @@ def _apply_lines(facts: ClaimFacts, lines: list[Any], auths: AuthFacts, today: d
 
 def _duplicates(ids: list[int]) -> list[int]:
     """Claims with a line whose client, code and date also appear on another live claim to a payer of the same
-    rank (primary, secondary...)."""
+    rank (primary, secondary...) outside the claim's own family (billing/claims/family.py)."""
     return list(db.session.connection().execute(_duplicates_query(), {"ids": ids}).scalars())
 
 
@@ -204,8 +204,11 @@ def _duplicates_query() -> Select[Any]:
         .distinct()
         # Claims are per client and date, so matching claims first keeps the line join tiny.
         # Same payer rank: a secondary claim bills its primary's services on purpose, it is no duplicate.
+        # Another family: a correction, a resubmission of denied lines or a claim billing a voided claim's
+        # sessions again repeats its family's services on purpose too (Posting rule 6 keeps one open).
         .join(other, and_(other.client_id == mine.client_id, other.service_date == mine.service_date,
-                          other.id != mine.id, other.payer_rank == mine.payer_rank))
+                          other.id != mine.id, other.payer_rank == mine.payer_rank,
+                          func.coalesce(other.family_id, other.id) != func.coalesce(mine.family_id, mine.id)))
         .join(my_line, my_line.claim_id == mine.id)
         .join(other_line, and_(other_line.claim_id == other.id, other_line.service_code_id == my_line.service_code_id,
                                other_line.service_date == my_line.service_date))

@@ -144,3 +144,18 @@ class RuleOutcome(db.Model):
     @property
     def is_open(self) -> bool:
         return self.resolved_at is None
+
+
+class RulesCheck(db.Model):
+    """The last billing run that evaluated a claim, and the claim's version it saw.
+
+    A claim whose version moved since (an edit, a line added by a session finalized later, a release) has not
+    been checked as it is now: the New submission page says so, and generating a batch checks it first.
+    """
+
+    __tablename__ = "claim_rules_check"
+
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id", ondelete="CASCADE"), primary_key=True)
+    claim_version: Mapped[int]
+    run_id: Mapped[int] = mapped_column(ForeignKey("billing_run.id"), index=True)
+    checked_at: Mapped[datetime]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select, true, update
+from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, select, true, update
 
 from billing.claims.models import Claim, claim_number
 from billing.claims.operations import hold_claim, release_claim
@@ -27,7 +27,7 @@ from billing.org.queries import by_location, resolve_scope
 from rules.compiler import CompiledRule
 from rules.engine import COMPILED, enabled_rules, evaluator_for
 from rules.facts import CHUNK, load_facts
-from rules.models import BLOCKING, BillingRun, OutcomeKind, RuleOutcome
+from rules.models import BLOCKING, BillingRun, OutcomeKind, RuleOutcome, RulesCheck
 from rules.operations import MAX_ID
 from rules.variables import Fired
 
@@ -143,6 +143,7 @@ def run_rules(
             facts = load_facts(list(chunk), state.today)
             fired = {claim_id: evaluate_claim(claim_facts) for claim_id, claim_facts in facts.items()}
             _apply(state, chunk, fired)
+            _record_checks(state, list(chunk))
     _resolve_out_of_billing(state, _scope_filter(claim_ids, company_id, practice_id, location_id))
     if claim_ids is not None:
         _note_skipped(state, claim_ids, {claim_id for claim_id, _ in candidates})
@@ -390,6 +391,17 @@ def _held_by_a_run(claim_ids: list[int]) -> set[int]:
     )
     rows = db.session.execute(select(StatusChange.subject_id, StatusChange.data).where(StatusChange.id.in_(latest)))
     return {claim_id for claim_id, data in rows if isinstance(data, dict) and data.get(RUN_KEY) is not None}
+
+
+def _record_checks(state: _Run, claim_ids: list[int]) -> None:
+    """Note the version of each claim this run saw, after its own holds and releases: a later change shows."""
+    db.session.flush()
+    versions = db.session.execute(select(Claim.id, Claim.version).where(Claim.id.in_(claim_ids))).all()
+    db.session.execute(delete(RulesCheck).where(RulesCheck.claim_id.in_(claim_ids)))
+    db.session.execute(insert(RulesCheck), [
+        {"claim_id": claim_id, "claim_version": version, "run_id": state.run.id, "checked_at": state.now}
+        for claim_id, version in versions
+    ])
 
 
 def _finish(state: _Run, checked: int) -> None:

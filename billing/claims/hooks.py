@@ -20,6 +20,10 @@ bill_withdrawn: Hook[[Claim, Actor, date, str], None] = Hook(
 unsent_batch_of: Hook[[int], str | None] = Hook(
     "unsent_batch_of", "The number of the unsent batch holding this claim id (answered by submissions).")
 
+#: Take a claim out of the unsent submission batch it waits in (the batch's file is rebuilt, or the batch cancelled).
+take_out_of_batch: Hook[[Claim, Actor], None] = Hook(
+    "take_out_of_batch", "Take this claim out of its unsent batch, if it is in one (answered by submissions).")
+
 #: Why a session may not be deleted because of money on its claims, or None (answered by the ledger).
 session_money_refusal: Hook[[int], str | None] = Hook(
     "session_money_refusal", "Why money on a session's claims forbids deleting the session (answered by the ledger).")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm.attributes import flag_modified
 
 from billing.claims import hooks
 from billing.claims.building import MAX_POINTERS, _reason
@@ -119,8 +120,11 @@ def _withdraw_bill(claim: Claim, *, actor: Actor, why: str) -> None:
     hooks.bill_withdrawn.ask(claim, actor, practice_today(), why)
 
 
-def retract_claim(claim: Claim, *, actor: Actor) -> None:
-    """Take a not-yet-sent claim out of billing: it is voided as "retracted" and its sessions unlock."""
+def retract_claim(claim: Claim, *, actor: Actor, reason: str = "retracted") -> None:
+    """Take a not-yet-sent claim out of billing: it is voided as "retracted" and its sessions unlock.
+
+    `reason` goes on the history row (a cancelled session's claim says why); the void reason stays "retracted".
+    """
     if claim.status in SENT:
         raise NotAllowed(
             f"Claim {claim.number} was sent to the payer and cannot be retracted; void it or create a corrected claim."
@@ -132,9 +136,9 @@ def retract_claim(claim: Claim, *, actor: Actor) -> None:
         raise NotAllowed(
             f"Claim {claim.number} is in unsent submission batch {batch}; take it out of the batch first."
         )
-    transition(claim, ClaimStatus.VOIDED, action=AuditAction.CLAIM_RETRACTED, actor=actor, reason="retracted")
+    transition(claim, ClaimStatus.VOIDED, action=AuditAction.CLAIM_RETRACTED, actor=actor, reason=reason)
     claim.void_reason = "retracted"
-    _withdraw_bill(claim, actor=actor, why="retracted")  # a denied claim put back to Ready was billed before
+    _withdraw_bill(claim, actor=actor, why=reason)  # a denied claim put back to Ready was billed before
 
 
 def resubmit_claim(claim: Claim, *, actor: Actor, reason: str | None = None) -> None:
@@ -195,6 +199,9 @@ def edit_claim(
     for change in lines:
         _apply_line_change(by_number[change.line_number], change)
     recompute_totals(claim)
+    # An edit that leaves the total as it was (a modifier, a pointer) still moves the claim's version: a batch
+    # built before it and the rules' last check of the claim must both see the claim as changed.
+    flag_modified(claim, "total_charge")
     record_change(
         "claim",
         claim.id,

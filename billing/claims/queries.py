@@ -41,6 +41,22 @@ def claim_locking(session_id: int) -> Claim | None:
     )
 
 
+def last_claim_of(session_id: int) -> Claim | None:
+    """The latest claim that billed this session, whatever became of it."""
+    return db.session.scalar(
+        select(Claim).join(ClaimLine, ClaimLine.claim_id == Claim.id).where(ClaimLine.session_id == session_id)
+        .order_by(Claim.id.desc()).limit(1)
+    )
+
+
+def ever_submitted(claim_id: int) -> bool:
+    """The claim went to the payer at least once (a denied claim put back to Ready did)."""
+    return db.session.scalar(select(exists().where(
+        StatusChange.subject_type == "claim", StatusChange.subject_id == claim_id,
+        StatusChange.to_status == ClaimStatus.SUBMITTED.value,
+    ))) or False
+
+
 def ever_billed(session_id: int) -> bool:
     return db.session.scalar(select(exists().where(ClaimLine.session_id == session_id))) or False
 

@@ -15,8 +15,17 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from billing.claims import hooks
 from billing.claims.building import BillingResult, bill_sessions
-from billing.claims.models import ClaimLine
-from billing.claims.queries import claim_locking, ever_billed, live_line_filter
+from billing.claims.family import join_family
+from billing.claims.models import Claim, ClaimLine
+from billing.claims.operations import recompute_totals, retract_claim
+from billing.claims.queries import (
+    claim_locking,
+    ever_billed,
+    ever_submitted,
+    last_claim_of,
+    live_line_filter,
+    lock_claim,
+)
 from billing.claims.statuses import EDITABLE, SENT
 from billing.core.audit import Actor, AuditAction, Change, record_change, record_changes
 from billing.core.db import chunked, db, utcnow
@@ -56,10 +65,15 @@ def finalize_sessions(visits: Sequence[TherapySession], *, actor: Actor) -> Bill
     return bill_sessions([v for v in visits if _billable(v)], actor=actor)
 
 
+def _label(visit: TherapySession) -> str:
+    return f"The session of {visit.service_date:%m/%d/%Y}"
+
+
 def _check_finalizable(visit: TherapySession) -> None:
-    label = f"The session of {visit.service_date:%m/%d/%Y}"
+    label = _label(visit)
     if visit.note_status is NoteStatus.FINALIZED:
-        raise Conflict(f"{label} is already finalized.")
+        again = " Its claim was retracted or voided: use Bill again." if rebillable(visit) else ""
+        raise Conflict(f"{label} is already finalized.{again}")
     if visit.is_cancelled:
         raise NotAllowed(f"{label} was cancelled ({visit.session_class}); a cancelled session is not finalized.")
     if not (visit.note_text or "").strip():
@@ -70,6 +84,44 @@ def _check_finalizable(visit: TherapySession) -> None:
 
 def _billable(visit: TherapySession) -> bool:
     return not visit.is_cancelled or bool(visit.session_class and visit.session_class.billable)
+
+
+def rebillable(visit: TherapySession) -> bool:
+    """A finalized, billable session that was billed once and has no live claim now (retracted or voided)."""
+    return (visit.note_status is NoteStatus.FINALIZED and _billable(visit) and ever_billed(visit.id)
+            and claim_locking(visit.id) is None)
+
+
+def bill_again(visit: TherapySession, *, actor: Actor) -> BillingResult:
+    """Bill a session whose claim was retracted or voided: a new original claim (frequency 1) carries it.
+
+    The line joins an open Ready or Held claim of the same client, payer, provider and day when there is one, as
+    any new line does; a new claim joins the family of the claim it bills again, so the duplicate rule and the
+    claim's family panel see them as one service (Posting rule 6).
+    """
+    label = _label(visit)
+    if visit.note_status is not NoteStatus.FINALIZED:
+        raise NotAllowed(f"{label} is not finalized; finalize it, which bills it.")
+    if not _billable(visit):
+        raise NotAllowed(f"{label} was cancelled ({visit.session_class}); a cancelled session is not billed.")
+    if (live := claim_locking(visit.id)) is not None:
+        raise Conflict(f"{label} is billed on claim {live.number} ({live.status.label}); it is billed once.")
+    previous = last_claim_of(visit.id)
+    result = bill_sessions([visit], actor=actor)
+    if not result.created and not result.extended:
+        why = result.unbilled[0][1] if result.unbilled else "no billable unit"
+        raise NotAllowed(f"{label} was not billed again: {why}.")
+    for claim in result.created:
+        if previous is not None:
+            join_family(claim, previous)
+    carrier = (result.created + result.extended)[0]
+    was = f"claim {previous.number} was {'retracted' if previous.void_reason == 'retracted' else 'voided'}" \
+        if previous is not None else "it was never billed"
+    record_change("session", visit.id, AuditAction.SESSION_BILLED_AGAIN, actor=actor,
+                  reason=f"{was}; billed on claim {carrier.number}",
+                  data={"claim": carrier.number, "previous": previous.number if previous else None})
+    db.session.flush()
+    return result
 
 
 def unbilled_sessions() -> Iterator[list[TherapySession]]:
@@ -110,28 +162,56 @@ def generate_claims(*, actor: Actor) -> BillingResult:
 
 def cancel_session(
     visit: TherapySession, *, session_class: SessionClass, actor: Actor, reason: str | None = None
-) -> None:
-    """Mark a session cancelled (no-show, late cancel...): it stays, with its history and money."""
+) -> str | None:
+    """Mark a session cancelled (no-show, late cancel...): it stays, with its history and money.
+
+    A claim the payer has (or had: a denied claim put back to Ready) keeps the session billed there, so the
+    cancel is refused with the way forward. A claim that never left is withdrawn with the session, unless the
+    session class is billable (a late-cancel fee): out of its unsent batch, then retracted, or only the
+    session's lines taken off when the claim bills other sessions too. Returns what happened to the claim.
+    """
     if visit.is_cancelled:
-        raise Conflict(
-            f"The session of {visit.service_date:%m/%d/%Y} is already cancelled ({visit.session_class})."
-        )
+        raise Conflict(f"{_label(visit)} is already cancelled ({visit.session_class}).")
     claim = claim_locking(visit.id)
-    if claim is not None and claim.status in EDITABLE:
+    if claim is not None and (claim.status not in EDITABLE or ever_submitted(claim.id)):
+        at_payer = "is at the payer" if claim.status in SENT else "was sent to the payer"
         raise NotAllowed(
-            f"Claim {claim.number} ({claim.status.label}) bills this session; retract the claim first, then cancel."
-        )
-    if claim is not None and claim.status in SENT:
-        # The payer has the bill: a session cancelled here would still be billed there.
-        raise NotAllowed(
-            f"Claim {claim.number} ({claim.status.label}) bills this session at the payer; void the claim first "
-            "(the payer is sent a void), then cancel."
+            f"Claim {claim.number} ({claim.status.label}) {at_payer} with this session on it, so cancelling here would "
+            f"leave it billed there. Void claim {claim.number} (the payer is sent a void) or correct it without this "
+            "session, then cancel the session."
         )
     visit.session_class_id, visit.cancelled_at = session_class.id, utcnow()
     visit.session_class = session_class
     record_change(
         "session", visit.id, AuditAction.SESSION_CANCELLED, actor=actor, after=session_class.name, reason=reason
     )
+    if claim is None or session_class.billable:
+        return None
+    return _withdraw_with(visit, claim, actor, f"Session of {visit.service_date:%m/%d/%Y} cancelled as "
+                                               f"{session_class.name}")
+
+
+def _withdraw_with(visit: TherapySession, claim: Claim, actor: Actor, why: str) -> str:
+    """Take a cancelled session off its unsent claim: nothing was sent, so nothing goes to the payer."""
+    lock_claim(claim)
+    hooks.take_out_of_batch.ask(claim, actor)
+    mine = [line for line in claim.lines if line.session_id == visit.id]
+    if len(mine) == len(claim.lines):
+        retract_claim(claim, actor=actor, reason=why)
+        return f"claim {claim.number} was withdrawn (voided without sending)"
+    before = str(claim.total_charge)
+    for line in mine:
+        claim.lines.remove(line)
+    db.session.flush()  # removed lines go first, so renumbering never meets a taken number
+    for number, line in enumerate(claim.lines, start=1):
+        if line.line_number != number:
+            line.line_number = number
+            db.session.flush()
+    recompute_totals(claim)
+    record_change("claim", claim.id, AuditAction.CLAIM_EDITED, actor=actor, before=claim.status.value,
+                  after=claim.status.value, reason=f"{why}: its line taken off",
+                  data={"session": visit.id, "total_charge": [before, str(claim.total_charge)]})
+    return f"its line was taken off claim {claim.number}"
 
 
 def deletion_refusal(visit: TherapySession) -> str | None:

@@ -19,8 +19,8 @@ from billing.submissions.jobs import collect_all_responses
 from billing.submissions.models import SubmissionBatch
 from billing.submissions.operations import (
     BatchRefused,
-    create_batches,
     file_for_download,
+    generate_batches,
     mark_batch_sent,
     remove_claim_from_batch,
     send_batch,
@@ -65,15 +65,17 @@ def _summary(batch: SubmissionBatch) -> dict[str, Any]:
 @click.option("--all", "all_payers", is_flag=True, help="Every EDI payer's eligible claims.")
 @json_option
 def create_command(payer_id: int | None, all_payers: bool, as_json: bool) -> None:
-    """Generate and validate one 837P per clearinghouse from the eligible Ready claims."""
+    """Run the rules on the Ready claims, then generate and validate one 837P per clearinghouse from the eligible
+    ones; what the rules stopped is listed ("held") and left out."""
     if (payer_id is None) == (not all_payers):
         raise click.UsageError("Give either --payer PAYER_ID or --all.")
     left_out: list[dict[str, str]] = []
 
     def create() -> dict[str, Any]:
         left_out.extend(_left_out(payer_id))  # before: a refusal still names the voids that wait
-        return {"ok": True, "batches": [_summary(b) for b in create_batches(actor=CLI_ACTOR, payer_id=payer_id)],
-                "left_out": left_out}
+        generation = generate_batches(actor=CLI_ACTOR, payer_id=payer_id)
+        return {"ok": True, "batches": [_summary(b) for b in generation.batches], "rules_run": generation.run_number,
+                "held": [stop.as_dict() for stop in generation.held], "left_out": left_out}
 
     def details(exc: BillingError) -> dict[str, Any]:
         return {**_file_errors(exc), **({"left_out": left_out} if left_out else {})}
@@ -83,7 +85,9 @@ def create_command(payer_id: int | None, all_payers: bool, as_json: bool) -> Non
 
 def _created_text(created: dict[str, Any]) -> str:
     lines = [f"{b['batch']} ({b['id']}): {b['claims']} claims, {b['total']}, {b['file_name']}"
-             for b in created["batches"]]  # fmt: skip
+             for b in created["batches"]] or ["No batch: the rules stopped every eligible claim."]  # fmt: skip
+    lines += [f"Held by the rules (run {created['rules_run']}) {h['claim']}: rule {h['rule']!r} ({h['outcome']}): "
+              f"{h['reason']}" for h in created["held"]]
     return "\n".join(lines + [f"Left out {v['claim']}: {v['why']}" for v in created["left_out"]])
 
 

@@ -48,6 +48,7 @@ class AuditAction(StrEnum):
     SESSION_FINALIZED = "session.finalized"
     SESSION_CANCELLED = "session.cancelled"
     SESSION_DELETED = "session.deleted"
+    SESSION_BILLED_AGAIN = "session.billed_again"  # its claim was retracted or voided; a new claim bills it
     JOB_SCHEDULE_CHANGED = "job.schedule_changed"
     JOB_PAUSED = "job.paused"
     JOB_RESUMED = "job.resumed"

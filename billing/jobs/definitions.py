@@ -53,8 +53,8 @@ JOBS: tuple[JobDefinition, ...] = (
                   "Every enabled rule over the Ready claims; what fails is blocked, held or delayed as its rule says."),
     JobDefinition("submit-claims", "Batch and send Ready claims", tasks.submit_ready_claims,
                   Cron(minute="0", hour="6", day_of_week="mon-fri"),
-                  "Per clearinghouse: batch eligible Ready claims, validate, send; never an empty batch. Paused "
-                  "until a biller resumes it.", paused_at_first=True),
+                  "Per clearinghouse: run the rules on the Ready claims, batch what they let through, validate, "
+                  "send; never an empty batch. Paused until an administrator resumes it.", paused_at_first=True),
     JobDefinition("collect-responses", "Collect clearinghouse responses", tasks.collect_responses,
                   Cron(minute="15", hour="7-19", day_of_week="mon-fri"),
                   "Fetch new 835, 999 and 277CA files once each; import the 835s."),

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 
-from billing.core.audit import Actor, AuditAction, record_change
+from billing.core.audit import Actor, AuditAction, StatusChange, record_change
 from billing.core.db import db, utcnow
 from billing.core.errors import Problem, ValidationFailed
 from billing.core.time import practice_timezone
@@ -150,6 +150,17 @@ def request_run(job_id: str, *, actor: Actor) -> JobSchedule:
     row.run_requested_at = utcnow()
     record_change("job_schedule", row.id, AuditAction.JOB_RUN_REQUESTED, actor=actor, data={"job_id": job_id})
     return row
+
+
+def schedule_history(job_id: str) -> list[StatusChange]:
+    """Who paused, resumed, rescheduled or ran the job by hand, and when, newest first (the job page shows it)."""
+    row = db.session.scalar(select(JobSchedule).where(JobSchedule.job_id == job_id))
+    if row is None:
+        return []
+    return list(db.session.scalars(
+        select(StatusChange).where(StatusChange.subject_type == "job_schedule", StatusChange.subject_id == row.id)
+        .order_by(StatusChange.id.desc())
+    ))
 
 
 def _editable(job_id: str) -> JobDefinition:

@@ -1,9 +1,10 @@
 """The two submission services the scheduler runs, each step in its own unit of work.
 
-    submit_ready_claims(actor=...)  finish the sends an earlier attempt left Sending, then batch every
-                                    eligible Ready claim (one batch per clearinghouse) and send each batch
-                                    whose clearinghouse has SFTP settings; a void waiting for the payer's
-                                    claim number stays out and is named in the report
+    submit_ready_claims(actor=...)  finish the sends an earlier attempt left Sending, run the rules on the
+                                    Ready claims, then batch every eligible one (one batch per clearinghouse)
+                                    and send each batch whose clearinghouse has SFTP settings; a claim the
+                                    rules stop, or a void waiting for the payer's claim number, stays out and
+                                    is named in the report
     collect_all_responses(actor=...) download new 999/277CA files from every active clearinghouse
 
 A failure in one clearinghouse is reported and the others carry on; nothing half-done is committed.
@@ -20,7 +21,7 @@ from billing.core.db import db
 from billing.core.errors import BillingError, NothingToDo
 from billing.core.unit_of_work import unit_of_work
 from billing.submissions.models import BatchStatus, Clearinghouse
-from billing.submissions.operations import create_batches, send_batch
+from billing.submissions.operations import generate_batches, send_batch
 from billing.submissions.queries import batch_by_id, clearinghouse_by_id, sending_batch_ids, waiting_voids
 from billing.submissions.responses import collect_responses
 
@@ -47,8 +48,9 @@ def submit_ready_claims(*, actor: Actor) -> JobReport:
         _send(batch_id, report, actor, again=True)
     try:
         with unit_of_work():
-            batches = create_batches(actor=actor)
-            created = [(b.id, b.number, b.claim_count, bool(b.clearinghouse.sftp_host)) for b in batches]
+            generation = generate_batches(actor=actor)  # the rules run first; what they stop waits for a person
+            report.blocked += [stop.describe() for stop in generation.held]
+            created = [(b.id, b.number, b.claim_count, bool(b.clearinghouse.sftp_host)) for b in generation.batches]
     except NothingToDo:
         return report
     except BillingError as exc:

@@ -12,6 +12,7 @@ import logging
 import re
 from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import select, update
@@ -42,8 +43,16 @@ from billing.submissions import sftp
 from billing.submissions.control_numbers import reserve_control_numbers
 from billing.submissions.loading import claim_facts, load_claims
 from billing.submissions.models import BatchClaim, BatchStatus, Clearinghouse, SendMethod, SubmissionBatch
-from billing.submissions.queries import Candidate, batch_by_id, candidates, clearinghouse_by_id
-from rules.eligibility import submission_blockers
+from billing.submissions.queries import (
+    Candidate,
+    batch_by_id,
+    candidates,
+    clearinghouse_by_id,
+    pending_batch_of,
+    ready_claim_ids,
+)
+from rules.eligibility import RuleStop, run_stops, submission_blockers
+from rules.runs import run_rules
 
 Uploader = Callable[[sftp.SftpSettings, str, bytes], None]
 #: Looks for a file in the inbound folder: how a retry of an interrupted send finds an earlier upload.
@@ -63,22 +72,59 @@ class BatchRefused(Invalid):
         self.errors = errors
 
 
-def create_batches(
-    *, actor: Actor, payer_id: int | None = None, claim_ids: Collection[int] | None = None
-) -> list[SubmissionBatch]:
-    """One validated 837P per clearinghouse from the eligible claims (all of them, or the chosen ones).
+@dataclass
+class Generation:
+    """What Generate did: the batches it made, and what the rules it ran first kept out."""
 
-    Claims that cannot go are left out, not refused, unless chosen by id: a void still waiting for the
+    batches: list[SubmissionBatch]
+    #: Claims the rules stopped in the run just made (held, failed, delayed, rule errors), each with rule and why.
+    held: list[RuleStop] = field(default_factory=list)
+    run_number: int | None = None
+
+
+def create_batches(
+    *, actor: Actor, payer_id: int | None = None, claim_ids: Collection[int] | None = None, today: date | None = None
+) -> list[SubmissionBatch]:
+    """`generate_batches`, for callers that need batches: nothing to batch is refused, the rules' run included."""
+    generation = generate_batches(actor=actor, payer_id=payer_id, claim_ids=claim_ids, today=today)
+    if not generation.batches:
+        raise NothingToDo("There are no eligible claims to submit: the rules stopped "
+                          + "; ".join(stop.describe() for stop in generation.held[:10]))
+    return generation.batches
+
+
+def generate_batches(
+    *, actor: Actor, payer_id: int | None = None, claim_ids: Collection[int] | None = None, today: date | None = None
+) -> Generation:
+    """Run the rules on the Ready claims a batch would take, then one validated 837P per clearinghouse from what
+    they let through (all eligible claims, or the chosen ones).
+
+    No claim leaves unchecked: the run is a billing run like any other (failed charges, holds, delays, history),
+    so a claim edited since the last run, or billed today, is held here rather than sent. Claims the rules stop
+    are left out and reported, chosen or not; when they stop every claim, the run stands and no batch is made.
+    Other claims that cannot go are left out, not refused, unless chosen by id: a void still waiting for the
     payer's claim number blocks only itself (`queries.waiting_voids` names them for the caller to report).
+
+    Args:
+        today: the day the rules judge by (the practice's today unless given: the demo replays past weeks).
     """
-    chosen = _chosen(candidates(payer_id, claim_ids=claim_ids), claim_ids)
+    to_check = ready_claim_ids(payer_id, claim_ids)
+    run = run_rules(actor=actor, claim_ids=to_check, today=today) if to_check else None
+    held = run_stops(run.run_number, today=today) if run is not None else []
+    stopped = {stop.claim_id for stop in held}
+    wanted = None if claim_ids is None else set(claim_ids) - stopped
+    found = candidates(payer_id, claim_ids=wanted)
+    if held and not any(c.eligible for c in found):
+        return Generation([], held, run.run_number if run else None)
+    chosen = _chosen(found, wanted)
     by_house: dict[int, list[Candidate]] = defaultdict(list)
     for candidate in chosen:
         by_house[candidate.clearinghouse_id or 0].append(candidate)
-    return [
+    batches = [
         _create_batch(clearinghouse_by_id(house_id), group, payer_id, actor)
         for house_id, group in sorted(by_house.items())
     ]
+    return Generation(batches, held, run.run_number if run else None)
 
 
 def _chosen(found: list[Candidate], claim_ids: Collection[int] | None) -> list[Candidate]:
@@ -225,6 +271,12 @@ def remove_claim_from_batch(batch: SubmissionBatch, claim: Claim, *, actor: Acto
         return batch
     rebuild_batch(batch, actor=actor)
     return batch
+
+
+def take_out_of_unsent_batch(claim: Claim, actor: Actor) -> None:
+    """The claims hook `take_out_of_batch`: a claim withdrawn from billing leaves the batch it waits in."""
+    if (batch := pending_batch_of(claim.id)) is not None:
+        remove_claim_from_batch(batch, claim, actor=actor)
 
 
 def rebuild_batch(batch: SubmissionBatch, *, actor: Actor) -> SubmissionBatch:

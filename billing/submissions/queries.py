@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from billing.claims.models import Claim, ClaimLine, payer_claim_number_problem
@@ -20,7 +20,7 @@ from billing.core.errors import Invalid, NotFound
 from billing.coverage.models import Authorization, Payer
 from billing.org.queries import Scope, by_company, by_location
 from billing.submissions.models import BatchClaim, BatchStatus, Clearinghouse, ClearinghouseResponse, SubmissionBatch
-from rules.eligibility import submission_blockers
+from rules.eligibility import submission_blockers, unchecked_claims
 
 #: Claims that reached the payer: their lines use authorization units.
 
@@ -41,6 +41,8 @@ class Candidate:
     reason: str | None
     #: A void (or correction) that cannot go until it carries a usable payer claim number (ICN) for REF*F8.
     awaits_payer_number: bool = False
+    #: No billing run has evaluated the claim as it is now (new today, or changed since): Generate checks it first.
+    unchecked: bool = False
 
     @property
     def eligible(self) -> bool:
@@ -87,19 +89,29 @@ def waiting_voids(payer_id: int | None = None, scope: Scope | None = None) -> li
     return [c for c in _candidates(payer_id, scope, None, voids_only=True) if c.awaits_payer_number]
 
 
-def _candidates(
-    payer_id: int | None, scope: Scope | None, claim_ids: list[int] | None, *, voids_only: bool = False
-) -> list[Candidate]:
+def ready_claim_ids(payer_id: int | None = None, claim_ids: Collection[int] | None = None) -> list[int]:
+    """The Ready claims a batch would take before the rules look at them: what Generate runs the rules on."""
+    if claim_ids is not None:
+        return [i for ids in chunked(sorted(claim_ids), CANDIDATE_CHUNK)
+                for i in db.session.scalars(_candidate_query(payer_id, None, ids, ready_only=True)
+                                            .with_only_columns(Claim.id))]
+    return list(db.session.scalars(_candidate_query(payer_id, None, None, ready_only=True).with_only_columns(Claim.id)))
+
+
+def _candidate_query(
+    payer_id: int | None, scope: Scope | None, claim_ids: list[int] | None, *, voids_only: bool = False,
+    ready_only: bool = False,
+) -> Select[tuple[Claim]]:
     void_to_send = (Claim.status == ClaimStatus.VOIDED) & Claim.void_to_send
+    ready = Claim.status == ClaimStatus.READY
     query = (
         select(Claim)
         .join(Payer, Payer.id == Claim.payer_id)
         .where(
             Payer.edi_enabled,
-            void_to_send if voids_only else or_(Claim.status == ClaimStatus.READY, void_to_send),
+            void_to_send if voids_only else ready if ready_only else or_(ready, void_to_send),
             Claim.id.not_in(select(BatchClaim.claim_id).where(BatchClaim.pending)),
         )
-        .options(joinedload(Claim.client), joinedload(Claim.payer).joinedload(Payer.clearinghouse))
         .order_by(Payer.name, Claim.id)
     )
     if payer_id is not None:
@@ -108,12 +120,22 @@ def _candidates(
         query = query.where(Claim.id.in_(claim_ids))
     if scope is not None and not scope.is_everything:
         query = query.where(by_location(Claim.location_id, scope))
+    return query
+
+
+def _candidates(
+    payer_id: int | None, scope: Scope | None, claim_ids: list[int] | None, *, voids_only: bool = False
+) -> list[Candidate]:
+    query = _candidate_query(payer_id, scope, claim_ids, voids_only=voids_only).options(
+        joinedload(Claim.client), joinedload(Claim.payer).joinedload(Payer.clearinghouse))
     claims = list(db.session.scalars(query))
-    blocked = submission_blockers([c.id for c in claims if c.status is ClaimStatus.READY])
-    return [_candidate(claim, blocked.get(claim.id)) for claim in claims]
+    ready = [c.id for c in claims if c.status is ClaimStatus.READY]
+    blocked = submission_blockers(ready)
+    unchecked = unchecked_claims(ready)
+    return [_candidate(claim, blocked.get(claim.id), claim.id in unchecked) for claim in claims]
 
 
-def _candidate(claim: Claim, blocker: str | None) -> Candidate:
+def _candidate(claim: Claim, blocker: str | None, unchecked: bool = False) -> Candidate:
     payer = claim.payer
     assert payer is not None
     house = payer.clearinghouse
@@ -135,6 +157,7 @@ def _candidate(claim: Claim, blocker: str | None) -> Candidate:
         frequency_code=frequency,
         reason=reason,
         awaits_payer_number=waiting is not None,
+        unchecked=unchecked,
     )
 
 

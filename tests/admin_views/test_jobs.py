@@ -131,3 +131,23 @@ def test_an_unknown_job_is_not_found(client, quick_login):
     quick_login(Role.ADMIN)
     assert client.get(f"{PAGE}no-such-job/").status_code == 404
     assert post(client, f"{PAGE}no-such-job/pause").status_code == 404
+
+
+def test_sending_claims_is_paused_until_an_admin_turns_it_on_and_the_job_page_shows_who_did(client, quick_login):
+    submit = f"{PAGE}submit-claims/"
+    quick_login(Role.BILLER)
+    html = client.get(submit).get_data(as_text=True)
+    assert "badge-warning\">paused" in html
+    assert "data-paused-at-install" in html
+    assert post(client, f"{submit}resume").status_code == 403  # a biller cannot turn it on
+    client.post("/logout", data={"csrf_token": csrf_token(client, PAGE)})
+    admin = quick_login(Role.ADMIN)
+    assert post(client, f"{submit}resume", back="details").status_code == 302
+    db.session.expire_all()
+    row = db.session.scalars(select(JobSchedule).where(JobSchedule.job_id == "submit-claims")).one()
+    assert not row.paused
+    html = client.get(submit).get_data(as_text=True)
+    assert 'data-change="job.resumed"' in html
+    assert "resumed (turned on)" in html
+    assert admin.email in html
+    assert "data-paused-at-install" not in html

@@ -160,20 +160,12 @@ def test_a_cancelled_session_cannot_be_cancelled_again(world, no_show):
 
 
 @pytest.mark.parametrize("status", [ClaimStatus.READY, ClaimStatus.HELD])
-def test_cancelling_a_session_on_an_unsent_claim_is_refused_until_the_claim_is_retracted(world, no_show, status):
+def test_cancelling_a_session_withdraws_its_unsent_claim(world, no_show, status):
     visit, claim = _billed(world, status)
-    with pytest.raises(BillingError) as refused:
-        cancel_session(visit, session_class=no_show, actor=SYSTEM)
-    assert refused.value.message == (
-        f"Claim {claim.number} ({status.label}) bills this session; retract the claim first, then cancel."
-    )
-    assert (visit.is_cancelled, visit.cancelled_at) == (False, None)
-    assert [h.action for h in _session_history(visit.id)] == [AuditAction.SESSION_FINALIZED]
-
-    retract_claim(claim, actor=SYSTEM)
+    withdrawn = cancel_session(visit, session_class=no_show, actor=SYSTEM)
     db.session.flush()
-    cancel_session(visit, session_class=no_show, actor=SYSTEM)
-    db.session.flush()
+    assert withdrawn == f"claim {claim.number} was withdrawn (voided without sending)"
+    assert (claim.status, claim.void_to_send) == (ClaimStatus.VOIDED, False)
     assert visit.is_cancelled
     assert visit.note_status is NoteStatus.FINALIZED  # the note stays; the session keeps its history
     assert deletion_refusal(visit) == BILLED
@@ -182,7 +174,7 @@ def test_cancelling_a_session_on_an_unsent_claim_is_refused_until_the_claim_is_r
 @pytest.mark.parametrize("status", [ClaimStatus.SUBMITTED, ClaimStatus.PAID, ClaimStatus.DENIED])
 def test_cancelling_a_session_the_payer_was_billed_for_is_refused_until_the_claim_is_voided(world, no_show, status):
     visit, claim = _billed(world, status)
-    with pytest.raises(BillingError, match=r"bills this session at the payer; void the claim first"):
+    with pytest.raises(BillingError, match=r"is at the payer with this session on it.*Void claim .* or correct it"):
         cancel_session(visit, session_class=no_show, actor=SYSTEM)
     assert not visit.is_cancelled
     void_claim(claim, reason="the client did not come", actor=SYSTEM, money_confirmed=True)

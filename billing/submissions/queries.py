@@ -96,6 +96,7 @@ def _candidates(
         .join(Payer, Payer.id == Claim.payer_id)
         .where(
             Payer.edi_enabled,
+            Claim.self_pay.is_(False),  # billed to the patient: no payer is ever sent it
             void_to_send if voids_only else or_(Claim.status == ClaimStatus.READY, void_to_send),
             Claim.id.not_in(select(BatchClaim.claim_id).where(BatchClaim.pending)),
         )

@@ -19,8 +19,8 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('claim', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('self_pay', sa.Boolean(), server_default=sa.false(), nullable=False))
+    # A plain ADD COLUMN on both: a batch rebuild of `claim` on SQLite trips its foreign keys (and cascades).
+    op.add_column('claim', sa.Column('self_pay', sa.Boolean(), server_default=sa.false(), nullable=False))
     claim = sa.table('claim', sa.column('payer_id', sa.Integer), sa.column('status', sa.String),
                      sa.column('self_pay', sa.Boolean))
     payer = sa.table('payer', sa.column('id', sa.Integer), sa.column('payer_type', sa.String))

@@ -32,6 +32,7 @@ from billing.core.checks import MAX_ID
 from billing.core.db import db
 from billing.ledger.balances import money_received, session_money_refusal
 from billing.ledger.charges import withdraw_bill
+from billing.ledger.patient_bills import post_patient_bills
 from billing.payments.secondary import hand_back_to_previous_payer
 from billing.submissions.operations import take_out_of_unsent_batch
 from billing.submissions.queries import unsent_batch_number
@@ -132,3 +133,4 @@ def _wire_hooks() -> None:
     claim_hooks.take_out_of_batch.register(take_out_of_unsent_batch)
     claim_hooks.session_money_refusal.register(session_money_refusal)
     claim_hooks.money_received.register(money_received)
+    claim_hooks.patient_billed.register(post_patient_bills)

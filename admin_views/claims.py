@@ -23,7 +23,9 @@ from admin_views.operations import KEY_FIELD, run_once, run_operation
 from admin_views.permissions import Area
 from admin_views.scope import current_scope
 from billing.claims import operations as ops
+from billing.claims.building import BillingResult
 from billing.claims.bulk import Outcome, apply_to_claims
+from billing.claims.insurance_rebill import rebill_to_insurance
 from billing.claims.models import Claim, ClaimLine
 from billing.claims.queries import authorization_units_used, claim_history
 from billing.claims.statuses import EDITABLE, ClaimStatus
@@ -66,6 +68,10 @@ DONE = {
     "payer_claim_number": "Claim {0}: payer claim number saved; the void goes out in the next batch.",
     "void_not_needed": "Claim {0}: void marked not needed; it no longer waits to be sent.",
 }
+
+
+#: The claims list's tab of patient-billed claims (billing/claims/self_pay.py), beside one tab per status.
+SELF_PAY_TAB = "self_pay"
 
 
 class ClaimView(ClaimPaymentsMixin, RoleModelView):
@@ -123,11 +129,20 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
         value = request.args.get("status", ClaimStatus.READY.value)
         return None if value == "all" else next((s for s in ClaimStatus if s.value == value), ClaimStatus.READY)
 
+    def self_pay_tab(self) -> bool:
+        return request.args.get("status") == SELF_PAY_TAB
+
     def _by_status(self, query: Any) -> Any:
+        if self.self_pay_tab():
+            return query.filter(Claim.self_pay.is_(True))
         status = self.selected_status()
         if status is ClaimStatus.DENIED:  # rule 3: also the claims carrying denied lines still to be worked
             return query.filter(in_denied_work())
-        return query if status is None else query.filter(Claim.status == status)
+        if status is None:
+            return query
+        # Self-pay claims bill the patient: the payer worklists leave them out, except Held (data to fix).
+        query = query.filter(Claim.status == status)
+        return query if status is ClaimStatus.HELD else query.filter(Claim.self_pay.is_(False))
 
     def get_query(self) -> Any:
         return self._by_status(super().get_query())
@@ -136,13 +151,17 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
         return self._by_status(super().get_count_query())
 
     def status_counts(self) -> dict[str, int]:
-        query = select(Claim.status, func.count()).group_by(Claim.status)
+        query = select(Claim.status, Claim.self_pay, func.count()).group_by(Claim.status, Claim.self_pay)
         scope = current_scope()
         if not scope.is_everything:
             query = query.where(by_location(Claim.location_id, scope))
         counts = {s.value: 0 for s in ClaimStatus}
-        counts.update({status.value: n for status, n in db.session.execute(query)})
-        counts["all"] = sum(counts.values())
+        counts["all"] = counts[SELF_PAY_TAB] = 0
+        for status, self_pay, n in db.session.execute(query):
+            counts["all"] += n
+            counts[SELF_PAY_TAB] += n if self_pay else 0
+            if status is ClaimStatus.HELD or not self_pay:
+                counts[status.value] += n
         denied = select(func.count()).select_from(Claim).where(in_denied_work())
         if not scope.is_everything:
             denied = denied.where(by_location(Claim.location_id, scope))
@@ -158,7 +177,8 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
 
     def status_tabs(self) -> list[tuple[str, str, int]]:
         counts = self.status_counts()
-        return [(s.value, s.label, counts[s.value]) for s in ClaimStatus] + [("all", "All", counts["all"])]
+        return [(s.value, s.label, counts[s.value]) for s in ClaimStatus] + [
+            (SELF_PAY_TAB, "Self-pay", counts[SELF_PAY_TAB]), ("all", "All", counts["all"])]
 
     def _apply_search(self, query: Any, count_query: Any, joins: Any, count_joins: Any, search: str) -> Any:
         claim_id = Claim.id_from_number(search)
@@ -347,6 +367,9 @@ def _run(operation: str, claim: Claim, reason: str, form: Any = None) -> Any:
         return ops.set_payer_claim_number(claim, number, actor=actor, reason=reason or None)
     if operation == "void_not_needed":
         return ops.void_not_needed(claim, reason=reason, actor=actor)
+    if operation == "rebill_insurance":
+        confirmed = bool((form or {}).get("confirm_money"))
+        return rebill_to_insurance(claim, actor=actor, money_confirmed=confirmed)
     if operation == "correct":
         payer_number = (form or {}).get("payer_claim_number")
         return ops.correct_claim(claim, actor=actor, reason=reason, payer_claim_number=payer_number)
@@ -360,6 +383,9 @@ def local_url(target: str | None) -> str:
 
 
 def _done(operation: str, claim: Claim, result: Any) -> str:
+    if isinstance(result, BillingResult):
+        billed = ", ".join(f"{c.number} ({c.status.label})" for c in (*result.created, *result.extended))
+        return f"Claim {claim.number} voided and the patient's charge withdrawn; its sessions are billed on {billed}."
     if isinstance(result, Claim):
         return f"Corrected claim {result.number} created from {claim.number}."
     if operation in DONE:

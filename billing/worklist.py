@@ -53,7 +53,10 @@ def billing_work(scope: Scope) -> BillingWork:
         db.session.execute(select(Claim.status, func.count()).where(in_scope).group_by(Claim.status)).all()
     )
     return BillingWork(
-        ready=by_status.get(ClaimStatus.READY, 0),
+        # Ready to submit to a payer: a self-pay claim bills the patient (one left from before self-pay billing
+        # waits for `flask claims bill-self-pay`, and is not the billers' to send).
+        ready=_count(select(func.count()).select_from(Claim).where(
+            in_scope, Claim.status == ClaimStatus.READY, Claim.self_pay.is_(False))),
         held=by_status.get(ClaimStatus.HELD, 0),
         rejected=by_status.get(ClaimStatus.REJECTED, 0),
         # The Denied tab's count: Denied claims and claims carrying denied lines still to be worked (rule 3).

@@ -42,6 +42,7 @@ from billing.submissions.models import Clearinghouse
 from billing.submissions.operations import create_batches, mark_batch_sent
 from billing.submissions.queries import candidates
 from demo.era_writer import ClaimRemit, Payment, ProviderLevelAdjustment, write_835
+from demo.self_pay import collect_self_pay
 from rules.operations import load_defaults
 from rules.runs import run_rules
 
@@ -84,6 +85,7 @@ def work_demo_billing(company: Company, client_ids: Collection[int], *, today: d
     sent = _submit_weekly(claim_ids, today=today)
     counts["submission_batches"] = len(sent)
     counts.update(_answer(company, today=today))
+    counts.update(collect_self_pay(claim_ids, today=today))  # the families pay their self-pay visits
     # Claims paid in full have nothing left to check: a second run shows the office's current picture.
     run_rules(actor=ACTOR, today=today, claim_ids=claim_ids)
     return counts
@@ -132,7 +134,8 @@ def _answer(company: Company, *, today: date) -> Counter[str]:
     cutoff = today - timedelta(days=ANSWERED_AFTER_DAYS)
     claims = db.session.scalars(
         select(Claim)
-        .where(Claim.status == ClaimStatus.SUBMITTED, Claim.service_date <= cutoff)
+        # Payers answer what they were sent: a self-pay claim is the patient's (demo/self_pay.py).
+        .where(Claim.status == ClaimStatus.SUBMITTED, Claim.service_date <= cutoff, Claim.self_pay.is_(False))
         .options(selectinload(Claim.lines), selectinload(Claim.client), selectinload(Claim.policy))
         .order_by(Claim.id)
     ).all()

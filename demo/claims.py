@@ -12,7 +12,7 @@ import random
 from collections import Counter
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from billing.claims.models import Claim, ClaimLine
 from billing.claims.operations import hold_claim, retract_claim, void_claim
@@ -49,14 +49,23 @@ def finalize_demo_sessions(session_ids: Sequence[int]) -> None:
 
 def _work_claims() -> None:
     rng = random.Random("claimdesk-demo-claims")
-    ready = list(db.session.scalars(select(Claim.id).where(Claim.status == ClaimStatus.READY).order_by(Claim.id)))
+    # Self-pay claims went to the patients (billing/claims/self_pay.py); they are drawn from with the Ready ones, as
+    # when they waited in Ready, so the insurance claims worked here (and every remittance shape built on them)
+    # stay the ones they were. Only insurance claims are worked.
+    drawn = list(db.session.execute(
+        select(Claim.id, Claim.self_pay).where(or_(Claim.status == ClaimStatus.READY, Claim.self_pay.is_(True)))
+        .order_by(Claim.id)))
+    ready = [claim_id for claim_id, _ in drawn]
+    self_pay = {claim_id for claim_id, is_self_pay in drawn if is_self_pay}
     picked = rng.sample(ready, k=round(len(ready) * (HOLD_SHARE + VOID_SHARE + RETRACT_SHARE)))
     holds = round(len(ready) * HOLD_SHARE)
     voids = round(len(ready) * VOID_SHARE)
     reasons = iter(rng.choices(HOLD_REASONS, k=holds))
-    _apply(picked[:holds], lambda claim: hold_claim(claim, reason=next(reasons), actor=ACTOR))
-    _apply(picked[holds:holds + voids], lambda claim: void_claim(claim, reason=VOID_REASON, actor=ACTOR))
-    _apply(picked[holds + voids:], lambda claim: retract_claim(claim, actor=ACTOR))
+    groups = [[i for i in ids if i not in self_pay] for ids in (picked[:holds], picked[holds:holds + voids],
+                                                                 picked[holds + voids:])]
+    _apply(groups[0], lambda claim: hold_claim(claim, reason=next(reasons), actor=ACTOR))
+    _apply(groups[1], lambda claim: void_claim(claim, reason=VOID_REASON, actor=ACTOR))
+    _apply(groups[2], lambda claim: retract_claim(claim, actor=ACTOR))
     # A retracted claim's sessions are corrected and billed again, as the office would.
     generate_claims(actor=ACTOR)
 

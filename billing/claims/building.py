@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine
 from billing.claims.queries import authorization_units_used, live_line_filter
+from billing.claims.self_pay import bill_self_pay_claims, is_self_pay
 from billing.claims.statuses import ClaimStatus, opening_status, transition
 from billing.core.audit import Actor, AuditAction, Change, StatusChange, record_change, record_changes
 from billing.core.db import db, insert_returning_ids, utcnow
@@ -94,6 +95,7 @@ def bill_sessions(sessions: Sequence[TherapySession], *, actor: Actor) -> Billin
             _bill_one(visit, ctx, result)
     result.created = _insert_new_claims(ctx.new_claims, actor)
     _settle_extended(ctx, result, actor)
+    bill_self_pay_claims(result.created, actor=actor)  # a complete self-pay claim goes to the patient, never Ready
     for visit in sessions:  # their claim lines were written behind the ORM's back
         db.session.expire(visit, ["billed_on"])
     return result
@@ -311,9 +313,10 @@ def _new_claim(visit: TherapySession, policy: InsurancePolicy | None, ctx: _Cont
         },
         diagnoses=list(codes),
     )
-    if policy is None:
+    claim.fields["self_pay"] = is_self_pay(policy)
+    if policy is None and not claim.fields["self_pay"]:
         claim.problems.append(f"no active primary policy on {visit.service_date:%m/%d/%Y}")
-    if not codes:
+    if not codes and not claim.fields["self_pay"]:  # a patient bill needs a price, not a diagnosis
         claim.problems.append("the client has no diagnosis on file")
     ctx.new_claims.append(claim)
     return claim

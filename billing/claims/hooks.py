@@ -31,3 +31,7 @@ session_money_refusal: Hook[[int], str | None] = Hook(
 #: What voiding a claim does to money already received on it, in words, or None when none was (the ledger).
 money_received: Hook[[int], str | None] = Hook(
     "money_received", "The money already paid on a claim id and what a void does with it (answered by the ledger).")
+
+#: Self-pay claims just moved to patient billing: post each line's charge onto the patient's balance (the ledger).
+patient_billed: Hook[[list[Claim], Actor, date], int] = Hook(
+    "patient_billed", "Post the charges of self-pay claims to the patient's balance (answered by the ledger).")

@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from billing.claims.line_denials import LineDenialState
@@ -79,6 +79,9 @@ class Claim(db.Model):
     #: Voided after it reached the payer: the next batch must carry a frequency-8 void for it.
     void_to_send: Mapped[bool] = mapped_column(default=False)
     needs_review: Mapped[bool] = mapped_column(default=False)
+    #: Billed to the patient, never to a payer (a self-pay payer, or no insurance on the date): its charge goes to
+    #: the patient's balance, and it is never batched or sent (billing/claims/patient_billing.py).
+    self_pay: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: Which of the client's payers this claim bills; secondary claims carry the primary's adjudication (COB).
     payer_rank: Mapped[PolicyRank] = mapped_column(enum_column(PolicyRank), default=PolicyRank.PRIMARY)
     #: For a secondary (or tertiary) claim: the claim the previous payer adjudicated.

@@ -18,6 +18,7 @@ from billing.claims.line_denials import LineDenialState, close_workable
 from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine, payer_claim_number_problem
 from billing.claims.queries import authorization_units_used, lock_claim
 from billing.claims.refresh import refresh
+from billing.claims.self_pay import bill_self_pay_claims
 from billing.claims.statuses import EDITABLE, SENT, ClaimStatus, open_claim, record_opening, transition
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
@@ -51,6 +52,7 @@ def release_claim(claim: Claim, *, actor: Actor) -> None:
         raise NotAllowed(f"Claim {claim.number} is still incomplete: {_reason(problems)}.")
     transition(claim, ClaimStatus.READY, action=AuditAction.CLAIM_RELEASED, actor=actor, reason=claim.hold_reason)
     claim.hold_reason = None
+    bill_self_pay_claims([claim], actor=actor)  # a complete self-pay claim goes on to the patient
 
 
 def void_claim(claim: Claim, *, reason: str, actor: Actor, money_confirmed: bool = False) -> None:
@@ -72,7 +74,8 @@ def void_claim(claim: Claim, *, reason: str, actor: Actor, money_confirmed: bool
     was_sent = claim.status in SENT
     transition(claim, ClaimStatus.VOIDED, action=AuditAction.CLAIM_VOIDED, actor=actor, reason=reason)
     claim.void_reason = reason
-    claim.void_to_send = was_sent and claim.forwarded_by_payer_id is None  # we never send a crossover's 837
+    # We never send a crossover's 837, and a self-pay claim was billed to the patient, never to a payer.
+    claim.void_to_send = was_sent and claim.forwarded_by_payer_id is None and not claim.self_pay
     _withdraw_bill(claim, actor=actor, why=f"voided: {reason}")
 
 
@@ -284,6 +287,9 @@ def correct_claim(claim: Claim, *, actor: Actor, reason: str, payer_claim_number
     lock_claim(claim)
     reason = _need_reason(reason, "corrected claim")
     payer_number = (payer_claim_number or claim.payer_claim_number or "").strip()
+    if claim.self_pay:
+        raise NotAllowed(f"Claim {claim.number} is self-pay: it was billed to the patient, and no payer has a claim "
+                         "to correct. Void it (the patient's charge is withdrawn) and bill the session again.")
     if claim.status not in SENT or claim.frequency_code == "8":
         raise NotAllowed(f"Claim {claim.number} was not sent to the payer; edit it instead of correcting it.")
     if not payer_number:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from billing.claims.building import MAX_DIAGNOSES, MAX_POINTERS
 from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine
+from billing.claims.self_pay import is_self_pay
 from billing.core.money import sum_money, to_money
 from billing.coverage.queries import CoverageBook
 
@@ -12,9 +13,8 @@ def refresh(claim: Claim, book: CoverageBook) -> list[str]:
     """Fill in what the data now supplies; return every piece that is still missing."""
     problems: list[str] = []
     policy = book.primary_policy(claim.client_id, claim.service_date)
-    if policy is None:
-        problems.append(f"no active primary policy on {claim.service_date:%m/%d/%Y}")
-    else:
+    claim.self_pay = is_self_pay(policy)  # no insurance on the date (still): the claim bills the patient
+    if policy is not None:
         claim.policy_id, claim.payer_id = policy.id, policy.payer_id
     if not claim.diagnoses:
         codes = book.diagnoses.get(claim.client_id, [])[:MAX_DIAGNOSES]
@@ -22,7 +22,7 @@ def refresh(claim: Claim, book: CoverageBook) -> list[str]:
         pointers = ":".join(str(p) for p in range(1, min(len(codes), MAX_POINTERS) + 1)) or "1"
         for line in claim.lines:
             line.diagnosis_pointers = pointers
-    if not claim.diagnoses:
+    if not claim.diagnoses and not claim.self_pay:
         problems.append("the client has no diagnosis on file")
     company_id = claim.location.practice.company_id
     for line in claim.lines:

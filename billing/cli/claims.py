@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from billing.claims.building import BillingResult
+from billing.claims.insurance_rebill import rebill_to_insurance
 from billing.claims.models import Claim
 from billing.claims.operations import (
     correct_claim,
@@ -22,6 +23,7 @@ from billing.claims.operations import (
     void_not_needed,
 )
 from billing.claims.queries import claim_by_number
+from billing.claims.self_pay import bill_ready_self_pay
 from billing.claims.sessions import generate_claims
 from billing.claims.statuses import ClaimStatus
 from billing.cli.output import COUNT, RECORD_ID, json_option, run_command
@@ -236,3 +238,43 @@ def correct_command(number: str, reason: str, payer_claim_number: str | None, as
                 data=lambda pair: {"ok": True, "original": pair[0].number, "corrected": pair[1].number,
                                    "status": pair[1].status.value, "frequency_code": pair[1].frequency_code,
                                    "payer_claim_number": pair[1].payer_claim_number})
+
+
+@claims_cli.command("bill-self-pay")
+@json_option
+def bill_self_pay_command(as_json: bool) -> None:
+    """Move Ready claims of self-pay payers to patient billing: their charge goes to the patient's balance.
+
+    For a database from before self-pay billing; safe to run again (a claim already billed is left alone).
+    """
+    run_command(lambda: bill_ready_self_pay(actor=CLI_ACTOR), as_json=as_json,
+                text=lambda move: f"{len(move.billed)} self-pay claims billed to the patient"
+                                  + (f": {', '.join(move.billed[:20])}" if move.billed else "")
+                                  + (" ..." if len(move.billed) > 20 else "") + ".",
+                data=lambda move: move.as_dict())
+
+
+@claims_cli.command("rebill-insurance")
+@click.argument("number")
+@click.option("--confirm-money", is_flag=True, help="Go ahead although the patient paid on the claim.")
+@json_option
+def rebill_insurance_command(number: str, confirm_money: bool, as_json: bool) -> None:
+    """Bill a self-pay claim's sessions to the client's insurance: the patient's charge is withdrawn.
+
+    The client's primary policy for the service date must be entered first. What the patient paid stays as a
+    patient credit (needs --confirm-money), to refund or apply to the new claim.
+    """
+    def op() -> tuple[Claim, BillingResult]:
+        claim = claim_by_number(number, for_update=True)
+        return claim, rebill_to_insurance(claim, actor=CLI_ACTOR, money_confirmed=confirm_money)
+
+    def data(pair: tuple[Claim, BillingResult]) -> dict[str, Any]:
+        claim, result = pair
+        return {"ok": True, "number": claim.number, "status": claim.status.value,
+                "billed_on": [{"number": c.number, "status": c.status.value, "payer": str(c.payer or "")}
+                              for c in (*result.created, *result.extended)]}
+
+    run_command(op, as_json=as_json, data=data,
+                text=lambda pair: f"{pair[0].number} voided; its sessions are billed to insurance on "
+                                  + ", ".join(f"{c.number} ({c.status.value})"
+                                              for c in (*pair[1].created, *pair[1].extended)) + ".")

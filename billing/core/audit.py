@@ -29,6 +29,7 @@ class AuditAction(StrEnum):
     CLAIM_REOPENED = "claim.reopened"
     CLAIM_REVIEWED = "claim.reviewed"
     CLAIM_FLAGGED = "claim.flagged"  # posting found something a biller must look at (Needs Review)
+    SELF_PAY_BILLED = "claim.self_pay_billed"  # a self-pay claim's charge went to the patient (claims/self_pay.py)
     PAYMENT_POSTED = "payment.posted"
     PAYMENT_REVERSED = "payment.reversed"
     WRITTEN_OFF = "payment.written_off"

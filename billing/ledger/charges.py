@@ -29,6 +29,7 @@ from billing.coverage.models import PolicyRank
 from billing.ledger.balances import claim_balance, credit_reason, lines_with_charges, reversed_entry_ids
 from billing.ledger.models import EntryKind, EntrySource, LedgerEntry
 from billing.ledger.operations import charge_row, reverse_entry
+from billing.ledger.patient_bills import withdraw_patient_bill
 from billing.ledger.rows import RowBuffer
 
 #: Claims looked up per query (an IN list well under SQLite's and PostgreSQL's parameter limits).
@@ -186,8 +187,12 @@ def withdraw_bill(claim: Claim, actor: Actor, posted_on: date, reason: str) -> N
 
     Once the payer answered, a void withdraws the whole bill as a correction does: the service is no longer
     billed, so nothing on it is owed (A/R and aging drop it); what was paid stays as a credit, flagged, until
-    the payer's recoupment nets it. A claim the payer never answered only loses its charges.
+    the payer's recoupment nets it. A claim the payer never answered only loses its charges. A self-pay claim's
+    bill is the patient's: it is withdrawn from the patient's balance (billing/ledger/patient_bills.py).
     """
+    if claim.self_pay:
+        withdraw_patient_bill(claim, actor=actor, posted_on=posted_on, reason=reason)
+        return
     if db.session.scalar(select(LedgerEntry.id).where(LedgerEntry.claim_id == claim.id,
                                                       LedgerEntry.adjudication_id.is_not(None)).limit(1)):
         withdraw_superseded(claim, actor=actor, posted_on=posted_on, reason=reason)

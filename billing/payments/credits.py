@@ -32,6 +32,7 @@ from billing.core.time import practice_today
 from billing.coverage.models import Payer
 from billing.ledger.balances import Balances, line_balances
 from billing.ledger.models import EFFECTS, Adjudication, EntryKind, EntrySource, LedgerEntry
+from billing.ledger.patient_bills import settle_self_pay
 from billing.ledger.rows import entry_values
 from billing.payments.models import Remittance
 from billing.people.models import Client
@@ -426,6 +427,7 @@ def apply_patient_credit(source: Claim, target: Claim, amount: Decimal, *, actor
                       after=claim.status.value, reason=f"patient credit {format_money(amount)} {direction} "
                       f"{other.number}: {reason.strip()}"[:500],
                       data={"amount": str(amount), direction: other.number, "posted_on": posted_on.isoformat()})
+    settle_self_pay(target, actor=actor)  # a credit that pays a self-pay claim off settles it, as a payment does
     return CreditApplied(source, target, to_money(amount), out, into)
 
 

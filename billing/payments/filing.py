@@ -7,7 +7,7 @@ Two windows per payer (billing/coverage/models.py):
   payer's latest adjudication of the claim it fixes (its paid_on: the remittance or EOB date), and never ends
   before the original deadline. A payment reversal (CLP02 22) is not a new determination and starts nothing.
 A claim the payer rejected at its front end was never adjudicated, so only the original window applies to it.
-A claim with no payer, or a self-pay payer, has no deadline. Secondary claims count from their own service
+A claim with no payer, a self-pay payer or billed to the patient (self-pay) has no deadline. Secondary claims count from their own service
 date like any original (payers that count from the primary's EOB are not modelled yet).
 """
 
@@ -80,7 +80,7 @@ def _deadline_query(ids: list[int]) -> Select[tuple[int, date, int, int, date | 
                answered.c.answered_on)
         .join(Payer, Payer.id == Claim.payer_id)
         .outerjoin(answered, answered.c.claim_id == Claim.id)
-        .where(Claim.id.in_(ids), Payer.payer_type != PayerType.SELF_PAY)
+        .where(Claim.id.in_(ids), Payer.payer_type != PayerType.SELF_PAY, Claim.self_pay.is_(False))
     )
 
 
@@ -142,7 +142,8 @@ def near_deadline(scope: Scope, *, within_days: int, today: date) -> list[Deadli
                Claim.total_charge)
         .join(Client, Client.id == Claim.client_id)
         .join(Payer, Payer.id == Claim.payer_id)
-        .where(waiting_to_send(), by_location(Claim.location_id, scope), Payer.payer_type != PayerType.SELF_PAY)
+        .where(waiting_to_send(), by_location(Claim.location_id, scope), Payer.payer_type != PayerType.SELF_PAY,
+               Claim.self_pay.is_(False))
     ).all()
     found = deadlines([row[0] for row in candidates], today)
     rows = [

@@ -11,8 +11,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, Numeric, case, func, select
 from sqlalchemy.orm import aliased
 
 from billing.claims.models import Claim, ClaimLine, claim_number
@@ -204,6 +205,50 @@ def line_open_once() -> list[Violation]:
             for session_id, _code, count, first, last in rows]
 
 
+def self_pay_on_patient_side() -> list[Violation]:
+    """A self-pay claim bills the patient only: never waiting in Ready, never adjudicated by a payer, nothing owed on
+    its insurance side, and, once billed (Submitted or Paid), its whole charge in the ledger."""
+    insurance = {kind: effect[0] for kind, effect in EFFECTS.items() if effect[0]}
+    sums = (
+        select(LedgerEntry.claim_id,
+               func.sum(case(*((LedgerEntry.kind == k, LedgerEntry.amount * sign) for k, sign in insurance.items()),
+                             else_=0)).label("insurance"),
+               func.sum(case((LedgerEntry.kind == EntryKind.CHARGE, LedgerEntry.amount), else_=0)).label("charged"))
+        .group_by(LedgerEntry.claim_id)
+        .subquery()
+    )
+    adjudicated = select(Adjudication.claim_id)
+    rows = db.session.execute(
+        select(Claim.id, Claim.status, Claim.total_charge, _money(func.coalesce(sums.c.insurance, 0)),
+               _money(func.coalesce(sums.c.charged, 0)), Claim.id.in_(adjudicated))
+        .outerjoin(sums, sums.c.claim_id == Claim.id)
+        .where(Claim.self_pay.is_(True))
+        .order_by(Claim.id)
+    )
+    violations = []
+    for cid, status, total_charge, owed, charged, was_adjudicated in rows:
+        number = claim_number(cid)
+        if status is ClaimStatus.READY:
+            violations.append(Violation("self-pay", number, "a self-pay claim waits in Ready: its charge never reached "
+                                        "the patient's balance (run `flask claims bill-self-pay`)"))
+        if was_adjudicated:
+            violations.append(Violation("self-pay", number, "a payer adjudicated a self-pay claim, which no payer "
+                                        "was sent"))
+        if to_money(owed) != ZERO:
+            violations.append(Violation("self-pay", number, f"{format_money(to_money(owed))} is owed on the "
+                                        "insurance side of a self-pay claim; its whole charge is the patient's"))
+        if status in (ClaimStatus.SUBMITTED, ClaimStatus.PAID) and to_money(charged) != to_money(total_charge):
+            violations.append(Violation(
+                "self-pay", number, f"billed to the patient, but {format_money(to_money(charged))} of its "
+                f"{format_money(total_charge)} is charged in the ledger"))
+    return violations
+
+
+def _money(amount: ColumnElement[Any]) -> ColumnElement[Decimal]:
+    """A sum rounded to the cent in SQL and read back as Decimal (SQLite sums NUMERIC as floats)."""
+    return func.round(amount, 2, type_=Numeric(12, 2))
+
+
 def _cents(amount: ColumnElement[Decimal]) -> ColumnElement[Decimal]:
     """An amount rounded to the cent in SQL: SQLite sums NUMERIC columns as floats (73.48 - 58.78 - 14.70 is not
     exactly 0 there), so every comparison of sums goes through this."""
@@ -225,6 +270,7 @@ CHECKS: dict[str, Callable[[], list[Violation]]] = {
     "credit-balance": no_silent_credit,
     "reversal-link": reversals_linked_once,
     "line-open-once": line_open_once,
+    "self-pay": self_pay_on_patient_side,
 }
 
 

@@ -19,6 +19,7 @@ from billing.core.money import ZERO, format_money, sum_money, to_money
 from billing.ledger.balances import Balances, claim_balance, credit_reason, line_balances
 from billing.ledger.models import EntryKind, EntrySource, LedgerEntry
 from billing.ledger.operations import post_charges
+from billing.ledger.patient_bills import settle_self_pay
 from billing.ledger.postings import ClaimPosting, PostingResult
 from billing.ledger.rows import entry_values
 from billing.payments.dates import money_date_problems
@@ -58,6 +59,7 @@ def write_off(claim: Claim, *, reason: str, actor: Actor, posted_on: date, patie
                   after=claim.status.value, reason=reason.strip()[:500],
                   data={"amount": str(sum_money(e.amount for e in entries)), "patient": patient})
     flag_credit(claim, actor=actor)
+    settle_self_pay(claim, actor=actor)
     return entries
 
 
@@ -73,6 +75,7 @@ def record_patient_payment(claim: Claim, amount: Decimal, *, actor: Actor, poste
     record_change("claim", claim.id, AuditAction.PAYMENT_POSTED, actor=actor, before=claim.status.value,
                   after=claim.status.value, reason=memo, data={"patient_paid": str(to_money(amount))})
     flag_credit(claim, actor=actor)
+    settle_self_pay(claim, actor=actor)  # a self-pay claim is Paid once the patient owes nothing
     return entries
 
 

@@ -116,7 +116,7 @@ def follow_up_queue(scope: Scope, *, today: date, assignee_id: int | None = None
         .join(Client, Client.id == Claim.client_id)
         .join(Payer, Payer.id == Claim.payer_id)
         .where(Claim.status == ClaimStatus.SUBMITTED, Payer.payer_type != PayerType.SELF_PAY,
-               by_location(Claim.location_id, scope))
+               Claim.self_pay.is_(False), by_location(Claim.location_id, scope))
     ).all()
     ids = [row[0] for row in candidates]
     heard, sent, states, notes = last_heard_from_payer(ids), last_sent(ids), _states(ids), _last_notes(ids)

@@ -109,6 +109,7 @@ def _candidate_query(
         .join(Payer, Payer.id == Claim.payer_id)
         .where(
             Payer.edi_enabled,
+            Claim.self_pay.is_(False),  # billed to the patient: no payer is ever sent it
             void_to_send if voids_only else ready if ready_only else or_(ready, void_to_send),
             Claim.id.not_in(select(BatchClaim.claim_id).where(BatchClaim.pending)),
         )

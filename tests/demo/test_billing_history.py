@@ -118,3 +118,26 @@ def test_the_front_page_counts_the_billing_work(demo, client, login):
     assert "Billing work" in page
     assert f">{work.denied:,}</a>" in page
     assert "Claims needing review" in page
+
+
+def test_self_pay_claims_are_patient_bills_never_ready(demo):
+    """Self-pay visits sit on the patients' balances (most older ones paid), never in Ready or in a batch."""
+    self_pay = db.session.scalars(select(Claim).where(Claim.self_pay.is_(True))).all()
+    assert len(self_pay) > 20
+    statuses = {c.status for c in self_pay}
+    assert ClaimStatus.READY not in statuses
+    assert {ClaimStatus.SUBMITTED, ClaimStatus.PAID} <= statuses
+    assert not db.session.scalar(select(func.count()).select_from(BatchClaim).join(Claim)
+                                 .where(Claim.self_pay.is_(True)))
+    sums = claim_balances([c.id for c in self_pay])
+    live = [c for c in self_pay if c.status is not ClaimStatus.VOIDED]
+    # Independent of the balance code: each live claim's patient side is its charge less what the patient paid.
+    paid = dict(db.session.execute(
+        select(LedgerEntry.claim_id, func.sum(LedgerEntry.amount))
+        .where(LedgerEntry.kind == EntryKind.PATIENT_PAYMENT, LedgerEntry.claim_id.in_([c.id for c in live]))
+        .group_by(LedgerEntry.claim_id)).all())
+    for claim in live:
+        assert sums[claim.id].insurance == Decimal("0.00"), claim.number
+        assert sums[claim.id].patient == claim.total_charge - Decimal(str(paid.get(claim.id, 0))), claim.number
+        assert (claim.status is ClaimStatus.PAID) == (sums[claim.id].patient == 0), claim.number
+    assert check_ledger() == []

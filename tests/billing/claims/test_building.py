@@ -222,21 +222,31 @@ def test_the_authorization_ending_first_is_used_first(world, authorization):
 # Held claims: every missing piece named; released once the data is fixed
 
 
-def test_a_claim_missing_policy_diagnosis_and_rate_is_held_naming_each(world):
+def test_a_claim_missing_diagnosis_and_rate_is_held_naming_each(world):
     client = f.ClientFactory(location=world.location)
+    f.PolicyFactory(client=client, payer=world.payer)
     unpriced = world.code_with("97155", RoundingRule.WHOLE_UNITS, rate=None)
 
     [claim] = finalize_session(world.visit(client=client, service_code=unpriced), actor=SYSTEM).created
 
     assert claim.status is ClaimStatus.HELD
-    assert claim.hold_reason == (
-        "No active primary policy on 03/02/2026; the client has no diagnosis on file; "
-        "no fee-schedule rate for 97155 on 03/02/2026"
-    )
-    assert (claim.policy_id, claim.payer_id, claim.diagnoses) == (None, None, [])
+    assert claim.hold_reason == "The client has no diagnosis on file; no fee-schedule rate for 97155 on 03/02/2026"
+    assert (claim.payer_id, claim.diagnoses, claim.self_pay) == (world.payer.id, [], False)
     assert (claim.lines[0].rate, claim.lines[0].charge, claim.total_charge) == (Decimal("0.00"),) * 3
     [opened] = history(claim)
     assert (opened.action, opened.to_status, opened.reason) == (AuditAction.CLAIM_CREATED, "held", claim.hold_reason)
+
+
+def test_a_client_without_insurance_is_self_pay_and_held_only_for_a_missing_price(world):
+    """No policy and no diagnosis do not hold a patient bill (billing/claims/self_pay.py); a missing rate does."""
+    client = f.ClientFactory(location=world.location)
+    unpriced = world.code_with("97155", RoundingRule.WHOLE_UNITS, rate=None)
+
+    [claim] = finalize_session(world.visit(client=client, service_code=unpriced), actor=SYSTEM).created
+
+    assert (claim.status, claim.self_pay) == (ClaimStatus.HELD, True)
+    assert claim.hold_reason == "No fee-schedule rate for 97155 on 03/02/2026"
+    assert (claim.policy_id, claim.payer_id) == (None, None)
 
 
 def test_a_payer_that_requires_authorization_holds_a_claim_without_one(world):
@@ -257,12 +267,12 @@ def test_release_refuses_while_anything_is_missing_and_names_what_is_left(world)
 
     with pytest.raises(BillingError) as refused, db.session.begin_nested():
         release_claim(claim, actor=SYSTEM)
+    # No insurance yet: a self-pay claim, missing only its price.
     assert refused.value.message == (
-        f"Claim {claim.number} is still incomplete: No active primary policy on 03/02/2026; "
-        "the client has no diagnosis on file; no fee-schedule rate for 97155 on 03/02/2026."
+        f"Claim {claim.number} is still incomplete: No fee-schedule rate for 97155 on 03/02/2026."
     )
 
-    policy = f.PolicyFactory(client=client, payer=world.payer)  # the policy alone is not enough
+    policy = f.PolicyFactory(client=client, payer=world.payer)  # insured now: the policy alone is not enough
     with pytest.raises(BillingError) as refused, db.session.begin_nested():
         release_claim(claim, actor=SYSTEM)
     assert refused.value.message == (

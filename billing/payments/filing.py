@@ -7,8 +7,8 @@ Two windows per payer (billing/coverage/models.py):
   payer's latest adjudication of the claim it fixes (its paid_on: the remittance or EOB date), and never ends
   before the original deadline. A payment reversal (CLP02 22) is not a new determination and starts nothing.
 A claim the payer rejected at its front end was never adjudicated, so only the original window applies to it.
-A claim with no payer, a self-pay payer or billed to the patient (self-pay) has no deadline. Secondary claims count from their own service
-date like any original (payers that count from the primary's EOB are not modelled yet).
+A claim with no payer, a self-pay payer or billed to the patient (self-pay) has no deadline. Secondary claims
+count from their own service date like any original (payers that count from the primary's EOB are not modelled yet).
 """
 
 from __future__ import annotations

@@ -70,6 +70,13 @@ class AuditAction(StrEnum):
     BATCH_CANCELLED = "batch.cancelled"
     CLEARINGHOUSE_CHANGED = "clearinghouse.changed"
     RESPONSE_COLLECTED = "clearinghouse.response"
+    # Logins (billing/people/logins.py, billing/people/mfa.py)
+    USER_LOCKED = "user.locked"  # too many failed logins: refused until the window passes or an admin unlocks
+    USER_UNLOCKED = "user.unlocked"
+    PASSWORD_CHANGED = "user.password_changed"  # noqa: S105 - a history tag, not a password
+    MFA_ENROLLED = "user.mfa_enrolled"
+    MFA_RESET = "user.mfa_reset"  # an admin cleared the user's authenticator and recovery codes
+    RECOVERY_CODE_USED = "user.recovery_code_used"
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""`flask users create` and `flask users list`."""
+"""`flask users create`, `list`, `set-password`, `unlock` and `reset-mfa`."""
 
 from __future__ import annotations
 
@@ -24,15 +24,15 @@ def test_create_with_password_option(app):
     assert user.password_hash != "long enough pw"
 
 
-def test_create_prompts_for_the_password_when_not_given(app):
+def test_create_reads_the_password_from_stdin_when_not_given(app):
     result = app.test_cli_runner().invoke(
         args=["users", "create", "bo@example.com", "--role", "accountant", "--name", "Bo Counts"],
-        input="s3cret-pass\ns3cret-pass\n",
+        input="quiet harbor lantern\n",
     )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(select(User).where(User.email == "bo@example.com"))
     assert user.name == "Bo Counts"
-    assert user.check_password("s3cret-pass")
+    assert user.check_password("quiet harbor lantern")
 
 
 def test_bad_input_is_refused_with_a_message_and_nothing_is_written(app):
@@ -42,7 +42,9 @@ def test_bad_input_is_refused_with_a_message_and_nothing_is_written(app):
     cases = [
         (["dup@example.com", "--role", "biller", "--password", "long enough pw"], "already has an account"),
         (["not-an-email", "--role", "biller", "--password", "long enough pw"], "email"),
-        (["short@example.com", "--role", "biller", "--password", "short"], "at least 8 characters"),
+        (["short@example.com", "--role", "accountant", "--password", "short"], "at least 8 characters"),
+        (["short@example.com", "--role", "biller", "--password", "eleven char"], "at least 12 characters"),
+        (["common@example.com", "--role", "admin", "--password", "password1234"], "too easy to guess"),
         (["x@example.com", "--role", "wizard", "--password", "long enough pw"], "wizard"),
     ]
     for args, message in cases:

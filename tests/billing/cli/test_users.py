@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
+
 from sqlalchemy import func, select
 
+from billing.core.audit import AuditAction, StatusChange
 from billing.core.db import db
 from billing.people.models import Role, User
 
@@ -64,3 +68,58 @@ def test_list_shows_role_and_state(app):
     line = next(line for line in result.output.splitlines() if line.startswith("lister@example.com"))
     assert "office_manager" in line
     assert "active" in line
+
+
+def _account(email: str, role: Role = Role.BILLER, **fields: object) -> User:
+    user = User(email=email, name="Someone", role=role, password_hash="x", **fields)
+    user.set_password("the old passphrase here")
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def test_set_password_reads_stdin_ends_sessions_and_is_recorded(app):
+    user = _account("sp@example.com", failed_logins=3)
+    version = user.session_version
+    result = app.test_cli_runner().invoke(args=["users", "set-password", "SP@example.com", "--json"],
+                                          input="a brand new passphrase\n")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["failed_logins"] == 0
+    db.session.expire_all()
+    user = db.session.get(User, user.id)
+    assert user.check_password("a brand new passphrase")
+    assert user.session_version > version
+    actions = db.session.scalars(select(StatusChange.action).where(StatusChange.subject_id == user.id,
+                                                                    StatusChange.subject_type == "user"))
+    assert list(actions) == [AuditAction.PASSWORD_CHANGED]
+
+
+def test_set_password_refuses_a_weak_password_and_an_unknown_email(app):
+    _account("weak@example.com", role=Role.ADMIN)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "set-password", "weak@example.com"], input="password1234\n")
+    assert result.exit_code == 1
+    assert "too easy to guess" in result.output
+    result = runner.invoke(args=["users", "set-password", "nobody@example.com", "--json"], input="x\n")
+    assert json.loads(result.output)["kind"] == "not_found"
+
+
+def test_unlock_clears_a_lockout_and_says_when_there_is_none(app):
+    user = _account("locked@example.com", failed_logins=4, locked_until=datetime.now(UTC) + timedelta(minutes=9))
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "unlock", "locked@example.com", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["locked_until"] is None
+    db.session.expire_all()
+    assert (db.session.get(User, user.id).failed_logins, db.session.get(User, user.id).locked_until) == (0, None)
+    again = runner.invoke(args=["users", "unlock", "locked@example.com", "--json"])
+    assert json.loads(again.output)["kind"] == "nothing_to_do"
+
+
+def test_reset_mfa_forgets_the_app(app):
+    user = _account("phone@example.com", totp_secret="JBSWY3DPEHPK3PXP")
+    result = app.test_cli_runner().invoke(args=["users", "reset-mfa", "phone@example.com", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["two_factor"] is False
+    db.session.expire_all()
+    assert db.session.get(User, user.id).totp_secret is None

@@ -14,14 +14,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# A per-machine secret key, written once and never committed (instance/ is git-ignored).
+# A per-machine secret key, written once and never committed (instance/ is git-ignored); umask 077 makes the
+# file 0600 from its first byte, so no other account on the machine can read the key.
 instance/config.py:
 	mkdir -p instance
-	$(BIN)/python -c "import secrets; print(f'SECRET_KEY = {secrets.token_hex(32)!r}')" > $@
+	umask 077 && $(BIN)/python -c "import secrets; print(f'SECRET_KEY = {secrets.token_hex(32)!r}')" > $@
 	@echo "Wrote $@ with a new SECRET_KEY."
 
 # The scheduler runs in its own process beside the web server (web workers never start one) and is
 # stopped with it: the trap sends SIGTERM, which `flask scheduler run` treats as a clean shutdown.
+# CLAIMDESK_DEMO=1: the demo's logins (password `demo`) may serve, and two-factor is optional.
+run: export CLAIMDESK_DEMO = 1
 run: $(STAMP) instance/config.py
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo

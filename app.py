@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import click
 from flask import Flask
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import inspect, select
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
 import billing.models  # noqa: F401 - registers every table on the metadata
@@ -34,8 +38,10 @@ from billing.ledger.balances import money_received, session_money_refusal
 from billing.ledger.charges import withdraw_bill
 from billing.ledger.patient_bills import post_patient_bills
 from billing.payments.secondary import hand_back_to_previous_payer
+from billing.people.models import User
 from billing.submissions.operations import take_out_of_unsent_batch
 from billing.submissions.queries import unsent_batch_number
+from demo.catalog import DEMO_LOGINS, DEMO_PASSWORD
 from demo.cli import seed_demo_command
 
 ROOT = Path(__file__).resolve().parent
@@ -71,9 +77,15 @@ def create_app(config: Mapping[str, Any] | None = None, *, instance_path: str | 
     )
     _configure(app, config)
     app.url_map.converters["int"] = RecordIdConverter
+    if proxies := int(app.config["CLAIMDESK_PROXY_COUNT"]):
+        # The client's address (the login throttle's key) and scheme as the proxy saw them; trusted only
+        # from as many proxies as are really in front, or anyone could claim any address.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
     _init_extensions(app)
     _register_cli(app)
     _wire_hooks()
+    if _serving() and not (app.debug or app.testing or app.config["CLAIMDESK_DEMO"]):
+        _refuse_demo_passwords(app)
     return app
 
 
@@ -88,11 +100,24 @@ def _configure(app: Flask, config: Mapping[str, Any] | None) -> None:
         REMEMBER_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=8 * 3600,  # a working day: billers keep forms open
         CLAIMDESK_PAGE_SIZE=20,
+        # `make run` sets CLAIMDESK_DEMO=1: the seeded demo logins (password `demo`) are then allowed,
+        # and two-factor is optional unless CLAIMDESK_MFA_REQUIRED says otherwise.
+        CLAIMDESK_DEMO=os.environ.get("CLAIMDESK_DEMO") == "1",
+        CLAIMDESK_PRODUCTION=False,  # True: cookies are Secure even if PREFERRED_URL_SCHEME is not set
+        CLAIMDESK_PROXY_COUNT=0,  # reverse proxies in front (1 behind nginx) whose X-Forwarded-* to trust
+        CLAIMDESK_IDLE_MINUTES=15,  # automatic logoff after this long without a request
+        CLAIMDESK_IDLE_WARNING_MINUTES=2,  # the page warns this long before
+        CLAIMDESK_LOCKOUT_ATTEMPTS=10,  # failed logins in a row that lock an account...
+        CLAIMDESK_LOCKOUT_MINUTES=15,  # ...for this long (or until an admin unlocks it)
+        CLAIMDESK_LOGIN_THROTTLE=True,
+        CLAIMDESK_LOGIN_RATE_LIMIT="10 per minute",  # login POSTs per client address (Flask-Limiter syntax)
+        RATELIMIT_STORAGE_URI="memory://",  # per process; e.g. redis://... to share the count between workers
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env()
     if config:
         app.config.from_mapping(config)
+    app.config.setdefault("CLAIMDESK_MFA_REQUIRED", not app.config["CLAIMDESK_DEMO"])
     # A database error's text then names no parameter values (patient names, member ids), wherever it goes.
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "hide_parameters": True}
     if not app.config["SECRET_KEY"]:
@@ -104,8 +129,33 @@ def _configure(app: Flask, config: Mapping[str, Any] | None) -> None:
             )
         app.config["SECRET_KEY"] = "dev-only-insecure-key"  # noqa: S105 - debug/testing only
         app.logger.warning("SECRET_KEY is not set; using an insecure development key.")
-    if not (app.debug or app.testing):
-        app.config.setdefault("SESSION_COOKIE_SECURE", app.config.get("PREFERRED_URL_SCHEME") == "https")
+    # Flask defines SESSION_COOKIE_SECURE (False), so a setdefault would never set it: assign it.
+    if app.config.get("PREFERRED_URL_SCHEME") == "https" or app.config["CLAIMDESK_PRODUCTION"]:
+        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
+
+
+def _serving() -> bool:
+    """True in a web server (gunicorn, `flask run`); False for other `flask` commands, which must still run
+    (`flask users set-password` is how a demo password gets changed)."""
+    context = click.get_current_context(silent=True)
+    return context is None or context.info_name == "run"
+
+
+def _refuse_demo_passwords(app: Flask) -> None:
+    """A production app must not open with a login whose password is published in the README."""
+    with app.app_context():
+        if not inspect(db.engine).has_table(User.__tablename__):
+            return  # a database not built yet has no logins at all
+        emails = [email for email, _, _ in DEMO_LOGINS]
+        still_demo = [u.email for u in db.session.scalars(select(User).where(User.email.in_(emails), User.active))
+                      if u.check_password(DEMO_PASSWORD)]
+        db.session.remove()
+    if still_demo:
+        raise ConfigurationError(
+            f"The demo login(s) {', '.join(still_demo)} still have the password `{DEMO_PASSWORD}`, which the README "
+            "publishes. Change it (`flask users set-password EMAIL`) or deactivate them on the Users page. "
+            "For a demo, set CLAIMDESK_DEMO=1 (`make run` does)."
+        )
 
 
 def _init_extensions(app: Flask) -> None:

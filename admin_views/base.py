@@ -8,7 +8,6 @@ from typing import Any, ClassVar
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import BaseView
 from flask_admin.contrib.sqla import ModelView
-from flask_admin.helpers import get_redirect_target
 from flask_admin.model.template import EditRowAction
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -20,6 +19,7 @@ from admin_views.auth import current_actor
 from admin_views.errors import log_unexpected, propagates
 from admin_views.formatters import TYPE_FORMATTERS
 from admin_views.permissions import Area, may_edit, may_read
+from admin_views.redirects import safe_next
 from admin_views.scope import current_scope
 from billing.core.audit import Actor
 from billing.core.checks import parse_id, parse_ids
@@ -155,7 +155,7 @@ class RoleModelView(ModelView):
 
     def action_return_url(self) -> str:
         """Where a list action goes back to, as Flask-Admin does it: the page it was posted from, or the list."""
-        return get_redirect_target() or self.get_url(".index_view")
+        return safe_next(request.values.get("url")) or self.get_url(".index_view")
 
     def _get_filter_groups(self) -> Any:
         # Flask-Admin evaluates option lists once at start-up; providers and payers change daily.

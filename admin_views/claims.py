@@ -21,6 +21,7 @@ from admin_views.follow_up import deadline_cell
 from admin_views.formatters import lazy_options
 from admin_views.operations import KEY_FIELD, run_once, run_operation
 from admin_views.permissions import Area
+from admin_views.redirects import safe_next
 from admin_views.scope import current_scope
 from billing.claims import operations as ops
 from billing.claims.building import BillingResult
@@ -251,10 +252,10 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
                                        NEEDS_REASON[operation][1], once=once)
             report_outcomes(outcomes)
             if any(o.ok for o in outcomes) or (operation not in REASON_OPTIONAL and not reason.strip()):
-                return redirect(local_url(request.form.get("next")) or self.get_url(".index_view"))
+                return redirect(safe_next(request.form.get("next")) or self.get_url(".index_view"))
         money = [(c.number, said) for c in claims if operation == "void" and (said := money_received(c.id))]
         return self.render("claimdesk/claim_reason.html", operation=operation, title=NEEDS_REASON[operation][0],
-                           claims=claims, ids=",".join(map(str, ids)), next=local_url(request.values.get("next")),
+                           claims=claims, ids=",".join(map(str, ids)), next=safe_next(request.values.get("next")) or "",
                            money=money, reason_optional=operation in REASON_OPTIONAL)
 
     @expose("/edit/", methods=("GET", "POST"))
@@ -374,12 +375,6 @@ def _run(operation: str, claim: Claim, reason: str, form: Any = None) -> Any:
         payer_number = (form or {}).get("payer_claim_number")
         return ops.correct_claim(claim, actor=actor, reason=reason, payer_claim_number=payer_number)
     raise NotFound(f"Unknown claim action {operation!r}.")
-
-
-def local_url(target: str | None) -> str:
-    """`next` only ever leads within this site: an absolute or scheme-relative address is dropped."""
-    target = (target or "").strip()
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else ""
 
 
 def _done(operation: str, claim: Claim, result: Any) -> str:

@@ -6,6 +6,7 @@ from flask import Blueprint, Flask, redirect, request, session, url_for
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
+from admin_views.redirects import safe_next
 from billing.core.checks import parse_id
 from billing.org.queries import Scope, describe_scope, organisation_tree, resolve_scope
 
@@ -38,8 +39,7 @@ def choose_scope() -> Response:
 
 
 def _back_to() -> str:
-    target = request.form.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else url_for("admin.index")
+    return safe_next(request.form.get("next")) or url_for("admin.index")
 
 
 def init_scope(app: Flask) -> None:

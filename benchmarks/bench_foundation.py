@@ -99,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
         if make_url(url).get_backend_name() == "postgresql":
             _fresh_postgres(url)
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-only"}, instance_path=tmp)
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-only", "CLAIMDESK_DEMO": True},
+                         instance_path=tmp)
         with app.app_context():
             flask_migrate.upgrade()
             backend = _backend_label()

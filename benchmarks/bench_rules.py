@@ -225,8 +225,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _app(path: Path, instance: str) -> Flask:
-    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "bench-only"},
-                      instance_path=instance)
+    return create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "bench-only",
+                       "CLAIMDESK_DEMO": True}, instance_path=instance)
 
 
 def _seed(claims: int) -> float:

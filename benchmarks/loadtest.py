@@ -185,6 +185,9 @@ def _server_env(url: URL, instance: Path) -> dict[str, str]:
         "FLASK_SQLALCHEMY_DATABASE_URI": url.render_as_string(hide_password=False),
         "FLASK_SECRET_KEY": secrets.token_hex(32),
         "FLASK_CLAIMDESK_REPORT_INLINE_ROWS": str(INLINE_ROWS),
+        # The seeded demo's logins, without two-factor, and 25 users logging in at once from one address.
+        "CLAIMDESK_DEMO": "1",
+        "FLASK_CLAIMDESK_LOGIN_THROTTLE": "false",
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
     }
 

@@ -71,10 +71,7 @@ class SeedResult:
             return (f"The demo practice ({catalog.LEGAL_NAME}) already exists at scale {self.scale}, not "
                     f"{self.requested_scale}; nothing changed. Seed a fresh database for another scale.")
         if not self.created:
-            users = f"; added {self.users_created} missing demo login(s)" if self.users_created else ""
-            state = "nothing else changed" if self.users_created else "nothing changed"
-            return (f"The demo practice ({catalog.LEGAL_NAME}, scale {self.scale}) is already there{users}; "
-                    f"{state}.")
+            return f"The demo practice ({catalog.LEGAL_NAME}, scale {self.scale}) is already there; nothing changed."
         parts = ", ".join(f"{n:,} {_label(name, n)}" for name, n in self.counts.items())
         return f"Built the demo practice at scale {self.scale} in {seconds:.1f} s: {parts}."
 
@@ -98,7 +95,8 @@ def seed_demo(scale: int = 1, *, today: date | None = None, billing_history: boo
         existing = _scale_of(company)
         if existing != scale:
             return SeedResult(scale, existing, created=False)
-        return SeedResult(scale, existing, created=False, users_created=_create_missing_users())
+        # The logins come with the practice only: a demo login an admin deleted stays deleted.
+        return SeedResult(scale, existing, created=False)
     counts: Counter[str] = Counter()
     company_id, refs, payers = _build_fixed_records(today, counts)
     to_finalize: list[int] = []
@@ -365,13 +363,14 @@ def _insertable(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _create_missing_users() -> int:
-    """One login per role, password `demo`; an existing account with the same email is left alone."""
+    """One login per role, password `demo` (CLAIMDESK_DEMO=1 lets an app serve with them); an existing
+    account with the same email is left alone."""
     emails = [email for email, _, _ in catalog.DEMO_LOGINS]
     existing = set(db.session.scalars(select(User.email).where(User.email.in_(emails))))
     missing = [login for login in catalog.DEMO_LOGINS if login[0] not in existing]
     if not missing:
         return 0
-    # Not create_user(): its 8-character minimum would refuse the documented demo password.
+    # Not create_user(): the password rule would refuse the documented demo password.
     # Hashed once for all four, since scrypt is slow on purpose.
     password_hash = generate_password_hash(catalog.DEMO_PASSWORD)
     db.session.add_all(

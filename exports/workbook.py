@@ -8,6 +8,7 @@ totals rows go through exports.fast_rows (text spliced in at save, 5x faster tha
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -254,5 +255,16 @@ def write_workbook(sheets: Sequence[Sheet], target: str | Path | IO[bytes], titl
     """Write every sheet and save once; returns the number of data rows on each sheet."""
     wb = Workbook(write_only=True)
     counts = [write_sheet(wb, sheet, title, progress) for sheet in sheets]
+    if isinstance(target, str | Path):
+        private_file(Path(target))
     wb.save(target)
     return counts
+
+
+def private_file(path: Path) -> None:
+    """Create `path` (or truncate it) readable by its owner only, before any patient data goes in.
+
+    openpyxl then writes into the existing file, which keeps its 0600 mode whatever the umask.
+    """
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+    path.chmod(0o600)  # an older file of the same name kept its own mode through O_TRUNC

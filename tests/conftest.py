@@ -53,6 +53,10 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             "SQLALCHEMY_DATABASE_URI": url,
             "SERVER_NAME": "claimdesk.test",
             "FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION": False,
+            # The fixtures log in thousands of times from one address, mostly as admins and billers without
+            # an authenticator app; tests/admin_views/test_login_security.py turns each of these back on.
+            "CLAIMDESK_MFA_REQUIRED": False,
+            "CLAIMDESK_LOGIN_THROTTLE": False,
         }
     )
     app.test_client_class = IsolatedClient

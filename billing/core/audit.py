@@ -80,6 +80,13 @@ class AuditAction(StrEnum):
     CLAIM_RESENT = "claim.resent"  # a fixed Rejected claim back to Ready, to go out as a new original
     CLAIM_ACKNOWLEDGED = "claim.acknowledged"  # a 277CA accepted it (and gave the payer's claim number)
     ACK_IMPORTED = "ack.imported"  # a 999 or 277CA file read and recorded
+    # Logins (billing/people/logins.py, billing/people/mfa.py)
+    USER_LOCKED = "user.locked"  # too many failed logins: refused until the window passes or an admin unlocks
+    USER_UNLOCKED = "user.unlocked"
+    PASSWORD_CHANGED = "user.password_changed"  # noqa: S105 - a history tag, not a password
+    MFA_ENROLLED = "user.mfa_enrolled"
+    MFA_RESET = "user.mfa_reset"  # an admin cleared the user's authenticator and recovery codes
+    RECOVERY_CODE_USED = "user.recovery_code_used"
 
 
 @dataclass(frozen=True)

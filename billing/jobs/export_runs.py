@@ -25,7 +25,7 @@ from exports.build import build_from_json, expected_rows
 
 def exports_dir() -> Path:
     folder = Path(current_app.instance_path) / "exports"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # the reports hold PHI: owner only
     return folder
 
 

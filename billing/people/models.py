@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, event, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from billing.core.addresses import AddressMixin
@@ -36,6 +37,25 @@ class User(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Part of the login cookie's id: raising it ends every session the user has open (logout, password,
+    #: role or activity change, two-factor reset), since the cookie itself cannot be recalled.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    #: Wrong passwords (or codes) since the last good login or lockout; the lockout starts at the limit.
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None]
+    #: Base32 TOTP secret, set once the user has confirmed a code from their app; None = not enrolled.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    #: The last 30-second step a code was accepted for: the same code cannot log in twice.
+    totp_last_step: Mapped[int | None]
+    mfa_enrolled_at: Mapped[datetime | None]
+
+    recovery_codes: Mapped[list[RecoveryCode]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", order_by="RecoveryCode.id"
+    )
+
+    @property
+    def mfa_enrolled(self) -> bool:
+        return self.totp_secret is not None
 
     # Flask-Login protocol.
     @property
@@ -51,7 +71,8 @@ class User(db.Model):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        # The session version rides in the id, so the user loader refuses a cookie from before a bump.
+        return f"{self.id}:{self.session_version}"
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -61,6 +82,34 @@ class User(db.Model):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the authenticator app; only its SHA-256 is kept."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="recovery_codes")
+
+
+#: Changing one of these ends the user's open sessions (45 CFR 164.312(d): a changed credential or a
+#: narrowed access must take effect now, not when an old cookie happens to expire).
+SESSION_ENDING_CHANGES = ("password_hash", "role", "active")
+
+
+@event.listens_for(Session, "before_flush")
+def _end_sessions_on_access_change(session: Session, flush_context: Any, instances: Any) -> None:
+    for user in session.dirty:
+        if isinstance(user, User) and user.id is not None and _access_changed(user):
+            user.session_version = (user.session_version or 0) + 1
+
+
+def _access_changed(user: User) -> bool:
+    state = inspect(user)
+    return any(state.attrs[name].history.has_changes() for name in SESSION_ENDING_CHANGES)
 
 
 class Sex(StrEnum):

@@ -1,17 +1,18 @@
-"""Staff accounts: create, authenticate. Operations flush; the caller commits."""
+"""Staff accounts: create, change a password. Operations flush; the caller commits.
+
+Logging in (lockout, sessions) is billing/people/logins.py; two-factor is billing/people/mfa.py.
+"""
 
 from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
-from werkzeug.security import check_password_hash, generate_password_hash
 
-from billing.core.db import db, utcnow
-from billing.core.errors import Problem, raise_if
+from billing.core.audit import Actor, AuditAction, record_change
+from billing.core.db import db
+from billing.core.errors import NotFound, Problem, raise_if
 from billing.people.models import Role, User
-
-MIN_PASSWORD_LENGTH = 8
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+from billing.people.passwords import password_problems
 
 
 def normalize_email(email: str) -> str:
@@ -35,8 +36,8 @@ def user_problems(
         problems.append(Problem("name", "A name is required."))
     if role not in {r.value for r in Role}:
         problems.append(Problem("role", f"Role must be one of {', '.join(r.value for r in Role)}."))
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(Problem("password", f"A password needs at least {MIN_PASSWORD_LENGTH} characters."))
+    if password is not None:
+        problems.extend(password_problems(password, role, personal=(email, name)))
     return problems
 
 
@@ -50,14 +51,18 @@ def create_user(email: str, *, name: str, role: str, password: str) -> User:
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The active user with this email and password, with the login time stamped; else None."""
+def user_by_email(email: str) -> User:
     user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
     if user is None:
-        # Hash anyway, so response time does not reveal which emails have accounts.
-        check_password_hash(_DUMMY_HASH, password)
-        return None
-    if not user.active or not user.check_password(password):
-        return None
-    user.last_login_at = utcnow()
+        raise NotFound(f"No account has the email {normalize_email(email)[:254]}.")
+    return user
+
+
+def change_password(user: User, password: str, *, actor: Actor) -> User:
+    """Set a new password (checked against the rule for the user's role); every open session of theirs ends."""
+    raise_if(password_problems(password, user.role, personal=(user.email, user.name)))
+    user.set_password(password)  # the session version rises on flush (models._end_sessions_on_access_change)
+    user.failed_logins, user.locked_until = 0, None
+    record_change("user", user.id, AuditAction.PASSWORD_CHANGED, actor=actor)
+    db.session.flush()
     return user

@@ -260,13 +260,15 @@ def test_a_second_run_changes_nothing(demo):
     assert _row_counts() == before
 
 
-def test_a_missing_demo_login_is_recreated_and_nothing_else(demo):
+def test_a_demo_login_an_admin_deleted_stays_deleted(demo):
+    """`make run` seeds every time: it must not bring back a login (password `demo`) someone removed."""
     db.session.delete(db.session.scalar(select(User).where(User.email == "biller@example.com")))
     db.session.flush()
     before = _row_counts()
     again = seed_demo(today=TODAY)
-    assert (again.created, again.users_created) == (False, 1)
-    assert _row_counts() == before | {"User": before["User"] + 1}
+    assert (again.created, again.users_created, again.changed) == (False, 0, False)
+    assert _row_counts() == before
+    assert db.session.scalar(select(User).where(User.email == "biller@example.com")) is None
 
 
 def test_another_scale_is_refused_without_changes(demo):

@@ -45,7 +45,7 @@ from billing.core.unit_of_work import unit_of_work  # noqa: E402
 from billing.submissions.inbound import import_x12  # noqa: E402
 from billing.submissions.models import BatchClaim, SubmissionBatch  # noqa: E402
 from billing.submissions.operations import create_batches, mark_batch_sent  # noqa: E402
-from tests.worlds.acks import Answer, ClaimAnswer, Error, write_277ca, write_999  # noqa: E402
+from demo.ack_writer import Answer, ClaimAnswer, Error, write_277ca, write_999  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 BEGIN, END = "<!-- bench_acks:begin -->", "<!-- bench_acks:end -->"

@@ -38,9 +38,11 @@ from billing.ledger.postings import REVERSAL_CODE, Adjustment, ClaimPosting, Lin
 from billing.org.models import Company
 from billing.payments.remittances import import_835
 from billing.payments.secondary import generate_secondary_claim, live_secondary
-from billing.submissions.models import Clearinghouse
+from billing.submissions.inbound import import_x12
+from billing.submissions.models import Clearinghouse, SubmissionBatch
 from billing.submissions.operations import create_batches, mark_batch_sent
 from billing.submissions.queries import candidates
+from demo.ack_writer import ClaimAnswer, write_277ca, write_999
 from demo.era_writer import ClaimRemit, Payment, ProviderLevelAdjustment, write_835
 from demo.self_pay import collect_self_pay
 from rules.operations import load_defaults
@@ -55,6 +57,8 @@ COINSURANCE = Decimal("0.20")  # of the allowed amount
 CLAIM_COPAY = Decimal("20.00")
 #: What the demo's payers deny for, with the remark they add: (group, CARC, RARC).
 DENIALS = (("CO", "197", "N54"), ("CO", "16", "MA130"), ("CO", "50", "N115"))
+#: What the payers' front ends reject claims of the newest batch for (277CA STC01: category, status, entity).
+REJECTIONS = (("A7", "562", "85"), ("A7", "33", "IL"), ("A3", "21", ""))
 #: What they deny one line of a paid claim for: information missing, or not medically necessary.
 LINE_DENIALS = DENIALS[1:]
 NEXT_PAYER_ANSWERS_AFTER_DAYS = 14
@@ -84,6 +88,7 @@ def work_demo_billing(company: Company, client_ids: Collection[int], *, today: d
     run_rules(actor=ACTOR, today=today, claim_ids=claim_ids)
     sent = _submit_weekly(claim_ids, today=today)
     counts["submission_batches"] = len(sent)
+    counts.update(_acknowledge(sent, today=today))
     counts.update(_answer(company, today=today))
     counts.update(collect_self_pay(claim_ids, today=today))  # the families pay their self-pay visits
     # Claims paid in full have nothing left to check: a second run shows the office's current picture.
@@ -110,8 +115,8 @@ def _clearinghouse(company: Company) -> Clearinghouse:
     return house
 
 
-def _submit_weekly(claim_ids: Collection[int], *, today: date) -> list[int]:
-    """One batch per week of service, each marked uploaded, oldest first."""
+def _submit_weekly(claim_ids: Collection[int], *, today: date) -> list[tuple[int, date]]:
+    """One batch per week of service, each marked uploaded, oldest first: (batch id, the day it was uploaded)."""
     cutoff = today - timedelta(days=SUBMITTED_AFTER_DAYS)
     weeks: dict[date, list[int]] = defaultdict(list)
     for candidate in candidates(claim_ids=claim_ids):
@@ -123,8 +128,29 @@ def _submit_weekly(claim_ids: Collection[int], *, today: date) -> list[int]:
         sent_on = min(week + timedelta(days=7), today)
         for batch in create_batches(actor=ACTOR, claim_ids=claim_ids, today=sent_on):
             mark_batch_sent(batch.id, actor=ACTOR, sent_on=sent_on)
-            sent.append(batch.id)
+            sent.append((batch.id, sent_on))
     return sent
+
+
+def _acknowledge(sent: Sequence[tuple[int, date]], *, today: date) -> Counter[str]:
+    """The clearinghouse accepts every file the next day (999) and the payers' front ends answer claim by claim
+    the day after (277CA), giving their claim numbers. In the newest batch, which no 835 answers yet, a few claims
+    are rejected, so the Rejected tab shows what a biller fixes first each morning."""
+    counts: Counter[str] = Counter()
+    newest = sent[-1][0] if sent else None
+    for batch_id, sent_on in sent:
+        batch = db.session.get(SubmissionBatch, batch_id)
+        claims = [entry.claim for entry in batch.entries]
+        rejected = {c.id: REJECTIONS[n] for n, c in enumerate(claims[:len(REJECTIONS)])} if batch_id == newest else {}
+        answers = [ClaimAnswer(c.number, *rejected.get(c.id, ("A2", "20", "")), payer_claim_number=f"{c.payer_id}"
+                               f"{c.id:09d}", service_date=c.service_date) for c in claims]  # fmt: skip
+        for data, name in ((write_999(batch, on=min(sent_on + timedelta(days=1), today)), "999"),
+                           (write_277ca(batch, answers, on=min(sent_on + timedelta(days=2), today)), "277")):
+            imported = import_x12(data, filename=f"{batch.number}.{name}", actor=ACTOR,
+                                  clearinghouse=batch.clearinghouse)
+            counts[f"acknowledgments_{name}"] += 1
+            counts["claims_rejected"] += imported.result.rejected if name == "277" else 0
+    return counts
 
 
 def _answer(company: Company, *, today: date) -> Counter[str]:

@@ -13,8 +13,8 @@ from billing.core.db import db
 from billing.people.models import Role
 from billing.submissions.acknowledgments import import_ack
 from billing.submissions.operations import create_batches, mark_batch_sent
+from demo.ack_writer import ClaimAnswer, write_277ca
 from tests.conftest import csrf_token
-from tests.worlds.acks import ClaimAnswer, write_277ca
 from tests.worlds.claims import history
 from tests.worlds.practice import SYSTEM
 from tests.worlds.submissions import SubmissionWorld, build_submission_world

@@ -141,3 +141,27 @@ def test_self_pay_claims_are_patient_bills_never_ready(demo):
         assert sums[claim.id].patient == claim.total_charge - Decimal(str(paid.get(claim.id, 0))), claim.number
         assert (claim.status is ClaimStatus.PAID) == (sums[claim.id].patient == 0), claim.number
     assert check_ledger() == []
+
+
+def test_the_demo_shows_rejected_claims_with_their_reasons_and_claims_near_their_filing_deadline(demo):
+    from billing.org.queries import Scope
+    from billing.payments.filing import near_deadline
+    from billing.submissions.ack_queries import rejection_reasons
+    from billing.submissions.models import AckKind, Acknowledgment
+    from demo.billing_history import REJECTIONS
+
+    rejected = db.session.scalars(select(Claim).where(Claim.status == ClaimStatus.REJECTED)).all()
+    assert len(rejected) == len(REJECTIONS) == demo.counts["claims_rejected"]
+    reasons = rejection_reasons([c.id for c in rejected])
+    assert all(reasons[c.id].message for c in rejected)  # the tab says why, in words
+    # Every weekly batch was answered by one 999 and one 277CA, all matched.
+    acks = db.session.scalars(select(Acknowledgment)).all()
+    answered = [a.batch_id for a in acks if a.kind is AckKind.IMPLEMENTATION]
+    assert len(answered) == len(set(answered)) == demo.counts["acknowledgments_999"] > 0
+    assert sum(a.kind is AckKind.CLAIM for a in acks) == demo.counts["acknowledgments_277"] == len(answered)
+    assert all(a.matched for a in acks)
+    # Claims that paid claims left behind: at least one is close to (or past) its payer's filing deadline.
+    near = near_deadline(Scope(), within_days=14, today=TODAY)
+    assert any(0 <= row.days_left <= 14 for row in near)
+    assert all(row.status in (ClaimStatus.READY, ClaimStatus.HELD, ClaimStatus.REJECTED, ClaimStatus.DENIED)
+               for row in near)

@@ -10,9 +10,9 @@ import pytest
 
 from billing.claims.statuses import ClaimStatus
 from billing.submissions.operations import create_batches, mark_batch_sent
+from demo.ack_writer import Answer, ClaimAnswer, write_277ca, write_999
 from exports.filters import ReportFilters
 from exports.reports import report_named
-from tests.worlds.acks import Answer, ClaimAnswer, write_277ca, write_999
 from tests.worlds.practice import SYSTEM
 from tests.worlds.submissions import SubmissionWorld, build_submission_world
 

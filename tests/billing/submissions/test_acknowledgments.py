@@ -24,7 +24,7 @@ from billing.submissions.inbound import NotImported, import_x12
 from billing.submissions.models import Acknowledgment, AckOutcome, ClaimAcknowledgment
 from billing.submissions.operations import create_batches, mark_batch_sent
 from billing.worklist import billing_work
-from tests.worlds.acks import Answer, ClaimAnswer, Error, write_277ca, write_999
+from demo.ack_writer import Answer, ClaimAnswer, Error, write_277ca, write_999
 from tests.worlds.claims import history
 from tests.worlds.practice import SYSTEM
 

@@ -210,18 +210,19 @@ def test_a_file_that_is_not_x12_is_refused_in_one_line(data, expected):
 
 
 def test_the_cli_says_what_the_file_is_in_json_and_in_one_line(app, tmp_path):
-    path = tmp_path / "ack.999"
+    """`flask edi import` takes 835s, 999s and 277CAs; any other X12 kind is refused naming what it is."""
+    path = tmp_path / "inquiry.270"
     path.write_text(
         "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *260401*1200*^*00501*"
-        "000000001*0*T*:~GS*FA*S*R*20260401*1200*1*X*005010X231A1~ST*999*0001*005010X231A1~AK1*HC*1*"
-        "005010X222A1~AK9*A*1*1*1~SE*4*0001~GE*1*1~IEA*1*000000001~"
+        "000000001*0*T*:~GS*HS*S*R*20260401*1200*1*X*005010X279A1~ST*270*0001*005010X279A1~"
+        "BHT*0022*13*1*20260401*1200~SE*3*0001~GE*1*1~IEA*1*000000001~"
     )
     runner = app.test_cli_runner()
     as_json = runner.invoke(args=["edi", "import", str(path), "--json"])
     assert as_json.exit_code == 1
     [row] = json.loads(as_json.output)
     assert row["refused"]
-    assert row["errors"][0].startswith("This file is a 999 (implementation acknowledgment)")
+    assert row["errors"][0].startswith("This file is a 270 (eligibility inquiry)")
     plain = runner.invoke(args=["edi", "import", str(path)])
     assert plain.exit_code == 1
     assert len(plain.output.strip().splitlines()) == 1

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import Row, exists, func, select
 from sqlalchemy.orm import selectinload
 
 from billing.claims.models import Claim, ClaimLine
@@ -107,6 +107,14 @@ def lines_with_charges(claim_ids: Iterable[int]) -> set[int]:
             )
         )
     )
+
+
+def line_charges(claim_ids: Iterable[int]) -> list[Row[tuple[int, int, Decimal]]]:
+    """(line id, claim id, charge) of every line of these claims, in claim and line order: what a bill posts."""
+    return list(db.session.execute(
+        select(ClaimLine.id, ClaimLine.claim_id, ClaimLine.charge)
+        .where(ClaimLine.claim_id.in_(list(claim_ids))).order_by(ClaimLine.claim_id, ClaimLine.line_number)
+    ))
 
 
 def entries_for_claim(claim_id: int) -> list[LedgerEntry]:

@@ -26,7 +26,7 @@ from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
 from billing.core.money import ZERO, format_money, sum_money, to_money
 from billing.coverage.models import PolicyRank
-from billing.ledger.balances import claim_balance, credit_reason, lines_with_charges, reversed_entry_ids
+from billing.ledger.balances import claim_balance, credit_reason, line_charges, lines_with_charges, reversed_entry_ids
 from billing.ledger.models import EntryKind, EntrySource, LedgerEntry
 from billing.ledger.operations import charge_row, reverse_entry
 from billing.ledger.patient_bills import withdraw_patient_bill
@@ -50,11 +50,7 @@ def post_submission_charges(claims: Sequence[Claim], *, actor: Actor, posted_on:
     rows = RowBuffer()
     for start in range(0, len(billed), CHUNK):
         chunk = {c.id: c for c in billed[start:start + CHUNK]}
-        charged = lines_with_charges(chunk)
-        lines = db.session.execute(
-            select(ClaimLine.id, ClaimLine.claim_id, ClaimLine.charge)
-            .where(ClaimLine.claim_id.in_(list(chunk))).order_by(ClaimLine.claim_id, ClaimLine.line_number)
-        ).all()
+        charged, lines = lines_with_charges(chunk), line_charges(chunk)
         charged -= _reprice_edited(chunk, lines, actor=actor, posted_on=posted_on)
         for line_id, claim_id, charge in lines:
             charge_row(rows, chunk[claim_id], line_id, charge, charged=charged, actor=actor, posted_on=posted_on)

@@ -20,12 +20,12 @@ from datetime import date
 
 from sqlalchemy import select
 
-from billing.claims.models import Claim, ClaimLine
+from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus, transition
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
 from billing.core.money import ZERO, format_money, sum_money
-from billing.ledger.balances import claim_balance, credit_reason, lines_with_charges, reversed_entry_ids
+from billing.ledger.balances import claim_balance, credit_reason, line_charges, lines_with_charges, reversed_entry_ids
 from billing.ledger.models import EntryKind, EntrySource, LedgerEntry
 from billing.ledger.operations import reverse_entry
 from billing.ledger.rows import RowBuffer, entry_values
@@ -49,11 +49,7 @@ def post_patient_bills(claims: Sequence[Claim], actor: Actor, posted_on: date) -
     for start in range(0, len(billed), CHUNK):
         chunk = {c.id: c for c in billed[start:start + CHUNK]}
         charged = lines_with_charges(chunk)
-        lines = db.session.execute(
-            select(ClaimLine.id, ClaimLine.claim_id, ClaimLine.charge)
-            .where(ClaimLine.claim_id.in_(list(chunk))).order_by(ClaimLine.claim_id, ClaimLine.line_number)
-        )
-        for line_id, claim_id, charge in lines:
+        for line_id, claim_id, charge in line_charges(chunk):
             if line_id in charged or charge == ZERO:
                 continue
             claim = chunk[claim_id]

@@ -72,6 +72,7 @@ def build(target: str | Path | IO[bytes], story: list[Flowable], *, title: str, 
     """Lay out `story` on letter pages, each footed with `footer` and its page number; files are owner-only."""
     if isinstance(target, str | Path):
         private_file(Path(target))  # patient data: readable by its owner only, whatever the umask
+        target = str(target)  # reportlab takes a file name or a file object, not a Path
 
     def foot(canvas: Any, doc: Any) -> None:
         canvas.saveState()

@@ -42,7 +42,8 @@ def test_oldest_first_fills_the_oldest_claims_and_leaves_the_rest(world):
     first, second, third = self_pay_visits(world, 3)
     done = _pay(world, "250.00", memo="check 1001")
     assert [_patient_paid(c) for c in (first, second, third)] == [VISIT_CHARGE, VISIT_CHARGE, D("50.00")]
-    assert done.payment.amount == D("250.00") and not done.repeated
+    assert done.payment.amount == D("250.00")
+    assert not done.repeated
     assert sum(p.entry.amount for p in done.payment.parts) == D("250.00")
     history = db.session.scalars(select(StatusChange).where(StatusChange.subject_type == "patient_payment")).all()
     assert [h.action for h in history] == [AuditAction.PATIENT_PAYMENT_RECEIVED]
@@ -55,7 +56,8 @@ def test_the_same_key_posts_once_and_returns_the_first_payment(world):
     first = _pay(world, "120.00", key=key)
     entries = _entry_count()
     again = _pay(world, "120.00", key=key)
-    assert again.repeated and again.payment.id == first.payment.id
+    assert again.repeated
+    assert again.payment.id == first.payment.id
     assert _entry_count() == entries
     assert db.session.scalar(select(func.count()).select_from(PatientPayment)) == 1
 
@@ -92,7 +94,8 @@ def test_bad_input_names_the_field_and_changes_nothing(world):
     assert refused.value.problems[0].field == "claim"
     with pytest.raises(Invalid), db.session.begin_nested():
         _pay(world, "10.00", key="short")
-    assert _entry_count() == entries and _patient_paid(claim) == D("0.00")
+    assert _entry_count() == entries
+    assert _patient_paid(claim) == D("0.00")
 
 
 def test_a_client_who_owes_nothing_is_refused(world):

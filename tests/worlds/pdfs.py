@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import shutil
-import subprocess  # noqa: S404 - runs pdftoppm on a file the test wrote
+import subprocess
 from pathlib import Path
 
 import pdfplumber

@@ -59,7 +59,7 @@ def test_a_payment_on_one_claim_still_works_and_gets_a_receipt(flask, world, tmp
     assert "cash" in text
 
 
-def test_refusals_are_one_line_and_change_nothing(flask, world):
+def test_refusals_are_one_line_and_change_nothing(flask, world, tmp_path):
     self_pay_visits(world, 1)
     db.session.commit()  # the command commits or rolls back its own unit of work
     entries = _entries()
@@ -69,9 +69,10 @@ def test_refusals_are_one_line_and_change_nothing(flask, world):
     not_a_client = flask("payments", "patient-payment", "C-1", "1.00", "--oldest-first")
     assert not_a_client.exit_code == 1
     assert "Traceback" not in not_a_client.output
-    missing = flask("payments", "receipt", "999999", "-o", "/tmp/never.pdf")
+    missing = flask("payments", "receipt", "999999", "-o", str(tmp_path / "never.pdf"))
     assert missing.exit_code == 1
     assert "No patient payment" in missing.output
+    assert not (tmp_path / "never.pdf").exists()
     assert _entries() == entries
     assert db.session.scalar(select(func.count()).select_from(PatientPayment)) == 0
 

@@ -90,7 +90,8 @@ class ClientLedgerView(AreaPage):
         owing = [i for i in patient_items(client.id) if i.balance > 0]
         return self.render("claimdesk/payments/client_ledger.html", client=client, ledger=ledger, start=start,
                            end=end, payments=payments, owing=owing, owes=patient_balance(client.id),
-                           can_edit=self.can_edit, today=practice_today(), downloads=self._downloads(client, start, end))
+                           can_edit=self.can_edit, today=practice_today(),
+                           downloads=self._downloads(client, start, end))
 
     @staticmethod
     def _downloads(client: Client, start: date | None, end: date | None) -> dict[str, str]:

@@ -81,7 +81,8 @@ def test_downloads_and_a_bad_date_named(client, login, world, visits):
 
 def test_the_payment_form_posts_once_and_links_its_receipt(client, login, world, visits):
     login(Role.BILLER)
-    data = {"csrf_token": csrf_token(client, "/admin/claim/"), "op_key": new_operation_key(), "amount": "150.00", "memo": "card"}
+    data = {"csrf_token": csrf_token(client, "/admin/claim/"), "op_key": new_operation_key(), "amount": "150.00",
+            "memo": "card"}
     first = client.post(f"{PAGE}payment?client_id={world.client.id}", data=data, follow_redirects=True)
     second = client.post(f"{PAGE}payment?client_id={world.client.id}", data=data, follow_redirects=True)
     assert "already recorded" in second.get_data(as_text=True)

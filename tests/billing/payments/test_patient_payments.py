@@ -3,9 +3,12 @@ once per one-time key; checked whole before anything is written; with a receipt 
 
 from __future__ import annotations
 
+from datetime import time, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from billing.core.audit import AuditAction, StatusChange
@@ -13,10 +16,11 @@ from billing.core.db import db
 from billing.core.errors import Invalid, NotAllowed, ValidationFailed
 from billing.core.operation_keys import OperationKey, new_operation_key
 from billing.ledger.models import EntryKind, LedgerEntry
+from billing.ledger.patient_balances import patient_balance
 from billing.payments.patient_payment_models import PatientPayment
 from billing.payments.patient_payments import receive_patient_payment
 from tests.worlds import factories as f
-from tests.worlds.patient_billing import VISIT_CHARGE, self_pay_visit, self_pay_visits
+from tests.worlds.patient_billing import SELF_PAY_RATE, VISIT_CHARGE, make_self_pay, self_pay_visit, self_pay_visits
 from tests.worlds.practice import DAY, SYSTEM
 
 D = Decimal
@@ -114,3 +118,39 @@ def self_pay_visits_for_another_client(world):
     claim = self_pay_visit(world)
     world.client = first
     return claim
+
+
+cents = st.integers(min_value=1, max_value=40_000).map(lambda n: D(n) / 100)
+ON_DB = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@ON_DB
+@given(visits=st.lists(st.tuples(st.integers(min_value=0, max_value=60), st.sampled_from([15, 30, 60, 90])),
+                       min_size=1, max_size=5),
+       payments=st.lists(cents, min_size=1, max_size=4))
+def test_oldest_first_fills_claims_in_service_order_like_a_hand_fill(world, visits, payments):
+    """Independent: a hand fill of each payment over the claims' charges in (service date, claim id) order."""
+    nested = db.session.begin_nested()
+    try:
+        make_self_pay(world)
+        claims = [self_pay_visit(world, day=DAY + timedelta(days=day), minutes=minutes, start=time(6 + 2 * n, 0))
+                  for n, (day, minutes) in enumerate(visits)]
+        owed = {c.id: SELF_PAY_RATE * (m // 15) for c, (_, m) in zip(claims, visits, strict=True)}
+        charged = dict(owed)
+        order = sorted(claims, key=lambda c: (c.service_date, c.id))
+        for amount in payments:
+            if amount > sum(owed.values()):
+                with pytest.raises(ValidationFailed), db.session.begin_nested():
+                    _pay(world, amount)
+                continue
+            _pay(world, amount)
+            left = amount
+            for claim in order:
+                share = min(left, owed[claim.id])
+                owed[claim.id] -= share
+                left -= share
+        for claim in claims:
+            assert _patient_paid(claim) == charged[claim.id] - owed[claim.id]
+        assert patient_balance(world.client.id) == sum(owed.values())
+    finally:
+        nested.rollback()

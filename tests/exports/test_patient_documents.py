@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import select
 
 from billing.core.db import db
@@ -105,3 +106,12 @@ def test_the_receipt_pdf_shows_the_payment_and_how_it_was_applied(world, billed,
     assert "check 2201" in text
     assert "Balance remaining on the account: $170.00" in text
     assert inked_share(path, tmp_path) > 0.01
+
+
+def test_the_blank_page_check_sees_a_blank_page(tmp_path):
+    """The render check itself: an empty page has no ink, so the checks above mean something."""
+    blank = tmp_path / "blank.pdf"
+    canvas = Canvas(str(blank))
+    canvas.showPage()
+    canvas.save()
+    assert inked_share(blank, tmp_path) < 0.001

@@ -64,6 +64,8 @@ def patient_balances_command(client_id: int | None, show_all: bool, as_json: boo
 def _ledger_text(ledger: ClientLedger) -> str:
     opening, closing = ledger.opening, ledger.closing
     lines = [f"Client ledger: {ledger.client} ({ledger.account})",
+             f"{'Posted':10} {'Claim':9} {'Entry':40} {'Insurance':>10} {'Patient':>10} {'Ins. bal.':>10} "
+             f"{'Pat. bal.':>10}",
              f"{'':10} {'':9} {'Brought forward':40} {'':>10} {'':>10} {opening.insurance:>10} {opening.patient:>10}"]
     lines += [f"{r.posted_on:%Y-%m-%d} {r.claim:9} {r.description[:40]:40} {r.change.insurance:>10} "
               f"{r.change.patient:>10} {r.balance.insurance:>10} {r.balance.patient:>10}" for r in ledger.rows]

@@ -70,11 +70,20 @@ class Invoice:
                 "amount_due": str(self.amount_due), "items": [i.as_dict() for i in self.items]}
 
 
+def _zip(digits: str | None) -> str:
+    return f"{digits[:5]}-{digits[5:]}" if digits and len(digits) == 9 else digits or ""
+
+
+def _phone(digits: str | None) -> str:
+    return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}" if digits and len(digits) == 10 else digits or ""
+
+
 def practice_party(company: Company) -> Party:
+    """The practice as the patient pays it: legal name, pay-to address (the 837's 2010AB), phone."""
     street = [p for p in (company.pay_to_address_line1, company.pay_to_address_line2) if p]
     town = " ".join(p for p in (f"{company.pay_to_city}," if company.pay_to_city else "", company.pay_to_state or "",
-                                company.pay_to_zip_code or "") if p)
-    phone = f"Phone {company.phone}" if company.phone else ""
+                                _zip(company.pay_to_zip_code)) if p)
+    phone = f"Phone {_phone(company.phone)}" if company.phone else ""
     return Party(company.legal_name, tuple(p for p in (*street, town, phone) if p))
 
 

@@ -59,7 +59,7 @@ def grid(head: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[fl
          money_from: int, total_rows: int = 0) -> Table:
     """A table with a repeated header row; columns from `money_from` on are right-aligned amounts."""
     body = [[c if isinstance(c, Flowable) else str(c) for c in row] for row in rows]
-    table = Table([list(head), *body], colWidths=list(widths), repeatRows=1)
+    table = Table([list(head), *body], colWidths=list(widths), repeatRows=1, hAlign="LEFT")
     table.setStyle(_GRID)
     table.setStyle(TableStyle([("ALIGN", (money_from, 0), (-1, -1), "RIGHT")]))
     if total_rows:

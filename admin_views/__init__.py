@@ -8,6 +8,7 @@ from flask_admin.theme import Bootstrap4Theme
 
 from admin_views.claims import ClaimView
 from admin_views.clearinghouses import ClearinghouseView
+from admin_views.client_ledger import ClientLedgerView, may_read_ledger
 from admin_views.coverage import AuthorizationView, FeeScheduleView, PayerView, PolicyView, ServiceCodeView
 from admin_views.credit_balances import CreditBalancesView
 from admin_views.dashboard import DashboardView
@@ -40,6 +41,7 @@ def init_admin(app: Flask) -> Admin:
     init_scope(app)
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.globals["operation_key"] = operation_key_input  # money forms: one hidden one-time key each
+    app.jinja_env.globals["may_read_ledger"] = may_read_ledger  # the client ledger links on client and claim pages
     admin = Admin(
         app,
         name="ClaimDesk",
@@ -65,6 +67,8 @@ def init_admin(app: Flask) -> Admin:
     payments = "Payments"
     admin.add_view(RemittanceView(Remittance, db, category=payments, endpoint="remittance"))
     admin.add_view(UnmatchedView(UnmatchedClaim, db, category=payments, endpoint="unmatched"))
+    admin.add_view(ClientLedgerView(name="Client ledger", category=payments, endpoint="client_ledger",
+                                    url="/admin/client-ledger"))
     admin.add_view(CreditBalancesView(name="Credit balances", category=payments, endpoint="credit_balances",
                                       url="/admin/credit-balances"))
     admin.add_view(BulkClawbackView(name="Bulk clawback", category=payments, endpoint="bulk_clawback",

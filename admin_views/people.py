@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask import url_for
 from flask_admin.contrib.sqla.filters import FilterEqual
+from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
 from admin_views.base import RoleModelView
+from admin_views.client_ledger import may_read_ledger
 from admin_views.formatters import enum_choices, lazy_options
 from admin_views.org import ADDRESS_FIELDS, ADDRESS_LABELS, DIGITS, STATE_CHOICES, UPPER
 from admin_views.permissions import Area
@@ -33,6 +38,14 @@ class ProviderView(RoleModelView):
     column_descriptions = {"npi": "Individual NPI (10 digits, with its check digit)."}
 
 
+def _account_with_ledger(view: Any, context: Any, client: Client, name: str) -> Markup:
+    """The account number, and for readers of payments a link to the client's ledger."""
+    if not may_read_ledger():
+        return Markup("{}").format(client.account_number)
+    return Markup('{} <a class="small" href="{}" data-client-ledger-link>ledger</a>').format(
+        client.account_number, url_for("client_ledger.index", client_id=client.id))
+
+
 class ClientView(RoleModelView):
     """Clients with their diagnoses in order (position 1 is primary, as in the 837 HI segment)."""
 
@@ -44,6 +57,7 @@ class ClientView(RoleModelView):
         "responsible_party_name", "phone", "active",
     ]
     column_searchable_list = ["last_name", "first_name", "account_number"]
+    column_formatters = {"account_number": _account_with_ledger}
     column_sortable_list = [
         "account_number", "last_name", "first_name", "date_of_birth", ("location", "location.name"), "active",
     ]

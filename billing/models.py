@@ -33,6 +33,7 @@ from billing.ledger import guards as _ledger_guards  # noqa: F401 - registers th
 from billing.ledger.models import Adjudication, AdjudicationAdjustment, AdjudicationLine, LedgerEntry
 from billing.org.models import Company, Location, Practice
 from billing.payments.models import EraFile, ProviderAdjustment, ProviderAdjustmentEntry, Remittance, UnmatchedClaim
+from billing.payments.patient_payment_models import PatientPayment, PatientPaymentPart
 from billing.people.models import Client, ClientDiagnosis, Provider, Role, Sex, User
 from billing.sessions.models import NoteStatus, SessionClass, TherapySession
 from billing.submissions.follow_up_models import ClaimFollowUp, FollowUpNote
@@ -69,6 +70,8 @@ __all__ = [
     "Location",
     "NoteStatus",
     "OperationKey",
+    "PatientPayment",
+    "PatientPaymentPart",
     "Payer",
     "PayerAlias",
     "PayerRoundingRule",

@@ -1,19 +1,27 @@
 """`flask ledger check`: every money invariant over the live database; exit 1 listing each violation.
 
 `flask ledger patient-balances`: what each client owes on the patient side (the reads statements build on).
+
+`flask ledger client ID`: one client's ledger, entry by entry with running balances, or as a PDF / Excel file.
 """
 
 from __future__ import annotations
 
 import sys
+from datetime import datetime
+from pathlib import Path
 
 import click
 from flask.cli import AppGroup
 
-from billing.cli.output import RECORD_ID, emit, json_option
+from billing.cli.output import RECORD_ID, emit, json_option, run_command
+from billing.core.errors import Invalid
 from billing.core.money import format_money, sum_money
+from billing.core.time import practice_now, practice_today
+from billing.ledger.client_ledger import ClientLedger, client_ledger
 from billing.ledger.patient_balances import patient_accounts, patient_balance, patient_items
 from billing.payments.invariants import check_ledger, total
+from exports.patient_documents import LEDGER_FORMATS, ledger_file
 
 ledger_cli = AppGroup("ledger", help="The money's invariants, checked on this database.")
 
@@ -51,3 +59,49 @@ def patient_balances_command(client_id: int | None, show_all: bool, as_json: boo
     owed = sum_money(a.balance for a in accounts)
     emit(as_json, {"clients": [a.as_dict() for a in accounts], "total": str(owed)},
          "\n".join([*lines, f"{len(accounts)} clients; patient A/R {format_money(owed)}."]))
+
+
+def _ledger_text(ledger: ClientLedger) -> str:
+    opening, closing = ledger.opening, ledger.closing
+    lines = [f"Client ledger: {ledger.client} ({ledger.account})",
+             f"{'Posted':10} {'Claim':9} {'Entry':40} {'Insurance':>10} {'Patient':>10} {'Ins. bal.':>10} "
+             f"{'Pat. bal.':>10}",
+             f"{'':10} {'':9} {'Brought forward':40} {'':>10} {'':>10} {opening.insurance:>10} {opening.patient:>10}"]
+    lines += [f"{r.posted_on:%Y-%m-%d} {r.claim:9} {r.description[:40]:40} {r.change.insurance:>10} "
+              f"{r.change.patient:>10} {r.balance.insurance:>10} {r.balance.patient:>10}" for r in ledger.rows]
+    lines.append(f"{len(ledger.rows)} entries; insurance owes {format_money(closing.insurance)}, the patient owes "
+                 f"{format_money(closing.patient)} (balance {format_money(closing.total)}).")
+    return "\n".join(lines)
+
+
+def _file_kind(output: str | None) -> str | None:
+    if output is None:
+        return None
+    kind = Path(output).suffix.lower().lstrip(".")
+    if kind not in LEDGER_FORMATS:
+        raise Invalid(f"-o: write the ledger to a .pdf or .xlsx file, not {Path(output).name!r}.")
+    return kind
+
+
+@ledger_cli.command("client")
+@click.argument("client_id", type=RECORD_ID)
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="First posting date (YYYY-MM-DD).")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Last posting date (YYYY-MM-DD).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="FILE.pdf or FILE.xlsx")
+@json_option
+def client_command(client_id: int, date_from: datetime | None, date_to: datetime | None, output: str | None,
+                   as_json: bool) -> None:
+    """Every charge, payment, adjustment, transfer and reversal on a client's claims, with running insurance and
+    patient balances; with -o, the same as a PDF or an Excel file."""
+    start, end = (d.date() if d else None for d in (date_from, date_to))
+
+    def run() -> ClientLedger:
+        kind = _file_kind(output)
+        if output is None or kind is None:
+            return client_ledger(client_id, start=start, end=end)
+        return ledger_file(client_id, output, kind=kind, start=start, end=end, today=practice_today(),
+                           now=practice_now(), by="cli")
+
+    run_command(run, as_json=as_json, data=lambda led: {**led.as_dict(), "file": output},
+                text=lambda led: f"Wrote the ledger of {led.client} ({len(led.rows)} entries) to {output}."
+                if output else _ledger_text(led))

@@ -15,9 +15,11 @@ from billing.claims.models import Claim
 from billing.claims.queries import claim_by_number
 from billing.cli.output import LINE_NUMBER, RECORD_ID, emit, json_option, run_command
 from billing.core.audit import Actor
+from billing.core.checks import parse_id
 from billing.core.db import db
 from billing.core.errors import BillingError, Invalid, NotFound, Problem, raise_if
 from billing.core.money import format_money, parse_amount, sum_money
+from billing.core.operation_keys import new_operation_key
 from billing.core.time import practice_today
 from billing.core.unit_of_work import unit_of_work
 from billing.coverage.payer_names import payer_called
@@ -41,10 +43,12 @@ from billing.payments.denials import DeniedLine, denied_lines_of, in_denied_work
 from billing.payments.eob import read_eob
 from billing.payments.matching import match_unmatched, open_unmatched, set_aside_unmatched
 from billing.payments.models import UnmatchedClaim
+from billing.payments.patient_payments import PaymentReceived, receive_patient_payment
 from billing.payments.plb import apply_plb, open_items, plb_document, plb_on, settle_plb
 from billing.payments.remittances import EraRefused
 from billing.payments.secondary import generate_secondary_claim, resubmit_denied_lines
 from billing.submissions.inbound import import_x12
+from exports.patient_documents import receipt_file
 
 edi_cli = AppGroup("edi", help="Import X12 files (835 remittances, 999 and 277CA acknowledgments).")
 payments_cli = AppGroup("payments", help="The payments ledger: balances, write-offs, reversals, secondary claims.")
@@ -257,21 +261,48 @@ def bill_patient_command(claim_number: str, reason: str | None) -> None:
 
 
 @payments_cli.command("patient-payment")
-@click.argument("claim_number")
+@click.argument("target")
 @click.argument("amount")
+@click.option("--oldest-first", is_flag=True,
+              help="TARGET is a client id: apply the money to the client's claims, oldest service first.")
 @click.option("--memo", default=None, help="Check number, card, cash...")
 @click.option("--overpayment", is_flag=True, help="Take more than the patient owes (left as a patient credit).")
+@click.option("--key", default=None, help="A one-time key: running the command again with it posts nothing again.")
 @json_option
-def patient_payment_command(claim_number: str, amount: str, memo: str | None, overpayment: bool,
-                            as_json: bool) -> None:
-    """Record money from the patient or responsible party on a claim."""
+def patient_payment_command(target: str, amount: str, oldest_first: bool, memo: str | None, overpayment: bool,
+                            key: str | None, as_json: bool) -> None:
+    """Record money from the patient or responsible party: on claim TARGET, or with --oldest-first across the
+    claims of client TARGET. Prints the receipt number (`flask payments receipt ID -o FILE.pdf`)."""
     value = _money(amount)
     assert value is not None
-    run_command(lambda: posting.record_patient_payment(_claim(claim_number), value, actor=CLI,
-                                                       posted_on=practice_today(), memo=memo,
-                                                       overpayment=overpayment),
-                as_json=as_json, text=f"Patient payment of {format_money(value)} recorded on {claim_number}.",
-                data=lambda entries: {"claim": claim_number, "amount": str(value), "entries": len(entries)})
+
+    def run() -> PaymentReceived:
+        claim = None if oldest_first else _claim(target)
+        client_id = _client_id(target) if oldest_first else claim.client_id  # type: ignore[union-attr]
+        return receive_patient_payment(client_id, value, key=key or new_operation_key(), actor=CLI,
+                                       received_on=practice_today(), claim=claim, memo=memo,
+                                       overpayment=overpayment)
+
+    run_command(run, as_json=as_json, text=lambda done: done.summary(), data=lambda done: done.as_dict())
+
+
+def _client_id(text: str) -> int:
+    number = parse_id(text)
+    if number is None:
+        raise_if([Problem("target", f"{text[:40]!r} is not a client id: with --oldest-first, give the client's id.")])
+    assert number is not None
+    return number
+
+
+@payments_cli.command("receipt")
+@click.argument("payment_id", type=RECORD_ID)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True, help="FILE.pdf")
+@json_option
+def receipt_command(payment_id: int, output: str, as_json: bool) -> None:
+    """Write the printable receipt of patient payment PAYMENT_ID (the number after R-) to a PDF."""
+    run_command(lambda: receipt_file(payment_id, output), as_json=as_json,
+                text=lambda r: f"Receipt {r.number} ({format_money(r.amount)}) written to {output}.",
+                data=lambda r: {"ok": True, "receipt": r.number, "amount": str(r.amount), "file": output})
 
 
 @payments_cli.command("set-aside")

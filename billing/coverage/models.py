@@ -32,6 +32,10 @@ class ClaimChannel(StrEnum):
     EDI = "edi"
     PAPER = "paper"
 
+    @property
+    def label(self) -> str:
+        return {"edi": "EDI (837P)", "paper": "Paper (CMS-1500)"}[self.value]
+
 
 class PayerRoundingRule(StrEnum):
     """How a payer turns the minutes of timed codes into units (see billing/coverage/units.py).

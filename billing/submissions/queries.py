@@ -342,7 +342,16 @@ def subject_history(subject_type: str, subject_id: int) -> list[StatusChange]:
 
 def edi_payers(scope: Scope | None = None) -> list[Payer]:
     """Payers a batch can be made for: EDI enabled and active, in the chosen scope."""
-    query = select(Payer).where(Payer.edi_enabled, Payer.active).order_by(Payer.name)
+    query = (select(Payer).where(Payer.edi_enabled, Payer.active, Payer.claim_channel == ClaimChannel.EDI)
+             .order_by(Payer.name))  # fmt: skip
+    if scope is not None and not scope.is_everything:
+        query = query.where(by_company(Payer.company_id, scope))
+    return list(db.session.scalars(query))
+
+
+def paper_payers(scope: Scope | None = None) -> list[Payer]:
+    """Active payers that take printed CMS-1500s, in the chosen scope."""
+    query = select(Payer).where(Payer.claim_channel == ClaimChannel.PAPER, Payer.active).order_by(Payer.name)
     if scope is not None and not scope.is_everything:
         query = query.where(by_company(Payer.company_id, scope))
     return list(db.session.scalars(query))

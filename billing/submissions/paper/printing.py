@@ -18,7 +18,7 @@ from billing.claims.models import Claim, claim_number
 from billing.claims.queries import lock_claim
 from billing.core.audit import Actor, AuditAction, Change, record_changes
 from billing.core.db import db
-from billing.core.errors import NothingToDo, Problem, ValidationFailed
+from billing.core.errors import Invalid, NothingToDo, Problem, ValidationFailed
 from billing.core.time import practice_today
 from billing.submissions.loading import claim_facts
 from billing.submissions.operations import submit_claims
@@ -47,10 +47,19 @@ class Printed:
 
 
 def layout_from_settings(mode: Mode = Mode.DATA) -> Layout:
-    """The installation's printer: CMS1500_OFFSET_X/Y (points) and CMS1500_FONT_SIZE in the app config."""
-    config = current_app.config if has_app_context() else {}
-    return Layout(mode=mode, font_size=float(config.get("CMS1500_FONT_SIZE", 10)),
-                  offset_x=float(config.get("CMS1500_OFFSET_X", 0)), offset_y=float(config.get("CMS1500_OFFSET_Y", 0)))
+    """The installation's printer, from the app config: CLAIMDESK_CMS1500_OFFSET_X and _Y (points) and
+    CLAIMDESK_CMS1500_FONT_SIZE. A value that is not a number is refused naming the setting."""
+    return Layout(mode=mode, font_size=_setting("CLAIMDESK_CMS1500_FONT_SIZE", 10.0),
+                  offset_x=_setting("CLAIMDESK_CMS1500_OFFSET_X", 0.0),
+                  offset_y=_setting("CLAIMDESK_CMS1500_OFFSET_Y", 0.0))  # fmt: skip
+
+
+def _setting(name: str, default: float) -> float:
+    value = current_app.config.get(name, default) if has_app_context() else default
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise Invalid(f"The setting {name} must be a number of points, not {str(value)[:20]!r}.") from None
 
 
 def print_claims(

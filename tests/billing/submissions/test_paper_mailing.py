@@ -14,14 +14,14 @@ from billing.claims.operations import correct_claim, hold_claim
 from billing.claims.statuses import ClaimStatus
 from billing.core.audit import AuditAction
 from billing.core.db import db
-from billing.core.errors import NothingToDo, ValidationFailed
+from billing.core.errors import Invalid, NothingToDo, ValidationFailed
 from billing.core.time import practice_today
 from billing.coverage.models import ClaimChannel
 from billing.edi.x837p import write_837
 from billing.ledger.models import EntryKind, LedgerEntry
 from billing.submissions.loading import claim_facts
 from billing.submissions.operations import generate_batches
-from billing.submissions.paper.printing import mark_mailed, print_claims
+from billing.submissions.paper.printing import layout_from_settings, mark_mailed, print_claims
 from billing.submissions.queries import candidates, paper_candidates
 from rules.models import BillingRun
 from tests.billing.edi.scenario_facts import ENVELOPE
@@ -156,3 +156,13 @@ def test_flask_claims_print_refuses_a_bad_claim_number(flask, world, tmp_path):
     result = flask("claims", "print", "--claims", "nope", "-o", str(tmp_path / "x.pdf"))
     assert result.exit_code == 1
     assert "--claims" in result.output
+
+
+def test_the_printer_offset_comes_from_the_installations_settings(app, monkeypatch):
+    monkeypatch.setitem(app.config, "CLAIMDESK_CMS1500_OFFSET_X", 3.6)
+    monkeypatch.setitem(app.config, "CLAIMDESK_CMS1500_OFFSET_Y", "-6")
+    layout = layout_from_settings()
+    assert (layout.offset_x, layout.offset_y, layout.font_size) == (3.6, -6.0, 10.0)
+    monkeypatch.setitem(app.config, "CLAIMDESK_CMS1500_OFFSET_X", "a bit")
+    with pytest.raises(Invalid, match="CLAIMDESK_CMS1500_OFFSET_X"):
+        layout_from_settings()

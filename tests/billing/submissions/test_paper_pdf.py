@@ -200,7 +200,7 @@ def test_data_mode_prints_only_data_and_plain_mode_draws_the_labels():
     assert all(c["text"] == c["text"].upper() for c in data_pages[0].chars)
 
 
-@pytest.mark.parametrize(("size", "offset"), [(9, 0), (13, 0), (10, 40)])
+@pytest.mark.parametrize(("size", "offset"), [(9, 0), (13, 0), (10, 40), (10, float("nan")), (float("nan"), 0)])
 def test_a_font_outside_10_to_12_points_or_a_wild_offset_is_refused(size, offset):
     with pytest.raises(Invalid):
         Layout(font_size=size, offset_x=offset)

@@ -130,6 +130,10 @@ def mark_mailed(claim_ids: Sequence[int], *, mailed_on: date, actor: Actor) -> l
         raise ValidationFailed([Problem("claims", f"There is no claim {claim_number(i)}.") for i in unknown])
     found = {c.claim_id: c for c in paper_candidates(claim_ids=wanted)}
     _refuse_unprintable(wanted, list(found.values()))
+    # Printing ran the rules on each claim as it was; one edited since is unchecked again, and its paper is stale.
+    if changed := [c for c in found.values() if c.unchecked]:
+        raise ValidationFailed([Problem("claims", f"{c.number} changed after it was printed; print it again.")
+                                for c in changed])  # fmt: skip
     reason = f"Mailed on paper (CMS-1500) on {mailed_on:%m/%d/%Y}"
     submit_claims([(c, found[c.id].frequency_code) for c in claims], actor=actor, reason=reason, sent_on=mailed_on)
     db.session.flush()

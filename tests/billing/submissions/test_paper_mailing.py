@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from billing.claims.operations import correct_claim, hold_claim
+from billing.claims.operations import LineChange, correct_claim, edit_claim, hold_claim
 from billing.claims.statuses import ClaimStatus
 from billing.core.audit import AuditAction
 from billing.core.db import db
@@ -166,3 +166,15 @@ def test_the_printer_offset_comes_from_the_installations_settings(app, monkeypat
     monkeypatch.setitem(app.config, "CLAIMDESK_CMS1500_OFFSET_X", "a bit")
     with pytest.raises(Invalid, match="CLAIMDESK_CMS1500_OFFSET_X"):
         layout_from_settings()
+
+
+def test_a_claim_edited_after_printing_must_be_printed_again_before_it_is_mailed(world):
+    claim = world.ready_claim()
+    printed = print_claims(actor=SYSTEM)
+    edit_claim(claim, actor=SYSTEM, lines=[LineChange(1, modifiers="HN")])
+    with db.session.begin_nested(), pytest.raises(ValidationFailed, match="print it again"):
+        mark_mailed(printed.claim_ids, mailed_on=practice_today(), actor=SYSTEM)
+    assert claim.status is ClaimStatus.READY
+    again = print_claims(actor=SYSTEM)
+    mark_mailed(again.claim_ids, mailed_on=practice_today(), actor=SYSTEM)
+    assert claim.status is ClaimStatus.SUBMITTED

@@ -97,7 +97,7 @@ def _other_coverage(claim: ClaimFacts) -> dict[str, str]:
     if not claim.prior_payers:
         return {"11d_no": CHECK}
     other = claim.prior_payers[0].coverage
-    return {"11d_yes": CHECK, "9": person_name(other.subscriber), "9a": other.group_number or other.member_id,
+    return {"11d_yes": CHECK, "9": person_name(other.subscriber), "9a": other.group_number or "",
             "9d": other.payer_name}  # fmt: skip
 
 

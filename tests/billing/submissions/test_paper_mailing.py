@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from billing.claims.operations import LineChange, correct_claim, edit_claim, hold_claim
+from billing.claims.operations import LineChange, correct_claim, edit_claim, hold_claim, void_claim
 from billing.claims.statuses import ClaimStatus
 from billing.core.audit import AuditAction
 from billing.core.db import db
@@ -26,7 +26,7 @@ from billing.submissions.queries import candidates, paper_candidates
 from rules.models import BillingRun
 from tests.billing.edi.scenario_facts import ENVELOPE
 from tests.billing.submissions.paper_reading import X12, read_pdf
-from tests.worlds.claims import history, submitted_claim
+from tests.worlds.claims import history, submitted_claim, walk_to
 from tests.worlds.practice import SYSTEM
 
 
@@ -178,3 +178,28 @@ def test_a_claim_edited_after_printing_must_be_printed_again_before_it_is_mailed
     again = print_claims(actor=SYSTEM)
     mark_mailed(again.claim_ids, mailed_on=practice_today(), actor=SYSTEM)
     assert claim.status is ClaimStatus.SUBMITTED
+
+
+def test_a_void_for_a_paper_payer_prints_box_22_code_8_and_mailing_records_it_sent(world):
+    claim = submitted_claim(world)  # charged when it was first sent
+    claim.payer_claim_number = "ICN55002"
+    void_claim(claim, reason="billed the wrong client", actor=SYSTEM)  # the void withdraws the bill
+    charged = _charges(claim)
+    assert claim.void_to_send
+    printed = print_claims(actor=SYSTEM, claim_ids=[claim.id])
+    [page] = read_pdf(printed.pdf)
+    assert (page.box("22_code"), page.box("22_ref")) == ("8", "ICN55002")
+    mark_mailed(printed.claim_ids, mailed_on=practice_today(), actor=SYSTEM)
+    assert claim.void_to_send is False
+    assert claim.status is ClaimStatus.VOIDED
+    assert history(claim)[-1].action is AuditAction.CLAIM_VOID_SENT
+    assert _charges(claim) == charged  # mailing the void posts nothing
+
+
+def test_a_void_waiting_for_the_payers_claim_number_is_left_out_by_name(world):
+    claim = walk_to(world.ready_claim(), ClaimStatus.SUBMITTED)
+    void_claim(claim, reason="billed the wrong client", actor=SYSTEM)
+    other = world.ready_claim(day=date(2026, 3, 3))
+    printed = print_claims(actor=SYSTEM)
+    assert printed.claim_ids == [other.id]
+    assert any(claim.number in reason for reason in printed.left_out)

@@ -64,6 +64,11 @@ class PaperClaimsView(AreaPage):
         except BillingError as exc:
             flash(f"Nothing was printed: {exc.message}", "error")
             return redirect(self.get_url(".index", payer=request.form.get("payer", "all")))
+        if not printed.claims:  # the rules stopped every ticked claim; their run is committed with its holds
+            for stop in printed.held[:20]:
+                flash(f"Held by the rules: {stop.describe()}", "warning")
+            flash("Nothing was printed: the rules stopped every ticked claim.", "error")
+            return redirect(self.get_url(".index", payer=request.form.get("payer", "all")))
         name = f"cms1500-{practice_today():%Y%m%d}-{len(printed.claims)}-claims.pdf"
         return FlaskResponse(printed.pdf, mimetype="application/pdf", headers={
             "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})  # fmt: skip

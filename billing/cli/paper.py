@@ -34,6 +34,8 @@ def print_command(payer_id: int | None, numbers: tuple[str, ...], output: str, p
         claim_ids = _claim_ids(numbers) if numbers else None
         layout = layout_from_settings(Mode.PLAIN if plain else Mode.DATA)
         printed = print_claims(actor=CLI_ACTOR, payer_id=payer_id, claim_ids=claim_ids, layout=layout)
+        if not printed.claims:  # the rules stopped every claim: their run is kept, no file is written
+            return _summary(printed, None, None)
         if mailed_on is not None:
             mark_mailed(printed.claim_ids, mailed_on=mailed_on.date(), actor=CLI_ACTOR)
         Path(output).write_bytes(printed.pdf)
@@ -52,7 +54,7 @@ def _claim_ids(numbers: tuple[str, ...]) -> list[int]:
     return ids
 
 
-def _summary(printed: Printed, output: str, mailed_on: datetime | None) -> dict[str, Any]:
+def _summary(printed: Printed, output: str | None, mailed_on: datetime | None) -> dict[str, Any]:
     return {
         "file": output,
         "pages": printed.pages,
@@ -64,7 +66,8 @@ def _summary(printed: Printed, output: str, mailed_on: datetime | None) -> dict[
 
 
 def _text(data: dict[str, Any]) -> str:
-    said = f"Wrote {len(data['claims'])} claims on {data['pages']} pages to {data['file']}."
+    said = (f"Wrote {len(data['claims'])} claims on {data['pages']} pages to {data['file']}." if data["file"]
+            else "Nothing was printed: the rules stopped every claim; no file was written.")
     if data["mailed_on"]:
         said += f" Marked mailed on {data['mailed_on']}: Submitted."
     for reason in data["held"] + data["left_out"]:

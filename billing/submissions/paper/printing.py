@@ -68,7 +68,8 @@ def print_claims(
 ) -> Printed:
     """Run the rules on the Ready claims of paper payers (all, one payer's, or the chosen ones), then one PDF
     of the claims they let through. Chosen claims that cannot go are refused by name; otherwise they are left
-    out and reported. Nothing changes status: the claims stay Ready until `mark_mailed`."""
+    out and reported. Nothing changes status: the claims stay Ready until `mark_mailed`. When the rules stop
+    every claim, the answer has no PDF (and no claims) so the caller keeps the run and reports the holds."""
     to_check = ready_paper_claim_ids(payer_id, claim_ids)
     run = run_rules(actor=actor, claim_ids=to_check, today=today) if to_check else None
     held = run_stops(run.run_number, today=today) if run is not None else []
@@ -85,10 +86,11 @@ def print_claims(
                                 for i, found_problems in loaded.problems.items() for p in found_problems])  # fmt: skip
     left_out += [f"{claim_number(i)}: {'; '.join(p)}" for i, p in loaded.problems.items()]
     printed = [c for c in chosen if c.claim_id not in loaded.problems]
+    if not printed and held:  # the rules' run stands (holds, failed charges, history), as Generate's does
+        return Printed(b"", [], 0, held, left_out)
     if not printed:
-        reasons = [stop.describe() for stop in held] + left_out
         raise NothingToDo("There are no claims to print for paper payers."
-                          + (f" Left out: {'; '.join(reasons[:10])}." if reasons else ""))
+                          + (f" Left out: {'; '.join(left_out[:10])}." if left_out else ""))
     printed_on = today or practice_today()
     pages: list[Page] = [page for facts in loaded.facts for page in pages_for(facts, printed_on)]
     pdf = render(pages, layout or layout_from_settings())

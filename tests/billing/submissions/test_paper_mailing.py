@@ -28,6 +28,7 @@ from tests.billing.edi.scenario_facts import ENVELOPE
 from tests.billing.submissions.paper_reading import X12, read_pdf
 from tests.worlds.claims import history, submitted_claim, walk_to
 from tests.worlds.practice import SYSTEM
+from tests.worlds.rules import leaf, make_rule
 
 
 @pytest.fixture
@@ -203,3 +204,35 @@ def test_a_void_waiting_for_the_payers_claim_number_is_left_out_by_name(world):
     printed = print_claims(actor=SYSTEM)
     assert printed.claim_ids == [other.id]
     assert any(claim.number in reason for reason in printed.left_out)
+
+
+def test_the_rules_run_first_and_what_they_hold_stays_held_and_out_of_the_pdf(world):
+    make_rule("Long session", conditions=leaf("units", "greater_than", 4),
+              actions=[{"name": "hold_claim", "params": {"reason": "More than 4 units need a second look."}}])
+    long = world.ready_claim(minutes=120)  # 8 units
+    short = world.ready_claim(day=date(2026, 3, 3))
+    printed = print_claims(actor=SYSTEM)
+    assert printed.claim_ids == [short.id]
+    assert [stop.claim_id for stop in printed.held] == [long.id]
+    assert long.status is ClaimStatus.HELD
+    hold_claim(short, actor=SYSTEM, reason="not this one")
+    db.session.flush()
+    long_again = world.ready_claim(minutes=120, day=date(2026, 3, 4))
+    stopped_all = print_claims(actor=SYSTEM)  # no PDF, but the run (and its hold) stands
+    assert (stopped_all.claims, stopped_all.pdf) == ([], b"")
+    assert long_again.status is ClaimStatus.HELD
+
+
+def test_flask_claims_print_keeps_the_rules_run_when_they_stop_every_claim(flask, world, tmp_path):
+    make_rule("Long session", conditions=leaf("units", "greater_than", 4),
+              actions=[{"name": "hold_claim", "params": {"reason": "More than 4 units need a second look."}}])
+    claim = world.ready_claim(minutes=120)
+    db.session.commit()
+    target = tmp_path / "none.pdf"
+    result = flask("claims", "print", "-o", str(target))
+    assert result.exit_code == 0, result.output
+    assert "Nothing was printed" in result.output
+    assert claim.number in result.output
+    assert not target.exists()
+    db.session.expire_all()
+    assert claim.status is ClaimStatus.HELD

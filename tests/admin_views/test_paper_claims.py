@@ -17,6 +17,7 @@ from billing.ledger.models import EntryKind, LedgerEntry
 from billing.people.models import Role
 from tests.billing.submissions.paper_reading import read_pdf
 from tests.conftest import csrf_token
+from tests.worlds.rules import leaf, make_rule
 from tests.worlds.submissions import build_submission_world
 
 BASE = "/admin/paper-claims/"
@@ -92,3 +93,15 @@ def test_posts_need_the_csrf_token_and_a_bad_date_changes_nothing(client, login,
                            follow_redirects=True)  # fmt: skip
     assert "mailed_on" in response.get_data(as_text=True) or "YYYY-MM-DD" in response.get_data(as_text=True)
     assert _status(claim) is ClaimStatus.READY
+
+
+def test_when_the_rules_stop_every_ticked_claim_the_page_says_so_and_keeps_the_hold(client, login, world):
+    make_rule("Long session", conditions=leaf("units", "greater_than", 4),
+              actions=[{"name": "hold_claim", "params": {"reason": "More than 4 units need a second look."}}])
+    claim = world.ready_claim(minutes=120)
+    login(Role.BILLER)
+    response = client.post(f"{BASE}print/", data={**_form(client), "claim_id": claim.id}, follow_redirects=True)
+    body = response.get_data(as_text=True)
+    assert "Nothing was printed" in body
+    assert claim.number in body
+    assert _status(claim) is ClaimStatus.HELD

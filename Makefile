@@ -59,6 +59,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_era.py
 	$(BIN)/python benchmarks/bench_acks.py
 	$(BIN)/python benchmarks/bench_reports.py
+	$(BIN)/python benchmarks/bench_cms1500.py
 
 LOAD_PG := $${LOAD_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1/claimdesk_load}
 LOAD_SECONDS ?= 60

@@ -16,6 +16,7 @@ from admin_views.follow_up import FilingDeadlinesView, FollowUpView
 from admin_views.jobs import JobsView
 from admin_views.operations import operation_key_input
 from admin_views.org import CompanyView, LocationView, PracticeView
+from admin_views.paper_claims import PaperClaimsView
 from admin_views.payer_names import PayerNamesView
 from admin_views.payments import BulkClawbackView, RemittanceView, UnmatchedView
 from admin_views.people import ClientView, ProviderView
@@ -58,6 +59,8 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(ClaimView(Claim, db, category="Billing", endpoint="claim"))
     admin.add_view(SubmissionsView(name="Submissions", category="Billing", endpoint="submissions",
                                    url="/admin/submissions"))
+    admin.add_view(PaperClaimsView(name="Print claims", category="Billing", endpoint="paper_claims",
+                                   url="/admin/paper-claims"))
     admin.add_view(FilingDeadlinesView(name="Filing deadlines", category="Billing", endpoint="filing_deadlines",
                                        url="/admin/filing-deadlines"))
     admin.add_view(FollowUpView(name="Follow-up", category="Billing", endpoint="follow_up", url="/admin/follow-up"))

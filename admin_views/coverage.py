@@ -26,6 +26,7 @@ from billing.coverage.models import (
     DEFAULT_FILING_LIMIT_DAYS,
     DEFAULT_FOLLOW_UP_DAYS,
     Authorization,
+    ClaimChannel,
     FeeSchedule,
     FeeScheduleRate,
     InsurancePolicy,
@@ -51,27 +52,29 @@ class PayerView(RoleModelView):
     scope_rule = staticmethod(lambda scope: by_company(Payer.company_id, scope))
     form_checks = staticmethod(payer_problems)
     column_list = [
-        "name", "payer_type", "edi_payer_id", "claim_filing_indicator", "edi_enabled", "clearinghouse",
-        "requires_authorization", "filing_limit_days", "follow_up_days", "active",
+        "name", "payer_type", "edi_payer_id", "claim_filing_indicator", "claim_channel", "edi_enabled",
+        "clearinghouse", "requires_authorization", "filing_limit_days", "follow_up_days", "active",
     ]
     column_searchable_list = ["name", "edi_payer_id"]
     column_sortable_list = ["name", "payer_type", "edi_payer_id", "edi_enabled", "active"]
-    column_filters = ["payer_type", "edi_enabled", "requires_authorization", "active"]
+    column_filters = ["payer_type", "claim_channel", "edi_enabled", "requires_authorization", "active"]
     column_labels = {
         **ADDRESS_LABELS, "edi_payer_id": "EDI payer id", "edi_enabled": "EDI", "payer_type": "Type",
         "claim_filing_indicator": "Filing indicator", "requires_authorization": "Needs auth",
         "clearinghouse_payer_id": "Clearinghouse payer id", "rounding_rule": "Timed-minutes rule",
         "filing_limit_days": "Filing limit (days)", "corrected_filing_days": "Corrected-claim window (days)",
-        "follow_up_days": "Follow up after (days)",
+        "follow_up_days": "Follow up after (days)", "claim_channel": "Claims by",
     }
     form_columns = [
-        "company", "name", "payer_type", "claim_filing_indicator", "edi_payer_id", "edi_enabled", "clearinghouse",
+        "company", "name", "payer_type", "claim_filing_indicator", "claim_channel", "edi_payer_id", "edi_enabled",
+        "clearinghouse",
         "clearinghouse_payer_id", "requires_authorization", "rounding_rule", "filing_limit_days",
         "corrected_filing_days", "follow_up_days", "active", *ADDRESS_FIELDS,
     ]
     form_choices = {
         "payer_type": enum_choices(PayerType),
         "rounding_rule": enum_choices(PayerRoundingRule),
+        "claim_channel": enum_choices(ClaimChannel),
         "claim_filing_indicator": code_choices(CLAIM_FILING_INDICATORS),
         "state": [("", ""), *STATE_CHOICES],
     }

@@ -28,12 +28,14 @@ from billing.claims.sessions import generate_claims
 from billing.claims.statuses import ClaimStatus
 from billing.cli.output import COUNT, RECORD_ID, json_option, run_command
 from billing.cli.output import emit as _emit
+from billing.cli.paper import print_command
 from billing.core.audit import Actor
 from billing.core.db import db
 from billing.payments.families import family_document
 from billing.payments.queries import claim_document
 
 claims_cli = AppGroup("claims", help="Generate, list, inspect and move claims.")
+claims_cli.add_command(print_command)
 CLI_ACTOR = Actor.system("cli")
 
 

@@ -63,6 +63,7 @@ class AuditAction(StrEnum):
     CLAIM_BATCHED = "claim.batched"
     CLAIM_UNBATCHED = "claim.unbatched"
     CLAIM_VOID_SENT = "claim.void_sent"
+    CLAIM_PRINTED = "claim.printed"  # a CMS-1500 printed for a paper payer (mailing it is CLAIM_SUBMITTED)
     CLAIM_PAYER_NUMBER_SET = "claim.payer_number_set"  # a biller typed the payer's claim number (ICN) for REF*F8
     CLAIM_VOID_NOT_NEEDED = "claim.void_not_needed"  # a void to send that the payer never needs (never sent, no record)
     CHARGES_WITHDRAWN = "payment.charges_withdrawn"  # a voided or corrected bill's unworked charges reversed

@@ -26,6 +26,17 @@ class PayerType(StrEnum):
     SELF_PAY = "self_pay"
 
 
+class ClaimChannel(StrEnum):
+    """How a payer receives claims: 837P files through its clearinghouse, or a printed CMS-1500 by mail."""
+
+    EDI = "edi"
+    PAPER = "paper"
+
+    @property
+    def label(self) -> str:
+        return {"edi": "EDI (837P)", "paper": "Paper (CMS-1500)"}[self.value]
+
+
 class PayerRoundingRule(StrEnum):
     """How a payer turns the minutes of timed codes into units (see billing/coverage/units.py).
 
@@ -81,6 +92,10 @@ class Payer(AddressMixin, db.Model):
         server_default=PayerRoundingRule.PER_CODE.value,
     )
     active: Mapped[bool] = mapped_column(default=True)
+    #: Paper payers get their Ready claims on the Print claims page, never in an 837P batch.
+    claim_channel: Mapped[ClaimChannel] = mapped_column(
+        enum_column(ClaimChannel), default=ClaimChannel.EDI, server_default=ClaimChannel.EDI.value
+    )
     #: Where this payer's 837P files go, and the id that clearinghouse knows the payer by (2010BB NM109).
     clearinghouse_id: Mapped[int | None] = mapped_column(ForeignKey("clearinghouse.id"), index=True)
     clearinghouse_payer_id: Mapped[str | None] = mapped_column(String(80))

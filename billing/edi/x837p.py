@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from billing.edi.claim_codes import consents, resubmission, yes_no
 from billing.edi.claim_facts import (
     Address,
     Adjustment,
@@ -221,12 +222,14 @@ def _sbr(cov: Coverage, responsibility: str) -> str:
 
 def _claim_information(out: list[str], claim: ClaimFacts) -> None:
     facility = f"{claim.place_of_service}{COMPONENT}B{COMPONENT}{claim.frequency_code}"
-    out.append(segment("CLM", claim.number, claim.total, "", "", facility, "Y", "A", "Y", "Y"))
+    agreed = consents(claim)
+    out.append(segment("CLM", claim.number, claim.total, "", "", facility, yes_no(agreed.provider_signature),
+                       agreed.assignment, yes_no(agreed.benefits_assigned), agreed.release_of_information))
     # The map orders 2300 REF segments by qualifier: prior authorization (G1) before the payer's claim number (F8).
     if claim.prior_authorization:
         out.append(segment("REF", "G1", claim.prior_authorization))
-    if claim.frequency_code in ("7", "8"):
-        out.append(segment("REF", "F8", claim.payer_claim_number))
+    if (replaces := resubmission(claim)) is not None:
+        out.append(segment("REF", "F8", replaces[1]))
     out.append(_health_information(claim.diagnoses))
     _rendering_provider(out, claim)
     _service_facility(out, claim)

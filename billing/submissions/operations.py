@@ -486,17 +486,10 @@ def _complete(
     """Every claim of the batch goes Submitted (a void goes out), and the bills enter the ledger, dated the send."""
     reason = f"Sent in batch {batch.number} ({how.value}, file {batch.file_name})"
     before = batch.status.value
+    submit_claims([(e.claim, e.frequency_code) for e in batch.entries], actor=actor, reason=reason,
+                  sent_on=sent_on or practice_today())  # fmt: skip
     for entry in batch.entries:
-        claim = entry.claim
-        if entry.frequency_code == "8":
-            claim.void_to_send = False
-            record_change("claim", claim.id, AuditAction.CLAIM_VOID_SENT, actor=actor, before=claim.status.value,
-                          after=claim.status.value, reason=reason)  # fmt: skip
-        else:
-            transition(claim, ClaimStatus.SUBMITTED, action=AuditAction.CLAIM_SUBMITTED, actor=actor, reason=reason)
         entry.pending = False
-    # The payer has the bill from now on: it is owed (A/R) until paid, adjusted, written off or withdrawn.
-    post_submission_charges([e.claim for e in batch.entries], actor=actor, posted_on=sent_on or practice_today())
     batch.status, batch.sent_at, batch.sent_by, batch.sent_how = BatchStatus.SENT, utcnow(), actor.name, how
     stamp = {"control_number": batch.control_number, "claims": batch.claim_count, "found_on_server": found_on_server}
     if found_on_server:
@@ -505,6 +498,20 @@ def _complete(
                   reason=reason, data=stamp)
     db.session.flush()
     return batch
+
+
+def submit_claims(sent: Sequence[tuple[Claim, str]], *, actor: Actor, reason: str, sent_on: date) -> None:
+    """The claims reached the payer (a batch sent, a paper print mailed): each goes Submitted (a void goes out),
+    and their bills enter the ledger dated the day they were sent. Callers lock the claims first."""
+    for claim, frequency_code in sent:
+        if frequency_code == "8":
+            claim.void_to_send = False
+            record_change("claim", claim.id, AuditAction.CLAIM_VOID_SENT, actor=actor, before=claim.status.value,
+                          after=claim.status.value, reason=reason)  # fmt: skip
+        else:
+            transition(claim, ClaimStatus.SUBMITTED, action=AuditAction.CLAIM_SUBMITTED, actor=actor, reason=reason)
+    # The payer has the bill from now on: it is owed (A/R) until paid, adjusted, written off or withdrawn.
+    post_submission_charges([claim for claim, _ in sent], actor=actor, posted_on=sent_on)
 
 
 def file_for_download(batch_id: int) -> SubmissionBatch:

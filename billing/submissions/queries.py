@@ -17,7 +17,7 @@ from billing.core.audit import StatusChange
 from billing.core.checks import parse_id
 from billing.core.db import chunked, db
 from billing.core.errors import Invalid, NotFound
-from billing.coverage.models import Authorization, Payer
+from billing.coverage.models import Authorization, ClaimChannel, Payer
 from billing.org.queries import Scope, by_company, by_location
 from billing.submissions.models import BatchClaim, BatchStatus, Clearinghouse, ClearinghouseResponse, SubmissionBatch
 from rules.eligibility import submission_blockers, unchecked_claims
@@ -100,7 +100,7 @@ def ready_claim_ids(payer_id: int | None = None, claim_ids: Collection[int] | No
 
 def _candidate_query(
     payer_id: int | None, scope: Scope | None, claim_ids: list[int] | None, *, voids_only: bool = False,
-    ready_only: bool = False,
+    ready_only: bool = False, channel: ClaimChannel = ClaimChannel.EDI,
 ) -> Select[tuple[Claim]]:
     void_to_send = (Claim.status == ClaimStatus.VOIDED) & Claim.void_to_send
     ready = Claim.status == ClaimStatus.READY
@@ -108,7 +108,8 @@ def _candidate_query(
         select(Claim)
         .join(Payer, Payer.id == Claim.payer_id)
         .where(
-            Payer.edi_enabled,
+            Payer.edi_enabled if channel is ClaimChannel.EDI else Payer.active,
+            Payer.claim_channel == channel,
             Claim.self_pay.is_(False),  # billed to the patient: no payer is ever sent it
             void_to_send if voids_only else ready if ready_only else or_(ready, void_to_send),
             Claim.id.not_in(select(BatchClaim.claim_id).where(BatchClaim.pending)),
@@ -125,23 +126,40 @@ def _candidate_query(
 
 
 def _candidates(
-    payer_id: int | None, scope: Scope | None, claim_ids: list[int] | None, *, voids_only: bool = False
+    payer_id: int | None, scope: Scope | None, claim_ids: list[int] | None, *, voids_only: bool = False,
+    channel: ClaimChannel = ClaimChannel.EDI,
 ) -> list[Candidate]:
-    query = _candidate_query(payer_id, scope, claim_ids, voids_only=voids_only).options(
+    query = _candidate_query(payer_id, scope, claim_ids, voids_only=voids_only, channel=channel).options(
         joinedload(Claim.client), joinedload(Claim.payer).joinedload(Payer.clearinghouse))
     claims = list(db.session.scalars(query))
     ready = [c.id for c in claims if c.status is ClaimStatus.READY]
     blocked = submission_blockers(ready)
     unchecked = unchecked_claims(ready)
-    return [_candidate(claim, blocked.get(claim.id), claim.id in unchecked) for claim in claims]
+    return [_candidate(claim, blocked.get(claim.id), claim.id in unchecked, channel) for claim in claims]
 
 
-def _candidate(claim: Claim, blocker: str | None, unchecked: bool = False) -> Candidate:
+def paper_candidates(
+    payer_id: int | None = None, scope: Scope | None = None, claim_ids: Collection[int] | None = None
+) -> list[Candidate]:
+    """`candidates` for payers that take paper: Ready claims (and voids to send) to print, each with why not."""
+    ids = None if claim_ids is None else sorted(claim_ids)
+    return _candidates(payer_id, scope, ids, channel=ClaimChannel.PAPER)
+
+
+def ready_paper_claim_ids(payer_id: int | None = None, claim_ids: Collection[int] | None = None) -> list[int]:
+    """The Ready claims a print would take before the rules look at them."""
+    query = _candidate_query(payer_id, None, None if claim_ids is None else sorted(claim_ids), ready_only=True,
+                             channel=ClaimChannel.PAPER)  # fmt: skip
+    return list(db.session.scalars(query.with_only_columns(Claim.id)))
+
+
+def _candidate(claim: Claim, blocker: str | None, unchecked: bool = False,
+               channel: ClaimChannel = ClaimChannel.EDI) -> Candidate:
     payer = claim.payer
     assert payer is not None
     house = payer.clearinghouse
     reason = blocker
-    if house is None or not house.active:
+    if channel is ClaimChannel.EDI and (house is None or not house.active):
         reason = f"payer {payer.name} is not linked to an active clearinghouse"
     frequency = "8" if claim.status is ClaimStatus.VOIDED else claim.frequency_code
     waiting = _payer_number_reason(claim, frequency)
@@ -324,7 +342,16 @@ def subject_history(subject_type: str, subject_id: int) -> list[StatusChange]:
 
 def edi_payers(scope: Scope | None = None) -> list[Payer]:
     """Payers a batch can be made for: EDI enabled and active, in the chosen scope."""
-    query = select(Payer).where(Payer.edi_enabled, Payer.active).order_by(Payer.name)
+    query = (select(Payer).where(Payer.edi_enabled, Payer.active, Payer.claim_channel == ClaimChannel.EDI)
+             .order_by(Payer.name))  # fmt: skip
+    if scope is not None and not scope.is_everything:
+        query = query.where(by_company(Payer.company_id, scope))
+    return list(db.session.scalars(query))
+
+
+def paper_payers(scope: Scope | None = None) -> list[Payer]:
+    """Active payers that take printed CMS-1500s, in the chosen scope."""
+    query = select(Payer).where(Payer.claim_channel == ClaimChannel.PAPER, Payer.active).order_by(Payer.name)
     if scope is not None and not scope.is_everything:
         query = query.where(by_company(Payer.company_id, scope))
     return list(db.session.scalars(query))

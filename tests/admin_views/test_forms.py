@@ -8,7 +8,14 @@ from typing import Any
 import pytest
 
 from billing.core.db import db
-from billing.coverage.models import Authorization, InsurancePolicy, Payer, PayerRoundingRule, ServiceCode
+from billing.coverage.models import (
+    Authorization,
+    ClaimChannel,
+    InsurancePolicy,
+    Payer,
+    PayerRoundingRule,
+    ServiceCode,
+)
 from billing.people.models import Client, ClientDiagnosis, Provider, Role, User
 from billing.sessions.models import TherapySession
 from tests.admin_views.grids import count, form_errors, post, row
@@ -261,3 +268,11 @@ def test_admin_may_change_another_admins_role(client, admin):
     post(client, f"/admin/user/edit/?id={other.id}", form)
     db.session.expire_all()
     assert db.session.get(User, other.id).role is Role.BILLER
+
+
+def test_payer_form_saves_paper_as_how_the_payer_takes_claims(client, admin):
+    form = {"company": f.CompanyFactory().id, "name": "Rural Mutual", "payer_type": "commercial",
+            "claim_filing_indicator": "CI", "claim_channel": "paper"}
+    post(client, "/admin/payer/new/", form)
+    saved = db.session.scalar(db.select(Payer).where(Payer.name == "Rural Mutual"))
+    assert saved.claim_channel is ClaimChannel.PAPER

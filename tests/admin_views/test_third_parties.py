@@ -114,7 +114,9 @@ def walk(client, login, world):
             for href in page.links:
                 target = urljoin(f"http://{OURS}{url}", href)
                 parts = urlsplit(target)
-                if _host(target) != OURS or not parts.path.startswith("/admin") or SKIP.search(parts.path):
+                if _host(target) != OURS or SKIP.search(parts.path):
+                    continue
+                if not parts.path.startswith(("/admin", "/account")):  # the grids, and the two-factor page
                     continue
                 if parts.path not in seen_paths:  # one visit per address, whatever its query (page, sort, id)
                     seen_paths.add(parts.path)

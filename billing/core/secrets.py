@@ -45,7 +45,7 @@ class SecretsKeyError(Failed):
 
 @dataclass(frozen=True)
 class KeyRing:
-    """The keys, newest first. `repr` names how many there are, never what they are."""
+    """The keys, newest first. Its `repr` says where they came from, never what they are."""
 
     keys: tuple[Fernet, ...] = field(repr=False)
     source: str  # "CLAIMDESK_SECRETS_KEY" or "SECRET_KEY (derived)", for messages

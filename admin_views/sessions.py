@@ -17,10 +17,11 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from admin_views.base import RoleModelView
-from admin_views.claims import current_actor, local_url, report_outcomes
+from admin_views.claims import current_actor, report_outcomes
 from admin_views.formatters import code_choices, enum_label, lazy_options
 from admin_views.operations import run_operation
 from admin_views.permissions import Area, may_edit
+from admin_views.redirects import safe_next
 from billing.claims.building import BillingResult
 from billing.claims.bulk import apply_to_claims
 from billing.claims.models import ClaimLine
@@ -226,7 +227,7 @@ class TherapySessionView(RoleModelView):
     def operate_view(self, operation: str) -> Response:
         operations = {"finalize": finalize_session, "bill_again": bill_again}
         visit = self.get_one(request.args.get("id", "")) if operation in operations else None
-        back = local_url(request.args.get("next")) or self.get_url(".index_view")
+        back = safe_next(request.args.get("next")) or self.get_url(".index_view")
         if visit is None:
             flash("Record does not exist.", "error")
             return redirect(back)

@@ -19,6 +19,7 @@ import billing.models  # noqa: F401 - registers every table on the metadata
 from admin_views import init_admin
 from admin_views.auth import init_auth
 from admin_views.errors import init_error_pages
+from admin_views.headers import init_headers
 from billing.claims import hooks as claim_hooks
 from billing.cli.claims import claims_cli
 from billing.cli.follow_up import filing_cli, follow_up_cli
@@ -30,11 +31,13 @@ from billing.cli.payers import payers_cli
 from billing.cli.payments import edi_cli, payments_cli
 from billing.cli.reports import reports_cli
 from billing.cli.rules import rules_cli
+from billing.cli.secrets import secrets_cli
 from billing.cli.sessions import sessions_cli
 from billing.cli.submissions import submissions_cli
 from billing.cli.users import users_cli
 from billing.core.checks import MAX_ID
 from billing.core.db import db
+from billing.core.secrets import SecretsKeyError, check_secrets_readable, init_secrets
 from billing.ledger.balances import money_received, session_money_refusal
 from billing.ledger.charges import withdraw_bill
 from billing.ledger.patient_bills import post_patient_bills
@@ -82,11 +85,17 @@ def create_app(config: Mapping[str, Any] | None = None, *, instance_path: str | 
         # The client's address (the login throttle's key) and scheme as the proxy saw them; trusted only
         # from as many proxies as are really in front, or anyone could claim any address.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
+    try:
+        init_secrets(app)  # before anything touches the database: encrypted columns need the keys
+    except SecretsKeyError as exc:
+        raise ConfigurationError(exc.message) from None
     _init_extensions(app)
     _register_cli(app)
     _wire_hooks()
-    if _serving() and not (app.debug or app.testing or app.config["CLAIMDESK_DEMO"]):
-        _refuse_demo_passwords(app)
+    if _serving():
+        _refuse_unreadable_secrets(app)
+        if not (app.debug or app.testing or app.config["CLAIMDESK_DEMO"]):
+            _refuse_demo_passwords(app)
     return app
 
 
@@ -113,6 +122,9 @@ def _configure(app: Flask, config: Mapping[str, Any] | None) -> None:
         CLAIMDESK_LOGIN_THROTTLE=True,
         CLAIMDESK_LOGIN_RATE_LIMIT="10 per minute",  # login POSTs per client address (Flask-Limiter syntax)
         RATELIMIT_STORAGE_URI="memory://",  # per process; e.g. redis://... to share the count between workers
+        # Fernet keys for secrets at rest, newest first, comma-separated; unset: derived from SECRET_KEY.
+        # Read once into the key ring and then removed from the config (billing/core/secrets.py).
+        CLAIMDESK_SECRETS_KEY=os.environ.get("CLAIMDESK_SECRETS_KEY"),
     )
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env()
@@ -159,6 +171,17 @@ def _refuse_demo_passwords(app: Flask) -> None:
         )
 
 
+def _refuse_unreadable_secrets(app: Flask) -> None:
+    """A wrong CLAIMDESK_SECRETS_KEY is said once at start, not as a failure on every page that reads a secret."""
+    with app.app_context():
+        try:
+            check_secrets_readable()
+        except SecretsKeyError as exc:
+            raise ConfigurationError(exc.message) from None
+        finally:
+            db.session.remove()
+
+
 def _init_extensions(app: Flask) -> None:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     db.init_app(app)
@@ -166,6 +189,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     init_auth(app)
     init_error_pages(app)
+    init_headers(app)
     init_admin(app)
 
 
@@ -173,7 +197,7 @@ def _register_cli(app: Flask) -> None:
     """Every `flask` command group, from every layer: the app is where the layers meet."""
     for group in (users_cli, claims_cli, sessions_cli, submissions_cli, edi_cli, payments_cli, ledger_cli, rules_cli,
                   reports_cli, scheduler_cli, jobs_cli, payers_cli, filing_cli, follow_up_cli, invoices_cli,
-                  seed_demo_command):
+                  secrets_cli, seed_demo_command):
         guard_commands(group)  # an unexpected error is one line and exit 1, never a traceback
         app.cli.add_command(group)
 

@@ -13,6 +13,7 @@ from admin_views.coverage import AuthorizationView, FeeScheduleView, PayerView, 
 from admin_views.credit_balances import CreditBalancesView
 from admin_views.dashboard import DashboardView
 from admin_views.follow_up import FilingDeadlinesView, FollowUpView
+from admin_views.headers import csp_nonce
 from admin_views.jobs import JobsView
 from admin_views.operations import operation_key_input
 from admin_views.org import CompanyView, LocationView, PracticeView
@@ -48,6 +49,7 @@ def init_admin(app: Flask) -> Admin:
         name="ClaimDesk",
         theme=Bootstrap4Theme(swatch="flatly", fluid=True, base_template="claimdesk/base.html"),
         index_view=DashboardView(name="Today", url="/admin"),
+        csp_nonce_generator=csp_nonce,  # its inline <script> tags carry the nonce the policy allows
     )
     practice = "Practice"
     admin.add_view(ClientView(Client, db, category=practice, endpoint="client"))

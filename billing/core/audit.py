@@ -89,6 +89,8 @@ class AuditAction(StrEnum):
     MFA_ENROLLED = "user.mfa_enrolled"
     MFA_RESET = "user.mfa_reset"  # an admin cleared the user's authenticator and recovery codes
     RECOVERY_CODE_USED = "user.recovery_code_used"
+    # Secrets at rest (billing/core/secrets.py): a stored secret re-encrypted under the newest key
+    SECRET_REENCRYPTED = "secret.reencrypted"  # noqa: S105 - a history tag, not a secret
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from billing.core.addresses import AddressMixin
 from billing.core.db import db, enum_column, utcnow
+from billing.core.secrets import EncryptedText
 from billing.org.models import Company, Location
 
 
@@ -44,7 +45,7 @@ class User(db.Model):
     failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
     locked_until: Mapped[datetime | None]
     #: Base32 TOTP secret, set once the user has confirmed a code from their app; None = not enrolled.
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText)  # a Fernet token in the database
     #: The last 30-second step a code was accepted for: the same code cannot log in twice.
     totp_last_step: Mapped[int | None]
     mfa_enrolled_at: Mapped[datetime | None]

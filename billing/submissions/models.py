@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from billing.claims.models import Claim
 from billing.core.db import db, enum_column, utcnow
 from billing.core.money import ZERO
+from billing.core.secrets import EncryptedText
 from billing.coverage.models import Payer
 
 
@@ -20,7 +21,7 @@ class Clearinghouse(db.Model):
     """Where 837P files go: the X12 envelope identities and the SFTP drop box.
 
     `sftp_password` and `sftp_private_key` are write-only for people: the admin never renders them
-    and nothing logs them.
+    and nothing logs them. Both are encrypted at rest (`EncryptedText`).
     """
 
     __table_args__ = (
@@ -49,8 +50,9 @@ class Clearinghouse(db.Model):
     sftp_host: Mapped[str | None] = mapped_column(String(255))
     sftp_port: Mapped[int] = mapped_column(default=22)
     sftp_username: Mapped[str | None] = mapped_column(String(80))
-    sftp_password: Mapped[str | None] = mapped_column(String(255))
-    sftp_private_key: Mapped[str | None] = mapped_column(Text)
+    # Stored as Fernet tokens (billing/core/secrets.py): the database holds no usable credential.
+    sftp_password: Mapped[str | None] = mapped_column(EncryptedText)
+    sftp_private_key: Mapped[str | None] = mapped_column(EncryptedText)
     #: The server's public key as one OpenSSH line ("ssh-ed25519 AAAA..."); a different key is refused.
     sftp_host_key: Mapped[str | None] = mapped_column(Text)
     inbound_folder: Mapped[str] = mapped_column(String(255), default="inbound")  # where claims go

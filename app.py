@@ -20,6 +20,7 @@ from admin_views import init_admin
 from admin_views.auth import init_auth
 from admin_views.errors import init_error_pages
 from billing.claims import hooks as claim_hooks
+from billing.cli.access_log import access_log_cli
 from billing.cli.claims import claims_cli
 from billing.cli.follow_up import filing_cli, follow_up_cli
 from billing.cli.jobs import jobs_cli, scheduler_cli
@@ -171,7 +172,8 @@ def _init_extensions(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     """Every `flask` command group, from every layer: the app is where the layers meet."""
     for group in (users_cli, claims_cli, sessions_cli, submissions_cli, edi_cli, payments_cli, ledger_cli, rules_cli,
-                  reports_cli, scheduler_cli, jobs_cli, payers_cli, filing_cli, follow_up_cli, seed_demo_command):
+                  reports_cli, scheduler_cli, jobs_cli, payers_cli, filing_cli, follow_up_cli, access_log_cli,
+                  seed_demo_command):
         guard_commands(group)  # an unexpected error is one line and exit 1, never a traceback
         app.cli.add_command(group)
 

@@ -17,10 +17,11 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from admin_views.base import RoleModelView
-from admin_views.claims import current_actor, local_url, report_outcomes
+from admin_views.claims import current_actor, report_outcomes
 from admin_views.formatters import code_choices, enum_label, lazy_options
 from admin_views.operations import run_operation
 from admin_views.permissions import Area, may_edit
+from admin_views.redirects import safe_next
 from billing.claims.building import BillingResult
 from billing.claims.bulk import apply_to_claims
 from billing.claims.models import ClaimLine
@@ -184,9 +185,14 @@ class TherapySessionView(RoleModelView):
         return super().get_query().options(selectinload(TherapySession.billed_on).selectinload(ClaimLine.claim))
 
     # --- actions ----------------------------------------------------------------------------------
+    def may_edit_claims(self) -> bool:
+        return current_user.is_authenticated and may_edit(current_user.role, Area.CLAIMS)
+
     def is_action_allowed(self, name: str) -> bool:
-        if name == "retract":  # a claim operation: billers retract too
-            return current_user.is_authenticated and (self.can_edit or may_edit(current_user.role, Area.CLAIMS))
+        # Retracting voids a claim: a billing action, so the claims' editors (billers, admins) alone retract,
+        # from here as from the claims queue; office managers, who edit sessions, do not.
+        if name == "retract":
+            return self.may_edit_claims()
         return self.can_edit and super().is_action_allowed(name)
 
     def may_post_action(self, name: str) -> bool:
@@ -219,14 +225,14 @@ class TherapySessionView(RoleModelView):
 
     # --- one session: the row buttons and the session page's buttons ------------------------------
     def may_operate(self, operation: str) -> bool:
-        """Office managers finalize; billing a session again is a claim operation, so billers may too."""
-        return self.is_action_allowed("retract") if operation == "bill_again" else self.can_edit
+        """Office managers finalize (which bills, as Bill again does); billers may bill a session again too."""
+        return (self.can_edit or self.may_edit_claims()) if operation == "bill_again" else self.can_edit
 
     @expose("/do/<operation>/", methods=("POST",))
     def operate_view(self, operation: str) -> Response:
         operations = {"finalize": finalize_session, "bill_again": bill_again}
         visit = self.get_one(request.args.get("id", "")) if operation in operations else None
-        back = local_url(request.args.get("next")) or self.get_url(".index_view")
+        back = safe_next(request.args.get("next")) or self.get_url(".index_view")
         if visit is None:
             flash("Record does not exist.", "error")
             return redirect(back)

@@ -15,6 +15,7 @@ from markupsafe import Markup
 from admin_views.base import RoleModelView
 from admin_views.permissions import Area
 from billing.core.access_log import AccessEntry, AccessKind, Subject, day_start
+from billing.core.checks import parse_id
 
 
 class _DayFilter(BaseSQLAFilter):
@@ -47,6 +48,22 @@ class OnOrBefore(_DayFilter):
         return "on or before (YYYY-MM-DD)"
 
 
+class RecordIdFilter(BaseSQLAFilter):
+    """A record id: digits only, within an INTEGER (PostgreSQL compares no text with an integer column)."""
+
+    def validate(self, value: Any) -> bool:
+        return parse_id(value) is not None
+
+    def clean(self, value: Any) -> int | None:
+        return parse_id(value)
+
+    def apply(self, query: Any, value: int, alias: Any = None) -> Any:
+        return query.filter(AccessEntry.subject_id == value)
+
+    def operation(self) -> str:
+        return "equals"
+
+
 def _subject_cell(view: Any, context: Any, model: AccessEntry, name: str) -> Markup:
     label = str(model.subject_type).replace("_", " ")
     return Markup("{} {}").format(label, model.subject_id if model.subject_id is not None else "(list)")
@@ -72,7 +89,7 @@ class AccessLogView(RoleModelView):
     column_filters = [
         FilterLike(column=AccessEntry.actor, name="User"),
         FilterEqual(column=AccessEntry.subject_type, name="Record type", options=[(s.value, s.value) for s in Subject]),
-        FilterEqual(column=AccessEntry.subject_id, name="Record id"),
+        RecordIdFilter(column=AccessEntry.subject_id, name="Record id"),
         FilterEqual(column=AccessEntry.kind, name="Did", options=[(k.value, k.value) for k in AccessKind]),
         OnOrAfter(column=AccessEntry.at, name="Day"),
         OnOrBefore(column=AccessEntry.at, name="Day"),

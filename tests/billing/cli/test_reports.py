@@ -55,10 +55,10 @@ def test_bad_input_exits_non_zero_and_writes_nothing(reports, tmp_path, args, me
     assert db.session.scalars(select(ReportDownload)).all() == []
 
 
-def test_list_has_all_nine_reports(reports):
+def test_list_has_all_ten_reports(reports):
     names = [line.split()[0] for line in reports("list").output.splitlines()]
     assert names == ["claims", "claim-denials", "revenue", "ar-aging", "failed-charges", "remittances",
-                     "authorization-utilization", "credit-balances", "filing-proof"]
+                     "authorization-utilization", "credit-balances", "filing-proof", "access"]
 
 
 @pytest.mark.parametrize("name", ["claims", "claim-denials", "revenue", "ar-aging", "failed-charges", "remittances",

@@ -190,7 +190,7 @@ def test_an_ajax_picker_offers_and_accepts_no_out_of_scope_client(client, login,
                              .where(type(world.policy).member_id == "ATTACK1")) == 0
 
 
-def test_manual_match_and_plb_refuse_an_out_of_scope_claim(client, login, world, elsewhere):
+def test_manual_match_refuses_an_out_of_scope_claim(client, login, world, elsewhere):
     claim = submitted_claim(world)
     login(Role.BILLER)
     stranger = Payment(claim.total_charge, "STRANGER", "UNKNOWN PAYER CO", "99999", [foreign("X-77")])

@@ -21,6 +21,7 @@ from admin_views.auth import init_auth
 from admin_views.errors import init_error_pages
 from admin_views.headers import init_headers
 from billing.claims import hooks as claim_hooks
+from billing.cli.access_log import access_log_cli
 from billing.cli.claims import claims_cli
 from billing.cli.follow_up import filing_cli, follow_up_cli
 from billing.cli.invoices import invoices_cli
@@ -197,7 +198,7 @@ def _register_cli(app: Flask) -> None:
     """Every `flask` command group, from every layer: the app is where the layers meet."""
     for group in (users_cli, claims_cli, sessions_cli, submissions_cli, edi_cli, payments_cli, ledger_cli, rules_cli,
                   reports_cli, scheduler_cli, jobs_cli, payers_cli, filing_cli, follow_up_cli, invoices_cli,
-                  secrets_cli, seed_demo_command):
+                  secrets_cli, access_log_cli, seed_demo_command):
         guard_commands(group)  # an unexpected error is one line and exit 1, never a traceback
         app.cli.add_command(group)
 

@@ -6,6 +6,8 @@ from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
+from admin_views.access import init_access_log
+from admin_views.access_log import AccessLogView
 from admin_views.claims import ClaimView
 from admin_views.clearinghouses import ClearinghouseView
 from admin_views.client_ledger import ClientLedgerView, may_read_ledger
@@ -28,6 +30,7 @@ from admin_views.sessions import SessionClassView, TherapySessionView
 from admin_views.submissions import SubmissionsView
 from admin_views.users import UserView
 from billing.claims.models import Claim
+from billing.core.access_log import AccessEntry
 from billing.core.db import db
 from billing.core.money import format_money
 from billing.coverage.models import Authorization, FeeSchedule, InsurancePolicy, Payer, ServiceCode
@@ -41,6 +44,7 @@ from rules.models import BillingRun, Rule, RuleOutcome
 
 def init_admin(app: Flask) -> Admin:
     init_scope(app)
+    init_access_log(app)
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.globals["operation_key"] = operation_key_input  # money forms: one hidden one-time key each
     app.jinja_env.globals["may_read_ledger"] = may_read_ledger  # the client ledger links on client and claim pages
@@ -91,4 +95,5 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(PracticeView(Practice, db, category=org, endpoint="practice"))
     admin.add_view(LocationView(Location, db, category=org, endpoint="location"))
     admin.add_view(UserView(User, db, category=org, endpoint="user"))
+    admin.add_view(AccessLogView(AccessEntry, db, category=org, endpoint="access_log"))
     return admin

@@ -144,10 +144,25 @@ class RoleModelView(ModelView):
 
     def handle_action(self, return_view: str | None = None) -> Any:
         """Every grid's list actions: the rows posted must all be ids, or nothing is done."""
-        if parse_ids(request.form.getlist("rowid")) is None:
+        ids = parse_ids(request.form.getlist("rowid"))
+        if ids is None:
             flash("The selection holds something that is not a record id; nothing was changed.", "error")
             return redirect(self.action_return_url())
+        if self.hidden_ids(ids):
+            # A crafted id from outside the scope picker's company, practice or location: "not found", as on a
+            # details page, and nothing is done to the others either.
+            flash("The selection holds a record that does not exist in the chosen scope; nothing was changed.", "error")
+            return redirect(self.action_return_url())
         return super().handle_action(return_view)
+
+    def hidden_ids(self, ids: list[int]) -> set[int]:
+        """Of `ids`, those that exist but lie outside the chosen scope (a missing id is the action's to report)."""
+        rule, scope = type(self).scope_rule, current_scope()
+        if rule is None or scope.is_everything or not ids:
+            return set()
+        pk = getattr(self.model, self._primary_key)
+        existing = set(db.session.scalars(select(pk).where(pk.in_(set(ids)))))
+        return existing - set(db.session.scalars(select(pk).where(pk.in_(existing), rule(scope))))
 
     def may_post_action(self, name: str) -> bool:
         """Actions change data, so only editors post them; a view may open one action to another role."""
@@ -190,11 +205,35 @@ class RoleModelView(ModelView):
         return record if visible is not None else None
 
     def _create_ajax_loader(self, name: str, options: dict[str, Any]) -> Any:
-        """Ajax pickers (form_ajax_refs) look the posted id up too: one that cannot be an id finds nothing."""
+        """Ajax pickers (form_ajax_refs) offer and accept only records the chosen scope shows, under the scope rule
+        of the grid that lists that model (a client picker follows the Clients grid); an id that cannot be one, or
+        one from outside the scope, finds nothing, so a crafted POST fails the field's check."""
         loader = super()._create_ajax_loader(name, options)
-        lookup = loader.get_one
-        loader.get_one = lambda pk: lookup(str(number)) if (number := parse_id(pk)) else None
+        query_all, lookup = loader.get_query, loader.get_one
+
+        def scoped_query() -> Any:
+            rule, scope = self.scope_rule_for(loader.model), current_scope()
+            query = query_all()
+            return query if rule is None or scope.is_everything else query.filter(rule(scope))
+
+        def scoped_one(pk: Any) -> Any:
+            number = parse_id(pk)
+            record = lookup(str(number)) if number else None
+            rule, scope = self.scope_rule_for(loader.model), current_scope()
+            if record is None or rule is None or scope.is_everything:
+                return record
+            key = getattr(loader.model, loader.pk)
+            return record if db.session.scalar(select(key).where(key == number, rule(scope))) is not None else None
+
+        loader.get_query, loader.get_one = scoped_query, scoped_one
         return loader
+
+    def scope_rule_for(self, model: type[Any]) -> ScopeRule | None:
+        """The scope rule of the grid that lists `model` (this admin's), or None when no grid scopes it."""
+        for view in getattr(self.admin, "_views", []):
+            if isinstance(view, RoleModelView) and view.model is model and type(view).scope_rule is not None:
+                return type(view).scope_rule
+        return None
 
     # --- validation ---------------------------------------------------------------------------
     def validate_form(self, form: Any) -> bool:

@@ -239,6 +239,9 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
             flash("That claim action is not available to you.", "error")
             return redirect(self.get_url(".index_view"))
         ids = [n for i in request.values.get("ids", "").split(",") if (n := parse_id(i))]
+        if self.hidden_ids(ids):
+            flash("The selection holds a claim that does not exist in the chosen scope; nothing was changed.", "error")
+            return redirect(self.get_url(".index_view"))
         claims = list(db.session.scalars(select(Claim).where(Claim.id.in_(ids)).order_by(Claim.id)))
         if request.method == "POST":
             reason = request.form.get("reason", "")

@@ -13,6 +13,7 @@ from flask_admin import expose
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter, DateBetweenFilter, FilterEqual
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from admin_views.auth import current_actor
@@ -21,6 +22,7 @@ from admin_views.formatters import lazy_options
 from admin_views.operations import form_problems, run_operation
 from admin_views.payment_forms import read_bulk_clawback, read_date
 from admin_views.permissions import Area
+from admin_views.scope import current_scope
 from billing.claims.models import Claim
 from billing.claims.queries import ClaimNotFound, claim_by_number
 from billing.core.checks import parse_id
@@ -125,7 +127,7 @@ class RemittanceView(RoleModelView):
     @expose("/<int:remittance_id>/plb/<int:plb_id>/apply/", methods=("POST",))
     def apply_plb_view(self, remittance_id: int, plb_id: int) -> Response:
         def apply(item: ProviderAdjustment) -> PlbOutcome:
-            claim = claim_by_number(request.form.get("claim_number", ""), for_update=True)
+            claim = claim_by_number(request.form.get("claim_number", ""), for_update=True, scope=current_scope())
             return apply_plb(item, claim, actor=current_actor())
 
         return self._plb_action(remittance_id, plb_id, "apply provider-level adjustments", apply,
@@ -142,7 +144,7 @@ class RemittanceView(RoleModelView):
     def file_view(self, file_id: int) -> Response:
         """The 835 exactly as received."""
         era_file = db.session.get(EraFile, file_id)
-        if era_file is None:
+        if era_file is None or not _file_in_scope(file_id):
             abort(404)
         return send_file(io.BytesIO(era_file.content), mimetype="text/plain", as_attachment=True,
                          download_name=era_file.filename or f"era-{file_id}.835")
@@ -161,6 +163,15 @@ class RemittanceView(RoleModelView):
             for upload in files:
                 outcomes.append(_import_upload(upload.filename or "upload.835", upload.read()))
         return self.render("claimdesk/payments/upload.html", outcomes=outcomes, return_url=self.get_url(".index_view"))
+
+
+def _file_in_scope(file_id: int) -> bool:
+    """An 835 file is downloaded within a scope that shows one of its remittances (the raw file holds them all)."""
+    scope = current_scope()
+    if scope.is_everything:
+        return True
+    shown = select(Remittance.id).where(Remittance.era_file_id == file_id, remittance_in_scope(scope)).limit(1)
+    return db.session.scalar(shown) is not None
 
 
 def _import_upload(filename: str, data: bytes) -> dict[str, Any]:
@@ -246,7 +257,7 @@ class UnmatchedView(RoleModelView):
             return back
 
         def match() -> Claim:
-            claim = claim_by_number(request.form.get("claim_number", ""), for_update=True)
+            claim = claim_by_number(request.form.get("claim_number", ""), for_update=True, scope=current_scope())
             match_unmatched(item, claim, actor=current_actor(), remember_as=_chosen_payer(request.form),
                             charge_confirmed=bool(request.form.get("confirm_charge")),
                             override_reason=request.form.get("override_reason"))
@@ -294,7 +305,7 @@ class BulkClawbackView(AreaPage):
         service_date = _optional_date(request.values.get("service_date", ""), problems)
         payer = request.values.get("payer_id", "")
         payer_id = parse_id(payer)
-        found = paid_claims_on(service_date, payer_id=payer_id) if service_date else []
+        found = paid_claims_on(service_date, payer_id=payer_id, scope=current_scope()) if service_date else []
         if request.method == "POST":
             if not self.can_edit:
                 flash(f"Your role ({current_user.role.label}) cannot record clawbacks.", "error")

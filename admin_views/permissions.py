@@ -19,6 +19,7 @@ class Area(StrEnum):
     REPORTS = "reports"  # Excel reports, background exports, the download log
     JOBS = "jobs"  # scheduled jobs: schedules, pause/resume, run now, run history
     PAYMENTS = "payments"  # record payment, clawbacks, write-offs, 835 upload, remittances, unmatched queue
+    ACCESS_LOG = "access_log"  # who viewed, exported or downloaded PHI, and the Access report (admins only)
 
 
 EVERYONE = frozenset(Role)
@@ -35,6 +36,8 @@ READERS: dict[Area, frozenset[Role]] = {
     Area.REPORTS: frozenset({Role.ADMIN, Role.BILLER, Role.ACCOUNTANT}),
     Area.JOBS: frozenset({Role.ADMIN, Role.BILLER}),
     Area.PAYMENTS: frozenset({Role.ADMIN, Role.BILLER, Role.ACCOUNTANT}),
+    # Who looked at which client is itself sensitive, and the people it watches must not read or prune it.
+    Area.ACCESS_LOG: frozenset({Role.ADMIN}),
 }
 
 EDITORS: dict[Area, frozenset[Role]] = {
@@ -49,6 +52,7 @@ EDITORS: dict[Area, frozenset[Role]] = {
     Area.REPORTS: frozenset({Role.ADMIN, Role.BILLER, Role.ACCOUNTANT}),  # downloading is all a report allows
     Area.JOBS: frozenset({Role.ADMIN}),
     Area.PAYMENTS: frozenset({Role.ADMIN, Role.BILLER}),
+    Area.ACCESS_LOG: frozenset(),  # append-only: nobody edits it, admins included
 }
 
 

@@ -33,8 +33,10 @@ from billing.jobs.export_runs import (
 )
 from billing.jobs.models import ExportRun, ExportStatus
 from billing.jobs.overview import scheduler_is_running
+from billing.org.queries import Scope
 from exports.build import build_report
 from exports.filters import ReportFilters
+from exports.registry import Report
 from exports.reports import all_reports, report_named
 from rules.models import Rule
 
@@ -51,6 +53,31 @@ def _rule_options() -> list[tuple[int, str]]:
     return [(rule_id, name) for rule_id, name in db.session.execute(select(Rule.id, Rule.name).order_by(Rule.name))]
 
 
+def reports_for_user() -> list[Report]:
+    """The reports the logged-in user's role may download (the Access report is for admins)."""
+    return [r for r in all_reports() if r.readable_by(current_user.role)]
+
+
+def readable_report(name: str) -> Report:
+    report = report_named(name)
+    if not report.readable_by(current_user.role):
+        raise NotAllowed(f"Your role ({current_user.role.label}) cannot download the {report.title} report.")
+    return report
+
+
+def export_in_scope(filters: dict[str, Any] | None, scope: Scope) -> bool:
+    """A finished export is downloaded within the scope it was built for: its company, practice or location
+    lies inside the chosen one (the picker on "All companies" reaches every export)."""
+    built = ReportFilters.from_json(filters or {}).scope
+    if scope.is_everything:
+        return True
+    if built.company_id != scope.company_id:
+        return False
+    if scope.practice_id and built.practice_id != scope.practice_id:
+        return False
+    return not scope.location_id or built.location_id == scope.location_id
+
+
 class ReportForm(AdminForm):
     report = SelectField("Report", validators=[InputRequired()])
     date_from = DateField("From", validators=[Optional()])
@@ -64,7 +91,7 @@ class ReportForm(AdminForm):
     open_only = BooleanField("Only failures not yet fixed")
 
     def fill_choices(self) -> ReportForm:
-        self.report.choices = [(r.name, r.title) for r in all_reports()]
+        self.report.choices = [(r.name, r.title) for r in reports_for_user()]
         self.payer_id.choices = [(None, "Any payer"), *payer_options()]
         self.provider_id.choices = [(None, "Any provider"), *provider_options()]
         self.status.choices = [("", "Any status")] + [(s.value, s.label) for s in ClaimStatus]
@@ -89,7 +116,7 @@ class ReportsView(AreaPage):
         exports = recent_exports()
         working = [run for run in exports if run.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)]
         return self.render("claimdesk/reports/index.html", form=ReportForm(formdata=None).fill_choices(),
-                           reports=all_reports(), exports=exports, working=bool(working), progress=progress,
+                           reports=reports_for_user(), exports=exports, working=bool(working), progress=progress,
                            downloads=recent_downloads(), scope=current_scope(),
                            scheduler_running=scheduler_is_running() if working else True)
 
@@ -102,12 +129,12 @@ class ReportsView(AreaPage):
             return redirect(self.get_url(".index"))
         try:  # a file on success, so not run_operation's redirect
             return self._deliver(form.report.data, form.filters().checked())
-        except (NotFound, Invalid) as exc:
+        except (NotFound, Invalid, NotAllowed) as exc:
             flash(exc.message, "error")
             return redirect(self.get_url(".index"))
 
     def _deliver(self, name: str, filters: ReportFilters) -> Response:
-        report = report_named(name)
+        report = readable_report(name)
         rows = report.count(report.filters_for(filters))
         if rows > current_app.config.get("CLAIMDESK_REPORT_INLINE_ROWS", DEFAULT_INLINE_ROWS):
             with unit_of_work():
@@ -129,6 +156,10 @@ class ReportsView(AreaPage):
         try:
             if run is None:
                 raise NotFound(f"There is no export #{run_id}.")
+            readable_report(run.report)
+            if not export_in_scope(run.filters, current_scope()):
+                raise NotFound(f"Export #{run_id} was built for records outside the chosen scope; choose a scope "
+                               "that holds them to download it.")
             path = export_path(run)
         except (NotFound, NotAllowed) as exc:  # a file on success, so not run_operation's redirect
             flash(exc.message, "error")

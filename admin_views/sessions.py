@@ -185,9 +185,14 @@ class TherapySessionView(RoleModelView):
         return super().get_query().options(selectinload(TherapySession.billed_on).selectinload(ClaimLine.claim))
 
     # --- actions ----------------------------------------------------------------------------------
+    def may_edit_claims(self) -> bool:
+        return current_user.is_authenticated and may_edit(current_user.role, Area.CLAIMS)
+
     def is_action_allowed(self, name: str) -> bool:
-        if name == "retract":  # a claim operation: billers retract too
-            return current_user.is_authenticated and (self.can_edit or may_edit(current_user.role, Area.CLAIMS))
+        # Retracting voids a claim: a billing action, so the claims' editors (billers, admins) alone retract,
+        # from here as from the claims queue; office managers, who edit sessions, do not.
+        if name == "retract":
+            return self.may_edit_claims()
         return self.can_edit and super().is_action_allowed(name)
 
     def may_post_action(self, name: str) -> bool:
@@ -220,8 +225,8 @@ class TherapySessionView(RoleModelView):
 
     # --- one session: the row buttons and the session page's buttons ------------------------------
     def may_operate(self, operation: str) -> bool:
-        """Office managers finalize; billing a session again is a claim operation, so billers may too."""
-        return self.is_action_allowed("retract") if operation == "bill_again" else self.can_edit
+        """Office managers finalize (which bills, as Bill again does); billers may bill a session again too."""
+        return (self.can_edit or self.may_edit_claims()) if operation == "bill_again" else self.can_edit
 
     @expose("/do/<operation>/", methods=("POST",))
     def operate_view(self, operation: str) -> Response:

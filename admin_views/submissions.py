@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 from admin_views.base import AreaPage
 from admin_views.operations import run_operation
 from admin_views.permissions import Area
-from admin_views.scope import current_scope
+from admin_views.scope import batch_in_scope, claims_outside_scope, current_scope
 from billing.claims.queries import claim_by_number
 from billing.core.checks import MAX_INT, parse_id, parse_int
 from billing.core.errors import BillingError, Invalid, NotAllowed, NotFound, Problem, ValidationFailed
@@ -93,6 +93,10 @@ class SubmissionsView(AreaPage):
         payer = request.form.get("payer", "all")
         payer_id = parse_id(payer)
         chosen = {n for i in request.form.getlist("claim_id") if (n := parse_id(i))}
+        if claims_outside_scope(chosen):
+            flash("The selection holds a claim that does not exist in the chosen scope; nothing was generated.",
+                  "error")
+            return redirect(self.get_url(".new"))
         try:
             with unit_of_work():
                 generation = ops.generate_batches(actor=self.actor(), payer_id=payer_id, claim_ids=chosen)
@@ -119,6 +123,15 @@ class SubmissionsView(AreaPage):
         return redirect(self.get_url(".index"))
 
     # --- one batch ----------------------------------------------------------------------------
+    def _handle_view(self, name: str, **kwargs: Any) -> Any:
+        """Every batch page, file and button: a batch with claims outside the chosen scope is "not found"."""
+        refused = super()._handle_view(name, **kwargs)
+        if refused is None and "batch_id" in kwargs and not batch_in_scope(kwargs["batch_id"]):
+            flash(f"There is no batch B-{kwargs['batch_id']:06d} in the chosen scope; its claims are elsewhere.",
+                  "error")
+            return redirect(self.get_url(".index"))
+        return refused
+
     @expose("/batch/<int:batch_id>/")
     def batch(self, batch_id: int) -> Any:
         try:

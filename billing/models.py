@@ -5,6 +5,7 @@ from __future__ import annotations
 from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine
 from billing.claims.statuses import ClaimStatus
 from billing.core import column_limits as _column_limits  # noqa: F401 - registers the column-limit guard
+from billing.core.access_log import AccessEntry  # the PHI access log (append-only)
 from billing.core.audit import AuditAction, StatusChange
 from billing.core.operation_keys import OperationKey
 from billing.coverage.models import (
@@ -41,6 +42,7 @@ from billing.submissions.models import BatchClaim, Clearinghouse, ClearinghouseR
 from rules.models import BillingRun, Rule, RuleOutcome, RulesCheck, RuleVersion  # the rules engine's tables
 
 __all__ = [
+    "AccessEntry",
     "Adjudication",
     "AdjudicationAdjustment",
     "AdjudicationLine",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from billing.people.models import Role
 from exports.columns import Sheet
 from exports.filters import ReportFilters
 
@@ -23,6 +24,11 @@ class Report:
     filters: frozenset[str] = COMMON_FILTERS
     #: Adjusts the filters before the report runs (AR Aging reads "To" as its as-of date).
     prepare: Callable[[ReportFilters], ReportFilters] | None = None
+    #: Roles that may download it, when fewer than the Reports area's (the Access report: admins only).
+    readers: frozenset[Role] | None = None
+
+    def readable_by(self, role: Role | None) -> bool:
+        return self.readers is None or role in self.readers
 
     def filters_for(self, filters: ReportFilters) -> ReportFilters:
         """The filters this report reads, the others cleared, so the title block names only what applied."""

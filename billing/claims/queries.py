@@ -11,6 +11,7 @@ from billing.claims.statuses import ClaimStatus
 from billing.core.audit import StatusChange
 from billing.core.db import db
 from billing.core.errors import Conflict, NotFound
+from billing.org.queries import Scope, by_location
 
 
 def live_claim_filter(claim: type[Claim] = Claim) -> ColumnElement[bool]:
@@ -66,9 +67,12 @@ class ClaimNotFound(NotFound):
         super().__init__(f"No claim has the number {number!r}.")
 
 
-def claim_by_number(number: str, *, for_update: bool = False) -> Claim:
+def claim_by_number(number: str, *, for_update: bool = False, scope: Scope | None = None) -> Claim:
+    """The claim numbered `number`; with a `scope`, one outside it is not found either (the scope picker)."""
     claim_id = Claim.id_from_number(number)
     query = select(Claim).where(Claim.id == claim_id)
+    if scope is not None and not scope.is_everything:
+        query = query.where(by_location(Claim.location_id, scope))
     if for_update:
         query = query.with_for_update()
     claim = db.session.scalar(query) if claim_id is not None else None

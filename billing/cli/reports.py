@@ -10,6 +10,7 @@ import click
 from flask.cli import AppGroup
 
 from billing.cli.output import RECORD_ID, run_command
+from billing.core.access_log import Access, AccessKind, Subject, record_access
 from billing.core.audit import Actor
 from billing.jobs.export_runs import record_download
 from exports.build import BuiltReport, build_report
@@ -53,6 +54,7 @@ def export_report(name: str, date_from: datetime | None, date_to: datetime | Non
         built = build_report(name, filters, target, generated_by=actor.name)
         # A file written from the shell is a download like any other.
         record_download(name, {**filters.to_json(), "file": str(target)}, actor=actor, row_count=built.rows)
+        record_access(Access(AccessKind.EXPORTED, Subject.REPORT, detail=f"{name} -> {target}"), actor=actor)
         return built
 
     run_command(export, as_json=False, text=lambda built: f"Wrote {built.title} to {target} ({built.rows} rows).")

@@ -25,6 +25,7 @@ from billing.ledger.balances import Balances, claim_balance, reversed_entry_ids
 from billing.ledger.models import Adjudication, AdjudicationLine, EntryKind, EntrySource, LedgerEntry
 from billing.ledger.operations import reverse_entry
 from billing.ledger.postings import REVERSAL_CODE, Adjustment, ClaimPosting, LinePosting, PostingResult
+from billing.org.queries import Scope, by_location
 from billing.payments.dates import money_date_problems
 from billing.payments.denial_work import recheck_after_reversal
 from billing.payments.denials import awaiting_payer
@@ -173,8 +174,9 @@ class PaidClaim:
     payment: Adjudication
 
 
-def paid_claims_on(service_date: date, *, payer_id: int | None = None) -> list[PaidClaim]:
-    """Claims with a service line on that date and a payment standing, for the bulk clawback page."""
+def paid_claims_on(service_date: date, *, payer_id: int | None = None, scope: Scope | None = None) -> list[PaidClaim]:
+    """Claims with a service line on that date and a payment standing, for the bulk clawback page (within the
+    scope picker's choice when `scope` is given)."""
     query = (
         select(Claim).join(ClaimLine, ClaimLine.claim_id == Claim.id)
         .where(ClaimLine.service_date == service_date, Claim.status.in_(list(SENT)))
@@ -183,6 +185,8 @@ def paid_claims_on(service_date: date, *, payer_id: int | None = None) -> list[P
     )
     if payer_id is not None:
         query = query.where(Claim.payer_id == payer_id)
+    if scope is not None:
+        query = query.where(by_location(Claim.location_id, scope))
     found = []
     for claim in db.session.scalars(query):
         payments = standing_payments(claim.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from billing.core.errors import NotFound
 from exports.registry import Report
 from exports.reports import (
+    access,
     aging,
     authorizations,
     claims,
@@ -18,7 +19,7 @@ from exports.reports import (
 
 ALL_REPORTS = [
     claims.REPORT, denials.REPORT, revenue.REPORT, aging.REPORT, failed_charges.REPORT, remittances.REPORT,
-    authorizations.REPORT, credit_balances.REPORT, filing_proof.REPORT,
+    authorizations.REPORT, credit_balances.REPORT, filing_proof.REPORT, access.REPORT,
 ]
 
 

@@ -55,10 +55,10 @@ def test_bad_input_exits_non_zero_and_writes_nothing(reports, tmp_path, args, me
     assert db.session.scalars(select(ReportDownload)).all() == []
 
 
-def test_list_has_all_nine_reports(reports):
+def test_list_has_all_ten_reports(reports):
     names = [line.split()[0] for line in reports("list").output.splitlines()]
     assert names == ["claims", "claim-denials", "revenue", "ar-aging", "failed-charges", "remittances",
-                     "authorization-utilization", "credit-balances", "filing-proof"]
+                     "authorization-utilization", "credit-balances", "filing-proof", "access"]
 
 
 @pytest.mark.parametrize("name", ["claims", "claim-denials", "revenue", "ar-aging", "failed-charges", "remittances",
@@ -75,3 +75,18 @@ def test_every_report_exports_to_a_readable_workbook(reports, world, tmp_path, n
     first = sheet(book, book.sheetnames[0])
     assert first.title_lines[1] == f"Company: {world.company.legal_name}"
     assert first.totals()[0] == "Total"
+
+
+def test_the_access_report_exports_and_the_export_is_itself_logged(reports, world, tmp_path):
+    """The access log is not per company: the Access report lists every row, and writing it is an access too."""
+    from billing.core.access_log import AccessEntry, AccessKind, Subject
+
+    target = tmp_path / "access.xlsx"
+    assert reports("export", "claims", "-o", str(tmp_path / "claims.xlsx")).exit_code == 0
+    result = reports("export", "access", "-o", str(target))
+    assert result.exit_code == 0, result.output
+    details = sheet(open_workbook(str(target)), "Access").column("Filters / file")
+    assert any(str(d).startswith("claims -> ") for d in details)  # the first export, as the log has it
+    logged = db.session.scalars(select(AccessEntry).order_by(AccessEntry.id)).all()
+    assert [(e.kind, e.subject_type) for e in logged] == [(AccessKind.EXPORTED, Subject.REPORT)] * 2
+    assert all(e.actor.startswith("system:cli:") for e in logged)

@@ -80,6 +80,13 @@ PAGES: dict[str, Page] = {
     "reports.download": Page(AccessKind.EXPORTED, Subject.REPORT, id_from=None, detail=_form_text),
     "reports.export_file": Page(AccessKind.DOWNLOADED, Subject.REPORT, id_from="run_id"),
     "access_log.index_view": _listed(Subject.ACCESS_LOG),
+    "client_ledger.index": Page(AccessKind.VIEWED, Subject.CLIENT, id_from="client_id", detail=_query_text),
+    "client_ledger.download": Page(AccessKind.DOWNLOADED, Subject.CLIENT, id_from="client_id", detail=_query_text),
+    "client_ledger.invoice": Page(AccessKind.DOWNLOADED, Subject.CLIENT, id_from="client_id", detail=_query_text),
+    # A receipt names its client; the payment's id is kept with the page's path.
+    "client_ledger.receipt": Page(AccessKind.DOWNLOADED, Subject.CLIENT, id_from=None),
+    "paper_claims.index": _listed(Subject.CLAIM),
+    "paper_claims.print_pdf": Page(AccessKind.DOWNLOADED, Subject.CLAIM, id_from=None, detail=_form_text),
 }
 
 

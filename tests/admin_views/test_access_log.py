@@ -67,6 +67,19 @@ def test_claim_session_and_policy_pages_are_recorded(client, login, world, path)
     assert entry.subject_id == expected[entry.subject_type.value]
 
 
+@pytest.mark.parametrize(("path", "kind"), [
+    ("/admin/client-ledger/?client_id={client}", AccessKind.VIEWED),
+    ("/admin/client-ledger/download/xlsx?client_id={client}", AccessKind.DOWNLOADED),
+])
+def test_a_client_ledger_view_or_download_names_the_client(client, login, world, path, kind):
+    submitted_claim(world)
+    login(Role.BILLER)
+    response = client.get(path.format(client=world.client.id))
+    assert response.status_code == 200
+    [entry] = [e for e in entries() if e.subject_type is Subject.CLIENT]
+    assert (entry.kind, entry.subject_id) == (kind, world.client.id)
+
+
 def test_a_refused_or_missing_record_is_not_recorded(client, login, world):
     login(Role.ACCOUNTANT)
     client.get("/admin/client/details/?id=999999")  # "not found": a redirect, nothing shown

@@ -95,10 +95,14 @@ class Statement:
     due_on: date
     account: str
     practice: Party
-    recipient: Party  # the mailing address: name, then street lines, then "City, ST ZIP"
+    address: MailingAddress  # the responsible party (or the client)
     clients: list[StatementClient]
     age_days: int
     dunning: Dunning | None
+
+    @property
+    def recipient(self) -> Party:
+        return self.address.party
 
     @property
     def amount_due(self) -> Decimal:
@@ -152,21 +156,38 @@ class StatementCycle:
                 "statements": [s.as_dict() for s in self.statements], "skipped": [s.as_dict() for s in self.skipped]}
 
 
-def mailing_party(client: Client) -> Party:
-    """Who a client's statement goes to, as the envelope window shows it: the responsible party (or the client)."""
+@dataclass(frozen=True)
+class MailingAddress:
+    """Where a statement is mailed, in the fields a mail vendor's file takes."""
+
+    name: str
+    line1: str
+    line2: str
+    city: str
+    state: str
+    zip_code: str  # digits, or ZIP+4 with its hyphen
+
+    @property
+    def party(self) -> Party:
+        """As the envelope window shows it: name, street lines, "City, ST ZIP"."""
+        town = " ".join(p for p in (f"{self.city}," if self.city else "", self.state, self.zip_code) if p)
+        return Party(self.name, tuple(p for p in (self.line1, self.line2, town) if p))
+
+
+def mailing_address(client: Client) -> MailingAddress:
+    """Who a client's statement goes to: the responsible party (a minor's parent) or the client, at their address."""
     name = client.responsible_party_name or f"{client.first_name} {client.last_name}"
-    street = [p for p in (client.address_line1, client.address_line2) if p]
     zip_code = client.zip_code or ""
     zip_code = f"{zip_code[:5]}-{zip_code[5:]}" if len(zip_code) == 9 else zip_code
-    town = " ".join(p for p in (f"{client.city}," if client.city else "", client.state or "", zip_code) if p)
-    return Party(name, tuple(p for p in (*street, town) if p))
+    return MailingAddress(" ".join(name.split()), client.address_line1 or "", client.address_line2 or "",
+                          client.city or "", client.state or "", zip_code)
 
 
 def _party_key(client: Client) -> tuple[str, ...]:
     if not client.responsible_party_name:
         return ("client", str(client.id))
-    party = mailing_party(client)
-    return ("party", " ".join(party.name.lower().split()), *(" ".join(p.lower().split()) for p in party.lines))
+    party = mailing_address(client).party
+    return ("party", party.name.lower(), *(" ".join(p.lower().split()) for p in party.lines))
 
 
 def build_cycle(*, today: date, minimum: Decimal | None = None,
@@ -215,7 +236,13 @@ def run_cycle(*, today: date, actor: Actor, minimum: Decimal | None = None, dry_
     """
     cycle = build_cycle(today=today, minimum=minimum)
     if not dry_run:
-        cycle.recorded = _record(cycle.statements, actor=actor, today=today)
+        record_cycle(cycle, actor=actor)
+    return cycle
+
+
+def record_cycle(cycle: StatementCycle, *, actor: Actor) -> StatementCycle:
+    """Write the cycle's statements to the history (once the letters exist: see exports/statements.py)."""
+    cycle.recorded = _record(cycle.statements, actor=actor, today=cycle.statement_on)
     return cycle
 
 
@@ -268,7 +295,7 @@ def _day(value: date | str) -> date:
 
 
 def _skip(members: list[Client], balances: dict[int, Decimal], reason: str) -> Skipped:
-    return Skipped(mailing_party(members[0]).name, [c.full_name for c in members],
+    return Skipped(mailing_address(members[0]).name, [c.full_name for c in members],
                    sum_money(balances.get(c.id, ZERO) for c in members), reason)
 
 
@@ -284,7 +311,7 @@ def _statement(members: list[Client], balances: dict[int, Decimal], claims: dict
     age = dunning_age(open_since, max(payments) if payments else None, today=today)
     first = sending[0]
     return Statement(f"ST-{first.account_number}-{today:%Y%m%d}", today, today + timedelta(days=DUE_IN_DAYS),
-                     first.account_number, practice_party(first.location.practice.company), mailing_party(first),
+                     first.account_number, practice_party(first.location.practice.company), mailing_address(first),
                      parts, age, dunning_for(age, levels))
 
 

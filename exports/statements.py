@@ -14,6 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
+from flask import current_app
+
 from billing.core.audit import Actor
 from billing.core.errors import Invalid, Problem
 from billing.ledger.statements import Statement, StatementCycle, build_cycle, record_cycle, statement_for
@@ -38,6 +40,15 @@ class CycleFiles:
         return {"ok": True, "dry_run": self.dry_run, "folder": str(self.folder),
                 "csv": str(self.csv) if self.csv else None, "files": [p.name for p in self.pdfs],
                 **self.cycle.as_dict()}
+
+
+def statements_root() -> Path:
+    """Where cycles run from the page and the monthly job keep their files: instance/statements/."""
+    return Path(current_app.instance_path) / "statements"
+
+
+def statement_folder(day: date) -> Path:
+    return statements_root() / f"{day:%Y-%m-%d}"
 
 
 def pdf_name(statement: Statement) -> str:

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -15,9 +18,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from flask import current_app
+from sqlalchemy import ColumnElement
 
 from billing.core.audit import Actor
-from billing.core.errors import Invalid, Problem
+from billing.core.errors import Invalid, NotFound, Problem
 from billing.ledger.statements import Statement, StatementCycle, build_cycle, record_cycle, statement_for
 from exports.pdf.statement import write_statement_pdf
 from exports.workbook import is_formula_like, private_file
@@ -81,14 +85,14 @@ def mail_csv_bytes(statements: list[Statement]) -> bytes:
 
 
 def run_statement_files(folder: str | Path, *, today: date, actor: Actor, dry_run: bool = False,
-                        minimum: Decimal | None = None) -> CycleFiles:
+                        minimum: Decimal | None = None, where: Iterable[ColumnElement[bool]] = ()) -> CycleFiles:
     """Build today's cycle, write each statement's PDF and the mail CSV into `folder`, then (unless `dry_run`)
     record the statements in the history: a run that fails writing files records nothing."""
     out = Path(folder)
     if out.exists() and not out.is_dir():
         raise Invalid(f"{out} is a file, not a folder.", [Problem("output", "Give a folder for the statements.")])
     out.mkdir(parents=True, exist_ok=True)
-    cycle = build_cycle(today=today, minimum=minimum)
+    cycle = build_cycle(today=today, minimum=minimum, where=where)
     files = CycleFiles(cycle, out, dry_run)
     for statement in cycle.statements:
         path = out / pdf_name(statement)
@@ -108,3 +112,50 @@ def statement_preview(client_id: int, target: str | Path | IO[bytes], *, today: 
     statement = statement_for(client_id, today=today)
     write_statement_pdf(statement, target)
     return statement
+
+
+#: A cycle's folder: the job's is the day (2026-09-01), a run from the page adds the time (2026-09-01-143015).
+CYCLE_NAME = re.compile(r"\d{4}-\d{2}-\d{2}(-\d{6})?")
+
+
+@dataclass(frozen=True)
+class CycleFolder:
+    name: str
+    statements: int
+    csv: str | None
+
+
+def cycle_folders() -> list[CycleFolder]:
+    """The cycles on disk, newest first."""
+    root = statements_root()
+    if not root.is_dir():
+        return []
+    found = [p for p in root.iterdir() if p.is_dir() and CYCLE_NAME.fullmatch(p.name)]
+    return [CycleFolder(p.name, len(list(p.glob("*.pdf"))), next((c.name for c in p.glob("*.csv")), None))
+            for p in sorted(found, key=lambda p: p.name, reverse=True)]
+
+
+def _cycle_path(name: str) -> Path:
+    """A cycle folder by name; anything that is not one (a path, "..") is "not found"."""
+    path = statements_root() / name
+    if not CYCLE_NAME.fullmatch(name) or not path.is_dir():
+        raise NotFound(f"No statement cycle {name[:40]!r}.")
+    return path
+
+
+def cycle_zip(name: str) -> bytes:
+    """Every PDF and the CSV of one cycle, in one ZIP (what the page downloads)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(_cycle_path(name).iterdir()):
+            if path.suffix in (".pdf", ".csv"):
+                archive.write(path, path.name)
+    return buffer.getvalue()
+
+
+def cycle_csv(name: str) -> tuple[str, bytes]:
+    """The mail vendor's CSV of one cycle: (file name, content)."""
+    path = next(_cycle_path(name).glob("*.csv"), None)
+    if path is None:
+        raise NotFound(f"The cycle {name} has no CSV.")
+    return path.name, path.read_bytes()

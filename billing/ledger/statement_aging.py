@@ -12,7 +12,7 @@ payment starts the count again from the payment's day, even a partial one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 
 from billing.core.db import db
+from billing.core.errors import Problem
 from billing.core.money import ZERO, to_money
 from billing.ledger.statement_models import DunningLevel
 
@@ -95,3 +96,18 @@ def dunning_for(age_days: int, levels: Sequence[Dunning]) -> Dunning | None:
     """The highest level the age has reached (none when no level starts that early)."""
     reached = [level for level in levels if level.min_days <= age_days]
     return reached[-1] if reached else None
+
+
+def dunning_level_problems(data: Mapping[str, Any], record: DunningLevel | None) -> list[Problem]:
+    """An admin's edit of a level: days 0 or more, not another level's days, and a message."""
+    days, message = data.get("min_days"), (data.get("message") or "").strip()
+    problems = []
+    if days is None or days < 0:
+        problems.append(Problem("min_days", "Give 0 or more days."))
+    else:
+        other = db.session.scalar(select(DunningLevel.id).where(DunningLevel.min_days == days))
+        if other is not None and (record is None or other != record.id):
+            problems.append(Problem("min_days", f"Another level already starts at day {days}."))
+    if not message:
+        problems.append(Problem("message", "Write the message the statement prints."))
+    return problems

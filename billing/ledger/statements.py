@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import selectinload
 
 from billing.claims.models import Claim
@@ -190,15 +190,16 @@ def _party_key(client: Client) -> tuple[str, ...]:
     return ("party", party.name.lower(), *(" ".join(p.lower().split()) for p in party.lines))
 
 
-def build_cycle(*, today: date, minimum: Decimal | None = None,
-                client_ids: Iterable[int] | None = None) -> StatementCycle:
+def build_cycle(*, today: date, minimum: Decimal | None = None, client_ids: Iterable[int] | None = None,
+                where: Iterable[ColumnElement[bool]] = ()) -> StatementCycle:
     """The statements a cycle run today would send (nothing written). `client_ids` narrows it to the parties of
-    those clients (a preview); flags and the minimum still apply."""
+    those clients (a preview), `where` (conditions on Client, e.g. a scope) to those clients; flags and the
+    minimum still apply."""
     minimum = statement_minimum() if minimum is None else to_money(minimum)
     if minimum < ZERO:
         raise Invalid("The minimum balance cannot be below zero.", [Problem("minimum", "Enter 0.00 or more.")])
     cycle = StatementCycle(today, minimum)
-    balances = {a.client_id: a.balance for a in patient_accounts()}
+    balances = {a.client_id: a.balance for a in patient_accounts(where)}
     clients = _clients(balances)
     wanted = None if client_ids is None else set(client_ids)
     parties: dict[tuple[str, ...], list[Client]] = defaultdict(list)
@@ -229,12 +230,13 @@ def statement_for(client_id: int, *, today: date) -> Statement:
     return cycle.statements[0]
 
 
-def run_cycle(*, today: date, actor: Actor, minimum: Decimal | None = None, dry_run: bool = False) -> StatementCycle:
+def run_cycle(*, today: date, actor: Actor, minimum: Decimal | None = None, dry_run: bool = False,
+              where: Iterable[ColumnElement[bool]] = ()) -> StatementCycle:
     """Build today's statements and, unless `dry_run`, record each client's part in the statement history.
 
     Running again the same day records nothing new for clients already sent a statement that day.
     """
-    cycle = build_cycle(today=today, minimum=minimum)
+    cycle = build_cycle(today=today, minimum=minimum, where=where)
     if not dry_run:
         record_cycle(cycle, actor=actor)
     return cycle

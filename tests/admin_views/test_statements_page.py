@@ -121,3 +121,24 @@ def test_admins_edit_dunning_levels_with_history(client, login):
     assert level.message == "Sent to collections next."
     history = db.session.scalars(select(StatusChange).where(StatusChange.subject_type == "dunning_level"))
     assert [h.action for h in history] == [AuditAction.DUNNING_LEVEL_CHANGED]
+
+
+def test_the_no_statements_flag_is_set_on_the_client_form_with_history(client, login, family):
+    login(Role.ADMIN)
+    person = family.client
+    form = {"csrf_token": csrf_token(client, f"/admin/client/edit/?id={person.id}"),
+            "location": person.location_id, "account_number": person.account_number, "first_name": person.first_name,
+            "last_name": person.last_name, "date_of_birth": person.date_of_birth.isoformat(), "sex": person.sex.value,
+            "address_line1": person.address_line1, "city": person.city, "state": person.state,
+            "zip_code": person.zip_code, "responsible_party_name": person.responsible_party_name,
+            "no_statements": "y", "active": "y", "diagnoses-0-id": person.diagnoses[0].id,
+            "diagnoses-0-position": "1", "diagnoses-0-code": "F840"}
+    client.post(f"/admin/client/edit/?id={person.id}", data=form)
+    db.session.expire_all()
+    assert db.session.get(type(person), person.id).no_statements
+    history = db.session.scalars(select(StatusChange).where(StatusChange.subject_type == "client",
+                                                            StatusChange.subject_id == person.id)).all()
+    assert [(h.action, h.from_status, h.to_status) for h in history] == [
+        (AuditAction.STATEMENTS_FLAG_CHANGED, "statements", "no statements")]
+    page = client.get(PAGE).get_data(as_text=True)
+    assert "no statements flag" in page

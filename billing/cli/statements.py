@@ -1,4 +1,5 @@
-"""`flask statements run [--dry-run] -o DIR` and `flask statements preview CLIENT_ID -o FILE.pdf`."""
+"""`flask statements run [--dry-run] -o DIR`, `flask statements preview CLIENT_ID -o FILE.pdf` and
+`flask statements history CLIENT_ID`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from billing.cli.output import RECORD_ID, json_option, run_command
 from billing.core.audit import Actor
 from billing.core.money import format_money
 from billing.core.time import practice_today
-from billing.ledger.statements import Statement
+from billing.ledger.statement_models import StatementRecord
+from billing.ledger.statements import Statement, statement_history
 from exports.statements import CycleFiles, run_statement_files, statement_preview
 
 statements_cli = AppGroup("statements", help="Patient statements: cycles on paper (PDFs and a mail vendor CSV).")
@@ -43,3 +45,25 @@ def preview_command(client_id: int, output: str, as_json: bool) -> None:
                 text=lambda s: f"Statement {s.number} to {s.recipient.name}: {format_money(s.amount_due)} due "
                                f"{s.due_on:%m/%d/%Y}, written to {output}.",
                 data=lambda s: {"ok": True, **Statement.as_dict(s), "file": output})
+
+
+@statements_cli.command("history")
+@click.argument("client_id", type=RECORD_ID)
+@json_option
+def history_command(client_id: int, as_json: bool) -> None:
+    """The statements this client was sent: when, which, to whom, for how much; newest first."""
+    def lines(records: list[StatementRecord]) -> str:
+        if not records:
+            return f"No statements sent to client {client_id}."
+        return "\n".join(f"{r.statement_on:%m/%d/%Y}  {r.number}  to {r.addressed_to}: client "
+                         f"{format_money(r.client_balance)} of {format_money(r.amount_due)} due" for r in records)
+
+    run_command(lambda: statement_history(client_id), as_json=as_json, text=lines,
+                data=lambda records: {"client_id": client_id, "statements": [_record(r) for r in records]})
+
+
+def _record(record: StatementRecord) -> dict[str, object]:
+    return {"number": record.number, "statement_on": record.statement_on.isoformat(),
+            "due_on": record.due_on.isoformat(), "addressed_to": record.addressed_to,
+            "client_balance": str(record.client_balance), "amount_due": str(record.amount_due),
+            "dunning_days": record.dunning_days, "by": record.actor}

@@ -250,6 +250,8 @@ def record_cycle(cycle: StatementCycle, *, actor: Actor) -> StatementCycle:
 
 def statement_history(client_id: int) -> list[StatementRecord]:
     """What this client was sent, newest first."""
+    if db.session.get(Client, client_id) is None:
+        raise NotFound(f"No client {client_id}.")
     return list(db.session.scalars(select(StatementRecord).where(StatementRecord.client_id == client_id)
                                    .order_by(StatementRecord.statement_on.desc(), StatementRecord.id.desc())))
 

@@ -43,6 +43,10 @@ def test_a_dry_run_writes_the_files_and_records_nothing_then_a_run_records(flask
     assert sent.exit_code == 0, sent.output
     assert sent.output.startswith("Sent ")
     assert _records() >= 1
+    history = json.loads(flask("statements", "history", str(member.client.id), "--json").output)
+    assert [(s["number"], s["amount_due"], s["addressed_to"]) for s in history["statements"]] == [
+        (mine[0]["number"], str(CLAIM_CHARGE), "Dana Rivera")]
+    assert "No client 999999" in flask("statements", "history", "999999").output
 
 
 def test_preview_writes_one_statement(flask, world, tmp_path):

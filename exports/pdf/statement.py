@@ -31,9 +31,9 @@ RECIPIENT_WINDOW = (0.9, 2.1, 3.8, 1.0)
 #: The tear-off line, in inches above the bottom edge; the stub is everything below it.
 STUB_TOP = 3.5
 #: The band above the stub holding the amount due, aging and dunning message.
-SUMMARY_TOP = 5.0
+SUMMARY_TOP = 4.6
 #: Where page 1's activity starts (inches from the top): below the envelope's fold.
-BODY_TOP = 3.8
+BODY_TOP = 3.35
 
 ACTIVITY_HEAD = ["Date", "Client", "Claim", "Description", "Insurance", "You"]
 _MONEY = 0.85 * inch
@@ -132,7 +132,8 @@ def _stub(canvas: Any, statement: Statement) -> None:
            max_chars=70)
     canvas.setFont("Helvetica", 8)
     canvas.drawString(4.6 * inch, top, "Make checks payable to and mail to:")
-    _lines(canvas, 4.6 * inch, top - 16, [n.upper() for n in _party_lines(statement.practice)], size=10)
+    mail_to = [n for n in _party_lines(statement.practice) if not n.startswith("Phone")]  # an address only
+    _lines(canvas, 4.6 * inch, top - 16, [n.upper() for n in mail_to], size=10)
 
 
 def _activity(statement: Statement) -> list[Flowable]:

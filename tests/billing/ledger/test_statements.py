@@ -16,6 +16,7 @@ from billing.core.audit import AuditAction, StatusChange
 from billing.core.db import db
 from billing.core.errors import Invalid
 from billing.ledger.models import LedgerEntry
+from billing.ledger.patient_balances import patient_balance
 from billing.ledger.statement_models import DunningLevel, StatementRecord
 from billing.ledger.statements import build_cycle, run_cycle, statement_for, statement_history
 from tests.worlds.practice import DAY, SYSTEM
@@ -69,6 +70,7 @@ def test_aging_and_amount_due_equal_the_ledger_patient_balance_to_the_cent(world
             return
         statement = _the_statement(member.client.id)
         assert statement.amount_due == owed
+        assert statement.amount_due == patient_balance(member.client.id)  # the ledger's own figure agrees
         assert list(statement.aging.buckets) == buckets
         assert statement.aging.total == owed
     finally:

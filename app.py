@@ -34,6 +34,7 @@ from billing.cli.reports import reports_cli
 from billing.cli.rules import rules_cli
 from billing.cli.secrets import secrets_cli
 from billing.cli.sessions import sessions_cli
+from billing.cli.statements import statements_cli
 from billing.cli.submissions import submissions_cli
 from billing.cli.users import users_cli
 from billing.core.checks import MAX_ID
@@ -198,7 +199,7 @@ def _register_cli(app: Flask) -> None:
     """Every `flask` command group, from every layer: the app is where the layers meet."""
     for group in (users_cli, claims_cli, sessions_cli, submissions_cli, edi_cli, payments_cli, ledger_cli, rules_cli,
                   reports_cli, scheduler_cli, jobs_cli, payers_cli, filing_cli, follow_up_cli, invoices_cli,
-                  secrets_cli, access_log_cli, seed_demo_command):
+                  secrets_cli, access_log_cli, statements_cli, seed_demo_command):
         guard_commands(group)  # an unexpected error is one line and exit 1, never a traceback
         app.cli.add_command(group)
 

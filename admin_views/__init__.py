@@ -27,6 +27,7 @@ from admin_views.reports import ReportsView
 from admin_views.rules import BillingRunView, FailedChargeView, RuleView
 from admin_views.scope import init_scope
 from admin_views.sessions import SessionClassView, TherapySessionView
+from admin_views.statements import DunningLevelView, StatementsView
 from admin_views.submissions import SubmissionsView
 from admin_views.users import UserView
 from billing.claims.models import Claim
@@ -34,6 +35,7 @@ from billing.core.access_log import AccessEntry
 from billing.core.db import db
 from billing.core.money import format_money
 from billing.coverage.models import Authorization, FeeSchedule, InsurancePolicy, Payer, ServiceCode
+from billing.ledger.statement_models import DunningLevel
 from billing.org.models import Company, Location, Practice
 from billing.payments.models import Remittance, UnmatchedClaim
 from billing.people.models import Client, Provider, User
@@ -82,6 +84,8 @@ def init_admin(app: Flask) -> Admin:
                                       url="/admin/credit-balances"))
     admin.add_view(BulkClawbackView(name="Bulk clawback", category=payments, endpoint="bulk_clawback",
                                     url="/admin/bulk-clawback"))
+    admin.add_view(StatementsView(name="Statements", category=payments, endpoint="statements",
+                                  url="/admin/statements"))
     admin.add_view(ReportsView(name="Reports", endpoint="reports", url="/admin/reports"))
     admin.add_view(JobsView(name="Jobs", category="Billing", endpoint="jobs", url="/admin/jobs"))
     setup = "Billing setup"
@@ -90,6 +94,8 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(ServiceCodeView(ServiceCode, db, category=setup, endpoint="service_code"))
     admin.add_view(FeeScheduleView(FeeSchedule, db, category=setup, endpoint="fee_schedule"))
     admin.add_view(ClearinghouseView(Clearinghouse, db, category=setup, endpoint="clearinghouse"))
+    admin.add_view(DunningLevelView(DunningLevel, db, name="Dunning levels", category=setup,
+                                    endpoint="dunning_level"))
     org = "Organisation"
     admin.add_view(CompanyView(Company, db, category=org, endpoint="company"))
     admin.add_view(PracticeView(Practice, db, category=org, endpoint="practice"))

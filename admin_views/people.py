@@ -7,13 +7,16 @@ from typing import Any
 from flask import url_for
 from flask_admin.contrib.sqla.filters import FilterEqual
 from markupsafe import Markup
+from sqlalchemy import inspect
 from sqlalchemy.orm import selectinload
 
+from admin_views.auth import current_actor
 from admin_views.base import RoleModelView
 from admin_views.client_ledger import may_read_ledger
 from admin_views.formatters import enum_choices, lazy_options
 from admin_views.org import ADDRESS_FIELDS, ADDRESS_LABELS, DIGITS, STATE_CHOICES, UPPER
 from admin_views.permissions import Area
+from billing.core.audit import AuditAction, record_change
 from billing.core.identifiers import normalize_icd10
 from billing.coverage.options import location_options
 from billing.org.queries import by_company, by_location
@@ -70,12 +73,15 @@ class ClientView(RoleModelView):
     column_labels = {
         **ADDRESS_LABELS, "responsible_party_name": "Responsible party", "date_of_birth": "Born",
         "responsible_party_relationship": "Relationship", "responsible_party_phone": "Responsible party phone",
+        "no_statements": "No statements",
     }
+    column_descriptions = {"no_statements": "Send this client no patient statements (a payment plan, a dispute, "
+                                            "collections); their balance is left off the family's statement."}
     column_auto_select_related = False
     form_columns = [
         "location", "account_number", "first_name", "last_name", "date_of_birth", "sex", "phone",
         *ADDRESS_FIELDS, "responsible_party_name", "responsible_party_relationship", "responsible_party_phone",
-        "active", "diagnoses",
+        "no_statements", "active", "diagnoses",
     ]
     form_choices = {"sex": enum_choices(Sex), "state": [("", ""), *STATE_CHOICES]}
     form_args = {"phone": DIGITS, "zip_code": DIGITS, "responsible_party_phone": DIGITS}
@@ -92,3 +98,11 @@ class ClientView(RoleModelView):
 
     def get_query(self):  # type: ignore[no-untyped-def]
         return super().get_query().options(selectinload(Client.location), selectinload(Client.diagnoses))
+
+    def on_model_change(self, form: Any, model: Client, is_created: bool) -> None:
+        """Turning statements off or on for a client is a billing decision: it goes in the history."""
+        flag = inspect(model).attrs.no_statements.history
+        if not is_created and flag.has_changes():
+            record_change("client", model.id, AuditAction.STATEMENTS_FLAG_CHANGED, actor=current_actor(),
+                          before="no statements" if flag.deleted and flag.deleted[0] else "statements",
+                          after="no statements" if model.no_statements else "statements")

@@ -32,6 +32,7 @@ from billing.jobs.models import (  # reports and jobs
 )
 from billing.ledger import guards as _ledger_guards  # noqa: F401 - registers the append-only listeners
 from billing.ledger.models import Adjudication, AdjudicationAdjustment, AdjudicationLine, LedgerEntry
+from billing.ledger.statement_models import DunningLevel, StatementRecord
 from billing.org.models import Company, Location, Practice
 from billing.payments.models import EraFile, ProviderAdjustment, ProviderAdjustmentEntry, Remittance, UnmatchedClaim
 from billing.payments.patient_payment_models import PatientPayment, PatientPaymentPart
@@ -60,6 +61,7 @@ __all__ = [
     "Client",
     "ClientDiagnosis",
     "Company",
+    "DunningLevel",
     "EraFile",
     "ExportRun",
     "FeeSchedule",
@@ -95,6 +97,7 @@ __all__ = [
     "ServiceCode",
     "SessionClass",
     "Sex",
+    "StatementRecord",
     "StatusChange",
     "SubmissionBatch",
     "SubscriberRelationship",

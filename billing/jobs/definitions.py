@@ -63,6 +63,11 @@ JOBS: tuple[JobDefinition, ...] = (
                   "Month to date: the reports in CLAIMDESK_SCHEDULED_REPORTS, into instance/exports/."),
     JobDefinition("ledger-check", "Check the ledger", tasks.check_the_ledger, Cron(minute="45", hour="4"),
                   "Balances, remittance totals, reversal links, credits and open lines; a violation fails the run."),
+    JobDefinition("send-statements", "Send patient statements", tasks.send_statements,
+                  Cron(minute="0", hour="8", day="1"),
+                  "Monthly: a statement to each responsible party owing at least the minimum, as PDFs and a mail "
+                  "vendor CSV in instance/statements/. Paused until an administrator resumes it.",
+                  paused_at_first=True),
     JobDefinition("export-queue", "Build requested exports", tasks.build_queued_exports,
                   Cron(), "Large reports asked for on the Reports page.", every_seconds=10,
                   has_work=export_runs.has_queued),

@@ -23,6 +23,7 @@ from billing.submissions import jobs as submission_jobs
 from billing.submissions.acknowledgments import AckResult
 from billing.submissions.inbound import import_x12
 from billing.submissions.models import ClearinghouseResponse
+from exports.statements import run_statement_files, statement_folder
 from rules.runs import run_rules as run_rules_now
 
 DEFAULT_SCHEDULED_REPORTS = ("claims", "claim-denials", "ar-aging", "authorization-utilization")
@@ -132,3 +133,14 @@ def check_the_ledger(now: datetime) -> str:
         more = f" (and {len(violations) - 20} more)" if len(violations) > 20 else ""
         raise Failed(f"{len(violations)} ledger invariant violation(s): {listed}{more}. Run `flask ledger check`.")
     return "The ledger holds every invariant."
+
+
+def send_statements(now: datetime) -> str:
+    """The monthly statement cycle: a PDF per responsible party owing at least the minimum and the mail CSV into
+    instance/statements/DATE/, recorded in each client's statement history."""
+    today = now.astimezone(practice_timezone()).date()
+    with unit_of_work():
+        files = run_statement_files(statement_folder(today), today=today, actor=SCHEDULER)
+    cycle = files.cycle
+    return (f"{len(cycle.statements)} statement(s), {cycle.total_due} due, {len(cycle.skipped)} skipped; "
+            f"files in {files.folder}.")

@@ -124,3 +124,37 @@ def patient_items(client_id: int) -> list[PatientItem]:
     )
     return [PatientItem(cid, day, status, self_pay, to_money(billed), to_money(paid), to_money(owed))
             for cid, day, status, self_pay, billed, paid, owed in db.session.execute(query)]
+
+
+@dataclass(frozen=True)
+class PatientClaim:
+    """A claim's patient balance and the day it was first billed to the patient (what statements age)."""
+
+    client_id: int
+    claim_id: int
+    billed_on: date
+    balance: Decimal
+
+
+def patient_claims(client_ids: Iterable[int]) -> list[PatientClaim]:
+    """For many clients in one query, each claim whose patient side is not zero. `billed_on` is the first
+    patient-responsibility posting (the service date if the claim has none, e.g. only a credit moved in)."""
+    ids = list(client_ids)
+    if not ids:
+        return []
+    billed = case((LedgerEntry.kind == EntryKind.PATIENT_RESPONSIBILITY, LedgerEntry.posted_on), else_=None)
+    query = (
+        select(Claim.client_id, Claim.id, Claim.service_date, func.min(billed), _sum(_patient_side()))
+        .join(LedgerEntry, LedgerEntry.claim_id == Claim.id)
+        .where(Claim.client_id.in_(ids))
+        .group_by(Claim.client_id, Claim.id, Claim.service_date)
+        .having(_sum(_patient_side()) != 0)
+        .order_by(Claim.client_id, Claim.service_date, Claim.id)
+    )
+    return [PatientClaim(client_id, claim_id, _as_date(first) or service_date, to_money(owed))
+            for client_id, claim_id, service_date, first, owed in db.session.execute(query)]
+
+
+def _as_date(value: date | str | None) -> date | None:
+    # SQLite returns MIN() over a CASE as text: the column type is lost in the expression.
+    return date.fromisoformat(value) if isinstance(value, str) else value

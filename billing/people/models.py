@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, event, inspect
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, event, false, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -158,6 +158,8 @@ class Client(AddressMixin, db.Model):
     responsible_party_name: Mapped[str | None] = mapped_column(String(120))
     responsible_party_relationship: Mapped[str | None] = mapped_column(String(30))
     responsible_party_phone: Mapped[str | None] = mapped_column(String(10))
+    #: Stops patient statements for this client (a family on a payment plan, a dispute, a collections account).
+    no_statements: Mapped[bool] = mapped_column(default=False, server_default=false())
     active: Mapped[bool] = mapped_column(default=True)
 
     location: Mapped[Location] = relationship()

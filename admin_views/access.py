@@ -85,6 +85,11 @@ PAGES: dict[str, Page] = {
     "client_ledger.invoice": Page(AccessKind.DOWNLOADED, Subject.CLIENT, id_from="client_id", detail=_query_text),
     # A receipt names its client; the payment's id is kept with the page's path.
     "client_ledger.receipt": Page(AccessKind.DOWNLOADED, Subject.CLIENT, id_from=None),
+    "statements.index": _listed(Subject.CLIENT),
+    "statements.preview": Page(AccessKind.DOWNLOADED, Subject.CLIENT, id_from="client_id", detail=_query_text),
+    # A cycle's files hold every statement of that day: kept as a download of clients, the cycle in the path.
+    "statements.download": Page(AccessKind.DOWNLOADED, Subject.CLIENT, id_from=None),
+    "statements.download_csv": Page(AccessKind.DOWNLOADED, Subject.CLIENT, id_from=None),
     "paper_claims.index": _listed(Subject.CLAIM),
     "paper_claims.print_pdf": Page(AccessKind.DOWNLOADED, Subject.CLAIM, id_from=None, detail=_form_text),
 }

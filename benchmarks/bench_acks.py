@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -31,12 +30,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import flask_migrate  # noqa: E402 - after the path fix, so the script runs from anywhere
 from bench_submissions import _build_practice, _sqlite_version  # noqa: E402
+from harness import scratch_app, update_section  # noqa: E402 - benchmarks/ is the script's own folder
 from machine import machine_label  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from app import create_app  # noqa: E402
 from billing.claims.models import Claim  # noqa: E402
 from billing.claims.statuses import ClaimStatus  # noqa: E402
 from billing.core.audit import Actor  # noqa: E402
@@ -47,8 +45,6 @@ from billing.submissions.models import BatchClaim, SubmissionBatch  # noqa: E402
 from billing.submissions.operations import create_batches, mark_batch_sent  # noqa: E402
 from demo.ack_writer import Answer, ClaimAnswer, Error, write_277ca, write_999  # noqa: E402
 
-RESULTS = ROOT / "benchmarks" / "RESULTS.md"
-BEGIN, END = "<!-- bench_acks:begin -->", "<!-- bench_acks:end -->"
 HEADER = (
     "| Backend | Claims in batch | File | Segments | Accepted | Rejected | Import end to end (s) | Target "
     "| Machine | Date |\n"
@@ -63,20 +59,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--claims", type=int, default=5000, help="claims per batch (default 5,000)")
     claims = parser.parse_args(argv).claims
-    with tempfile.TemporaryDirectory(prefix="claimdesk-bench-") as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-only"}, instance_path=tmp)
-        with app.app_context():
-            flask_migrate.upgrade()
-            with unit_of_work():
-                payer_id = _build_practice(2 * claims)
-            first, second = _sent_batches(payer_id, claims)
-            rows = _measure(first, second)
-            db.engine.dispose()
+    with scratch_app():
+        with unit_of_work():
+            payer_id = _build_practice(2 * claims)
+        first, second = _sent_batches(payer_id, claims)
+        rows = _measure(first, second)
     for row in rows:
         print(f"{row['file']}: {row['seconds']:.2f} s ({row['accepted']:,} accepted, {row['rejected']:,} rejected, "
               f"{row['segments']:,} segments) - {_verdict(row)}")  # fmt: skip
-    _update_results(rows)
+    update_section("bench_acks", HEADER, _intro, [_row(r) for r in rows], key_cells=3)
     return 0
 
 
@@ -136,20 +127,6 @@ def _batch_size(batch_id: int) -> int:
 
 def _verdict(row: dict[str, Any]) -> str:
     return f"≤ {TARGET_SECONDS:.0f} s: {'met' if row['seconds'] <= TARGET_SECONDS else 'missed'}"
-
-
-def _update_results(rows: list[dict[str, Any]]) -> None:
-    """Replace this script's rows for the same backend, claim count and file in its RESULTS.md section."""
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n"
-    if BEGIN not in text:
-        text = text.rstrip("\n") + "\n\n" + _intro() + f"{BEGIN}\n{HEADER}\n{END}\n"
-    head, rest = text.split(BEGIN, 1)
-    body, tail = rest.split(END, 1)
-    new = [_row(r) for r in rows]
-    keys = {tuple(row.split("|")[1:4]) for row in new}
-    kept = [x for x in body.strip().splitlines()[2:] if x.startswith("|") and tuple(x.split("|")[1:4]) not in keys]
-    RESULTS.write_text(f"{head}{BEGIN}\n{HEADER}\n" + "\n".join([*kept, *new]) + f"\n{END}{tail}")
-    print(f"updated {RESULTS.relative_to(ROOT)}")
 
 
 def _row(r: dict[str, Any]) -> str:

@@ -19,24 +19,20 @@ Target: the 1,000 pages in at most 10 s end to end.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import flask_migrate  # noqa: E402 - after the path fix, so the script runs from anywhere
 from bench_submissions import _build_practice, _sqlite_version  # noqa: E402 - the same practice and claims
+from harness import median_seconds, scratch_app, update_section  # noqa: E402 - benchmarks/ is the script's own folder
 from machine import machine_label  # noqa: E402 - benchmarks/ is the script's own folder
 from sqlalchemy import select  # noqa: E402
 
-from app import create_app  # noqa: E402
 from billing.claims.models import Claim  # noqa: E402
 from billing.core.audit import Actor  # noqa: E402
 from billing.core.db import db  # noqa: E402
@@ -47,8 +43,6 @@ from billing.submissions.paper.boxes import pages_for  # noqa: E402
 from billing.submissions.paper.printing import print_claims  # noqa: E402
 from billing.submissions.paper.render import Layout, Mode, render  # noqa: E402
 
-RESULTS = ROOT / "benchmarks" / "RESULTS.md"
-BEGIN, END = "<!-- bench_cms1500:begin -->", "<!-- bench_cms1500:end -->"
 HEADER = (
     "| Backend | Claims | Pages | PDF (KB) | Facts (s) | Pages + PDF, data only (s) | Pages + PDF, plain paper (s) "
     "| print_claims end to end (s) | Target | Machine | Date |\n"
@@ -58,51 +52,33 @@ RUNS = 3
 TARGET_SECONDS = 10.0
 ACTOR = Actor.system("bench")
 PRINTED_ON = date(2026, 6, 1)
-T = TypeVar("T")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--claims", type=int, default=1000, help="Ready claims to print (default 1,000)")
     claims = parser.parse_args(argv).claims
-    with tempfile.TemporaryDirectory(prefix="claimdesk-bench-") as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-only"}, instance_path=tmp)
-        with app.app_context():
-            flask_migrate.upgrade()
-            with unit_of_work():
-                payer_id = _build_practice(claims)
-                db.session.get(Payer, payer_id).claim_channel = ClaimChannel.PAPER
-            result = _measure(payer_id)
-            db.engine.dispose()
+    with scratch_app():
+        with unit_of_work():
+            payer_id = _build_practice(claims)
+            db.session.get(Payer, payer_id).claim_channel = ClaimChannel.PAPER
+        result = _measure(payer_id)
     _report(result)
-    _update_results(result)
+    update_section("bench_cms1500", HEADER, _intro, [_row(result)])
     return 0
-
-
-def _median(run: Callable[[], T]) -> tuple[float, T]:
-    timings, value = [], None
-    for attempt in range(RUNS + 1):
-        value = None
-        db.session.expire_all()
-        started = time.perf_counter()
-        value = run()
-        if attempt:  # the first run warms SQLite's page cache and is not counted
-            timings.append(time.perf_counter() - started)
-    return statistics.median(timings), value  # type: ignore[return-value]
 
 
 def _measure(payer_id: int) -> dict[str, Any]:
     ids = list(db.session.scalars(select(Claim.id).where(Claim.payer_id == payer_id).order_by(Claim.id)))
-    facts_seconds, loaded = _median(lambda: claim_facts(dict.fromkeys(ids, "1")))
+    facts_seconds, loaded = median_seconds(lambda: claim_facts(dict.fromkeys(ids, "1")), RUNS)
     if loaded.problems:
         raise SystemExit(f"the bench claims have problems: {next(iter(loaded.problems.values()))}")
 
     def pdf(mode: Mode) -> bytes:
         return render([page for facts in loaded.facts for page in pages_for(facts, PRINTED_ON)], Layout(mode))
 
-    data_seconds, data_pdf = _median(lambda: pdf(Mode.DATA))
-    plain_seconds, _ = _median(lambda: pdf(Mode.PLAIN))
+    data_seconds, data_pdf = median_seconds(lambda: pdf(Mode.DATA), RUNS)
+    plain_seconds, _ = median_seconds(lambda: pdf(Mode.PLAIN), RUNS)
     started = time.perf_counter()
     with unit_of_work():
         printed = print_claims(actor=ACTOR, payer_id=payer_id, layout=Layout())
@@ -129,20 +105,6 @@ def _row(r: dict[str, Any]) -> str:
         f"| {r['backend']} | {r['claims']:,} | {r['pages']:,} | {r['kb']:,.0f} | {r['facts']:.3f} | {r['data']:.3f} | "
         f"{r['plain']:.3f} | {r['end_to_end']:.2f} | {_verdict(r)} | {machine_label()} | {date.today():%Y-%m-%d} |"
     )
-
-
-def _update_results(r: dict[str, Any]) -> None:
-    """Replace the row for this claim count in this script's RESULTS.md section, keeping other rows."""
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n"
-    if BEGIN not in text:
-        text = text.rstrip("\n") + "\n\n" + _intro() + f"{BEGIN}\n{HEADER}\n{END}\n"
-    head, rest = text.split(BEGIN, 1)
-    body, tail = rest.split(END, 1)
-    row = _row(r)
-    key = row.split("|")[1:3]
-    rows = [x for x in body.strip().splitlines()[2:] if x.startswith("|") and x.split("|")[1:3] != key]
-    RESULTS.write_text(f"{head}{BEGIN}\n{HEADER}\n" + "\n".join([*rows, row]) + f"\n{END}{tail}")
-    print(f"updated {RESULTS.relative_to(ROOT)}")
 
 
 def _intro() -> str:

@@ -19,25 +19,21 @@ Target: the 1,000 statements in at most 10 s end to end.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import flask_migrate  # noqa: E402 - after the path fix, so the script runs from anywhere
 from bench_submissions import _npi, _sqlite_version  # noqa: E402 - the same NPIs and version label
+from harness import median_seconds, scratch_app, update_section  # noqa: E402 - benchmarks/ is the script's own folder
 from machine import machine_label  # noqa: E402 - benchmarks/ is the script's own folder
 from sqlalchemy import insert  # noqa: E402
 
-from app import create_app  # noqa: E402
 from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine  # noqa: E402
 from billing.claims.statuses import ClaimStatus  # noqa: E402
 from billing.core.audit import Actor  # noqa: E402
@@ -50,8 +46,6 @@ from billing.org.models import Company, Location, Practice  # noqa: E402
 from billing.people.models import Client, Provider, Sex  # noqa: E402
 from exports.statements import run_statement_files  # noqa: E402
 
-RESULTS = ROOT / "benchmarks" / "RESULTS.md"
-BEGIN, END = "<!-- bench_statements:begin -->", "<!-- bench_statements:end -->"
 HEADER = (
     "| Backend | Statements | Clients | Ledger rows | Cycle data (s) | End to end with PDFs (s) | PDFs (MB) "
     "| Target | Machine | Date |\n"
@@ -62,24 +56,18 @@ TARGET_SECONDS = 10.0
 ACTOR = Actor.system("bench")
 TODAY = date(2026, 6, 1)
 CHARGE, PAID, CONTRACTUAL, COINSURANCE = Decimal("73.48"), Decimal("40.00"), Decimal("13.48"), Decimal("20.00")
-T = TypeVar("T")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--statements", type=int, default=1000, help="responsible parties (default 1,000)")
     count = parser.parse_args(argv).statements
-    with tempfile.TemporaryDirectory(prefix="claimdesk-bench-") as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-only"}, instance_path=tmp)
-        with app.app_context():
-            flask_migrate.upgrade()
-            with unit_of_work():
-                built = _build_practice(count)
-            result = {**built, **_measure(Path(tmp) / "out", count)}
-            db.engine.dispose()
+    with scratch_app() as tmp:
+        with unit_of_work():
+            built = _build_practice(count)
+        result = {**built, **_measure(tmp / "out", count)}
     _report(result)
-    _update_results(result)
+    update_section("bench_statements", HEADER, _intro, [_row(result)])
     return 0
 
 
@@ -150,20 +138,8 @@ def _bulk_ledger(clients: list[Client], policies: list[InsurancePolicy], payer: 
     return len(entries)
 
 
-def _median(run: Callable[[], T]) -> tuple[float, T]:
-    timings, value = [], None
-    for attempt in range(RUNS + 1):
-        value = None
-        db.session.expire_all()
-        started = time.perf_counter()
-        value = run()
-        if attempt:  # the first run warms SQLite's page cache and is not counted
-            timings.append(time.perf_counter() - started)
-    return statistics.median(timings), value  # type: ignore[return-value]
-
-
 def _measure(out: Path, parties: int) -> dict[str, Any]:
-    data_seconds, cycle = _median(lambda: build_cycle(today=TODAY))
+    data_seconds, cycle = median_seconds(lambda: build_cycle(today=TODAY), RUNS)
     if len(cycle.statements) != parties:
         raise SystemExit(f"expected {parties} statements, built {len(cycle.statements)}")
     db.session.expire_all()
@@ -194,20 +170,6 @@ def _row(r: dict[str, Any]) -> str:
         f"| {r['backend']} | {r['statements']:,} | {r['clients']:,} | {r['ledger_rows']:,} | {r['data']:.3f} | "
         f"{r['end_to_end']:.2f} | {r['mb']:.1f} | {_verdict(r)} | {machine_label()} | {date.today():%Y-%m-%d} |"
     )
-
-
-def _update_results(r: dict[str, Any]) -> None:
-    """Replace the row for this statement count in this script's RESULTS.md section, keeping other rows."""
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n"
-    if BEGIN not in text:
-        text = text.rstrip("\n") + "\n\n" + _intro() + f"{BEGIN}\n{HEADER}\n{END}\n"
-    head, rest = text.split(BEGIN, 1)
-    body, tail = rest.split(END, 1)
-    row = _row(r)
-    key = row.split("|")[1:3]
-    rows = [x for x in body.strip().splitlines()[2:] if x.startswith("|") and x.split("|")[1:3] != key]
-    RESULTS.write_text(f"{head}{BEGIN}\n{HEADER}\n" + "\n".join([*rows, row]) + f"\n{END}{tail}")
-    print(f"updated {RESULTS.relative_to(ROOT)}")
 
 
 def _intro() -> str:

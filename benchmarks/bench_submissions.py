@@ -21,24 +21,20 @@ Targets: generation at most 1 s, and at least 10x faster than validation of the 
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import flask_migrate  # noqa: E402 - after the path fix, so the script runs from anywhere
+from harness import median_seconds, scratch_app, update_section  # noqa: E402 - benchmarks/ is the script's own folder
 from machine import machine_label  # noqa: E402 - benchmarks/ is the script's own folder
 from sqlalchemy import insert, select  # noqa: E402
 
-from app import create_app  # noqa: E402
 from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine  # noqa: E402
 from billing.claims.statuses import ClaimStatus  # noqa: E402
 from billing.core.audit import Actor  # noqa: E402
@@ -62,8 +58,6 @@ from billing.submissions.loading import claim_facts  # noqa: E402
 from billing.submissions.models import Clearinghouse  # noqa: E402
 from billing.submissions.operations import create_batches  # noqa: E402
 
-RESULTS = ROOT / "benchmarks" / "RESULTS.md"
-BEGIN, END = "<!-- bench_submissions:begin -->", "<!-- bench_submissions:end -->"
 HEADER = (
     "| Backend | Claims | Lines | Segments | File (KB) | Load + facts (s) | Write (s) | Generation (s) "
     "| Validation: pyx12 + checks (s) | Validation / generation | create_batches end to end (s) | Target "
@@ -72,24 +66,18 @@ HEADER = (
 )
 RUNS = 5
 ACTOR = Actor.system("bench")
-T = TypeVar("T")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--claims", type=int, default=5000, help="Ready claims in the file (default 5,000)")
     claims = parser.parse_args(argv).claims
-    with tempfile.TemporaryDirectory(prefix="claimdesk-bench-") as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-only"}, instance_path=tmp)
-        with app.app_context():
-            flask_migrate.upgrade()
-            with unit_of_work():
-                payer_id = _build_practice(claims)
-            result = _measure(payer_id)
-            db.engine.dispose()
+    with scratch_app():
+        with unit_of_work():
+            payer_id = _build_practice(claims)
+        result = _measure(payer_id)
     _report(result)
-    _update_results(result)
+    update_section("bench_submissions", HEADER, _intro, [_row(result)])
     return 0
 
 
@@ -166,18 +154,6 @@ def _bulk_claims(count: int, location: Location, payer: Payer, code: ServiceCode
 
 
 # --- measuring ------------------------------------------------------------------------------------
-def _median(run: Callable[[], T]) -> tuple[float, T]:
-    timings, value = [], None
-    for attempt in range(RUNS + 1):
-        value = None  # the previous run's result must not be alive (and scanned by the GC) during this one
-        db.session.expire_all()  # every run loads from the database, as a real batch does
-        started = time.perf_counter()
-        value = run()
-        if attempt:  # the first run warms SQLite's page cache and is not counted
-            timings.append(time.perf_counter() - started)
-    return statistics.median(timings), value  # type: ignore[return-value]
-
-
 def _measure(payer_id: int) -> dict[str, Any]:
     ids = list(db.session.scalars(select(Claim.id).where(Claim.payer_id == payer_id).order_by(Claim.id)))
     envelope = _envelope()
@@ -186,14 +162,14 @@ def _measure(payer_id: int) -> dict[str, Any]:
         return claim_facts(dict.fromkeys(ids, "1"))
 
     # Generation first, in the state a request finds the process in; the phases and pyx12 come after.
-    generation = _median(lambda: _generate(ids, envelope))[0]
-    load_seconds, facts = _median(load)
+    generation = median_seconds(lambda: _generate(ids, envelope), RUNS)[0]
+    load_seconds, facts = median_seconds(load, RUNS)
     if facts.problems:
         raise SystemExit(f"the bench claims have problems: {next(iter(facts.problems.values()))}")
-    write_seconds, written = _median(lambda: write_837(envelope, facts.facts))
+    write_seconds, written = median_seconds(lambda: write_837(envelope, facts.facts), RUNS)
     text = written.text
     segments = segment_texts(text)
-    validate_seconds, errors = _median(lambda: [*pyx12_errors(text, segments), *house_checks(segments)])
+    validate_seconds, errors = median_seconds(lambda: [*pyx12_errors(text, segments), *house_checks(segments)], RUNS)
     if errors:
         raise SystemExit(f"the file is not valid: {errors[0]}")
     started = time.perf_counter()
@@ -253,20 +229,6 @@ def _row(r: dict[str, Any]) -> str:
         f"{date.today():%Y-%m-%d} |"
     )
 
-
-
-def _update_results(r: dict[str, Any]) -> None:
-    """Replace the row for this claim count in this script's RESULTS.md section, keeping other rows."""
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n"
-    if BEGIN not in text:
-        text = text.rstrip("\n") + "\n\n" + _intro() + f"{BEGIN}\n{HEADER}\n{END}\n"
-    head, rest = text.split(BEGIN, 1)
-    body, tail = rest.split(END, 1)
-    row = _row(r)
-    key = row.split("|")[1:3]
-    rows = [x for x in body.strip().splitlines()[2:] if x.startswith("|") and x.split("|")[1:3] != key]
-    RESULTS.write_text(f"{head}{BEGIN}\n{HEADER}\n" + "\n".join([*rows, row]) + f"\n{END}{tail}")
-    print(f"updated {RESULTS.relative_to(ROOT)}")
 
 
 def _intro() -> str:

@@ -12,9 +12,10 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Select, String, event, insert, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import ForeignKey, Index, Select, String, insert, select
+from sqlalchemy.orm import Mapped, mapped_column
 
+from billing.core.append_only import append_only
 from billing.core.audit import Actor
 from billing.core.db import db, enum_column, utcnow
 from billing.core.errors import NotAllowed
@@ -137,16 +138,5 @@ def list_access(filters: AccessFilters) -> list[dict[str, Any]]:
     return [access_document(e) for e in db.session.scalars(access_query(filters))]
 
 
-@event.listens_for(Session, "before_flush")
-def _access_log_is_append_only(session: Session, flush_context: Any, instances: Any) -> None:
-    if any(isinstance(o, AccessEntry) for o in session.deleted) or any(
-        isinstance(o, AccessEntry) and session.is_modified(o) for o in session.dirty
-    ):
-        raise AccessLogIsAppendOnly
+append_only(AccessEntry, refusal=AccessLogIsAppendOnly)
 
-
-@event.listens_for(Session, "do_orm_execute")
-def _no_bulk_access_log_edits(state: Any) -> None:
-    """`update(AccessEntry)` / `delete(AccessEntry)` bypass before_flush; refuse them too."""
-    if (state.is_update or state.is_delete) and any(m.class_ is AccessEntry for m in state.all_mappers):
-        raise AccessLogIsAppendOnly

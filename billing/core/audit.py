@@ -7,9 +7,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, event, insert
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import JSON, ForeignKey, Index, String, insert
+from sqlalchemy.orm import Mapped, mapped_column
 
+from billing.core.append_only import append_only
 from billing.core.db import db, enum_column, utcnow
 from billing.core.errors import NotAllowed
 
@@ -196,16 +197,5 @@ def record_changes(subject_type: str, changes: list[Change], *, actor: Actor) ->
     )
 
 
-@event.listens_for(Session, "before_flush")
-def _history_is_append_only(session: Session, flush_context: Any, instances: Any) -> None:
-    if any(isinstance(o, StatusChange) for o in session.deleted) or any(
-        isinstance(o, StatusChange) and session.is_modified(o) for o in session.dirty
-    ):
-        raise HistoryIsAppendOnly
+append_only(StatusChange, refusal=HistoryIsAppendOnly)
 
-
-@event.listens_for(Session, "do_orm_execute")
-def _no_bulk_history_edits(state: Any) -> None:
-    """`update(StatusChange)` / `delete(StatusChange)` statements bypass before_flush; refuse them too."""
-    if (state.is_update or state.is_delete) and any(m.class_ is StatusChange for m in state.all_mappers):
-        raise HistoryIsAppendOnly

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, event
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from billing.claims.models import Claim
+from billing.core.append_only import append_only
 from billing.core.db import db, utcnow
 from billing.core.errors import NotAllowed
 from billing.people.models import User
@@ -55,15 +55,5 @@ class NotesAreAppendOnly(NotAllowed):
         super().__init__("Follow-up notes are history: add a new note instead of changing one.")
 
 
-@event.listens_for(Session, "before_flush")
-def _notes_are_append_only(session: Session, flush_context: Any, instances: Any) -> None:
-    if any(isinstance(o, FollowUpNote) for o in session.deleted) or any(
-        isinstance(o, FollowUpNote) and session.is_modified(o) for o in session.dirty
-    ):
-        raise NotesAreAppendOnly
+append_only(FollowUpNote, refusal=NotesAreAppendOnly)
 
-
-@event.listens_for(Session, "do_orm_execute")
-def _no_bulk_note_edits(state: Any) -> None:
-    if (state.is_update or state.is_delete) and any(m.class_ is FollowUpNote for m in state.all_mappers):
-        raise NotesAreAppendOnly

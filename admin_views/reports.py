@@ -34,7 +34,7 @@ from billing.jobs.export_runs import (
 from billing.jobs.models import ExportRun, ExportStatus
 from billing.jobs.overview import scheduler_is_running
 from billing.org.queries import Scope
-from exports.build import build_report
+from exports.build import build_report, report_rows
 from exports.filters import ReportFilters
 from exports.registry import Report
 from exports.reports import all_reports, report_named
@@ -135,7 +135,7 @@ class ReportsView(AreaPage):
 
     def _deliver(self, name: str, filters: ReportFilters) -> Response:
         report = readable_report(name)
-        rows = report.count(report.filters_for(filters))
+        rows = report_rows(name, filters)
         if rows > current_app.config.get("CLAIMDESK_REPORT_INLINE_ROWS", DEFAULT_INLINE_ROWS):
             with unit_of_work():
                 run = queue_export(name, filters.to_json(), actor=self.actor(), rows_expected=rows)

@@ -10,6 +10,7 @@ from typing import IO, Any
 from billing.core.time import practice_timezone
 from exports.columns import TitleBlock
 from exports.filters import ReportFilters, company_label, describe_filters
+from exports.reading import reading
 from exports.reports import report_named
 from exports.workbook import Progress, write_workbook
 
@@ -24,14 +25,18 @@ class BuiltReport:
 
 def build_report(name: str, filters: ReportFilters, target: str | Path | IO[bytes], *, generated_by: str,
                  now: datetime | None = None, progress: Progress | None = None) -> BuiltReport:
-    """Write report `name` to `target`; raises UnknownReport or ValidationFailed before writing anything."""
+    """Write report `name` to `target`; raises UnknownReport or ValidationFailed before writing anything.
+
+    The report reads in a READ ONLY transaction of its own (exports.reading), on the reporting replica if one is set.
+    """
     report = report_named(name)
     local_now = (now or datetime.now(UTC)).astimezone(practice_timezone())
     filters = report.filters_for(filters.checked())
     if "as_of" in report.filters:
         filters = filters.with_as_of(local_now.date())  # "today" on the practice's calendar, named in the title
-    title = TitleBlock(report.title, company_label(filters), describe_filters(filters), local_now, generated_by)
-    counts = write_workbook(report.sheets(filters), target, title, progress)
+    with reading():
+        title = TitleBlock(report.title, company_label(filters), describe_filters(filters), local_now, generated_by)
+        counts = write_workbook(report.sheets(filters), target, title, progress)
     return BuiltReport(report.name, report.title, counts[0], tuple(counts))
 
 
@@ -47,5 +52,12 @@ def build_from_json(name: str, filters: dict[str, Any], target: Path, *, generat
 
 
 def expected_rows(name: str, filters: dict[str, Any]) -> int:
+    return report_rows(name, ReportFilters.from_json(filters))
+
+
+def report_rows(name: str, filters: ReportFilters) -> int:
+    """Rows the report's main sheet will have (read like the report itself: read-only, on the replica if set)."""
     report = report_named(name)
-    return report.count(report.filters_for(ReportFilters.from_json(filters).checked()))
+    filters = report.filters_for(filters.checked())
+    with reading():
+        return report.count(filters)

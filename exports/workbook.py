@@ -156,13 +156,70 @@ def _styled(ws: WriteOnlyWorksheet, value: Any, *, font: Font | None = None, fil
 
 
 def write_sheet(wb: Workbook, sheet: Sheet, title: TitleBlock, progress: Progress | None = None) -> int:
-    """Append one sheet: title block, frozen header with autofilter, the rows, a totals row, charts."""
-    ws = wb.create_sheet(sheet_title(sheet.title))
+    """Append one sheet: title block, frozen header with autofilter, the rows, a totals row, charts.
+
+    A sheet with more rows than Excel can open (EXCEL_MAX_ROWS) goes on in "Claims (2)", "Claims (3)"...: each
+    part says in its title block which part it is, the part before ends with a line naming the next, and the
+    totals row on the last part sums every part. Returns the data rows written over all parts.
+    """
     rows: Iterator[Sequence[Any]] = iter(sheet.rows)
     sample = list(islice(rows, SAMPLE_ROWS))
-    for index, width in enumerate(fitted_widths(sheet.columns, sample), 1):
+    widths = fitted_widths(sheet.columns, sample)
+    pending: Iterator[Sequence[Any]] = chain(sample, rows)
+    totals: list[Decimal | int] = [ZERO if c.kind is Kind.MONEY else 0 for c in sheet.columns]
+    written, part = 0, 1
+    while True:
+        ws, header_row = _start_part(wb, sheet, title, widths, part)
+        writers = [_ColumnWriter(c, _template(ws, c.kind), total) for c, total in zip(sheet.columns, totals,
+                                                                                        strict=True)]
+        raw = fast_rows.install(ws, [c.kind for c in sheet.columns], _style_ids(ws), header_row + 1, is_formula_like,
+                                FORMULA_TRIGGERS)
+        room = EXCEL_MAX_ROWS - header_row - 2  # the last two rows: the totals row, or the "continued" line
+        part_rows = islice(pending, room)
+        tick = _offset_progress(progress, written)
+        count = _write_raw_rows(raw, writers, part_rows, tick) if raw is not None else \
+            _write_rows(ws, writers, part_rows, tick)
+        written += count
+        totals = [w.total for w in writers]
+        ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(sheet.columns))}{header_row + max(count, 1)}"
+        following = next(pending, _END)
+        if following is not _END:  # more rows than Excel opens on one sheet: say where they go on, and go on
+            pending = chain([following], pending)
+            note = f"Continued on sheet '{_part_title(sheet.title, part + 1)}'."
+            blanks = [_styled(ws, None) for _ in sheet.columns[1:]]
+            _append_styled(ws, raw, [_styled(ws, note, font=_BOLD), *blanks])
+            part += 1
+            continue
+        if sheet.totals:
+            _append_styled(ws, raw, _totals_row(ws, writers))
+        if part == 1:  # a chart plots one sheet's rows; a sheet too long for Excel gets none
+            for position, chart in enumerate(sheet.charts):
+                _add_chart(ws, chart, sheet.columns, header_row, count, position)
+        return written
+
+
+#: Excel opens at most this many rows on a sheet (title block, header and totals included).
+EXCEL_MAX_ROWS = 1_048_576
+_END = object()
+
+
+def _part_title(title: str, part: int) -> str:
+    if part == 1:
+        return sheet_title(title)
+    suffix = f" ({part})"
+    return sheet_title(title)[: 31 - len(suffix)] + suffix
+
+
+def _start_part(wb: Workbook, sheet: Sheet, title: TitleBlock, widths: list[int],
+                part: int) -> tuple[WriteOnlyWorksheet, int]:
+    """A new worksheet with the column widths, the title block and the header row; returns it and the header's row."""
+    ws = wb.create_sheet(_part_title(sheet.title, part))
+    for index, width in enumerate(widths, 1):
         ws.column_dimensions[get_column_letter(index)].width = width
     lines = title.lines()
+    if part > 1:
+        lines = [*lines, f"Part {part} of this sheet, continued from '{_part_title(sheet.title, part - 1)}' "
+                         f"(Excel opens at most {EXCEL_MAX_ROWS:,} rows on a sheet)."]
     header_row = len(lines) + 2
     ws.freeze_panes = f"A{header_row + 1}"
     ws.append([_styled(ws, lines[0], font=_TITLE)])
@@ -170,23 +227,21 @@ def write_sheet(wb: Workbook, sheet: Sheet, title: TitleBlock, progress: Progres
         ws.append([_styled(ws, line)])
     ws.append([])
     ws.append([_styled(ws, c.title, font=_BOLD, fill=_HEADER_FILL, border=_HEADER_BORDER) for c in sheet.columns])
-    writers = [_ColumnWriter(c, _template(ws, c.kind), ZERO if c.kind is Kind.MONEY else 0) for c in sheet.columns]
-    raw = fast_rows.install(ws, [c.kind for c in sheet.columns], _style_ids(ws), header_row + 1, is_formula_like,
-                            FORMULA_TRIGGERS)
+    return ws, header_row
+
+
+def _append_styled(ws: WriteOnlyWorksheet, raw: fast_rows.RawRows | None, cells: list[Any]) -> None:
     if raw is not None:
-        count = _write_raw_rows(raw, writers, chain(sample, rows), progress)
+        raw.write_styled([(cell.value, cell.style_id) for cell in cells])
     else:
-        count = _write_rows(ws, writers, chain(sample, rows), progress)
-    last_col = get_column_letter(len(sheet.columns))
-    ws.auto_filter.ref = f"A{header_row}:{last_col}{header_row + max(count, 1)}"
-    if sheet.totals:
-        if raw is not None:
-            raw.write_styled([(cell.value, cell.style_id) for cell in _totals_row(ws, writers)])
-        else:
-            ws.append(_totals_row(ws, writers))
-    for position, chart in enumerate(sheet.charts):
-        _add_chart(ws, chart, sheet.columns, header_row, count, position)
-    return count
+        ws.append(cells)
+
+
+def _offset_progress(progress: Progress | None, before: int) -> Progress | None:
+    """Progress over every part: a later part's counts start where the earlier parts left off."""
+    if progress is None or before == 0:
+        return progress
+    return lambda done: progress(before + done)
 
 
 def _write_raw_rows(raw: fast_rows.RawRows, writers: list[_ColumnWriter], rows: Iterable[Sequence[Any]],

@@ -12,6 +12,7 @@ from itertools import islice
 from typing import Any, TypeVar
 
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import DateTime, Enum, MetaData, Numeric, String, Table, event, insert, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
@@ -62,11 +63,26 @@ class Base(DeclarativeBase):
     )
 
 
+#: `Session.info` key: an engine every statement of that session goes to (exports.reading: a reporting replica).
+READ_FROM = "claimdesk_read_from"
+
+
+class Session(FlaskSession):
+    """Flask-SQLAlchemy's session, which can be pointed at another engine for its whole life (`info[READ_FROM]`)."""
+
+    def get_bind(self, mapper: Any | None = None, clause: Any | None = None, bind: Any | None = None,
+                 **kwargs: Any) -> Any:
+        engine = self.info.get(READ_FROM)
+        if bind is None and engine is not None:
+            return engine
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
 db = SQLAlchemy(
     model_class=Base,
-    # Only matters when the session is bound to a Connection (the test harness): the app's own
-    # rollbacks then stop at a savepoint instead of ending the test's outer transaction.
-    session_options={"join_transaction_mode": "create_savepoint"},
+    # join_transaction_mode only matters when the session is bound to a Connection (the test harness): the
+    # app's own rollbacks then stop at a savepoint instead of ending the test's outer transaction.
+    session_options={"class_": Session, "join_transaction_mode": "create_savepoint"},
 )
 
 

@@ -16,13 +16,13 @@ are one "Payer offsets (PLB)" line in the summary, aged from the check's date, r
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Numeric, Select, Subquery, case, func, or_, select
 
 from billing.claims.models import Claim, claim_number
 from billing.core.db import db
@@ -37,7 +37,9 @@ from billing.people.models import Client
 from exports.columns import Chart, Column, Kind, Sheet
 from exports.filters import ReportFilters
 from exports.registry import COMMON_FILTERS, Report
-from exports.reports.common import claim_scope, person
+from exports.reports.common import BATCH, claim_scope, person
+
+SELF_PAY = "(self-pay)"
 
 #: (label, first day, last day) of each bucket; the last one is open-ended.
 BUCKETS: tuple[tuple[str, int, int | None], ...] = (
@@ -73,22 +75,6 @@ def bucket_of(age_days: int) -> str:
 
 
 @dataclass
-class OpenClaim:
-    claim_id: int
-    service_date: date
-    client: str
-    account: str
-    payer: str
-    status: str
-    insurance: Decimal = ZERO
-    patient: Decimal = ZERO
-
-    @property
-    def balance(self) -> Decimal:
-        return self.insurance + self.patient
-
-
-@dataclass
 class Buckets:
     amounts: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(BUCKET_LABELS, ZERO))
 
@@ -109,67 +95,133 @@ def read_to_as_as_of(filters: ReportFilters) -> ReportFilters:
     return replace(filters, as_of=filters.as_of or filters.date_to, date_from=None, date_to=None)
 
 
-def open_claims(filters: ReportFilters) -> list[OpenClaim]:
-    """Claims with a non-zero balance as of the date, oldest service first."""
+# --- the balances, summed and bucketed by the database ---------------------------------------------------------
+# Every figure is a GROUP BY over one per-claim subquery, so a year of ledger never passes through Python: the
+# claim list streams in batches and the summaries come back as a few rows.
+
+def _side(index: int) -> ColumnElement[Decimal]:
+    """One entry's effect on the insurance (0) or patient (1) balance: the signs of EFFECTS, as SQL."""
+    signs = {kind: effect[index] for kind, effect in EFFECTS.items() if effect[index]}
+    return case(*((LedgerEntry.kind == kind, LedgerEntry.amount * sign) for kind, sign in signs.items()), else_=0)
+
+
+def _sum(expression: ColumnElement[Any]) -> ColumnElement[Decimal]:
+    # SQLite sums NUMERIC as floats: round each sum to the cent.
+    return func.round(func.coalesce(func.sum(expression), 0), 2, type_=Numeric(12, 2))
+
+
+def _bucket(service_date: Any, as_of: date) -> ColumnElement[str]:
+    """The bucket label by the service date's age on `as_of` (a service after it is current)."""
+    whens = [(service_date >= as_of - timedelta(days=last), label) for label, _, last in BUCKETS if last is not None]
+    return case(*whens, else_=BUCKETS[-1][0])
+
+
+def _balances(filters: ReportFilters) -> Subquery:
+    """Per claim in scope: the insurance and patient balances as of the date, only where one is not zero."""
     as_of = as_of_date(filters)
-    rows = db.session.execute(
-        select(LedgerEntry.claim_id, LedgerEntry.kind, LedgerEntry.amount, Claim.service_date, Claim.status,
-               Client.last_name, Client.first_name, Client.account_number, Payer.name.label("payer"))
-        .join(Claim, Claim.id == LedgerEntry.claim_id)
-        .join(Client, Client.id == Claim.client_id)
-        .outerjoin(Payer, Payer.id == Claim.payer_id)
-        .where(LedgerEntry.posted_on <= as_of, *claim_scope(filters))
-        .execution_options(yield_per=5000)
-    )
-    claims: dict[int, OpenClaim] = {}
-    for r in rows:
-        found = claims.get(r.claim_id)
-        if found is None:
-            found = claims[r.claim_id] = OpenClaim(r.claim_id, r.service_date, person(r.last_name, r.first_name),
-                                                   r.account_number, r.payer or "(self-pay)", r.status.label)
-        to_insurance, to_patient = EFFECTS[r.kind]
-        amount = to_money(r.amount)
-        found.insurance += to_insurance * amount
-        found.patient += to_patient * amount
-    open_ = [c for c in claims.values() if c.insurance != ZERO or c.patient != ZERO]
-    return sorted(open_, key=lambda c: (c.service_date, c.claim_id))
+    insurance, patient = _sum(_side(0)), _sum(_side(1))
+    # The bucket is worked out here, where the service date is grouped on, so the outer GROUP BY names a column
+    # (PostgreSQL will not match a CASE with bound dates in SELECT to the same CASE in GROUP BY).
+    return (select(LedgerEntry.claim_id.label("claim_id"), insurance.label("insurance"), patient.label("patient"),
+                   _bucket(Claim.service_date, as_of).label("bucket"))
+            .join(Claim, Claim.id == LedgerEntry.claim_id)
+            .where(LedgerEntry.posted_on <= as_of, *claim_scope(filters))
+            .group_by(LedgerEntry.claim_id, Claim.service_date)
+            .having(or_(insurance != 0, patient != 0))
+            .subquery("balances"))
 
 
-def _age(claim: OpenClaim, as_of: date) -> int:
-    return max((as_of - claim.service_date).days, 0)
+def _open_claims(filters: ReportFilters) -> Select[Any]:
+    balances = _balances(filters)
+    return (select(balances.c.claim_id, balances.c.insurance, balances.c.patient, Claim.service_date, Claim.status,
+                   Client.last_name, Client.first_name, Client.account_number, Payer.name.label("payer"))
+            .join(Claim, Claim.id == balances.c.claim_id)
+            .join(Client, Client.id == Claim.client_id)
+            .outerjoin(Payer, Payer.id == Claim.payer_id))
 
 
-def claim_rows(claims: list[OpenClaim], as_of: date) -> list[Sequence[Any]]:
-    return [(claim_number(c.claim_id), c.service_date, _age(c, as_of), bucket_of(_age(c, as_of)), c.client,
-             c.account, c.payer, c.status, c.insurance, c.patient, c.balance) for c in claims]
+def _age(service_date: date, as_of: date) -> int:
+    return max((as_of - service_date).days, 0)
 
 
-def payer_rows(claims: list[OpenClaim], as_of: date) -> list[Sequence[Any]]:
+@dataclass(frozen=True)
+class OpenClaim:
+    claim_id: int
+    service_date: date
+    client: str
+    account: str
+    payer: str
+    status: str
+    insurance: Decimal
+    patient: Decimal
+
+    @property
+    def balance(self) -> Decimal:
+        return self.insurance + self.patient
+
+
+def iter_open_claims(filters: ReportFilters) -> Iterator[OpenClaim]:
+    """Claims with a non-zero balance as of the date, oldest service first, streamed in batches."""
+    query = _open_claims(filters).order_by(Claim.service_date, Claim.id).execution_options(yield_per=BATCH)
+    for r in db.session.execute(query):
+        yield OpenClaim(r.claim_id, r.service_date, person(r.last_name, r.first_name), r.account_number,
+                        r.payer or SELF_PAY, r.status.label, to_money(r.insurance), to_money(r.patient))
+
+
+def open_claims(filters: ReportFilters) -> list[OpenClaim]:
+    return list(iter_open_claims(filters))
+
+
+def claim_rows(filters: ReportFilters) -> Iterator[Sequence[Any]]:
+    as_of = as_of_date(filters)
+    for c in iter_open_claims(filters):
+        age = _age(c.service_date, as_of)
+        yield (claim_number(c.claim_id), c.service_date, age, bucket_of(age), c.client, c.account, c.payer, c.status,
+               c.insurance, c.patient, c.balance)
+
+
+def _bucketed(filters: ReportFilters, *keys: Any) -> dict[tuple[Any, ...], tuple[Decimal, Decimal]]:
+    """(keys..., bucket) -> (insurance, patient) over the open claims, summed by the database."""
+    balances = _balances(filters)
+    query = (select(*keys, balances.c.bucket, func.sum(balances.c.insurance), func.sum(balances.c.patient))
+             .select_from(balances)
+             .join(Claim, Claim.id == balances.c.claim_id)
+             .join(Client, Client.id == Claim.client_id)
+             .outerjoin(Payer, Payer.id == Claim.payer_id)
+             .group_by(*keys, balances.c.bucket))
+    return {tuple(row[:-2]): (to_money(row[-2] or 0), to_money(row[-1] or 0)) for row in db.session.execute(query)}
+
+
+def payer_rows(filters: ReportFilters) -> list[Sequence[Any]]:
     """Insurance balances per payer; what patients owe is one line of its own, never a payer's."""
     by_payer: dict[str, Buckets] = defaultdict(Buckets)
-    for c in claims:
-        if c.insurance != ZERO:
-            by_payer[c.payer].add(bucket_of(_age(c, as_of)), c.insurance)
+    for (payer, bucket), (insurance, _patient) in _bucketed(filters, Payer.name).items():
+        if insurance != ZERO:
+            by_payer[payer or SELF_PAY].add(bucket, insurance)
     return [(payer, *buckets.cells()) for payer, buckets in sorted(by_payer.items())]
 
 
-def client_rows(claims: list[OpenClaim], as_of: date) -> list[Sequence[Any]]:
+def client_rows(filters: ReportFilters) -> list[Sequence[Any]]:
     by_client: dict[tuple[str, str, str], Buckets] = defaultdict(Buckets)
-    for c in claims:
-        bucket = bucket_of(_age(c, as_of))
-        for owed_by, amount in ((INSURANCE, c.insurance), (PATIENT, c.patient)):
+    grouped = _bucketed(filters, Client.id, Client.last_name, Client.first_name, Client.account_number)
+    for (_id, last, first, account, bucket), (insurance, patient) in grouped.items():
+        for owed_by, amount in ((INSURANCE, insurance), (PATIENT, patient)):
             if amount != ZERO:
-                by_client[(c.client, c.account, owed_by)].add(bucket, amount)
+                by_client[(person(last, first), account, owed_by)].add(bucket, amount)
     return [(*key, *buckets.cells()) for key, buckets in sorted(by_client.items())]
 
 
-def summary_rows(claims: list[OpenClaim], as_of: date) -> list[Sequence[Any]]:
+def summary_rows(filters: ReportFilters) -> list[Sequence[Any]]:
     insurance, patient = Buckets(), Buckets()
-    for c in claims:
-        bucket = bucket_of(_age(c, as_of))
-        insurance.add(bucket, c.insurance)
-        patient.add(bucket, c.patient)
+    for (bucket,), (owed_insurance, owed_patient) in _bucketed(filters).items():
+        insurance.add(bucket, owed_insurance)
+        patient.add(bucket, owed_patient)
     return [(INSURANCE, *insurance.cells()), (PATIENT, *patient.cells())]
+
+
+def open_claim_count(filters: ReportFilters) -> int:
+    balances = _balances(filters)
+    return db.session.scalar(select(func.count()).select_from(balances)) or 0
 
 
 def open_offsets(filters: ReportFilters) -> list[ProviderAdjustment]:
@@ -201,21 +253,20 @@ def offsets_summary(items: list[ProviderAdjustment], as_of: date) -> list[Sequen
 
 
 def count(filters: ReportFilters) -> int:
-    return len(open_claims(filters)) + len(open_offsets(filters))
+    return open_claim_count(filters) + len(open_offsets(filters))
 
 
 def sheets(filters: ReportFilters) -> list[Sheet]:
     as_of = as_of_date(filters)
-    claims = open_claims(filters)
     offsets = open_offsets(filters)
     bucket_series = tuple(range(1, 1 + len(BUCKETS)))
     return [
-        Sheet("Summary", SUMMARY_COLUMNS, [*summary_rows(claims, as_of), *offsets_summary(offsets, as_of)],
+        Sheet("Summary", SUMMARY_COLUMNS, [*summary_rows(filters), *offsets_summary(offsets, as_of)],
               charts=(Chart("Open balances by age", 0, bucket_series, "$"),)),
-        Sheet("By payer", PAYER_COLUMNS, payer_rows(claims, as_of),
+        Sheet("By payer", PAYER_COLUMNS, payer_rows(filters),
               charts=(Chart("Insurance balances by payer and age", 0, bucket_series, "$", stacked=True),)),
-        Sheet("By client", CLIENT_COLUMNS, client_rows(claims, as_of)),
-        Sheet("Claims", CLAIM_COLUMNS, claim_rows(claims, as_of)),
+        Sheet("By client", CLIENT_COLUMNS, client_rows(filters)),
+        Sheet("Claims", CLAIM_COLUMNS, claim_rows(filters)),
         Sheet("Payer offsets", OFFSET_COLUMNS, offset_rows(offsets, as_of)),
     ]
 

@@ -6,7 +6,7 @@ has one row with empty acknowledgment columns.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -20,7 +20,7 @@ from billing.submissions.models import BatchClaim
 from exports.columns import Column, Kind, Sheet
 from exports.filters import ReportFilters
 from exports.registry import COMMON_FILTERS, Report
-from exports.reports.common import claim_scope, in_window, person
+from exports.reports.common import BATCH, claim_scope, in_window, person
 
 COLUMNS = (
     Column("Claim"), Column("Client"), Column("Payer"), Column("Service date", Kind.DATE), Column("Status"),
@@ -35,25 +35,28 @@ def _where(filters: ReportFilters) -> list[Any]:
     return [Claim.id.in_(sent), *in_window(Claim.service_date, filters), *claim_scope(filters)]
 
 
-def rows(filters: ReportFilters) -> list[Sequence[Any]]:
+def rows(filters: ReportFilters) -> Iterator[Sequence[Any]]:
+    """Streamed: claims come BATCH at a time, and each batch's sends and acknowledgments with it."""
     claims = db.session.execute(
         select(Claim.id, Claim.service_date, Claim.status, Client.last_name, Client.first_name, Payer.name)
         .join(Client, Client.id == Claim.client_id).outerjoin(Payer, Payer.id == Claim.payer_id)
-        .where(*_where(filters)).order_by(Claim.service_date, Claim.id)).all()
-    evidence = filing_evidence([c.id for c in claims])
-    out: list[Sequence[Any]] = []
-    for c in claims:
-        head = (claim_number(c.id), person(c.last_name, c.first_name), c.name or "(no payer)", c.service_date,
-                c.status.label)
-        for send in evidence.get(c.id, []):
-            where = (send.batch, f"{send.sent_at:%m/%d/%Y %H:%M}" if send.sent_at else "", send.file_name,
-                     send.interchange_control, send.transaction_control or "", send.frequency_code)
-            acks = send.acknowledgments or (None,)
-            for a in acks:
-                out.append((*head, *where, *((a.acknowledgment.kind.label + " " + a.acknowledgment.file_name,
-                                              a.effective_on, a.outcome.label, a.codes, a.payer_claim_number or "")
-                                             if a is not None else ("", None, "", "", ""))))
-    return out
+        .where(*_where(filters)).order_by(Claim.service_date, Claim.id).execution_options(yield_per=BATCH))
+    for batch in claims.partitions():
+        evidence = filing_evidence([c.id for c in batch])
+        for c in batch:
+            yield from _claim_rows(c, evidence.get(c.id, []))
+
+
+def _claim_rows(c: Any, sends: list[Any]) -> Iterator[Sequence[Any]]:
+    head = (claim_number(c.id), person(c.last_name, c.first_name), c.name or "(no payer)", c.service_date,
+            c.status.label)
+    for send in sends:
+        where = (send.batch, f"{send.sent_at:%m/%d/%Y %H:%M}" if send.sent_at else "", send.file_name,
+                 send.interchange_control, send.transaction_control or "", send.frequency_code)
+        for a in send.acknowledgments or (None,):
+            yield (*head, *where, *((a.acknowledgment.kind.label + " " + a.acknowledgment.file_name,
+                                     a.effective_on, a.outcome.label, a.codes, a.payer_claim_number or "")
+                                    if a is not None else ("", None, "", "", "")))
 
 
 def count(filters: ReportFilters) -> int:

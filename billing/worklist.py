@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 
 from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
@@ -61,7 +61,7 @@ def billing_work(scope: Scope) -> BillingWork:
         rejected=by_status.get(ClaimStatus.REJECTED, 0),
         # The Denied tab's count: Denied claims and claims carrying denied lines still to be worked (rule 3).
         denied=_count(select(func.count()).select_from(Claim).where(in_scope, in_denied_work())),
-        needs_review=_count(select(func.count()).select_from(Claim).where(in_scope, Claim.needs_review.is_(True))),
+        needs_review=_count(select(func.count()).select_from(Claim).where(in_scope, Claim.needs_review == true())),
         open_failures=_count(
             select(func.count(func.distinct(RuleOutcome.claim_id)))
             .join(Claim, Claim.id == RuleOutcome.claim_id)

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, false
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from billing.claims.line_denials import LineDenialState
@@ -56,6 +57,11 @@ class Claim(db.Model):
         CheckConstraint("frequency_code = '1' OR original_claim_id IS NOT NULL", "correction_has_original"),
         Index("ix_claim_grouping", "client_id", "rendering_provider_id", "service_date", "payer_id"),
         Index("ix_claim_status_date", "status", "service_date"),
+        # A status tab newest first reads this index backwards and stops at the page (no scan of other statuses).
+        Index("ix_claim_status_id", "status", "id"),
+        # The few claims a biller must review, found without reading the others (queries say `needs_review = true`).
+        Index("ix_claim_needs_review", "id", postgresql_where=sql_text("needs_review = true"),
+              sqlite_where=sql_text("needs_review = 1")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

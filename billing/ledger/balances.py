@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Row, exists, func, select
+from sqlalchemy import Row, exists, func, select, true
 from sqlalchemy.orm import selectinload
 
 from billing.claims.models import Claim, ClaimLine
@@ -245,7 +245,7 @@ def open_balances(claim_ids: Iterable[int] | None = None) -> dict[int, Balances]
 
 
 def claims_needing_review() -> list[Claim]:
-    return list(db.session.scalars(select(Claim).where(Claim.needs_review.is_(True)).order_by(Claim.id)))
+    return list(db.session.scalars(select(Claim).where(Claim.needs_review == true()).order_by(Claim.id)))
 
 
 def billing_summary(claim: Claim) -> dict[str, Decimal]:

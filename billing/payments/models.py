@@ -65,7 +65,8 @@ class EraFile(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     filename: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    content: Mapped[bytes] = mapped_column(LargeBinary)
+    # Deferred: lists never read the file (a 12 MB ERA made the Remittances page 414 ms); opening one loads it.
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
     actor: Mapped[str] = mapped_column(String(254))
 

@@ -109,7 +109,8 @@ class SubmissionBatch(db.Model):
     claim_count: Mapped[int] = mapped_column(default=0)
     total_charge: Mapped[Decimal] = mapped_column(default=ZERO)
     file_name: Mapped[str] = mapped_column(String(255))
-    content: Mapped[str] = mapped_column(Text)
+    # Deferred: lists never read the file (a 12 MB ERA made the Remittances page 414 ms); opening one loads it.
+    content: Mapped[str] = mapped_column(Text, deferred=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(254))
     #: The latest SFTP attempt: when and by whom the batch went Sending, and how many attempts there were.
@@ -208,7 +209,8 @@ class Acknowledgment(db.Model):
     kind: Mapped[AckKind] = mapped_column(enum_column(AckKind))
     file_name: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(String(64))
-    content: Mapped[str] = mapped_column(Text)
+    # Deferred: lists never read the file (a 12 MB ERA made the Remittances page 414 ms); opening one loads it.
+    content: Mapped[str] = mapped_column(Text, deferred=True)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     imported_by: Mapped[str] = mapped_column(String(254))
     clearinghouse_id: Mapped[int | None] = mapped_column(ForeignKey("clearinghouse.id"), index=True)
@@ -271,7 +273,8 @@ class ClearinghouseResponse(db.Model):
     transaction_type: Mapped[str | None] = mapped_column(String(3))  # ST01: 999, 277, TA1 ...
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("submission_batch.id"), index=True)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
-    content: Mapped[str] = mapped_column(Text)
+    # Deferred: lists never read the file (a 12 MB ERA made the Remittances page 414 ms); opening one loads it.
+    content: Mapped[str] = mapped_column(Text, deferred=True)
 
     clearinghouse: Mapped[Clearinghouse] = relationship()
     batch: Mapped[SubmissionBatch | None] = relationship()

@@ -369,10 +369,9 @@ def batch_responses(batch_id: int) -> list[ClearinghouseResponse]:
 
 def batches_page(status: BatchStatus | None, page: int, per_page: int = 50) -> tuple[list[SubmissionBatch], int]:
     """One page of batches, newest first, and how many there are in all."""
-    query = select(SubmissionBatch)
-    if status is not None:
-        query = query.where(SubmissionBatch.status == status)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    where = [SubmissionBatch.status == status] if status is not None else []
+    query = select(SubmissionBatch).where(*where)
+    total = db.session.scalar(select(func.count()).select_from(SubmissionBatch).where(*where)) or 0
     rows = db.session.scalars(
         query.options(joinedload(SubmissionBatch.clearinghouse), joinedload(SubmissionBatch.payer))
         .order_by(SubmissionBatch.id.desc()).offset(max(page - 1, 0) * per_page).limit(per_page)

@@ -30,8 +30,9 @@ from billing.jobs.models import (  # reports and jobs
     ReportDownload,
     ResponseImport,
 )
+from billing.ledger import claim_balances as _claim_balances  # noqa: F401 - the trigger for schemas made by create_all
 from billing.ledger import guards as _ledger_guards  # noqa: F401 - registers the append-only listeners
-from billing.ledger.models import Adjudication, AdjudicationAdjustment, AdjudicationLine, LedgerEntry
+from billing.ledger.models import Adjudication, AdjudicationAdjustment, AdjudicationLine, ClaimBalance, LedgerEntry
 from billing.ledger.statement_models import DunningLevel, StatementRecord
 from billing.org.models import Company, Location, Practice
 from billing.payments.models import EraFile, ProviderAdjustment, ProviderAdjustmentEntry, Remittance, UnmatchedClaim
@@ -52,6 +53,7 @@ __all__ = [
     "BatchClaim",
     "BillingRun",
     "Claim",
+    "ClaimBalance",
     "ClaimDiagnosis",
     "ClaimFollowUp",
     "ClaimLine",

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, select, true
+from sqlalchemy import Numeric, func, select, true
 
 from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
 from billing.core.money import sum_money, to_money
 from billing.core.time import practice_today
-from billing.ledger.models import EFFECTS, LedgerEntry
+from billing.ledger.models import ClaimBalance
 from billing.org.queries import Scope, by_location
 from billing.payments.denials import in_denied_work
 from billing.payments.filing import DEFAULT_WITHIN_DAYS, near_deadline
@@ -93,16 +94,15 @@ def _open_offsets(scope: Scope) -> Decimal:
 
 
 def _receivables(scope: Scope) -> tuple[Decimal, Decimal]:
-    """What payers and patients still owe: the ledger summed by kind, each kind's effect applied (never typed)."""
-    rows = db.session.execute(
-        select(LedgerEntry.kind, func.sum(LedgerEntry.amount))
-        .join(Claim, Claim.id == LedgerEntry.claim_id)
+    """What payers and patients still owe: the claims' kept balances (billing/ledger/claim_balances.py) summed."""
+    insurance, patient = db.session.execute(
+        select(_cents_sum(ClaimBalance.insurance), _cents_sum(ClaimBalance.patient))
+        .join(Claim, Claim.id == ClaimBalance.claim_id)
         .where(by_location(Claim.location_id, scope))
-        .group_by(LedgerEntry.kind)
-    )
-    insurance = patient = Decimal(0)
-    for kind, amount in rows:
-        to_insurance, to_patient = EFFECTS[kind]
-        insurance += to_insurance * amount
-        patient += to_patient * amount
+    ).one()
     return to_money(insurance), to_money(patient)
+
+
+def _cents_sum(column: Any) -> Any:
+    # SQLite sums NUMERIC as floats: rounded to the cent, the sum is exact again.
+    return func.round(func.coalesce(func.sum(column), 0), 2, type_=Numeric(12, 2))

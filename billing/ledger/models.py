@@ -116,6 +116,15 @@ class LedgerEntry(db.Model):
 REVERSAL_CODE = "22"
 
 
+
+class ClaimBalance(db.Model):
+    """What insurance and the patient owe on a claim now: kept by a database trigger (billing/ledger/claim_balances.py)
+    as the running sum of the claim's ledger entries; never written by the application."""
+
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), primary_key=True)
+    insurance: Mapped[Decimal] = mapped_column(default=0)
+    patient: Mapped[Decimal] = mapped_column(default=0)
+
 class Adjudication(db.Model):
     """What a payer decided on one claim once (an 835 CLP or a typed EOB); the ledger entries follow it."""
 

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Numeric, case, func, select
+from sqlalchemy import ColumnElement, Numeric, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from billing.claims.models import Claim, ClaimLine, claim_number
@@ -21,7 +21,7 @@ from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
 from billing.core.money import ZERO, format_money, to_money
 from billing.ledger.balances import Balances
-from billing.ledger.models import EFFECTS, Adjudication, EntryKind, LedgerEntry
+from billing.ledger.models import EFFECTS, Adjudication, ClaimBalance, EntryKind, LedgerEntry
 from billing.payments.models import (
     PlbDisposition,
     ProviderAdjustment,
@@ -244,6 +244,30 @@ def self_pay_on_patient_side() -> list[Violation]:
     return violations
 
 
+def claim_balances_kept() -> list[Violation]:
+    """The balances the database keeps per claim (billing/ledger/claim_balances.py) equal the ledger summed now."""
+    def side(index: int) -> ColumnElement[Decimal]:
+        signs = {kind: effect[index] for kind, effect in EFFECTS.items() if effect[index]}
+        return func.sum(case(*((LedgerEntry.kind == kind, LedgerEntry.amount * sign) for kind, sign in signs.items()),
+                             else_=0))
+
+    summed = (select(LedgerEntry.claim_id, side(0).label("insurance"), side(1).label("patient"))
+              .group_by(LedgerEntry.claim_id).subquery())
+    kept_insurance = func.coalesce(ClaimBalance.insurance, 0)
+    kept_patient = func.coalesce(ClaimBalance.patient, 0)
+    rows = db.session.execute(
+        select(summed.c.claim_id, summed.c.insurance, summed.c.patient, kept_insurance, kept_patient)
+        .outerjoin(ClaimBalance, ClaimBalance.claim_id == summed.c.claim_id)
+        .where(or_(_cents(summed.c.insurance) != _cents(kept_insurance),
+                   _cents(summed.c.patient) != _cents(kept_patient)))
+        .order_by(summed.c.claim_id)
+    )
+    return [Violation("claim-balance", claim_number(cid), f"the ledger says insurance owes "
+                      f"{format_money(to_money(ins))} and the patient {format_money(to_money(pat))}, but the kept "
+                      f"balance says {format_money(to_money(kept_ins))} and {format_money(to_money(kept_pat))}")
+            for cid, ins, pat, kept_ins, kept_pat in rows]
+
+
 def _money(amount: ColumnElement[Any]) -> ColumnElement[Decimal]:
     """A sum rounded to the cent in SQL and read back as Decimal (SQLite sums NUMERIC as floats)."""
     return func.round(amount, 2, type_=Numeric(12, 2))
@@ -271,6 +295,7 @@ CHECKS: dict[str, Callable[[], list[Violation]]] = {
     "reversal-link": reversals_linked_once,
     "line-open-once": line_open_once,
     "self-pay": self_pay_on_patient_side,
+    "claim-balance": claim_balances_kept,
 }
 
 

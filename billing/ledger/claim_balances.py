@@ -1,0 +1,81 @@
+"""Each claim's two balances, kept beside the ledger by the database itself, so pages never sum the ledger.
+
+`claim_balance` holds, per claim, what insurance and the patient owe: the running sum of its ledger entries with
+the signs of EFFECTS. A trigger on `ledger_entry` adds every inserted entry in the same statement and transaction,
+whichever code path inserts it (an ORM add, a bulk insert of an 835, a migration), and the ledger is append-only,
+so the two can only part if someone edits tables by hand: `flask ledger check` (check "claim-balance") compares
+them. PostgreSQL adds a whole INSERT's rows at once (a statement trigger over its transition table, claims in id
+order so two postings never deadlock); SQLite, which has only row triggers, adds them one by one.
+
+Nothing in the application writes this table. Reads that must be exact as of a past date (AR Aging as of a
+month-end) still sum the ledger; "now" reads (front-page receivables, the claims queue) read this.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import DDL, event
+from sqlalchemy.orm import Session
+
+from billing.core.errors import NotAllowed
+from billing.ledger.models import EFFECTS, ClaimBalance, LedgerEntry
+
+TRIGGER = "ledger_entry_keeps_claim_balance"
+FUNCTION = "claim_balance_add_entries"
+
+
+def _signed(index: int, row: str) -> str:
+    """SQL for one entry's effect on the insurance (0) or patient (1) balance."""
+    whens = " ".join(f"WHEN '{kind.value}' THEN {'' if effect[index] > 0 else '-'}{row}.amount"
+                     for kind, effect in EFFECTS.items() if effect[index])
+    return f"CASE {row}.kind {whens} ELSE 0 END"
+
+
+def sqlite_trigger() -> str:
+    return (f"CREATE TRIGGER {TRIGGER} AFTER INSERT ON ledger_entry FOR EACH ROW BEGIN "  # noqa: S608 - constants
+            f"INSERT INTO claim_balance (claim_id, insurance, patient) "
+            f"VALUES (NEW.claim_id, {_signed(0, 'NEW')}, {_signed(1, 'NEW')}) "
+            # SQLite keeps NUMERIC sums as floats: rounded to the cent at every step, they stay exact.
+            f"ON CONFLICT (claim_id) DO UPDATE SET insurance = round(insurance + excluded.insurance, 2), "
+            f"patient = round(patient + excluded.patient, 2); END")
+
+
+def postgresql_function() -> str:
+    return (f"CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "  # noqa: S608
+            f"INSERT INTO claim_balance (claim_id, insurance, patient) "
+            f"SELECT claim_id, sum({_signed(0, 'e')}), sum({_signed(1, 'e')}) FROM new_entries e "
+            f"GROUP BY claim_id ORDER BY claim_id "
+            f"ON CONFLICT (claim_id) DO UPDATE SET insurance = claim_balance.insurance + excluded.insurance, "
+            f"patient = claim_balance.patient + excluded.patient; RETURN NULL; END $$")
+
+
+def postgresql_trigger() -> str:
+    return (f"CREATE TRIGGER {TRIGGER} AFTER INSERT ON ledger_entry REFERENCING NEW TABLE AS new_entries "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}()")
+
+
+# A schema made from the models (tests' scratch databases) gets the trigger too; the migration makes it otherwise.
+for ddl in (DDL(sqlite_trigger()).execute_if(dialect="sqlite"),
+            DDL(postgresql_function()).execute_if(dialect="postgresql"),
+            DDL(postgresql_trigger()).execute_if(dialect="postgresql")):
+    event.listen(LedgerEntry.metadata, "after_create", ddl)
+
+
+
+class ClaimBalanceIsDerived(NotAllowed):
+    def __init__(self) -> None:
+        super().__init__("Claim balances follow the ledger; post a ledger entry instead of writing a balance.")
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_writes(session: Session, flush_context: Any, instances: Any) -> None:
+    if any(isinstance(o, ClaimBalance) for o in (*session.new, *session.dirty, *session.deleted)):
+        raise ClaimBalanceIsDerived()
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_writes(state: Any) -> None:
+    if (state.is_insert or state.is_update or state.is_delete) and any(
+            m.class_ is ClaimBalance for m in state.all_mappers):
+        raise ClaimBalanceIsDerived()

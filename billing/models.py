@@ -38,12 +38,22 @@ from billing.payments.models import EraFile, ProviderAdjustment, ProviderAdjustm
 from billing.payments.patient_payment_models import PatientPayment, PatientPaymentPart
 from billing.people.models import Client, ClientDiagnosis, Provider, Role, Sex, User
 from billing.sessions.models import NoteStatus, SessionClass, TherapySession
+from billing.submissions.claim_status_models import (
+    ClaimStatusResponse,
+    StatusInquiry,
+    StatusInquiryClaim,
+    StatusResponseFile,
+)
 from billing.submissions.follow_up_models import ClaimFollowUp, FollowUpNote
 from billing.submissions.models import BatchClaim, Clearinghouse, ClearinghouseResponse, SubmissionBatch
 from rules.models import BillingRun, Rule, RuleOutcome, RulesCheck, RuleVersion  # the rules engine's tables
 
 __all__ = [
     "AccessEntry",
+    "ClaimStatusResponse",
+    "StatusInquiry",
+    "StatusInquiryClaim",
+    "StatusResponseFile",
     "Adjudication",
     "AdjudicationAdjustment",
     "AdjudicationLine",

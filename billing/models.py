@@ -50,10 +50,6 @@ from rules.models import BillingRun, Rule, RuleOutcome, RulesCheck, RuleVersion 
 
 __all__ = [
     "AccessEntry",
-    "ClaimStatusResponse",
-    "StatusInquiry",
-    "StatusInquiryClaim",
-    "StatusResponseFile",
     "Adjudication",
     "AdjudicationAdjustment",
     "AdjudicationLine",
@@ -66,6 +62,7 @@ __all__ = [
     "ClaimFollowUp",
     "ClaimLine",
     "ClaimStatus",
+    "ClaimStatusResponse",
     "Clearinghouse",
     "ClearinghouseResponse",
     "Client",
@@ -109,6 +106,9 @@ __all__ = [
     "Sex",
     "StatementRecord",
     "StatusChange",
+    "StatusInquiry",
+    "StatusInquiryClaim",
+    "StatusResponseFile",
     "SubmissionBatch",
     "SubscriberRelationship",
     "TherapySession",

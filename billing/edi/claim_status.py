@@ -40,6 +40,7 @@ class ClaimStatusUnreadable(Invalid):
 
 # --- the 276 ------------------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class InquiryClaim:
     """What a 276 says about one claim: who pays, who billed, whose claim, and how to find it."""
@@ -94,8 +95,20 @@ def inquiry_problems(claim: InquiryClaim) -> list[str]:
 def write_276(envelope: Envelope, claims: Sequence[InquiryClaim]) -> str:
     """One interchange, one functional group (HR), a transaction per CLAIMS_PER_TRANSACTION claims."""
     stamp = envelope.created_at
-    out = [_isa(envelope), segment("GS", "HR", envelope.gs_sender, envelope.gs_receiver, stamp.strftime("%Y%m%d"),
-                                   stamp.strftime("%H%M"), envelope.control_number, "X", GUIDE)]
+    out = [
+        _isa(envelope),
+        segment(
+            "GS",
+            "HR",
+            envelope.gs_sender,
+            envelope.gs_receiver,
+            stamp.strftime("%Y%m%d"),
+            stamp.strftime("%H%M"),
+            envelope.control_number,
+            "X",
+            GUIDE,
+        ),
+    ]
     chunks = [claims[i : i + CLAIMS_PER_TRANSACTION] for i in range(0, len(claims), CLAIMS_PER_TRANSACTION)]
     for index, chunk in enumerate(chunks):
         _inquiry(out, envelope, f"{index + 1:04d}", chunk)
@@ -121,17 +134,23 @@ def _inquiry(out: list[str], env: Envelope, control: str, claims: Sequence[Inqui
     for (payer_name, payer_id), for_payer in _grouped(claims, lambda c: (c.payer_name, c.payer_id)):
         hl += 1
         payer_hl = hl
-        out += [segment("HL", payer_hl, "", "20", "1"),
-                segment("NM1", "PR", "2", clean_text(payer_name), "", "", "", "", "PI", payer_id)]
+        out += [
+            segment("HL", payer_hl, "", "20", "1"),
+            segment("NM1", "PR", "2", clean_text(payer_name), "", "", "", "", "PI", payer_id),
+        ]
         hl += 1
         receiver_hl = hl
-        out += [segment("HL", receiver_hl, payer_hl, "21", "1"),
-                segment("NM1", "41", "2", clean_text(env.submitter_name), "", "", "", "", "46", env.submitter_etin)]
+        out += [
+            segment("HL", receiver_hl, payer_hl, "21", "1"),
+            segment("NM1", "41", "2", clean_text(env.submitter_name), "", "", "", "", "46", env.submitter_etin),
+        ]
         for (provider, npi), for_provider in _grouped(for_payer, lambda c: (c.provider_name, c.provider_npi)):
             hl += 1
             provider_hl = hl
-            out += [segment("HL", provider_hl, receiver_hl, "19", "1"),
-                    segment("NM1", "1P", "2", clean_text(provider), "", "", "", "", "XX", npi)]
+            out += [
+                segment("HL", provider_hl, receiver_hl, "19", "1"),
+                segment("NM1", "1P", "2", clean_text(provider), "", "", "", "", "XX", npi),
+            ]
             for claim in for_provider:
                 hl = _claim(out, claim, provider_hl, hl)
     out.append(segment("SE", len(out) - start + 1, control))
@@ -146,9 +165,11 @@ def _claim(out: list[str], claim: InquiryClaim, provider_hl: int, hl: int) -> in
                     "", "MI", claim.member_id)]  # fmt: skip
     if dependent:
         hl += 1
-        out += [segment("HL", hl, subscriber_hl, "23"),
-                segment("DMG", "D8", f"{claim.patient_birth:%Y%m%d}", claim.patient_sex or "U"),
-                segment("NM1", "QC", "1", clean_text(claim.patient_last), clean_text(claim.patient_first))]
+        out += [
+            segment("HL", hl, subscriber_hl, "23"),
+            segment("DMG", "D8", f"{claim.patient_birth:%Y%m%d}", claim.patient_sex or "U"),
+            segment("NM1", "QC", "1", clean_text(claim.patient_last), clean_text(claim.patient_first)),
+        ]
     out.append(segment("TRN", "1", claim.trace))
     if claim.payer_claim_number:
         out.append(segment("REF", "1K", claim.payer_claim_number))
@@ -194,8 +215,9 @@ def _structure_problems(segments: list[list[str]]) -> list[Problem]:
             if seg[1] != str(seen_hl) or (seg[2] and not 0 < int(seg[2] or 0) < seen_hl):
                 problems.append(Problem(f"HL {seg[1]}", "HL numbers must run 1, 2, 3... under existing parents."))
         elif seg[0] == "SE" and seg[1] != str(index - start + 1):
-            problems.append(Problem(f"SE {seg[2]}", f"SE01 says {seg[1]} segments; the transaction has "
-                                                    f"{index - start + 1}."))
+            problems.append(
+                Problem(f"SE {seg[2]}", f"SE01 says {seg[1]} segments; the transaction has {index - start + 1}.")
+            )
     ge = next((s for s in segments if s[0] == "GE"), None)
     if ge is None or ge[1] != str(transactions):
         problems.append(Problem("GE", "GE01 must count the transactions in the group."))
@@ -206,6 +228,7 @@ def _structure_problems(segments: list[list[str]]) -> list[Problem]:
 
 
 # --- the 277 ------------------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class StatusAnswer:

@@ -76,6 +76,7 @@ CHUNK = 2000
 
 # --- reading a 277 status in words -------------------------------------------------------------------------------
 
+
 def outcome_of(answer: StatusAnswer) -> StatusOutcome:
     category = answer.category
     if category == "A4" or category == "D0" or answer.status_code.lstrip("0") == "35":
@@ -130,6 +131,7 @@ def _one_status(category: str, status: str, entity: str) -> str:
 
 # --- asking (276) -------------------------------------------------------------------------------------------------
 
+
 @dataclass
 class Asked:
     """What a request to ask the payers did: the inquiries made, and the claims left out with why."""
@@ -146,18 +148,28 @@ class Asked:
         return "; ".join(parts) or "No claim to ask about."
 
     def as_dict(self) -> dict[str, Any]:
-        return {"inquiries": [inquiry_dict(i) for i in self.inquiries], "left_out": self.left_out,
-                "summary": self.summary()}
+        return {
+            "inquiries": [inquiry_dict(i) for i in self.inquiries],
+            "left_out": self.left_out,
+            "summary": self.summary(),
+        }
 
 
 def inquiry_dict(inquiry: StatusInquiry) -> dict[str, Any]:
-    return {"inquiry": inquiry.number, "id": inquiry.id, "clearinghouse": inquiry.clearinghouse.name,
-            "status": inquiry.status.value, "file_name": inquiry.file_name, "claims": inquiry.claim_count,
-            "claim_numbers": sorted(claim_number(e.claim_id) for e in inquiry.entries)}
+    return {
+        "inquiry": inquiry.number,
+        "id": inquiry.id,
+        "clearinghouse": inquiry.clearinghouse.name,
+        "status": inquiry.status.value,
+        "file_name": inquiry.file_name,
+        "claims": inquiry.claim_count,
+        "claim_numbers": sorted(claim_number(e.claim_id) for e in inquiry.entries),
+    }
 
 
-def ask_payers(claim_ids: Collection[int], *, actor: Actor, uploader: Uploader = sftp.upload,
-               strict: bool = True) -> Asked:
+def ask_payers(
+    claim_ids: Collection[int], *, actor: Actor, uploader: Uploader = sftp.upload, strict: bool = True
+) -> Asked:
     """Build (and send where possible) one 276 per clearinghouse for these Submitted claims.
 
     `strict` (a person's choice): any claim that cannot be asked about refuses the whole request, each named.
@@ -190,8 +202,7 @@ def ask_payers(claim_ids: Collection[int], *, actor: Actor, uploader: Uploader =
     if not by_house:
         raise NothingToDo("No claim can be asked about: " + "; ".join(refusals[:10]))
     for house_id, claims in sorted(by_house.items()):
-        asked.inquiries.append(_inquiry(db.session.get(Clearinghouse, house_id), claims, ids_by_trace, actor,
-                                        uploader))
+        asked.inquiries.append(_inquiry(db.session.get(Clearinghouse, house_id), claims, ids_by_trace, actor, uploader))
     return asked
 
 
@@ -218,8 +229,9 @@ def _askable(claim_ids: list[int]) -> tuple[dict[int, int], dict[int, str]]:
     return houses, why_not
 
 
-def _inquiry(house: Clearinghouse, claims: list[InquiryClaim], ids_by_trace: dict[str, int], actor: Actor,
-             uploader: Uploader) -> StatusInquiry:
+def _inquiry(
+    house: Clearinghouse, claims: list[InquiryClaim], ids_by_trace: dict[str, int], actor: Actor, uploader: Uploader
+) -> StatusInquiry:
     control = reserve_control_numbers(house.id, 1)
     inquiry = StatusInquiry(clearinghouse=house, control_number=control, claim_count=len(claims), created_at=utcnow(),
                             created_by=actor.name, file_name="", content="")  # fmt: skip
@@ -232,8 +244,14 @@ def _inquiry(house: Clearinghouse, claims: list[InquiryClaim], ids_by_trace: dic
     inquiry.content = text
     inquiry.file_name = f"276_{inquiry.number}_{inquiry.created_at:%Y%m%d%H%M%S}.x12"
     inquiry.entries = [StatusInquiryClaim(claim_id=ids_by_trace[c.trace], trace=c.trace) for c in claims]
-    record_change("status_inquiry", inquiry.id, AuditAction.STATUS_INQUIRY_CREATED, actor=actor,
-                  after=inquiry.status.value, data={"claims": len(claims), "control_number": control})
+    record_change(
+        "status_inquiry",
+        inquiry.id,
+        AuditAction.STATUS_INQUIRY_CREATED,
+        actor=actor,
+        after=inquiry.status.value,
+        data={"claims": len(claims), "control_number": control},
+    )
     record_changes("claim", [
         Change(ids_by_trace[c.trace], AuditAction.CLAIM_STATUS_ASKED, "submitted", "submitted",
                f"Asked the payer for its status in {inquiry.number}") for c in claims
@@ -260,8 +278,15 @@ def _upload(inquiry: StatusInquiry, actor: Actor, uploader: Uploader) -> None:
     settings = sftp_settings(inquiry.clearinghouse)
     uploader(settings, inquiry.file_name, inquiry.content.encode("ascii"))
     inquiry.status, inquiry.sent_at, inquiry.sent_by = InquiryStatus.SENT, utcnow(), actor.name
-    record_change("status_inquiry", inquiry.id, AuditAction.STATUS_INQUIRY_SENT, actor=actor, before="generated",
-                  after="sent", reason=f"Uploaded {inquiry.file_name} to {settings.host}")
+    record_change(
+        "status_inquiry",
+        inquiry.id,
+        AuditAction.STATUS_INQUIRY_SENT,
+        actor=actor,
+        before="generated",
+        after="sent",
+        reason=f"Uploaded {inquiry.file_name} to {settings.host}",
+    )
     db.session.flush()
 
 
@@ -276,8 +301,9 @@ def ask_due(scope: Scope, *, actor: Actor, today: date, uploader: Uploader = sft
     """Ask about every claim due for follow-up (not asked recently); claims that cannot go are listed, not fatal."""
     ids = due_for_asking(scope, today=today)
     if not ids:
-        raise NothingToDo("No claim due for follow-up needs a status inquiry (none, or all asked in the last "
-                          f"{RECENT_DAYS} days).")
+        raise NothingToDo(
+            f"No claim due for follow-up needs a status inquiry (none, or all asked in the last {RECENT_DAYS} days)."
+        )
     return ask_payers(ids, actor=actor, uploader=uploader, strict=False)
 
 
@@ -285,14 +311,18 @@ def last_asked(claim_ids: Iterable[int]) -> dict[int, date]:
     """Per claim, the practice's day of its latest inquiry."""
     asked: dict[int, date] = {}
     for ids in _chunks(list(claim_ids)):
-        query = (select(StatusInquiryClaim.claim_id, func.max(StatusInquiry.created_at))
-                 .join(StatusInquiry, StatusInquiry.id == StatusInquiryClaim.inquiry_id)
-                 .where(StatusInquiryClaim.claim_id.in_(ids)).group_by(StatusInquiryClaim.claim_id))
+        query = (
+            select(StatusInquiryClaim.claim_id, func.max(StatusInquiry.created_at))
+            .join(StatusInquiry, StatusInquiry.id == StatusInquiryClaim.inquiry_id)
+            .where(StatusInquiryClaim.claim_id.in_(ids))
+            .group_by(StatusInquiryClaim.claim_id)
+        )
         asked.update({claim_id: practice_date(at) for claim_id, at in db.session.execute(query)})
     return asked
 
 
 # --- answers (277) ------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class StatusImport:
@@ -318,9 +348,16 @@ class StatusImport:
         return f"{self.filename}: 277 claim status: " + (", ".join(parts) or "no claim statuses") + "."
 
     def as_dict(self) -> dict[str, Any]:
-        return {"file": self.filename, "kind": self.kind, "file_id": self.file_id, "duplicate": self.duplicate,
-                "outcomes": self.counts, "unknown_claims": self.unknown_claims, "not_applied": self.not_applied,
-                "summary": self.summary()}
+        return {
+            "file": self.filename,
+            "kind": self.kind,
+            "file_id": self.file_id,
+            "duplicate": self.duplicate,
+            "outcomes": self.counts,
+            "unknown_claims": self.unknown_claims,
+            "not_applied": self.not_applied,
+            "summary": self.summary(),
+        }
 
 
 def import_277(data: bytes, *, filename: str, actor: Actor, clearinghouse: Clearinghouse | None = None) -> StatusImport:
@@ -333,8 +370,13 @@ def import_277(data: bytes, *, filename: str, actor: Actor, clearinghouse: Clear
         result.earlier = f"as {earlier.number} on {earlier.received_at:%m/%d/%Y}"
         return result
     parsed = read_277(data)
-    stored = StatusResponseFile(file_name=filename[:255], sha256=digest, content=data.decode("utf-8", "replace"),
-                                imported_by=actor.name, clearinghouse_id=clearinghouse.id if clearinghouse else None)
+    stored = StatusResponseFile(
+        file_name=filename[:255],
+        sha256=digest,
+        content=data.decode("utf-8", "replace"),
+        imported_by=actor.name,
+        clearinghouse_id=clearinghouse.id if clearinghouse else None,
+    )
     db.session.add(stored)
     db.session.flush()
     today = practice_today()
@@ -350,8 +392,14 @@ def import_277(data: bytes, *, filename: str, actor: Actor, clearinghouse: Clear
             result.not_applied += int(claim is not None and not row.applied)
     stored.summary = result.summary()[:500]
     result.file_id = stored.id
-    record_change("status_response_file", stored.id, AuditAction.CLAIM_STATUS_IMPORTED, actor=actor,
-                  reason=stored.summary, data={"file": filename[:255], "claims": len(parsed.claims)})
+    record_change(
+        "status_response_file",
+        stored.id,
+        AuditAction.CLAIM_STATUS_IMPORTED,
+        actor=actor,
+        reason=stored.summary,
+        data={"file": filename[:255], "claims": len(parsed.claims)},
+    )
     db.session.flush()
     return result
 
@@ -369,14 +417,24 @@ _CLAIM = re.compile(r"C-\d{1,12}", re.IGNORECASE)
 def _latest_inquiries(claim_ids: list[int]) -> dict[int, int]:
     latest: dict[int, int] = {}
     for ids in _chunks(claim_ids):
-        query = (select(StatusInquiryClaim.claim_id, func.max(StatusInquiryClaim.inquiry_id))
-                 .where(StatusInquiryClaim.claim_id.in_(ids)).group_by(StatusInquiryClaim.claim_id))
-        latest.update(dict(db.session.execute(query).tuples()))
+        query = (
+            select(StatusInquiryClaim.claim_id, func.max(StatusInquiryClaim.inquiry_id))
+            .where(StatusInquiryClaim.claim_id.in_(ids))
+            .group_by(StatusInquiryClaim.claim_id)
+        )
+        latest.update({claim_id: inquiry_id for claim_id, inquiry_id in db.session.execute(query)})
     return latest
 
 
-def _record(stored: StatusResponseFile, report: ClaimStatusReport, answer: StatusAnswer, claim: Claim | None,
-            inquiries: dict[int, int], today: date, actor: Actor) -> ClaimStatusResponse:
+def _record(
+    stored: StatusResponseFile,
+    report: ClaimStatusReport,
+    answer: StatusAnswer,
+    claim: Claim | None,
+    inquiries: dict[int, int],
+    today: date,
+    actor: Actor,
+) -> ClaimStatusResponse:
     outcome = outcome_of(answer)
     row = ClaimStatusResponse(
         file_id=stored.id, claim_id=claim.id if claim else None, claim_reference=report.trace[:50],
@@ -406,14 +464,22 @@ def expected_on(outcome: StatusOutcome, answer: StatusAnswer, today: date) -> da
     return today  # not found, returned, no answer: a person looks at it now
 
 
-def _follow(row: ClaimStatusResponse, claim: Claim, answer: StatusAnswer, outcome: StatusOutcome, today: date,
-            actor: Actor) -> None:
+def _follow(
+    row: ClaimStatusResponse, claim: Claim, answer: StatusAnswer, outcome: StatusOutcome, today: date, actor: Actor
+) -> None:
     """Move a Submitted claim's follow-up to the day this answer makes it due; never the claim itself."""
     lock_claim(claim)
     if claim.status is not ClaimStatus.SUBMITTED:
         row.note = f"The claim is {claim.status.label} now; the answer is recorded, the follow-up left alone."
-        record_change("claim", claim.id, AuditAction.CLAIM_STATUS_ANSWERED, actor=actor, before=claim.status.value,
-                      after=claim.status.value, reason=f"277: {outcome.label}: {row.message}"[:500])
+        record_change(
+            "claim",
+            claim.id,
+            AuditAction.CLAIM_STATUS_ANSWERED,
+            actor=actor,
+            before=claim.status.value,
+            after=claim.status.value,
+            reason=f"277: {outcome.label}: {row.message}"[:500],
+        )
         return
     state = db.session.get(ClaimFollowUp, claim.id)
     if state is None:
@@ -424,8 +490,15 @@ def _follow(row: ClaimStatusResponse, claim: Claim, answer: StatusAnswer, outcom
     state.next_follow_up_on = row.next_follow_up_on = expected_on(outcome, answer, today)
     state.next_set_at, state.updated_at, state.updated_by = now, now, actor.name
     row.applied = True
-    record_change("claim", claim.id, AuditAction.CLAIM_STATUS_ANSWERED, actor=actor, before=_iso(before),
-                  after=_iso(state.next_follow_up_on), reason=f"277: {outcome.label}: {row.message}"[:500])
+    record_change(
+        "claim",
+        claim.id,
+        AuditAction.CLAIM_STATUS_ANSWERED,
+        actor=actor,
+        before=_iso(before),
+        after=_iso(state.next_follow_up_on),
+        reason=f"277: {outcome.label}: {row.message}"[:500],
+    )
 
 
 def _iso(day: date | None) -> str | None:
@@ -433,4 +506,4 @@ def _iso(day: date | None) -> str | None:
 
 
 def _chunks(ids: list[int]) -> Iterable[list[int]]:
-    return (ids[start:start + CHUNK] for start in range(0, len(ids), CHUNK))
+    return (ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK))

@@ -17,6 +17,7 @@ no record of; its 277 is still matched, by claim number.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
@@ -32,7 +33,7 @@ from billing.claims.statuses import ClaimStatus
 from billing.core import ack_codes
 from billing.core.audit import Actor, AuditAction, Change, record_change, record_changes
 from billing.core.db import db, utcnow
-from billing.core.errors import Invalid, NothingToDo, Problem, ValidationFailed
+from billing.core.errors import BillingError, Failed, Invalid, NothingToDo, Problem, ValidationFailed
 from billing.core.time import practice_date, practice_today
 from billing.coverage.models import Payer, PayerType
 from billing.edi.claim_status import (
@@ -63,6 +64,7 @@ from billing.submissions.loading import claim_facts
 from billing.submissions.models import Clearinghouse
 from billing.submissions.operations import sftp_settings
 
+logger = logging.getLogger(__name__)
 Uploader = Callable[[sftp.SftpSettings, str, bytes], None]
 #: A claim asked about this recently is not asked again by the daily job or `--due` (its 277 may be on the way).
 RECENT_DAYS = 7
@@ -276,7 +278,15 @@ def _envelope(house: Clearinghouse, inquiry: StatusInquiry) -> Envelope:
 
 def _upload(inquiry: StatusInquiry, actor: Actor, uploader: Uploader) -> None:
     settings = sftp_settings(inquiry.clearinghouse)
-    uploader(settings, inquiry.file_name, inquiry.content.encode("ascii"))
+    try:
+        uploader(settings, inquiry.file_name, inquiry.content.encode("ascii"))
+    except BillingError:
+        raise
+    except Exception as exc:  # a connection library's own error: nothing is recorded, asking again is harmless
+        logger.warning("Upload of status inquiry %s stopped: %s", inquiry.number, type(exc).__name__)
+        raise Failed(
+            f"The upload of {inquiry.file_name} stopped ({type(exc).__name__}); nobody was asked. Try again."
+        ) from None
     inquiry.status, inquiry.sent_at, inquiry.sent_by = InquiryStatus.SENT, utcnow(), actor.name
     record_change(
         "status_inquiry",

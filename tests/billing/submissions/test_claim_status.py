@@ -6,7 +6,7 @@ claim itself are compared before and after, field by field.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -17,8 +17,9 @@ from sqlalchemy import func, select
 from billing.claims.statuses import ClaimStatus, transition
 from billing.core.audit import AuditAction, StatusChange
 from billing.core.db import db
-from billing.core.errors import NothingToDo, ValidationFailed
+from billing.core.errors import Failed, NothingToDo, ValidationFailed
 from billing.core.time import practice_today
+from billing.core.unit_of_work import unit_of_work
 from billing.coverage.models import SubscriberRelationship
 from billing.edi.claim_status import ClaimStatusUnreadable, inquiry_claim, read_277
 from billing.edi.segments import split_segments
@@ -29,6 +30,7 @@ from billing.submissions import claim_status as cs
 from billing.submissions.claim_status_models import (
     ClaimStatusResponse,
     InquiryStatus,
+    StatusInquiry,
     StatusOutcome,
     StatusResponsesAreAppendOnly,
 )
@@ -160,12 +162,14 @@ def test_the_due_claims_are_asked_about_once_a_week_not_every_day(world):
     later = sent_on + timedelta(days=20)
     assert cs.due_for_asking(Scope(), today=sent_on + timedelta(days=19)) == []
     assert cs.due_for_asking(Scope(), today=later) == [claim.id]
-    cs.ask_due(Scope(), actor=SYSTEM, today=later, uploader=Uploads())
-    asked_on = cs.last_asked([claim.id])[claim.id]
-    assert cs.due_for_asking(Scope(), today=asked_on + timedelta(days=cs.RECENT_DAYS - 1)) == []
+    inquiry = cs.ask_due(Scope(), actor=SYSTEM, today=later, uploader=Uploads()).inquiries[0]
+    inquiry.created_at = datetime.combine(later, time(18, 0), tzinfo=UTC)  # asked on that (practice) day
+    db.session.flush()
+    assert cs.last_asked([claim.id]) == {claim.id: later}
+    assert cs.due_for_asking(Scope(), today=later + timedelta(days=cs.RECENT_DAYS - 1)) == []
     with pytest.raises(NothingToDo):
-        cs.ask_due(Scope(), actor=SYSTEM, today=asked_on + timedelta(days=1), uploader=Uploads())
-    assert cs.due_for_asking(Scope(), today=asked_on + timedelta(days=cs.RECENT_DAYS + 1)) == [claim.id]
+        cs.ask_due(Scope(), actor=SYSTEM, today=later + timedelta(days=1), uploader=Uploads())
+    assert cs.due_for_asking(Scope(), today=later + timedelta(days=cs.RECENT_DAYS + 1)) == [claim.id]
 
 
 def _sent_on(claim):
@@ -354,3 +358,16 @@ def test_277_amounts_are_read_to_the_cent(world, charge, share):
     )
     [report] = read_277(data).claims
     assert (report.statuses[0].charge, report.statuses[0].paid) == (charge, paid)
+
+
+def test_an_upload_that_fails_records_nothing_and_says_so(world):
+    [claim] = _submitted(world)
+    db.session.commit()
+
+    def broken(settings, name, content):
+        raise OSError("connection reset")
+
+    with pytest.raises(Failed, match=r"stopped \(OSError\); nobody was asked"), unit_of_work():
+        cs.ask_payers([claim.id], actor=SYSTEM, uploader=broken)
+    assert db.session.scalar(select(func.count()).select_from(StatusInquiry)) == 0
+    assert claim.status is ClaimStatus.SUBMITTED  # the world is still there: only the inquiry was rolled back

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import pytest
@@ -11,7 +12,7 @@ from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
 from billing.core.time import practice_today
 from billing.people.models import Role
-from billing.submissions.claim_status_models import InquiryStatus, StatusInquiry
+from billing.submissions.claim_status_models import ClaimStatusResponse, InquiryStatus, StatusInquiry
 from billing.submissions.follow_up import add_note
 from billing.submissions.inbound import import_x12
 from demo.status_writer import StatusReply, write_277
@@ -93,3 +94,21 @@ def test_an_offsite_back_address_is_not_followed(client, login, due_claim):
     login(Role.BILLER)
     response = _ask(client, [due_claim.number], back="https://evil.example/")
     assert response.request.path == "/admin/follow-up/"
+
+
+def test_a_277_uploaded_on_the_import_page_lands_on_the_trail_once(client, login, due_claim):
+    login(Role.BILLER)
+    _ask(client, [due_claim.number])
+    inquiry = db.session.scalars(select(StatusInquiry)).one()
+    reply = StatusReply(due_claim.number, due_claim.total_charge, due_claim.service_date, category="P1", status="20")
+    data = write_277(inquiry, [reply], on=date(2026, 4, 1))
+
+    def upload(name):
+        form = {"csrf_token": csrf_token(client, "/admin/remittance/"), "files": [(io.BytesIO(data), name)]}
+        return client.post(
+            "/admin/remittance/upload/", data=form, content_type="multipart/form-data", follow_redirects=True
+        ).get_data(as_text=True)
+
+    assert "a.277: 277 claim status: 1 pending." in upload("a.277")
+    assert "already imported" in upload("again.277")
+    assert db.session.scalar(select(func.count()).select_from(ClaimStatusResponse)) == 1

@@ -49,6 +49,7 @@ from billing.payments.queries import denial_reasons
 from billing.payments.secondary import resubmit_denied_lines
 from billing.people.models import Provider
 from billing.submissions.ack_queries import claim_trail, rejection_reasons
+from billing.submissions.claim_status_queries import inquiries_of, status_trail
 from billing.submissions.follow_up import follow_up_of, notes_of
 from billing.submissions.queries import authorization_units_submitted
 
@@ -341,6 +342,9 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
             "follow_up": follow_up_of(claim),
             "follow_up_notes": notes_of(claim),
             "acknowledgments": claim_trail(claim.id),
+            "status_trail": status_trail(claim),
+            "status_inquiries": inquiries_of(claim),
+            "can_ask_status": self.can_edit and claim.status is ClaimStatus.SUBMITTED,
             **self.money_context(claim),
         }
 

@@ -1,7 +1,7 @@
 """Two claim worklists: claims near their timely filing deadline, and sent claims the payer has not answered.
 
-Everyone who reads claims sees them; billers and admins note and assign (Area.CLAIMS). Each POST is one
-service call from billing.submissions.follow_up.
+Everyone who reads claims sees them; billers and admins note, assign and ask the payer (276) (Area.CLAIMS). Each
+POST is one service call from billing.submissions.follow_up or billing.submissions.claim_status.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from admin_views.auth import current_actor
 from admin_views.base import AreaPage
 from admin_views.operations import run_operation
 from admin_views.permissions import Area
+from admin_views.redirects import safe_next
 from admin_views.scope import current_scope
 from billing.claims.models import Claim
 from billing.claims.queries import claim_by_number
@@ -35,6 +36,7 @@ from billing.payments.filing import (
     within_days_problem,
 )
 from billing.people.models import User
+from billing.submissions.claim_status import ask_payers
 from billing.submissions.follow_up import add_note, assign, assignable_users, follow_up_queue
 
 
@@ -133,6 +135,25 @@ class FollowUpView(AreaPage):
                              success=lambda s: f"{form.get('claim', '')[:20]}: "
                              + (f"{s.assignee.name} works it." if s.assignee else "nobody assigned."),
                              refusal=lambda exc: f"Nothing was changed: {exc.message}")
+
+
+    @expose("/ask/", methods=("POST",))
+    def ask_view(self) -> Response:
+        """Ask the payers about the chosen claims (the queue's checkboxes, or one claim from its page): a 276."""
+        refused = self._refused_role()
+        if refused is not None:
+            return refused
+        numbers = request.form.getlist("claims")[:MAX_ASKED]
+        back = safe_next(request.form.get("back")) or self.get_url(".index")
+        return run_operation(
+            lambda: ask_payers([self._in_scope(n).id for n in numbers], actor=current_actor()),
+            back=back, success=lambda asked: f"Asked the payer: {asked.summary()}.",
+            refusal=lambda exc: f"Nobody was asked: {exc.message}",
+        )
+
+
+#: A page never posts more claims than the queue shows; this caps a hand-made request.
+MAX_ASKED = 1000
 
 
 def _next_date(text: str) -> date | None:

@@ -39,6 +39,12 @@ from billing.payments.models import EraFile, ProviderAdjustment, ProviderAdjustm
 from billing.payments.patient_payment_models import PatientPayment, PatientPaymentPart
 from billing.people.models import Client, ClientDiagnosis, Provider, Role, Sex, User
 from billing.sessions.models import NoteStatus, SessionClass, TherapySession
+from billing.submissions.claim_status_models import (
+    ClaimStatusResponse,
+    StatusInquiry,
+    StatusInquiryClaim,
+    StatusResponseFile,
+)
 from billing.submissions.follow_up_models import ClaimFollowUp, FollowUpNote
 from billing.submissions.models import BatchClaim, Clearinghouse, ClearinghouseResponse, SubmissionBatch
 from rules.models import BillingRun, Rule, RuleOutcome, RulesCheck, RuleVersion  # the rules engine's tables
@@ -58,6 +64,7 @@ __all__ = [
     "ClaimFollowUp",
     "ClaimLine",
     "ClaimStatus",
+    "ClaimStatusResponse",
     "Clearinghouse",
     "ClearinghouseResponse",
     "Client",
@@ -101,6 +108,9 @@ __all__ = [
     "Sex",
     "StatementRecord",
     "StatusChange",
+    "StatusInquiry",
+    "StatusInquiryClaim",
+    "StatusResponseFile",
     "SubmissionBatch",
     "SubscriberRelationship",
     "TherapySession",

@@ -45,6 +45,7 @@ from billing.submissions.queries import candidates
 from demo.ack_writer import ClaimAnswer, write_277ca, write_999
 from demo.era_writer import ClaimRemit, Payment, ProviderLevelAdjustment, write_835
 from demo.self_pay import collect_self_pay
+from demo.status_answers import ask_and_answer_status
 from rules.operations import load_defaults
 from rules.runs import run_rules
 
@@ -90,6 +91,7 @@ def work_demo_billing(company: Company, client_ids: Collection[int], *, today: d
     counts["submission_batches"] = len(sent)
     counts.update(_acknowledge(sent, today=today))
     counts.update(_answer(company, today=today))
+    counts.update(ask_and_answer_status(claim_ids, today=today))  # 276/277 for the oldest claims still waiting
     counts.update(collect_self_pay(claim_ids, today=today))  # the families pay their self-pay visits
     # Claims paid in full have nothing left to check: a second run shows the office's current picture.
     run_rules(actor=ACTOR, today=today, claim_ids=claim_ids)

@@ -1,6 +1,7 @@
-"""`flask filing deadlines` and `flask follow-up list|note|assign`: timely filing and unanswered claims.
+"""`flask filing deadlines` and `flask follow-up list|note|assign|ask`: timely filing and unanswered claims.
 
-Each command is a thin shell around one call of billing/payments/filing.py or billing/submissions/follow_up.py.
+Each command is a thin shell around one call of billing/payments/filing.py, billing/submissions/follow_up.py or
+billing/submissions/claim_status.py (`ask`: a 276 claim status inquiry).
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from billing.org.queries import resolve_scope
 from billing.payments.filing import DEFAULT_WITHIN_DAYS, DeadlineRow, near_deadline
 from billing.people.models import User
 from billing.people.operations import normalize_email
+from billing.submissions.claim_status import Asked, ask_due, ask_payers
 from billing.submissions.follow_up import FollowUpRow, add_note, assign, follow_up_queue
 
 filing_cli = AppGroup("filing", help="Timely filing: claims near or past their payer's deadline.")
-follow_up_cli = AppGroup("follow-up", help="Sent claims the payer has not answered: list, note, assign.")
+follow_up_cli = AppGroup("follow-up", help="Sent claims the payer has not answered: list, note, assign, ask.")
 CLI = Actor.system("cli")
 SCOPE = {"help": "Only claims of this company id.", "type": RECORD_ID}
 
@@ -99,6 +101,24 @@ def assign_command(claim_number: str, email: str | None, as_json: bool) -> None:
                                     "assignee": state.assignee.email if state.assignee else None},
                 text=lambda state: f"{claim_number.upper()}: " + (
                     f"{state.assignee.name} works it." if state.assignee else "nobody assigned."))
+
+
+@follow_up_cli.command("ask")
+@click.option("--claims", "numbers", help="Claim numbers, comma-separated (C-000012,C-000013): Submitted claims.")
+@click.option("--due", is_flag=True, help="Every claim due for follow-up not asked about in the last 7 days.")
+@click.option("--company", "company_id", **SCOPE)
+@json_option
+def ask_command(numbers: str | None, due: bool, company_id: int | None, as_json: bool) -> None:
+    """Ask the payers where claims stand: a 276 per clearinghouse, uploaded when it has SFTP settings."""
+    if bool(numbers) == due:
+        raise click.UsageError("Give either --claims or --due.")
+
+    def ask() -> Asked:
+        if due:
+            return ask_due(resolve_scope(company_id, None, None), actor=CLI, today=practice_today())
+        return ask_payers([claim_by_number(n).id for n in numbers.split(",") if n.strip()], actor=CLI)
+
+    run_command(ask, as_json=as_json, data=lambda asked: asked.as_dict(), text=lambda asked: asked.summary())
 
 
 def _user(email: str) -> User:

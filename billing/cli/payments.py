@@ -59,8 +59,8 @@ CLI = Actor.system("cli")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per file.")
 def import_command(files: tuple[Path, ...], as_json: bool) -> None:
-    """Import 835, 999 and 277CA files, each recognised by its ST01/GS08: post or record what matches, keep the
-    rest as unmatched, refuse broken files and other kinds whole, naming what they are."""
+    """Import 835, 999, 277CA and 277 (claim status) files, each recognised by its ST01/GS08: post or record what
+    matches, keep the rest as unmatched, refuse broken files and other kinds whole, naming what they are."""
     results, refused = [], 0
     for path in files:
         try:

@@ -86,6 +86,12 @@ class AuditAction(StrEnum):
     CLAIM_RESENT = "claim.resent"  # a fixed Rejected claim back to Ready, to go out as a new original
     CLAIM_ACKNOWLEDGED = "claim.acknowledged"  # a 277CA accepted it (and gave the payer's claim number)
     ACK_IMPORTED = "ack.imported"  # a 999 or 277CA file read and recorded
+    # Claim status inquiries (276) and responses (277): never money, never the claim's status
+    STATUS_INQUIRY_CREATED = "status_inquiry.created"
+    STATUS_INQUIRY_SENT = "status_inquiry.sent"
+    CLAIM_STATUS_ASKED = "claim.status_asked"  # the claim was in a 276
+    CLAIM_STATUS_ANSWERED = "claim.status_answered"  # a 277 said where it stands (and moved its follow-up)
+    CLAIM_STATUS_IMPORTED = "status_response.imported"  # a 277 file read and recorded
     # Logins (billing/people/logins.py, billing/people/mfa.py)
     USER_LOCKED = "user.locked"  # too many failed logins: refused until the window passes or an admin unlocks
     USER_UNLOCKED = "user.unlocked"

@@ -57,7 +57,12 @@ JOBS: tuple[JobDefinition, ...] = (
                   "send; never an empty batch. Paused until an administrator resumes it.", paused_at_first=True),
     JobDefinition("collect-responses", "Collect clearinghouse responses", tasks.collect_responses,
                   Cron(minute="15", hour="7-19", day_of_week="mon-fri"),
-                  "Fetch new 835, 999 and 277CA files once each; import the 835s."),
+                  "Fetch new 835, 999, 277CA and 277 (claim status) files once each and import them."),
+    JobDefinition("ask-claim-status", "Ask payers about silent claims (276)", tasks.ask_claim_status,
+                  Cron(minute="45", hour="6", day_of_week="mon-fri"),
+                  "A 276 claim status inquiry per clearinghouse for the claims due for follow-up that were not asked "
+                  "about in the last 7 days; the 277 answers come back with the responses. Paused until an "
+                  "administrator resumes it.", paused_at_first=True),
     JobDefinition("scheduled-exports", "Export reports", tasks.export_scheduled_reports,
                   Cron(minute="30", hour="5"),
                   "Month to date: the reports in CLAIMDESK_SCHEDULED_REPORTS, into instance/exports/."),

@@ -13,21 +13,23 @@ from sqlalchemy import select
 
 from billing.core.audit import Actor
 from billing.core.db import db
-from billing.core.errors import BillingError, Failed
+from billing.core.errors import BillingError, Failed, NothingToDo
 from billing.core.time import practice_timezone
 from billing.core.unit_of_work import unit_of_work
 from billing.jobs import export_runs
 from billing.jobs.models import ResponseImport, ResponseImportStatus
+from billing.org.queries import Scope
 from billing.payments.invariants import check_ledger
 from billing.submissions import jobs as submission_jobs
 from billing.submissions.acknowledgments import AckResult
+from billing.submissions.claim_status import ask_due
 from billing.submissions.inbound import import_x12
 from billing.submissions.models import ClearinghouseResponse
 from exports.statements import run_statement_files, statement_folder
 from rules.runs import run_rules as run_rules_now
 
 DEFAULT_SCHEDULED_REPORTS = ("claims", "claim-denials", "ar-aging", "authorization-utilization")
-#: ST01 of the collected files the job imports (a 277 is read as a 277CA, or refused naming what it is).
+#: ST01 of the collected files the job imports (a 277 is a 277CA or a claim status response, told apart by GS08).
 IMPORTED_TYPES = ("835", "999", "277")
 #: Who the history names for everything a scheduled job does.
 SCHEDULER = Actor.system("scheduler")
@@ -50,6 +52,16 @@ def submit_ready_claims(now: datetime) -> str:
         return report.summary()
     nothing = "No eligible Ready claims; nothing sent."
     return f"{nothing} {report.summary()}" if report.blocked else nothing
+
+
+def ask_claim_status(now: datetime) -> str:
+    """A 276 for the follow-up queue's claims not asked about this week; their 277s come back with the responses."""
+    try:
+        with unit_of_work():
+            asked = ask_due(Scope(), actor=SCHEDULER, today=now.astimezone(practice_timezone()).date())
+            return asked.summary()
+    except NothingToDo as exc:
+        return exc.message
 
 
 def collect_responses(now: datetime) -> str:

@@ -27,6 +27,8 @@ from billing.coverage.models import Payer, PayerType
 from billing.ledger.models import Adjudication
 from billing.org.queries import Scope, by_location
 from billing.people.models import Client, Role, User
+from billing.submissions.claim_status_models import ClaimStatusResponse
+from billing.submissions.claim_status_queries import answered_on, latest_answers
 from billing.submissions.follow_up_models import NOTE_MAX, ClaimFollowUp, FollowUpNote
 from billing.submissions.models import AckKind, Acknowledgment, ClaimAcknowledgment
 
@@ -42,8 +44,9 @@ def _chunks(ids: list[int]) -> Iterable[list[int]]:
 
 
 def last_heard_from_payer(claim_ids: Iterable[int]) -> dict[int, date]:
-    """Per claim, the latest day the payer said anything about it: an adjudication (835 or EOB, reversals too) or
-    a 277CA about it (an acceptance, a pended "more to come"; a rejection moves the claim out of Submitted).
+    """Per claim, the latest day the payer said anything about it: an adjudication (835 or EOB, reversals too),
+    a 277CA about it (an acceptance, a pended "more to come"; a rejection moves the claim out of Submitted), or a
+    277 claim status answer (pending, finalized, denied; not "not found" or "cannot answer", which need a person).
 
     A 999 is the clearinghouse's word on the file, not the payer's on the claim, so it does not count.
     """
@@ -56,7 +59,7 @@ def last_heard_from_payer(claim_ids: Iterable[int]) -> dict[int, date]:
                  .where(ClaimAcknowledgment.claim_id.in_(ids), Acknowledgment.kind == AckKind.CLAIM,
                         ClaimAcknowledgment.effective_on.is_not(None))
                  .group_by(ClaimAcknowledgment.claim_id))
-        for claim_id, day in [*db.session.execute(paid), *db.session.execute(acked)]:
+        for claim_id, day in [*db.session.execute(paid), *db.session.execute(acked), *answered_on(ids).items()]:
             heard[claim_id] = max(day, heard.get(claim_id, day))
     return heard
 
@@ -87,13 +90,15 @@ class FollowUpRow:
     assignee: str | None
     assignee_id: int | None
     last_note: str | None
+    #: The newest 277 answer in words ("Pending: in process ..."), when the payer was asked.
+    payer_says: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {"claim_id": self.claim_id, "claim": self.number, "client": self.client, "payer": self.payer,
                 "service_date": self.service_date.isoformat(), "total_charge": str(self.total_charge),
                 "sent_on": _iso(self.sent_on), "last_heard_on": _iso(self.last_heard_on),
                 "due_on": self.due_on.isoformat(), "assignee": self.assignee, "assignee_id": self.assignee_id,
-                "last_note": self.last_note}
+                "last_note": self.last_note, "payer_says": self.payer_says}
 
 
 def _iso(day: date | None) -> str | None:
@@ -120,6 +125,7 @@ def follow_up_queue(scope: Scope, *, today: date, assignee_id: int | None = None
     ).all()
     ids = [row[0] for row in candidates]
     heard, sent, states, notes = last_heard_from_payer(ids), last_sent(ids), _states(ids), _last_notes(ids)
+    answers = latest_answers(ids)
     rows = []
     for claim_id, created_at, last, first, payer, days, service_date, total in candidates:
         sent_on = sent.get(claim_id)
@@ -132,8 +138,13 @@ def follow_up_queue(scope: Scope, *, today: date, assignee_id: int | None = None
         rows.append(FollowUpRow(
             claim_id, claim_number(claim_id), f"{last}, {first}", payer, service_date, total, sent_on,
             heard.get(claim_id), due, state.assignee.name if state and state.assignee else None,
-            state.assignee_id if state else None, notes.get(claim_id)))
+            state.assignee_id if state else None, notes.get(claim_id),
+            _says(answers[claim_id]) if claim_id in answers else None))
     return sorted(rows, key=lambda r: (r.due_on, r.claim_id))
+
+
+def _says(answer: ClaimStatusResponse) -> str:
+    return f"{answer.outcome.label} ({answer.heard_on:%m/%d/%Y}): {answer.message}"[:300]
 
 
 def follow_up_count(scope: Scope, *, today: date) -> int:

@@ -1,5 +1,6 @@
 """One door for the X12 files that come back: an 835 is posted, a 999 or 277CA is recorded as an acknowledgment,
-and anything else is refused with a reason naming what it is. `flask edi import`, the upload page and the
+a 277 claim status response is recorded on each claim's status trail, and anything else is refused with a reason
+naming what it is. `flask edi import`, the upload page and the
 collect-responses job all come through here.
 
 The kind is read from ST01 and GS08 (`billing.edi.kinds`) before anything else reads the file.
@@ -15,21 +16,22 @@ from billing.edi.kinds import kinds_of, not_x12_message, wrong_kind_message
 from billing.edi.segments import NotX12, decode, split_segments
 from billing.payments.remittances import EraRefused, ImportResult, import_835
 from billing.submissions.acknowledgments import AckResult, import_ack
+from billing.submissions.claim_status import StatusImport, import_277
 from billing.submissions.models import Clearinghouse
 
 #: What each kind we import is called in a refusal.
-IMPORTED = ("835", "999", "277CA")
-HINT = "ClaimDesk imports 835 remittances and 999 and 277CA acknowledgments"
+IMPORTED = ("835", "999", "277CA", "277")
+HINT = "ClaimDesk imports 835 remittances, 999 and 277CA acknowledgments and 277 claim status responses"
 
 
 class NotImported(EraRefused):
-    """An X12 file of a kind ClaimDesk does not import (an 837, a 277 status response, a 271...), or not X12."""
+    """An X12 file of a kind ClaimDesk does not import (an 837, a 276, a 271...), or not X12."""
 
 
 @dataclass
 class Imported:
     kind: str
-    result: ImportResult | AckResult
+    result: ImportResult | AckResult | StatusImport
 
     def summary(self) -> str:
         return self.result.summary()
@@ -39,7 +41,7 @@ class Imported:
 
 
 def kind_of(data: bytes, filename: str) -> str:
-    """835, 999 or 277CA; anything else raises NotImported saying what the file is."""
+    """835, 999, 277CA or 277; anything else raises NotImported saying what the file is."""
     text = decode(data)
     if not text.startswith("ISA"):
         raise NotImported(filename, [not_x12_message(text, "835 remittance")])
@@ -64,4 +66,6 @@ def import_x12(data: bytes, *, filename: str, actor: Actor, clearinghouse: Clear
     kind = kind_of(data, filename)
     if kind == "835":
         return Imported(kind, import_835(data, filename=filename, actor=actor))
+    if kind == "277":
+        return Imported(kind, import_277(data, filename=filename, actor=actor, clearinghouse=clearinghouse))
     return Imported(kind, import_ack(data, filename=filename, actor=actor, clearinghouse=clearinghouse))

@@ -165,3 +165,14 @@ def test_the_demo_shows_rejected_claims_with_their_reasons_and_claims_near_their
     assert any(0 <= row.days_left <= 14 for row in near)
     assert all(row.status in (ClaimStatus.READY, ClaimStatus.HELD, ClaimStatus.REJECTED, ClaimStatus.DENIED)
                for row in near)
+
+
+def test_the_demo_asked_the_payers_about_its_oldest_waiting_claims_and_they_answered(demo):
+    from billing.submissions.claim_status_models import ClaimStatusResponse, StatusInquiry, StatusOutcome
+
+    rows = db.session.scalars(select(ClaimStatusResponse).order_by(ClaimStatusResponse.id)).all()
+    assert len(rows) == demo.counts["status_answers"] > 3
+    assert db.session.scalar(select(func.count()).select_from(StatusInquiry)) == demo.counts["status_inquiries"]
+    assert rows[0].outcome is StatusOutcome.NOT_FOUND  # the claim the payer has never heard of
+    assert {StatusOutcome.PENDING, StatusOutcome.PAID, StatusOutcome.DENIED} <= {r.outcome for r in rows}
+    assert all(r.claim is not None and r.claim.status is ClaimStatus.SUBMITTED and r.applied for r in rows)

@@ -1,7 +1,7 @@
 """claim status inquiries (276) and responses (277); the answers are append-only
 
 Revision ID: c0b68d9b0791
-Revises: b5d8e2a4c917
+Revises: a7d2c4e6f813
 Create Date: 2026-12-04 17:16:59.043541
 
 """
@@ -13,7 +13,7 @@ import billing.core.db
 
 # revision identifiers, used by Alembic.
 revision = 'c0b68d9b0791'
-down_revision = 'b5d8e2a4c917'
+down_revision = 'a7d2c4e6f813'
 branch_labels = None
 depends_on = None
 

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from billing.claims.models import Claim
 from billing.claims.queries import ClaimNotFound, claim_by_number, lock_claim
+from billing.claims.statuses import SENT
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
 from billing.core.errors import BillingError, Conflict, NotFound, Problem, ValidationFailed, raise_if
@@ -27,6 +28,7 @@ from billing.ledger.models import PaymentMethod
 from billing.ledger.postings import ClaimPosting, PostingResult
 from billing.payments.models import PostedCheck
 from billing.payments.operations import record_manual_payment
+from billing.people.models import Client
 
 
 @dataclass(frozen=True)
@@ -326,3 +328,17 @@ def _post_lines(
     check.unapplied = to_money(check.amount - check.applied)
     db.session.flush()
     return results
+
+
+def claims_to_add(payer_id: int | None, text: str, where: ColumnElement[bool], *, limit: int = 20) -> list[Claim]:
+    """Claims a check may pay, found by number ("C-000123" or "123") or by the client's name, within `where`."""
+    text = text.strip()
+    if not text:
+        return []
+    query = select(Claim).join(Client, Client.id == Claim.client_id).where(Claim.status.in_(SENT), where)
+    if payer_id:
+        query = query.where(Claim.payer_id == payer_id)
+    claim_id = Claim.id_from_number(text) or (int(text) if text.isdigit() and len(text) < 10 else None)
+    named = or_(Client.last_name.ilike(f"%{text}%"), Client.first_name.ilike(f"%{text}%"))
+    query = query.where(or_(Claim.id == claim_id, named) if claim_id else named)
+    return list(db.session.scalars(query.order_by(Claim.service_date.desc(), Claim.id.desc()).limit(limit)))

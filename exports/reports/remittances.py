@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select, true
 
 from billing.claims.models import Claim, claim_number
-from billing.core.codes import GROUP_CODES, describe_carc
+from billing.core.codes import GROUP_CODES, claim_payment_statuses, describe_carc, plb_reasons
 from billing.core.db import db
 from billing.core.money import to_money
 from billing.ledger.models import Adjudication, AdjudicationAdjustment, AdjudicationLine
@@ -22,18 +22,9 @@ from exports.filters import ReportFilters
 from exports.registry import COMMON_FILTERS, Report
 from exports.reports.common import in_window, person
 
-#: CLP02 in words (X12 835 claim status codes).
-CLAIM_STATUS = {
-    "1": "Processed as primary", "2": "Processed as secondary", "3": "Processed as tertiary", "4": "Denied",
-    "19": "Primary, forwarded", "20": "Secondary, forwarded", "21": "Tertiary, forwarded", "22": "Reversal",
-    "23": "Not our claim, forwarded", "25": "Predetermination",
-}
-#: PLB03-1 reasons an office meets most.
-PLB_REASONS = {
-    "WO": "Overpayment recovery", "FB": "Forwarding balance", "L6": "Interest owed", "CV": "Capital passthru",
-    "72": "Authorized return", "90": "Early payment allowance", "J1": "Nonreimbursable", "IR": "Internal Revenue",
-    "CS": "Adjustment", "AH": "Origination fee", "B2": "Rebate", "BD": "Bad debt adjustment",
-}
+#: CLP02 and PLB03-1 in words (billing/core/data: claim_payment_status.csv, plb_reason.csv).
+CLAIM_STATUS = {code: c.description for code, c in claim_payment_statuses().items()}
+PLB_REASONS = {code: c.description for code, c in plb_reasons().items()}
 PAYMENT_COLUMNS = (
     Column("Paid on", Kind.DATE), Column("Payer"), Column("Check / EFT"), Column("Method"),
     Column("Payment", Kind.MONEY, total=True), Column("Claims paid", Kind.MONEY, total=True),

@@ -155,7 +155,9 @@ def post_check(
     raise_if(
         _header_problems(header, number) + total_problems(to_money(header.amount), lines, keep_unapplied=keep_unapplied)
     )
-    claims = _claims(lines, payer, may_see)
+    claims = _lock(_claims(lines, payer, may_see))
+    if (existing := _posted(payer.id, number)) is not None:  # posted by a submit this one waited for
+        return CheckPosted(existing, already_posted=True)
     check = PostedCheck(
         payer_id=payer.id,
         check_number=number,
@@ -213,7 +215,7 @@ def apply_unapplied(
                 )
             ]
         )
-    claims = _claims(lines, check.payer, may_see)
+    claims = _lock(_claims(lines, check.payer, may_see))
     results = _post_lines(check, lines, claims, actor=actor)
     record_change(
         "posted_check",
@@ -290,13 +292,18 @@ def _claims(lines: Sequence[CheckLine], payer: Payer, may_see: Callable[[Claim],
     return claims
 
 
+def _lock(claims: list[Claim]) -> list[Claim]:
+    """Lock every claim before anything is written, in id order so two checks sharing claims cannot deadlock;
+    a check posted meanwhile by a submit this one waited for is then seen."""
+    for claim in sorted(claims, key=lambda c: c.id):
+        lock_claim(claim)
+    return claims
+
+
 def _post_lines(
     check: PostedCheck, lines: Sequence[CheckLine], claims: list[Claim], *, actor: Actor
 ) -> list[tuple[Claim, PostingResult]]:
-    """Lock every claim first (in id order, so two checks sharing claims cannot deadlock), then post each line
-    with the Record Payment service; any refusal refuses the whole check, naming each bad line."""
-    for claim in sorted(claims, key=lambda c: c.id):
-        lock_claim(claim)
+    """Post each line with the Record Payment service; any refusal refuses the whole check, naming each bad line."""
     problems: list[Problem] = []
     results = []
     for n, (line, claim) in enumerate(zip(lines, claims, strict=True), start=1):

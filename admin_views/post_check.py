@@ -142,6 +142,9 @@ class PostCheckView(AreaPage):
 
     area = Area.PAYMENTS
 
+    def is_visible(self) -> bool:
+        return current_user.is_authenticated and self.can_edit  # readers find posted checks on Posted checks
+
     @expose("/", methods=("GET", "POST"))
     def index(self) -> Any:
         entry = CheckEntry(request.form if request.method == "POST" else request.args)

@@ -14,6 +14,7 @@ from billing.ledger.models import Adjudication, EntryKind, LedgerEntry, PaymentM
 from billing.payments.models import PostedCheck
 from billing.people.models import Role
 from tests.conftest import csrf_token
+from tests.worlds import factories as f
 from tests.worlds.claims import submitted_claim
 from tests.worlds.payments import PAID_ON
 
@@ -185,3 +186,29 @@ def test_record_payment_keeps_the_check_details(client, login, world, claims):
     )
     page = client.get(f"/admin/claim/details/?id={claim.id}").get_data(as_text=True)
     assert "EFT CHK-5521 of 04/01/2026" in page
+
+
+def test_an_out_of_scope_claim_is_never_posted_or_shown(client, login, world, claims):
+    elsewhere = f.LocationFactory(practice=world.location.practice)
+    login(Role.BILLER)
+    client.post(
+        "/scope",
+        data={"scope": f"location:{elsewhere.id}", "next": "/admin/", "csrf_token": csrf_token(client, "/admin/")},
+    )
+    data = check_form(client, world, claims, ["58.78", "40.00", "10.00"], amount="108.78")
+    page = client.post(PAGE, data=data).get_data(as_text=True)
+    assert all(c.number not in page for c in claims)
+    assert "Add at least one claim the check pays" in page
+    found = client.post(
+        PAGE,
+        data={
+            "csrf_token": csrf_token(client, PAGE),
+            "payer_id": str(world.payer.id),
+            "find": claims[0].number,
+            "do": "find",
+        },
+    ).get_data(as_text=True)
+    assert f"Check line 1 · {claims[0].number}" not in found
+    db.session.expire_all()
+    assert checks() == 0
+    assert insurance_paid(claims) == D("0")

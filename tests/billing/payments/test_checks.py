@@ -14,7 +14,14 @@ from billing.core.errors import ValidationFailed
 from billing.core.money import sum_money
 from billing.ledger.models import Adjudication, EntryKind, LedgerEntry, PaymentMethod
 from billing.ledger.postings import Adjustment, ClaimPosting, LinePosting
-from billing.payments.checks import CheckHeader, CheckLine, apply_unapplied, checks_with_unapplied, post_check
+from billing.payments.checks import (
+    CheckHeader,
+    CheckLine,
+    apply_unapplied,
+    checks_with_unapplied,
+    post_check,
+    total_problems,
+)
 from billing.payments.models import PostedCheck
 from tests.worlds import factories as f
 from tests.worlds.claims import submitted_claim
@@ -188,3 +195,21 @@ def test_applied_plus_unapplied_is_the_check_amount_to_the_cent(world, paid, ext
         assert insurance_paid([c.id for c in claims]) == check.applied
     finally:
         nested.rollback()
+
+
+@given(
+    paid=st.lists(cents, min_size=1, max_size=6), amount=st.integers(min_value=0, max_value=50_000), keep=st.booleans()
+)
+def test_the_total_is_refused_exactly_when_the_cents_disagree(paid, amount, keep):
+    lines = [
+        CheckLine(f"C-{n:06d}", ClaimPosting(PAID_ON, (LinePosting(1, D(p) / 100, ()),)))
+        for n, p in enumerate(paid, start=1)
+    ]
+    problems = total_problems(D(amount) / 100, lines, keep_unapplied=keep)
+    applied = sum(paid)  # in cents, independent of the Decimal sum under test
+    if applied > amount:
+        assert [p.field for p in problems] == ["amount"]
+    elif applied < amount and not keep:
+        assert [p.field for p in problems] == ["unapplied"]
+    else:
+        assert problems == []

@@ -33,7 +33,7 @@ from admin_views.submissions import SubmissionsView
 from admin_views.users import UserView
 from billing.claims.models import Claim
 from billing.core.access_log import AccessEntry
-from billing.core.codes import adjustment_words, claim_status_words, plb_words
+from billing.core.codes import adjustment_words, claim_status_words, plb_words, remark_words
 from billing.core.db import db
 from billing.core.money import format_money
 from billing.coverage.models import Authorization, FeeSchedule, InsurancePolicy, Payer, ServiceCode
@@ -54,6 +54,7 @@ def init_admin(app: Flask) -> Admin:
     app.jinja_env.filters["clp_status"] = claim_status_words
     app.jinja_env.filters["plb_reason"] = plb_words
     app.jinja_env.globals["adjustment_words"] = adjustment_words
+    app.jinja_env.globals["remark_words"] = remark_words
     app.jinja_env.globals["operation_key"] = operation_key_input  # money forms: one hidden one-time key each
     app.jinja_env.globals["may_read_ledger"] = may_read_ledger  # the client ledger links on client and claim pages
     admin = Admin(

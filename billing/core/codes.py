@@ -79,6 +79,11 @@ def adjustment_words(group: str, reason: str) -> str:
     return f"{group}-{reason} {describe_carc(reason)}"
 
 
+def remark_words(code: str) -> str:
+    """"N130 Consult plan benefit documents…": a remark code (RARC) and what it says."""
+    return f"{code} {describe_rarc(code)}"
+
+
 def plb_words(code: str) -> str:
     """"L6 — Interest owed"."""
     known = plb_reasons().get((code or "").strip().upper())

@@ -54,6 +54,7 @@ def test_remittance_and_claim_pages_show_codes_in_words(client, login, world):
     assert "CO-45 Charge exceeds fee schedule" in text
     assert "PR-2 Coinsurance amount" in text
     assert "L6 — Interest owed" in text
+    assert "N130 Consult plan benefit documents" in text
     assert "CLP02 1" not in text
     claim_page = re.sub(r"\s+", " ", client.get(f"/admin/claim/details/?id={claim.id}").get_data(as_text=True))
     assert "1 — Processed as primary" in claim_page

@@ -42,7 +42,10 @@ FIX_TARGETS: dict[str, str] = {
     "payer_name": "payer",
     "payer_type": "payer",
     "payer_requires_authorization": "payer",
-    "days_to_filing_deadline": "payer",
+    # Late or duplicate claims are worked on the claim itself (proof of timely filing, appeal, write-off, void).
+    "days_to_filing_deadline": "claim",
+    "days_since_service": "claim",
+    "duplicate_claim": "claim",
     "location_name": "location",
     "practice_name": "location",
 }
@@ -84,6 +87,8 @@ def _first_line_value(claim: Claim, attribute: str) -> int | None:
 
 def fix_url(target: str, claim: Claim) -> str:
     """The edit page of the record to fix; the record's list when the claim has none of that kind."""
+    if target == "claim":
+        return url_for("claim.details_view", id=claim.id)
     record: dict[str, Callable[[], int | None]] = {
         "client": lambda: claim.client_id,
         "policy": lambda: claim.policy_id,

@@ -53,6 +53,7 @@ def test_rule_variables_and_where_they_are_fixed():
     assert fix_target(conditions) == "provider"
     assert fix_target(leaf("units", "greater_than", 2)) == "session"
     assert fix_target(leaf("subscriber_data_complete", "is_false")) == "policy"
+    assert fix_target(leaf("days_to_filing_deadline", "less_than", 0)) == "claim"
 
 
 def test_each_row_shows_its_billed_amount_and_a_link_to_fix(client, login, failing):

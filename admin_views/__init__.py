@@ -23,6 +23,7 @@ from admin_views.paper_claims import PaperClaimsView
 from admin_views.payer_names import PayerNamesView
 from admin_views.payments import BulkClawbackView, RemittanceView, UnmatchedView
 from admin_views.people import ClientView, ProviderView
+from admin_views.post_check import PostCheckView, PostedCheckView
 from admin_views.reports import ReportsView
 from admin_views.rules import BillingRunView, FailedChargeView, RuleView
 from admin_views.scope import init_scope
@@ -32,12 +33,13 @@ from admin_views.submissions import SubmissionsView
 from admin_views.users import UserView
 from billing.claims.models import Claim
 from billing.core.access_log import AccessEntry
+from billing.core.codes import adjustment_words, claim_status_words, plb_words, remark_words
 from billing.core.db import db
 from billing.core.money import format_money
 from billing.coverage.models import Authorization, FeeSchedule, InsurancePolicy, Payer, ServiceCode
 from billing.ledger.statement_models import DunningLevel
 from billing.org.models import Company, Location, Practice
-from billing.payments.models import Remittance, UnmatchedClaim
+from billing.payments.models import PostedCheck, Remittance, UnmatchedClaim
 from billing.people.models import Client, Provider, User
 from billing.sessions.models import SessionClass, TherapySession
 from billing.submissions.models import Clearinghouse
@@ -48,6 +50,11 @@ def init_admin(app: Flask) -> Admin:
     init_scope(app)
     init_access_log(app)
     app.jinja_env.filters["money"] = format_money
+    # Remittance codes in words, with the code beside (1 — Processed as primary, CO-45 ..., L6 — Interest owed).
+    app.jinja_env.filters["clp_status"] = claim_status_words
+    app.jinja_env.filters["plb_reason"] = plb_words
+    app.jinja_env.globals["adjustment_words"] = adjustment_words
+    app.jinja_env.globals["remark_words"] = remark_words
     app.jinja_env.globals["operation_key"] = operation_key_input  # money forms: one hidden one-time key each
     app.jinja_env.globals["may_read_ledger"] = may_read_ledger  # the client ledger links on client and claim pages
     admin = Admin(
@@ -86,6 +93,10 @@ def init_admin(app: Flask) -> Admin:
                                     url="/admin/bulk-clawback"))
     admin.add_view(StatementsView(name="Statements", category=payments, endpoint="statements",
                                   url="/admin/statements"))
+    admin.add_view(PostCheckView(name="Post a check", category=payments, endpoint="post_check",
+                                 url="/admin/post-check"))
+    admin.add_view(PostedCheckView(PostedCheck, db, category=payments, endpoint="posted_check",
+                                   url="/admin/posted-check"))
     admin.add_view(ReportsView(name="Reports", endpoint="reports", url="/admin/reports"))
     admin.add_view(JobsView(name="Jobs", category="Billing", endpoint="jobs", url="/admin/jobs"))
     setup = "Billing setup"

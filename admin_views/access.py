@@ -91,6 +91,9 @@ PAGES: dict[str, Page] = {
     "statements.download": Page(AccessKind.DOWNLOADED, Subject.CLIENT, id_from=None),
     "statements.download_csv": Page(AccessKind.DOWNLOADED, Subject.CLIENT, id_from=None),
     "paper_claims.index": _listed(Subject.CLAIM),
+    "post_check.index": _listed(Subject.CLAIM),
+    "post_check.apply": Page(AccessKind.VIEWED, Subject.POSTED_CHECK, id_from="check_id"),
+    **_grid("posted_check", Subject.POSTED_CHECK),
     "paper_claims.print_pdf": Page(AccessKind.DOWNLOADED, Subject.CLAIM, id_from=None, detail=_form_text),
 }
 

@@ -34,7 +34,7 @@ from billing.core.errors import BillingError, Invalid, NotFound, Problem, Valida
 from billing.core.money import ZERO, format_money
 from billing.core.time import practice_today
 from billing.ledger.balances import adjudications_for, claim_balance, entries_for_claim, reversed_entry_ids
-from billing.ledger.models import Adjudication
+from billing.ledger.models import Adjudication, PaymentMethod
 from billing.payments import operations as money_ops
 from billing.payments.denials import denied_lines_of
 from billing.payments.operations import record_manual_payment
@@ -110,6 +110,7 @@ class ClaimPaymentsMixin:
             "claimdesk/payments/record.html", claim=claim, form=form, preview=preview, existing=existing,
             return_url=back, adjustment_rows=ADJUSTMENT_ROWS, patient_fields=PATIENT_FIELDS,
             groups=GROUP_CODES, carcs=carcs(), rarcs=rarcs(), today=practice_today(),
+            payment_methods=list(PaymentMethod),
         )
 
     # --- Reverse prior entry (manual clawback), optionally with the corrected payment --------------------
@@ -150,7 +151,8 @@ class ClaimPaymentsMixin:
         return self.render(
             "claimdesk/payments/reverse.html", claim=claim, payments=payments, entries=entries, problems=problems,
             form=form, return_url=back, adjustment_rows=ADJUSTMENT_ROWS, patient_fields=PATIENT_FIELDS,
-            groups=GROUP_CODES, carcs=carcs(), rarcs=rarcs(), today=practice_today(), describe_carc=describe_carc,
+            groups=GROUP_CODES, carcs=carcs(), rarcs=rarcs(), today=practice_today(),
+            payment_methods=list(PaymentMethod), describe_carc=describe_carc,
         )
 
     # --- one-click money operations from the claim page -------------------------------------------------

@@ -17,7 +17,7 @@ from billing.core.codes import GROUP_CODES
 from billing.core.errors import Problem
 from billing.core.money import ZERO, parse_amount
 from billing.core.time import practice_today
-from billing.ledger.models import Adjudication
+from billing.ledger.models import Adjudication, PaymentMethod
 from billing.ledger.postings import Adjustment, ClaimPosting, LinePosting
 from billing.payments.reversals import PATIENT_REASONS, BulkClawbackItem, CorrectedLine
 
@@ -77,12 +77,28 @@ def read_payment(claim: Claim, values: Mapping[str, Any]) -> PaymentForm:
             lines.append(posted)
     if not lines and not problems:
         problems.append(Problem("lines", "Enter what the payer paid or adjusted on at least one line."))
+    check_number, check_date, method = read_check_details(form, problems)
     if not problems:
         form.posting = ClaimPosting(
             paid_on=paid_on, lines=tuple(lines), payer_claim_number=form.get("payer_claim_number").strip() or None,
             memo=form.get("memo").strip() or "manual EOB entry",
+            check_number=check_number, check_date=check_date, payment_method=method,
         )
     return form
+
+
+def read_check_details(form: PaymentForm, problems: list[Problem]) -> tuple[str | None, date | None,
+                                                                             PaymentMethod | None]:
+    """The optional check (or EFT) number, check date and payment method of a typed EOB."""
+    number = form.get("check_number").strip()
+    if len(number) > 50:
+        problems.append(Problem("check_number", "Check / EFT number: at most 50 characters."))
+    day = read_date(form.get("check_date"), "Check date", problems) if form.get("check_date").strip() else None
+    chosen = form.get("payment_method").strip()
+    method = next((m for m in PaymentMethod if m.value == chosen), None)
+    if chosen and method is None:
+        problems.append(Problem("payment_method", "Payment method: choose check, EFT, card or other."))
+    return number or None, day, method
 
 
 def _read_line(form: PaymentForm, number: int, problems: list[Problem]) -> LinePosting | None:
@@ -139,7 +155,10 @@ def read_bulk_clawback(values: Any, claim_ids: list[int]) -> tuple[list[BulkClaw
 def values_from(claim: Claim, adjudication: Adjudication) -> dict[str, str]:
     """The Record Payment form filled with a posted payment, to correct it ("edit" = reverse + new entry)."""
     values = {"mode": "replace", "payer_claim_number": adjudication.payer_claim_number or "",
-              "memo": f"correction of the payment of {adjudication.paid_on:%m/%d/%Y}"}
+              "memo": f"correction of the payment of {adjudication.paid_on:%m/%d/%Y}",
+              "check_number": adjudication.check_number or "",
+              "check_date": adjudication.check_date.isoformat() if adjudication.check_date else "",
+              "payment_method": adjudication.payment_method.value if adjudication.payment_method else ""}
     patient_field = {code: name for name, code in PATIENT_FIELDS}
     numbers = {ln.id: ln.line_number for ln in claim.lines}
     for line in adjudication.lines:

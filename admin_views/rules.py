@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 
 from admin_views.auth import current_actor
 from admin_views.base import RoleModelView
+from admin_views.failed_charges import FailedChargeExtras, amount_cell, fix_cell
 from admin_views.formatters import lazy_options
 from admin_views.operations import run_operation
 from admin_views.permissions import Area, may_edit
@@ -29,7 +30,7 @@ from billing.core.errors import Problem, ValidationFailed
 from billing.core.time import practice_today
 from billing.core.unit_of_work import unit_of_work
 from billing.coverage.models import Payer
-from billing.coverage.options import location_options, payer_options
+from billing.coverage.options import location_options, payer_options, provider_options
 from billing.org.models import Company, Location, Practice
 from billing.org.queries import by_location
 from rules.dry_run import dry_run
@@ -269,7 +270,7 @@ def _in_company(company_id: int) -> Any:
     return Claim.location_id.in_(select(Location.id).where(Location.practice_id.in_(practices)))
 
 
-class FailedChargeView(RoleModelView):
+class FailedChargeView(FailedChargeExtras, RoleModelView):
     """The billers' daily work list: claims that failed a rule, oldest failure first; fix, then Reprocess."""
 
     area = Area.RULES
@@ -279,10 +280,11 @@ class FailedChargeView(RoleModelView):
     can_view_details = False
     list_template = "claimdesk/rules/failed_list.html"
     scope_rule = staticmethod(lambda scope: _claims_where(by_location(Claim.location_id, scope)))
-    column_list = ["claim", "client", "service_date", "payer", "rule", "kind", "reason", "first_failed_at",
-                   "last_run_id", "resolved_at"]
+    column_list = ["claim", "client", "service_date", "payer", "amount", "rule", "kind", "reason", "fix",
+                   "first_failed_at", "last_run_id", "resolved_at"]
     column_labels = {"reason": "Failure reason", "first_failed_at": "Oldest failure", "last_run_id": "Last run",
-                     "resolved_at": "Resolved", "service_date": "Service date"}
+                     "resolved_at": "Resolved", "service_date": "Service date", "amount": "Billed",
+                     "fix": "Fix at"}
     column_sortable_list = ["first_failed_at", "last_run_id", "kind"]
     column_default_sort = ("first_failed_at", False)
     column_filters = [
@@ -295,6 +297,7 @@ class FailedChargeView(RoleModelView):
         ServiceDateFilter(),
         DayRangeFilter(column=RuleOutcome.first_failed_at, name="Oldest failure"),
         FilterEqual(column=RuleOutcome.kind, name="Outcome", options=[(k.value, k.label) for k in BLOCKING_ORDER]),
+        ClaimColumnFilter(lambda v: Claim.rendering_provider_id == v, "Provider", lazy_options(provider_options)),
     ]
     column_formatters = {
         "claim": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
@@ -306,6 +309,8 @@ class FailedChargeView(RoleModelView):
         "kind": lambda v, c, m, n: outcome_label(m),
         "last_run_id": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
             url_for("billing_run.index_view", flt0_run_number_equals=m.last_run_id), m.last_run_id),
+        "amount": amount_cell,
+        "fix": fix_cell,
     }
 
     @property
@@ -336,7 +341,8 @@ class FailedChargeView(RoleModelView):
 
     def get_query(self) -> Any:
         loads = (joinedload(RuleOutcome.claim).joinedload(Claim.client),
-                 joinedload(RuleOutcome.claim).joinedload(Claim.payer), joinedload(RuleOutcome.rule))
+                 joinedload(RuleOutcome.claim).joinedload(Claim.payer), joinedload(RuleOutcome.rule),
+                 joinedload(RuleOutcome.claim).selectinload(Claim.lines))  # the Fix link's session / authorization
         return self._state_filter(super().get_query()).options(*loads)
 
     def get_count_query(self) -> Any:

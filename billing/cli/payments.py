@@ -28,6 +28,8 @@ from billing.ledger.models import LedgerEntry
 from billing.ledger.postings import PostingResult
 from billing.payments import operations as posting
 from billing.payments import reversals as reversal_ops
+from billing.payments.check_file import CheckDocument, read_check_csv, read_check_json, read_method
+from billing.payments.checks import CheckHeader, CheckPosted, post_check
 from billing.payments.credits import (
     CreditApplied,
     CreditPage,
@@ -338,6 +340,62 @@ def record_command(claim_number: str, eob_file: Path, as_json: bool) -> None:
                 data=lambda r: {"ok": True, "claim": claim_number, "status": r.status.value,
                                 "adjudication": r.adjudication_id, "insurance_balance": str(r.balances.insurance),
                                 "patient_balance": str(r.balances.patient), "notes": r.notes})
+
+
+@payments_cli.command("post-check")
+@click.argument("lines_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--payer", help="CSV only: the payer's id or name (JSON files name it inside).")
+@click.option("--number", "check_number", help="CSV only: the check (or EFT trace) number.")
+@click.option("--date", "check_date", help="CSV only: the check date, YYYY-MM-DD.")
+@click.option("--amount", help="CSV only: the check amount, e.g. 1234.50.")
+@click.option("--method", default="check", show_default=True, help="CSV only: check, eft, card or other.")
+@click.option("--keep-unapplied", is_flag=True, help="CSV only: keep what the lines do not pay as unapplied.")
+@click.option("--note", help="CSV only: why part of the check is unapplied.")
+@json_option
+def post_check_command(lines_file: Path, payer: str | None, check_number: str | None, check_date: str | None,
+                       amount: str | None, method: str, keep_unapplied: bool, note: str | None,
+                       as_json: bool) -> None:
+    """Post one payer's check across the claims it pays, from a JSON or CSV file, all or nothing and once
+    (the same payer and check number again posts nothing); see docs/cli.md for both formats."""
+    def op() -> CheckPosted:
+        try:
+            text = lines_file.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            raise Invalid(f"{lines_file.name} is not UTF-8 text.") from None
+        if lines_file.suffix.lower() == ".csv":
+            doc = _csv_check(text, payer, check_number, check_date, amount, method, keep_unapplied, note)
+        else:
+            try:
+                doc = read_check_json(json.loads(text))
+            except json.JSONDecodeError as exc:
+                raise Invalid(f"{lines_file.name} is not JSON: {exc}") from None
+        header = CheckHeader(payer_called(doc.payer).id, doc.check_number, doc.check_date, doc.amount, doc.method)
+        return post_check(header, doc.lines, actor=CLI, keep_unapplied=doc.keep_unapplied, note=doc.note)
+
+    run_command(op, as_json=as_json, text=lambda r: r.summary(), data=lambda r: r.as_dict())
+
+
+def _csv_check(text: str, payer: str | None, number: str | None, day: str | None, amount: str | None, method: str,
+               keep: bool, note: str | None) -> CheckDocument:
+    problems = [Problem(f"--{name}", f"A CSV file needs --{name}.")
+                for name, value in (("payer", payer), ("number", number), ("date", day), ("amount", amount))
+                if not (value or "").strip()]
+    raise_if(problems)
+    try:
+        check_day = date.fromisoformat((day or "").strip())
+    except ValueError:
+        raise_if([Problem("--date", "--date is the check date as YYYY-MM-DD.")])
+        raise
+    try:
+        total = parse_amount(amount or "")
+    except ValueError as exc:
+        raise_if([Problem("--amount", str(exc))])
+        raise
+    chosen = read_method(method, problems)
+    raise_if(problems)
+    assert chosen is not None
+    return CheckDocument(payer or "", (number or "").strip(), check_day, total, chosen, keep, note,
+                         read_check_csv(text, check_date=check_day))
 
 
 def _recorded_text(claim_number: str, result: PostingResult) -> str:

@@ -43,6 +43,7 @@ class Subject(StrEnum):
     BATCH = "batch"  # an 837P submission batch
     REPORT = "report"
     ACCESS_LOG = "access_log"  # reading this log is itself logged
+    POSTED_CHECK = "posted_check"  # a payer's check posted across claims (Post a check)
 
 
 class AccessEntry(db.Model):

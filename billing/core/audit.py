@@ -38,6 +38,8 @@ class AuditAction(StrEnum):
     CREDIT_REFUNDED = "payment.refunded"  # a credit balance sent back to the payer or the patient
     CREDIT_APPLIED = "payment.credit_applied"  # a patient credit moved to another claim of the same client
     PATIENT_PAYMENT_RECEIVED = "payment.patient_received"  # one patient payment, on a claim or oldest first
+    CHECK_POSTED = "payment.check_posted"  # a payer's check posted across claims (billing/payments/checks.py)
+    CHECK_APPLIED = "payment.check_applied"  # part of a check's unapplied remainder posted on claims
     DUNNING_LEVEL_CHANGED = "statement.dunning_level_changed"  # an admin edited the dunning messages
     STATEMENTS_FLAG_CHANGED = "client.statements_flag"  # the client's No statements flag was set or cleared
     STATEMENT_SENT = "client.statement_sent"  # a statement cycle sent the patient balance

@@ -18,6 +18,19 @@ if TYPE_CHECKING:
     from billing.payments.models import Remittance
 
 
+class PaymentMethod(StrEnum):
+    """How a payer's money arrived, as the biller reads it off the EOB (an 835 says it in BPR04)."""
+
+    CHECK = "check"
+    EFT = "eft"
+    CARD = "card"  # a virtual card some payers pay with
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {"check": "Check", "eft": "EFT", "card": "Card", "other": "Other"}[self.value]
+
+
 class EntryKind(StrEnum):
     """What an entry does to the two balances a line carries: owed by insurance, owed by the patient."""
 
@@ -144,6 +157,12 @@ class Adjudication(db.Model):
     #: The earlier adjudication a CLP02=22 (or a manual clawback) takes back.
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("adjudication.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The check (or EFT trace) a typed EOB was paid with, as the biller entered it; an 835's is on its remittance.
+    check_number: Mapped[str | None] = mapped_column(String(50))
+    check_date: Mapped[date | None]
+    payment_method: Mapped[PaymentMethod | None] = mapped_column(enum_column(PaymentMethod))
+    #: The Post a check entry this payment was posted from (billing/payments/checks.py), if any.
+    posted_check_id: Mapped[int | None] = mapped_column(ForeignKey("posted_check.id"), index=True)
 
     claim: Mapped[Claim] = relationship()
     payer: Mapped[Payer | None] = relationship()

@@ -16,7 +16,7 @@ from billing.core.db import db
 from billing.core.money import ZERO, sum_money, to_money
 from billing.ledger.balances import Balances
 from billing.ledger.models import REVERSAL_CODE as REVERSAL_CODE  # where posting code has always found it
-from billing.ledger.models import Adjudication, EntryKind
+from billing.ledger.models import Adjudication, EntryKind, PaymentMethod
 
 KIND_OF_GROUP = {
     "CO": EntryKind.CONTRACTUAL,
@@ -80,6 +80,11 @@ class ClaimPosting:
     #: payment posted on it, which is CLP04 exactly even when claim-level CAS make it differ from the lines' sum.
     claim_charge: Decimal | None = None
     claim_paid: Decimal | None = None
+    #: How a typed EOB was paid: the check (or EFT trace) number, its date and the method, kept with the payment.
+    check_number: str | None = None
+    check_date: date | None = None
+    payment_method: PaymentMethod | None = None
+    posted_check_id: int | None = None
 
     @property
     def is_remittance(self) -> bool:

@@ -83,6 +83,8 @@ class RowBuffer:
         row["id"] = self._new_id(Adjudication)
         row.setdefault("created_at", utcnow())
         row.setdefault("reverses_id", None)
+        for name in ("check_number", "check_date", "payment_method", "posted_check_id"):
+            row.setdefault(name, None)  # every row of one bulk INSERT carries the same columns
         self.adjudications.append(row)
         return int(row["id"])
 

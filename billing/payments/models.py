@@ -7,12 +7,13 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from billing.claims.models import Claim
 from billing.core.db import db, enum_column, utcnow
 from billing.coverage.models import Payer
+from billing.ledger.models import PaymentMethod
 
 if TYPE_CHECKING:
     from billing.ledger.models import Adjudication
@@ -144,3 +145,36 @@ class UnmatchedClaim(db.Model):
 
     remittance: Mapped[Remittance] = relationship(back_populates="unmatched")
     matched_claim: Mapped[Claim | None] = relationship()
+
+
+class PostedCheck(db.Model):
+    """A paper check (or EFT) a biller posted across claims from its EOB on the Post a check page.
+
+    The claims' payments are adjudications that point here; `unapplied` is what the check paid beyond them, kept
+    visible on the checks list until it is applied to claims (it never enters the ledger on its own).
+    """
+
+    __table_args__ = (
+        # Posting rule 8: the same payer and check number is the same money, whatever its date.
+        UniqueConstraint("payer_id", "check_number"),
+        CheckConstraint("amount >= 0", "amount_not_negative"),
+        CheckConstraint("unapplied >= 0", "unapplied_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payer_id: Mapped[int] = mapped_column(ForeignKey("payer.id"), index=True)
+    check_number: Mapped[str] = mapped_column(String(50))
+    check_date: Mapped[date]
+    method: Mapped[PaymentMethod] = mapped_column(enum_column(PaymentMethod))
+    amount: Mapped[Decimal]
+    applied: Mapped[Decimal]  # the sum of the payments posted from it
+    unapplied: Mapped[Decimal]  # amount - applied: money received and not yet on any claim
+    note: Mapped[str | None] = mapped_column(String(300))  # why a remainder is unapplied
+    posted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(254))
+
+    payer: Mapped[Payer] = relationship()
+    adjudications: Mapped[list[Adjudication]] = relationship(
+        primaryjoin="PostedCheck.id == foreign(Adjudication.posted_check_id)", order_by="Adjudication.id",
+        viewonly=True,
+    )

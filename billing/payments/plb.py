@@ -35,6 +35,7 @@ from billing.claims.models import Claim, ClaimLine
 from billing.claims.queries import lock_claim
 from billing.claims.statuses import ClaimStatus, transition
 from billing.core.audit import Actor, AuditAction, record_change
+from billing.core.codes import plb_reasons
 from billing.core.db import db, utcnow
 from billing.core.errors import Conflict, Invalid, NotFound
 from billing.core.money import ZERO, format_money, sum_money, to_money
@@ -51,11 +52,7 @@ from billing.payments.secondary import withdraw_next_claim
 
 INTEREST = "L6"
 #: PLB03-1 reasons an office meets most, for the flags and pages that name them.
-PLB_REASONS = {
-    "WO": "overpayment recovery", "FB": "forwarding balance", "L6": "interest owed", "CS": "adjustment",
-    "72": "authorized return", "90": "early payment allowance", "J1": "nonreimbursable", "CV": "capital passthru",
-    "IR": "internal revenue", "AH": "origination fee", "B2": "rebate", "BD": "bad debt adjustment",
-}
+PLB_REASONS = {code: c.description[0].lower() + c.description[1:] for code, c in plb_reasons().items()}
 #: One of our claim numbers inside PLB03-2, with or without the hyphen, not inside a longer word or number.
 _CLAIM_IN_REFERENCE = re.compile(r"(?<![A-Z0-9])C-?(\d{6,12})(?!\d)", re.IGNORECASE)
 

@@ -128,6 +128,8 @@ def _record_adjudication(claim: Claim, posting: ClaimPosting, *, source: EntrySo
         paid=posting.paid,
         patient_responsibility=sum_money(a.amount for a in posting.all_adjustments if a.group == "PR"),
         payer_claim_number=posting.payer_claim_number, paid_on=posting.paid_on,
+        check_number=posting.check_number, check_date=posting.check_date, payment_method=posting.payment_method,
+        posted_check_id=posting.posted_check_id,
     )
     for adj in posting.claim_adjustments:
         _detail(rows, adjudication_id, None, adj)

@@ -10,30 +10,22 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select, true
 
 from billing.claims.models import Claim, claim_number
-from billing.core.codes import GROUP_CODES, describe_carc
+from billing.core.codes import GROUP_CODES, claim_payment_statuses, describe_carc, plb_reasons
 from billing.core.db import db
 from billing.core.money import to_money
-from billing.ledger.models import Adjudication, AdjudicationAdjustment, AdjudicationLine
+from billing.coverage.models import Payer
+from billing.ledger.models import Adjudication, AdjudicationAdjustment, AdjudicationLine, EntrySource
 from billing.org.queries import by_location
-from billing.payments.models import EraFile, ProviderAdjustment, Remittance, UnmatchedClaim
+from billing.payments.models import EraFile, PostedCheck, ProviderAdjustment, Remittance, UnmatchedClaim
 from billing.people.models import Client
 from exports.columns import Column, Kind, Sheet
 from exports.filters import ReportFilters
 from exports.registry import COMMON_FILTERS, Report
 from exports.reports.common import in_window, person
 
-#: CLP02 in words (X12 835 claim status codes).
-CLAIM_STATUS = {
-    "1": "Processed as primary", "2": "Processed as secondary", "3": "Processed as tertiary", "4": "Denied",
-    "19": "Primary, forwarded", "20": "Secondary, forwarded", "21": "Tertiary, forwarded", "22": "Reversal",
-    "23": "Not our claim, forwarded", "25": "Predetermination",
-}
-#: PLB03-1 reasons an office meets most.
-PLB_REASONS = {
-    "WO": "Overpayment recovery", "FB": "Forwarding balance", "L6": "Interest owed", "CV": "Capital passthru",
-    "72": "Authorized return", "90": "Early payment allowance", "J1": "Nonreimbursable", "IR": "Internal Revenue",
-    "CS": "Adjustment", "AH": "Origination fee", "B2": "Rebate", "BD": "Bad debt adjustment",
-}
+#: CLP02 and PLB03-1 in words (billing/core/data: claim_payment_status.csv, plb_reason.csv).
+CLAIM_STATUS = {code: c.description for code, c in claim_payment_statuses().items()}
+PLB_REASONS = {code: c.description for code, c in plb_reasons().items()}
 PAYMENT_COLUMNS = (
     Column("Paid on", Kind.DATE), Column("Payer"), Column("Check / EFT"), Column("Method"),
     Column("Payment", Kind.MONEY, total=True), Column("Claims paid", Kind.MONEY, total=True),
@@ -70,6 +62,14 @@ def conditions(filters: ReportFilters) -> list[ColumnElement[bool]]:
         )
         where.append(paying_in_scope.exists())
     return where
+
+#: Payments typed from paper EOBs (Record Payment, Post a check), with the check they came by.
+TYPED_COLUMNS = (
+    Column("Paid on", Kind.DATE), Column("Check / EFT"), Column("Check date", Kind.DATE), Column("Method"),
+    Column("Payer"), Column("Claim"), Column("Client"), Column("Charge", Kind.MONEY, total=True),
+    Column("Paid", Kind.MONEY, total=True), Column("Patient responsibility", Kind.MONEY, total=True),
+    Column("Posted check"),
+)
 
 
 def _claim_scope(filters: ReportFilters) -> ColumnElement[bool]:
@@ -153,6 +153,25 @@ def plb_rows(filters: ReportFilters) -> list[Sequence[Any]]:
              r.ProviderAdjustment.reference, to_money(r.ProviderAdjustment.amount)) for r in rows]
 
 
+def typed_rows(filters: ReportFilters) -> list[Sequence[Any]]:
+    """Typed EOB payments in the window (reversals and payments later reversed included, as the ledger has them)."""
+    where = [Adjudication.remittance_id.is_(None), Adjudication.source == EntrySource.MANUAL,
+             *in_window(Adjudication.paid_on, filters), _claim_scope(filters)]
+    if filters.payer_id:
+        where.append(Adjudication.payer_id == filters.payer_id)
+    rows = db.session.execute(
+        select(Adjudication, Payer.name, Client.last_name, Client.first_name, PostedCheck.check_number)
+        .join(Claim, Claim.id == Adjudication.claim_id).join(Client, Client.id == Claim.client_id)
+        .outerjoin(Payer, Payer.id == Adjudication.payer_id)
+        .outerjoin(PostedCheck, PostedCheck.id == Adjudication.posted_check_id)
+        .where(*where).order_by(Adjudication.paid_on, Adjudication.id)
+    )
+    return [(a.paid_on, a.check_number or "", a.check_date, a.payment_method.label if a.payment_method else "",
+             payer or "", claim_number(a.claim_id), person(last, first), to_money(a.charge), to_money(a.paid),
+             to_money(a.patient_responsibility), "Yes" if posted else "")
+            for a, payer, last, first, posted in rows]
+
+
 def count(filters: ReportFilters) -> int:
     return db.session.scalar(select(func.count()).select_from(Remittance).where(*conditions(filters))) or 0
 
@@ -163,6 +182,7 @@ def sheets(filters: ReportFilters) -> list[Sheet]:
         Sheet("Claims", CLAIM_COLUMNS, claim_rows(filters)),
         Sheet("Adjustments", ADJUSTMENT_COLUMNS, adjustment_rows(filters)),
         Sheet("PLB", PLB_COLUMNS, plb_rows(filters)),
+        Sheet("Typed EOBs", TYPED_COLUMNS, typed_rows(filters)),
     ]
 
 
@@ -170,7 +190,7 @@ REPORT = Report(
     name="remittances",
     title="Remittances",
     description="Payments by check or EFT with the claims they paid, the adjustments on them and provider-level "
-                "adjustments (PLB).",
+                "adjustments (PLB); payments typed from paper EOBs with their check number, date and method.",
     sheets=sheets,
     count=count,
     filters=COMMON_FILTERS | {"payer_id"},

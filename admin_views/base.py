@@ -168,6 +168,10 @@ class RoleModelView(ModelView):
         """Actions change data, so only editors post them; a view may open one action to another role."""
         return self.can_edit
 
+    def is_action_allowed(self, name: str) -> bool:
+        """The "With selected" menu offers only the actions the role may post (the POST is refused all the same)."""
+        return self.may_post_action(name) and super().is_action_allowed(name)
+
     def read_only_for_role(self) -> bool:
         """The "read-only for your role" badge: the role edits nothing in this area and has no list action here.
         A grid nobody edits by hand (failed charges, billing runs) is not read-only for the role that runs it."""

@@ -15,6 +15,7 @@ from admin_views.coverage import AuthorizationView, FeeScheduleView, PayerView, 
 from admin_views.credit_balances import CreditBalancesView
 from admin_views.dashboard import DashboardView
 from admin_views.follow_up import FilingDeadlinesView, FollowUpView
+from admin_views.formatters import local_time
 from admin_views.headers import csp_nonce
 from admin_views.jobs import JobsView
 from admin_views.operations import operation_key_input
@@ -48,6 +49,7 @@ def init_admin(app: Flask) -> Admin:
     init_scope(app)
     init_access_log(app)
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["local_time"] = local_time  # every timestamp on a page: practice's clock, zone labelled
     app.jinja_env.globals["operation_key"] = operation_key_input  # money forms: one hidden one-time key each
     app.jinja_env.globals["may_read_ledger"] = may_read_ledger  # the client ledger links on client and claim pages
     admin = Admin(

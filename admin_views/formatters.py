@@ -1,4 +1,5 @@
-"""How values look in grids: US dates, money with cents, check marks, enum labels."""
+"""How values look in grids and pages: US dates, moments on the practice's clock with its zone, money with cents,
+check marks, enum labels."""
 
 from __future__ import annotations
 
@@ -13,14 +14,27 @@ from flask_admin.model import typefmt
 from markupsafe import Markup
 
 from billing.core.money import format_money
+from billing.core.time import practice_moment
+
+#: A moment as every page shows it: the practice's wall clock, labelled with the zone's abbreviation.
+MOMENT_FORMAT = "%m/%d/%Y %H:%M %Z"
 
 
 def _date(view: Any, value: date, name: str | None = None) -> str:
     return value.strftime("%m/%d/%Y")
 
 
+def local_time(moment: datetime | None, weekday: bool = False) -> str:
+    """A stored moment (aware, UTC) on the practice's clock, with its zone: "12/04/2026 09:15 CST". The one place a
+    page turns a timestamp into text (the `local_time` template filter, the grids, the jobs page); "" for None."""
+    if moment is None:
+        return ""
+    shown = practice_moment(moment)
+    return shown.strftime(f"%a {MOMENT_FORMAT}" if weekday else MOMENT_FORMAT)
+
+
 def _datetime(view: Any, value: datetime, name: str | None = None) -> str:
-    return value.astimezone().strftime("%m/%d/%Y %H:%M")
+    return local_time(value)
 
 
 def _time(view: Any, value: time, name: str | None = None) -> str:

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from admin_views.base import RoleModelView
 from admin_views.claims import current_actor, report_outcomes
-from admin_views.formatters import code_choices, enum_label, lazy_options
+from admin_views.formatters import code_choices, enum_label, icon, lazy_options
 from admin_views.operations import run_operation
 from admin_views.permissions import Area, may_edit
 from admin_views.redirects import safe_next
@@ -54,7 +54,8 @@ def _lock_badge(view: Any, context: Any, model: TherapySession, name: str) -> Ma
         return Markup('<span class="text-muted" title="not on a live claim">&mdash;</span>')
     claim = live[-1]
     url = url_for("claim.details_view", id=claim.id)
-    return Markup('<a href="{}" title="locked by this claim">&#128274; {}</a>').format(url, claim.number)
+    return Markup('<a href="{}" title="locked by this claim">{} {}</a>').format(url, icon("lock", "locked"),
+                                                                               claim.number)
 
 
 def may_finalize(visit: TherapySession) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import joinedload, selectinload
@@ -17,9 +18,11 @@ from sqlalchemy.orm import joinedload, selectinload
 from billing.claims.models import Claim
 from billing.claims.queries import authorization_units_used
 from billing.core.db import db
+from billing.core.errors import NotFound
 from billing.core.money import ZERO, to_money
 from billing.coverage.models import Authorization, InsurancePolicy
 from billing.ledger.balances import Balances, claim_balances
+from billing.people.models import Client
 from billing.sessions.models import TherapySession
 
 #: How many of the latest sessions and claims the page lists (the grids, filtered to the client, have the rest).
@@ -65,6 +68,7 @@ class ClientTotals:
 
 @dataclass
 class ClientHub:
+    client: Client
     policies: list[InsurancePolicy]
     authorizations: list[AuthorizationUse]
     sessions: list[TherapySession]
@@ -73,8 +77,69 @@ class ClientHub:
     claim_count: int
     totals: ClientTotals = field(default_factory=ClientTotals)
 
-    def active_policies(self, today: date) -> list[InsurancePolicy]:
-        return [p for p in self.policies if p.is_active_on(today)]
+    def as_dict(self, today: date) -> dict[str, Any]:
+        """For `flask ledger client-summary --json`: money as strings with cents, dates as ISO text."""
+        return {
+            "client": {"id": self.client.id, "account": self.client.account_number, "name": self.client.full_name},
+            "totals": {
+                "insurance_ar": str(self.totals.insurance_ar),
+                "patient_balance": str(self.totals.patient_balance),
+                "credit": str(self.totals.credit),
+            },
+            "policies": [
+                {
+                    "rank": p.rank.value,
+                    "payer": p.payer.name,
+                    "member_id": p.member_id,
+                    "group": p.group_number,
+                    "effective_on": p.effective_on.isoformat(),
+                    "ends_on": p.ends_on.isoformat() if p.ends_on else None,
+                    "active": p.is_active_on(today),
+                }
+                for p in self.policies
+            ],
+            "authorizations": [
+                {
+                    "number": a.authorization.number,
+                    "payer": a.authorization.policy.payer.name,
+                    "starts_on": a.authorization.starts_on.isoformat(),
+                    "ends_on": a.authorization.ends_on.isoformat(),
+                    "codes": [c.code for c in a.authorization.service_codes],
+                    "approved": a.authorization.units_approved,
+                    "used": a.used,
+                    "remaining": a.remaining,
+                }
+                for a in self.authorizations
+            ],
+            "claims": [
+                {
+                    "number": r.claim.number,
+                    "service_date": r.claim.service_date.isoformat(),
+                    "payer": r.claim.payer.name if r.claim.payer else None,
+                    "status": r.claim.status.value,
+                    "billed": str(r.claim.total_charge),
+                    "insurance": str(r.balances.insurance),
+                    "patient": str(r.balances.patient),
+                    "balance": str(r.balance),
+                }
+                for r in self.claims
+            ],
+            "claim_count": self.claim_count,
+            "sessions": [
+                {
+                    "id": v.id,
+                    "service_date": v.service_date.isoformat(),
+                    "start": v.start_time.strftime("%H:%M"),
+                    "end": v.end_time.strftime("%H:%M"),
+                    "provider": v.provider.last_name,
+                    "code": v.service_code.code,
+                    "note": v.note_status.value,
+                    "cancelled_as": v.session_class.name if v.session_class else None,
+                }
+                for v in self.sessions
+            ],
+            "session_count": self.session_count,
+        }
 
 
 def client_hub(
@@ -85,6 +150,9 @@ def client_hub(
 ) -> ClientHub:
     """Everything the client page shows beside the client's own fields. `claims_where` / `sessions_where` narrow the
     claims and sessions (and so the balances) to the chosen scope."""
+    client = db.session.get(Client, client_id)
+    if client is None:
+        raise NotFound(f"There is no client {client_id}.")
     claim_rule = claims_where if claims_where is not None else true()
     session_rule = sessions_where if sessions_where is not None else true()
     policies = list(
@@ -141,6 +209,7 @@ def client_hub(
     for balances in by_claim.values():
         totals.add(balances)
     return ClientHub(
+        client=client,
         policies=policies,
         authorizations=[AuthorizationUse(a, used.get(a.id, 0)) for a in authorizations],
         sessions=sessions,

@@ -107,4 +107,12 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(LocationView(Location, db, name="Locations", category=org, endpoint="location"))
     admin.add_view(UserView(User, db, category=org, endpoint="user"))
     admin.add_view(AccessLogView(AccessEntry, db, category=org, endpoint="access_log"))
+    app.jinja_env.globals["may_open"] = lambda endpoint: may_open(admin, endpoint)
     return admin
+
+
+def may_open(admin: Admin, endpoint: str) -> bool:
+    """Whether the current user may open the admin page behind `endpoint` ("unmatched.index_view"): a figure or link
+    to a page the role cannot open is left off rather than leading to a 403."""
+    name = endpoint.split(".", 1)[0]
+    return any(view.endpoint == name and view.is_accessible() for view in admin._views)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
+from flask_login import login_user
 
 from billing.core.db import db
 from billing.people.models import Role
@@ -184,3 +185,22 @@ def test_the_matrix_covers_every_role_and_the_defects_of_the_issue():
     assert any(role not in p.readers for p in PAGES for role in Role)
     named = {p.name for p in PAGES}
     assert {"new submission", "failed charges", "sessions", "session page"} <= named
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_may_open_says_which_pages_a_role_can_open(app, client, login, role):
+    """The template global pages use to leave off links to pages the role cannot open (a dead end at a 403)."""
+    user = login(role)
+    pages = {
+        "unmatched.index_view": "/admin/unmatched/",
+        "submissions.index": "/admin/submissions/",
+        "jobs.index": "/admin/jobs/",
+        "claim.index_view": "/admin/claim/",
+        "user.index_view": "/admin/user/",
+    }
+    opens = {endpoint: client.get(url).status_code == 200 for endpoint, url in pages.items()}
+    assert True in opens.values()
+    with app.test_request_context():
+        login_user(user)
+        for endpoint, expected in opens.items():
+            assert app.jinja_env.globals["may_open"](endpoint) is expected, endpoint

@@ -54,8 +54,8 @@ def _lock_badge(view: Any, context: Any, model: TherapySession, name: str) -> Ma
         return Markup('<span class="text-muted" title="not on a live claim">&mdash;</span>')
     claim = live[-1]
     url = url_for("claim.details_view", id=claim.id)
-    return Markup('<a href="{}" title="locked by this claim">{} {}</a>').format(url, icon("lock", "locked"),
-                                                                               claim.number)
+    return Markup('<a class="text-nowrap" href="{}" title="locked by this claim">{} {}</a>').format(
+        url, icon("lock", "locked"), claim.number)
 
 
 def may_finalize(visit: TherapySession) -> bool:

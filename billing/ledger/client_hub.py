@@ -160,7 +160,7 @@ def client_hub(
             select(InsurancePolicy)
             .options(joinedload(InsurancePolicy.payer))
             .where(InsurancePolicy.client_id == client_id)
-            .order_by(InsurancePolicy.effective_on.desc(), InsurancePolicy.rank)
+            .order_by(InsurancePolicy.rank, InsurancePolicy.effective_on.desc())  # primary first
         )
     )
     authorizations = list(

@@ -65,7 +65,7 @@ def test_the_session_lock_and_the_check_marks_are_svg_icons_not_emoji(client, lo
     db.session.commit()
     login(Role.BILLER)
     sessions = client.get("/admin/session/").get_data(as_text=True)
-    locked = re.search(rf'<a href="[^"]*claim/details/\?id={claim.id}"[^>]*>(.*?)</a>', sessions, re.S)
+    locked = re.search(rf'<a [^>]*href="[^"]*claim/details/\?id={claim.id}"[^>]*>(.*?)</a>', sessions, re.S)
     assert locked, "the session row links the claim that locks it"
     assert 'data-icon="lock"' in locked.group(1)
     assert claim.number in locked.group(1)

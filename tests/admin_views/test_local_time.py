@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -115,3 +116,25 @@ def test_the_unlabelled_pattern_finds_what_it_should():
     assert UNLABELLED.search("12/04/2026 15:15 by dana")
     assert not UNLABELLED.search("<td>12/04/2026 09:15 CST</td>")
     assert not UNLABELLED.search("Fri 12/04/2026 09:15 CST")
+
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "admin_views" / "templates"
+#: A stored timestamp (`…_at`, `.at`, `…_until`) formatted by hand in a template, or any zone conversion there.
+BY_HAND = re.compile(r"(_at|\.at|_until)\.strftime\(|astimezone\(")
+
+
+def test_no_template_formats_a_timestamp_by_hand():
+    """Every template leaves timestamps to the `local_time` filter (a new page that calls strftime on one shows UTC
+    without a label again)."""
+    files = sorted(TEMPLATES.rglob("*.html"))
+    assert len(files) > 30
+    offenders = [
+        f"{path.relative_to(TEMPLATES)}: {line.strip()[:80]}"
+        for path in files
+        for line in path.read_text().splitlines()
+        if BY_HAND.search(line)
+    ]
+    assert offenders == []
+    assert BY_HAND.search("{{ h.at.strftime('%m/%d/%Y %H:%M') }}")
+    assert BY_HAND.search("{{ batch.created_at.strftime('%m/%d/%Y') }}")
+    assert not BY_HAND.search("{{ claim.service_date.strftime('%m/%d/%Y') }}")

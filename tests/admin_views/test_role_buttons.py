@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import lxml.html
 import pytest
 from flask_login import login_user
 
+from admin_views.permissions import may_edit, may_read
 from billing.core.db import db
 from billing.people.models import Role
 from tests.worlds.claims import submitted_claim
@@ -204,3 +206,44 @@ def test_may_open_says_which_pages_a_role_can_open(app, client, login, role):
         login_user(user)
         for endpoint, expected in opens.items():
             assert app.jinja_env.globals["may_open"](endpoint) is expected, endpoint
+
+
+def _post_buttons(html: str) -> list[str]:
+    """The submit buttons of the page's POST forms, leaving out the scope picker and Log out (every page's)."""
+    tree = lxml.html.fromstring(html)
+    found = []
+    for form in tree.xpath("//form[translate(@method, 'POST', 'post')='post']"):
+        action = form.get("action") or ""
+        if "/scope" in action or "logout" in action:
+            continue
+        found += [
+            " ".join(b.text_content().split()) or b.get("value", "") or action
+            for b in form.xpath(".//button[not(@type) or @type='submit'] | .//input[@type='submit']")
+        ]
+    return found
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_a_role_that_changes_nothing_on_a_menu_page_is_offered_no_button_that_posts(app, client, login, records, role):
+    """The sweep behind the matrix: every page of the menu the role may open, where it may not edit the page's area
+    and has no list action, shows no button that would POST a change (the scope picker and Log out aside)."""
+    login(role)
+    admin = app.extensions["admin"][0]
+    checked = []
+    for view in admin._views:
+        area = getattr(view, "area", None)
+        if area is None or may_edit(role, area) or not may_read(role, area):
+            continue
+        with app.test_request_context():
+            url = view.get_url(f"{view.endpoint}.{'index_view' if hasattr(view, 'model') else 'index'}")
+        response = client.get(url.replace("http://claimdesk.test", ""))
+        if response.status_code == 302:  # a page that needs a record first (the client ledger asks for a client)
+            continue
+        assert response.status_code == 200, url
+        html = response.get_data(as_text=True)
+        if "With selected" in html:  # a list action open to this role (billers retract from the sessions grid)
+            continue
+        assert _post_buttons(html) == [], f"{view.name} offers {role.value} a POST button"
+        checked.append(view.name)
+    if role is not Role.ADMIN:
+        assert checked, "the sweep checked no page for this role"

@@ -15,6 +15,7 @@ from admin_views.coverage import AuthorizationView, FeeScheduleView, PayerView, 
 from admin_views.credit_balances import CreditBalancesView
 from admin_views.dashboard import DashboardView
 from admin_views.follow_up import FilingDeadlinesView, FollowUpView
+from admin_views.formatters import icon, local_time
 from admin_views.headers import csp_nonce
 from admin_views.jobs import JobsView
 from admin_views.operations import operation_key_input
@@ -55,6 +56,8 @@ def init_admin(app: Flask) -> Admin:
     app.jinja_env.filters["plb_reason"] = plb_words
     app.jinja_env.globals["adjustment_words"] = adjustment_words
     app.jinja_env.globals["remark_words"] = remark_words
+    app.jinja_env.filters["local_time"] = local_time  # every timestamp on a page: practice's clock, zone labelled
+    app.jinja_env.globals["icon"] = icon  # inline SVG icons, never emoji
     app.jinja_env.globals["operation_key"] = operation_key_input  # money forms: one hidden one-time key each
     app.jinja_env.globals["may_read_ledger"] = may_read_ledger  # the client ledger links on client and claim pages
     admin = Admin(
@@ -65,11 +68,12 @@ def init_admin(app: Flask) -> Admin:
         csp_nonce_generator=csp_nonce,  # its inline <script> tags carry the nonce the policy allows
     )
     practice = "Practice"
-    admin.add_view(ClientView(Client, db, category=practice, endpoint="client"))
+    admin.add_view(ClientView(Client, db, name="Clients", category=practice, endpoint="client"))
     admin.add_view(PolicyView(InsurancePolicy, db, category=practice, endpoint="policy"))
-    admin.add_view(AuthorizationView(Authorization, db, category=practice, endpoint="authorization"))
+    admin.add_view(AuthorizationView(Authorization, db, name="Authorizations", category=practice,
+                                    endpoint="authorization"))
     admin.add_view(TherapySessionView(TherapySession, db, category=practice, endpoint="session"))
-    admin.add_view(ProviderView(Provider, db, category=practice, endpoint="provider"))
+    admin.add_view(ProviderView(Provider, db, name="Providers", category=practice, endpoint="provider"))
     admin.add_view(SessionClassView(SessionClass, db, category=practice, endpoint="session_class"))
     admin.add_view(ClaimView(Claim, db, category="Billing", endpoint="claim"))
     admin.add_view(SubmissionsView(name="Submissions", category="Billing", endpoint="submissions",
@@ -79,12 +83,13 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(FilingDeadlinesView(name="Filing deadlines", category="Billing", endpoint="filing_deadlines",
                                        url="/admin/filing-deadlines"))
     admin.add_view(FollowUpView(name="Follow-up", category="Billing", endpoint="follow_up", url="/admin/follow-up"))
-    admin.add_view(FailedChargeView(RuleOutcome, db, category="Billing", endpoint="failed_charge"))
+    admin.add_view(FailedChargeView(RuleOutcome, db, name="Failed charges", category="Billing",
+                                   endpoint="failed_charge"))
     admin.add_view(RuleView(Rule, db, category="Billing", endpoint="rule"))
     admin.add_view(BillingRunView(BillingRun, db, category="Billing", endpoint="billing_run"))
     payments = "Payments"
     admin.add_view(RemittanceView(Remittance, db, category=payments, endpoint="remittance"))
-    admin.add_view(UnmatchedView(UnmatchedClaim, db, category=payments, endpoint="unmatched"))
+    admin.add_view(UnmatchedView(UnmatchedClaim, db, name="Unmatched claims", category=payments, endpoint="unmatched"))
     admin.add_view(ClientLedgerView(name="Client ledger", category=payments, endpoint="client_ledger",
                                     url="/admin/client-ledger"))
     admin.add_view(CreditBalancesView(name="Credit balances", category=payments, endpoint="credit_balances",
@@ -100,17 +105,25 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(ReportsView(name="Reports", endpoint="reports", url="/admin/reports"))
     admin.add_view(JobsView(name="Jobs", category="Billing", endpoint="jobs", url="/admin/jobs"))
     setup = "Billing setup"
-    admin.add_view(PayerView(Payer, db, category=setup, endpoint="payer"))
+    admin.add_view(PayerView(Payer, db, name="Payers", category=setup, endpoint="payer"))
     admin.add_view(PayerNamesView(name="Payer names", category=setup, endpoint="payer_names", url="/admin/payer-names"))
-    admin.add_view(ServiceCodeView(ServiceCode, db, category=setup, endpoint="service_code"))
-    admin.add_view(FeeScheduleView(FeeSchedule, db, category=setup, endpoint="fee_schedule"))
+    admin.add_view(ServiceCodeView(ServiceCode, db, name="Service codes", category=setup, endpoint="service_code"))
+    admin.add_view(FeeScheduleView(FeeSchedule, db, name="Fee schedules", category=setup, endpoint="fee_schedule"))
     admin.add_view(ClearinghouseView(Clearinghouse, db, category=setup, endpoint="clearinghouse"))
     admin.add_view(DunningLevelView(DunningLevel, db, name="Dunning levels", category=setup,
                                     endpoint="dunning_level"))
     org = "Organisation"
-    admin.add_view(CompanyView(Company, db, category=org, endpoint="company"))
-    admin.add_view(PracticeView(Practice, db, category=org, endpoint="practice"))
-    admin.add_view(LocationView(Location, db, category=org, endpoint="location"))
+    admin.add_view(CompanyView(Company, db, name="Companies", category=org, endpoint="company"))
+    admin.add_view(PracticeView(Practice, db, name="Practices", category=org, endpoint="practice"))
+    admin.add_view(LocationView(Location, db, name="Locations", category=org, endpoint="location"))
     admin.add_view(UserView(User, db, category=org, endpoint="user"))
     admin.add_view(AccessLogView(AccessEntry, db, category=org, endpoint="access_log"))
+    app.jinja_env.globals["may_open"] = lambda endpoint: may_open(admin, endpoint)
     return admin
+
+
+def may_open(admin: Admin, endpoint: str) -> bool:
+    """Whether the current user may open the admin page behind `endpoint` ("unmatched.index_view"): a figure or link
+    to a page the role cannot open is left off rather than leading to a 403."""
+    name = endpoint.split(".", 1)[0]
+    return any(view.endpoint == name and view.is_accessible() for view in admin._views)

@@ -168,6 +168,17 @@ class RoleModelView(ModelView):
         """Actions change data, so only editors post them; a view may open one action to another role."""
         return self.can_edit
 
+    def is_action_allowed(self, name: str) -> bool:
+        """The "With selected" menu offers only the actions the role may post (the POST is refused all the same)."""
+        return self.may_post_action(name) and super().is_action_allowed(name)
+
+    def read_only_for_role(self) -> bool:
+        """The "read-only for your role" badge: the role edits nothing in this area and has no list action here.
+        A grid nobody edits by hand (failed charges, billing runs) is not read-only for the role that runs it."""
+        if current_user.is_authenticated and may_edit(current_user.role, self.area):
+            return False
+        return not any(self.is_action_allowed(name) for name, _text in self._actions)
+
     def action_return_url(self) -> str:
         """Where a list action goes back to, as Flask-Admin does it: the page it was posted from, or the list."""
         return safe_next(request.values.get("url")) or self.get_url(".index_view")

@@ -1,4 +1,5 @@
-"""How values look in grids: US dates, money with cents, check marks, enum labels."""
+"""How values look in grids and pages: US dates, moments on the practice's clock with its zone, money with cents,
+check marks, enum labels."""
 
 from __future__ import annotations
 
@@ -13,23 +14,53 @@ from flask_admin.model import typefmt
 from markupsafe import Markup
 
 from billing.core.money import format_money
+from billing.core.time import practice_moment
+
+#: A moment as every page shows it: the practice's wall clock, labelled with the zone's abbreviation.
+MOMENT_FORMAT = "%m/%d/%Y %H:%M %Z"
 
 
 def _date(view: Any, value: date, name: str | None = None) -> str:
     return value.strftime("%m/%d/%Y")
 
 
+def local_time(moment: datetime | None, weekday: bool = False) -> str:
+    """A stored moment (aware, UTC) on the practice's clock, with its zone: "12/04/2026 09:15 CST". The one place a
+    page turns a timestamp into text (the `local_time` template filter, the grids, the jobs page); "" for None."""
+    if moment is None:
+        return ""
+    shown = practice_moment(moment)
+    return shown.strftime(f"%a {MOMENT_FORMAT}" if weekday else MOMENT_FORMAT)
+
+
 def _datetime(view: Any, value: datetime, name: str | None = None) -> str:
-    return value.astimezone().strftime("%m/%d/%Y %H:%M")
+    return local_time(value)
 
 
 def _time(view: Any, value: time, name: str | None = None) -> str:
     return value.strftime("%H:%M")
 
 
+#: The app's icons, drawn as inline SVG (no emoji: a lock emoji rendered as an empty box where the font lacks it;
+#: no icon font or file to fetch). Paths on a 16 x 16 grid, filled or stroked in the text's colour.
+ICONS: dict[str, Markup] = {
+    "lock": Markup('<rect x="3" y="7" width="10" height="8" rx="1.5" fill="currentColor"/>'
+                   '<path d="M5 7V5a3 3 0 0 1 6 0v2" fill="none" stroke="currentColor" stroke-width="1.6"/>'),
+    "check": Markup('<path d="M2.5 8.5l3.5 3.5 7.5-8" fill="none" stroke="currentColor" stroke-width="2" '
+                    'stroke-linecap="round" stroke-linejoin="round"/>'),
+}
+
+
+def icon(name: str, title: str = "") -> Markup:
+    """An inline SVG icon (ICONS) sized to the text; `title` is what a screen reader says (none: decorative)."""
+    label = Markup(' role="img" aria-label="{}"').format(title) if title else Markup(' aria-hidden="true"')
+    return Markup('<svg class="cd-icon" data-icon="{}" viewBox="0 0 16 16" focusable="false"{}>{}</svg>').format(
+        name, label, ICONS[name])
+
+
 def _bool(view: Any, value: bool, name: str | None = None) -> Markup:
     if value:
-        return Markup('<span class="text-success" title="yes">&#10003;</span>')
+        return Markup('<span class="text-success" title="yes">{}</span>').format(icon("check", "yes"))
     return Markup('<span class="text-muted" title="no">&mdash;</span>')
 
 

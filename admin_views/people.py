@@ -16,12 +16,17 @@ from admin_views.client_ledger import may_read_ledger
 from admin_views.formatters import enum_choices, lazy_options
 from admin_views.org import ADDRESS_FIELDS, ADDRESS_LABELS, DIGITS, STATE_CHOICES, UPPER
 from admin_views.permissions import Area
+from admin_views.scope import current_scope
+from billing.claims.models import Claim
 from billing.core.audit import AuditAction, record_change
 from billing.core.identifiers import normalize_icd10
+from billing.core.time import practice_today
 from billing.coverage.options import location_options
+from billing.ledger.client_hub import client_hub
 from billing.org.queries import by_company, by_location
 from billing.people.checks import client_problems, provider_problems
 from billing.people.models import Client, ClientDiagnosis, Provider, Sex
+from billing.sessions.models import TherapySession
 
 
 class ProviderView(RoleModelView):
@@ -78,6 +83,7 @@ class ClientView(RoleModelView):
     column_descriptions = {"no_statements": "Send this client no patient statements (a payment plan, a dispute, "
                                             "collections); their balance is left off the family's statement."}
     column_auto_select_related = False
+    details_template = "claimdesk/clients/details.html"
     form_columns = [
         "location", "account_number", "first_name", "last_name", "date_of_birth", "sex", "phone",
         *ADDRESS_FIELDS, "responsible_party_name", "responsible_party_relationship", "responsible_party_phone",
@@ -98,6 +104,18 @@ class ClientView(RoleModelView):
 
     def get_query(self):  # type: ignore[no-untyped-def]
         return super().get_query().options(selectinload(Client.location), selectinload(Client.diagnoses))
+
+    def render(self, template: str, **kwargs: Any) -> Any:
+        """The client page is a hub: beside the client's fields, their policies, authorizations, recent sessions and
+        claims, and balances (one service call; the claims and sessions in the chosen scope)."""
+        client = kwargs.get("model")
+        if template == self.details_template and isinstance(client, Client):
+            scope = current_scope()
+            kwargs["hub"] = client_hub(client.id, claims_where=by_location(Claim.location_id, scope),
+                                       sessions_where=by_location(TherapySession.location_id, scope))
+            kwargs["today"] = practice_today()
+            kwargs["may_read_money"] = may_read_ledger()
+        return super().render(template, **kwargs)
 
     def on_model_change(self, form: Any, model: Client, is_created: bool) -> None:
         """Turning statements off or on for a client is a billing decision: it goes in the history."""

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from admin_views.base import RoleModelView
 from admin_views.claims import current_actor, report_outcomes
-from admin_views.formatters import code_choices, enum_label, lazy_options
+from admin_views.formatters import code_choices, enum_label, icon, lazy_options
 from admin_views.operations import run_operation
 from admin_views.permissions import Area, may_edit
 from admin_views.redirects import safe_next
@@ -54,7 +54,8 @@ def _lock_badge(view: Any, context: Any, model: TherapySession, name: str) -> Ma
         return Markup('<span class="text-muted" title="not on a live claim">&mdash;</span>')
     claim = live[-1]
     url = url_for("claim.details_view", id=claim.id)
-    return Markup('<a href="{}" title="locked by this claim">&#128274; {}</a>').format(url, claim.number)
+    return Markup('<a class="text-nowrap" href="{}" title="locked by this claim">{} {}</a>').format(
+        url, icon("lock", "locked"), claim.number)
 
 
 def may_finalize(visit: TherapySession) -> bool:
@@ -188,16 +189,13 @@ class TherapySessionView(RoleModelView):
     def may_edit_claims(self) -> bool:
         return current_user.is_authenticated and may_edit(current_user.role, Area.CLAIMS)
 
-    def is_action_allowed(self, name: str) -> bool:
+    def may_post_action(self, name: str) -> bool:
         # Retracting voids a claim: a billing action, so the claims' editors (billers, admins) alone retract,
-        # from here as from the claims queue; office managers, who edit sessions, do not.
+        # from here as from the claims queue; office managers, who edit sessions, do not. Billers may retract
+        # although they cannot edit sessions. (RoleModelView.is_action_allowed asks this, for the menu too.)
         if name == "retract":
             return self.may_edit_claims()
-        return self.can_edit and super().is_action_allowed(name)
-
-    def may_post_action(self, name: str) -> bool:
-        # Billers may retract from this grid (see is_action_allowed) although they cannot edit sessions.
-        return self.is_action_allowed(name)
+        return self.can_edit
 
     def _visits(self, ids: list[str]) -> list[TherapySession]:
         return list(self._scoped(super().get_query()).filter(TherapySession.id.in_([int(i) for i in ids])))

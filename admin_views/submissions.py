@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from flask import Response as FlaskResponse
-from flask import flash, redirect, request
+from flask import abort, flash, redirect, request
 from flask_admin import expose
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -71,6 +71,8 @@ class SubmissionsView(AreaPage):
     # --- new submission -----------------------------------------------------------------------
     @expose("/new/")
     def new(self) -> str:
+        if not self.can_edit:  # a page of Generate buttons: readers (accountants) are not offered it at all
+            abort(403)
         return self._new_page(request.args.get("payer", "all"))
 
     def _new_page(self, payer: str, errors: list[Any] | None = None, selected: set[int] | None = None,

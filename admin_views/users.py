@@ -16,7 +16,7 @@ from wtforms import PasswordField
 
 from admin_views.auth import current_actor
 from admin_views.base import RoleModelView
-from admin_views.formatters import enum_choices
+from admin_views.formatters import enum_choices, local_time
 from admin_views.login_state import now
 from admin_views.permissions import Area
 from billing.core.audit import AuditAction, record_change
@@ -49,7 +49,7 @@ def account_problems(data: Mapping[str, Any], record: User | None) -> list[Probl
 
 def _lock_state(view: Any, context: Any, user: User, name: str) -> str:
     if is_locked(user, now()):
-        return f"locked until {user.locked_until:%Y-%m-%d %H:%M} UTC" if user.locked_until else "locked"
+        return f"locked until {local_time(user.locked_until)}" if user.locked_until else "locked"
     return f"{user.failed_logins} failed" if user.failed_logins else ""
 
 

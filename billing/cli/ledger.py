@@ -3,6 +3,8 @@
 `flask ledger patient-balances`: what each client owes on the patient side (the reads statements build on).
 
 `flask ledger client ID`: one client's ledger, entry by entry with running balances, or as a PDF / Excel file.
+
+`flask ledger client-summary ID`: the client page's hub: balances, policies, authorizations, recent claims and sessions.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from billing.cli.output import RECORD_ID, emit, json_option, run_command
 from billing.core.errors import Invalid
 from billing.core.money import format_money, sum_money
 from billing.core.time import practice_now, practice_today
+from billing.ledger.client_hub import ClientHub, client_hub
 from billing.ledger.client_ledger import ClientLedger, client_ledger
 from billing.ledger.patient_balances import patient_accounts, patient_balance, patient_items
 from billing.payments.invariants import check_ledger, total
@@ -105,3 +108,26 @@ def client_command(client_id: int, date_from: datetime | None, date_to: datetime
     run_command(run, as_json=as_json, data=lambda led: {**led.as_dict(), "file": output},
                 text=lambda led: f"Wrote the ledger of {led.client} ({len(led.rows)} entries) to {output}."
                 if output else _ledger_text(led))
+
+
+def _hub_text(hub: ClientHub) -> str:
+    t = hub.totals
+    lines = [f"{hub.client.full_name} ({hub.client.account_number}): insurance A/R {format_money(t.insurance_ar)}, "
+             f"patient balance {format_money(t.patient_balance)}, credit {format_money(t.credit)}"]
+    lines += [f"  policy {p.rank.value:<9} {p.payer.name} {p.member_id}" for p in hub.policies]
+    lines += [f"  auth {a.authorization.number}: {a.remaining} of {a.authorization.units_approved} units left"
+              for a in hub.authorizations]
+    lines += [f"  claim {r.claim.number} {r.claim.service_date:%m/%d/%Y} {r.claim.status.label:<9} "
+              f"balance {format_money(r.balance)}" for r in hub.claims]
+    lines.append(f"  {hub.claim_count} claim(s), {hub.session_count} session(s) in all")
+    return "\n".join(lines)
+
+
+@ledger_cli.command("client-summary")
+@click.argument("client_id", type=RECORD_ID)
+@json_option
+def client_summary_command(client_id: int, as_json: bool) -> None:
+    """What the client page shows: insurance A/R, patient balance and credit, policies, authorizations with the units
+    left, and the latest claims and sessions."""
+    today = practice_today()
+    run_command(lambda: client_hub(client_id), as_json=as_json, data=lambda hub: hub.as_dict(today), text=_hub_text)

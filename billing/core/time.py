@@ -31,6 +31,11 @@ def practice_today() -> date:
     return practice_now().date()
 
 
+def practice_moment(moment: datetime) -> datetime:
+    """`moment` (an aware datetime, e.g. a stored UTC timestamp) on the practice's wall clock."""
+    return moment.astimezone(practice_timezone())
+
+
 def practice_date(moment: datetime) -> date:
     """The practice's calendar day at `moment` (an aware datetime, e.g. a stored UTC timestamp)."""
     return moment.astimezone(practice_timezone()).date()

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from billing.core.errors import Invalid
+from billing.core.money import parse_amount
 from billing.edi.kinds import require_kind
 from billing.edi.segments import decode, split_segments
 
@@ -222,6 +223,14 @@ def _decimal(value: str) -> Decimal | None:
         return None
 
 
+def _money(value: str) -> Decimal | None:
+    """EB07 through the house's strict amount parser; an amount it refuses is left out, not guessed at."""
+    try:
+        return parse_amount(value) if value else None
+    except ValueError:
+        return None
+
+
 def _count(value: str) -> int | None:
     number = _decimal(value)
     return int(number) if number is not None and number == number.to_integral_value() else None
@@ -238,7 +247,7 @@ def _eb(answer: Answer, elements: list[str], repetition: str) -> None:
         answer.said.add("inactive" if "30" in types else "inactive for a service type")
     if network == "N" or level == "FAM":
         return  # out-of-network and family amounts are not the client's own
-    amount, percent = _decimal(_el(elements, 7)), _decimal(_el(elements, 8))
+    amount, percent = _money(_el(elements, 7)), _decimal(_el(elements, 8))
     quantity_kind, quantity = _el(elements, 9).upper(), _count(_el(elements, 10))
     for service_type in types:
         benefit = answer.benefits.get(service_type)

@@ -28,7 +28,7 @@ from rules.runs import run_rules as run_rules_now
 
 DEFAULT_SCHEDULED_REPORTS = ("claims", "claim-denials", "ar-aging", "authorization-utilization")
 #: ST01 of the collected files the job imports (a 277 is read as a 277CA, or refused naming what it is).
-IMPORTED_TYPES = ("835", "999", "277")
+IMPORTED_TYPES = ("835", "999", "277", "271")
 #: Who the history names for everything a scheduled job does.
 SCHEDULER = Actor.system("scheduler")
 

@@ -15,11 +15,12 @@ from billing.edi.kinds import kinds_of, not_x12_message, wrong_kind_message
 from billing.edi.segments import NotX12, decode, split_segments
 from billing.payments.remittances import EraRefused, ImportResult, import_835
 from billing.submissions.acknowledgments import AckResult, import_ack
+from billing.submissions.eligibility import EligibilityImport, import_271
 from billing.submissions.models import Clearinghouse
 
 #: What each kind we import is called in a refusal.
-IMPORTED = ("835", "999", "277CA")
-HINT = "ClaimDesk imports 835 remittances and 999 and 277CA acknowledgments"
+IMPORTED = ("835", "999", "277CA", "271")
+HINT = "ClaimDesk imports 835 remittances, 999 and 277CA acknowledgments and 271 eligibility responses"
 
 
 class NotImported(EraRefused):
@@ -29,7 +30,7 @@ class NotImported(EraRefused):
 @dataclass
 class Imported:
     kind: str
-    result: ImportResult | AckResult
+    result: ImportResult | AckResult | EligibilityImport
 
     def summary(self) -> str:
         return self.result.summary()
@@ -39,7 +40,7 @@ class Imported:
 
 
 def kind_of(data: bytes, filename: str) -> str:
-    """835, 999 or 277CA; anything else raises NotImported saying what the file is."""
+    """835, 999, 277CA or 271; anything else raises NotImported saying what the file is."""
     text = decode(data)
     if not text.startswith("ISA"):
         raise NotImported(filename, [not_x12_message(text, "835 remittance")])
@@ -64,4 +65,6 @@ def import_x12(data: bytes, *, filename: str, actor: Actor, clearinghouse: Clear
     kind = kind_of(data, filename)
     if kind == "835":
         return Imported(kind, import_835(data, filename=filename, actor=actor))
+    if kind == "271":
+        return Imported(kind, import_271(data, filename=filename, actor=actor))
     return Imported(kind, import_ack(data, filename=filename, actor=actor, clearinghouse=clearinghouse))

@@ -1,0 +1,310 @@
+"""Eligibility through the clearinghouse: 270 batches out over SFTP, 271 answers in, each recorded once.
+
+    request_checks(requests, actor=...)        a 270 per clearinghouse for (policy, service date) pairs
+    upcoming_requests(days, today=...)         the policies of every client with sessions in the next N days
+    policy_requests(policy_ids, service_date)  chosen policies, on demand
+    import_271(data, filename=..., actor=...)  record the answers (same file twice records nothing)
+
+Asking writes a *pending* check per policy and commits it before the upload, so a 271 that arrives finds its
+question; an upload that certainly failed writes a *failed* check instead. Answers never change money.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from billing.core.audit import Actor, AuditAction, record_change
+from billing.core.db import db, utcnow
+from billing.core.errors import BillingError, Invalid, NotFound
+from billing.core.time import practice_today
+from billing.core.unit_of_work import unit_of_work
+from billing.coverage.eligibility import EligibilityBenefit, EligibilityCheck, EligibilityStatus, latest_check
+from billing.coverage.models import InsurancePolicy, SubscriberRelationship
+from billing.edi.x270 import Inquiry, InquiryEnvelope, Person, Receiver, inquiry_problems, write_270
+from billing.edi.x271 import Answer, read_271
+from billing.sessions.models import TherapySession
+from billing.submissions import sftp
+from billing.submissions.control_numbers import reserve_control_numbers
+from billing.submissions.models import Clearinghouse
+from billing.submissions.operations import sftp_settings
+
+Uploader = Callable[[sftp.SftpSettings, str, bytes], None]
+MAX_UPCOMING_DAYS = 60
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    policy_id: int
+    service_date: date
+
+
+@dataclass
+class RequestReport:
+    files: list[str] = field(default_factory=list)
+    asked: int = 0
+    failed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    check_ids: list[int] = field(default_factory=list)
+    #: file name -> 270 text (kept for the caller: tests, the demo clearinghouse, --json)
+    texts: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def summary(self) -> str:
+        parts = [f"{self.asked} policy check(s) asked in {len(self.files)} file(s)"]
+        if self.failed:
+            parts.append(f"{len(self.failed)} failed: " + "; ".join(self.failed[:5]))
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} skipped: " + "; ".join(self.skipped[:5]))
+        return ". ".join(parts) + "."
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"files": self.files, "asked": self.asked, "failed": self.failed, "skipped": self.skipped,
+                "check_ids": self.check_ids}  # fmt: skip
+
+
+@dataclass
+class EligibilityImport:
+    """What a 271 recorded; the shape `billing.submissions.inbound` expects of an import's result."""
+
+    filename: str
+    recorded: list[int] = field(default_factory=list)  # new check ids
+    already: int = 0  # answers recorded before (same file again)
+    unmatched: list[str] = field(default_factory=list)  # trace numbers we never asked
+
+    @property
+    def duplicate(self) -> bool:
+        return not self.recorded and self.already > 0
+
+    def summary(self) -> str:
+        text = f"{self.filename}: {len(self.recorded)} eligibility answer(s) recorded"
+        if self.already:
+            text += f", {self.already} already recorded"
+        if self.unmatched:
+            text += f", {len(self.unmatched)} for no inquiry of ours"
+        return text + "."
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.filename, "recorded": self.recorded, "already_recorded": self.already,
+                "unmatched_traces": self.unmatched, "duplicate": self.duplicate}  # fmt: skip
+
+
+# --- what to ask -------------------------------------------------------------------------------------------------
+
+
+def upcoming_requests(days: int, *, today: date | None = None) -> list[CheckRequest]:
+    """One request per policy in force on the first upcoming session of each client with sessions in [today,
+    today + days]; primary and secondary policies alike."""
+    if not 0 <= days <= MAX_UPCOMING_DAYS:
+        raise Invalid(f"days: give 0 to {MAX_UPCOMING_DAYS}.")
+    today = today or practice_today()
+    rows = db.session.execute(
+        select(TherapySession.client_id, TherapySession.service_date)
+        .where(TherapySession.service_date.between(today, today + timedelta(days=days)),
+               TherapySession.cancelled_at.is_(None))
+        .order_by(TherapySession.service_date)
+    )  # fmt: skip
+    first: dict[int, date] = {}
+    for client_id, day in rows:
+        first.setdefault(client_id, day)
+    if not first:
+        return []
+    policies = db.session.scalars(
+        select(InsurancePolicy).where(InsurancePolicy.client_id.in_(first)).order_by(InsurancePolicy.id)
+    )
+    return [CheckRequest(p.id, first[p.client_id]) for p in policies if _in_force(p, first[p.client_id])]
+
+
+def policy_requests(policy_ids: Sequence[int], service_date: date | None = None) -> list[CheckRequest]:
+    day = service_date or practice_today()
+    requests = []
+    for policy_id in policy_ids:
+        if db.session.get(InsurancePolicy, policy_id) is None:
+            raise NotFound(f"policy: no policy {policy_id}.")
+        requests.append(CheckRequest(policy_id, day))
+    return requests
+
+
+def _in_force(policy: InsurancePolicy, day: date) -> bool:
+    return policy.effective_on <= day and (policy.ends_on is None or policy.ends_on >= day)
+
+
+# --- asking ------------------------------------------------------------------------------------------------------
+
+
+def request_checks(requests: Sequence[CheckRequest], *, actor: Actor, uploader: Uploader = sftp.upload,
+                   skip_pending_today: bool = True) -> RequestReport:  # fmt: skip
+    """Build one 270 per clearinghouse, record the pending checks, commit, then upload each file.
+
+    A policy whose payer has no clearinghouse with SFTP, or whose data cannot go into a 270, is skipped with the
+    reason. A policy already asked today for the same service date and still pending is not asked again.
+    """
+    report = RequestReport()
+    with unit_of_work():
+        by_house = _group(requests, report, skip_pending_today=skip_pending_today)
+    for house_id, items in by_house.items():
+        with unit_of_work():
+            house = db.session.get(Clearinghouse, house_id)
+            file_name, text, check_ids = _write_pending(house, items, actor)
+        report.files.append(file_name)
+        report.texts[file_name] = text
+        report.check_ids.extend(check_ids)
+        try:
+            uploader(sftp_settings(house), file_name, text.encode("ascii"))
+            report.asked += len(check_ids)
+        except sftp.UploadOutcomeUnknown:
+            report.asked += len(check_ids)  # it may be there: the checks stay pending and a 271 may answer
+            report.failed.append(f"{file_name}: the upload broke off; the checks stay pending")
+        except BillingError as exc:
+            with unit_of_work():
+                _fail_pending(check_ids, f"The 270 could not be sent: {exc.message}", actor)
+            report.failed.append(f"{file_name}: {exc.message}")
+    return report
+
+
+def _group(requests: Sequence[CheckRequest], report: RequestReport, *, skip_pending_today: bool
+           ) -> dict[int, list[tuple[InsurancePolicy, date]]]:  # fmt: skip
+    groups: dict[int, list[tuple[InsurancePolicy, date]]] = {}
+    seen: set[CheckRequest] = set()
+    today = practice_today()
+    for request in requests:
+        if request in seen:
+            continue
+        seen.add(request)
+        policy = db.session.get(InsurancePolicy, request.policy_id)
+        payer = policy.payer
+        house = payer.clearinghouse
+        if house is None or not house.active or not house.sftp_host:
+            report.skipped.append(f"policy {policy.id}: {payer.name} has no clearinghouse with SFTP")
+            continue
+        problems = inquiry_problems(_inquiry(policy, request.service_date, "0"))
+        if problems:
+            report.skipped.append(f"policy {policy.id}: {problems[0]}")
+            continue
+        if skip_pending_today and _pending_today(policy.id, request.service_date, today):
+            report.skipped.append(f"policy {policy.id}: already asked today, answer pending")
+            continue
+        groups.setdefault(house.id, []).append((policy, request.service_date))
+    return groups
+
+
+def _pending_today(policy_id: int, service_date: date, today: date) -> bool:
+    latest = latest_check(policy_id)
+    if latest is None or latest.status is not EligibilityStatus.PENDING:
+        return False
+    return latest.service_date == service_date and latest.requested_at.date() >= today - timedelta(days=1)
+
+
+def _write_pending(house: Clearinghouse, items: list[tuple[InsurancePolicy, date]], actor: Actor
+                   ) -> tuple[str, str, list[int]]:  # fmt: skip
+    control = reserve_control_numbers(house.id)
+    now = utcnow()
+    file_name = f"ELIG_{control:09d}_{now:%Y%m%d%H%M%S}.270"
+    checks, inquiries = [], []
+    for number, (policy, service_date) in enumerate(items, start=1):
+        trace = f"{house.id:03d}{control:09d}{number:05d}"
+        inquiries.append(_inquiry(policy, service_date, trace))
+        checks.append(EligibilityCheck(policy_id=policy.id, requested_at=now, service_date=service_date,
+                                       status=EligibilityStatus.PENDING, trace_number=trace, inquiry_file=file_name,
+                                       requested_by=actor.name))  # fmt: skip
+    company = items[0][0].payer.company
+    envelope = InquiryEnvelope(
+        sender_qualifier=house.isa_sender_qualifier, sender_id=house.isa_sender_id,
+        receiver_qualifier=house.isa_receiver_qualifier, receiver_id=house.isa_receiver_id,
+        gs_sender=house.gs_sender_code, gs_receiver=house.gs_receiver_code, usage_indicator=house.usage_indicator,
+        control_number=control, created_at=now, reference=f"E{control:09d}",
+    )  # fmt: skip
+    text = write_270(envelope, Receiver(company.legal_name, company.group_npi, company.tax_id), inquiries)
+    db.session.add_all(checks)
+    db.session.flush()
+    for check in checks:
+        record_change("policy", check.policy_id, AuditAction.ELIGIBILITY_REQUESTED, actor=actor, reason=file_name,
+                      to_status=check.status.value,
+                      data={"check_id": check.id, "service_date": str(check.service_date)})  # fmt: skip
+    return file_name, text, [c.id for c in checks]
+
+
+def _inquiry(policy: InsurancePolicy, service_date: date, trace: str) -> Inquiry:
+    client = policy.client
+    payer = policy.payer
+    own = Person(client.last_name, client.first_name, client.date_of_birth, _sex(client.sex))
+    self_insured = policy.relationship_to_subscriber is SubscriberRelationship.SELF
+    subscriber = own if self_insured else Person(
+        policy.subscriber_last_name or "", policy.subscriber_first_name or "", policy.subscriber_date_of_birth,
+        _sex(policy.subscriber_sex))  # fmt: skip
+    return Inquiry(trace_number=trace, payer_name=payer.name,
+                   payer_id=payer.clearinghouse_payer_id or payer.edi_payer_id or "",
+                   member_id=policy.member_id, subscriber=subscriber, dependent=None if self_insured else own,
+                   service_date=service_date)  # fmt: skip
+
+
+def _sex(value: Any) -> str | None:
+    text = getattr(value, "value", value)
+    return str(text)[:1].upper() if text else None
+
+
+def _fail_pending(check_ids: list[int], reason: str, actor: Actor) -> None:
+    for pending in db.session.scalars(select(EligibilityCheck).where(EligibilityCheck.id.in_(check_ids))):
+        failed = EligibilityCheck(policy_id=pending.policy_id, service_date=pending.service_date,
+                                  status=EligibilityStatus.FAILED, trace_number=pending.trace_number,
+                                  answers_id=pending.id, inquiry_file=pending.inquiry_file,
+                                  rejection_reasons=[reason[:300]], requested_by=actor.name)  # fmt: skip
+        db.session.add(failed)
+        db.session.flush()
+        record_change("policy", pending.policy_id, AuditAction.ELIGIBILITY_ANSWERED, actor=actor, reason=reason[:500],
+                      from_status="pending", to_status="failed", data={"check_id": failed.id})  # fmt: skip
+
+
+# --- answers -----------------------------------------------------------------------------------------------------
+
+
+def import_271(data: bytes | str, *, filename: str, actor: Actor) -> EligibilityImport:
+    """Record each answer against the pending check it answers, once. Call inside a unit of work."""
+    answers = read_271(data)
+    result = EligibilityImport(filename=filename)
+    traces = [a.trace_number for a in answers if a.trace_number]
+    pending = {c.trace_number: c for c in db.session.scalars(
+        select(EligibilityCheck).where(EligibilityCheck.trace_number.in_(traces),
+                                       EligibilityCheck.status == EligibilityStatus.PENDING)
+        .with_for_update())}  # fmt: skip
+    answered = set(db.session.scalars(select(EligibilityCheck.answers_id).where(
+        EligibilityCheck.answers_id.in_([c.id for c in pending.values()]))))  # fmt: skip
+    for answer in answers:
+        question = pending.get(answer.trace_number or "")
+        if question is None:
+            result.unmatched.append(answer.trace_number or "(no TRN)")
+        elif question.id in answered:
+            result.already += 1
+        else:
+            answered.add(question.id)
+            result.recorded.append(_record(question, answer, filename, actor))
+    if not result.recorded and not result.already:
+        raise Invalid(f"{filename}: the 271 answers no inquiry ClaimDesk sent (trace numbers not found).",
+                      [f"TRN {t}" for t in result.unmatched[:20]])  # fmt: skip
+    return result
+
+
+def _record(question: EligibilityCheck, answer: Answer, filename: str, actor: Actor) -> int:
+    check = EligibilityCheck(
+        policy_id=question.policy_id, service_date=question.service_date, status=EligibilityStatus(answer.status),
+        trace_number=question.trace_number, answers_id=question.id, inquiry_file=question.inquiry_file,
+        response_file=filename[:255], plan_name=(answer.plan_name or "")[:80] or None,
+        group_number=(answer.group_number or "")[:50] or None, plan_begin=answer.plan_begin, plan_end=answer.plan_end,
+        rejection_reasons=[words for _, words in answer.rejections] or None,
+        raw_271="~".join(answer.segments) + "~", requested_by=actor.name,
+    )  # fmt: skip
+    db.session.add(check)
+    db.session.flush()
+    for benefit in answer.benefits.values():
+        db.session.add(EligibilityBenefit(
+            check_id=check.id, service_type=benefit.service_type[:2], service_type_name=benefit.name[:60],
+            copay=benefit.copay, coinsurance_percent=benefit.coinsurance_percent,
+            deductible_remaining=benefit.deductible_remaining, out_of_pocket_remaining=benefit.out_of_pocket_remaining,
+            visits_limit=benefit.visits_limit, visits_used=benefit.visits_used,
+            visits_remaining=benefit.visits_remaining))  # fmt: skip
+    record_change("policy", question.policy_id, AuditAction.ELIGIBILITY_ANSWERED, actor=actor, reason=filename[:500],
+                  from_status="pending", to_status=check.status.value, data={"check_id": check.id})  # fmt: skip
+    return check.id

@@ -33,7 +33,9 @@ from billing.submissions.control_numbers import reserve_control_numbers
 from billing.submissions.models import Clearinghouse
 from billing.submissions.operations import sftp_settings
 
-Uploader = Callable[[sftp.SftpSettings, str, bytes], None]
+#: Hands a 270 to the clearinghouse: (clearinghouse, file name, bytes). The default uploads by SFTP; the demo's
+#: test-mode clearinghouse answers in place (demo/eligibility.py).
+Sender = Callable[[Clearinghouse, str, bytes], None]
 MAX_UPCOMING_DAYS = 60
 
 
@@ -135,7 +137,12 @@ def _in_force(policy: InsurancePolicy, day: date) -> bool:
 # --- asking ------------------------------------------------------------------------------------------------------
 
 
-def request_checks(requests: Sequence[CheckRequest], *, actor: Actor, uploader: Uploader = sftp.upload,
+def sftp_sender(house: Clearinghouse, file_name: str, content: bytes) -> None:
+    """Upload to the clearinghouse's inbound folder, as 837 batches go (`billing.submissions.sftp`)."""
+    sftp.upload(sftp_settings(house), file_name, content)
+
+
+def request_checks(requests: Sequence[CheckRequest], *, actor: Actor, sender: Sender | None = None,
                    skip_pending_today: bool = True) -> RequestReport:  # fmt: skip
     """Build one 270 per clearinghouse, record the pending checks, commit, then upload each file.
 
@@ -144,7 +151,7 @@ def request_checks(requests: Sequence[CheckRequest], *, actor: Actor, uploader: 
     """
     report = RequestReport()
     with unit_of_work():
-        by_house = _group(requests, report, skip_pending_today=skip_pending_today)
+        by_house = _group(requests, report, skip_pending_today=skip_pending_today, need_sftp=sender is None)
     for house_id, items in by_house.items():
         with unit_of_work():
             house = db.session.get(Clearinghouse, house_id)
@@ -153,7 +160,7 @@ def request_checks(requests: Sequence[CheckRequest], *, actor: Actor, uploader: 
         report.texts[file_name] = text
         report.check_ids.extend(check_ids)
         try:
-            uploader(sftp_settings(house), file_name, text.encode("ascii"))
+            (sender or sftp_sender)(house, file_name, text.encode("ascii"))
             report.asked += len(check_ids)
         except sftp.UploadOutcomeUnknown:
             report.asked += len(check_ids)  # it may be there: the checks stay pending and a 271 may answer
@@ -165,7 +172,7 @@ def request_checks(requests: Sequence[CheckRequest], *, actor: Actor, uploader: 
     return report
 
 
-def _group(requests: Sequence[CheckRequest], report: RequestReport, *, skip_pending_today: bool
+def _group(requests: Sequence[CheckRequest], report: RequestReport, *, skip_pending_today: bool, need_sftp: bool
            ) -> dict[int, list[tuple[InsurancePolicy, date]]]:  # fmt: skip
     groups: dict[int, list[tuple[InsurancePolicy, date]]] = {}
     seen: set[CheckRequest] = set()
@@ -177,7 +184,7 @@ def _group(requests: Sequence[CheckRequest], report: RequestReport, *, skip_pend
         policy = db.session.get(InsurancePolicy, request.policy_id)
         payer = policy.payer
         house = payer.clearinghouse
-        if house is None or not house.active or not house.sftp_host:
+        if house is None or not house.active or (need_sftp and not house.sftp_host):
             report.skipped.append(f"policy {policy.id}: {payer.name} has no clearinghouse with SFTP")
             continue
         problems = inquiry_problems(_inquiry(policy, request.service_date, "0"))
@@ -222,7 +229,7 @@ def _write_pending(house: Clearinghouse, items: list[tuple[InsurancePolicy, date
     db.session.flush()
     for check in checks:
         record_change("policy", check.policy_id, AuditAction.ELIGIBILITY_REQUESTED, actor=actor, reason=file_name,
-                      to_status=check.status.value,
+                      after=check.status.value,
                       data={"check_id": check.id, "service_date": str(check.service_date)})  # fmt: skip
     return file_name, text, [c.id for c in checks]
 
@@ -255,7 +262,7 @@ def _fail_pending(check_ids: list[int], reason: str, actor: Actor) -> None:
         db.session.add(failed)
         db.session.flush()
         record_change("policy", pending.policy_id, AuditAction.ELIGIBILITY_ANSWERED, actor=actor, reason=reason[:500],
-                      from_status="pending", to_status="failed", data={"check_id": failed.id})  # fmt: skip
+                      before="pending", after="failed", data={"check_id": failed.id})  # fmt: skip
 
 
 # --- answers -----------------------------------------------------------------------------------------------------
@@ -306,5 +313,5 @@ def _record(question: EligibilityCheck, answer: Answer, filename: str, actor: Ac
             visits_limit=benefit.visits_limit, visits_used=benefit.visits_used,
             visits_remaining=benefit.visits_remaining))  # fmt: skip
     record_change("policy", question.policy_id, AuditAction.ELIGIBILITY_ANSWERED, actor=actor, reason=filename[:500],
-                  from_status="pending", to_status=check.status.value, data={"check_id": check.id})  # fmt: skip
+                  before="pending", after=check.status.value, data={"check_id": check.id})  # fmt: skip
     return check.id

@@ -147,4 +147,3 @@ def check_demo_eligibility(*, today: date) -> Counter[str]:
 
     report = request_checks(requests, actor=ACTOR, sender=answer_in_place)
     return Counter({"eligibility_checks": report.asked, "eligibility_files": len(report.files)})
-

@@ -80,7 +80,8 @@ def test_a_270_is_valid_x279a1_for_x12sdk_and_asks_each_policy_with_its_own_trac
     assert [c.status for c in checks] == [EligibilityStatus.PENDING] * 2
     assert ["EQ", "30"] in segments
     assert ["DTP", "291", "D8", SERVICE_DAY.strftime("%Y%m%d")] in segments
-    assert report.asked == 2 and report.check_ids == [c.id for c in checks]
+    assert report.asked == 2
+    assert report.check_ids == [c.id for c in checks]
 
 
 def test_a_dependent_is_asked_under_its_subscriber(world):
@@ -112,7 +113,8 @@ def test_a_member_id_with_a_delimiter_is_refused_not_altered(world):
 def test_asking_twice_the_same_day_leaves_one_pending_check(world):
     ask(world)
     report, _ = ask(world)
-    assert report.asked == 0 and "already asked" in report.skipped[0]
+    assert report.asked == 0
+    assert "already asked" in report.skipped[0]
     assert count(EligibilityCheck) == 1
 
 
@@ -121,7 +123,8 @@ def test_an_upload_that_certainly_failed_writes_a_failed_check_with_the_reason(w
         raise sftp.SendFailed("The clearinghouse's disk is full.")
 
     report = request_checks([CheckRequest(world.policy.id, SERVICE_DAY)], actor=SYSTEM, sender=broken)
-    assert report.failed and report.asked == 0
+    assert report.failed
+    assert report.asked == 0
     latest = latest_check(world.policy.id)
     assert latest.status is EligibilityStatus.FAILED
     assert latest.rejection_reasons == ["The 270 could not be sent: The clearinghouse's disk is full."]
@@ -161,7 +164,7 @@ def answer(world, says=None, **kwargs):
 def test_an_active_answer_records_plan_group_and_benefits_as_sent(world):
     says = PayerSays(copay=Decimal("30"), coinsurance=Decimal("0.15"), deductible_remaining=Decimal("412.34"),
                      out_of_pocket_remaining=Decimal("1500"), visits_limit=24, visits_remaining=5)  # fmt: skip
-    name, text = answer(world, says)
+    _name, text = answer(world, says)
     result = import_271(text, filename="a.271", actor=SYSTEM)
     check = db.session.get(EligibilityCheck, result.recorded[0])
     assert check.status is EligibilityStatus.ACTIVE
@@ -178,7 +181,7 @@ def test_an_active_answer_records_plan_group_and_benefits_as_sent(world):
 
 
 def test_an_inactive_answer_and_its_history(world):
-    name, text = answer(world, PayerSays(status="inactive", plan_end=date(2026, 1, 31)))
+    _name, text = answer(world, PayerSays(status="inactive", plan_end=date(2026, 1, 31)))
     import_271(text, filename="b.271", actor=SYSTEM)
     latest = latest_answer(world.policy.id)
     assert latest.status is EligibilityStatus.INACTIVE
@@ -207,8 +210,11 @@ def test_the_same_271_twice_records_nothing_the_second_time(world):
     first = import_271(text, filename="d.271", actor=SYSTEM)
     checks, benefits = count(EligibilityCheck), count(EligibilityBenefit)
     second = import_271(text.encode(), filename="d-again.271", actor=SYSTEM)
-    assert len(first.recorded) == 1 and not first.duplicate
-    assert second.recorded == [] and second.duplicate and second.already == 1
+    assert len(first.recorded) == 1
+    assert not first.duplicate
+    assert second.recorded == []
+    assert second.duplicate
+    assert second.already == 1
     assert (count(EligibilityCheck), count(EligibilityBenefit)) == (checks, benefits)
 
 
@@ -243,7 +249,8 @@ def test_the_library_reads_a_271_without_visit_limits_and_refuses_one_with_them(
     assert transaction_problems(plain, "271") == []
     _, with_visits = answer(world, PayerSays(), day=SERVICE_DAY + timedelta(days=1))
     problems = transaction_problems(with_visits, "271")
-    assert problems and "quantity_qualifier" in problems[0].field
+    assert problems
+    assert "quantity_qualifier" in problems[0].field
 
 
 # --- the round trip through the loopback SFTP server -------------------------------------------------------------
@@ -257,14 +264,17 @@ def test_round_trip_270_out_271_back_exactly_once(world, tmp_path):
         house.sftp_host, house.sftp_port, house.sftp_host_key = server.host, server.port, server.host_key_line
         report = request_checks([CheckRequest(world.policy.id, SERVICE_DAY)], actor=SYSTEM)
         [sent] = list((root / "inbound").iterdir())
-        assert report.files == [sent.name] and report.asked == 1
+        assert report.files == [sent.name]
+        assert report.asked == 1
         (root / "outbound" / sent.name.replace(".270", ".271")).write_text(write_271(sent.read_text()))
         with unit_of_work():
             collected = collect_responses(house, actor=SYSTEM)
         again = collect_responses(house, actor=SYSTEM)
-    assert [r.transaction_type for r in collected] == ["271"] and again == []
+    assert [r.transaction_type for r in collected] == ["271"]
+    assert again == []
     first = import_x12(collected[0].content.encode(), filename=collected[0].file_name, actor=SYSTEM)
     second = import_x12(collected[0].content.encode(), filename=collected[0].file_name, actor=SYSTEM)
-    assert len(first.result.recorded) == 1 and second.result.duplicate
+    assert len(first.result.recorded) == 1
+    assert second.result.duplicate
     assert latest_check(world.policy.id).status is EligibilityStatus.ACTIVE
     assert count(EligibilityCheck) == 2  # the pending question and its one answer

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from billing.core.append_only import append_only
 from billing.core.db import db, enum_column, utcnow
 from billing.core.errors import NotAllowed
+from billing.core.time import practice_date
 from billing.coverage.models import InsurancePolicy
 
 
@@ -112,6 +113,46 @@ def latest_answer(policy_id: int) -> EligibilityCheck | None:
     query = select(EligibilityCheck).where(EligibilityCheck.policy_id == policy_id,
                                            EligibilityCheck.status != EligibilityStatus.PENDING)  # fmt: skip
     return db.session.scalars(query.order_by(EligibilityCheck.id.desc()).limit(1)).first()
+
+
+@dataclass(frozen=True)
+class EligibilityFacts:
+    """What rules may know of a policy's latest answered check."""
+
+    status: str
+    plan_begin: date | None
+    plan_end: date | None
+    days_since: int
+    visits_remaining: int | None  # the fewest visits left among the service types with a limit
+
+    def active_on(self, day: date | None) -> bool:
+        if self.status != EligibilityStatus.ACTIVE.value or day is None:
+            return False
+        return (self.plan_begin is None or self.plan_begin <= day) and (self.plan_end is None or day <= self.plan_end)
+
+
+def eligibility_facts(policy_ids: set[int], today: date) -> dict[int, EligibilityFacts]:
+    """Per policy, its latest answered (not pending) check, in two set-based queries."""
+    if not policy_ids:
+        return {}
+    newest = (select(func.max(EligibilityCheck.id))
+              .where(EligibilityCheck.policy_id.in_(policy_ids), EligibilityCheck.status != EligibilityStatus.PENDING)
+              .group_by(EligibilityCheck.policy_id))  # fmt: skip
+    rows = db.session.execute(
+        select(EligibilityCheck.id, EligibilityCheck.policy_id, EligibilityCheck.status, EligibilityCheck.plan_begin,
+               EligibilityCheck.plan_end, EligibilityCheck.requested_at).where(EligibilityCheck.id.in_(newest))
+    ).all()  # fmt: skip
+    visits = dict(db.session.execute(
+        select(EligibilityBenefit.check_id, func.min(EligibilityBenefit.visits_remaining))
+        .where(EligibilityBenefit.check_id.in_([r[0] for r in rows]), EligibilityBenefit.visits_remaining.is_not(None))
+        .group_by(EligibilityBenefit.check_id)
+    ).all())  # fmt: skip
+    return {
+        policy_id: EligibilityFacts(status=status.value, plan_begin=begin, plan_end=end,
+                                    days_since=max((today - practice_date(at)).days, 0),
+                                    visits_remaining=visits.get(check_id))
+        for check_id, policy_id, status, begin, end, at in rows
+    }  # fmt: skip
 
 
 @dataclass(frozen=True)

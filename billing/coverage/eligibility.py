@@ -108,6 +108,40 @@ def latest_checks(policy_ids: list[int]) -> dict[int, EligibilityCheck]:
     return {row.policy_id: row for row in rows}
 
 
+def latest_answers(policy_ids: list[int]) -> dict[int, EligibilityCheck]:
+    """The latest answered (not pending) check of each policy that has one."""
+    if not policy_ids:
+        return {}
+    newest = (select(func.max(EligibilityCheck.id))
+              .where(EligibilityCheck.policy_id.in_(policy_ids), EligibilityCheck.status != EligibilityStatus.PENDING)
+              .group_by(EligibilityCheck.policy_id))  # fmt: skip
+    rows = db.session.scalars(select(EligibilityCheck).where(EligibilityCheck.id.in_(newest)))
+    return {row.policy_id: row for row in rows}
+
+
+@dataclass(frozen=True)
+class PolicyEligibility:
+    """One policy of a client, with its latest check, its latest answer and its history (newest first)."""
+
+    policy: InsurancePolicy
+    latest: EligibilityCheck | None
+    answer: EligibilityCheck | None
+    history: list[EligibilityCheck]
+
+
+def client_eligibility(client_id: int, *, limit: int = 10) -> list[PolicyEligibility]:
+    """Every policy of the client (primary first) and what the payers said; what the client page shows."""
+    policies = db.session.scalars(select(InsurancePolicy).where(InsurancePolicy.client_id == client_id)
+                                  .order_by(InsurancePolicy.rank, InsurancePolicy.id)).all()  # fmt: skip
+    result = []
+    for policy in policies:
+        history = check_history(policy.id, limit=limit)
+        answer = next((c for c in history if c.status is not EligibilityStatus.PENDING), None)
+        result.append(PolicyEligibility(policy, history[0] if history else None, answer or latest_answer(policy.id),
+                                        history))  # fmt: skip
+    return result
+
+
 def latest_answer(policy_id: int) -> EligibilityCheck | None:
     """The latest check that is not pending (what the payer last said, or that asking failed)."""
     query = select(EligibilityCheck).where(EligibilityCheck.policy_id == policy_id,

@@ -16,17 +16,26 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db, utcnow
 from billing.core.errors import BillingError, Invalid, NotFound
 from billing.core.time import practice_today
 from billing.core.unit_of_work import unit_of_work
-from billing.coverage.eligibility import EligibilityBenefit, EligibilityCheck, EligibilityStatus, latest_check
+from billing.coverage.eligibility import (
+    NEEDS_ATTENTION,
+    EligibilityBenefit,
+    EligibilityCheck,
+    EligibilityStatus,
+    latest_answers,
+    latest_check,
+)
 from billing.coverage.models import InsurancePolicy, SubscriberRelationship
 from billing.edi.x270 import Inquiry, InquiryEnvelope, Person, Receiver, inquiry_problems, write_270
 from billing.edi.x271 import Answer, read_271
+from billing.org.queries import Scope, by_location
+from billing.people.models import Client
 from billing.sessions.models import TherapySession
 from billing.submissions import sftp
 from billing.submissions.control_numbers import reserve_control_numbers
@@ -315,3 +324,56 @@ def _record(question: EligibilityCheck, answer: Answer, filename: str, actor: Ac
     record_change("policy", question.policy_id, AuditAction.ELIGIBILITY_ANSWERED, actor=actor, reason=filename[:500],
                   before="pending", after=check.status.value, data={"check_id": check.id})  # fmt: skip
     return check.id
+
+
+# --- the Eligibility worklist ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorklistRow:
+    session_date: date
+    client_id: int
+    client: str
+    policy_id: int
+    payer: str
+    rank: str
+    status: str
+    checked_at: Any
+    reasons: list[str]
+    check_id: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"session_date": self.session_date.isoformat(), "client_id": self.client_id, "client": self.client,
+                "policy_id": self.policy_id, "payer": self.payer, "rank": self.rank, "status": self.status,
+                "checked_at": self.checked_at.isoformat(), "reasons": self.reasons,
+                "check_id": self.check_id}  # fmt: skip
+
+
+def eligibility_worklist(scope: Scope, *, today: date, days: int = 7) -> list[WorklistRow]:
+    """Clients with sessions in [today, today + days] whose policy's latest answer is inactive, unknown or failed,
+    soonest session first."""
+    if not 0 <= days <= MAX_UPCOMING_DAYS:
+        raise Invalid(f"days: give 0 to {MAX_UPCOMING_DAYS}.")
+    sessions = db.session.execute(
+        select(TherapySession.client_id, func.min(TherapySession.service_date))
+        .join(Client, Client.id == TherapySession.client_id)
+        .where(TherapySession.service_date.between(today, today + timedelta(days=days)),
+               TherapySession.cancelled_at.is_(None), by_location(Client.location_id, scope))
+        .group_by(TherapySession.client_id)
+    ).all()  # fmt: skip
+    first = dict(sessions)
+    if not first:
+        return []
+    policies = db.session.scalars(select(InsurancePolicy).where(InsurancePolicy.client_id.in_(first))).all()
+    in_force = [p for p in policies if _in_force(p, first[p.client_id])]
+    answers = latest_answers([p.id for p in in_force])
+    rows = []
+    for policy in in_force:
+        check = answers.get(policy.id)
+        if check is None or check.status not in NEEDS_ATTENTION:
+            continue
+        client = policy.client
+        rows.append(WorklistRow(first[policy.client_id], client.id, f"{client.last_name}, {client.first_name}",
+                                policy.id, policy.payer.name, policy.rank.value, check.status.value,
+                                check.requested_at, list(check.rejection_reasons or []), check.id))  # fmt: skip
+    return sorted(rows, key=lambda r: (r.session_date, r.client, r.policy_id))

@@ -8,16 +8,18 @@ need 271s answering their own 270s.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+
+from sqlalchemy import select
 
 from billing.core.audit import Actor
 from billing.core.db import db
-from billing.core.unit_of_work import unit_of_work
-from billing.coverage.models import InsurancePolicy
+from billing.coverage.models import InsurancePolicy, Payer, PolicyRank
 from billing.edi.segments import split_segments
+from billing.sessions.models import TherapySession
 from billing.submissions.eligibility import request_checks, upcoming_requests
 from billing.submissions.inbound import import_x12
 from billing.submissions.models import Clearinghouse
@@ -130,20 +132,54 @@ def demo_decider(lapsed_member: str | None, unknown_member: str | None) -> Decid
     return decide
 
 
-def check_demo_eligibility(*, today: date) -> Counter[str]:
+def check_demo_eligibility(client_ids: Collection[int], *, today: date) -> Counter[str]:
     """Ask about every policy of the clients with sessions in the coming two weeks; the test-mode clearinghouse
-    answers each 270 at once. The first such primary policy has lapsed, the second's member is unknown."""
+    answers each 270 at once. The first client's primary policy has lapsed (its next visit is booked, so the
+    Eligibility worklist shows it), and the payer of the next one asked about has never heard of its member."""
+    visit_day = _next_weekday(today)
+    lapsed = db.session.scalars(
+        select(InsurancePolicy).join(Payer, Payer.id == InsurancePolicy.payer_id)
+        .where(InsurancePolicy.client_id.in_(list(client_ids)), InsurancePolicy.rank == PolicyRank.PRIMARY,
+               InsurancePolicy.effective_on <= visit_day, InsurancePolicy.ends_on.is_(None),
+               Payer.clearinghouse_id.is_not(None))
+        .order_by(InsurancePolicy.client_id, InsurancePolicy.id).limit(1)
+    ).first()  # fmt: skip
+    if lapsed is not None:
+        _book_visit(lapsed.client_id, visit_day)
     requests = upcoming_requests(DEMO_UPCOMING_DAYS, today=today)
     if not requests:
         return Counter()
-    members = [db.session.get(InsurancePolicy, r.policy_id).member_id for r in requests]
-    decide = demo_decider(members[0], members[1] if len(members) > 1 else None)
+    policies = [db.session.get(InsurancePolicy, r.policy_id) for r in requests]
+    members = [p.member_id for p in policies if p.payer.clearinghouse_id is not None]
+    lapsed_member = lapsed.member_id if lapsed is not None else None
+    unknown = next((m for m in members if m != lapsed_member), None)
+    decide = demo_decider(lapsed_member, unknown)
 
     def answer_in_place(house: Clearinghouse, file_name: str, content: bytes) -> None:
         answer = write_271(content.decode("ascii"), decide).encode("ascii")
-        with unit_of_work():
-            import_x12(answer, filename=file_name.replace(".270", ".271"), actor=ACTOR,
-                       clearinghouse=db.session.get(Clearinghouse, house.id))  # fmt: skip
+        import_x12(answer, filename=file_name.replace(".270", ".271"), actor=ACTOR,
+                   clearinghouse=db.session.get(Clearinghouse, house.id))  # fmt: skip
 
-    report = request_checks(requests, actor=ACTOR, sender=answer_in_place)
+    report = request_checks(requests, actor=ACTOR, sender=answer_in_place, own_transactions=False)
     return Counter({"eligibility_checks": report.asked, "eligibility_files": len(report.files)})
+
+
+def _next_weekday(today: date) -> date:
+    day = today + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def _book_visit(client_id: int, day: date) -> None:
+    """The client's next visit, booked like their latest one (a draft without a note)."""
+    last = db.session.scalars(select(TherapySession).where(TherapySession.client_id == client_id,
+                                                           TherapySession.cancelled_at.is_(None))
+                              .order_by(TherapySession.service_date.desc()).limit(1)).first()  # fmt: skip
+    if last is None:
+        return
+    db.session.add(TherapySession(
+        client_id=client_id, provider_id=last.provider_id, location_id=last.location_id,
+        service_code_id=last.service_code_id, modifiers=last.modifiers, service_date=day, start_time=last.start_time,
+        end_time=last.end_time, place_of_service=last.place_of_service))  # fmt: skip
+    db.session.flush()

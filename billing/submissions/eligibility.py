@@ -11,6 +11,7 @@ question; an upload that certainly failed writes a *failed* check instead. Answe
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -22,7 +23,7 @@ from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db, utcnow
 from billing.core.errors import BillingError, Invalid, NotFound
 from billing.core.time import practice_today
-from billing.core.unit_of_work import unit_of_work
+from billing.core.unit_of_work import unit_of_work as _unit_of_work
 from billing.coverage.eligibility import (
     NEEDS_ATTENTION,
     EligibilityBenefit,
@@ -152,12 +153,14 @@ def sftp_sender(house: Clearinghouse, file_name: str, content: bytes) -> None:
 
 
 def request_checks(requests: Sequence[CheckRequest], *, actor: Actor, sender: Sender | None = None,
-                   skip_pending_today: bool = True) -> RequestReport:  # fmt: skip
+                   skip_pending_today: bool = True, own_transactions: bool = True) -> RequestReport:  # fmt: skip
     """Build one 270 per clearinghouse, record the pending checks, commit, then upload each file.
 
     A policy whose payer has no clearinghouse with SFTP, or whose data cannot go into a 270, is skipped with the
     reason. A policy already asked today for the same service date and still pending is not asked again.
+    `own_transactions=False` (the demo's seed) writes inside the caller's transaction instead of committing.
     """
+    unit_of_work = _unit_of_work if own_transactions else contextlib.nullcontext
     report = RequestReport()
     with unit_of_work():
         by_house = _group(requests, report, skip_pending_today=skip_pending_today, need_sftp=sender is None)

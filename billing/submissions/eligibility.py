@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import selectinload
 
-from billing.core.audit import Actor, AuditAction, record_change
+from billing.core.audit import Actor, AuditAction, Change, record_change, record_changes
 from billing.core.db import db, utcnow
 from billing.core.errors import BillingError, Invalid, NotFound
 from billing.core.time import practice_today
@@ -30,9 +31,9 @@ from billing.coverage.eligibility import (
     EligibilityCheck,
     EligibilityStatus,
     latest_answers,
-    latest_check,
+    latest_checks,
 )
-from billing.coverage.models import InsurancePolicy, SubscriberRelationship
+from billing.coverage.models import InsurancePolicy, Payer, SubscriberRelationship
 from billing.edi.x270 import Inquiry, InquiryEnvelope, Person, Receiver, inquiry_problems, write_270
 from billing.edi.x271 import Answer, read_271
 from billing.org.queries import Scope, by_location
@@ -184,66 +185,83 @@ def request_checks(requests: Sequence[CheckRequest], *, actor: Actor, sender: Se
     return report
 
 
+@dataclass(frozen=True)
+class _Planned:
+    """One inquiry to write, as plain data: a commit between planning and writing expires ORM objects."""
+
+    policy_id: int
+    service_date: date
+    inquiry: Inquiry
+    receiver: Receiver
+
+
 def _group(requests: Sequence[CheckRequest], report: RequestReport, *, skip_pending_today: bool, need_sftp: bool
-           ) -> dict[int, list[tuple[InsurancePolicy, date]]]:  # fmt: skip
-    groups: dict[int, list[tuple[InsurancePolicy, date]]] = {}
-    seen: set[CheckRequest] = set()
+           ) -> dict[int, list[_Planned]]:  # fmt: skip
+    """The requests per clearinghouse, in three queries whatever their number (policies with payer,
+    clearinghouse, company and client; the latest check of each)."""
+    groups: dict[int, list[_Planned]] = {}
+    wanted = list(dict.fromkeys(requests))
+    ids = list({r.policy_id for r in wanted})
+    policies = {p.id: p for p in db.session.scalars(
+        select(InsurancePolicy).where(InsurancePolicy.id.in_(ids)).options(
+            selectinload(InsurancePolicy.client),
+            selectinload(InsurancePolicy.payer).selectinload(Payer.clearinghouse),
+            selectinload(InsurancePolicy.payer).selectinload(Payer.company)))}  # fmt: skip
+    latest = latest_checks(ids) if skip_pending_today else {}
     today = practice_today()
-    for request in requests:
-        if request in seen:
+    for request in wanted:
+        policy = policies.get(request.policy_id)
+        if policy is None:
+            report.skipped.append(f"policy {request.policy_id}: no such policy")
             continue
-        seen.add(request)
-        policy = db.session.get(InsurancePolicy, request.policy_id)
         payer = policy.payer
         house = payer.clearinghouse
         if house is None or not house.active or (need_sftp and not house.sftp_host):
             report.skipped.append(f"policy {policy.id}: {payer.name} has no clearinghouse with SFTP")
             continue
-        problems = inquiry_problems(_inquiry(policy, request.service_date, "0"))
+        inquiry = _inquiry(policy, request.service_date, "")
+        problems = inquiry_problems(inquiry)
         if problems:
             report.skipped.append(f"policy {policy.id}: {problems[0]}")
             continue
-        if skip_pending_today and _pending_today(policy.id, request.service_date, today):
+        if _pending_today(latest.get(policy.id), request.service_date, today):
             report.skipped.append(f"policy {policy.id}: already asked today, answer pending")
             continue
-        groups.setdefault(house.id, []).append((policy, request.service_date))
+        company = payer.company
+        receiver = Receiver(company.legal_name, company.group_npi, company.tax_id)
+        groups.setdefault(house.id, []).append(_Planned(policy.id, request.service_date, inquiry, receiver))
     return groups
 
 
-def _pending_today(policy_id: int, service_date: date, today: date) -> bool:
-    latest = latest_check(policy_id)
+def _pending_today(latest: EligibilityCheck | None, service_date: date, today: date) -> bool:
     if latest is None or latest.status is not EligibilityStatus.PENDING:
         return False
     return latest.service_date == service_date and latest.requested_at.date() >= today - timedelta(days=1)
 
 
-def _write_pending(house: Clearinghouse, items: list[tuple[InsurancePolicy, date]], actor: Actor
-                   ) -> tuple[str, str, list[int]]:  # fmt: skip
+def _write_pending(house: Clearinghouse, items: list[_Planned], actor: Actor) -> tuple[str, str, list[int]]:
     control = reserve_control_numbers(house.id)
     now = utcnow()
     file_name = f"ELIG_{control:09d}_{now:%Y%m%d%H%M%S}.270"
-    checks, inquiries = [], []
-    for number, (policy, service_date) in enumerate(items, start=1):
+    rows, inquiries = [], []
+    for number, item in enumerate(items, start=1):
         trace = f"{house.id:03d}{control:09d}{number:05d}"
-        inquiries.append(_inquiry(policy, service_date, trace))
-        checks.append(EligibilityCheck(policy_id=policy.id, requested_at=now, service_date=service_date,
-                                       status=EligibilityStatus.PENDING, trace_number=trace, inquiry_file=file_name,
-                                       requested_by=actor.name))  # fmt: skip
-    company = items[0][0].payer.company
+        inquiries.append(replace(item.inquiry, trace_number=trace))
+        rows.append({"policy_id": item.policy_id, "requested_at": now, "service_date": item.service_date,
+                     "status": EligibilityStatus.PENDING, "trace_number": trace, "inquiry_file": file_name,
+                     "requested_by": actor.name[:254]})  # fmt: skip
     envelope = InquiryEnvelope(
         sender_qualifier=house.isa_sender_qualifier, sender_id=house.isa_sender_id,
         receiver_qualifier=house.isa_receiver_qualifier, receiver_id=house.isa_receiver_id,
         gs_sender=house.gs_sender_code, gs_receiver=house.gs_receiver_code, usage_indicator=house.usage_indicator,
         control_number=control, created_at=now, reference=f"E{control:09d}",
     )  # fmt: skip
-    text = write_270(envelope, Receiver(company.legal_name, company.group_npi, company.tax_id), inquiries)
-    db.session.add_all(checks)
-    db.session.flush()
-    for check in checks:
-        record_change("policy", check.policy_id, AuditAction.ELIGIBILITY_REQUESTED, actor=actor, reason=file_name,
-                      after=check.status.value,
-                      data={"check_id": check.id, "service_date": str(check.service_date)})  # fmt: skip
-    return file_name, text, [c.id for c in checks]
+    text = write_270(envelope, items[0].receiver, inquiries)
+    ids = _insert_checks(rows, "trace_number")
+    record_changes("policy", [Change(row["policy_id"], AuditAction.ELIGIBILITY_REQUESTED, after="pending",
+                                     reason=f"{file_name}: check {check_id} for {row['service_date']:%m/%d/%Y}")
+                              for check_id, row in zip(ids, rows, strict=True)], actor=actor)  # fmt: skip
+    return file_name, text, ids
 
 
 def _inquiry(policy: InsurancePolicy, service_date: date, trace: str) -> Inquiry:
@@ -285,12 +303,19 @@ def import_271(data: bytes | str, *, filename: str, actor: Actor) -> Eligibility
     answers = read_271(data)
     result = EligibilityImport(filename=filename)
     traces = [a.trace_number for a in answers if a.trace_number]
-    pending = {c.trace_number: c for c in db.session.scalars(
-        select(EligibilityCheck).where(EligibilityCheck.trace_number.in_(traces),
-                                       EligibilityCheck.status == EligibilityStatus.PENDING)
-        .with_for_update())}  # fmt: skip
-    answered = set(db.session.scalars(select(EligibilityCheck.answers_id).where(
-        EligibilityCheck.answers_id.in_([c.id for c in pending.values()]))))  # fmt: skip
+    pending: dict[str, EligibilityCheck] = {}
+    for start in range(0, len(traces), CHUNK):
+        pending.update({c.trace_number: c for c in db.session.scalars(
+            select(EligibilityCheck).where(EligibilityCheck.trace_number.in_(traces[start:start + CHUNK]),
+                                           EligibilityCheck.status == EligibilityStatus.PENDING)
+            .with_for_update())})  # fmt: skip
+    question_ids = [c.id for c in pending.values()]
+    answered: set[int] = set()
+    for start in range(0, len(question_ids), CHUNK):
+        answered.update(db.session.scalars(select(EligibilityCheck.answers_id).where(
+            EligibilityCheck.answers_id.in_(question_ids[start:start + CHUNK]))))  # fmt: skip
+    new: list[tuple[dict[str, Any], Answer]] = []
+    now = utcnow()
     for answer in answers:
         question = pending.get(answer.trace_number or "")
         if question is None:
@@ -299,34 +324,65 @@ def import_271(data: bytes | str, *, filename: str, actor: Actor) -> Eligibility
             result.already += 1
         else:
             answered.add(question.id)
-            result.recorded.append(_record(question, answer, filename, actor))
-    if not result.recorded and not result.already:
+            new.append((_answer_row(question, answer, filename, actor, now), answer))
+    if not new and not result.already:
         raise Invalid(f"{filename}: the 271 answers no inquiry ClaimDesk sent (trace numbers not found).",
                       [f"TRN {t}" for t in result.unmatched[:20]])  # fmt: skip
+    result.recorded = _store(new, filename, actor)
     return result
 
 
-def _record(question: EligibilityCheck, answer: Answer, filename: str, actor: Actor) -> int:
-    check = EligibilityCheck(
-        policy_id=question.policy_id, service_date=question.service_date, status=EligibilityStatus(answer.status),
-        trace_number=question.trace_number, answers_id=question.id, inquiry_file=question.inquiry_file,
-        response_file=filename[:255], plan_name=(answer.plan_name or "")[:80] or None,
-        group_number=(answer.group_number or "")[:50] or None, plan_begin=answer.plan_begin, plan_end=answer.plan_end,
-        rejection_reasons=[words for _, words in answer.rejections] or None,
-        raw_271="~".join(answer.segments) + "~", requested_by=actor.name,
-    )  # fmt: skip
-    db.session.add(check)
-    db.session.flush()
-    for benefit in answer.benefits.values():
-        db.session.add(EligibilityBenefit(
-            check_id=check.id, service_type=benefit.service_type[:2], service_type_name=benefit.name[:60],
-            copay=benefit.copay, coinsurance_percent=benefit.coinsurance_percent,
-            deductible_remaining=benefit.deductible_remaining, out_of_pocket_remaining=benefit.out_of_pocket_remaining,
-            visits_limit=benefit.visits_limit, visits_used=benefit.visits_used,
-            visits_remaining=benefit.visits_remaining))  # fmt: skip
-    record_change("policy", question.policy_id, AuditAction.ELIGIBILITY_ANSWERED, actor=actor, reason=filename[:500],
-                  before="pending", after=check.status.value, data={"check_id": check.id})  # fmt: skip
-    return check.id
+#: Trace numbers asked about per query (PostgreSQL and SQLite bound-parameter limits).
+CHUNK = 2000
+
+
+def _answer_row(question: EligibilityCheck, answer: Answer, filename: str, actor: Actor, now: datetime
+                ) -> dict[str, Any]:  # fmt: skip
+    return {
+        "policy_id": question.policy_id, "requested_at": now, "service_date": question.service_date,
+        "status": EligibilityStatus(answer.status), "trace_number": question.trace_number, "answers_id": question.id,
+        "inquiry_file": question.inquiry_file, "response_file": filename[:255],
+        "plan_name": (answer.plan_name or "")[:80] or None, "group_number": (answer.group_number or "")[:50] or None,
+        "plan_begin": answer.plan_begin, "plan_end": answer.plan_end,
+        "rejection_reasons": [words[:300] for _, words in answer.rejections] or None,
+        "raw_271": "~".join(answer.segments) + "~", "requested_by": actor.name[:254],
+    }  # fmt: skip
+
+
+def _insert_checks(rows: list[dict[str, Any]], key: str) -> list[int]:
+    """One executemany INSERT for many checks (thousands of ORM objects cost seconds), then their ids in the order
+    of `rows`, found by `key`: "answers_id" (unique) or "trace_number" (new pending checks: one per trace)."""
+    if not rows:
+        return []
+    db.session.execute(insert(EligibilityCheck.__table__), rows)  # Core executemany: one statement, not one a row
+    column = getattr(EligibilityCheck, key)
+    values = [row[key] for row in rows]
+    found: dict[Any, int] = {}
+    for start in range(0, len(values), CHUNK):
+        query = select(column, EligibilityCheck.id).where(column.in_(values[start:start + CHUNK]))
+        if key == "trace_number":
+            query = query.where(EligibilityCheck.status == EligibilityStatus.PENDING)
+        found.update({value: check_id for value, check_id in db.session.execute(query)})
+    return [found[value] for value in values]
+
+
+def _store(new: list[tuple[dict[str, Any], Answer]], filename: str, actor: Actor) -> list[int]:
+    """The answers, then their benefits, each in one batched INSERT; one history row per answer."""
+    ids = _insert_checks([row for row, _ in new], "answers_id")
+    benefits = [
+        {"check_id": check_id, "service_type": benefit.service_type[:2], "service_type_name": benefit.name[:60],
+         "copay": benefit.copay, "coinsurance_percent": benefit.coinsurance_percent,
+         "deductible_remaining": benefit.deductible_remaining,
+         "out_of_pocket_remaining": benefit.out_of_pocket_remaining, "visits_limit": benefit.visits_limit,
+         "visits_used": benefit.visits_used, "visits_remaining": benefit.visits_remaining}
+        for check_id, (_, answer) in zip(ids, new, strict=True) for benefit in answer.benefits.values()
+    ]  # fmt: skip
+    if benefits:
+        db.session.execute(insert(EligibilityBenefit.__table__), benefits)
+    record_changes("policy", [Change(row["policy_id"], AuditAction.ELIGIBILITY_ANSWERED, before="pending",
+                                     after=row["status"].value, reason=f"{filename[:200]}: check {check_id}")
+                              for check_id, (row, _) in zip(ids, new, strict=True)], actor=actor)  # fmt: skip
+    return ids
 
 
 # --- the Eligibility worklist ------------------------------------------------------------------------------------

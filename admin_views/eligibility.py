@@ -106,4 +106,3 @@ class EligibilityView(AreaPage):
         if not visible:
             raise NotFound("No such policy.")
         return db.session.get(InsurancePolicy, policy_id)
-

@@ -138,8 +138,10 @@ def _intro() -> str:
         "2.2.0 validating the 270 and reading the same members' 271 without visit limits. Target: build + import "
         "at most 3 s."
     )
-    return f"## Eligibility: a 500-member 270 and its 271\n\n{text}\n\n```sh\n" \
-           ".venv/bin/python benchmarks/bench_eligibility.py\n```\n\n"
+    return (
+        f"## Eligibility: a 500-member 270 and its 271\n\n{text}\n\n```sh\n"
+        ".venv/bin/python benchmarks/bench_eligibility.py\n```\n\n"
+    )
 
 
 if __name__ == "__main__":

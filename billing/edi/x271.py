@@ -143,6 +143,7 @@ def read_271(data: bytes | str) -> list[Answer]:
     answers: list[Answer] = []
     inherited: list[tuple[str, str]] = []  # (code, words) of AAA above the subscriber level
     current: Answer | None = None
+    trace_is_carried = False
     for elements in segments:
         tag = elements[0].strip().upper()
         raw = delims.element.join(elements)
@@ -155,9 +156,15 @@ def read_271(data: bytes | str) -> list[Answer]:
                 inherited = [] if level == "20" else inherited
                 current = None
             elif level in ("22", "23"):
-                if level == "23" and current is not None and current.trace_number is None and not current.benefits:
-                    answers.pop()  # the subscriber level only carries the dependent asked about
-                current = Answer(trace_number=None, status="unknown", rejections=list(inherited))
+                carried = None
+                if level == "23" and current is not None and not (current.said or current.rejections
+                                                                  or current.benefits):  # fmt: skip
+                    # The subscriber level only carries the dependent asked about (and, from some payers, the
+                    # trace number: the dependent's own TRN, when there is one, wins).
+                    answers.pop()
+                    carried = current.trace_number
+                current = Answer(trace_number=carried, status="unknown", rejections=list(inherited))
+                trace_is_carried = carried is not None
                 answers.append(current)
             if current is not None:
                 current.segments.append(raw)
@@ -169,8 +176,8 @@ def read_271(data: bytes | str) -> list[Answer]:
                 inherited.append(_rejection(elements))
             continue
         current.segments.append(raw)
-        if tag == "TRN" and _el(elements, 1) in ("1", "2") and current.trace_number is None:
-            current.trace_number = _el(elements, 2)
+        if tag == "TRN" and _el(elements, 1) in ("1", "2") and (current.trace_number is None or trace_is_carried):
+            current.trace_number, trace_is_carried = _el(elements, 2), False
         elif tag == "AAA":
             current.rejections.append(_rejection(elements))
         elif tag == "REF" and _el(elements, 1) == "6P":

@@ -359,7 +359,7 @@ def _insert_checks(rows: list[dict[str, Any]], key: str) -> list[int]:
     values = [row[key] for row in rows]
     found: dict[Any, int] = {}
     for start in range(0, len(values), CHUNK):
-        query = select(column, EligibilityCheck.id).where(column.in_(values[start:start + CHUNK]))
+        query = select(column, EligibilityCheck.id).where(column.in_(values[start : start + CHUNK]))
         if key == "trace_number":
             query = query.where(EligibilityCheck.status == EligibilityStatus.PENDING)
         found.update({value: check_id for value, check_id in db.session.execute(query)})

@@ -102,7 +102,7 @@ class EligibilityImport:
 
     def as_dict(self) -> dict[str, Any]:
         return {"file": self.filename, "recorded": self.recorded, "already_recorded": self.already,
-                "unmatched_traces": self.unmatched, "duplicate": self.duplicate}  # fmt: skip
+                "unmatched_traces": self.unmatched, "duplicate": self.duplicate, "summary": self.summary()}  # fmt: skip
 
 
 # --- what to ask -------------------------------------------------------------------------------------------------

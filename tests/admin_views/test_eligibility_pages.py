@@ -15,7 +15,7 @@ from billing.core.db import db
 from billing.core.time import practice_today
 from billing.coverage.eligibility import EligibilityCheck, EligibilityStatus, latest_check
 from billing.people.models import Role
-from demo.eligibility import PayerSays
+from demo.eligibility import PayerSays, write_271
 from tests.conftest import csrf_token
 from tests.worlds.eligibility import answer
 from tests.worlds.submissions import build_submission_world
@@ -135,3 +135,20 @@ def test_the_client_slot_shows_the_latest_answer_per_policy(app, client, login, 
         html = render_template("claimdesk/clients/_eligibility.html", model=bad.client)
     assert f'data-eligibility-policy="{bad.policy.id}"' in html
     assert 'data-eligibility-latest="inactive"' in html
+
+
+def test_the_upload_page_records_a_271(client, login):
+    import io
+
+    from tests.worlds.eligibility import ask
+
+    world = build_submission_world()
+    text = write_271(ask(world.policy, practice_today()))
+    db.session.commit()
+    login(Role.BILLER)
+    data = {"csrf_token": csrf_token(client, "/admin/remittance/"), "files": [(io.BytesIO(text.encode()), "a.271")]}
+    page = client.post("/admin/remittance/upload/", data=data, content_type="multipart/form-data",
+                       follow_redirects=True).get_data(as_text=True)  # fmt: skip
+    assert 'data-kind="271"' in page
+    assert "1 eligibility answer(s) recorded" in page
+    assert latest_check(world.policy.id).status is EligibilityStatus.ACTIVE

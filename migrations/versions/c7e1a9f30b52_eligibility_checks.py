@@ -18,6 +18,29 @@ branch_labels = None
 depends_on = None
 
 STATUSES = ('pending', 'active', 'inactive', 'unknown', 'failed')
+TABLES = ('eligibility_check', 'eligibility_benefit')
+
+
+def _append_only_guard(table: str, create: bool) -> None:
+    """As for the ledger and the access log: the database refuses UPDATE and DELETE on the checks' history."""
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        statements = [
+            f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+            for verb in ("UPDATE", "DELETE")
+        ] if create else [f"DROP TRIGGER {table}_no_update", f"DROP TRIGGER {table}_no_delete"]
+    elif dialect == "postgresql":
+        statements = [
+            f"CREATE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN RAISE EXCEPTION '{table} is append-only'; END $$",
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()",
+        ] if create else [f"DROP TRIGGER {table}_append_only ON {table}", f"DROP FUNCTION {table}_append_only()"]
+    else:
+        statements = []
+    for statement in statements:
+        op.execute(statement)
 
 
 def upgrade():
@@ -67,9 +90,13 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name=op.f('pk_eligibility_benefit')),
     )
     op.create_index(op.f('ix_eligibility_benefit_check_id'), 'eligibility_benefit', ['check_id'])
+    for table in TABLES:
+        _append_only_guard(table, create=True)
 
 
 def downgrade():
+    for table in TABLES:
+        _append_only_guard(table, create=False)
     op.drop_index(op.f('ix_eligibility_benefit_check_id'), table_name='eligibility_benefit')
     op.drop_table('eligibility_benefit')
     op.drop_index(op.f('ix_eligibility_check_trace_number'), table_name='eligibility_check')

@@ -278,3 +278,13 @@ def test_round_trip_270_out_271_back_exactly_once(world, tmp_path):
     assert second.result.duplicate
     assert latest_check(world.policy.id).status is EligibilityStatus.ACTIVE
     assert count(EligibilityCheck) == 2  # the pending question and its one answer
+
+
+def test_the_database_refuses_to_edit_or_delete_a_check(world):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DatabaseError
+
+    ask(world)
+    for statement in ("UPDATE eligibility_check SET status = 'active'", "DELETE FROM eligibility_check"):
+        with pytest.raises(DatabaseError, match="append-only"), db.session.begin_nested():
+            db.session.execute(text(statement))

@@ -6,6 +6,7 @@ Each command is a thin shell around one call of billing/submissions/eligibility.
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 
 import click
@@ -48,6 +49,8 @@ def check_command(policy_ids: tuple[int, ...], upcoming_days: int | None, servic
             requests = upcoming_requests(upcoming_days or 0)
         report = request_checks(requests, actor=CLI)
     emit(as_json, report.as_dict(), _report_text(report))
+    if report.failed:
+        sys.exit(1)  # a file that did not reach the clearinghouse: scripts see it
 
 
 def _report_text(report: RequestReport) -> str:

@@ -79,3 +79,18 @@ def test_the_nightly_job_asks_and_says_so(outbox):
     db.session.commit()
     assert "1 policy check(s) asked in 1 file(s)" in check_upcoming_eligibility(now)
     assert check_upcoming_eligibility(now).startswith("0 policy check(s)")  # asked today already: not again
+
+
+def test_a_failed_send_exits_1_and_records_a_failed_check(cli, monkeypatch):
+    from billing.submissions import sftp
+
+    def refuse(house, name, content):
+        raise sftp.SendFailed("Clearinghouse 1: the inbound folder is full.")
+
+    monkeypatch.setattr(eligibility, "sftp_sender", refuse)
+    world = build_submission_world()
+    db.session.commit()
+    result = cli("eligibility", "check", "--policy", str(world.policy.id), "--json")
+    assert result.exit_code == 1
+    assert "inbound folder is full" in json.loads(result.output)["failed"][0]
+    assert latest_check(world.policy.id).status is EligibilityStatus.FAILED

@@ -14,6 +14,7 @@ from admin_views.client_ledger import ClientLedgerView, may_read_ledger
 from admin_views.coverage import AuthorizationView, FeeScheduleView, PayerView, PolicyView, ServiceCodeView
 from admin_views.credit_balances import CreditBalancesView
 from admin_views.dashboard import DashboardView
+from admin_views.eligibility import EligibilityView, register_globals
 from admin_views.follow_up import FilingDeadlinesView, FollowUpView
 from admin_views.formatters import icon, local_time
 from admin_views.headers import csp_nonce
@@ -60,6 +61,7 @@ def init_admin(app: Flask) -> Admin:
     app.jinja_env.globals["icon"] = icon  # inline SVG icons, never emoji
     app.jinja_env.globals["operation_key"] = operation_key_input  # money forms: one hidden one-time key each
     app.jinja_env.globals["may_read_ledger"] = may_read_ledger  # the client ledger links on client and claim pages
+    register_globals(app)  # the eligibility parts of the client and policy pages
     admin = Admin(
         app,
         name="ClaimDesk",
@@ -85,6 +87,8 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(FollowUpView(name="Follow-up", category="Billing", endpoint="follow_up", url="/admin/follow-up"))
     admin.add_view(FailedChargeView(RuleOutcome, db, name="Failed charges", category="Billing",
                                    endpoint="failed_charge"))
+    admin.add_view(EligibilityView(name="Eligibility", category="Billing", endpoint="eligibility",
+                                   url="/admin/eligibility"))
     admin.add_view(RuleView(Rule, db, category="Billing", endpoint="rule"))
     admin.add_view(BillingRunView(BillingRun, db, category="Billing", endpoint="billing_run"))
     payments = "Payments"

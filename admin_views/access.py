@@ -74,6 +74,7 @@ PAGES: dict[str, Page] = {
     "submissions.new": _listed(Subject.CLAIM),
     "filing_deadlines.index": _listed(Subject.CLAIM),
     "follow_up.index": _listed(Subject.CLAIM),
+    "eligibility.index": _listed(Subject.POLICY),
     "credit_balances.index": _listed(Subject.CLAIM),
     "failed_charge.index_view": _listed(Subject.CLAIM),
     "bulk_clawback.index": _listed(Subject.CLAIM),

@@ -155,6 +155,7 @@ class FeeScheduleView(RoleModelView):
 class PolicyView(RoleModelView):
     area = Area.CLINICAL
     name = "Policies"
+    details_template = "claimdesk/coverage/policy_details.html"  # with the eligibility checks (270/271)
     scope_rule = staticmethod(lambda scope: by_client(InsurancePolicy.client_id, scope))
     form_checks = staticmethod(policy_problems)
     column_list = [

@@ -43,6 +43,7 @@ from billing.submissions.models import Clearinghouse, SubmissionBatch
 from billing.submissions.operations import create_batches, mark_batch_sent
 from billing.submissions.queries import candidates
 from demo.ack_writer import ClaimAnswer, write_277ca, write_999
+from demo.eligibility import check_demo_eligibility
 from demo.era_writer import ClaimRemit, Payment, ProviderLevelAdjustment, write_835
 from demo.self_pay import collect_self_pay
 from demo.status_answers import ask_and_answer_status
@@ -93,6 +94,7 @@ def work_demo_billing(company: Company, client_ids: Collection[int], *, today: d
     counts.update(_answer(company, today=today))
     counts.update(ask_and_answer_status(claim_ids, today=today))  # 276/277 for the oldest claims still waiting
     counts.update(collect_self_pay(claim_ids, today=today))  # the families pay their self-pay visits
+    counts.update(check_demo_eligibility(client_ids, today=today))  # 270s out, 271s back, one policy lapsed
     # Claims paid in full have nothing left to check: a second run shows the office's current picture.
     run_rules(actor=ACTOR, today=today, claim_ids=claim_ids)
     return counts

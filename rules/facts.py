@@ -19,6 +19,7 @@ from sqlalchemy.orm import aliased
 from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine
 from billing.claims.queries import live_claim_filter
 from billing.core.db import db
+from billing.coverage.eligibility import eligibility_facts
 from billing.coverage.models import (
     Authorization,
     InsurancePolicy,
@@ -60,10 +61,27 @@ def load_facts(claim_ids: Sequence[int], today: date) -> dict[int, ClaimFacts]:
         facts[claim_id].duplicate_claim = True
     for claim_id, filing in deadlines(ids, today).items():
         facts[claim_id].days_to_filing_deadline = filing.days_left
+    _apply_eligibility(facts, ids, today)
     for claim_id, claim_facts in facts.items():
         claim_facts.diagnosis_count = len(claim_facts.diagnosis_codes)
         _apply_lines(claim_facts, lines.get(claim_id, []), auths, today)
     return facts
+
+
+def _apply_eligibility(facts: dict[int, ClaimFacts], ids: list[int], today: date) -> None:
+    """What the latest 271 answer of each claim's policy says (billing.coverage.eligibility)."""
+    rows = _core(select(Claim.id, Claim.policy_id).where(Claim.id.in_(ids), Claim.policy_id.is_not(None)))
+    policy_of = {claim_id: policy_id for claim_id, policy_id in rows}
+    known = eligibility_facts(set(policy_of.values()), today)
+    for claim_id, policy_id in policy_of.items():
+        answer = known.get(policy_id)
+        if answer is None:
+            continue
+        claim_facts = facts[claim_id]
+        claim_facts.eligibility_status = [answer.status]
+        claim_facts.eligibility_active_on_service_date = answer.active_on(claim_facts.service_date)
+        claim_facts.days_since_eligibility_check = answer.days_since
+        claim_facts.visits_remaining = answer.visits_remaining
 
 
 def _claim_rows(ids: list[int], today: date) -> dict[int, ClaimFacts]:

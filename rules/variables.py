@@ -72,6 +72,11 @@ class ClaimFacts:
     practice_name: str = ""
     service_date: date | None = None
     authorization_ends_on: date | None = None  # the earliest end among the claim's authorizations
+    # Eligibility (270/271): the latest answer about the claim's policy (billing.coverage.eligibility)
+    eligibility_status: list[str] = field(default_factory=lambda: ["none"])
+    eligibility_active_on_service_date: bool = False
+    days_since_eligibility_check: int | None = None  # None: never answered, so a rule on it is an error
+    visits_remaining: int | None = None  # None: the payer stated no visit limit, so a rule on it is an error
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,13 @@ VARIABLES: tuple[VariableSpec, ...] = (
     VariableSpec("note_finalized", "Every session note is finalized", "boolean"),
     VariableSpec("location_name", "Location", "string"),
     VariableSpec("practice_name", "Practice", "string"),
+    VariableSpec("eligibility_status", "Latest eligibility answer for the policy (none: never answered)", "select",
+                 ("none", "active", "inactive", "unknown", "failed")),
+    VariableSpec("eligibility_active_on_service_date", "Eligibility check says active on the service date",
+                 "boolean"),
+    VariableSpec("days_since_eligibility_check", "Days since the latest eligibility answer (needs one)", "numeric"),
+    VariableSpec("visits_remaining", "Visits remaining per the latest eligibility answer (needs a visit limit)",
+                 "numeric"),
 )
 
 _DECORATORS: dict[str, Callable[..., Any]] = {

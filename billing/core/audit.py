@@ -80,6 +80,8 @@ class AuditAction(StrEnum):
     BATCH_CANCELLED = "batch.cancelled"
     CLEARINGHOUSE_CHANGED = "clearinghouse.changed"
     RESPONSE_COLLECTED = "clearinghouse.response"
+    ELIGIBILITY_REQUESTED = "policy.eligibility_requested"  # a 270 asked about the policy (or could not be sent)
+    ELIGIBILITY_ANSWERED = "policy.eligibility_answered"  # a 271 answered it
     # Follow-up of unanswered claims
     FOLLOW_UP_NOTED = "claim.follow_up_noted"  # a note, and the next follow-up date it set
     FOLLOW_UP_ASSIGNED = "claim.follow_up_assigned"

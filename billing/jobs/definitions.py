@@ -73,6 +73,11 @@ JOBS: tuple[JobDefinition, ...] = (
                   "Monthly: a statement to each responsible party owing at least the minimum, as PDFs and a mail "
                   "vendor CSV in instance/statements/. Paused until an administrator resumes it.",
                   paused_at_first=True),
+    JobDefinition("check-eligibility", "Check eligibility for upcoming sessions", tasks.check_upcoming_eligibility,
+                  Cron(minute="0", hour="4"),
+                  "A 270 per clearinghouse for every client with sessions in the next CLAIMDESK_ELIGIBILITY_DAYS days "
+                  "(default 3); the 271s come back with the collected responses. Paused until an administrator "
+                  "resumes it.", paused_at_first=True),
     JobDefinition("export-queue", "Build requested exports", tasks.build_queued_exports,
                   Cron(), "Large reports asked for on the Reports page.", every_seconds=10,
                   has_work=export_runs.has_queued),

@@ -23,14 +23,18 @@ from billing.payments.invariants import check_ledger
 from billing.submissions import jobs as submission_jobs
 from billing.submissions.acknowledgments import AckResult
 from billing.submissions.claim_status import ask_due
+from billing.submissions.eligibility import request_checks, upcoming_requests
 from billing.submissions.inbound import import_x12
 from billing.submissions.models import ClearinghouseResponse
 from exports.statements import run_statement_files, statement_folder
 from rules.runs import run_rules as run_rules_now
 
+DEFAULT_ELIGIBILITY_DAYS = 3
 DEFAULT_SCHEDULED_REPORTS = ("claims", "claim-denials", "ar-aging", "authorization-utilization")
 #: ST01 of the collected files the job imports (a 277 is a 277CA or a claim status response, told apart by GS08).
 IMPORTED_TYPES = ("835", "999", "277")
+#: ST01 of the collected files the job imports (a 277 is read as a 277CA, or refused naming what it is).
+IMPORTED_TYPES = ("835", "999", "277", "271")
 #: Who the history names for everything a scheduled job does.
 SCHEDULER = Actor.system("scheduler")
 
@@ -110,6 +114,19 @@ def import_collected_response(response_id: int) -> tuple[ResponseImportStatus, s
             db.session.add(ResponseImport(response_id=response_id, status=ResponseImportStatus.REFUSED,
                                           summary=message[:2000]))
         return ResponseImportStatus.REFUSED, message
+
+
+def check_upcoming_eligibility(now: datetime) -> str:
+    """A 270 for the policies of every client with sessions in the coming days (CLAIMDESK_ELIGIBILITY_DAYS)."""
+    days = int(current_app.config.get("CLAIMDESK_ELIGIBILITY_DAYS", DEFAULT_ELIGIBILITY_DAYS))
+    with unit_of_work():
+        requests = upcoming_requests(days, today=now.astimezone(practice_timezone()).date())
+    if not requests:
+        return f"No client has sessions in the next {days} days; nothing asked."
+    report = request_checks(requests, actor=SCHEDULER)
+    if report.failed:
+        raise Failed(report.summary())
+    return report.summary()
 
 
 def build_queued_exports(now: datetime) -> str:

@@ -17,11 +17,13 @@ from billing.edi.segments import NotX12, decode, split_segments
 from billing.payments.remittances import EraRefused, ImportResult, import_835
 from billing.submissions.acknowledgments import AckResult, import_ack
 from billing.submissions.claim_status import StatusImport, import_277
+from billing.submissions.eligibility import EligibilityImport, import_271
 from billing.submissions.models import Clearinghouse
 
 #: What each kind we import is called in a refusal.
-IMPORTED = ("835", "999", "277CA", "277")
-HINT = "ClaimDesk imports 835 remittances, 999 and 277CA acknowledgments and 277 claim status responses"
+IMPORTED = ("835", "999", "277CA", "277", "271")
+HINT = ("ClaimDesk imports 835 remittances, 999 and 277CA acknowledgments, 277 claim status responses and 271 "
+        "eligibility responses")
 
 
 class NotImported(EraRefused):
@@ -31,7 +33,7 @@ class NotImported(EraRefused):
 @dataclass
 class Imported:
     kind: str
-    result: ImportResult | AckResult | StatusImport
+    result: ImportResult | AckResult | StatusImport | EligibilityImport
 
     def summary(self) -> str:
         return self.result.summary()
@@ -41,7 +43,7 @@ class Imported:
 
 
 def kind_of(data: bytes, filename: str) -> str:
-    """835, 999, 277CA or 277; anything else raises NotImported saying what the file is."""
+    """835, 999, 277CA, 277 or 271; anything else raises NotImported saying what the file is."""
     text = decode(data)
     if not text.startswith("ISA"):
         raise NotImported(filename, [not_x12_message(text, "835 remittance")])
@@ -68,4 +70,6 @@ def import_x12(data: bytes, *, filename: str, actor: Actor, clearinghouse: Clear
         return Imported(kind, import_835(data, filename=filename, actor=actor))
     if kind == "277":
         return Imported(kind, import_277(data, filename=filename, actor=actor, clearinghouse=clearinghouse))
+    if kind == "271":
+        return Imported(kind, import_271(data, filename=filename, actor=actor))
     return Imported(kind, import_ack(data, filename=filename, actor=actor, clearinghouse=clearinghouse))

@@ -43,7 +43,7 @@ def _statuses() -> dict[ClaimStatus, int]:
 
 def test_every_claim_status_is_on_screen_and_the_money_adds_up(demo):
     assert set(_statuses()) == set(ClaimStatus)
-    assert db.session.scalar(select(func.count()).select_from(Rule)) == demo.counts["rules"] == 7
+    assert db.session.scalar(select(func.count()).select_from(Rule)) == demo.counts["rules"] == 8
     batches = db.session.scalars(select(SubmissionBatch)).all()
     assert batches
     # The two runs over every claim, and the one each Generate makes before it batches (one clearinghouse).

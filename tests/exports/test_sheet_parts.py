@@ -56,7 +56,8 @@ def test_rows_past_the_limit_go_on_in_parts_with_one_total_over_all(monkeypatch,
 
 def test_a_sheet_that_fits_is_one_sheet(monkeypatch):
     counts, book = _write(_rows(11), limit=20, monkeypatch=monkeypatch)
-    assert counts == [11] and book.sheetnames == ["Claims"]
+    assert counts == [11]
+    assert book.sheetnames == ["Claims"]
     assert _data(book["Claims"])[-1][0] == "Total"
 
 

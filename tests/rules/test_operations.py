@@ -47,9 +47,9 @@ def test_set_enabled_many_only_touches_rules_that_change():
     assert off.enabled is True
 
 
-def test_the_shipped_defaults_are_valid_and_seven():
+def test_the_shipped_defaults_are_valid_and_eight():
     document = json.loads(DEFAULTS.read_text())
-    assert len(document["rules"]) == 7
+    assert len(document["rules"]) == 8
     for doc in document["rules"]:
         assert document_problems(doc) == [], doc["name"]
     result = load_defaults(actor=SYSTEM)

@@ -23,13 +23,13 @@ def _rules() -> int:
     return db.session.scalar(select(func.count()).select_from(Rule))
 
 
-def test_load_defaults_is_idempotent_and_ships_the_seven_rules(cli):
+def test_load_defaults_is_idempotent_and_ships_the_eight_rules(cli):
     first = cli("load-defaults", "--json")
     assert first.exit_code == 0, first.output
-    assert len(json.loads(first.output)["created"]) == 7
+    assert len(json.loads(first.output)["created"]) == 8
     again = json.loads(cli("load-defaults", "--json").output)
     assert again["created"] == []
-    assert len(again["unchanged"]) == 7
+    assert len(again["unchanged"]) == 8
     names = [r["name"] for r in json.loads(cli("list", "--json").output)]
     assert "Past the payer's filing deadline" in names
     assert "Timely filing over 90 days" not in names
@@ -63,16 +63,16 @@ def test_export_import_round_trip_and_all_or_nothing(cli, tmp_path):
     path = tmp_path / "rules.json"
     assert cli("export", "-o", str(path)).exit_code == 0
     document = json.loads(path.read_text())
-    assert len(document["rules"]) == 7
+    assert len(document["rules"]) == 8
     unchanged = json.loads(cli("import", str(path), "--json").output)
-    assert len(unchanged["unchanged"]) == 7
+    assert len(unchanged["unchanged"]) == 8
     document["rules"].append(rule_doc("New one", conditions=leaf("units", "greater_than", 8), actions=fail()))
     document["rules"].append(rule_doc("Broken", conditions=leaf("units", "greater_than", "8")))
     path.write_text(json.dumps(document))
     refused = cli("import", str(path))
     assert refused.exit_code != 0
-    assert "rules[8] (Broken).conditions.all[0].value" in refused.output
-    assert _rules() == 7
+    assert "rules[9] (Broken).conditions.all[0].value" in refused.output
+    assert _rules() == 8
     document["rules"].pop()
     path.write_text(json.dumps(document))
     assert json.loads(cli("import", str(path), "--json").output)["created"] == ["New one"]

@@ -6,6 +6,7 @@ Screenshots go to test-results/browser/<test>/ (git-ignored).
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
@@ -29,6 +30,9 @@ def _transaction() -> None:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    if running := os.environ.get("BROWSER_TEST_URL"):  # while writing a test: an app already serving the demo
+        yield LiveServer(app=None, url=running.rstrip("/"))
+        return
     app = build_app(tmp_path_factory.mktemp("browser-app"))
     with serve(app) as server:
         yield server

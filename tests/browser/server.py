@@ -26,7 +26,7 @@ DEMO_SCALE = 1
 
 @dataclass(frozen=True)
 class LiveServer:
-    app: Flask
+    app: Flask | None  # None: BROWSER_TEST_URL named an app serving elsewhere
     url: str
 
 

@@ -161,8 +161,8 @@ class Browse:
 
     # --- selectors ----------------------------------------------------------------------------------------------
 
-    def button(self, name: str | re.Pattern[str]) -> Locator:
-        return self.page.get_by_role("button", name=name)
+    def button(self, name: str | re.Pattern[str], *, exact: bool | None = None) -> Locator:
+        return self.page.get_by_role("button", name=name, exact=exact)
 
     def link(self, name: str | re.Pattern[str]) -> Locator:
         return self.page.get_by_role("link", name=name)
@@ -179,3 +179,38 @@ class Browse:
         self.page.once("dialog", lambda dialog: dialog.accept())
         self.page.get_by_role("button", name=re.compile("With selected")).click()
         self.page.get_by_role("link", name=label, exact=True).click()
+
+    # --- moving around as a person does ------------------------------------------------------------------------
+
+    def menu(self, item: str | re.Pattern[str]) -> None:
+        """Click a top-menu entry, opening its dropdown first when it sits in one."""
+        exact = isinstance(item, str)
+        # A closed dropdown's entries are hidden, and hidden elements have no role unless asked for.
+        entry = self.page.get_by_role("link", name=item, exact=exact, include_hidden=True)
+        dropdown = self.page.locator("nav li.dropdown").filter(has=entry)
+        if dropdown.count():
+            dropdown.first.locator(".dropdown-toggle").click()
+            dropdown.first.get_by_role("link", name=item, exact=exact).first.click()
+        else:
+            self.page.locator("nav").get_by_role("link", name=item, exact=exact).first.click()
+
+    def open_first_record(self) -> None:
+        """Open the first row of a list (Flask-Admin's "View Record" icon: its accessible name is the icon font's
+        glyph, so it is found by its title)."""
+        self.page.get_by_title("View Record").first.click()
+
+    def edit_first_record(self) -> None:
+        self.page.get_by_title("Edit Record").first.click()
+
+    def first_row_with(self, button: str) -> Locator:
+        """The list's first row that offers that row button (e.g. the first draft note: it offers Finalize)."""
+        return self.page.locator("table tbody tr").filter(
+            has=self.page.get_by_role("button", name=button, exact=True)).first
+
+    def form_with(self, button: str | re.Pattern[str]) -> Locator:
+        """The form that holds the button of that name (a page with several forms: hold, correct, write off...)."""
+        return self.page.locator("form").filter(has=self.page.get_by_role("button", name=button)).first
+
+    def textbox(self, scope: Locator, name: str | re.Pattern[str]) -> Locator:
+        """A text field by its label, or its placeholder where a compact form has no label."""
+        return scope.get_by_role("textbox", name=name).first

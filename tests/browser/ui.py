@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -164,8 +165,8 @@ class Browse:
     def button(self, name: str | re.Pattern[str], *, exact: bool | None = None) -> Locator:
         return self.page.get_by_role("button", name=name, exact=exact)
 
-    def link(self, name: str | re.Pattern[str]) -> Locator:
-        return self.page.get_by_role("link", name=name)
+    def link(self, name: str | re.Pattern[str], *, exact: bool | None = None) -> Locator:
+        return self.page.get_by_role("link", name=name, exact=exact)
 
     def field(self, label: str | re.Pattern[str]) -> Locator:
         return self.page.get_by_label(label)
@@ -214,3 +215,15 @@ class Browse:
     def textbox(self, scope: Locator, name: str | re.Pattern[str]) -> Locator:
         """A text field by its label, or its placeholder where a compact form has no label."""
         return scope.get_by_role("textbox", name=name).first
+
+    # --- the EOB grid (Record payment, Reverse prior entry) ---------------------------------------------------------
+
+    def payment_lines(self) -> list[tuple[int, Decimal]]:
+        """(line number, charge) of every line of the EOB grid."""
+        rows = self.page.locator("tr[data-line]")
+        return [(int(r.get_attribute("data-line") or 0), Decimal(r.get_attribute("data-charge") or "0"))
+                for r in rows.all()]
+
+    def payment_cell(self, line: int, name: str) -> Locator:
+        """One input of the EOB grid: allowed, paid, deductible, coinsurance, copay, adj-0-reason, adj-0-amount..."""
+        return self.page.locator(f"tr[data-line='{line}'] [name='line-{line}-{name}']")

@@ -28,7 +28,7 @@ def _transaction() -> None:
     the live server's own database instead, so they neither need nor build the test one."""
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     if running := os.environ.get("BROWSER_TEST_URL"):  # while writing a test: an app already serving the demo
         yield LiveServer(app=None, url=running.rstrip("/"))
@@ -38,7 +38,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(f"the browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)")

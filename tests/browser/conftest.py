@@ -1,5 +1,5 @@
-"""The browser suite: one live app (its own SQLite database, the demo seeded) and one Chromium per session, a new
-browser context (fresh cookies) per test. Debian's chromium is used as installed; nothing is downloaded.
+"""The browser suite: one live app (its own SQLite database, the demo seeded) and one Chromium for the whole folder,
+a new browser context (fresh cookies) per test. Debian's chromium is used as installed; nothing is downloaded.
 
 Screenshots go to test-results/browser/<test>/ (git-ignored).
 """

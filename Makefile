@@ -39,7 +39,7 @@ test: $(STAMP)
 # Only the browser suite (tests/browser, marked `browser`): Debian's chromium drives a live demo app on its own
 # SQLite database, whatever TEST_DATABASE_URL says. `make test` includes it.
 test-browser: $(STAMP)
-	$(BIN)/pytest -m browser $(PYTEST_ARGS)
+	$(BIN)/pytest -m browser tests/browser $(PYTEST_ARGS)
 
 # The suite without the tests marked `slow` (over 2 s each), while you iterate; `make test` and CI run them all.
 test-fast: $(STAMP)

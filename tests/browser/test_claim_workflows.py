@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 
 
 def open_first_claim(me: Browse, tab: str) -> str:
-    """Claims › the tab › the first claim's page; returns the claim number."""
+    """Claims, the tab, the first claim's page; returns the claim number."""
     me.step("Menu › Claims", lambda: me.menu(re.compile(r"^Claims?$")))
     me.step(f"Claims › {tab} tab", lambda: me.page.get_by_role("link", name=re.compile(rf"^{tab}\b")).first.click())
     me.step(f"Claims › {tab} › open the first claim", me.open_first_record)
@@ -33,10 +33,14 @@ def claim_status(me: Browse) -> Callable[[str], None]:
 def test_finalize_a_note_into_a_ready_claim(browse: Callable[[str], Browse]) -> None:
     me = browse("office_manager")
     me.step("Menu › Sessions", lambda: me.menu("Sessions"))
-    me.step("Sessions › edit the newest draft note",
-            lambda: me.first_row_with("Finalize").get_by_title("Edit Record").click())
-    me.step("Session › write the note", lambda: me.field("Note Text").fill(
-        "Worked on the home program; tolerated well. Plan: continue twice weekly."))
+    me.step(
+        "Sessions › edit the newest draft note",
+        lambda: me.first_row_with("Finalize").get_by_title("Edit Record").click(),
+    )
+    me.step(
+        "Session › write the note",
+        lambda: me.field("Note Text").fill("Worked on the home program; tolerated well. Plan: continue twice weekly."),
+    )
     me.step("Session › Save", lambda: me.button("Save", exact=True).click())
     me.step("Sessions › open that note", lambda: me.first_row_with("Finalize").get_by_title("View Record").click())
     me.step("Session › Finalize note", lambda: me.button("Finalize note").click())
@@ -74,8 +78,10 @@ def test_retract_and_bill_again(browse: Callable[[str], Browse]) -> None:
 def test_cancel_a_session_with_a_session_class(browse: Callable[[str], Browse]) -> None:
     me = browse("office_manager")
     me.step("Menu › Sessions", lambda: me.menu("Sessions"))
-    me.step("Sessions › tick the newest draft note",
-            lambda: me.first_row_with("Finalize").locator("input[name='rowid']").check())
+    me.step(
+        "Sessions › tick the newest draft note",
+        lambda: me.first_row_with("Finalize").locator("input[name='rowid']").check(),
+    )
     me.step("Sessions › With selected › Cancel…", lambda: me.run_list_action("Cancel…"))
     me.step("Cancel sessions › choose No-show", lambda: me.field("Session class").select_option(label="No-show"))
     me.step("Cancel sessions › Note", lambda: me.field("Note (optional)").fill("Called at 9:05, no answer"))

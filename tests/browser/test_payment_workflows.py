@@ -19,15 +19,17 @@ CENT = Decimal("0.01")
 
 
 def open_submitted_claim_with_a_secondary(me: Browse) -> str:
-    """Policies › a client with a secondary policy › Claims › Submitted, searched by that client's name."""
+    """From Policies, a client with a secondary policy; then that client's Submitted claim, found by name."""
     me.step("Menu › Policies", lambda: me.menu("Policies"))
     secondary = me.page.locator("table tbody tr").filter(has_text="Secondary")
     for order in ("ascending", "descending"):  # whichever order brings the secondary policies to the first page
         me.step(f"Policies › sort by Rank, {order}", lambda: me.link(re.compile(r"^Rank")).click())
         if secondary.count():
             break
-    clients = [row.locator("td").filter(has_text=re.compile(r"\(BP-")).first.inner_text().split(" (")[0]
-               for row in secondary.all()]
+    clients = [
+        row.locator("td").filter(has_text=re.compile(r"\(BP-")).first.inner_text().split(" (")[0]
+        for row in secondary.all()
+    ]
     assert clients, "the demo has no secondary policy"
     for client in clients:
         me.step("Menu › Claims", lambda: me.menu(re.compile(r"^Claims?$")))
@@ -35,7 +37,8 @@ def open_submitted_claim_with_a_secondary(me: Browse) -> str:
         me.step(f"Claims › search {client}", lambda client=client: search(me, client.split(",")[0]))
         rows = me.page.locator("table tbody tr").filter(has_text=client)
         if rows.count():
-            me.step(f"Claims › open the submitted claim of {client}", lambda: rows.first.get_by_title("View Record").click())
+            view = rows.first.get_by_title("View Record")
+            me.step(f"Claims › open the submitted claim of {client}", view.click)
             return me.page.get_by_role("heading", name=re.compile(r"^Claim C-\d+")).first.inner_text().split()[1]
     raise AssertionError(f"none of {clients} has a Submitted claim")
 
@@ -107,7 +110,10 @@ def test_manual_clawback(browse: Callable[[str], Browse]) -> None:
     me = browse("biller")
     number = open_first_claim(me, "Paid")
     me.step(f"Claim {number} › Reverse prior entry…", lambda: me.link("Reverse prior entry…").click())
-    me.step("Reverse › tick the payment", lambda: me.page.locator("form[data-reverse] input[name^='payment-']").first.check())
+    me.step(
+        "Reverse › tick the payment",
+        lambda: me.page.locator("form[data-reverse] input[name^='payment-']").first.check(),
+    )
     me.field("Source / reason (required)").fill("Payer letter: duplicate payment taken back")
     me.step(f"Reverse {number} › Save the reversal", lambda: me.button("Save the reversal").click())
     expect(me.page.locator("[data-needs-review]")).to_be_visible()

@@ -34,7 +34,8 @@ def test_build_preview_download_and_mark_uploaded(browse: Callable[[str], Browse
     with me.expect_download() as got:
         me.step(f"Batch {batch} › Download .x12", lambda: me.link("Download .x12").click())
     text = got[0].path().read_text()
-    assert text.startswith("ISA*") and text.count("CLM*") == sent, text[:200]
+    assert text.startswith("ISA*"), text[:200]
+    assert text.count("CLM*") == sent
 
     def mark_uploaded() -> None:
         me.page.once("dialog", lambda dialog: dialog.accept())  # "Mark B-... as uploaded? ..."

@@ -1,7 +1,7 @@
 """What the browser tests share: logging in, watching a page for errors, named steps with screenshots, and every
 selector the workflows use (role, label and button-text selectors, kept here so a markup change is fixed once).
 
-A failing step says where it failed: `step(page, "Claims › Hold", ...)` re-raises as a StepFailed naming the page's
+A failing step says where it failed: `me.step("Claims > Hold", ...)` re-raises as a StepFailed naming the page's
 URL, the action and the screenshot taken at that moment.
 """
 
@@ -205,8 +205,11 @@ class Browse:
 
     def first_row_with(self, button: str) -> Locator:
         """The list's first row that offers that row button (e.g. the first draft note: it offers Finalize)."""
-        return self.page.locator("table tbody tr").filter(
-            has=self.page.get_by_role("button", name=button, exact=True)).first
+        return (
+            self.page.locator("table tbody tr")
+            .filter(has=self.page.get_by_role("button", name=button, exact=True))
+            .first
+        )
 
     def form_with(self, button: str | re.Pattern[str]) -> Locator:
         """The form that holds the button of that name (a page with several forms: hold, correct, write off...)."""
@@ -221,8 +224,9 @@ class Browse:
     def payment_lines(self) -> list[tuple[int, Decimal]]:
         """(line number, charge) of every line of the EOB grid."""
         rows = self.page.locator("tr[data-line]")
-        return [(int(r.get_attribute("data-line") or 0), Decimal(r.get_attribute("data-charge") or "0"))
-                for r in rows.all()]
+        return [
+            (int(r.get_attribute("data-line") or 0), Decimal(r.get_attribute("data-charge") or "0")) for r in rows.all()
+        ]
 
     def payment_cell(self, line: int, name: str) -> Locator:
         """One input of the EOB grid: allowed, paid, deductible, coinsurance, copay, adj-0-reason, adj-0-amount..."""

@@ -129,6 +129,7 @@ def test_bulk_clawback(browse: Callable[[str], Browse]) -> None:
     me.field("Date of service").fill(f"{year}-{month}-{date}")
     me.step(f"Bulk clawback › Find paid claims of {day}", lambda: me.button("Find paid claims").click())
     boxes = me.page.locator("form[data-bulk-clawback] input[type='checkbox'][name^='claim-']")
+    expect(boxes.first).to_be_visible()
     ticked = min(boxes.count(), 2)
     assert ticked, f"no paid claim found for {day}"
     for box in boxes.all()[:ticked]:

@@ -19,7 +19,7 @@ def test_failed_charges_filter_and_reprocess(browse: Callable[[str], Browse]) ->
     me = browse("biller")
     me.step("Menu › Failed Charges", lambda: me.menu("Failed Charges"))
     rows = me.page.locator("table tbody tr").filter(has=me.page.locator("input[name='rowid']"))
-    assert rows.count(), "the demo has no failed charge"
+    expect(rows.first).to_be_visible()  # the demo has failed charges
     payer = rows.first.locator("td.col-payer").inner_text().strip()
 
     def filter_by_payer() -> None:

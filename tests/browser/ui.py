@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from playwright.sync_api import ConsoleMessage, Download, Locator, Page, Request, Response
+from playwright.sync_api import ConsoleMessage, Download, Locator, Page, Request, Response, expect
 
 from demo.catalog import DEMO_LOGINS, DEMO_PASSWORD
 
@@ -156,9 +156,14 @@ class Browse:
         return " ".join(self.page.locator(".alert").all_inner_texts())
 
     def expect_flash(self, pattern: str) -> None:
-        text = self.flash_text()
-        if not re.search(pattern, text, re.IGNORECASE):
-            raise AssertionError(f"expected a message matching {pattern!r}, the page says {text!r}")
+        """A message on the page matches `pattern` (waiting for it, as for any element)."""
+        message = self.page.locator(".alert").filter(has_text=re.compile(pattern, re.IGNORECASE))
+        try:
+            expect(message.first).to_be_visible()
+        except AssertionError:
+            raise AssertionError(
+                f"expected a message matching {pattern!r}, the page says {self.flash_text()!r}"
+            ) from None
 
     # --- selectors ----------------------------------------------------------------------------------------------
 
@@ -224,6 +229,7 @@ class Browse:
     def payment_lines(self) -> list[tuple[int, Decimal]]:
         """(line number, charge) of every line of the EOB grid."""
         rows = self.page.locator("tr[data-line]")
+        rows.first.wait_for()
         return [
             (int(r.get_attribute("data-line") or 0), Decimal(r.get_attribute("data-charge") or "0")) for r in rows.all()
         ]

@@ -20,8 +20,9 @@ def test_every_menu_page_opens_cleanly(browse: Callable[[str], Browse], role: st
     for label, path in pages:
         try:
             me.step(f"Menu › {label}", lambda path=path: me.open(path))
-            heading = me.page.locator("body").inner_text()
-            assert "Traceback" not in heading, f"{label}: a traceback on the page"
+            assert "Traceback" not in me.page.locator("body").inner_text(), f"{label}: a traceback on the page"
+            refusals = me.page.locator(".alert-danger").all_inner_texts()
+            assert not refusals, f"{label} ({me.page.url}) opens with an error for a {role}: {refusals}"
         except AssertionError as exc:
             failures.append(str(exc))
     assert not failures, "\n".join(failures)

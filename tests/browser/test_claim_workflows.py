@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 
 def open_first_claim(me: Browse, tab: str) -> str:
     """Claims, the tab, the first claim's page; returns the claim number."""
-    me.step("Menu › Claims", lambda: me.menu(re.compile(r"^Claims?$")))
+    me.step("Menu › Claims", lambda: me.menu("Claims"))
     me.step(f"Claims › {tab} tab", lambda: me.page.get_by_role("link", name=re.compile(rf"^{tab}\b")).first.click())
     me.step(f"Claims › {tab} › open the first claim", me.open_first_record)
     heading = me.page.get_by_role("heading", name=re.compile(r"^Claim C-\d+")).first.inner_text()

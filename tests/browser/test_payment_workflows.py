@@ -32,7 +32,7 @@ def open_submitted_claim_with_a_secondary(me: Browse) -> str:
     ]
     assert clients, "the demo has no secondary policy"
     for client in clients:
-        me.step("Menu › Claims", lambda: me.menu(re.compile(r"^Claims?$")))
+        me.step("Menu › Claims", lambda: me.menu("Claims"))
         me.step("Claims › Submitted tab", lambda: me.page.get_by_role("link", name=re.compile(r"^Submitted\b")).click())
         me.step(f"Claims › search {client}", lambda client=client: search(me, client.split(",")[0]))
         rows = me.page.locator("table tbody tr").filter(has_text=client)
@@ -121,7 +121,7 @@ def test_manual_clawback(browse: Callable[[str], Browse]) -> None:
 
 def test_bulk_clawback(browse: Callable[[str], Browse]) -> None:
     me = browse("biller")
-    me.step("Menu › Claims", lambda: me.menu(re.compile(r"^Claims?$")))
+    me.step("Menu › Claims", lambda: me.menu("Claims"))
     me.step("Claims › Paid tab", lambda: me.page.get_by_role("link", name=re.compile(r"^Paid\b")).click())
     day = me.page.locator("table tbody tr").last.locator("td.col-service_date").inner_text().strip()
     month, date, year = day.split("/")

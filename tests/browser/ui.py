@@ -188,17 +188,18 @@ class Browse:
 
     # --- moving around as a person does ------------------------------------------------------------------------
 
-    def menu(self, item: str | re.Pattern[str]) -> None:
-        """Click a top-menu entry, opening its dropdown first when it sits in one."""
-        exact = isinstance(item, str)
+    def menu(self, item: str) -> None:
+        """Click a top-menu entry, opening its dropdown first when it sits in one. The name matches in any case and
+        in the singular or plural ("Failed charges", "Claim"), so a renamed menu entry does not break a walk."""
+        name = re.compile(rf"^\s*{re.escape(item.rstrip('s'))}s?\s*$", re.IGNORECASE)
         # A closed dropdown's entries are hidden, and hidden elements have no role unless asked for.
-        entry = self.page.get_by_role("link", name=item, exact=exact, include_hidden=True)
+        entry = self.page.get_by_role("link", name=name, include_hidden=True)
         dropdown = self.page.locator("nav li.dropdown").filter(has=entry)
         if dropdown.count():
             dropdown.first.locator(".dropdown-toggle").click()
-            dropdown.first.get_by_role("link", name=item, exact=exact).first.click()
+            dropdown.first.get_by_role("link", name=name).first.click()
         else:
-            self.page.locator("nav").get_by_role("link", name=item, exact=exact).first.click()
+            self.page.locator("nav").get_by_role("link", name=name).first.click()
 
     def open_first_record(self) -> None:
         """Open the first row of a list (Flask-Admin's "View Record" icon: its accessible name is the icon font's

@@ -43,8 +43,6 @@ class Watch:
 
     origin: str
     problems: list[str] = field(default_factory=list)
-    #: Statuses a step expects (a refusal page it provokes on purpose), by path; none do today.
-    allowed: set[tuple[str, int]] = field(default_factory=set)
 
     def attach(self, page: Page) -> None:
         page.on("console", self._console)
@@ -68,10 +66,9 @@ class Watch:
         self.problems.append(f"request failed: {request.method} {request.url}: {failure}")
 
     def _response(self, response: Response) -> None:
-        if response.status >= 400 and response.url.startswith(self.origin):
-            path = urlsplit(response.url).path
-            if (path, response.status) not in self.allowed and path not in AWAITING_MERGE:
-                self.problems.append(f"HTTP {response.status} for {response.request.method} {response.url}")
+        ours = response.url.startswith(self.origin) and urlsplit(response.url).path not in AWAITING_MERGE
+        if response.status >= 400 and ours:
+            self.problems.append(f"HTTP {response.status} for {response.request.method} {response.url}")
 
     def take(self) -> list[str]:
         taken, self.problems = self.problems, []

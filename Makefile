@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast test-sqlite test-postgres bench loadtest lint install clean-db model-explore
+.PHONY: run test test-browser test-fast test-sqlite test-postgres bench loadtest lint install clean-db model-explore
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ run: $(STAMP) instance/config.py
 # TEST_DATABASE_URL=postgresql+psycopg://... runs the suite on PostgreSQL; default is SQLite.
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Only the browser suite (tests/browser, marked `browser`): Debian's chromium drives a live demo app on its own
+# SQLite database, whatever TEST_DATABASE_URL says. `make test` includes it.
+test-browser: $(STAMP)
+	$(BIN)/pytest -m browser tests/browser $(PYTEST_ARGS)
 
 # The suite without the tests marked `slow` (over 2 s each), while you iterate; `make test` and CI run them all.
 test-fast: $(STAMP)

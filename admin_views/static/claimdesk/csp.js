@@ -1,12 +1,13 @@
 // ClaimDesk pages under a Content-Security-Policy that runs no inline handlers (admin_views/headers.py).
 // Our templates say what they need with data- attributes; Flask-Admin's templates still carry a few onclick
-// attributes, which the browser now ignores, so their three known forms are given to listeners here.
+// attributes, which the server renames data-onclick (admin_views/headers.py), so their three known forms are
+// given to listeners here.
 (function () {
   "use strict";
 
   function flaskAdminHandlers() {
-    document.querySelectorAll("[onclick]").forEach(function (el) {
-      var code = el.getAttribute("onclick");
+    document.querySelectorAll("[data-onclick]").forEach(function (el) {
+      var code = el.dataset.onclick;
       var m;
       if ((m = /modelActions\.execute\('([^']+)'\)/.exec(code))) {
         el.addEventListener("click", function (e) { e.preventDefault(); window.modelActions.execute(m[1]); });

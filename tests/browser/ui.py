@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urlsplit
 
 from playwright.sync_api import ConsoleMessage, Download, Locator, Page, Request, Response, expect
 
@@ -26,10 +25,6 @@ T = TypeVar("T")
 LOGINS: dict[str, str] = {role: email for email, role, _name in DEMO_LOGINS}
 ROLES = ("admin", "biller", "office_manager", "accountant")
 
-
-#: Same-origin addresses whose 404 is a defect another branch of issue 18 fixes: h-roles adds the favicon (item 6).
-#: Delete the entry when that branch is merged, and every step again fails on the missing favicon.
-AWAITING_MERGE = frozenset({"/favicon.ico"})
 
 
 class StepFailed(AssertionError):
@@ -54,8 +49,6 @@ class Watch:
         if message.type != "error":
             return
         source = message.location.get("url", "")
-        if source.startswith(self.origin) and urlsplit(source).path in AWAITING_MERGE:
-            return
         where = message.page.url if message.page else "?"
         self.problems.append(f"console error on {where}: {message.text} ({source or 'inline'})")
 
@@ -66,7 +59,7 @@ class Watch:
         self.problems.append(f"request failed: {request.method} {request.url}: {failure}")
 
     def _response(self, response: Response) -> None:
-        ours = response.url.startswith(self.origin) and urlsplit(response.url).path not in AWAITING_MERGE
+        ours = response.url.startswith(self.origin)
         if response.status >= 400 and ours:
             self.problems.append(f"HTTP {response.status} for {response.request.method} {response.url}")
 

@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 from admin_views.auth import current_actor
 from admin_views.base import RoleModelView
 from admin_views.claim_payments import ClaimPaymentsMixin
+from admin_views.dashboard_filters import claim_filters
 from admin_views.follow_up import deadline_cell
 from admin_views.formatters import lazy_options
 from admin_views.operations import KEY_FIELD, run_once, run_operation
@@ -102,6 +103,7 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
         FilterEqual(column=Claim.rendering_provider_id, name="Provider", options=lazy_options(provider_options)),
         FilterEqual(column=Claim.location_id, name="Location", options=lazy_options(location_options)),
         BooleanEqualFilter(column=Claim.needs_review, name="Needs review"),
+        *claim_filters(),  # the dashboard's drill-downs (admin_views/dashboard_filters.py)
     ]
     column_formatters = {
         "id": lambda v, c, m, n: m.number,

@@ -17,7 +17,11 @@ from billing.submissions.models import AckOutcome, ClaimAcknowledgment
 
 #: A/R age buckets by the age of the service on the practice's day: (label, first day, last day or None).
 BUCKETS: tuple[tuple[str, int, int | None], ...] = (
-    ("0-30", 0, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("91-120", 91, 120), ("120+", 121, None),
+    ("0-30", 0, 30),
+    ("31-60", 31, 60),
+    ("61-90", 61, 90),
+    ("91-120", 91, 120),
+    ("120+", 121, None),
 )
 BUCKET_LABELS = tuple(label for label, _, _ in BUCKETS)
 #: The drill-down's "any age" value: every claim a payer still owes on.
@@ -43,16 +47,20 @@ def insurance_effect() -> ColumnElement[Decimal]:
     """A ledger entry's amount as it moves what the payer owes (EFFECTS' first sign), in SQL."""
     up = [kind for kind, (to_insurance, _) in EFFECTS.items() if to_insurance == 1]
     down = [kind for kind, (to_insurance, _) in EFFECTS.items() if to_insurance == -1]
-    return case((LedgerEntry.kind.in_(up), LedgerEntry.amount), (LedgerEntry.kind.in_(down), -LedgerEntry.amount),
-                else_=0)
+    return case(
+        (LedgerEntry.kind.in_(up), LedgerEntry.amount), (LedgerEntry.kind.in_(down), -LedgerEntry.amount), else_=0
+    )
 
 
 def insurance_balances() -> Select[tuple[int, Decimal]]:
     """(claim id, what the payer still owes on it) for every claim whose insurance balance is not zero (rounded to
     the cent: SQLite sums NUMERIC as floating point)."""
     balance = money_sum(insurance_effect())
-    return (select(LedgerEntry.claim_id.label("claim_id"), balance.label("balance"))
-            .group_by(LedgerEntry.claim_id).having(func.round(func.sum(insurance_effect()), 2) != 0))
+    return (
+        select(LedgerEntry.claim_id.label("claim_id"), balance.label("balance"))
+        .group_by(LedgerEntry.claim_id)
+        .having(func.round(func.sum(insurance_effect()), 2) != 0)
+    )
 
 
 def bucket_bounds(label: str, today: date) -> tuple[date | None, date | None]:
@@ -88,25 +96,31 @@ def owed_by_payer(age: str, today: date) -> ColumnElement[bool]:
 
 def posted_between(kinds: tuple[EntryKind, ...], start: date, end: date) -> ColumnElement[bool]:
     """Claims with a ledger entry of these kinds posted between the two days (inclusive)."""
-    return Claim.id.in_(select(LedgerEntry.claim_id).where(LedgerEntry.kind.in_(kinds),
-                                                          LedgerEntry.posted_on.between(start, end)))
+    return Claim.id.in_(
+        select(LedgerEntry.claim_id).where(LedgerEntry.kind.in_(kinds), LedgerEntry.posted_on.between(start, end))
+    )
 
 
 def first_answers() -> Select[tuple[int]]:
     """The id of each claim's first deciding acknowledgment (999 or 277CA, accepted or rejected)."""
-    return (select(func.min(ClaimAcknowledgment.id))
-            .where(ClaimAcknowledgment.claim_id.is_not(None), ClaimAcknowledgment.outcome.in_(DECISIVE))
-            .group_by(ClaimAcknowledgment.claim_id))
+    return (
+        select(func.min(ClaimAcknowledgment.id))
+        .where(ClaimAcknowledgment.claim_id.is_not(None), ClaimAcknowledgment.outcome.in_(DECISIVE))
+        .group_by(ClaimAcknowledgment.claim_id)
+    )
 
 
 def first_answer_was(answer: str) -> ColumnElement[bool]:
     """Claims whose first deciding acknowledgment was an acceptance ("accepted") or a rejection ("rejected")."""
-    return Claim.id.in_(select(ClaimAcknowledgment.claim_id).where(
-        ClaimAcknowledgment.id.in_(first_answers()), ClaimAcknowledgment.outcome.in_(FIRST_ANSWERS[answer])))
+    return Claim.id.in_(
+        select(ClaimAcknowledgment.claim_id).where(
+            ClaimAcknowledgment.id.in_(first_answers()), ClaimAcknowledgment.outcome.in_(FIRST_ANSWERS[answer])
+        )
+    )
 
 
 def parse_carc(value: str) -> tuple[str, str] | None:
-    """"CO-45" → ("CO", "45"); anything else → None."""
+    """ "CO-45" → ("CO", "45"); anything else → None."""
     group, _, code = (value or "").strip().upper().partition("-")
     if len(group) == 2 and group.isalpha() and 0 < len(code) <= 5 and code.isalnum():
         return group, code
@@ -115,5 +129,6 @@ def parse_carc(value: str) -> tuple[str, str] | None:
 
 def adjusted_with(group: str, code: str) -> ColumnElement[bool]:
     """Claims with a ledger adjustment carrying this group code and CARC (e.g. CO-45)."""
-    return Claim.id.in_(select(LedgerEntry.claim_id).where(LedgerEntry.group_code == group,
-                                                          LedgerEntry.reason_code == code))
+    return Claim.id.in_(
+        select(LedgerEntry.claim_id).where(LedgerEntry.group_code == group, LedgerEntry.reason_code == code)
+    )

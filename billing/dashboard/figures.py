@@ -77,7 +77,9 @@ class PayerDenials:
 
     @property
     def rate(self) -> Decimal | None:
-        return None if not self.adjudicated else (Decimal(100) * self.denied / self.adjudicated).quantize(Decimal("0.1"))
+        if not self.adjudicated:
+            return None
+        return (Decimal(100) * self.denied / self.adjudicated).quantize(Decimal("0.1"))
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ class Figures:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON: dates as ISO days, money as strings, rates as strings or null."""
+
         def plain(value: Any) -> Any:
             if isinstance(value, dict):
                 return {k: plain(v) for k, v in value.items()}
@@ -145,11 +148,21 @@ def dashboard_figures(scope: Scope, date_from: date, date_to: date, today: date)
     days_in_ar = (ar_total / (charges / days)).quantize(Decimal("0.1")) if charges > 0 else None
     sent, accepted = _first_pass(scope, date_from, date_to)
     return Figures(
-        date_from=date_from, date_to=date_to, today=today,
-        ar_by_age=ar_by_age, ar_by_payer=ar_by_payer, ar_total=ar_total, ar_claims=ar_claims, days_in_ar=days_in_ar,
-        months=months, first_pass_sent=sent, first_pass_accepted=accepted,
-        denials_by_payer=_denials(scope, date_from, date_to), top_carcs=_top_carcs(scope, date_from, date_to),
-        by_status=_by_status(scope, date_from, date_to), filing_this_week=_filing(scope, today),
+        date_from=date_from,
+        date_to=date_to,
+        today=today,
+        ar_by_age=ar_by_age,
+        ar_by_payer=ar_by_payer,
+        ar_total=ar_total,
+        ar_claims=ar_claims,
+        days_in_ar=days_in_ar,
+        months=months,
+        first_pass_sent=sent,
+        first_pass_accepted=accepted,
+        denials_by_payer=_denials(scope, date_from, date_to),
+        top_carcs=_top_carcs(scope, date_from, date_to),
+        by_status=_by_status(scope, date_from, date_to),
+        filing_this_week=_filing(scope, today),
         failed_by_rule=_failed_by_rule(scope),
     )
 
@@ -161,17 +174,31 @@ def _in_range(scope: Scope, date_from: date, date_to: date) -> list[Any]:
 def _receivables(scope: Scope, today: date) -> tuple[list[Slice], list[Slice], Decimal, int]:
     owed = insurance_balances().subquery()
     bucket = bucket_of_service(today).label("bucket")
-    base = select().select_from(owed).join(Claim, Claim.id == owed.c.claim_id).where(by_location(Claim.location_id,
-                                                                                                 scope))
-    by_age = {label: (n, amount) for label, n, amount in db.session.execute(
-        base.add_columns(bucket, func.count(), money_sum(owed.c.balance)).group_by(bucket))}
-    ages = [Slice(label, by_age.get(label, (0, ZERO))[0], to_money(by_age.get(label, (0, ZERO))[1]), label)
-            for label in BUCKET_LABELS]
+    base = (
+        select().select_from(owed).join(Claim, Claim.id == owed.c.claim_id).where(by_location(Claim.location_id, scope))
+    )
+    by_age = {
+        label: (n, amount)
+        for label, n, amount in db.session.execute(
+            base.add_columns(bucket, func.count(), money_sum(owed.c.balance)).group_by(bucket)
+        )
+    }
+    ages = [
+        Slice(label, by_age.get(label, (0, ZERO))[0], to_money(by_age.get(label, (0, ZERO))[1]), label)
+        for label in BUCKET_LABELS
+    ]
     payer_rows = db.session.execute(
         base.add_columns(Claim.payer_id, Payer.name, func.count(), money_sum(owed.c.balance))
-        .outerjoin(Payer, Payer.id == Claim.payer_id).group_by(Claim.payer_id, Payer.name))
-    payers = sorted((Slice(name or "(no payer)", n, to_money(amount), str(payer_id or ""))
-                     for payer_id, name, n, amount in payer_rows), key=lambda s: (-s.amount, s.label))
+        .outerjoin(Payer, Payer.id == Claim.payer_id)
+        .group_by(Claim.payer_id, Payer.name)
+    )
+    payers = sorted(
+        (
+            Slice(name or "(no payer)", n, to_money(amount), str(payer_id or ""))
+            for payer_id, name, n, amount in payer_rows
+        ),
+        key=lambda s: (-s.amount, s.label),
+    )
     return ages, payers, sum((s.amount for s in ages), ZERO), sum(s.count for s in ages)
 
 
@@ -186,9 +213,13 @@ def _months(scope: Scope, date_from: date, date_to: date) -> list[Month]:
         rows = db.session.execute(
             select(year, month, money_sum(LedgerEntry.amount), func.count(distinct(LedgerEntry.claim_id)))
             .join(Claim, Claim.id == LedgerEntry.claim_id)
-            .where(LedgerEntry.kind.in_(kinds), LedgerEntry.posted_on.between(date_from, date_to),
-                   by_location(Claim.location_id, scope))
-            .group_by(year, month))
+            .where(
+                LedgerEntry.kind.in_(kinds),
+                LedgerEntry.posted_on.between(date_from, date_to),
+                by_location(Claim.location_id, scope),
+            )
+            .group_by(year, month)
+        )
         return {_month_key(y, m): (to_money(amount), n) for y, m, amount, n in rows}
 
     charges, collections = per_month(CHARGE_KINDS), per_month(COLLECTION_KINDS)
@@ -209,7 +240,8 @@ def _first_pass(scope: Scope, date_from: date, date_to: date) -> tuple[int, int]
         select(ClaimAcknowledgment.outcome, func.count())
         .join(Claim, Claim.id == ClaimAcknowledgment.claim_id)
         .where(ClaimAcknowledgment.id.in_(first_answers()), *_in_range(scope, date_from, date_to))
-        .group_by(ClaimAcknowledgment.outcome))
+        .group_by(ClaimAcknowledgment.outcome)
+    )
     counts = dict(rows.all())
     return sum(counts.values()), sum(n for outcome, n in counts.items() if outcome in ACCEPTED)
 
@@ -220,7 +252,8 @@ def _denials(scope: Scope, date_from: date, date_to: date) -> list[PayerDenials]
         select(Claim.payer_id, Payer.name, func.count(), denied)
         .join(Payer, Payer.id == Claim.payer_id)
         .where(Claim.status.in_([ClaimStatus.PAID, ClaimStatus.DENIED]), *_in_range(scope, date_from, date_to))
-        .group_by(Claim.payer_id, Payer.name))
+        .group_by(Claim.payer_id, Payer.name)
+    )
     found = [PayerDenials(payer_id, name, n, int(d or 0)) for payer_id, name, n, d in rows]
     return sorted(found, key=lambda p: (-p.denied, p.payer))
 
@@ -230,20 +263,31 @@ def _top_carcs(scope: Scope, date_from: date, date_to: date) -> list[Slice]:
     rows = db.session.execute(
         select(LedgerEntry.group_code, LedgerEntry.reason_code, claims, money_sum(LedgerEntry.amount))
         .join(Claim, Claim.id == LedgerEntry.claim_id)
-        .where(LedgerEntry.group_code.is_not(None), LedgerEntry.reason_code.is_not(None),
-               *_in_range(scope, date_from, date_to))
+        .where(
+            LedgerEntry.group_code.is_not(None),
+            LedgerEntry.reason_code.is_not(None),
+            *_in_range(scope, date_from, date_to),
+        )
         .group_by(LedgerEntry.group_code, LedgerEntry.reason_code)
         .order_by(claims.desc(), LedgerEntry.group_code, LedgerEntry.reason_code)
-        .limit(TOP_CARCS))
+        .limit(TOP_CARCS)
+    )
     return [Slice(f"{group}-{code}", n, to_money(amount), f"{group}-{code}") for group, code, n, amount in rows]
 
 
 def _by_status(scope: Scope, date_from: date, date_to: date) -> list[Slice]:
-    rows = dict((status, (n, amount)) for status, n, amount in db.session.execute(
-        select(Claim.status, func.count(), money_sum(Claim.total_charge))
-        .where(*_in_range(scope, date_from, date_to)).group_by(Claim.status)))
-    return [Slice(status.label, rows.get(status, (0, ZERO))[0], to_money(rows.get(status, (0, ZERO))[1]),
-                  status.value) for status in ClaimStatus]
+    rows = dict(
+        (status, (n, amount))
+        for status, n, amount in db.session.execute(
+            select(Claim.status, func.count(), money_sum(Claim.total_charge))
+            .where(*_in_range(scope, date_from, date_to))
+            .group_by(Claim.status)
+        )
+    )
+    return [
+        Slice(status.label, rows.get(status, (0, ZERO))[0], to_money(rows.get(status, (0, ZERO))[1]), status.value)
+        for status in ClaimStatus
+    ]
 
 
 def _filing(scope: Scope, today: date) -> Slice:
@@ -258,6 +302,13 @@ def _failed_by_rule(scope: Scope) -> list[Slice]:
         .join(RuleOutcome, RuleOutcome.rule_id == Rule.id)
         .join(Claim, Claim.id == RuleOutcome.claim_id)
         .where(RuleOutcome.resolved_at.is_(None), RuleOutcome.kind.in_(BLOCKING), by_location(Claim.location_id, scope))
-        .group_by(Rule.id, Rule.name))
+        .group_by(Rule.id, Rule.name)
+    )
     found = [Slice(name, n, to_money(amount), str(rule_id)) for rule_id, name, n, amount in rows]
     return sorted(found, key=lambda s: (-s.count, s.label))
+
+
+def default_range(today: date) -> tuple[date, date]:
+    """The last twelve months: from the first day of the month eleven months back, to today."""
+    months_back = today.year * 12 + today.month - 1 - 11
+    return date(months_back // 12, months_back % 12 + 1, 1), today

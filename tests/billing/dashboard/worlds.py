@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from billing.claims.models import Claim
 from billing.core.db import db
-from billing.submissions.models import Acknowledgment, AckKind, AckOutcome, ClaimAcknowledgment
+from billing.submissions.models import AckKind, Acknowledgment, AckOutcome, ClaimAcknowledgment
 from rules.runs import run_rules
 from tests.worlds.money import MoneyWorld, build_money_world
 from tests.worlds.practice import DAY, SYSTEM, World
@@ -24,13 +24,20 @@ class DashboardWorld(MoneyWorld):
 
 
 def acknowledge(claim: Claim, outcome: AckOutcome, on: date) -> None:
-    ack = Acknowledgment(kind=AckKind.CLAIM,
-                         file_name=f"ack-{claim.id}-{outcome.value}-{on}",
-                         sha256=f"{claim.id}-{outcome.value}-{on}".ljust(64, "0"), content="", imported_by="test")
+    ack = Acknowledgment(
+        kind=AckKind.CLAIM,
+        file_name=f"ack-{claim.id}-{outcome.value}-{on}",
+        sha256=f"{claim.id}-{outcome.value}-{on}".ljust(64, "0"),
+        content="",
+        imported_by="test",
+    )
     db.session.add(ack)
     db.session.flush()
-    db.session.add(ClaimAcknowledgment(acknowledgment_id=ack.id, claim_id=claim.id, claim_reference=claim.number,
-                                       outcome=outcome, effective_on=on))
+    db.session.add(
+        ClaimAcknowledgment(
+            acknowledgment_id=ack.id, claim_id=claim.id, claim_reference=claim.number, outcome=outcome, effective_on=on
+        )
+    )
     db.session.flush()
 
 

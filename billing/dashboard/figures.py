@@ -173,14 +173,18 @@ def _in_range(scope: Scope, date_from: date, date_to: date) -> list[Any]:
 
 def _receivables(scope: Scope, today: date) -> tuple[list[Slice], list[Slice], Decimal, int]:
     owed = insurance_balances().subquery()
-    bucket = bucket_of_service(today).label("bucket")
-    base = (
-        select().select_from(owed).join(Claim, Claim.id == owed.c.claim_id).where(by_location(Claim.location_id, scope))
+    # The bucket is worked out once per claim in a subquery, so both groupings name a plain column (PostgreSQL
+    # refuses a GROUP BY whose CASE carries bound dates of its own).
+    claims = (
+        select(owed.c.balance, Claim.payer_id, bucket_of_service(today).label("bucket"))
+        .join(Claim, Claim.id == owed.c.claim_id)
+        .where(by_location(Claim.location_id, scope))
+        .subquery()
     )
     by_age = {
         label: (n, amount)
         for label, n, amount in db.session.execute(
-            base.add_columns(bucket, func.count(), money_sum(owed.c.balance)).group_by(bucket)
+            select(claims.c.bucket, func.count(), money_sum(claims.c.balance)).group_by(claims.c.bucket)
         )
     }
     ages = [
@@ -188,9 +192,9 @@ def _receivables(scope: Scope, today: date) -> tuple[list[Slice], list[Slice], D
         for label in BUCKET_LABELS
     ]
     payer_rows = db.session.execute(
-        base.add_columns(Claim.payer_id, Payer.name, func.count(), money_sum(owed.c.balance))
-        .outerjoin(Payer, Payer.id == Claim.payer_id)
-        .group_by(Claim.payer_id, Payer.name)
+        select(claims.c.payer_id, Payer.name, func.count(), money_sum(claims.c.balance))
+        .outerjoin(Payer, Payer.id == claims.c.payer_id)
+        .group_by(claims.c.payer_id, Payer.name)
     )
     payers = sorted(
         (

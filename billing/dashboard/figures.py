@@ -12,7 +12,7 @@ left to AR Aging.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -23,20 +23,20 @@ from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
 from billing.core.errors import Invalid
 from billing.core.money import ZERO, to_money
-from billing.coverage.models import Payer
+from billing.coverage.models import Payer, PayerType
 from billing.dashboard.conditions import (
     ACCEPTED,
     BUCKET_LABELS,
     CHARGE_KINDS,
     COLLECTION_KINDS,
     bucket_of_service,
+    deadline_by,
     first_answers,
     insurance_balances,
     money_sum,
 )
 from billing.ledger.models import LedgerEntry
 from billing.org.queries import Scope, by_location
-from billing.payments.filing import near_deadline
 from billing.submissions.models import ClaimAcknowledgment
 from rules.models import BLOCKING, Rule, RuleOutcome
 
@@ -255,7 +255,11 @@ def _denials(scope: Scope, date_from: date, date_to: date) -> list[PayerDenials]
     rows = db.session.execute(
         select(Claim.payer_id, Payer.name, func.count(), denied)
         .join(Payer, Payer.id == Claim.payer_id)
-        .where(Claim.status.in_([ClaimStatus.PAID, ClaimStatus.DENIED]), *_in_range(scope, date_from, date_to))
+        .where(
+            Claim.status.in_([ClaimStatus.PAID, ClaimStatus.DENIED]),
+            Payer.payer_type != PayerType.SELF_PAY,  # the patient neither pays nor denies like a payer
+            *_in_range(scope, date_from, date_to),
+        )
         .group_by(Claim.payer_id, Payer.name)
     )
     found = [PayerDenials(payer_id, name, n, int(d or 0)) for payer_id, name, n, d in rows]
@@ -295,8 +299,12 @@ def _by_status(scope: Scope, date_from: date, date_to: date) -> list[Slice]:
 
 
 def _filing(scope: Scope, today: date) -> Slice:
-    rows = near_deadline(scope, within_days=WEEK, today=today)
-    return Slice("Filing deadlines this week", len(rows), sum((r.total_charge for r in rows), ZERO), str(WEEK))
+    """The Filing deadlines page at WEEK days (billing.payments.filing.near_deadline), counted in SQL: that page
+    works out each claim's deadline in Python, which at 90,000 waiting claims takes seconds."""
+    count, billed = db.session.execute(
+        deadline_by(today + timedelta(days=WEEK), by_location(Claim.location_id, scope))
+    ).one()
+    return Slice("Filing deadlines this week", count, to_money(billed), str(WEEK))
 
 
 def _failed_by_rule(scope: Scope) -> list[Slice]:

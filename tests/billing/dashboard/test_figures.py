@@ -4,7 +4,7 @@ own, not the service's conditions), on two practices' springs in the ledger; the
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -236,3 +236,14 @@ def test_a_backwards_or_huge_range_is_refused_naming_the_field(worlds):
         dashboard_figures(_scope(here), TO, FROM, TODAY)
     with pytest.raises(Invalid, match="To"):
         dashboard_figures(_scope(here), date(2000, 1, 1), TO, TODAY)
+
+
+def test_deadlines_this_week_match_the_filing_page_on_every_day_of_a_year(worlds):
+    """The SQL count equals filing.near_deadline's rows (its own tests cover the rule) whichever day is today:
+    before, at and after each claim's original and corrected windows."""
+    here, _ = worlds
+    for offset in range(0, 400, 6):
+        today = here.held.service_date + timedelta(days=offset)
+        week = near_deadline(_scope(here), within_days=7, today=today)
+        figure = dashboard_figures(_scope(here), FROM, TO, today).filing_this_week
+        assert (figure.count, figure.amount) == (len(week), sum((r.total_charge for r in week), D(0))), today

@@ -22,7 +22,9 @@ from tests.worlds import factories as f
 from tests.worlds.practice import build_world
 
 RANGE = f"from={FROM:%Y-%m-%d}&to={TO:%Y-%m-%d}"
-COUNT_LINK = re.compile(r'<a href="([^"]+)"[^>]*data-(?:count|front)[^>]*>([\d,]+)</a>')
+COUNT_LINK = re.compile(
+    r'<a href="([^"]+)"[^>]*data-count[^>]*>([\d,]+)</a>|<a data-front="[^"]+" href="([^"]+)">([\d,]+)</a>'
+)
 
 
 @pytest.fixture
@@ -48,7 +50,9 @@ def rows_listed(client, url: str) -> int:
 
 
 def figure_links(text: str) -> list[tuple[str, int]]:
-    return [(html.unescape(url), int(n.replace(",", ""))) for url, n in COUNT_LINK.findall(text)]
+    return [
+        (html.unescape(url or front), int((n or m).replace(",", ""))) for url, n, front, m in COUNT_LINK.findall(text)
+    ]
 
 
 def test_every_dashboard_figure_opens_a_list_of_exactly_that_many_rows(client, login, worlds):

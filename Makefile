@@ -67,6 +67,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_cms1500.py
 	$(BIN)/python benchmarks/bench_statements.py
 	$(BIN)/python benchmarks/bench_eligibility.py
+	$(BIN)/python benchmarks/bench_dashboard.py --scale 100
 
 LOAD_PG := $${LOAD_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1/claimdesk_load}
 LOAD_SECONDS ?= 60

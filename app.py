@@ -23,6 +23,7 @@ from admin_views.headers import init_headers
 from billing.claims import hooks as claim_hooks
 from billing.cli.access_log import access_log_cli
 from billing.cli.claims import claims_cli
+from billing.cli.dashboard import dashboard_command
 from billing.cli.eligibility import eligibility_cli
 from billing.cli.follow_up import filing_cli, follow_up_cli
 from billing.cli.invoices import invoices_cli
@@ -200,7 +201,8 @@ def _register_cli(app: Flask) -> None:
     """Every `flask` command group, from every layer: the app is where the layers meet."""
     for group in (users_cli, claims_cli, sessions_cli, submissions_cli, edi_cli, payments_cli, ledger_cli, rules_cli,
                   reports_cli, scheduler_cli, jobs_cli, payers_cli, filing_cli, follow_up_cli, invoices_cli,
-                  secrets_cli, access_log_cli, statements_cli, eligibility_cli, seed_demo_command):
+                  secrets_cli, access_log_cli, statements_cli, eligibility_cli, seed_demo_command,
+                  dashboard_command):
         guard_commands(group)  # an unexpected error is one line and exit 1, never a traceback
         app.cli.add_command(group)
 

@@ -13,7 +13,7 @@ from admin_views.clearinghouses import ClearinghouseView
 from admin_views.client_ledger import ClientLedgerView, may_read_ledger
 from admin_views.coverage import AuthorizationView, FeeScheduleView, PayerView, PolicyView, ServiceCodeView
 from admin_views.credit_balances import CreditBalancesView
-from admin_views.dashboard import DashboardView
+from admin_views.dashboard import DashboardView, KpiDashboardView
 from admin_views.eligibility import EligibilityView, register_globals
 from admin_views.follow_up import FilingDeadlinesView, FollowUpView
 from admin_views.formatters import icon, local_time
@@ -69,6 +69,7 @@ def init_admin(app: Flask) -> Admin:
         index_view=DashboardView(name="Today", url="/admin"),
         csp_nonce_generator=csp_nonce,  # its inline <script> tags carry the nonce the policy allows
     )
+    admin.add_view(KpiDashboardView(name="Dashboard", endpoint="dashboard", url="/admin/dashboard"))
     practice = "Practice"
     admin.add_view(ClientView(Client, db, name="Clients", category=practice, endpoint="client"))
     admin.add_view(PolicyView(InsurancePolicy, db, category=practice, endpoint="policy"))

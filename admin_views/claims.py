@@ -7,7 +7,7 @@ from typing import Any
 from flask import flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_admin.contrib.sqla.filters import BooleanEqualFilter, FilterEqual
+from flask_admin.contrib.sqla.filters import BooleanEqualFilter, IntEqualFilter
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func, select
@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 from admin_views.auth import current_actor
 from admin_views.base import RoleModelView
 from admin_views.claim_payments import ClaimPaymentsMixin
+from admin_views.dashboard_filters import claim_filters
 from admin_views.follow_up import deadline_cell
 from admin_views.formatters import lazy_options
 from admin_views.operations import KEY_FIELD, run_once, run_operation
@@ -99,10 +100,12 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
     column_searchable_list = ["client.last_name", "client.account_number"]
     column_filters = [
         "service_date",
-        FilterEqual(column=Claim.payer_id, name="Payer", options=lazy_options(payer_options)),
-        FilterEqual(column=Claim.rendering_provider_id, name="Provider", options=lazy_options(provider_options)),
-        FilterEqual(column=Claim.location_id, name="Location", options=lazy_options(location_options)),
+        # Integer filters: PostgreSQL refuses an integer column compared with the text FilterEqual would bind.
+        IntEqualFilter(column=Claim.payer_id, name="Payer", options=lazy_options(payer_options)),
+        IntEqualFilter(column=Claim.rendering_provider_id, name="Provider", options=lazy_options(provider_options)),
+        IntEqualFilter(column=Claim.location_id, name="Location", options=lazy_options(location_options)),
         BooleanEqualFilter(column=Claim.needs_review, name="Needs review"),
+        *claim_filters(),  # the dashboard's drill-downs (admin_views/dashboard_filters.py)
     ]
     column_formatters = {
         "id": lambda v, c, m, n: m.number,

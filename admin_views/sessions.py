@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 
 from admin_views.base import RoleModelView
 from admin_views.claims import current_actor, report_outcomes
+from admin_views.dashboard_filters import ToFinalizeFilter
 from admin_views.formatters import code_choices, enum_label, icon, lazy_options
 from admin_views.operations import run_operation
 from admin_views.permissions import Area, may_edit
@@ -141,6 +142,7 @@ class TherapySessionView(RoleModelView):
         FilterEqual(
             column=TherapySession.note_status, name="Note", options=[(s.value, enum_label(s)) for s in NoteStatus]
         ),
+        ToFinalizeFilter(),  # the front page's "Draft notes to finalize" (admin_views/dashboard_filters.py)
     ]
     column_labels = {
         "service_date": "Date", "start_time": "Start", "end_time": "End", "place_of_service": "POS",

@@ -6,6 +6,7 @@ The front page shows these within the chosen scope; each count links to the queu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -16,10 +17,11 @@ from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
 from billing.core.money import sum_money, to_money
 from billing.core.time import practice_today
+from billing.dashboard.conditions import deadline_by
 from billing.ledger.models import ClaimBalance
 from billing.org.queries import Scope, by_location
 from billing.payments.denials import in_denied_work
-from billing.payments.filing import DEFAULT_WITHIN_DAYS, near_deadline
+from billing.payments.filing import DEFAULT_WITHIN_DAYS
 from billing.payments.models import UnmatchedClaim, UnmatchedStatus
 from billing.payments.plb import open_items
 from billing.payments.queries import remittance_in_scope
@@ -78,9 +80,15 @@ def billing_work(scope: Scope) -> BillingWork:
         insurance_ar=insurance_ar + offsets,
         patient_ar=patient_ar,
         open_offsets=offsets,
-        near_filing_deadline=len(near_deadline(scope, within_days=DEFAULT_WITHIN_DAYS, today=practice_today())),
+        near_filing_deadline=_near_deadline_count(scope),
         follow_up=follow_up_count(scope, today=practice_today()),
     )
+
+
+def _near_deadline_count(scope: Scope) -> int:
+    """The Filing deadlines page's row count, in one statement (the page works each deadline out in Python)."""
+    cutoff = practice_today() + timedelta(days=DEFAULT_WITHIN_DAYS)
+    return db.session.execute(deadline_by(cutoff, by_location(Claim.location_id, scope))).one()[0]
 
 
 def _count(query: object) -> int:

@@ -29,7 +29,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from billing.claims.models import Claim
 from billing.coverage.models import Payer, PayerType
-from billing.ledger.models import EFFECTS, Adjudication, EntryKind, LedgerEntry
+from billing.ledger.models import EFFECTS, Adjudication, ClaimBalance, EntryKind, LedgerEntry
 from billing.payments.filing import waiting_to_send
 from billing.submissions.models import AckOutcome, ClaimAcknowledgment
 
@@ -71,13 +71,11 @@ def insurance_effect() -> ColumnElement[Decimal]:
 
 
 def insurance_balances() -> Select[tuple[int, Decimal]]:
-    """(claim id, what the payer still owes on it) for every claim whose insurance balance is not zero (rounded to
-    the cent: SQLite sums NUMERIC as floating point)."""
-    balance = money_sum(insurance_effect())
+    """(claim id, what the payer still owes on it) for every claim whose insurance balance is not zero: the balances
+    the database keeps beside the ledger (billing/ledger/claim_balances.py), so no page sums the ledger itself."""
     return (
-        select(LedgerEntry.claim_id.label("claim_id"), balance.label("balance"))
-        .group_by(LedgerEntry.claim_id)
-        .having(func.round(func.sum(insurance_effect()), 2) != 0)
+        select(ClaimBalance.claim_id.label("claim_id"), type_coerce(ClaimBalance.insurance, MONEY).label("balance"))
+        .where(func.round(ClaimBalance.insurance, 2) != 0)
     )
 
 

@@ -17,8 +17,9 @@ from werkzeug.wrappers import Response
 from admin_views.auth import current_actor
 from admin_views.base import RoleModelView
 from admin_views.claim_payments import ClaimPaymentsMixin
+from admin_views.claim_queue import QUEUE_FORMATTERS, ClaimQueueMixin
 from admin_views.follow_up import deadline_cell
-from admin_views.formatters import lazy_options
+from admin_views.formatters import lazy_options, words_upto
 from admin_views.operations import KEY_FIELD, run_once, run_operation
 from admin_views.permissions import Area
 from admin_views.redirects import safe_next
@@ -39,7 +40,7 @@ from billing.core.reference import PLACES_OF_SERVICE
 from billing.core.time import practice_today
 from billing.coverage.models import Authorization
 from billing.coverage.options import location_options, payer_options, provider_options
-from billing.ledger.balances import billing_summary, claim_balances, money_received
+from billing.ledger.balances import billing_summary, money_received
 from billing.org.queries import by_location
 from billing.payments import operations as money_ops
 from billing.payments.denials import DeniedLine, denied_lines_of, in_denied_work
@@ -75,7 +76,7 @@ DONE = {
 SELF_PAY_TAB = "self_pay"
 
 
-class ClaimView(ClaimPaymentsMixin, RoleModelView):
+class ClaimView(ClaimQueueMixin, ClaimPaymentsMixin, RoleModelView):
     """Billers work claims here; status changes go through billing.claims.operations, money through payments."""
 
     area = Area.CLAIMS
@@ -85,13 +86,15 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
     list_template = "claimdesk/claim_list.html"
     details_template = "claimdesk/claim_details.html"
     column_list = [
-        "id", "status", "service_date", "client", "payer", "rendering_provider", "location", "total_charge",
-        "frequency_code", "balance", "filing_deadline", "reasons", "hold_reason",
+        "id", "status", "service_date", "client", "payer", "rendering_provider", "location", "codes", "units",
+        "total_charge", "paid", "balance", "days_in_status", "filing_deadline", "frequency_code", "reasons",
+        "hold_reason",
     ]
     column_labels = {
         "id": "Claim", "rendering_provider": "Provider", "total_charge": "Billed", "frequency_code": "Freq",
         "service_date": "Date", "hold_reason": "Held because", "reasons": "Denial / review",
-        "filing_deadline": "Filing deadline",
+        "filing_deadline": "Filing deadline", "codes": "CPT", "units": "Units", "paid": "Paid",
+        "days_in_status": "Days in status",
     }
     column_sortable_list = ["id", "status", "service_date", "total_charge", ("client", "client.last_name")]
     column_default_sort = ("id", True)
@@ -108,21 +111,22 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
         "client": lambda v, c, m, n: m.client.full_name,
         "payer": lambda v, c, m, n: m.payer.name if m.payer else "(no payer)",
         "total_charge": lambda v, c, m, n: format_money(m.total_charge),
-        "hold_reason": lambda v, c, m, n: (m.hold_reason or "")[:80],
-        "balance": lambda v, c, m, n: format_money(page_money(m.id)[0]),
+        "hold_reason": lambda v, c, m, n: Markup('<span title="{0}">{1}</span>').format(
+            m.hold_reason or "", words_upto(m.hold_reason, 80)),
+        **QUEUE_FORMATTERS,
         "reasons": lambda v, c, m, n: reasons_cell(m),
         "filing_deadline": lambda v, c, m, n: deadline_cell(g.filing_deadlines.get(m.id), m.status),
     }
 
     def get_list(self, *args: Any, **kwargs: Any) -> Any:
-        """Balances and denial reasons of the page's claims in two queries, not two per row."""
+        """Figures, denial reasons and deadlines of the page's claims in a few queries, not a few per row."""
         count, claims = super().get_list(*args, **kwargs)
         ids = [c.id for c in claims]
-        g.claim_balances = claim_balances(ids)
         g.denial_reasons = denial_reasons([c.id for c in claims if c.status is ClaimStatus.DENIED])
         g.denied_lines = denied_lines_of(ids) if self.selected_status() is ClaimStatus.DENIED else {}
         g.filing_deadlines = deadlines(ids, practice_today())
         g.rejections = rejection_reasons([c.id for c in claims if c.status is ClaimStatus.REJECTED])
+        self.queue_figures(claims)
         return count, claims
 
     # The list shows one status at a time (a tab per status, with counts).
@@ -180,12 +184,6 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
         counts = self.status_counts()
         return [(s.value, s.label, counts[s.value]) for s in ClaimStatus] + [
             (SELF_PAY_TAB, "Self-pay", counts[SELF_PAY_TAB]), ("all", "All", counts["all"])]
-
-    def _apply_search(self, query: Any, count_query: Any, joins: Any, count_joins: Any, search: str) -> Any:
-        claim_id = Claim.id_from_number(search)
-        if claim_id is not None:  # "C-000123" finds that claim directly
-            return query.filter(Claim.id == claim_id), count_query.filter(Claim.id == claim_id), joins, count_joins
-        return super()._apply_search(query, count_query, joins, count_joins, search)
 
     # --- bulk actions: each claim separately, with a per-claim report --------------------------
     def is_action_allowed(self, name: str) -> bool:
@@ -411,26 +409,17 @@ def _edit_arguments(claim: Claim, form: Any) -> dict[str, Any]:
     }
 
 
-def page_money(claim_id: int) -> tuple[Any, Any]:
-    """(balance, insurance balance) of a listed claim; a claim with no ledger yet owes its charge."""
-    sums = getattr(g, "claim_balances", {}).get(claim_id)
-    if sums is None:
-        claim = db.session.get(Claim, claim_id)
-        return (claim.total_charge, claim.total_charge) if claim else (0, 0)
-    return sums.balance, sums.insurance
-
-
 def reasons_cell(claim: Claim) -> Markup:
     """A denied claim's CARCs (description on hover and below), and the Needs Review flag."""
     parts = [Markup('<span class="badge badge-warning">Needs review</span>')] if claim.needs_review else []
     for reason in getattr(g, "denial_reasons", {}).get(claim.id, []):
         parts.append(Markup('<div class="small" title="{0}"><strong>{1}-{2}</strong> {3}</div>').format(
-            reason.description, reason.group, reason.code, reason.description[:70]))
+            reason.description, reason.group, reason.code, words_upto(reason.description, 70)))
     parts += [denied_line_cell(line) for line in getattr(g, "denied_lines", {}).get(claim.id, [])]
     rejection = getattr(g, "rejections", {}).get(claim.id)
     if rejection is not None:
         parts.append(Markup('<div class="small" data-rejection title="{0}"><strong>{1}</strong> {2}</div>').format(
-            rejection.message, rejection.acknowledgment.kind.label, rejection.message[:160]))
+            rejection.message, rejection.acknowledgment.kind.label, words_upto(rejection.message, 160)))
     return Markup("").join(parts)
 
 
@@ -439,7 +428,7 @@ def denied_line_cell(denied: DeniedLine) -> Markup:
     days = denied.days_since(practice_today())
     codes = Markup("").join(
         Markup(' · <span title="{0}"><strong>{1}</strong> {2}</span>').format(c.description, str(c).split(" ")[0],
-                                                                          c.description[:60])
+                                                                          words_upto(c.description, 60))
         for c in (*denied.carcs, *denied.rarcs))
     return Markup('<div class="small" data-denied-line="{0}">Line {0} {1} {2}{3} · {4} open · {5}{6}</div>').format(
         denied.line.line_number, denied.line.service_code.code, format_money(denied.line.charge), codes,

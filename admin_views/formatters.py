@@ -73,3 +73,12 @@ def lazy_options(fetch: Callable[[], list[tuple[Any, str]]]) -> Callable[[], lis
         return fetch() if has_request_context() else []
 
     return options
+
+
+def words_upto(text: str | None, width: int) -> str:
+    """`text` cut to at most `width` characters at a word boundary, with an ellipsis when cut (never mid-word)."""
+    text = " ".join((text or "").split())
+    if len(text) <= width:
+        return text
+    cut = text[: width + 1].rsplit(" ", 1)[0] if " " in text[: width + 1] else text[:width]
+    return cut.rstrip(" ,;:.-") + "…"

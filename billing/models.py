@@ -37,6 +37,7 @@ from billing.org.models import Company, Location, Practice
 from billing.payments.models import EraFile, ProviderAdjustment, ProviderAdjustmentEntry, Remittance, UnmatchedClaim
 from billing.payments.patient_payment_models import PatientPayment, PatientPaymentPart
 from billing.people.models import Client, ClientDiagnosis, Provider, Role, Sex, User
+from billing.people.saved_filters import SavedFilter
 from billing.sessions.models import NoteStatus, SessionClass, TherapySession
 from billing.submissions.follow_up_models import ClaimFollowUp, FollowUpNote
 from billing.submissions.models import BatchClaim, Clearinghouse, ClearinghouseResponse, SubmissionBatch
@@ -94,6 +95,7 @@ __all__ = [
     "RuleOutcome",
     "RuleVersion",
     "RulesCheck",
+    "SavedFilter",
     "ServiceCode",
     "SessionClass",
     "Sex",

@@ -1,0 +1,166 @@
+"""The claims queue's figures, set-based: one query for a page of claims, one for the whole filtered list.
+
+Balance and paid are sums of ledger entries (never stored); a claim with no entries yet owes its charge.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, String, and_, case, cast, exists, func, literal, or_, select
+
+from billing.claims.models import Claim, ClaimLine
+from billing.core.audit import StatusChange
+from billing.core.db import db
+from billing.core.money import ZERO, to_money
+from billing.core.time import practice_date
+from billing.coverage.models import InsurancePolicy, ServiceCode
+from billing.ledger.models import EFFECTS, Adjudication, EntryKind, LedgerEntry
+from billing.people.models import Client
+
+#: Kinds that raise the balance and kinds that lower it (a patient-responsibility move leaves it as it is).
+_RAISE = [k for k, (ins, pat) in EFFECTS.items() if ins + pat > 0]
+_LOWER = [k for k, (ins, pat) in EFFECTS.items() if ins + pat < 0]
+#: Money received on the claim, from the payer and from the patient.
+PAID = (EntryKind.INSURANCE_PAYMENT, EntryKind.PATIENT_PAYMENT)
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """What the queue shows of one claim beside the claim's own columns."""
+
+    codes: str
+    units: int
+    paid: Decimal
+    balance: Decimal
+    status_since: datetime | None
+
+    def days_in_status(self, today: date) -> int | None:
+        return None if self.status_since is None else max((today - practice_date(self.status_since)).days, 0)
+
+
+@dataclass(frozen=True)
+class QueueTotals:
+    claims: int
+    billed: Decimal
+    paid: Decimal
+    balance: Decimal
+
+
+def _ledger_sums(claim_ids: Any) -> Any:
+    amount = LedgerEntry.amount
+    balance = case((LedgerEntry.kind.in_(_RAISE), amount), (LedgerEntry.kind.in_(_LOWER), -amount), else_=0)
+    paid = case((LedgerEntry.kind.in_(PAID), amount), else_=0)
+    return (
+        select(LedgerEntry.claim_id, func.sum(balance).label("balance"), func.sum(paid).label("paid"))
+        .where(LedgerEntry.claim_id.in_(claim_ids))
+        .group_by(LedgerEntry.claim_id)
+        .subquery()
+    )
+
+
+def _status_since(claim_ids: Any) -> Any:
+    """When each claim last changed status (a batching or an edit keeps its status: not counted)."""
+    return (
+        select(StatusChange.subject_id.label("claim_id"), func.max(StatusChange.at).label("since"))
+        .where(
+            StatusChange.subject_type == "claim",
+            StatusChange.subject_id.in_(claim_ids),
+            StatusChange.to_status.is_not(None),
+            StatusChange.from_status.is_distinct_from(StatusChange.to_status),
+        )
+        .group_by(StatusChange.subject_id)
+        .subquery()
+    )
+
+
+def page_rows(claim_ids: Iterable[int]) -> dict[int, QueueRow]:
+    """Codes, units, paid, balance and status date of a page of claims: two queries, whatever the page size."""
+    ids = list(claim_ids)
+    if not ids:
+        return {}
+    ledger, since = _ledger_sums(ids), _status_since(ids)
+    money = db.session.execute(
+        select(Claim.id, Claim.total_charge, ledger.c.balance, ledger.c.paid, since.c.since)
+        .outerjoin(ledger, ledger.c.claim_id == Claim.id)
+        .outerjoin(since, since.c.claim_id == Claim.id)
+        .where(Claim.id.in_(ids))
+    ).all()
+    codes: dict[int, list[str]] = defaultdict(list)
+    units: dict[int, int] = defaultdict(int)
+    lines = db.session.execute(
+        select(ClaimLine.claim_id, ServiceCode.code, ClaimLine.units)
+        .join(ServiceCode, ServiceCode.id == ClaimLine.service_code_id)
+        .where(ClaimLine.claim_id.in_(ids))
+        .order_by(ClaimLine.claim_id, ClaimLine.line_number)
+    )
+    for claim_id, code, n in lines:
+        if code not in codes[claim_id]:
+            codes[claim_id].append(code)
+        units[claim_id] += n or 0
+    return {
+        cid: QueueRow(
+            ", ".join(codes[cid]),
+            units[cid],
+            to_money(paid or ZERO),
+            to_money(charge if balance is None else balance),
+            at,
+        )
+        for cid, charge, balance, paid, at in money
+    }
+
+
+def list_totals(claim_ids: Select[Any]) -> QueueTotals:
+    """Billed, paid and balance of every claim the filtered list holds (all its pages), in one query."""
+    ledger = _ledger_sums(claim_ids)
+    row = db.session.execute(
+        select(
+            func.count(Claim.id),
+            func.sum(Claim.total_charge),
+            func.sum(func.coalesce(ledger.c.paid, 0)),
+            func.sum(case((ledger.c.claim_id.is_(None), Claim.total_charge), else_=ledger.c.balance)),
+        )
+        .outerjoin(ledger, ledger.c.claim_id == Claim.id)
+        .where(Claim.id.in_(claim_ids))
+    ).one()
+    return QueueTotals(row[0] or 0, to_money(row[1] or ZERO), to_money(row[2] or ZERO), to_money(row[3] or ZERO))
+
+
+def queue_search(text: str) -> ColumnElement[bool] | None:
+    """Claims matching every word of `text`: a claim number or part of it ("935" finds C-000935), the client's
+    name or account, the member ID, or the payer's claim number (ICN) on the claim or on an 835 answer."""
+    words = [w for w in text.split() if w]
+    return and_(*(_word(w) for w in words)) if words else None
+
+
+def _word(word: str) -> ColumnElement[bool]:
+    like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    matches: list[ColumnElement[bool]] = []
+    digits = word.upper().removeprefix("C-").removeprefix("C")
+    if digits.isascii() and digits.isdigit():
+        significant = digits.lstrip("0")
+        if significant and len(significant) <= 12:
+            part = "%" + significant + "%"
+            matches.append(
+                cast(Claim.id, String).like(part) if len(digits) == len(significant) else Claim.id == int(significant)
+            )
+    client = select(literal(1)).where(
+        Client.id == Claim.client_id,
+        or_(
+            Client.last_name.ilike(like, escape="\\"),
+            Client.first_name.ilike(like, escape="\\"),
+            Client.account_number.ilike(like, escape="\\"),
+        ),
+    )
+    matches += [
+        exists(client),
+        exists().where(InsurancePolicy.id == Claim.policy_id, InsurancePolicy.member_id.ilike(like, escape="\\")),
+        Claim.payer_claim_number.ilike(like, escape="\\"),
+        exists().where(Adjudication.claim_id == Claim.id, Adjudication.payer_claim_number.ilike(like, escape="\\")),
+    ]
+    return or_(*matches)

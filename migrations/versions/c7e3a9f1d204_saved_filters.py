@@ -1,0 +1,39 @@
+"""saved list filters per user (the claims queue's "Save filter")
+
+Revision ID: c7e3a9f1d204
+Revises: b5d8e2a4c917
+Create Date: 2026-12-04 17:40:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+import billing.core.db
+
+
+# revision identifiers, used by Alembic.
+revision = 'c7e3a9f1d204'
+down_revision = 'b5d8e2a4c917'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        'saved_filter',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('view', sa.String(length=40), nullable=False),
+        sa.Column('name', sa.String(length=60), nullable=False),
+        sa.Column('query', sa.String(length=2000), nullable=False),
+        sa.Column('created_at', billing.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_saved_filter_user_id_user')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_saved_filter')),
+        sa.UniqueConstraint('user_id', 'view', 'name', name=op.f('uq_saved_filter_user_id_view_name')),
+    )
+    op.create_index(op.f('ix_saved_filter_user_id'), 'saved_filter', ['user_id'], unique=False)
+
+
+def downgrade():
+    op.drop_index(op.f('ix_saved_filter_user_id'), table_name='saved_filter')
+    op.drop_table('saved_filter')

@@ -118,8 +118,8 @@ class ClaimQueueMixin:
     def may_export(self) -> bool:
         return current_user.is_authenticated and may_read(current_user.role, Area.REPORTS)
 
-    @expose("/export/<kind>/")
-    def export_view(self, kind: str) -> Any:
+    @expose("/download/<kind>/")
+    def download_view(self, kind: str) -> Any:
         """The list as it stands (tab, filters, search, sort), every page of it, as CSV or Excel."""
         if kind not in MIME or not self.may_export():
             abort(403)

@@ -16,10 +16,11 @@ from werkzeug.wrappers import Response
 
 from admin_views.auth import current_actor
 from admin_views.base import RoleModelView
+from admin_views.claim_page import co_denial, failed_rules, history_lines, icd10, pointer_letters, refusal_in_words
 from admin_views.claim_payments import ClaimPaymentsMixin
 from admin_views.claim_queue import QUEUE_FORMATTERS, ClaimQueueMixin
 from admin_views.follow_up import deadline_cell
-from admin_views.formatters import lazy_options, words_upto
+from admin_views.formatters import lazy_options, practice_datetime, words_upto
 from admin_views.operations import KEY_FIELD, run_once, run_operation
 from admin_views.permissions import Area
 from admin_views.redirects import safe_next
@@ -280,6 +281,7 @@ class ClaimView(ClaimQueueMixin, ClaimPaymentsMixin, RoleModelView):
             lambda: _run(operation, claim, request.form.get("reason", ""), request.form), back=back,
             success=lambda result: _done(operation, claim, result),
             then=lambda result: self.get_url(".details_view", id=result.id) if isinstance(result, Claim) else back,
+            refusal=refusal_in_words,
         )
 
     @expose("/lines/", methods=("GET", "POST"))
@@ -322,10 +324,19 @@ class ClaimView(ClaimQueueMixin, ClaimPaymentsMixin, RoleModelView):
         auths = {ln.authorization for ln in lines if ln.authorization}
         ids = [a.id for a in auths]
         billed, used = authorization_units_used(ids), authorization_units_submitted(ids)
+        money = self.money_context(claim)
         return {
             "lines": lines,
             "summary": billing_summary(claim),
-            "history": claim_history(claim.id),
+            "history": history_lines(claim_history(claim.id)),
+            "failed_rules": failed_rules(claim),
+            "icd10": icd10,
+            "pointer_letters": pointer_letters,
+            "when": practice_datetime,
+            # Allowed and adjudication figures mean something only once a payer has answered (an 835 adjudication).
+            "answered": bool(money.get("adjudications")),
+            "co_denial": co_denial(money.get("denial_reasons") or []),
+            "money_received": money_received(claim.id) if claim.status is not ClaimStatus.VOIDED else None,
             # Remaining drops when the payer is billed (submission); units on unsent claims are shown apart.
             "authorizations": [
                 (a, used.get(a.id, 0), billed.get(a.id, 0) - used.get(a.id, 0), a.units_approved - used.get(a.id, 0))
@@ -339,7 +350,7 @@ class ClaimView(ClaimQueueMixin, ClaimPaymentsMixin, RoleModelView):
             "follow_up": follow_up_of(claim),
             "follow_up_notes": notes_of(claim),
             "acknowledgments": claim_trail(claim.id),
-            **self.money_context(claim),
+            **money,
         }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -13,6 +13,7 @@ from flask_admin.model import typefmt
 from markupsafe import Markup
 
 from billing.core.money import format_money
+from billing.core.time import practice_timezone
 
 
 def _date(view: Any, value: date, name: str | None = None) -> str:
@@ -82,3 +83,12 @@ def words_upto(text: str | None, width: int) -> str:
         return text
     cut = text[: width + 1].rsplit(" ", 1)[0] if " " in text[: width + 1] else text[:width]
     return cut.rstrip(" ,;:.-") + "…"
+
+
+def practice_datetime(value: datetime | None) -> str:
+    """A stored (UTC) moment on the practice's clock, its time zone labelled: 12/04/2026 09:15 CST."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(practice_timezone()).strftime("%m/%d/%Y %H:%M %Z")

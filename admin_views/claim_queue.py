@@ -9,6 +9,7 @@ from typing import Any
 from flask import abort, flash, g, redirect, request, send_file
 from flask_admin import expose
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from admin_views.auth import current_actor
@@ -133,7 +134,7 @@ class ClaimQueueMixin:
         if count is not None and count > EXPORT_LIMIT:
             flash(f"The list holds {count:,} claims; narrow it to {EXPORT_LIMIT:,} or fewer to export it.", "error")
             return redirect(self.get_url(".index_view", **request.args))  # type: ignore[attr-defined]
-        claims = list(query.all())
+        claims = list(query.options(joinedload(Claim.policy)).all())  # the member ID, without a query a row
         today = practice_today()
         figures: dict[int, QueueRow] = {}
         ids = [c.id for c in claims]

@@ -15,12 +15,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, String, and_, case, cast, exists, func, literal, or_, select
 
 from billing.claims.models import Claim, ClaimLine
+from billing.claims.statuses import ClaimStatus
 from billing.core.audit import StatusChange
 from billing.core.db import db
 from billing.core.money import ZERO, to_money
 from billing.core.time import practice_date
 from billing.coverage.models import InsurancePolicy, ServiceCode
 from billing.ledger.models import EFFECTS, Adjudication, EntryKind, LedgerEntry
+from billing.payments.denials import in_denied_work
 from billing.people.models import Client
 
 #: Kinds that raise the balance and kinds that lower it (a patient-responsibility move leaves it as it is).
@@ -164,3 +166,51 @@ def _word(word: str) -> ColumnElement[bool]:
         exists().where(Adjudication.claim_id == Claim.id, Adjudication.payer_claim_number.ilike(like, escape="\\")),
     ]
     return or_(*matches)
+
+
+def queue_select(status: ClaimStatus | None, search: str = "") -> Select[tuple[Claim]]:
+    """The claims of one tab (None: all), narrowed by `search` as the list's search box does, newest first.
+
+    As in the list, the payer worklists leave self-pay claims out (they bill the patient) except Held, and
+    Denied also holds the claims carrying denied lines still to be worked."""
+    query = select(Claim).order_by(Claim.id.desc())
+    if status is ClaimStatus.DENIED:
+        query = query.where(in_denied_work())
+    elif status is not None:
+        query = query.where(Claim.status == status)
+        if status is not ClaimStatus.HELD:
+            query = query.where(Claim.self_pay.is_(False))
+    condition = queue_search(search)
+    return query if condition is None else query.where(condition)
+
+
+def queue_document(status: ClaimStatus | None, search: str, limit: int, today: date) -> dict[str, Any]:
+    """The queue as a script reads it (`flask claims queue --json`): the totals of the whole list, and its rows."""
+    query = queue_select(status, search)
+    totals = list_totals(query.with_only_columns(Claim.id).order_by(None))
+    claims = list(db.session.scalars(query.limit(limit)))
+    figures = page_rows(c.id for c in claims)
+    return {
+        "totals": {
+            "claims": totals.claims,
+            "billed": str(totals.billed),
+            "paid": str(totals.paid),
+            "balance": str(totals.balance),
+        },
+        "claims": [
+            {
+                "number": c.number,
+                "status": c.status.value,
+                "service_date": c.service_date.isoformat(),
+                "client": c.client.full_name,
+                "payer": c.payer.name if c.payer else None,
+                "cpt": figures[c.id].codes,
+                "units": figures[c.id].units,
+                "billed": str(c.total_charge),
+                "paid": str(figures[c.id].paid),
+                "balance": str(figures[c.id].balance),
+                "days_in_status": figures[c.id].days_in_status(today),
+            }
+            for c in claims
+        ],
+    }

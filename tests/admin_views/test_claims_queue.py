@@ -123,6 +123,10 @@ def test_search_finds_partial_numbers_clients_member_ids_and_icns(client, login,
     other = other_world.claim()
     mine.payer_claim_number = "ICN7781234"
     other_world.policy.member_id = "ZXQ998877"
+    # No other field holds digits a partial claim number could also match.
+    world.client.account_number, other_world.client.account_number = "ACCT-MINE", "ACCT-OTHER"
+    world.policy.member_id = "MEMBER-MINE"
+    world.client.first_name = other_world.client.first_name = "Robin"
     db.session.flush()
     assert mine.number == f"C-{mine.id:06d}"
     cases = {

@@ -24,15 +24,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import scratch_app, update_section  # noqa: E402 - benchmarks/ is the script's own folder
-from machine import machine_label  # noqa: E402
-from sqlalchemy import event, func, select  # noqa: E402
+from harness import scratch_app, update_section
+from machine import machine_label
+from sqlalchemy import event, func, select
 
-from billing.claims.models import Claim  # noqa: E402
-from billing.core.db import db  # noqa: E402
-from billing.core.unit_of_work import unit_of_work  # noqa: E402
-from demo.catalog import DEMO_PASSWORD  # noqa: E402
-from demo.seed import seed_demo  # noqa: E402
+from billing.claims.models import Claim
+from billing.core.db import db
+from billing.core.unit_of_work import unit_of_work
+from demo.catalog import DEMO_PASSWORD
+from demo.seed import seed_demo
 
 TARGET_MS = 60.0
 PAGES = {

@@ -9,6 +9,7 @@ from typing import Any
 from flask import abort, flash, g, redirect, request, send_file
 from flask_admin import expose
 from flask_login import current_user
+from sqlalchemy import true
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
@@ -60,14 +61,21 @@ class ClaimQueueMixin:
         g.claim_list_query = query  # filtered, searched and sorted: what the totals and the export cover
         return super()._apply_pagination(query, page, page_size)  # type: ignore[misc]
 
-    def _filtered_ids(self) -> Any:
+    def _filtered_where(self) -> Any:
+        """The list's condition on the claim table (tab, scope, filters, search), for its totals."""
         query = g.get("claim_list_query")
-        return None if query is None else query.with_entities(Claim.id).order_by(None).statement
+        if query is None:
+            return None
+        statement = query.with_entities(Claim.id).order_by(None).statement
+        if len(statement.get_final_froms()) == 1:
+            return statement.whereclause if statement.whereclause is not None else true()
+        # A filter that joins another table: the claims it selects, by id.
+        return Claim.id.in_(statement)
 
     def queue_totals(self) -> QueueTotals | None:
         """Billed, paid and balance of the whole list the tab, filters and search select (not only this page)."""
-        ids = self._filtered_ids()
-        return None if ids is None else list_totals(ids)
+        where = self._filtered_where()
+        return None if where is None else list_totals(where)
 
     # --- search -------------------------------------------------------------------------------
     def search_placeholder(self) -> str:

@@ -56,6 +56,9 @@ class Claim(db.Model):
         CheckConstraint("frequency_code = '1' OR original_claim_id IS NOT NULL", "correction_has_original"),
         Index("ix_claim_grouping", "client_id", "rendering_provider_id", "service_date", "payer_id"),
         Index("ix_claim_status_date", "status", "service_date"),
+        # The claims queue: a tab's count, totals and newest page read this index alone (no table lookups, no sort).
+        Index("ix_claim_status_self_pay", "status", "self_pay", "id", "total_charge"),
+        Index("ix_claim_needs_review", "needs_review"),  # the queue's Needs review count: a few flagged claims
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

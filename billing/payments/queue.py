@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, and_, case, cast, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, String, and_, case, cast, exists, func, literal, or_, select, true
 
 from billing.claims.models import Claim, ClaimLine
 from billing.claims.statuses import ClaimStatus
@@ -117,20 +117,35 @@ def page_rows(claim_ids: Iterable[int]) -> dict[int, QueueRow]:
     }
 
 
-def list_totals(claim_ids: Select[Any]) -> QueueTotals:
-    """Billed, paid and balance of every claim the filtered list holds (all its pages), in one query."""
-    ledger = _ledger_sums(claim_ids)
+def list_totals(where: ColumnElement[bool]) -> QueueTotals:
+    """Billed, paid and balance of every claim the filtered list holds (all its pages), in one statement.
+
+    `where` is the list's condition on the claim table. The claims are scanned once (count and billed); the
+    ledger is read from its own side, each entry checking its claim by primary key, so a tab of 85,000 Ready
+    claims with no entries costs no more than its count. Balance = billed - billed of the claims that have
+    entries + the signed sum of those entries (a claim with no entries owes its charge).
+    """
+    amount = LedgerEntry.amount
+    signed = case((LedgerEntry.kind.in_(_RAISE), amount), (LedgerEntry.kind.in_(_LOWER), -amount), else_=0)
+    paid = case((LedgerEntry.kind.in_(PAID), amount), else_=0)
+    of_listed = exists().where(Claim.id == LedgerEntry.claim_id, where)
+    with_entries = select(LedgerEntry.claim_id).distinct().subquery()
+    claims = select(func.count().label("n"), func.sum(Claim.total_charge).label("billed")).where(where).subquery()
+    ledger = select(func.sum(signed).label("signed"), func.sum(paid).label("paid")).where(of_listed).subquery()
+    charged = (
+        select(func.sum(Claim.total_charge).label("with_entries"))
+        .select_from(with_entries)
+        .join(Claim, Claim.id == with_entries.c.claim_id)
+        .where(where)
+        .subquery()
+    )
     row = db.session.execute(
-        select(
-            func.count(Claim.id),
-            func.sum(Claim.total_charge),
-            func.sum(func.coalesce(ledger.c.paid, 0)),
-            func.sum(case((ledger.c.claim_id.is_(None), Claim.total_charge), else_=ledger.c.balance)),
-        )
-        .outerjoin(ledger, ledger.c.claim_id == Claim.id)
-        .where(Claim.id.in_(claim_ids))
+        select(claims.c.n, claims.c.billed, ledger.c.signed, ledger.c.paid, charged.c.with_entries)
+        .select_from(claims.join(ledger, true()).join(charged, true()))  # three one-row answers side by side
     ).one()
-    return QueueTotals(row[0] or 0, to_money(row[1] or ZERO), to_money(row[2] or ZERO), to_money(row[3] or ZERO))
+    billed = to_money(row.billed or ZERO)
+    balance = billed - to_money(row.with_entries or ZERO) + to_money(row.signed or ZERO)
+    return QueueTotals(row.n or 0, billed, to_money(row.paid or ZERO), to_money(balance))
 
 
 def queue_search(text: str) -> ColumnElement[bool] | None:
@@ -187,7 +202,7 @@ def queue_select(status: ClaimStatus | None, search: str = "") -> Select[tuple[C
 def queue_document(status: ClaimStatus | None, search: str, limit: int, today: date) -> dict[str, Any]:
     """The queue as a script reads it (`flask claims queue --json`): the totals of the whole list, and its rows."""
     query = queue_select(status, search)
-    totals = list_totals(query.with_only_columns(Claim.id).order_by(None))
+    totals = list_totals(query.whereclause if query.whereclause is not None else true())
     claims = list(db.session.scalars(query.limit(limit)))
     figures = page_rows(c.id for c in claims)
     return {

@@ -1,4 +1,4 @@
-"""saved list filters per user (the claims queue's "Save filter")
+"""saved list filters per user (the claims queue's "Save filter"); the claims queue's indexes
 
 Revision ID: c7e3a9f1d204
 Revises: b5d8e2a4c917
@@ -32,8 +32,12 @@ def upgrade():
         sa.UniqueConstraint('user_id', 'view', 'name', name=op.f('uq_saved_filter_user_id_view_name')),
     )
     op.create_index(op.f('ix_saved_filter_user_id'), 'saved_filter', ['user_id'], unique=False)
+    op.create_index('ix_claim_status_self_pay', 'claim', ['status', 'self_pay', 'id', 'total_charge'], unique=False)
+    op.create_index('ix_claim_needs_review', 'claim', ['needs_review'], unique=False)
 
 
 def downgrade():
+    op.drop_index('ix_claim_needs_review', table_name='claim')
+    op.drop_index('ix_claim_status_self_pay', table_name='claim')
     op.drop_index(op.f('ix_saved_filter_user_id'), table_name='saved_filter')
     op.drop_table('saved_filter')

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, and_, case, cast, exists, func, literal, or_, select, true
+from sqlalchemy import ColumnElement, Select, String, and_, case, cast, exists, func, or_, select, true
 
 from billing.claims.models import Claim, ClaimLine
 from billing.claims.statuses import ClaimStatus
@@ -140,8 +140,9 @@ def list_totals(where: ColumnElement[bool]) -> QueueTotals:
         .subquery()
     )
     row = db.session.execute(
-        select(claims.c.n, claims.c.billed, ledger.c.signed, ledger.c.paid, charged.c.with_entries)
-        .select_from(claims.join(ledger, true()).join(charged, true()))  # three one-row answers side by side
+        select(claims.c.n, claims.c.billed, ledger.c.signed, ledger.c.paid, charged.c.with_entries).select_from(
+            claims.join(ledger, true()).join(charged, true())
+        )  # three one-row answers side by side
     ).one()
     billed = to_money(row.billed or ZERO)
     balance = billed - to_money(row.with_entries or ZERO) + to_money(row.signed or ZERO)
@@ -166,19 +167,17 @@ def _word(word: str) -> ColumnElement[bool]:
             matches.append(
                 cast(Claim.id, String).like(part) if len(digits) == len(significant) else Claim.id == int(significant)
             )
-    client = select(literal(1)).where(
-        Client.id == Claim.client_id,
-        or_(
-            Client.last_name.ilike(like, escape="\\"),
-            Client.first_name.ilike(like, escape="\\"),
-            Client.account_number.ilike(like, escape="\\"),
-        ),
-    )
+    # Each side table is searched once (IN a list of ids), not probed once per claim.
+    clients = select(Client.id).where(or_(
+        Client.last_name.ilike(like, escape="\\"), Client.first_name.ilike(like, escape="\\"),
+        Client.account_number.ilike(like, escape="\\")))  # fmt: skip
+    members = select(InsurancePolicy.id).where(InsurancePolicy.member_id.ilike(like, escape="\\"))
+    answers = select(Adjudication.claim_id).where(Adjudication.payer_claim_number.ilike(like, escape="\\"))
     matches += [
-        exists(client),
-        exists().where(InsurancePolicy.id == Claim.policy_id, InsurancePolicy.member_id.ilike(like, escape="\\")),
+        Claim.client_id.in_(clients),
+        Claim.policy_id.in_(members),
         Claim.payer_claim_number.ilike(like, escape="\\"),
-        exists().where(Adjudication.claim_id == Claim.id, Adjudication.payer_claim_number.ilike(like, escape="\\")),
+        Claim.id.in_(answers),
     ]
     return or_(*matches)
 

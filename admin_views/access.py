@@ -66,6 +66,7 @@ PAGES: dict[str, Page] = {
     **_grid("session", Subject.SESSION),
     **_grid("claim", Subject.CLAIM),
     "claim.lines_view": _viewed(Subject.CLAIM),
+    "claim.download_view": Page(AccessKind.EXPORTED, Subject.CLAIM, id_from=None, detail=_query_text),
     **_grid("remittance", Subject.REMITTANCE),
     **_grid("unmatched", Subject.UNMATCHED),
     "remittance.file_view": Page(AccessKind.DOWNLOADED, Subject.ERA_FILE, id_from="file_id"),

@@ -10,16 +10,18 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import BooleanEqualFilter, IntEqualFilter
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from admin_views.auth import current_actor
 from admin_views.base import RoleModelView
+from admin_views.claim_page import co_denial, failed_rules, history_lines, icd10, pointer_letters, refusal_in_words
 from admin_views.claim_payments import ClaimPaymentsMixin
+from admin_views.claim_queue import QUEUE_FORMATTERS, ClaimQueueMixin
 from admin_views.dashboard_filters import claim_filters
 from admin_views.follow_up import deadline_cell
-from admin_views.formatters import lazy_options
+from admin_views.formatters import lazy_options, practice_datetime, words_upto
 from admin_views.operations import KEY_FIELD, run_once, run_operation
 from admin_views.permissions import Area
 from admin_views.redirects import safe_next
@@ -28,6 +30,7 @@ from billing.claims import operations as ops
 from billing.claims.building import BillingResult
 from billing.claims.bulk import Outcome, apply_to_claims
 from billing.claims.insurance_rebill import rebill_to_insurance
+from billing.claims.line_denials import WORKABLE
 from billing.claims.models import Claim, ClaimLine
 from billing.claims.queries import authorization_units_used, claim_history
 from billing.claims.statuses import EDITABLE, ClaimStatus
@@ -40,7 +43,7 @@ from billing.core.reference import PLACES_OF_SERVICE
 from billing.core.time import practice_today
 from billing.coverage.models import Authorization
 from billing.coverage.options import location_options, payer_options, provider_options
-from billing.ledger.balances import billing_summary, claim_balances, money_received
+from billing.ledger.balances import billing_summary, money_received
 from billing.org.queries import by_location
 from billing.payments import operations as money_ops
 from billing.payments.denials import DeniedLine, denied_lines_of, in_denied_work
@@ -77,7 +80,7 @@ DONE = {
 SELF_PAY_TAB = "self_pay"
 
 
-class ClaimView(ClaimPaymentsMixin, RoleModelView):
+class ClaimView(ClaimQueueMixin, ClaimPaymentsMixin, RoleModelView):
     """Billers work claims here; status changes go through billing.claims.operations, money through payments."""
 
     area = Area.CLAIMS
@@ -87,13 +90,15 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
     list_template = "claimdesk/claim_list.html"
     details_template = "claimdesk/claim_details.html"
     column_list = [
-        "id", "status", "service_date", "client", "payer", "rendering_provider", "location", "total_charge",
-        "frequency_code", "balance", "filing_deadline", "reasons", "hold_reason",
+        "id", "status", "service_date", "client", "payer", "rendering_provider", "location", "codes", "units",
+        "total_charge", "paid", "balance", "days_in_status", "filing_deadline", "frequency_code", "reasons",
+        "hold_reason",
     ]
     column_labels = {
         "id": "Claim", "rendering_provider": "Provider", "total_charge": "Billed", "frequency_code": "Freq",
         "service_date": "Date", "hold_reason": "Held because", "reasons": "Denial / review",
-        "filing_deadline": "Filing deadline",
+        "filing_deadline": "Filing deadline", "codes": "CPT", "units": "Units", "paid": "Paid",
+        "days_in_status": "Days in status",
     }
     column_sortable_list = ["id", "status", "service_date", "total_charge", ("client", "client.last_name")]
     column_default_sort = ("id", True)
@@ -112,21 +117,22 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
         "client": lambda v, c, m, n: m.client.full_name,
         "payer": lambda v, c, m, n: m.payer.name if m.payer else "(no payer)",
         "total_charge": lambda v, c, m, n: format_money(m.total_charge),
-        "hold_reason": lambda v, c, m, n: (m.hold_reason or "")[:80],
-        "balance": lambda v, c, m, n: format_money(page_money(m.id)[0]),
+        "hold_reason": lambda v, c, m, n: Markup('<span title="{0}">{1}</span>').format(
+            m.hold_reason or "", words_upto(m.hold_reason, 80)),
+        **QUEUE_FORMATTERS,
         "reasons": lambda v, c, m, n: reasons_cell(m),
         "filing_deadline": lambda v, c, m, n: deadline_cell(g.filing_deadlines.get(m.id), m.status),
     }
 
     def get_list(self, *args: Any, **kwargs: Any) -> Any:
-        """Balances and denial reasons of the page's claims in two queries, not two per row."""
+        """Figures, denial reasons and deadlines of the page's claims in a few queries, not a few per row."""
         count, claims = super().get_list(*args, **kwargs)
         ids = [c.id for c in claims]
-        g.claim_balances = claim_balances(ids)
         g.denial_reasons = denial_reasons([c.id for c in claims if c.status is ClaimStatus.DENIED])
         g.denied_lines = denied_lines_of(ids) if self.selected_status() is ClaimStatus.DENIED else {}
         g.filing_deadlines = deadlines(ids, practice_today())
         g.rejections = rejection_reasons([c.id for c in claims if c.status is ClaimStatus.REJECTED])
+        self.queue_figures(claims)
         return count, claims
 
     # The list shows one status at a time (a tab per status, with counts).
@@ -162,19 +168,28 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
             query = query.where(by_location(Claim.location_id, scope))
         counts = {s.value: 0 for s in ClaimStatus}
         counts["all"] = counts[SELF_PAY_TAB] = 0
-        for status, self_pay, n in db.session.execute(query):
+        rows = db.session.execute(query).all()
+        for status, self_pay, n in rows:
             counts["all"] += n
             counts[SELF_PAY_TAB] += n if self_pay else 0
             if status is ClaimStatus.HELD or not self_pay:
                 counts[status.value] += n
-        denied = select(func.count()).select_from(Claim).where(in_denied_work())
+        # The Denied tab (in_denied_work): Denied claims, and claims of other live statuses with a denied line to
+        # work. Counted from the lines' denial_state index, not by probing every claim's lines.
+        with_lines = (
+            select(func.count(func.distinct(ClaimLine.claim_id)))
+            .join(Claim, Claim.id == ClaimLine.claim_id)
+            .where(ClaimLine.denial_state.in_(list(WORKABLE)),
+                   Claim.status.not_in([ClaimStatus.DENIED, ClaimStatus.VOIDED]))
+        )
         if not scope.is_everything:
-            denied = denied.where(by_location(Claim.location_id, scope))
-        counts[ClaimStatus.DENIED.value] = db.session.scalar(denied) or 0
+            with_lines = with_lines.where(by_location(Claim.location_id, scope))
+        denied_status = sum(n for status, _, n in rows if status is ClaimStatus.DENIED)
+        counts[ClaimStatus.DENIED.value] = denied_status + (db.session.scalar(with_lines) or 0)
         return counts
 
     def needs_review_count(self) -> int:
-        query = select(func.count()).select_from(Claim).where(Claim.needs_review.is_(True))
+        query = select(func.count()).select_from(Claim).where(Claim.needs_review == true())  # the partial index
         scope = current_scope()
         if not scope.is_everything:
             query = query.where(by_location(Claim.location_id, scope))
@@ -184,12 +199,6 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
         counts = self.status_counts()
         return [(s.value, s.label, counts[s.value]) for s in ClaimStatus] + [
             (SELF_PAY_TAB, "Self-pay", counts[SELF_PAY_TAB]), ("all", "All", counts["all"])]
-
-    def _apply_search(self, query: Any, count_query: Any, joins: Any, count_joins: Any, search: str) -> Any:
-        claim_id = Claim.id_from_number(search)
-        if claim_id is not None:  # "C-000123" finds that claim directly
-            return query.filter(Claim.id == claim_id), count_query.filter(Claim.id == claim_id), joins, count_joins
-        return super()._apply_search(query, count_query, joins, count_joins, search)
 
     # --- bulk actions: each claim separately, with a per-claim report --------------------------
     def is_action_allowed(self, name: str) -> bool:
@@ -286,6 +295,7 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
             lambda: _run(operation, claim, request.form.get("reason", ""), request.form), back=back,
             success=lambda result: _done(operation, claim, result),
             then=lambda result: self.get_url(".details_view", id=result.id) if isinstance(result, Claim) else back,
+            refusal=refusal_in_words,
         )
 
     @expose("/lines/", methods=("GET", "POST"))
@@ -328,10 +338,19 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
         auths = {ln.authorization for ln in lines if ln.authorization}
         ids = [a.id for a in auths]
         billed, used = authorization_units_used(ids), authorization_units_submitted(ids)
+        money = self.money_context(claim)
         return {
             "lines": lines,
             "summary": billing_summary(claim),
-            "history": claim_history(claim.id),
+            "history": history_lines(claim_history(claim.id)),
+            "failed_rules": failed_rules(claim),
+            "icd10": icd10,
+            "pointer_letters": pointer_letters,
+            "when": practice_datetime,
+            # Allowed and adjudication figures mean something only once a payer has answered (an 835 adjudication).
+            "answered": bool(money.get("adjudications")),
+            "co_denial": co_denial(money.get("denial_reasons") or []),
+            "money_received": money_received(claim.id) if claim.status is not ClaimStatus.VOIDED else None,
             # Remaining drops when the payer is billed (submission); units on unsent claims are shown apart.
             "authorizations": [
                 (a, used.get(a.id, 0), billed.get(a.id, 0) - used.get(a.id, 0), a.units_approved - used.get(a.id, 0))
@@ -348,7 +367,7 @@ class ClaimView(ClaimPaymentsMixin, RoleModelView):
             "status_trail": status_trail(claim),
             "status_inquiries": inquiries_of(claim),
             "can_ask_status": self.can_edit and claim.status is ClaimStatus.SUBMITTED,
-            **self.money_context(claim),
+            **money,
         }
 
 
@@ -418,26 +437,17 @@ def _edit_arguments(claim: Claim, form: Any) -> dict[str, Any]:
     }
 
 
-def page_money(claim_id: int) -> tuple[Any, Any]:
-    """(balance, insurance balance) of a listed claim; a claim with no ledger yet owes its charge."""
-    sums = getattr(g, "claim_balances", {}).get(claim_id)
-    if sums is None:
-        claim = db.session.get(Claim, claim_id)
-        return (claim.total_charge, claim.total_charge) if claim else (0, 0)
-    return sums.balance, sums.insurance
-
-
 def reasons_cell(claim: Claim) -> Markup:
     """A denied claim's CARCs (description on hover and below), and the Needs Review flag."""
     parts = [Markup('<span class="badge badge-warning">Needs review</span>')] if claim.needs_review else []
     for reason in getattr(g, "denial_reasons", {}).get(claim.id, []):
         parts.append(Markup('<div class="small" title="{0}"><strong>{1}-{2}</strong> {3}</div>').format(
-            reason.description, reason.group, reason.code, reason.description[:70]))
+            reason.description, reason.group, reason.code, words_upto(reason.description, 70)))
     parts += [denied_line_cell(line) for line in getattr(g, "denied_lines", {}).get(claim.id, [])]
     rejection = getattr(g, "rejections", {}).get(claim.id)
     if rejection is not None:
         parts.append(Markup('<div class="small" data-rejection title="{0}"><strong>{1}</strong> {2}</div>').format(
-            rejection.message, rejection.acknowledgment.kind.label, rejection.message[:160]))
+            rejection.message, rejection.acknowledgment.kind.label, words_upto(rejection.message, 160)))
     return Markup("").join(parts)
 
 
@@ -446,7 +456,7 @@ def denied_line_cell(denied: DeniedLine) -> Markup:
     days = denied.days_since(practice_today())
     codes = Markup("").join(
         Markup(' · <span title="{0}"><strong>{1}</strong> {2}</span>').format(c.description, str(c).split(" ")[0],
-                                                                          c.description[:60])
+                                                                          words_upto(c.description, 60))
         for c in (*denied.carcs, *denied.rarcs))
     return Markup('<div class="small" data-denied-line="{0}">Line {0} {1} {2}{3} · {4} open · {5}{6}</div>').format(
         denied.line.line_number, denied.line.service_code.code, format_money(denied.line.charge), codes,

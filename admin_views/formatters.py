@@ -4,7 +4,7 @@ check marks, enum labels."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -14,7 +14,7 @@ from flask_admin.model import typefmt
 from markupsafe import Markup
 
 from billing.core.money import format_money
-from billing.core.time import practice_moment
+from billing.core.time import practice_moment, practice_timezone
 
 #: A moment as every page shows it: the practice's wall clock, labelled with the zone's abbreviation.
 MOMENT_FORMAT = "%m/%d/%Y %H:%M %Z"
@@ -104,3 +104,21 @@ def lazy_options(fetch: Callable[[], list[tuple[Any, str]]]) -> Callable[[], lis
         return fetch() if has_request_context() else []
 
     return options
+
+
+def words_upto(text: str | None, width: int) -> str:
+    """`text` cut to at most `width` characters at a word boundary, with an ellipsis when cut (never mid-word)."""
+    text = " ".join((text or "").split())
+    if len(text) <= width:
+        return text
+    cut = text[: width + 1].rsplit(" ", 1)[0] if " " in text[: width + 1] else text[:width]
+    return cut.rstrip(" ,;:.-") + "…"
+
+
+def practice_datetime(value: datetime | None) -> str:
+    """A stored (UTC) moment on the practice's clock, its time zone labelled: 12/04/2026 09:15 CST."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(practice_timezone()).strftime("%m/%d/%Y %H:%M %Z")

@@ -38,6 +38,7 @@ from billing.org.models import Company, Location, Practice
 from billing.payments.models import EraFile, ProviderAdjustment, ProviderAdjustmentEntry, Remittance, UnmatchedClaim
 from billing.payments.patient_payment_models import PatientPayment, PatientPaymentPart
 from billing.people.models import Client, ClientDiagnosis, Provider, Role, Sex, User
+from billing.people.saved_filters import SavedFilter
 from billing.sessions.models import NoteStatus, SessionClass, TherapySession
 from billing.submissions.claim_status_models import (
     ClaimStatusResponse,
@@ -103,6 +104,7 @@ __all__ = [
     "RuleOutcome",
     "RuleVersion",
     "RulesCheck",
+    "SavedFilter",
     "ServiceCode",
     "SessionClass",
     "Sex",

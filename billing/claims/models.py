@@ -64,6 +64,8 @@ class Claim(db.Model):
               sqlite_where=sql_text("needs_review = 1")),
         # The Dashboard's claim figures read these columns alone for a range of service dates (a covering index).
         Index("ix_claim_dashboard", "service_date", "status", "location_id", "payer_id", "total_charge"),
+        # The claims queue: a tab's count, totals and newest page read this index alone (no table lookups, no sort).
+        Index("ix_claim_status_self_pay", "status", "self_pay", "id", "total_charge"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -31,8 +31,10 @@ from billing.cli.output import emit as _emit
 from billing.cli.paper import print_command
 from billing.core.audit import Actor
 from billing.core.db import db
+from billing.core.time import practice_today
 from billing.payments.families import family_document
 from billing.payments.queries import claim_document
+from billing.payments.queue import queue_document
 
 claims_cli = AppGroup("claims", help="Generate, list, inspect and move claims.")
 claims_cli.add_command(print_command)
@@ -94,6 +96,27 @@ def list_command(status: str | None, payer_id: int | None, limit: int, as_json: 
         or "No claims."
     )
     _emit(as_json, rows, text)
+
+
+@claims_cli.command("queue")
+@click.option("--status", default=ClaimStatus.READY.value, show_default=True,
+              type=click.Choice([*(s.value for s in ClaimStatus), "all"]), help="The tab, as on the Claims page.")
+@click.option("--search", default="", help="Claim no. (or part), client, member ID or payer claim number (ICN).")
+@click.option("--limit", type=COUNT, default=50, show_default=True, help="Rows to list (the totals cover all).")
+@json_option
+def queue_command(status: str, search: str, limit: int, as_json: bool) -> None:
+    """The claims queue: CPT, units, billed, paid, balance and days in status, with the totals of the whole tab."""
+    tab = None if status == "all" else ClaimStatus(status)
+    run_command(lambda: queue_document(tab, search, limit, practice_today()), as_json=as_json, text=_queue_text)
+
+
+def _queue_text(doc: dict[str, Any]) -> str:
+    t = doc["totals"]
+    lines = [f"{r['number']}  {r['status']:9}  {r['service_date']}  {r['cpt']:<12} {r['units']:>4}  "
+             f"{r['billed']:>10} {r['paid']:>10} {r['balance']:>10}  {r['days_in_status'] or 0:>4}d  {r['client']}"
+             for r in doc["claims"]]
+    total = f"{t['claims']:,} claims: billed {t['billed']}, paid {t['paid']}, balance {t['balance']}"
+    return "\n".join([*lines, total])
 
 
 @claims_cli.command("show")

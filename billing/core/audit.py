@@ -105,6 +105,9 @@ class AuditAction(StrEnum):
     RECOVERY_CODE_USED = "user.recovery_code_used"
     # Secrets at rest (billing/core/secrets.py): a stored secret re-encrypted under the newest key
     SECRET_REENCRYPTED = "secret.reencrypted"  # noqa: S105 - a history tag, not a secret
+    # A user's saved list filters (billing/people/saved_filters.py)
+    FILTER_SAVED = "saved_filter.saved"
+    FILTER_DELETED = "saved_filter.deleted"
 
 
 @dataclass(frozen=True)

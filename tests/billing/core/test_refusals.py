@@ -142,7 +142,7 @@ def test_a_refused_view_operation_flashes_the_message_and_changes_nothing(client
     response = client.post(f"/admin/claim/do/hold/?id={claim.id}", data={"reason": "  ", "csrf_token": token})
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/admin/claim/details/?id={claim.id}")
-    assert ("error", "reason: A hold needs a reason.") in _flashes(client)
+    assert ("error", "Reason: A hold needs a reason.") in _flashes(client)  # the field in words, not its name
     assert _claim_state(claim.id) == before
 
 

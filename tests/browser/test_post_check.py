@@ -43,6 +43,15 @@ def _find(me: Browse, text: str) -> list[str]:
     return [label.removeprefix("Add ") for label in offered]
 
 
+def _add(me: Browse, number: str) -> bool:
+    """Add one claim by its number (the page adds a claim its number names at once, or offers it to add)."""
+    offered = _find(me, number)
+    claim = me.page.locator(f"fieldset[data-check-claim='{number}']")
+    if not claim.count() and number in offered:
+        me.step(f"Post a check › add {number}", lambda: me.button(f"Add {number}", exact=True).click())
+    return bool(claim.count())
+
+
 def _add_three_unpaid_claims(me: Browse) -> list[str]:
     """Choose payers in turn; add the claims a client-name search offers, keeping only unpaid ones, until three."""
     payers = [o for o in me.page.locator("#payer_id option").all_inner_texts() if not o.startswith("Choose")]
@@ -53,9 +62,8 @@ def _add_three_unpaid_claims(me: Browse) -> list[str]:
             if number in tried:
                 continue
             tried.add(number)
-            if number not in _find(me, number):
+            if not _add(me, number):
                 continue
-            me.step(f"Post a check › add {number}", lambda n=number: me.button(f"Add {n}", exact=True).click())
             if not _unpaid(me.page.locator(f"fieldset[data-check-claim='{number}']")):
                 remove = me.button(f"Remove {number} from the check")
                 me.step(f"Post a check › remove {number}", remove.click)

@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, func, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from billing.core.append_only import append_only
 from billing.core.db import db, enum_column, utcnow
@@ -130,16 +130,32 @@ class PolicyEligibility:
 
 
 def client_eligibility(client_id: int, *, limit: int = 10) -> list[PolicyEligibility]:
-    """Every policy of the client (primary first) and what the payers said; what the client page shows."""
+    """Every policy of the client (primary first) and what the payers said; what the client page shows.
+
+    Three statements whatever the number of policies and checks: the policies, each one's newest `limit` checks
+    (a window over the policy's checks) with their benefits, and each one's latest answer.
+    """
     policies = db.session.scalars(select(InsurancePolicy).where(InsurancePolicy.client_id == client_id)
+                                  .options(selectinload(InsurancePolicy.payer))
                                   .order_by(InsurancePolicy.rank, InsurancePolicy.id)).all()  # fmt: skip
-    result = []
-    for policy in policies:
-        history = check_history(policy.id, limit=limit)
-        answer = next((c for c in history if c.status is not EligibilityStatus.PENDING), None)
-        result.append(PolicyEligibility(policy, history[0] if history else None, answer or latest_answer(policy.id),
-                                        history))  # fmt: skip
-    return result
+    ids = [p.id for p in policies]
+    if not ids:
+        return []
+    place = func.row_number().over(partition_by=EligibilityCheck.policy_id, order_by=EligibilityCheck.id.desc())
+    newest = select(EligibilityCheck.id, place.label("place")).where(EligibilityCheck.policy_id.in_(ids)).subquery()
+    checks = db.session.scalars(
+        select(EligibilityCheck).join(newest, newest.c.id == EligibilityCheck.id).where(newest.c.place <= limit)
+        .options(selectinload(EligibilityCheck.benefits)).order_by(EligibilityCheck.id.desc())).all()
+    history: dict[int, list[EligibilityCheck]] = {policy_id: [] for policy_id in ids}
+    for check in checks:
+        history[check.policy_id].append(check)
+    answered = db.session.scalars(select(EligibilityCheck).where(EligibilityCheck.id.in_(
+        select(func.max(EligibilityCheck.id)).where(EligibilityCheck.policy_id.in_(ids),
+                                                    EligibilityCheck.status != EligibilityStatus.PENDING)
+        .group_by(EligibilityCheck.policy_id)))).all()  # fmt: skip
+    answers = {check.policy_id: check for check in answered}
+    return [PolicyEligibility(policy, history[policy.id][0] if history[policy.id] else None, answers.get(policy.id),
+                              history[policy.id]) for policy in policies]
 
 
 def latest_answer(policy_id: int) -> EligibilityCheck | None:

@@ -28,6 +28,7 @@ class Clearinghouse(db.Model):
         CheckConstraint("usage_indicator IN ('T', 'P')", "usage_t_or_p"),
         CheckConstraint("sftp_port BETWEEN 1 AND 65535", "port_range"),
         CheckConstraint("last_control_number BETWEEN 0 AND 999999999", "control_fits_isa13"),
+        CheckConstraint("max_claims_per_file >= 1", "max_claims_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,6 +62,8 @@ class Clearinghouse(db.Model):
     file_name_pattern: Mapped[str] = mapped_column(String(120), default="{batch}_{control}.x12")
     #: The last ISA13 handed out; batches take the next ones with an atomic increment.
     last_control_number: Mapped[int] = mapped_column(default=0)
+    #: The most claims the clearinghouse takes in one file; more Ready claims go out in several batches.
+    max_claims_per_file: Mapped[int] = mapped_column(default=5000, server_default="5000")
     active: Mapped[bool] = mapped_column(default=True)
 
     payers: Mapped[list[Payer]] = relationship(back_populates="clearinghouse", order_by="Payer.name")
@@ -275,4 +278,3 @@ class ClearinghouseResponse(db.Model):
 
     clearinghouse: Mapped[Clearinghouse] = relationship()
     batch: Mapped[SubmissionBatch | None] = relationship()
-

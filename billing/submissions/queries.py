@@ -17,6 +17,7 @@ from billing.core.audit import StatusChange
 from billing.core.checks import parse_id
 from billing.core.db import chunked, db
 from billing.core.errors import Invalid, NotFound
+from billing.core.id_lists import any_of
 from billing.coverage.models import Authorization, ClaimChannel, Payer
 from billing.org.queries import Scope, by_company, by_location
 from billing.submissions.models import BatchClaim, BatchStatus, Clearinghouse, ClearinghouseResponse, SubmissionBatch
@@ -56,7 +57,7 @@ class Candidate:
 def pending_claim_ids(claim_ids: Collection[int] | None = None) -> set[int]:
     query = select(BatchClaim.claim_id).where(BatchClaim.pending)
     if claim_ids is not None:
-        query = query.where(BatchClaim.claim_id.in_(list(claim_ids)))
+        query = query.where(any_of(BatchClaim.claim_id, claim_ids))
     return set(db.session.scalars(query))
 
 
@@ -119,7 +120,7 @@ def _candidate_query(
     if payer_id is not None:
         query = query.where(Claim.payer_id == payer_id)
     if claim_ids is not None:
-        query = query.where(Claim.id.in_(claim_ids))
+        query = query.where(any_of(Claim.id, claim_ids))
     if scope is not None and not scope.is_everything:
         query = query.where(by_location(Claim.location_id, scope))
     return query
@@ -243,7 +244,7 @@ def authorization_units_submitted(auth_ids: Collection[int]) -> dict[int, int]:
     rows = db.session.execute(
         select(ClaimLine.authorization_id, func.sum(ClaimLine.units))
         .join(Claim, Claim.id == ClaimLine.claim_id)
-        .where(ClaimLine.authorization_id.in_(list(auth_ids)), Claim.status.in_(list(SENT)), live_claim_filter())
+        .where(any_of(ClaimLine.authorization_id, auth_ids), Claim.status.in_(list(SENT)), live_claim_filter())
         .group_by(ClaimLine.authorization_id)
     )
     return {auth_id: int(total or 0) for auth_id, total in rows}
@@ -294,7 +295,7 @@ def authorization_balances(
     submitted = authorization_units_submitted(auth_ids)
     in_batch = in_batch or {}
     auths = db.session.scalars(
-        select(Authorization).where(Authorization.id.in_(list(auth_ids))).options(joinedload(Authorization.client))
+        select(Authorization).where(any_of(Authorization.id, auth_ids)).options(joinedload(Authorization.client))
         .order_by(Authorization.id)
     )
     return [

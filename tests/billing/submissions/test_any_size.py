@@ -1,0 +1,69 @@
+"""Submissions of any size: over a thousand claims go through generation, the rules, sending and posting without
+any statement binding more than a thousand parameters, in files no larger than the clearinghouse takes."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from billing.claims.models import Claim
+from billing.claims.statuses import ClaimStatus
+from billing.core.audit import AuditAction, StatusChange
+from billing.core.db import db
+from billing.core.id_lists import any_of
+from billing.ledger.models import EntryKind, LedgerEntry
+from billing.submissions.models import BatchStatus
+from billing.submissions.operations import create_batches, mark_batch_sent
+from tests.worlds.bulk_claims import copies_of
+from tests.worlds.parameter_guard import parameter_guard
+from tests.worlds.practice import SYSTEM
+
+COPIES = 1_100
+
+
+def _charges(ids: list[int]) -> tuple[int, object]:
+    return db.session.execute(
+        select(func.count(), func.sum(LedgerEntry.amount))
+        .where(any_of(LedgerEntry.claim_id, ids), LedgerEntry.kind == EntryKind.CHARGE)
+    ).one()  # fmt: skip
+
+
+def test_over_a_thousand_claims_are_batched_within_the_file_limit_and_sent_set_based(world):
+    world.clearinghouse.max_claims_per_file = 400
+    original = world.ready_claim()
+    ids = [original.id, *copies_of(original, COPIES)]
+    versions = dict(db.session.execute(select(Claim.id, Claim.version).where(any_of(Claim.id, ids))).all())
+    with parameter_guard() as bound:
+        batches = create_batches(actor=SYSTEM)
+        for batch in batches:
+            mark_batch_sent(batch.id, actor=SYSTEM)
+        db.session.flush()
+    assert bound.statements > 0
+    assert [b.claim_count for b in batches] == [400, 400, 301]
+    assert sorted(e.claim_id for b in batches for e in b.entries) == sorted(ids)
+    assert {b.status for b in batches} == {BatchStatus.SENT}
+    db.session.expire_all()
+    rows = db.session.execute(select(Claim.id, Claim.status, Claim.version).where(any_of(Claim.id, ids))).all()
+    assert {status for _, status, _ in rows} == {ClaimStatus.SUBMITTED}
+    assert all(version > versions[claim_id] for claim_id, _, version in rows)
+    submitted = db.session.scalar(
+        select(func.count()).select_from(StatusChange)
+        .where(StatusChange.subject_type == "claim", StatusChange.action == AuditAction.CLAIM_SUBMITTED,
+               any_of(StatusChange.subject_id, ids))
+    )  # fmt: skip
+    assert submitted == len(ids)
+    count, total = _charges(ids)
+    lines = len(original.lines)
+    assert count == lines * len(ids)
+    assert total == original.total_charge * len(ids)
+
+
+def test_the_guard_fails_a_statement_binding_too_many_parameters(world):
+    original = world.ready_claim()
+    ids = [original.id, *range(10**9, 10**9 + 1_200)]
+    with pytest.raises(AssertionError, match="1201 parameters"), parameter_guard():
+        db.session.execute(select(Claim.id).where(Claim.id.in_(ids))).all()
+    with parameter_guard() as bound:
+        found = db.session.scalars(select(Claim.id).where(any_of(Claim.id, ids))).all()
+    assert found == [original.id]
+    assert bound.largest == 1

@@ -99,7 +99,8 @@ def create_batches(
 
 
 def generate_batches(
-    *, actor: Actor, payer_id: int | None = None, claim_ids: Collection[int] | None = None, today: date | None = None
+    *, actor: Actor, payer_id: int | None = None, claim_ids: Collection[int] | None = None, today: date | None = None,
+    clearinghouse_id: int | None = None,
 ) -> Generation:
     """Run the rules on the Ready claims a batch would take, then one validated 837P per clearinghouse from what
     they let through (all eligible claims, or the chosen ones).
@@ -112,13 +113,14 @@ def generate_batches(
 
     Args:
         today: the day the rules judge by (the practice's today unless given: the demo replays past weeks).
+        clearinghouse_id: only the claims going through this clearinghouse (the nightly job's unit of work).
     """
-    to_check = ready_claim_ids(payer_id, claim_ids)
+    to_check = ready_claim_ids(payer_id, claim_ids, clearinghouse_id)
     run = run_rules(actor=actor, claim_ids=to_check, today=today) if to_check else None
     held = run_stops(run.run_number, today=today) if run is not None else []
     stopped = {stop.claim_id for stop in held}
     wanted = None if claim_ids is None else set(claim_ids) - stopped
-    found = candidates(payer_id, claim_ids=wanted)
+    found = candidates(payer_id, claim_ids=wanted, clearinghouse_id=clearinghouse_id)
     if held and not any(c.eligible for c in found):
         return Generation([], held, run.run_number if run else None)
     chosen = _chosen(found, wanted)

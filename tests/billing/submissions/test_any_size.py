@@ -14,6 +14,7 @@ from billing.core.id_lists import any_of
 from billing.ledger.models import EntryKind, LedgerEntry
 from billing.submissions.models import BatchStatus
 from billing.submissions.operations import create_batches, mark_batch_sent
+from billing.submissions.settings import clearinghouse_problems
 from tests.worlds.bulk_claims import copies_of
 from tests.worlds.parameter_guard import parameter_guard
 from tests.worlds.practice import SYSTEM
@@ -67,3 +68,9 @@ def test_the_guard_fails_a_statement_binding_too_many_parameters(world):
         found = db.session.scalars(select(Claim.id).where(any_of(Claim.id, ids))).all()
     assert found == [original.id]
     assert bound.largest == 1
+
+
+@pytest.mark.parametrize(("limit", "refused"), [(0, True), (1, False), (5000, False), (50_000, False), (50_001, True)])
+def test_a_clearinghouse_file_cap_is_a_whole_number_from_one(limit, refused):
+    fields = {p.field for p in clearinghouse_problems({"max_claims_per_file": limit})}
+    assert ("max_claims_per_file" in fields) is refused

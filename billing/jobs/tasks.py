@@ -21,6 +21,7 @@ from billing.jobs.models import JobRun, JobRunStatus, ResponseImport, ResponseIm
 from billing.jobs.recording import run_unit
 from billing.org.models import Company
 from billing.payments.invariants import check_ledger
+from billing.submissions import builds as submission_builds
 from billing.submissions import jobs as submission_jobs
 from billing.submissions.acknowledgments import AckResult
 from billing.submissions.inbound import import_x12
@@ -146,6 +147,17 @@ def import_collected_response(response_id: int) -> tuple[ResponseImportStatus, s
             db.session.add(ResponseImport(response_id=response_id, status=ResponseImportStatus.REFUSED,
                                           summary=message[:2000]))
         return ResponseImportStatus.REFUSED, message
+
+
+def build_queued_batches(now: datetime) -> str:
+    """Generations of more than `LARGE_BUILD` claims asked for on the Submissions page, batch by batch."""
+    built = [submission_builds.run_build(build_id) for build_id in submission_builds.queued_build_ids()]
+    if not built:
+        return "Nothing queued."
+    summary = "; ".join(f"build {b.id}: {b.summary}" + (f" FAILED {b.error}" if b.error else "") for b in built)
+    if any(b.error for b in built):
+        raise Failed(summary)
+    return summary
 
 
 def build_queued_exports(now: datetime) -> str:

@@ -115,33 +115,70 @@ def generate_batches(
         today: the day the rules judge by (the practice's today unless given: the demo replays past weeks).
         clearinghouse_id: only the claims going through this clearinghouse (the nightly job's unit of work).
     """
+    plan = plan_batches(actor=actor, payer_id=payer_id, claim_ids=claim_ids, today=today,
+                        clearinghouse_id=clearinghouse_id)  # fmt: skip
+    return Generation(build_planned(plan.parts, payer_id, actor), plan.held, plan.run_number)
+
+
+@dataclass
+class Plan:
+    """The batches a generation will make: per clearinghouse, its eligible claims cut at its most per file."""
+
+    parts: list[tuple[int, list[Candidate]]]
+    held: list[RuleStop]
+    run_number: int | None
+
+    @property
+    def claim_count(self) -> int:
+        return sum(len(part) for _, part in self.parts)
+
+
+def plan_batches(
+    *, actor: Actor, payer_id: int | None = None, claim_ids: Collection[int] | None = None, today: date | None = None,
+    clearinghouse_id: int | None = None,
+) -> Plan:
+    """The first half of `generate_batches`: the rules' run, then the eligible claims cut into batches."""
     to_check = ready_claim_ids(payer_id, claim_ids, clearinghouse_id)
     run = run_rules(actor=actor, claim_ids=to_check, today=today) if to_check else None
     held = run_stops(run.run_number, today=today) if run is not None else []
     stopped = {stop.claim_id for stop in held}
     wanted = None if claim_ids is None else set(claim_ids) - stopped
     found = candidates(payer_id, claim_ids=wanted, clearinghouse_id=clearinghouse_id)
+    run_number = run.run_number if run else None
     if held and not any(c.eligible for c in found):
-        return Generation([], held, run.run_number if run else None)
-    chosen = _chosen(found, wanted)
+        return Plan([], held, run_number)
     by_house: dict[int, list[Candidate]] = defaultdict(list)
-    for candidate in chosen:
+    for candidate in _chosen(found, wanted):
         by_house[candidate.clearinghouse_id or 0].append(candidate)
+    parts = [(house_id, part) for house_id, group in sorted(by_house.items())
+             for part in chunked(group, clearinghouse_by_id(house_id).max_claims_per_file)]  # fmt: skip
+    return Plan(parts, held, run_number)
+
+
+def build_planned(
+    parts: list[tuple[int, list[Candidate]]], payer_id: int | None, actor: Actor
+) -> list[SubmissionBatch]:
+    """The planned batches, in the caller's transaction; a file is validated while the next one is written."""
     batches: list[SubmissionBatch] = []
     checking: deque[tuple[SubmissionBatch, Checking]] = deque()
     try:
-        for house_id, group in sorted(by_house.items()):
-            house = clearinghouse_by_id(house_id)
-            for part in chunked(group, house.max_claims_per_file):
-                batches.append(_create_batch(house, part, payer_id, actor, checking))
-                while len(checking) > VALIDATION_WORKERS:  # the next file is built while these validate
-                    _refuse_if_invalid(*checking.popleft())
+        for house_id, part in parts:
+            batches.append(_create_batch(clearinghouse_by_id(house_id), part, payer_id, actor, checking))
+            while len(checking) > VALIDATION_WORKERS:  # the next file is built while these validate
+                _refuse_if_invalid(*checking.popleft())
         while checking:
             _refuse_if_invalid(*checking.popleft())
     finally:
         for _batch, check in checking:
             check.close()
-    return Generation(batches, held, run.run_number if run else None)
+    return batches
+
+
+def build_part(house_id: int, claim_ids: Collection[int], payer_id: int | None, actor: Actor) -> SubmissionBatch | None:
+    """One planned batch in a transaction of its own (a background build): its claims are checked again, so a
+    claim held, edited or batched since the plan stays out; None when none of them can go any more."""
+    found = [c for c in candidates(payer_id, claim_ids=claim_ids) if c.eligible and c.clearinghouse_id == house_id]
+    return build_planned([(house_id, found)], payer_id, actor)[0] if found else None
 
 
 def _chosen(found: list[Candidate], claim_ids: Collection[int] | None) -> list[Candidate]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 
 from billing.claims.operations import hold_claim
@@ -70,3 +72,16 @@ def test_a_claim_held_after_the_plan_stays_out_of_its_batch(world, monkeypatch):
     [batch] = db.session.scalars(select(SubmissionBatch)).all()
     assert sorted(e.claim_id for e in batch.entries) == ids[:2]
     assert db.session.get(type(original), ids[-1]).status is ClaimStatus.HELD
+
+
+def test_flask_submissions_builds_json_shows_the_progress(world, app):
+    original = world.ready_claim()
+    build = builds.queue_build(actor=SYSTEM, payer_id=None, claim_ids=[original.id])
+    db.session.commit()
+    queued = app.test_cli_runner().invoke(args=["submissions", "builds", "--json"])
+    assert queued.exit_code == 0, queued.output
+    [row] = json.loads(queued.output)
+    assert (row["id"], row["status"], row["done"], row["total"]) == (build.id, "queued", 0, None)
+    builds.run_build(build.id)
+    text = app.test_cli_runner().invoke(args=["submissions", "builds"])
+    assert f"build {build.id}  finished  1 of 1 claims  1 batch(es)" in text.output

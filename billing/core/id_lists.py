@@ -12,8 +12,8 @@ the compiled form); a statement that carries a long list is one the caller runs 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, TypeVar
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import ClauseElement, ColumnElement, any_, bindparam, column, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -24,10 +24,6 @@ from sqlalchemy.types import NullType, String
 
 #: Up to this many values stay an ordinary `IN (...)` (one parameter each); beyond it, one bound list.
 INLINE_LIMIT = 100
-#: Rows per statement for callers that must cut work in pieces anyway (executemany pages, ORM loads).
-CHUNK = 500
-
-T = TypeVar("T")
 
 
 class _AnyOf(ColumnElement[bool]):
@@ -72,18 +68,6 @@ def any_of(target: ColumnElement[Any], values: Iterable[Any]) -> ColumnElement[b
     if len(listed) <= INLINE_LIMIT:
         return target.in_(listed)
     return _AnyOf(target, listed)
-
-
-def chunked(values: Sequence[T] | Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
-    """Consecutive pieces of at most `size` values (for ORM loads and statements that bind per row)."""
-    piece: list[T] = []
-    for value in values:
-        piece.append(value)
-        if len(piece) == size:
-            yield piece
-            piece = []
-    if piece:
-        yield piece
 
 
 def in_named_list(target: ColumnElement[Any], name: str, dialect: str) -> ColumnElement[bool]:

@@ -22,7 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from billing.claims.models import Claim, claim_number
 from billing.claims.statuses import ClaimStatus, transition_loaded
 from billing.core.audit import Actor, AuditAction, Change, record_change, record_changes
-from billing.core.db import db, utcnow
+from billing.core.db import chunked, db, utcnow
 from billing.core.errors import (
     BillingError,
     Conflict,
@@ -34,7 +34,7 @@ from billing.core.errors import (
     Problem,
     ValidationFailed,
 )
-from billing.core.id_lists import any_of, chunked
+from billing.core.id_lists import any_of
 from billing.core.money import sum_money, to_money
 from billing.core.time import practice_today
 from billing.core.unit_of_work import unit_of_work

@@ -144,13 +144,22 @@ def _candidates(
     channel: ClaimChannel = ClaimChannel.EDI, clearinghouse_id: int | None = None,
 ) -> list[Candidate]:
     query = _candidate_query(payer_id, scope, claim_ids, voids_only=voids_only, channel=channel,
-                             clearinghouse_id=clearinghouse_id).options(
-        joinedload(Claim.client), joinedload(Claim.payer).joinedload(Payer.clearinghouse))
-    claims = list(db.session.scalars(query))
-    ready = [c.id for c in claims if c.status is ClaimStatus.READY]
-    blocked = submission_blockers(ready)
-    unchecked = unchecked_claims(ready)
-    return [_candidate(claim, blocked.get(claim.id), claim.id in unchecked, channel) for claim in claims]
+                             clearinghouse_id=clearinghouse_id)  # fmt: skip
+    ids = list(db.session.scalars(query.with_only_columns(Claim.id)))  # in the query's order
+    found: list[Candidate] = []
+    for chunk in chunked(ids, CANDIDATE_LOAD):  # memory bounded by the chunk, not by the Ready claims
+        loaded = select(Claim).where(any_of(Claim.id, chunk)).options(
+            joinedload(Claim.client), joinedload(Claim.payer).joinedload(Payer.clearinghouse))
+        claims = {claim.id: claim for claim in db.session.scalars(loaded)}
+        ready = [i for i in chunk if claims[i].status is ClaimStatus.READY]
+        blocked = submission_blockers(ready)
+        unchecked = unchecked_claims(ready)
+        found += [_candidate(claims[i], blocked.get(i), i in unchecked, channel) for i in chunk]
+    return found
+
+
+#: Claims loaded (with client and payer) at a time while candidates are listed.
+CANDIDATE_LOAD = 5000
 
 
 def paper_candidates(

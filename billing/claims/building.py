@@ -204,7 +204,7 @@ def _count_day_totals(
                 TherapySession.client_id == client_id,
                 TherapySession.service_date == day,
                 TherapySession.note_status == NoteStatus.FINALIZED,
-                TherapySession.id.not_in(batch_ids),
+                ~any_of(TherapySession.id, batch_ids),
             )
         )
         pool = sorted(

@@ -68,6 +68,8 @@ def test_the_guard_fails_a_statement_binding_too_many_parameters(world):
         found = db.session.scalars(select(Claim.id).where(any_of(Claim.id, ids))).all()
     assert found == [original.id]
     assert bound.largest == 1
+    others = db.session.scalars(select(Claim.id).where(~any_of(Claim.id, ids))).all()
+    assert original.id not in others
 
 
 @pytest.mark.parametrize(("limit", "refused"), [(0, True), (1, False), (5000, False), (50_000, False), (50_001, True)])

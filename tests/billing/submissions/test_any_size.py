@@ -13,6 +13,7 @@ from billing.core.db import db
 from billing.core.id_lists import any_of
 from billing.ledger.models import EntryKind, LedgerEntry
 from billing.submissions.models import BatchStatus
+from billing.submissions import operations
 from billing.submissions.operations import create_batches, mark_batch_sent
 from billing.submissions.settings import clearinghouse_problems
 from tests.worlds.bulk_claims import copies_of
@@ -29,7 +30,8 @@ def _charges(ids: list[int]) -> tuple[int, object]:
     ).one()  # fmt: skip
 
 
-def test_over_a_thousand_claims_are_batched_within_the_file_limit_and_sent_set_based(world):
+def test_over_a_thousand_claims_are_batched_within_the_file_limit_and_sent_set_based(world, monkeypatch):
+    monkeypatch.setattr(operations, "PARALLEL_FROM_CLAIMS", 300)  # each file validated by a worker process
     world.clearinghouse.max_claims_per_file = 400
     original = world.ready_claim()
     ids = [original.id, *copies_of(original, COPIES)]

@@ -12,8 +12,8 @@ from billing.core.audit import AuditAction, StatusChange
 from billing.core.db import db
 from billing.core.id_lists import any_of
 from billing.ledger.models import EntryKind, LedgerEntry
-from billing.submissions.models import BatchStatus
 from billing.submissions import operations
+from billing.submissions.models import BatchStatus
 from billing.submissions.operations import create_batches, mark_batch_sent
 from billing.submissions.settings import clearinghouse_problems
 from tests.worlds.bulk_claims import copies_of

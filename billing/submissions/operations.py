@@ -556,7 +556,10 @@ def _complete(
     """Every claim of the batch goes Submitted (a void goes out), and the bills enter the ledger, dated the send."""
     reason = f"Sent in batch {batch.number} ({how.value}, file {batch.file_name})"
     before = batch.status.value
-    submit_claims([(e.claim, e.frequency_code) for e in batch.entries], actor=actor, reason=reason,
+    # One query for the claims: `entry.claim` would load them one by one (the locked ones may be collected).
+    ids = [e.claim_id for e in batch.entries]
+    claims = {c.id: c for c in db.session.scalars(select(Claim).where(any_of(Claim.id, ids)))}
+    submit_claims([(claims[e.claim_id], e.frequency_code) for e in batch.entries], actor=actor, reason=reason,
                   sent_on=sent_on or practice_today())  # fmt: skip
     db.session.execute(
         update(BatchClaim).where(BatchClaim.batch_id == batch.id).values(pending=False)

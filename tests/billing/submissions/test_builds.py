@@ -82,6 +82,7 @@ def test_flask_submissions_builds_json_shows_the_progress(world, app):
     assert queued.exit_code == 0, queued.output
     [row] = json.loads(queued.output)
     assert (row["id"], row["status"], row["done"], row["total"]) == (build.id, "queued", 0, None)
-    builds.run_build(build.id)
+    build_id = build.id
+    builds.run_build(build_id)
     text = app.test_cli_runner().invoke(args=["submissions", "builds"])
-    assert f"build {build.id}  finished  1 of 1 claims  1 batch(es)" in text.output
+    assert f"build {build_id}  finished  1 of 1 claims  1 batch(es)" in text.output

@@ -54,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.seed_scale:
         _seed(args.database_url, args.seed_scale)
+        # Measured in a process of its own: the seed's memory (a child of this one) must not count.
+        again = [sys.executable, __file__, "--database-url", args.database_url, "--label-scale", str(args.seed_scale)]
+        return subprocess.run(again, check=False).returncode  # noqa: S603 - this script, again
     app = create_app({"SQLALCHEMY_DATABASE_URI": args.database_url, "SECRET_KEY": "bench-only"})
     with app.app_context():
         result = _measure()

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-browser test-fast test-sqlite test-postgres bench loadtest lint install clean-db model-explore
+.PHONY: run test test-browser test-fast test-sqlite test-postgres bench bench-scale loadtest lint install clean-db model-explore
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -68,6 +68,12 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_statements.py
 	$(BIN)/python benchmarks/bench_eligibility.py
 	$(BIN)/python benchmarks/bench_dashboard.py --scale 100
+
+# Scale benchmarks (issue 20), apart from `make bench`: a seed of scale 100 alone takes minutes. They use up the
+# database given (an empty one): BENCH_SCALE_DATABASE_URL, BENCH_SCALE (the seed-demo scale, default 100).
+BENCH_SCALE_PG := $${BENCH_SCALE_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1/claimdesk_scale}
+bench-scale: $(STAMP)
+	$(BIN)/python benchmarks/bench_submissions_scale.py --database-url $(BENCH_SCALE_PG) --seed-scale $${BENCH_SCALE:-100}
 
 LOAD_PG := $${LOAD_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1/claimdesk_load}
 LOAD_SECONDS ?= 60

@@ -37,6 +37,7 @@ from billing.claims.statuses import EDITABLE, ClaimStatus
 from billing.core.checks import MAX_INT, parse_id, parse_int
 from billing.core.db import db
 from billing.core.errors import BillingError, NotFound
+from billing.core.id_lists import any_of
 from billing.core.money import format_money
 from billing.core.operation_keys import checked_key
 from billing.core.reference import PLACES_OF_SERVICE
@@ -255,7 +256,7 @@ class ClaimView(ClaimQueueMixin, ClaimPaymentsMixin, RoleModelView):
         if self.hidden_ids(ids):
             flash("The selection holds a claim that does not exist in the chosen scope; nothing was changed.", "error")
             return redirect(self.get_url(".index_view"))
-        claims = list(db.session.scalars(select(Claim).where(Claim.id.in_(ids)).order_by(Claim.id)))
+        claims = list(db.session.scalars(select(Claim).where(any_of(Claim.id, ids)).order_by(Claim.id)))
         if request.method == "POST":
             reason = request.form.get("reason", "")
             try:

@@ -87,7 +87,7 @@ class ClearinghouseView(RoleModelView):
         "isa_receiver_id", "gs_sender_code", "gs_receiver_code", "submitter_name", "submitter_etin",
         "submitter_contact_name", "submitter_contact_phone", "submitter_contact_email", "receiver_name", "receiver_id",
         "sftp_host", "sftp_port", "sftp_username", "secret", "sftp_host_key", "inbound_folder", "outbound_folder",
-        "file_name_pattern", "last_control_number",
+        "file_name_pattern", "max_claims_per_file", "last_control_number",
     ]
     column_labels = {
         "usage_indicator": "Usage (ISA15)", "isa_sender_qualifier": "ISA sender qualifier (ISA05)",
@@ -99,6 +99,7 @@ class ClearinghouseView(RoleModelView):
         "receiver_name": "Receiver name (1000B)", "receiver_id": "Receiver id (1000B)", "sftp_host": "SFTP host",
         "sftp_port": "SFTP port", "sftp_username": "SFTP user", "secret": "SFTP secret",
         "sftp_host_key": "Server host key", "last_control_number": "Last control number (ISA13)",
+        "max_claims_per_file": "Most claims per file",
         "new_password": "New SFTP password", "new_private_key": "New private key", "clear_password":
         "Remove the stored password", "clear_private_key": "Remove the stored private key",
     }  # fmt: skip
@@ -111,6 +112,7 @@ class ClearinghouseView(RoleModelView):
         "submitter_contact_name", "submitter_contact_phone", "submitter_contact_email", "receiver_name", "receiver_id",
         "sftp_host", "sftp_port", "sftp_username", "new_password", "clear_password", "new_private_key",
         "clear_private_key", "sftp_host_key", "inbound_folder", "outbound_folder", "file_name_pattern",
+        "max_claims_per_file",
     ]
     form_extra_fields = {
         "new_password": PasswordField("New SFTP password"),
@@ -131,6 +133,8 @@ class ClearinghouseView(RoleModelView):
         "new_private_key": "An unencrypted OpenSSH or PEM key. Leave empty to keep the stored key.",
         "file_name_pattern": "Placeholders: {batch} (B-000012), {control} (ISA13), {date} (YYYYMMDD), {time}.",
         "usage_indicator": "Send T until the clearinghouse confirms your test files, then P.",
+        "max_claims_per_file": "The most claims the clearinghouse takes in one file (5,000 unless it says "
+        "otherwise); more Ready claims go out in several batches.",
     }
 
     def on_model_change(self, form: Any, model: Clearinghouse, is_created: bool) -> None:

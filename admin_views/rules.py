@@ -27,6 +27,7 @@ from billing.claims.models import Claim
 from billing.core.checks import MAX_INT, parse_id, parse_int
 from billing.core.db import db
 from billing.core.errors import Problem, ValidationFailed
+from billing.core.id_lists import any_of
 from billing.core.time import practice_today
 from billing.core.unit_of_work import unit_of_work
 from billing.coverage.models import Payer
@@ -203,7 +204,7 @@ def _read_form(form: Any) -> tuple[dict[str, Any], list[Problem]]:
 
 
 def _claims_where(*conditions: Any) -> Any:
-    return RuleOutcome.claim_id.in_(select(Claim.id).where(*conditions))
+    return any_of(RuleOutcome.claim_id, select(Claim.id).where(*conditions))
 
 
 class ClaimColumnFilter(IntEqualFilter):
@@ -262,12 +263,12 @@ def _rule_options() -> list[tuple[int, str]]:
 
 
 def _in_practice(practice_id: int) -> Any:
-    return Claim.location_id.in_(select(Location.id).where(Location.practice_id == practice_id))
+    return any_of(Claim.location_id, select(Location.id).where(Location.practice_id == practice_id))
 
 
 def _in_company(company_id: int) -> Any:
     practices = select(Practice.id).where(Practice.company_id == company_id)
-    return Claim.location_id.in_(select(Location.id).where(Location.practice_id.in_(practices)))
+    return any_of(Claim.location_id, select(Location.id).where(any_of(Location.practice_id, practices)))
 
 
 class FailedChargeView(FailedChargeExtras, RoleModelView):
@@ -351,7 +352,7 @@ class FailedChargeView(FailedChargeExtras, RoleModelView):
     @action("reprocess", "Reprocess", "Run the rules again on the selected claims now?")
     def action_reprocess(self, ids: list[str]) -> Response | None:
         # Only rows the user can see: a crafted id outside the chosen scope is ignored like a missing one.
-        chosen = self._scoped(select(RuleOutcome.claim_id).where(RuleOutcome.id.in_([int(i) for i in ids])))
+        chosen = self._scoped(select(RuleOutcome.claim_id).where(any_of(RuleOutcome.id, [int(i) for i in ids])))
         claim_ids = sorted(set(db.session.scalars(chosen)))
         if not claim_ids:
             flash("None of the selected failed charges is in the chosen scope.", "warning")

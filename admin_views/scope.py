@@ -13,6 +13,7 @@ from admin_views.redirects import safe_next
 from billing.claims.models import Claim
 from billing.core.checks import parse_id
 from billing.core.db import db
+from billing.core.id_lists import any_of
 from billing.org.queries import Scope, by_location, describe_scope, organisation_tree, resolve_scope
 from billing.submissions.models import BatchClaim
 
@@ -30,8 +31,8 @@ def claims_outside_scope(ids: Collection[int]) -> set[int]:
     scope = current_scope()
     if scope.is_everything or not ids:
         return set()
-    existing = set(db.session.scalars(select(Claim.id).where(Claim.id.in_(set(ids)))))
-    shown = select(Claim.id).where(Claim.id.in_(existing), by_location(Claim.location_id, scope))
+    existing = set(db.session.scalars(select(Claim.id).where(any_of(Claim.id, set(ids)))))
+    shown = select(Claim.id).where(any_of(Claim.id, existing), by_location(Claim.location_id, scope))
     return existing - set(db.session.scalars(shown))
 
 

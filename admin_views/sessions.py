@@ -39,6 +39,7 @@ from billing.claims.statuses import ClaimStatus
 from billing.core.checks import parse_id
 from billing.core.db import db
 from billing.core.errors import BillingError, NotAllowed
+from billing.core.id_lists import any_of
 from billing.core.identifiers import normalize_modifiers
 from billing.core.reference import PLACES_OF_SERVICE
 from billing.core.unit_of_work import unit_of_work
@@ -200,7 +201,7 @@ class TherapySessionView(RoleModelView):
         return self.can_edit
 
     def _visits(self, ids: list[str]) -> list[TherapySession]:
-        return list(self._scoped(super().get_query()).filter(TherapySession.id.in_([int(i) for i in ids])))
+        return list(self._scoped(super().get_query()).filter(any_of(TherapySession.id, [int(i) for i in ids])))
 
     @action("finalize", "Finalize notes", "Finalize the selected notes and bill them?")
     def action_finalize(self, ids: list[str]) -> None:

@@ -29,6 +29,7 @@ from billing.edi.segments import segment_texts
 from billing.org.queries import describe_scope
 from billing.submissions import operations as ops
 from billing.submissions.ack_queries import batch_ack_counts, batch_acknowledgments
+from billing.submissions.builds import is_large, queue_build, recent_builds
 from billing.submissions.models import BatchStatus, SubmissionBatch
 from billing.submissions.queries import (
     batch_authorizations,
@@ -66,7 +67,8 @@ class SubmissionsView(AreaPage):
         page_number = parse_int(page, low=1, high=MAX_INT) or 1
         rows, total = batches_page(status, page_number, PER_PAGE)
         return self.render("claimdesk/submissions/index.html", batches=rows, total=total, page=page_number,
-                           pages=max(1, -(-total // PER_PAGE)), status=status, statuses=list(BatchStatus))  # fmt: skip
+                           pages=max(1, -(-total // PER_PAGE)), status=status, statuses=list(BatchStatus),
+                           builds=recent_builds())  # fmt: skip
 
     # --- new submission -----------------------------------------------------------------------
     @expose("/new/")
@@ -99,6 +101,12 @@ class SubmissionsView(AreaPage):
             flash("The selection holds a claim that does not exist in the chosen scope; nothing was generated.",
                   "error")
             return redirect(self.get_url(".new"))
+        if is_large(chosen):  # never built inside a request: the batch-builds job does it, with progress
+            with unit_of_work():
+                build = queue_build(actor=self.actor(), payer_id=payer_id, claim_ids=chosen)
+            flash(f"{len(chosen):,} claims: too many to build while you wait. Build {build.id} is queued; its "
+                  "progress shows on this page, and its batches appear here as each one is built.", "info")  # fmt: skip
+            return redirect(self.get_url(".index"))
         try:
             with unit_of_work():
                 generation = ops.generate_batches(actor=self.actor(), payer_id=payer_id, claim_ids=chosen)

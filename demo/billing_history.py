@@ -32,6 +32,7 @@ from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
 from billing.core.audit import Actor
 from billing.core.db import db
+from billing.core.id_lists import any_of
 from billing.core.money import to_money
 from billing.coverage.models import Authorization, InsurancePolicy, Payer, PayerType, PolicyRank
 from billing.ledger.postings import REVERSAL_CODE, Adjustment, ClaimPosting, LinePosting
@@ -86,7 +87,7 @@ def work_demo_billing(company: Company, client_ids: Collection[int], *, today: d
     counts["rules"] = len(load_defaults(actor=ACTOR).created)
     _clearinghouse(company)
     db.session.flush()
-    claim_ids = list(db.session.scalars(select(Claim.id).where(Claim.client_id.in_(list(client_ids)))))
+    claim_ids = list(db.session.scalars(select(Claim.id).where(any_of(Claim.client_id, client_ids))))
     run_rules(actor=ACTOR, today=today, claim_ids=claim_ids)
     sent = _submit_weekly(claim_ids, today=today)
     counts["submission_batches"] = len(sent)

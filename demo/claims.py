@@ -20,6 +20,7 @@ from billing.claims.sessions import CHUNK, finalize_sessions, generate_claims
 from billing.claims.statuses import ClaimStatus
 from billing.core.audit import Actor
 from billing.core.db import chunked, db
+from billing.core.id_lists import any_of
 from billing.sessions.models import TherapySession
 
 ACTOR = Actor.system("seed-demo")
@@ -38,7 +39,7 @@ def finalize_demo_sessions(session_ids: Sequence[int]) -> None:
     for chunk in chunked(session_ids, CHUNK):
         visits = db.session.scalars(
             select(TherapySession)
-            .where(TherapySession.id.in_(chunk))
+            .where(any_of(TherapySession.id, chunk))
             .order_by(TherapySession.client_id, TherapySession.service_date, TherapySession.start_time)
         ).all()
         finalize_sessions(visits, actor=ACTOR)
@@ -72,7 +73,7 @@ def _work_claims() -> None:
 
 def _apply(claim_ids: Sequence[int], operation: Callable[[Claim], None]) -> None:
     for chunk in chunked(claim_ids, CHUNK):
-        for claim in db.session.scalars(select(Claim).where(Claim.id.in_(chunk))):
+        for claim in db.session.scalars(select(Claim).where(any_of(Claim.id, chunk))):
             operation(claim)
         db.session.flush()
 

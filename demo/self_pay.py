@@ -20,6 +20,7 @@ from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
 from billing.core.audit import Actor
 from billing.core.db import db
+from billing.core.id_lists import any_of
 from billing.core.money import to_money
 from billing.payments.operations import record_patient_payment
 
@@ -34,7 +35,7 @@ def collect_self_pay(claim_ids: Collection[int], *, today: date) -> Counter[str]
     rng = random.Random("claimdesk-demo-self-pay")
     counts: Counter[str] = Counter()
     claims = db.session.scalars(
-        select(Claim).where(Claim.id.in_(list(claim_ids)), Claim.self_pay.is_(True),
+        select(Claim).where(any_of(Claim.id, claim_ids), Claim.self_pay.is_(True),
                             Claim.status == ClaimStatus.SUBMITTED,
                             Claim.service_date <= today - timedelta(days=PAID_AFTER_DAYS))
         .order_by(Claim.id)

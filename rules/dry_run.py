@@ -12,6 +12,7 @@ from billing.claims.models import Claim, claim_number
 from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
 from billing.core.errors import Problem
+from billing.core.id_lists import any_of
 from billing.core.time import practice_today
 from billing.people.models import Client
 from rules.compiler import compile_rule
@@ -61,7 +62,7 @@ def dry_run(doc: dict[str, Any], *, where: ColumnElement[bool] | None = None, to
     shown = sorted(hits)[:SHOWN]
     rows = db.session.execute(
         select(Claim.id, Claim.service_date, Client.last_name, Client.first_name)
-        .join(Client, Client.id == Claim.client_id).where(Claim.id.in_(shown)).order_by(Claim.id)
+        .join(Client, Client.id == Claim.client_id).where(any_of(Claim.id, shown)).order_by(Claim.id)
     )
     result.flagged = [Flagged(r.id, claim_number(r.id), f"{r.last_name}, {r.first_name}", r.service_date, hits[r.id])
                       for r in rows]

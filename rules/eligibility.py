@@ -16,6 +16,7 @@ from sqlalchemy import exists, or_, select
 from billing.claims.models import Claim, claim_number
 from billing.claims.statuses import ClaimStatus
 from billing.core.db import chunked, db
+from billing.core.id_lists import any_of
 from billing.core.time import practice_today
 from rules.models import BLOCKING, OutcomeKind, Rule, RuleOutcome, RulesCheck
 
@@ -39,7 +40,7 @@ def submission_blockers(claim_ids: Collection[int], *, today: date | None = None
 
 
 def _blockers(ids: list[int], today: date) -> dict[int, str]:
-    rows = db.session.execute(select(Claim.id, Claim.status).where(Claim.id.in_(ids)))
+    rows = db.session.execute(select(Claim.id, Claim.status).where(any_of(Claim.id, ids)))
     blockers = {cid: f"claim is {status.label}" for cid, status in rows if status is not ClaimStatus.READY}
     for claim_id, reason in _open_outcome_reasons(ids, today).items():
         blockers.setdefault(claim_id, reason)
@@ -51,7 +52,7 @@ def _open_outcome_reasons(ids: list[int], today: date) -> dict[int, str]:
         select(RuleOutcome.claim_id, RuleOutcome.kind, RuleOutcome.reason, RuleOutcome.delay_until, Rule.name)
         .join(Rule, Rule.id == RuleOutcome.rule_id)
         .where(
-            RuleOutcome.claim_id.in_(ids),
+            any_of(RuleOutcome.claim_id, ids),
             RuleOutcome.resolved_at.is_(None),
             RuleOutcome.kind != OutcomeKind.WARNING,
         )
@@ -74,7 +75,7 @@ def unchecked_claims(claim_ids: Collection[int]) -> set[int]:
     found: set[int] = set()
     for ids in chunked(list(claim_ids), CHUNK):
         seen = exists().where(RulesCheck.claim_id == Claim.id, RulesCheck.claim_version == Claim.version)
-        found.update(db.session.scalars(select(Claim.id).where(Claim.id.in_(list(ids)), ~seen)))
+        found.update(db.session.scalars(select(Claim.id).where(any_of(Claim.id, ids), ~seen)))
     return found
 
 

@@ -13,12 +13,13 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine
 from billing.claims.queries import live_claim_filter
 from billing.core.db import db
+from billing.core.id_lists import any_of, in_named_list, named_list_value
 from billing.coverage.eligibility import eligibility_facts
 from billing.coverage.models import (
     Authorization,
@@ -53,7 +54,7 @@ def load_facts(claim_ids: Sequence[int], today: date) -> dict[int, ClaimFacts]:
     auths = _authorizations({row.authorization_id for rows in lines.values() for row in rows if row.authorization_id})
     for claim_id, code in _core(
         select(ClaimDiagnosis.claim_id, ClaimDiagnosis.code)
-        .where(ClaimDiagnosis.claim_id.in_(ids))
+        .where(any_of(ClaimDiagnosis.claim_id, ids))
         .order_by(ClaimDiagnosis.claim_id, ClaimDiagnosis.position)
     ):
         facts[claim_id].diagnosis_codes.append(code)
@@ -108,7 +109,7 @@ def _claim_rows(ids: list[int], today: date) -> dict[int, ClaimFacts]:
         .join(Client, Client.id == Claim.client_id)
         .outerjoin(Payer, Payer.id == Claim.payer_id)
         .outerjoin(policy, policy.id == Claim.policy_id)
-        .where(Claim.id.in_(ids))
+        .where(any_of(Claim.id, ids))
     )
     return {row[0]: _claim_facts(*row, today=today) for row in _core(query)}
 
@@ -153,7 +154,7 @@ def _line_rows(ids: list[int]) -> dict[int, list[Any]]:
         )
         .join(ServiceCode, ServiceCode.id == ClaimLine.service_code_id)
         .outerjoin(TherapySession, TherapySession.id == ClaimLine.session_id)
-        .where(ClaimLine.claim_id.in_(ids))
+        .where(any_of(ClaimLine.claim_id, ids))
         .order_by(ClaimLine.claim_id, ClaimLine.line_number)
     )
     lines: dict[int, list[Any]] = defaultdict(list)
@@ -171,13 +172,13 @@ def _authorizations(auth_ids: set[int]) -> AuthFacts:
         for auth_id, total in _core(
             select(ClaimLine.authorization_id, func.sum(ClaimLine.units))
             .join(Claim, Claim.id == ClaimLine.claim_id)
-            .where(ClaimLine.authorization_id.in_(auth_ids), live_claim_filter())
+            .where(any_of(ClaimLine.authorization_id, auth_ids), live_claim_filter())
             .group_by(ClaimLine.authorization_id)
         )
     }
     rows = _core(
         select(Authorization.id, Authorization.starts_on, Authorization.ends_on, Authorization.units_approved)
-        .where(Authorization.id.in_(auth_ids))
+        .where(any_of(Authorization.id, auth_ids))
     )
     return {row.id: (row.starts_on, row.ends_on, row.units_approved, int(used.get(row.id) or 0)) for row in rows}
 
@@ -209,11 +210,13 @@ def _apply_lines(facts: ClaimFacts, lines: list[Any], auths: AuthFacts, today: d
 def _duplicates(ids: list[int]) -> list[int]:
     """Claims with a line whose client, code and date also appear on another live claim to a payer of the same
     rank (primary, secondary...) outside the claim's own family (billing/claims/family.py)."""
-    return list(db.session.connection().execute(_duplicates_query(), {"ids": ids}).scalars())
+    dialect = db.session.get_bind().dialect.name
+    query = _duplicates_query(dialect)
+    return list(db.session.connection().execute(query, {"ids": named_list_value(ids, dialect)}).scalars())
 
 
 @cache
-def _duplicates_query() -> Select[Any]:
+def _duplicates_query(dialect: str) -> Select[Any]:
     # Built once: its four aliases cost more to construct than the query takes to run on a small chunk.
     mine, other = aliased(Claim), aliased(Claim)
     my_line, other_line = aliased(ClaimLine), aliased(ClaimLine)
@@ -230,5 +233,5 @@ def _duplicates_query() -> Select[Any]:
         .join(my_line, my_line.claim_id == mine.id)
         .join(other_line, and_(other_line.claim_id == other.id, other_line.service_code_id == my_line.service_code_id,
                                other_line.service_date == my_line.service_date))
-        .where(mine.id.in_(bindparam("ids", expanding=True)), live_claim_filter(other))
+        .where(in_named_list(mine.id, "ids", dialect), live_claim_filter(other))
     )

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db, utcnow
 from billing.core.errors import Invalid, Problem, ValidationFailed, raise_if
+from billing.core.id_lists import any_of
 from billing.coverage.models import Payer
 from billing.org.models import Company, Practice
 from rules.models import Rule, RuleVersion
@@ -116,7 +117,7 @@ def set_enabled(rule: Rule, enabled: bool, *, actor: Actor) -> Rule:
 
 def set_enabled_many(rule_ids: list[int], enabled: bool, *, actor: Actor) -> list[str]:
     """Switch these rules on or off; returns the names of those that changed."""
-    rules = db.session.scalars(select(Rule).where(Rule.id.in_(rule_ids)).order_by(Rule.position, Rule.id))
+    rules = db.session.scalars(select(Rule).where(any_of(Rule.id, rule_ids)).order_by(Rule.position, Rule.id))
     return [set_enabled(rule, enabled, actor=actor).name for rule in rules if rule.enabled != enabled]
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from billing.claims.models import Claim
 from billing.core.db import db
+from billing.core.id_lists import any_of
 from billing.org.models import Location, Practice
 from rules.models import BLOCKING, BillingRun, Rule, RuleOutcome
 
@@ -46,7 +47,7 @@ def failures_query(filters: FailureFilters) -> Select[Any]:
         query = query.where(Claim.location_id == filters.location_id)
     elif filters.practice_id is not None:
         locations = select(Location.id).where(Location.practice_id == filters.practice_id)
-        query = query.where(Claim.location_id.in_(locations))
+        query = query.where(any_of(Claim.location_id, locations))
     elif filters.company_id is not None:
         practices = select(Practice.id).where(Practice.company_id == filters.company_id)
         query = query.where(Claim.location_id.in_(select(Location.id).where(Location.practice_id.in_(practices))))

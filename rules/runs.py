@@ -21,6 +21,7 @@ from billing.claims.statuses import ClaimStatus
 from billing.core.audit import Actor, AuditAction, StatusChange, record_change
 from billing.core.db import db, utcnow
 from billing.core.errors import NotAllowed, Problem, raise_if
+from billing.core.id_lists import any_of
 from billing.core.time import practice_today
 from billing.org.models import Company, Location, Practice
 from billing.org.queries import by_location, resolve_scope
@@ -210,7 +211,7 @@ def _scope_filter(
     if company_id or practice_id or location_id:
         conditions.append(by_location(Claim.location_id, resolve_scope(company_id, practice_id, location_id)))
     if claim_ids is not None:
-        conditions.append(Claim.id.in_(list(claim_ids)))
+        conditions.append(any_of(Claim.id, claim_ids))
     return and_(true(), *conditions)
 
 
@@ -238,7 +239,7 @@ def _resolve_out_of_billing(state: _Run, in_scope: ColumnElement[bool]) -> None:
 
 def _note_skipped(state: _Run, claim_ids: Sequence[int], checked: set[int]) -> None:
     reported = {change.claim_id for change in state.result.changes}
-    rows = db.session.execute(select(Claim.id, Claim.status).where(Claim.id.in_(list(claim_ids))).order_by(Claim.id))
+    rows = db.session.execute(select(Claim.id, Claim.status).where(any_of(Claim.id, claim_ids)).order_by(Claim.id))
     for claim_id, status in rows:
         if claim_id in checked or claim_id in reported:
             continue
@@ -284,7 +285,7 @@ def _open_outcomes(claim_ids: list[int]) -> dict[int, dict[Key, dict[str, Any]]]
     rows = db.session.execute(
         select(RuleOutcome.id, RuleOutcome.claim_id, RuleOutcome.rule_id, RuleOutcome.kind, RuleOutcome.reason,
                RuleOutcome.placed_hold)
-        .where(RuleOutcome.claim_id.in_(claim_ids), RuleOutcome.resolved_at.is_(None))
+        .where(any_of(RuleOutcome.claim_id, claim_ids), RuleOutcome.resolved_at.is_(None))
     ).mappings()
     found: dict[int, dict[Key, dict[str, Any]]] = {}
     for row in rows:
@@ -355,7 +356,7 @@ def _move_claims(state: _Run, to_hold: dict[int, str], to_lift: list[int]) -> No
     """Holds go through the claims' own operations, so each writes its status history."""
     if not to_hold and not to_lift:
         return
-    claims = {c.id: c for c in db.session.scalars(select(Claim).where(Claim.id.in_([*to_hold, *to_lift])))}
+    claims = {c.id: c for c in db.session.scalars(select(Claim).where(any_of(Claim.id, [*to_hold, *to_lift])))}
     for claim_id, reason in to_hold.items():
         hold_claim(claims[claim_id], reason=reason, actor=state.actor, data={RUN_KEY: state.run.id})
         db.session.execute(
@@ -385,19 +386,19 @@ def _held_by_a_run(claim_ids: list[int]) -> set[int]:
         return set()
     latest = (
         select(func.max(StatusChange.id))
-        .where(StatusChange.subject_type == "claim", StatusChange.subject_id.in_(claim_ids),
+        .where(StatusChange.subject_type == "claim", any_of(StatusChange.subject_id, claim_ids),
                StatusChange.action == AuditAction.CLAIM_HELD)
         .group_by(StatusChange.subject_id)
     )
-    rows = db.session.execute(select(StatusChange.subject_id, StatusChange.data).where(StatusChange.id.in_(latest)))
+    rows = db.session.execute(select(StatusChange.subject_id, StatusChange.data).where(any_of(StatusChange.id, latest)))
     return {claim_id for claim_id, data in rows if isinstance(data, dict) and data.get(RUN_KEY) is not None}
 
 
 def _record_checks(state: _Run, claim_ids: list[int]) -> None:
     """Note the version of each claim this run saw, after its own holds and releases: a later change shows."""
     db.session.flush()
-    versions = db.session.execute(select(Claim.id, Claim.version).where(Claim.id.in_(claim_ids))).all()
-    db.session.execute(delete(RulesCheck).where(RulesCheck.claim_id.in_(claim_ids)))
+    versions = db.session.execute(select(Claim.id, Claim.version).where(any_of(Claim.id, claim_ids))).all()
+    db.session.execute(delete(RulesCheck).where(any_of(RulesCheck.claim_id, claim_ids)))
     db.session.execute(insert(RulesCheck), [
         {"claim_id": claim_id, "claim_version": version, "run_id": state.run.id, "checked_at": state.now}
         for claim_id, version in versions

@@ -22,6 +22,7 @@ from billing.claims.self_pay import bill_self_pay_claims, is_self_pay
 from billing.claims.statuses import ClaimStatus, opening_status, transition
 from billing.core.audit import Actor, AuditAction, Change, StatusChange, record_change, record_changes
 from billing.core.db import db, insert_returning_ids, utcnow
+from billing.core.id_lists import any_of
 from billing.core.money import ZERO, sum_money, to_money
 from billing.coverage.models import InsurancePolicy, PayerRoundingRule, ServiceCode
 from billing.coverage.queries import CoverageBook, load_coverage
@@ -124,7 +125,7 @@ def _open_claims(sessions: Sequence[TherapySession]) -> dict[ClaimKey, Claim]:
         .where(
             Claim.status.in_([ClaimStatus.READY, ClaimStatus.HELD]),
             Claim.frequency_code == "1",
-            Claim.client_id.in_({client_id for client_id, _ in pairs}),
+            any_of(Claim.client_id, {client_id for client_id, _ in pairs}),
             Claim.service_date.between(min(dates), max(dates)),
         )
         .options(selectinload(Claim.lines), selectinload(Claim.diagnoses))
@@ -203,7 +204,7 @@ def _count_day_totals(
                 TherapySession.client_id == client_id,
                 TherapySession.service_date == day,
                 TherapySession.note_status == NoteStatus.FINALIZED,
-                TherapySession.id.not_in(batch_ids),
+                ~any_of(TherapySession.id, batch_ids),
             )
         )
         pool = sorted(
@@ -214,7 +215,7 @@ def _count_day_totals(
         lines = {
             ln.session_id: ln
             for ln in db.session.scalars(
-                select(ClaimLine).where(ClaimLine.session_id.in_([v.id for v in pool]), live_line_filter())
+                select(ClaimLine).where(any_of(ClaimLine.session_id, [v.id for v in pool]), live_line_filter())
             )
         }
         sent = _ever_sent({ln.claim_id for ln in lines.values()})
@@ -262,7 +263,7 @@ def _ever_sent(claim_ids: set[int]) -> set[int]:
     return set(db.session.scalars(
         select(StatusChange.subject_id).where(
             StatusChange.subject_type == "claim",
-            StatusChange.subject_id.in_(claim_ids),
+            any_of(StatusChange.subject_id, claim_ids),
             StatusChange.to_status == ClaimStatus.SUBMITTED.value,
         )
     ))

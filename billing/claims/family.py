@@ -19,6 +19,7 @@ from billing.claims.models import Claim, ClaimLine, claim_number
 from billing.claims.statuses import SENT, ClaimStatus
 from billing.core.audit import StatusChange
 from billing.core.db import db
+from billing.core.id_lists import any_of
 from billing.coverage.models import PolicyRank
 
 
@@ -125,7 +126,7 @@ def superseded_reasons(claims: dict[int, Claim]) -> dict[int, str]:
     reasons = {cid: f"claim {c.number} was voided" for cid, c in claims.items() if c.status is ClaimStatus.VOIDED}
     corrections = db.session.execute(
         select(Claim.original_claim_id, Claim.id).where(
-            Claim.original_claim_id.in_(list(claims)), Claim.frequency_code == "7", Claim.status != ClaimStatus.VOIDED)
+            any_of(Claim.original_claim_id, claims), Claim.frequency_code == "7", Claim.status != ClaimStatus.VOIDED)
     )
     for original_id, correction_id in corrections:
         if original_id not in reasons:

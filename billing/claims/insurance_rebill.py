@@ -21,6 +21,7 @@ from billing.claims.statuses import EDITABLE, ClaimStatus, transition
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
 from billing.core.errors import Conflict, NotAllowed
+from billing.core.id_lists import any_of
 from billing.core.time import practice_today
 from billing.coverage.queries import load_coverage
 from billing.sessions.models import TherapySession
@@ -37,7 +38,7 @@ def rebill_to_insurance(claim: Claim, *, actor: Actor, money_confirmed: bool = F
     lock_claim(claim)
     _check(claim, money_confirmed)
     sessions = list(db.session.scalars(
-        select(TherapySession).where(TherapySession.id.in_([ln.session_id for ln in claim.lines if ln.session_id]))
+        select(TherapySession).where(any_of(TherapySession.id, [ln.session_id for ln in claim.lines if ln.session_id]))
         .order_by(TherapySession.start_time, TherapySession.id)))
     action = AuditAction.CLAIM_RETRACTED if claim.status in EDITABLE else AuditAction.CLAIM_VOIDED
     transition(claim, ClaimStatus.VOIDED, action=action, actor=actor, reason=REASON)

@@ -11,6 +11,7 @@ from billing.claims.statuses import ClaimStatus
 from billing.core.audit import StatusChange
 from billing.core.db import db
 from billing.core.errors import Conflict, NotFound
+from billing.core.id_lists import any_of
 from billing.org.queries import Scope, by_location
 
 
@@ -28,7 +29,7 @@ def live_claim_filter(claim: type[Claim] = Claim) -> ColumnElement[bool]:
 
 
 def live_line_filter() -> ColumnElement[bool]:
-    return ClaimLine.claim_id.in_(select(Claim.id).where(live_claim_filter()))
+    return any_of(ClaimLine.claim_id, select(Claim.id).where(live_claim_filter()))
 
 
 def claim_locking(session_id: int) -> Claim | None:
@@ -126,7 +127,7 @@ def authorization_units_used(auth_ids: list[int]) -> dict[int, int]:
     """Units on live (not voided, not replaced) claim lines, per authorization."""
     rows = db.session.execute(
         select(ClaimLine.authorization_id, func.sum(ClaimLine.units))
-        .where(ClaimLine.authorization_id.in_(auth_ids), live_line_filter())
+        .where(any_of(ClaimLine.authorization_id, auth_ids), live_line_filter())
         .group_by(ClaimLine.authorization_id)
     )
     return {auth_id: int(total or 0) for auth_id, total in rows}

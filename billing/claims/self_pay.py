@@ -27,6 +27,7 @@ from billing.claims.queries import lock_claim
 from billing.claims.statuses import ClaimStatus, transition
 from billing.core.audit import Actor, AuditAction, Change, record_changes
 from billing.core.db import chunked, db
+from billing.core.id_lists import any_of
 from billing.core.time import practice_today
 from billing.coverage.models import InsurancePolicy, Payer, PayerType
 
@@ -79,11 +80,11 @@ def bill_ready_self_pay(*, actor: Actor, posted_on: date | None = None) -> SelfP
     self_pay_payers = select(Payer.id).where(Payer.payer_type == PayerType.SELF_PAY)
     ids = list(db.session.scalars(
         select(Claim.id).where(Claim.status == ClaimStatus.READY,
-                               or_(Claim.self_pay.is_(True), Claim.payer_id.in_(self_pay_payers)))
+                               or_(Claim.self_pay.is_(True), any_of(Claim.payer_id, self_pay_payers)))
         .order_by(Claim.id)))
     move = SelfPayMove()
     for chunk in chunked(ids, CHUNK):
-        claims = list(db.session.scalars(select(Claim).where(Claim.id.in_(chunk)).order_by(Claim.id)))
+        claims = list(db.session.scalars(select(Claim).where(any_of(Claim.id, chunk)).order_by(Claim.id)))
         for claim in claims:
             lock_claim(claim)
             claim.self_pay = True

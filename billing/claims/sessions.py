@@ -30,6 +30,7 @@ from billing.claims.statuses import EDITABLE, SENT
 from billing.core.audit import Actor, AuditAction, Change, record_change, record_changes
 from billing.core.db import chunked, db, utcnow
 from billing.core.errors import Conflict, NotAllowed, Problem
+from billing.core.id_lists import any_of
 from billing.core.time import practice_today
 from billing.sessions.checks import session_field_problems
 from billing.sessions.models import NoteStatus, SessionClass, TherapySession
@@ -50,7 +51,7 @@ def finalize_sessions(visits: Sequence[TherapySession], *, actor: Actor) -> Bill
     table = TherapySession.__table__
     for chunk in chunked([v.id for v in visits], CHUNK):
         db.session.execute(
-            update(table).where(table.c.id.in_(chunk)).values(note_status=NoteStatus.FINALIZED, finalized_at=now)
+            update(table).where(any_of(table.c.id, chunk)).values(note_status=NoteStatus.FINALIZED, finalized_at=now)
         )
     for visit in visits:  # what the UPDATE wrote, without marking the sessions dirty again
         set_committed_value(visit, "note_status", NoteStatus.FINALIZED)
@@ -143,7 +144,7 @@ def unbilled_sessions() -> Iterator[list[TherapySession]]:
         yield list(
             db.session.scalars(
                 select(TherapySession)
-                .where(TherapySession.id.in_(chunk))
+                .where(any_of(TherapySession.id, chunk))
                 .order_by(TherapySession.client_id, TherapySession.service_date, TherapySession.start_time)
             )
         )

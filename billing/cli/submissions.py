@@ -15,6 +15,7 @@ from billing.cli.output import emit as _emit
 from billing.core.audit import Actor
 from billing.core.errors import BillingError
 from billing.submissions.ack_queries import filing_evidence
+from billing.submissions.builds import recent_builds
 from billing.submissions.jobs import collect_all_responses
 from billing.submissions.models import SubmissionBatch
 from billing.submissions.operations import (
@@ -103,6 +104,24 @@ def list_command(limit: int, as_json: bool) -> None:
         for r in rows
     )
     _emit(as_json, rows, text or "No batches.")
+
+
+@submissions_cli.command("builds")
+@click.option("--limit", type=COUNT, default=10, show_default=True)
+@json_option
+def builds_command(limit: int, as_json: bool) -> None:
+    """Large generations queued from the Submissions page, newest first, with their progress."""
+    rows = [{"id": b.id, "status": b.status.value, "claims_chosen": len(b.claim_ids), "done": b.done,
+             "total": b.total, "batch_ids": b.batch_ids, "requested_by": b.requested_by, "error": b.error}
+            for b in recent_builds(limit)]  # fmt: skip
+    text = "\n".join(_build_line(r) for r in rows)
+    _emit(as_json, rows, text or "No large builds.")
+
+
+def _build_line(r: dict[str, Any]) -> str:
+    total = "?" if r["total"] is None else f"{r['total']:,}"
+    line = f"build {r['id']}  {r['status']:8}  {r['done']:,} of {total} claims  {len(r['batch_ids'])} batch(es)"
+    return f"{line}  {r['requested_by']}" + (f"  {r['error']}" if r["error"] else "")
 
 
 @submissions_cli.command("export")

@@ -78,6 +78,9 @@ class AuditAction(StrEnum):
     BATCH_SEND_FAILED = "batch.send_failed"  # the upload certainly did not arrive: back to Generated
     BATCH_SENT = "batch.sent"
     BATCH_CANCELLED = "batch.cancelled"
+    BATCH_BUILD_QUEUED = "batch.build_queued"  # a generation too large for a request, left to a job
+    BATCH_BUILD_FINISHED = "batch.build_finished"
+    BATCH_BUILD_FAILED = "batch.build_failed"
     CLEARINGHOUSE_CHANGED = "clearinghouse.changed"
     RESPONSE_COLLECTED = "clearinghouse.response"
     ELIGIBILITY_REQUESTED = "policy.eligibility_requested"  # a 270 asked about the policy (or could not be sent)

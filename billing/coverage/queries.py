@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from billing.core.db import db
+from billing.core.id_lists import any_of
 from billing.core.identifiers import normalize_modifiers
 from billing.coverage.models import (
     Authorization,
@@ -110,12 +111,13 @@ def load_coverage(client_ids: Iterable[int], company_ids: Iterable[int], *,
     ids = sorted(set(client_ids))
     book = CoverageBook()
     for policy in db.session.scalars(
-        select(InsurancePolicy).where(InsurancePolicy.client_id.in_(ids)).options(selectinload(InsurancePolicy.payer))
+        select(InsurancePolicy).where(any_of(InsurancePolicy.client_id, ids))
+        .options(selectinload(InsurancePolicy.payer))
     ):
         book.policies.setdefault(policy.client_id, []).append(policy)
     for row in db.session.execute(
         select(ClientDiagnosis.client_id, ClientDiagnosis.code)
-        .where(ClientDiagnosis.client_id.in_(ids))
+        .where(any_of(ClientDiagnosis.client_id, ids))
         .order_by(ClientDiagnosis.client_id, ClientDiagnosis.position)
     ):
         book.diagnoses.setdefault(row.client_id, []).append(row.code)
@@ -128,7 +130,7 @@ def _load_authorizations(book: CoverageBook, client_ids: list[int],
                          units_used: Callable[[list[int]], dict[int, int]]) -> None:
     auths = list(
         db.session.scalars(
-            select(Authorization).where(Authorization.client_id.in_(client_ids)).order_by(Authorization.ends_on)
+            select(Authorization).where(any_of(Authorization.client_id, client_ids)).order_by(Authorization.ends_on)
         )
     )
     for auth in auths:
@@ -138,7 +140,7 @@ def _load_authorizations(book: CoverageBook, client_ids: list[int],
         return
     codes: dict[int, set[int]] = defaultdict(set)
     for row in db.session.execute(
-        select(authorization_service_code).where(authorization_service_code.c.authorization_id.in_(auth_ids))
+        select(authorization_service_code).where(any_of(authorization_service_code.c.authorization_id, auth_ids))
     ):
         codes[row.authorization_id].add(row.service_code_id)
     book.authorization_codes.update(codes)
@@ -148,7 +150,8 @@ def _load_authorizations(book: CoverageBook, client_ids: list[int],
 def _load_fee_schedules(book: CoverageBook, company_ids: set[int]) -> None:
     schedules = list(
         db.session.scalars(
-            select(FeeSchedule).where(FeeSchedule.company_id.in_(company_ids)).order_by(FeeSchedule.effective_on.desc())
+            select(FeeSchedule).where(any_of(FeeSchedule.company_id, company_ids))
+            .order_by(FeeSchedule.effective_on.desc())
         )
     )
     for schedule in schedules:
@@ -161,6 +164,6 @@ def _load_fee_schedules(book: CoverageBook, company_ids: set[int]) -> None:
             FeeScheduleRate.service_code_id,
             FeeScheduleRate.modifiers,
             FeeScheduleRate.rate,
-        ).where(FeeScheduleRate.fee_schedule_id.in_([s.id for s in schedules]))
+        ).where(any_of(FeeScheduleRate.fee_schedule_id, [s.id for s in schedules]))
     ):
         book.rates.setdefault(row.fee_schedule_id, {})[(row.service_code_id, modifier_set(row.modifiers))] = row.rate

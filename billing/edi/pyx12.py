@@ -180,10 +180,11 @@ class PendingValidation:
 
     A worker is a plain `python -m billing.edi.pyx12 FILE`, not multiprocessing: it must not
     re-import the caller's main module (a CLI, a web worker) or inherit its database connections. A very
-    large file is cut into pieces validated side by side (billing.edi.chunks), when its shape allows.
+    large file is cut into pieces validated side by side (billing.edi.chunks), when its shape allows
+    (`cut=False`: never, for a file that is not an 835).
     """
 
-    def __init__(self, text: str, *, parallel: bool) -> None:
+    def __init__(self, text: str, *, parallel: bool, cut: bool = True) -> None:
         self.parallel = parallel
         self._done: tuple[Validation, float, float] | None = None
         self._workers: list[tuple[subprocess.Popen[str], Path]] = []
@@ -193,13 +194,13 @@ class PendingValidation:
             self._done = timed_validation(text)
             return
         self._started = time.perf_counter()
-        pieces = _pieces(text) if len(text) >= SPLIT_FROM_BYTES else None
+        pieces = _pieces(text) if cut and len(text) >= SPLIT_FROM_BYTES else None
         if pieces is None:
             self._workers.append(_start_worker(text))
             return
-        delims, cut, envelope = pieces
+        delims, parts, envelope = pieces
         self._envelope = [(p.line, p.level, p.code, p.message) for p in envelope]
-        for piece in cut:
+        for piece in parts:
             self._workers.append(_start_worker(piece.text(delims)))
             self._origins.append(piece.origin)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from billing.core.identifiers import npi_problem
-from billing.edi.pyx12 import validate
+from billing.edi.pyx12 import PendingValidation, Validation, validate
 from billing.edi.segments import segment_texts
 from billing.edi.writing import COMPONENT, ELEMENT
 
@@ -36,18 +36,43 @@ class FileError:
 
 def validate_837(text: str, claim_at: Callable[[int], str | None] = lambda _n: None) -> list[FileError]:
     """Every error pyx12 and the house checks find; an empty list means the file may go out."""
-    segments = segment_texts(text)
-    errors = [*pyx12_errors(text, segments), *house_checks(segments)]
-    return [
-        FileError(e.segment_number, e.segment_text, e.message, claim_at(e.segment_number) if e.segment_number else None)
-        for e in sorted(errors, key=lambda e: e.segment_number or 0)
-    ]
+    check = Checking(text, claim_at, parallel=False)
+    try:
+        return check.errors()
+    finally:
+        check.close()
+
+
+class Checking:
+    """`validate_837` started now and read later: with `parallel`, pyx12 runs in a worker process
+    (billing.edi.pyx12, as the 835 import does) while the caller builds the next file. Always `close()` it."""
+
+    def __init__(self, text: str, claim_at: Callable[[int], str | None], *, parallel: bool) -> None:
+        self.text, self.claim_at = text, claim_at
+        # An 837P is never cut in pieces (billing.edi.chunks knows the 835's shape only): files are capped
+        # per clearinghouse instead, and several files are validated side by side.
+        self._pending = PendingValidation(text, parallel=parallel, cut=False)
+
+    def errors(self) -> list[FileError]:
+        segments = segment_texts(self.text)
+        errors = [*_as_file_errors(self._pending.result(), segments), *house_checks(segments)]
+        return [
+            FileError(e.segment_number, e.segment_text, e.message,
+                      self.claim_at(e.segment_number) if e.segment_number else None)
+            for e in sorted(errors, key=lambda e: e.segment_number or 0)
+        ]  # fmt: skip
+
+    def close(self) -> None:
+        self._pending.close()
 
 
 def pyx12_errors(text: str, segments: list[str] | None = None) -> list[FileError]:
     """pyx12's findings on a file, each with the text of the segment it points at."""
     segments = segments if segments is not None else segment_texts(text)
-    validation = validate(text)
+    return _as_file_errors(validate(text), segments)
+
+
+def _as_file_errors(validation: Validation, segments: list[str]) -> list[FileError]:
     if not validation.looks_like_x12:
         return [FileError(1, segments[0] if segments else "", "Not an X12 interchange (the ISA segment is malformed).")]
     return [FileError(f.line, segments[f.line - 1] if f.line and 0 < f.line <= len(segments) else "",

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from billing.core.errors import NotFound
 from billing.jobs import export_runs, tasks
+from billing.submissions.builds import has_queued as has_queued_builds
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,9 @@ JOBS: tuple[JobDefinition, ...] = (
                   "A 270 per clearinghouse for every client with sessions in the next CLAIMDESK_ELIGIBILITY_DAYS days "
                   "(default 3); the 271s come back with the collected responses. Paused until an administrator "
                   "resumes it.", paused_at_first=True),
+    JobDefinition("batch-builds", "Build large submissions", tasks.build_queued_batches,
+                  Cron(), "Submissions of more than 1,000 claims asked for on the Submissions page, batch by batch, "
+                  "with progress on that page.", every_seconds=10, has_work=has_queued_builds),
     JobDefinition("export-queue", "Build requested exports", tasks.build_queued_exports,
                   Cron(), "Large reports asked for on the Reports page.", every_seconds=10,
                   has_work=export_runs.has_queued),

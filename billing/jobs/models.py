@@ -55,6 +55,8 @@ class JobRun(db.Model):
     summary: Mapped[str | None] = mapped_column(String(2000))
     error: Mapped[str | None] = mapped_column(Text)
     host: Mapped[str] = mapped_column(String(120))  # host:pid, to tell two scheduler copies apart
+    #: One company's or clearinghouse's share of a job, run, committed and recorded on its own (None: the job).
+    unit: Mapped[str | None] = mapped_column(String(120))
 
 
 class ExportStatus(StrEnum):

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import logging
-import time
 from datetime import datetime
 
 from flask import Flask
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
 
-from billing.core.db import db, is_busy, utcnow
-from billing.core.errors import BillingError, withheld_summary
+from billing.core.db import db, utcnow
+from billing.core.errors import withheld_summary
 from billing.core.unit_of_work import unit_of_work
 from billing.jobs.definitions import job_definition
 from billing.jobs.locks import try_lock
 from billing.jobs.models import JobRun, JobRunStatus
 from billing.jobs.process import host
+from billing.jobs.recording import _failure, _finish, run_unit
 
-__all__ = ["host", "last_runs", "recent_runs", "run_job", "scheduled_run", "use_app"]
+__all__ = ["host", "last_runs", "recent_runs", "run_job", "run_unit", "scheduled_run", "use_app"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,34 +53,6 @@ def run_job(job_id: str, *, trigger: str = "schedule", now: datetime | None = No
         return _finish(run_id, status, summary, error)
 
 
-def _failure(exc: Exception) -> str:
-    if isinstance(exc, BillingError):
-        return exc.message
-    if is_busy(exc):  # the statement and its parameters stay out of the summary
-        return "The database stayed busy (locked by other work) past the wait; the job runs again at its next time."
-    return f"{type(exc).__name__}: the job failed unexpectedly; the error below says where (its message is withheld)."
-
-
-#: How long the end of a run keeps trying to record itself while the database is busy.
-FINISH_PATIENCE_SECONDS = 120
-
-
-def _finish(run_id: int, status: JobRunStatus, summary: str | None, error: str | None) -> JobRun:
-    """Record how the run ended; a busy database is waited for, so the run never stays "running" for that."""
-    deadline = time.monotonic() + FINISH_PATIENCE_SECONDS
-    while True:
-        try:
-            with unit_of_work():
-                run = db.session.get(JobRun, run_id)
-                run.status, run.summary, run.error, run.finished_at = status, (summary or "")[:2000], error, utcnow()
-            return run
-        except OperationalError as exc:
-            if not is_busy(exc) or time.monotonic() >= deadline:
-                raise
-            logger.warning("Database busy while recording the end of job run %s; retrying", run_id)
-            time.sleep(1)
-
-
 def _finished_run(job_id: str, trigger: str, status: JobRunStatus, summary: str) -> JobRun:
     with unit_of_work():
         now = utcnow()
@@ -105,7 +76,8 @@ def scheduled_run(job_id: str, trigger: str = "schedule") -> None:
 
 
 def last_runs(job_ids: list[str]) -> dict[str, JobRun]:
-    latest = select(JobRun.job_id, db.func.max(JobRun.id).label("id")).group_by(JobRun.job_id).subquery()
+    latest = (select(JobRun.job_id, db.func.max(JobRun.id).label("id")).where(JobRun.unit.is_(None))
+              .group_by(JobRun.job_id).subquery())  # a job's own run, not its units (recorded after it started)
     runs = db.session.scalars(select(JobRun).join(latest, latest.c.id == JobRun.id).where(JobRun.job_id.in_(job_ids)))
     return {run.job_id: run for run in runs}
 

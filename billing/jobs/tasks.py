@@ -17,9 +17,12 @@ from billing.core.errors import BillingError, Failed, NothingToDo
 from billing.core.time import practice_timezone
 from billing.core.unit_of_work import unit_of_work
 from billing.jobs import export_runs
-from billing.jobs.models import ResponseImport, ResponseImportStatus
+from billing.jobs.models import JobRun, JobRunStatus, ResponseImport, ResponseImportStatus
+from billing.jobs.recording import run_unit
+from billing.org.models import Company
 from billing.org.queries import Scope
 from billing.payments.invariants import check_ledger
+from billing.submissions import builds as submission_builds
 from billing.submissions import jobs as submission_jobs
 from billing.submissions.acknowledgments import AckResult
 from billing.submissions.claim_status import ask_due
@@ -40,16 +43,49 @@ SCHEDULER = Actor.system("scheduler")
 
 
 def run_rules(now: datetime) -> str:
-    """The nightly billing run: every enabled rule over the Ready claims (and those the rules stopped)."""
-    with unit_of_work():
-        result = run_rules_now(actor=SCHEDULER, today=now.astimezone(practice_timezone()).date())
-    return (f"Run {result.run_number}: {result.claims_checked} claims checked, {result.claims_failing} failing, "
-            f"{result.holds_placed} held, {result.rule_errors} rule errors.")
+    """The nightly billing run: every enabled rule over the Ready claims (and those the rules stopped), one
+    company at a time, each committed and recorded on its own (`run_unit`): one company's failure stops no other."""
+    today = now.astimezone(practice_timezone()).date()
+    outcomes = []
+    for company_id, name in db.session.execute(select(Company.id, Company.legal_name).order_by(Company.id)).all():
+
+        def run_company(company_id: int = company_id) -> str:
+            with unit_of_work():
+                result = run_rules_now(actor=SCHEDULER, today=today, company_id=company_id)
+            return (f"Run {result.run_number}: {result.claims_checked} claims checked, {result.claims_failing} "
+                    f"failing, {result.holds_placed} held, {result.rule_errors} rule errors.")
+
+        outcomes.append(run_unit("nightly-rules", name, run_company))
+    return _units_summary(outcomes) or "No company; nothing to check."
+
+
+def _units_summary(runs: list[JobRun]) -> str:
+    """The job's summary from its units' rows; any failed unit fails the job, after every unit ran."""
+    summary = "; ".join(f"{run.unit}: {run.summary}" for run in runs)
+    if any(run.status is JobRunStatus.FAILED for run in runs):
+        raise Failed(summary)
+    return summary
 
 
 def submit_ready_claims(now: datetime) -> str:
-    """Batch the eligible Ready claims per clearinghouse, validate and send; no eligible claims, no batch."""
-    report = submission_jobs.submit_ready_claims(actor=SCHEDULER)
+    """Batch the eligible Ready claims per clearinghouse, validate and send; no eligible claims, no batch.
+
+    Each clearinghouse is a unit of its own (committed and recorded apart): one that fails, an SFTP server
+    down, a file refused, leaves the others to send."""
+    report = submission_jobs.JobReport()
+    for house_id, name in submission_jobs.submission_units():
+        part = submission_jobs.JobReport()
+
+        def submit(house_id: int = house_id, part: submission_jobs.JobReport = part) -> str:
+            part.merge(submission_jobs.submit_ready_claims(actor=SCHEDULER, clearinghouse_id=house_id))
+            if part.failed:
+                raise Failed(part.summary())
+            return part.summary()
+
+        run = run_unit("submit-claims", name, submit)
+        if run.status is JobRunStatus.FAILED and not part.failed:  # an unexpected error: named, its text withheld
+            part.failed.append(f"{name}: {run.summary}")
+        report.merge(part)
     if report.failed:
         raise Failed(report.summary())  # the run shows as failed, with each clearinghouse's outcome
     if report.done:
@@ -71,7 +107,20 @@ def ask_claim_status(now: datetime) -> str:
 def collect_responses(now: datetime) -> str:
     """Fetch every new file from each clearinghouse's outbound folder once, then import each new 835, 999 and
     277CA once (`billing.submissions.inbound`, the same door as `flask edi import`)."""
-    collected = submission_jobs.collect_all_responses(actor=SCHEDULER)
+    collected = submission_jobs.JobReport()
+    for house_id, name in submission_jobs.submission_units():
+        part = submission_jobs.JobReport()
+
+        def collect(house_id: int = house_id, part: submission_jobs.JobReport = part) -> str:
+            part.merge(submission_jobs.collect_all_responses(actor=SCHEDULER, clearinghouse_id=house_id))
+            if part.failed:
+                raise Failed(part.summary())
+            return part.summary()
+
+        run = run_unit("collect-responses", name, collect)
+        if run.status is JobRunStatus.FAILED and not part.failed:
+            part.failed.append(f"{name}: {run.summary}")
+        collected.merge(part)
     imports = [import_collected_response(response_id) for response_id in pending_responses()]
     lines = [line for _, line in imports]
     parts = [collected.summary(), *lines] if lines else [collected.summary(), "nothing new to import"]
@@ -127,6 +176,17 @@ def check_upcoming_eligibility(now: datetime) -> str:
     if report.failed:
         raise Failed(report.summary())
     return report.summary()
+
+
+def build_queued_batches(now: datetime) -> str:
+    """Generations of more than `LARGE_BUILD` claims asked for on the Submissions page, batch by batch."""
+    built = [submission_builds.run_build(build_id) for build_id in submission_builds.queued_build_ids()]
+    if not built:
+        return "Nothing queued."
+    summary = "; ".join(f"build {b.id}: {b.summary}" + (f" FAILED {b.error}" if b.error else "") for b in built)
+    if any(b.error for b in built):
+        raise Failed(summary)
+    return summary
 
 
 def build_queued_exports(now: datetime) -> str:

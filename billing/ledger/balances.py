@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from billing.claims.models import Claim, ClaimLine
 from billing.core.db import db
+from billing.core.id_lists import any_of
 from billing.core.money import ZERO, format_money, to_money
 from billing.ledger.models import (
     ADJUSTMENTS,
@@ -78,7 +79,7 @@ def claim_balances(claim_ids: Iterable[int]) -> dict[int, Balances]:
         return {}
     rows = db.session.execute(
         select(LedgerEntry.claim_id, LedgerEntry.kind, func.sum(LedgerEntry.amount))
-        .where(LedgerEntry.claim_id.in_(ids))
+        .where(any_of(LedgerEntry.claim_id, ids))
         .group_by(LedgerEntry.claim_id, LedgerEntry.kind)
     ).all()
     return _sums(rows)  # type: ignore[return-value]
@@ -102,7 +103,7 @@ def lines_with_charges(claim_ids: Iterable[int]) -> set[int]:
     return set(
         db.session.scalars(
             select(LedgerEntry.claim_line_id).where(
-                LedgerEntry.claim_id.in_(list(claim_ids)), LedgerEntry.kind == EntryKind.CHARGE,
+                any_of(LedgerEntry.claim_id, claim_ids), LedgerEntry.kind == EntryKind.CHARGE,
                 LedgerEntry.reverses_id.is_(None),
             )
         )
@@ -113,7 +114,7 @@ def line_charges(claim_ids: Iterable[int]) -> list[Row[tuple[int, int, Decimal]]
     """(line id, claim id, charge) of every line of these claims, in claim and line order: what a bill posts."""
     return list(db.session.execute(
         select(ClaimLine.id, ClaimLine.claim_id, ClaimLine.charge)
-        .where(ClaimLine.claim_id.in_(list(claim_ids))).order_by(ClaimLine.claim_id, ClaimLine.line_number)
+        .where(any_of(ClaimLine.claim_id, claim_ids)).order_by(ClaimLine.claim_id, ClaimLine.line_number)
     ))
 
 

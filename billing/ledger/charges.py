@@ -24,6 +24,7 @@ from billing.claims.models import Claim, ClaimLine, claim_number
 from billing.claims.statuses import ClaimStatus
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
+from billing.core.id_lists import any_of
 from billing.core.money import ZERO, format_money, sum_money, to_money
 from billing.coverage.models import PolicyRank
 from billing.ledger.balances import claim_balance, credit_reason, line_charges, lines_with_charges, reversed_entry_ids
@@ -69,7 +70,7 @@ def _reprice_edited(claims: dict[int, Claim], lines: Sequence[Any], *, actor: Ac
     """
     standing = dict(db.session.execute(
         select(LedgerEntry.claim_line_id, func.sum(LedgerEntry.amount))
-        .where(LedgerEntry.claim_id.in_(list(claims)), LedgerEntry.kind == EntryKind.CHARGE)
+        .where(any_of(LedgerEntry.claim_id, claims), LedgerEntry.kind == EntryKind.CHARGE)
         .group_by(LedgerEntry.claim_line_id)
     ).all())
     edited: dict[int, set[int]] = {}
@@ -102,7 +103,7 @@ def _withdraw_resubmitted(claims: Sequence[Claim], *, actor: Actor, posted_on: d
             .join(old, (old.session_id == new.session_id) & (old.service_code_id == new.service_code_id)
                   & (old.claim_id < new.claim_id))
             .join(old_claim, old_claim.id == old.claim_id)
-            .where(new.claim_id.in_(ids[start:start + CHUNK]), new.session_id.is_not(None),
+            .where(any_of(new.claim_id, ids[start:start + CHUNK]), new.session_id.is_not(None),
                    old_claim.status != ClaimStatus.VOIDED, old_claim.payer_rank == PolicyRank.PRIMARY)
         ).all()
         by_claim: dict[int, tuple[set[int], int]] = {}

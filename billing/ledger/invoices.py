@@ -17,6 +17,7 @@ from sqlalchemy import select
 from billing.claims.models import Claim, ClaimLine
 from billing.core.db import db
 from billing.core.errors import NotFound, NothingToDo
+from billing.core.id_lists import any_of
 from billing.core.money import ZERO, sum_money
 from billing.ledger.patient_balances import PatientItem, patient_items
 from billing.org.models import Company
@@ -129,5 +130,5 @@ def _invoice(client: Client, number: str, owed: list[PatientItem], *, today: dat
 
 
 def _services(claim_ids: list[int]) -> dict[int, str]:
-    claims = db.session.scalars(select(Claim).where(Claim.id.in_(claim_ids)))
+    claims = db.session.scalars(select(Claim).where(any_of(Claim.id, claim_ids)))
     return {c.id: ", ".join(f"{ln.service_code.code} x{ln.units}" for ln in c.lines) for c in claims}

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Numeric, case, func, select
 from billing.claims.models import Claim, claim_number
 from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
+from billing.core.id_lists import any_of
 from billing.core.money import ZERO, to_money
 from billing.ledger.models import EFFECTS, EntryKind, LedgerEntry
 from billing.people.models import Client
@@ -146,7 +147,7 @@ def patient_claims(client_ids: Iterable[int]) -> list[PatientClaim]:
     query = (
         select(Claim.client_id, Claim.id, Claim.service_date, func.min(billed), _sum(_patient_side()))
         .join(LedgerEntry, LedgerEntry.claim_id == Claim.id)
-        .where(Claim.client_id.in_(ids))
+        .where(any_of(Claim.client_id, ids))
         .group_by(Claim.client_id, Claim.id, Claim.service_date)
         .having(_sum(_patient_side()) != 0)
         .order_by(Claim.client_id, Claim.service_date, Claim.id)

@@ -27,6 +27,7 @@ from billing.claims.models import Claim
 from billing.core.audit import Actor, AuditAction, Change, record_changes
 from billing.core.db import db
 from billing.core.errors import Invalid, NotFound, Problem
+from billing.core.id_lists import any_of
 from billing.core.money import ZERO, sum_money, to_money
 from billing.ledger.client_ledger import Category, LedgerRow, client_ledger
 from billing.ledger.invoices import DUE_IN_DAYS, Party, practice_party
@@ -259,7 +260,7 @@ def statement_history(client_id: int) -> list[StatementRecord]:
 def _clients(balances: dict[int, Decimal]) -> list[Client]:
     if not balances:
         return []
-    query = (select(Client).where(Client.id.in_(list(balances)))
+    query = (select(Client).where(any_of(Client.id, balances))
              .options(selectinload(Client.location).selectinload(Location.practice).selectinload(Practice.company))
              .order_by(Client.account_number))
     return list(db.session.scalars(query))
@@ -279,7 +280,7 @@ def _last_payments(client_ids: list[int]) -> dict[int, date]:
     reversed_ids = select(LedgerEntry.reverses_id).where(LedgerEntry.reverses_id.is_not(None))
     query = (select(Claim.client_id, func.max(LedgerEntry.posted_on))
              .join(Claim, Claim.id == LedgerEntry.claim_id)
-             .where(Claim.client_id.in_(client_ids), LedgerEntry.kind == EntryKind.PATIENT_PAYMENT,
+             .where(any_of(Claim.client_id, client_ids), LedgerEntry.kind == EntryKind.PATIENT_PAYMENT,
                     LedgerEntry.reverses_id.is_(None), LedgerEntry.id.not_in(reversed_ids))
              .group_by(Claim.client_id))
     return {cid: _day(day) for cid, day in db.session.execute(query)}
@@ -289,7 +290,7 @@ def _last_statements(client_ids: list[int], today: date) -> dict[int, date]:
     if not client_ids:
         return {}
     query = (select(StatementRecord.client_id, func.max(StatementRecord.statement_on))
-             .where(StatementRecord.client_id.in_(client_ids), StatementRecord.statement_on < today)
+             .where(any_of(StatementRecord.client_id, client_ids), StatementRecord.statement_on < today)
              .group_by(StatementRecord.client_id))
     return {cid: _day(day) for cid, day in db.session.execute(query)}
 
@@ -332,7 +333,7 @@ def _record(statements: list[Statement], *, actor: Actor, today: date) -> int:
     """One history row per client not already sent a statement today; returns the statements recorded."""
     ids = [c.client_id for s in statements for c in s.clients]
     done = set(db.session.scalars(select(StatementRecord.client_id).where(
-        StatementRecord.client_id.in_(ids), StatementRecord.statement_on == today))) if ids else set()
+        any_of(StatementRecord.client_id, ids), StatementRecord.statement_on == today))) if ids else set()
     rows, changes, recorded = [], [], 0
     for statement in statements:
         fresh = [c for c in statement.clients if c.client_id not in done]

@@ -27,6 +27,7 @@ from billing.claims.statuses import ClaimStatus
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
 from billing.core.errors import NotAllowed, NothingToDo, Problem, raise_if
+from billing.core.id_lists import any_of
 from billing.core.money import ZERO, format_money, parse_amount, sum_money, to_money
 from billing.core.time import practice_today
 from billing.coverage.models import Payer
@@ -209,7 +210,7 @@ def credit_origins(claim_ids: Iterable[int]) -> dict[int, dict[Side, CreditOrigi
         LedgerEntry.source, LedgerEntry.memo, LedgerEntry.adjudication_id,
         *(_rounded(running[side]).label(f"{side.value}_after") for side in Side),
         *(_rounded(running[side] - side_amount(side)).label(f"{side.value}_before") for side in Side),
-    ).where(LedgerEntry.claim_id.in_(ids)).subquery()
+    ).where(any_of(LedgerEntry.claim_id, ids)).subquery()
     crossed = {side: (steps.c[f"{side.value}_after"] < 0) & (steps.c[f"{side.value}_before"] >= 0) for side in Side}
     rows = db.session.execute(
         select(steps, Remittance.check_number, *(crossed[side].label(f"{side.value}_crossed") for side in Side))
@@ -342,7 +343,7 @@ def lock_claims(claims: Iterable[Claim]) -> None:
     On SQLite the transaction already holds the database's write lock (billing.core.db), which serialises too.
     """
     ids = sorted({c.id for c in claims})
-    db.session.execute(select(Claim.id).where(Claim.id.in_(ids)).order_by(Claim.id).with_for_update()).all()
+    db.session.execute(select(Claim.id).where(any_of(Claim.id, ids)).order_by(Claim.id).with_for_update()).all()
     db.session.flush()
 
 

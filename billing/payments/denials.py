@@ -23,6 +23,7 @@ from billing.claims.statuses import ClaimStatus
 from billing.core.audit import Actor, record_change
 from billing.core.codes import describe_carc, describe_rarc
 from billing.core.db import db
+from billing.core.id_lists import any_of
 from billing.core.money import ZERO, to_money
 from billing.ledger.balances import Balances, line_balances
 from billing.ledger.models import Adjudication, AdjudicationAdjustment, AdjudicationLine, LedgerEntry
@@ -138,7 +139,7 @@ def line_reasons(line_ids: Iterable[int]) -> dict[int, tuple[list[Code], list[Co
                AdjudicationAdjustment.group_code, AdjudicationAdjustment.reason_code)
         .join(Adjudication, Adjudication.id == AdjudicationLine.adjudication_id)
         .outerjoin(AdjudicationAdjustment, AdjudicationAdjustment.adjudication_line_id == AdjudicationLine.id)
-        .where(AdjudicationLine.claim_line_id.in_(ids), Adjudication.reverses_id.is_(None),
+        .where(any_of(AdjudicationLine.claim_line_id, ids), Adjudication.reverses_id.is_(None),
                Adjudication.id.not_in(reversed_ids))
         .order_by(AdjudicationLine.id, AdjudicationAdjustment.id)
     ).all()
@@ -166,7 +167,7 @@ def denied_lines_of(claim_ids: Iterable[int], *, workable_only: bool = True) -> 
         return {}
     wanted = ClaimLine.denial_state.in_(list(WORKABLE)) if workable_only else ClaimLine.denial_state.is_not(None)
     lines = list(db.session.scalars(
-        select(ClaimLine).where(ClaimLine.claim_id.in_(ids), wanted)
+        select(ClaimLine).where(any_of(ClaimLine.claim_id, ids), wanted)
         .options(joinedload(ClaimLine.service_code)).order_by(ClaimLine.claim_id, ClaimLine.line_number)))
     reasons = line_reasons(ln.id for ln in lines)
     owed = _line_sums(ln.id for ln in lines)
@@ -185,7 +186,7 @@ def _line_sums(line_ids: Iterable[int]) -> dict[int, Balances]:
         return {}
     rows = db.session.execute(
         select(LedgerEntry.claim_line_id, LedgerEntry.kind, func.sum(LedgerEntry.amount))
-        .where(LedgerEntry.claim_line_id.in_(ids)).group_by(LedgerEntry.claim_line_id, LedgerEntry.kind))
+        .where(any_of(LedgerEntry.claim_line_id, ids)).group_by(LedgerEntry.claim_line_id, LedgerEntry.kind))
     sums: dict[int, Balances] = defaultdict(Balances)
     for line_id, kind, amount in rows:
         sums[line_id].add(kind, amount)

@@ -25,6 +25,7 @@ from billing.claims.queries import live_claim_filter
 from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
 from billing.core.errors import Invalid
+from billing.core.id_lists import any_of
 from billing.coverage.models import MAX_PAYER_DAYS, Payer, PayerType
 from billing.ledger.models import Adjudication
 from billing.org.queries import Scope, by_location
@@ -80,16 +81,16 @@ def _deadline_query(ids: list[int]) -> Select[tuple[int, date, int, int, date | 
                answered.c.answered_on)
         .join(Payer, Payer.id == Claim.payer_id)
         .outerjoin(answered, answered.c.claim_id == Claim.id)
-        .where(Claim.id.in_(ids), Payer.payer_type != PayerType.SELF_PAY, Claim.self_pay.is_(False))
+        .where(any_of(Claim.id, ids), Payer.payer_type != PayerType.SELF_PAY, Claim.self_pay.is_(False))
     )
 
 
 def last_adjudicated(ids: list[int]) -> Select[tuple[int, date]]:
     """Per claim: the latest adjudication date of the claim itself or of the claim it corrects or resubmits."""
     related = union_all(
-        select(Claim.id.label("claim_id"), Claim.id.label("fixes_id")).where(Claim.id.in_(ids)),
-        select(Claim.id, Claim.original_claim_id).where(Claim.id.in_(ids), Claim.original_claim_id.is_not(None)),
-        select(Claim.id, Claim.resubmission_of_id).where(Claim.id.in_(ids), Claim.resubmission_of_id.is_not(None)),
+        select(Claim.id.label("claim_id"), Claim.id.label("fixes_id")).where(any_of(Claim.id, ids)),
+        select(Claim.id, Claim.original_claim_id).where(any_of(Claim.id, ids), Claim.original_claim_id.is_not(None)),
+        select(Claim.id, Claim.resubmission_of_id).where(any_of(Claim.id, ids), Claim.resubmission_of_id.is_not(None)),
     ).subquery()
     return (
         select(related.c.claim_id, func.max(Adjudication.paid_on).label("answered_on"))

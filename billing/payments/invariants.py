@@ -19,6 +19,7 @@ from sqlalchemy.orm import aliased
 from billing.claims.models import Claim, ClaimLine, claim_number
 from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
+from billing.core.id_lists import any_of
 from billing.core.money import ZERO, format_money, to_money
 from billing.ledger.balances import Balances
 from billing.ledger.models import EFFECTS, Adjudication, ClaimBalance, EntryKind, LedgerEntry
@@ -220,7 +221,7 @@ def self_pay_on_patient_side() -> list[Violation]:
     adjudicated = select(Adjudication.claim_id)
     rows = db.session.execute(
         select(Claim.id, Claim.status, Claim.total_charge, _money(func.coalesce(sums.c.insurance, 0)),
-               _money(func.coalesce(sums.c.charged, 0)), Claim.id.in_(adjudicated))
+               _money(func.coalesce(sums.c.charged, 0)), any_of(Claim.id, adjudicated))
         .outerjoin(sums, sums.c.claim_id == Claim.id)
         .where(Claim.self_pay.is_(True))
         .order_by(Claim.id)

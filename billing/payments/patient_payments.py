@@ -22,6 +22,7 @@ from billing.claims.statuses import SENT
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
 from billing.core.errors import NotAllowed, NotFound, Problem, raise_if
+from billing.core.id_lists import any_of
 from billing.core.money import ZERO, format_money, sum_money, to_money
 from billing.core.operation_keys import checked_key, claim_key, previous_use
 from billing.ledger.patient_balances import patient_balance, patient_items
@@ -146,7 +147,7 @@ def _shares(client_id: int, amount: Decimal, chosen: Claim | None, *, overpaymen
 def _owing_claims(client_id: int) -> list[tuple[Claim, Decimal]]:
     """The client's billed claims the patient owes on, oldest service first, each locked, owed as now committed."""
     ids = [item.claim_id for item in patient_items(client_id) if item.balance > ZERO and item.status in SENT]
-    claims = [lock_claim(c) for c in db.session.scalars(select(Claim).where(Claim.id.in_(ids)).order_by(Claim.id))]
+    claims = [lock_claim(c) for c in db.session.scalars(select(Claim).where(any_of(Claim.id, ids)).order_by(Claim.id))]
     by_id = {c.id: c for c in claims}
     fresh = {item.claim_id: item for item in patient_items(client_id)}  # re-read under the locks
     ordered = sorted((fresh[i] for i in by_id if i in fresh), key=lambda item: (item.service_date, item.claim_id))

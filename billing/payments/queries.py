@@ -16,6 +16,7 @@ from billing.claims.queries import claim_history
 from billing.claims.statuses import SENT
 from billing.core.codes import describe_carc, describe_rarc
 from billing.core.db import db
+from billing.core.id_lists import any_of
 from billing.coverage.models import Payer
 from billing.ledger.balances import billing_summary
 from billing.ledger.models import Adjudication, AdjudicationAdjustment, AdjudicationLine
@@ -40,12 +41,12 @@ def denial_reasons(claim_ids: Iterable[int]) -> dict[int, list[Reason]]:
     if not ids:
         return {}
     latest = (select(func.max(Adjudication.id))
-              .where(Adjudication.claim_id.in_(ids), Adjudication.reverses_id.is_(None))
+              .where(any_of(Adjudication.claim_id, ids), Adjudication.reverses_id.is_(None))
               .group_by(Adjudication.claim_id))
     rows = db.session.execute(
         select(Adjudication.claim_id, AdjudicationAdjustment.group_code, AdjudicationAdjustment.reason_code)
         .join(AdjudicationAdjustment, AdjudicationAdjustment.adjudication_id == Adjudication.id)
-        .where(Adjudication.id.in_(latest), AdjudicationAdjustment.group_code != "PR")
+        .where(any_of(Adjudication.id, latest), AdjudicationAdjustment.group_code != "PR")
         .order_by(Adjudication.claim_id, AdjudicationAdjustment.id)
     ).all()
     found: dict[int, list[Reason]] = defaultdict(list)
@@ -66,7 +67,7 @@ def open_unmatched_counts(remittance_ids: Iterable[int]) -> dict[int, int]:
         return {}
     rows = db.session.execute(
         select(UnmatchedClaim.remittance_id, func.count())
-        .where(UnmatchedClaim.remittance_id.in_(ids), UnmatchedClaim.status == UnmatchedStatus.OPEN)
+        .where(any_of(UnmatchedClaim.remittance_id, ids), UnmatchedClaim.status == UnmatchedStatus.OPEN)
         .group_by(UnmatchedClaim.remittance_id)
     ).all()
     return {rid: n for rid, n in rows}
@@ -92,7 +93,7 @@ def match_candidates(item: UnmatchedClaim, *, limit: int = 10) -> list[Claim]:
         if dates:
             first, last = date.fromisoformat(dates[0]), date.fromisoformat(dates[-1])
             window = ClaimLine.service_date.between(first - timedelta(days=3), last + timedelta(days=3))
-            conditions.append(name_match & Claim.id.in_(select(ClaimLine.claim_id).where(window)))
+            conditions.append(name_match & any_of(Claim.id, select(ClaimLine.claim_id).where(window)))
         else:
             conditions.append(name_match)
     return list(db.session.scalars(
@@ -112,7 +113,7 @@ def remittance_in_scope(scope: Scope) -> ColumnElement[bool]:
 
 
 def unmatched_in_scope(scope: Scope) -> ColumnElement[bool]:
-    return UnmatchedClaim.remittance_id.in_(select(Remittance.id).where(remittance_in_scope(scope)))
+    return any_of(UnmatchedClaim.remittance_id, select(Remittance.id).where(remittance_in_scope(scope)))
 
 
 def claim_document(claim: Claim) -> dict[str, Any]:

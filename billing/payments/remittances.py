@@ -20,6 +20,7 @@ from billing.claims.statuses import SENT
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
 from billing.core.errors import BillingError, Conflict, Invalid, NotFound
+from billing.core.id_lists import any_of
 from billing.core.money import ZERO, format_money, sum_money
 from billing.core.time import practice_today
 from billing.coverage.models import Payer
@@ -324,7 +325,7 @@ def _post_chunk(chunk: list[ClaimPaymentInfo], txn: EraTransaction, remittance: 
     ids = {c.claim_number: Claim.id_from_number(c.claim_number) for c in chunk}
     claims = {
         c.id: c for c in db.session.scalars(
-            select(Claim).where(Claim.id.in_([i for i in ids.values() if i is not None]))
+            select(Claim).where(any_of(Claim.id, [i for i in ids.values() if i is not None]))
             .options(selectinload(Claim.lines).selectinload(ClaimLine.service_code), selectinload(Claim.payer))
         )
     }
@@ -380,7 +381,8 @@ def _answered(claims: dict[int, Claim]) -> set[int]:
     """The claims a payer has answered before (any adjudication): only those can be paid twice (rule 8)."""
     if not claims:
         return set()
-    return set(db.session.scalars(select(Adjudication.claim_id).where(Adjudication.claim_id.in_(claims)).distinct()))
+    found = select(Adjudication.claim_id).where(any_of(Adjudication.claim_id, claims)).distinct()
+    return set(db.session.scalars(found))
 
 
 def _match_problem(info: ClaimPaymentInfo, claim: Claim | None, txn: EraTransaction) -> str | None:

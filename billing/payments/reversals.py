@@ -20,6 +20,7 @@ from billing.claims.statuses import SENT, ClaimStatus, transition
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
 from billing.core.errors import Conflict, Invalid, Problem, raise_if
+from billing.core.id_lists import any_of
 from billing.core.money import ZERO, format_money, sum_money, to_money
 from billing.ledger.balances import Balances, claim_balance, reversed_entry_ids
 from billing.ledger.models import Adjudication, AdjudicationLine, EntryKind, EntrySource, LedgerEntry
@@ -321,7 +322,7 @@ def reverse_adjudication_lines(original: Adjudication, line_ids: set[int], *, ac
     done = reversed_entry_ids(claim.id)
     entries = [e for e in db.session.scalars(
         select(LedgerEntry).where(LedgerEntry.adjudication_id == original.id,
-                                  LedgerEntry.claim_line_id.in_(list(line_ids))).order_by(LedgerEntry.id))
+                                  any_of(LedgerEntry.claim_line_id, line_ids)).order_by(LedgerEntry.id))
         if e.id not in done and e.reverses_id is None]
     lines = [ln for ln in original.lines if ln.claim_line_id in line_ids]
     if not entries and not lines:

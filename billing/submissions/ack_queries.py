@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from billing.core.db import db
+from billing.core.id_lists import any_of
 from billing.submissions.models import (
     Acknowledgment,
     AckOutcome,
@@ -37,10 +38,10 @@ def rejection_reasons(claim_ids: Iterable[int]) -> dict[int, ClaimAcknowledgment
     found: dict[int, ClaimAcknowledgment] = {}
     for start in range(0, len(ids), CHUNK):
         latest = (select(func.max(ClaimAcknowledgment.id))
-                  .where(ClaimAcknowledgment.claim_id.in_(ids[start:start + CHUNK]),
+                  .where(any_of(ClaimAcknowledgment.claim_id, ids[start:start + CHUNK]),
                          ClaimAcknowledgment.outcome == AckOutcome.REJECTED, ClaimAcknowledgment.applied)
                   .group_by(ClaimAcknowledgment.claim_id))
-        for row in db.session.scalars(select(ClaimAcknowledgment).where(ClaimAcknowledgment.id.in_(latest))
+        for row in db.session.scalars(select(ClaimAcknowledgment).where(any_of(ClaimAcknowledgment.id, latest))
                                       .options(joinedload(ClaimAcknowledgment.acknowledgment))):
             if row.claim_id is not None:
                 found[row.claim_id] = row
@@ -54,7 +55,7 @@ def batch_ack_counts(batch_id: int) -> dict[str, int]:
                                                              ClaimAcknowledgment.claim_id.is_not(None))
               .group_by(ClaimAcknowledgment.claim_id))
     rows = db.session.execute(select(ClaimAcknowledgment.outcome, func.count())
-                              .where(ClaimAcknowledgment.id.in_(latest)).group_by(ClaimAcknowledgment.outcome))
+                              .where(any_of(ClaimAcknowledgment.id, latest)).group_by(ClaimAcknowledgment.outcome))
     counts = {"accepted": 0, "rejected": 0, "information": 0}
     for outcome, n in rows:
         key = "accepted" if outcome in (AckOutcome.ACCEPTED, AckOutcome.ACCEPTED_WITH_ERRORS) else outcome.value
@@ -66,7 +67,7 @@ def batch_acknowledgments(batch_id: int) -> list[Acknowledgment]:
     """The acknowledgment files that answered the batch (a 999 names it; a 277CA's claims do)."""
     named = select(ClaimAcknowledgment.acknowledgment_id).where(ClaimAcknowledgment.batch_id == batch_id)
     return list(db.session.scalars(select(Acknowledgment).where(
-        (Acknowledgment.batch_id == batch_id) | Acknowledgment.id.in_(named)).order_by(Acknowledgment.id)))
+        (Acknowledgment.batch_id == batch_id) | any_of(Acknowledgment.id, named)).order_by(Acknowledgment.id)))
 
 
 @dataclass(frozen=True)
@@ -104,14 +105,14 @@ def filing_evidence(claim_ids: Iterable[int]) -> dict[int, list[FilingEvidence]]
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         acks: dict[tuple[int, int], list[ClaimAcknowledgment]] = {}
-        for a in db.session.scalars(select(ClaimAcknowledgment).where(ClaimAcknowledgment.claim_id.in_(chunk))
+        for a in db.session.scalars(select(ClaimAcknowledgment).where(any_of(ClaimAcknowledgment.claim_id, chunk))
                                     .options(joinedload(ClaimAcknowledgment.acknowledgment))
                                     .order_by(ClaimAcknowledgment.id)):
             acks.setdefault((a.claim_id or 0, a.batch_id or 0), []).append(a)
         rows = db.session.execute(
             select(BatchClaim.claim_id, BatchClaim.transaction_control, BatchClaim.frequency_code, SubmissionBatch)
             .join(SubmissionBatch, SubmissionBatch.id == BatchClaim.batch_id)
-            .where(BatchClaim.claim_id.in_(chunk), SubmissionBatch.status == BatchStatus.SENT)
+            .where(any_of(BatchClaim.claim_id, chunk), SubmissionBatch.status == BatchStatus.SENT)
             .order_by(SubmissionBatch.sent_at, SubmissionBatch.id))
         for claim_id, transaction, frequency, batch in rows:
             found.setdefault(claim_id, []).append(FilingEvidence(

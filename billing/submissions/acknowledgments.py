@@ -31,6 +31,7 @@ from billing.claims.statuses import ClaimStatus, transition_many
 from billing.core import ack_codes
 from billing.core.audit import Actor, AuditAction, Change, record_change, record_changes
 from billing.core.db import db, utcnow
+from billing.core.id_lists import any_of
 from billing.core.time import practice_today
 from billing.edi.acks import Ack277, Ack999, ClaimStatus277, Envelope, GroupAck, SegmentError, TransactionAck, read_ack
 from billing.edi.segments import segment_texts
@@ -212,7 +213,7 @@ def _batch_for(group: GroupAck, houses: Sequence[Clearinghouse]) -> SubmissionBa
     if not group.group_control.isdigit() or len(group.group_control) > 9:
         return None
     return db.session.scalar(select(SubmissionBatch).where(
-        SubmissionBatch.clearinghouse_id.in_([h.id for h in houses]),
+        any_of(SubmissionBatch.clearinghouse_id, [h.id for h in houses]),
         SubmissionBatch.control_number == int(group.group_control)).order_by(SubmissionBatch.id.desc()).limit(1))
 
 
@@ -346,7 +347,8 @@ def _claims(ids: list[int]) -> dict[int, tuple[ClaimStatus, str | None]]:
     found: dict[int, tuple[ClaimStatus, str | None]] = {}
     for start in range(0, len(ids), CHUNK):
         found.update({cid: (status, number) for cid, status, number in db.session.execute(
-            select(Claim.id, Claim.status, Claim.payer_claim_number).where(Claim.id.in_(ids[start:start + CHUNK])))})
+            select(Claim.id, Claim.status, Claim.payer_claim_number).where(any_of(Claim.id, ids[start:start + CHUNK])))
+        })
     return found
 
 
@@ -356,7 +358,7 @@ def _last_batches(ids: list[int]) -> dict[int, int]:
     for start in range(0, len(ids), CHUNK):
         found.update(dict(db.session.execute(
             select(BatchClaim.claim_id, func.max(BatchClaim.batch_id)).join(SubmissionBatch)
-            .where(BatchClaim.claim_id.in_(ids[start:start + CHUNK]), SubmissionBatch.status == BatchStatus.SENT)
+            .where(any_of(BatchClaim.claim_id, ids[start:start + CHUNK]), SubmissionBatch.status == BatchStatus.SENT)
             .group_by(BatchClaim.claim_id)).all()))
     return found
 

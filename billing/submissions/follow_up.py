@@ -22,6 +22,7 @@ from billing.claims.statuses import ClaimStatus
 from billing.core.audit import Actor, AuditAction, StatusChange, record_change
 from billing.core.db import db, utcnow
 from billing.core.errors import NotAllowed, Problem, raise_if
+from billing.core.id_lists import any_of
 from billing.core.time import practice_date
 from billing.coverage.models import Payer, PayerType
 from billing.ledger.models import Adjudication
@@ -53,10 +54,10 @@ def last_heard_from_payer(claim_ids: Iterable[int]) -> dict[int, date]:
     heard: dict[int, date] = {}
     for ids in _chunks(list(claim_ids)):
         paid = (select(Adjudication.claim_id, func.max(Adjudication.paid_on))
-                .where(Adjudication.claim_id.in_(ids)).group_by(Adjudication.claim_id))
+                .where(any_of(Adjudication.claim_id, ids)).group_by(Adjudication.claim_id))
         acked = (select(ClaimAcknowledgment.claim_id, func.max(ClaimAcknowledgment.effective_on))
                  .join(Acknowledgment, Acknowledgment.id == ClaimAcknowledgment.acknowledgment_id)
-                 .where(ClaimAcknowledgment.claim_id.in_(ids), Acknowledgment.kind == AckKind.CLAIM,
+                 .where(any_of(ClaimAcknowledgment.claim_id, ids), Acknowledgment.kind == AckKind.CLAIM,
                         ClaimAcknowledgment.effective_on.is_not(None))
                  .group_by(ClaimAcknowledgment.claim_id))
         for claim_id, day in [*db.session.execute(paid), *db.session.execute(acked), *answered_on(ids).items()]:
@@ -69,7 +70,7 @@ def last_sent(claim_ids: Iterable[int]) -> dict[int, date]:
     sent: dict[int, date] = {}
     for ids in _chunks(list(claim_ids)):
         query = (select(StatusChange.subject_id, func.max(StatusChange.at))
-                 .where(StatusChange.subject_type == "claim", StatusChange.subject_id.in_(ids),
+                 .where(StatusChange.subject_type == "claim", any_of(StatusChange.subject_id, ids),
                         StatusChange.to_status == ClaimStatus.SUBMITTED.value)
                  .group_by(StatusChange.subject_id))
         sent.update({claim_id: practice_date(moment) for claim_id, moment in db.session.execute(query)})
@@ -156,17 +157,17 @@ def _states(ids: list[int]) -> dict[int, ClaimFollowUp]:
     states: dict[int, ClaimFollowUp] = {}
     for chunk in _chunks(ids):
         states.update((s.claim_id, s) for s in db.session.scalars(
-            select(ClaimFollowUp).where(ClaimFollowUp.claim_id.in_(chunk))))
+            select(ClaimFollowUp).where(any_of(ClaimFollowUp.claim_id, chunk))))
     return states
 
 
 def _last_notes(ids: list[int]) -> dict[int, str]:
     notes: dict[int, str] = {}
     for chunk in _chunks(ids):
-        newest = (select(func.max(FollowUpNote.id)).where(FollowUpNote.claim_id.in_(chunk))
+        newest = (select(func.max(FollowUpNote.id)).where(any_of(FollowUpNote.claim_id, chunk))
                   .group_by(FollowUpNote.claim_id))
         notes.update({claim_id: text for claim_id, text in db.session.execute(
-            select(FollowUpNote.claim_id, FollowUpNote.text).where(FollowUpNote.id.in_(newest)))})
+            select(FollowUpNote.claim_id, FollowUpNote.text).where(any_of(FollowUpNote.id, newest)))})
     return notes
 
 

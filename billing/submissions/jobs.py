@@ -7,7 +7,8 @@
                                     is named in the report
     collect_all_responses(actor=...) download new 999/277CA files from every active clearinghouse
 
-A failure in one clearinghouse is reported and the others carry on; nothing half-done is committed.
+A failure in one clearinghouse is reported and the others carry on; nothing half-done is committed. Each takes
+`clearinghouse_id` so the scheduler can run (and record) one clearinghouse at a time: `submission_units` lists them.
 """
 
 from __future__ import annotations
@@ -33,22 +34,38 @@ class JobReport:
     #: Claims left out that wait for a person ("C-000012: void waiting for the payer's claim number ...").
     blocked: list[str] = field(default_factory=list)
 
+    def merge(self, other: JobReport) -> None:
+        self.done += other.done
+        self.failed += other.failed
+        self.blocked += other.blocked
+
     def summary(self) -> str:
         parts = self.done + [f"FAILED {f}" for f in self.failed] + [f"LEFT OUT {b}" for b in self.blocked]
         return "; ".join(parts) or "Nothing to do."
 
 
-def submit_ready_claims(*, actor: Actor) -> JobReport:
-    """Batch the eligible Ready claims and send what can be sent; unsendable batches wait for a person."""
+def submission_units() -> list[tuple[int, str]]:
+    """The active clearinghouses, each one unit of the nightly submission (and its id and name)."""
+    query = select(Clearinghouse.id, Clearinghouse.name).where(Clearinghouse.active).order_by(Clearinghouse.id)
+    return [(house_id, name) for house_id, name in db.session.execute(query)]
+
+
+def submit_ready_claims(*, actor: Actor, clearinghouse_id: int | None = None) -> JobReport:
+    """Batch the eligible Ready claims and send what can be sent; unsendable batches wait for a person.
+
+    Args:
+        clearinghouse_id: only this clearinghouse's claims and unfinished sends (one unit of the nightly job).
+    """
     report = JobReport()
     with unit_of_work():
-        report.blocked = [c.describe() for c in waiting_voids()]
-        unfinished = sending_batch_ids()
+        report.blocked = [c.describe() for c in waiting_voids(clearinghouse_id=clearinghouse_id)]
+        unfinished = sending_batch_ids(clearinghouse_id)
     for batch_id in unfinished:
         _send(batch_id, report, actor, again=True)
     try:
         with unit_of_work():
-            generation = generate_batches(actor=actor)  # the rules run first; what they stop waits for a person
+            # The rules run first; what they stop waits for a person.
+            generation = generate_batches(actor=actor, clearinghouse_id=clearinghouse_id)
             report.blocked += [stop.describe() for stop in generation.held]
             created = [(b.id, b.number, b.claim_count, bool(b.clearinghouse.sftp_host)) for b in generation.batches]
     except NothingToDo:
@@ -80,10 +97,11 @@ def _send(batch_id: int, report: JobReport, actor: Actor, *, again: bool = False
         db.session.rollback()
 
 
-def collect_all_responses(*, actor: Actor) -> JobReport:
+def collect_all_responses(*, actor: Actor, clearinghouse_id: int | None = None) -> JobReport:
     report = JobReport()
     with unit_of_work():
-        houses = [(h.id, h.name) for h in _sftp_clearinghouses()]
+        houses = [(h.id, h.name) for h in _sftp_clearinghouses()
+                  if clearinghouse_id is None or h.id == clearinghouse_id]  # fmt: skip
     for house_id, name in houses:
         try:
             with unit_of_work():

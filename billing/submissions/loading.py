@@ -18,6 +18,7 @@ from sqlalchemy import select
 from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine, claim_number
 from billing.core.addresses import AddressMixin
 from billing.core.db import chunked, db
+from billing.core.id_lists import any_of
 from billing.core.identifiers import npi_problem
 from billing.core.money import to_money
 from billing.coverage.models import Authorization, InsurancePolicy, Payer, PayerType, PolicyRank, ServiceCode
@@ -96,7 +97,7 @@ def load_claims(claim_ids: Sequence[int]) -> dict[int, Claim]:
         return {}
     claims: dict[int, Claim] = {}
     for chunk in chunked(claim_ids, 2000):
-        claims.update((c.id, c) for c in db.session.scalars(select(Claim).where(Claim.id.in_(chunk))))
+        claims.update((c.id, c) for c in db.session.scalars(select(Claim).where(any_of(Claim.id, chunk))))
     return claims
 
 
@@ -124,7 +125,7 @@ def claim_facts(frequencies: Mapping[int, str]) -> Loaded:
 
 def _records(claim_ids: list[int]) -> list[_Record]:
     rows = [row for chunk in chunked(claim_ids, 2000) for row in db.session.execute(
-        select(*_CLAIM_COLUMNS).where(Claim.id.in_(chunk)))]  # fmt: skip
+        select(*_CLAIM_COLUMNS).where(any_of(Claim.id, chunk)))]  # fmt: skip
     order = {claim_id: i for i, claim_id in enumerate(claim_ids)}
     rows.sort(key=lambda r: order[r.id])
     lines, diagnoses = _lines(claim_ids), _diagnoses(claim_ids)
@@ -153,7 +154,7 @@ _CLAIM_COLUMNS = (
 def _by_id(model: type[T], ids: set[int]) -> dict[int, T]:
     found: dict[int, T] = {}
     for chunk in chunked(sorted(ids), 2000):
-        found.update((r.id, r) for r in db.session.scalars(select(model).where(model.id.in_(chunk))))  # type: ignore[attr-defined]
+        found.update((r.id, r) for r in db.session.scalars(select(model).where(any_of(model.id, chunk))))  # type: ignore[attr-defined]
     return found
 
 
@@ -166,7 +167,7 @@ def _lines(claim_ids: list[int]) -> dict[int, list[_LineRow]]:
                    Authorization.number)
             .join(ServiceCode, ServiceCode.id == ClaimLine.service_code_id)
             .outerjoin(Authorization, Authorization.id == ClaimLine.authorization_id)
-            .where(ClaimLine.claim_id.in_(chunk))
+            .where(any_of(ClaimLine.claim_id, chunk))
             .order_by(ClaimLine.claim_id, ClaimLine.line_number)
         )  # fmt: skip
         for claim_id, *values in db.session.execute(query):
@@ -177,7 +178,7 @@ def _lines(claim_ids: list[int]) -> dict[int, list[_LineRow]]:
 def _diagnoses(claim_ids: list[int]) -> dict[int, list[str]]:
     found: dict[int, list[str]] = {}
     for chunk in chunked(claim_ids, 2000):
-        query = (select(ClaimDiagnosis.claim_id, ClaimDiagnosis.code).where(ClaimDiagnosis.claim_id.in_(chunk))
+        query = (select(ClaimDiagnosis.claim_id, ClaimDiagnosis.code).where(any_of(ClaimDiagnosis.claim_id, chunk))
                  .order_by(ClaimDiagnosis.claim_id, ClaimDiagnosis.position))  # fmt: skip
         for claim_id, code in db.session.execute(query):
             found.setdefault(claim_id, []).append(code)

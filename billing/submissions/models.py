@@ -28,6 +28,7 @@ class Clearinghouse(db.Model):
         CheckConstraint("usage_indicator IN ('T', 'P')", "usage_t_or_p"),
         CheckConstraint("sftp_port BETWEEN 1 AND 65535", "port_range"),
         CheckConstraint("last_control_number BETWEEN 0 AND 999999999", "control_fits_isa13"),
+        CheckConstraint("max_claims_per_file >= 1", "max_claims_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,6 +62,8 @@ class Clearinghouse(db.Model):
     file_name_pattern: Mapped[str] = mapped_column(String(120), default="{batch}_{control}.x12")
     #: The last ISA13 handed out; batches take the next ones with an atomic increment.
     last_control_number: Mapped[int] = mapped_column(default=0)
+    #: The most claims the clearinghouse takes in one file; more Ready claims go out in several batches.
+    max_claims_per_file: Mapped[int] = mapped_column(default=5000, server_default="5000")
     active: Mapped[bool] = mapped_column(default=True)
 
     payers: Mapped[list[Payer]] = relationship(back_populates="clearinghouse", order_by="Payer.name")
@@ -279,3 +282,43 @@ class ClearinghouseResponse(db.Model):
     clearinghouse: Mapped[Clearinghouse] = relationship()
     batch: Mapped[SubmissionBatch | None] = relationship()
 
+
+class BuildStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class BatchBuild(db.Model):
+    """A generation too large for a web request (over `builds.LARGE_BUILD` claims), built by a background job.
+
+    The job commits each batch as it is built and counts the claims done, so the Submissions page shows
+    progress (done of total) while it runs; the batches made before a failure stay, each a valid file.
+    """
+
+    __table_args__ = (
+        Index("ix_batch_build_status", "status", "id"),
+        CheckConstraint("done >= 0 AND (total IS NULL OR done <= total)", "done_within_total"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[BuildStatus] = mapped_column(enum_column(BuildStatus), default=BuildStatus.QUEUED)
+    payer_id: Mapped[int | None] = mapped_column(ForeignKey("payer.id"))
+    #: The claims the biller chose (as ids); the job checks each again before it goes in a batch.
+    claim_ids: Mapped[list[int]] = mapped_column(JSON)
+    #: Claims the rules let through, known once the job has run them; `done` of them are in batches.
+    total: Mapped[int | None]
+    done: Mapped[int] = mapped_column(default=0)
+    batch_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    summary: Mapped[str | None] = mapped_column(String(2000))
+    error: Mapped[str | None] = mapped_column(String(2000))
+    requested_by: Mapped[str] = mapped_column(String(254))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from billing.claims.models import Claim, claim_number
-from billing.claims.statuses import ClaimStatus, transition
+from billing.claims.statuses import ClaimStatus, transition_loaded
 from billing.core.audit import Actor, AuditAction, Change, record_change, record_changes
-from billing.core.db import db, utcnow
+from billing.core.db import chunked, db, utcnow
 from billing.core.errors import (
     BillingError,
     Conflict,
@@ -33,11 +34,13 @@ from billing.core.errors import (
     Problem,
     ValidationFailed,
 )
+from billing.core.id_lists import any_of
 from billing.core.money import sum_money, to_money
 from billing.core.time import practice_today
 from billing.core.unit_of_work import unit_of_work
+from billing.edi.pyx12 import VALIDATION_WORKERS
 from billing.edi.x837p import Envelope, WrittenFile, transactions_needed, write_837
-from billing.edi.x837p_checks import FileError, validate_837
+from billing.edi.x837p_checks import Checking, FileError
 from billing.ledger.charges import post_submission_charges
 from billing.submissions import sftp
 from billing.submissions.control_numbers import reserve_control_numbers
@@ -59,6 +62,8 @@ Uploader = Callable[[sftp.SftpSettings, str, bytes], None]
 Finder = Callable[[sftp.SftpSettings, str], sftp.RemoteStat | None]
 logger = logging.getLogger(__name__)
 FILE_NAME = re.compile(r"[A-Za-z0-9._-]+")
+#: From this many claims a file is validated in a worker process: below it, starting one costs more than it saves.
+PARALLEL_FROM_CLAIMS = 500
 
 
 class BatchRefused(Invalid):
@@ -94,7 +99,8 @@ def create_batches(
 
 
 def generate_batches(
-    *, actor: Actor, payer_id: int | None = None, claim_ids: Collection[int] | None = None, today: date | None = None
+    *, actor: Actor, payer_id: int | None = None, claim_ids: Collection[int] | None = None, today: date | None = None,
+    clearinghouse_id: int | None = None,
 ) -> Generation:
     """Run the rules on the Ready claims a batch would take, then one validated 837P per clearinghouse from what
     they let through (all eligible claims, or the chosen ones).
@@ -107,24 +113,72 @@ def generate_batches(
 
     Args:
         today: the day the rules judge by (the practice's today unless given: the demo replays past weeks).
+        clearinghouse_id: only the claims going through this clearinghouse (the nightly job's unit of work).
     """
-    to_check = ready_claim_ids(payer_id, claim_ids)
+    plan = plan_batches(actor=actor, payer_id=payer_id, claim_ids=claim_ids, today=today,
+                        clearinghouse_id=clearinghouse_id)  # fmt: skip
+    return Generation(build_planned(plan.parts, payer_id, actor), plan.held, plan.run_number)
+
+
+@dataclass
+class Plan:
+    """The batches a generation will make: per clearinghouse, its eligible claims cut at its most per file."""
+
+    parts: list[tuple[int, list[Candidate]]]
+    held: list[RuleStop]
+    run_number: int | None
+
+    @property
+    def claim_count(self) -> int:
+        return sum(len(part) for _, part in self.parts)
+
+
+def plan_batches(
+    *, actor: Actor, payer_id: int | None = None, claim_ids: Collection[int] | None = None, today: date | None = None,
+    clearinghouse_id: int | None = None,
+) -> Plan:
+    """The first half of `generate_batches`: the rules' run, then the eligible claims cut into batches."""
+    to_check = ready_claim_ids(payer_id, claim_ids, clearinghouse_id)
     run = run_rules(actor=actor, claim_ids=to_check, today=today) if to_check else None
     held = run_stops(run.run_number, today=today) if run is not None else []
     stopped = {stop.claim_id for stop in held}
     wanted = None if claim_ids is None else set(claim_ids) - stopped
-    found = candidates(payer_id, claim_ids=wanted)
+    found = candidates(payer_id, claim_ids=wanted, clearinghouse_id=clearinghouse_id)
+    run_number = run.run_number if run else None
     if held and not any(c.eligible for c in found):
-        return Generation([], held, run.run_number if run else None)
-    chosen = _chosen(found, wanted)
+        return Plan([], held, run_number)
     by_house: dict[int, list[Candidate]] = defaultdict(list)
-    for candidate in chosen:
+    for candidate in _chosen(found, wanted):
         by_house[candidate.clearinghouse_id or 0].append(candidate)
-    batches = [
-        _create_batch(clearinghouse_by_id(house_id), group, payer_id, actor)
-        for house_id, group in sorted(by_house.items())
-    ]
-    return Generation(batches, held, run.run_number if run else None)
+    parts = [(house_id, part) for house_id, group in sorted(by_house.items())
+             for part in chunked(group, clearinghouse_by_id(house_id).max_claims_per_file)]  # fmt: skip
+    return Plan(parts, held, run_number)
+
+
+def build_planned(
+    parts: list[tuple[int, list[Candidate]]], payer_id: int | None, actor: Actor
+) -> list[SubmissionBatch]:
+    """The planned batches, in the caller's transaction; a file is validated while the next one is written."""
+    batches: list[SubmissionBatch] = []
+    checking: deque[tuple[SubmissionBatch, Checking]] = deque()
+    try:
+        for house_id, part in parts:
+            batches.append(_create_batch(clearinghouse_by_id(house_id), part, payer_id, actor, checking))
+            while len(checking) > VALIDATION_WORKERS:  # the next file is built while these validate
+                _refuse_if_invalid(*checking.popleft())
+        while checking:
+            _refuse_if_invalid(*checking.popleft())
+    finally:
+        for _batch, check in checking:
+            check.close()
+    return batches
+
+
+def build_part(house_id: int, claim_ids: Collection[int], payer_id: int | None, actor: Actor) -> SubmissionBatch | None:
+    """One planned batch in a transaction of its own (a background build): its claims are checked again, so a
+    claim held, edited or batched since the plan stays out; None when none of them can go any more."""
+    found = [c for c in candidates(payer_id, claim_ids=claim_ids) if c.eligible and c.clearinghouse_id == house_id]
+    return build_planned([(house_id, found)], payer_id, actor)[0] if found else None
 
 
 def _chosen(found: list[Candidate], claim_ids: Collection[int] | None) -> list[Candidate]:
@@ -148,7 +202,12 @@ def _chosen(found: list[Candidate], claim_ids: Collection[int] | None) -> list[C
     return eligible
 
 
-def _create_batch(house: Clearinghouse, group: list[Candidate], payer_id: int | None, actor: Actor) -> SubmissionBatch:
+def _create_batch(
+    house: Clearinghouse, group: list[Candidate], payer_id: int | None, actor: Actor,
+    checking: deque[tuple[SubmissionBatch, Checking]],
+) -> SubmissionBatch:
+    """The batch and its file; pyx12 checks the file (in a worker, for a large one) and the caller awaits the
+    verdict from `checking`, building the next file meanwhile."""
     claims = _lock_claims([c.claim_id for c in group])
     frequencies = {c.claim_id: c.frequency_code for c in group}
     control = reserve_control_numbers(house.id, transactions_needed(len(group)))
@@ -163,7 +222,7 @@ def _create_batch(house: Clearinghouse, group: list[Candidate], payer_id: int | 
                    claim_version=c.version)
         for i, c in enumerate(claims, start=1)
     ]
-    _write(batch, claims)
+    checking.append((batch, _write(batch, claims, parallel=True)))
     batch.file_name = file_name_for(house.file_name_pattern, batch)
     record_changes("claim", [
         Change(c.id, AuditAction.CLAIM_BATCHED, c.status.value, c.status.value, f"In batch {batch.number}")
@@ -177,13 +236,17 @@ def _create_batch(house: Clearinghouse, group: list[Candidate], payer_id: int | 
 
 def _lock_claims(claim_ids: Sequence[int]) -> list[Claim]:
     """Load in id order, locked on PostgreSQL so a hold or edit racing the batch waits for it."""
-    db.session.execute(select(Claim.id).where(Claim.id.in_(list(claim_ids))).order_by(Claim.id).with_for_update())
+    db.session.execute(select(Claim.id).where(any_of(Claim.id, claim_ids)).order_by(Claim.id).with_for_update())
     loaded = load_claims(claim_ids)
     return [loaded[i] for i in sorted(loaded)]
 
 
-def _write(batch: SubmissionBatch, claims: list[Claim]) -> WrittenFile:
-    """Build and validate the file; a refused file raises and the caller's transaction rolls back."""
+def _write(batch: SubmissionBatch, claims: list[Claim], *, parallel: bool = False) -> Checking:
+    """Build the file and start its validation; `_refuse_if_invalid` awaits the verdict.
+
+    With `parallel`, a file of `PARALLEL_FROM_CLAIMS` or more is validated by a worker process
+    (billing.edi.pyx12, as the 835 import does); a refused file raises there and the transaction rolls back.
+    """
     frequencies = {e.claim_id: e.frequency_code for e in batch.entries}
     loaded = claim_facts({c.id: frequencies[c.id] for c in claims})
     if loaded.problems:
@@ -194,15 +257,22 @@ def _write(batch: SubmissionBatch, claims: list[Claim]) -> WrittenFile:
             for problem in found
         ])  # fmt: skip
     written = write_837(envelope_for(batch), loaded.facts)
-    errors = validate_837(written.text, written.claim_at)
-    if errors:
-        raise BatchRefused(errors)
+    check = Checking(written.text, written.claim_at, parallel=parallel and len(claims) >= PARALLEL_FROM_CLAIMS)
     batch.content = written.text
     _keep_segment_map(batch, claims, written)
     batch.transaction_count = written.transaction_count
     batch.claim_count = len(claims)
     batch.total_charge = sum_money(f.total for f in loaded.facts)
-    return written
+    return check
+
+
+def _refuse_if_invalid(batch: SubmissionBatch, check: Checking) -> None:
+    try:
+        errors = check.errors()
+    finally:
+        check.close()
+    if errors:
+        raise BatchRefused(errors)
 
 
 def _keep_segment_map(batch: SubmissionBatch, claims: list[Claim], written: WrittenFile) -> None:
@@ -287,7 +357,7 @@ def rebuild_batch(batch: SubmissionBatch, *, actor: Actor) -> SubmissionBatch:
     for entry in batch.entries:
         claim = next(c for c in claims if c.id == entry.claim_id)
         entry.claim_version, entry.charge = claim.version, claim.total_charge
-    _write(batch, claims)
+    _refuse_if_invalid(batch, _write(batch, claims))
     record_change("batch", batch.id, AuditAction.BATCH_CREATED, actor=actor, after=batch.status.value,
                   reason="File rebuilt", data={"claims": batch.claim_count})  # fmt: skip
     return batch
@@ -486,10 +556,17 @@ def _complete(
     """Every claim of the batch goes Submitted (a void goes out), and the bills enter the ledger, dated the send."""
     reason = f"Sent in batch {batch.number} ({how.value}, file {batch.file_name})"
     before = batch.status.value
-    submit_claims([(e.claim, e.frequency_code) for e in batch.entries], actor=actor, reason=reason,
+    # One query for the claims: `entry.claim` would load them one by one (the locked ones may be collected).
+    ids = [e.claim_id for e in batch.entries]
+    claims = {c.id: c for c in db.session.scalars(select(Claim).where(any_of(Claim.id, ids)))}
+    submit_claims([(claims[e.claim_id], e.frequency_code) for e in batch.entries], actor=actor, reason=reason,
                   sent_on=sent_on or practice_today())  # fmt: skip
-    for entry in batch.entries:
-        entry.pending = False
+    db.session.execute(
+        update(BatchClaim).where(BatchClaim.batch_id == batch.id).values(pending=False)
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+    for entry in batch.entries:  # one UPDATE above, not one per entry at the flush
+        set_committed_value(entry, "pending", False)
     batch.status, batch.sent_at, batch.sent_by, batch.sent_how = BatchStatus.SENT, utcnow(), actor.name, how
     stamp = {"control_number": batch.control_number, "claims": batch.claim_count, "found_on_server": found_on_server}
     if found_on_server:
@@ -502,14 +579,17 @@ def _complete(
 
 def submit_claims(sent: Sequence[tuple[Claim, str]], *, actor: Actor, reason: str, sent_on: date) -> None:
     """The claims reached the payer (a batch sent, a paper print mailed): each goes Submitted (a void goes out),
-    and their bills enter the ledger dated the day they were sent. Callers lock the claims first."""
+    and their bills enter the ledger dated the day they were sent. Callers lock the claims first.
+
+    Set-based: one UPDATE moves every claim and bumps its version, one INSERT writes their history rows.
+    """
     for claim, frequency_code in sent:
-        if frequency_code == "8":
+        if frequency_code == "8":  # rare: a void keeps its status and only stops waiting to go out
             claim.void_to_send = False
             record_change("claim", claim.id, AuditAction.CLAIM_VOID_SENT, actor=actor, before=claim.status.value,
                           after=claim.status.value, reason=reason)  # fmt: skip
-        else:
-            transition(claim, ClaimStatus.SUBMITTED, action=AuditAction.CLAIM_SUBMITTED, actor=actor, reason=reason)
+    transition_loaded([claim for claim, frequency_code in sent if frequency_code != "8"], ClaimStatus.SUBMITTED,
+                      action=AuditAction.CLAIM_SUBMITTED, actor=actor, reason=reason)  # fmt: skip
     # The payer has the bill from now on: it is owed (A/R) until paid, adjusted, written off or withdrawn.
     post_submission_charges([claim for claim, _ in sent], actor=actor, posted_on=sent_on)
 

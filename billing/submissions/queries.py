@@ -17,6 +17,7 @@ from billing.core.audit import StatusChange
 from billing.core.checks import parse_id
 from billing.core.db import chunked, db
 from billing.core.errors import Invalid, NotFound
+from billing.core.id_lists import any_of
 from billing.coverage.models import Authorization, ClaimChannel, Payer
 from billing.org.queries import Scope, by_company, by_location
 from billing.submissions.models import BatchClaim, BatchStatus, Clearinghouse, ClearinghouseResponse, SubmissionBatch
@@ -56,51 +57,62 @@ class Candidate:
 def pending_claim_ids(claim_ids: Collection[int] | None = None) -> set[int]:
     query = select(BatchClaim.claim_id).where(BatchClaim.pending)
     if claim_ids is not None:
-        query = query.where(BatchClaim.claim_id.in_(list(claim_ids)))
+        query = query.where(any_of(BatchClaim.claim_id, claim_ids))
     return set(db.session.scalars(query))
 
 
 def candidates(
-    payer_id: int | None = None, scope: Scope | None = None, claim_ids: Collection[int] | None = None
+    payer_id: int | None = None, scope: Scope | None = None, claim_ids: Collection[int] | None = None,
+    clearinghouse_id: int | None = None,
 ) -> list[Candidate]:
     """Ready claims (and voids still to send) of EDI payers, each with the reason it cannot go, if any.
 
     Voids are not Ready, so the eligibility question about Ready claims does not apply to them; they
     only need a clearinghouse and the payer's claim number (ICN). A void without a usable one is listed
     with that reason and left out, so it blocks only itself, never the batch.
-    `claim_ids` limits the answer to those claims (a batch of chosen claims need not load every Ready one).
+    `claim_ids` limits the answer to those claims (a batch of chosen claims need not load every Ready one);
+    `clearinghouse_id` to the claims of the payers sent through that clearinghouse (one unit of the nightly job).
     """
+    house = clearinghouse_id
     if claim_ids is not None:
-        found = [c for ids in chunked(sorted(claim_ids), CANDIDATE_CHUNK) for c in _candidates(payer_id, scope, ids)]
+        found = [c for ids in chunked(sorted(claim_ids), CANDIDATE_CHUNK)
+                 for c in _candidates(payer_id, scope, ids, clearinghouse_id=house)]  # fmt: skip
         return sorted(found, key=lambda c: (c.payer, c.claim_id))
-    return _candidates(payer_id, scope, None)
+    return _candidates(payer_id, scope, None, clearinghouse_id=house)
 
 
 #: Chosen claims asked about per query: PostgreSQL binds at most 65,535 parameters in one statement.
 CANDIDATE_CHUNK = 10_000
 
 
-def waiting_voids(payer_id: int | None = None, scope: Scope | None = None) -> list[Candidate]:
+def waiting_voids(
+    payer_id: int | None = None, scope: Scope | None = None, clearinghouse_id: int | None = None
+) -> list[Candidate]:
     """Voids to send that wait for the payer's claim number (ICN): each one's candidate, with why it cannot go.
 
     Batches leave these out; generation (the page, the CLI, the nightly job) names them so a biller can
     enter the number, or mark the void not needed.
     """
-    return [c for c in _candidates(payer_id, scope, None, voids_only=True) if c.awaits_payer_number]
+    found = _candidates(payer_id, scope, None, voids_only=True, clearinghouse_id=clearinghouse_id)
+    return [c for c in found if c.awaits_payer_number]
 
 
-def ready_claim_ids(payer_id: int | None = None, claim_ids: Collection[int] | None = None) -> list[int]:
+def ready_claim_ids(
+    payer_id: int | None = None, claim_ids: Collection[int] | None = None, clearinghouse_id: int | None = None
+) -> list[int]:
     """The Ready claims a batch would take before the rules look at them: what Generate runs the rules on."""
+    house = clearinghouse_id
     if claim_ids is not None:
         return [i for ids in chunked(sorted(claim_ids), CANDIDATE_CHUNK)
-                for i in db.session.scalars(_candidate_query(payer_id, None, ids, ready_only=True)
-                                            .with_only_columns(Claim.id))]
-    return list(db.session.scalars(_candidate_query(payer_id, None, None, ready_only=True).with_only_columns(Claim.id)))
+                for i in db.session.scalars(_candidate_query(payer_id, None, ids, ready_only=True,
+                                                             clearinghouse_id=house).with_only_columns(Claim.id))]
+    query = _candidate_query(payer_id, None, None, ready_only=True, clearinghouse_id=house)
+    return list(db.session.scalars(query.with_only_columns(Claim.id)))
 
 
 def _candidate_query(
     payer_id: int | None, scope: Scope | None, claim_ids: list[int] | None, *, voids_only: bool = False,
-    ready_only: bool = False, channel: ClaimChannel = ClaimChannel.EDI,
+    ready_only: bool = False, channel: ClaimChannel = ClaimChannel.EDI, clearinghouse_id: int | None = None,
 ) -> Select[tuple[Claim]]:
     void_to_send = (Claim.status == ClaimStatus.VOIDED) & Claim.void_to_send
     ready = Claim.status == ClaimStatus.READY
@@ -118,8 +130,10 @@ def _candidate_query(
     )
     if payer_id is not None:
         query = query.where(Claim.payer_id == payer_id)
+    if clearinghouse_id is not None:
+        query = query.where(Payer.clearinghouse_id == clearinghouse_id)
     if claim_ids is not None:
-        query = query.where(Claim.id.in_(claim_ids))
+        query = query.where(any_of(Claim.id, claim_ids))
     if scope is not None and not scope.is_everything:
         query = query.where(by_location(Claim.location_id, scope))
     return query
@@ -127,15 +141,25 @@ def _candidate_query(
 
 def _candidates(
     payer_id: int | None, scope: Scope | None, claim_ids: list[int] | None, *, voids_only: bool = False,
-    channel: ClaimChannel = ClaimChannel.EDI,
+    channel: ClaimChannel = ClaimChannel.EDI, clearinghouse_id: int | None = None,
 ) -> list[Candidate]:
-    query = _candidate_query(payer_id, scope, claim_ids, voids_only=voids_only, channel=channel).options(
-        joinedload(Claim.client), joinedload(Claim.payer).joinedload(Payer.clearinghouse))
-    claims = list(db.session.scalars(query))
-    ready = [c.id for c in claims if c.status is ClaimStatus.READY]
-    blocked = submission_blockers(ready)
-    unchecked = unchecked_claims(ready)
-    return [_candidate(claim, blocked.get(claim.id), claim.id in unchecked, channel) for claim in claims]
+    query = _candidate_query(payer_id, scope, claim_ids, voids_only=voids_only, channel=channel,
+                             clearinghouse_id=clearinghouse_id)  # fmt: skip
+    ids = list(db.session.scalars(query.with_only_columns(Claim.id)))  # in the query's order
+    found: list[Candidate] = []
+    for chunk in chunked(ids, CANDIDATE_LOAD):  # memory bounded by the chunk, not by the Ready claims
+        loaded = select(Claim).where(any_of(Claim.id, chunk)).options(
+            joinedload(Claim.client), joinedload(Claim.payer).joinedload(Payer.clearinghouse))
+        claims = {claim.id: claim for claim in db.session.scalars(loaded)}
+        ready = [i for i in chunk if claims[i].status is ClaimStatus.READY]
+        blocked = submission_blockers(ready)
+        unchecked = unchecked_claims(ready)
+        found += [_candidate(claims[i], blocked.get(i), i in unchecked, channel) for i in chunk]
+    return found
+
+
+#: Claims loaded (with client and payer) at a time while candidates are listed.
+CANDIDATE_LOAD = 5000
 
 
 def paper_candidates(
@@ -205,9 +229,11 @@ def batch_by_id(batch_id: int, *, for_update: bool = False) -> SubmissionBatch:
     return batch
 
 
-def sending_batch_ids() -> list[int]:
+def sending_batch_ids(clearinghouse_id: int | None = None) -> list[int]:
     """Batches left Sending by an attempt that did not finish (or one running right now), oldest first."""
     query = select(SubmissionBatch.id).where(SubmissionBatch.status == BatchStatus.SENDING)
+    if clearinghouse_id is not None:
+        query = query.where(SubmissionBatch.clearinghouse_id == clearinghouse_id)
     return list(db.session.scalars(query.order_by(SubmissionBatch.id)))
 
 
@@ -243,7 +269,7 @@ def authorization_units_submitted(auth_ids: Collection[int]) -> dict[int, int]:
     rows = db.session.execute(
         select(ClaimLine.authorization_id, func.sum(ClaimLine.units))
         .join(Claim, Claim.id == ClaimLine.claim_id)
-        .where(ClaimLine.authorization_id.in_(list(auth_ids)), Claim.status.in_(list(SENT)), live_claim_filter())
+        .where(any_of(ClaimLine.authorization_id, auth_ids), Claim.status.in_(list(SENT)), live_claim_filter())
         .group_by(ClaimLine.authorization_id)
     )
     return {auth_id: int(total or 0) for auth_id, total in rows}
@@ -294,7 +320,7 @@ def authorization_balances(
     submitted = authorization_units_submitted(auth_ids)
     in_batch = in_batch or {}
     auths = db.session.scalars(
-        select(Authorization).where(Authorization.id.in_(list(auth_ids))).options(joinedload(Authorization.client))
+        select(Authorization).where(any_of(Authorization.id, auth_ids)).options(joinedload(Authorization.client))
         .order_by(Authorization.id)
     )
     return [

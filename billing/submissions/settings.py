@@ -46,6 +46,10 @@ _IDENTITIES = (
 )
 
 
+#: The largest file cap a clearinghouse may set: pyx12 and the upload hold a whole file in memory.
+MOST_CLAIMS_PER_FILE = 50_000
+
+
 def clearinghouse_problems(data: Mapping[str, Any], record: Clearinghouse | None = None) -> list[Problem]:
     """Every reason these settings would make a bad envelope or an unsafe connection."""
     problems = [p for p in (_identity_problem(data, *spec) for spec in _IDENTITIES) if p]
@@ -58,6 +62,9 @@ def clearinghouse_problems(data: Mapping[str, Any], record: Clearinghouse | None
     if phone and not (phone.isdigit() and len(phone) == 10):
         problems.append(Problem("submitter_contact_phone", "Ten digits, no punctuation (e.g. 2175550100)."))
     problems += _file_name_problems(data.get("file_name_pattern") or "")
+    limit = data.get("max_claims_per_file")
+    if limit is not None and not (isinstance(limit, int) and 1 <= limit <= MOST_CLAIMS_PER_FILE):
+        problems.append(Problem("max_claims_per_file", f"A whole number from 1 to {MOST_CLAIMS_PER_FILE:,}."))
     problems += _sftp_problems(data, record)
     return problems
 

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, func, select
 
 from billing.claims.queries import authorization_units_used
 from billing.core.db import db
+from billing.core.id_lists import any_of
 from billing.core.time import practice_today
 from billing.coverage.models import Authorization, InsurancePolicy, Payer, ServiceCode, authorization_service_code
 from billing.org.queries import by_location
@@ -53,7 +54,7 @@ def _codes(auth_ids: list[int]) -> dict[int, list[str]]:
     rows = db.session.execute(
         select(authorization_service_code.c.authorization_id, ServiceCode.code)
         .join(ServiceCode, ServiceCode.id == authorization_service_code.c.service_code_id)
-        .where(authorization_service_code.c.authorization_id.in_(auth_ids))
+        .where(any_of(authorization_service_code.c.authorization_id, auth_ids))
         .order_by(ServiceCode.code)
     )
     for auth_id, code in rows:

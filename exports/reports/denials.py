@@ -21,6 +21,7 @@ from billing.claims.statuses import ClaimStatus
 from billing.core.audit import StatusChange
 from billing.core.codes import carcs, describe_carc
 from billing.core.db import db
+from billing.core.id_lists import any_of
 from billing.core.money import ZERO, to_money
 from billing.coverage.models import Payer
 from billing.ledger.balances import claim_balances
@@ -108,7 +109,7 @@ def _adjustments(adjudication_ids: list[int]) -> dict[int, list[tuple[str, str, 
         rows = db.session.execute(
             select(AdjudicationAdjustment.adjudication_id, AdjudicationAdjustment.group_code,
                    AdjudicationAdjustment.reason_code, AdjudicationAdjustment.amount)
-            .where(AdjudicationAdjustment.adjudication_id.in_(adjudication_ids[start:start + 500]),
+            .where(any_of(AdjudicationAdjustment.adjudication_id, adjudication_ids[start:start + 500]),
                    AdjudicationAdjustment.group_code != "PR")
             .order_by(AdjudicationAdjustment.id)
         )
@@ -154,10 +155,11 @@ def line_denials(filters: ReportFilters) -> list[Denial]:
     ).all()
     latest = {r.claim_line_id: r for r in rows}  # ordered by id: the last one is the standing denial
     reasons: dict[int, list[tuple[str, str, Decimal]]] = defaultdict(list)
+    standing = [r.adjudication_line_id for r in latest.values()]
     for line_id, group, code, amount in db.session.execute(
             select(AdjudicationAdjustment.adjudication_line_id, AdjudicationAdjustment.group_code,
                    AdjudicationAdjustment.reason_code, AdjudicationAdjustment.amount)
-            .where(AdjudicationAdjustment.adjudication_line_id.in_([r.adjudication_line_id for r in latest.values()]),
+            .where(any_of(AdjudicationAdjustment.adjudication_line_id, standing),
                    AdjudicationAdjustment.group_code != "PR")
             .order_by(AdjudicationAdjustment.id)):
         reasons[line_id].append((group, code, to_money(amount)))

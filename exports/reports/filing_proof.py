@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from billing.claims.models import Claim, claim_number
 from billing.core.db import db
+from billing.core.id_lists import any_of
 from billing.coverage.models import Payer
 from billing.people.models import Client
 from billing.submissions.ack_queries import filing_evidence
@@ -32,7 +33,7 @@ COLUMNS = (
 
 def _where(filters: ReportFilters) -> list[Any]:
     sent = select(BatchClaim.claim_id)
-    return [Claim.id.in_(sent), *in_window(Claim.service_date, filters), *claim_scope(filters)]
+    return [any_of(Claim.id, sent), *in_window(Claim.service_date, filters), *claim_scope(filters)]
 
 
 def rows(filters: ReportFilters) -> Iterator[Sequence[Any]]:

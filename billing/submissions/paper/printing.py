@@ -19,6 +19,7 @@ from billing.claims.queries import lock_claim
 from billing.core.audit import Actor, AuditAction, Change, record_changes
 from billing.core.db import db
 from billing.core.errors import Invalid, NothingToDo, Problem, ValidationFailed
+from billing.core.id_lists import any_of
 from billing.core.time import practice_today
 from billing.submissions.loading import claim_facts
 from billing.submissions.operations import submit_claims
@@ -123,7 +124,7 @@ def mark_mailed(claim_ids: Sequence[int], *, mailed_on: date, actor: Actor) -> l
     if mailed_on > practice_today():
         raise ValidationFailed([Problem("mailed_on", f"{mailed_on:%m/%d/%Y} is in the future; give the day "
                                                      "the claims were mailed.")])  # fmt: skip
-    claims = list(db.session.scalars(select(Claim).where(Claim.id.in_(list(claim_ids))).order_by(Claim.id)))
+    claims = list(db.session.scalars(select(Claim).where(any_of(Claim.id, claim_ids)).order_by(Claim.id)))
     for claim in claims:
         lock_claim(claim)
     wanted = set(claim_ids)

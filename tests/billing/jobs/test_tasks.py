@@ -66,11 +66,11 @@ def count(model) -> int:
 SEEN_TODAY = []
 
 
-def recording_run_rules(*, actor, today):
+def recording_run_rules(*, actor, today, **scope):
     from rules.runs import run_rules as real
 
     SEEN_TODAY.append(today)
-    return real(actor=actor, today=today)
+    return real(actor=actor, today=today, **scope)
 
 
 def test_the_rules_job_runs_every_enabled_rule_and_reports_the_run(sw):
@@ -78,7 +78,8 @@ def test_the_rules_job_runs_every_enabled_rule_and_reports_the_run(sw):
     make_rule("Short sessions", conditions=leaf("units", "less_than", 3), actions=fail("Under 3 units."))
     summary = run_rules(NOW)
     run = db.session.scalars(select(BillingRun).order_by(BillingRun.id.desc())).first()
-    assert summary == f"Run {run.id}: 1 claims checked, 1 failing, 0 held, 0 rule errors."
+    # One company, one unit: its row names it (billing.jobs.recording.run_unit).
+    assert summary == f"{sw.base.company.legal_name}: Run {run.id}: 1 claims checked, 1 failing, 0 held, 0 rule errors."
     assert "scheduler" in run.actor
     assert claim.status is ClaimStatus.READY  # a failure blocks submission; it does not hold
 

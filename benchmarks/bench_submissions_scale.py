@@ -1,0 +1,122 @@
+"""Submissions at scale: every Ready claim of a seeded demo built into batches, validated and marked sent.
+
+    .venv/bin/python benchmarks/bench_submissions_scale.py --database-url postgresql+psycopg://.../claimdesk_scale \
+        --seed-scale 100
+
+`--seed-scale N` first runs `flask seed-demo --scale N` into the (empty, migrated) database; without it the
+database must hold a demo not yet submitted (the run sends its Ready claims, so a second run finds none).
+Then, in this process and timed apart: `generate_batches` for every EDI payer (the rules over the Ready claims,
+candidates, batches capped at each clearinghouse's `max_claims_per_file`, pyx12 in worker processes) in one
+unit of work, then `mark_batch_sent` for each batch in its own. Peak memory is this process's maximum resident
+set (the pyx12 workers are separate processes, reported apart). Not part of `make bench` (a scale-100 seed
+alone takes minutes): `make bench-scale` runs it.
+
+Targets (issue 20): any count works; at most 2 ms per claim wall clock; at most 300 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from harness import update_section  # noqa: E402 - benchmarks/ is the script's own folder
+from machine import machine_label  # noqa: E402 - benchmarks/ is the script's own folder
+
+from app import create_app  # noqa: E402
+from billing.core.audit import Actor  # noqa: E402
+from billing.core.db import db  # noqa: E402
+from billing.core.unit_of_work import unit_of_work  # noqa: E402
+from billing.submissions.operations import generate_batches, mark_batch_sent  # noqa: E402
+
+HEADER = (
+    "| Backend | Seed scale | Claims batched | Batches | Generate + validate (s) | Mark sent (s) | Total (s) "
+    "| ms per claim | Peak RSS (MB) | pyx12 workers peak RSS (MB) | Target | Machine | Date |\n"
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|"
+)
+ACTOR = Actor.system("bench")
+TARGET_MS, TARGET_MB = 2.0, 300
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", required=True, help="a PostgreSQL (or SQLite) database to use up")
+    parser.add_argument("--seed-scale", type=int, default=None, help="seed the demo at this scale first")
+    parser.add_argument("--label-scale", type=int, default=None, help="the scale a database seeded beforehand has")
+    args = parser.parse_args(argv)
+    if args.seed_scale:
+        _seed(args.database_url, args.seed_scale)
+        # Measured in a process of its own: the seed's memory (a child of this one) must not count.
+        again = [sys.executable, __file__, "--database-url", args.database_url, "--label-scale", str(args.seed_scale)]
+        return subprocess.run(again, check=False).returncode  # noqa: S603 - this script, again
+    app = create_app({"SQLALCHEMY_DATABASE_URI": args.database_url, "SECRET_KEY": "bench-only"})
+    with app.app_context():
+        result = _measure()
+        backend = db.engine.dialect.name
+    result["scale"] = args.seed_scale or args.label_scale or 0
+    result["backend"] = "PostgreSQL" if backend == "postgresql" else "SQLite"
+    print(result)
+    update_section("bench_submissions_scale", HEADER, _intro, [_row(result)])
+    return 0
+
+
+def _seed(url: str, scale: int) -> None:
+    env = {**os.environ, "FLASK_APP": "app", "FLASK_SQLALCHEMY_DATABASE_URI": url, "PYTHONPATH": str(ROOT),
+           "FLASK_SECRET_KEY": os.environ.get("FLASK_SECRET_KEY", "bench-only-secret-key")}  # fmt: skip
+    flask = [sys.executable, "-m", "flask"]
+    subprocess.run([*flask, "db", "upgrade"], env=env, check=True, cwd=ROOT)  # noqa: S603 - our own CLI
+    subprocess.run([*flask, "seed-demo", "--scale", str(scale)], env=env, check=True, cwd=ROOT)  # noqa: S603
+
+
+def _measure() -> dict[str, float | int]:
+    started = time.perf_counter()
+    with unit_of_work():
+        generation = generate_batches(actor=ACTOR)
+        batches = [(b.id, b.claim_count) for b in generation.batches]
+    built = time.perf_counter()
+    db.session.remove()  # the generation's objects go: marking sent loads each batch afresh, as the CLI does
+    for batch_id, _ in batches:
+        with unit_of_work():
+            mark_batch_sent(batch_id, actor=ACTOR)
+        db.session.remove()
+    finished = time.perf_counter()
+    claims = sum(count for _, count in batches)
+    return {
+        "claims": claims, "batches": len(batches), "generate": built - started, "mark": finished - built,
+        "total": finished - started, "ms_per_claim": 1000 * (finished - started) / max(claims, 1),
+        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "workers_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    }  # fmt: skip
+
+
+def _intro() -> str:
+    return (
+        "## Submissions at scale: every Ready claim of a seeded demo, batched, validated and marked sent\n\n"
+        "`benchmarks/bench_submissions_scale.py` (run by `make bench-scale`, not `make bench`) takes a database "
+        "seeded with `seed-demo --scale N`, builds batches for every EDI payer in one unit of work (the rules, "
+        "candidates, files capped per clearinghouse, pyx12 in worker processes), then marks each batch sent in its "
+        "own. Targets (issue 20): any count works, at most 2 ms per claim wall clock, at most 300 MB.\n\n"
+        "```sh\nmake bench-scale   # BENCH_SCALE_DATABASE_URL=postgresql+psycopg://... (an empty database)\n```\n\n"
+    )
+
+
+def _row(r: dict[str, float | int | str]) -> str:
+    ms, mb = float(r["ms_per_claim"]), float(r["rss_mb"])
+    verdict = (f"≤ {TARGET_MS:g} ms/claim: {'met' if ms <= TARGET_MS else 'missed'}; "
+               f"≤ {TARGET_MB} MB: {'met' if mb <= TARGET_MB else 'missed'}")  # fmt: skip
+    cells = [r["backend"], f"{r['scale']}", f"{r['claims']:,}", f"{r['batches']}", f"{r['generate']:.1f}",
+             f"{r['mark']:.1f}", f"{r['total']:.1f}", f"{ms:.2f}", f"{mb:.0f}", f"{float(r['workers_mb']):.0f}",
+             verdict, machine_label(), date.today().isoformat()]  # fmt: skip
+    return "| " + " | ".join(cells) + " |"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from alembic import context
@@ -33,8 +34,30 @@ def run_migrations_online() -> None:
     conf_args.setdefault("process_revision_directives", skip_empty_revisions)
     with db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=db.metadata, **conf_args)
-        with context.begin_transaction():
-            context.run_migrations()
+        with _sqlite_foreign_keys_held(connection):
+            with context.begin_transaction():
+                context.run_migrations()
+
+
+@contextmanager
+def _sqlite_foreign_keys_held(connection):
+    """SQLite alters a table in batch mode by copying it, dropping the old one and renaming the copy; with foreign
+    keys enforced, dropping a table other rows point at (payer, clearinghouse) fails on any database with data.
+    So enforcement is off while the migrations run (the switch only works outside a transaction, hence the DBAPI
+    connection), every reference is checked afterwards, and enforcement is back on before the connection is reused.
+    """
+    raw = connection.connection.dbapi_connection if connection.dialect.name == "sqlite" else None
+    if raw is None or connection.in_transaction():
+        yield
+        return
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"the migrations left {len(broken)} rows pointing at missing rows: {broken[:5]}")
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

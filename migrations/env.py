@@ -34,9 +34,8 @@ def run_migrations_online() -> None:
     conf_args.setdefault("process_revision_directives", skip_empty_revisions)
     with db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=db.metadata, **conf_args)
-        with _sqlite_foreign_keys_held(connection):
-            with context.begin_transaction():
-                context.run_migrations()
+        with _sqlite_foreign_keys_held(connection), context.begin_transaction():
+            context.run_migrations()
 
 
 @contextmanager

@@ -71,7 +71,7 @@ def load_facts(claim_ids: Sequence[int], today: date) -> dict[int, ClaimFacts]:
 
 def _apply_eligibility(facts: dict[int, ClaimFacts], ids: list[int], today: date) -> None:
     """What the latest 271 answer of each claim's policy says (billing.coverage.eligibility)."""
-    rows = _core(select(Claim.id, Claim.policy_id).where(Claim.id.in_(ids), Claim.policy_id.is_not(None)))
+    rows = _core(select(Claim.id, Claim.policy_id).where(any_of(Claim.id, ids), Claim.policy_id.is_not(None)))
     policy_of = {claim_id: policy_id for claim_id, policy_id in rows}
     known = eligibility_facts(set(policy_of.values()), today)
     for claim_id, policy_id in policy_of.items():

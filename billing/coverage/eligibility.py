@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 from billing.core.append_only import append_only
 from billing.core.db import db, enum_column, utcnow
 from billing.core.errors import NotAllowed
+from billing.core.id_lists import any_of
 from billing.core.time import practice_date
 from billing.coverage.models import InsurancePolicy
 
@@ -102,7 +103,7 @@ def latest_checks(policy_ids: list[int]) -> dict[int, EligibilityCheck]:
     """The latest check of each policy that has one."""
     if not policy_ids:
         return {}
-    newest = (select(func.max(EligibilityCheck.id)).where(EligibilityCheck.policy_id.in_(policy_ids))
+    newest = (select(func.max(EligibilityCheck.id)).where(any_of(EligibilityCheck.policy_id, policy_ids))
               .group_by(EligibilityCheck.policy_id))  # fmt: skip
     rows = db.session.scalars(select(EligibilityCheck).where(EligibilityCheck.id.in_(newest)))
     return {row.policy_id: row for row in rows}
@@ -113,7 +114,8 @@ def latest_answers(policy_ids: list[int]) -> dict[int, EligibilityCheck]:
     if not policy_ids:
         return {}
     newest = (select(func.max(EligibilityCheck.id))
-              .where(EligibilityCheck.policy_id.in_(policy_ids), EligibilityCheck.status != EligibilityStatus.PENDING)
+              .where(any_of(EligibilityCheck.policy_id, list(policy_ids)),
+                     EligibilityCheck.status != EligibilityStatus.PENDING)
               .group_by(EligibilityCheck.policy_id))  # fmt: skip
     rows = db.session.scalars(select(EligibilityCheck).where(EligibilityCheck.id.in_(newest)))
     return {row.policy_id: row for row in rows}
@@ -186,7 +188,8 @@ def eligibility_facts(policy_ids: set[int], today: date) -> dict[int, Eligibilit
     if not policy_ids:
         return {}
     newest = (select(func.max(EligibilityCheck.id))
-              .where(EligibilityCheck.policy_id.in_(policy_ids), EligibilityCheck.status != EligibilityStatus.PENDING)
+              .where(any_of(EligibilityCheck.policy_id, list(policy_ids)),
+                     EligibilityCheck.status != EligibilityStatus.PENDING)
               .group_by(EligibilityCheck.policy_id))  # fmt: skip
     rows = db.session.execute(
         select(EligibilityCheck.id, EligibilityCheck.policy_id, EligibilityCheck.status, EligibilityCheck.plan_begin,
@@ -194,7 +197,8 @@ def eligibility_facts(policy_ids: set[int], today: date) -> dict[int, Eligibilit
     ).all()  # fmt: skip
     visits = dict(db.session.execute(
         select(EligibilityBenefit.check_id, func.min(EligibilityBenefit.visits_remaining))
-        .where(EligibilityBenefit.check_id.in_([r[0] for r in rows]), EligibilityBenefit.visits_remaining.is_not(None))
+        .where(any_of(EligibilityBenefit.check_id, [r[0] for r in rows]),
+               EligibilityBenefit.visits_remaining.is_not(None))
         .group_by(EligibilityBenefit.check_id)
     ).all())  # fmt: skip
     return {

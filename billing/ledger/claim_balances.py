@@ -55,11 +55,12 @@ def postgresql_trigger() -> str:
             f"FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}()")
 
 
-# A schema made from the models (tests' scratch databases) gets the trigger too; the migration makes it otherwise.
+# A schema made from the models (tests' scratch databases) gets the trigger too, once ledger_entry exists (the
+# trigger's body only names claim_balance, looked up when it fires); the migration makes it otherwise.
 for ddl in (DDL(sqlite_trigger()).execute_if(dialect="sqlite"),
             DDL(postgresql_function()).execute_if(dialect="postgresql"),
             DDL(postgresql_trigger()).execute_if(dialect="postgresql")):
-    event.listen(LedgerEntry.metadata, "after_create", ddl)
+    event.listen(LedgerEntry.__table__, "after_create", ddl)
 
 
 

@@ -214,7 +214,8 @@ def _post_buttons(html: str) -> list[str]:
     found = []
     for form in tree.xpath("//form[translate(@method, 'POST', 'post')='post']"):
         action = form.get("action") or ""
-        if "/scope" in action or "logout" in action:
+        # A user's own saved list filters (data-save-filter) change nothing of the office's records.
+        if "/scope" in action or "logout" in action or form.get("data-save-filter") is not None:
             continue
         found += [
             " ".join(b.text_content().split()) or b.get("value", "") or action

@@ -27,6 +27,7 @@ DOCUMENTATION_HOSTS = frozenset({
     "opensource.org", "getbootstrap.com", "github.com", "popper.js.org", "momentjs.com", "goo.gl",
     "www.quirksmode.org", "www.apache.org", "www.gnu.org", "docs.mapbox.com", "www.w3.org",
     "www.dangrossman.info", "www.improvely.com", "www.opensource.org",  # daterangepicker's header comment
+    "www.chartjs.org",  # the vendored Chart.js licence banner
 })
 #: Flask-Admin's form.js draws map fields with Mapbox tiles, but only for geometry columns with FLASK_ADMIN_MAPS
 #: on: ClaimDesk has neither (checked below), and the policy's img-src/connect-src would refuse them anyway.

@@ -20,7 +20,7 @@ from billing.core.time import practice_today
 from billing.dashboard.conditions import deadline_by
 from billing.ledger.models import ClaimBalance
 from billing.org.queries import Scope, by_location
-from billing.payments.denials import in_denied_work
+from billing.payments.denials import denied_work_count
 from billing.payments.filing import DEFAULT_WITHIN_DAYS
 from billing.payments.models import UnmatchedClaim, UnmatchedStatus
 from billing.payments.plb import open_items
@@ -63,7 +63,7 @@ def billing_work(scope: Scope) -> BillingWork:
         held=by_status.get(ClaimStatus.HELD, 0),
         rejected=by_status.get(ClaimStatus.REJECTED, 0),
         # The Denied tab's count: Denied claims and claims carrying denied lines still to be worked (rule 3).
-        denied=_count(select(func.count()).select_from(Claim).where(in_scope, in_denied_work())),
+        denied=denied_work_count(in_scope),
         needs_review=_count(select(func.count()).select_from(Claim).where(in_scope, Claim.needs_review == true())),
         open_failures=_count(
             select(func.count(func.distinct(RuleOutcome.claim_id)))

@@ -89,6 +89,20 @@ def in_denied_work() -> ColumnElement[bool]:
     return or_(Claim.status == ClaimStatus.DENIED, and_(Claim.status != ClaimStatus.VOIDED, has_workable_lines()))
 
 
+def denied_work_count(*where: ColumnElement[bool]) -> int:
+    """How many claims `in_denied_work()` finds, counted from the index on the lines' denial state rather than by
+    probing every claim's lines (one scan of a million claims): Denied claims, plus the distinct other live claims
+    with a line to work."""
+    denied = select(func.count()).select_from(Claim).where(Claim.status == ClaimStatus.DENIED, *where)
+    with_lines = (
+        select(func.count(func.distinct(ClaimLine.claim_id)))
+        .join(Claim, Claim.id == ClaimLine.claim_id)
+        .where(ClaimLine.denial_state.in_(list(WORKABLE)),
+               Claim.status.not_in([ClaimStatus.DENIED, ClaimStatus.VOIDED]), *where)
+    )
+    return (db.session.scalar(denied) or 0) + (db.session.scalar(with_lines) or 0)
+
+
 # --- reads: the reasons of each denied line -------------------------------------------------------------------
 
 @dataclass(frozen=True)

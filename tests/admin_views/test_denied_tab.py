@@ -99,3 +99,21 @@ def test_accountants_and_office_managers_may_not_work_denied_lines(client, login
     db.session.expire_all()
     assert db.session.get(Claim, claim.id).lines[1].denial_state is LineDenialState.OPEN
     assert kinds(claim, EntryKind.WRITE_OFF) == []
+
+
+def test_the_front_page_counts_denied_work_as_the_denied_tab_finds_it(world, paid_with_denied_line):
+    """The counted shortcut (denied claims + distinct live claims with a line to work) against the tab's own filter."""
+    from sqlalchemy import func
+
+    from billing.org.queries import resolve_scope
+    from billing.payments.denials import denied_work_count, in_denied_work
+    from billing.worklist import billing_work
+    from tests.worlds.claims import submitted_claim, walk_to
+
+    walk_to(world.claim(day=PAID_ON.replace(day=1)), ClaimStatus.DENIED)
+    submitted_claim(world)
+    db.session.flush()
+    expected = db.session.scalar(select(func.count()).select_from(Claim).where(in_denied_work()))
+    assert expected >= 2
+    assert denied_work_count() == expected
+    assert billing_work(resolve_scope(world.company.id, None, None)).denied == expected

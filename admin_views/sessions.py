@@ -42,6 +42,7 @@ from billing.core.errors import BillingError, NotAllowed
 from billing.core.id_lists import any_of
 from billing.core.identifiers import normalize_modifiers
 from billing.core.reference import PLACES_OF_SERVICE
+from billing.core.time import practice_today
 from billing.core.unit_of_work import unit_of_work
 from billing.coverage.options import location_options, payer_options, provider_options, service_code_options
 from billing.org.queries import by_company, by_location
@@ -61,8 +62,9 @@ def _lock_badge(view: Any, context: Any, model: TherapySession, name: str) -> Ma
 
 
 def may_finalize(visit: TherapySession) -> bool:
-    """Finalize is offered on a draft session that was not cancelled (the operation checks the rest)."""
-    return visit.note_status is NoteStatus.DRAFT and not visit.is_cancelled
+    """Finalize is offered on a draft session that was not cancelled and has happened (a visit booked for a later
+    day is refused by the operation, so it is not offered); the operation checks the rest."""
+    return visit.note_status is NoteStatus.DRAFT and not visit.is_cancelled and visit.service_date <= practice_today()
 
 
 def may_bill_again(visit: TherapySession) -> bool:

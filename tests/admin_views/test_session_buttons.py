@@ -130,3 +130,16 @@ def test_the_cancel_page_withdraws_an_unsent_claim(world, client, login):
     assert f"cancelled as No-show; claim {claim.number} was withdrawn (voided without sending)." in html
     db.session.expire_all()
     assert claim_locking(visit.id) is None
+
+
+def test_a_visit_booked_for_a_later_day_offers_no_finalize(world, client, login):
+    """A future session cannot be finalized (the operation refuses it), so neither its row nor its page offers to."""
+    from datetime import timedelta
+
+    from billing.core.time import practice_today
+
+    booked = world.visit(day=practice_today() + timedelta(days=3))
+    db.session.commit()
+    login(Role.OFFICE_MANAGER)
+    assert f'data-row-finalize="{booked.id}"' not in client.get(LIST).get_data(as_text=True)
+    assert "Finalize note" not in client.get(f"{LIST}details/?id={booked.id}").get_data(as_text=True)

@@ -13,7 +13,6 @@ benchmarks/RESULTS.md gets this script's section rewritten.
 from __future__ import annotations
 
 import argparse
-import re
 import sqlite3
 import statistics
 import sys
@@ -24,6 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_foundation import _logged_in_client
 from harness import scratch_app, update_section
 from machine import machine_label
 from sqlalchemy import event, func, select
@@ -31,7 +31,6 @@ from sqlalchemy import event, func, select
 from billing.claims.models import Claim
 from billing.core.db import db
 from billing.core.unit_of_work import unit_of_work
-from demo.catalog import DEMO_PASSWORD
 from demo.seed import seed_demo
 
 TARGET_MS = 60.0
@@ -43,7 +42,6 @@ PAGES = {
     # Calibration: the sessions list measured in the same run, on the same (possibly busy) machine.
     "Sessions list, 20 rows (for comparison)": "/admin/session/",
 }
-CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 HEADER = (
     "| Backend | Scale | Claims | Page | Median ms | Min ms | Queries | Target | Machine | Date |\n"
     "|---|---:|---:|---|---:|---:|---:|---|---|---|"
@@ -64,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             seed_demo(args.scale)
         print(f"seeded scale {args.scale} in {time.perf_counter() - started:.1f} s")
         claims = db.session.scalar(select(func.count()).select_from(Claim)) or 0
-        client = _logged_in(current_app)
+        client = _logged_in_client(current_app)
         rows = []
         for label, path in PAGES.items():
             median, low, queries = _time(client, path, args.runs)
@@ -88,20 +86,6 @@ def _intro() -> str:
         "filtered list one, whatever the page size.\n\n"
         "```sh\n.venv/bin/python benchmarks/bench_claims_queue.py --scale 100\n```\n\n"
     )
-
-
-def _logged_in(app: Any) -> Any:
-    client = app.test_client()
-    match = CSRF.search(client.get("/login").get_data(as_text=True))
-    if match is None:
-        raise SystemExit("no csrf_token on /login")
-    response = client.post(
-        "/login",
-        data={"email": "admin@example.com", "password": DEMO_PASSWORD, "csrf_token": match.group(1) or match.group(2)},
-    )
-    if response.status_code != 302:
-        raise SystemExit(f"login failed with {response.status_code}")
-    return client
 
 
 def _time(client: Any, path: str, runs: int) -> tuple[float, float, int]:

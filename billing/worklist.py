@@ -8,9 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import Numeric, func, select, true
+from sqlalchemy import func, select, true
 
 from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
@@ -19,6 +18,7 @@ from billing.core.money import sum_money, to_money
 from billing.core.time import practice_today
 from billing.dashboard.conditions import deadline_by
 from billing.ledger.models import ClaimBalance
+from billing.ledger.sums import cents_sum
 from billing.org.queries import Scope, by_location
 from billing.payments.denials import denied_work_count
 from billing.payments.filing import DEFAULT_WITHIN_DAYS
@@ -104,13 +104,9 @@ def _open_offsets(scope: Scope) -> Decimal:
 def _receivables(scope: Scope) -> tuple[Decimal, Decimal]:
     """What payers and patients still owe: the claims' kept balances (billing/ledger/claim_balances.py) summed."""
     insurance, patient = db.session.execute(
-        select(_cents_sum(ClaimBalance.insurance), _cents_sum(ClaimBalance.patient))
+        select(cents_sum(ClaimBalance.insurance), cents_sum(ClaimBalance.patient))
         .join(Claim, Claim.id == ClaimBalance.claim_id)
         .where(by_location(Claim.location_id, scope))
     ).one()
     return to_money(insurance), to_money(patient)
 
-
-def _cents_sum(column: Any) -> Any:
-    # SQLite sums NUMERIC as floats: rounded to the cent, the sum is exact again.
-    return func.round(func.coalesce(func.sum(column), 0), 2, type_=Numeric(12, 2))

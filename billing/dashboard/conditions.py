@@ -30,7 +30,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from billing.claims.models import Claim
 from billing.core.db import db
 from billing.coverage.models import Payer, PayerType
-from billing.ledger.models import EFFECTS, Adjudication, ClaimBalance, EntryKind, LedgerEntry
+from billing.ledger.models import Adjudication, ClaimBalance, EntryKind, LedgerEntry
 from billing.payments.filing import waiting_to_send
 from billing.submissions.models import AckOutcome, ClaimAcknowledgment
 
@@ -60,15 +60,6 @@ MONEY = Numeric(14, 2)
 def money_sum(expression: ColumnElement[Decimal]) -> ColumnElement[Decimal]:
     """SUM read back as a Decimal on SQLite and PostgreSQL alike (callers still quantize with to_money)."""
     return type_coerce(func.coalesce(func.sum(expression), 0), MONEY)
-
-
-def insurance_effect() -> ColumnElement[Decimal]:
-    """A ledger entry's amount as it moves what the payer owes (EFFECTS' first sign), in SQL."""
-    up = [kind for kind, (to_insurance, _) in EFFECTS.items() if to_insurance == 1]
-    down = [kind for kind, (to_insurance, _) in EFFECTS.items() if to_insurance == -1]
-    return case(
-        (LedgerEntry.kind.in_(up), LedgerEntry.amount), (LedgerEntry.kind.in_(down), -LedgerEntry.amount), else_=0
-    )
 
 
 def insurance_balances() -> Select[tuple[int, Decimal]]:

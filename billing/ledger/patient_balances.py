@@ -14,29 +14,19 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Numeric, case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 
 from billing.claims.models import Claim, claim_number
 from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
 from billing.core.id_lists import any_of
 from billing.core.money import ZERO, to_money
-from billing.ledger.models import EFFECTS, EntryKind, LedgerEntry
+from billing.ledger.models import EntryKind, LedgerEntry
+from billing.ledger.sums import PATIENT, cents_sum, effect_on
 from billing.people.models import Client
 
 #: Money the patient paid: their payments, and their credit brought from another claim.
 PAID = (EntryKind.PATIENT_PAYMENT, EntryKind.PATIENT_CREDIT_IN)
-
-
-def _patient_side() -> ColumnElement[Decimal]:
-    """SQL for one entry's effect on the patient's balance (the signs of EFFECTS)."""
-    signs = {kind: effect[1] for kind, effect in EFFECTS.items() if effect[1]}
-    return case(*((LedgerEntry.kind == kind, LedgerEntry.amount * sign) for kind, sign in signs.items()), else_=0)
-
-
-def _sum(expression: ColumnElement[Any]) -> ColumnElement[Decimal]:
-    # SQLite sums NUMERIC as floats: round each sum to the cent.
-    return func.round(func.coalesce(func.sum(expression), 0), 2, type_=Numeric(12, 2))
 
 
 def _only(kinds: Iterable[EntryKind]) -> ColumnElement[Decimal]:
@@ -68,15 +58,15 @@ class PatientAccount:
 def patient_accounts(where: Iterable[ColumnElement[bool]] = (), *, open_only: bool = True) -> list[PatientAccount]:
     """Per client, the patient side of the ledger, in one grouped query; `where` holds conditions on Claim (scope,
     client). Clients with nothing on the patient side are left out, and with `open_only` those owing nothing."""
-    balance = _sum(_patient_side())
+    balance = cents_sum(effect_on(PATIENT))
     query = (
         select(Claim.client_id, Client.last_name, Client.first_name, Client.account_number,
-               _sum(_only([EntryKind.PATIENT_RESPONSIBILITY])), _sum(_only(PAID)), balance)
+               cents_sum(_only([EntryKind.PATIENT_RESPONSIBILITY])), cents_sum(_only(PAID)), balance)
         .join(Claim, Claim.id == LedgerEntry.claim_id)
         .join(Client, Client.id == Claim.client_id)
         .where(*where)
         .group_by(Claim.client_id, Client.last_name, Client.first_name, Client.account_number)
-        .having(balance != 0 if open_only else _sum(func.abs(_patient_side())) != 0)
+        .having(balance != 0 if open_only else cents_sum(func.abs(effect_on(PATIENT))) != 0)
         .order_by(Client.last_name, Client.first_name, Claim.client_id)
     )
     return [PatientAccount(cid, f"{last}, {first}", account, to_money(billed), to_money(paid), to_money(owed))
@@ -86,7 +76,8 @@ def patient_accounts(where: Iterable[ColumnElement[bool]] = (), *, open_only: bo
 def patient_balance(client_id: int) -> Decimal:
     """What this client owes on the patient side, all claims together (below zero: a credit)."""
     total = db.session.scalar(
-        select(_sum(_patient_side())).join(Claim, Claim.id == LedgerEntry.claim_id).where(Claim.client_id == client_id))
+        select(cents_sum(effect_on(PATIENT))).join(Claim, Claim.id == LedgerEntry.claim_id)
+        .where(Claim.client_id == client_id))
     return to_money(total or ZERO)
 
 
@@ -116,11 +107,12 @@ def patient_items(client_id: int) -> list[PatientItem]:
     """The client's claims with anything on the patient side, oldest service first."""
     query = (
         select(Claim.id, Claim.service_date, Claim.status, Claim.self_pay,
-               _sum(_only([EntryKind.PATIENT_RESPONSIBILITY])), _sum(_only(PAID)), _sum(_patient_side()))
+               cents_sum(_only([EntryKind.PATIENT_RESPONSIBILITY])), cents_sum(_only(PAID)),
+               cents_sum(effect_on(PATIENT)))
         .join(LedgerEntry, LedgerEntry.claim_id == Claim.id)
         .where(Claim.client_id == client_id)
         .group_by(Claim.id, Claim.service_date, Claim.status, Claim.self_pay)
-        .having(_sum(func.abs(_patient_side())) != 0)
+        .having(cents_sum(func.abs(effect_on(PATIENT))) != 0)
         .order_by(Claim.service_date, Claim.id)
     )
     return [PatientItem(cid, day, status, self_pay, to_money(billed), to_money(paid), to_money(owed))
@@ -145,11 +137,11 @@ def patient_claims(client_ids: Iterable[int]) -> list[PatientClaim]:
         return []
     billed = case((LedgerEntry.kind == EntryKind.PATIENT_RESPONSIBILITY, LedgerEntry.posted_on), else_=None)
     query = (
-        select(Claim.client_id, Claim.id, Claim.service_date, func.min(billed), _sum(_patient_side()))
+        select(Claim.client_id, Claim.id, Claim.service_date, func.min(billed), cents_sum(effect_on(PATIENT)))
         .join(LedgerEntry, LedgerEntry.claim_id == Claim.id)
         .where(any_of(Claim.client_id, ids))
         .group_by(Claim.client_id, Claim.id, Claim.service_date)
-        .having(_sum(_patient_side()) != 0)
+        .having(cents_sum(effect_on(PATIENT)) != 0)
         .order_by(Claim.client_id, Claim.service_date, Claim.id)
     )
     return [PatientClaim(client_id, claim_id, _as_date(first) or service_date, to_money(owed))

@@ -23,6 +23,7 @@ from billing.core.id_lists import any_of
 from billing.core.money import ZERO, format_money, to_money
 from billing.ledger.balances import Balances
 from billing.ledger.models import EFFECTS, Adjudication, ClaimBalance, EntryKind, LedgerEntry
+from billing.ledger.sums import INSURANCE, PATIENT, effect_on
 from billing.payments.models import (
     PlbDisposition,
     ProviderAdjustment,
@@ -247,12 +248,8 @@ def self_pay_on_patient_side() -> list[Violation]:
 
 def claim_balances_kept() -> list[Violation]:
     """The balances the database keeps per claim (billing/ledger/claim_balances.py) equal the ledger summed now."""
-    def side(index: int) -> ColumnElement[Decimal]:
-        signs = {kind: effect[index] for kind, effect in EFFECTS.items() if effect[index]}
-        return func.sum(case(*((LedgerEntry.kind == kind, LedgerEntry.amount * sign) for kind, sign in signs.items()),
-                             else_=0))
-
-    summed = (select(LedgerEntry.claim_id, side(0).label("insurance"), side(1).label("patient"))
+    summed = (select(LedgerEntry.claim_id, func.sum(effect_on(INSURANCE)).label("insurance"),
+                     func.sum(effect_on(PATIENT)).label("patient"))
               .group_by(LedgerEntry.claim_id).subquery())
     kept_insurance = func.coalesce(ClaimBalance.insurance, 0)
     kept_patient = func.coalesce(ClaimBalance.patient, 0)

@@ -22,14 +22,17 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Numeric, Select, Subquery, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, Subquery, case, func, or_, select
 
 from billing.claims.models import Claim, claim_number
 from billing.core.db import db
 from billing.core.money import ZERO, to_money
 from billing.core.time import practice_today
 from billing.coverage.models import Payer
-from billing.ledger.models import EFFECTS, LedgerEntry
+from billing.ledger.models import LedgerEntry
+from billing.ledger.sums import INSURANCE as INSURANCE_SIDE
+from billing.ledger.sums import PATIENT as PATIENT_SIDE
+from billing.ledger.sums import cents_sum, effect_on
 from billing.payments.models import ProviderAdjustment, Remittance
 from billing.payments.plb import PLB_REASONS, open_items
 from billing.payments.queries import remittance_in_scope
@@ -99,17 +102,6 @@ def read_to_as_as_of(filters: ReportFilters) -> ReportFilters:
 # Every figure is a GROUP BY over one per-claim subquery, so a year of ledger never passes through Python: the
 # claim list streams in batches and the summaries come back as a few rows.
 
-def _side(index: int) -> ColumnElement[Decimal]:
-    """One entry's effect on the insurance (0) or patient (1) balance: the signs of EFFECTS, as SQL."""
-    signs = {kind: effect[index] for kind, effect in EFFECTS.items() if effect[index]}
-    return case(*((LedgerEntry.kind == kind, LedgerEntry.amount * sign) for kind, sign in signs.items()), else_=0)
-
-
-def _sum(expression: ColumnElement[Any]) -> ColumnElement[Decimal]:
-    # SQLite sums NUMERIC as floats: round each sum to the cent.
-    return func.round(func.coalesce(func.sum(expression), 0), 2, type_=Numeric(12, 2))
-
-
 def _bucket(service_date: Any, as_of: date) -> ColumnElement[str]:
     """The bucket label by the service date's age on `as_of` (a service after it is current)."""
     whens = [(service_date >= as_of - timedelta(days=last), label) for label, _, last in BUCKETS if last is not None]
@@ -119,7 +111,7 @@ def _bucket(service_date: Any, as_of: date) -> ColumnElement[str]:
 def _balances(filters: ReportFilters) -> Subquery:
     """Per claim in scope: the insurance and patient balances as of the date, only where one is not zero."""
     as_of = as_of_date(filters)
-    insurance, patient = _sum(_side(0)), _sum(_side(1))
+    insurance, patient = cents_sum(effect_on(INSURANCE_SIDE)), cents_sum(effect_on(PATIENT_SIDE))
     # The bucket is worked out here, where the service date is grouped on, so the outer GROUP BY names a column
     # (PostgreSQL will not match a CASE with bound dates in SELECT to the same CASE in GROUP BY).
     return (select(LedgerEntry.claim_id.label("claim_id"), insurance.label("insurance"), patient.label("patient"),

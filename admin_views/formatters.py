@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from flask import has_request_context
+from flask import g, has_request_context
 from flask_admin.model import typefmt
 from markupsafe import Markup
 
@@ -98,10 +98,16 @@ def code_choices(codes: dict[str, str]) -> list[tuple[str, str]]:
 
 
 def lazy_options(fetch: Callable[[], list[tuple[Any, str]]]) -> Callable[[], list[tuple[Any, str]]]:
-    """Filter options read from the database per request (Flask-Admin also calls this at start-up)."""
+    """Filter options read from the database once per request (Flask-Admin also calls this at start-up, and once
+    per operation of a filter: equals, not equal, in list... share one read)."""
 
     def options() -> list[tuple[Any, str]]:
-        return fetch() if has_request_context() else []
+        if not has_request_context():
+            return []
+        read = g.setdefault("filter_options", {})
+        if fetch not in read:
+            read[fetch] = fetch()
+        return read[fetch]
 
     return options
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from billing.claims.models import Claim, ClaimDiagnosis, ClaimLine
+from billing.claims import day_counts as _day_counts  # noqa: F401 - the triggers for schemas made by create_all
+from billing.claims.models import Claim, ClaimDayCount, ClaimDiagnosis, ClaimLine
 from billing.claims.statuses import ClaimStatus
 from billing.core import column_limits as _column_limits  # noqa: F401 - registers the column-limit guard
 from billing.core.access_log import AccessEntry  # the PHI access log (append-only)
@@ -30,9 +31,17 @@ from billing.jobs.models import (  # reports and jobs
     ReportDownload,
     ResponseImport,
 )
+from billing.ledger import carc_days as _carc_days  # noqa: F401 - the triggers for schemas made by create_all
 from billing.ledger import claim_balances as _claim_balances  # noqa: F401 - the trigger for schemas made by create_all
 from billing.ledger import guards as _ledger_guards  # noqa: F401 - registers the append-only listeners
-from billing.ledger.models import Adjudication, AdjudicationAdjustment, AdjudicationLine, ClaimBalance, LedgerEntry
+from billing.ledger.models import (
+    Adjudication,
+    AdjudicationAdjustment,
+    AdjudicationLine,
+    CarcDayTotal,
+    ClaimBalance,
+    LedgerEntry,
+)
 from billing.ledger.statement_models import DunningLevel, StatementRecord
 from billing.org.models import Company, Location, Practice
 from billing.payments.models import EraFile, ProviderAdjustment, ProviderAdjustmentEntry, Remittance, UnmatchedClaim
@@ -59,8 +68,10 @@ __all__ = [
     "Authorization",
     "BatchClaim",
     "BillingRun",
+    "CarcDayTotal",
     "Claim",
     "ClaimBalance",
+    "ClaimDayCount",
     "ClaimDiagnosis",
     "ClaimFollowUp",
     "ClaimLine",

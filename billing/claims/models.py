@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, false
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint, false
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -66,6 +66,10 @@ class Claim(db.Model):
         Index("ix_claim_dashboard", "service_date", "status", "location_id", "payer_id", "total_charge"),
         # The claims queue: a tab's count, totals and newest page read this index alone (no table lookups, no sort).
         Index("ix_claim_status_self_pay", "status", "self_pay", "id", "total_charge"),
+        # The queue's search by ICN reads the few claims that carry one, not every claim.
+        Index("ix_claim_payer_claim_number", "payer_claim_number",
+              postgresql_where=sql_text("payer_claim_number IS NOT NULL"),
+              sqlite_where=sql_text("payer_claim_number IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -188,3 +192,17 @@ class ClaimDiagnosis(db.Model):
     code: Mapped[str] = mapped_column(String(8))
 
     claim: Mapped[Claim] = relationship(back_populates="diagnoses")
+
+
+class ClaimDayCount(db.Model):
+    """How many claims, and their billed dollars, per service day, location, payer and status: kept by database
+    triggers on `claim` (billing/claims/day_counts.py) so the Dashboard never counts the claim table itself.
+    Never written by the application; a key whose claims all moved on keeps a row of zeros."""
+
+    service_date: Mapped[date] = mapped_column(primary_key=True)
+    location_id: Mapped[int] = mapped_column(primary_key=True)
+    #: 0 for claims without a payer (a key column cannot be null).
+    payer_id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[ClaimStatus] = mapped_column(enum_column(ClaimStatus), primary_key=True)
+    claims: Mapped[int] = mapped_column(default=0)
+    billed: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=ZERO)

@@ -10,17 +10,20 @@ from billing.org.models import Location
 from billing.people.models import Provider
 
 
+# Plain columns, not ORM objects: a billing company's list pages offer hundreds of providers in their filters.
 def location_options() -> list[tuple[int, str]]:
-    return [(loc.id, loc.name) for loc in db.session.scalars(select(Location).order_by(Location.name))]
+    rows = db.session.execute(select(Location.id, Location.name).order_by(Location.name))
+    return [(row.id, row.name) for row in rows]
 
 
 def provider_options() -> list[tuple[int, str]]:
-    rows = db.session.scalars(select(Provider).order_by(Provider.last_name, Provider.first_name))
-    return [(p.id, f"{p.last_name}, {p.first_name}") for p in rows]
+    rows = db.session.execute(select(Provider.id, Provider.last_name, Provider.first_name)
+                              .order_by(Provider.last_name, Provider.first_name))
+    return [(row.id, f"{row.last_name}, {row.first_name}") for row in rows]
 
 
 def payer_options() -> list[tuple[int, str]]:
-    return [(p.id, p.name) for p in db.session.scalars(select(Payer).order_by(Payer.name))]
+    return [(row.id, row.name) for row in db.session.execute(select(Payer.id, Payer.name).order_by(Payer.name))]
 
 
 def service_code_options() -> list[tuple[int, str]]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import case, distinct, extract, func, select
 
-from billing.claims.models import Claim
+from billing.claims.models import Claim, ClaimDayCount
 from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
 from billing.core.errors import Invalid
@@ -35,7 +35,7 @@ from billing.dashboard.conditions import (
     insurance_balances,
     money_sum,
 )
-from billing.ledger.models import LedgerEntry
+from billing.ledger.models import CarcDayTotal, LedgerEntry
 from billing.org.queries import Scope, by_location
 from billing.submissions.models import ClaimAcknowledgment
 from rules.models import BLOCKING, Rule, RuleOutcome
@@ -171,6 +171,11 @@ def _in_range(scope: Scope, date_from: date, date_to: date) -> list[Any]:
     return [by_location(Claim.location_id, scope), Claim.service_date.between(date_from, date_to)]
 
 
+def _days_in_range(scope: Scope, date_from: date, date_to: date) -> list[Any]:
+    """The kept per-day claim counts (billing/claims/day_counts.py) of the range, in scope."""
+    return [by_location(ClaimDayCount.location_id, scope), ClaimDayCount.service_date.between(date_from, date_to)]
+
+
 def _receivables(scope: Scope, today: date) -> tuple[list[Slice], list[Slice], Decimal, int]:
     owed = insurance_balances().subquery()
     # The bucket is worked out once per claim in a subquery, so both groupings name a plain column (PostgreSQL
@@ -251,47 +256,45 @@ def _first_pass(scope: Scope, date_from: date, date_to: date) -> tuple[int, int]
 
 
 def _denials(scope: Scope, date_from: date, date_to: date) -> list[PayerDenials]:
-    denied = func.sum(case((Claim.status == ClaimStatus.DENIED, 1), else_=0))
+    counts = ClaimDayCount.claims
+    denied = func.sum(case((ClaimDayCount.status == ClaimStatus.DENIED, counts), else_=0))
     rows = db.session.execute(
-        select(Claim.payer_id, Payer.name, func.count(), denied)
-        .join(Payer, Payer.id == Claim.payer_id)
+        select(ClaimDayCount.payer_id, Payer.name, func.sum(counts), denied)
+        .join(Payer, Payer.id == ClaimDayCount.payer_id)
         .where(
-            Claim.status.in_([ClaimStatus.PAID, ClaimStatus.DENIED]),
+            ClaimDayCount.status.in_([ClaimStatus.PAID, ClaimStatus.DENIED]),
             Payer.payer_type != PayerType.SELF_PAY,  # the patient neither pays nor denies like a payer
-            *_in_range(scope, date_from, date_to),
+            *_days_in_range(scope, date_from, date_to),
         )
-        .group_by(Claim.payer_id, Payer.name)
+        .group_by(ClaimDayCount.payer_id, Payer.name)
+        .having(func.sum(counts) > 0)
     )
-    found = [PayerDenials(payer_id, name, n, int(d or 0)) for payer_id, name, n, d in rows]
+    found = [PayerDenials(payer_id, name, int(n), int(d or 0)) for payer_id, name, n, d in rows]
     return sorted(found, key=lambda p: (-p.denied, p.payer))
 
 
 def _top_carcs(scope: Scope, date_from: date, date_to: date) -> list[Slice]:
-    claims = func.count(distinct(LedgerEntry.claim_id))
+    claims = func.sum(CarcDayTotal.claims)
     rows = db.session.execute(
-        select(LedgerEntry.group_code, LedgerEntry.reason_code, claims, money_sum(LedgerEntry.amount))
-        .join(Claim, Claim.id == LedgerEntry.claim_id)
-        .where(
-            LedgerEntry.group_code.is_not(None),
-            LedgerEntry.reason_code.is_not(None),
-            *_in_range(scope, date_from, date_to),
-        )
-        .group_by(LedgerEntry.group_code, LedgerEntry.reason_code)
-        .order_by(claims.desc(), LedgerEntry.group_code, LedgerEntry.reason_code)
+        select(CarcDayTotal.group_code, CarcDayTotal.reason_code, claims, money_sum(CarcDayTotal.amount))
+        .where(by_location(CarcDayTotal.location_id, scope), CarcDayTotal.service_date.between(date_from, date_to))
+        .group_by(CarcDayTotal.group_code, CarcDayTotal.reason_code)
+        .having(claims > 0)
+        .order_by(claims.desc(), CarcDayTotal.group_code, CarcDayTotal.reason_code)
         .limit(TOP_CARCS)
     )
-    return [Slice(f"{group}-{code}", n, to_money(amount), f"{group}-{code}") for group, code, n, amount in rows]
+    return [Slice(f"{group}-{code}", int(n), to_money(amount), f"{group}-{code}") for group, code, n, amount in rows]
 
 
 def _by_status(scope: Scope, date_from: date, date_to: date) -> list[Slice]:
-    rows = dict(
-        (status, (n, amount))
+    rows = {
+        status: (int(n), amount)
         for status, n, amount in db.session.execute(
-            select(Claim.status, func.count(), money_sum(Claim.total_charge))
-            .where(*_in_range(scope, date_from, date_to))
-            .group_by(Claim.status)
+            select(ClaimDayCount.status, func.sum(ClaimDayCount.claims), money_sum(ClaimDayCount.billed))
+            .where(*_days_in_range(scope, date_from, date_to))
+            .group_by(ClaimDayCount.status)
         )
-    )
+    }
     return [
         Slice(status.label, rows.get(status, (0, ZERO))[0], to_money(rows.get(status, (0, ZERO))[1]), status.value)
         for status in ClaimStatus

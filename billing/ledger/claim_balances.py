@@ -13,12 +13,9 @@ month-end) still sum the ledger; "now" reads (front-page receivables, the claims
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import DDL, event
-from sqlalchemy.orm import Session
 
-from billing.core.errors import NotAllowed
+from billing.core.derived import derived
 from billing.ledger.models import EFFECTS, ClaimBalance, LedgerEntry
 
 TRIGGER = "ledger_entry_keeps_claim_balance"
@@ -62,21 +59,4 @@ for ddl in (DDL(sqlite_trigger()).execute_if(dialect="sqlite"),
             DDL(postgresql_trigger()).execute_if(dialect="postgresql")):
     event.listen(LedgerEntry.__table__, "after_create", ddl)
 
-
-
-class ClaimBalanceIsDerived(NotAllowed):
-    def __init__(self) -> None:
-        super().__init__("Claim balances follow the ledger; post a ledger entry instead of writing a balance.")
-
-
-@event.listens_for(Session, "before_flush")
-def _refuse_writes(session: Session, flush_context: Any, instances: Any) -> None:
-    if any(isinstance(o, ClaimBalance) for o in (*session.new, *session.dirty, *session.deleted)):
-        raise ClaimBalanceIsDerived()
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _refuse_bulk_writes(state: Any) -> None:
-    if (state.is_insert or state.is_update or state.is_delete) and any(
-            m.class_ is ClaimBalance for m in state.all_mappers):
-        raise ClaimBalanceIsDerived()
+derived(ClaimBalance, "Claim balances follow the ledger; post a ledger entry instead of writing a balance.")

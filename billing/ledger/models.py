@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from billing.claims.models import Claim, ClaimLine
@@ -137,6 +137,19 @@ class ClaimBalance(db.Model):
     claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), primary_key=True)
     insurance: Mapped[Decimal] = mapped_column(default=0)
     patient: Mapped[Decimal] = mapped_column(default=0)
+
+class CarcDayTotal(db.Model):
+    """Per service day and location of the claims, per adjustment group and reason code (CO-45): how many claims
+    carry it and the entries' sum. Kept by database triggers (billing/ledger/carc_days.py) for the Dashboard's top
+    CARCs; never written by the application."""
+
+    service_date: Mapped[date] = mapped_column(primary_key=True)
+    location_id: Mapped[int] = mapped_column(primary_key=True)
+    group_code: Mapped[str] = mapped_column(String(2), primary_key=True)
+    reason_code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    claims: Mapped[int] = mapped_column(default=0)
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=0)
+
 
 class Adjudication(db.Model):
     """What a payer decided on one claim once (an 835 CLP or a typed EOB); the ledger entries follow it."""

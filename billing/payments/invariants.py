@@ -16,13 +16,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, Numeric, case, func, or_, select
 from sqlalchemy.orm import aliased
 
-from billing.claims.models import Claim, ClaimLine, claim_number
+from billing.claims.models import Claim, ClaimDayCount, ClaimLine, claim_number
 from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
 from billing.core.id_lists import any_of
 from billing.core.money import ZERO, format_money, to_money
 from billing.ledger.balances import Balances
-from billing.ledger.models import EFFECTS, Adjudication, ClaimBalance, EntryKind, LedgerEntry
+from billing.ledger.models import EFFECTS, Adjudication, CarcDayTotal, ClaimBalance, EntryKind, LedgerEntry
 from billing.ledger.sums import INSURANCE, PATIENT, effect_on
 from billing.payments.models import (
     PlbDisposition,
@@ -266,6 +266,50 @@ def claim_balances_kept() -> list[Violation]:
             for cid, ins, pat, kept_ins, kept_pat in rows]
 
 
+def claim_day_counts_kept() -> list[Violation]:
+    """The claims counted per day, location, payer and status (billing/claims/day_counts.py) equal a recount. Both
+    sides are grouped in SQL: a few rows per service day, whatever the number of claims."""
+    key = (Claim.service_date, Claim.location_id, func.coalesce(Claim.payer_id, 0), Claim.status)
+    counted = {tuple(k): (n, to_money(b)) for *k, n, b in db.session.execute(
+        select(*key, func.count(), _money(func.sum(Claim.total_charge))).group_by(*key))}
+    kept = {(d, loc, payer, status): (n, to_money(b)) for d, loc, payer, status, n, b in db.session.execute(
+        select(ClaimDayCount.service_date, ClaimDayCount.location_id, ClaimDayCount.payer_id, ClaimDayCount.status,
+               ClaimDayCount.claims, _money(ClaimDayCount.billed)))}
+    return [Violation("claim-day-count", _day_key(k), f"{n} claims billing {format_money(b)} are there, but the kept "
+                      f"count says {kept_n} billing {format_money(kept_b)}")
+            for k, (n, b), (kept_n, kept_b) in _differences(counted, kept)]
+
+
+def carc_day_totals_kept() -> list[Violation]:
+    """The adjustment codes totalled per service day and location (billing/ledger/carc_days.py) equal the ledger."""
+    coded = (select(LedgerEntry.claim_id, LedgerEntry.group_code, LedgerEntry.reason_code,
+                    func.sum(LedgerEntry.amount).label("amount"))
+             .where(LedgerEntry.group_code.is_not(None), LedgerEntry.reason_code.is_not(None))
+             .group_by(LedgerEntry.claim_id, LedgerEntry.group_code, LedgerEntry.reason_code).subquery())
+    key = (Claim.service_date, Claim.location_id, coded.c.group_code, coded.c.reason_code)
+    counted = {tuple(k): (n, to_money(a)) for *k, n, a in db.session.execute(
+        select(*key, func.count(), _money(func.sum(coded.c.amount))).join(Claim, Claim.id == coded.c.claim_id)
+        .group_by(*key))}
+    kept = {(d, loc, g, r): (n, to_money(a)) for d, loc, g, r, n, a in db.session.execute(
+        select(CarcDayTotal.service_date, CarcDayTotal.location_id, CarcDayTotal.group_code,
+               CarcDayTotal.reason_code, CarcDayTotal.claims, _money(CarcDayTotal.amount)))}
+    return [Violation("carc-day", _day_key(k), f"{n} claims carry it for {format_money(a)} in the ledger, but the "
+                      f"kept total says {kept_n} for {format_money(kept_a)}")
+            for k, (n, a), (kept_n, kept_a) in _differences(counted, kept)]
+
+
+def _differences(counted: dict[tuple[Any, ...], tuple[int, Decimal]], kept: dict[tuple[Any, ...], tuple[int, Decimal]]
+                 ) -> list[tuple[tuple[Any, ...], tuple[int, Decimal], tuple[int, Decimal]]]:
+    """Keys whose recount differs from the kept row; a kept row of zeros stands for no rows at all."""
+    nothing = (0, ZERO)
+    return [(k, counted.get(k, nothing), kept.get(k, nothing)) for k in sorted(counted.keys() | kept.keys(), key=str)
+            if counted.get(k, nothing) != kept.get(k, nothing)]
+
+
+def _day_key(key: tuple[Any, ...]) -> str:
+    return " / ".join(str(getattr(part, "value", part)) for part in key)
+
+
 def _money(amount: ColumnElement[Any]) -> ColumnElement[Decimal]:
     """A sum rounded to the cent in SQL and read back as Decimal (SQLite sums NUMERIC as floats)."""
     return func.round(amount, 2, type_=Numeric(12, 2))
@@ -294,6 +338,8 @@ CHECKS: dict[str, Callable[[], list[Violation]]] = {
     "line-open-once": line_open_once,
     "self-pay": self_pay_on_patient_side,
     "claim-balance": claim_balances_kept,
+    "claim-day-count": claim_day_counts_kept,
+    "carc-day": carc_day_totals_kept,
 }
 
 

@@ -1,0 +1,104 @@
+"""claim_day_count and carc_day_total: the Dashboard's claim figures kept per service day by triggers
+
+Revision ID: d4a7c1e9b352
+Revises: c7e4a9b2d318
+Create Date: 2026-12-04 20:50:00
+
+Also a partial index on claim.payer_claim_number (the claims queue's search by ICN).
+
+Claims per (service day, location, payer, status) and adjustment codes per (service day, location, group, reason),
+kept by triggers on claim and ledger_entry (billing/claims/day_counts.py, billing/ledger/carc_days.py build the
+same SQL for schemas made from the models; it is frozen here as they had it). Existing rows are counted first.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = 'd4a7c1e9b352'
+down_revision = 'c7e4a9b2d318'
+branch_labels = None
+depends_on = None
+
+SQLITE = [
+    'CREATE TRIGGER claim_insert_keeps_day_count AFTER INSERT ON claim FOR EACH ROW BEGIN INSERT INTO claim_day_count (service_date, location_id, payer_id, status, claims, billed) VALUES (NEW.service_date, NEW.location_id, coalesce(NEW.payer_id, 0), NEW.status, 1, NEW.total_charge) ON CONFLICT (service_date, location_id, payer_id, status) DO UPDATE SET claims = claims + excluded.claims, billed = round(billed + excluded.billed, 2); END',
+    'CREATE TRIGGER claim_delete_keeps_day_count AFTER DELETE ON claim FOR EACH ROW BEGIN INSERT INTO claim_day_count (service_date, location_id, payer_id, status, claims, billed) VALUES (OLD.service_date, OLD.location_id, coalesce(OLD.payer_id, 0), OLD.status, -1, -OLD.total_charge) ON CONFLICT (service_date, location_id, payer_id, status) DO UPDATE SET claims = claims + excluded.claims, billed = round(billed + excluded.billed, 2); END',
+    'CREATE TRIGGER claim_update_keeps_day_count AFTER UPDATE OF service_date, location_id, payer_id, status, total_charge ON claim FOR EACH ROW WHEN OLD.service_date IS NOT NEW.service_date OR OLD.location_id IS NOT NEW.location_id OR OLD.payer_id IS NOT NEW.payer_id OR OLD.status IS NOT NEW.status OR OLD.total_charge IS NOT NEW.total_charge BEGIN INSERT INTO claim_day_count (service_date, location_id, payer_id, status, claims, billed) VALUES (OLD.service_date, OLD.location_id, coalesce(OLD.payer_id, 0), OLD.status, -1, -OLD.total_charge) ON CONFLICT (service_date, location_id, payer_id, status) DO UPDATE SET claims = claims + excluded.claims, billed = round(billed + excluded.billed, 2); INSERT INTO claim_day_count (service_date, location_id, payer_id, status, claims, billed) VALUES (NEW.service_date, NEW.location_id, coalesce(NEW.payer_id, 0), NEW.status, 1, NEW.total_charge) ON CONFLICT (service_date, location_id, payer_id, status) DO UPDATE SET claims = claims + excluded.claims, billed = round(billed + excluded.billed, 2); END',
+    'CREATE TRIGGER ledger_entry_keeps_carc_day AFTER INSERT ON ledger_entry FOR EACH ROW WHEN NEW.group_code IS NOT NULL AND NEW.reason_code IS NOT NULL BEGIN INSERT INTO carc_day_total (service_date, location_id, group_code, reason_code, claims, amount) SELECT c.service_date, c.location_id, NEW.group_code, NEW.reason_code, CASE WHEN (SELECT count(*) FROM ledger_entry x WHERE x.claim_id = NEW.claim_id AND x.group_code = NEW.group_code AND x.reason_code = NEW.reason_code) = 1 THEN 1 ELSE 0 END, NEW.amount FROM claim c WHERE c.id = NEW.claim_id ON CONFLICT (service_date, location_id, group_code, reason_code) DO UPDATE SET claims = claims + excluded.claims, amount = round(amount + excluded.amount, 2); END',
+    'CREATE TRIGGER claim_update_moves_carc_day AFTER UPDATE OF service_date, location_id ON claim FOR EACH ROW WHEN OLD.service_date IS NOT NEW.service_date OR OLD.location_id IS NOT NEW.location_id BEGIN INSERT INTO carc_day_total (service_date, location_id, group_code, reason_code, claims, amount) SELECT OLD.service_date, OLD.location_id, e.group_code, e.reason_code, -1, -sum(e.amount) FROM ledger_entry e WHERE e.claim_id = OLD.id AND e.group_code IS NOT NULL AND e.reason_code IS NOT NULL GROUP BY e.group_code, e.reason_code ON CONFLICT (service_date, location_id, group_code, reason_code) DO UPDATE SET claims = claims + excluded.claims, amount = round(amount + excluded.amount, 2); INSERT INTO carc_day_total (service_date, location_id, group_code, reason_code, claims, amount) SELECT NEW.service_date, NEW.location_id, e.group_code, e.reason_code, 1, sum(e.amount) FROM ledger_entry e WHERE e.claim_id = NEW.id AND e.group_code IS NOT NULL AND e.reason_code IS NOT NULL GROUP BY e.group_code, e.reason_code ON CONFLICT (service_date, location_id, group_code, reason_code) DO UPDATE SET claims = claims + excluded.claims, amount = round(amount + excluded.amount, 2); END',
+]
+
+POSTGRESQL = [
+    "CREATE OR REPLACE FUNCTION claim_day_count_apply() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF TG_OP = 'INSERT' THEN INSERT INTO claim_day_count (service_date, location_id, payer_id, status, claims, billed) SELECT n.service_date, n.location_id, coalesce(n.payer_id, 0), n.status, count(*), sum(n.total_charge) FROM new_claims n GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4 ON CONFLICT (service_date, location_id, payer_id, status) DO UPDATE SET claims = claim_day_count.claims + excluded.claims, billed = claim_day_count.billed + excluded.billed; ELSIF TG_OP = 'DELETE' THEN INSERT INTO claim_day_count (service_date, location_id, payer_id, status, claims, billed) SELECT o.service_date, o.location_id, coalesce(o.payer_id, 0), o.status, -count(*), -sum(o.total_charge) FROM old_claims o GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4 ON CONFLICT (service_date, location_id, payer_id, status) DO UPDATE SET claims = claim_day_count.claims + excluded.claims, billed = claim_day_count.billed + excluded.billed; ELSE INSERT INTO claim_day_count (service_date, location_id, payer_id, status, claims, billed) SELECT k1, k2, k3, k4, sum(n), sum(b) FROM (SELECT o.service_date, o.location_id, coalesce(o.payer_id, 0), o.status, -1, -o.total_charge FROM old_claims o JOIN new_claims n ON n.id = o.id WHERE (o.service_date, o.location_id, o.payer_id, o.status, o.total_charge) IS DISTINCT FROM (n.service_date, n.location_id, n.payer_id, n.status, n.total_charge) UNION ALL SELECT n.service_date, n.location_id, coalesce(n.payer_id, 0), n.status, 1, n.total_charge FROM old_claims o JOIN new_claims n ON n.id = o.id WHERE (o.service_date, o.location_id, o.payer_id, o.status, o.total_charge) IS DISTINCT FROM (n.service_date, n.location_id, n.payer_id, n.status, n.total_charge)) AS d (k1, k2, k3, k4, n, b) GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0 OR sum(b) <> 0 ORDER BY 1, 2, 3, 4 ON CONFLICT (service_date, location_id, payer_id, status) DO UPDATE SET claims = claim_day_count.claims + excluded.claims, billed = claim_day_count.billed + excluded.billed; END IF; RETURN NULL; END $$",
+    'CREATE TRIGGER claim_insert_keeps_day_count AFTER INSERT ON claim REFERENCING NEW TABLE AS new_claims FOR EACH STATEMENT EXECUTE FUNCTION claim_day_count_apply()',
+    'CREATE TRIGGER claim_update_keeps_day_count AFTER UPDATE ON claim REFERENCING OLD TABLE AS old_claims NEW TABLE AS new_claims FOR EACH STATEMENT EXECUTE FUNCTION claim_day_count_apply()',
+    'CREATE TRIGGER claim_delete_keeps_day_count AFTER DELETE ON claim REFERENCING OLD TABLE AS old_claims FOR EACH STATEMENT EXECUTE FUNCTION claim_day_count_apply()',
+    'CREATE OR REPLACE FUNCTION carc_day_add_entries() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO carc_day_total (service_date, location_id, group_code, reason_code, claims, amount) SELECT c.service_date, c.location_id, f.group_code, f.reason_code, sum(CASE WHEN (SELECT count(*) FROM ledger_entry x WHERE x.claim_id = f.claim_id AND x.group_code = f.group_code AND x.reason_code = f.reason_code) = f.here THEN 1 ELSE 0 END), sum(f.amount) FROM (SELECT e.claim_id, e.group_code, e.reason_code, count(*) AS here, sum(e.amount) AS amount FROM new_entries e WHERE e.group_code IS NOT NULL AND e.reason_code IS NOT NULL GROUP BY 1, 2, 3) f JOIN claim c ON c.id = f.claim_id GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4 ON CONFLICT (service_date, location_id, group_code, reason_code) DO UPDATE SET claims = carc_day_total.claims + excluded.claims, amount = carc_day_total.amount + excluded.amount; RETURN NULL; END $$',
+    'CREATE OR REPLACE FUNCTION carc_day_move_claims() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO carc_day_total (service_date, location_id, group_code, reason_code, claims, amount) SELECT k1, k2, k3, k4, sum(n), sum(a) FROM (SELECT o.service_date, o.location_id, e.group_code, e.reason_code, -1, -sum(e.amount) FROM old_claims o JOIN ledger_entry e ON e.claim_id = o.id WHERE o.id IN (SELECT o.id FROM old_claims o JOIN new_claims n ON n.id = o.id WHERE (o.service_date, o.location_id) IS DISTINCT FROM (n.service_date, n.location_id)) AND e.group_code IS NOT NULL AND e.reason_code IS NOT NULL GROUP BY o.id, 1, 2, 3, 4 UNION ALL SELECT n.service_date, n.location_id, e.group_code, e.reason_code, 1, sum(e.amount) FROM new_claims n JOIN ledger_entry e ON e.claim_id = n.id WHERE n.id IN (SELECT o.id FROM old_claims o JOIN new_claims n ON n.id = o.id WHERE (o.service_date, o.location_id) IS DISTINCT FROM (n.service_date, n.location_id)) AND e.group_code IS NOT NULL AND e.reason_code IS NOT NULL GROUP BY n.id, 1, 2, 3, 4) AS d (k1, k2, k3, k4, n, a) GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0 OR sum(a) <> 0 ORDER BY 1, 2, 3, 4 ON CONFLICT (service_date, location_id, group_code, reason_code) DO UPDATE SET claims = carc_day_total.claims + excluded.claims, amount = carc_day_total.amount + excluded.amount; RETURN NULL; END $$',
+    'CREATE TRIGGER ledger_entry_keeps_carc_day AFTER INSERT ON ledger_entry REFERENCING NEW TABLE AS new_entries FOR EACH STATEMENT EXECUTE FUNCTION carc_day_add_entries()',
+    'CREATE TRIGGER claim_update_moves_carc_day AFTER UPDATE ON claim REFERENCING OLD TABLE AS old_claims NEW TABLE AS new_claims FOR EACH STATEMENT EXECUTE FUNCTION carc_day_move_claims()',
+]
+
+BACKFILL = [
+    'INSERT INTO claim_day_count (service_date, location_id, payer_id, status, claims, billed) SELECT claim.service_date, claim.location_id, coalesce(claim.payer_id, 0), claim.status, count(*), coalesce(round(sum(claim.total_charge), 2), 0) FROM claim GROUP BY 1, 2, 3, 4',
+    'INSERT INTO carc_day_total (service_date, location_id, group_code, reason_code, claims, amount) SELECT c.service_date, c.location_id, p.group_code, p.reason_code, count(*), round(sum(p.amount), 2) FROM (SELECT e.claim_id, e.group_code, e.reason_code, sum(e.amount) AS amount FROM ledger_entry e WHERE e.group_code IS NOT NULL AND e.reason_code IS NOT NULL GROUP BY 1, 2, 3) p JOIN claim c ON c.id = p.claim_id GROUP BY 1, 2, 3, 4',
+]
+
+DROP_SQLITE = [
+    'DROP TRIGGER IF EXISTS claim_insert_keeps_day_count',
+    'DROP TRIGGER IF EXISTS claim_update_keeps_day_count',
+    'DROP TRIGGER IF EXISTS claim_delete_keeps_day_count',
+    'DROP TRIGGER IF EXISTS ledger_entry_keeps_carc_day',
+    'DROP TRIGGER IF EXISTS claim_update_moves_carc_day',
+]
+
+DROP_POSTGRESQL = [
+    'DROP TRIGGER IF EXISTS claim_insert_keeps_day_count ON claim',
+    'DROP TRIGGER IF EXISTS claim_update_keeps_day_count ON claim',
+    'DROP TRIGGER IF EXISTS claim_delete_keeps_day_count ON claim',
+    'DROP FUNCTION IF EXISTS claim_day_count_apply()',
+    'DROP TRIGGER IF EXISTS ledger_entry_keeps_carc_day ON ledger_entry',
+    'DROP TRIGGER IF EXISTS claim_update_moves_carc_day ON claim',
+    'DROP FUNCTION IF EXISTS carc_day_add_entries()',
+    'DROP FUNCTION IF EXISTS carc_day_move_claims()',
+]
+
+
+def upgrade():
+    op.create_table('claim_day_count',
+    sa.Column('service_date', sa.Date(), nullable=False),
+    sa.Column('location_id', sa.Integer(), nullable=False),
+    sa.Column('payer_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('ready', 'held', 'submitted', 'rejected', 'paid', 'denied', 'voided',
+                                name='claimstatus', native_enum=False, create_constraint=True, length=9),
+              nullable=False),
+    sa.Column('claims', sa.Integer(), nullable=False),
+    sa.Column('billed', sa.Numeric(precision=14, scale=2), nullable=False),
+    sa.PrimaryKeyConstraint('service_date', 'location_id', 'payer_id', 'status', name=op.f('pk_claim_day_count'))
+    )
+    op.create_table('carc_day_total',
+    sa.Column('service_date', sa.Date(), nullable=False),
+    sa.Column('location_id', sa.Integer(), nullable=False),
+    sa.Column('group_code', sa.String(length=2), nullable=False),
+    sa.Column('reason_code', sa.String(length=5), nullable=False),
+    sa.Column('claims', sa.Integer(), nullable=False),
+    sa.Column('amount', sa.Numeric(precision=14, scale=2), nullable=False),
+    sa.PrimaryKeyConstraint('service_date', 'location_id', 'group_code', 'reason_code',
+                            name=op.f('pk_carc_day_total'))
+    )
+    op.create_index('ix_claim_payer_claim_number', 'claim', ['payer_claim_number'], unique=False,
+                    postgresql_where=sa.text('payer_claim_number IS NOT NULL'),
+                    sqlite_where=sa.text('payer_claim_number IS NOT NULL'))
+    for statement in BACKFILL:
+        op.execute(statement)
+    for statement in (POSTGRESQL if op.get_bind().dialect.name == "postgresql" else SQLITE):
+        op.execute(statement)
+
+
+def downgrade():
+    for statement in (DROP_POSTGRESQL if op.get_bind().dialect.name == "postgresql" else DROP_SQLITE):
+        op.execute(statement)
+    op.drop_index('ix_claim_payer_claim_number', table_name='claim')
+    op.drop_table('carc_day_total')
+    op.drop_table('claim_day_count')

@@ -115,7 +115,7 @@ def test_an_orm_status_change_moves_the_claim_between_counts(world):
     db.session.flush()
     after = _kept()
     ready = (claim.service_date, claim.location_id, claim.payer_id, ClaimStatus.READY)
-    held = ready[:3] + (ClaimStatus.HELD,)
+    held = (*ready[:3], ClaimStatus.HELD)
     assert after.get(held, (0, D("0")))[0] == before.get(held, (0, D("0")))[0] + 1
     assert after.get(ready, (0, D("0")))[0] == before.get(ready, (0, D("0")))[0] - 1
     assert after == _recount()
@@ -137,5 +137,6 @@ def test_ledger_check_names_a_count_edited_by_hand(world):
     claim = world.claim()
     db.session.connection().execute(ClaimDayCount.__table__.update().values(claims=ClaimDayCount.claims + 1))
     violations = claim_day_counts_kept()
-    assert violations and {v.check for v in violations} == {"claim-day-count"}
+    assert violations
+    assert {v.check for v in violations} == {"claim-day-count"}
     assert any(str(claim.service_date) in v.subject for v in violations)

@@ -42,8 +42,8 @@ def _setting(world) -> tuple[list[int], list[int]]:
 
 def _kept() -> dict[tuple, tuple[int, Decimal]]:
     rows = db.session.execute(select(CarcDayTotal).execution_options(populate_existing=True)).scalars()
-    return {(r.service_date, r.location_id, r.group_code, r.reason_code): (r.claims, D(str(r.amount)).quantize(D("0.01")))
-            for r in rows if r.claims or r.amount}
+    return {(r.service_date, r.location_id, r.group_code, r.reason_code):
+            (r.claims, D(str(r.amount)).quantize(D("0.01"))) for r in rows if r.claims or r.amount}
 
 
 def _expected(entries: list[tuple[int, str, str, Decimal]]) -> dict[tuple, tuple[int, Decimal]]:
@@ -95,14 +95,15 @@ def test_ledger_check_names_a_total_edited_by_hand(world):
         "source": EntrySource.SYSTEM, "group_code": "CO", "reason_code": "45"}])
     db.session.connection().execute(CarcDayTotal.__table__.update().values(amount=D("1.00")))
     (violation,) = carc_day_totals_kept()
-    assert violation.check == "carc-day" and "CO / 45" in violation.subject
+    assert violation.check == "carc-day"
+    assert "CO / 45" in violation.subject
 
 
 def test_the_triggers_of_schemas_made_from_the_models_are_the_migrations_own():
     """create_all schemas get their triggers from the modules; the migration froze the same SQL. A change to either
     module needs a new migration that replaces the triggers (and this test then compares with that one)."""
     entry_pg, claim_pg = carc_days.postgresql_triggers()
-    assert MIGRATION.SQLITE == day_counts.sqlite_triggers() + carc_days.sqlite_triggers()
-    assert MIGRATION.POSTGRESQL == [day_counts.postgresql_function(), *day_counts.postgresql_triggers(),
-                                    *carc_days.postgresql_functions(), *entry_pg, *claim_pg]
-    assert MIGRATION.BACKFILL == [day_counts.backfill(), carc_days.backfill()]
+    assert day_counts.sqlite_triggers() + carc_days.sqlite_triggers() == MIGRATION.SQLITE
+    assert [day_counts.postgresql_function(), *day_counts.postgresql_triggers(),
+            *carc_days.postgresql_functions(), *entry_pg, *claim_pg] == MIGRATION.POSTGRESQL
+    assert [day_counts.backfill(), carc_days.backfill()] == MIGRATION.BACKFILL

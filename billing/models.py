@@ -31,6 +31,7 @@ from billing.jobs.models import (  # reports and jobs
     ReportDownload,
     ResponseImport,
 )
+from billing.ledger import ar_days as _ar_days  # noqa: F401 - the triggers for schemas made by create_all
 from billing.ledger import carc_days as _carc_days  # noqa: F401 - the triggers for schemas made by create_all
 from billing.ledger import claim_balances as _claim_balances  # noqa: F401 - the trigger for schemas made by create_all
 from billing.ledger import guards as _ledger_guards  # noqa: F401 - registers the append-only listeners
@@ -38,6 +39,7 @@ from billing.ledger.models import (
     Adjudication,
     AdjudicationAdjustment,
     AdjudicationLine,
+    ArDayTotal,
     CarcDayTotal,
     ClaimBalance,
     LedgerEntry,
@@ -64,6 +66,7 @@ __all__ = [
     "Adjudication",
     "AdjudicationAdjustment",
     "AdjudicationLine",
+    "ArDayTotal",
     "AuditAction",
     "Authorization",
     "BatchClaim",

@@ -17,7 +17,7 @@ from billing.core.db import db
 from billing.core.money import sum_money, to_money
 from billing.core.time import practice_today
 from billing.dashboard.conditions import deadline_by
-from billing.ledger.models import ClaimBalance
+from billing.ledger.models import ArDayTotal
 from billing.ledger.sums import cents_sum
 from billing.org.queries import Scope, by_location
 from billing.payments.denials import denied_work_count
@@ -102,11 +102,12 @@ def _open_offsets(scope: Scope) -> Decimal:
 
 
 def _receivables(scope: Scope) -> tuple[Decimal, Decimal]:
-    """What payers and patients still owe: the claims' kept balances (billing/ledger/claim_balances.py) summed."""
+    """What payers and patients still owe: the receivables the database keeps per service day beside the claims'
+    balances (billing/ledger/ar_days.py), summed over a few rows per day."""
     insurance, patient = db.session.execute(
-        select(cents_sum(ClaimBalance.insurance), cents_sum(ClaimBalance.patient))
-        .join(Claim, Claim.id == ClaimBalance.claim_id)
-        .where(by_location(Claim.location_id, scope))
+        select(cents_sum(ArDayTotal.insurance), cents_sum(ArDayTotal.patient))
+        .where(by_location(ArDayTotal.location_id, scope))
     ).one()
     return to_money(insurance), to_money(patient)
+
 

@@ -82,11 +82,11 @@ def bucket_bounds(label: str, today: date) -> tuple[date | None, date | None]:
     raise KeyError(label)
 
 
-def bucket_of_service(today: date) -> ColumnElement[str]:
-    """The bucket label of each claim's service date, in SQL."""
+def bucket_of_day(service_date: ColumnElement[date], today: date) -> ColumnElement[str]:
+    """The bucket label of a service date column, in SQL."""
     whens = []
     for label, _, last in BUCKETS[:-1]:
-        whens.append((Claim.service_date >= today - timedelta(days=last or 0), label))
+        whens.append((service_date >= today - timedelta(days=last or 0), label))
     return case(*whens, else_=BUCKETS[-1][0])
 
 

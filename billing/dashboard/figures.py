@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, distinct, extract, func, select
+from sqlalchemy import case, distinct, extract, func, or_, select
 
 from billing.claims.models import Claim, ClaimDayCount
 from billing.claims.statuses import ClaimStatus
@@ -29,13 +29,12 @@ from billing.dashboard.conditions import (
     BUCKET_LABELS,
     CHARGE_KINDS,
     COLLECTION_KINDS,
-    bucket_of_service,
+    bucket_of_day,
     deadline_by,
     first_answers,
-    insurance_balances,
     money_sum,
 )
-from billing.ledger.models import CarcDayTotal, LedgerEntry
+from billing.ledger.models import ArDayTotal, CarcDayTotal, LedgerEntry
 from billing.org.queries import Scope, by_location
 from billing.submissions.models import ClaimAcknowledgment
 from rules.models import BLOCKING, Rule, RuleOutcome
@@ -177,19 +176,22 @@ def _days_in_range(scope: Scope, date_from: date, date_to: date) -> list[Any]:
 
 
 def _receivables(scope: Scope, today: date) -> tuple[list[Slice], list[Slice], Decimal, int]:
-    owed = insurance_balances().subquery()
-    # The bucket is worked out once per claim in a subquery, so both groupings name a plain column (PostgreSQL
-    # refuses a GROUP BY whose CASE carries bound dates of its own).
-    claims = (
-        select(owed.c.balance, Claim.payer_id, bucket_of_service(today).label("bucket"))
-        .join(Claim, Claim.id == owed.c.claim_id)
-        .where(by_location(Claim.location_id, scope))
+    """A/R by age and by payer from the receivables kept per service day (billing/ledger/ar_days.py): a few rows
+    per day, whatever the number of claims that owe."""
+    owed = ArDayTotal.insurance_claims
+    in_scope = by_location(ArDayTotal.location_id, scope)
+    # The bucket is worked out per row in a subquery, so the grouping names a plain column (PostgreSQL refuses a
+    # GROUP BY whose CASE carries bound dates of its own).
+    days = (
+        select(ArDayTotal.insurance, owed.label("claims"),
+               bucket_of_day(ArDayTotal.service_date, today).label("bucket"))
+        .where(in_scope)
         .subquery()
     )
     by_age = {
-        label: (n, amount)
+        label: (int(n or 0), amount)
         for label, n, amount in db.session.execute(
-            select(claims.c.bucket, func.count(), money_sum(claims.c.balance)).group_by(claims.c.bucket)
+            select(days.c.bucket, func.sum(days.c.claims), money_sum(days.c.insurance)).group_by(days.c.bucket)
         )
     }
     ages = [
@@ -197,13 +199,15 @@ def _receivables(scope: Scope, today: date) -> tuple[list[Slice], list[Slice], D
         for label in BUCKET_LABELS
     ]
     payer_rows = db.session.execute(
-        select(claims.c.payer_id, Payer.name, func.count(), money_sum(claims.c.balance))
-        .outerjoin(Payer, Payer.id == claims.c.payer_id)
-        .group_by(claims.c.payer_id, Payer.name)
+        select(ArDayTotal.payer_id, Payer.name, func.sum(owed), money_sum(ArDayTotal.insurance))
+        .outerjoin(Payer, Payer.id == ArDayTotal.payer_id)
+        .where(in_scope)
+        .group_by(ArDayTotal.payer_id, Payer.name)
+        .having(or_(func.sum(owed) != 0, func.round(func.sum(ArDayTotal.insurance), 2) != 0))
     )
     payers = sorted(
         (
-            Slice(name or "(no payer)", n, to_money(amount), str(payer_id or ""))
+            Slice(name or "(no payer)", int(n), to_money(amount), str(payer_id or ""))
             for payer_id, name, n, amount in payer_rows
         ),
         key=lambda s: (-s.amount, s.label),

@@ -16,6 +16,7 @@ from __future__ import annotations
 from sqlalchemy import DDL, event
 
 from billing.core.derived import derived
+from billing.ledger import ar_days
 from billing.ledger.models import EFFECTS, ClaimBalance, LedgerEntry
 
 TRIGGER = "ledger_entry_keeps_claim_balance"
@@ -30,7 +31,9 @@ def _signed(index: int, row: str) -> str:
 
 
 def sqlite_trigger() -> str:
+    # The receivables per day (billing/ledger/ar_days.py) move first: they read the balance before this entry.
     return (f"CREATE TRIGGER {TRIGGER} AFTER INSERT ON ledger_entry FOR EACH ROW BEGIN "  # noqa: S608 - constants
+            f"{ar_days.sqlite_entry_statement(_signed(0, 'NEW'), _signed(1, 'NEW'))}; "
             f"INSERT INTO claim_balance (claim_id, insurance, patient) "
             f"VALUES (NEW.claim_id, {_signed(0, 'NEW')}, {_signed(1, 'NEW')}) "
             # SQLite keeps NUMERIC sums as floats: rounded to the cent at every step, they stay exact.
@@ -39,7 +42,9 @@ def sqlite_trigger() -> str:
 
 
 def postgresql_function() -> str:
+    receivables = "; ".join(ar_days.postgresql_entry_statements(_signed(0, "e"), _signed(1, "e")))
     return (f"CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "  # noqa: S608
+            f"{receivables}; "
             f"INSERT INTO claim_balance (claim_id, insurance, patient) "
             f"SELECT claim_id, sum({_signed(0, 'e')}), sum({_signed(1, 'e')}) FROM new_entries e "
             f"GROUP BY claim_id ORDER BY claim_id "

@@ -138,6 +138,21 @@ class ClaimBalance(db.Model):
     insurance: Mapped[Decimal] = mapped_column(default=0)
     patient: Mapped[Decimal] = mapped_column(default=0)
 
+class ArDayTotal(db.Model):
+    """What payers and patients owe, per service day, location and payer of the claims, and how many claims owe it:
+    kept by database triggers (billing/ledger/ar_days.py) beside `claim_balance`, for the Dashboard's A/R and the
+    front page's receivables; never written by the application."""
+
+    service_date: Mapped[date] = mapped_column(primary_key=True)
+    location_id: Mapped[int] = mapped_column(primary_key=True)
+    payer_id: Mapped[int] = mapped_column(primary_key=True)  # 0: claims without a payer
+    insurance: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=0)
+    patient: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=0)
+    #: Claims whose insurance (patient) balance is not zero.
+    insurance_claims: Mapped[int] = mapped_column(default=0)
+    patient_claims: Mapped[int] = mapped_column(default=0)
+
+
 class CarcDayTotal(db.Model):
     """Per service day and location of the claims, per adjustment group and reason code (CO-45): how many claims
     carry it and the entries' sum. Kept by database triggers (billing/ledger/carc_days.py) for the Dashboard's top

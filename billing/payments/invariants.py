@@ -22,7 +22,15 @@ from billing.core.db import db
 from billing.core.id_lists import any_of
 from billing.core.money import ZERO, format_money, to_money
 from billing.ledger.balances import Balances
-from billing.ledger.models import EFFECTS, Adjudication, CarcDayTotal, ClaimBalance, EntryKind, LedgerEntry
+from billing.ledger.models import (
+    EFFECTS,
+    Adjudication,
+    ArDayTotal,
+    CarcDayTotal,
+    ClaimBalance,
+    EntryKind,
+    LedgerEntry,
+)
 from billing.ledger.sums import INSURANCE, PATIENT, effect_on
 from billing.payments.models import (
     PlbDisposition,
@@ -298,6 +306,26 @@ def carc_day_totals_kept() -> list[Violation]:
             for k, (n, a), (kept_n, kept_a) in _differences(counted, kept)]
 
 
+def ar_day_totals_kept() -> list[Violation]:
+    """The receivables kept per service day, location and payer (billing/ledger/ar_days.py) equal the claims' kept
+    balances totalled (claim-balance checks those against the ledger)."""
+    key = (Claim.service_date, Claim.location_id, func.coalesce(Claim.payer_id, 0))
+    owes = [func.sum(case((func.round(side, 2) != 0, 1), else_=0)) for side in (ClaimBalance.insurance,
+                                                                               ClaimBalance.patient)]
+    counted = {tuple(k): (to_money(i), to_money(p), int(ni), int(np)) for *k, i, p, ni, np in db.session.execute(
+        select(*key, _money(func.sum(ClaimBalance.insurance)), _money(func.sum(ClaimBalance.patient)), *owes)
+        .join(Claim, Claim.id == ClaimBalance.claim_id).group_by(*key))}
+    kept = {(d, loc, payer): (to_money(i), to_money(p), ni, np) for d, loc, payer, i, p, ni, np in db.session.execute(
+        select(ArDayTotal.service_date, ArDayTotal.location_id, ArDayTotal.payer_id, _money(ArDayTotal.insurance),
+               _money(ArDayTotal.patient), ArDayTotal.insurance_claims, ArDayTotal.patient_claims))}
+    nothing = (ZERO, ZERO, 0, 0)
+    return [Violation("ar-day", _day_key(k), f"the claims' balances say insurance owes {format_money(c[0])} on {c[2]} "
+                      f"claims and patients {format_money(c[1])} on {c[3]}, but the kept total says "
+                      f"{format_money(s[0])} on {s[2]} and {format_money(s[1])} on {s[3]}")
+            for k in sorted(counted.keys() | kept.keys(), key=str)
+            if (c := counted.get(k, nothing)) != (s := kept.get(k, nothing))]
+
+
 def _differences(counted: dict[tuple[Any, ...], tuple[int, Decimal]], kept: dict[tuple[Any, ...], tuple[int, Decimal]]
                  ) -> list[tuple[tuple[Any, ...], tuple[int, Decimal], tuple[int, Decimal]]]:
     """Keys whose recount differs from the kept row; a kept row of zeros stands for no rows at all."""
@@ -340,6 +368,7 @@ CHECKS: dict[str, Callable[[], list[Violation]]] = {
     "claim-balance": claim_balances_kept,
     "claim-day-count": claim_day_counts_kept,
     "carc-day": carc_day_totals_kept,
+    "ar-day": ar_day_totals_kept,
 }
 
 

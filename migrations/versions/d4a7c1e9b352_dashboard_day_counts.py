@@ -1,4 +1,4 @@
-"""claim_day_count and carc_day_total: the Dashboard's claim figures kept per service day by triggers
+"""claim_day_count, carc_day_total and ar_day_total: the Dashboard's figures kept per service day by triggers
 
 Revision ID: d4a7c1e9b352
 Revises: c7e4a9b2d318
@@ -6,9 +6,11 @@ Create Date: 2026-12-04 20:50:00
 
 Also a partial index on claim.payer_claim_number (the claims queue's search by ICN).
 
-Claims per (service day, location, payer, status) and adjustment codes per (service day, location, group, reason),
-kept by triggers on claim and ledger_entry (billing/claims/day_counts.py, billing/ledger/carc_days.py build the
-same SQL for schemas made from the models; it is frozen here as they had it). Existing rows are counted first.
+Claims per (service day, location, payer, status), adjustment codes per (service day, location, group, reason) and
+receivables per (service day, location, payer), kept by triggers on claim and ledger_entry (billing/claims/
+day_counts.py, billing/ledger/carc_days.py, ar_days.py and claim_balances.py build the same SQL for schemas made from
+the models; it is frozen here as they had it). The ledger's claim_balance trigger now moves the receivables first.
+Existing rows are counted first.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ SQLITE = [
     'CREATE TRIGGER claim_update_keeps_day_count AFTER UPDATE OF service_date, location_id, payer_id, status, total_charge ON claim FOR EACH ROW WHEN OLD.service_date IS NOT NEW.service_date OR OLD.location_id IS NOT NEW.location_id OR OLD.payer_id IS NOT NEW.payer_id OR OLD.status IS NOT NEW.status OR OLD.total_charge IS NOT NEW.total_charge BEGIN INSERT INTO claim_day_count (service_date, location_id, payer_id, status, claims, billed) VALUES (OLD.service_date, OLD.location_id, coalesce(OLD.payer_id, 0), OLD.status, -1, -OLD.total_charge) ON CONFLICT (service_date, location_id, payer_id, status) DO UPDATE SET claims = claims + excluded.claims, billed = round(billed + excluded.billed, 2); INSERT INTO claim_day_count (service_date, location_id, payer_id, status, claims, billed) VALUES (NEW.service_date, NEW.location_id, coalesce(NEW.payer_id, 0), NEW.status, 1, NEW.total_charge) ON CONFLICT (service_date, location_id, payer_id, status) DO UPDATE SET claims = claims + excluded.claims, billed = round(billed + excluded.billed, 2); END',
     'CREATE TRIGGER ledger_entry_keeps_carc_day AFTER INSERT ON ledger_entry FOR EACH ROW WHEN NEW.group_code IS NOT NULL AND NEW.reason_code IS NOT NULL BEGIN INSERT INTO carc_day_total (service_date, location_id, group_code, reason_code, claims, amount) SELECT c.service_date, c.location_id, NEW.group_code, NEW.reason_code, CASE WHEN (SELECT count(*) FROM ledger_entry x WHERE x.claim_id = NEW.claim_id AND x.group_code = NEW.group_code AND x.reason_code = NEW.reason_code) = 1 THEN 1 ELSE 0 END, NEW.amount FROM claim c WHERE c.id = NEW.claim_id ON CONFLICT (service_date, location_id, group_code, reason_code) DO UPDATE SET claims = claims + excluded.claims, amount = round(amount + excluded.amount, 2); END',
     'CREATE TRIGGER claim_update_moves_carc_day AFTER UPDATE OF service_date, location_id ON claim FOR EACH ROW WHEN OLD.service_date IS NOT NEW.service_date OR OLD.location_id IS NOT NEW.location_id BEGIN INSERT INTO carc_day_total (service_date, location_id, group_code, reason_code, claims, amount) SELECT OLD.service_date, OLD.location_id, e.group_code, e.reason_code, -1, -sum(e.amount) FROM ledger_entry e WHERE e.claim_id = OLD.id AND e.group_code IS NOT NULL AND e.reason_code IS NOT NULL GROUP BY e.group_code, e.reason_code ON CONFLICT (service_date, location_id, group_code, reason_code) DO UPDATE SET claims = claims + excluded.claims, amount = round(amount + excluded.amount, 2); INSERT INTO carc_day_total (service_date, location_id, group_code, reason_code, claims, amount) SELECT NEW.service_date, NEW.location_id, e.group_code, e.reason_code, 1, sum(e.amount) FROM ledger_entry e WHERE e.claim_id = NEW.id AND e.group_code IS NOT NULL AND e.reason_code IS NOT NULL GROUP BY e.group_code, e.reason_code ON CONFLICT (service_date, location_id, group_code, reason_code) DO UPDATE SET claims = claims + excluded.claims, amount = round(amount + excluded.amount, 2); END',
+    'CREATE TRIGGER claim_update_moves_ar_day AFTER UPDATE OF service_date, location_id, payer_id ON claim FOR EACH ROW WHEN OLD.service_date IS NOT NEW.service_date OR OLD.location_id IS NOT NEW.location_id OR OLD.payer_id IS NOT NEW.payer_id BEGIN INSERT INTO ar_day_total (service_date, location_id, payer_id, insurance, patient, insurance_claims, patient_claims) SELECT OLD.service_date, OLD.location_id, coalesce(OLD.payer_id, 0), -b.insurance, -b.patient, -(CASE WHEN round(b.insurance, 2) <> 0 THEN 1 ELSE 0 END), -(CASE WHEN round(b.patient, 2) <> 0 THEN 1 ELSE 0 END) FROM claim_balance b WHERE b.claim_id = OLD.id ON CONFLICT (service_date, location_id, payer_id) DO UPDATE SET insurance = round(insurance + excluded.insurance, 2), patient = round(patient + excluded.patient, 2), insurance_claims = insurance_claims + excluded.insurance_claims, patient_claims = patient_claims + excluded.patient_claims; INSERT INTO ar_day_total (service_date, location_id, payer_id, insurance, patient, insurance_claims, patient_claims) SELECT NEW.service_date, NEW.location_id, coalesce(NEW.payer_id, 0), b.insurance, b.patient, (CASE WHEN round(b.insurance, 2) <> 0 THEN 1 ELSE 0 END), (CASE WHEN round(b.patient, 2) <> 0 THEN 1 ELSE 0 END) FROM claim_balance b WHERE b.claim_id = NEW.id ON CONFLICT (service_date, location_id, payer_id) DO UPDATE SET insurance = round(insurance + excluded.insurance, 2), patient = round(patient + excluded.patient, 2), insurance_claims = insurance_claims + excluded.insurance_claims, patient_claims = patient_claims + excluded.patient_claims; END',
 ]
 
 POSTGRESQL = [
@@ -38,12 +41,19 @@ POSTGRESQL = [
     'CREATE OR REPLACE FUNCTION carc_day_move_claims() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO carc_day_total (service_date, location_id, group_code, reason_code, claims, amount) SELECT k1, k2, k3, k4, sum(n), sum(a) FROM (SELECT o.service_date, o.location_id, e.group_code, e.reason_code, -1, -sum(e.amount) FROM old_claims o JOIN ledger_entry e ON e.claim_id = o.id WHERE o.id IN (SELECT o.id FROM old_claims o JOIN new_claims n ON n.id = o.id WHERE (o.service_date, o.location_id) IS DISTINCT FROM (n.service_date, n.location_id)) AND e.group_code IS NOT NULL AND e.reason_code IS NOT NULL GROUP BY o.id, 1, 2, 3, 4 UNION ALL SELECT n.service_date, n.location_id, e.group_code, e.reason_code, 1, sum(e.amount) FROM new_claims n JOIN ledger_entry e ON e.claim_id = n.id WHERE n.id IN (SELECT o.id FROM old_claims o JOIN new_claims n ON n.id = o.id WHERE (o.service_date, o.location_id) IS DISTINCT FROM (n.service_date, n.location_id)) AND e.group_code IS NOT NULL AND e.reason_code IS NOT NULL GROUP BY n.id, 1, 2, 3, 4) AS d (k1, k2, k3, k4, n, a) GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0 OR sum(a) <> 0 ORDER BY 1, 2, 3, 4 ON CONFLICT (service_date, location_id, group_code, reason_code) DO UPDATE SET claims = carc_day_total.claims + excluded.claims, amount = carc_day_total.amount + excluded.amount; RETURN NULL; END $$',
     'CREATE TRIGGER ledger_entry_keeps_carc_day AFTER INSERT ON ledger_entry REFERENCING NEW TABLE AS new_entries FOR EACH STATEMENT EXECUTE FUNCTION carc_day_add_entries()',
     'CREATE TRIGGER claim_update_moves_carc_day AFTER UPDATE ON claim REFERENCING OLD TABLE AS old_claims NEW TABLE AS new_claims FOR EACH STATEMENT EXECUTE FUNCTION carc_day_move_claims()',
+    'CREATE OR REPLACE FUNCTION ar_day_move_claims() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO ar_day_total (service_date, location_id, payer_id, insurance, patient, insurance_claims, patient_claims) SELECT k1, k2, k3, sum(i), sum(p), sum(ni), sum(np) FROM (SELECT o.service_date, o.location_id, coalesce(o.payer_id, 0), -b.insurance, -b.patient, -(CASE WHEN round(b.insurance, 2) <> 0 THEN 1 ELSE 0 END), -(CASE WHEN round(b.patient, 2) <> 0 THEN 1 ELSE 0 END) FROM old_claims o JOIN new_claims n ON n.id = o.id JOIN claim_balance b ON b.claim_id = o.id WHERE (o.service_date, o.location_id, o.payer_id) IS DISTINCT FROM (n.service_date, n.location_id, n.payer_id) UNION ALL SELECT n.service_date, n.location_id, coalesce(n.payer_id, 0), b.insurance, b.patient, (CASE WHEN round(b.insurance, 2) <> 0 THEN 1 ELSE 0 END), (CASE WHEN round(b.patient, 2) <> 0 THEN 1 ELSE 0 END) FROM old_claims o JOIN new_claims n ON n.id = o.id JOIN claim_balance b ON b.claim_id = o.id WHERE (o.service_date, o.location_id, o.payer_id) IS DISTINCT FROM (n.service_date, n.location_id, n.payer_id)) AS d (k1, k2, k3, i, p, ni, np) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 ON CONFLICT (service_date, location_id, payer_id) DO UPDATE SET insurance = ar_day_total.insurance + excluded.insurance, patient = ar_day_total.patient + excluded.patient, insurance_claims = ar_day_total.insurance_claims + excluded.insurance_claims, patient_claims = ar_day_total.patient_claims + excluded.patient_claims; RETURN NULL; END $$',
+    'CREATE TRIGGER claim_update_moves_ar_day AFTER UPDATE ON claim REFERENCING OLD TABLE AS old_claims NEW TABLE AS new_claims FOR EACH STATEMENT EXECUTE FUNCTION ar_day_move_claims()',
 ]
 
 BACKFILL = [
     'INSERT INTO claim_day_count (service_date, location_id, payer_id, status, claims, billed) SELECT claim.service_date, claim.location_id, coalesce(claim.payer_id, 0), claim.status, count(*), coalesce(round(sum(claim.total_charge), 2), 0) FROM claim GROUP BY 1, 2, 3, 4',
     'INSERT INTO carc_day_total (service_date, location_id, group_code, reason_code, claims, amount) SELECT c.service_date, c.location_id, p.group_code, p.reason_code, count(*), round(sum(p.amount), 2) FROM (SELECT e.claim_id, e.group_code, e.reason_code, sum(e.amount) AS amount FROM ledger_entry e WHERE e.group_code IS NOT NULL AND e.reason_code IS NOT NULL GROUP BY 1, 2, 3) p JOIN claim c ON c.id = p.claim_id GROUP BY 1, 2, 3, 4',
+    'INSERT INTO ar_day_total (service_date, location_id, payer_id, insurance, patient, insurance_claims, patient_claims) SELECT c.service_date, c.location_id, coalesce(c.payer_id, 0), round(sum(b.insurance), 2), round(sum(b.patient), 2), sum(CASE WHEN round(b.insurance, 2) <> 0 THEN 1 ELSE 0 END), sum(CASE WHEN round(b.patient, 2) <> 0 THEN 1 ELSE 0 END) FROM claim_balance b JOIN claim c ON c.id = b.claim_id GROUP BY 1, 2, 3',
 ]
+
+BALANCE_SQLITE = "CREATE TRIGGER ledger_entry_keeps_claim_balance AFTER INSERT ON ledger_entry FOR EACH ROW BEGIN INSERT INTO ar_day_total (service_date, location_id, payer_id, insurance, patient, insurance_claims, patient_claims) SELECT c.service_date, c.location_id, coalesce(c.payer_id, 0), CASE NEW.kind WHEN 'charge' THEN NEW.amount WHEN 'insurance_payment' THEN -NEW.amount WHEN 'contractual' THEN -NEW.amount WHEN 'other_adjustment' THEN -NEW.amount WHEN 'patient_responsibility' THEN -NEW.amount WHEN 'write_off' THEN -NEW.amount WHEN 'insurance_refund' THEN NEW.amount ELSE 0 END, CASE NEW.kind WHEN 'patient_responsibility' THEN NEW.amount WHEN 'patient_payment' THEN -NEW.amount WHEN 'patient_write_off' THEN -NEW.amount WHEN 'transfer_to_secondary' THEN -NEW.amount WHEN 'patient_refund' THEN NEW.amount WHEN 'patient_credit_out' THEN NEW.amount WHEN 'patient_credit_in' THEN -NEW.amount ELSE 0 END, ((CASE WHEN round(coalesce(b.insurance, 0) + CASE NEW.kind WHEN 'charge' THEN NEW.amount WHEN 'insurance_payment' THEN -NEW.amount WHEN 'contractual' THEN -NEW.amount WHEN 'other_adjustment' THEN -NEW.amount WHEN 'patient_responsibility' THEN -NEW.amount WHEN 'write_off' THEN -NEW.amount WHEN 'insurance_refund' THEN NEW.amount ELSE 0 END, 2) <> 0 THEN 1 ELSE 0 END) - (CASE WHEN round(coalesce(b.insurance, 0), 2) <> 0 THEN 1 ELSE 0 END)), ((CASE WHEN round(coalesce(b.patient, 0) + CASE NEW.kind WHEN 'patient_responsibility' THEN NEW.amount WHEN 'patient_payment' THEN -NEW.amount WHEN 'patient_write_off' THEN -NEW.amount WHEN 'transfer_to_secondary' THEN -NEW.amount WHEN 'patient_refund' THEN NEW.amount WHEN 'patient_credit_out' THEN NEW.amount WHEN 'patient_credit_in' THEN -NEW.amount ELSE 0 END, 2) <> 0 THEN 1 ELSE 0 END) - (CASE WHEN round(coalesce(b.patient, 0), 2) <> 0 THEN 1 ELSE 0 END)) FROM claim c LEFT JOIN claim_balance b ON b.claim_id = c.id WHERE c.id = NEW.claim_id ON CONFLICT (service_date, location_id, payer_id) DO UPDATE SET insurance = round(insurance + excluded.insurance, 2), patient = round(patient + excluded.patient, 2), insurance_claims = insurance_claims + excluded.insurance_claims, patient_claims = patient_claims + excluded.patient_claims; INSERT INTO claim_balance (claim_id, insurance, patient) VALUES (NEW.claim_id, CASE NEW.kind WHEN 'charge' THEN NEW.amount WHEN 'insurance_payment' THEN -NEW.amount WHEN 'contractual' THEN -NEW.amount WHEN 'other_adjustment' THEN -NEW.amount WHEN 'patient_responsibility' THEN -NEW.amount WHEN 'write_off' THEN -NEW.amount WHEN 'insurance_refund' THEN NEW.amount ELSE 0 END, CASE NEW.kind WHEN 'patient_responsibility' THEN NEW.amount WHEN 'patient_payment' THEN -NEW.amount WHEN 'patient_write_off' THEN -NEW.amount WHEN 'transfer_to_secondary' THEN -NEW.amount WHEN 'patient_refund' THEN NEW.amount WHEN 'patient_credit_out' THEN NEW.amount WHEN 'patient_credit_in' THEN -NEW.amount ELSE 0 END) ON CONFLICT (claim_id) DO UPDATE SET insurance = round(insurance + excluded.insurance, 2), patient = round(patient + excluded.patient, 2); END"
+
+BALANCE_POSTGRESQL = "CREATE OR REPLACE FUNCTION claim_balance_add_entries() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM 1 FROM claim_balance b WHERE b.claim_id IN (SELECT claim_id FROM new_entries) ORDER BY b.claim_id FOR UPDATE; INSERT INTO ar_day_total (service_date, location_id, payer_id, insurance, patient, insurance_claims, patient_claims) SELECT c.service_date, c.location_id, coalesce(c.payer_id, 0), sum(d.ins), sum(d.pat), sum((CASE WHEN round(coalesce(b.insurance, 0) + d.ins, 2) <> 0 THEN 1 ELSE 0 END) - (CASE WHEN round(coalesce(b.insurance, 0), 2) <> 0 THEN 1 ELSE 0 END)), sum((CASE WHEN round(coalesce(b.patient, 0) + d.pat, 2) <> 0 THEN 1 ELSE 0 END) - (CASE WHEN round(coalesce(b.patient, 0), 2) <> 0 THEN 1 ELSE 0 END)) FROM (SELECT e.claim_id, sum(CASE e.kind WHEN 'charge' THEN e.amount WHEN 'insurance_payment' THEN -e.amount WHEN 'contractual' THEN -e.amount WHEN 'other_adjustment' THEN -e.amount WHEN 'patient_responsibility' THEN -e.amount WHEN 'write_off' THEN -e.amount WHEN 'insurance_refund' THEN e.amount ELSE 0 END) AS ins, sum(CASE e.kind WHEN 'patient_responsibility' THEN e.amount WHEN 'patient_payment' THEN -e.amount WHEN 'patient_write_off' THEN -e.amount WHEN 'transfer_to_secondary' THEN -e.amount WHEN 'patient_refund' THEN e.amount WHEN 'patient_credit_out' THEN e.amount WHEN 'patient_credit_in' THEN -e.amount ELSE 0 END) AS pat FROM new_entries e GROUP BY e.claim_id) d JOIN claim c ON c.id = d.claim_id LEFT JOIN claim_balance b ON b.claim_id = d.claim_id GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 ON CONFLICT (service_date, location_id, payer_id) DO UPDATE SET insurance = ar_day_total.insurance + excluded.insurance, patient = ar_day_total.patient + excluded.patient, insurance_claims = ar_day_total.insurance_claims + excluded.insurance_claims, patient_claims = ar_day_total.patient_claims + excluded.patient_claims; INSERT INTO claim_balance (claim_id, insurance, patient) SELECT claim_id, sum(CASE e.kind WHEN 'charge' THEN e.amount WHEN 'insurance_payment' THEN -e.amount WHEN 'contractual' THEN -e.amount WHEN 'other_adjustment' THEN -e.amount WHEN 'patient_responsibility' THEN -e.amount WHEN 'write_off' THEN -e.amount WHEN 'insurance_refund' THEN e.amount ELSE 0 END), sum(CASE e.kind WHEN 'patient_responsibility' THEN e.amount WHEN 'patient_payment' THEN -e.amount WHEN 'patient_write_off' THEN -e.amount WHEN 'transfer_to_secondary' THEN -e.amount WHEN 'patient_refund' THEN e.amount WHEN 'patient_credit_out' THEN e.amount WHEN 'patient_credit_in' THEN -e.amount ELSE 0 END) FROM new_entries e GROUP BY claim_id ORDER BY claim_id ON CONFLICT (claim_id) DO UPDATE SET insurance = claim_balance.insurance + excluded.insurance, patient = claim_balance.patient + excluded.patient; RETURN NULL; END $$"
 
 DROP_SQLITE = [
     'DROP TRIGGER IF EXISTS claim_insert_keeps_day_count',
@@ -51,6 +61,7 @@ DROP_SQLITE = [
     'DROP TRIGGER IF EXISTS claim_delete_keeps_day_count',
     'DROP TRIGGER IF EXISTS ledger_entry_keeps_carc_day',
     'DROP TRIGGER IF EXISTS claim_update_moves_carc_day',
+    'DROP TRIGGER IF EXISTS claim_update_moves_ar_day',
 ]
 
 DROP_POSTGRESQL = [
@@ -62,7 +73,13 @@ DROP_POSTGRESQL = [
     'DROP TRIGGER IF EXISTS claim_update_moves_carc_day ON claim',
     'DROP FUNCTION IF EXISTS carc_day_add_entries()',
     'DROP FUNCTION IF EXISTS carc_day_move_claims()',
+    'DROP TRIGGER IF EXISTS claim_update_moves_ar_day ON claim',
+    'DROP FUNCTION IF EXISTS ar_day_move_claims()',
 ]
+
+# The claim_balance trigger as a7d2c4e6f813 made it, for the downgrade.
+OLD_BALANCE_SQLITE = "CREATE TRIGGER ledger_entry_keeps_claim_balance AFTER INSERT ON ledger_entry FOR EACH ROW BEGIN INSERT INTO claim_balance (claim_id, insurance, patient) VALUES (NEW.claim_id, CASE NEW.kind WHEN 'charge' THEN NEW.amount WHEN 'insurance_payment' THEN -NEW.amount WHEN 'contractual' THEN -NEW.amount WHEN 'other_adjustment' THEN -NEW.amount WHEN 'patient_responsibility' THEN -NEW.amount WHEN 'write_off' THEN -NEW.amount WHEN 'insurance_refund' THEN NEW.amount ELSE 0 END, CASE NEW.kind WHEN 'patient_responsibility' THEN NEW.amount WHEN 'patient_payment' THEN -NEW.amount WHEN 'patient_write_off' THEN -NEW.amount WHEN 'transfer_to_secondary' THEN -NEW.amount WHEN 'patient_refund' THEN NEW.amount WHEN 'patient_credit_out' THEN NEW.amount WHEN 'patient_credit_in' THEN -NEW.amount ELSE 0 END) ON CONFLICT (claim_id) DO UPDATE SET insurance = round(insurance + excluded.insurance, 2), patient = round(patient + excluded.patient, 2); END"
+OLD_BALANCE_POSTGRESQL = "CREATE OR REPLACE FUNCTION claim_balance_add_entries() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO claim_balance (claim_id, insurance, patient) SELECT claim_id, sum(CASE e.kind WHEN 'charge' THEN e.amount WHEN 'insurance_payment' THEN -e.amount WHEN 'contractual' THEN -e.amount WHEN 'other_adjustment' THEN -e.amount WHEN 'patient_responsibility' THEN -e.amount WHEN 'write_off' THEN -e.amount WHEN 'insurance_refund' THEN e.amount ELSE 0 END), sum(CASE e.kind WHEN 'patient_responsibility' THEN e.amount WHEN 'patient_payment' THEN -e.amount WHEN 'patient_write_off' THEN -e.amount WHEN 'transfer_to_secondary' THEN -e.amount WHEN 'patient_refund' THEN e.amount WHEN 'patient_credit_out' THEN e.amount WHEN 'patient_credit_in' THEN -e.amount ELSE 0 END) FROM new_entries e GROUP BY claim_id ORDER BY claim_id ON CONFLICT (claim_id) DO UPDATE SET insurance = claim_balance.insurance + excluded.insurance, patient = claim_balance.patient + excluded.patient; RETURN NULL; END $$"
 
 
 def upgrade():
@@ -90,15 +107,40 @@ def upgrade():
     op.create_index('ix_claim_payer_claim_number', 'claim', ['payer_claim_number'], unique=False,
                     postgresql_where=sa.text('payer_claim_number IS NOT NULL'),
                     sqlite_where=sa.text('payer_claim_number IS NOT NULL'))
+    op.create_table('ar_day_total',
+    sa.Column('service_date', sa.Date(), nullable=False),
+    sa.Column('location_id', sa.Integer(), nullable=False),
+    sa.Column('payer_id', sa.Integer(), nullable=False),
+    sa.Column('insurance', sa.Numeric(precision=14, scale=2), nullable=False),
+    sa.Column('patient', sa.Numeric(precision=14, scale=2), nullable=False),
+    sa.Column('insurance_claims', sa.Integer(), nullable=False),
+    sa.Column('patient_claims', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('service_date', 'location_id', 'payer_id', name=op.f('pk_ar_day_total'))
+    )
     for statement in BACKFILL:
         op.execute(statement)
-    for statement in (POSTGRESQL if op.get_bind().dialect.name == "postgresql" else SQLITE):
-        op.execute(statement)
+    if op.get_bind().dialect.name == "postgresql":
+        for statement in POSTGRESQL:
+            op.execute(statement)
+        op.execute(BALANCE_POSTGRESQL)
+    else:
+        for statement in SQLITE:
+            op.execute(statement)
+        op.execute("DROP TRIGGER IF EXISTS ledger_entry_keeps_claim_balance")
+        op.execute(BALANCE_SQLITE)
 
 
 def downgrade():
-    for statement in (DROP_POSTGRESQL if op.get_bind().dialect.name == "postgresql" else DROP_SQLITE):
-        op.execute(statement)
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(OLD_BALANCE_POSTGRESQL)
+        for statement in DROP_POSTGRESQL:
+            op.execute(statement)
+    else:
+        op.execute("DROP TRIGGER IF EXISTS ledger_entry_keeps_claim_balance")
+        op.execute(OLD_BALANCE_SQLITE)
+        for statement in DROP_SQLITE:
+            op.execute(statement)
+    op.drop_table('ar_day_total')
     op.drop_index('ix_claim_payer_claim_number', table_name='claim')
     op.drop_table('carc_day_total')
     op.drop_table('claim_day_count')

@@ -35,6 +35,7 @@ from billing.ledger import ar_days as _ar_days  # noqa: F401 - the triggers for 
 from billing.ledger import carc_days as _carc_days  # noqa: F401 - the triggers for schemas made by create_all
 from billing.ledger import claim_balances as _claim_balances  # noqa: F401 - the trigger for schemas made by create_all
 from billing.ledger import guards as _ledger_guards  # noqa: F401 - registers the append-only listeners
+from billing.ledger import month_totals as _month_totals  # noqa: F401 - the triggers for schemas made by create_all
 from billing.ledger.models import (
     Adjudication,
     AdjudicationAdjustment,
@@ -43,6 +44,7 @@ from billing.ledger.models import (
     CarcDayTotal,
     ClaimBalance,
     LedgerEntry,
+    LedgerMonthTotal,
 )
 from billing.ledger.statement_models import DunningLevel, StatementRecord
 from billing.org.models import Company, Location, Practice
@@ -95,6 +97,7 @@ __all__ = [
     "JobRun",
     "JobSchedule",
     "LedgerEntry",
+    "LedgerMonthTotal",
     "Location",
     "NoteStatus",
     "OperationKey",

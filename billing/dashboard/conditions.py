@@ -31,6 +31,7 @@ from billing.claims.models import Claim
 from billing.core.db import db
 from billing.coverage.models import Payer, PayerType
 from billing.ledger.models import Adjudication, ClaimBalance, EntryKind, LedgerEntry
+from billing.ledger.month_totals import GROUPS
 from billing.payments.filing import waiting_to_send
 from billing.submissions.models import AckOutcome, ClaimAcknowledgment
 
@@ -47,8 +48,8 @@ BUCKET_LABELS = tuple(label for label, _, _ in BUCKETS)
 ANY_AGE = "any"
 
 #: The money collected: payments from payers and from patients (a reversal carries a negative amount).
-COLLECTION_KINDS = (EntryKind.INSURANCE_PAYMENT, EntryKind.PATIENT_PAYMENT)
-CHARGE_KINDS = (EntryKind.CHARGE,)
+COLLECTION_KINDS = GROUPS["collections"]
+CHARGE_KINDS = GROUPS["charges"]
 #: An acknowledgment that decides: the claim was taken in, or refused. Informational 277CAs decide nothing.
 DECISIVE = (AckOutcome.ACCEPTED, AckOutcome.ACCEPTED_WITH_ERRORS, AckOutcome.REJECTED)
 ACCEPTED = (AckOutcome.ACCEPTED, AckOutcome.ACCEPTED_WITH_ERRORS)

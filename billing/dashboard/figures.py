@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, distinct, extract, func, or_, select
+from sqlalchemy import case, distinct, func, or_, select
 
 from billing.claims.models import Claim, ClaimDayCount
 from billing.claims.statuses import ClaimStatus
@@ -27,14 +27,13 @@ from billing.coverage.models import Payer, PayerType
 from billing.dashboard.conditions import (
     ACCEPTED,
     BUCKET_LABELS,
-    CHARGE_KINDS,
-    COLLECTION_KINDS,
     bucket_of_day,
     deadline_by,
     first_answers,
     money_sum,
 )
-from billing.ledger.models import ArDayTotal, CarcDayTotal, LedgerEntry
+from billing.ledger.models import ArDayTotal, CarcDayTotal, LedgerEntry, LedgerMonthTotal
+from billing.ledger.month_totals import GROUPS
 from billing.org.queries import Scope, by_location
 from billing.submissions.models import ClaimAcknowledgment
 from rules.models import BLOCKING, Rule, RuleOutcome
@@ -215,37 +214,62 @@ def _receivables(scope: Scope, today: date) -> tuple[list[Slice], list[Slice], D
     return ages, payers, sum((s.amount for s in ages), ZERO), sum(s.count for s in ages)
 
 
-def _month_key(year: int, month: int) -> str:
-    return f"{int(year):04d}-{int(month):02d}"
-
-
 def _months(scope: Scope, date_from: date, date_to: date) -> list[Month]:
-    year, month = extract("year", LedgerEntry.posted_on), extract("month", LedgerEntry.posted_on)
-
-    def per_month(kinds: tuple[Any, ...]) -> dict[str, tuple[Decimal, int]]:
+    """Charges and collections per month of the range. A month the range covers whole is read from the totals the
+    database keeps per month (billing/ledger/month_totals.py); the range's first and last months, when only partly
+    covered, from the ledger for their days alone."""
+    spans = _month_spans(date_from, date_to)
+    whole = [first for first, last in spans if _is_whole_month(first, last)]
+    found: dict[tuple[date, str], tuple[Decimal, int]] = {}
+    if whole:
         rows = db.session.execute(
-            select(year, month, money_sum(LedgerEntry.amount), func.count(distinct(LedgerEntry.claim_id)))
-            .join(Claim, Claim.id == LedgerEntry.claim_id)
-            .where(
-                LedgerEntry.kind.in_(kinds),
-                LedgerEntry.posted_on.between(date_from, date_to),
-                by_location(Claim.location_id, scope),
-            )
-            .group_by(year, month)
+            select(LedgerMonthTotal.month, LedgerMonthTotal.kinds, money_sum(LedgerMonthTotal.amount),
+                   func.sum(LedgerMonthTotal.claims))
+            .where(LedgerMonthTotal.month.in_(whole), by_location(LedgerMonthTotal.location_id, scope))
+            .group_by(LedgerMonthTotal.month, LedgerMonthTotal.kinds)
         )
-        return {_month_key(y, m): (to_money(amount), n) for y, m, amount, n in rows}
-
-    charges, collections = per_month(CHARGE_KINDS), per_month(COLLECTION_KINDS)
+        found.update({(month, kinds): (to_money(amount), int(n or 0)) for month, kinds, amount, n in rows})
+    for first, last in spans:
+        if not _is_whole_month(first, last):
+            found.update({(first, kinds): totals for kinds, totals in _posted_between(scope, first, last).items()})
     months = []
+    for first, last in spans:
+        charged = found.get((first, "charges"), (ZERO, 0))
+        paid = found.get((first, "collections"), (ZERO, 0))
+        months.append(Month(f"{first.year:04d}-{first.month:02d}", first, last, charged[0], charged[1], paid[0],
+                            paid[1]))
+    return months
+
+
+def _month_spans(date_from: date, date_to: date) -> list[tuple[date, date]]:
+    """Each month of the range as (its first day in the range, its last day in the range)."""
+    spans = []
     first = date_from
     while first <= date_to:
         following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-        last = min(date.fromordinal(following.toordinal() - 1), date_to)
-        key = _month_key(first.year, first.month)
-        charged, paid = charges.get(key, (ZERO, 0)), collections.get(key, (ZERO, 0))
-        months.append(Month(key, first, last, charged[0], charged[1], paid[0], paid[1]))
+        spans.append((first, min(following - timedelta(days=1), date_to)))
         first = following
-    return months
+    return spans
+
+
+def _is_whole_month(first: date, last: date) -> bool:
+    return first.day == 1 and (last + timedelta(days=1)).day == 1
+
+
+def _posted_between(scope: Scope, first: date, last: date) -> dict[str, tuple[Decimal, int]]:
+    """Charges and collections posted between two days of one month, from the ledger: {kinds: (amount, claims)}."""
+    kinds = case(*((LedgerEntry.kind.in_(members), name) for name, members in GROUPS.items()))
+    rows = db.session.execute(
+        select(kinds, money_sum(LedgerEntry.amount), func.count(distinct(LedgerEntry.claim_id)))
+        .join(Claim, Claim.id == LedgerEntry.claim_id)
+        .where(
+            LedgerEntry.kind.in_([kind for members in GROUPS.values() for kind in members]),
+            LedgerEntry.posted_on.between(first, last),
+            by_location(Claim.location_id, scope),
+        )
+        .group_by(kinds)
+    )
+    return {name: (to_money(amount), n) for name, amount, n in rows}
 
 
 def _first_pass(scope: Scope, date_from: date, date_to: date) -> tuple[int, int]:

@@ -153,6 +153,18 @@ class ArDayTotal(db.Model):
     patient_claims: Mapped[int] = mapped_column(default=0)
 
 
+class LedgerMonthTotal(db.Model):
+    """Per posting month and location of the claims: the charges posted, and the collections (payer and patient
+    payments), with how many claims each touched. Kept by database triggers (billing/ledger/month_totals.py) for the
+    Dashboard's charges and collections by month; never written by the application."""
+
+    month: Mapped[date] = mapped_column(primary_key=True)  # the month's first day
+    location_id: Mapped[int] = mapped_column(primary_key=True)
+    kinds: Mapped[str] = mapped_column(String(12), primary_key=True)  # "charges" or "collections"
+    claims: Mapped[int] = mapped_column(default=0)
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=0)
+
+
 class CarcDayTotal(db.Model):
     """Per service day and location of the claims, per adjustment group and reason code (CO-45): how many claims
     carry it and the entries' sum. Kept by database triggers (billing/ledger/carc_days.py) for the Dashboard's top

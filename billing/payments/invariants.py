@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -30,7 +31,9 @@ from billing.ledger.models import (
     ClaimBalance,
     EntryKind,
     LedgerEntry,
+    LedgerMonthTotal,
 )
+from billing.ledger.month_totals import GROUPS
 from billing.ledger.sums import INSURANCE, PATIENT, effect_on
 from billing.payments.models import (
     PlbDisposition,
@@ -326,6 +329,27 @@ def ar_day_totals_kept() -> list[Violation]:
             if (c := counted.get(k, nothing)) != (s := kept.get(k, nothing))]
 
 
+def month_totals_kept() -> list[Violation]:
+    """The charges and collections kept per posting month and location (billing/ledger/month_totals.py) equal the
+    ledger: the amounts, and the claims with such an entry that month."""
+    counted: dict[tuple[Any, ...], tuple[int, Decimal]] = {}
+    year, month = func.extract("year", LedgerEntry.posted_on), func.extract("month", LedgerEntry.posted_on)
+    for kinds, members in GROUPS.items():
+        rows = db.session.execute(
+            select(year, month, Claim.location_id, func.count(func.distinct(LedgerEntry.claim_id)),
+                   _money(func.sum(LedgerEntry.amount)))
+            .join(Claim, Claim.id == LedgerEntry.claim_id).where(LedgerEntry.kind.in_(members))
+            .group_by(year, month, Claim.location_id))
+        counted.update({(date(int(y), int(m), 1), location_id, kinds): (n, to_money(amount))
+                        for y, m, location_id, n, amount in rows})
+    kept = {(m, loc, kinds): (n, to_money(a)) for m, loc, kinds, n, a in db.session.execute(
+        select(LedgerMonthTotal.month, LedgerMonthTotal.location_id, LedgerMonthTotal.kinds, LedgerMonthTotal.claims,
+               _money(LedgerMonthTotal.amount)))}
+    return [Violation("month-total", _day_key(k), f"{n} claims for {format_money(a)} in the ledger, but the kept "
+                      f"total says {kept_n} for {format_money(kept_a)}")
+            for k, (n, a), (kept_n, kept_a) in _differences(counted, kept)]
+
+
 def _differences(counted: dict[tuple[Any, ...], tuple[int, Decimal]], kept: dict[tuple[Any, ...], tuple[int, Decimal]]
                  ) -> list[tuple[tuple[Any, ...], tuple[int, Decimal], tuple[int, Decimal]]]:
     """Keys whose recount differs from the kept row; a kept row of zeros stands for no rows at all."""
@@ -369,6 +393,7 @@ CHECKS: dict[str, Callable[[], list[Violation]]] = {
     "claim-day-count": claim_day_counts_kept,
     "carc-day": carc_day_totals_kept,
     "ar-day": ar_day_totals_kept,
+    "month-total": month_totals_kept,
 }
 
 

@@ -1,16 +1,16 @@
-"""claim_day_count, carc_day_total and ar_day_total: the Dashboard's figures kept per service day by triggers
+"""claim_day_count, carc_day_total, ar_day_total, ledger_month_total: the Dashboard's figures kept by triggers
 
 Revision ID: d4a7c1e9b352
 Revises: c7e4a9b2d318
 Create Date: 2026-12-04 20:50:00
 
-Also a partial index on claim.payer_claim_number (the claims queue's search by ICN).
+Claims per (service day, location, payer, status), adjustment codes per (service day, location, group, reason),
+receivables per (service day, location, payer), and charges and collections per (posting month, location), kept by
+triggers on claim and ledger_entry. billing/claims/day_counts.py and billing/ledger/carc_days.py, ar_days.py,
+month_totals.py and claim_balances.py build the same SQL for schemas made from the models; it is frozen here as they
+had it. The ledger's claim_balance trigger now moves the receivables first. Existing rows are counted first.
 
-Claims per (service day, location, payer, status), adjustment codes per (service day, location, group, reason) and
-receivables per (service day, location, payer), kept by triggers on claim and ledger_entry (billing/claims/
-day_counts.py, billing/ledger/carc_days.py, ar_days.py and claim_balances.py build the same SQL for schemas made from
-the models; it is frozen here as they had it). The ledger's claim_balance trigger now moves the receivables first.
-Existing rows are counted first.
+Also a partial index on claim.payer_claim_number (the claims queue's search by ICN).
 """
 from __future__ import annotations
 
@@ -30,6 +30,8 @@ SQLITE = [
     'CREATE TRIGGER ledger_entry_keeps_carc_day AFTER INSERT ON ledger_entry FOR EACH ROW WHEN NEW.group_code IS NOT NULL AND NEW.reason_code IS NOT NULL BEGIN INSERT INTO carc_day_total (service_date, location_id, group_code, reason_code, claims, amount) SELECT c.service_date, c.location_id, NEW.group_code, NEW.reason_code, CASE WHEN (SELECT count(*) FROM ledger_entry x WHERE x.claim_id = NEW.claim_id AND x.group_code = NEW.group_code AND x.reason_code = NEW.reason_code) = 1 THEN 1 ELSE 0 END, NEW.amount FROM claim c WHERE c.id = NEW.claim_id ON CONFLICT (service_date, location_id, group_code, reason_code) DO UPDATE SET claims = claims + excluded.claims, amount = round(amount + excluded.amount, 2); END',
     'CREATE TRIGGER claim_update_moves_carc_day AFTER UPDATE OF service_date, location_id ON claim FOR EACH ROW WHEN OLD.service_date IS NOT NEW.service_date OR OLD.location_id IS NOT NEW.location_id BEGIN INSERT INTO carc_day_total (service_date, location_id, group_code, reason_code, claims, amount) SELECT OLD.service_date, OLD.location_id, e.group_code, e.reason_code, -1, -sum(e.amount) FROM ledger_entry e WHERE e.claim_id = OLD.id AND e.group_code IS NOT NULL AND e.reason_code IS NOT NULL GROUP BY e.group_code, e.reason_code ON CONFLICT (service_date, location_id, group_code, reason_code) DO UPDATE SET claims = claims + excluded.claims, amount = round(amount + excluded.amount, 2); INSERT INTO carc_day_total (service_date, location_id, group_code, reason_code, claims, amount) SELECT NEW.service_date, NEW.location_id, e.group_code, e.reason_code, 1, sum(e.amount) FROM ledger_entry e WHERE e.claim_id = NEW.id AND e.group_code IS NOT NULL AND e.reason_code IS NOT NULL GROUP BY e.group_code, e.reason_code ON CONFLICT (service_date, location_id, group_code, reason_code) DO UPDATE SET claims = claims + excluded.claims, amount = round(amount + excluded.amount, 2); END',
     'CREATE TRIGGER claim_update_moves_ar_day AFTER UPDATE OF service_date, location_id, payer_id ON claim FOR EACH ROW WHEN OLD.service_date IS NOT NEW.service_date OR OLD.location_id IS NOT NEW.location_id OR OLD.payer_id IS NOT NEW.payer_id BEGIN INSERT INTO ar_day_total (service_date, location_id, payer_id, insurance, patient, insurance_claims, patient_claims) SELECT OLD.service_date, OLD.location_id, coalesce(OLD.payer_id, 0), -b.insurance, -b.patient, -(CASE WHEN round(b.insurance, 2) <> 0 THEN 1 ELSE 0 END), -(CASE WHEN round(b.patient, 2) <> 0 THEN 1 ELSE 0 END) FROM claim_balance b WHERE b.claim_id = OLD.id ON CONFLICT (service_date, location_id, payer_id) DO UPDATE SET insurance = round(insurance + excluded.insurance, 2), patient = round(patient + excluded.patient, 2), insurance_claims = insurance_claims + excluded.insurance_claims, patient_claims = patient_claims + excluded.patient_claims; INSERT INTO ar_day_total (service_date, location_id, payer_id, insurance, patient, insurance_claims, patient_claims) SELECT NEW.service_date, NEW.location_id, coalesce(NEW.payer_id, 0), b.insurance, b.patient, (CASE WHEN round(b.insurance, 2) <> 0 THEN 1 ELSE 0 END), (CASE WHEN round(b.patient, 2) <> 0 THEN 1 ELSE 0 END) FROM claim_balance b WHERE b.claim_id = NEW.id ON CONFLICT (service_date, location_id, payer_id) DO UPDATE SET insurance = round(insurance + excluded.insurance, 2), patient = round(patient + excluded.patient, 2), insurance_claims = insurance_claims + excluded.insurance_claims, patient_claims = patient_claims + excluded.patient_claims; END',
+    "CREATE TRIGGER ledger_entry_keeps_month_total AFTER INSERT ON ledger_entry FOR EACH ROW WHEN NEW.kind IN ('charge', 'insurance_payment', 'patient_payment') BEGIN INSERT INTO ledger_month_total (month, location_id, kinds, claims, amount) SELECT date(NEW.posted_on, 'start of month'), c.location_id, CASE WHEN NEW.kind IN ('charge') THEN 'charges' WHEN NEW.kind IN ('insurance_payment', 'patient_payment') THEN 'collections' END, CASE WHEN (SELECT count(*) FROM ledger_entry x WHERE x.claim_id = NEW.claim_id AND (CASE CASE WHEN NEW.kind IN ('charge') THEN 'charges' WHEN NEW.kind IN ('insurance_payment', 'patient_payment') THEN 'collections' END WHEN 'charges' THEN x.kind IN ('charge') WHEN 'collections' THEN x.kind IN ('insurance_payment', 'patient_payment') END) AND x.posted_on >= date(NEW.posted_on, 'start of month') AND x.posted_on < date(NEW.posted_on, 'start of month', '+1 month')) = 1 THEN 1 ELSE 0 END, NEW.amount FROM claim c WHERE c.id = NEW.claim_id ON CONFLICT (month, location_id, kinds) DO UPDATE SET claims = claims + excluded.claims, amount = round(amount + excluded.amount, 2); END",
+    "CREATE TRIGGER claim_update_moves_month_total AFTER UPDATE OF location_id ON claim FOR EACH ROW WHEN OLD.location_id IS NOT NEW.location_id BEGIN INSERT INTO ledger_month_total (month, location_id, kinds, claims, amount) SELECT date(e.posted_on, 'start of month'), OLD.location_id, CASE WHEN e.kind IN ('charge') THEN 'charges' WHEN e.kind IN ('insurance_payment', 'patient_payment') THEN 'collections' END, -count(DISTINCT e.claim_id), -sum(e.amount) FROM ledger_entry e WHERE e.claim_id = OLD.id AND e.kind IN ('charge', 'insurance_payment', 'patient_payment') GROUP BY 1, 3 ON CONFLICT (month, location_id, kinds) DO UPDATE SET claims = claims + excluded.claims, amount = round(amount + excluded.amount, 2); INSERT INTO ledger_month_total (month, location_id, kinds, claims, amount) SELECT date(e.posted_on, 'start of month'), NEW.location_id, CASE WHEN e.kind IN ('charge') THEN 'charges' WHEN e.kind IN ('insurance_payment', 'patient_payment') THEN 'collections' END, count(DISTINCT e.claim_id), sum(e.amount) FROM ledger_entry e WHERE e.claim_id = NEW.id AND e.kind IN ('charge', 'insurance_payment', 'patient_payment') GROUP BY 1, 3 ON CONFLICT (month, location_id, kinds) DO UPDATE SET claims = claims + excluded.claims, amount = round(amount + excluded.amount, 2); END",
 ]
 
 POSTGRESQL = [
@@ -43,6 +45,10 @@ POSTGRESQL = [
     'CREATE TRIGGER claim_update_moves_carc_day AFTER UPDATE ON claim REFERENCING OLD TABLE AS old_claims NEW TABLE AS new_claims FOR EACH STATEMENT EXECUTE FUNCTION carc_day_move_claims()',
     'CREATE OR REPLACE FUNCTION ar_day_move_claims() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO ar_day_total (service_date, location_id, payer_id, insurance, patient, insurance_claims, patient_claims) SELECT k1, k2, k3, sum(i), sum(p), sum(ni), sum(np) FROM (SELECT o.service_date, o.location_id, coalesce(o.payer_id, 0), -b.insurance, -b.patient, -(CASE WHEN round(b.insurance, 2) <> 0 THEN 1 ELSE 0 END), -(CASE WHEN round(b.patient, 2) <> 0 THEN 1 ELSE 0 END) FROM old_claims o JOIN new_claims n ON n.id = o.id JOIN claim_balance b ON b.claim_id = o.id WHERE (o.service_date, o.location_id, o.payer_id) IS DISTINCT FROM (n.service_date, n.location_id, n.payer_id) UNION ALL SELECT n.service_date, n.location_id, coalesce(n.payer_id, 0), b.insurance, b.patient, (CASE WHEN round(b.insurance, 2) <> 0 THEN 1 ELSE 0 END), (CASE WHEN round(b.patient, 2) <> 0 THEN 1 ELSE 0 END) FROM old_claims o JOIN new_claims n ON n.id = o.id JOIN claim_balance b ON b.claim_id = o.id WHERE (o.service_date, o.location_id, o.payer_id) IS DISTINCT FROM (n.service_date, n.location_id, n.payer_id)) AS d (k1, k2, k3, i, p, ni, np) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 ON CONFLICT (service_date, location_id, payer_id) DO UPDATE SET insurance = ar_day_total.insurance + excluded.insurance, patient = ar_day_total.patient + excluded.patient, insurance_claims = ar_day_total.insurance_claims + excluded.insurance_claims, patient_claims = ar_day_total.patient_claims + excluded.patient_claims; RETURN NULL; END $$',
     'CREATE TRIGGER claim_update_moves_ar_day AFTER UPDATE ON claim REFERENCING OLD TABLE AS old_claims NEW TABLE AS new_claims FOR EACH STATEMENT EXECUTE FUNCTION ar_day_move_claims()',
+    "CREATE OR REPLACE FUNCTION month_total_add_entries() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO ledger_month_total (month, location_id, kinds, claims, amount) SELECT f.month, c.location_id, f.kinds, sum(CASE WHEN (SELECT count(*) FROM ledger_entry x WHERE x.claim_id = f.claim_id AND (CASE f.kinds WHEN 'charges' THEN x.kind IN ('charge') WHEN 'collections' THEN x.kind IN ('insurance_payment', 'patient_payment') END) AND x.posted_on >= f.month AND x.posted_on < f.month + INTERVAL '1 month') = f.here THEN 1 ELSE 0 END), sum(f.amount) FROM (SELECT e.claim_id, CAST(date_trunc('month', e.posted_on) AS DATE) AS month, CASE WHEN e.kind IN ('charge') THEN 'charges' WHEN e.kind IN ('insurance_payment', 'patient_payment') THEN 'collections' END AS kinds, count(*) AS here, sum(e.amount) AS amount FROM new_entries e WHERE e.kind IN ('charge', 'insurance_payment', 'patient_payment') GROUP BY 1, 2, 3) f JOIN claim c ON c.id = f.claim_id GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 ON CONFLICT (month, location_id, kinds) DO UPDATE SET claims = ledger_month_total.claims + excluded.claims, amount = ledger_month_total.amount + excluded.amount; RETURN NULL; END $$",
+    "CREATE OR REPLACE FUNCTION month_total_move_claims() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO ledger_month_total (month, location_id, kinds, claims, amount) SELECT k1, k2, k3, sum(n), sum(a) FROM (SELECT CAST(date_trunc('month', e.posted_on) AS DATE), o.location_id, CASE WHEN e.kind IN ('charge') THEN 'charges' WHEN e.kind IN ('insurance_payment', 'patient_payment') THEN 'collections' END, -count(DISTINCT e.claim_id), -sum(e.amount) FROM old_claims o JOIN ledger_entry e ON e.claim_id = o.id WHERE o.id IN (SELECT o.id FROM old_claims o JOIN new_claims n ON n.id = o.id WHERE o.location_id IS DISTINCT FROM n.location_id) AND e.kind IN ('charge', 'insurance_payment', 'patient_payment') GROUP BY 1, 2, 3 UNION ALL SELECT CAST(date_trunc('month', e.posted_on) AS DATE), n.location_id, CASE WHEN e.kind IN ('charge') THEN 'charges' WHEN e.kind IN ('insurance_payment', 'patient_payment') THEN 'collections' END, count(DISTINCT e.claim_id), sum(e.amount) FROM new_claims n JOIN ledger_entry e ON e.claim_id = n.id WHERE n.id IN (SELECT o.id FROM old_claims o JOIN new_claims n ON n.id = o.id WHERE o.location_id IS DISTINCT FROM n.location_id) AND e.kind IN ('charge', 'insurance_payment', 'patient_payment') GROUP BY 1, 2, 3) AS d (k1, k2, k3, n, a) GROUP BY 1, 2, 3 HAVING sum(n) <> 0 OR sum(a) <> 0 ORDER BY 1, 2, 3 ON CONFLICT (month, location_id, kinds) DO UPDATE SET claims = ledger_month_total.claims + excluded.claims, amount = ledger_month_total.amount + excluded.amount; RETURN NULL; END $$",
+    'CREATE TRIGGER ledger_entry_keeps_month_total AFTER INSERT ON ledger_entry REFERENCING NEW TABLE AS new_entries FOR EACH STATEMENT EXECUTE FUNCTION month_total_add_entries()',
+    'CREATE TRIGGER claim_update_moves_month_total AFTER UPDATE ON claim REFERENCING OLD TABLE AS old_claims NEW TABLE AS new_claims FOR EACH STATEMENT EXECUTE FUNCTION month_total_move_claims()',
 ]
 
 BACKFILL = [
@@ -50,6 +56,10 @@ BACKFILL = [
     'INSERT INTO carc_day_total (service_date, location_id, group_code, reason_code, claims, amount) SELECT c.service_date, c.location_id, p.group_code, p.reason_code, count(*), round(sum(p.amount), 2) FROM (SELECT e.claim_id, e.group_code, e.reason_code, sum(e.amount) AS amount FROM ledger_entry e WHERE e.group_code IS NOT NULL AND e.reason_code IS NOT NULL GROUP BY 1, 2, 3) p JOIN claim c ON c.id = p.claim_id GROUP BY 1, 2, 3, 4',
     'INSERT INTO ar_day_total (service_date, location_id, payer_id, insurance, patient, insurance_claims, patient_claims) SELECT c.service_date, c.location_id, coalesce(c.payer_id, 0), round(sum(b.insurance), 2), round(sum(b.patient), 2), sum(CASE WHEN round(b.insurance, 2) <> 0 THEN 1 ELSE 0 END), sum(CASE WHEN round(b.patient, 2) <> 0 THEN 1 ELSE 0 END) FROM claim_balance b JOIN claim c ON c.id = b.claim_id GROUP BY 1, 2, 3',
 ]
+
+MONTH_BACKFILL_SQLITE = "INSERT INTO ledger_month_total (month, location_id, kinds, claims, amount) SELECT date(e.posted_on, 'start of month'), c.location_id, CASE WHEN e.kind IN ('charge') THEN 'charges' WHEN e.kind IN ('insurance_payment', 'patient_payment') THEN 'collections' END, count(DISTINCT e.claim_id), round(sum(e.amount), 2) FROM ledger_entry e JOIN claim c ON c.id = e.claim_id WHERE e.kind IN ('charge', 'insurance_payment', 'patient_payment') GROUP BY 1, 2, 3"
+
+MONTH_BACKFILL_POSTGRESQL = "INSERT INTO ledger_month_total (month, location_id, kinds, claims, amount) SELECT CAST(date_trunc('month', e.posted_on) AS DATE), c.location_id, CASE WHEN e.kind IN ('charge') THEN 'charges' WHEN e.kind IN ('insurance_payment', 'patient_payment') THEN 'collections' END, count(DISTINCT e.claim_id), round(sum(e.amount), 2) FROM ledger_entry e JOIN claim c ON c.id = e.claim_id WHERE e.kind IN ('charge', 'insurance_payment', 'patient_payment') GROUP BY 1, 2, 3"
 
 BALANCE_SQLITE = "CREATE TRIGGER ledger_entry_keeps_claim_balance AFTER INSERT ON ledger_entry FOR EACH ROW BEGIN INSERT INTO ar_day_total (service_date, location_id, payer_id, insurance, patient, insurance_claims, patient_claims) SELECT c.service_date, c.location_id, coalesce(c.payer_id, 0), CASE NEW.kind WHEN 'charge' THEN NEW.amount WHEN 'insurance_payment' THEN -NEW.amount WHEN 'contractual' THEN -NEW.amount WHEN 'other_adjustment' THEN -NEW.amount WHEN 'patient_responsibility' THEN -NEW.amount WHEN 'write_off' THEN -NEW.amount WHEN 'insurance_refund' THEN NEW.amount ELSE 0 END, CASE NEW.kind WHEN 'patient_responsibility' THEN NEW.amount WHEN 'patient_payment' THEN -NEW.amount WHEN 'patient_write_off' THEN -NEW.amount WHEN 'transfer_to_secondary' THEN -NEW.amount WHEN 'patient_refund' THEN NEW.amount WHEN 'patient_credit_out' THEN NEW.amount WHEN 'patient_credit_in' THEN -NEW.amount ELSE 0 END, ((CASE WHEN round(coalesce(b.insurance, 0) + CASE NEW.kind WHEN 'charge' THEN NEW.amount WHEN 'insurance_payment' THEN -NEW.amount WHEN 'contractual' THEN -NEW.amount WHEN 'other_adjustment' THEN -NEW.amount WHEN 'patient_responsibility' THEN -NEW.amount WHEN 'write_off' THEN -NEW.amount WHEN 'insurance_refund' THEN NEW.amount ELSE 0 END, 2) <> 0 THEN 1 ELSE 0 END) - (CASE WHEN round(coalesce(b.insurance, 0), 2) <> 0 THEN 1 ELSE 0 END)), ((CASE WHEN round(coalesce(b.patient, 0) + CASE NEW.kind WHEN 'patient_responsibility' THEN NEW.amount WHEN 'patient_payment' THEN -NEW.amount WHEN 'patient_write_off' THEN -NEW.amount WHEN 'transfer_to_secondary' THEN -NEW.amount WHEN 'patient_refund' THEN NEW.amount WHEN 'patient_credit_out' THEN NEW.amount WHEN 'patient_credit_in' THEN -NEW.amount ELSE 0 END, 2) <> 0 THEN 1 ELSE 0 END) - (CASE WHEN round(coalesce(b.patient, 0), 2) <> 0 THEN 1 ELSE 0 END)) FROM claim c LEFT JOIN claim_balance b ON b.claim_id = c.id WHERE c.id = NEW.claim_id ON CONFLICT (service_date, location_id, payer_id) DO UPDATE SET insurance = round(insurance + excluded.insurance, 2), patient = round(patient + excluded.patient, 2), insurance_claims = insurance_claims + excluded.insurance_claims, patient_claims = patient_claims + excluded.patient_claims; INSERT INTO claim_balance (claim_id, insurance, patient) VALUES (NEW.claim_id, CASE NEW.kind WHEN 'charge' THEN NEW.amount WHEN 'insurance_payment' THEN -NEW.amount WHEN 'contractual' THEN -NEW.amount WHEN 'other_adjustment' THEN -NEW.amount WHEN 'patient_responsibility' THEN -NEW.amount WHEN 'write_off' THEN -NEW.amount WHEN 'insurance_refund' THEN NEW.amount ELSE 0 END, CASE NEW.kind WHEN 'patient_responsibility' THEN NEW.amount WHEN 'patient_payment' THEN -NEW.amount WHEN 'patient_write_off' THEN -NEW.amount WHEN 'transfer_to_secondary' THEN -NEW.amount WHEN 'patient_refund' THEN NEW.amount WHEN 'patient_credit_out' THEN NEW.amount WHEN 'patient_credit_in' THEN -NEW.amount ELSE 0 END) ON CONFLICT (claim_id) DO UPDATE SET insurance = round(insurance + excluded.insurance, 2), patient = round(patient + excluded.patient, 2); END"
 
@@ -62,6 +72,8 @@ DROP_SQLITE = [
     'DROP TRIGGER IF EXISTS ledger_entry_keeps_carc_day',
     'DROP TRIGGER IF EXISTS claim_update_moves_carc_day',
     'DROP TRIGGER IF EXISTS claim_update_moves_ar_day',
+    'DROP TRIGGER IF EXISTS ledger_entry_keeps_month_total',
+    'DROP TRIGGER IF EXISTS claim_update_moves_month_total',
 ]
 
 DROP_POSTGRESQL = [
@@ -75,6 +87,10 @@ DROP_POSTGRESQL = [
     'DROP FUNCTION IF EXISTS carc_day_move_claims()',
     'DROP TRIGGER IF EXISTS claim_update_moves_ar_day ON claim',
     'DROP FUNCTION IF EXISTS ar_day_move_claims()',
+    'DROP TRIGGER IF EXISTS ledger_entry_keeps_month_total ON ledger_entry',
+    'DROP TRIGGER IF EXISTS claim_update_moves_month_total ON claim',
+    'DROP FUNCTION IF EXISTS month_total_add_entries()',
+    'DROP FUNCTION IF EXISTS month_total_move_claims()',
 ]
 
 # The claim_balance trigger as a7d2c4e6f813 made it, for the downgrade.
@@ -117,9 +133,18 @@ def upgrade():
     sa.Column('patient_claims', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('service_date', 'location_id', 'payer_id', name=op.f('pk_ar_day_total'))
     )
-    for statement in BACKFILL:
+    op.create_table('ledger_month_total',
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('location_id', sa.Integer(), nullable=False),
+    sa.Column('kinds', sa.String(length=12), nullable=False),
+    sa.Column('claims', sa.Integer(), nullable=False),
+    sa.Column('amount', sa.Numeric(precision=14, scale=2), nullable=False),
+    sa.PrimaryKeyConstraint('month', 'location_id', 'kinds', name=op.f('pk_ledger_month_total'))
+    )
+    postgresql = op.get_bind().dialect.name == "postgresql"
+    for statement in (*BACKFILL, MONTH_BACKFILL_POSTGRESQL if postgresql else MONTH_BACKFILL_SQLITE):
         op.execute(statement)
-    if op.get_bind().dialect.name == "postgresql":
+    if postgresql:
         for statement in POSTGRESQL:
             op.execute(statement)
         op.execute(BALANCE_POSTGRESQL)
@@ -140,6 +165,7 @@ def downgrade():
         op.execute(OLD_BALANCE_SQLITE)
         for statement in DROP_SQLITE:
             op.execute(statement)
+    op.drop_table('ledger_month_total')
     op.drop_table('ar_day_total')
     op.drop_index('ix_claim_payer_claim_number', table_name='claim')
     op.drop_table('carc_day_total')

@@ -17,7 +17,7 @@ from sqlalchemy import insert, select, update
 from billing.claims import day_counts
 from billing.claims.models import Claim
 from billing.core.db import db
-from billing.ledger import ar_days, carc_days, claim_balances
+from billing.ledger import ar_days, carc_days, claim_balances, month_totals
 from billing.ledger.models import CarcDayTotal, EntryKind, EntrySource, LedgerEntry
 from billing.payments.invariants import carc_day_totals_kept
 from tests.worlds import factories as f
@@ -103,11 +103,14 @@ def test_the_triggers_of_schemas_made_from_the_models_are_the_migrations_own():
     """create_all schemas get their triggers from the modules; the migration froze the same SQL. A change to either
     module needs a new migration that replaces the triggers (and this test then compares with that one)."""
     entry_pg, claim_pg = carc_days.postgresql_triggers()
-    assert [*day_counts.sqlite_triggers(), *carc_days.sqlite_triggers(), ar_days.sqlite_claim_trigger()
-            ] == MIGRATION.SQLITE
+    assert [*day_counts.sqlite_triggers(), *carc_days.sqlite_triggers(), ar_days.sqlite_claim_trigger(),
+            *month_totals.sqlite_triggers()] == MIGRATION.SQLITE
     assert [day_counts.postgresql_function(), *day_counts.postgresql_triggers(),
             *carc_days.postgresql_functions(), *entry_pg, *claim_pg,
-            ar_days.postgresql_claim_function(), ar_days.postgresql_claim_trigger()] == MIGRATION.POSTGRESQL
+            ar_days.postgresql_claim_function(), ar_days.postgresql_claim_trigger(),
+            *month_totals.postgresql_functions(), *month_totals.postgresql_triggers()] == MIGRATION.POSTGRESQL
     assert [day_counts.backfill(), carc_days.backfill(), ar_days.backfill()] == MIGRATION.BACKFILL
+    assert month_totals.backfill("sqlite") == MIGRATION.MONTH_BACKFILL_SQLITE
+    assert month_totals.backfill("postgresql") == MIGRATION.MONTH_BACKFILL_POSTGRESQL
     assert claim_balances.sqlite_trigger() == MIGRATION.BALANCE_SQLITE
     assert claim_balances.postgresql_function() == MIGRATION.BALANCE_POSTGRESQL

@@ -7,6 +7,9 @@ so the two can only part if someone edits tables by hand: `flask ledger check` (
 them. PostgreSQL adds a whole INSERT's rows at once (a statement trigger over its transition table, claims in id
 order so two postings never deadlock); SQLite, which has only row triggers, adds them one by one.
 
+The same trigger first moves the receivables per service day (`ar_day_total`, billing/ledger/ar_days.py) by the
+entry's effect, reading the claim's balance before it changes.
+
 Nothing in the application writes this table. Reads that must be exact as of a past date (AR Aging as of a
 month-end) still sum the ledger; "now" reads (front-page receivables, the claims queue) read this.
 """

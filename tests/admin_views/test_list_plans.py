@@ -22,14 +22,7 @@ from sqlalchemy import Date, DateTime, Enum, Integer, String, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from billing.core.db import db
-from billing.payments.remittances import import_835
-from billing.people.models import Role
-from rules.runs import run_rules
-from tests.admin_views.list_pages import list_views, statements_sent
-from tests.worlds.claims import submitted_claim
-from tests.worlds.payments import era_for, foreign
-from tests.worlds.practice import SYSTEM, build_world
-from tests.worlds.rules import fail, leaf, make_rule
+from tests.admin_views.list_pages import list_views, seed_every_grid, statements_sent
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.slow]
 
@@ -39,19 +32,6 @@ BIG = 50_000  # a table this large must never be read whole for one page
 GROWING = ("claim", "claim_line", "therapy_session", "ledger_entry", "remittance", "remittance_claim",
            "unmatched_claim", "failed_charge", "billing_run", "access_log", "claim_status_change", "client",
            "insurance_policy", "service_authorization", "posted_check", "job_run")
-
-
-def _seed_world(client: Any, login: Any) -> None:
-    """At least one row in each growing table, made the ordinary way."""
-    world = build_world()
-    claim = submitted_claim(world)
-    make_rule("Any units", conditions=leaf("units", "greater_than", 0), actions=fail("units"))
-    world.claim()
-    run_rules(actor=SYSTEM, today=claim.service_date)
-    import_835(era_for(world, claim, extra=[foreign()]), filename="seed.835", actor=SYSTEM)
-    db.session.commit()
-    login(Role.ADMIN)
-    client.get(f"/admin/client/details/?id={claim.client_id}")
 
 
 def _copy_expression(column: Any, unique: set[str], spread: str | None) -> str:
@@ -105,7 +85,7 @@ def _fill(table_name: str, filled: set[str]) -> bool:
 
 @pytest.fixture
 def big_tables(client: Any, login: Any) -> Iterator[set[str]]:
-    _seed_world(client, login)
+    seed_every_grid(client, login)
     filled: set[str] = set()
     for name in GROWING:
         if name in db.metadata.tables and _fill(name, filled):

@@ -17,7 +17,6 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Query
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ClauseElement
-from sqlalchemy.sql.visitors import InternalTraversal
 
 #: Up to this many rows a list shows its exact count; past it, an estimate.
 EXACT_COUNT_LIMIT = 10_000
@@ -36,8 +35,9 @@ class AboutCount(int):
 class Explain(Executable, ClauseElement):
     """`EXPLAIN (FORMAT JSON) <statement>` (PostgreSQL), with the statement's parameters bound as usual."""
 
-    inherit_cache = True
-    _traverse_internals = [("statement", InternalTraversal.dp_clauseelement)]
+    # Not cached: a cached compilation would be reused for a later EXPLAIN, and SQLAlchemy then adapts the result to
+    # the new statement through its selected columns, which an EXPLAIN does not have (NotImplementedError).
+    inherit_cache = False
 
     def __init__(self, statement: Any) -> None:
         self.statement = statement

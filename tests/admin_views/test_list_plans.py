@@ -18,80 +18,20 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import Date, DateTime, Enum, Integer, String, inspect, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import text
 
 from billing.core.db import db
 from tests.admin_views.list_pages import list_views, seed_every_grid, statements_sent
+from tests.worlds.big_tables import fill_growing_tables
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.slow]
 
 COPIES = 100_000
 BIG = 50_000  # a table this large must never be read whole for one page
-#: The tables a billing company's data makes large, copied up to COPIES rows each.
-GROWING = ("claim", "claim_line", "therapy_session", "ledger_entry", "remittance", "remittance_claim",
-           "unmatched_claim", "failed_charge", "billing_run", "access_log", "claim_status_change", "client",
-           "insurance_policy", "service_authorization", "posted_check", "job_run")
-
-
-def _copy_expression(column: Any, unique: set[str], spread: str | None) -> str:
-    name = f'"{column.name}"'
-    if column.name == spread:
-        return "source.parent_id"
-    if spread is not None:
-        pass  # the spread reference alone keeps each copy distinct (and line numbers within their bounds)
-    elif column.name in unique and isinstance(column.type, String) and not isinstance(column.type, Enum):
-        return f"left({name}, {max((column.type.length or 40) - 8, 1)}) || '-' || g"
-    elif column.name in unique and isinstance(column.type, Integer) and not column.foreign_keys:
-        return f"{name} + g::int"
-    if isinstance(column.type, DateTime):
-        return f"{name} - make_interval(mins => g)"
-    if isinstance(column.type, Date):
-        return f"{name} - (g % 3650)::int"
-    return name
-
-
-def _fill(table_name: str, filled: set[str]) -> bool:
-    """Copy the table's first row until it holds about COPIES rows; False when its constraints refuse copies.
-    A unique key holding a reference to a table already copied (claim_line's claim) takes each copy of that
-    table in turn, so the copies stay distinct."""
-    table = db.metadata.tables[table_name]
-    insp = inspect(db.session.connection())
-    unique = {c for u in insp.get_unique_constraints(table_name) for c in u["column_names"]}
-    unique |= {c for i in insp.get_indexes(table_name) if i.get("unique") for c in i["column_names"] if c}
-    columns = [c for c in table.columns if not c.primary_key]
-    seed = db.session.execute(text(f'SELECT min(id) FROM "{table_name}"')).scalar()  # noqa: S608 - our table names
-    if seed is None:
-        return False
-    spread = next((c for c in columns if c.name in unique
-                   for fk in c.foreign_keys if fk.column.table.name in filled), None)
-    source = f"generate_series(1, {COPIES}) AS g"
-    if spread is not None:
-        parent = next(iter(spread.foreign_keys)).column.table.name
-        source = (f'(SELECT id AS parent_id, row_number() OVER (ORDER BY id) AS g FROM "{parent}" '  # noqa: S608
-                  f'WHERE id <> (SELECT min(id) FROM "{parent}") LIMIT {COPIES}) AS source')
-    names = ", ".join(f'"{c.name}"' for c in columns)
-    values = ", ".join(_copy_expression(c, unique, spread.name if spread is not None else None) for c in columns)
-    nested = db.session.begin_nested()
-    try:
-        copy = f'INSERT INTO "{table_name}" ({names}) SELECT {values} FROM "{table_name}", {source} WHERE id = :seed'  # noqa: S608
-        db.session.execute(text(copy), {"seed": seed})  # names and expressions come from the models' metadata
-    except DBAPIError:
-        nested.rollback()
-        return False
-    nested.commit()
-    return True
-
-
 @pytest.fixture
 def big_tables(client: Any, login: Any) -> Iterator[set[str]]:
     seed_every_grid(client, login)
-    filled: set[str] = set()
-    for name in GROWING:
-        if name in db.metadata.tables and _fill(name, filled):
-            filled.add(name)
-    for name in filled:
-        db.session.execute(text(f'ANALYZE "{name}"'))
+    filled = fill_growing_tables(COPIES)
     yield filled
     db.session.rollback()
 

@@ -1,7 +1,7 @@
 """the Clients list's sort order (last name, first name) as one index, so a page reads 20 rows at any size
 
 Revision ID: e83b51d0c4a7
-Revises: c7e4a9b2d318
+Revises: d4a7c1e9b352
 Create Date: 2026-12-04 21:20:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'e83b51d0c4a7'
-down_revision = 'c7e4a9b2d318'
+down_revision = 'd4a7c1e9b352'
 branch_labels = None
 depends_on = None
 

@@ -31,7 +31,7 @@ from billing.claims.building import BillingResult
 from billing.claims.bulk import Outcome, apply_to_claims
 from billing.claims.insurance_rebill import rebill_to_insurance
 from billing.claims.line_denials import WORKABLE
-from billing.claims.models import Claim, ClaimLine
+from billing.claims.models import Claim, ClaimDayCount, ClaimLine
 from billing.claims.queries import authorization_units_used, claim_history
 from billing.claims.statuses import EDITABLE, ClaimStatus
 from billing.core.checks import MAX_INT, parse_id, parse_int
@@ -163,13 +163,17 @@ class ClaimView(ClaimQueueMixin, ClaimPaymentsMixin, RoleModelView):
         return self._by_status(super().get_count_query())
 
     def status_counts(self) -> dict[str, int]:
-        query = select(Claim.status, Claim.self_pay, func.count()).group_by(Claim.status, Claim.self_pay)
+        # From the counts the database keeps per service day (billing/claims/day_counts.py), not the claim table.
+        kept = ClaimDayCount
+        query = (select(kept.status, kept.self_pay, func.sum(kept.claims)).group_by(kept.status, kept.self_pay)
+                 .having(func.sum(kept.claims) != 0))
         scope = current_scope()
         if not scope.is_everything:
-            query = query.where(by_location(Claim.location_id, scope))
+            query = query.where(by_location(kept.location_id, scope))
         counts = {s.value: 0 for s in ClaimStatus}
         counts["all"] = counts[SELF_PAY_TAB] = 0
         rows = db.session.execute(query).all()
+        rows = [(status, self_pay, int(n)) for status, self_pay, n in rows]
         for status, self_pay, n in rows:
             counts["all"] += n
             counts[SELF_PAY_TAB] += n if self_pay else 0

@@ -134,7 +134,8 @@ class ToFinalizeFilter(BaseSQLAFilter):
 
 def to_finalize() -> Any:
     # The draft status is written into the SQL, not bound: only then can SQLite see that the partial index of draft
-    # notes (ix_therapy_session_draft_notes) covers the query, instead of walking every session.
+    # notes (ix_therapy_session_draft_notes) covers the query; its leading `session_class_id` makes it the better
+    # match for `session_class_id IS NULL` than that column's own index, with or without planner statistics.
     draft = bindparam(None, NoteStatus.DRAFT, type_=TherapySession.note_status.type, literal_execute=True)
     return and_(
         TherapySession.note_status == draft,

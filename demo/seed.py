@@ -22,7 +22,6 @@ from werkzeug.security import generate_password_hash
 from billing.core.db import db, insert_returning_ids
 from billing.core.identifiers import npi_check_digit
 from billing.core.money import to_money
-from billing.core.statistics import refresh_planner_statistics
 from billing.core.time import practice_today
 from billing.coverage.models import (
     Authorization,
@@ -111,7 +110,6 @@ def seed_demo(scale: int = 1, *, today: date | None = None, billing_history: boo
         counts.update(work_demo_billing(company, _first_cohort_clients(company_id), today=today))
     counts.update(claim_counts())
     counts["users"] = _create_missing_users()
-    refresh_planner_statistics()  # so the demo's pages use their indexes from the first request
     return SeedResult(scale, scale, created=True, users_created=counts["users"], counts=dict(counts),
                       finalized=len(to_finalize), finalize_seconds=finalize_seconds)
 

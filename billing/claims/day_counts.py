@@ -1,10 +1,10 @@
 """Claims counted per service day, location, payer and status, kept beside the claim table by the database itself.
 
-`claim_day_count` holds, for each (service_date, location_id, payer_id, status), how many claims there are and
-what they bill. Triggers on `claim` move a claim's count from its old key to its new one whenever one of those
+`claim_day_count` holds, for each (service_date, location_id, payer_id, status, self_pay), how many claims there are
+and what they bill. Triggers on `claim` move a claim's count from its old key to its new one whenever one of those
 columns or its total changes, in the statement that changes it, whichever code path runs it (the ORM, a set-based
-mark-sent, a migration). The Dashboard's claim figures (claims by status, denial rate by payer) then read a few
-hundred rows per year of service dates instead of every claim, whatever the claim table's size.
+mark-sent, a migration). The Dashboard's claim figures (claims by status, denial rate by payer) and the claims
+queue's tab counts then read a few rows per service day instead of every claim, whatever the claim table's size.
 
 PostgreSQL applies a whole statement's rows at once (statement triggers over transition tables, keys in order so
 two writers never deadlock on them); SQLite, which has only row triggers, one claim at a time. `flask ledger check`
@@ -20,7 +20,7 @@ from billing.claims.models import Claim, ClaimDayCount
 from billing.core.derived import derived
 
 TABLE = "claim_day_count"
-KEY = "service_date, location_id, payer_id, status"
+KEY = "service_date, location_id, payer_id, status, self_pay"
 FUNCTION = "claim_day_count_apply"
 #: Trigger names: one per operation on `claim`.
 TRIGGERS = {op: f"claim_{op.lower()}_keeps_day_count" for op in ("INSERT", "UPDATE", "DELETE")}
@@ -29,11 +29,11 @@ _UPSERT = (f"ON CONFLICT ({KEY}) DO UPDATE SET claims = {TABLE}.claims + exclude
 # SQLite sums NUMERIC as floats: rounded to the cent at every step, the running total stays exact.
 _SQLITE_UPSERT = (f"ON CONFLICT ({KEY}) DO UPDATE SET claims = claims + excluded.claims, "
                   f"billed = round(billed + excluded.billed, 2)")
-_COLUMNS = ("service_date", "location_id", "payer_id", "status", "total_charge")
+_COLUMNS = ("service_date", "location_id", "payer_id", "status", "self_pay", "total_charge")
 
 
 def _key(row: str) -> str:
-    return f"{row}.service_date, {row}.location_id, coalesce({row}.payer_id, 0), {row}.status"
+    return f"{row}.service_date, {row}.location_id, coalesce({row}.payer_id, 0), {row}.status, {row}.self_pay"
 
 
 def sqlite_triggers() -> list[str]:
@@ -61,14 +61,14 @@ def postgresql_function() -> str:
         f"CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
         f"IF TG_OP = 'INSERT' THEN "
         f"INSERT INTO {TABLE} ({KEY}, claims, billed) SELECT {_key('n')}, count(*), sum(n.total_charge) "
-        f"FROM new_claims n GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4 {_UPSERT}; "
+        f"FROM new_claims n GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5 {_UPSERT}; "
         f"ELSIF TG_OP = 'DELETE' THEN "
         f"INSERT INTO {TABLE} ({KEY}, claims, billed) SELECT {_key('o')}, -count(*), -sum(o.total_charge) "
-        f"FROM old_claims o GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4 {_UPSERT}; "
+        f"FROM old_claims o GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5 {_UPSERT}; "
         f"ELSE "
-        f"INSERT INTO {TABLE} ({KEY}, claims, billed) SELECT k1, k2, k3, k4, sum(n), sum(b) "
-        f"FROM ({moved}) AS d (k1, k2, k3, k4, n, b) GROUP BY 1, 2, 3, 4 "
-        f"HAVING sum(n) <> 0 OR sum(b) <> 0 ORDER BY 1, 2, 3, 4 {_UPSERT}; "
+        f"INSERT INTO {TABLE} ({KEY}, claims, billed) SELECT k1, k2, k3, k4, k5, sum(n), sum(b) "
+        f"FROM ({moved}) AS d (k1, k2, k3, k4, k5, n, b) GROUP BY 1, 2, 3, 4, 5 "
+        f"HAVING sum(n) <> 0 OR sum(b) <> 0 ORDER BY 1, 2, 3, 4, 5 {_UPSERT}; "
         f"END IF; RETURN NULL; END $$"
     )
 
@@ -90,7 +90,7 @@ def drop_statements(dialect: str) -> list[str]:
 def backfill() -> str:
     """Count the claims already there (a migration, before the triggers exist)."""
     return (f"INSERT INTO {TABLE} ({KEY}, claims, billed) SELECT {_key('claim')}, count(*), "
-            f"coalesce(round(sum(claim.total_charge), 2), 0) FROM claim GROUP BY 1, 2, 3, 4")
+            f"coalesce(round(sum(claim.total_charge), 2), 0) FROM claim GROUP BY 1, 2, 3, 4, 5")
 
 
 # A schema made from the models (tests' scratch databases) gets the triggers once `claim` exists; the migration makes

@@ -195,8 +195,9 @@ class ClaimDiagnosis(db.Model):
 
 
 class ClaimDayCount(db.Model):
-    """How many claims, and their billed dollars, per service day, location, payer and status: kept by database
-    triggers on `claim` (billing/claims/day_counts.py) so the Dashboard never counts the claim table itself.
+    """How many claims, and their billed dollars, per service day, location, payer, status and self-pay: kept by
+    database triggers on `claim` (billing/claims/day_counts.py) so the Dashboard and the claims queue's tab counts
+    never count the claim table itself.
     Never written by the application; a key whose claims all moved on keeps a row of zeros."""
 
     service_date: Mapped[date] = mapped_column(primary_key=True)
@@ -204,5 +205,7 @@ class ClaimDayCount(db.Model):
     #: 0 for claims without a payer (a key column cannot be null).
     payer_id: Mapped[int] = mapped_column(primary_key=True)
     status: Mapped[ClaimStatus] = mapped_column(enum_column(ClaimStatus), primary_key=True)
+    #: Billed to the patient (Claim.self_pay): the claims queue's payer tabs leave these out.
+    self_pay: Mapped[bool] = mapped_column(primary_key=True)
     claims: Mapped[int] = mapped_column(default=0)
     billed: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=ZERO)

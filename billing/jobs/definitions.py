@@ -69,10 +69,6 @@ JOBS: tuple[JobDefinition, ...] = (
                   "Month to date: the reports in CLAIMDESK_SCHEDULED_REPORTS, into instance/exports/."),
     JobDefinition("ledger-check", "Check the ledger", tasks.check_the_ledger, Cron(minute="45", hour="4"),
                   "Balances, remittance totals, reversal links, credits and open lines; a violation fails the run."),
-    JobDefinition("planner-statistics", "Refresh the planner statistics", tasks.refresh_statistics,
-                  Cron(minute="50", hour="4"),
-                  "SQLite: ANALYZE, so pages keep using their indexes as the tables grow (PostgreSQL's autovacuum "
-                  "does this itself)."),
     JobDefinition("send-statements", "Send patient statements", tasks.send_statements,
                   Cron(minute="0", hour="8", day="1"),
                   "Monthly: a statement to each responsible party owing at least the minimum, as PDFs and a mail "

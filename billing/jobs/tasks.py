@@ -14,7 +14,6 @@ from sqlalchemy import select
 from billing.core.audit import Actor
 from billing.core.db import db
 from billing.core.errors import BillingError, Failed, NothingToDo
-from billing.core.statistics import refresh_planner_statistics
 from billing.core.time import practice_timezone
 from billing.core.unit_of_work import unit_of_work
 from billing.jobs import export_runs
@@ -223,12 +222,6 @@ def check_the_ledger(now: datetime) -> str:
         more = f" (and {len(violations) - 20} more)" if len(violations) > 20 else ""
         raise Failed(f"{len(violations)} ledger invariant violation(s): {listed}{more}. Run `flask ledger check`.")
     return "The ledger holds every invariant."
-
-
-def refresh_statistics(now: datetime) -> str:
-    """The planner's statistics, so list pages keep reading their indexes as tables grow (billing/core/statistics)."""
-    with unit_of_work():
-        return refresh_planner_statistics()
 
 
 def send_statements(now: datetime) -> str:

@@ -278,14 +278,14 @@ def claim_balances_kept() -> list[Violation]:
 
 
 def claim_day_counts_kept() -> list[Violation]:
-    """The claims counted per day, location, payer and status (billing/claims/day_counts.py) equal a recount. Both
-    sides are grouped in SQL: a few rows per service day, whatever the number of claims."""
-    key = (Claim.service_date, Claim.location_id, func.coalesce(Claim.payer_id, 0), Claim.status)
+    """The claims counted per day, location, payer, status and self-pay (billing/claims/day_counts.py) equal a
+    recount. Both sides are grouped in SQL: a few rows per service day, whatever the number of claims."""
+    key = (Claim.service_date, Claim.location_id, func.coalesce(Claim.payer_id, 0), Claim.status, Claim.self_pay)
     counted = {tuple(k): (n, to_money(b)) for *k, n, b in db.session.execute(
         select(*key, func.count(), _money(func.sum(Claim.total_charge))).group_by(*key))}
-    kept = {(d, loc, payer, status): (n, to_money(b)) for d, loc, payer, status, n, b in db.session.execute(
+    kept = {tuple(k): (n, to_money(b)) for *k, n, b in db.session.execute(
         select(ClaimDayCount.service_date, ClaimDayCount.location_id, ClaimDayCount.payer_id, ClaimDayCount.status,
-               ClaimDayCount.claims, _money(ClaimDayCount.billed)))}
+               ClaimDayCount.self_pay, ClaimDayCount.claims, _money(ClaimDayCount.billed)))}
     return [Violation("claim-day-count", _day_key(k), f"{n} claims billing {format_money(b)} are there, but the kept "
                       f"count says {kept_n} billing {format_money(kept_b)}")
             for k, (n, b), (kept_n, kept_b) in _differences(counted, kept)]

@@ -56,7 +56,7 @@ class TherapySession(db.Model):
         Index("ix_therapy_session_client_date", "client_id", "service_date"),
         Index("ix_therapy_session_provider_date", "provider_id", "service_date"),
         # Notes still to finalize (the front page's count) are few among a million sessions: index only those.
-        Index("ix_therapy_session_draft_notes", "service_date",
+        Index("ix_therapy_session_draft_notes", "session_class_id", "service_date",
               postgresql_where=sql_text("note_status = 'draft' AND session_class_id IS NULL"),
               sqlite_where=sql_text("note_status = 'draft' AND session_class_id IS NULL")),
     )

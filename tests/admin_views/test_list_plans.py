@@ -64,7 +64,6 @@ def _whole_table_scans(node: dict[str, Any], big: dict[str, float], limited: boo
 #: Statements a page is known to send that still read a big table whole, with who is changing them. Each entry
 #: is (page, table); remove it with the fix.
 KNOWN: dict[tuple[str, str], str] = {
-    ("/admin/claim/", "claim"): "the claims queue's tab counts (admin_views/claims.py status_counts), being reworked",
     ("/admin/claim/", "ledger_entry"): "the claims queue's totals (admin_views/claim_queue.py), being reworked",
 }
 

@@ -31,15 +31,16 @@ def _recount() -> dict[tuple, tuple[int, Decimal]]:
     counts: Counter = Counter()
     billed: dict[tuple, Decimal] = {}
     for row in db.session.execute(select(CLAIM.c.service_date, CLAIM.c.location_id, CLAIM.c.payer_id,
-                                         CLAIM.c.status, CLAIM.c.total_charge)):
-        key = (row.service_date, row.location_id, row.payer_id or 0, ClaimStatus(row.status))
+                                         CLAIM.c.status, CLAIM.c.self_pay, CLAIM.c.total_charge)):
+        key = (row.service_date, row.location_id, row.payer_id or 0, ClaimStatus(row.status), bool(row.self_pay))
         counts[key] += 1
         billed[key] = billed.get(key, D("0")) + D(str(row.total_charge)).quantize(D("0.01"))
     return {key: (n, billed[key]) for key, n in counts.items()}
 
 
 def _kept() -> dict[tuple, tuple[int, Decimal]]:
-    return {(r.service_date, r.location_id, r.payer_id, r.status): (r.claims, D(str(r.billed)).quantize(D("0.01")))
+    return {(r.service_date, r.location_id, r.payer_id, r.status, r.self_pay):
+            (r.claims, D(str(r.billed)).quantize(D("0.01")))
             for r in db.session.execute(select(ClaimDayCount).execution_options(populate_existing=True)).scalars()
             if r.claims or r.billed}
 
@@ -67,6 +68,7 @@ changes = st.one_of(
     st.tuples(st.just("service_date"), st.integers(0, 3)),
     st.tuples(st.just("location_id"), st.integers(0, 1)),
     st.tuples(st.just("payer_id"), st.integers(0, 2)),  # 2: no payer
+    st.tuples(st.just("self_pay"), st.booleans()),
 )
 steps = st.one_of(
     st.tuples(st.just("update"), st.lists(st.integers(0, 2), min_size=1, max_size=3, unique=True), changes),
@@ -114,8 +116,8 @@ def test_an_orm_status_change_moves_the_claim_between_counts(world):
     claim.status = ClaimStatus.HELD
     db.session.flush()
     after = _kept()
-    ready = (claim.service_date, claim.location_id, claim.payer_id, ClaimStatus.READY)
-    held = (*ready[:3], ClaimStatus.HELD)
+    ready = (claim.service_date, claim.location_id, claim.payer_id, ClaimStatus.READY, False)
+    held = (*ready[:3], ClaimStatus.HELD, False)
     assert after.get(held, (0, D("0")))[0] == before.get(held, (0, D("0")))[0] + 1
     assert after.get(ready, (0, D("0")))[0] == before.get(ready, (0, D("0")))[0] - 1
     assert after == _recount()

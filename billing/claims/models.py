@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, false
+from sqlalchemy import CheckConstraint, FetchedValue, ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -66,6 +66,8 @@ class Claim(db.Model):
         Index("ix_claim_dashboard", "service_date", "status", "location_id", "payer_id", "total_charge"),
         # The claims queue: a tab's count, totals and newest page read this index alone (no table lookups, no sort).
         Index("ix_claim_status_self_pay", "status", "self_pay", "id", "total_charge"),
+        # "Due by": the claims of a waiting status whose kept filing deadline falls on or before a day, as a range.
+        Index("ix_claim_status_deadline", "status", "filing_deadline"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -105,6 +107,11 @@ class Claim(db.Model):
     forwarded_by_payer_id: Mapped[int | None] = mapped_column(ForeignKey("payer.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
+    #: The last day this claim (or its fix) can reach its payer; null when it has none (no payer, self-pay). Kept by
+    #: the database (billing/payments/deadline_triggers.py), never written by the application: read it with a query,
+    #: as an adjudication posted in this session may have moved it.
+    filing_deadline: Mapped[date | None] = mapped_column(server_default=FetchedValue(),
+                                                         server_onupdate=FetchedValue())
 
     __mapper_args__ = {"version_id_col": version}  # a stale edit fails instead of overwriting
 

@@ -66,8 +66,9 @@ class Claim(db.Model):
         Index("ix_claim_dashboard", "service_date", "status", "location_id", "payer_id", "total_charge"),
         # The claims queue: a tab's count, totals and newest page read this index alone (no table lookups, no sort).
         Index("ix_claim_status_self_pay", "status", "self_pay", "id", "total_charge"),
-        # "Due by": the claims of a waiting status whose kept filing deadline falls on or before a day, as a range.
-        Index("ix_claim_status_deadline", "status", "filing_deadline"),
+        # "Due by": the claims of a waiting status whose kept filing deadline falls on or before a day, as a range
+        # read from the index alone (the scope's location and the billed amount ride along).
+        Index("ix_claim_status_deadline", "status", "filing_deadline", "location_id", "total_charge"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -21,9 +22,11 @@ from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
 from billing.core.id_lists import any_of
 from billing.core.money import ZERO, format_money, to_money
+from billing.coverage.models import PayerType
 from billing.ledger.balances import Balances
 from billing.ledger.models import EFFECTS, Adjudication, ClaimBalance, EntryKind, LedgerEntry
 from billing.ledger.sums import INSURANCE, PATIENT, effect_on
+from billing.payments.filing import deadline_inputs, filing_deadline
 from billing.payments.models import (
     PlbDisposition,
     ProviderAdjustment,
@@ -32,6 +35,9 @@ from billing.payments.models import (
     UnmatchedClaim,
     UnmatchedStatus,
 )
+
+#: Rows fetched at a time by the checks that compare row by row in Python.
+ROWS_AT_ONCE = 5000
 
 
 @dataclass(frozen=True)
@@ -266,6 +272,29 @@ def claim_balances_kept() -> list[Violation]:
             for cid, ins, pat, kept_ins, kept_pat in rows]
 
 
+def filing_deadlines_kept() -> list[Violation]:
+    """The filing deadline the database keeps on each claim (billing/payments/deadline_triggers.py) equals the rule
+    (filing.filing_deadline) worked out in Python from the claim, its payer and the adjudications, not the
+    triggers' SQL. Rows are streamed: a million claims are a few seconds, not a few hundred MB."""
+    violations = []
+    # Options on the statement, not the connection: a connection's would stay on it for the session's later ones.
+    rows = db.session.execute(deadline_inputs(), execution_options={"yield_per": ROWS_AT_ONCE})
+    for cid, service_date, limit, corrected, payer_type, self_pay, answered_on, kept in rows:
+        if limit is None or corrected is None or payer_type is PayerType.SELF_PAY or self_pay:
+            expected = None
+        else:
+            expected = filing_deadline(service_date, limit, corrected, answered_on)
+        if kept != expected:
+            violations.append(Violation("filing-deadline", claim_number(cid), f"the kept filing deadline is "
+                                        f"{_day(kept)}, but its payer's windows and adjudications make it "
+                                        f"{_day(expected)}"))
+    return violations
+
+
+def _day(day: date | None) -> str:
+    return "none" if day is None else day.strftime("%m/%d/%Y")
+
+
 def _money(amount: ColumnElement[Any]) -> ColumnElement[Decimal]:
     """A sum rounded to the cent in SQL and read back as Decimal (SQLite sums NUMERIC as floats)."""
     return func.round(amount, 2, type_=Numeric(12, 2))
@@ -294,6 +323,7 @@ CHECKS: dict[str, Callable[[], list[Violation]]] = {
     "line-open-once": line_open_once,
     "self-pay": self_pay_on_patient_side,
     "claim-balance": claim_balances_kept,
+    "filing-deadline": filing_deadlines_kept,
 }
 
 

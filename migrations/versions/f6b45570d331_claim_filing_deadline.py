@@ -105,7 +105,8 @@ def upgrade():
     op.add_column('claim', sa.Column('filing_deadline', sa.Date(), nullable=True))
     # Every existing claim's deadline in one statement, before the index and the triggers exist.
     op.execute(f"UPDATE claim SET filing_deadline = {_deadline(pg, 'claim')}")
-    op.create_index('ix_claim_status_deadline', 'claim', ['status', 'filing_deadline'], unique=False)
+    op.create_index('ix_claim_status_deadline', 'claim', ['status', 'filing_deadline', 'location_id', 'total_charge'],
+                    unique=False)
     for statement in _postgresql() if pg else _sqlite():
         op.execute(statement)
 

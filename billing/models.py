@@ -48,6 +48,7 @@ from billing.ledger.models import (
 )
 from billing.ledger.statement_models import DunningLevel, StatementRecord
 from billing.org.models import Company, Location, Practice
+from billing.payments import deadline_triggers as _deadline_triggers  # noqa: F401 - triggers for create_all
 from billing.payments.models import EraFile, ProviderAdjustment, ProviderAdjustmentEntry, Remittance, UnmatchedClaim
 from billing.payments.patient_payment_models import PatientPayment, PatientPaymentPart
 from billing.people.models import Client, ClientDiagnosis, Provider, Role, Sex, User

@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint, false
+from sqlalchemy import CheckConstraint, FetchedValue, ForeignKey, Index, Numeric, String, UniqueConstraint, false
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -70,6 +70,9 @@ class Claim(db.Model):
         Index("ix_claim_payer_claim_number", "payer_claim_number",
               postgresql_where=sql_text("payer_claim_number IS NOT NULL"),
               sqlite_where=sql_text("payer_claim_number IS NOT NULL")),
+        # "Due by": the claims of a waiting status whose kept filing deadline falls on or before a day, as a range
+        # read from the index alone (the scope's location and the billed amount ride along).
+        Index("ix_claim_status_deadline", "status", "filing_deadline", "location_id", "total_charge"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -109,6 +112,11 @@ class Claim(db.Model):
     forwarded_by_payer_id: Mapped[int | None] = mapped_column(ForeignKey("payer.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
+    #: The last day this claim (or its fix) can reach its payer; null when it has none (no payer, self-pay). Kept by
+    #: the database (billing/payments/deadline_triggers.py), never written by the application: read it with a query,
+    #: as an adjudication posted in this session may have moved it.
+    filing_deadline: Mapped[date | None] = mapped_column(server_default=FetchedValue(),
+                                                         server_onupdate=FetchedValue())
 
     __mapper_args__ = {"version_id_col": version}  # a stale edit fails instead of overwriting
 

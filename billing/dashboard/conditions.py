@@ -8,31 +8,22 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Date,
-    Integer,
     Numeric,
     Select,
     and_,
     case,
     func,
-    literal,
-    or_,
     select,
     type_coerce,
 )
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 
 from billing.claims.models import Claim
-from billing.core.db import db
-from billing.coverage.models import Payer, PayerType
-from billing.ledger.models import Adjudication, ClaimBalance, EntryKind, LedgerEntry
+from billing.ledger.models import ClaimBalance, EntryKind, LedgerEntry
 from billing.ledger.month_totals import GROUPS
-from billing.payments.filing import waiting_to_send
+from billing.payments.filing import due_by
 from billing.submissions.models import AckOutcome, ClaimAcknowledgment
 
 #: A/R age buckets by the age of the service on the practice's day: (label, first day, last day or None).
@@ -143,56 +134,11 @@ def adjusted_with(group: str, code: str) -> ColumnElement[bool]:
     )
 
 
-class day_number(FunctionElement[int]):
-    """A date as a whole day count, so `day_number(d) + n` is the date n days later on SQLite and PostgreSQL."""
-
-    type = Integer()
-    inherit_cache = True
-
-
-@compiles(day_number, "sqlite")
-def _day_number_sqlite(element: day_number, compiler: Any, **kw: Any) -> str:
-    return f"CAST(julianday({compiler.process(element.clauses, **kw)}) AS INTEGER)"
-
-
-@compiles(day_number)
-def _day_number_default(element: day_number, compiler: Any, **kw: Any) -> str:
-    return f"(CAST({compiler.process(element.clauses, **kw)} AS DATE) - DATE '2000-01-01')"
-
-
 def deadline_by(cutoff: date, *where: ColumnElement[bool]) -> Select[tuple[int, Decimal]]:
     """Claims not yet with the payer (billing.payments.filing.waiting_to_send) whose filing deadline is on or
     before `cutoff` (and meet `where`: the scope), in one statement: (count, billed).
 
-    The deadline is filing.filing_deadline's rule in SQL: the original window from the service date, or the
-    corrected window from the latest standing adjudication of the claim (or of the claim it fixes) if later."""
-    waiting = and_(waiting_to_send(), Payer.payer_type != PayerType.SELF_PAY, Claim.self_pay.is_(False), *where)
-    # Per claim, one index look-up on adjudication.claim_id (a join to a grouped union made SQLite loop for seconds).
-    answered_on = (
-        select(func.max(Adjudication.paid_on))
-        .where(
-            Adjudication.claim_id.in_([Claim.id, Claim.original_claim_id, Claim.resubmission_of_id]),
-            # Standing ones; as an expression, so SQLite looks adjudications up by claim, not by reverses_id.
-            func.coalesce(Adjudication.reverses_id, 0) == 0,
-        )
-        .correlate(Claim)
-        .scalar_subquery()
-    )
-    last_day = day_number(literal(cutoff, Date()))
-    # No claim serviced after the shortest window before the cutoff can be due: a plain range on the service date,
-    # which the (status, service_date) index answers, leaves only the older claims to work out one by one.
-    shortest = db.session.scalar(select(func.min(Payer.filing_limit_days))) or 0
-    return (
-        select(func.count(), money_sum(Claim.total_charge))
-        .join(Payer, Payer.id == Claim.payer_id)
-        .where(
-            Claim.service_date <= cutoff - timedelta(days=shortest),
-            # The cheap original window first: SQLite then runs the subqueries only for claims already near it.
-            day_number(Claim.service_date) + Payer.filing_limit_days <= last_day,
-            waiting,
-            or_(
-                answered_on.is_(None),
-                day_number(answered_on) + Payer.corrected_filing_days <= last_day,
-            ),
-        )
-    )
+    The same claims the Filing deadlines page lists (filing.due_by): the deadline the database keeps on each claim
+    (claim.filing_deadline), read as index ranges, so the figure does not grow with the claims waiting."""
+    due = due_by(cutoff, *where).subquery()
+    return select(func.count(), money_sum(due.c.total_charge))

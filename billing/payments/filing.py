@@ -1,5 +1,8 @@
 """Timely filing: each claim's deadline at its payer, the days left, and the claims running out of them.
 
+The deadline is kept on the claim by the database (claim.filing_deadline, billing/payments/deadline_triggers.py);
+`filing_deadline` below is the rule itself, which `flask ledger check` and the tests compare the kept ones with.
+
 Two windows per payer (billing/coverage/models.py):
 - an original claim must reach the payer within `filing_limit_days` of its service date;
 - a fix of a claim the payer adjudicated (a corrected claim or void, frequency 7 or 8; a resubmission of
@@ -18,11 +21,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union_all
+from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, func, or_, select, union_all
 
-from billing.claims.models import Claim, claim_number
+from billing.claims.line_denials import WORKABLE
+from billing.claims.models import Claim, ClaimLine, claim_number
 from billing.claims.queries import live_claim_filter
-from billing.claims.statuses import ClaimStatus
+from billing.claims.statuses import LIVE, ClaimStatus
 from billing.core.db import db
 from billing.core.errors import Invalid
 from billing.core.id_lists import any_of
@@ -52,20 +56,21 @@ class FilingDeadline:
     claim_id: int
     deadline: date
     days_left: int  # negative: late by that many days
-    #: The adjudication date the corrected window counts from; None when only the original window applies.
-    answered_on: date | None
 
 
 def deadlines(claim_ids: Iterable[int], today: date) -> dict[int, FilingDeadline]:
-    """Deadlines of these claims, in two statements a chunk; claims without one (no payer, self-pay) are absent."""
+    """Deadlines of these claims, as the database keeps them on the claim (billing/payments/deadline_triggers.py),
+    one statement a chunk; claims without one (no payer, self-pay) are absent."""
     ids = list(claim_ids)
     found: dict[int, FilingDeadline] = {}
     for start in range(0, len(ids), CHUNK):
         # Core rows, not ORM ones: the rules run asks for 2,000 claims at a time.
-        for row in db.session.connection().execute(_deadline_query(ids[start:start + CHUNK])):
-            deadline = filing_deadline(row.service_date, row.filing_limit_days, row.corrected_filing_days,
-                                       row.answered_on)
-            found[row.id] = FilingDeadline(row.id, deadline, (deadline - today).days, row.answered_on)
+        rows = db.session.connection().execute(
+            select(Claim.id, Claim.filing_deadline)
+            .where(any_of(Claim.id, ids[start:start + CHUNK]), Claim.filing_deadline.is_not(None))
+        )
+        for claim_id, deadline in rows:
+            found[claim_id] = FilingDeadline(claim_id, deadline, (deadline - today).days)
     return found
 
 
@@ -74,23 +79,28 @@ def claim_deadline(claim: Claim, today: date) -> FilingDeadline | None:
     return deadlines([claim.id], today).get(claim.id)
 
 
-def _deadline_query(ids: list[int]) -> Select[tuple[int, date, int, int, date | None]]:
-    answered = last_adjudicated(ids).subquery()
+def deadline_inputs() -> Select[tuple[int, date, int | None, int | None, PayerType | None, bool, date | None,
+                                      date | None]]:
+    """Every claim with what its deadline is worked out from, and the deadline kept: (id, service date, the payer's
+    two windows and type, self-pay, the latest standing adjudication of the claim or of the claim it fixes, kept
+    deadline). For `flask ledger check`, which works each out with `filing_deadline` and compares."""
+    answered = last_adjudicated().subquery()
     return (
         select(Claim.id, Claim.service_date, Payer.filing_limit_days, Payer.corrected_filing_days,
-               answered.c.answered_on)
-        .join(Payer, Payer.id == Claim.payer_id)
+               Payer.payer_type, Claim.self_pay, answered.c.answered_on, Claim.filing_deadline)
+        .outerjoin(Payer, Payer.id == Claim.payer_id)
         .outerjoin(answered, answered.c.claim_id == Claim.id)
-        .where(any_of(Claim.id, ids), Payer.payer_type != PayerType.SELF_PAY, Claim.self_pay.is_(False))
+        .order_by(Claim.id)
     )
 
 
-def last_adjudicated(ids: list[int]) -> Select[tuple[int, date]]:
-    """Per claim: the latest adjudication date of the claim itself or of the claim it corrects or resubmits."""
+def last_adjudicated() -> Select[tuple[int, date]]:
+    """Per claim: the latest adjudication date of the claim itself or of the claim it corrects or resubmits; a
+    reversal is no new determination."""
     related = union_all(
-        select(Claim.id.label("claim_id"), Claim.id.label("fixes_id")).where(any_of(Claim.id, ids)),
-        select(Claim.id, Claim.original_claim_id).where(any_of(Claim.id, ids), Claim.original_claim_id.is_not(None)),
-        select(Claim.id, Claim.resubmission_of_id).where(any_of(Claim.id, ids), Claim.resubmission_of_id.is_not(None)),
+        select(Claim.id.label("claim_id"), Claim.id.label("fixes_id")),
+        select(Claim.id, Claim.original_claim_id).where(Claim.original_claim_id.is_not(None)),
+        select(Claim.id, Claim.resubmission_of_id).where(Claim.resubmission_of_id.is_not(None)),
     ).subquery()
     return (
         select(related.c.claim_id, func.max(Adjudication.paid_on).label("answered_on"))
@@ -106,6 +116,28 @@ def waiting_to_send() -> ColumnElement[bool]:
     """Claims still to reach the payer: Ready, Held, Rejected, or denied work, unless a live correction replaced
     them (the correction is the one to send, and it is on the list itself)."""
     return and_(or_(Claim.status.in_(NOT_WITH_PAYER), in_denied_work()), live_claim_filter())
+
+
+#: The statuses that alone put a live claim on the list: not with the payer, or Denied (denied work whatever its
+#: lines). A claim of any other live status (Submitted, Paid) is on it only with a denied line to work.
+WAITING_STATUSES = NOT_WITH_PAYER | {ClaimStatus.DENIED}
+WAITING_BY_LINES = frozenset(LIVE - WAITING_STATUSES)
+
+
+def due_by(cutoff: date, *where: ColumnElement[bool]) -> CompoundSelect[tuple[int, Decimal]]:
+    """(claim id, total charge) of the claims waiting to send (exactly `waiting_to_send`) whose kept deadline is on
+    or before `cutoff`, and that meet `where` (the scope). Claims without a deadline (no payer, self-pay) never are.
+
+    Two index ranges instead of a test of every waiting claim: the waiting statuses' claims due by the cutoff (the
+    (status, filing_deadline) index), and the Submitted or Paid claims with a denied line to work (the index on the
+    lines' denial state), kept if due. The Dashboard's figure counts these and the Filing deadlines page lists them."""
+    due = Claim.filing_deadline <= cutoff
+    by_status = select(Claim.id, Claim.total_charge).where(
+        Claim.status.in_(WAITING_STATUSES), due, live_claim_filter(), *where)
+    by_lines = select(Claim.id, Claim.total_charge).where(
+        Claim.id.in_(select(ClaimLine.claim_id).where(ClaimLine.denial_state.in_(list(WORKABLE)))),
+        Claim.status.in_(WAITING_BY_LINES), due, live_claim_filter(), *where)
+    return union_all(by_status, by_lines)
 
 
 @dataclass(frozen=True)
@@ -138,19 +170,17 @@ def near_deadline(scope: Scope, *, within_days: int, today: date) -> list[Deadli
     least time left first."""
     if problem := within_days_problem(within_days):
         raise Invalid(problem)
-    candidates = db.session.execute(
+    due = due_by(today + timedelta(days=within_days), by_location(Claim.location_id, scope)).subquery()
+    rows = db.session.execute(
         select(Claim.id, Claim.status, Client.last_name, Client.first_name, Payer.name, Claim.service_date,
-               Claim.total_charge)
+               Claim.total_charge, Claim.filing_deadline)
+        .join(due, due.c.id == Claim.id)
         .join(Client, Client.id == Claim.client_id)
         .join(Payer, Payer.id == Claim.payer_id)
-        .where(waiting_to_send(), by_location(Claim.location_id, scope), Payer.payer_type != PayerType.SELF_PAY,
-               Claim.self_pay.is_(False))
-    ).all()
-    found = deadlines([row[0] for row in candidates], today)
-    rows = [
-        DeadlineRow(claim_id, claim_number(claim_id), status, f"{last}, {first}", payer, day, total,
-                    found[claim_id].deadline, found[claim_id].days_left)
-        for claim_id, status, last, first, payer, day, total in candidates
-        if claim_id in found and found[claim_id].days_left <= within_days
+        .order_by(Claim.filing_deadline, Claim.id)
+    )
+    return [
+        DeadlineRow(claim_id, claim_number(claim_id), status, f"{last}, {first}", payer, day, total, deadline,
+                    (deadline - today).days)
+        for claim_id, status, last, first, payer, day, total, deadline in rows
     ]
-    return sorted(rows, key=lambda r: (r.days_left, r.claim_id))

@@ -22,6 +22,7 @@ from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
 from billing.core.id_lists import any_of
 from billing.core.money import ZERO, format_money, to_money
+from billing.coverage.models import PayerType
 from billing.ledger.balances import Balances
 from billing.ledger.models import (
     EFFECTS,
@@ -35,6 +36,7 @@ from billing.ledger.models import (
 )
 from billing.ledger.month_totals import GROUPS
 from billing.ledger.sums import INSURANCE, PATIENT, effect_on
+from billing.payments.filing import deadline_inputs, filing_deadline
 from billing.payments.models import (
     PlbDisposition,
     ProviderAdjustment,
@@ -43,6 +45,9 @@ from billing.payments.models import (
     UnmatchedClaim,
     UnmatchedStatus,
 )
+
+#: Rows fetched at a time by the checks that compare row by row in Python.
+ROWS_AT_ONCE = 5000
 
 
 @dataclass(frozen=True)
@@ -360,6 +365,27 @@ def _differences(counted: dict[tuple[Any, ...], tuple[int, Decimal]], kept: dict
 
 def _day_key(key: tuple[Any, ...]) -> str:
     return " / ".join(str(getattr(part, "value", part)) for part in key)
+def filing_deadlines_kept() -> list[Violation]:
+    """The filing deadline the database keeps on each claim (billing/payments/deadline_triggers.py) equals the rule
+    (filing.filing_deadline) worked out in Python from the claim, its payer and the adjudications, not the
+    triggers' SQL. Rows are streamed: a million claims are a few seconds, not a few hundred MB."""
+    violations = []
+    # Options on the statement, not the connection: a connection's would stay on it for the session's later ones.
+    rows = db.session.execute(deadline_inputs(), execution_options={"yield_per": ROWS_AT_ONCE})
+    for cid, service_date, limit, corrected, payer_type, self_pay, answered_on, kept in rows:
+        if limit is None or corrected is None or payer_type is PayerType.SELF_PAY or self_pay:
+            expected = None
+        else:
+            expected = filing_deadline(service_date, limit, corrected, answered_on)
+        if kept != expected:
+            violations.append(Violation("filing-deadline", claim_number(cid), f"the kept filing deadline is "
+                                        f"{_day(kept)}, but its payer's windows and adjudications make it "
+                                        f"{_day(expected)}"))
+    return violations
+
+
+def _day(day: date | None) -> str:
+    return "none" if day is None else day.strftime("%m/%d/%Y")
 
 
 def _money(amount: ColumnElement[Any]) -> ColumnElement[Decimal]:
@@ -394,6 +420,7 @@ CHECKS: dict[str, Callable[[], list[Violation]]] = {
     "carc-day": carc_day_totals_kept,
     "ar-day": ar_day_totals_kept,
     "month-total": month_totals_kept,
+    "filing-deadline": filing_deadlines_kept,
 }
 
 

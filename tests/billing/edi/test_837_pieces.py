@@ -97,7 +97,7 @@ def test_checking_in_workers_gives_the_whole_files_errors(written):
         errors = check.errors()
     finally:
         check.close()
-    assert len(check._pending._workers) == 2  # noqa: SLF001 - the file really was cut
+    assert len(check._pending._workers) == 2  # the file really was cut
     assert [(e.segment_number, e.message, e.claim_number) for e in errors] == [
         (e.segment_number, e.message, e.claim_number) for e in validate_837(text, written.claim_at)]
     assert [e.claim_number for e in errors] == ["C-000304"]

@@ -112,9 +112,10 @@ def generate_in_steps(
     """`generate_batches` in steps, each its own transaction: the rules' run and the plan, then each batch.
 
     Each batch's claims are checked again as it is built (`build_part`), so a claim held or edited since the
-    plan stays out. The session is emptied after every step: what a batch loaded leaves memory before the
-    next one. A refusal before any batch (nothing eligible, a chosen claim that cannot go) is raised as it is;
-    one at batch k raises `StoppedPartWay`, which names the batches saved before it.
+    plan stays out. Nothing is kept from one batch to the next but its id, number and count: what a batch
+    loaded leaves memory before the next one. A refusal before any batch (nothing eligible, a chosen claim
+    that cannot go) is raised as it is; one at batch k raises `StoppedPartWay`, which names the batches saved
+    before it.
 
     Args:
         each: called in each batch's transaction (progress, a summary of the batch).
@@ -128,7 +129,6 @@ def generate_in_steps(
     parts = [(house_id, [c.claim_id for c in part]) for house_id, part in plan.parts]
     done = Stepped(held=plan.held, run_number=plan.run_number)
     del plan  # the candidates (a row per claim) are not needed any more: the parts keep ids only
-    db.session.expunge_all()
     for index, (house_id, ids) in enumerate(parts, start=1):
         saved: tuple[int, str, int] | None = None
         try:
@@ -141,8 +141,9 @@ def generate_in_steps(
                 del batch
         except BillingError as exc:
             raise StoppedPartWay(index, len(parts), done, exc) from None
-        finally:
-            db.session.expunge_all()  # the batch's claims, entries and file leave memory before the next one
+        # Nothing here keeps the batch, its entries, claims or file: the commit expired them and the session
+        # holds loaded objects weakly, so they leave memory before the next batch. (Not expunge_all: that
+        # would also detach what the caller holds.)
         if saved is not None:
             done.batch_ids.append(saved[0])
             done.batch_numbers.append(saved[1])

@@ -10,8 +10,8 @@ Then, in this process and timed apart: `generate_in_steps` for every EDI payer, 
 batch, capped at its clearinghouse's `max_claims_per_file` and validated by pyx12 in a worker process, in its
 own), then `mark_batch_sent` for each batch in its own. Peak memory is this process's maximum resident
 set, also read once the plan is made (before any batch); the pyx12 workers are separate processes (a child's
-maximum resident set counts its parent's pages from before its exec, so it is not reported). Not part of `make bench` (a scale-100 seed
-alone takes minutes): `make bench-scale` runs it.
+maximum resident set counts its parent's pages from before its exec, so it is not reported). Not part of
+`make bench` (a scale-100 seed alone takes minutes): `make bench-scale` runs it.
 
 Targets (issue 20): any count works; at most 2 ms per claim wall clock; at most 300 MB.
 """

@@ -15,13 +15,12 @@ from billing.cli.output import emit as _emit
 from billing.core.audit import Actor
 from billing.core.errors import BillingError
 from billing.submissions.ack_queries import filing_evidence
-from billing.submissions.builds import recent_builds
+from billing.submissions.builds import StoppedPartWay, generate_in_steps, recent_builds
 from billing.submissions.jobs import collect_all_responses
 from billing.submissions.models import SubmissionBatch
 from billing.submissions.operations import (
     BatchRefused,
     file_for_download,
-    generate_batches,
     mark_batch_sent,
     remove_claim_from_batch,
     send_batch,
@@ -67,19 +66,29 @@ def _summary(batch: SubmissionBatch) -> dict[str, Any]:
 @json_option
 def create_command(payer_id: int | None, all_payers: bool, as_json: bool) -> None:
     """Run the rules on the Ready claims, then generate and validate one 837P per clearinghouse from the eligible
-    ones; what the rules stopped is listed ("held") and left out."""
+    ones; what the rules stopped is listed ("held") and left out.
+
+    Any number of claims: each batch is saved in its own transaction as soon as its file is validated, so a
+    failure at batch k keeps batches 1..k-1 (listed in the error) and leaves the rest Ready."""
     if (payer_id is None) == (not all_payers):
         raise click.UsageError("Give either --payer PAYER_ID or --all.")
     left_out: list[dict[str, str]] = []
+    created: list[dict[str, Any]] = []
+
+    def keep(batch: SubmissionBatch | None, _claims: int) -> None:
+        if batch is not None:  # summarised now: the batch leaves memory when its transaction commits
+            created.append(_summary(batch))
 
     def create() -> dict[str, Any]:
         left_out.extend(_left_out(payer_id))  # before: a refusal still names the voids that wait
-        generation = generate_batches(actor=CLI_ACTOR, payer_id=payer_id)
-        return {"ok": True, "batches": [_summary(b) for b in generation.batches], "rules_run": generation.run_number,
+        generation = generate_in_steps(actor=CLI_ACTOR, payer_id=payer_id, each=keep)
+        return {"ok": True, "batches": created, "rules_run": generation.run_number,
                 "held": [stop.as_dict() for stop in generation.held], "left_out": left_out}
 
     def details(exc: BillingError) -> dict[str, Any]:
-        return {**_file_errors(exc), **({"left_out": left_out} if left_out else {})}
+        cause = exc.cause if isinstance(exc, StoppedPartWay) else exc
+        saved = {"saved_batches": created} if isinstance(exc, StoppedPartWay) else {}
+        return {**_file_errors(cause), **saved, **({"left_out": left_out} if left_out else {})}
 
     run_command(create, as_json=as_json, details=details, text=_created_text)
 

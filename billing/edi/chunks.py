@@ -1,4 +1,8 @@
-"""Cutting a large 835 into smaller interchanges that pyx12 can validate side by side.
+"""Cutting a large 835 (or 837P) into smaller interchanges that pyx12 can validate side by side.
+
+An 837P is cut only between its transactions (`split_transactions`): each transaction stands alone (its own
+BHT, submitter, receiver and HL numbers from 1), so a piece of whole transactions is validated exactly as pyx12
+validates it in the whole file, and the envelope around them is checked on the whole file here.
 
 pyx12 validates about a thousand claims a second on one CPU, so a 10,000-claim ERA costs more than the
 rest of its import. Each piece is a complete interchange: the original ISA and GS, each transaction's
@@ -74,6 +78,56 @@ def split(segments: list[Segment], parts: int) -> tuple[list[Piece], list[Envelo
     size = -(-len(units) // parts)
     pieces = [_piece(segments, transactions, units[i:i + size], last_units) for i in range(0, len(units), size)]
     return pieces, envelope_problems(segments)
+
+
+def split_transactions(segments: list[Segment], parts: int) -> tuple[list[Piece], list[EnvelopeProblem]] | None:
+    """`parts` interchanges (fewer when there are fewer transactions) of whole transactions, or None when the
+    file has one transaction or another shape than one interchange of one group of transactions."""
+    ids = [s[0].upper() for s in segments]
+    if parts < 2 or len(ids) < 4 or ids[:2] != ["ISA", "GS"] or ids[-2:] != ["GE", "IEA"] \
+            or ids.count("ISA") != 1 or ids.count("GS") != 1:
+        return None
+    spans: list[tuple[int, int]] = []
+    position = 2
+    while position < len(ids) - 2:
+        if ids[position] != "ST" or "SE" not in ids[position:-2]:
+            return None
+        end = ids.index("SE", position)
+        if "ST" in ids[position + 1:end]:
+            return None
+        spans.append((position, end))
+        position = end + 1
+    if len(spans) < 2:
+        return None
+    size = -(-len(spans) // parts)
+    pieces = [_whole_transactions(segments, spans[i:i + size]) for i in range(0, len(spans), size)]
+    return pieces, envelope_problems(segments) + _repeated_controls(segments, spans)
+
+
+def _whole_transactions(segments: list[Segment], spans: list[tuple[int, int]]) -> Piece:
+    piece = Piece()
+    piece.add(segments[0], 1)
+    piece.add(segments[1], 2)
+    for start, end in spans:
+        for index in range(start, end + 1):
+            piece.add(segments[index], index + 1)
+    last = len(segments)
+    piece.add(["GE", str(len(spans)), _el(segments[-2], 2)], last - 1)
+    piece.add(["IEA", "1", _el(segments[-1], 2)], last)
+    return piece
+
+
+def _repeated_controls(segments: list[Segment], spans: list[tuple[int, int]]) -> list[EnvelopeProblem]:
+    """ST02 must be unique in the group; pieces validated apart would not see a repeat across them."""
+    seen: set[str] = set()
+    problems = []
+    for start, _end in spans:
+        control = _el(segments[start], 2)
+        if control in seen:
+            problems.append(EnvelopeProblem(start + 1, "transaction", "23",
+                                            f"ST02 {control} is used by an earlier transaction of the group"))
+        seen.add(control)
+    return problems
 
 
 def _shape(segments: list[Segment]) -> tuple[list[_Transaction], list[_Unit]] | None:

@@ -26,7 +26,7 @@ import pyx12.params
 import pyx12.x12n_document
 
 from billing.core.errors import Failed
-from billing.edi.chunks import EnvelopeProblem, Piece, split
+from billing.edi.chunks import EnvelopeProblem, Piece, split, split_transactions
 from billing.edi.segments import Delimiters, NotX12, canonical, split_segments
 
 # pyx12 logs every finding at ERROR level as well as reporting it; we report it once, ourselves.
@@ -181,10 +181,11 @@ class PendingValidation:
     A worker is a plain `python -m billing.edi.pyx12 FILE`, not multiprocessing: it must not
     re-import the caller's main module (a CLI, a web worker) or inherit its database connections. A very
     large file is cut into pieces validated side by side (billing.edi.chunks), when its shape allows
-    (`cut=False`: never, for a file that is not an 835).
+    (`cut=False`: never, for a file that is not an 835). `by_transaction`: a file of several transactions
+    (an 837P) is cut between them, whatever its size.
     """
 
-    def __init__(self, text: str, *, parallel: bool, cut: bool = True) -> None:
+    def __init__(self, text: str, *, parallel: bool, cut: bool = True, by_transaction: bool = False) -> None:
         self.parallel = parallel
         self._done: tuple[Validation, float, float] | None = None
         self._workers: list[tuple[subprocess.Popen[str], Path]] = []
@@ -194,7 +195,10 @@ class PendingValidation:
             self._done = timed_validation(text)
             return
         self._started = time.perf_counter()
-        pieces = _pieces(text) if cut and len(text) >= SPLIT_FROM_BYTES else None
+        if by_transaction:
+            pieces = _pieces(text, whole_transactions=True)
+        else:
+            pieces = _pieces(text) if cut and len(text) >= SPLIT_FROM_BYTES else None
         if pieces is None:
             self._workers.append(_start_worker(text))
             return
@@ -238,9 +242,10 @@ class PendingValidation:
             path.unlink(missing_ok=True)
 
 
-def _pieces(text: str) -> tuple[Delimiters, list[Piece], list[EnvelopeProblem]] | None:
+def _pieces(text: str, *, whole_transactions: bool = False,
+            ) -> tuple[Delimiters, list[Piece], list[EnvelopeProblem]] | None:
     delims, segments = split_segments(text)
-    cut = split(segments, VALIDATION_WORKERS)
+    cut = (split_transactions if whole_transactions else split)(segments, VALIDATION_WORKERS)
     return None if cut is None else (delims, *cut)
 
 

@@ -49,9 +49,9 @@ class Checking:
 
     def __init__(self, text: str, claim_at: Callable[[int], str | None], *, parallel: bool) -> None:
         self.text, self.claim_at = text, claim_at
-        # An 837P is never cut in pieces (billing.edi.chunks knows the 835's shape only): files are capped
-        # per clearinghouse instead, and several files are validated side by side.
-        self._pending = PendingValidation(text, parallel=parallel, cut=False)
+        # An 837P is cut only between its transactions (each stands alone: billing.edi.chunks), so a large
+        # file's transactions are validated side by side; files are also capped per clearinghouse.
+        self._pending = PendingValidation(text, parallel=parallel, cut=False, by_transaction=parallel)
 
     def errors(self) -> list[FileError]:
         segments = segment_texts(self.text)

@@ -15,6 +15,12 @@ Exports are built only inside job runs, and record the host:pid building them (b
 Once the dead runs are closed, an export whose host:pid has no "running" job run left is dead too. It is
 closed as interrupted and asked for again as a new queued export, at most MAX_EXPORT_ATTEMPTS in all, so a
 report that kills its builder every time (memory) cannot loop for ever.
+
+Large submission builds (billing.submissions.builds) are run only by the `batch-builds` job, one after the
+other in id order, so they follow its lock the same way: lock free, every "running" build is dead; lock held,
+all but the newest. A dead build is failed, with history and what it saved, never queued again: each of its
+batches committed with its progress, the batch it was building died with its transaction (its claims are
+Ready and in no batch), and the biller decides whether to generate again (see `fail_abandoned`).
 """
 
 from __future__ import annotations
@@ -31,8 +37,12 @@ from billing.core.unit_of_work import unit_of_work
 from billing.jobs.export_runs import exports_dir
 from billing.jobs.locks import try_lock
 from billing.jobs.models import ExportRun, ExportStatus, JobRun, JobRunStatus
+from billing.submissions.builds import fail_abandoned
+from billing.submissions.models import BatchBuild, BuildStatus
 
 MAX_EXPORT_ATTEMPTS = 3
+#: The job that runs submission builds (billing/jobs/definitions.py); its lock says whether one can be alive.
+BUILD_JOB = "batch-builds"
 SCHEDULER = Actor.system("scheduler")
 logger = logging.getLogger(__name__)
 
@@ -42,12 +52,13 @@ class Recovered:
     runs: list[int] = field(default_factory=list)  # job runs closed as interrupted
     exports: list[int] = field(default_factory=list)  # exports closed as interrupted
     queued: list[int] = field(default_factory=list)  # the new exports that retry them
+    builds: list[int] = field(default_factory=list)  # submission builds failed as interrupted
 
     def summary(self) -> str:
-        if not (self.runs or self.exports):
-            return "No interrupted runs or exports."
-        return (f"Closed as interrupted: {len(self.runs)} job run(s), {len(self.exports)} export(s); "
-                f"{len(self.queued)} export(s) queued again.")  # fmt: skip
+        if not (self.runs or self.exports or self.builds):
+            return "No interrupted runs, exports or builds."
+        return (f"Closed as interrupted: {len(self.runs)} job run(s), {len(self.exports)} export(s), "
+                f"{len(self.builds)} submission build(s); {len(self.queued)} export(s) queued again.")  # fmt: skip
 
 
 def recover_interrupted(*, now: datetime | None = None) -> Recovered:
@@ -64,7 +75,9 @@ def recover_interrupted(*, now: datetime | None = None) -> Recovered:
             recovered.exports.append(export.id)
             if (retry := _close_export(export, now)) is not None:
                 recovered.queued.append(retry.id)
-    if recovered.runs or recovered.exports:
+    with try_lock(f"job-{BUILD_JOB}") as free, unit_of_work():
+        recovered.builds += [_fail_build(build) for build in _dead_builds(lock_free=free)]
+    if recovered.runs or recovered.exports or recovered.builds:
         logger.warning("%s", recovered.summary())
     return recovered
 
@@ -82,6 +95,23 @@ def _close_run(run: JobRun, now: datetime) -> int:
     record_change("job_run", run.id, AuditAction.JOB_RUN_INTERRUPTED, actor=SCHEDULER, before="running",
                   after="interrupted", reason=reason, data={"job": run.job_id, "host": run.host})  # fmt: skip
     return run.id
+
+
+def _dead_builds(*, lock_free: bool) -> list[BatchBuild]:
+    running = select(BatchBuild.id).where(BatchBuild.status == BuildStatus.RUNNING).order_by(BatchBuild.id)
+    ids = list(db.session.scalars(running))
+    dead = ids if lock_free else ids[:-1]  # the lock's holder builds the newest
+    if not dead:
+        return []
+    # Only the dead rows are locked: the live build's row is locked by its own batch transactions.
+    query = select(BatchBuild).where(BatchBuild.id.in_(dead), BatchBuild.status == BuildStatus.RUNNING)
+    return list(db.session.scalars(query.order_by(BatchBuild.id).with_for_update()))
+
+
+def _fail_build(build: BatchBuild) -> int:
+    fail_abandoned(build, reason="the process building it stopped before the build finished (closed by the "
+                   "scheduler).", actor=SCHEDULER)  # fmt: skip
+    return build.id
 
 
 def _dead_exports() -> list[ExportRun]:

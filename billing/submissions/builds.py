@@ -9,20 +9,31 @@ it stay (each a valid, unsent file a biller can send, or take claims out of).
 
     queue_build(actor=..., payer_id=..., claim_ids=...)  flush-only, like every operation
     run_build(build_id)                                  commits in steps (called by the job, never a request)
+    generate_in_steps(actor=..., each=...)               the per-batch path both share with `flask submissions
+                                                         create` and the nightly job: commits in steps
+    fail_abandoned(build, reason=...)                    a build whose process died (billing.jobs.recovery)
+
+Why a transaction per batch: one transaction for every batch keeps every file, entry and history row of the
+generation in memory until its commit (492 MB for 85k claims), and a failure in the last batch threw away all
+the others. Batch by batch, memory is one batch's, and a failure in batch k leaves batches 1..k-1 saved (each a
+complete, validated, unsent file: nothing about a batch depends on the batches after it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import select
 
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db, utcnow
-from billing.core.errors import BillingError, Invalid
+from billing.core.errors import BillingError, Failed, Invalid
 from billing.core.unit_of_work import unit_of_work
-from billing.submissions.models import BatchBuild, BuildStatus
-from billing.submissions.operations import build_part, plan_batches
+from billing.submissions.models import BatchBuild, BuildStatus, SubmissionBatch
+from billing.submissions.operations import Plan, build_part, plan_batches
+from rules.eligibility import RuleStop
 
 #: From this many chosen claims a generation is left to the background job.
 LARGE_BUILD = 1000
@@ -59,6 +70,87 @@ def recent_builds(limit: int = 5) -> list[BatchBuild]:
     return list(db.session.scalars(select(BatchBuild).order_by(BatchBuild.id.desc()).limit(limit)))
 
 
+#: Called inside each batch's transaction with the batch (None when none of its claims could go any more) and the
+#: number of claims planned for it: the caller keeps what it needs (the batch leaves memory after the commit).
+EachBatch = Callable[[SubmissionBatch | None, int], None]
+
+
+@dataclass
+class Stepped:
+    """What a generation built batch by batch did: what the rules held, and the batches saved (ids, numbers)."""
+
+    held: list[RuleStop] = field(default_factory=list)
+    run_number: int | None = None
+    batch_ids: list[int] = field(default_factory=list)
+    batch_numbers: list[str] = field(default_factory=list)
+    claims: int = 0
+
+
+class StoppedPartWay(Failed):
+    """Batch k of a stepped generation failed: it was rolled back, the batches before it are saved."""
+
+    def __init__(self, failed_at: int, of: int, saved: Stepped, cause: BillingError) -> None:
+        if saved.batch_numbers:
+            kept = (f"The {len(saved.batch_numbers)} batch(es) built before it are saved, {saved.claims:,} claims "
+                    f"({_names(saved.batch_numbers)}), each a validated file not yet sent")
+        else:
+            kept = "No batch was saved"
+        super().__init__(f"Stopped at batch {failed_at} of {of}: {cause.message} {kept}; the claims of batch "
+                         f"{failed_at} and after stay Ready.")  # fmt: skip
+        self.saved, self.cause = saved, cause
+
+
+def _names(numbers: list[str]) -> str:
+    return ", ".join(numbers) if len(numbers) <= 4 else f"{numbers[0]} to {numbers[-1]}"
+
+
+def generate_in_steps(
+    *, actor: Actor, each: EachBatch | None = None, payer_id: int | None = None,
+    claim_ids: Collection[int] | None = None, clearinghouse_id: int | None = None, today: date | None = None,
+    planned: Callable[[Plan], None] | None = None,
+) -> Stepped:
+    """`generate_batches` in steps, each its own transaction: the rules' run and the plan, then each batch.
+
+    Each batch's claims are checked again as it is built (`build_part`), so a claim held or edited since the
+    plan stays out. Nothing is kept from one batch to the next but its id, number and count: what a batch
+    loaded leaves memory before the next one. A refusal before any batch (nothing eligible, a chosen claim
+    that cannot go) is raised as it is; one at batch k raises `StoppedPartWay`, which names the batches saved
+    before it.
+
+    Args:
+        each: called in each batch's transaction (progress, a summary of the batch).
+        planned: called in the plan's transaction (a build records its total there).
+    """
+    with unit_of_work():
+        plan = plan_batches(actor=actor, payer_id=payer_id, claim_ids=claim_ids, today=today,
+                            clearinghouse_id=clearinghouse_id)  # fmt: skip
+        if planned is not None:
+            planned(plan)
+    parts = [(house_id, [c.claim_id for c in part]) for house_id, part in plan.parts]
+    done = Stepped(held=plan.held, run_number=plan.run_number)
+    del plan  # the candidates (a row per claim) are not needed any more: the parts keep ids only
+    for index, (house_id, ids) in enumerate(parts, start=1):
+        saved: tuple[int, str, int] | None = None
+        try:
+            with unit_of_work():
+                batch = build_part(house_id, ids, payer_id, actor)
+                if each is not None:
+                    each(batch, len(ids))
+                if batch is not None:
+                    saved = (batch.id, batch.number, batch.claim_count)
+                del batch
+        except BillingError as exc:
+            raise StoppedPartWay(index, len(parts), done, exc) from None
+        # Nothing here keeps the batch, its entries, claims or file: the commit expired them and the session
+        # holds loaded objects weakly, so they leave memory before the next batch. (Not expunge_all: that
+        # would also detach what the caller holds.)
+        if saved is not None:
+            done.batch_ids.append(saved[0])
+            done.batch_numbers.append(saved[1])
+            done.claims += saved[2]
+    return done
+
+
 def run_build(build_id: int) -> BatchBuild:
     """Build a queued generation batch by batch, each in its own transaction, recording progress as it goes.
 
@@ -71,19 +163,18 @@ def run_build(build_id: int) -> BatchBuild:
         build.status, build.started_at = BuildStatus.RUNNING, utcnow()
         payer_id, claim_ids = build.payer_id, list(build.claim_ids)
         actor = Actor(name=build.requested_by, user_id=build.user_id)
+
+    def planned(plan: Plan) -> None:
+        _locked(build_id).total = plan.claim_count
+
+    def each(batch: SubmissionBatch | None, claims: int) -> None:
+        build = _locked(build_id)
+        build.done += claims  # a claim that could no longer go counts as done: it was looked at
+        if batch is not None:
+            build.batch_ids = [*build.batch_ids, batch.id]
+
     try:
-        with unit_of_work():
-            plan = plan_batches(actor=actor, payer_id=payer_id, claim_ids=claim_ids)
-            parts = [(house_id, [c.claim_id for c in part]) for house_id, part in plan.parts]
-            _locked(build_id).total = plan.claim_count
-        for house_id, ids in parts:
-            with unit_of_work():
-                batch = build_part(house_id, ids, payer_id, actor)
-                build = _locked(build_id)
-                build.done += len(ids)  # a claim that could no longer go counts as done: it was looked at
-                if batch is not None:
-                    build.batch_ids = [*build.batch_ids, batch.id]
-            db.session.expunge_all()  # the batch's claims and file leave memory before the next one
+        generate_in_steps(actor=actor, each=each, planned=planned, payer_id=payer_id, claim_ids=claim_ids)
     except BillingError as exc:
         db.session.rollback()
         return _end(build_id, actor, BuildStatus.FAILED, exc.message)
@@ -103,3 +194,20 @@ def _end(build_id: int, actor: Actor, status: BuildStatus, error: str | None) ->
         record_change("batch_build", build.id, action, actor=actor, before="running", after=status.value,
                       reason=error[:500] if error else None, data={"batches": build.batch_ids})  # fmt: skip
     return build
+
+
+def fail_abandoned(build: BatchBuild, *, reason: str, actor: Actor) -> None:
+    """A running build whose process is gone (billing.jobs.recovery decides): failed, never run again by itself.
+
+    Failed rather than queued again: each batch committed with the build's progress, so the batches it lists
+    are complete files and the one it was building died with its transaction (its claims are still Ready, in
+    no batch). Queuing it again would run the rules and the plan again on claims the biller may be handling
+    by now, and a generation that kills its process every time would loop; the biller asks again instead.
+    """
+    message = (f"Interrupted: {reason} It stopped after {len(build.batch_ids)} batch(es), {build.done:,} of "
+               f"{build.total if build.total is not None else '?'} claims; those batches are saved (each a "
+               "validated file, not yet sent) and the other claims are still Ready. Generate again for them.")
+    build.status, build.finished_at, build.error = BuildStatus.FAILED, utcnow(), message[:2000]
+    build.summary = f"{len(build.batch_ids)} batch(es), {build.done} of {build.total or 0} claims"
+    record_change("batch_build", build.id, AuditAction.BATCH_BUILD_FAILED, actor=actor, before="running",
+                  after="failed", reason=message[:500], data={"batches": build.batch_ids, "interrupted": True})

@@ -21,8 +21,9 @@ from billing.core.audit import Actor
 from billing.core.db import db
 from billing.core.errors import BillingError, NothingToDo
 from billing.core.unit_of_work import unit_of_work
-from billing.submissions.models import BatchStatus, Clearinghouse
-from billing.submissions.operations import generate_batches, send_batch
+from billing.submissions.builds import StoppedPartWay, generate_in_steps
+from billing.submissions.models import BatchStatus, Clearinghouse, SubmissionBatch
+from billing.submissions.operations import send_batch
 from billing.submissions.queries import batch_by_id, clearinghouse_by_id, sending_batch_ids, waiting_voids
 from billing.submissions.responses import collect_responses
 
@@ -62,14 +63,21 @@ def submit_ready_claims(*, actor: Actor, clearinghouse_id: int | None = None) ->
         unfinished = sending_batch_ids(clearinghouse_id)
     for batch_id in unfinished:
         _send(batch_id, report, actor, again=True)
+    created: list[tuple[int, str, int, bool]] = []
+
+    def keep(batch: SubmissionBatch | None, _claims: int) -> None:
+        if batch is not None:
+            created.append((batch.id, batch.number, batch.claim_count, bool(batch.clearinghouse.sftp_host)))
+
     try:
-        with unit_of_work():
-            # The rules run first; what they stop waits for a person.
-            generation = generate_batches(actor=actor, clearinghouse_id=clearinghouse_id)
-            report.blocked += [stop.describe() for stop in generation.held]
-            created = [(b.id, b.number, b.claim_count, bool(b.clearinghouse.sftp_host)) for b in generation.batches]
+        # The rules run first; what they stop waits for a person. Each batch is saved as it is built.
+        generation = generate_in_steps(actor=actor, clearinghouse_id=clearinghouse_id, each=keep)
+        report.blocked += [stop.describe() for stop in generation.held]
     except NothingToDo:
         return report
+    except StoppedPartWay as exc:  # the batches saved before the failure are complete files: they go out
+        report.blocked += [stop.describe() for stop in exc.saved.held]
+        report.failed.append(f"creating batches: {exc.message}")
     except BillingError as exc:
         report.failed.append(f"creating batches: {exc.message}")
         return report

@@ -156,3 +156,37 @@ def test_case_o_with_only_the_waiting_void_create_refuses_and_names_it(cli, worl
     assert doc["kind"] == "nothing_to_do"
     assert [v["claim"] for v in doc["left_out"]] == [waiting_void.number]
     assert db.session.scalars(select(SubmissionBatch)).all() == []
+
+
+def test_create_saves_each_batch_and_a_failure_names_the_batches_kept(cli, world, monkeypatch):
+    from billing.edi.x837p_checks import FileError
+    from billing.submissions import builds
+    from billing.submissions.operations import BatchRefused
+    from tests.worlds.bulk_claims import copies_of
+
+    world.clearinghouse.max_claims_per_file = 1
+    original = world.ready_claim()
+    copies_of(original, 1)
+    db.session.commit()
+    real, calls = builds.build_part, []
+
+    def second_refused(*args, **kwargs):
+        calls.append(real(*args, **kwargs))
+        if len(calls) % 2 == 0:
+            raise BatchRefused([FileError(9, "NM1*85", "bad NPI", "C-000002")])
+        return calls[-1]
+
+    monkeypatch.setattr(builds, "build_part", second_refused)
+    refused = cli("create", "--all", "--json")
+    assert refused.exit_code == 1
+    error = json.loads(refused.output)
+    assert error["kind"] == "failed"
+    assert error["error"].startswith("Stopped at batch 2 of 2: The 837P was refused")
+    [kept] = error["saved_batches"]
+    [problem] = error["errors"]
+    assert "bad NPI" in problem
+    assert f"saved, 1 claims ({kept['batch']})" in error["error"]
+    assert [b.number for b in db.session.scalars(select(SubmissionBatch))] == [kept["batch"]]
+    again = cli("create", "--all")  # the claim left Ready goes now; the other one is already in a batch
+    assert again.exit_code == 0, again.output
+    assert len(db.session.scalars(select(SubmissionBatch)).all()) == 2

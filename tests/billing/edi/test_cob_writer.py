@@ -66,14 +66,15 @@ def test_frequency_7_without_ref_f8_is_caught():
     assert any("REF*F8" in e.message for e in validate_837(text, written.claim_at))
 
 
-def test_more_than_5000_claims_split_into_transactions_with_increasing_st02():
+def test_more_than_2500_claims_split_into_transactions_with_increasing_st02():
     from dataclasses import replace
 
     claims = [replace(primary_claim(f"C-{i:06d}")) for i in range(5001)]
     written = write_837(ENVELOPE, claims)
     sts = [s for s in segment_texts(written.text) if s.startswith("ST*")]
-    assert sts == ["ST*837*0041*005010X222A1", "ST*837*0042*005010X222A1"]
-    assert segment_texts(written.text)[-2] == "GE*2*41"
+    assert sts == ["ST*837*0041*005010X222A1", "ST*837*0042*005010X222A1", "ST*837*0043*005010X222A1"]
+    assert segment_texts(written.text)[-2] == "GE*3*41"
+    assert [written.text.count("CLM*")] == [5001]
 
 
 def test_medicare_as_secondary_names_the_msp_type_in_sbr05():

@@ -8,16 +8,25 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
+from billing.claims.models import Claim
+from billing.claims.statuses import ClaimStatus
 from billing.core.audit import AuditAction, StatusChange
 from billing.core.db import db
+from billing.core.id_lists import any_of
 from billing.core.unit_of_work import unit_of_work
 from billing.jobs.export_runs import exports_dir
 from billing.jobs.models import ExportRun, ExportStatus, JobRun, JobRunStatus
 from billing.jobs.recovery import MAX_EXPORT_ATTEMPTS, recover_interrupted
+from billing.submissions import builds
+from billing.submissions.models import BatchBuild, BatchClaim, BuildStatus, SubmissionBatch
 from tests.billing.jobs.conftest import NOW
 from tests.billing.jobs.test_runs import lock_held_elsewhere
+from tests.worlds.bulk_claims import copies_of
+from tests.worlds.practice import SYSTEM
+from tests.worlds.submissions import build_submission_world
 
 DEAD = "gone-host:4242"
 ALIVE = "busy-host:777"
@@ -122,7 +131,7 @@ def test_an_export_interrupted_on_its_last_attempt_is_not_queued_again():
 def test_nothing_running_means_nothing_to_do():
     _run("nightly-rules", JobRunStatus.FAILED)
     _committed()
-    assert recover_interrupted(now=NOW).summary() == "No interrupted runs or exports."
+    assert recover_interrupted(now=NOW).summary() == "No interrupted runs, exports or builds."
 
 
 def test_a_running_scheduler_closes_a_dead_run_at_its_next_recovery_pass_not_only_at_start(monkeypatch):
@@ -137,3 +146,76 @@ def test_a_running_scheduler_closes_a_dead_run_at_its_next_recovery_pass_not_onl
     assert scheduler.recover_when_due(now=2 * scheduler.RECOVER_SECONDS + 2.0)
     db.session.refresh(stale)
     assert stale.status is JobRunStatus.INTERRUPTED
+
+
+def _running_build(claims: int = 3) -> BatchBuild:
+    build = BatchBuild(status=BuildStatus.RUNNING, claim_ids=list(range(1, claims + 1)), requested_by="ann@example.com",
+                       batch_ids=[], started_at=NOW - timedelta(minutes=5))  # fmt: skip
+    db.session.add(build)
+    return build
+
+
+class _Killed(BaseException):
+    """What a process dying mid-build looks like from here: nothing after it runs, nothing catches it."""
+
+
+def test_a_build_whose_process_died_is_failed_its_saved_batches_kept_and_its_other_claims_ready(monkeypatch):
+    world = build_submission_world()
+    world.clearinghouse.max_claims_per_file = 2
+    original = world.ready_claim()
+    ids = [original.id, *copies_of(original, 4)]
+    build_id = builds.queue_build(actor=SYSTEM, payer_id=None, claim_ids=ids).id
+    db.session.commit()
+    real, calls = builds.build_part, []
+
+    def dies_in_the_second_batch(*args, **kwargs):
+        calls.append(real(*args, **kwargs))  # the batch's rows are written, then the process goes
+        if len(calls) == 2:
+            raise _Killed
+        return calls[-1]
+
+    monkeypatch.setattr(builds, "build_part", dies_in_the_second_batch)
+    with pytest.raises(_Killed):
+        builds.run_build(build_id)
+    monkeypatch.undo()
+    build = db.session.get(BatchBuild, build_id)
+    assert (build.status, build.done, len(build.batch_ids)) == (BuildStatus.RUNNING, 2, 1)
+
+    recovered = recover_interrupted(now=NOW)
+
+    assert recovered.builds == [build_id]
+    assert "1 submission build(s)" in recovered.summary()
+    build = db.session.get(BatchBuild, build_id)
+    assert build.status is BuildStatus.FAILED
+    assert build.finished_at is not None
+    assert build.error.startswith("Interrupted: the process building it stopped")
+    assert "after 1 batch(es), 2 of 5 claims" in build.error
+    queued, history = _history("batch_build", build_id)
+    assert queued.action is AuditAction.BATCH_BUILD_QUEUED
+    moved = (history.action, history.from_status, history.to_status)
+    assert moved == (AuditAction.BATCH_BUILD_FAILED, "running", "failed")
+    assert history.reason.startswith("Interrupted")
+    [saved] = db.session.scalars(select(SubmissionBatch)).all()
+    assert build.batch_ids == [saved.id]
+    in_saved = {e.claim_id for e in saved.entries}
+    rest = [i for i in ids if i not in in_saved]
+    assert (len(in_saved), len(rest)) == (2, 3)
+    statuses = set(db.session.scalars(select(Claim.status).where(any_of(Claim.id, ids))))
+    assert statuses == {ClaimStatus.READY}
+    assert db.session.scalars(select(BatchClaim).where(any_of(BatchClaim.claim_id, rest))).all() == []
+    # Generating again takes only the claims left: no claim ends up in two batches.
+    builds.generate_in_steps(actor=SYSTEM)
+    rows = db.session.execute(select(BatchClaim.claim_id).where(any_of(BatchClaim.claim_id, ids))).scalars().all()
+    assert sorted(rows) == sorted(ids)
+    assert recover_interrupted(now=NOW).builds == []  # failed once, never again
+
+
+def test_the_build_of_a_process_that_holds_the_build_jobs_lock_is_left_running():
+    older, live = _running_build(), _running_build()
+    _committed()
+    with lock_held_elsewhere("job-batch-builds"):
+        recovered = recover_interrupted(now=NOW)
+    assert recovered.builds == [older.id]  # one build at a time, in id order: only the newest can be the holder's
+    assert live.status is BuildStatus.RUNNING
+    assert older.status is BuildStatus.FAILED
+    assert _history("batch_build", live.id) == []

@@ -36,7 +36,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -234,7 +234,7 @@ def _step(step: str, args: argparse.Namespace, tmp: Path) -> Iterator[Measured]:
             yield from _child_step(args, "report", name, str(tmp / f"{name}.xlsx"))
     elif step in ERA_CLAIMS:
         era = tmp / f"{step}.835"
-        offset = "0" if step == "era10k" else str(ERA_CLAIMS["era10k"])
+        offset = "0"  # the first file's claims are paid by the time the second is written
         _timed_child(_child_command(args, "era-file", str(ERA_CLAIMS[step]), offset, str(era)))
         yield from _child_step(args, step, str(era), str(ERA_CLAIMS[step]))
     else:
@@ -381,7 +381,10 @@ def _era_file(app: Any, count: str, offset: str, out: str) -> list[Measured]:
         lines = tuple(_paid_line(ln.line_number, ln.charge, _ALLOWED, False) for ln in claim.lines)
         posting = ClaimPosting(paid_on, lines, payer_claim_number=f"{claim.payer_id}{claim.id:09d}")
         by_payer[claim.payer_id].append(ClaimRemit(claim, posting))
-    payments = [_check(company, remits[0].claim.policy.payer, paid_on, remits) for remits in by_payer.values()]
+    # A check number of the bench's own: a payer's check seen before (the demo's history) would not be posted again.
+    payments = [replace(_check(company, remits[0].claim.policy.payer, paid_on, remits),
+                        check_number=f"BENCH{Path(out).stem.upper()}P{payer_id}")
+                for payer_id, remits in by_payer.items()]
     created = datetime.now(UTC)
     data = write_835(payments, sender="DEMOCH", receiver=f"BP{company.tax_id}", control=int(offset) + 1,
                      created=created)
@@ -408,7 +411,8 @@ def _era(step: str) -> Callable[[Any, str], list[Measured]]:
         met = wall <= seconds and (mb is None or _rss() <= mb)
         t = result.timings
         return [Measured(step, f"835 import, {int(claims):,} claims", wall, _cpu(), _rss(),
-                         f"{result.matched:,} posted; validation {t['validation']:.1f} s, parse {t['parse']:.1f} s, "
+                         f"{result.matched:,} matched, {result.unmatched:,} unmatched, {len(result.repeated)} checks "
+                         f"repeated; validation {t['validation']:.1f} s, parse {t['parse']:.1f} s, "
                          f"posting {t['posting']:.1f} s", target, met)]
 
     return run

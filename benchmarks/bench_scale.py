@@ -234,8 +234,8 @@ def _step(step: str, args: argparse.Namespace, tmp: Path) -> Iterator[Measured]:
             yield from _child_step(args, "report", name, str(tmp / f"{name}.xlsx"))
     elif step in ERA_CLAIMS:
         era = tmp / f"{step}.835"
-        offset = "0"  # the first file's claims are paid by the time the second is written
-        _timed_child(_child_command(args, "era-file", str(ERA_CLAIMS[step]), offset, str(era)))
+        # Each file pays the oldest Submitted claims: the first file's are paid by the time the second is written.
+        _timed_child(_child_command(args, "era-file", str(ERA_CLAIMS[step]), str(era)))
         yield from _child_step(args, step, str(era), str(ERA_CLAIMS[step]))
     else:
         yield from _child_step(args, step)
@@ -353,9 +353,9 @@ def _submissions(app: Any) -> list[Measured]:
                      f"≤ {subs.TARGET_MS:g} ms/claim, ≤ {subs.TARGET_MB} MB", met)]
 
 
-def _era_file(app: Any, count: str, offset: str, out: str) -> list[Measured]:
-    """Write the 835 a payer would send for `count` Submitted claims (after the first `offset`), one check per
-    payer: every line allowed at 90%, the rest contractual (CO-45)."""
+def _era_file(app: Any, count: str, out: str) -> list[Measured]:
+    """Write the 835 a payer would send for the `count` oldest Submitted claims, one check per payer: every line
+    allowed at 90%, the rest contractual (CO-45)."""
     from sqlalchemy.orm import selectinload
 
     from billing.claims.models import Claim, ClaimLine
@@ -370,10 +370,10 @@ def _era_file(app: Any, count: str, offset: str, out: str) -> list[Measured]:
         select(Claim).where(Claim.status == ClaimStatus.SUBMITTED, Claim.self_pay.is_(False))
         .options(selectinload(Claim.lines).selectinload(ClaimLine.service_code), selectinload(Claim.client),
                  selectinload(Claim.policy).selectinload(InsurancePolicy.payer))
-        .order_by(Claim.id).offset(int(offset)).limit(int(count))
+        .order_by(Claim.id).limit(int(count))
     ).all()
     if len(claims) < int(count):
-        raise SystemExit(f"only {len(claims):,} Submitted claims past the first {offset}: run `submissions` first")
+        raise SystemExit(f"only {len(claims):,} Submitted claims: run `submissions` first (or --era-claims smaller)")
     company = db.session.scalars(select(Company).order_by(Company.id)).first()
     paid_on = date.today()
     by_payer: dict[int, list[ClaimRemit]] = defaultdict(list)
@@ -386,8 +386,7 @@ def _era_file(app: Any, count: str, offset: str, out: str) -> list[Measured]:
                         check_number=f"BENCH{Path(out).stem.upper()}P{payer_id}")
                 for payer_id, remits in by_payer.items()]
     created = datetime.now(UTC)
-    data = write_835(payments, sender="DEMOCH", receiver=f"BP{company.tax_id}", control=int(offset) + 1,
-                     created=created)
+    data = write_835(payments, sender="DEMOCH", receiver=f"BP{company.tax_id}", control=int(count), created=created)
     Path(out).write_text(data)
     return []
 

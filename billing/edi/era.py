@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from billing.core.errors import Invalid
@@ -143,18 +144,41 @@ _X12_DECIMAL = re.compile(r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)", re.ASCII)
 
 def _decimal(value: str, where: str, what: str) -> Decimal:
     """An X12 decimal that a Numeric(12, 2) column holds exactly: a third decimal is refused, never rounded."""
-    if not _X12_DECIMAL.fullmatch(value):
+    number = _exact_decimal(value)
+    if number is None:
         raise EraUnreadable(f"{where}: {value!r} is not {what}.")
-    number = Decimal(value)
-    if number != number.quantize(CENT) or abs(number) > MAX_AMOUNT:
+    if number is _INEXACT:
         raise EraUnreadable(f"{where}: {value!r} is not {what} we can keep exactly (at most two decimals, "
                             f"at most {MAX_AMOUNT:,}).")
     return number
 
 
+#: Returned by `_exact_decimal` for a number no Numeric(12, 2) column holds exactly.
+_INEXACT = Decimal("NaN")
+
+
+@lru_cache(maxsize=4096)
+def _exact_decimal(value: str) -> Decimal | None:
+    """`value` as a Decimal, None when it is no X12 decimal, _INEXACT when it is one no Numeric(12, 2) column
+    keeps exactly. Cached: a remittance repeats a few amounts tens of thousands of times (Decimals are immutable)."""
+    if not _X12_DECIMAL.fullmatch(value):
+        return None
+    number = Decimal(value)
+    if number != number.quantize(CENT) or abs(number) > MAX_AMOUNT:
+        return _INEXACT
+    return number
+
+
+@lru_cache(maxsize=4096)
+def _cents(value: str) -> Decimal:
+    """An amount `_decimal` accepted, as two places (cached like it)."""
+    return to_money(Decimal(value))
+
+
 def _money(value: str, where: str) -> Decimal:
     """An amount exactly as sent: a third decimal or an amount no column holds is refused, never rounded."""
-    return to_money(_decimal(value or "0", where, "an amount"))
+    _decimal(value or "0", where, "an amount")
+    return _cents(value or "0")
 
 
 def _quantity(value: str, where: str) -> Decimal | None:
@@ -163,12 +187,21 @@ def _quantity(value: str, where: str) -> Decimal | None:
 
 
 def _date(value: str, where: str) -> date:
+    found = _ccyymmdd(value)
+    if found is None:
+        raise EraUnreadable(f"{where}: {value!r} is not a date (CCYYMMDD).")
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _ccyymmdd(value: str) -> date | None:
+    """Cached: strptime is slow, and a remittance names the same few hundred days over and over."""
+    if len(value) != 8 or not value.isascii() or not value.isdigit():
+        return None
     try:
-        if len(value) != 8 or not value.isascii() or not value.isdigit():
-            raise ValueError(value)
         return datetime.strptime(value, "%Y%m%d").date()
     except ValueError:
-        raise EraUnreadable(f"{where}: {value!r} is not a date (CCYYMMDD).") from None
+        return None
 
 
 def _el(seg: list[str], n: int) -> str:
@@ -182,13 +215,15 @@ def _amount(seg: list[str], n: int, where: str) -> Decimal:
 
 def _cas(seg: list[str], where: str) -> list[Adjustment]:
     """CAS01 group, then up to six (reason, amount, quantity) triples; more were refused by `read_835`."""
-    group, out = _el(seg, 1), []
+    # The elements stripped once, padded to CAS19: the loop below reads each of them, for every CAS of the file.
+    els = [e.strip() for e in seg[:20]] + [""] * (20 - min(len(seg), 20))
+    group, out = els[1], []
     for k in range(2, 19, 3):
-        reason = _el(seg, k)
+        reason, amount, quantity = els[k], els[k + 1], els[k + 2]
         if reason:
-            out.append(Adjustment(group, reason, _money(_el(seg, k + 1), f"{where} CAS{k + 1:02d}"),
-                                  _quantity(_el(seg, k + 2), f"{where} CAS{k + 2:02d}")))
-        elif _el(seg, k + 1) or _el(seg, k + 2):
+            out.append(Adjustment(group, reason, _money(amount, f"{where} CAS{k + 1:02d}"),
+                                  _quantity(quantity, f"{where} CAS{k + 2:02d}")))
+        elif amount or quantity:
             raise EraUnreadable(f"{where}: CAS{k + 1:02d}-{k + 2:02d} carry an amount or quantity without a "
                                 f"reason code in CAS{k:02d}.")
     return out

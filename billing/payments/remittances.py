@@ -42,6 +42,7 @@ from billing.ledger.balances import Balances, claim_balances, lines_with_charges
 from billing.ledger.models import Adjudication, EntrySource
 from billing.ledger.postings import REVERSAL_CODE, ClaimPosting, LinePosting
 from billing.ledger.rows import RowBuffer
+from billing.payments.claim_writes import write_claims
 from billing.payments.models import EraFile, PlbDisposition, ProviderAdjustment, Remittance, UnmatchedClaim
 from billing.payments.plb import dispose_imported
 from billing.payments.posting import post_adjudication
@@ -325,7 +326,9 @@ def _post_chunk(chunk: list[ClaimPaymentInfo], txn: EraTransaction, remittance: 
     ids = {c.claim_number: Claim.id_from_number(c.claim_number) for c in chunk}
     claims = {
         c.id: c for c in db.session.scalars(
+            # Locked (PostgreSQL), in id order so two imports never wait on each other crosswise.
             select(Claim).where(any_of(Claim.id, [i for i in ids.values() if i is not None]))
+            .order_by(Claim.id).with_for_update(of=Claim)
             .options(selectinload(Claim.lines).selectinload(ClaimLine.service_code), selectinload(Claim.payer))
         )
     }
@@ -374,6 +377,7 @@ def _post_chunk(chunk: list[ClaimPaymentInfo], txn: EraTransaction, remittance: 
                 continue
         _keep_unmatched(info, remittance, problem, delims)
         result.unmatched += 1
+    write_claims(claims.values())  # one UPDATE per set of changed columns, not one per claim
     rows.flush()
 
 

@@ -155,13 +155,32 @@ def merge_pieces(results: list[Validation], origins: list[list[int]],
 
 def to_json(validation: Validation, seconds: float, cpu_seconds: float) -> str:
     return json.dumps({"findings": [asdict(f) for f in validation.findings],
-                       "looks_like_x12": validation.looks_like_x12, "seconds": seconds, "cpu": cpu_seconds})
+                       "looks_like_x12": validation.looks_like_x12, "seconds": seconds, "cpu": cpu_seconds,
+                       "peak_mb": peak_rss_mb()})
 
 
 def from_json(text: str) -> tuple[Validation, float, float]:
     doc = json.loads(text)
     findings = tuple(Finding(**f) for f in doc["findings"])
     return Validation(findings, doc["looks_like_x12"]), doc["seconds"], doc["cpu"]
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident size (VmHWM on Linux; else what getrusage says, 0 where it says nothing).
+
+    A worker reports its own: the parent's RUSAGE_CHILDREN would count the parent's pages the child had
+    between fork and exec."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    try:
+        import resource
+    except ImportError:  # not POSIX
+        return 0.0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 #: From this size (about 5,000 claims) the file is cut in pieces validated by VALIDATION_WORKERS at once.
@@ -186,6 +205,8 @@ class PendingValidation:
 
     def __init__(self, text: str, *, parallel: bool, cut: bool = True) -> None:
         self.parallel = parallel
+        #: The largest peak resident size of a worker, once they have answered (0 when validated here).
+        self.worker_peak_mb = 0.0
         self._done: tuple[Validation, float, float] | None = None
         self._workers: list[tuple[subprocess.Popen[str], Path]] = []
         self._origins: list[list[int]] = []
@@ -214,6 +235,7 @@ class PendingValidation:
                 validation, _seconds, used = from_json(out)
                 results.append(validation)
                 cpu += used
+                self.worker_peak_mb = max(self.worker_peak_mb, json.loads(out).get("peak_mb", 0.0))
             merged = merge_pieces(results, self._origins, self._envelope) if self._origins else results[0]
             self._done = (merged, time.perf_counter() - self._started, cpu)
         return self._done[0]

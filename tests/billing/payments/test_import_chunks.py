@@ -112,7 +112,8 @@ def test_a_file_of_many_chunks_posts_what_one_chunk_posts(world, two_sets, monke
 
     assert [_shape(c) for c in small] == [_shape(c) for c in whole]
     assert _ledger(small) == _segment_sums(text, {c.number for c in small})
-    assert chunked.matched == CLAIMS and chunked.unmatched == 1
+    assert chunked.matched == CLAIMS
+    assert chunked.unmatched == 1
     assert db.session.scalar(select(func.count(UnmatchedClaim.id)).where(
         UnmatchedClaim.claim_number == "X-999999")) == 2
     # Every claim's two lines were answered by one adjudication: no claim was cut between chunks.

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from billing.core.errors import Invalid
 from billing.core.money import CENT, MAX_AMOUNT, ZERO, sum_money, to_money
 from billing.edi.bounds import beyond_835
 from billing.edi.kinds import NAMES, not_x12_message, require_kind_of
-from billing.edi.segments import Delimiters, NotX12, decode, join_segments, split_segments
+from billing.edi.segments import Delimiters, NotX12, SegmentText, decode, join_segments
 from billing.ledger.postings import Adjustment
 
 #: N1*PR N103 codes that make N104 a payer id (XV: the CMS plan id; PI: the payer id many payers send).
@@ -24,7 +25,7 @@ class EraUnreadable(Invalid):
     """The file is X12 but its content cannot be read as an 835 (a bad amount, a missing BPR...)."""
 
 
-@dataclass
+@dataclass(slots=True)
 class ServicePayment:
     """One SVC loop (2110)."""
 
@@ -55,7 +56,7 @@ class ServicePayment:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class ClaimPaymentInfo:
     """One CLP loop (2100) with its services."""
 
@@ -72,6 +73,10 @@ class ClaimPaymentInfo:
     references: dict[str, str] = field(default_factory=dict)
     dates: dict[str, date] = field(default_factory=dict)
     segments: list[list[str]] = field(default_factory=list)
+    #: Where the loop's text is, when it was read from a `SegmentText`: the file's text (shared, not copied)
+    #: and the span of its segments in it. Kept instead of `segments`, which would take 20 times the room.
+    source: str | None = field(default=None, repr=False, compare=False)
+    span: tuple[int, int] = field(default=(0, 0), repr=False, compare=False)
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -143,18 +148,41 @@ _X12_DECIMAL = re.compile(r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)", re.ASCII)
 
 def _decimal(value: str, where: str, what: str) -> Decimal:
     """An X12 decimal that a Numeric(12, 2) column holds exactly: a third decimal is refused, never rounded."""
-    if not _X12_DECIMAL.fullmatch(value):
+    number = _exact_decimal(value)
+    if number is None:
         raise EraUnreadable(f"{where}: {value!r} is not {what}.")
-    number = Decimal(value)
-    if number != number.quantize(CENT) or abs(number) > MAX_AMOUNT:
+    if number is _INEXACT:
         raise EraUnreadable(f"{where}: {value!r} is not {what} we can keep exactly (at most two decimals, "
                             f"at most {MAX_AMOUNT:,}).")
     return number
 
 
+#: Returned by `_exact_decimal` for a number no Numeric(12, 2) column holds exactly.
+_INEXACT = Decimal("NaN")
+
+
+@lru_cache(maxsize=4096)
+def _exact_decimal(value: str) -> Decimal | None:
+    """`value` as a Decimal, None when it is no X12 decimal, _INEXACT when it is one no Numeric(12, 2) column
+    keeps exactly. Cached: a remittance repeats a few amounts tens of thousands of times (Decimals are immutable)."""
+    if not _X12_DECIMAL.fullmatch(value):
+        return None
+    number = Decimal(value)
+    if number != number.quantize(CENT) or abs(number) > MAX_AMOUNT:
+        return _INEXACT
+    return number
+
+
+@lru_cache(maxsize=4096)
+def _cents(value: str) -> Decimal:
+    """An amount `_decimal` accepted, as two places (cached like it)."""
+    return to_money(Decimal(value))
+
+
 def _money(value: str, where: str) -> Decimal:
     """An amount exactly as sent: a third decimal or an amount no column holds is refused, never rounded."""
-    return to_money(_decimal(value or "0", where, "an amount"))
+    _decimal(value or "0", where, "an amount")
+    return _cents(value or "0")
 
 
 def _quantity(value: str, where: str) -> Decimal | None:
@@ -163,12 +191,21 @@ def _quantity(value: str, where: str) -> Decimal | None:
 
 
 def _date(value: str, where: str) -> date:
+    found = _ccyymmdd(value)
+    if found is None:
+        raise EraUnreadable(f"{where}: {value!r} is not a date (CCYYMMDD).")
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _ccyymmdd(value: str) -> date | None:
+    """Cached: strptime is slow, and a remittance names the same few hundred days over and over."""
+    if len(value) != 8 or not value.isascii() or not value.isdigit():
+        return None
     try:
-        if len(value) != 8 or not value.isascii() or not value.isdigit():
-            raise ValueError(value)
         return datetime.strptime(value, "%Y%m%d").date()
     except ValueError:
-        raise EraUnreadable(f"{where}: {value!r} is not a date (CCYYMMDD).") from None
+        return None
 
 
 def _el(seg: list[str], n: int) -> str:
@@ -182,26 +219,29 @@ def _amount(seg: list[str], n: int, where: str) -> Decimal:
 
 def _cas(seg: list[str], where: str) -> list[Adjustment]:
     """CAS01 group, then up to six (reason, amount, quantity) triples; more were refused by `read_835`."""
-    group, out = _el(seg, 1), []
+    # The elements stripped once, padded to CAS19: the loop below reads each of them, for every CAS of the file.
+    els = [e.strip() for e in seg[:20]] + [""] * (20 - min(len(seg), 20))
+    group, out = els[1], []
     for k in range(2, 19, 3):
-        reason = _el(seg, k)
+        reason, amount, quantity = els[k], els[k + 1], els[k + 2]
         if reason:
-            out.append(Adjustment(group, reason, _money(_el(seg, k + 1), f"{where} CAS{k + 1:02d}"),
-                                  _quantity(_el(seg, k + 2), f"{where} CAS{k + 2:02d}")))
-        elif _el(seg, k + 1) or _el(seg, k + 2):
+            out.append(Adjustment(group, reason, _money(amount, f"{where} CAS{k + 1:02d}"),
+                                  _quantity(quantity, f"{where} CAS{k + 2:02d}")))
+        elif amount or quantity:
             raise EraUnreadable(f"{where}: CAS{k + 1:02d}-{k + 2:02d} carry an amount or quantity without a "
                                 f"reason code in CAS{k:02d}.")
     return out
 
 
-def read_835(text: str, *, hints: Mapping[str, str] | None = None) -> tuple[Delimiters, list[list[str]]]:
+def read_835(text: str, *, hints: Mapping[str, str] | None = None) -> tuple[Delimiters, SegmentText]:
     """The segments of an 835. Refuses, before anything reads them: a file that is not X12 (NotX12) or holds another
     kind of transaction (WrongX12Kind, with the `hints` of billing.edi.kinds), and one that carries more than the
     TR3 allows anywhere (EraUnreadable, listing every place)."""
     text = decode(text)
     if not text.startswith("ISA"):
         raise NotX12(not_x12_message(text, NAMES["835"]))
-    delims, segments = split_segments(text)
+    segments = SegmentText(text)  # read again by each check below rather than held split: see SegmentText
+    delims = segments.delims
     require_kind_of(segments, "835", hints=hints)
     _require_5010(segments)
     problems = beyond_835(segments, delims)
@@ -215,7 +255,7 @@ def read_835(text: str, *, hints: Mapping[str, str] | None = None) -> tuple[Deli
 SUPPORTED_835_GUIDES = ("005010X221A1", "005010X221")
 
 
-def _require_5010(segments: list[list[str]]) -> None:
+def _require_5010(segments: Iterable[list[str]]) -> None:
     for seg in segments:
         if seg[0].strip().upper() != "GS":
             continue
@@ -231,11 +271,16 @@ def parse_835(text: str) -> Era:
     return era_from_segments(*read_835(text))
 
 
-def era_from_segments(delims: Delimiters, segments: list[list[str]]) -> Era:
+def era_from_segments(delims: Delimiters, segments: Iterable[list[str]]) -> Era:
     """`parse_835` for segments `read_835` has read."""
     parser = _Parser(delims)
-    for number, seg in enumerate(segments, start=1):
-        parser.feed(seg, number)
+    if isinstance(segments, SegmentText):
+        parser.source = segments.text
+        for number, (start, end, seg) in enumerate(segments.spans(), start=1):
+            parser.feed(seg, number, (start, end))
+    else:
+        for number, seg in enumerate(segments, start=1):
+            parser.feed(seg, number)
     if not parser.transactions:
         raise NotX12("The file holds no 835 transaction (no ST*835 segment).")
     for txn in parser.transactions:
@@ -256,8 +301,9 @@ class _Parser:
         self.claim: ClaimPaymentInfo | None = None
         self.service: ServicePayment | None = None
         self.party: str | None = None
+        self.source: str | None = None
 
-    def feed(self, seg: list[str], number: int) -> None:
+    def feed(self, seg: list[str], number: int, span: tuple[int, int] | None = None) -> None:
         sid, where = seg[0].strip().upper(), f"segment {number} ({seg[0].strip()})"
         if sid == "ST":
             if _el(seg, 1) != "835":
@@ -273,10 +319,24 @@ class _Parser:
             self.txn = self.claim = self.service = None
             return
         if self.claim is not None and sid not in ("CLP", "PLB", "LX", "TS3", "TS2"):
-            self.claim.segments.append(seg)
+            self._keep(self.claim, seg, span)
         handler = getattr(self, f"_{sid.lower()}", None)
         if handler is not None:
             handler(seg, where)
+        if sid == "CLP" and self.claim is not None and span is not None and self.source is not None:
+            self.claim.source, self.claim.span, self.claim.segments = self.source, span, []
+
+    def _keep(self, claim: ClaimPaymentInfo, seg: list[str], span: tuple[int, int] | None) -> None:
+        """Add a segment to the claim's own text: its span grows while its segments follow each other in the
+        file; otherwise (the loop interrupted by a segment not its own) the claim keeps them as lists."""
+        if claim.source is not None and span is not None and span[0] == claim.span[1]:
+            claim.span = (claim.span[0], span[1])
+            return
+        if claim.source is not None:
+            text = claim.source[claim.span[0]:claim.span[1] - 1]
+            claim.segments = [piece.split(self.delims.element) for piece in text.split(self.delims.segment)]
+            claim.source = None
+        claim.segments.append(seg)
 
     # header
     def _bpr(self, seg: list[str], where: str) -> None:
@@ -388,7 +448,10 @@ class _Parser:
 
 
 def claim_raw(claim: ClaimPaymentInfo, delims: Delimiters) -> str:
+    if claim.source is not None:
+        return claim.source[claim.span[0]:claim.span[1]]
     return join_segments(claim.segments, delims)
+
 
 
 def _adjustments_from(rows: list[list[str]]) -> list[Adjustment]:

@@ -35,7 +35,7 @@ RANK_OF_STATUS = {"1": "primary", "19": "primary", "2": "secondary", "20": "seco
                   "3": "tertiary", "21": "tertiary"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Adjustment:
     """One CAS reason: group code, CARC, amount (and the quantity some payers send)."""
 

@@ -127,14 +127,16 @@ class RowBuffer:
     def _new_id(self, model: type[Any]) -> int:
         table = _table(model)
         ids = self._ids.setdefault(table.name, _Ids())
+        if ids.next:  # SQLite, after the first id: asking the session for its connection costs more than the rest
+            ids.next += 1
+            return ids.next - 1
+        if ids.free:
+            return ids.free.pop()
         connection = db.session.connection()
         if connection.dialect.name == "postgresql":
-            if not ids.free:
-                ids.free = list(connection.execute(
-                    text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
-                    {"table": table.name, "n": ID_BLOCK}).scalars())[::-1]
+            ids.free = list(connection.execute(
+                text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+                {"table": table.name, "n": ID_BLOCK}).scalars())[::-1]
             return ids.free.pop()
-        if not ids.next:
-            ids.next = (connection.execute(select(func.max(table.c.id))).scalar() or 0) + 1
-        ids.next += 1
+        ids.next = (connection.execute(select(func.max(table.c.id))).scalar() or 0) + 2
         return ids.next - 1

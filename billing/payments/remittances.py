@@ -37,11 +37,12 @@ from billing.edi.era import (
 )
 from billing.edi.kinds import WrongX12Kind
 from billing.edi.pyx12 import PendingValidation, Validation, validating
-from billing.edi.segments import Delimiters, NotX12, decode, join_segments
+from billing.edi.segments import Delimiters, NotX12, SegmentText, decode
 from billing.ledger.balances import Balances, claim_balances, lines_with_charges, standing_adjudication
 from billing.ledger.models import Adjudication, EntrySource
 from billing.ledger.postings import REVERSAL_CODE, ClaimPosting, LinePosting
 from billing.ledger.rows import RowBuffer
+from billing.payments.claim_writes import write_claims
 from billing.payments.models import EraFile, PlbDisposition, ProviderAdjustment, Remittance, UnmatchedClaim
 from billing.payments.plb import dispose_imported
 from billing.payments.posting import post_adjudication
@@ -129,7 +130,7 @@ def import_835(data: bytes, *, filename: str, actor: Actor) -> ImportResult:
         result.duplicate = True
         return result
     delims, segments = _read(data, filename)
-    text = join_segments(segments, delims)  # without the indentation and line breaks pyx12 trips on
+    text = segments.text  # without the indentation and line breaks pyx12 trips on
     with validating(text, parallel=len(text) >= PARALLEL_FROM_BYTES) as pending:
         if not pending.parallel:
             _refuse_if_invalid(pending.result(), filename)
@@ -144,6 +145,7 @@ def import_835(data: bytes, *, filename: str, actor: Actor) -> ImportResult:
         savepoint.commit()
     result.timings["validation"] = pending.seconds
     result.timings["validation_cpu"] = pending.cpu_seconds
+    result.timings["validation_worker_peak_mb"] = pending.worker_peak_mb
     checked = [str(f) for f in pending.result().warnings]
     for remittance in remittances:
         remittance.warnings = [*checked, *result.flags.get(remittance.id, [])] or None
@@ -157,7 +159,7 @@ def _refuse_if_invalid(validation: Validation, filename: str) -> None:
         raise EraRefused(filename, [str(f) for f in validation.errors] or ["pyx12 does not recognise it as X12"])
 
 
-def _read(data: bytes, filename: str) -> tuple[Delimiters, list[list[str]]]:
+def _read(data: bytes, filename: str) -> tuple[Delimiters, SegmentText]:
     """The file's segments, once it is known to be an 835 that carries nothing beyond the TR3's bounds.
 
     Both are checked before pyx12 sees the file: a 999 or 277CA is named as such rather than described by
@@ -172,7 +174,7 @@ def _read(data: bytes, filename: str) -> tuple[Delimiters, list[list[str]]]:
         raise EraRefused(filename, exc.problems or [exc.message]) from None
 
 
-def _parse(delims: Delimiters, segments: list[list[str]], filename: str, result: ImportResult,
+def _parse(delims: Delimiters, segments: SegmentText, filename: str, result: ImportResult,
            pending: PendingValidation) -> Era:
     started = time.perf_counter()
     try:
@@ -325,7 +327,9 @@ def _post_chunk(chunk: list[ClaimPaymentInfo], txn: EraTransaction, remittance: 
     ids = {c.claim_number: Claim.id_from_number(c.claim_number) for c in chunk}
     claims = {
         c.id: c for c in db.session.scalars(
+            # Locked (PostgreSQL), in id order so two imports never wait on each other crosswise.
             select(Claim).where(any_of(Claim.id, [i for i in ids.values() if i is not None]))
+            .order_by(Claim.id).with_for_update(of=Claim)
             .options(selectinload(Claim.lines).selectinload(ClaimLine.service_code), selectinload(Claim.payer))
         )
     }
@@ -374,6 +378,7 @@ def _post_chunk(chunk: list[ClaimPaymentInfo], txn: EraTransaction, remittance: 
                 continue
         _keep_unmatched(info, remittance, problem, delims)
         result.unmatched += 1
+    write_claims(claims.values())  # one UPDATE per set of changed columns, not one per claim
     rows.flush()
 
 

@@ -99,3 +99,22 @@ def test_files_of_another_shape_are_not_cut(samples_835):
     reversals = decode((samples_835 / "tc_parse_835.rb__MESSAGE1_reversals.x12").read_bytes())
     assert in_pieces(reversals, 2) is None  # its claims sit outside any LX: pyx12 must see them in place
     assert in_pieces(era(claims=1, payments=1), 2) is None  # fewer claims than pieces
+
+
+@pytest.mark.parametrize("broken", ["", "SE*5*0001", "GE*9*1", "IEA*1*000000009"])
+def test_the_workers_pieces_are_those_of_the_fully_split_file(broken):
+    """`_pieces` splits only the envelope segments in full (memory): the pieces, their segment numbers and the
+    envelope problems must be exactly those `split` makes from the file split in full."""
+    from billing.edi import pyx12
+
+    text = era(claims=9)
+    if broken:
+        tag = broken.split("*")[0] + "*"
+        start = text.index(tag)
+        text = text[:start] + broken + text[text.index("~", start):]
+    delims, pieces, envelope = pyx12._pieces(text)
+    expected_delims, segments = split_segments(text)
+    expected_pieces, expected_envelope = split(segments, pyx12.VALIDATION_WORKERS)
+    assert delims == expected_delims
+    assert envelope == expected_envelope
+    assert [(p.text(delims), p.origin) for p in pieces] == [(p.text(delims), p.origin) for p in expected_pieces]

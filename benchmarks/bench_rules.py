@@ -64,7 +64,7 @@ from rules.runs import RunResult, candidate_claims, run_rules  # noqa: E402
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 BEGIN, END = "<!-- bench_rules:begin -->", "<!-- bench_rules:end -->"
 ACTOR = Actor.system("bench")
-READY_PER_COHORT = 900  # a seed-demo cohort bills about 910 Ready claims; aim a little over
+READY_PER_COHORT = 800  # a seed-demo cohort bills 850-910 Ready claims, depending on the day; aim under
 DEFAULT_CLAIMS = 100_000  # only this size is recorded in RESULTS.md
 TARGET_SECONDS = 15.0
 TARGET_SPEEDUP = 5.0

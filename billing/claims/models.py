@@ -66,6 +66,9 @@ class Claim(db.Model):
         Index("ix_claim_dashboard", "service_date", "status", "location_id", "payer_id", "total_charge"),
         # The claims queue: a tab's count, totals and newest page read this index alone (no table lookups, no sort).
         Index("ix_claim_status_self_pay", "status", "self_pay", "id", "total_charge"),
+        # The rules' duplicate check finds a client's other claims of the same day. Without this index SQLite
+        # picks ix_claim_dashboard (every claim of that day) and the check grows with the whole company's volume.
+        Index("ix_claim_client_date", "client_id", "service_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -130,6 +130,7 @@ def run_rules(
     """
     raise_if(_scope_problems(company_id, practice_id, location_id))
     rules, evaluate_claim = evaluator_for(enabled_rules(), engine=engine)
+    variables = frozenset().union(*(rule.variables for rule in rules))
     scope = {"company_id": company_id, "practice_id": practice_id, "location_id": location_id,
              "claims": [claim_number(i) for i in claim_ids] if claim_ids is not None else None}
     run = BillingRun(actor=actor.name, scope={k: v for k, v in scope.items() if v is not None}, started_at=utcnow())
@@ -142,7 +143,7 @@ def run_rules(
     count = 0
     with _collector_paused():
         for chunk in _candidate_chunks(in_scope, chunk_size):
-            facts = load_facts(list(chunk), state.today)
+            facts = load_facts(list(chunk), state.today, variables)
             fired = {claim_id: evaluate_claim(claim_facts) for claim_id, claim_facts in facts.items()}
             moved = _apply(state, {claim_id: status for claim_id, (status, _) in chunk.items()}, fired)
             _record_checks(state, chunk, moved)

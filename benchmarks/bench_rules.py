@@ -269,13 +269,15 @@ class Store:
     def prepare(self, args: argparse.Namespace) -> tuple[float, int]:
         """Seed (or, with --reuse, find) the seed database; returns the seed seconds and the enabled rules."""
         if self.url is not None and args.reuse and self._exists(self.seed_url):
-            print(f"reusing {make_url(self.seed_url).database}")
+            print(f"reusing {make_url(self.seed_url).database}, grown to {args.claims:,} Ready claims if smaller")
             app = _app(self.seed_url, self.tmp)
             with app.app_context():
+                started = time.perf_counter()
+                _grow(args.claims)
                 rules = len(enabled_rules())
                 db.session.remove()
                 db.engine.dispose()
-            return 0.0, rules
+            return time.perf_counter() - started, rules
         if self.url is not None:
             self._recreate(self.seed_url)
         app = _app(self.seed_url, self.tmp)
@@ -337,20 +339,27 @@ def _seed(claims: int, seed_claims: int) -> float:
         if ready < seed_claims:
             raise SystemExit(f"the seed billed only {ready:,} Ready claims; lower READY_PER_COHORT")
     print(f"seeded {ready:,} Ready claims with seed_demo in {time.perf_counter() - started:.1f} s")
+    _grow(claims)
+    seconds = time.perf_counter() - started
+    print(f"seeded {claims:,} Ready claims in {seconds:.1f} s")
+    return seconds
+
+
+def _grow(claims: int) -> None:
+    """Copy the database's clients and claims in bulk until `claims` are Ready, then keep exactly that many."""
+    started = time.perf_counter()
+    ready = db.session.scalar(select(func.count()).where(Claim.status == ClaimStatus.READY)) or 0
     copies = math.ceil(claims / ready) - 1
     bases = {table.name: db.session.scalar(select(func.max(table.c.id))) or 0 for table in COPIED}
     for copy in range(1, copies + 1):
         with unit_of_work():
             bulk_copy(copy, bases)
-        print(f"  bulk copy {copy} of {copies} done at {time.perf_counter() - started:.1f} s")
+        print(f"  bulk copy {copy} of {copies} done in {time.perf_counter() - started:.1f} s")
     with unit_of_work():
         _keep_only(claims)
     if db.session.connection().dialect.name == "postgresql":
         db.session.connection().exec_driver_sql("ANALYZE")  # as autovacuum would after such a load
         db.session.commit()
-    seconds = time.perf_counter() - started
-    print(f"seeded {claims:,} Ready claims in {seconds:.1f} s")
-    return seconds
 
 
 COPIED = (Client.__table__, Authorization.__table__, Claim.__table__, ClaimLine.__table__, ClaimDiagnosis.__table__)

@@ -150,6 +150,10 @@ def run_rules(
             count += len(chunk)
             if claim_ids is not None:
                 checked.update(chunk)
+            # The chunk's reference cycles (the database driver leaves some, about 1,000 objects a chunk and a few
+            # MB of buffers on PostgreSQL) would pile up for the whole run. With the collector paused, all they are
+            # is the youngest generation: collecting it walks this chunk's leftovers, not the app's objects.
+            gc.collect(0)
     _resolve_out_of_billing(state, in_scope)
     if claim_ids is not None:
         _note_skipped(state, claim_ids, checked)
@@ -185,7 +189,8 @@ def _collector_paused() -> Iterator[None]:
 
     Each chunk allocates hundreds of thousands of short-lived objects, and every collection they
     trigger walks all of the app's long-lived objects too: about a quarter of a 100,000-claim run.
-    The chunks create no lasting cycles; collection resumes (and catches up) when the loop ends.
+    The loop collects the youngest generation itself after each chunk (see run_rules), so cycles a
+    chunk leaves do not accumulate over a million claims; full collection resumes when the loop ends.
     """
     was_enabled = gc.isenabled()
     gc.disable()

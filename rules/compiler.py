@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from operator import attrgetter
 from typing import Any
 
@@ -46,8 +47,8 @@ class CompiledRule:
     #: The variables its conditions read: a run loads only the facts its rules need (rules.facts).
     variables: frozenset[str] = frozenset()
 
-    @property
-    def scoped(self) -> bool:
+    @cached_property
+    def scoped(self) -> bool:  # read for every rule and claim: computed once
         return self.company_id is not None or self.practice_id is not None or self.payer_id is not None
 
     def applies_to(self, facts: ClaimFacts) -> bool:

@@ -49,12 +49,13 @@ ELIGIBILITY_VARIABLES = frozenset({"eligibility_status", "eligibility_active_on_
                                    "days_since_eligibility_check", "visits_remaining"})
 
 
-def _core(statement: Any) -> Any:
+def _core(statement: Any) -> list[Any]:
     """Run a column-only select on the session's connection: same transaction, none of the ORM's row machinery.
 
-    The ORM's result machinery adds a few µs a row, more than SQLite takes to produce it.
+    The ORM's result machinery adds a few µs a row, more than SQLite takes to produce it. The rows are fetched
+    at once (a chunk's worth): iterating a result fetches them one by one, a third of the cost of reading them.
     """
-    return db.session.connection().execute(statement)
+    return db.session.connection().execute(statement).all()
 
 
 def load_facts(

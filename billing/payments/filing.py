@@ -62,7 +62,7 @@ def deadlines(claim_ids: Iterable[int], today: date) -> dict[int, FilingDeadline
     found: dict[int, FilingDeadline] = {}
     for start in range(0, len(ids), CHUNK):
         # Core rows, not ORM ones: the rules run asks for 2,000 claims at a time.
-        for row in db.session.connection().execute(_deadline_query(ids[start:start + CHUNK])):
+        for row in db.session.connection().execute(_deadline_query(ids[start:start + CHUNK])).all():
             deadline = filing_deadline(row.service_date, row.filing_limit_days, row.corrected_filing_days,
                                        row.answered_on)
             found[row.id] = FilingDeadline(row.id, deadline, (deadline - today).days, row.answered_on)

@@ -583,7 +583,9 @@ INTRO = (
     "machine's 1-minute load average when the compiled run ended: the machine has 2 cores and was shared "
     "with other sessions, so compare *of which CPU* (the run's own process; on PostgreSQL the server's work "
     "is not in it) as much as the wall clock. Targets: 15 s at 100,000 claims, 90 s at 1,000,000 (issue 20), "
-    "and at least 5x faster than calling `run_all` per claim.\n\n"
+    "and at least 5x faster than calling `run_all` per claim. *Seed (s)* on PostgreSQL: `seed_demo` for "
+    "100,000 claims took 591 s (at load 14); the 1,000,000-claim database is that one grown by 424 s of bulk "
+    "copies (`--reuse`).\n\n"
 )
 COMMANDS = (
     ".venv/bin/python benchmarks/bench_rules.py\n"
@@ -598,7 +600,8 @@ COMMENTARY = (
     "How to read it: the 2026-12-04 rows were measured while other sessions' tests and benchmarks shared the "
     "2 cores (load average 14-27), so a run's process got as little as a twentieth of a core: the wall clock "
     "there mostly measures the queue for the CPU, and *of which CPU* is the comparable figure. The "
-    "2026-12-01 SQLite row is from before the issue-20 work (older layout: no RSS or load columns). Side by "
+    "2026-12-01 SQLite row is from before the issue-20 work, on another machine (Intel) with one rule fewer "
+    "and older layout (no RSS or load columns): compare it with care. Side by "
     "side on SQLite with 20,000 Ready claims, the run's own CPU went from 8.5 s to 1.5 s: the duplicate check "
     "had read every claim of the service day (SQLite chose ix_claim_dashboard for it, 1.2 s a chunk and growing "
     "with the day's volume) until the index on claim (client, service date); and a run now reads only the facts "
@@ -613,7 +616,8 @@ COMMENTARY = (
     "(nothing written). The 100,000-claim PostgreSQL row was measured at load 4-5: 19.4 s wall for 6.9 s of "
     "client CPU, so about two thirds of the run is the database answering; ten times that, about 190 s, is "
     "still twice the 1,000,000-claim target. Reading facts from PostgreSQL, not evaluating rules, is what "
-    "remains to shorten.\n\n"
+    "remains to shorten. The SQLite run's peak RSS (371 MB against 186 MB on PostgreSQL) is not explained "
+    "yet.\n\n"
 )
 
 

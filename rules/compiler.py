@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from operator import attrgetter
 from typing import Any
 
@@ -43,9 +44,11 @@ class CompiledRule:
     payer_id: int | None = None
     #: False for a stored rule that no longer validates: it only ever raises (fails closed).
     valid: bool = True
+    #: The variables its conditions read: a run loads only the facts its rules need (rules.facts).
+    variables: frozenset[str] = frozenset()
 
-    @property
-    def scoped(self) -> bool:
+    @cached_property
+    def scoped(self) -> bool:  # read for every rule and claim: computed once
         return self.company_id is not None or self.practice_id is not None or self.payer_id is not None
 
     def applies_to(self, facts: ClaimFacts) -> bool:
@@ -61,9 +64,17 @@ def compile_rule(rule_id: int, name: str, conditions: Any, actions: Any, **scope
     problems = rule_problems(conditions, actions)
     if problems:
         raise ValidationFailed(problems)
-    test = compile_conditions(normalized_conditions(conditions))
+    normalized = normalized_conditions(conditions)
+    test = compile_conditions(normalized)
     fired = tuple(fired_from_action(rule_id, a) for a in actions)
-    return CompiledRule(rule_id, name, test, fired, **scope)
+    return CompiledRule(rule_id, name, test, fired, **scope, variables=frozenset(variables_of(normalized)))
+
+
+def variables_of(node: dict[str, Any]) -> set[str]:
+    """The variable names a validated condition tree reads."""
+    if "all" in node or "any" in node:
+        return set().union(*(variables_of(child) for child in node.get("all") or node.get("any") or []))
+    return {node["name"]}
 
 
 def compile_conditions(node: dict[str, Any]) -> Test:

@@ -73,6 +73,9 @@ class Claim(db.Model):
         # "Due by": the claims of a waiting status whose kept filing deadline falls on or before a day, as a range
         # read from the index alone (the scope's location and the billed amount ride along).
         Index("ix_claim_status_deadline", "status", "filing_deadline", "location_id", "total_charge"),
+        # The rules' duplicate check finds a client's other claims of the same day. Without this index SQLite
+        # picks ix_claim_dashboard (every claim of that day) and the check grows with the whole company's volume.
+        Index("ix_claim_client_date", "client_id", "service_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -187,30 +187,32 @@ class Change:
     before: str | None = None
     after: str | None = None
     reason: str | None = None
+    data: dict[str, Any] | None = None
 
 
 def record_changes(subject_type: str, changes: list[Change], *, actor: Actor) -> None:
     """Write many history rows in one INSERT: billing 2,000 sessions must not build 4,000 ORM objects."""
-    if not changes:
-        return
     now = utcnow()
-    db.session.execute(
-        insert(StatusChange.__table__),
-        [
-            {
-                "at": now,
-                "actor": actor.name,
-                "user_id": actor.user_id,
-                "subject_type": subject_type,
-                "subject_id": c.subject_id,
-                "action": c.action,
-                "from_status": c.before,
-                "to_status": c.after,
-                "reason": c.reason,
-            }
-            for c in changes
-        ],
-    )
+    # Rows without data leave the column out (SQL NULL): a None bound to a JSON column would store JSON null.
+    for with_data in (False, True):
+        rows = [_history_row(c, subject_type, actor, now) | ({"data": c.data} if with_data else {})
+                for c in changes if (c.data is not None) is with_data]
+        if rows:
+            db.session.execute(insert(StatusChange.__table__), rows)
+
+
+def _history_row(c: Change, subject_type: str, actor: Actor, now: datetime) -> dict[str, Any]:
+    return {
+        "at": now,
+        "actor": actor.name,
+        "user_id": actor.user_id,
+        "subject_type": subject_type,
+        "subject_id": c.subject_id,
+        "action": c.action,
+        "from_status": c.before,
+        "to_status": c.after,
+        "reason": c.reason,
+    }
 
 
 append_only(StatusChange, refusal=HistoryIsAppendOnly)

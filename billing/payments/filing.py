@@ -68,7 +68,7 @@ def deadlines(claim_ids: Iterable[int], today: date) -> dict[int, FilingDeadline
         rows = db.session.connection().execute(
             select(Claim.id, Claim.filing_deadline)
             .where(any_of(Claim.id, ids[start:start + CHUNK]), Claim.filing_deadline.is_not(None))
-        )
+        ).all()
         for claim_id, deadline in rows:
             found[claim_id] = FilingDeadline(claim_id, deadline, (deadline - today).days)
     return found

@@ -138,7 +138,7 @@ def count(filters: ReportFilters) -> int:
     return db.session.scalar(query.where(*conditions(filters))) or 0
 
 
-def interest_rows(filters: ReportFilters) -> list[Sequence[Any]]:
+def interest_rows(filters: ReportFilters) -> Iterator[Sequence[Any]]:
     """Provider-level income (PLBs with the income disposition) paid in the window: a negative PLB adds to the
     check, so the interest is the amount negated."""
     where = [ProviderAdjustment.disposition == PlbDisposition.INCOME, *in_window(Remittance.paid_on, filters)]
@@ -150,11 +150,11 @@ def interest_rows(filters: ReportFilters) -> list[Sequence[Any]]:
         select(Remittance.paid_on, Remittance.check_number, Remittance.payer_name, ProviderAdjustment.reason_code,
                ProviderAdjustment.reference, ProviderAdjustment.amount)
         .join(Remittance, Remittance.id == ProviderAdjustment.remittance_id)
-        .where(*where).order_by(Remittance.paid_on, ProviderAdjustment.id)
+        .where(*where).order_by(Remittance.paid_on, ProviderAdjustment.id).execution_options(yield_per=BATCH)
     )
-    return [(r.paid_on, month_of(r.paid_on), r.check_number, r.payer_name,
+    yield from ((r.paid_on, month_of(r.paid_on), r.check_number, r.payer_name,
              f"{r.reason_code} {PLB_REASONS.get(r.reason_code, '')}".strip(), r.reference, -to_money(r.amount))
-            for r in rows]
+                for r in rows)
 
 
 def sheets(filters: ReportFilters) -> list[Sheet]:

@@ -4,8 +4,8 @@ Everything is INSERT ... SELECT over generate_series or over the rows just writt
 a few minutes, not the hours seed_demo would: one client per 20 claims, one line and one charge per claim,
 statuses in turn (Ready, Submitted, Paid, Paid, Denied, Held), the paid claims on remittances of 1,000 claims each
 (insurance payment and contractual adjustment ledgered), the denied ones adjudicated CLP02 = 4 with CO-50, and
-every held claim's move to
-Held in the history (three days after the service). The claim_balance trigger keeps the balances as it does live.
+every held claim's move to Held in the history (three days after the service). The claim_balance
+trigger keeps the balances as it does live.
 """
 
 from __future__ import annotations

@@ -45,10 +45,10 @@ SETTLED_COLUMNS = (
 def open_rows(filters: ReportFilters) -> Iterator[Sequence[Any]]:
     today = filters.as_of or practice_today()
     yield from ((row.number, row.service_date, row.client, row.payer, row.status.label,
-             "yes" if row.needs_review else "no", side.label, row.credit(side),
-             row.origins[side].since if side in row.origins else None, row.age(side, today),
-             row.origins[side].describe() if side in row.origins else "")
-            for row in iter_credit_balances(claim_scope(filters), batch=BATCH) for side in row.sides)
+                 "yes" if row.needs_review else "no", side.label, row.credit(side),
+                 row.origins[side].since if side in row.origins else None, row.age(side, today),
+                 row.origins[side].describe() if side in row.origins else "")
+                for row in iter_credit_balances(claim_scope(filters), batch=BATCH) for side in row.sides)
 
 
 def _settled_where(filters: ReportFilters) -> list[ColumnElement[bool]]:
@@ -67,8 +67,8 @@ def settled_rows(filters: ReportFilters) -> Iterator[Sequence[Any]]:
         .order_by(LedgerEntry.posted_on, LedgerEntry.id).execution_options(yield_per=BATCH)
     )
     yield from ((r.posted_on, claim_number(r.claim_id), r.service_date, person(r.last_name, r.first_name),
-             r.payer or "(self-pay)", ("Reversal: " if r.reverses_id else "") + TYPES[r.kind], r.memo or "", r.id,
-             r.reverses_id, r.actor, to_money(r.amount)) for r in rows)
+                 r.payer or "(self-pay)", ("Reversal: " if r.reverses_id else "") + TYPES[r.kind], r.memo or "", r.id,
+                 r.reverses_id, r.actor, to_money(r.amount)) for r in rows)
 
 
 def count(filters: ReportFilters) -> int:

@@ -286,8 +286,8 @@ def detail_rows(denials: Iterable[Denial]) -> Iterator[Sequence[Any]]:
 
 # --- the summaries: GROUP BYs, and the holds counted as they stream ---------------------------------------------
 
-def _reason_sums(filters: ReportFilters) -> Iterator[tuple[str, str, str, str, int, Decimal]]:
-    """(category, group, code, no-code text, count, amount) for the payer and line denials, summed by the database."""
+def _reason_sums(filters: ReportFilters) -> Iterator[tuple[str, str, str, str, str | None, int, Decimal]]:
+    """(category, group, code, no-code text, payer, count, amount) for the payer and line denials, by the database."""
     denied = _payer_denied(filters).subquery("denied")
     lines = _line_denied(filters)
     for category, rows, key, charge, link, blank in (

@@ -89,7 +89,7 @@ def payment_rows(filters: ReportFilters) -> Iterator[Sequence[Any]]:
         .where(*conditions(filters)).order_by(Remittance.paid_on, Remittance.id)
     )
     yield from ((r.paid_on, r.payer_name, r.check_number, r.method, to_money(r.amount), to_money(r.claims_paid_total),
-             to_money(r.plb_total), r.claim_count, "Yes" if r.balanced else "NO", filename) for r, filename in rows)
+                 to_money(r.plb_total), r.claim_count, "Yes" if r.balanced else "NO", filename) for r, filename in rows)
 
 
 def claim_rows(filters: ReportFilters) -> Iterator[Sequence[Any]]:
@@ -122,11 +122,11 @@ def _unmatched_rows(filters: ReportFilters) -> Iterator[Sequence[Any]]:
         .where(*conditions(filters)).order_by(Remittance.paid_on, Remittance.id, UnmatchedClaim.id)
     )
     yield from ((r.paid_on, r.check_number, r.payer_name, r.UnmatchedClaim.claim_number,
-             r.UnmatchedClaim.patient_name or "(as sent)", None,
-             CLAIM_STATUS.get(r.UnmatchedClaim.status_code, r.UnmatchedClaim.status_code), None,
-             to_money(r.UnmatchedClaim.charge), to_money(r.UnmatchedClaim.paid), None,
-             "Matched by hand" if r.UnmatchedClaim.matched_claim_id else "No: in the unmatched queue")
-            for r in unmatched)
+                 r.UnmatchedClaim.patient_name or "(as sent)", None,
+                 CLAIM_STATUS.get(r.UnmatchedClaim.status_code, r.UnmatchedClaim.status_code), None,
+                 to_money(r.UnmatchedClaim.charge), to_money(r.UnmatchedClaim.paid), None,
+                 "Matched by hand" if r.UnmatchedClaim.matched_claim_id else "No: in the unmatched queue")
+                for r in unmatched)
 
 
 def adjustment_rows(filters: ReportFilters) -> Iterator[Sequence[Any]]:
@@ -142,9 +142,9 @@ def adjustment_rows(filters: ReportFilters) -> Iterator[Sequence[Any]]:
         .order_by(Remittance.paid_on, Remittance.id, Adjudication.id, AdjudicationAdjustment.id)
     )
     yield from ((r.paid_on, r.check_number, claim_number(r.claim_id),
-             ":".join(p for p in (r.procedure_code, r.modifiers) if p) or "(claim level)",
-             f"{r.group_code} {GROUP_CODES.get(r.group_code, '')}".strip(), r.reason_code,
-             describe_carc(r.reason_code), to_money(r.amount)) for r in rows)
+                 ":".join(p for p in (r.procedure_code, r.modifiers) if p) or "(claim level)",
+                 f"{r.group_code} {GROUP_CODES.get(r.group_code, '')}".strip(), r.reason_code,
+                 describe_carc(r.reason_code), to_money(r.amount)) for r in rows)
 
 
 def plb_rows(filters: ReportFilters) -> Iterator[Sequence[Any]]:
@@ -154,9 +154,9 @@ def plb_rows(filters: ReportFilters) -> Iterator[Sequence[Any]]:
         .where(*conditions(filters)).order_by(Remittance.paid_on, Remittance.id, ProviderAdjustment.id)
     )
     yield from ((r.paid_on, r.check_number, r.payer_name, r.ProviderAdjustment.provider_id,
-             r.ProviderAdjustment.reason_code, PLB_REASONS.get(r.ProviderAdjustment.reason_code, "See the payer's "
-                                                                 "remittance advice"),
-             r.ProviderAdjustment.reference, to_money(r.ProviderAdjustment.amount)) for r in rows)
+                 r.ProviderAdjustment.reason_code, PLB_REASONS.get(r.ProviderAdjustment.reason_code, "See the payer's "
+                                                                     "remittance advice"),
+                 r.ProviderAdjustment.reference, to_money(r.ProviderAdjustment.amount)) for r in rows)
 
 
 def typed_rows(filters: ReportFilters) -> Iterator[Sequence[Any]]:
@@ -173,9 +173,9 @@ def typed_rows(filters: ReportFilters) -> Iterator[Sequence[Any]]:
         .where(*where).order_by(Adjudication.paid_on, Adjudication.id)
     )
     yield from ((a.paid_on, a.check_number or "", a.check_date, a.payment_method.label if a.payment_method else "",
-             payer or "", claim_number(a.claim_id), person(last, first), to_money(a.charge), to_money(a.paid),
-             to_money(a.patient_responsibility), "Yes" if posted else "")
-            for a, payer, last, first, posted in rows)
+                 payer or "", claim_number(a.claim_id), person(last, first), to_money(a.charge), to_money(a.paid),
+                 to_money(a.patient_responsibility), "Yes" if posted else "")
+                for a, payer, last, first, posted in rows)
 
 
 def count(filters: ReportFilters) -> int:

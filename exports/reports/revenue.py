@@ -164,8 +164,8 @@ def interest_rows(filters: ReportFilters) -> Iterator[Sequence[Any]]:
         .where(*where).order_by(Remittance.paid_on, ProviderAdjustment.id).execution_options(yield_per=BATCH)
     )
     yield from ((r.paid_on, month_of(r.paid_on), r.check_number, r.payer_name,
-             f"{r.reason_code} {PLB_REASONS.get(r.reason_code, '')}".strip(), r.reference, -to_money(r.amount))
-                for r in rows)
+                 f"{r.reason_code} {PLB_REASONS.get(r.reason_code, '')}".strip(), r.reference, -to_money(r.amount))
+                    for r in rows)
 
 
 def sheets(filters: ReportFilters) -> list[Sheet]:

@@ -71,9 +71,14 @@ bench: $(STAMP)
 
 # Scale benchmarks (issue 20), apart from `make bench`: a seed of scale 100 alone takes minutes. They use up the
 # database given (an empty one): BENCH_SCALE_DATABASE_URL, BENCH_SCALE (the seed-demo scale, default 100).
+# Every report for a year runs on a database of its own (an empty one): BENCH_REPORTS_DATABASE_URL, with
+# BENCH_REPORT_CLAIMS claims (default 1,000,000) bulk-written by SQL.
 BENCH_SCALE_PG := $${BENCH_SCALE_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1/claimdesk_scale}
+BENCH_REPORTS_PG := $${BENCH_REPORTS_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1/claimdesk_reports_scale}
 bench-scale: $(STAMP)
 	$(BIN)/python benchmarks/bench_submissions_scale.py --database-url $(BENCH_SCALE_PG) --seed-scale $${BENCH_SCALE:-100}
+	$(BIN)/python benchmarks/bench_reports.py --every-report --claims $${BENCH_REPORT_CLAIMS:-1000000} \
+		--database-url $(BENCH_REPORTS_PG)
 
 LOAD_PG := $${LOAD_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1/claimdesk_load}
 LOAD_SECONDS ?= 60

@@ -73,9 +73,14 @@ bench: $(STAMP)
 # (BENCH_SCALE_DATABASE_URL; BENCH_SCALE, the seed-demo scale, default 1000), then measures the pages, rules,
 # submissions (bench_submissions_scale's measurement), two 835s and the reports, each in its own process.
 # It uses the database up: give it an empty one. BENCH_SCALE_ARGS passes more (e.g. --steps pages,rules).
+# Then every report for a year on a database of its own (an empty one): BENCH_REPORTS_DATABASE_URL, with
+# BENCH_REPORT_CLAIMS claims (default 1,000,000) bulk-written by SQL.
 BENCH_SCALE_PG := $${BENCH_SCALE_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1/claimdesk_scale}
+BENCH_REPORTS_PG := $${BENCH_REPORTS_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1/claimdesk_reports_scale}
 bench-scale: $(STAMP)
 	$(BIN)/python benchmarks/bench_scale.py --database-url $(BENCH_SCALE_PG) --scale $${BENCH_SCALE:-1000} $(BENCH_SCALE_ARGS)
+	$(BIN)/python benchmarks/bench_reports.py --every-report --claims $${BENCH_REPORT_CLAIMS:-1000000} \
+		--database-url $(BENCH_REPORTS_PG)
 
 LOAD_PG := $${LOAD_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1/claimdesk_load}
 LOAD_SECONDS ?= 60

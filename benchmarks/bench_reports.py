@@ -10,6 +10,19 @@ block, formats, totals and the By status sheet) and pandas (the same rows read i
 `to_excel` with openpyxl). Time is wall clock from the query to the saved file; peak memory is the
 process's peak resident set during the build, and its growth over the size just before it.
 Targets: at most 8 s and 100 MB, and faster than pandas. benchmarks/RESULTS.md gets this section rewritten.
+
+Every report for a year, on PostgreSQL (`--every-report`):
+
+    createdb -h 127.0.0.1 -U postgres hrep_bench
+    nice -n 10 .venv/bin/python benchmarks/bench_reports.py --every-report --claims 1000000 \
+        --database-url postgresql+psycopg://postgres@127.0.0.1/hrep_bench
+
+The database is upgraded with the migrations and a year of billing is bulk-written by SQL
+(benchmarks/report_volume.py: clients, claims, lines, charges, remittances with payments and adjustments,
+denials, holds), unless `--reuse` says it is already there. Then each report in the registry is built for 2025
+in a process of its own: wall time, the process's CPU seconds, peak RSS growth over the size before the build,
+and the main sheet's rows. Targets: at most 60 s and 150 MB growth each. The "every report" section of
+benchmarks/RESULTS.md is rewritten, with the load average.
 """
 
 from __future__ import annotations
@@ -17,6 +30,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import resource
 import sqlite3
 import subprocess
@@ -33,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 import flask_migrate  # noqa: E402 - after the path fix, so the script runs from anywhere
 from machine import machine_label  # noqa: E402 - benchmarks/ is the script's own folder
-from sqlalchemy import insert, select  # noqa: E402
+from sqlalchemy import insert, select, text  # noqa: E402
 
 from app import create_app  # noqa: E402
 from billing.claims.models import Claim, ClaimLine  # noqa: E402
@@ -142,11 +156,20 @@ def run_child(writer: str, database: Path, instance: Path, out: Path) -> dict[st
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--claims", type=int, default=100_000)
+    parser.add_argument("--every-report", action="store_true", help="every report for a year, on --database-url")
+    parser.add_argument("--database-url", help="PostgreSQL URL for --every-report (a database of its own)")
+    parser.add_argument("--reuse", action="store_true", help="the database already holds the year: skip seeding")
     parser.add_argument("--measure", choices=("ours", "pandas"), help=argparse.SUPPRESS)
+    parser.add_argument("--measure-report", help=argparse.SUPPRESS)
     parser.add_argument("--database", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--instance", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.measure_report:
+        print(json.dumps(measure_report(args.measure_report, args.database_url, args.out)))
+        return 0
+    if args.every_report:
+        return every_report(args.database_url, args.claims, reuse=args.reuse)
     if args.measure:
         print(json.dumps(measure(args.measure, args.database, args.instance, args.out)))
         return 0
@@ -164,6 +187,127 @@ def main(argv: list[str] | None = None) -> int:
         print(row)
     _update_results(rows)
     return 0
+
+
+# --- every report for a year, on PostgreSQL --------------------------------------------------------------------
+
+EVERY_BEGIN, EVERY_END = "<!-- bench_reports_every:begin -->", "<!-- bench_reports_every:end -->"
+EVERY_SECONDS, EVERY_MB = 60.0, 150.0
+YEAR = (date(2025, 1, 1), date(2025, 12, 31))
+EVERY_HEADER = (
+    "| Backend | Claims | Report | Main sheet rows | Rows, all sheets | Time (s) | CPU (s) | Peak RSS growth (MB) "
+    "| File (MB) "
+    "| Targets (≤ 60 s, ≤ 150 MB) | Load avg (1 min) before / after | Machine | Date |\n"
+    "|---|---:|---|---:|---:|---:|---:|---:|---:|---|---|---|---|"
+)
+
+
+def _url_app(url: str) -> Any:
+    return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-only"},
+                      instance_path=str(Path(tempfile.gettempdir()) / "claimdesk-bench-reports-instance"))
+
+
+def seed_every(url: str, claims: int) -> None:
+    from report_volume import seed_year
+
+    from tests.worlds.practice import build_world
+
+    app = _url_app(url)
+    with app.app_context():
+        flask_migrate.upgrade()
+        with unit_of_work():
+            world = build_world()
+        seed_year(world, claims)
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+        db.engine.dispose()
+
+
+def measure_report(name: str, url: str, out: Path) -> dict[str, Any]:
+    """In a child process: build one report for the year; time, CPU, rows and memory before and at the peak."""
+    from exports.build import build_report
+    from exports.filters import ReportFilters
+
+    app = _url_app(url)
+    with app.app_context():
+        _reset_peak()
+        before = _status_mb("VmRSS")
+        cpu = time.process_time()
+        started = time.perf_counter()
+        built = build_report(name, ReportFilters(date_from=YEAR[0], date_to=YEAR[1]), out, generated_by="bench",
+                             now=datetime(2026, 1, 2, tzinfo=UTC))
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        peak = _status_mb("VmHWM")
+        db.engine.dispose()
+    return {"seconds": seconds, "cpu": cpu, "rows": built.rows, "all_rows": sum(built.sheet_rows),
+            "before_mb": before, "peak_mb": peak}
+
+
+def every_report(url: str | None, claims: int, *, reuse: bool) -> int:
+    if not url or not url.startswith("postgresql"):
+        raise SystemExit("--every-report needs --database-url postgresql+psycopg://... (a database of its own)")
+    from exports.reports import ALL_REPORTS
+
+    if not reuse:
+        started = time.perf_counter()
+        seed_every(url, claims)
+        print(f"{claims:,} claims written in {time.perf_counter() - started:.0f} s", flush=True)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="claimdesk-bench-reports-") as tmp:
+        for report in ALL_REPORTS:
+            out = Path(tmp) / f"{report.name}.xlsx"
+            load_before = os.getloadavg()[0]
+            args = [sys.executable, __file__, "--measure-report", report.name, "--database-url", url, "--out", str(out)]
+            done = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, check=False)  # noqa: S603
+            if done.returncode != 0:
+                raise SystemExit(f"{report.name} failed:\n{done.stderr[-3000:]}")
+            found = json.loads(done.stdout.strip().splitlines()[-1])
+            found.update(file_mb=out.stat().st_size / 1e6, load=(load_before, os.getloadavg()[0]))
+            rows.append(_every_row(claims, report.title, found))
+            print(rows[-1], flush=True)
+    _update_section(EVERY_BEGIN, EVERY_END, EVERY_HEADER, rows, EVERY_INTRO)
+    return 0
+
+
+def _every_row(claims: int, title: str, found: dict[str, Any]) -> str:
+    growth = found["peak_mb"] - found["before_mb"]
+    checks = [found["seconds"] <= EVERY_SECONDS, growth <= EVERY_MB]
+    verdict = "met" if all(checks) else "NOT met: " + ", ".join(
+        name for name, ok in zip(("time", "memory"), checks, strict=True) if not ok)
+    return (f"| PostgreSQL | {claims:,} | {title} | {found['rows']:,} | {found['all_rows']:,} "
+            f"| {found['seconds']:.1f} | {found['cpu']:.1f} "
+            f"| {growth:.0f} | {found['file_mb']:.1f} | {verdict} | {found['load'][0]:.1f} / {found['load'][1]:.1f} "
+            f"| {machine_label()} | {date.today():%Y-%m-%d} |")
+
+
+EVERY_INTRO = """## Reports: every report for a year, on PostgreSQL
+
+`benchmarks/bench_reports.py --every-report` upgrades a PostgreSQL database of its own with the migrations,
+bulk-writes a year (2025) of billing by SQL (benchmarks/report_volume.py: a client per 20 claims, one line and
+one charge per claim, statuses in turn, the paid claims on remittances of 1,000 claims with payment and
+contractual adjustment ledgered, denials CLP02 = 4 with CO-50, holds with their history), then builds each report
+in the registry for 2025 in a process of its own. Peak RSS growth is the process's peak during the build over
+its size just before it (`/proc/self/clear_refs`). Targets: at most 60 s and 150 MB growth per report. Load
+average is the machine's (shared with other jobs) before and after each report; CPU is the report process's own.
+
+```sh
+createdb -h 127.0.0.1 -U postgres hrep_bench
+nice -n 10 .venv/bin/python benchmarks/bench_reports.py --every-report --claims 1000000 \\
+    --database-url postgresql+psycopg://postgres@127.0.0.1/hrep_bench
+```
+"""
+
+
+def _update_section(begin: str, end: str, header: str, rows: list[str], intro: str) -> None:
+    section = f"{begin}\n{header}\n" + "\n".join(rows) + f"\n{end}"
+    text_ = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmarks\n"
+    if begin in text_ and end in text_:
+        head, rest = text_.split(begin, 1)
+        text_ = head + section + rest.split(end, 1)[1]
+    else:
+        text_ = text_.rstrip("\n") + "\n\n" + intro + "\n" + section + "\n"
+    RESULTS.write_text(text_, encoding="utf-8")
+    print(f"updated {RESULTS.relative_to(ROOT)}")
 
 
 def _verdict(ours: dict[str, Any], theirs: dict[str, Any]) -> str:
@@ -203,15 +347,7 @@ own footprint is the same for every page and job), and faster than pandas.
 
 
 def _update_results(rows: list[str]) -> None:
-    section = f"{BEGIN}\n{HEADER}\n" + "\n".join(rows) + f"\n{END}"
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + INTRO + "\n" + section + "\n"
-    RESULTS.write_text(text, encoding="utf-8")
-    print(f"updated {RESULTS.relative_to(ROOT)}")
+    _update_section(BEGIN, END, HEADER, rows, INTRO)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ credit is often one symptom among others (a payment posted twice, a missing reve
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -174,12 +174,25 @@ def credit_balances(where: Sequence[ColumnElement[bool]] = (), *, side: Side | N
     query = _listing(sums).offset(offset)
     rows = db.session.execute(query.limit(limit) if limit is not None else query).all()
     origins = credit_origins([r.id for r in rows])
-    page = [CreditBalance(
+    page = [_credit_balance(r, origins) for r in rows]
+    return CreditPage(page, count, to_money(insurance_total), to_money(patient_total))
+
+
+def iter_credit_balances(where: Sequence[ColumnElement[bool]] = (), *, batch: int = 2000) -> Iterator[CreditBalance]:
+    """Every claim in credit, oldest service first, read `batch` claims at a time with their origins: an export of
+    all of them never holds the list (credit_balances' pages count and total it first, which an export needs not)."""
+    result = db.session.execute(_listing(_credit_sums(where, None)).execution_options(yield_per=batch))
+    for rows in result.partitions():
+        origins = credit_origins([r.id for r in rows])
+        yield from (_credit_balance(r, origins) for r in rows)
+
+
+def _credit_balance(r: Any, origins: dict[int, dict[Side, CreditOrigin]]) -> CreditBalance:
+    return CreditBalance(
         claim_id=r.id, service_date=r.service_date, status=r.status, needs_review=r.needs_review, client_id=r.client_id,
         client=f"{r.last_name}, {r.first_name}", payer=r.payer or "(self-pay)",
         insurance_credit=max(-to_money(r.insurance), ZERO), patient_credit=max(-to_money(r.patient), ZERO),
-        origins=origins.get(r.id, {})) for r in rows]
-    return CreditPage(page, count, to_money(insurance_total), to_money(patient_total))
+        origins=origins.get(r.id, {}))
 
 
 def _listing(sums: Any) -> Select[Any]:

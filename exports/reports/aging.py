@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import groupby
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Subquery, case, func, or_, select
@@ -193,14 +194,28 @@ def payer_rows(filters: ReportFilters) -> list[Sequence[Any]]:
     return [(payer, *buckets.cells()) for payer, buckets in sorted(by_payer.items())]
 
 
-def client_rows(filters: ReportFilters) -> list[Sequence[Any]]:
-    by_client: dict[tuple[str, str, str], Buckets] = defaultdict(Buckets)
-    grouped = _bucketed(filters, Client.id, Client.last_name, Client.first_name, Client.account_number)
-    for (_id, last, first, account, bucket), (insurance, patient) in grouped.items():
-        for owed_by, amount in ((INSURANCE, insurance), (PATIENT, patient)):
-            if amount != ZERO:
-                by_client[(person(last, first), account, owed_by)].add(bucket, amount)
-    return [(*key, *buckets.cells()) for key, buckets in sorted(by_client.items())]
+def client_rows(filters: ReportFilters) -> Iterator[Sequence[Any]]:
+    """Per client, what insurance and the patient owe apart: summed by the database per client and bucket, read in
+    name order BATCH rows at a time and folded one client at a time, so a big client list never sits in memory."""
+    balances = _balances(filters)
+    query = (select(Client.last_name, Client.first_name, Client.account_number, balances.c.bucket,
+                    func.sum(balances.c.insurance).label("insurance"), func.sum(balances.c.patient).label("patient"))
+             .select_from(balances)
+             .join(Claim, Claim.id == balances.c.claim_id)
+             .join(Client, Client.id == Claim.client_id)
+             .group_by(Client.id, Client.last_name, Client.first_name, Client.account_number, balances.c.bucket)
+             .order_by(Client.last_name, Client.first_name, Client.account_number, Client.id)
+             .execution_options(yield_per=BATCH))
+    rows = db.session.execute(query)
+    for (name, account), group in groupby(rows, key=lambda r: (person(r.last_name, r.first_name), r.account_number)):
+        sides: dict[str, Buckets] = {}
+        for r in group:
+            for owed_by, amount in ((INSURANCE, to_money(r.insurance or 0)), (PATIENT, to_money(r.patient or 0))):
+                if amount != ZERO:
+                    sides.setdefault(owed_by, Buckets()).add(r.bucket, amount)
+        for owed_by in (INSURANCE, PATIENT):
+            if owed_by in sides:
+                yield (name, account, owed_by, *sides[owed_by].cells())
 
 
 def summary_rows(filters: ReportFilters) -> list[Sequence[Any]]:

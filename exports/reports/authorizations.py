@@ -8,7 +8,7 @@ shown beside it, so a clinic sees both what is left and what will be left once t
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -25,6 +25,7 @@ from billing.submissions.queries import authorization_units_submitted
 from exports.columns import Column, Kind, Sheet
 from exports.filters import ReportFilters
 from exports.registry import COMMON_FILTERS, Report
+from exports.reports.common import BATCH
 
 ENDING_SOON_DAYS = 30
 
@@ -62,32 +63,35 @@ def _codes(auth_ids: list[int]) -> dict[int, list[str]]:
     return codes
 
 
-def utilization_rows(filters: ReportFilters) -> list[Sequence[Any]]:
+def utilization_rows(filters: ReportFilters, *where: ColumnElement[bool]) -> Iterator[Sequence[Any]]:
+    """Streamed: authorizations come BATCH at a time, each batch's units and codes read with it."""
     today = filters.as_of or practice_today()
-    rows = db.session.execute(
+    result = db.session.execute(
         select(Authorization.id, Authorization.number, Authorization.starts_on, Authorization.ends_on,
                Authorization.units_approved, Client.last_name, Client.first_name, Client.account_number,
                Payer.name.label("payer"))
         .join(Client, Client.id == Authorization.client_id)
         .join(InsurancePolicy, InsurancePolicy.id == Authorization.policy_id)
         .join(Payer, Payer.id == InsurancePolicy.payer_id)
-        .where(*conditions(filters))
-        .order_by(Authorization.ends_on, Authorization.number)
-    ).all()
-    ids = [r.id for r in rows]
-    billed, used, codes = authorization_units_used(ids), authorization_units_submitted(ids), _codes(ids)
-    result = []
-    for r in rows:
-        sent, unsent = used.get(r.id, 0), billed.get(r.id, 0) - used.get(r.id, 0)
-        result.append((r.number, f"{r.last_name}, {r.first_name}", r.account_number, r.payer,
-                       ", ".join(codes.get(r.id, [])), r.starts_on, r.ends_on, max((r.ends_on - today).days, 0),
-                       r.units_approved, sent, unsent, r.units_approved - sent, r.units_approved - sent - unsent))
-    return result
+        .where(*conditions(filters), *where)
+        .order_by(Authorization.ends_on, Authorization.number, Authorization.id)
+        .execution_options(yield_per=BATCH)
+    )
+    for rows in result.partitions():
+        ids = [r.id for r in rows]
+        billed, used, codes = authorization_units_used(ids), authorization_units_submitted(ids), _codes(ids)
+        for r in rows:
+            sent, unsent = used.get(r.id, 0), billed.get(r.id, 0) - used.get(r.id, 0)
+            yield (r.number, f"{r.last_name}, {r.first_name}", r.account_number, r.payer,
+                   ", ".join(codes.get(r.id, [])), r.starts_on, r.ends_on, max((r.ends_on - today).days, 0),
+                   r.units_approved, sent, unsent, r.units_approved - sent, r.units_approved - sent - unsent)
 
 
-def ending_soon(rows: list[Sequence[Any]], today: date) -> list[Sequence[Any]]:
+def ending_soon(filters: ReportFilters, today: date) -> Iterator[Sequence[Any]]:
+    """The same rows for the authorizations ending from today to ENDING_SOON_DAYS on: its own query, not a filter
+    over the first sheet's rows, so neither sheet is held in memory."""
     horizon = today + timedelta(days=ENDING_SOON_DAYS)
-    return [row for row in rows if today <= row[6] <= horizon]
+    return utilization_rows(filters, Authorization.ends_on >= today, Authorization.ends_on <= horizon)
 
 
 def count(filters: ReportFilters) -> int:
@@ -101,11 +105,10 @@ def count(filters: ReportFilters) -> int:
 
 
 def sheets(filters: ReportFilters) -> list[Sheet]:
-    rows = utilization_rows(filters)
     today = filters.as_of or practice_today()
     return [
-        Sheet("Utilization", COLUMNS, rows),
-        Sheet(f"Ending in {ENDING_SOON_DAYS} days", COLUMNS, ending_soon(rows, today)),
+        Sheet("Utilization", COLUMNS, utilization_rows(filters)),
+        Sheet(f"Ending in {ENDING_SOON_DAYS} days", COLUMNS, ending_soon(filters, today)),
     ]
 
 

@@ -7,7 +7,7 @@ reversed (its check returned) shows as a negative line that points at it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
@@ -18,12 +18,12 @@ from billing.core.money import to_money
 from billing.core.time import practice_today
 from billing.coverage.models import Payer
 from billing.ledger.models import EntryKind, LedgerEntry
-from billing.payments.credits import credit_balances
+from billing.payments.credits import credit_balances, iter_credit_balances
 from billing.people.models import Client
 from exports.columns import Column, Kind, Sheet
 from exports.filters import ReportFilters
 from exports.registry import COMMON_FILTERS, Report
-from exports.reports.common import claim_scope, in_window, person
+from exports.reports.common import BATCH, claim_scope, in_window, person
 
 #: What left a credit: sent back to the payer or the patient, or moved to another claim of the same client.
 SETTLING_KINDS = (EntryKind.INSURANCE_REFUND, EntryKind.PATIENT_REFUND, EntryKind.PATIENT_CREDIT_OUT)
@@ -42,21 +42,20 @@ SETTLED_COLUMNS = (
 )
 
 
-def open_rows(filters: ReportFilters) -> list[Sequence[Any]]:
+def open_rows(filters: ReportFilters) -> Iterator[Sequence[Any]]:
     today = filters.as_of or practice_today()
-    page = credit_balances(claim_scope(filters))
-    return [(row.number, row.service_date, row.client, row.payer, row.status.label,
-             "yes" if row.needs_review else "no", side.label, row.credit(side),
-             row.origins[side].since if side in row.origins else None, row.age(side, today),
-             row.origins[side].describe() if side in row.origins else "")
-            for row in page.rows for side in row.sides]
+    yield from ((row.number, row.service_date, row.client, row.payer, row.status.label,
+                 "yes" if row.needs_review else "no", side.label, row.credit(side),
+                 row.origins[side].since if side in row.origins else None, row.age(side, today),
+                 row.origins[side].describe() if side in row.origins else "")
+                for row in iter_credit_balances(claim_scope(filters), batch=BATCH) for side in row.sides)
 
 
 def _settled_where(filters: ReportFilters) -> list[ColumnElement[bool]]:
     return [LedgerEntry.kind.in_(SETTLING_KINDS), *in_window(LedgerEntry.posted_on, filters), *claim_scope(filters)]
 
 
-def settled_rows(filters: ReportFilters) -> list[Sequence[Any]]:
+def settled_rows(filters: ReportFilters) -> Iterator[Sequence[Any]]:
     rows = db.session.execute(
         select(LedgerEntry.id, LedgerEntry.posted_on, LedgerEntry.kind, LedgerEntry.amount, LedgerEntry.memo,
                LedgerEntry.reverses_id, LedgerEntry.actor, Claim.id.label("claim_id"), Claim.service_date,
@@ -65,11 +64,11 @@ def settled_rows(filters: ReportFilters) -> list[Sequence[Any]]:
         .join(Client, Client.id == Claim.client_id)
         .outerjoin(Payer, Payer.id == Claim.payer_id)
         .where(*_settled_where(filters))
-        .order_by(LedgerEntry.posted_on, LedgerEntry.id)
+        .order_by(LedgerEntry.posted_on, LedgerEntry.id).execution_options(yield_per=BATCH)
     )
-    return [(r.posted_on, claim_number(r.claim_id), r.service_date, person(r.last_name, r.first_name),
-             r.payer or "(self-pay)", ("Reversal: " if r.reverses_id else "") + TYPES[r.kind], r.memo or "", r.id,
-             r.reverses_id, r.actor, to_money(r.amount)) for r in rows]
+    yield from ((r.posted_on, claim_number(r.claim_id), r.service_date, person(r.last_name, r.first_name),
+                 r.payer or "(self-pay)", ("Reversal: " if r.reverses_id else "") + TYPES[r.kind], r.memo or "", r.id,
+                 r.reverses_id, r.actor, to_money(r.amount)) for r in rows)
 
 
 def count(filters: ReportFilters) -> int:

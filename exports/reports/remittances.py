@@ -4,7 +4,7 @@ them (CAS with descriptions), and the provider-level adjustments (PLB) that are 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select, true
@@ -21,7 +21,7 @@ from billing.people.models import Client
 from exports.columns import Column, Kind, Sheet
 from exports.filters import ReportFilters
 from exports.registry import COMMON_FILTERS, Report
-from exports.reports.common import in_window, person
+from exports.reports.common import BATCH, in_window, person
 
 #: CLP02 and PLB03-1 in words (billing/core/data: claim_payment_status.csv, plb_reason.csv).
 CLAIM_STATUS = {code: c.description for code, c in claim_payment_statuses().items()}
@@ -72,22 +72,28 @@ TYPED_COLUMNS = (
 )
 
 
+def _stream(query: Any) -> Any:
+    """The rows BATCH at a time from a server-side cursor: a year of remittances never sits in memory. Each
+    sheet's function is a generator, so its query starts when the sheet is written, not when the report is set up."""
+    return db.session.execute(query.execution_options(yield_per=BATCH))
+
+
 def _claim_scope(filters: ReportFilters) -> ColumnElement[bool]:
     scope = filters.scope
     return true() if scope.is_everything else by_location(Claim.location_id, scope)
 
 
-def payment_rows(filters: ReportFilters) -> list[Sequence[Any]]:
-    rows = db.session.execute(
+def payment_rows(filters: ReportFilters) -> Iterator[Sequence[Any]]:
+    rows = _stream(
         select(Remittance, EraFile.filename).join(EraFile, EraFile.id == Remittance.era_file_id)
         .where(*conditions(filters)).order_by(Remittance.paid_on, Remittance.id)
     )
-    return [(r.paid_on, r.payer_name, r.check_number, r.method, to_money(r.amount), to_money(r.claims_paid_total),
-             to_money(r.plb_total), r.claim_count, "Yes" if r.balanced else "NO", filename) for r, filename in rows]
+    yield from ((r.paid_on, r.payer_name, r.check_number, r.method, to_money(r.amount), to_money(r.claims_paid_total),
+                 to_money(r.plb_total), r.claim_count, "Yes" if r.balanced else "NO", filename) for r, filename in rows)
 
 
-def claim_rows(filters: ReportFilters) -> list[Sequence[Any]]:
-    matched = db.session.execute(
+def claim_rows(filters: ReportFilters) -> Iterator[Sequence[Any]]:
+    matched = _stream(
         select(Remittance.paid_on, Remittance.check_number, Remittance.payer_name, Adjudication.claim_id,
                Client.last_name, Client.first_name, Claim.service_date, Adjudication.status_code,
                Adjudication.payer_claim_number, Adjudication.charge, Adjudication.paid,
@@ -97,34 +103,34 @@ def claim_rows(filters: ReportFilters) -> list[Sequence[Any]]:
         .where(*conditions(filters), _claim_scope(filters))
         .order_by(Remittance.paid_on, Remittance.id, Adjudication.id)
     )
-    rows: list[Sequence[Any]] = [
+    rows: Iterator[Sequence[Any]] = (
         (r.paid_on, r.check_number, r.payer_name, claim_number(r.claim_id), person(r.last_name, r.first_name),
          r.service_date, CLAIM_STATUS.get(r.status_code, r.status_code), r.payer_claim_number, to_money(r.charge),
          to_money(r.paid), to_money(r.patient_responsibility), "Yes")
         for r in matched
-    ]
+    )
+    yield from rows
     if filters.scope.is_everything:
-        rows += _unmatched_rows(filters)
-    return rows
+        yield from _unmatched_rows(filters)
 
 
-def _unmatched_rows(filters: ReportFilters) -> list[Sequence[Any]]:
+def _unmatched_rows(filters: ReportFilters) -> Iterator[Sequence[Any]]:
     """835 claims that matched none of ours: part of the check, so part of the report, marked as such."""
-    unmatched = db.session.execute(
+    unmatched = _stream(
         select(Remittance.paid_on, Remittance.check_number, Remittance.payer_name, UnmatchedClaim)
         .join(UnmatchedClaim, UnmatchedClaim.remittance_id == Remittance.id)
         .where(*conditions(filters)).order_by(Remittance.paid_on, Remittance.id, UnmatchedClaim.id)
     )
-    return [(r.paid_on, r.check_number, r.payer_name, r.UnmatchedClaim.claim_number,
-             r.UnmatchedClaim.patient_name or "(as sent)", None,
-             CLAIM_STATUS.get(r.UnmatchedClaim.status_code, r.UnmatchedClaim.status_code), None,
-             to_money(r.UnmatchedClaim.charge), to_money(r.UnmatchedClaim.paid), None,
-             "Matched by hand" if r.UnmatchedClaim.matched_claim_id else "No: in the unmatched queue")
-            for r in unmatched]
+    yield from ((r.paid_on, r.check_number, r.payer_name, r.UnmatchedClaim.claim_number,
+                 r.UnmatchedClaim.patient_name or "(as sent)", None,
+                 CLAIM_STATUS.get(r.UnmatchedClaim.status_code, r.UnmatchedClaim.status_code), None,
+                 to_money(r.UnmatchedClaim.charge), to_money(r.UnmatchedClaim.paid), None,
+                 "Matched by hand" if r.UnmatchedClaim.matched_claim_id else "No: in the unmatched queue")
+                for r in unmatched)
 
 
-def adjustment_rows(filters: ReportFilters) -> list[Sequence[Any]]:
-    rows = db.session.execute(
+def adjustment_rows(filters: ReportFilters) -> Iterator[Sequence[Any]]:
+    rows = _stream(
         select(Remittance.paid_on, Remittance.check_number, Adjudication.claim_id, AdjudicationLine.procedure_code,
                AdjudicationLine.modifiers, AdjudicationAdjustment.group_code, AdjudicationAdjustment.reason_code,
                AdjudicationAdjustment.amount)
@@ -135,41 +141,41 @@ def adjustment_rows(filters: ReportFilters) -> list[Sequence[Any]]:
         .where(*conditions(filters), _claim_scope(filters))
         .order_by(Remittance.paid_on, Remittance.id, Adjudication.id, AdjudicationAdjustment.id)
     )
-    return [(r.paid_on, r.check_number, claim_number(r.claim_id),
-             ":".join(p for p in (r.procedure_code, r.modifiers) if p) or "(claim level)",
-             f"{r.group_code} {GROUP_CODES.get(r.group_code, '')}".strip(), r.reason_code,
-             describe_carc(r.reason_code), to_money(r.amount)) for r in rows]
+    yield from ((r.paid_on, r.check_number, claim_number(r.claim_id),
+                 ":".join(p for p in (r.procedure_code, r.modifiers) if p) or "(claim level)",
+                 f"{r.group_code} {GROUP_CODES.get(r.group_code, '')}".strip(), r.reason_code,
+                 describe_carc(r.reason_code), to_money(r.amount)) for r in rows)
 
 
-def plb_rows(filters: ReportFilters) -> list[Sequence[Any]]:
-    rows = db.session.execute(
+def plb_rows(filters: ReportFilters) -> Iterator[Sequence[Any]]:
+    rows = _stream(
         select(Remittance.paid_on, Remittance.check_number, Remittance.payer_name, ProviderAdjustment)
         .join(ProviderAdjustment, ProviderAdjustment.remittance_id == Remittance.id)
         .where(*conditions(filters)).order_by(Remittance.paid_on, Remittance.id, ProviderAdjustment.id)
     )
-    return [(r.paid_on, r.check_number, r.payer_name, r.ProviderAdjustment.provider_id,
-             r.ProviderAdjustment.reason_code, PLB_REASONS.get(r.ProviderAdjustment.reason_code, "See the payer's "
-                                                                 "remittance advice"),
-             r.ProviderAdjustment.reference, to_money(r.ProviderAdjustment.amount)) for r in rows]
+    yield from ((r.paid_on, r.check_number, r.payer_name, r.ProviderAdjustment.provider_id,
+                 r.ProviderAdjustment.reason_code, PLB_REASONS.get(r.ProviderAdjustment.reason_code, "See the payer's "
+                                                                     "remittance advice"),
+                 r.ProviderAdjustment.reference, to_money(r.ProviderAdjustment.amount)) for r in rows)
 
 
-def typed_rows(filters: ReportFilters) -> list[Sequence[Any]]:
+def typed_rows(filters: ReportFilters) -> Iterator[Sequence[Any]]:
     """Typed EOB payments in the window (reversals and payments later reversed included, as the ledger has them)."""
     where = [Adjudication.remittance_id.is_(None), Adjudication.source == EntrySource.MANUAL,
              *in_window(Adjudication.paid_on, filters), _claim_scope(filters)]
     if filters.payer_id:
         where.append(Adjudication.payer_id == filters.payer_id)
-    rows = db.session.execute(
+    rows = _stream(
         select(Adjudication, Payer.name, Client.last_name, Client.first_name, PostedCheck.check_number)
         .join(Claim, Claim.id == Adjudication.claim_id).join(Client, Client.id == Claim.client_id)
         .outerjoin(Payer, Payer.id == Adjudication.payer_id)
         .outerjoin(PostedCheck, PostedCheck.id == Adjudication.posted_check_id)
         .where(*where).order_by(Adjudication.paid_on, Adjudication.id)
     )
-    return [(a.paid_on, a.check_number or "", a.check_date, a.payment_method.label if a.payment_method else "",
-             payer or "", claim_number(a.claim_id), person(last, first), to_money(a.charge), to_money(a.paid),
-             to_money(a.patient_responsibility), "Yes" if posted else "")
-            for a, payer, last, first, posted in rows]
+    yield from ((a.paid_on, a.check_number or "", a.check_date, a.payment_method.label if a.payment_method else "",
+                 payer or "", claim_number(a.claim_id), person(last, first), to_money(a.charge), to_money(a.paid),
+                 to_money(a.patient_responsibility), "Yes" if posted else "")
+                for a, payer, last, first, posted in rows)
 
 
 def count(filters: ReportFilters) -> int:

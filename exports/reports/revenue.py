@@ -11,8 +11,9 @@ income on no claim: it is its own line, on the Interest sheet, by the remittance
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
+from itertools import groupby
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
@@ -100,10 +101,10 @@ def line_items(filters: ReportFilters) -> Iterator[Sequence[Any]]:
                r.reverses_id, reason, r.source.value, r.memo, *amounts(r.kind, r.amount, reversal))
 
 
-def _grouped(filters: ReportFilters, key: Any, label: Callable[[Any], str]) -> list[Sequence[Any]]:
-    """Sums per (group, kind, is reversal) in SQL, spread into the money columns in Python."""
+def _sums_by(filters: ReportFilters, key: Any) -> Select[Any]:
+    """Sums per (group, kind, is reversal), by the database."""
     is_reversal = LedgerEntry.reverses_id.is_not(None)
-    query = (
+    return (
         select(key.label("key"), LedgerEntry.kind, is_reversal.label("reversal"), func.sum(LedgerEntry.amount))
         .join(Claim, Claim.id == LedgerEntry.claim_id)
         .outerjoin(Payer, Payer.id == Claim.payer_id)
@@ -111,24 +112,34 @@ def _grouped(filters: ReportFilters, key: Any, label: Callable[[Any], str]) -> l
         .where(*conditions(filters))
         .group_by(key, LedgerEntry.kind, is_reversal)
     )
-    totals: dict[Any, dict[str, Decimal]] = defaultdict(lambda: dict.fromkeys(MONEY_TITLES, ZERO))
-    for group, kind, reversal, total in db.session.execute(query):
-        totals[group][REVERSALS if reversal else _CATEGORY_OF[kind]] += to_money(total)
-    return [(label(group), *(sums[t] for t in MONEY_TITLES)) for group, sums in sorted(
-        totals.items(), key=lambda item: label(item[0]))]
 
 
-def month_rows(filters: ReportFilters) -> list[Sequence[Any]]:
-    # Months are grouped in Python: SQLite and PostgreSQL spell "year-month of a date" differently.
-    by_day = _grouped(filters, LedgerEntry.posted_on, lambda day: day.isoformat())
-    months: dict[str, list[Decimal]] = {}
-    for day, *sums in by_day:
-        month = day[:7]
-        months[month] = [a + b for a, b in zip(months.get(month, [ZERO] * len(sums)), sums, strict=True)]
-    return [(month, *sums) for month, sums in sorted(months.items())]
+def _spread(rows: Iterable[Any]) -> list[Decimal]:
+    """(key, kind, reversal, sum) rows of one group into the money columns."""
+    sums = dict.fromkeys(MONEY_TITLES, ZERO)
+    for _key, kind, reversal, total in rows:
+        sums[REVERSALS if reversal else _CATEGORY_OF[kind]] += to_money(total)
+    return [sums[t] for t in MONEY_TITLES]
 
 
-def summary_sheet(title: str, first: str, rows: list[Sequence[Any]], chart: str) -> Sheet:
+def _grouped(filters: ReportFilters, key: Any, label: Callable[[Any], str]) -> list[Sequence[Any]]:
+    """Sums per location or payer (a few rows each), spread into the money columns in Python."""
+    groups: dict[Any, list[Any]] = defaultdict(list)
+    for row in db.session.execute(_sums_by(filters, key)):
+        groups[row[0]].append(row)
+    return [(label(group), *_spread(rows)) for group, rows in sorted(groups.items(), key=lambda item: label(item[0]))]
+
+
+def month_rows(filters: ReportFilters) -> Iterator[Sequence[Any]]:
+    """Per month: the database sums per day (SQLite and PostgreSQL spell "year-month of a date" differently), read
+    in date order and folded one month at a time, so a long window never holds its days."""
+    query = _sums_by(filters, LedgerEntry.posted_on).order_by(LedgerEntry.posted_on)
+    for month, rows in groupby(db.session.execute(query.execution_options(yield_per=BATCH)),
+                               key=lambda row: month_of(row[0])):
+        yield (month, *_spread(rows))
+
+
+def summary_sheet(title: str, first: str, rows: Iterable[Sequence[Any]], chart: str) -> Sheet:
     columns = (Column(first), *_MONEY)
     return Sheet(title, columns, rows, charts=(Chart(chart, 0, (1, 2, 3), "$"),))
 
@@ -138,7 +149,7 @@ def count(filters: ReportFilters) -> int:
     return db.session.scalar(query.where(*conditions(filters))) or 0
 
 
-def interest_rows(filters: ReportFilters) -> list[Sequence[Any]]:
+def interest_rows(filters: ReportFilters) -> Iterator[Sequence[Any]]:
     """Provider-level income (PLBs with the income disposition) paid in the window: a negative PLB adds to the
     check, so the interest is the amount negated."""
     where = [ProviderAdjustment.disposition == PlbDisposition.INCOME, *in_window(Remittance.paid_on, filters)]
@@ -150,11 +161,11 @@ def interest_rows(filters: ReportFilters) -> list[Sequence[Any]]:
         select(Remittance.paid_on, Remittance.check_number, Remittance.payer_name, ProviderAdjustment.reason_code,
                ProviderAdjustment.reference, ProviderAdjustment.amount)
         .join(Remittance, Remittance.id == ProviderAdjustment.remittance_id)
-        .where(*where).order_by(Remittance.paid_on, ProviderAdjustment.id)
+        .where(*where).order_by(Remittance.paid_on, ProviderAdjustment.id).execution_options(yield_per=BATCH)
     )
-    return [(r.paid_on, month_of(r.paid_on), r.check_number, r.payer_name,
-             f"{r.reason_code} {PLB_REASONS.get(r.reason_code, '')}".strip(), r.reference, -to_money(r.amount))
-            for r in rows]
+    yield from ((r.paid_on, month_of(r.paid_on), r.check_number, r.payer_name,
+                 f"{r.reason_code} {PLB_REASONS.get(r.reason_code, '')}".strip(), r.reference, -to_money(r.amount))
+                    for r in rows)
 
 
 def sheets(filters: ReportFilters) -> list[Sheet]:

@@ -20,8 +20,8 @@ from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
 from billing.core.derived import DerivedTable
 from billing.payments.invariants import claim_day_counts_kept
-from tests.worlds import factories as f
 from tests.worlds.practice import DAY
+from tests.worlds.summaries import summary_setting
 
 D = Decimal
 CLAIM = Claim.__table__
@@ -45,19 +45,9 @@ def _kept() -> dict[tuple, tuple[int, Decimal]]:
             if r.claims or r.billed}
 
 
-_WORLDS: dict[int, tuple[list[int], list[int], list[int]]] = {}
-
-
 def _setting(world) -> tuple[list[int], list[int], list[int]]:
-    """Three claims, two locations, two payers: made once per test (hypothesis reuses the world)."""
-    if id(world) not in _WORLDS:
-        _WORLDS.clear()
-        claims = [world.claim(day=DAY + timedelta(days=i)).id for i in range(3)]
-        other_location = f.LocationFactory(practice=world.location.practice)
-        other_payer = f.PayerFactory(company=world.company)
-        db.session.flush()
-        _WORLDS[id(world)] = (claims, [world.location.id, other_location.id], [world.payer.id, other_payer.id])
-    return _WORLDS[id(world)]
+    s = summary_setting(world)
+    return s.claims, s.locations, s.payers
 
 
 statuses = st.sampled_from(list(ClaimStatus))

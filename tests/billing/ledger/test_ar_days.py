@@ -16,8 +16,8 @@ from billing.claims.models import Claim
 from billing.core.db import db
 from billing.ledger.models import ArDayTotal, EntryKind, EntrySource, LedgerEntry
 from billing.payments.invariants import ar_day_totals_kept
-from tests.worlds import factories as f
 from tests.worlds.practice import DAY
+from tests.worlds.summaries import summary_setting
 
 D = Decimal
 #: kind -> (insurance sign, patient sign), from DOMAIN.md's posting rules (as in test_claim_balances.py).
@@ -26,18 +26,9 @@ SIGNS = {
     "patient_payment": (0, -1), "write_off": (-1, 0), "insurance_refund": (1, 0), "patient_refund": (0, 1),
 }
 CLAIM = Claim.__table__
-_WORLDS: dict[int, tuple[list[int], list[int], list[int]]] = {}
-
-
 def _setting(world) -> tuple[list[int], list[int], list[int]]:
-    if id(world) not in _WORLDS:
-        _WORLDS.clear()
-        claims = [world.claim(day=DAY + timedelta(days=i)).id for i in range(3)]
-        other_location = f.LocationFactory(practice=world.location.practice)
-        other_payer = f.PayerFactory(company=world.company)
-        db.session.flush()
-        _WORLDS[id(world)] = (claims, [world.location.id, other_location.id], [world.payer.id, other_payer.id])
-    return _WORLDS[id(world)]
+    s = summary_setting(world)
+    return s.claims, s.locations, s.payers
 
 
 def _kept() -> dict[tuple, tuple]:

@@ -20,24 +20,16 @@ from billing.core.db import db
 from billing.ledger import ar_days, carc_days, claim_balances, month_totals
 from billing.ledger.models import CarcDayTotal, EntryKind, EntrySource, LedgerEntry
 from billing.payments.invariants import carc_day_totals_kept
-from tests.worlds import factories as f
 from tests.worlds.practice import DAY
+from tests.worlds.summaries import summary_setting
 
 D = Decimal
 CODES = [("CO", "45"), ("PR", "2"), ("OA", "23"), (None, None)]
 MIGRATION = import_module("migrations.versions.d4a7c1e9b352_dashboard_day_counts")
 
-_WORLDS: dict[int, tuple[list[int], list[int]]] = {}
-
-
 def _setting(world) -> tuple[list[int], list[int]]:
-    if id(world) not in _WORLDS:
-        _WORLDS.clear()
-        claims = [world.claim(day=DAY + timedelta(days=i)).id for i in range(3)]
-        other = f.LocationFactory(practice=world.location.practice)
-        db.session.flush()
-        _WORLDS[id(world)] = (claims, [world.location.id, other.id])
-    return _WORLDS[id(world)]
+    s = summary_setting(world)
+    return s.claims, s.locations
 
 
 def _kept() -> dict[tuple, tuple[int, Decimal]]:

@@ -6,7 +6,7 @@ Expected totals are worked out here in Python from the entries inserted, not by 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
@@ -17,8 +17,7 @@ from billing.claims.models import Claim
 from billing.core.db import db
 from billing.ledger.models import EntryKind, EntrySource, LedgerEntry, LedgerMonthTotal
 from billing.payments.invariants import month_totals_kept
-from tests.worlds import factories as f
-from tests.worlds.practice import DAY
+from tests.worlds.summaries import summary_setting
 
 D = Decimal
 #: Kinds and the group the Dashboard totals them in (None: not totalled).
@@ -26,17 +25,9 @@ KINDS = {"charge": "charges", "insurance_payment": "collections", "patient_payme
          "contractual": None}
 #: Posting days on both sides of two month ends.
 DAYS = [date(2026, 1, 31), date(2026, 2, 1), date(2026, 2, 28), date(2026, 3, 1)]
-_WORLDS: dict[int, tuple[list[int], list[int]]] = {}
-
-
 def _setting(world) -> tuple[list[int], list[int]]:
-    if id(world) not in _WORLDS:
-        _WORLDS.clear()
-        claims = [world.claim(day=DAY + timedelta(days=i)).id for i in range(3)]
-        other = f.LocationFactory(practice=world.location.practice)
-        db.session.flush()
-        _WORLDS[id(world)] = (claims, [world.location.id, other.id])
-    return _WORLDS[id(world)]
+    s = summary_setting(world)
+    return s.claims, s.locations
 
 
 def _kept() -> dict[tuple, tuple[int, Decimal]]:

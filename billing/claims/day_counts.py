@@ -80,13 +80,6 @@ def postgresql_triggers() -> list[str]:
             f"FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}()" for op in ("INSERT", "UPDATE", "DELETE")]
 
 
-def drop_statements(dialect: str) -> list[str]:
-    if dialect == "postgresql":
-        return [*(f"DROP TRIGGER IF EXISTS {name} ON claim" for name in TRIGGERS.values()),
-                f"DROP FUNCTION IF EXISTS {FUNCTION}()"]
-    return [f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGERS.values()]
-
-
 def backfill() -> str:
     """Count the claims already there (a migration, before the triggers exist)."""
     return (f"INSERT INTO {TABLE} ({KEY}, claims, billed) SELECT {_key('claim')}, count(*), "

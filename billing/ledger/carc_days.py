@@ -96,14 +96,6 @@ def postgresql_triggers() -> tuple[list[str], list[str]]:
              f"NEW TABLE AS new_claims FOR EACH STATEMENT EXECUTE FUNCTION {CLAIM_FUNCTION}()"])
 
 
-def drop_statements(dialect: str) -> list[str]:
-    if dialect == "postgresql":
-        return [f"DROP TRIGGER IF EXISTS {ENTRY_TRIGGER} ON ledger_entry",
-                f"DROP TRIGGER IF EXISTS {CLAIM_TRIGGER} ON claim",
-                f"DROP FUNCTION IF EXISTS {ENTRY_FUNCTION}()", f"DROP FUNCTION IF EXISTS {CLAIM_FUNCTION}()"]
-    return [f"DROP TRIGGER IF EXISTS {ENTRY_TRIGGER}", f"DROP TRIGGER IF EXISTS {CLAIM_TRIGGER}"]
-
-
 def backfill() -> str:
     """Total the codes already in the ledger (a migration, before the triggers exist)."""
     per_claim = (f"SELECT e.claim_id, e.group_code, e.reason_code, sum(e.amount) AS amount FROM ledger_entry e "

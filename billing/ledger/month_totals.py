@@ -125,14 +125,6 @@ def postgresql_triggers() -> list[str]:
             f"NEW TABLE AS new_claims FOR EACH STATEMENT EXECUTE FUNCTION {CLAIM_FUNCTION}()"]
 
 
-def drop_statements(dialect: str) -> list[str]:
-    if dialect == "postgresql":
-        return [f"DROP TRIGGER IF EXISTS {ENTRY_TRIGGER} ON ledger_entry",
-                f"DROP TRIGGER IF EXISTS {CLAIM_TRIGGER} ON claim",
-                f"DROP FUNCTION IF EXISTS {ENTRY_FUNCTION}()", f"DROP FUNCTION IF EXISTS {CLAIM_FUNCTION}()"]
-    return [f"DROP TRIGGER IF EXISTS {ENTRY_TRIGGER}", f"DROP TRIGGER IF EXISTS {CLAIM_TRIGGER}"]
-
-
 def backfill(dialect: str) -> str:
     """Total the entries already in the ledger (a migration, before the triggers exist)."""
     month = _pg_month("e.posted_on") if dialect == "postgresql" else _sqlite_month("e.posted_on")

@@ -326,12 +326,10 @@ def ar_day_totals_kept() -> list[Violation]:
     kept = {(d, loc, payer): (to_money(i), to_money(p), ni, np) for d, loc, payer, i, p, ni, np in db.session.execute(
         select(ArDayTotal.service_date, ArDayTotal.location_id, ArDayTotal.payer_id, _money(ArDayTotal.insurance),
                _money(ArDayTotal.patient), ArDayTotal.insurance_claims, ArDayTotal.patient_claims))}
-    nothing = (ZERO, ZERO, 0, 0)
     return [Violation("ar-day", _day_key(k), f"the claims' balances say insurance owes {format_money(c[0])} on {c[2]} "
                       f"claims and patients {format_money(c[1])} on {c[3]}, but the kept total says "
                       f"{format_money(s[0])} on {s[2]} and {format_money(s[1])} on {s[3]}")
-            for k in sorted(counted.keys() | kept.keys(), key=str)
-            if (c := counted.get(k, nothing)) != (s := kept.get(k, nothing))]
+            for k, c, s in _differences(counted, kept, nothing=(ZERO, ZERO, 0, 0))]
 
 
 def month_totals_kept() -> list[Violation]:
@@ -355,10 +353,9 @@ def month_totals_kept() -> list[Violation]:
             for k, (n, a), (kept_n, kept_a) in _differences(counted, kept)]
 
 
-def _differences(counted: dict[tuple[Any, ...], tuple[int, Decimal]], kept: dict[tuple[Any, ...], tuple[int, Decimal]]
-                 ) -> list[tuple[tuple[Any, ...], tuple[int, Decimal], tuple[int, Decimal]]]:
-    """Keys whose recount differs from the kept row; a kept row of zeros stands for no rows at all."""
-    nothing = (0, ZERO)
+def _differences(counted: dict[tuple[Any, ...], tuple[Any, ...]], kept: dict[tuple[Any, ...], tuple[Any, ...]],
+                 nothing: tuple[Any, ...] = (0, ZERO)) -> list[tuple[tuple[Any, ...], Any, Any]]:
+    """Keys whose recount differs from the kept row; a kept row of zeros (`nothing`) stands for no rows at all."""
     return [(k, counted.get(k, nothing), kept.get(k, nothing)) for k in sorted(counted.keys() | kept.keys(), key=str)
             if counted.get(k, nothing) != kept.get(k, nothing)]
 

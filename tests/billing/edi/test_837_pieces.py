@@ -7,11 +7,13 @@ import pytest
 
 from billing.edi import x837p
 from billing.edi.chunks import split_transactions
-from billing.edi.pyx12 import Validation, merge_pieces, validate
+from billing.edi.pyx12 import Validation, validate
 from billing.edi.segments import segment_texts, split_segments
 from billing.edi.x837p import write_837
 from billing.edi.x837p_checks import Checking, validate_837
 from tests.billing.edi.scenario_facts import ENVELOPE, primary_claim
+from tests.worlds.x12_pieces import findings
+from tests.worlds.x12_pieces import in_pieces as in_pieces_by
 
 
 @pytest.fixture
@@ -21,17 +23,7 @@ def written(monkeypatch):
 
 
 def in_pieces(text: str, parts: int) -> Validation | None:
-    delims, segments = split_segments(text)
-    cut = split_transactions(segments, parts)
-    if cut is None:
-        return None
-    pieces, envelope = cut
-    return merge_pieces([validate(p.text(delims)) for p in pieces], [p.origin for p in pieces],
-                        [(e.line, e.level, e.code, e.message) for e in envelope])
-
-
-def findings(validation: Validation) -> list[tuple]:
-    return sorted((f.line, f.code, f.message, f.structural) for f in validation.findings)
+    return in_pieces_by(text, parts, split_transactions)
 
 
 def test_a_clean_file_of_three_transactions_is_clean_in_two_pieces(written):

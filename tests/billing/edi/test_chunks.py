@@ -7,25 +7,12 @@ from decimal import Decimal
 import pytest
 
 from billing.edi.chunks import split
-from billing.edi.pyx12 import Validation, merge_pieces, validate
+from billing.edi.pyx12 import validate
 from billing.edi.segments import decode, split_segments
 from tests.worlds.payments import Clp, Payment, Svc, write_835
+from tests.worlds.x12_pieces import findings, in_pieces
 
 D = Decimal
-
-
-def in_pieces(text: str, parts: int) -> Validation | None:
-    delims, segments = split_segments(text)
-    cut = split(segments, parts)
-    if cut is None:
-        return None
-    pieces, envelope = cut
-    return merge_pieces([validate(p.text(delims)) for p in pieces], [p.origin for p in pieces],
-                        [(e.line, e.level, e.code, e.message) for e in envelope])
-
-
-def findings(validation: Validation) -> list[tuple]:
-    return sorted((f.line, f.code, f.message, f.structural) for f in validation.findings)
 
 
 def era(claims: int = 12, *, payments: int = 2) -> str:

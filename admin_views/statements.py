@@ -41,6 +41,9 @@ from exports.statements import (
     statements_root,
 )
 
+#: Statements listed per page; the cycle's count and total cover all of them.
+PAGE_SIZE = 100
+
 
 def _in_scope() -> list[Any]:
     return [by_location(Client.location_id, current_scope())]
@@ -51,9 +54,13 @@ class StatementsView(AreaPage):
 
     @expose("/")
     def index(self) -> str:
-        cycle = build_cycle(today=practice_today(), where=_in_scope())
+        cycle = build_cycle(today=practice_today(), where=_in_scope(), activity=False)
+        page = _page_number(request.args.get("page"), len(cycle.statements))
+        first = (page - 1) * PAGE_SIZE
         return self.render("claimdesk/payments/statements.html", cycle=cycle, folders=cycle_folders(),
-                           scope_text=describe_scope(current_scope()))
+                           scope_text=describe_scope(current_scope()), page=page, pages=_pages(len(cycle.statements)),
+                           shown=cycle.statements[first:first + PAGE_SIZE], first=first,
+                           skipped=cycle.skipped[:PAGE_SIZE])
 
     @expose("/preview/")
     def preview(self) -> Response:
@@ -108,6 +115,16 @@ class StatementsView(AreaPage):
             return redirect(self.get_url(".index"))
         return send_file(io.BytesIO(data), mimetype="text/csv", download_name=file_name, as_attachment=True,
                          max_age=0)
+
+
+def _pages(count: int) -> int:
+    return max(1, -(-count // PAGE_SIZE))
+
+
+def _page_number(text: str | None, count: int) -> int:
+    """The page asked for, within the pages there are (a stale link past the end shows the last page)."""
+    number = parse_id(text) if text else 1
+    return min(number or 1, _pages(count))
 
 
 def _ran(files: CycleFiles) -> str:

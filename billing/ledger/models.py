@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from billing.claims.models import Claim, ClaimLine
@@ -133,6 +133,15 @@ REVERSAL_CODE = "22"
 class ClaimBalance(db.Model):
     """What insurance and the patient owe on a claim now: kept by a database trigger (billing/ledger/claim_balances.py)
     as the running sum of the claim's ledger entries; never written by the application."""
+
+    __table_args__ = (
+        # Statements and Credit balances read the few claims with something on a side, not every claim: a page
+        # then costs what is open, whatever the ledger's size.
+        Index("ix_claim_balance_patient_open", "claim_id", postgresql_where=text("patient <> 0"),
+              sqlite_where=text("patient <> 0")),
+        Index("ix_claim_balance_insurance_credit", "claim_id", postgresql_where=text("insurance < 0"),
+              sqlite_where=text("insurance < 0")),
+    )
 
     claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), primary_key=True)
     insurance: Mapped[Decimal] = mapped_column(default=0)

@@ -21,7 +21,7 @@ from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
 from billing.core.id_lists import any_of
 from billing.core.money import ZERO, to_money
-from billing.ledger.models import EntryKind, LedgerEntry
+from billing.ledger.models import ClaimBalance, EntryKind, LedgerEntry
 from billing.ledger.sums import PATIENT, cents_sum, effect_on
 from billing.people.models import Client
 
@@ -71,6 +71,24 @@ def patient_accounts(where: Iterable[ColumnElement[bool]] = (), *, open_only: bo
     )
     return [PatientAccount(cid, f"{last}, {first}", account, to_money(billed), to_money(paid), to_money(owed))
             for cid, last, first, account, billed, paid, owed in db.session.execute(query)]
+
+
+def open_patient_balances(where: Iterable[ColumnElement[bool]] = ()) -> dict[int, Decimal]:
+    """Per client, what they owe on the patient side now, for the clients whose balance is not zero: the same
+    figures as `patient_accounts`, read from the kept `claim_balance` through its partial index on open patient
+    balances, so a statement cycle costs the open claims, not the ledger. `where` holds conditions on Claim or
+    Client."""
+    owed = func.sum(ClaimBalance.patient)
+    query = (
+        select(Claim.client_id, owed)
+        .select_from(ClaimBalance)
+        .join(Claim, Claim.id == ClaimBalance.claim_id)
+        .join(Client, Client.id == Claim.client_id)
+        .where(ClaimBalance.patient != 0, *where)
+        .group_by(Claim.client_id)
+        .having(owed != 0)
+    )
+    return {client_id: to_money(total) for client_id, total in db.session.execute(query)}
 
 
 def patient_balance(client_id: int) -> Decimal:

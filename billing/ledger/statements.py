@@ -32,7 +32,7 @@ from billing.core.money import ZERO, sum_money, to_money
 from billing.ledger.client_ledger import Category, LedgerRow, client_ledger
 from billing.ledger.invoices import DUE_IN_DAYS, Party, practice_party
 from billing.ledger.models import EntryKind, LedgerEntry
-from billing.ledger.patient_balances import PatientClaim, patient_accounts, patient_claims
+from billing.ledger.patient_balances import PatientClaim, open_patient_balances, patient_claims
 from billing.ledger.statement_aging import Aging, Dunning, age_amounts, dunning_age, dunning_for, dunning_levels
 from billing.ledger.statement_models import StatementRecord
 from billing.org.models import Location, Practice
@@ -192,15 +192,16 @@ def _party_key(client: Client) -> tuple[str, ...]:
 
 
 def build_cycle(*, today: date, minimum: Decimal | None = None, client_ids: Iterable[int] | None = None,
-                where: Iterable[ColumnElement[bool]] = ()) -> StatementCycle:
+                where: Iterable[ColumnElement[bool]] = (), activity: bool = True) -> StatementCycle:
     """The statements a cycle run today would send (nothing written). `client_ids` narrows it to the parties of
     those clients (a preview), `where` (conditions on Client, e.g. a scope) to those clients; flags and the
-    minimum still apply."""
+    minimum still apply. Without `activity` the statements carry no ledger lines (the Statements page lists
+    parties and amounts only; reading each client's ledger there was a query per client)."""
     minimum = statement_minimum() if minimum is None else to_money(minimum)
     if minimum < ZERO:
         raise Invalid("The minimum balance cannot be below zero.", [Problem("minimum", "Enter 0.00 or more.")])
     cycle = StatementCycle(today, minimum)
-    balances = {a.client_id: a.balance for a in patient_accounts(where)}
+    balances = open_patient_balances(where)
     clients = _clients(balances)
     wanted = None if client_ids is None else set(client_ids)
     parties: dict[tuple[str, ...], list[Client]] = defaultdict(list)
@@ -212,7 +213,8 @@ def build_cycle(*, today: date, minimum: Decimal | None = None, client_ids: Iter
     claims = _by_client(patient_claims(ids))
     paid_on, sent_on, levels = _last_payments(ids), _last_statements(ids, today), dunning_levels()
     for members in parties.values():
-        statement_or_skip = _statement(members, balances, claims, paid_on, sent_on, levels, today=today)
+        statement_or_skip = _statement(members, balances, claims, paid_on, sent_on, levels, today=today,
+                                       activity=activity)
         if isinstance(statement_or_skip, Statement) and statement_or_skip.amount_due < max(minimum, Decimal("0.01")):
             statement_or_skip = _skip(members, balances, f"below the minimum balance {minimum}")
         (cycle.statements if isinstance(statement_or_skip, Statement) else cycle.skipped).append(statement_or_skip)
@@ -306,11 +308,12 @@ def _skip(members: list[Client], balances: dict[int, Decimal], reason: str) -> S
 
 def _statement(members: list[Client], balances: dict[int, Decimal], claims: dict[int, list[PatientClaim]],
                paid_on: dict[int, date], sent_on: dict[int, date], levels: list[Dunning],
-               *, today: date) -> Statement | Skipped:
+               *, today: date, activity: bool) -> Statement | Skipped:
     sending = [c for c in members if not c.no_statements]
     if not sending:
         return _skip(members, balances, "no statements flag")
-    parts = [_part(c, balances[c.id], claims.get(c.id, []), sent_on.get(c.id), today=today) for c in sending]
+    parts = [_part(c, balances[c.id], claims.get(c.id, []), sent_on.get(c.id), today=today, activity=activity)
+             for c in sending]
     open_since = [row.billed_on for c in sending for row in claims.get(c.id, []) if row.balance > ZERO]
     payments = [paid_on[c.id] for c in sending if c.id in paid_on]
     age = dunning_age(open_since, max(payments) if payments else None, today=today)
@@ -321,9 +324,9 @@ def _statement(members: list[Client], balances: dict[int, Decimal], claims: dict
 
 
 def _part(client: Client, balance: Decimal, claims: list[PatientClaim], previous: date | None,
-          *, today: date) -> StatementClient:
+          *, today: date, activity: bool) -> StatementClient:
     start = previous + timedelta(days=1) if previous else None
-    rows = client_ledger(client.id, start=start, end=today).rows
+    rows = client_ledger(client.id, start=start, end=today).rows if activity else []
     return StatementClient(client.id, client.full_name, client.account_number, balance, previous,
                            [Activity.of(r) for r in rows], age_amounts(((c.billed_on, c.balance) for c in claims),
                                                                        today=today))

@@ -20,7 +20,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Numeric, Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Numeric, Select, and_, case, func, or_, select
 
 from billing.claims.models import Claim, claim_number
 from billing.claims.statuses import ClaimStatus
@@ -32,7 +32,7 @@ from billing.core.money import ZERO, format_money, parse_amount, sum_money, to_m
 from billing.core.time import practice_today
 from billing.coverage.models import Payer
 from billing.ledger.balances import Balances, line_balances
-from billing.ledger.models import EFFECTS, Adjudication, EntryKind, EntrySource, LedgerEntry
+from billing.ledger.models import EFFECTS, Adjudication, ClaimBalance, EntryKind, EntrySource, LedgerEntry
 from billing.ledger.patient_bills import settle_self_pay
 from billing.ledger.rows import entry_values
 from billing.payments.models import Remittance
@@ -144,16 +144,19 @@ class CreditPage:
 
 
 def _credit_sums(where: Sequence[ColumnElement[bool]], side: Side | None) -> Any:
-    """Per claim in `where` (conditions on Claim): the two side balances, keeping the claims with a credit."""
-    insurance = _rounded(func.sum(side_amount(Side.INSURANCE))).label("insurance")
-    patient = _rounded(func.sum(side_amount(Side.PATIENT))).label("patient")
-    wanted = {Side.INSURANCE: insurance < 0, Side.PATIENT: patient < 0, None: or_(insurance < 0, patient < 0)}
+    """Per claim in `where` (conditions on Claim): the two side balances, keeping the claims with a credit.
+
+    Read from `claim_balance` (kept by the ledger's trigger) through its partial indexes, so the list costs the
+    claims in credit, not the ledger. `patient <> 0` is spelled beside `patient < 0` so that the planners see the
+    partial index's condition in the query (SQLite does not derive one from the other)."""
+    b = ClaimBalance
+    patient_credit = and_(b.patient != 0, b.patient < 0)
+    wanted = {Side.INSURANCE: b.insurance < 0, Side.PATIENT: patient_credit,
+              None: or_(b.insurance < 0, patient_credit)}
     return (
-        select(LedgerEntry.claim_id, insurance, patient)
-        .join(Claim, Claim.id == LedgerEntry.claim_id)
-        .where(*where)
-        .group_by(LedgerEntry.claim_id)
-        .having(wanted[side])
+        select(b.claim_id, b.insurance.label("insurance"), b.patient.label("patient"))
+        .join(Claim, Claim.id == b.claim_id)
+        .where(*where, wanted[side])
         .subquery()
     )
 

@@ -16,7 +16,7 @@ from billing.core.audit import AuditAction, StatusChange
 from billing.core.db import db
 from billing.core.errors import Invalid
 from billing.ledger.models import LedgerEntry
-from billing.ledger.patient_balances import patient_balance
+from billing.ledger.patient_balances import open_patient_balances, patient_balance
 from billing.ledger.statement_models import DunningLevel, StatementRecord
 from billing.ledger.statements import build_cycle, run_cycle, statement_for, statement_history
 from tests.worlds.practice import DAY, SYSTEM
@@ -207,3 +207,34 @@ def test_a_client_owing_nothing_has_no_statement_to_preview(world):
         statement_for(member.client.id, today=TODAY)
     with pytest.raises(Invalid):
         build_cycle(today=TODAY, minimum=D("-1"))
+
+
+def test_open_balances_per_client_equal_the_hand_ledger_and_leave_out_the_settled(world):
+    """open_patient_balances reads the kept claim balances; the figures are the raw entries' own sums."""
+    owes = family_member(world, parent=None, first="Owes")
+    for offset in (3, 9):
+        owed_claim(owes, billed_on=DAY + timedelta(days=offset))
+    patient_pays(db.session.scalars(select(Claim).where(Claim.client_id == owes.client.id)).first(), D("10.01"),
+                 on=DAY + timedelta(days=12))
+    settled = family_member(world, parent=None, first="Settled", street="5 Ash Ct")
+    patient_pays(owed_claim(settled, billed_on=DAY + timedelta(days=4)), CLAIM_CHARGE, on=DAY + timedelta(days=5))
+    balances = open_patient_balances()
+    assert balances[owes.client.id] == _hand_aging([owes.client.id], TODAY)[0] == CLAIM_CHARGE * 2 - D("10.01")
+    assert settled.client.id not in balances
+
+
+def test_a_cycle_without_activity_reads_no_ledger_per_client(world, count_queries):
+    """The Statements page's cycle: the same parties and amounts, and the same statements sent for 1 or 4 parties."""
+    def cycle_queries(families: int) -> tuple[int, list[D]]:
+        for n in range(families):
+            member = family_member(world, parent=None, first=f"Q{families}{n}", street=f"{families}{n} Elm St")
+            owed_claim(member, billed_on=DAY + timedelta(days=n + 1))
+        counter = count_queries()
+        cycle = build_cycle(today=TODAY, minimum=ZERO, activity=False)
+        assert all(not part.activity for s in cycle.statements for part in s.clients)
+        return counter.count, [s.amount_due for s in cycle.statements]
+
+    one, _ = cycle_queries(1)
+    four, amounts = cycle_queries(3)
+    assert one == four
+    assert amounts == [s.amount_due for s in build_cycle(today=TODAY, minimum=ZERO).statements]

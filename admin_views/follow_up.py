@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 from admin_views.auth import current_actor
 from admin_views.base import AreaPage
 from admin_views.operations import run_operation
+from admin_views.paging import requested_page
 from admin_views.permissions import Area
 from admin_views.redirects import safe_next
 from admin_views.scope import current_scope
@@ -33,6 +34,7 @@ from billing.payments.filing import (
     NOT_WITH_PAYER,
     FilingDeadline,
     near_deadline,
+    near_deadline_totals,
     within_days_problem,
 )
 from billing.people.models import User
@@ -69,8 +71,12 @@ class FilingDeadlinesView(AreaPage):
             flash(f"Days: {within_days_problem(0 if within is None else within) or 'a whole number'}; "
                   f"showing {DEFAULT_WITHIN_DAYS}.", "error")
             within = DEFAULT_WITHIN_DAYS
-        rows = near_deadline(current_scope(), within_days=within, today=practice_today())
-        return self.render("claimdesk/claims/filing_deadlines.html", rows=rows, within=within)
+        scope, today = current_scope(), practice_today()
+        count, billed = near_deadline_totals(scope, within_days=within, today=today)
+        paging = requested_page(count)
+        rows = near_deadline(scope, within_days=within, today=today, limit=paging.size, offset=paging.first)
+        return self.render("claimdesk/claims/filing_deadlines.html", rows=rows, within=within, count=count,
+                           billed=billed, **paging.template_args())
 
 
 class FollowUpView(AreaPage):

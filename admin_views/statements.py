@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 from admin_views.auth import current_actor
 from admin_views.base import AreaPage, RoleModelView
 from admin_views.operations import run_once
+from admin_views.paging import requested_page
 from admin_views.permissions import Area
 from admin_views.scope import current_scope
 from billing.core.audit import AuditAction, record_change
@@ -41,9 +42,6 @@ from exports.statements import (
     statements_root,
 )
 
-#: Statements listed per page; the cycle's count and total cover all of them.
-PAGE_SIZE = 100
-
 
 def _in_scope() -> list[Any]:
     return [by_location(Client.location_id, current_scope())]
@@ -55,12 +53,11 @@ class StatementsView(AreaPage):
     @expose("/")
     def index(self) -> str:
         cycle = build_cycle(today=practice_today(), where=_in_scope(), activity=False)
-        page = _page_number(request.args.get("page"), len(cycle.statements))
-        first = (page - 1) * PAGE_SIZE
+        paging = requested_page(len(cycle.statements))
         return self.render("claimdesk/payments/statements.html", cycle=cycle, folders=cycle_folders(),
-                           scope_text=describe_scope(current_scope()), page=page, pages=_pages(len(cycle.statements)),
-                           shown=cycle.statements[first:first + PAGE_SIZE], first=first,
-                           skipped=cycle.skipped[:PAGE_SIZE])
+                           scope_text=describe_scope(current_scope()), **paging.template_args(),
+                           shown=cycle.statements[paging.first:paging.first + paging.size],
+                           skipped=cycle.skipped[:paging.size])
 
     @expose("/preview/")
     def preview(self) -> Response:
@@ -115,16 +112,6 @@ class StatementsView(AreaPage):
             return redirect(self.get_url(".index"))
         return send_file(io.BytesIO(data), mimetype="text/csv", download_name=file_name, as_attachment=True,
                          max_age=0)
-
-
-def _pages(count: int) -> int:
-    return max(1, -(-count // PAGE_SIZE))
-
-
-def _page_number(text: str | None, count: int) -> int:
-    """The page asked for, within the pages there are (a stale link past the end shows the last page)."""
-    number = parse_id(text) if text else 1
-    return min(number or 1, _pages(count))
 
 
 def _ran(files: CycleFiles) -> str:

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, func, or_, select, union_all
 
@@ -30,6 +31,7 @@ from billing.claims.statuses import LIVE, ClaimStatus
 from billing.core.db import db
 from billing.core.errors import Invalid
 from billing.core.id_lists import any_of
+from billing.core.money import to_money
 from billing.coverage.models import MAX_PAYER_DAYS, Payer, PayerType
 from billing.ledger.models import Adjudication
 from billing.org.queries import Scope, by_location
@@ -165,22 +167,37 @@ def within_days_problem(value: int) -> str | None:
     return None
 
 
-def near_deadline(scope: Scope, *, within_days: int, today: date) -> list[DeadlineRow]:
+def near_deadline(scope: Scope, *, within_days: int, today: date, limit: int | None = None,
+                  offset: int = 0) -> list[DeadlineRow]:
     """Claims not yet with the payer whose deadline is at most `within_days` away, late ones included; the
-    least time left first."""
-    if problem := within_days_problem(within_days):
-        raise Invalid(problem)
-    due = due_by(today + timedelta(days=within_days), by_location(Claim.location_id, scope)).subquery()
-    rows = db.session.execute(
+    least time left first. `limit` and `offset` give one page of them (near_deadline_totals counts them all)."""
+    due = _due_within(scope, within_days, today)
+    query = (
         select(Claim.id, Claim.status, Client.last_name, Client.first_name, Payer.name, Claim.service_date,
                Claim.total_charge, Claim.filing_deadline)
         .join(due, due.c.id == Claim.id)
         .join(Client, Client.id == Claim.client_id)
         .join(Payer, Payer.id == Claim.payer_id)
         .order_by(Claim.filing_deadline, Claim.id)
+        .offset(offset)
     )
+    rows = db.session.execute(query.limit(limit) if limit is not None else query)
     return [
         DeadlineRow(claim_id, claim_number(claim_id), status, f"{last}, {first}", payer, day, total, deadline,
                     (deadline - today).days)
         for claim_id, status, last, first, payer, day, total, deadline in rows
     ]
+
+
+def near_deadline_totals(scope: Scope, *, within_days: int, today: date) -> tuple[int, Decimal]:
+    """How many claims near_deadline lists, and what they billed, counted in SQL."""
+    due = _due_within(scope, within_days, today)
+    count, billed = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(due.c.total_charge), 0)).select_from(due)).one()
+    return count, to_money(billed)
+
+
+def _due_within(scope: Scope, within_days: int, today: date) -> Any:
+    if problem := within_days_problem(within_days):
+        raise Invalid(problem)
+    return due_by(today + timedelta(days=within_days), by_location(Claim.location_id, scope)).subquery()

@@ -4,11 +4,13 @@ through the test client: roles, CSRF, and one service call per form."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from markupsafe import escape
 from sqlalchemy import func, select
 
+from admin_views import paging
 from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
 from billing.core.time import practice_today
@@ -17,7 +19,7 @@ from billing.submissions.follow_up import add_note
 from billing.submissions.follow_up_models import ClaimFollowUp, FollowUpNote
 from tests.conftest import csrf_token
 from tests.worlds.claims import walk_to
-from tests.worlds.practice import SYSTEM, build_world
+from tests.worlds.practice import DAY, SYSTEM, build_world
 
 
 def post(client, path, data):
@@ -56,6 +58,22 @@ def test_the_deadline_page_lists_a_late_claim_and_the_window_is_chosen_on_the_pa
     assert "days late" in client.get("/admin/filing-deadlines/?within=0").get_data(as_text=True)
     refused = client.get("/admin/filing-deadlines/?within=lots").get_data(as_text=True)
     assert "showing 14" in refused
+
+
+def test_the_deadline_page_shows_a_page_of_claims_with_the_count_and_billed_of_all(client, login, monkeypatch):
+    monkeypatch.setattr(paging, "PAGE_SIZE", 2)
+    world = build_world()
+    claims = [world.claim(day=DAY + timedelta(days=n)) for n in range(3)]  # deadlines in this order
+    db.session.commit()
+    billed = sum((c.total_charge for c in claims), Decimal("0"))
+    login(Role.BILLER)
+    first = client.get("/admin/filing-deadlines/?within=30").get_data(as_text=True)
+    assert f"<strong>3</strong> claims, ${billed:,}" in first
+    assert [f'data-deadline-row="{c.number}"' in first for c in claims] == [True, True, False]
+    nxt = client.get("/admin/filing-deadlines/?within=30&page=2").get_data(as_text=True)
+    assert [f'data-deadline-row="{c.number}"' in nxt for c in claims] == [False, False, True]
+    assert "Claims 3&ndash;3 of 3" in nxt
+    assert "within=30" in nxt.split("data-page-previous")[0].rsplit("href=", 1)[1]  # the window rides along
 
 
 def test_the_claims_list_and_claim_page_show_the_deadline(client, login, late_claim):

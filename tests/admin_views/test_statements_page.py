@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from admin_views import paging
 from billing.core.audit import AuditAction, StatusChange
 from billing.core.db import db
 from billing.core.operation_keys import new_operation_key
@@ -145,18 +146,16 @@ def test_the_no_statements_flag_is_set_on_the_client_form_with_history(client, l
 
 
 def test_the_cycle_is_listed_a_page_at_a_time_with_the_whole_count(client, login, world, monkeypatch):
-    from admin_views import statements as page_module
-    from tests.worlds.statements import family_member as member_of
-
-    monkeypatch.setattr(page_module, "PAGE_SIZE", 2)
+    monkeypatch.setattr(paging, "PAGE_SIZE", 2)
     for n, parent in enumerate(("Ann Abel", "Bob Baker", "Cy Cole")):
-        owed_claim(member_of(world, parent=parent, street=f"{n} Elm St"), billed_on=DAY + timedelta(days=10))
+        owed_claim(family_member(world, parent=parent, street=f"{n} Elm St"), billed_on=DAY + timedelta(days=10))
     db.session.commit()
     login(Role.BILLER)
     first = client.get(PAGE).get_data(as_text=True)
-    assert "Ann Abel" in first and "Bob Baker" in first and "Cy Cole" not in first
-    assert "Statements 1&ndash;2 of 3" in first and "data-page-next" in first
+    assert [name in first for name in ("Ann Abel", "Bob Baker", "Cy Cole")] == [True, True, False]
+    assert "Statements 1&ndash;2 of 3" in first
+    assert "data-page-next" in first
     assert "Run the cycle: 3 statement(s)" in first
     last = client.get(f"{PAGE}?page=2").get_data(as_text=True)
-    assert "Cy Cole" in last and "Ann Abel" not in last and "data-page-previous" in last
+    assert [name in last for name in ("Ann Abel", "Cy Cole", "data-page-previous")] == [False, True, True]
     assert "Cy Cole" in client.get(f"{PAGE}?page=99").get_data(as_text=True)  # past the end: the last page

@@ -17,6 +17,9 @@ _STRICT_AMOUNT = re.compile(r"-?(0|[1-9][0-9]{0,9})(\.[0-9]{1,2})?", re.ASCII)
 
 def to_money(value: Decimal | int | str) -> Decimal:
     """Exact two-place amount. Floats are refused so rounding bugs can't enter quietly."""
+    if type(value) is Decimal and value.is_finite():
+        # The common case, taken first: posting an 835 calls this close to a million times. The same quantize.
+        return value.quantize(CENT, rounding=ROUND_HALF_UP)
     if isinstance(value, float | bool):
         raise TypeError(f"money must be Decimal, int or str, never {type(value).__name__}")
     try:
@@ -46,7 +49,10 @@ def parse_amount(text: str, *, negative: bool = False) -> Decimal:
 
 def sum_money(amounts: Iterable[Decimal | int | str]) -> Decimal:
     """Sum exactly, then quantize (SQLite hands SUM(Numeric) back through float)."""
-    return to_money(sum((to_money(a) for a in amounts), ZERO))
+    total = ZERO
+    for amount in amounts:
+        total += to_money(amount)
+    return to_money(total)
 
 
 def format_money(amount: Decimal | None) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -240,14 +240,28 @@ def read_835(text: str, *, hints: Mapping[str, str] | None = None) -> tuple[Deli
     text = decode(text)
     if not text.startswith("ISA"):
         raise NotX12(not_x12_message(text, NAMES["835"]))
-    segments = SegmentText(text)  # read again by each check below rather than held split: see SegmentText
+    segments = SegmentText(text)  # read again by the parser rather than held split: see SegmentText
     delims = segments.delims
-    require_kind_of(segments, "835", hints=hints)
-    _require_5010(segments)
-    problems = beyond_835(segments, delims)
+    # One reading for the three checks: the bounds are checked on every segment, while the envelope's GS, ST and
+    # TA1 (all the kind and the version look at) are kept aside; the refusals come in the same order as before.
+    envelope: list[list[str]] = []
+    problems = beyond_835(_keeping_envelope(segments, envelope), delims)
+    require_kind_of(envelope, "835", hints=hints)
+    _require_5010(envelope)
     if problems:
         raise EraUnreadable(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""), problems)
     return delims, segments
+
+
+_ENVELOPE_IDS = frozenset({"GS", "ST", "TA1"})
+
+
+def _keeping_envelope(segments: Iterable[list[str]], envelope: list[list[str]]) -> Iterator[list[str]]:
+    """The segments, each passed on, the GS, ST and TA1 among them also added to `envelope`."""
+    for seg in segments:
+        if seg[0].strip().upper() in _ENVELOPE_IDS:
+            envelope.append(seg)
+        yield seg
 
 
 #: GS08 of the 835 we read: the 5010 TR3, with or without its addenda. A 4010 835 (004010X091A1) places

@@ -119,7 +119,15 @@ class RowBuffer:
                             (AdjudicationAdjustment, self.adjustments), (LedgerEntry, self.entries),
                             (StatusChange, self.history)):
             if rows:
-                connection.execute(insert(_table(model)), rows)
+                table = _table(model)
+                if model is LedgerEntry and connection.dialect.name == "postgresql":
+                    # Multi-row INSERTs (SQLAlchemy's insertmanyvalues, 1,000 rows a statement): the ledger's kept
+                    # summaries are statement-level triggers, and psycopg's executemany sends one INSERT per row,
+                    # so each charge ran all three: 0.2 to 1.2 ms of server CPU a row measured, 0.07 this way (plus
+                    # about 0.1 ms of client CPU building the statements).
+                    connection.execute(insert(table).returning(table.c.id), rows)
+                else:
+                    connection.execute(insert(table), rows)
                 rows.clear()
         if connection.dialect.name != "postgresql":
             self._ids.clear()  # the next ids follow the rows just written

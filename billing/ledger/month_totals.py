@@ -93,8 +93,10 @@ def postgresql_functions() -> list[str]:
     # the claim's first of the group that month is among these.
     fresh = (f"SELECT e.claim_id, {_pg_month('e.posted_on')} AS month, {_group('e')} AS kinds, count(*) AS here, "
              f"sum(e.amount) AS amount FROM new_entries e WHERE e.kind IN ({ALL_KINDS}) GROUP BY 1, 2, 3")
+    # The claim's entries by its index only: a range on posted_on invites the planner to AND in the posted index,
+    # which reads every entry of the month once per claim (1.4 ms a claim at 9,000 claims, growing with the ledger).
     same = (f"SELECT count(*) FROM ledger_entry x WHERE x.claim_id = f.claim_id AND {_in_group('x', 'f.kinds')} "
-            f"AND x.posted_on >= f.month AND x.posted_on < f.month + INTERVAL '1 month'")
+            f"AND {_pg_month('x.posted_on')} = f.month")
     added = (f"INSERT INTO {TABLE} ({KEY}, claims, amount) SELECT f.month, c.location_id, f.kinds, "
              f"sum(CASE WHEN ({same}) = f.here THEN 1 ELSE 0 END), sum(f.amount) "
              f"FROM ({fresh}) f JOIN claim c ON c.id = f.claim_id GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 {_UPSERT}")

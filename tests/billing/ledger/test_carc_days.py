@@ -26,6 +26,8 @@ from tests.worlds.summaries import summary_setting
 D = Decimal
 CODES = [("CO", "45"), ("PR", "2"), ("OA", "23"), (None, None)]
 MIGRATION = import_module("migrations.versions.d4a7c1e9b352_dashboard_day_counts")
+#: 9c3e5a7b2d41 replaced the month totals' entry function (the claim's entries of the month by the claim's index).
+MONTH_BY_CLAIM = import_module("migrations.versions.9c3e5a7b2d41_month_total_by_claim_index")
 
 def _setting(world) -> tuple[list[int], list[int]]:
     s = summary_setting(world)
@@ -100,7 +102,10 @@ def test_the_triggers_of_schemas_made_from_the_models_are_the_migrations_own():
     assert [day_counts.postgresql_function(), *day_counts.postgresql_triggers(),
             *carc_days.postgresql_functions(), *entry_pg, *claim_pg,
             ar_days.postgresql_claim_function(), ar_days.postgresql_claim_trigger(),
-            *month_totals.postgresql_functions(), *month_totals.postgresql_triggers()] == MIGRATION.POSTGRESQL
+            *month_totals.postgresql_functions(), *month_totals.postgresql_triggers()] == [
+        MONTH_BY_CLAIM.NEW_FUNCTION if statement == MONTH_BY_CLAIM.OLD_FUNCTION else statement
+        for statement in MIGRATION.POSTGRESQL
+    ]
     assert [day_counts.backfill(), carc_days.backfill(), ar_days.backfill()] == MIGRATION.BACKFILL
     assert month_totals.backfill("sqlite") == MIGRATION.MONTH_BACKFILL_SQLITE
     assert month_totals.backfill("postgresql") == MIGRATION.MONTH_BACKFILL_POSTGRESQL

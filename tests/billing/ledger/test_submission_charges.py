@@ -18,6 +18,7 @@ from billing.core.audit import AuditAction
 from billing.core.db import db
 from billing.core.errors import ValidationFailed
 from billing.core.time import practice_today
+from billing.ledger import rows
 from billing.ledger.balances import claim_balance, line_balances, totals_between
 from billing.ledger.models import EntryKind, EntrySource, LedgerEntry
 from billing.ledger.postings import Adjustment, ClaimPosting, LinePosting
@@ -239,7 +240,7 @@ def test_retracting_a_resubmitted_claim_withdraws_its_earlier_bill(sw):
     assert claim_balance(claim.id).balance == D(0)
 
 
-def test_a_large_batch_writes_its_charges_in_one_insert(sw):
+def test_a_large_batch_writes_its_charges_in_one_insert(sw, monkeypatch):
     ids = bulk_ready_claims(sw.base, 300, lines_per_claim=2)
     inserts: list[str] = []
 
@@ -247,6 +248,13 @@ def test_a_large_batch_writes_its_charges_in_one_insert(sw):
         if statement.lstrip().upper().startswith("INSERT INTO LEDGER_ENTRY"):
             inserts.append(statement)
 
+    real_copy = rows.copy_rows  # PostgreSQL writes ledger rows with one COPY, which SQLAlchemy's events do not see
+
+    def copy(connection, table, written):
+        inserts.append(f"COPY {table.name}")
+        real_copy(connection, table, written)
+
+    monkeypatch.setattr(rows, "copy_rows", copy)
     batch = create_batches(actor=SYSTEM, claim_ids=ids)[0]
     engine = db.session.get_bind()
     event.listen(engine, "before_cursor_execute", count)

@@ -6,16 +6,20 @@ from __future__ import annotations
 import gc
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, func, select
+from sqlalchemy.engine.interfaces import ExecuteStyle
 
-from billing.claims.models import Claim
+from billing.claims.models import Claim, ClaimLine
 from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
 from billing.core.id_lists import any_of
+from billing.core.unit_of_work import unit_of_work
 from billing.edi.x837p_checks import FileError
+from billing.ledger.models import EntryKind, LedgerEntry
+from billing.payments.invariants import month_totals_kept
 from billing.submissions import builds
 from billing.submissions.models import BatchClaim, BatchStatus, SubmissionBatch
-from billing.submissions.operations import BatchRefused
+from billing.submissions.operations import BatchRefused, mark_batch_sent
 from tests.worlds.bulk_claims import copies_of
 from tests.worlds.practice import SYSTEM
 
@@ -93,3 +97,44 @@ def test_a_failure_at_the_first_batch_saves_nothing_and_says_so(world, monkeypat
     assert "No batch was saved" in stopped.value.message
     assert db.session.scalars(select(SubmissionBatch)).all() == []
     assert _batched([claim_id]) == {}
+
+
+def test_marking_a_large_batch_sent_writes_its_charges_in_a_few_statements(world):
+    """Set-based both ways: the entries go in with the batch, and marking it sent posts every line's charge in a
+    single COPY on PostgreSQL (each statement runs the ledger's statement-level summary triggers once), with
+    the kept month totals and balances still equal to the ledger."""
+    original = world.ready_claim()
+    ids = [original.id, *copies_of(original, 29)]
+    db.session.commit()
+    done = builds.generate_in_steps(actor=SYSTEM)
+    assert done.claims == 30
+    assert len(done.batch_ids) == 1
+    entries = db.session.execute(select(BatchClaim.claim_id, BatchClaim.position, BatchClaim.claim_version,
+                                        BatchClaim.first_segment, BatchClaim.pending)
+                                 .where(BatchClaim.batch_id == done.batch_ids[0]).order_by(BatchClaim.position)).all()
+    assert [e.claim_id for e in entries] == sorted(ids)
+    assert [e.position for e in entries] == list(range(1, 31))
+    assert all(e.pending and e.first_segment is not None for e in entries)
+    inserts: list[int] = []
+
+    def count(_conn, _cursor, statement, parameters, context, _executemany):
+        if statement.startswith("INSERT INTO ledger_entry"):  # a driver's executemany runs one INSERT per row
+            inserts.append(len(parameters) if context.execute_style is ExecuteStyle.EXECUTEMANY else 1)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with unit_of_work():
+            mark_batch_sent(done.batch_ids[0], actor=SYSTEM)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    lines = db.session.execute(select(func.count(), func.sum(ClaimLine.charge)).where(any_of(ClaimLine.claim_id, ids))
+                               ).one()  # fmt: skip
+    charges = db.session.execute(select(func.count(), func.sum(LedgerEntry.amount)).where(
+        any_of(LedgerEntry.claim_id, ids), LedgerEntry.kind == EntryKind.CHARGE)).one()  # fmt: skip
+    assert (charges[0], charges[1]) == (lines[0], lines[1])  # one charge per line, to the cent
+    if engine.dialect.name == "postgresql":
+        assert sum(inserts) <= 1  # a COPY (or one multi-row INSERT) for every line, never one INSERT a row
+    assert month_totals_kept() == []
+    statuses = set(db.session.scalars(select(Claim.status).where(any_of(Claim.id, ids))))
+    assert statuses == {ClaimStatus.SUBMITTED}

@@ -6,7 +6,7 @@ cost minutes at scale 100). The same count, by claim and month: CAST(date_trunc(
 SQLite's per-row trigger is unchanged. Frozen here as billing/ledger/month_totals.py builds it today.
 
 Revision ID: 9c3e5a7b2d41
-Revises: 15b5677537d6
+Revises: 2c9e4b7a1d60
 Create Date: 2026-12-04
 
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "9c3e5a7b2d41"
-down_revision = "15b5677537d6"
+down_revision = "2c9e4b7a1d60"
 branch_labels = None
 depends_on = None
 

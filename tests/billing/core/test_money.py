@@ -49,7 +49,8 @@ def test_to_money_refuses_a_decimal_that_is_not_an_amount(value):
 def test_a_decimal_becomes_money_as_its_text_does(text):
     """The Decimal shortcut of to_money gives what the general path gives: the same value and two places."""
     from_decimal, from_text = to_money(Decimal(text)), to_money(text)
-    assert from_decimal == from_text and str(from_decimal) == str(from_text)
+    assert from_decimal == from_text
+    assert str(from_decimal) == str(from_text)
     assert from_decimal.as_tuple().exponent == -2
 
 

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, Result, Select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from billing.claims.models import Claim
+from billing.core.db import db
 from billing.org.queries import by_location
 from exports.filters import ReportFilters
 
 #: Rows fetched per round trip by the streaming reports.
 BATCH = 2000
+
+
+def streamed(query: Select[Any], batch: int) -> Result[Any]:
+    """The rows of a long query, `batch` a round trip (a server-side cursor on PostgreSQL), run as a Core statement on
+    the session's connection: the same rows and types as `db.session.execute`, without the ORM's work per row."""
+    return db.session.connection().execute(query.execution_options(yield_per=batch))
 
 
 def person(last: str | None, first: str | None) -> str:

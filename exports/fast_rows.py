@@ -47,8 +47,6 @@ _PLAIN_TEXT = re.compile(f"(?:{_SAFE_FIRST}(?:{_SAFE}*{_SAFE_LAST})?)?").fullmat
 #: Day 0 of Excel's 1900 date system (1899-12-30, openpyxl's WINDOWS_EPOCH) as an ordinal; a date after the
 #: fictitious 1900-02-29 (serial 60) is its ordinal minus this, written as openpyxl writes it ("45658.0").
 _EXCEL_DAY0 = date(1899, 12, 30).toordinal()
-#: Rows joined into one write to the temporary file.
-_WRITE_EVERY = 1000
 
 
 class _Marker(tuple):  # a tuple, so that openpyxl's append() accepts it
@@ -90,21 +88,17 @@ class RawRows:
         cells = [self._fast_cell(i, column, add_total, slow_cell) for i, column in enumerate(columns)]
         if len(cells) != len(self.kinds):
             raise ValueError("the columns are not the ones this sheet was installed with")
-        out, pending, count, r = self.file.write, [], 0, self.next_row
+        out, count, r = self.file.write, 0, self.next_row
         try:
             for values in rows:
                 rs = str(r)
                 row = "".join([cell(value, rs) for cell, value in zip(cells, values, strict=True)])
-                pending.append(f'<row r="{rs}">{row}</row>')
+                out(f'<row r="{rs}">{row}</row>')  # the file buffers; holding rows back here costs memory, not time
                 r += 1
                 count += 1
-                if count % _WRITE_EVERY == 0:
-                    out("".join(pending))
-                    pending.clear()
                 if progress is not None and count % progress_every == 0:
                     progress(count)
         finally:
-            out("".join(pending))
             self.next_row = r
             for cell in cells:
                 cell.flush()  # type: ignore[attr-defined]

@@ -92,6 +92,11 @@ def _type(kind: EntryKind, is_reversal: bool) -> str:
     return f"Reversal of {kind.label.lower()}" if is_reversal else kind.label
 
 
+#: PostgreSQL otherwise walks the ledger in posting order and looks each entry's claim up by its key, one index probe
+#: per entry: 5.5 s of the database's time for 322,000 entries (200,000 claims), where hash joins and a sort take 2.0 s.
+_HASH_JOINS = {"enable_nestloop": "off"}
+
+
 def line_items(filters: ReportFilters) -> Iterator[Sequence[Any]]:
     # Worked out once rather than per entry (this runs once per ledger entry of the window): the Type cell and
     # the money cells before and after the amount, by (kind, is reversal); the month of each posting day.
@@ -100,7 +105,7 @@ def line_items(filters: ReportFilters) -> Iterator[Sequence[Any]]:
     months: dict[Any, str] = {}
     sources = {source: source.value for source in EntrySource}
     for (entry_id, posted_on, kind, amount, reverses_id, group_code, reason_code, source, memo, claim_id,
-         service_date, last_name, first_name, payer, location) in streamed(_query(filters), BATCH):
+         service_date, last_name, first_name, payer, location) in streamed(_query(filters), BATCH, planner=_HASH_JOINS):
         kind_label, before, after = shapes[kind, reverses_id is not None]
         month = months.get(posted_on)
         if month is None:

@@ -47,6 +47,8 @@ _PLAIN_TEXT = re.compile(f"(?:{_SAFE_FIRST}(?:{_SAFE}*{_SAFE_LAST})?)?").fullmat
 #: Day 0 of Excel's 1900 date system (1899-12-30, openpyxl's WINDOWS_EPOCH) as an ordinal; a date after the
 #: fictitious 1900-02-29 (serial 60) is its ordinal minus this, written as openpyxl writes it ("45658.0").
 _EXCEL_DAY0 = date(1899, 12, 30).toordinal()
+#: Plain texts a column remembers (a few kilobytes: memory must not grow with the rows).
+_KNOWN_TEXTS = 64
 
 
 class _Marker(tuple):  # a tuple, so that openpyxl's append() accepts it
@@ -117,9 +119,17 @@ class RawRows:
             return "" if value is None else general(letter, int(rs), value)
 
         if kind is Kind.TEXT:
+            known: dict[str, str] = {}  # the first few plain values and their cells' ends: months, payers, types
+
             def cell(value: Any, rs: str) -> str:
-                if type(value) is str and _PLAIN_TEXT(value):
-                    return f'{prefix}{rs}" t="inlineStr"><is><t>{value}</t></is></c>'
+                if type(value) is str:
+                    end = known.get(value)
+                    if end is None and _PLAIN_TEXT(value):
+                        end = f'" t="inlineStr"><is><t>{value}</t></is></c>'
+                        if len(known) < _KNOWN_TEXTS:
+                            known[value] = end
+                    if end is not None:
+                        return f"{prefix}{rs}{end}"
                 return "" if value is None else slow(value, rs)
         elif kind is Kind.MONEY:
             money = f'" s="{self.styles["money"]}"><v>'

@@ -111,3 +111,9 @@ def test_values_of_other_types_take_the_general_path():
 ), max_size=20))
 def test_any_rows_give_the_same_xml_and_totals_both_ways(rows):
     _same(rows)
+
+
+def test_repeated_texts_past_what_a_column_remembers_are_written_the_same_every_time():
+    values = [f"Payer {n}" for n in range(fast_rows._KNOWN_TEXTS * 2)] + ["=1+1", " x", "a&b", "", "é"]
+    rows = [(values[n % len(values)], None, None, None, values[(n * 7) % len(values)], None) for n in range(600)]
+    _same(rows)

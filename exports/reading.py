@@ -61,6 +61,10 @@ def _read_only(connection: Connection) -> Any:
     if connection.dialect.name == "postgresql":
         # The transaction's first statement (a savepoint's, under the test harness, where a rollback to it undoes it).
         connection.execute(text("SET TRANSACTION READ ONLY"))
+        # A report reads every row of its cursors: plan them for the whole read, not for the first tenth (the
+        # default, which made Revenue's By month sums walk the ledger by date with a claim lookup per entry, 4x
+        # slower). LOCAL: the transaction's alone, like READ ONLY.
+        connection.execute(text("SET LOCAL cursor_tuple_fraction = 1"))
         return lambda: None
     raw = connection.connection.dbapi_connection
     if isinstance(raw, sqlite3.Connection):

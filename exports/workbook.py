@@ -12,11 +12,12 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import chain, islice
 from pathlib import Path
 from typing import IO, Any
+from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -24,6 +25,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.writer.excel import ExcelWriter
 
 from billing.core.money import ZERO, to_money
 from exports import fast_rows
@@ -35,6 +37,9 @@ DATE_FORMAT = "yyyy-mm-dd"
 #: Rows held back to measure column widths before the first append.
 SAMPLE_ROWS = 500
 PROGRESS_EVERY = 1000
+#: zlib level of the .xlsx zip. openpyxl's default (6) spends about 1.1 s of CPU per 140 MB of sheet XML (the Claims
+#: report at 200,000 claims) for an 11.0 MB file; level 3 takes 0.45 s for 12.1 MB, level 1 0.34 s for 13.7 MB.
+ZIP_LEVEL = 3
 #: Spreadsheet apps run a cell that starts with one of these as a formula (OWASP "CSV injection").
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # XML 1.0 cannot carry these control characters; openpyxl refuses them.
@@ -246,13 +251,16 @@ def _offset_progress(progress: Progress | None, before: int) -> Progress | None:
 
 def _write_raw_rows(raw: fast_rows.RawRows, writers: list[_ColumnWriter], rows: Iterable[Sequence[Any]],
                     progress: Progress | None) -> int:
-    count = 0
-    for row in rows:
-        raw.write([w.convert(v) for w, v in zip(writers, row, strict=True)])
-        count += 1
-        if progress is not None and count % PROGRESS_EVERY == 0:
-            progress(count)
-    return count
+    """The rows as text: exports.fast_rows converts and sums the common values itself, and hands the others to
+    the column writers (`convert`), so every value is converted and totalled exactly as `_write_rows` does."""
+
+    def add_total(index: int, amount: Decimal | int) -> None:
+        writers[index].total += amount
+
+    def convert(index: int, value: Any) -> Any:
+        return writers[index].convert(value)
+
+    return raw.write_rows([w.column for w in writers], add_total, rows, convert, progress, PROGRESS_EVERY)
 
 
 def _write_rows(ws: WriteOnlyWorksheet, writers: list[_ColumnWriter], rows: Iterable[Sequence[Any]],
@@ -312,8 +320,17 @@ def write_workbook(sheets: Sequence[Sheet], target: str | Path | IO[bytes], titl
     counts = [write_sheet(wb, sheet, title, progress) for sheet in sheets]
     if isinstance(target, str | Path):
         private_file(Path(target))
-    wb.save(target)
+    _save(wb, target)
     return counts
+
+
+def _save(wb: Workbook, target: str | Path | IO[bytes]) -> None:
+    """`wb.save(target)` (openpyxl.writer.excel.save_workbook), with the zip deflated at ZIP_LEVEL."""
+    if not wb.worksheets:
+        wb.create_sheet()
+    archive = ZipFile(target, "w", ZIP_DEFLATED, allowZip64=True, compresslevel=ZIP_LEVEL)
+    wb.properties.modified = datetime.now(UTC).replace(tzinfo=None)
+    ExcelWriter(wb, archive).save()  # writes every part and closes the archive
 
 
 def private_file(path: Path) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, Subquery, case, func, or_, select
 
 from billing.claims.models import Claim, claim_number
+from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
 from billing.core.money import ZERO, to_money
 from billing.core.time import practice_today
@@ -41,7 +42,7 @@ from billing.people.models import Client
 from exports.columns import Chart, Column, Kind, Sheet
 from exports.filters import ReportFilters
 from exports.registry import COMMON_FILTERS, Report
-from exports.reports.common import BATCH, claim_scope, person
+from exports.reports.common import BATCH, claim_scope, person, streamed
 
 SELF_PAY = "(self-pay)"
 
@@ -166,14 +167,25 @@ def open_claims(filters: ReportFilters) -> list[OpenClaim]:
 
 
 def claim_rows(filters: ReportFilters) -> Iterator[Sequence[Any]]:
+    """The rows of iter_open_claims, read straight from the query (this runs once per open claim)."""
     as_of = as_of_date(filters)
-    for c in iter_open_claims(filters):
-        age = _age(c.service_date, as_of)
-        yield (claim_number(c.claim_id), c.service_date, age, bucket_of(age), c.client, c.account, c.payer, c.status,
-               c.insurance, c.patient, c.balance)
+    buckets = [bucket_of(age) for age in range(BUCKETS[-1][1] + 1)]  # every age past the last is in the last bucket
+    labels = {status: status.label for status in ClaimStatus}
+    query = _open_claims(filters).order_by(Claim.service_date, Claim.id)
+    for (claim_id, insurance, patient, service_date, status, last_name, first_name, account,
+         payer) in streamed(query, BATCH):
+        age = _age(service_date, as_of)
+        insurance, patient = to_money(insurance), to_money(patient)
+        yield (claim_number(claim_id), service_date, age, buckets[min(age, len(buckets) - 1)],
+               person(last_name, first_name), account, payer or SELF_PAY, labels[status], insurance, patient,
+               insurance + patient)
 
 
-def _bucketed(filters: ReportFilters, *keys: Any) -> dict[tuple[Any, ...], tuple[Decimal, Decimal]]:
+#: (keys..., bucket) -> (insurance, patient)
+Bucketed = dict[tuple[Any, ...], tuple[Decimal, Decimal]]
+
+
+def _bucketed(filters: ReportFilters, *keys: Any) -> Bucketed:
     """(keys..., bucket) -> (insurance, patient) over the open claims, summed by the database."""
     balances = _balances(filters)
     query = (select(*keys, balances.c.bucket, func.sum(balances.c.insurance), func.sum(balances.c.patient))
@@ -185,10 +197,14 @@ def _bucketed(filters: ReportFilters, *keys: Any) -> dict[tuple[Any, ...], tuple
     return {tuple(row[:-2]): (to_money(row[-2] or 0), to_money(row[-1] or 0)) for row in db.session.execute(query)}
 
 
-def payer_rows(filters: ReportFilters) -> list[Sequence[Any]]:
-    """Insurance balances per payer; what patients owe is one line of its own, never a payer's."""
+def payer_rows(filters: ReportFilters, by_payer_bucket: Bucketed | None = None) -> list[Sequence[Any]]:
+    """Insurance balances per payer; what patients owe is one line of its own, never a payer's.
+
+    `by_payer_bucket`: `_bucketed(filters, Payer.name)` when the caller has it already."""
+    if by_payer_bucket is None:
+        by_payer_bucket = _bucketed(filters, Payer.name)
     by_payer: dict[str, Buckets] = defaultdict(Buckets)
-    for (payer, bucket), (insurance, _patient) in _bucketed(filters, Payer.name).items():
+    for (payer, bucket), (insurance, _patient) in by_payer_bucket.items():
         if insurance != ZERO:
             by_payer[payer or SELF_PAY].add(bucket, insurance)
     return [(payer, *buckets.cells()) for payer, buckets in sorted(by_payer.items())]
@@ -218,9 +234,12 @@ def client_rows(filters: ReportFilters) -> Iterator[Sequence[Any]]:
                 yield (name, account, owed_by, *sides[owed_by].cells())
 
 
-def summary_rows(filters: ReportFilters) -> list[Sequence[Any]]:
+def summary_rows(filters: ReportFilters, by_payer_bucket: Bucketed | None = None) -> list[Sequence[Any]]:
+    """Insurance and patient balances per bucket; from the sums per payer and bucket when the caller has them (added
+    up over the payers: the same cents, and one pass over the ledger fewer)."""
     insurance, patient = Buckets(), Buckets()
-    for (bucket,), (owed_insurance, owed_patient) in _bucketed(filters).items():
+    sums = _bucketed(filters) if by_payer_bucket is None else by_payer_bucket
+    for (*_payer, bucket), (owed_insurance, owed_patient) in sums.items():
         insurance.add(bucket, owed_insurance)
         patient.add(bucket, owed_patient)
     return [(INSURANCE, *insurance.cells()), (PATIENT, *patient.cells())]
@@ -267,10 +286,11 @@ def sheets(filters: ReportFilters) -> list[Sheet]:
     as_of = as_of_date(filters)
     offsets = open_offsets(filters)
     bucket_series = tuple(range(1, 1 + len(BUCKETS)))
+    by_payer_bucket = _bucketed(filters, Payer.name)  # the Summary's figures and the By payer sheet's, in one pass
     return [
-        Sheet("Summary", SUMMARY_COLUMNS, [*summary_rows(filters), *offsets_summary(offsets, as_of)],
+        Sheet("Summary", SUMMARY_COLUMNS, [*summary_rows(filters, by_payer_bucket), *offsets_summary(offsets, as_of)],
               charts=(Chart("Open balances by age", 0, bucket_series, "$"),)),
-        Sheet("By payer", PAYER_COLUMNS, payer_rows(filters),
+        Sheet("By payer", PAYER_COLUMNS, payer_rows(filters, by_payer_bucket),
               charts=(Chart("Insurance balances by payer and age", 0, bucket_series, "$", stacked=True),)),
         Sheet("By client", CLIENT_COLUMNS, client_rows(filters)),
         Sheet("Claims", CLAIM_COLUMNS, claim_rows(filters)),

@@ -17,7 +17,7 @@ from billing.people.models import Client, Provider
 from exports.columns import Column, Kind, Sheet
 from exports.filters import ReportFilters
 from exports.registry import COMMON_FILTERS, Report
-from exports.reports.common import BATCH
+from exports.reports.common import BATCH, streamed
 
 COLUMNS = (
     Column("Claim"), Column("Status"), Column("Service date", Kind.DATE), Column("Client"), Column("Account"),
@@ -66,12 +66,18 @@ def _query(filters: ReportFilters) -> Select[Any]:
     )
 
 
+_LABELS = {status: status.label for status in ClaimStatus}
+
+
 def claim_rows(filters: ReportFilters) -> Iterator[Sequence[Any]]:
-    for r in db.session.execute(_query(filters).execution_options(yield_per=BATCH)):
+    # Unpacked by position (the query's column order): this runs once per claim of the window.
+    for (claim_id, status, service_date, last_name, first_name, account, payer, provider_last, provider_first, npi,
+         location, place_of_service, frequency_code, units, total_charge, hold_reason) in streamed(_query(filters),
+                                                                                                   BATCH):
         yield (
-            claim_number(r.id), r.status.label, r.service_date, f"{r.last_name}, {r.first_name}", r.account_number,
-            r.payer or "(no payer)", f"{r.provider_last}, {r.provider_first}", r.npi, r.location,
-            r.place_of_service, r.frequency_code, int(r.units or 0), r.total_charge, r.hold_reason,
+            claim_number(claim_id), _LABELS[status], service_date, f"{last_name}, {first_name}", account,
+            payer or "(no payer)", f"{provider_last}, {provider_first}", npi, location, place_of_service,
+            frequency_code, int(units or 0), total_charge, hold_reason,
         )
 
 

@@ -22,7 +22,7 @@ from billing.claims.models import Claim, claim_number
 from billing.core.db import db
 from billing.core.money import ZERO, to_money
 from billing.coverage.models import Payer
-from billing.ledger.models import EntryKind, LedgerEntry
+from billing.ledger.models import EntryKind, EntrySource, LedgerEntry
 from billing.org.models import Location
 from billing.payments.models import PlbDisposition, ProviderAdjustment, Remittance
 from billing.payments.plb import PLB_REASONS
@@ -31,7 +31,7 @@ from billing.people.models import Client
 from exports.columns import Chart, Column, Kind, Sheet
 from exports.filters import ReportFilters
 from exports.registry import COMMON_FILTERS, Report
-from exports.reports.common import BATCH, claim_scope, in_window, month_of, person
+from exports.reports.common import BATCH, claim_scope, in_window, month_of, person, streamed
 
 #: The money columns, in order, and the ledger kinds each one sums. Reversals get a column of their own.
 CATEGORIES: dict[str, tuple[EntryKind, ...]] = {
@@ -92,13 +92,41 @@ def _type(kind: EntryKind, is_reversal: bool) -> str:
     return f"Reversal of {kind.label.lower()}" if is_reversal else kind.label
 
 
+#: PostgreSQL otherwise walks the ledger in posting order and looks each entry's claim up by its key, one index probe
+#: per entry: 5.5 s of the database's time for 322,000 entries (200,000 claims), where hash joins and a sort take 2.0 s.
+_HASH_JOINS = {"enable_nestloop": "off"}
+
+
 def line_items(filters: ReportFilters) -> Iterator[Sequence[Any]]:
-    for r in db.session.execute(_query(filters).execution_options(yield_per=BATCH)):
-        reversal = r.reverses_id is not None
-        reason = "-".join(part for part in (r.group_code, r.reason_code) if part)
-        yield (r.posted_on, month_of(r.posted_on), r.id, claim_number(r.claim_id), r.service_date,
-               person(r.last_name, r.first_name), r.payer or "(self-pay)", r.location, _type(r.kind, reversal),
-               r.reverses_id, reason, r.source.value, r.memo, *amounts(r.kind, r.amount, reversal))
+    # Worked out once rather than per entry (this runs once per ledger entry of the window): the Type cell and
+    # the money cells before and after the amount, by (kind, is reversal); the month of each posting day.
+    shapes = {(kind, reversal): (_type(kind, reversal), *_around(kind, reversal))
+              for kind in REVENUE_KINDS for reversal in (False, True)}
+    months: dict[Any, str] = {}
+    sources = {source: source.value for source in EntrySource}
+    for (entry_id, posted_on, kind, amount, reverses_id, group_code, reason_code, source, memo, claim_id,
+         service_date, last_name, first_name, payer, location) in streamed(_query(filters), BATCH, planner=_HASH_JOINS):
+        kind_label, before, after = shapes[kind, reverses_id is not None]
+        month = months.get(posted_on)
+        if month is None:
+            month = months[posted_on] = month_of(posted_on)
+        yield (posted_on, month, entry_id, claim_number(claim_id), service_date, person(last_name, first_name),
+               payer or "(self-pay)", location, kind_label, reverses_id, _reason(group_code, reason_code),
+               sources[source], memo, *before, amount, *after)  # exports.workbook makes it exact to the cent
+
+
+def _around(kind: EntryKind, is_reversal: bool) -> tuple[tuple[None, ...], tuple[None, ...]]:
+    """The empty money cells before and after the one `amounts` fills for this kind of entry."""
+    cells = amounts(kind, ZERO, is_reversal)
+    filled = next(index for index, cell in enumerate(cells) if cell is not None)
+    return (None,) * filled, (None,) * (len(cells) - filled - 1)
+
+
+def _reason(group_code: str | None, reason_code: str | None) -> str:
+    """"CO-45": the adjustment's group and reason codes, whichever are there."""
+    if group_code and reason_code:
+        return f"{group_code}-{reason_code}"
+    return group_code or reason_code or ""
 
 
 def _sums_by(filters: ReportFilters, key: Any) -> Select[Any]:

@@ -17,6 +17,7 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 from admin_views.base import AdminForm, AreaPage
 from admin_views.permissions import Area
 from admin_views.scope import current_scope
+from admin_views.widgets import QuickSelect
 from billing.claims.statuses import ClaimStatus
 from billing.core.db import db, end_read
 from billing.core.errors import Invalid, NotAllowed, NotFound
@@ -82,8 +83,8 @@ class ReportForm(AdminForm):
     report = SelectField("Report", validators=[InputRequired()])
     date_from = DateField("From", validators=[Optional()])
     date_to = DateField("To", validators=[Optional()])
-    payer_id = SelectField("Payer", coerce=_optional_int, validators=[Optional()])
-    provider_id = SelectField("Provider", coerce=_optional_int, validators=[Optional()])
+    payer_id = SelectField("Payer", coerce=_optional_int, validators=[Optional()], widget=QuickSelect())
+    provider_id = SelectField("Provider", coerce=_optional_int, validators=[Optional()], widget=QuickSelect())
     status = SelectField("Claim status", validators=[Optional()])
     as_of = DateField("As of (aging, authorizations)", validators=[Optional()])
     run = IntegerField("Run number (failed charges)", validators=[Optional(), NumberRange(min=1)])

@@ -55,6 +55,9 @@ class TherapySession(db.Model):
         ),
         Index("ix_therapy_session_client_date", "client_id", "service_date"),
         Index("ix_therapy_session_provider_date", "provider_id", "service_date"),
+        # The Sessions list's order (newest day, latest start): its first page is read off this index, not sorted
+        # out of a day's worth of sessions.
+        Index("ix_therapy_session_date_start", "service_date", "start_time"),
         # Notes still to finalize (the front page's count) are few among a million sessions: index only those.
         Index("ix_therapy_session_draft_notes", "session_class_id", "service_date",
               postgresql_where=sql_text("note_status = 'draft' AND session_class_id IS NULL"),

@@ -23,6 +23,7 @@ from sqlalchemy.orm import selectinload
 from billing.core.audit import Actor, AuditAction, Change, record_change, record_changes
 from billing.core.db import db, utcnow
 from billing.core.errors import BillingError, Invalid, NotFound
+from billing.core.id_lists import any_of
 from billing.core.time import practice_today
 from billing.core.unit_of_work import unit_of_work as _unit_of_work
 from billing.coverage.eligibility import (
@@ -30,7 +31,6 @@ from billing.coverage.eligibility import (
     EligibilityBenefit,
     EligibilityCheck,
     EligibilityStatus,
-    latest_answers,
     latest_checks,
 )
 from billing.coverage.models import InsurancePolicy, Payer, SubscriberRelationship
@@ -408,6 +408,20 @@ class WorklistRow:
                 "check_id": self.check_id}  # fmt: skip
 
 
+def _latest_needing_attention(policy_ids: list[int]) -> list[Any]:
+    """(id, policy_id, status, requested_at, rejection_reasons) of each policy's latest answered check, when that
+    answer is inactive, unknown or failed (the rule of coverage.eligibility.latest_answers, narrowed in SQL)."""
+    if not policy_ids:
+        return []
+    check = EligibilityCheck
+    newest = (select(func.max(check.id))
+              .where(any_of(check.policy_id, policy_ids), check.status != EligibilityStatus.PENDING)
+              .group_by(check.policy_id))  # fmt: skip
+    return db.session.execute(
+        select(check.id, check.policy_id, check.status, check.requested_at, check.rejection_reasons)
+        .where(check.id.in_(newest), check.status.in_(NEEDS_ATTENTION))).all()
+
+
 def eligibility_worklist(scope: Scope, *, today: date, days: int = 7) -> list[WorklistRow]:
     """Clients with sessions in [today, today + days] whose policy's latest answer is inactive, unknown or failed,
     soonest session first."""
@@ -423,16 +437,21 @@ def eligibility_worklist(scope: Scope, *, today: date, days: int = 7) -> list[Wo
     first = dict(sessions)
     if not first:
         return []
-    policies = db.session.scalars(select(InsurancePolicy).where(InsurancePolicy.client_id.in_(first))).all()
-    in_force = [p for p in policies if _in_force(p, first[p.client_id])]
-    answers = latest_answers([p.id for p in in_force])
+    # Plain columns throughout: a week of a billing company's sessions reaches tens of thousands of policies, of
+    # which the page shows the few whose latest answer needs attention.
+    p = InsurancePolicy
+    in_force = [policy_id for policy_id, client_id, starts, ends in db.session.execute(
+        select(p.id, p.client_id, p.effective_on, p.ends_on).where(any_of(p.client_id, list(first))))
+        if starts <= first[client_id] and (ends is None or ends >= first[client_id])]
+    answers = {row.policy_id: row for row in _latest_needing_attention(in_force)}
+    details = db.session.execute(
+        select(p.id, p.client_id, p.rank, Client.last_name, Client.first_name, Payer.name)
+        .join(Client, Client.id == p.client_id).join(Payer, Payer.id == p.payer_id)
+        .where(any_of(p.id, list(answers)))).all() if answers else []
     rows = []
-    for policy in in_force:
-        check = answers.get(policy.id)
-        if check is None or check.status not in NEEDS_ATTENTION:
-            continue
-        client = policy.client
-        rows.append(WorklistRow(first[policy.client_id], client.id, f"{client.last_name}, {client.first_name}",
-                                policy.id, policy.payer.name, policy.rank.value, check.status.value,
-                                check.requested_at, list(check.rejection_reasons or []), check.id))  # fmt: skip
+    for policy_id, client_id, rank, last, first_name, payer in details:
+        check = answers[policy_id]
+        rows.append(WorklistRow(first[client_id], client_id, f"{last}, {first_name}", policy_id, payer, rank.value,
+                                check.status.value, check.requested_at, list(check.rejection_reasons or []),
+                                check.id))  # fmt: skip
     return sorted(rows, key=lambda r: (r.session_date, r.client, r.policy_id))

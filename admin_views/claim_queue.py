@@ -75,7 +75,7 @@ class ClaimQueueMixin:
     def queue_totals(self) -> QueueTotals | None:
         """Billed, paid and balance of the whole list the tab, filters and search select (not only this page)."""
         where = self._filtered_where()
-        return None if where is None else list_totals(where)
+        return None if where is None else list_totals(where, money=request.args.get("totals") == "all")
 
     # --- search -------------------------------------------------------------------------------
     def search_placeholder(self) -> str:

@@ -19,6 +19,7 @@ from billing.claims.statuses import ClaimStatus
 from billing.core.access_log import AccessEntry, AccessKind
 from billing.core.db import db
 from billing.ledger.models import EFFECTS, LedgerEntry
+from billing.payments import queue
 from billing.payments.operations import record_manual_payment
 from billing.people.models import Role
 from billing.people.saved_filters import SavedFilter
@@ -112,6 +113,21 @@ def test_totals_cover_the_whole_filtered_list_not_just_the_page(client, login, p
     assert f"data-total-balance>${balance:,.2f}<" in html
     ready_only = page(client, "/admin/claim/?status=ready")
     assert f"data-total-billed>${ready.total_charge:,.2f}<" in ready_only
+
+
+def test_a_long_list_adds_up_paid_and_balance_when_asked(client, login, paid_and_ready, monkeypatch):
+    monkeypatch.setattr(queue, "LARGE_LIST", 1)  # two claims make a long list here
+    paid, ready = paid_and_ready
+    login(Role.BILLER)
+    html = page(client, "/admin/claim/?status=all")
+    assert re.search(r"<strong>2</strong> claims in this list", html)
+    assert f"data-total-billed>${paid.total_charge + ready.total_charge:,.2f}<" in html
+    assert "data-total-balance" not in html
+    link = re.search(r'href="([^"]+)" data-add-up-totals', html).group(1).replace("&amp;", "&")
+    assert "status=all" in link
+    asked = page(client, link)
+    assert f"data-total-balance>${ledger_balance_and_paid(paid)[0] + ready.total_charge:,.2f}<" in asked
+    assert "data-add-up-totals" not in asked
 
 
 def test_search_finds_partial_numbers_clients_member_ids_and_icns(client, login, world):

@@ -22,6 +22,7 @@ from billing.core.checks import parse_id
 from billing.core.money import ZERO, format_money
 from billing.core.time import practice_now, practice_today
 from billing.org.queries import describe_scope
+from billing.payments import queue
 from billing.payments.filing import deadlines
 from billing.payments.queue import QueueRow, QueueTotals, list_totals, page_rows, queue_search
 from billing.people.saved_filters import SavedFilter, delete_filter, filter_query, save_filter, saved_filters
@@ -75,7 +76,17 @@ class ClaimQueueMixin:
     def queue_totals(self) -> QueueTotals | None:
         """Billed, paid and balance of the whole list the tab, filters and search select (not only this page)."""
         where = self._filtered_where()
-        return None if where is None else list_totals(where, money=request.args.get("totals") == "all")
+        if where is None:
+            return None
+        money = request.args.get("totals") == "all"
+        kept = None if money else self.kept_tab_totals()
+        if kept is not None and kept.claims > queue.LARGE_LIST:
+            return kept  # paid and balance when asked (list_totals explains why)
+        return list_totals(where, money=money)
+
+    def kept_tab_totals(self) -> QueueTotals | None:
+        """A whole tab's count and billed, kept by the database (the claims list says how); None to count."""
+        return None
 
     # --- search -------------------------------------------------------------------------------
     def search_placeholder(self) -> str:

@@ -38,7 +38,7 @@ from billing.core.checks import MAX_INT, parse_id, parse_int
 from billing.core.db import db
 from billing.core.errors import BillingError, NotFound
 from billing.core.id_lists import any_of
-from billing.core.money import format_money
+from billing.core.money import format_money, to_money
 from billing.core.operation_keys import checked_key
 from billing.core.reference import PLACES_OF_SERVICE
 from billing.core.time import practice_today
@@ -51,6 +51,7 @@ from billing.payments.denials import DeniedLine, denied_lines_of, in_denied_work
 from billing.payments.families import family_document
 from billing.payments.filing import claim_deadline, deadlines
 from billing.payments.queries import denial_reasons
+from billing.payments.queue import QueueTotals
 from billing.payments.secondary import resubmit_denied_lines
 from billing.people.models import Provider
 from billing.submissions.ack_queries import claim_trail, rejection_reasons
@@ -192,6 +193,28 @@ class ClaimView(ClaimQueueMixin, ClaimPaymentsMixin, RoleModelView):
         denied_status = sum(n for status, _, n in rows if status is ClaimStatus.DENIED)
         counts[ClaimStatus.DENIED.value] = denied_status + (db.session.scalar(with_lines) or 0)
         return counts
+
+    def kept_tab_totals(self) -> QueueTotals | None:
+        """Count and billed of a whole plain tab (no filter, no search) from the kept day counts, not from every
+        claim of the tab; None when the list is filtered, searched or the Denied tab (its claims follow lines)."""
+        if request.args.get("search") or any(key.startswith("flt") for key in request.args):
+            return None
+        kept = ClaimDayCount
+        query = select(func.coalesce(func.sum(kept.claims), 0), func.coalesce(func.sum(kept.billed), 0))
+        status = self.selected_status()
+        if self.self_pay_tab():
+            query = query.where(kept.self_pay.is_(True))
+        elif status is ClaimStatus.DENIED:
+            return None
+        elif status is not None:  # the same rule as _by_status: payer tabs leave self-pay out, except Held
+            query = query.where(kept.status == status)
+            if status is not ClaimStatus.HELD:
+                query = query.where(kept.self_pay.is_(False))
+        scope = current_scope()
+        if not scope.is_everything:
+            query = query.where(by_location(kept.location_id, scope))
+        claims, billed = db.session.execute(query).one()
+        return QueueTotals(int(claims), to_money(billed), None, None)
 
     def needs_review_count(self) -> int:
         query = select(func.count()).select_from(Claim).where(Claim.needs_review == true())  # the partial index

@@ -130,6 +130,19 @@ def test_a_long_list_adds_up_paid_and_balance_when_asked(client, login, paid_and
     assert "data-add-up-totals" not in asked
 
 
+def test_a_long_plain_tab_counts_from_the_kept_day_counts(client, login, paid_and_ready, monkeypatch):
+    monkeypatch.setattr(queue, "LARGE_LIST", 0)
+    paid, ready = paid_and_ready
+    login(Role.BILLER)
+    for tab, claims in (("all", [paid, ready]), ("ready", [ready])):
+        html = page(client, f"/admin/claim/?status={tab}")
+        assert re.search(rf"<strong>{len(claims)}</strong> claims in this list", html)
+        assert f"data-total-billed>${sum((c.total_charge for c in claims), D(0)):,.2f}<" in html
+        assert "data-add-up-totals" in html
+    searched = page(client, f"/admin/claim/?status=all&search={ready.number}")
+    assert re.search(r"<strong>1</strong> claims in this list", searched)  # a search counts the claim table
+
+
 def test_search_finds_partial_numbers_clients_member_ids_and_icns(client, login, world):
     login(Role.BILLER)
     world.client.last_name = "Abernathy"

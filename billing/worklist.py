@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select, true
 
-from billing.claims.models import Claim
+from billing.claims.models import Claim, ClaimDayCount
 from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
 from billing.core.money import sum_money, to_money
@@ -52,16 +52,13 @@ def billing_work(scope: Scope) -> BillingWork:
     in_scope = by_location(Claim.location_id, scope)
     insurance_ar, patient_ar = _receivables(scope)
     offsets = _open_offsets(scope)
-    by_status = dict(
-        db.session.execute(select(Claim.status, func.count()).where(in_scope).group_by(Claim.status)).all()
-    )
+    counts = _status_counts(scope)
     return BillingWork(
         # Ready to submit to a payer: a self-pay claim bills the patient (one left from before self-pay billing
         # waits for `flask claims bill-self-pay`, and is not the billers' to send).
-        ready=_count(select(func.count()).select_from(Claim).where(
-            in_scope, Claim.status == ClaimStatus.READY, Claim.self_pay.is_(False))),
-        held=by_status.get(ClaimStatus.HELD, 0),
-        rejected=by_status.get(ClaimStatus.REJECTED, 0),
+        ready=counts.get((ClaimStatus.READY, False), 0),
+        held=sum(n for (status, _), n in counts.items() if status is ClaimStatus.HELD),
+        rejected=sum(n for (status, _), n in counts.items() if status is ClaimStatus.REJECTED),
         # The Denied tab's count: Denied claims and claims carrying denied lines still to be worked (rule 3).
         denied=denied_work_count(in_scope),
         needs_review=_count(select(func.count()).select_from(Claim).where(in_scope, Claim.needs_review == true())),
@@ -83,6 +80,18 @@ def billing_work(scope: Scope) -> BillingWork:
         near_filing_deadline=_near_deadline_count(scope),
         follow_up=follow_up_count(scope, today=practice_today()),
     )
+
+
+def _status_counts(scope: Scope) -> dict[tuple[ClaimStatus, bool], int]:
+    """Claims per status and self-pay, from the counts the database keeps per service day (billing/claims/
+    day_counts.py): a few rows per day instead of every claim of a status."""
+    kept = ClaimDayCount
+    rows = db.session.execute(
+        select(kept.status, kept.self_pay, func.sum(kept.claims))
+        .where(by_location(kept.location_id, scope))
+        .group_by(kept.status, kept.self_pay)
+    )
+    return {(status, bool(self_pay)): int(n or 0) for status, self_pay, n in rows}
 
 
 def _near_deadline_count(scope: Scope) -> int:

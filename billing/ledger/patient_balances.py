@@ -148,22 +148,30 @@ class PatientClaim:
 
 
 def patient_claims(client_ids: Iterable[int]) -> list[PatientClaim]:
-    """For many clients in one query, each claim whose patient side is not zero. `billed_on` is the first
-    patient-responsibility posting (the service date if the claim has none, e.g. only a credit moved in)."""
+    """For many clients, each claim whose patient side is not zero. `billed_on` is the first
+    patient-responsibility posting (the service date if the claim has none, e.g. only a credit moved in).
+
+    The open claims come from the kept `claim_balance` (its partial index on `patient <> 0`), and only their
+    entries are read for the first billing day: a statement cycle no longer sums every entry of every client."""
     ids = list(client_ids)
     if not ids:
         return []
-    billed = case((LedgerEntry.kind == EntryKind.PATIENT_RESPONSIBILITY, LedgerEntry.posted_on), else_=None)
-    query = (
-        select(Claim.client_id, Claim.id, Claim.service_date, func.min(billed), cents_sum(effect_on(PATIENT)))
-        .join(LedgerEntry, LedgerEntry.claim_id == Claim.id)
-        .where(any_of(Claim.client_id, ids))
-        .group_by(Claim.client_id, Claim.id, Claim.service_date)
-        .having(cents_sum(effect_on(PATIENT)) != 0)
+    owed = db.session.execute(
+        select(Claim.client_id, Claim.id, Claim.service_date, ClaimBalance.patient)
+        .join(ClaimBalance, ClaimBalance.claim_id == Claim.id)
+        .where(any_of(Claim.client_id, ids), ClaimBalance.patient != 0)
         .order_by(Claim.client_id, Claim.service_date, Claim.id)
-    )
-    return [PatientClaim(client_id, claim_id, _as_date(first) or service_date, to_money(owed))
-            for client_id, claim_id, service_date, first, owed in db.session.execute(query)]
+    ).all()
+    if not owed:
+        return []
+    first_billed = dict(db.session.execute(
+        select(LedgerEntry.claim_id, func.min(LedgerEntry.posted_on))
+        .where(any_of(LedgerEntry.claim_id, [claim_id for _, claim_id, _, _ in owed]),
+               LedgerEntry.kind == EntryKind.PATIENT_RESPONSIBILITY)
+        .group_by(LedgerEntry.claim_id)
+    ).all())
+    return [PatientClaim(client_id, claim_id, _as_date(first_billed.get(claim_id)) or service_date, to_money(balance))
+            for client_id, claim_id, service_date, balance in owed]
 
 
 def _as_date(value: date | str | None) -> date | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask import flash, g, redirect, request, url_for
@@ -38,7 +39,7 @@ from billing.core.checks import MAX_INT, parse_id, parse_int
 from billing.core.db import db
 from billing.core.errors import BillingError, NotFound
 from billing.core.id_lists import any_of
-from billing.core.money import format_money, to_money
+from billing.core.money import ZERO, format_money, to_money
 from billing.core.operation_keys import checked_key
 from billing.core.reference import PLACES_OF_SERVICE
 from billing.core.time import practice_today
@@ -165,16 +166,10 @@ class ClaimView(ClaimQueueMixin, ClaimPaymentsMixin, RoleModelView):
 
     def status_counts(self) -> dict[str, int]:
         # From the counts the database keeps per service day (billing/claims/day_counts.py), not the claim table.
-        kept = ClaimDayCount
-        query = (select(kept.status, kept.self_pay, func.sum(kept.claims)).group_by(kept.status, kept.self_pay)
-                 .having(func.sum(kept.claims) != 0))
         scope = current_scope()
-        if not scope.is_everything:
-            query = query.where(by_location(kept.location_id, scope))
         counts = {s.value: 0 for s in ClaimStatus}
         counts["all"] = counts[SELF_PAY_TAB] = 0
-        rows = db.session.execute(query).all()
-        rows = [(status, self_pay, int(n)) for status, self_pay, n in rows]
+        rows = [(status, self_pay, n) for status, self_pay, n, _ in self._kept_counts()]
         for status, self_pay, n in rows:
             counts["all"] += n
             counts[SELF_PAY_TAB] += n if self_pay else 0
@@ -194,27 +189,32 @@ class ClaimView(ClaimQueueMixin, ClaimPaymentsMixin, RoleModelView):
         counts[ClaimStatus.DENIED.value] = denied_status + (db.session.scalar(with_lines) or 0)
         return counts
 
+    def _kept_counts(self) -> list[tuple[ClaimStatus, bool, int, Decimal]]:
+        """(status, self-pay, claims, billed) in the chosen scope, from claim_day_count: read once per request,
+        for the tab counts and a plain tab's totals."""
+        cached = g.get("claim_kept_counts")
+        if cached is None:
+            kept = ClaimDayCount
+            query = (select(kept.status, kept.self_pay, func.sum(kept.claims), func.coalesce(func.sum(kept.billed), 0))
+                     .group_by(kept.status, kept.self_pay).having(func.sum(kept.claims) != 0))
+            scope = current_scope()
+            if not scope.is_everything:
+                query = query.where(by_location(kept.location_id, scope))
+            cached = g.claim_kept_counts = [(status, bool(self_pay), int(n), to_money(billed))
+                                            for status, self_pay, n, billed in db.session.execute(query)]
+        return cached
+
     def kept_tab_totals(self) -> QueueTotals | None:
         """Count and billed of a whole plain tab (no filter, no search) from the kept day counts, not from every
         claim of the tab; None when the list is filtered, searched or the Denied tab (its claims follow lines)."""
         if request.args.get("search") or any(key.startswith("flt") for key in request.args):
             return None
-        kept = ClaimDayCount
-        query = select(func.coalesce(func.sum(kept.claims), 0), func.coalesce(func.sum(kept.billed), 0))
-        status = self.selected_status()
-        if self.self_pay_tab():
-            query = query.where(kept.self_pay.is_(True))
-        elif status is ClaimStatus.DENIED:
+        tab, self_pay_tab = self.selected_status(), self.self_pay_tab()
+        if tab is ClaimStatus.DENIED and not self_pay_tab:
             return None
-        elif status is not None:  # the same rule as _by_status: payer tabs leave self-pay out, except Held
-            query = query.where(kept.status == status)
-            if status is not ClaimStatus.HELD:
-                query = query.where(kept.self_pay.is_(False))
-        scope = current_scope()
-        if not scope.is_everything:
-            query = query.where(by_location(kept.location_id, scope))
-        claims, billed = db.session.execute(query).one()
-        return QueueTotals(int(claims), to_money(billed), None, None)
+        rows = [(n, billed) for status, self_pay, n, billed in self._kept_counts()
+                if _on_tab(tab, self_pay_tab, status, self_pay)]
+        return QueueTotals(sum(n for n, _ in rows), sum((b for _, b in rows), ZERO), None, None)
 
     def needs_review_count(self) -> int:
         query = select(func.count()).select_from(Claim).where(Claim.needs_review == true())  # the partial index
@@ -500,3 +500,12 @@ def report_outcomes(outcomes: list[Outcome]) -> None:
     for outcome in refused:
         flash(f"{outcome.claim_number} refused: {outcome.message}", "error")
 
+
+def _on_tab(tab: ClaimStatus | None, self_pay_tab: bool, status: ClaimStatus, self_pay: bool) -> bool:
+    """Whether claims of this status and self-pay flag are on the tab: ClaimView._by_status's rule (payer tabs
+    leave self-pay claims out, except Held; All holds every claim)."""
+    if self_pay_tab:
+        return self_pay
+    if tab is None:
+        return True
+    return status is tab and (tab is ClaimStatus.HELD or not self_pay)

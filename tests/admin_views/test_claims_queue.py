@@ -151,7 +151,7 @@ def test_search_finds_partial_numbers_clients_member_ids_and_icns(client, login,
     other_world.client.last_name = "Zimmerman"
     other = other_world.claim()
     mine.payer_claim_number = "ICN7781234"
-    other_world.policy.member_id = "ZXQ998877"
+    other_world.policy.member_id = "ZXQ-KLMNOP"  # no digits: a claim id searched for must not match it
     # No other field holds digits a partial claim number could also match.
     world.client.account_number, other_world.client.account_number = "ACCT-MINE", "ACCT-OTHER"
     world.policy.member_id = "MEMBER-MINE"
@@ -162,7 +162,7 @@ def test_search_finds_partial_numbers_clients_member_ids_and_icns(client, login,
         str(mine.id): {mine},  # "935" finds C-000935 (here the other claim's number holds no such digits)
         mine.number: {mine},
         "aberna": {mine},  # part of the client's name, any case
-        "ZXQ9988": {other},  # part of the member ID
+        "zxq-klm": {other},  # part of the member ID
         "7781234": {mine},  # part of the payer's claim number (ICN)
         "nothing-like-this": set(),
     }

@@ -111,6 +111,26 @@ def test_the_worklist_lists_claims_not_with_the_payer_within_n_days_and_late_one
     assert [r.claim_id for r in near_deadline(Scope(), within_days=0, today=TODAY)] == [late.id]
 
 
+@pytest.mark.parametrize("size", [1, 2, 3, 7])
+def test_pages_of_the_worklist_are_the_whole_list_cut_in_order(world, size):
+    """The paged read (per-status index reads, stopped early) gives the whole list's rows, in its order: same
+    deadlines across statuses, a corrected claim and a replaced original included."""
+    worlds = [world, build_world()]  # two clients: the same day twice makes two claims with one deadline
+    for n, status in enumerate([ClaimStatus.READY, ClaimStatus.HELD, ClaimStatus.DENIED, ClaimStatus.READY,
+                                ClaimStatus.REJECTED, ClaimStatus.HELD]):
+        claim = worlds[n // 3].claim(day=DAY - timedelta(days=10 * (n % 3)))  # three deadlines, two claims each
+        if status is not ClaimStatus.READY:
+            walk_to(claim, status)
+    original = walk_to(world.claim(day=DAY - timedelta(days=5)), ClaimStatus.DENIED)
+    _answered(original, DAY - timedelta(days=1))
+    correct_claim(original, actor=SYSTEM, reason="fix dx", payer_claim_number="ICN9")
+    whole = [r.claim_id for r in near_deadline(Scope(), within_days=100, today=TODAY)]
+    assert len(whole) == 7
+    paged = [r.claim_id for start in range(0, len(whole) + size, size)
+             for r in near_deadline(Scope(), within_days=100, today=TODAY, limit=size, offset=start)]
+    assert paged == whole
+
+
 def test_the_worklist_keeps_to_the_scope_and_refuses_a_bad_window(world):
     mine = world.claim()
     other = build_world()

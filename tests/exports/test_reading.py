@@ -96,6 +96,7 @@ def test_reports_read_from_a_replica_that_cannot_write(app: Flask, tmp_path: Pat
                 engine.dispose()
 
 
+@pytest.mark.postgresql
 def test_report_cursors_are_planned_for_the_whole_read_and_a_querys_planner_settings_are_its_own():
     """PostgreSQL: a report reads every row of its cursors (cursor_tuple_fraction 1, the transaction's only), and the
     settings one query asks for (Revenue's hash joins) are back as they were once its cursor is declared."""
@@ -103,9 +104,6 @@ def test_report_cursors_are_planned_for_the_whole_read_and_a_querys_planner_sett
 
     from billing.claims.models import Claim
     from exports.reports.common import streamed
-
-    if db.session.connection().dialect.name != "postgresql":
-        pytest.skip("planner settings are PostgreSQL's")
 
     def setting(name: str) -> str:
         return db.session.scalar(text(f"SELECT current_setting('{name}')"))

@@ -30,6 +30,7 @@ from admin_views.scope import current_scope
 from billing.claims import operations as ops
 from billing.claims.building import BillingResult
 from billing.claims.bulk import Outcome, apply_to_claims
+from billing.claims.day_counts import status_totals
 from billing.claims.insurance_rebill import rebill_to_insurance
 from billing.claims.line_denials import WORKABLE
 from billing.claims.models import Claim, ClaimDayCount, ClaimLine
@@ -39,7 +40,7 @@ from billing.core.checks import MAX_INT, parse_id, parse_int
 from billing.core.db import db
 from billing.core.errors import BillingError, NotFound
 from billing.core.id_lists import any_of
-from billing.core.money import ZERO, format_money, to_money
+from billing.core.money import ZERO, format_money
 from billing.core.operation_keys import checked_key
 from billing.core.reference import PLACES_OF_SERVICE
 from billing.core.time import practice_today
@@ -173,7 +174,7 @@ class ClaimView(ClaimQueueMixin, ClaimPaymentsMixin, RoleModelView):
         for status, self_pay, n in rows:
             counts["all"] += n
             counts[SELF_PAY_TAB] += n if self_pay else 0
-            if status is ClaimStatus.HELD or not self_pay:
+            if _on_tab(status, False, status, self_pay):
                 counts[status.value] += n
         # The Denied tab (in_denied_work): Denied claims, and claims of other live statuses with a denied line to
         # work. Counted from the lines' denial_state index, not by probing every claim's lines.
@@ -194,14 +195,7 @@ class ClaimView(ClaimQueueMixin, ClaimPaymentsMixin, RoleModelView):
         for the tab counts and a plain tab's totals."""
         cached = g.get("claim_kept_counts")
         if cached is None:
-            kept = ClaimDayCount
-            query = (select(kept.status, kept.self_pay, func.sum(kept.claims), func.coalesce(func.sum(kept.billed), 0))
-                     .group_by(kept.status, kept.self_pay).having(func.sum(kept.claims) != 0))
-            scope = current_scope()
-            if not scope.is_everything:
-                query = query.where(by_location(kept.location_id, scope))
-            cached = g.claim_kept_counts = [(status, bool(self_pay), int(n), to_money(billed))
-                                            for status, self_pay, n, billed in db.session.execute(query)]
+            cached = g.claim_kept_counts = status_totals(by_location(ClaimDayCount.location_id, current_scope()))
         return cached
 
     def kept_tab_totals(self) -> QueueTotals | None:

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select, true
 
+from billing.claims.day_counts import status_totals
 from billing.claims.models import Claim, ClaimDayCount
 from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
@@ -83,15 +84,9 @@ def billing_work(scope: Scope) -> BillingWork:
 
 
 def _status_counts(scope: Scope) -> dict[tuple[ClaimStatus, bool], int]:
-    """Claims per status and self-pay, from the counts the database keeps per service day (billing/claims/
-    day_counts.py): a few rows per day instead of every claim of a status."""
-    kept = ClaimDayCount
-    rows = db.session.execute(
-        select(kept.status, kept.self_pay, func.sum(kept.claims))
-        .where(by_location(kept.location_id, scope))
-        .group_by(kept.status, kept.self_pay)
-    )
-    return {(status, bool(self_pay)): int(n or 0) for status, self_pay, n in rows}
+    """Claims per status and self-pay, from the counts the database keeps per service day."""
+    rows = status_totals(by_location(ClaimDayCount.location_id, scope))
+    return {(status, self_pay): n for status, self_pay, n, _ in rows}
 
 
 def _near_deadline_count(scope: Scope) -> int:

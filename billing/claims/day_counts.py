@@ -14,10 +14,15 @@ two writers never deadlock on them); SQLite, which has only row triggers, one cl
 from __future__ import annotations
 
 # ruff: noqa: S608 - the SQL is built from this module's constants, never from input
-from sqlalchemy import DDL, event
+from decimal import Decimal
+
+from sqlalchemy import DDL, ColumnElement, event, func, select
 
 from billing.claims.models import Claim, ClaimDayCount
+from billing.claims.statuses import ClaimStatus
+from billing.core.db import db
 from billing.core.derived import derived
+from billing.core.money import to_money
 
 TABLE = "claim_day_count"
 KEY = "service_date, location_id, payer_id, status, self_pay"
@@ -94,3 +99,17 @@ for _ddl in (*(DDL(s).execute_if(dialect="sqlite") for s in sqlite_triggers()),
     event.listen(Claim.__table__, "after_create", _ddl)
 
 derived(ClaimDayCount, "Claim counts follow the claims; change the claim instead of its count.")
+
+
+def status_totals(*where: ColumnElement[bool]) -> list[tuple[ClaimStatus, bool, int, Decimal]]:
+    """(status, self-pay, claims, billed) over every service day, for the kept keys meeting `where` (conditions on
+    ClaimDayCount, e.g. its location in a scope): the front page's and the claims queue's counts, read from a few
+    rows per day. Keys whose claims all moved on are left out."""
+    kept = ClaimDayCount
+    rows = db.session.execute(
+        select(kept.status, kept.self_pay, func.sum(kept.claims), func.coalesce(func.sum(kept.billed), 0))
+        .where(*where)
+        .group_by(kept.status, kept.self_pay)
+        .having(func.sum(kept.claims) != 0)
+    )
+    return [(status, bool(self_pay), int(n), to_money(billed)) for status, self_pay, n, billed in rows]

@@ -136,10 +136,14 @@ def due_by(cutoff: date, *where: ColumnElement[bool]) -> CompoundSelect[tuple[in
     due = Claim.filing_deadline <= cutoff
     by_status = select(Claim.id, Claim.total_charge).where(
         Claim.status.in_(WAITING_STATUSES), due, live_claim_filter(), *where)
-    by_lines = select(Claim.id, Claim.total_charge).where(
-        Claim.id.in_(select(ClaimLine.claim_id).where(ClaimLine.denial_state.in_(list(WORKABLE)))),
-        Claim.status.in_(WAITING_BY_LINES), due, live_claim_filter(), *where)
+    by_lines = select(Claim.id, Claim.total_charge).where(_waiting_by_lines(), due, live_claim_filter(), *where)
     return union_all(by_status, by_lines)
+
+
+def _waiting_by_lines() -> ColumnElement[bool]:
+    """The Submitted or Paid claims waiting on a denied line to work (found through the lines' denial state)."""
+    return and_(Claim.id.in_(select(ClaimLine.claim_id).where(ClaimLine.denial_state.in_(list(WORKABLE)))),
+                Claim.status.in_(WAITING_BY_LINES))
 
 
 @dataclass(frozen=True)
@@ -171,12 +175,8 @@ def near_deadline(scope: Scope, *, within_days: int, today: date, limit: int | N
                   offset: int = 0) -> list[DeadlineRow]:
     """Claims not yet with the payer whose deadline is at most `within_days` away, late ones included; the
     least time left first. `limit` and `offset` give one page of them (near_deadline_totals counts them all)."""
-    if limit is None:
-        due = _due_within(scope, within_days, today)
-    else:
-        if problem := within_days_problem(within_days):
-            raise Invalid(problem)
-        due = _first_due(today + timedelta(days=within_days), offset + limit, by_location(Claim.location_id, scope))
+    cutoff, in_scope = _window(scope, within_days, today)
+    due = due_by(cutoff, in_scope).subquery() if limit is None else _first_due(cutoff, offset + limit, in_scope)
     query = (
         select(Claim.id, Claim.status, Client.last_name, Client.first_name, Payer.name, Claim.service_date,
                Claim.total_charge, Claim.filing_deadline)
@@ -204,22 +204,21 @@ def _first_due(cutoff: date, count: int, *where: ColumnElement[bool]) -> Any:
         select(Claim.id, Claim.filing_deadline).where(Claim.status == status, due, live_claim_filter(), *where)
         for status in sorted(WAITING_STATUSES)
     ]
-    pieces.append(select(Claim.id, Claim.filing_deadline).where(
-        Claim.id.in_(select(ClaimLine.claim_id).where(ClaimLine.denial_state.in_(list(WORKABLE)))),
-        Claim.status.in_(WAITING_BY_LINES), due, live_claim_filter(), *where))
+    pieces.append(select(Claim.id, Claim.filing_deadline).where(_waiting_by_lines(), due, live_claim_filter(), *where))
     firsts = [piece.order_by(Claim.filing_deadline, Claim.id).limit(count).subquery() for piece in pieces]
     return union_all(*(select(first.c.id) for first in firsts)).subquery()
 
 
 def near_deadline_totals(scope: Scope, *, within_days: int, today: date) -> tuple[int, Decimal]:
     """How many claims near_deadline lists, and what they billed, counted in SQL."""
-    due = _due_within(scope, within_days, today)
+    due = due_by(*_window(scope, within_days, today)).subquery()
     count, billed = db.session.execute(
         select(func.count(), func.coalesce(func.sum(due.c.total_charge), 0)).select_from(due)).one()
     return count, to_money(billed)
 
 
-def _due_within(scope: Scope, within_days: int, today: date) -> Any:
+def _window(scope: Scope, within_days: int, today: date) -> tuple[date, ColumnElement[bool]]:
+    """The cutoff day and the scope's condition of a near-deadline list, once `within_days` is known good."""
     if problem := within_days_problem(within_days):
         raise Invalid(problem)
-    return due_by(today + timedelta(days=within_days), by_location(Claim.location_id, scope)).subquery()
+    return today + timedelta(days=within_days), by_location(Claim.location_id, scope)

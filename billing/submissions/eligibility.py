@@ -142,7 +142,11 @@ def policy_requests(policy_ids: Sequence[int], service_date: date | None = None)
 
 
 def _in_force(policy: InsurancePolicy, day: date) -> bool:
-    return policy.effective_on <= day and (policy.ends_on is None or policy.ends_on >= day)
+    return _covers(policy.effective_on, policy.ends_on, day)
+
+
+def _covers(starts: date, ends: date | None, day: date) -> bool:
+    return starts <= day and (ends is None or ends >= day)
 
 
 # --- asking ------------------------------------------------------------------------------------------------------
@@ -442,7 +446,7 @@ def eligibility_worklist(scope: Scope, *, today: date, days: int = 7) -> list[Wo
     p = InsurancePolicy
     in_force = [policy_id for policy_id, client_id, starts, ends in db.session.execute(
         select(p.id, p.client_id, p.effective_on, p.ends_on).where(any_of(p.client_id, list(first))))
-        if starts <= first[client_id] and (ends is None or ends >= first[client_id])]
+        if _covers(starts, ends, first[client_id])]
     answers = {row.policy_id: row for row in _latest_needing_attention(in_force)}
     details = db.session.execute(
         select(p.id, p.client_id, p.rank, Client.last_name, Client.first_name, Payer.name)

@@ -93,14 +93,13 @@ def test_receivables_by_age_and_payer_equal_the_ledger(worlds):
     assert {s.key: s.amount for s in figures.ar_by_payer} == {str(here.base.payer.id): figures.ar_total}
 
 
-def test_money_by_month_equals_the_ledger_posted_in_the_range(worlds):
-    here, _ = worlds
-    claims = _claims_of(here.base.location.practice_id)
+def _posted_by_month(claims: set[int], first: date, last: date):
+    """Charges and collections per month posted between two days, and the claims behind each, from the rows."""
     sums: dict[tuple[str, str], Decimal] = defaultdict(lambda: D(0))
     counted: dict[tuple[str, str], set[int]] = defaultdict(set)
     for claim_id, kind, amount, posted in _rows("SELECT claim_id, kind, amount, posted_on FROM ledger_entry"):
         posted = posted if isinstance(posted, date) else date.fromisoformat(posted)
-        if claim_id not in claims or not FROM <= posted <= TO:
+        if claim_id not in claims or not first <= posted <= last:
             continue
         side = (
             "charges"
@@ -112,6 +111,12 @@ def test_money_by_month_equals_the_ledger_posted_in_the_range(worlds):
         if side:
             sums[(f"{posted:%Y-%m}", side)] += _money(amount)
             counted[(f"{posted:%Y-%m}", side)].add(claim_id)
+    return sums, counted
+
+
+def test_money_by_month_equals_the_ledger_posted_in_the_range(worlds):
+    here, _ = worlds
+    sums, counted = _posted_by_month(_claims_of(here.base.location.practice_id), FROM, TO)
     figures = dashboard_figures(_scope(here), FROM, TO, TODAY)
     assert [m.month for m in figures.months] == [f"2026-{n:02d}" for n in range(1, 7)]
     for month in figures.months:
@@ -123,6 +128,28 @@ def test_money_by_month_equals_the_ledger_posted_in_the_range(worlds):
     assert sum(m.collections for m in figures.months) > 0
     charges = sum((m.charges for m in figures.months), D(0))
     assert figures.days_in_ar == (figures.ar_total / (charges / ((TO - FROM).days + 1))).quantize(D("0.1"))
+
+
+def test_a_partly_covered_month_counts_only_its_days_whether_or_not_entries_lie_outside(worlds):
+    """A month the range covers in part is read from the month's kept total only when nothing was posted in it
+    outside the range; each cut below is checked against the rows, both when entries lie outside it and not."""
+    here, _ = worlds
+    claims = _claims_of(here.base.location.practice_id)
+    posted = sorted({p if isinstance(p, date) else date.fromisoformat(p)
+                     for (p,) in _rows("SELECT posted_on FROM ledger_entry")})
+    cuts = {(FROM, day) for day in posted} | {(day, TO) for day in posted}
+    cuts |= {(day, day) for day in posted} | {(day + timedelta(days=1), TO) for day in posted}
+    cuts |= {(FROM, day - timedelta(days=1)) for day in posted}
+    assert any(a.month == b.month and not (a.day == 1 and (b + timedelta(days=1)).day == 1) for a, b in cuts)
+    for first, last in sorted(cuts):
+        if first > last:
+            continue
+        sums, counted = _posted_by_month(claims, first, last)
+        for month in dashboard_figures(_scope(here), first, last, TODAY).months:
+            assert (month.charges, month.collections) == (sums[(month.month, "charges")],
+                                                          sums[(month.month, "collections")]), (first, last)
+            assert (month.charged_claims, month.paid_claims) == (len(counted[(month.month, "charges")]),
+                                                                 len(counted[(month.month, "collections")]))
 
 
 def test_claim_figures_equal_the_claims_in_the_range(worlds):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import current_app, flash, redirect, request, send_file
+from flask import current_app, flash, jsonify, redirect, request, send_file
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
@@ -17,13 +17,13 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 from admin_views.base import AdminForm, AreaPage
 from admin_views.permissions import Area
 from admin_views.scope import current_scope
-from admin_views.widgets import QuickSelect
+from admin_views.widgets import QuickSelect, SearchPickerField
 from billing.claims.statuses import ClaimStatus
 from billing.core.db import db, end_read
 from billing.core.errors import Invalid, NotAllowed, NotFound
 from billing.core.time import practice_today
 from billing.core.unit_of_work import unit_of_work
-from billing.coverage.options import payer_options, provider_options
+from billing.coverage.options import payer_options, provider_matches, provider_named
 from billing.jobs.export_runs import (
     export_path,
     progress,
@@ -84,7 +84,8 @@ class ReportForm(AdminForm):
     date_from = DateField("From", validators=[Optional()])
     date_to = DateField("To", validators=[Optional()])
     payer_id = SelectField("Payer", coerce=_optional_int, validators=[Optional()], widget=QuickSelect())
-    provider_id = SelectField("Provider", coerce=_optional_int, validators=[Optional()], widget=QuickSelect())
+    provider_id = SearchPickerField("Provider", search_endpoint=".providers", label_of=provider_named,
+                                    placeholder="Any provider: type a name or NPI")
     status = SelectField("Claim status", validators=[Optional()])
     as_of = DateField("As of (aging, authorizations)", validators=[Optional()])
     run = IntegerField("Run number (failed charges)", validators=[Optional(), NumberRange(min=1)])
@@ -94,7 +95,6 @@ class ReportForm(AdminForm):
     def fill_choices(self) -> ReportForm:
         self.report.choices = [(r.name, r.title) for r in reports_for_user()]
         self.payer_id.choices = [(None, "Any payer"), *payer_options()]
-        self.provider_id.choices = [(None, "Any provider"), *provider_options()]
         self.status.choices = [("", "Any status")] + [(s.value, s.label) for s in ClaimStatus]
         self.rule_id.choices = [(None, "Any rule"), *_rule_options()]
         return self
@@ -120,6 +120,13 @@ class ReportsView(AreaPage):
                            reports=reports_for_user(), exports=exports, working=bool(working), progress=progress,
                            downloads=recent_downloads(), scope=current_scope(),
                            scheduler_running=scheduler_is_running() if working else True)
+
+    @expose("/providers/")
+    def providers(self) -> Response:
+        """The provider picker's search: [[id, label], ...] for the typed start of a name or NPI."""
+        offset = request.args.get("offset", 0, type=int)
+        limit = request.args.get("limit", 10, type=int)
+        return jsonify(provider_matches(request.args.get("query", ""), offset=offset, limit=limit))
 
     @expose("/download", methods=("POST",))
     def download(self) -> Response:

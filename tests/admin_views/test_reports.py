@@ -155,3 +155,56 @@ def test_failed_charges_filters_from_the_page_are_applied_and_logged(client, log
     assert f"Run number: {result.run_number}" in read.title_lines[2]
     logged = db.session.scalars(select(ReportDownload)).one()
     assert logged.filters == {"run": result.run_number, "rule_id": rule.id, "open_only": True}
+
+
+def _providers(*names: tuple[str, str], company):
+    from tests.worlds.factories import ProviderFactory
+
+    made = [ProviderFactory(company=company, last_name=last, first_name=first) for last, first in names]
+    db.session.commit()
+    return made
+
+
+def test_the_provider_is_searched_not_listed_whole(client, login, world):
+    """A billing company's thousands of providers are not written into the page: the picker searches them."""
+    others = _providers(("Zimmer", "Una"), ("Zimmerman", "Ola"), ("Abbott", "Zed"), company=world.company)
+    login(Role.ACCOUNTANT)
+    page = client.get(PAGE).get_data(as_text=True)
+    assert 'data-role="select2-ajax"' in page
+    assert f'data-url="{PAGE}providers/"' in page
+    assert all(p.last_name not in page for p in others)
+    found = client.get(f"{PAGE}providers/", query_string={"query": "zim"}).get_json()
+    assert found == [[p.id, f"{p.last_name}, {p.first_name} (NPI {p.npi})"] for p in others[:2]]
+    assert client.get(f"{PAGE}providers/", query_string={"query": "ZED"}).get_json() == [
+        [others[2].id, f"Abbott, Zed (NPI {others[2].npi})"]]  # first names too, in any case
+    by_npi = client.get(f"{PAGE}providers/", query_string={"query": others[1].npi[:9]}).get_json()
+    assert [row[0] for row in by_npi] == [others[1].id]
+    second = client.get(f"{PAGE}providers/", query_string={"query": "zim", "offset": 1, "limit": 1}).get_json()
+    assert [row[0] for row in second] == [others[1].id]
+    for nothing in ("", "   ", "%", "_imm"):  # LIKE's wildcards are plain characters here
+        assert client.get(f"{PAGE}providers/", query_string={"query": nothing}).get_json() == []
+
+
+def test_a_picked_provider_filters_the_report_and_a_forged_one_is_refused(client, login, world):
+    other = _providers(("Other", "Pat"), company=world.company)[0]
+    mine = world.claim()
+    db.session.commit()
+    login(Role.ACCOUNTANT)
+    response = post_download(client, report="claims", provider_id=str(world.provider.id))
+    assert mine.number in sheet(open_workbook(response.data), "Claims").column("Claim")
+    response = post_download(client, report="claims", provider_id=str(other.id))
+    assert mine.number not in sheet(open_workbook(response.data), "Claims").column("Claim")
+    assert db.session.scalars(select(ReportDownload.filters)).all()[-1] == {"provider_id": other.id}
+    before = downloads()
+    for forged, message in ((str(other.id + 1000), "Provider: No such provider"),
+                            ("1 OR 1=1", "Provider: Pick one from the search list")):
+        assert post_download(client, report="claims", provider_id=forged).status_code == 302
+        page = client.get(PAGE).get_data(as_text=True)
+        assert message in page
+        assert f'data-json="[{other.id}' not in page
+    assert downloads() == before
+
+
+def test_the_provider_search_is_for_report_readers_only(client, login, world):
+    login(Role.OFFICE_MANAGER)
+    assert client.get(f"{PAGE}providers/", query_string={"query": "a"}).status_code == 403

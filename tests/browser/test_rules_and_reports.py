@@ -1,5 +1,5 @@
 """Failed Charges filtered and reprocessed, a rule built with the editor's JavaScript and dry-run, a report
-downloaded."""
+downloaded, and one for a provider picked by typing part of a name."""
 
 from __future__ import annotations
 
@@ -67,3 +67,29 @@ def test_download_a_report(browse: Callable[[str], Browse]) -> None:
     download = got[0]
     assert download.suggested_filename.endswith((".xlsx", ".csv")), download.suggested_filename
     assert download.path().stat().st_size > 0
+
+
+def test_a_report_for_one_provider_picked_by_typing_a_name(browse: Callable[[str], Browse]) -> None:
+    me = browse("accountant")
+    me.step("Menu › Reports", lambda: me.menu("Reports"))
+    me.field("Report").select_option(value="claims")
+
+    def pick_the_first_provider_found() -> str:
+        # select2 draws a search box over the hidden input: typing asks the page's provider search
+        me.page.locator(".select2-container").filter(has=me.page.locator(".select2-choice")).last.click()
+        me.page.locator(".select2-drop-active input.select2-input").fill("a")
+        found = me.page.locator(".select2-drop-active .select2-result-selectable").first
+        expect(found).to_contain_text("NPI")
+        label = found.inner_text().strip()
+        found.click()
+        return label
+
+    label = me.step("Reports › Provider › type 'a', pick the first", pick_the_first_provider_found)
+    picked = me.page.locator("input[name='provider_id']").input_value()
+    assert picked.isdigit(), picked
+    with me.expect_download() as got:
+        me.step("Reports › Download", lambda: me.button("Download", exact=True).click())
+    assert got[0].path().stat().st_size > 0
+    me.step("Reports › reload", lambda: me.open("/admin/reports/"))
+    expect(me.page.locator("table.small").first).to_contain_text(f"provider_id={picked}")  # Recent downloads
+    assert "(NPI " in label, label

@@ -79,12 +79,16 @@ def export_in_scope(filters: dict[str, Any] | None, scope: Scope) -> bool:
     return not scope.location_id or built.location_id == scope.location_id
 
 
+def _provider_in_scope(provider_id: int) -> str | None:
+    return provider_named(provider_id, company_id=current_scope().company_id)
+
+
 class ReportForm(AdminForm):
     report = SelectField("Report", validators=[InputRequired()])
     date_from = DateField("From", validators=[Optional()])
     date_to = DateField("To", validators=[Optional()])
     payer_id = SelectField("Payer", coerce=_optional_int, validators=[Optional()], widget=QuickSelect())
-    provider_id = SearchPickerField("Provider", search_endpoint=".providers", label_of=provider_named,
+    provider_id = SearchPickerField("Provider", search_endpoint=".providers", label_of=_provider_in_scope,
                                     placeholder="Any provider: type a name or NPI")
     status = SelectField("Claim status", validators=[Optional()])
     as_of = DateField("As of (aging, authorizations)", validators=[Optional()])
@@ -123,10 +127,12 @@ class ReportsView(AreaPage):
 
     @expose("/providers/")
     def providers(self) -> Response:
-        """The provider picker's search: [[id, label], ...] for the typed start of a name or NPI."""
+        """The provider picker's search: [[id, label], ...] for the typed start of a name or NPI, among the chosen
+        company's providers (all companies': every provider)."""
         offset = request.args.get("offset", 0, type=int)
         limit = request.args.get("limit", 10, type=int)
-        return jsonify(provider_matches(request.args.get("query", ""), offset=offset, limit=limit))
+        return jsonify(provider_matches(request.args.get("query", ""), company_id=current_scope().company_id,
+                                        offset=offset, limit=limit))
 
     @expose("/download", methods=("POST",))
     def download(self) -> Response:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from billing.core.db import db
 from billing.coverage.models import Payer, ServiceCode
@@ -30,26 +30,33 @@ def provider_label(last_name: str, first_name: str, npi: str) -> str:
     return f"{last_name}, {first_name} (NPI {npi})"
 
 
-def provider_matches(query: str, *, offset: int = 0, limit: int = 10) -> list[tuple[int, str]]:
-    """Providers whose last name, first name or NPI starts with `query` (any case), by name: the Reports
-    provider picker's search, which replaces a select of every provider (8,000 at a billing company)."""
+def _of_company(company_id: int | None) -> list[ColumnElement[bool]]:
+    return [] if company_id is None else [Provider.company_id == company_id]
+
+
+def provider_matches(query: str, *, company_id: int | None = None, offset: int = 0,
+                     limit: int = 10) -> list[tuple[int, str]]:
+    """Providers (of the company, when one is chosen) whose last name, first name or NPI starts with `query` (any
+    case), by name: the Reports provider picker's search, replacing a select of every provider (8,000 at a billing
+    company)."""
     term = query.strip().lower()
     if not term:
         return []
     starts = [func.lower(column).startswith(term, autoescape=True)
               for column in (Provider.last_name, Provider.first_name, Provider.npi)]
     rows = db.session.execute(
-        select(Provider.id, Provider.last_name, Provider.first_name, Provider.npi).where(or_(*starts))
+        select(Provider.id, Provider.last_name, Provider.first_name, Provider.npi)
+        .where(or_(*starts), *_of_company(company_id))
         .order_by(Provider.last_name, Provider.first_name, Provider.id)
         .offset(max(offset, 0)).limit(min(max(limit, 1), MAX_MATCHES))
     )
     return [(row.id, provider_label(row.last_name, row.first_name, row.npi)) for row in rows]
 
 
-def provider_named(provider_id: int) -> str | None:
-    """The picker's label of one provider, or None when there is no such provider."""
+def provider_named(provider_id: int, *, company_id: int | None = None) -> str | None:
+    """The picker's label of one provider, or None when there is no such provider (in the company, if given)."""
     row = db.session.execute(select(Provider.last_name, Provider.first_name, Provider.npi)
-                             .where(Provider.id == provider_id)).first()
+                             .where(Provider.id == provider_id, *_of_company(company_id))).first()
     return provider_label(*row) if row else None
 
 

@@ -208,3 +208,20 @@ def test_a_picked_provider_filters_the_report_and_a_forged_one_is_refused(client
 def test_the_provider_search_is_for_report_readers_only(client, login, world):
     login(Role.OFFICE_MANAGER)
     assert client.get(f"{PAGE}providers/", query_string={"query": "a"}).status_code == 403
+
+
+def test_another_companys_providers_are_neither_found_nor_accepted_in_a_company_scope(client, login, world):
+    from tests.worlds.factories import CompanyFactory
+
+    elsewhere = _providers(("Zeller", "Ann"), company=CompanyFactory())[0]
+    here = _providers(("Zeller", "Bob"), company=world.company)[0]
+    login(Role.ACCOUNTANT)
+    search = {"query": "zeller"}
+    assert [row[0] for row in client.get(f"{PAGE}providers/", query_string=search).get_json()] == [
+        elsewhere.id, here.id]  # All companies
+    client.post("/scope", data={"scope": f"company:{world.company.id}", "csrf_token": csrf_token(client, PAGE)})
+    assert [row[0] for row in client.get(f"{PAGE}providers/", query_string=search).get_json()] == [here.id]
+    before = downloads()
+    post_download(client, report="claims", provider_id=str(elsewhere.id))
+    assert "Provider: No such provider" in client.get(PAGE).get_data(as_text=True)
+    assert downloads() == before

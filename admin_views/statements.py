@@ -29,7 +29,7 @@ from billing.core.errors import BillingError, NotFound
 from billing.core.time import practice_now, practice_today
 from billing.ledger.statement_aging import dunning_level_problems
 from billing.ledger.statement_models import DunningLevel
-from billing.ledger.statements import build_cycle
+from billing.ledger.statement_pages import cycle_outline
 from billing.org.queries import by_location, describe_scope
 from billing.people.models import Client
 from exports.statements import (
@@ -52,12 +52,11 @@ class StatementsView(AreaPage):
 
     @expose("/")
     def index(self) -> str:
-        cycle = build_cycle(today=practice_today(), where=_in_scope(), activity=False)
-        paging = requested_page(len(cycle.statements))
+        cycle = cycle_outline(today=practice_today(), where=_in_scope())
+        paging = requested_page(cycle.count)
         return self.render("claimdesk/payments/statements.html", cycle=cycle, folders=cycle_folders(),
                            scope_text=describe_scope(current_scope()), **paging.template_args(),
-                           shown=cycle.statements[paging.first:paging.first + paging.size],
-                           skipped=cycle.skipped[:paging.size])
+                           shown=cycle.statements(paging.first, paging.size), skipped=cycle.skipped(paging.size))
 
     @expose("/preview/")
     def preview(self) -> Response:

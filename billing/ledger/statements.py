@@ -184,11 +184,18 @@ def mailing_address(client: Client) -> MailingAddress:
                           client.city or "", client.state or "", zip_code)
 
 
-def _party_key(client: Client) -> tuple[str, ...]:
+def party_key(client: Client) -> tuple[str, ...]:
+    """Who a client's statement is shared with: the same responsible party's name at the same address (any case
+    and spacing), or the client alone. Reads only columns, so a row of them serves as well as the Client."""
     if not client.responsible_party_name:
         return ("client", str(client.id))
     party = mailing_address(client).party
     return ("party", party.name.lower(), *(" ".join(p.lower().split()) for p in party.lines))
+
+
+def qualifies(amount_due: Decimal, minimum: Decimal) -> bool:
+    """A party is sent a statement for at least the minimum, and never for nothing or a credit."""
+    return amount_due >= max(minimum, Decimal("0.01"))
 
 
 def build_cycle(*, today: date, minimum: Decimal | None = None, client_ids: Iterable[int] | None = None,
@@ -206,7 +213,7 @@ def build_cycle(*, today: date, minimum: Decimal | None = None, client_ids: Iter
     wanted = None if client_ids is None else set(client_ids)
     parties: dict[tuple[str, ...], list[Client]] = defaultdict(list)
     for client in clients:
-        parties[_party_key(client)].append(client)
+        parties[party_key(client)].append(client)
     if wanted is not None:
         parties = {k: v for k, v in parties.items() if wanted & {c.id for c in v}}
     ids = [c.id for members in parties.values() for c in members]
@@ -215,7 +222,7 @@ def build_cycle(*, today: date, minimum: Decimal | None = None, client_ids: Iter
     for members in parties.values():
         statement_or_skip = _statement(members, balances, claims, paid_on, sent_on, levels, today=today,
                                        activity=activity)
-        if isinstance(statement_or_skip, Statement) and statement_or_skip.amount_due < max(minimum, Decimal("0.01")):
+        if isinstance(statement_or_skip, Statement) and not qualifies(statement_or_skip.amount_due, minimum):
             statement_or_skip = _skip(members, balances, f"below the minimum balance {minimum}")
         (cycle.statements if isinstance(statement_or_skip, Statement) else cycle.skipped).append(statement_or_skip)
     cycle.statements.sort(key=lambda s: (s.recipient.name.lower(), s.account))

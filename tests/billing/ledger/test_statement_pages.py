@@ -1,0 +1,90 @@
+"""The Statements page's cycle, a page at a time: every page together is build_cycle's whole cycle (the same
+statements in the same order, the same count, total and skipped parties), and a page costs the same number of
+queries however many parties the cycle holds."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from billing.core.db import db
+from billing.ledger.statement_pages import cycle_outline
+from billing.ledger.statements import build_cycle
+from billing.payments.operations import record_patient_payment
+from billing.people.models import Client
+from tests.worlds.practice import DAY, SYSTEM
+from tests.worlds.statements import CLAIM_CHARGE, STATEMENT_DAY, family_member, owed_claim, patient_pays
+
+D = Decimal
+TODAY = STATEMENT_DAY
+
+
+def _owes(member, *, days: int = 10, leaves: str | None = None):
+    claim = owed_claim(member, billed_on=DAY + timedelta(days=days))
+    if leaves is not None:
+        patient_pays(claim, CLAIM_CHARGE - D(leaves), on=DAY + timedelta(days=days + 1))
+    return member
+
+
+@pytest.fixture
+def parties(world):
+    """Siblings under one parent at one address and the same parent name at another; adults on their own; a
+    flagged sibling; a flagged adult; a party below the minimum; one in credit; names that sort apart from their
+    account numbers."""
+    made = [
+        _owes(family_member(world, parent="Dana Rivera", first="Ana")),
+        _owes(family_member(world, parent="Dana Rivera", first="Ben"), days=40),
+        _owes(family_member(world, parent="Dana Rivera", first="Cy", street="99 Oak Ave"), days=70),
+        _owes(family_member(world, parent="Zed Adams", first="Dee", street="1 Ash St")),
+        _owes(family_member(world, parent=None, first="Eve", street="2 Ash St"), leaves="3.00"),
+        _owes(family_member(world, parent=None, first="Flo", street="3 Ash St"), leaves="0.00"),
+        _owes(family_member(world, parent="aaron Young", first="Gus", street="4 Ash St"), days=100),
+        _owes(family_member(world, parent="Mia Stone", first="Hal", street="5 Ash St")),
+        _owes(family_member(world, parent="Mia Stone", first="Ivy", street="5 Ash St"), days=20),
+        _owes(family_member(world, parent=None, first="Jo", street="6 Ash St")),
+    ]
+    made[8].client.no_statements = True  # Ivy: her sister's statement goes out without her
+    made[9].client.no_statements = True  # Jo: no statement at all
+    credit = family_member(world, parent=None, first="Kim", street="7 Ash St")
+    record_patient_payment(owed_claim(credit, billed_on=DAY + timedelta(days=5)), CLAIM_CHARGE + D("20.00"),
+                           actor=SYSTEM, posted_on=DAY + timedelta(days=6), overpayment=True)
+    db.session.flush()
+    return made
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 100])
+@pytest.mark.parametrize("minimum", [D("0.00"), D("5.00")])
+def test_the_pages_together_are_the_whole_cycle(parties, size, minimum):
+    whole = build_cycle(today=TODAY, minimum=minimum, activity=False)
+    outline = cycle_outline(today=TODAY, minimum=minimum)
+    paged = [s for first in range(0, outline.count + size, size) for s in outline.statements(first, size)]
+    assert [s.as_dict() for s in paged] == [s.as_dict() for s in whole.statements]
+    assert (outline.count, outline.total_due) == (len(whole.statements), whole.total_due)
+    assert [s.as_dict() for s in outline.skipped(100)] == [s.as_dict() for s in whole.skipped]
+    assert outline.skipped(1) == outline.skipped(100)[:1]
+    assert len(whole.statements) >= 5  # the fixture really gives pages to turn
+    assert {s.reason.split(" ")[0] for s in whole.skipped} >= {"no", *(["below"] if minimum else [])}
+
+
+def test_a_scope_narrows_the_outline_as_it_narrows_the_cycle(parties, world):
+    where = [Client.id.in_([member.client.id for member in parties[:4]])]
+    whole = build_cycle(today=TODAY, minimum=D("0.00"), where=where, activity=False)
+    outline = cycle_outline(today=TODAY, minimum=D("0.00"), where=where)
+    assert [s.as_dict() for s in outline.statements(0, 100)] == [s.as_dict() for s in whole.statements]
+    assert outline.count == len(whole.statements) == 3  # the Riveras at two addresses, and the Adamses
+
+
+def test_a_page_costs_the_same_queries_for_few_parties_or_many(world, count_queries):
+    def page_queries(families: int) -> int:
+        for n in range(families):
+            _owes(family_member(world, parent=None, first=f"P{families}{n}", street=f"{families}{n} Elm St"))
+        db.session.flush()
+        counter = count_queries()
+        outline = cycle_outline(today=TODAY, minimum=D("0.00"))
+        assert len(outline.statements(0, 2)) == 2
+        outline.skipped(2)
+        return counter.count
+
+    assert page_queries(2) == page_queries(6)

@@ -9,6 +9,7 @@ from billing.core import column_limits as _column_limits  # noqa: F401 - registe
 from billing.core.access_log import AccessEntry  # the PHI access log (append-only)
 from billing.core.audit import AuditAction, StatusChange
 from billing.core.operation_keys import OperationKey
+from billing.coverage import eligibility_latest as _eligibility_latest  # noqa: F401 - the trigger for create_all
 from billing.coverage.models import (
     Authorization,
     FeeSchedule,

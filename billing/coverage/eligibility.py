@@ -13,7 +13,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, func, select
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, func, select, true
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from billing.core.append_only import append_only
@@ -87,6 +88,28 @@ class ChecksAreAppendOnly(NotAllowed):
 
 
 append_only(EligibilityCheck, EligibilityBenefit, refusal=ChecksAreAppendOnly, include_collections=False)
+
+
+class EligibilityLatest(db.Model):
+    """Each policy's latest answered check and whether it needs attention (inactive, unknown, failed), kept by a
+    trigger on eligibility_check (billing/coverage/eligibility_latest.py): the Eligibility worklist starts from the
+    few policies needing attention instead of reading every answer of every policy with a session this week."""
+
+    __tablename__ = "eligibility_latest"
+    __table_args__ = (
+        Index("ix_eligibility_latest_attention", "policy_id", postgresql_where=sql_text("needs_attention = true"),
+              sqlite_where=sql_text("needs_attention = 1")),
+    )
+
+    policy_id: Mapped[int] = mapped_column(ForeignKey("insurance_policy.id"), primary_key=True)
+    check_id: Mapped[int] = mapped_column(ForeignKey("eligibility_check.id"))
+    needs_attention: Mapped[bool]
+
+
+def needing_attention() -> Any:
+    """SELECT of (policy_id, check_id) for the policies whose latest answer needs attention."""
+    return select(EligibilityLatest.policy_id, EligibilityLatest.check_id).where(
+        EligibilityLatest.needs_attention == true())
 
 
 def latest_check(policy_id: int) -> EligibilityCheck | None:

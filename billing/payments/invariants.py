@@ -22,6 +22,7 @@ from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
 from billing.core.id_lists import any_of
 from billing.core.money import ZERO, format_money, to_money
+from billing.coverage.eligibility import NEEDS_ATTENTION, EligibilityCheck, EligibilityLatest, EligibilityStatus
 from billing.coverage.models import PayerType
 from billing.ledger.balances import Balances
 from billing.ledger.models import (
@@ -353,6 +354,23 @@ def month_totals_kept() -> list[Violation]:
             for k, (n, a), (kept_n, kept_a) in _differences(counted, kept)]
 
 
+def eligibility_latest_kept() -> list[Violation]:
+    """Each policy's kept latest eligibility answer (billing/coverage/eligibility_latest.py) is its newest answered
+    check, and needs attention exactly when that answer is inactive, unknown or failed."""
+    newest = (select(EligibilityCheck.policy_id, func.max(EligibilityCheck.id).label("id"))
+              .where(EligibilityCheck.status != EligibilityStatus.PENDING).group_by(EligibilityCheck.policy_id)
+              .subquery())
+    counted = {policy_id: (check_id, status in NEEDS_ATTENTION) for policy_id, check_id, status in db.session.execute(
+        select(newest.c.policy_id, EligibilityCheck.id, EligibilityCheck.status)
+        .join(EligibilityCheck, EligibilityCheck.id == newest.c.id))}
+    kept = {policy_id: (check_id, bool(attention)) for policy_id, check_id, attention in db.session.execute(
+        select(EligibilityLatest.policy_id, EligibilityLatest.check_id, EligibilityLatest.needs_attention))}
+    return [Violation("eligibility-latest", f"policy {policy_id}", f"the latest answer is {found}, but the kept row "
+                      f"says {kept_row}")
+            for (policy_id,), found, kept_row in _differences({(k,): v for k, v in counted.items()},
+                                                              {(k,): v for k, v in kept.items()}, nothing=None)]
+
+
 def _differences(counted: dict[tuple[Any, ...], tuple[Any, ...]], kept: dict[tuple[Any, ...], tuple[Any, ...]],
                  nothing: tuple[Any, ...] = (0, ZERO)) -> list[tuple[tuple[Any, ...], Any, Any]]:
     """Keys whose recount differs from the kept row; a kept row of zeros (`nothing`) stands for no rows at all."""
@@ -418,6 +436,7 @@ CHECKS: dict[str, Callable[[], list[Violation]]] = {
     "ar-day": ar_day_totals_kept,
     "month-total": month_totals_kept,
     "filing-deadline": filing_deadlines_kept,
+    "eligibility-latest": eligibility_latest_kept,
 }
 
 

@@ -27,11 +27,11 @@ from billing.core.id_lists import any_of
 from billing.core.time import practice_today
 from billing.core.unit_of_work import unit_of_work as _unit_of_work
 from billing.coverage.eligibility import (
-    NEEDS_ATTENTION,
     EligibilityBenefit,
     EligibilityCheck,
     EligibilityStatus,
     latest_checks,
+    needing_attention,
 )
 from billing.coverage.models import InsurancePolicy, Payer, SubscriberRelationship
 from billing.edi.x270 import Inquiry, InquiryEnvelope, Person, Receiver, inquiry_problems, write_270
@@ -412,50 +412,42 @@ class WorklistRow:
                 "check_id": self.check_id}  # fmt: skip
 
 
-def _latest_needing_attention(policy_ids: list[int]) -> list[Any]:
-    """(id, policy_id, status, requested_at, rejection_reasons) of each policy's latest answered check, when that
-    answer is inactive, unknown or failed (the rule of coverage.eligibility.latest_answers, narrowed in SQL)."""
-    if not policy_ids:
-        return []
-    check = EligibilityCheck
-    newest = (select(func.max(check.id))
-              .where(any_of(check.policy_id, policy_ids), check.status != EligibilityStatus.PENDING)
-              .group_by(check.policy_id))  # fmt: skip
-    return db.session.execute(
-        select(check.id, check.policy_id, check.status, check.requested_at, check.rejection_reasons)
-        .where(check.id.in_(newest), check.status.in_(NEEDS_ATTENTION))).all()
-
-
 def eligibility_worklist(scope: Scope, *, today: date, days: int = 7) -> list[WorklistRow]:
     """Clients with sessions in [today, today + days] whose policy's latest answer is inactive, unknown or failed,
-    soonest session first."""
+    soonest session first.
+
+    It starts from the policies whose latest answer needs attention, kept per policy by the database
+    (billing/coverage/eligibility_latest.py), then reads those clients' sessions in the window: a week of a billing
+    company's sessions reaches tens of thousands of policies, of which the page shows the few needing attention."""
     if not 0 <= days <= MAX_UPCOMING_DAYS:
         raise Invalid(f"days: give 0 to {MAX_UPCOMING_DAYS}.")
-    sessions = db.session.execute(
-        select(TherapySession.client_id, func.min(TherapySession.service_date))
-        .join(Client, Client.id == TherapySession.client_id)
-        .where(TherapySession.service_date.between(today, today + timedelta(days=days)),
-               TherapySession.cancelled_at.is_(None), by_location(Client.location_id, scope))
-        .group_by(TherapySession.client_id)
-    ).all()  # fmt: skip
-    first = dict(sessions)
-    if not first:
-        return []
-    # Plain columns throughout: a week of a billing company's sessions reaches tens of thousands of policies, of
-    # which the page shows the few whose latest answer needs attention.
-    p = InsurancePolicy
-    in_force = [policy_id for policy_id, client_id, starts, ends in db.session.execute(
-        select(p.id, p.client_id, p.effective_on, p.ends_on).where(any_of(p.client_id, list(first))))
-        if _covers(starts, ends, first[client_id])]
-    answers = {row.policy_id: row for row in _latest_needing_attention(in_force)}
-    details = db.session.execute(
-        select(p.id, p.client_id, p.rank, Client.last_name, Client.first_name, Payer.name)
+    p, attention = InsurancePolicy, needing_attention().subquery()
+    policies = db.session.execute(
+        select(p.id, p.client_id, p.rank, p.effective_on, p.ends_on, Client.last_name, Client.first_name, Payer.name,
+               attention.c.check_id)
+        .join(attention, attention.c.policy_id == p.id)
         .join(Client, Client.id == p.client_id).join(Payer, Payer.id == p.payer_id)
-        .where(any_of(p.id, list(answers)))).all() if answers else []
+        .where(by_location(Client.location_id, scope))
+    ).all()  # fmt: skip
+    if not policies:
+        return []
+    first = dict(db.session.execute(
+        select(TherapySession.client_id, func.min(TherapySession.service_date))
+        .where(any_of(TherapySession.client_id, list({row.client_id for row in policies})),
+               TherapySession.service_date.between(today, today + timedelta(days=days)),
+               TherapySession.cancelled_at.is_(None))
+        .group_by(TherapySession.client_id)
+    ).all())  # fmt: skip
+    due = [row for row in policies if row.client_id in first and _covers(row.effective_on, row.ends_on,
+                                                                          first[row.client_id])]
+    check = EligibilityCheck
+    answers = {row.id: row for row in db.session.execute(
+        select(check.id, check.status, check.requested_at, check.rejection_reasons)
+        .where(any_of(check.id, [row.check_id for row in due])))} if due else {}  # fmt: skip
     rows = []
-    for policy_id, client_id, rank, last, first_name, payer in details:
-        check = answers[policy_id]
+    for policy_id, client_id, rank, _, _, last, first_name, payer, check_id in due:
+        answer = answers[check_id]
         rows.append(WorklistRow(first[client_id], client_id, f"{last}, {first_name}", policy_id, payer, rank.value,
-                                check.status.value, check.requested_at, list(check.rejection_reasons or []),
-                                check.id))  # fmt: skip
+                                answer.status.value, answer.requested_at, list(answer.rejection_reasons or []),
+                                check_id))  # fmt: skip
     return sorted(rows, key=lambda r: (r.session_date, r.client, r.policy_id))

@@ -28,7 +28,6 @@ from billing.payments.plb import open_items
 from billing.payments.queries import remittance_in_scope
 from billing.submissions.follow_up import follow_up_count
 from billing.submissions.models import BatchStatus, SubmissionBatch
-from rules.models import BLOCKING, RuleOutcome
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,6 @@ class BillingWork:
     held: int
     denied: int
     needs_review: int
-    open_failures: int
     unsent_batches: int
     unmatched_payments: int
     #: Claims a clearinghouse (999) or payer front end (277CA) rejected: fixed and resent first thing each morning.
@@ -63,11 +61,6 @@ def billing_work(scope: Scope) -> BillingWork:
         # The Denied tab's count: Denied claims and claims carrying denied lines still to be worked (rule 3).
         denied=denied_work_count(in_scope),
         needs_review=_count(select(func.count()).select_from(Claim).where(in_scope, Claim.needs_review == true())),
-        open_failures=_count(
-            select(func.count(func.distinct(RuleOutcome.claim_id)))
-            .join(Claim, Claim.id == RuleOutcome.claim_id)
-            .where(in_scope, RuleOutcome.resolved_at.is_(None), RuleOutcome.kind.in_(BLOCKING))
-        ),
         # Batches and remittances belong to the whole billing office, not to one location.
         unsent_batches=_count(
             select(func.count()).select_from(SubmissionBatch).where(SubmissionBatch.status == BatchStatus.GENERATED)

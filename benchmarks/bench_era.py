@@ -257,8 +257,10 @@ end to end, and the peak resident memory of the importing process (reset just be
 does not count; the loaded app is included) and of the largest pyx12 worker (each reports its own). Targets
 (issue 20): 10,000 claims in 5 s end to end; 74,000 claims (`--large`) in 60 s and 300 MB.
 The machine is shared: the load average column says how much of its two CPUs the run had, and the CPU seconds
-what the work itself costs (pyx12 validation, both workers together; parsing and posting here): on an idle
-two-CPU machine the end to end is about their sum divided by two, since all of it runs side by side.
+what the work itself costs (pyx12 validation, both workers together; parsing and posting here; on PostgreSQL
+also the database server's backend for the import's connection, read from its /proc entry, so only for a server
+on the same machine): on an idle two-CPU machine the end to end is about their sum divided by two, since all of
+it runs side by side.
 
 ```sh
 .venv/bin/python benchmarks/bench_era.py

@@ -31,7 +31,7 @@ from tests.worlds.practice import DAY
 VERSIONS = Path(__file__).resolve().parents[3] / "migrations/versions"
 MIGRATION = VERSIONS / "f6b45570d331_claim_filing_deadline.py"
 #: Gave the adjudication trigger's function its planner settings (the body stayed f6b45570d331's).
-INDEX_LOOKUPS = VERSIONS / "4c7f10ee4647_adjudication_deadlines_by_index.py"
+INDEX_LOOKUPS = VERSIONS / "4c7f10ee4647_trigger_plans_that_stay_cheap.py"
 
 
 @dataclass

@@ -61,7 +61,7 @@ FIRST_DAY = date(2026, 1, 5)
 HEADER = (
     "| Backend | Claims in file | Service lines | Submitted claims | Posted | Denied | Unmatched | Ledger entries "
     "| Validation (s) | Parse (s) | Posting (s) | Commit (s) | End to end (s) | Target | Load avg "
-    "| CPU s: validation / posting | Peak RSS MB: import / largest worker | Machine | Date |\n"
+    "| CPU s: validation / posting / database server | Peak RSS MB: import / largest worker | Machine | Date |\n"
     "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---|"
 )
 
@@ -165,16 +165,37 @@ def _reset_peak() -> None:
         Path("/proc/self/clear_refs").write_text("5")
 
 
+def _server_pid() -> int | None:
+    """The PostgreSQL backend serving this session (the import runs on the session's connection); None on SQLite,
+    whose work is already in this process's own CPU."""
+    if db.engine.dialect.name != "postgresql":
+        return None
+    return db.session.scalar(select(func.pg_backend_pid()))
+
+
+def _cpu_of(pid: int | None) -> float | None:
+    """CPU seconds so far of process `pid`, from its /proc entry (a server on this machine that we may read)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime, in clock ticks
+
+
 def _import(data: bytes, *, claims: int) -> str:
     # The machine is shared: the 1-minute load average says how much of it this run had.
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
     _reset_peak()
+    backend_pid = _server_pid()
+    server_before = _cpu_of(backend_pid)
     started = time.perf_counter()
     with unit_of_work():
         result = import_835(data, filename="bench.835", actor=Actor.system("bench"))
         committing = time.perf_counter()
     commit = time.perf_counter() - committing
     total = time.perf_counter() - started
+    server_after = _cpu_of(backend_pid)
+    server = "" if server_before is None or server_after is None else f" / {server_after - server_before:.1f}"
     peak, worker_peak = _status_mb("VmHWM"), result.timings.get("validation_worker_peak_mb", 0.0)
     entries = db.session.scalar(select(func.count(LedgerEntry.id)))
     denied = db.session.scalar(select(func.count(Claim.id)).where(Claim.status == ClaimStatus.DENIED))
@@ -188,7 +209,8 @@ def _import(data: bytes, *, claims: int) -> str:
           f"commit {commit:.1f} s, end to end {total:.1f} s ({verdict}: target {target}); "
           f"peak RSS {peak:.0f} MB (largest worker {worker_peak:.0f} MB); "
           f"{result.matched:,} posted, {unmatched:,} unmatched, {entries:,} ledger entries; load average {load:.1f}; "
-          f"CPU seconds: validation {t['validation_cpu']:.1f}, posting {t['posting_cpu']:.1f}", file=sys.stderr)
+          f"CPU seconds: validation {t['validation_cpu']:.1f}, posting {t['posting_cpu']:.1f}"
+          f"{f', database server {server[3:]}' if server else ''}", file=sys.stderr)
     machine = machine_label()
     dialect = db.engine.dialect
     backend = (f"SQLite {sqlite3.sqlite_version}" if dialect.name == "sqlite"
@@ -196,7 +218,7 @@ def _import(data: bytes, *, claims: int) -> str:
     return (f"| {backend} | {result.claims:,} | {result.service_lines:,} | {claims:,} | "
             f"{result.matched:,} | {denied:,} | {unmatched:,} | {entries:,} | {t['validation']:.1f} | "
             f"{t['parse']:.1f} | {t['posting']:.1f} | {commit:.1f} | {total:.1f} | "
-            f"{target}: {verdict} | {load:.1f} | {t['validation_cpu']:.1f} / {t['posting_cpu']:.1f} | "
+            f"{target}: {verdict} | {load:.1f} | {t['validation_cpu']:.1f} / {t['posting_cpu']:.1f}{server} | "
             f"{peak:.0f} / {worker_peak:.0f} | "
             f"{machine} | {date.today():%Y-%m-%d} |")
 
@@ -235,8 +257,10 @@ end to end, and the peak resident memory of the importing process (reset just be
 does not count; the loaded app is included) and of the largest pyx12 worker (each reports its own). Targets
 (issue 20): 10,000 claims in 5 s end to end; 74,000 claims (`--large`) in 60 s and 300 MB.
 The machine is shared: the load average column says how much of its two CPUs the run had, and the CPU seconds
-what the work itself costs (pyx12 validation, both workers together; parsing and posting here): on an idle
-two-CPU machine the end to end is about their sum divided by two, since all of it runs side by side.
+what the work itself costs (pyx12 validation, both workers together; parsing and posting here; on PostgreSQL
+also the database server's backend for the import's connection, read from its /proc entry, so only for a server
+on the same machine): on an idle two-CPU machine the end to end is about their sum divided by two, since all of
+it runs side by side.
 
 ```sh
 .venv/bin/python benchmarks/bench_era.py

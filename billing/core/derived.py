@@ -39,3 +39,13 @@ def _refuse_bulk_writes(state: Any) -> None:
     for mapper in state.all_mappers:
         if mapper.class_ in _REFUSED:
             raise DerivedTable(_REFUSED[mapper.class_])
+
+
+def unless_any(moved: str) -> str:
+    """PL/pgSQL ending a claim-UPDATE trigger at once when `moved` (a SELECT over old_claims and new_claims of the
+    claims whose keys changed) finds none, so such a statement reads nothing but its two transition tables.
+
+    Most updates move no claim (an 835's status changes among them), and the totals' statement behind the check is
+    planned once per session and kept: planned while the ledger was small, it read all of it for every statement.
+    """
+    return f"IF NOT EXISTS ({moved}) THEN RETURN NULL; END IF; "

@@ -15,7 +15,7 @@ from __future__ import annotations
 # ruff: noqa: S608 - the SQL is built from this module's constants, never from input
 from sqlalchemy import DDL, event
 
-from billing.core.derived import derived
+from billing.core.derived import derived, unless_any
 from billing.ledger.models import CarcDayTotal, LedgerEntry
 
 TABLE = "carc_day_total"
@@ -84,7 +84,7 @@ def postgresql_functions() -> list[str]:
         f"CREATE OR REPLACE FUNCTION {ENTRY_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
         f"{added}; RETURN NULL; END $$",
         f"CREATE OR REPLACE FUNCTION {CLAIM_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-        f"{moved}; RETURN NULL; END $$",
+        f"{unless_any(moved_ids)}{moved}; RETURN NULL; END $$",
     ]
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 # ruff: noqa: S608 - the SQL is built from this module's constants, never from input
 from sqlalchemy import DDL, event
 
-from billing.core.derived import derived
+from billing.core.derived import derived, unless_any
 from billing.ledger.models import EntryKind, LedgerEntry, LedgerMonthTotal
 
 #: The groups of kinds the Dashboard totals by month, and the kinds each holds.
@@ -116,7 +116,7 @@ def postgresql_functions() -> list[str]:
         f"CREATE OR REPLACE FUNCTION {ENTRY_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
         f"{added}; RETURN NULL; END $$",
         f"CREATE OR REPLACE FUNCTION {CLAIM_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-        f"{moved}; RETURN NULL; END $$",
+        f"{unless_any(moved_ids)}{moved}; RETURN NULL; END $$",
     ]
 
 

@@ -3,10 +3,10 @@
 An 835 of 10,000 claims makes about 150,000 rows (adjudications, their lines and CAS reasons, ledger
 entries, history). As ORM objects each costs a unit-of-work pass, and because SQLite cannot return ids
 of a multi-row INSERT in order, the ORM inserts them one by one. So rows are buffered and written with
-one executemany per table. Adjudications and their lines, which other rows point at, get their ids
-reserved up front: PostgreSQL hands out a block of its sequence; on SQLite the transaction already holds
-the database's write lock (the remittance was inserted first), so nobody else can take the ids after
-the current maximum before the buffer is flushed. Only inserts: the ledger stays append-only.
+one executemany per table (SQLite) or one COPY per table (PostgreSQL). Adjudications and their lines, which
+other rows point at, get their ids reserved up front: PostgreSQL hands out a block of its sequence; on SQLite
+the transaction already holds the database's write lock (the remittance was inserted first), so nobody else can
+take the ids after the current maximum before the buffer is flushed. Only inserts: the ledger stays append-only.
 """
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ class RowBuffer:
                             (StatusChange, self.history)):
             if rows:
                 table = _table(model)
-                if model is LedgerEntry and connection.dialect.name == "postgresql":
+                if connection.dialect.name == "postgresql":  # one statement a table: see copy_rows
                     copy_rows(connection, table, rows)
                 else:
                     connection.execute(insert(table), rows)
@@ -149,8 +149,10 @@ class RowBuffer:
 def copy_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Rows of one shape into a PostgreSQL table with one COPY, each value bound as SQLAlchemy binds it.
 
-    The ledger's kept summaries (balances, day and month totals) are statement-level triggers. psycopg's
-    executemany sends one INSERT per row, so each charge ran all three; one COPY runs them once for the lot.
+    psycopg's executemany sends one INSERT per row, so a statement-level trigger runs once per row: the ledger's
+    kept summaries (balances, day and month totals) for each charge, the filing-deadline recompute for each
+    adjudication. One COPY runs each of them once for the lot, and saves the server a statement per row for the
+    tables without triggers (adjudication lines and reasons, history).
     5,000 charges in one transaction on a copy of the scale-10 demo, CPU seconds client + server: COPY 0.02 + 0.23;
     multi-row INSERTs 0.6 + 0.35; executemany 0.1 + 1.1 (up to 14 with the dead rows of earlier rolled-back runs).
     Columns with a Python-side default must be in the rows (`entry_values` sets every one): COPY applies only the

@@ -2,10 +2,12 @@
 
 Posting an 835 changes thousands of loaded Claim objects (status, needs_review, the payer's claim number).
 Because Claim carries a version column, the ORM's flush sends one UPDATE per claim; here the claims that
-changed the same columns share one executemany. Each row still matches on its id AND the version that was
-read, and gets the version bumped, exactly as the ORM's own UPDATE would: a claim someone else changed
-meanwhile makes the whole import fail instead of being overwritten. The objects are then marked as written,
-so the ORM's next flush finds nothing left to send for them.
+changed the same columns share one statement: on PostgreSQL one UPDATE ... FROM unnest(one array per column),
+since an executemany is still one UPDATE per row there, and each ran the claim's statement-level triggers
+(the kept day counts and totals); on SQLite, which runs them per row anyway, one executemany. Each row still
+matches on its id AND the version that was read, and gets the version bumped, exactly as the ORM's own UPDATE
+would: a claim someone else changed meanwhile makes the whole import fail instead of being overwritten. The
+objects are then marked as written, so the ORM's next flush finds nothing left to send for them.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Column, Table, bindparam, inspect, update
+from sqlalchemy import Column, Table, bindparam, inspect, text, update
 from sqlalchemy.orm import ColumnProperty
 
 from billing.claims.models import Claim
@@ -59,16 +61,12 @@ def _write_group(keys: tuple[str, ...], members: list[tuple[Claim, dict[str, Any
     table: Table = Claim.__table__  # type: ignore[assignment]
     mapper = inspect(Claim)
     columns: dict[str, Column[Any]] = {key: mapper.get_property(key).columns[0] for key in keys}  # type: ignore[attr-defined]
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("w_id"), table.c.version == bindparam("w_version"))
-        .values({column.name: bindparam(f"w_{key}") for key, column in columns.items()}
-                | {table.c.version.name: bindparam("w_new_version")})
-    )
-    params = [{"w_id": claim.id, "w_version": claim.version, "w_new_version": claim.version + 1,
-               **{f"w_{key}": value for key, value in changed.items()}} for claim, changed in members]
-    result = db.session.connection().execute(statement, params)
-    if result.rowcount >= 0 and result.rowcount != len(params):
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        written = _update_from_arrays(table, columns, members)
+    else:
+        written = _update_each(table, columns, members)
+    if written >= 0 and written != len(members):
         raise ClaimChangedMeanwhile("Some of the file's claims were changed by someone else while it was being "
                                     "posted; nothing was posted. Import the file again.")
     identity_map = db.session.identity_map
@@ -79,3 +77,39 @@ def _write_group(keys: tuple[str, ...], members: list[tuple[Claim, dict[str, Any
         # next flush neither writes it again nor walks its attributes looking for changes. (Private API, but
         # the one the ORM uses after its UPDATE; `set_committed_value` would leave the object on the dirty list.)
         state._commit_all(state.dict, identity_map)
+
+
+def _update_each(table: Table, columns: dict[str, Column[Any]], members: list[tuple[Claim, dict[str, Any]]]) -> int:
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("w_id"), table.c.version == bindparam("w_version"))
+        .values({column.name: bindparam(f"w_{key}") for key, column in columns.items()}
+                | {table.c.version.name: bindparam("w_new_version")})
+    )
+    params = [{"w_id": claim.id, "w_version": claim.version, "w_new_version": claim.version + 1,
+               **{f"w_{key}": value for key, value in changed.items()}} for claim, changed in members]
+    return db.session.connection().execute(statement, params).rowcount
+
+
+def _update_from_arrays(table: Table, columns: dict[str, Column[Any]],
+                        members: list[tuple[Claim, dict[str, Any]]]) -> int:
+    """One UPDATE for the group on PostgreSQL: a typed array per column, so a statement has as many parameters
+    (and one plan) whatever the number of claims."""
+    connection = db.session.connection()
+    dialect = connection.dialect
+    targets = [(table.c.id, [claim.id for claim, _ in members]),
+               (table.c.version, [claim.version for claim, _ in members]),
+               *((column, [changed[key] for _, changed in members]) for key, column in columns.items())]
+    arrays, params = [], {}
+    for n, (column, values) in enumerate(targets):
+        process = column.type.dialect_impl(dialect).bind_processor(dialect)
+        params[f"a{n}"] = values if process is None else [None if v is None else process(v) for v in values]
+        arrays.append(f"CAST(:a{n} AS {column.type.compile(dialect)}[])")
+    names = [column.name for column, _ in targets]
+    assignments = [f"{column.name} = v.{column.name}" for column in columns.values()]
+    # Column names come from the table, never from input. The rows are locked already (the chunk read them FOR
+    # UPDATE in id order), so this waits on nobody.
+    statement = (f"UPDATE {table.name} SET {', '.join(assignments)}, version = v.version + 1 "  # noqa: S608
+                 f"FROM unnest({', '.join(arrays)}) AS v({', '.join(names)}) "
+                 f"WHERE {table.name}.id = v.id AND {table.name}.version = v.version")
+    return connection.execute(text(statement), params).rowcount

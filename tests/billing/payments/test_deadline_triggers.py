@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 
 from billing.claims.models import Claim
 from billing.core.db import db
@@ -28,7 +28,10 @@ from billing.payments.invariants import filing_deadlines_kept
 from tests.worlds import factories as f
 from tests.worlds.practice import DAY
 
-MIGRATION = Path(__file__).resolve().parents[3] / "migrations/versions/f6b45570d331_claim_filing_deadline.py"
+VERSIONS = Path(__file__).resolve().parents[3] / "migrations/versions"
+MIGRATION = VERSIONS / "f6b45570d331_claim_filing_deadline.py"
+#: Gave the adjudication trigger's function its planner settings (the body stayed f6b45570d331's).
+INDEX_LOOKUPS = VERSIONS / "4c7f10ee4647_trigger_plans_that_stay_cheap.py"
 
 
 @dataclass
@@ -166,12 +169,63 @@ def test_the_application_cannot_write_a_deadline(world):
         db.session.flush()
 
 
-@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
-def test_the_migration_makes_the_triggers_the_models_make(dialect):
-    """The migration freezes the triggers' SQL; schemas made from the models get the module's. They must agree."""
+def _migration(path: Path) -> dict:
     namespace: dict = {}
-    exec(compile(MIGRATION.read_text(), str(MIGRATION), "exec"), namespace)  # noqa: S102 - our own migration file
-    frozen = namespace["_postgresql"]() if dialect == "postgresql" else namespace["_sqlite"]()
+    exec(compile(path.read_text(), str(path), "exec"), namespace)  # noqa: S102 - our own migration file
+    return namespace
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_the_migrations_make_the_triggers_the_models_make(dialect):
+    """The migrations freeze the triggers' SQL; schemas made from the models get the module's. They must agree."""
+    first = _migration(MIGRATION)
+    frozen = first["_postgresql"]() if dialect == "postgresql" else first["_sqlite"]()
+    if dialect == "postgresql":  # 4c7f10ee4647 gave the adjudication function its settings (ALTER FUNCTION ... SET)
+        settings = " ".join(f"SET {name} = {value}" for name, value in _migration(INDEX_LOOKUPS)["SETTINGS"].items())
+        head = "CREATE OR REPLACE FUNCTION adjudication_filing_deadlines() RETURNS trigger LANGUAGE plpgsql"
+        frozen = [f"{head} {settings}{s.removeprefix(head)}" if s.startswith(head) else s for s in frozen]
     built = (deadline_triggers.postgresql_statements() if dialect == "postgresql"
              else deadline_triggers.sqlite_statements())
     assert frozen == [statement for _, statement in built]
+
+
+@pytest.mark.postgresql
+def test_the_migrated_adjudication_function_plans_with_index_lookups_only():
+    """The settings reach the function the migrations made (the database this suite runs on)."""
+    config = db.session.scalar(text("SELECT proconfig FROM pg_proc WHERE proname = 'adjudication_filing_deadlines'"))
+    assert sorted(config) == sorted(f"{name}={value}" for name, value in deadline_triggers.INDEX_LOOKUPS_ONLY.items())
+
+
+def test_one_insert_of_adjudications_moves_the_answered_claims_and_their_corrections_and_nothing_else(world):
+    """A chunk of an 835 written as one multi-row INSERT: every claim it answers, and each claim correcting or
+    resubmitting one of them, gets the corrected window from its answer; a reversal in the same INSERT moves
+    nothing; claims it does not touch keep theirs. Expected dates are worked out here from the payer's days."""
+    base, _ = _base(world)
+    limit, corrected = 30, 200
+    db.session.execute(update(Payer).where(Payer.id == world.payer.id)
+                       .values(filing_limit_days=limit, corrected_filing_days=corrected))
+
+    def claim(offset: int, fixes: int | None = None, resubmits: int | None = None) -> int:
+        return db.session.execute(insert(Claim).returning(Claim.id), [_claim_row(
+            base, DAY + timedelta(days=offset), world.payer.id, False, fixes, resubmits)]).scalar_one()
+
+    first, second, untouched, earlier = claim(0), claim(5), claim(10), claim(15)
+    correction, resubmission = claim(40, fixes=first), claim(50, resubmits=second)
+    earlier_answer = db.session.execute(insert(Adjudication).returning(Adjudication.id),
+                                        [_answer_row(earlier, DAY + timedelta(days=20))]).scalar_one()
+    answered = {first: DAY + timedelta(days=60), second: DAY + timedelta(days=90)}
+    db.session.execute(insert(Adjudication), [
+        _answer_row(first, answered[first]), _answer_row(second, answered[second]),
+        _answer_row(earlier, DAY + timedelta(days=300), reverses=earlier_answer)])
+    services = {cid: DAY + timedelta(days=d) for cid, d in ((first, 0), (second, 5), (untouched, 10), (earlier, 15),
+                                                             (correction, 40), (resubmission, 50))}
+    answers = {**answered, correction: answered[first], resubmission: answered[second],
+               earlier: DAY + timedelta(days=20)}
+    expected = {cid: service + timedelta(days=limit) for cid, service in services.items()}
+    for cid, day in answers.items():
+        expected[cid] = max(expected[cid], day + timedelta(days=corrected))
+    kept = dict(db.session.execute(select(Claim.id, Claim.filing_deadline).where(Claim.id.in_(services))).all())
+    assert kept == expected
+    assert kept[first] == DAY + timedelta(days=260)  # the corrected window, not the 30-day one
+    assert kept[untouched] == DAY + timedelta(days=40)
+    assert filing_deadlines_kept() == []

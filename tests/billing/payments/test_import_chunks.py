@@ -155,6 +155,23 @@ def test_claims_written_in_bulk_are_clean_for_the_orm(world):
     assert all(c.needs_review for c in claims)
 
 
+def test_claims_changing_the_same_columns_in_one_statement_each_get_their_own_values(world):
+    """One group (the same columns changed), different values per claim, a null among them: each row its own."""
+    claims = [hundred_dollar_claim(world, lines=1) for _ in range(3)]
+    for claim in claims:
+        claim.payer_claim_number = "OLD"
+    write_claims(claims)
+    numbers, statuses = ["ICN-A", None, "ICN-C"], [ClaimStatus.PAID, ClaimStatus.DENIED, ClaimStatus.PAID]
+    expected = {claim.id: (number, status, claim.version + 1)
+                for claim, number, status in zip(claims, numbers, statuses, strict=True)}
+    for claim, number, status in zip(claims, numbers, statuses, strict=True):
+        claim.payer_claim_number, claim.status = number, status
+    assert write_claims(claims) == 3
+    kept = db.session.execute(select(Claim.id, Claim.payer_claim_number, Claim.status, Claim.version)
+                              .where(Claim.id.in_(expected)))
+    assert {cid: (number, status, version) for cid, number, status, version in kept} == expected
+
+
 def test_the_segment_sums_read_what_the_file_says(world, two_sets):
     """The independent reading above, checked against hand-counted figures for one claim."""
     claim = two_sets[0][0]

@@ -5,7 +5,7 @@ The trigger SQL is frozen here as billing/coverage/eligibility_latest.py had it;
 schemas made from the models.
 
 Revision ID: 7b3d9e1f4a20
-Revises: 5a2c8e4f1b37
+Revises: 4c7f10ee4647
 Create Date: 2026-12-05
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "7b3d9e1f4a20"
-down_revision = "5a2c8e4f1b37"
+down_revision = "4c7f10ee4647"
 branch_labels = None
 depends_on = None
 

@@ -21,6 +21,7 @@ complete, validated, unsent file: nothing about a batch depends on the batches a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date
@@ -32,8 +33,10 @@ from billing.core.db import db, utcnow
 from billing.core.errors import BillingError, Failed, Invalid
 from billing.core.unit_of_work import unit_of_work
 from billing.submissions.models import BatchBuild, BuildStatus, SubmissionBatch
-from billing.submissions.operations import Plan, build_part, plan_batches
+from billing.submissions.operations import Plan, Prepared, build_part, plan_batches, prepare_part
 from rules.eligibility import RuleStop
+
+logger = logging.getLogger(__name__)
 
 #: From this many chosen claims a generation is left to the background job.
 LARGE_BUILD = 1000
@@ -129,11 +132,15 @@ def generate_in_steps(
     parts = [(house_id, [c.claim_id for c in part]) for house_id, part in plan.parts]
     done = Stepped(held=plan.held, run_number=plan.run_number)
     del plan  # the candidates (a row per claim) are not needed any more: the parts keep ids only
+    ahead = _ReadAhead(parts, payer_id)
     for index, (house_id, ids) in enumerate(parts, start=1):
         saved: tuple[int, str, int] | None = None
         try:
             with unit_of_work():
-                batch = build_part(house_id, ids, payer_id, actor)
+                # While pyx12 validates this batch's file (in worker processes), the next batch is read and
+                # written here: on two cores the build of one overlaps the validation of the other.
+                batch = build_part(house_id, ids, payer_id, actor, prepared=ahead.take(index),
+                                   meanwhile=lambda k=index: ahead.prepare(k + 1))  # fmt: skip
                 if each is not None:
                     each(batch, len(ids))
                 if batch is not None:
@@ -149,6 +156,36 @@ def generate_in_steps(
             done.batch_numbers.append(saved[1])
             done.claims += saved[2]
     return done
+
+
+class _ReadAhead:
+    """The next part of a stepped generation, read and written (`prepare_part`) during the batch before it.
+
+    At most one part is held ahead, so memory is two batches' (the one validating, the next one): never more.
+    Reading it changes nothing, so its transaction (the batch before) commits or rolls back as if it had not
+    run; what it saw is checked again under the claims' locks when its own batch is built."""
+
+    def __init__(self, parts: list[tuple[int, list[int]]], payer_id: int | None) -> None:
+        self.parts, self.payer_id = parts, payer_id
+        self.index: int | None = None
+        self.prepared: Prepared | None = None
+
+    def prepare(self, index: int) -> None:
+        self.index, self.prepared = None, None
+        if index > len(self.parts):
+            return
+        house_id, ids = self.parts[index - 1]
+        try:
+            self.prepared, self.index = prepare_part(house_id, ids, self.payer_id), index
+        except BillingError:
+            # Not this batch's problem: the part is prepared again in its own transaction, where the error is
+            # raised as that batch's, after this one is saved.
+            logger.info("Reading batch %s ahead failed; it is read again in its own transaction", index)
+
+    def take(self, index: int) -> Prepared | None:
+        prepared = self.prepared if self.index == index else None
+        self.index, self.prepared = None, None
+        return prepared
 
 
 def run_build(build_id: int) -> BatchBuild:

@@ -3,14 +3,15 @@
     .venv/bin/python benchmarks/bench_submissions_scale.py --database-url postgresql+psycopg://.../claimdesk_scale \
         --seed-scale 100
 
-`--seed-scale N` first runs `flask seed-demo --scale N` into the (empty, migrated) database; without it the
-database must hold a demo not yet submitted (the run sends its Ready claims, so a second run finds none).
-Then, in this process and timed apart: `generate_in_steps` for every EDI payer, the path of
-`flask submissions create --all` (the rules over the Ready claims and the plan in one unit of work, then each
-batch, capped at its clearinghouse's `max_claims_per_file` and validated by pyx12 in a worker process, in its
-own), then `mark_batch_sent` for each batch in its own. Peak memory is this process's maximum resident
-set, also read once the plan is made (before any batch); the pyx12 workers are separate processes (a child's
-maximum resident set counts its parent's pages from before its exec, so it is not reported). Not part of
+`--seed-scale N` first runs `flask seed-demo --scale N` into the (empty, migrated) database; without it the database
+must hold a demo not yet submitted (the run sends its Ready claims, so a second run finds none). Then, in this
+process and timed apart: `generate_in_steps` for every EDI payer, the path of `flask submissions create --all` (the
+rules over the Ready claims and the plan in one unit of work, then each batch, capped at its clearinghouse's
+`max_claims_per_file` and validated by pyx12 in worker processes, in its own, the next batch read and written while
+one validates), then `mark_batch_sent` for each batch in its own. Peak memory is this process's maximum resident
+set, also read once the plan is made (before any batch); the pyx12 workers are separate processes (a child's maximum
+resident set counts its parent's pages from before its exec, so it is not reported). PostgreSQL's server CPU is that
+of the backends this process used, read from /proc (the server must be on this machine). Not part of
 `make bench` (a scale-100 seed alone takes minutes): `make bench-scale` runs it.
 
 Targets (issue 20): any count works; at most 2 ms per claim wall clock; at most 300 MB.

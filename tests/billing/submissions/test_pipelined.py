@@ -7,7 +7,7 @@ import gc
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from billing.claims.models import Claim, ClaimLine
 from billing.claims.statuses import ClaimStatus
@@ -112,14 +112,23 @@ def test_a_refused_batch_keeps_the_ones_before_it_and_the_batch_read_ahead_is_no
     assert again.claims == 3
 
 
-def test_a_failure_while_reading_ahead_does_not_undo_the_batch_being_validated(world, monkeypatch):
+def _refused_by_the_database() -> None:
+    db.session.execute(text("SELECT * FROM no_such_table"))  # on PostgreSQL, this aborts the transaction
+
+
+def _failed() -> None:
+    raise Failed("the clearinghouse settings could not be read")
+
+
+@pytest.mark.parametrize("failure", [_failed, _refused_by_the_database])
+def test_a_failure_while_reading_ahead_does_not_undo_the_batch_being_validated(world, monkeypatch, failure):
     a, b, c, d, e = _five_claims(world)
     real, reads = builds.prepare_part, []
 
     def second_read_fails(house_id, ids, payer_id):
         reads.append(min(ids))
         if len(reads) == 1:  # part 2, read during batch 1
-            raise Failed("the database went away for a moment")
+            failure()
         return real(house_id, ids, payer_id)
 
     monkeypatch.setattr(builds, "prepare_part", second_read_fails)

@@ -1,5 +1,6 @@
-"""The faster `NodeCounter.reset_to_node` in front of pyx12 forgets exactly the counts pyx12's own one forgets, on
-every call a validation makes, and pyx12's findings on whole files are the same with either."""
+"""The shortcuts in front of pyx12 (billing.edi.pyx12) answer what pyx12's own functions answer, on every call a
+validation makes: `NodeCounter.reset_to_node` forgets the same counts, `Segment._parse_refdes` reads each designator
+the same way (or raises the same error); and pyx12's findings on whole files are the same with or without them."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import itertools
 from decimal import Decimal
 
 import pytest
+import pyx12.errors
 import pyx12.nodeCounter
 import pyx12.path
+import pyx12.segment
 
 from billing.edi import pyx12 as runner
 from billing.edi.segments import segment_texts
@@ -78,11 +81,52 @@ def test_below_is_is_child_path_for_every_pair_of_paths():
                                                                                                              child)
 
 
+def test_the_faster_designator_reading_is_what_pyx12_calls():
+    assert pyx12.segment.Segment._parse_refdes is runner._parse_refdes
+
+
+def _outcome(function, segment, ref_des):
+    try:
+        return function(segment, ref_des)
+    except Exception as exc:  # the error is part of the answer: its type and its words
+        return type(exc), str(exc)
+
+
 @pytest.mark.parametrize("name", list(FILES))
-def test_pyx12s_findings_are_the_same_with_either(name, monkeypatch):
+def test_every_designator_a_validation_reads_is_read_as_pyx12_reads_it(name, monkeypatch):
+    asked: list[tuple[pyx12.segment.Segment, str]] = []
+
+    def both(self, ref_des):
+        asked.append((self, ref_des))
+        ours = _outcome(runner._parse_refdes, self, ref_des)
+        assert ours == _outcome(runner._pyx12_parse_refdes, self, ref_des), ref_des
+        if isinstance(ours, tuple) and len(ours) == 2 and isinstance(ours[0], type):
+            raise ours[0](ours[1])
+        return ours
+
+    monkeypatch.setattr(pyx12.segment.Segment, "_parse_refdes", both)
+    runner.validate(FILES[name])
+    assert len({ref for _segment, ref in asked}) > 20
+
+
+def test_odd_designators_get_pyx12s_answer_or_its_error():
+    segments = [pyx12.segment.Segment(text, "~", "*", ":") for text in ("CLM*C-1*10.00***11:B:1", "TST*A*B:C", "N4")]
+    designators = ["CLM01", "CLM05-3", "TST03-2", "05-1", "02", "TST", "XX01", "CLM05-", "1A", "", "REF[F8]02",
+                   "CLM99", "tst02", "TST02-0", "/2300/CLM01", "00"]  # fmt: skip
+    for segment, ref_des in itertools.product(segments, designators):
+        expected = _outcome(runner._pyx12_parse_refdes, segment, ref_des)
+        assert _outcome(runner._parse_refdes, segment, ref_des) == expected, (segment.seg_id, ref_des)
+        assert _outcome(runner._parse_refdes, segment, ref_des) == expected  # again, from the cache
+    assert _outcome(runner._parse_refdes, segments[0], "XX01")[0] is pyx12.errors.EngineError
+
+
+@pytest.mark.parametrize("name", list(FILES))
+def test_pyx12s_findings_are_the_same_with_or_without_the_shortcuts(name, monkeypatch):
     ours = runner.validate(FILES[name])
     monkeypatch.setattr(pyx12.nodeCounter.NodeCounter, "reset_to_node", runner._pyx12_reset_to_node)
+    monkeypatch.setattr(pyx12.segment.Segment, "_parse_refdes", runner._pyx12_parse_refdes)
+    monkeypatch.setattr(pyx12.validation, "contains_control_character", runner._pyx12_contains_control_character)
     theirs = runner.validate(FILES[name])
     assert ours == theirs
-    if name != "837P" and name != "835":
+    if name not in ("837P", "835"):
         assert ours.findings  # the broken files do have findings to compare

@@ -190,6 +190,7 @@ def build_part(
     """
     ready = prepared if prepared is not None else prepare_part(house_id, claim_ids, payer_id)
     started = _start_batch(clearinghouse_by_id(house_id), ready, payer_id, actor) if ready.frequencies else None
+    del ready, prepared  # written into the file now: while it validates, only the part read ahead is held
     try:
         if meanwhile is not None:
             meanwhile()

@@ -3,14 +3,15 @@
     .venv/bin/python benchmarks/bench_submissions_scale.py --database-url postgresql+psycopg://.../claimdesk_scale \
         --seed-scale 100
 
-`--seed-scale N` first runs `flask seed-demo --scale N` into the (empty, migrated) database; without it the
-database must hold a demo not yet submitted (the run sends its Ready claims, so a second run finds none).
-Then, in this process and timed apart: `generate_in_steps` for every EDI payer, the path of
-`flask submissions create --all` (the rules over the Ready claims and the plan in one unit of work, then each
-batch, capped at its clearinghouse's `max_claims_per_file` and validated by pyx12 in a worker process, in its
-own), then `mark_batch_sent` for each batch in its own. Peak memory is this process's maximum resident
-set, also read once the plan is made (before any batch); the pyx12 workers are separate processes (a child's
-maximum resident set counts its parent's pages from before its exec, so it is not reported). Not part of
+`--seed-scale N` first runs `flask seed-demo --scale N` into the (empty, migrated) database; without it the database
+must hold a demo not yet submitted (the run sends its Ready claims, so a second run finds none). Then, in this
+process and timed apart: `generate_in_steps` for every EDI payer, the path of `flask submissions create --all` (the
+rules over the Ready claims and the plan in one unit of work, then each batch, capped at its clearinghouse's
+`max_claims_per_file` and validated by pyx12 in worker processes, in its own, the next batch read and written while
+one validates), then `mark_batch_sent` for each batch in its own. Peak memory is this process's maximum resident
+set, also read once the plan is made (before any batch); the pyx12 workers are separate processes (a child's maximum
+resident set counts its parent's pages from before its exec, so it is not reported). PostgreSQL's server CPU is that
+of the backends this process used, read from /proc (the server must be on this machine). Not part of
 `make bench` (a scale-100 seed alone takes minutes): `make bench-scale` runs it.
 
 Targets (issue 20): any count works; at most 2 ms per claim wall clock; at most 300 MB.
@@ -32,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from harness import update_section  # noqa: E402 - benchmarks/ is the script's own folder
 from machine import machine_label  # noqa: E402 - benchmarks/ is the script's own folder
+from sqlalchemy import text  # noqa: E402
 
 from app import create_app  # noqa: E402
 from billing.core.audit import Actor  # noqa: E402
@@ -43,9 +45,10 @@ from billing.submissions.operations import mark_batch_sent  # noqa: E402
 HEADER = (
     "| Backend | Seed scale | Claims batched | Batches | Generate + validate (s) | Mark sent (s) | Total (s) "
     "| ms per claim: generate / total | CPU s: generate (this process + pyx12 workers) / mark sent "
-    "| CPU ms per claim: generate / total | Load average | Peak RSS (MB): after the plan / whole run | Target "
+    "| CPU ms per claim: generate / total | PostgreSQL server CPU s | Load average "
+    "| Peak RSS (MB): after the plan / whole run | Target "
     "| Machine | Date |\n"
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|"
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|"
 )
 ACTOR = Actor.system("bench")
 TARGET_MS, TARGET_MB = 2.0, 300
@@ -88,7 +91,40 @@ def _cpu() -> tuple[float, float]:
     return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
+class _ServerCpu:
+    """CPU seconds of the PostgreSQL backends this process talks to (read from /proc: the server is on this machine).
+
+    A backend is seen when this process asks for its pid (once at the start, once per batch): one first seen
+    later was opened during the run, so all of its CPU counts. Nothing on SQLite, or with a server elsewhere."""
+
+    def __init__(self) -> None:
+        self.start: dict[int, float] = {}
+        self.seen: set[int] = set()
+        self.see(first=True)
+
+    def see(self, *, first: bool = False) -> None:
+        if db.session.get_bind().dialect.name != "postgresql":
+            return
+        pid = int(db.session.scalar(text("select pg_backend_pid()")) or 0)
+        if first:
+            self.start[pid] = _proc_cpu(pid)
+        self.seen.add(pid)
+
+    def used(self) -> float:
+        return sum(_proc_cpu(pid) - self.start.get(pid, 0.0) for pid in self.seen)
+
+
+def _proc_cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (fields 14, 15)
+
+
 def _measure() -> dict[str, float | int]:
+    server = _ServerCpu()
+    db.session.commit()
     cpu_before = _cpu()
     started = time.perf_counter()
     counts: list[int] = []
@@ -97,8 +133,12 @@ def _measure() -> dict[str, float | int]:
     def planned(_plan: object) -> None:
         planned_mb.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
-    generation = generate_in_steps(actor=ACTOR, each=lambda b, _n: counts.append(b.claim_count) if b else None,
-                                   planned=planned)  # fmt: skip
+    def each(batch: object, _claims: int) -> None:
+        server.see()
+        if batch is not None:
+            counts.append(batch.claim_count)  # type: ignore[attr-defined]
+
+    generation = generate_in_steps(actor=ACTOR, each=each, planned=planned)
     batches = list(zip(generation.batch_ids, counts, strict=True))
     built = time.perf_counter()
     cpu_built = _cpu()  # the workers were all waited for: their CPU is counted
@@ -106,13 +146,14 @@ def _measure() -> dict[str, float | int]:
     for batch_id, _ in batches:
         with unit_of_work():
             mark_batch_sent(batch_id, actor=ACTOR)
+            server.see()
         db.session.remove()
     finished = time.perf_counter()
     cpu_after = _cpu()
     claims = sum(count for _, count in batches)
     return {
         "cpu": cpu_built[0] - cpu_before[0], "workers_cpu": cpu_built[1] - cpu_before[1],
-        "mark_cpu": sum(cpu_after) - sum(cpu_built),
+        "mark_cpu": sum(cpu_after) - sum(cpu_built), "server_cpu": server.used(),
         "load": os.getloadavg()[0],
         "claims": claims, "batches": len(batches), "generate": built - started, "mark": finished - built,
         "total": finished - started, "ms_per_claim": 1000 * (finished - started) / max(claims, 1),
@@ -145,7 +186,7 @@ def _row(r: dict[str, float | int | str]) -> str:
              f"{r['mark']:.1f}", f"{r['total']:.1f}", f"{generate_ms:.2f} / {ms:.2f}",
              f"{cpu:.1f} + {workers_cpu:.1f} / {mark_cpu:.1f}",
              f"{1000 * (cpu + workers_cpu) / claims:.2f} / {1000 * (cpu + workers_cpu + mark_cpu) / claims:.2f}",
-             f"{float(r['load']):.1f}", f"{float(r['planned_mb']):.0f} / {mb:.0f}",
+             f"{float(r['server_cpu']):.1f}", f"{float(r['load']):.1f}", f"{float(r['planned_mb']):.0f} / {mb:.0f}",
              verdict, machine_label(), date.today().isoformat()]  # fmt: skip
     return "| " + " | ".join(cells) + " |"
 

@@ -86,15 +86,38 @@ def transactions_needed(claim_count: int) -> int:
 
 def write_837(envelope: Envelope, claims: Sequence[ClaimFacts]) -> WrittenFile:
     """One interchange with one functional group and as many transactions as `CLAIMS_PER_TRANSACTION` chunks need."""
+    return enveloped(envelope, write_bodies(claims))
+
+
+@dataclass(frozen=True)
+class Body:
+    """One transaction's claims written, without its envelope: the segments between its five header segments and
+    SE, and each claim's (first, last) segment counted from the first of them = 1.
+
+    Nothing in it depends on the envelope (control numbers, the date, the batch number), so a batch's claims can
+    be written before the batch exists (billing.submissions.operations writes the next file while one validates).
+    """
+
+    segments: list[str]
+    places: dict[str, tuple[int, int]]
+
+
+def write_bodies(claims: Sequence[ClaimFacts]) -> list[Body]:
+    """The transactions' bodies of `write_837`: one per `CLAIMS_PER_TRANSACTION` claims (one, empty, for none)."""
+    chunks = [claims[i : i + CLAIMS_PER_TRANSACTION] for i in range(0, len(claims), CLAIMS_PER_TRANSACTION)] or [[]]
+    return [_body(chunk) for chunk in chunks]
+
+
+def enveloped(envelope: Envelope, bodies: Sequence[Body]) -> WrittenFile:
+    """The file of these bodies: ISA, GS, each transaction's header, body and SE, GE, IEA."""
     out: list[str] = [_isa(envelope), _gs(envelope)]
     result = WrittenFile(text="")
-    chunks = [claims[i : i + CLAIMS_PER_TRANSACTION] for i in range(0, len(claims), CLAIMS_PER_TRANSACTION)] or [[]]
-    for index, chunk in enumerate(chunks):
-        _transaction(out, envelope, envelope.control_number + index, chunk, result)
-    out.append(segment("GE", len(chunks), envelope.control_number))
+    for index, body in enumerate(bodies):
+        _transaction(out, envelope, envelope.control_number + index, body, result)
+    out.append(segment("GE", len(bodies), envelope.control_number))
     out.append(segment("IEA", 1, f"{envelope.control_number:09d}"))
     result.text = SEGMENT.join(out) + SEGMENT
-    result.transaction_count = len(chunks)
+    result.transaction_count = len(bodies)
     return result
 
 
@@ -114,9 +137,7 @@ def _gs(env: Envelope) -> str:
     )  # fmt: skip
 
 
-def _transaction(
-    out: list[str], env: Envelope, st_number: int, claims: Sequence[ClaimFacts], result: WrittenFile
-) -> None:
+def _transaction(out: list[str], env: Envelope, st_number: int, body: Body, result: WrittenFile) -> None:
     start = len(out)
     control = f"{st_number:04d}"
     out.append(segment("ST", "837", control, IMPLEMENTATION))
@@ -125,6 +146,17 @@ def _transaction(
     out.append(segment("NM1", "41", "2", clean_text(env.submitter_name), "", "", "", "", "46", env.submitter_etin))
     out.append(_submitter_contact(env))
     out.append(segment("NM1", "40", "2", clean_text(env.receiver_name), "", "", "", "", "46", env.receiver_etin))
+    before, header = len(out), len(out) - start  # the body's first segment is number before + 1 in the file
+    for number, (first, last) in body.places.items():
+        result.claim_segments[number] = (before + first, before + last)
+        result.claim_places[number] = (control, header + first, header + last)
+    out.extend(body.segments)
+    out.append(segment("SE", len(out) - start + 1, control))
+
+
+def _body(claims: Sequence[ClaimFacts]) -> Body:
+    out: list[str] = []
+    places: dict[str, tuple[int, int]] = {}
     hl = 0
     for billing, group in _by_billing_provider(claims):
         hl += 1
@@ -134,9 +166,8 @@ def _transaction(
         for claim in group:
             first = len(out) + 1
             hl = _claim(out, claim, provider_hl, hl)
-            result.claim_segments[claim.number] = (first, len(out))
-            result.claim_places[claim.number] = (control, first - start, len(out) - start)
-    out.append(segment("SE", len(out) - start + 1, control))
+            places[claim.number] = (first, len(out))
+    return Body(out, places)
 
 
 def _submitter_contact(env: Envelope) -> str:

@@ -40,12 +40,12 @@ from billing.core.money import sum_money, to_money
 from billing.core.time import practice_today
 from billing.core.unit_of_work import unit_of_work
 from billing.edi.pyx12 import VALIDATION_WORKERS
-from billing.edi.x837p import Envelope, WrittenFile, transactions_needed, write_837
+from billing.edi.x837p import Body, Envelope, WrittenFile, enveloped, transactions_needed, write_837, write_bodies
 from billing.edi.x837p_checks import Checking, FileError
 from billing.ledger.charges import post_submission_charges
 from billing.submissions import sftp
 from billing.submissions.control_numbers import reserve_control_numbers
-from billing.submissions.loading import claim_facts, load_claims
+from billing.submissions.loading import Loaded, claim_facts, load_claims
 from billing.submissions.models import BatchClaim, BatchStatus, Clearinghouse, SendMethod, SubmissionBatch
 from billing.submissions.queries import (
     Candidate,
@@ -175,11 +175,72 @@ def build_planned(
     return batches
 
 
-def build_part(house_id: int, claim_ids: Collection[int], payer_id: int | None, actor: Actor) -> SubmissionBatch | None:
+def build_part(
+    house_id: int, claim_ids: Collection[int], payer_id: int | None, actor: Actor, *,
+    prepared: Prepared | None = None, meanwhile: Callable[[], None] | None = None,
+) -> SubmissionBatch | None:
     """One planned batch in a transaction of its own (a background build): its claims are checked again, so a
-    claim held, edited or batched since the plan stays out; None when none of them can go any more."""
+    claim held, edited or batched since the plan stays out; None when none of them can go any more.
+
+    Args:
+        prepared: this part read and written ahead (`prepare_part`, in the transaction before); checked again here
+            under the claims' locks, and read again if any claim changed since.
+        meanwhile: run while pyx12 validates the file (a stepped generation prepares the next batch there), before
+            the verdict is awaited; what it raises rolls this batch back too, so it should raise nothing.
+    """
+    ready = prepared if prepared is not None else prepare_part(house_id, claim_ids, payer_id)
+    started = _start_batch(clearinghouse_by_id(house_id), ready, payer_id, actor) if ready.frequencies else None
+    del ready, prepared  # written into the file now: while it validates, only the part read ahead is held
+    try:
+        if meanwhile is not None:
+            meanwhile()
+        if started is None:
+            return None
+        _refuse_if_invalid(*started)
+    finally:
+        if started is not None:
+            started[1].close()
+    return started[0]
+
+
+@dataclass
+class Prepared:
+    """A planned batch read and written before its transaction: its claims (id -> frequency, in the file's order)
+    with the version each had when read, their facts and problems, and the file's transactions without envelope.
+
+    What the batch's transaction adds (the lock, the control numbers, the batch row, the envelope) is cheap; this is
+    the expensive part, done while the previous batch's file validates. The versions say whether it still holds:
+    a claim edited, held or moved since it was read has a newer one (every change to a claim moves it)."""
+
+    house_id: int
+    payer_id: int | None
+    frequencies: dict[int, str]
+    versions: dict[int, int]
+    loaded: Loaded
+    bodies: list[Body]
+
+
+def prepare_part(house_id: int, claim_ids: Collection[int], payer_id: int | None) -> Prepared:
+    """Read and write one planned batch of a stepped generation without changing anything (no lock, no row).
+
+    The versions are read first: a change committed after that, even one racing the eligibility check below, gives
+    a claim a newer version than the one kept, which the batch's transaction sees under its lock."""
+    versions = _versions(claim_ids)
     found = [c for c in candidates(payer_id, claim_ids=claim_ids) if c.eligible and c.clearinghouse_id == house_id]
-    return build_planned([(house_id, found)], payer_id, actor)[0] if found else None
+    return _prepare(house_id, payer_id, {c.claim_id: c.frequency_code for c in found}, versions)
+
+
+def _prepare(house_id: int, payer_id: int | None, frequencies: Mapping[int, str], versions: Mapping[int, int],
+             ) -> Prepared:  # fmt: skip
+    ordered = {i: frequencies[i] for i in sorted(frequencies)}  # the file and its entries go in claim id order
+    loaded = claim_facts(ordered)
+    bodies = [] if loaded.problems else write_bodies(loaded.facts)
+    return Prepared(house_id, payer_id, ordered, {i: versions[i] for i in ordered if i in versions}, loaded, bodies)
+
+
+def _versions(claim_ids: Collection[int]) -> dict[int, int]:
+    return {i: v for chunk in chunked(sorted(claim_ids), 10_000)
+            for i, v in db.session.execute(select(Claim.id, Claim.version).where(any_of(Claim.id, chunk)))}  # fmt: skip
 
 
 def _chosen(found: list[Candidate], claim_ids: Collection[int] | None) -> list[Candidate]:
@@ -208,22 +269,62 @@ def _create_batch(
     checking: deque[tuple[SubmissionBatch, Checking]],
 ) -> SubmissionBatch:
     """The batch and its file; pyx12 checks the file (in a worker, for a large one) and the caller awaits the
-    verdict from `checking`, building the next file meanwhile.
+    verdict from `checking`, building the next file meanwhile."""
+    frequencies = {c.claim_id: c.frequency_code for c in group}
+    started = _start_batch(house, _prepare(house.id, payer_id, frequencies, _versions(frequencies)), payer_id, actor)
+    if started is None:
+        raise Conflict("Every claim of the batch changed while it was being built and none can go now; "
+                       "reload the page and generate again.")  # fmt: skip
+    checking.append(started)
+    return started[0]
+
+
+def _start_batch(
+    house: Clearinghouse, prepared: Prepared, payer_id: int | None, actor: Actor
+) -> tuple[SubmissionBatch, Checking] | None:
+    """The batch of a prepared part, its file's validation started; the caller awaits the verdict and closes it.
+    None when, read again because claims changed, none of them can go any more.
 
     Set-based, as marking sent is: the claims are locked and read as rows in one query, and the entries go in
-    with one executemany (5,000 BatchClaim objects cost the ORM's flush about a third of the batch's CPU).
+    with one executemany (5,000 BatchClaim objects cost the ORM's flush about a third of the batch's CPU). The
+    validation starts before the entries and history are written, so those overlap it too.
     """
-    frequencies = {c.claim_id: c.frequency_code for c in group}
-    claims = _lock_claim_rows(list(frequencies))
-    control = reserve_control_numbers(house.id, transactions_needed(len(group)))
+    claims = _lock_claim_rows(list(prepared.frequencies))
+    if {c.id: c.version for c in claims} != prepared.versions:
+        # A claim changed (or went) since the part was read: read it again, now under the locks, so the file is
+        # built from the claims as they are and only the ones still eligible go.
+        prepared = prepare_part(house.id, list(prepared.frequencies), prepared.payer_id)
+        claims = [c for c in claims if c.id in prepared.frequencies]
+        if not claims:
+            return None
+    if prepared.loaded.problems:
+        raise BatchRefused([
+            FileError(None, "", problem, claim_number(claim_id))
+            for claim_id, found in prepared.loaded.problems.items()
+            for problem in found
+        ])  # fmt: skip
+    frequencies = prepared.frequencies
+    control = reserve_control_numbers(house.id, transactions_needed(len(frequencies)))
     batch = SubmissionBatch(
         clearinghouse=house, payer_id=payer_id, control_number=control, usage_indicator=house.usage_indicator,
         created_at=utcnow(), created_by=actor.name, file_name="", content="",
     )  # fmt: skip
     db.session.add(batch)
     db.session.flush()
-    check, written = _write_file(batch, [c.id for c in claims], frequencies, parallel=True)
-    checking.append((batch, check))
+    written = enveloped(envelope_for(batch), prepared.bodies)
+    check = Checking(written.text, written.claim_at, parallel=len(frequencies) >= PARALLEL_FROM_CLAIMS)
+    try:
+        batch.content, batch.transaction_count = written.text, written.transaction_count
+        batch.claim_count, batch.total_charge = len(frequencies), sum_money(f.total for f in prepared.loaded.facts)
+        _write_entries(batch, claims, frequencies, written, actor)
+    except BaseException:
+        check.close()
+        raise
+    return batch, check
+
+
+def _write_entries(batch: SubmissionBatch, claims: Sequence[Row[tuple[int, int, Decimal, ClaimStatus]]],
+                   frequencies: Mapping[int, str], written: WrittenFile, actor: Actor) -> None:  # fmt: skip
     places = written.claim_places
     no_place = (None, None, None)
     db.session.execute(insert(BatchClaim.__table__), [
@@ -231,15 +332,14 @@ def _create_batch(
                                   *places.get(claim_number(c.id), no_place)), strict=True))
         for i, c in enumerate(claims, start=1)
     ])  # fmt: skip
-    batch.file_name = file_name_for(house.file_name_pattern, batch)
+    batch.file_name = file_name_for(batch.clearinghouse.file_name_pattern, batch)
     record_changes("claim", [
         Change(c.id, AuditAction.CLAIM_BATCHED, c.status.value, c.status.value, f"In batch {batch.number}")
         for c in claims
     ], actor=actor)  # fmt: skip
     record_change("batch", batch.id, AuditAction.BATCH_CREATED, actor=actor, after=batch.status.value,
-                  data={"claims": len(claims), "control_number": control})  # fmt: skip
+                  data={"claims": len(claims), "control_number": batch.control_number})  # fmt: skip
     db.session.flush()
-    return batch
 
 
 _ENTRY_COLUMNS = ("batch_id", "claim_id", "position", "frequency_code", "charge", "claim_version", "pending",

@@ -138,3 +138,32 @@ def test_marking_a_large_batch_sent_writes_its_charges_in_a_few_statements(world
     assert month_totals_kept() == []
     statuses = set(db.session.scalars(select(Claim.status).where(any_of(Claim.id, ids))))
     assert statuses == {ClaimStatus.SUBMITTED}
+
+
+def test_marking_a_batch_sent_moves_its_claims_and_writes_their_history_in_one_statement_each(world):
+    """Set-based: one UPDATE moves every claim (and bumps its version), one INSERT writes their history rows, one
+    UPDATE marks the entries sent, whatever the batch's size."""
+    original = world.ready_claim()
+    ids = [original.id, *copies_of(original, 29)]
+    db.session.commit()
+    [batch_id] = builds.generate_in_steps(actor=SYSTEM).batch_ids
+    versions = dict(db.session.execute(select(Claim.id, Claim.version).where(any_of(Claim.id, ids))).all())
+    statements: list[tuple[str, int]] = []
+
+    def count(_conn, _cursor, statement, parameters, context, executemany):
+        rows = len(parameters) if executemany else 1
+        statements.append((" ".join(statement.split()[:3]), rows))
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with unit_of_work():
+            mark_batch_sent(batch_id, actor=SYSTEM)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert [s for s in statements if s[0] == "UPDATE claim SET"] == [("UPDATE claim SET", 1)]
+    assert [s for s in statements if s[0] == "UPDATE batch_claim SET"] == [("UPDATE batch_claim SET", 1)]
+    history = [rows for text, rows in statements if text == "INSERT INTO status_change"]
+    assert sorted(history) == [1, 30]  # the batch's own row, and the 30 claims' rows in one executemany
+    after = dict(db.session.execute(select(Claim.id, Claim.version).where(any_of(Claim.id, ids))).all())
+    assert after == {i: v + 1 for i, v in versions.items()}

@@ -299,3 +299,41 @@ def test_the_cli_refuses_a_huge_scope_id_in_one_line(app):
     assert isinstance(result.exception, SystemExit)
     assert f"'{'9' * 25}' is not a record id" in result.output
     assert "Traceback" not in result.output
+
+
+def _values_bound(params) -> int:
+    """How many values a statement sends: an array (PostgreSQL's = ANY) counts each of its elements."""
+    if isinstance(params, dict):
+        params = list(params.values())
+    if params and isinstance(params[0], (dict, tuple, list)) and not isinstance(params, tuple):
+        return sum(_values_bound(p) for p in params)
+    return sum(len(v) if isinstance(v, (list, tuple)) else 1 for v in params)
+
+
+def test_named_claims_are_sent_a_chunk_at_a_time_not_whole_with_every_chunk(world):
+    """A submission names every Ready claim; the run read them in chunks, binding the whole list to each chunk's
+    query (856,102 ids, 428 times). What the run sends now grows with the claims, not with their square."""
+    from sqlalchemy import event
+
+    claims = [world.claim(day=DAY - timedelta(days=i)) for i in range(48)]
+    make_rule("Few units", conditions=leaf("units", "less_than", 100), actions=fail())
+    db.session.flush()
+
+    def sent(named: list[int]) -> int:
+        total = 0
+
+        def count(conn, cursor, statement, params, context, executemany):
+            nonlocal total
+            total += _values_bound(params)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            result = _run(claim_ids=named, chunk_size=1)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        assert result.claims_checked == len(named)
+        return total
+
+    few, many = sent([c.id for c in claims[:24]]), sent([c.id for c in claims])
+    # Measured: 693 and 1,221 values sent; with the whole list bound to every chunk, 1,346 and 3,674.
+    assert many < 2.2 * few, (few, many)

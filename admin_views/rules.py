@@ -380,10 +380,12 @@ class FailedChargeView(FailedChargeExtras, RoleModelView):
 def _run_scope(run: BillingRun) -> str:
     if not run.scope:
         return "all claims"
-    parts = [f"{key.removesuffix('_id')} {value}" for key, value in run.scope.items() if key != "claims"]
+    parts = [f"{key.removesuffix('_id')} {value}" for key, value in run.scope.items()
+             if key not in ("claims", "claim_count")]
     claims = run.scope.get("claims")
     if claims:
-        parts.append(f"{len(claims)} claim(s): {', '.join(claims[:5])}{'…' if len(claims) > 5 else ''}")
+        count = run.scope.get("claim_count", len(claims))  # runs before it was kept named every claim
+        parts.append(f"{count} claim(s): {', '.join(claims[:5])}{'…' if count > 5 else ''}")
     return "; ".join(parts)
 
 

@@ -113,6 +113,10 @@ class _Run:
     explicit: bool = False
 
 
+#: How many of the claims a run was asked about its scope names (the Billing runs list shows five).
+SCOPE_CLAIMS_KEPT = 20
+
+
 def run_rules(
     *,
     actor: Actor,
@@ -132,8 +136,12 @@ def run_rules(
     raise_if(_scope_problems(company_id, practice_id, location_id))
     rules, evaluate_claim = evaluator_for(enabled_rules(), engine=engine)
     variables = frozenset().union(*(rule.variables for rule in rules))
+    # A submission names every Ready claim (856,102 at a billing company): the run keeps how many and the first
+    # few; which run checked each claim is in claim_rules_check.
+    named = None if claim_ids is None else list(claim_ids)
     scope = {"company_id": company_id, "practice_id": practice_id, "location_id": location_id,
-             "claims": [claim_number(i) for i in claim_ids] if claim_ids is not None else None}
+             "claims": None if named is None else [claim_number(i) for i in named[:SCOPE_CLAIMS_KEPT]],
+             "claim_count": None if named is None else len(named)}
     run = BillingRun(actor=actor.name, scope={k: v for k, v in scope.items() if v is not None}, started_at=utcnow())
     db.session.add(run)
     db.session.flush()

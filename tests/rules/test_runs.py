@@ -337,3 +337,15 @@ def test_named_claims_are_sent_a_chunk_at_a_time_not_whole_with_every_chunk(worl
     few, many = sent([c.id for c in claims[:24]]), sent([c.id for c in claims])
     # Measured: 693 and 1,221 values sent; with the whole list bound to every chunk, 1,346 and 3,674.
     assert many < 2.2 * few, (few, many)
+
+
+def test_a_run_over_many_named_claims_keeps_their_count_and_the_first_few(world):
+    from admin_views.rules import _run_scope
+    from rules.runs import SCOPE_CLAIMS_KEPT
+
+    claims = [world.claim(day=DAY - timedelta(days=i)) for i in range(SCOPE_CLAIMS_KEPT + 5)]
+    result = _run(claim_ids=[c.id for c in claims])
+    run = db.session.get(BillingRun, result.run_number)
+    assert run.scope["claim_count"] == len(claims)
+    assert run.scope["claims"] == [c.number for c in claims[:SCOPE_CLAIMS_KEPT]]
+    assert _run_scope(run).startswith(f"{len(claims)} claim(s): {claims[0].number}, ")

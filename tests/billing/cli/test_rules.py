@@ -96,7 +96,7 @@ def test_run_text_output_names_what_changed_and_runs_lists_the_run(cli):
     runs = json.loads(cli("runs", "--json").output)
     assert runs[0]["claims_checked"] == 1
     assert runs[0]["actor"] == "system:cli"
-    assert runs[0]["scope"] == {"claims": [claim.number]}
+    assert runs[0]["scope"] == {"claims": [claim.number], "claim_count": 1}
     assert runs[0]["finished"] is not None
     assert f"Run {runs[0]['run']}:" in cli("runs").output
 

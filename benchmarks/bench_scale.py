@@ -359,7 +359,8 @@ def _submissions(app: Any) -> list[Measured]:
     return [Measured("submissions", "every Ready claim: batches built, validated, marked sent", float(found["total"]),
                      _cpu(), mb, f"{found['claims']:,} claims in {found['batches']} batches, {ms:.2f} ms/claim "
                      f"(generate {float(found['generate']):.0f} s, mark sent {float(found['mark']):.0f} s; "
-                     f"pyx12 workers peak {float(found['workers_mb']):.0f} MB)",
+                     f"CPU s: pyx12 workers {float(found['workers_cpu']):.0f}, PostgreSQL "
+                     f"{float(found['server_cpu']):.0f}; {float(found['planned_mb']):.0f} MB once planned)",
                      f"≤ {subs.TARGET_MS:g} ms/claim, ≤ {subs.TARGET_MB} MB", met)]
 
 

@@ -89,7 +89,11 @@ def test_ledger_client_prints_json_and_writes_pdf_and_xlsx(flask, world, tmp_pat
     assert flask("ledger", "client", str(world.client.id), "-o", str(pdf)).exit_code == 0
     assert "Patient owes $80.00" in pdf_text(pdf.read_bytes())
     assert flask("ledger", "client", str(world.client.id), "-o", str(xlsx)).exit_code == 0
-    assert openpyxl.load_workbook(xlsx, read_only=True).active["A1"].value == "Client ledger"
+    book = openpyxl.load_workbook(xlsx, read_only=True)  # read-only keeps the file open until closed
+    try:
+        assert book.active["A1"].value == "Client ledger"
+    finally:
+        book.close()
     wrong = flask("ledger", "client", str(world.client.id), "-o", str(tmp_path / "l.doc"))
     assert wrong.exit_code == 1
     assert ".pdf or .xlsx" in wrong.output

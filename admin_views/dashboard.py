@@ -21,7 +21,7 @@ from billing.core.errors import Invalid
 from billing.core.time import practice_today
 from billing.coverage.models import Authorization
 from billing.dashboard.conditions import ANY_AGE, BUCKET_LABELS
-from billing.dashboard.figures import WEEK, Figures, Slice, dashboard_figures, default_range
+from billing.dashboard.figures import WEEK, Figures, Slice, dashboard_figures, default_range, following_month
 from billing.org.queries import by_location
 from billing.people.models import Client
 from billing.people.queries import by_client
@@ -84,8 +84,7 @@ def dashboard_counts() -> dict[str, int]:
 
 
 def month_of(day: date) -> tuple[date, date]:
-    following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
-    return day.replace(day=1), following - timedelta(days=1)
+    return day.replace(day=1), following_month(day) - timedelta(days=1)
 
 
 def front_page_links() -> dict[str, str]:

@@ -40,13 +40,6 @@ def postgresql_trigger() -> str:
             f"EXECUTE FUNCTION {FUNCTION}()")
 
 
-#: Every policy's latest answer from the checks themselves (the migration's backfill, and the ledger check's rule).
-LATEST_FROM_CHECKS = (
-    "SELECT c.policy_id, c.id AS check_id, c.status IN (" + _ATTENTION + ") AS needs_attention "
-    "FROM eligibility_check c JOIN (SELECT policy_id, max(id) AS id FROM eligibility_check "
-    f"WHERE status <> '{EligibilityStatus.PENDING.value}' GROUP BY policy_id) newest ON newest.id = c.id"
-)
-
 # A schema made from the models gets the trigger once eligibility_check exists; the migration makes it otherwise.
 for ddl in (DDL(sqlite_trigger()).execute_if(dialect="sqlite"),
             DDL(postgresql_function()).execute_if(dialect="postgresql"),

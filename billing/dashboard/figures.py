@@ -247,13 +247,14 @@ def _month_spans(date_from: date, date_to: date) -> list[tuple[date, date]]:
     spans = []
     first = date_from
     while first <= date_to:
-        following = _following_month(first)
+        following = following_month(first)
         spans.append((first, min(following - timedelta(days=1), date_to)))
         first = following
     return spans
 
 
-def _following_month(day: date) -> date:
+def following_month(day: date) -> date:
+    """The first day of the month after `day`'s."""
     return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
@@ -267,7 +268,7 @@ def _all_posted_within(first: date, last: date) -> bool:
     of today, so this month is read from its total (an index probe) instead of from the ledger (tens of thousands
     of entries at a billing company's size). Any entry outside, in any location, sends the month to the ledger."""
     month_start = first.replace(day=1)
-    month_end = _following_month(month_start) - timedelta(days=1)
+    month_end = following_month(month_start) - timedelta(days=1)
     kinds = [kind for members in GROUPS.values() for kind in members]
     outside = or_(LedgerEntry.posted_on.between(month_start, first - timedelta(days=1)),
                   LedgerEntry.posted_on.between(last + timedelta(days=1), month_end))

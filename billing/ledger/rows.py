@@ -119,11 +119,7 @@ class RowBuffer:
                             (AdjudicationAdjustment, self.adjustments), (LedgerEntry, self.entries),
                             (StatusChange, self.history)):
             if rows:
-                table = _table(model)
-                if connection.dialect.name == "postgresql":  # one statement a table: see copy_rows
-                    copy_rows(connection, table, rows)
-                else:
-                    connection.execute(insert(table), rows)
+                write_rows(connection, _table(model), rows)
                 rows.clear()
         if connection.dialect.name != "postgresql":
             self._ids.clear()  # the next ids follow the rows just written
@@ -144,6 +140,15 @@ class RowBuffer:
             return ids.free.pop()
         ids.next = (connection.execute(select(func.max(table.c.id))).scalar() or 0) + 2
         return ids.next - 1
+
+
+def write_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Rows of one shape in one statement per table: a COPY on PostgreSQL (see copy_rows), an executemany on
+    SQLite (its row triggers run per row whatever the statement)."""
+    if connection.dialect.name == "postgresql":
+        copy_rows(connection, table, rows)
+    else:
+        connection.execute(insert(table), rows)
 
 
 def copy_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

@@ -25,8 +25,10 @@ from billing.core.id_lists import any_of
 from billing.core.money import sum_money, to_money
 from billing.ledger.patient_balances import open_patient_balances
 from billing.ledger.statements import (
+    NO_STATEMENTS,
     Skipped,
     Statement,
+    below_minimum,
     build_cycle,
     mailing_address,
     party_key,
@@ -115,6 +117,6 @@ def _parties(balances: dict[int, Decimal]) -> list[_Party]:
 
 
 def _skipped(party: _Party, minimum: Decimal) -> Skipped:
-    reason = f"below the minimum balance {minimum}" if party.sending else "no statements flag"
+    reason = below_minimum(minimum) if party.sending else NO_STATEMENTS
     return Skipped(mailing_address(party.members[0]).name,
                    [f"{row.last_name}, {row.first_name}" for row in party.members], party.owed, reason)

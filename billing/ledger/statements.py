@@ -38,6 +38,14 @@ from billing.ledger.statement_models import StatementRecord
 from billing.org.models import Location, Practice
 from billing.people.models import Client
 
+#: Why a party is skipped (the Statements page's outline says the same: billing/ledger/statement_pages.py).
+NO_STATEMENTS = "no statements flag"
+
+
+def below_minimum(minimum: Decimal) -> str:
+    return f"below the minimum balance {minimum}"
+
+
 #: Below this a party gets no statement unless CLAIMDESK_STATEMENT_MINIMUM says otherwise (postage costs money).
 DEFAULT_MINIMUM = Decimal("5.00")
 
@@ -223,7 +231,7 @@ def build_cycle(*, today: date, minimum: Decimal | None = None, client_ids: Iter
         statement_or_skip = _statement(members, balances, claims, paid_on, sent_on, levels, today=today,
                                        activity=activity)
         if isinstance(statement_or_skip, Statement) and not qualifies(statement_or_skip.amount_due, minimum):
-            statement_or_skip = _skip(members, balances, f"below the minimum balance {minimum}")
+            statement_or_skip = _skip(members, balances, below_minimum(minimum))
         (cycle.statements if isinstance(statement_or_skip, Statement) else cycle.skipped).append(statement_or_skip)
     cycle.statements.sort(key=lambda s: (s.recipient.name.lower(), s.account))
     return cycle
@@ -318,7 +326,7 @@ def _statement(members: list[Client], balances: dict[int, Decimal], claims: dict
                *, today: date, activity: bool) -> Statement | Skipped:
     sending = [c for c in members if not c.no_statements]
     if not sending:
-        return _skip(members, balances, "no statements flag")
+        return _skip(members, balances, NO_STATEMENTS)
     parts = [_part(c, balances[c.id], claims.get(c.id, []), sent_on.get(c.id), today=today, activity=activity)
              for c in sending]
     open_since = [row.billed_on for c in sending for row in claims.get(c.id, []) if row.balance > ZERO]

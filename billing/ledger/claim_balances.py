@@ -26,7 +26,7 @@ TRIGGER = "ledger_entry_keeps_claim_balance"
 FUNCTION = "claim_balance_add_entries"
 
 
-def _signed(index: int, row: str) -> str:
+def signed_effect(index: int, row: str) -> str:
     """SQL for one entry's effect on the insurance (0) or patient (1) balance."""
     whens = " ".join(f"WHEN '{kind.value}' THEN {'' if effect[index] > 0 else '-'}{row}.amount"
                      for kind, effect in EFFECTS.items() if effect[index])
@@ -36,20 +36,20 @@ def _signed(index: int, row: str) -> str:
 def sqlite_trigger() -> str:
     # The receivables per day (billing/ledger/ar_days.py) move first: they read the balance before this entry.
     return (f"CREATE TRIGGER {TRIGGER} AFTER INSERT ON ledger_entry FOR EACH ROW BEGIN "  # noqa: S608 - constants
-            f"{ar_days.sqlite_entry_statement(_signed(0, 'NEW'), _signed(1, 'NEW'))}; "
+            f"{ar_days.sqlite_entry_statement(signed_effect(0, 'NEW'), signed_effect(1, 'NEW'))}; "
             f"INSERT INTO claim_balance (claim_id, insurance, patient) "
-            f"VALUES (NEW.claim_id, {_signed(0, 'NEW')}, {_signed(1, 'NEW')}) "
+            f"VALUES (NEW.claim_id, {signed_effect(0, 'NEW')}, {signed_effect(1, 'NEW')}) "
             # SQLite keeps NUMERIC sums as floats: rounded to the cent at every step, they stay exact.
             f"ON CONFLICT (claim_id) DO UPDATE SET insurance = round(insurance + excluded.insurance, 2), "
             f"patient = round(patient + excluded.patient, 2); END")
 
 
 def postgresql_function() -> str:
-    receivables = "; ".join(ar_days.postgresql_entry_statements(_signed(0, "e"), _signed(1, "e")))
+    receivables = "; ".join(ar_days.postgresql_entry_statements(signed_effect(0, "e"), signed_effect(1, "e")))
     return (f"CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "  # noqa: S608
             f"{receivables}; "
             f"INSERT INTO claim_balance (claim_id, insurance, patient) "
-            f"SELECT claim_id, sum({_signed(0, 'e')}), sum({_signed(1, 'e')}) FROM new_entries e "
+            f"SELECT claim_id, sum({signed_effect(0, 'e')}), sum({signed_effect(1, 'e')}) FROM new_entries e "
             f"GROUP BY claim_id ORDER BY claim_id "
             f"ON CONFLICT (claim_id) DO UPDATE SET insurance = claim_balance.insurance + excluded.insurance, "
             f"patient = claim_balance.patient + excluded.patient; RETURN NULL; END $$")

@@ -147,6 +147,22 @@ class ClaimBalance(db.Model):
     insurance: Mapped[Decimal] = mapped_column(default=0)
     patient: Mapped[Decimal] = mapped_column(default=0)
 
+class ClientBalance(db.Model):
+    """What each client owes on the patient side now, all their claims together: kept by database triggers
+    (billing/ledger/client_balances.py) as the sum of their claims' patient balances, for the Statements page and
+    its cycle, which then read the few clients owing or owed something instead of every open claim; never written
+    by the application."""
+
+    __table_args__ = (
+        # The cycle reads the clients whose balance is not zero: a few thousand rows, whatever the ledger's size.
+        Index("ix_client_balance_open", "client_id", postgresql_where=text("patient <> 0"),
+              sqlite_where=text("patient <> 0")),
+    )
+
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), primary_key=True)
+    patient: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=0)
+
+
 class ArDayTotal(db.Model):
     """What payers and patients owe, per service day, location and payer of the claims, and how many claims owe it:
     kept by database triggers (billing/ledger/ar_days.py) beside `claim_balance`, for the Dashboard's A/R and the

@@ -21,7 +21,7 @@ from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
 from billing.core.id_lists import any_of
 from billing.core.money import ZERO, to_money
-from billing.ledger.models import ClaimBalance, EntryKind, LedgerEntry
+from billing.ledger.models import ClaimBalance, ClientBalance, EntryKind, LedgerEntry
 from billing.ledger.sums import PATIENT, cents_sum, effect_on
 from billing.people.models import Client
 
@@ -75,18 +75,13 @@ def patient_accounts(where: Iterable[ColumnElement[bool]] = (), *, open_only: bo
 
 def open_patient_balances(where: Iterable[ColumnElement[bool]] = ()) -> dict[int, Decimal]:
     """Per client, what they owe on the patient side now, for the clients whose balance is not zero: the same
-    figures as `patient_accounts`, read from the kept `claim_balance` through its partial index on open patient
-    balances, so a statement cycle costs the open claims, not the ledger. `where` holds conditions on Claim or
-    Client."""
-    owed = func.sum(ClaimBalance.patient)
+    figures as `patient_accounts`, read from the kept `client_balance` (billing/ledger/client_balances.py) through
+    its partial index on open balances, so a statement cycle costs the clients owing something, not their claims
+    or the ledger. `where` holds conditions on Client (a scope, a list of clients)."""
     query = (
-        select(Claim.client_id, owed)
-        .select_from(ClaimBalance)
-        .join(Claim, Claim.id == ClaimBalance.claim_id)
-        .join(Client, Client.id == Claim.client_id)
-        .where(ClaimBalance.patient != 0, *where)
-        .group_by(Claim.client_id)
-        .having(owed != 0)
+        select(ClientBalance.client_id, ClientBalance.patient)
+        .join(Client, Client.id == ClientBalance.client_id)
+        .where(ClientBalance.patient != 0, *where)
     )
     return {client_id: to_money(total) for client_id, total in db.session.execute(query)}
 

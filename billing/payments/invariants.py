@@ -31,6 +31,7 @@ from billing.ledger.models import (
     ArDayTotal,
     CarcDayTotal,
     ClaimBalance,
+    ClientBalance,
     EntryKind,
     LedgerEntry,
     LedgerMonthTotal,
@@ -333,6 +334,19 @@ def ar_day_totals_kept() -> list[Violation]:
             for k, c, s in _differences(counted, kept, nothing=(ZERO, ZERO, 0, 0))]
 
 
+def client_balances_kept() -> list[Violation]:
+    """What each client owes on the patient side, kept per client (billing/ledger/client_balances.py), equals their
+    claims' kept patient balances totalled (claim-balance checks those against the ledger)."""
+    counted = {(cid,): (to_money(p),) for cid, p in db.session.execute(
+        select(Claim.client_id, _money(func.sum(ClaimBalance.patient)))
+        .join(Claim, Claim.id == ClaimBalance.claim_id).group_by(Claim.client_id))}
+    kept = {(cid,): (to_money(p),) for cid, p in db.session.execute(
+        select(ClientBalance.client_id, _money(ClientBalance.patient)))}
+    return [Violation("client-balance", f"client {cid}", f"the claims' balances say the patient owes "
+                      f"{format_money(c[0])}, but the kept balance says {format_money(s[0])}")
+            for (cid,), c, s in _differences(counted, kept, nothing=(ZERO,))]
+
+
 def month_totals_kept() -> list[Violation]:
     """The charges and collections kept per posting month and location (billing/ledger/month_totals.py) equal the
     ledger: the amounts, and the claims with such an entry that month."""
@@ -434,6 +448,7 @@ CHECKS: dict[str, Callable[[], list[Violation]]] = {
     "claim-day-count": claim_day_counts_kept,
     "carc-day": carc_day_totals_kept,
     "ar-day": ar_day_totals_kept,
+    "client-balance": client_balances_kept,
     "month-total": month_totals_kept,
     "filing-deadline": filing_deadlines_kept,
     "eligibility-latest": eligibility_latest_kept,

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from billing.claims.models import Claim, claim_number
 from billing.claims.queries import lock_claim
@@ -114,6 +114,31 @@ def due_on(since: date, follow_up_days: int, next_follow_up_on: date | None, nex
     return since + timedelta(days=follow_up_days)
 
 
+def _waiting(scope: Scope) -> list[ColumnElement[bool]]:
+    """The claims that can be followed up: Submitted to a payer (not self-pay), in the scope."""
+    return [Claim.status == ClaimStatus.SUBMITTED, Payer.payer_type != PayerType.SELF_PAY,
+            Claim.self_pay.is_(False), by_location(Claim.location_id, scope)]
+
+
+@dataclass(frozen=True)
+class _Clocks:
+    """What decides when each of some claims is due: the days they were sent and heard of, and the next dates set."""
+
+    sent: dict[int, date]
+    heard: dict[int, date]
+    next_dates: dict[int, tuple[date | None, datetime | None]]
+
+    @classmethod
+    def of(cls, ids: list[int]) -> _Clocks:
+        return cls(last_sent(ids), last_heard_from_payer(ids), _next_dates(ids))
+
+    def due_on(self, claim_id: int, created_at: datetime, follow_up_days: int) -> date:
+        since = max(d for d in (self.sent.get(claim_id), self.heard.get(claim_id), practice_date(created_at))
+                    if d is not None)
+        next_on, set_at = self.next_dates.get(claim_id, (None, None))
+        return due_on(since, follow_up_days, next_on, practice_date(set_at) if set_at else None)
+
+
 def follow_up_queue(scope: Scope, *, today: date, assignee_id: int | None = None) -> list[FollowUpRow]:
     """Submitted claims due for follow-up today, the longest overdue first; optionally one person's."""
     candidates = db.session.execute(
@@ -121,26 +146,21 @@ def follow_up_queue(scope: Scope, *, today: date, assignee_id: int | None = None
                Claim.service_date, Claim.total_charge)
         .join(Client, Client.id == Claim.client_id)
         .join(Payer, Payer.id == Claim.payer_id)
-        .where(Claim.status == ClaimStatus.SUBMITTED, Payer.payer_type != PayerType.SELF_PAY,
-               Claim.self_pay.is_(False), by_location(Claim.location_id, scope))
+        .where(*_waiting(scope))
     ).all()
     ids = [row[0] for row in candidates]
-    heard, sent, states, notes = last_heard_from_payer(ids), last_sent(ids), _states(ids), _last_notes(ids)
-    answers = latest_answers(ids)
+    clocks, states, notes, answers = _Clocks.of(ids), _states(ids), _last_notes(ids), latest_answers(ids)
     rows = []
     for claim_id, created_at, last, first, payer, days, service_date, total in candidates:
-        sent_on = sent.get(claim_id)
-        since = max(d for d in (sent_on, heard.get(claim_id), practice_date(created_at)) if d is not None)
         state = states.get(claim_id)
-        due = due_on(since, days, state.next_follow_up_on if state else None,
-                     practice_date(state.next_set_at) if state and state.next_set_at else None)
+        due = clocks.due_on(claim_id, created_at, days)
         if due > today or (assignee_id is not None and (state is None or state.assignee_id != assignee_id)):
             continue
         rows.append(FollowUpRow(
-            claim_id, claim_number(claim_id), f"{last}, {first}", payer, service_date, total, sent_on,
-            heard.get(claim_id), due, state.assignee.name if state and state.assignee else None,
-            state.assignee_id if state else None, notes.get(claim_id),
-            _says(answers[claim_id]) if claim_id in answers else None))
+            claim_id, claim_number(claim_id), f"{last}, {first}", payer, service_date, total,
+            clocks.sent.get(claim_id), clocks.heard.get(claim_id), due,
+            state.assignee.name if state and state.assignee else None, state.assignee_id if state else None,
+            notes.get(claim_id), _says(answers[claim_id]) if claim_id in answers else None))
     return sorted(rows, key=lambda r: (r.due_on, r.claim_id))
 
 
@@ -149,8 +169,14 @@ def _says(answer: ClaimStatusResponse) -> str:
 
 
 def follow_up_count(scope: Scope, *, today: date) -> int:
-    """The front page's count (billing/worklist.py)."""
-    return len(follow_up_queue(scope, today=today))
+    """The front page's count (billing/worklist.py): the queue's length, from what decides each claim's due day
+    alone (no names, notes, assignees or 277 answers read or rows built for a number)."""
+    candidates = db.session.execute(
+        select(Claim.id, Claim.created_at, Payer.follow_up_days).join(Payer, Payer.id == Claim.payer_id)
+        .where(*_waiting(scope))
+    ).all()
+    clocks = _Clocks.of([row[0] for row in candidates])
+    return sum(1 for claim_id, created_at, days in candidates if clocks.due_on(claim_id, created_at, days) <= today)
 
 
 def _states(ids: list[int]) -> dict[int, ClaimFollowUp]:
@@ -159,6 +185,16 @@ def _states(ids: list[int]) -> dict[int, ClaimFollowUp]:
         states.update((s.claim_id, s) for s in db.session.scalars(
             select(ClaimFollowUp).where(any_of(ClaimFollowUp.claim_id, chunk))))
     return states
+
+
+def _next_dates(ids: list[int]) -> dict[int, tuple[date | None, datetime | None]]:
+    """Per claim with a follow-up state, the next follow-up date a biller set and when."""
+    dates: dict[int, tuple[date | None, datetime | None]] = {}
+    for chunk in _chunks(ids):
+        dates.update((claim_id, (next_on, set_at)) for claim_id, next_on, set_at in db.session.execute(
+            select(ClaimFollowUp.claim_id, ClaimFollowUp.next_follow_up_on, ClaimFollowUp.next_set_at)
+            .where(any_of(ClaimFollowUp.claim_id, chunk), ClaimFollowUp.next_follow_up_on.is_not(None))))
+    return dates
 
 
 def _last_notes(ids: list[int]) -> dict[int, str]:

@@ -18,16 +18,17 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement
 
 from billing.core.db import db
 from billing.core.id_lists import any_of
 from billing.core.money import sum_money, to_money
-from billing.ledger.patient_balances import open_patient_balances
+from billing.ledger.patient_balances import open_balance_rows
 from billing.ledger.statements import (
     NO_STATEMENTS,
     Skipped,
     Statement,
+    addressee,
     below_minimum,
     build_cycle,
     mailing_address,
@@ -45,7 +46,7 @@ _COLUMNS = (Client.id, Client.first_name, Client.last_name, Client.account_numbe
 
 @dataclass(frozen=True)
 class _Party:
-    members: list[Any]  # client rows, by account number
+    members: list[Any]  # rows of client columns and their patient balance, by account number
     sending: list[Any]  # those without the no-statements flag
     amount: Decimal  # what the sending members owe: the statement's amount due
     owed: Decimal  # what all members owe (a skipped party's balance)
@@ -54,7 +55,7 @@ class _Party:
     def order(self) -> tuple[str, str]:
         """Where build_cycle sorts the party's statement: its first sending client's addressee and account."""
         first = self.sending[0]
-        return mailing_address(first).name.lower(), first.account_number
+        return addressee(first).lower(), first.account_number
 
 
 @dataclass(frozen=True)
@@ -94,26 +95,28 @@ def cycle_outline(*, today: date, where: Iterable[ColumnElement[bool]] = (),
     minimum = statement_minimum() if minimum is None else to_money(minimum)
     where = list(where)
     sent, left_out = [], []
-    for party in _parties(open_patient_balances(where)):
+    for party in _parties(where):
         (sent if party.sending and qualifies(party.amount, minimum) else left_out).append(party)
     sent.sort(key=lambda p: p.order)
     return CycleOutline(today, minimum, where, sent, left_out)
 
 
-def _parties(balances: dict[int, Decimal]) -> list[_Party]:
-    """The clients owing or owed something, grouped as build_cycle groups them, in its order."""
-    if not balances:
-        return []
-    rows = db.session.execute(select(*_COLUMNS).where(any_of(Client.id, balances)).order_by(Client.account_number))
+def _parties(where: list[ColumnElement[bool]]) -> list[_Party]:
+    """The clients owing or owed something, with their balances and the columns that decide a party, in one
+    statement; grouped as build_cycle groups them, in its order (by account number)."""
     grouped: dict[tuple[str, ...], list[Any]] = defaultdict(list)
-    for row in rows:
+    for row in db.session.execute(open_balance_rows(where, *_COLUMNS).order_by(Client.account_number)):
         grouped[party_key(row)].append(row)
     parties = []
     for members in grouped.values():
         sending = [row for row in members if not row.no_statements]
-        parties.append(_Party(members, sending, sum_money(balances[row.id] for row in sending),
-                              sum_money(balances[row.id] for row in members)))
+        parties.append(_Party(members, sending, _owed(sending), _owed(members)))
     return parties
+
+
+def _owed(rows: list[Any]) -> Decimal:
+    # Most parties are one client: their balance as it is, without a sum's generator (thousands per page load).
+    return to_money(rows[0].patient) if len(rows) == 1 else sum_money(row.patient for row in rows)
 
 
 def _skipped(party: _Party, minimum: Decimal) -> Skipped:

@@ -179,26 +179,38 @@ class MailingAddress:
     @property
     def party(self) -> Party:
         """As the envelope window shows it: name, street lines, "City, ST ZIP"."""
-        town = " ".join(p for p in (f"{self.city}," if self.city else "", self.state, self.zip_code) if p)
-        return Party(self.name, tuple(p for p in (self.line1, self.line2, town) if p))
+        return Party(self.name, _envelope_lines(self.line1, self.line2, self.city, self.state, self.zip_code))
+
+
+def _envelope_lines(line1: str, line2: str, city: str, state: str, zip_code: str) -> tuple[str, ...]:
+    town = " ".join(p for p in (f"{city}," if city else "", state, zip_code) if p)
+    return tuple(p for p in (line1, line2, town) if p)
+
+
+def _zip(digits: str | None) -> str:
+    return f"{digits[:5]}-{digits[5:]}" if digits and len(digits) == 9 else digits or ""
+
+
+def addressee(client: Client) -> str:
+    """Whom a client's statement is addressed to: the responsible party (a minor's parent) or the client."""
+    return " ".join((client.responsible_party_name or f"{client.first_name} {client.last_name}").split())
 
 
 def mailing_address(client: Client) -> MailingAddress:
     """Who a client's statement goes to: the responsible party (a minor's parent) or the client, at their address."""
-    name = client.responsible_party_name or f"{client.first_name} {client.last_name}"
-    zip_code = client.zip_code or ""
-    zip_code = f"{zip_code[:5]}-{zip_code[5:]}" if len(zip_code) == 9 else zip_code
-    return MailingAddress(" ".join(name.split()), client.address_line1 or "", client.address_line2 or "",
-                          client.city or "", client.state or "", zip_code)
+    return MailingAddress(addressee(client), client.address_line1 or "", client.address_line2 or "",
+                          client.city or "", client.state or "", _zip(client.zip_code))
 
 
 def party_key(client: Client) -> tuple[str, ...]:
     """Who a client's statement is shared with: the same responsible party's name at the same address (any case
-    and spacing), or the client alone. Reads only columns, so a row of them serves as well as the Client."""
+    and spacing), or the client alone. Reads only columns, so a row of them serves as well as the Client (and
+    builds no MailingAddress: the Statements page keys every client owing something on each load)."""
     if not client.responsible_party_name:
         return ("client", str(client.id))
-    party = mailing_address(client).party
-    return ("party", party.name.lower(), *(" ".join(p.lower().split()) for p in party.lines))
+    lines = _envelope_lines(client.address_line1 or "", client.address_line2 or "", client.city or "",
+                            client.state or "", _zip(client.zip_code))
+    return ("party", addressee(client).lower(), *(" ".join(p.lower().split()) for p in lines))
 
 
 def qualifies(amount_due: Decimal, minimum: Decimal) -> bool:

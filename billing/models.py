@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from billing.claims import day_counts as _day_counts  # noqa: F401 - the triggers for schemas made by create_all
-from billing.claims.models import Claim, ClaimDayCount, ClaimDiagnosis, ClaimLine
+from billing.claims import deadline_counts as _deadline_counts  # noqa: F401 - the triggers for create_all
+from billing.claims.models import Claim, ClaimDayCount, ClaimDeadlineCount, ClaimDiagnosis, ClaimLine
 from billing.claims.statuses import ClaimStatus
 from billing.core import column_limits as _column_limits  # noqa: F401 - registers the column-limit guard
 from billing.core.access_log import AccessEntry  # the PHI access log (append-only)
@@ -45,6 +46,7 @@ from billing.ledger.models import (
     ArDayTotal,
     CarcDayTotal,
     ClaimBalance,
+    ClientBalance,
     LedgerEntry,
     LedgerMonthTotal,
 )
@@ -80,6 +82,7 @@ __all__ = [
     "Claim",
     "ClaimBalance",
     "ClaimDayCount",
+    "ClaimDeadlineCount",
     "ClaimDiagnosis",
     "ClaimFollowUp",
     "ClaimLine",
@@ -88,6 +91,7 @@ __all__ = [
     "Clearinghouse",
     "ClearinghouseResponse",
     "Client",
+    "ClientBalance",
     "ClientDiagnosis",
     "Company",
     "DunningLevel",

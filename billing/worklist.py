@@ -17,12 +17,11 @@ from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
 from billing.core.money import sum_money, to_money
 from billing.core.time import practice_today
-from billing.dashboard.conditions import deadline_by
 from billing.ledger.models import ArDayTotal
 from billing.ledger.sums import cents_sum
 from billing.org.queries import Scope, by_location
 from billing.payments.denials import denied_work_count
-from billing.payments.filing import DEFAULT_WITHIN_DAYS
+from billing.payments.filing import DEFAULT_WITHIN_DAYS, due_totals
 from billing.payments.models import UnmatchedClaim, UnmatchedStatus
 from billing.payments.plb import open_items
 from billing.payments.queries import remittance_in_scope
@@ -83,9 +82,8 @@ def _status_counts(scope: Scope) -> dict[tuple[ClaimStatus, bool], int]:
 
 
 def _near_deadline_count(scope: Scope) -> int:
-    """The Filing deadlines page's row count, in one statement (the page works each deadline out in Python)."""
-    cutoff = practice_today() + timedelta(days=DEFAULT_WITHIN_DAYS)
-    return db.session.execute(deadline_by(cutoff, by_location(Claim.location_id, scope))).one()[0]
+    """The Filing deadlines page's row count, from the counts the database keeps per deadline day."""
+    return due_totals(practice_today() + timedelta(days=DEFAULT_WITHIN_DAYS), scope)[0]
 
 
 def _count(query: object) -> int:

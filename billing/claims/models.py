@@ -230,3 +230,17 @@ class ClaimDayCount(db.Model):
     self_pay: Mapped[bool] = mapped_column(primary_key=True)
     claims: Mapped[int] = mapped_column(default=0)
     billed: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=ZERO)
+
+
+class ClaimDeadlineCount(db.Model):
+    """How many claims, and their billed dollars, per filing deadline, location and status: kept by database
+    triggers on `claim` (billing/claims/deadline_counts.py) so "how many claims are near their deadline" (the front
+    page, the Dashboard, the Filing deadlines page) reads a few rows per day, not every claim near it.
+    Claims without a deadline are not counted. Never written by the application; a key whose claims all moved on
+    keeps a row of zeros."""
+
+    filing_deadline: Mapped[date] = mapped_column(primary_key=True)
+    location_id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[ClaimStatus] = mapped_column(enum_column(ClaimStatus), primary_key=True)
+    claims: Mapped[int] = mapped_column(default=0)
+    billed: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=ZERO)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, exists, func, select, update
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import aliased
 
@@ -20,12 +20,19 @@ def live_claim_filter(claim: type[Claim] = Claim) -> ColumnElement[bool]:
     correction = aliased(Claim)
     return and_(
         claim.status != ClaimStatus.VOIDED,
-        ~exists().where(
-            correction.original_claim_id == claim.id,
-            correction.frequency_code == "7",
-            correction.status != ClaimStatus.VOIDED,
-        ),
+        ~exists().where(correction.original_claim_id == claim.id, _live_correction(correction)),
     )
+
+
+def replaced_claim_ids() -> Select[tuple[int | None]]:
+    """The ids of the claims a live correction replaces: a handful, read through ix_claim_live_corrections."""
+    correction = aliased(Claim)
+    return select(correction.original_claim_id).where(_live_correction(correction))
+
+
+def _live_correction(correction: type[Claim]) -> ColumnElement[bool]:
+    """A correction (frequency 7) that is not voided: its original no longer bills (ix_claim_live_corrections)."""
+    return and_(correction.frequency_code == "7", correction.status != ClaimStatus.VOIDED)
 
 
 def live_line_filter() -> ColumnElement[bool]:

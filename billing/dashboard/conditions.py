@@ -23,7 +23,6 @@ from sqlalchemy import (
 from billing.claims.models import Claim
 from billing.ledger.models import ClaimBalance, EntryKind, LedgerEntry
 from billing.ledger.month_totals import GROUPS
-from billing.payments.filing import due_by
 from billing.submissions.models import AckOutcome, ClaimAcknowledgment
 
 #: A/R age buckets by the age of the service on the practice's day: (label, first day, last day or None).
@@ -132,13 +131,3 @@ def adjusted_with(group: str, code: str) -> ColumnElement[bool]:
     return Claim.id.in_(
         select(LedgerEntry.claim_id).where(LedgerEntry.group_code == group, LedgerEntry.reason_code == code)
     )
-
-
-def deadline_by(cutoff: date, *where: ColumnElement[bool]) -> Select[tuple[int, Decimal]]:
-    """Claims not yet with the payer (billing.payments.filing.waiting_to_send) whose filing deadline is on or
-    before `cutoff` (and meet `where`: the scope), in one statement: (count, billed).
-
-    The same claims the Filing deadlines page lists (filing.due_by): the deadline the database keeps on each claim
-    (claim.filing_deadline), read as index ranges, so the figure does not grow with the claims waiting."""
-    due = due_by(cutoff, *where).subquery()
-    return select(func.count(), money_sum(due.c.total_charge))

@@ -28,13 +28,13 @@ from billing.dashboard.conditions import (
     ACCEPTED,
     BUCKET_LABELS,
     bucket_of_day,
-    deadline_by,
     first_answers,
     money_sum,
 )
 from billing.ledger.models import ArDayTotal, CarcDayTotal, LedgerEntry, LedgerMonthTotal
 from billing.ledger.month_totals import GROUPS
 from billing.org.queries import Scope, by_location
+from billing.payments.filing import due_totals
 from billing.submissions.models import ClaimAcknowledgment
 from rules.models import BLOCKING, Rule, RuleOutcome
 
@@ -349,12 +349,10 @@ def _by_status(scope: Scope, date_from: date, date_to: date) -> list[Slice]:
 
 
 def _filing(scope: Scope, today: date) -> Slice:
-    """The Filing deadlines page at WEEK days (billing.payments.filing.near_deadline), counted from the same claims
-    (filing.due_by: the deadlines the database keeps, read as index ranges)."""
-    count, billed = db.session.execute(
-        deadline_by(today + timedelta(days=WEEK), by_location(Claim.location_id, scope))
-    ).one()
-    return Slice("Filing deadlines this week", count, to_money(billed), str(WEEK))
+    """The Filing deadlines page at WEEK days (billing.payments.filing.near_deadline), counted from the counts the
+    database keeps per deadline day (filing.due_totals)."""
+    count, billed = due_totals(today + timedelta(days=WEEK), scope)
+    return Slice("Filing deadlines this week", count, billed, str(WEEK))
 
 
 def _failed_by_rule(scope: Scope) -> list[Slice]:

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Numeric, case, func, or_, select
 from sqlalchemy.orm import aliased
 
-from billing.claims.models import Claim, ClaimDayCount, ClaimLine, claim_number
+from billing.claims.models import Claim, ClaimDayCount, ClaimDeadlineCount, ClaimLine, claim_number
 from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
 from billing.core.id_lists import any_of
@@ -298,6 +298,21 @@ def claim_day_counts_kept() -> list[Violation]:
             for k, (n, b), (kept_n, kept_b) in _differences(counted, kept)]
 
 
+def claim_deadline_counts_kept() -> list[Violation]:
+    """The claims counted per filing deadline, location and status (billing/claims/deadline_counts.py) equal a
+    recount of the claims with a deadline, grouped in SQL."""
+    key = (Claim.filing_deadline, Claim.location_id, Claim.status)
+    counted = {tuple(k): (n, to_money(b)) for *k, n, b in db.session.execute(
+        select(*key, func.count(), _money(func.sum(Claim.total_charge)))
+        .where(Claim.filing_deadline.is_not(None)).group_by(*key))}
+    kept = {tuple(k): (n, to_money(b)) for *k, n, b in db.session.execute(
+        select(ClaimDeadlineCount.filing_deadline, ClaimDeadlineCount.location_id, ClaimDeadlineCount.status,
+               ClaimDeadlineCount.claims, _money(ClaimDeadlineCount.billed)))}
+    return [Violation("claim-deadline-count", _day_key(k), f"{n} claims billing {format_money(b)} are there, but "
+                      f"the kept count says {kept_n} billing {format_money(kept_b)}")
+            for k, (n, b), (kept_n, kept_b) in _differences(counted, kept)]
+
+
 def carc_day_totals_kept() -> list[Violation]:
     """The adjustment codes totalled per service day and location (billing/ledger/carc_days.py) equal the ledger."""
     coded = (select(LedgerEntry.claim_id, LedgerEntry.group_code, LedgerEntry.reason_code,
@@ -446,6 +461,7 @@ CHECKS: dict[str, Callable[[], list[Violation]]] = {
     "self-pay": self_pay_on_patient_side,
     "claim-balance": claim_balances_kept,
     "claim-day-count": claim_day_counts_kept,
+    "claim-deadline-count": claim_deadline_counts_kept,
     "carc-day": carc_day_totals_kept,
     "ar-day": ar_day_totals_kept,
     "client-balance": client_balances_kept,

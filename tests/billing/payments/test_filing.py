@@ -16,7 +16,14 @@ from billing.core.errors import Invalid
 from billing.coverage.models import PayerType
 from billing.ledger.models import Adjudication, EntrySource
 from billing.org.queries import Scope
-from billing.payments.filing import NOT_WITH_PAYER, claim_deadline, deadlines, filing_deadline, near_deadline
+from billing.payments.filing import (
+    NOT_WITH_PAYER,
+    claim_deadline,
+    deadlines,
+    filing_deadline,
+    near_deadline,
+    near_deadline_totals,
+)
 from tests.worlds import factories as f
 from tests.worlds.claims import walk_to
 from tests.worlds.practice import DAY, SYSTEM, build_world
@@ -104,11 +111,11 @@ def test_the_worklist_lists_claims_not_with_the_payer_within_n_days_and_late_one
     walk_to(world.claim(day=DAY + timedelta(days=3)), ClaimStatus.SUBMITTED)  # with the payer
     walk_to(world.claim(day=DAY + timedelta(days=4)), ClaimStatus.VOIDED)
     world.claim(day=DAY + timedelta(days=30))  # 40 days left: not yet
-    rows = near_deadline(Scope(), within_days=14, today=TODAY)
+    rows = _listed(Scope(), 14)
     assert [(r.claim_id, r.days_left) for r in rows] == [(late.id, -10), (ready.id, 10), (held.id, 11),
                                                           (denied.id, 12)]
     assert rows[0].as_dict()["late"] is True
-    assert [r.claim_id for r in near_deadline(Scope(), within_days=0, today=TODAY)] == [late.id]
+    assert [r.claim_id for r in _listed(Scope(), 0)] == [late.id]
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 7])
@@ -124,7 +131,7 @@ def test_pages_of_the_worklist_are_the_whole_list_cut_in_order(world, size):
     original = walk_to(world.claim(day=DAY - timedelta(days=5)), ClaimStatus.DENIED)
     _answered(original, DAY - timedelta(days=1))
     correct_claim(original, actor=SYSTEM, reason="fix dx", payer_claim_number="ICN9")
-    whole = [r.claim_id for r in near_deadline(Scope(), within_days=100, today=TODAY)]
+    whole = [r.claim_id for r in _listed(Scope(), 100)]
     assert len(whole) == 7
     paged = [r.claim_id for start in range(0, len(whole) + size, size)
              for r in near_deadline(Scope(), within_days=100, today=TODAY, limit=size, offset=start)]
@@ -135,17 +142,17 @@ def test_the_worklist_keeps_to_the_scope_and_refuses_a_bad_window(world):
     mine = world.claim()
     other = build_world()
     other.claim()
-    rows = near_deadline(Scope(company_id=world.company.id), within_days=14, today=TODAY)
+    rows = _listed(Scope(company_id=world.company.id), 14)
     assert [r.claim_id for r in rows] == [mine.id]
     with pytest.raises(Invalid, match="from 0 to 1830"):
-        near_deadline(Scope(), within_days=5000, today=TODAY)
+        _listed(Scope(), 5000)
 
 
 def test_a_denied_claim_replaced_by_a_correction_leaves_the_list_for_its_correction(world):
     original = walk_to(world.claim(), ClaimStatus.DENIED)
     _answered(original, DAY + timedelta(days=75))
     correction = correct_claim(original, actor=SYSTEM, reason="fix dx", payer_claim_number="ICN2")
-    rows = near_deadline(Scope(), within_days=100, today=TODAY)
+    rows = _listed(Scope(), 100)
     # 90-day corrected window from day 75: 85 days left
     assert [(r.claim_id, r.days_left) for r in rows] == [(correction.id, 85)]
 
@@ -156,3 +163,12 @@ def test_other_payers_windows_are_their_own(world):
     claim.payer_id = long_payer.id
     db.session.flush()
     assert claim_deadline(claim, TODAY).days_left == 285
+
+
+def _listed(scope, within_days):
+    """The list's rows; the totals the front page and the Dashboard read (from the kept counts) are always their
+    count and their sum."""
+    rows = near_deadline(scope, within_days=within_days, today=TODAY)
+    assert near_deadline_totals(scope, within_days=within_days, today=TODAY) == (
+        len(rows), sum((r.total_charge for r in rows), Decimal("0.00")))
+    return rows

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -212,6 +213,12 @@ def _el(seg: list[str], n: int) -> str:
     return seg[n].strip() if len(seg) > n else ""
 
 
+def _code(seg: list[str], n: int) -> str:
+    """`_el` for a code (a qualifier, CARC group and reason, procedure, status): one string per distinct code.
+    A 74,000-claim 835 repeats a few dozen codes half a million times; each kept apart took 50 bytes."""
+    return sys.intern(_el(seg, n))
+
+
 def _amount(seg: list[str], n: int, where: str) -> Decimal:
     """Element n of the segment as an amount; a refusal names the element (CLP04)."""
     return _money(_el(seg, n), f"{where} {seg[0].strip().upper()}{n:02d}")
@@ -220,17 +227,33 @@ def _amount(seg: list[str], n: int, where: str) -> Decimal:
 def _cas(seg: list[str], where: str) -> list[Adjustment]:
     """CAS01 group, then up to six (reason, amount, quantity) triples; more were refused by `read_835`."""
     # The elements stripped once, padded to CAS19: the loop below reads each of them, for every CAS of the file.
-    els = [e.strip() for e in seg[:20]] + [""] * (20 - min(len(seg), 20))
+    els = [sys.intern(e.strip()) for e in seg[:20]] + [""] * (20 - min(len(seg), 20))
     group, out = els[1], []
     for k in range(2, 19, 3):
         reason, amount, quantity = els[k], els[k + 1], els[k + 2]
         if reason:
-            out.append(Adjustment(group, reason, _money(amount, f"{where} CAS{k + 1:02d}"),
-                                  _quantity(quantity, f"{where} CAS{k + 2:02d}")))
+            money, count = _money(amount, f"{where} CAS{k + 1:02d}"), _quantity(quantity, f"{where} CAS{k + 2:02d}")
+            out.append(_shared_adjustment(group, reason, amount, quantity, money, count))
         elif amount or quantity:
             raise EraUnreadable(f"{where}: CAS{k + 1:02d}-{k + 2:02d} carry an amount or quantity without a "
                                 f"reason code in CAS{k:02d}.")
     return out
+
+
+#: Adjustments made so far, by the text they were read from: an Adjustment is frozen, so one object serves every
+#: CAS that says the same (most of a remittance's CAS say CO*45 or PR*2 of a few amounts).
+_ADJUSTMENTS: dict[tuple[str, str, str, str], Adjustment] = {}
+
+
+def _shared_adjustment(group: str, reason: str, amount_text: str, quantity_text: str, amount: Decimal,
+                       quantity: Decimal | None) -> Adjustment:
+    key = (group, reason, amount_text, quantity_text)
+    found = _ADJUSTMENTS.get(key)
+    if found is None:
+        found = Adjustment(group, reason, amount, quantity)
+        if len(_ADJUSTMENTS) < 4096:
+            _ADJUSTMENTS[key] = found
+    return found
 
 
 def read_835(text: str, *, hints: Mapping[str, str] | None = None) -> tuple[Delimiters, SegmentText]:
@@ -375,10 +398,10 @@ class _Parser:
 
     def _ref(self, seg: list[str], where: str) -> None:
         assert self.txn is not None
-        qualifier, value = _el(seg, 1), _el(seg, 2)
+        qualifier, value = _code(seg, 1), _el(seg, 2)
         if self.service is not None:
             if qualifier == "6R":
-                self.service.line_control = value
+                self.service.line_control = sys.intern(value)  # our line number: a few distinct ones
         elif self.claim is not None:
             self.claim.references[qualifier] = value
         elif self.party == "PR" and qualifier in ("2U", "EO", "HI", "NF"):
@@ -386,7 +409,7 @@ class _Parser:
 
     def _dtm(self, seg: list[str], where: str) -> None:
         assert self.txn is not None
-        qualifier, value = _el(seg, 1), _el(seg, 2)
+        qualifier, value = _code(seg, 1), _el(seg, 2)
         if not value:
             return
         if self.service is not None and qualifier in ("472", "150"):
@@ -401,9 +424,9 @@ class _Parser:
         assert self.txn is not None
         self.service = None
         self.claim = ClaimPaymentInfo(
-            claim_number=_el(seg, 1), status_code=_el(seg, 2), charge=_amount(seg, 3, where),
+            claim_number=_el(seg, 1), status_code=_code(seg, 2), charge=_amount(seg, 3, where),
             paid=_amount(seg, 4, where), patient_responsibility=_amount(seg, 5, where),
-            filing_indicator=_el(seg, 6), payer_claim_number=_el(seg, 7) or None, segments=[seg],
+            filing_indicator=_code(seg, 6), payer_claim_number=_el(seg, 7) or None, segments=[seg],
         )
         if not self.claim.claim_number:
             raise EraUnreadable(f"{where}: the claim has no claim number (CLP01).")
@@ -428,11 +451,12 @@ class _Parser:
         units = _el(seg, 5)
         billed = _el(seg, 6).split(self.delims.component) if _el(seg, 6) else []
         self.service = ServicePayment(
-            qualifier=parts[0], procedure_code=parts[1], modifiers=tuple(m for m in parts[2:6] if m),
+            qualifier=sys.intern(parts[0]), procedure_code=sys.intern(parts[1]),
+            modifiers=tuple(sys.intern(m) for m in parts[2:6] if m),
             charge=_amount(seg, 2, where), paid=_amount(seg, 3, where),
             units=_quantity(units, f"{where} SVC05"),
-            billed_code=(billed[1].strip() or None) if len(billed) > 1 else None,
-            billed_modifiers=tuple(m.strip() for m in billed[2:6] if m.strip()),
+            billed_code=(sys.intern(billed[1].strip()) or None) if len(billed) > 1 else None,
+            billed_modifiers=tuple(sys.intern(m.strip()) for m in billed[2:6] if m.strip()),
         )
         self.claim.services.append(self.service)
 
@@ -442,7 +466,7 @@ class _Parser:
 
     def _lq(self, seg: list[str], where: str) -> None:
         if self.service is not None and _el(seg, 1) == "HE":
-            self.service.remarks.append(_el(seg, 2))
+            self.service.remarks.append(_code(seg, 2))
 
     def _lx(self, seg: list[str], where: str) -> None:
         self.claim = self.service = None

@@ -129,8 +129,8 @@ class SegmentTable(Sequence[list[str]]):
     with its terminator, exactly as joining the item's elements writes it."""
 
     def __init__(self, text: str, delims: Delimiters, in_full: frozenset[str]) -> None:
-        canon = "".join(_canonical_blocks(text, delims))
-        self.text = text if canon == text else canon
+        # Usually the text is canonical already (the 835 import's is): then it is not copied.
+        self.text = text if _is_canonical(text, delims) else "".join(_canonical_blocks(text, delims))
         self.delims, self.in_full = delims, in_full
         self.starts = array("q")
         self.ids: list[str] = []
@@ -165,6 +165,16 @@ class SegmentTable(Sequence[list[str]]):
             raise IndexError(index)
         index %= len(self)
         return self.text[self.starts[index]:self.starts[index + 1]]
+
+
+def _is_canonical(text: str, delims: Delimiters) -> bool:
+    """Whether `text` is its own canonical form, compared a block at a time (no copy of the whole)."""
+    position = 0
+    for block in _canonical_blocks(text, delims):
+        if not text.startswith(block, position):
+            return False
+        position += len(block)
+    return position == len(text)
 
 
 def _blocks_of(text: str, terminator: str) -> Iterator[str]:

@@ -56,9 +56,10 @@ class Piece:
         return [self.written.get(k) or self.source[origin - 1] for k, origin in enumerate(self.origin)]
 
     def text(self, delims: Delimiters) -> str:
-        return "".join(self._blocks(delims))
+        return "".join(self.blocks(delims))
 
-    def _blocks(self, delims: Delimiters) -> Iterator[str]:
+    def blocks(self, delims: Delimiters) -> Iterator[str]:
+        """The piece's text a few thousand segments at a time (written out so, it is never whole in memory)."""
         raw = getattr(self.source, "raw", None)  # a SegmentTable hands out a segment's text as it is in the file
         for first in range(0, len(self.origin), _TEXT_BLOCK):
             out = []
@@ -199,15 +200,15 @@ def _transaction(segments: Segments, ids: list[str], start: int, number: int,
         return None
     if "ST" in ids[start + 1:end]:
         return None
-    tags = ids[start:end + 1]  # tags[k] is segment number start + 1 + k's id
-    first_lx = next((k for k, tag in enumerate(tags) if tag == "LX"), None)
-    first_plb = next((k for k, tag in enumerate(tags) if tag == "PLB"), len(tags) - 1)
-    first_clp = next((k for k, tag in enumerate(tags) if tag == "CLP"), None)
+    first_lx = _first(ids, "LX", start, end)  # counted from the ST
+    first_plb = _first(ids, "PLB", start, end)
+    first_plb = end - start if first_plb is None else first_plb
+    first_clp = _first(ids, "CLP", start, end)
     if first_clp is not None and (first_lx is None or first_clp < first_lx):
         return None  # a claim outside any LX: pyx12 must see it in place
     if first_lx is None:
         first_lx = first_plb
-    if any(tag in ("LX", "CLP") for tag in tags[first_plb:]):
+    if any(ids[i] in ("LX", "CLP") for i in range(start + first_plb, end + 1)):
         return None
     numbered = range(start + 1, end + 2)
     header, detail, trailer = list(numbered[:first_lx]), numbered[first_lx:first_plb], list(numbered[first_plb:])
@@ -221,11 +222,21 @@ def _transaction(segments: Segments, ids: list[str], start: int, number: int,
     return _Transaction(header, trailer, control, end + 1)
 
 
+def _first(ids: list[str], tag: str, start: int, end: int) -> int | None:
+    """Where `tag` first is among segments start..end (0-based, both included), counted from start."""
+    try:
+        return ids.index(tag, start, end + 1) - start
+    except ValueError:
+        return None
+
+
 def _units(detail: range, ids: list[str], number: int, units: list[_Unit]) -> None:
     lx: list[int] = []
     current: _Unit | None = None
     for origin in detail:
         tag = ids[origin - 1]
+        if current is not None and tag in ("LX", "CLP"):
+            current.body = _compact(current.body)  # that claim loop is complete
         if tag == "LX":
             lx, current = [origin], None
             units.append(_Unit(number, lx, []))  # an LX with no claim stays a unit (and an error) of its own

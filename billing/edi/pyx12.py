@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -383,7 +383,7 @@ class PendingValidation:
         delims, parts, envelope = pieces
         self._envelope = [(p.line, p.level, p.code, p.message) for p in envelope]
         for piece in parts:
-            self._workers.append(_start_worker(piece.text(delims)))
+            self._workers.append(_start_worker(piece.blocks(delims)))
             self._origins.append(piece.origin)
 
     def result(self) -> Validation:
@@ -438,11 +438,12 @@ def _pieces(text: str, *, whole_transactions: bool = False,
     return None if cut is None else (delims, *cut)
 
 
-def _start_worker(text: str) -> tuple[subprocess.Popen[str], Path]:
+def _start_worker(text: str | Iterable[str]) -> tuple[subprocess.Popen[str], Path]:
+    """A worker validating `text` (or the pieces of text given, written one after the other)."""
     # X12 files name patients: mkstemp makes the file readable by this user only; close() removes it.
     handle, name = tempfile.mkstemp(prefix="claimdesk-835-", suffix=".txt")
     with os.fdopen(handle, "w", encoding="utf-8") as fh:
-        fh.write(text)
+        fh.writelines([text] if isinstance(text, str) else text)
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, a path we made
         [sys.executable, "-m", "billing.edi.pyx12", name], stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT)

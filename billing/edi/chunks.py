@@ -16,42 +16,85 @@ outside any LX) is not cut: it is validated whole, which is always correct, only
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import pairwise
 
 from billing.edi.segments import Delimiters, join_segments
 
 Segment = list[str]
+#: The file's segments: a list, or a `SegmentTable` that splits each when asked and keeps none.
+Segments = Sequence[Segment]
 HEADER_OF_LX = ("TS3", "TS2")
+#: Segments of a piece joined into one string at a time when its text is written.
+_TEXT_BLOCK = 4096
 
 
 @dataclass
 class Piece:
-    """One interchange to validate, and the original 1-based segment number of each of its segments."""
+    """One interchange to validate, and the original 1-based segment number of each of its segments.
 
-    segments: list[Segment] = field(default_factory=list)
-    origin: list[int] = field(default_factory=list)
+    A segment of the file is kept as its number only (`keep`), its text read from the file's segments when the
+    piece's text is made; only the trailers written anew (`add`) are held. A piece of half a 74,000-claim 835
+    held as lists of elements took over 100 MB."""
 
-    def add(self, segment: Segment, origin: int) -> None:
-        self.segments.append(segment)
+    source: Segments = field(default_factory=list)
+    origin: array[int] = field(default_factory=lambda: array("i"))
+    written: dict[int, Segment] = field(default_factory=dict)
+
+    def keep(self, origin: int) -> None:
         self.origin.append(origin)
 
+    def add(self, segment: Segment, origin: int) -> None:
+        self.written[len(self.origin)] = segment
+        self.origin.append(origin)
+
+    @property
+    def segments(self) -> list[Segment]:
+        return [self.written.get(k) or self.source[origin - 1] for k, origin in enumerate(self.origin)]
+
     def text(self, delims: Delimiters) -> str:
-        return join_segments(self.segments, delims)
+        return "".join(self.blocks(delims))
+
+    def blocks(self, delims: Delimiters) -> Iterator[str]:
+        """The piece's text a few thousand segments at a time (written out so, it is never whole in memory)."""
+        raw = getattr(self.source, "raw", None)  # a SegmentTable hands out a segment's text as it is in the file
+        for first in range(0, len(self.origin), _TEXT_BLOCK):
+            out = []
+            for k in range(first, min(first + _TEXT_BLOCK, len(self.origin))):
+                written, index = self.written.get(k), self.origin[k] - 1
+                out.append(join_segments([written], delims) if written is not None
+                           else raw(index) if raw is not None else join_segments([self.source[index]], delims))
+            yield "".join(out)
+
+
+@lru_cache(maxsize=1024)
+def _upper(tag: str) -> str:
+    """A segment id in capitals, one string per distinct id (a million segments name a dozen ids)."""
+    return tag.upper()
+
+
+def segment_ids(segments: Segments) -> list[str]:
+    """Each segment's id in capitals; a `SegmentTable` has them already."""
+    ids = getattr(segments, "ids", None)
+    return ids if ids is not None else [_upper(s[0]) for s in segments]
 
 
 @dataclass
 class _Unit:
-    """A claim loop (or an LX without claims) and the LX header it sits under."""
+    """A claim loop (or an LX without claims) and the LX header it sits under, as 1-based segment numbers."""
 
     transaction: int
-    lx: list[tuple[int, Segment]]
-    body: list[tuple[int, Segment]]
+    lx: list[int]
+    body: list[int] | range
 
 
 @dataclass
 class _Transaction:
-    header: list[tuple[int, Segment]]
-    trailer: list[tuple[int, Segment]]  # PLBs, then SE
+    header: list[int]
+    trailer: list[int]  # PLBs, then SE
     control: str
     end: int  # the SE's segment number
 
@@ -66,9 +109,10 @@ class EnvelopeProblem:
     message: str
 
 
-def split(segments: list[Segment], parts: int) -> tuple[list[Piece], list[EnvelopeProblem]] | None:
+def split(segments: Segments, parts: int) -> tuple[list[Piece], list[EnvelopeProblem]] | None:
     """`parts` interchanges covering the file (fewer when it has fewer claims), or None if it cannot be cut."""
-    shape = _shape(segments)
+    ids = segment_ids(segments)
+    shape = _shape(segments, ids)
     if shape is None or parts < 2:
         return None
     transactions, units = shape
@@ -77,13 +121,13 @@ def split(segments: list[Segment], parts: int) -> tuple[list[Piece], list[Envelo
     last_units = {id(next(u for u in reversed(units) if u.transaction == n)) for n in range(len(transactions))}
     size = -(-len(units) // parts)
     pieces = [_piece(segments, transactions, units[i:i + size], last_units) for i in range(0, len(units), size)]
-    return pieces, envelope_problems(segments)
+    return pieces, envelope_problems(segments, ids)
 
 
-def split_transactions(segments: list[Segment], parts: int) -> tuple[list[Piece], list[EnvelopeProblem]] | None:
+def split_transactions(segments: Segments, parts: int) -> tuple[list[Piece], list[EnvelopeProblem]] | None:
     """`parts` interchanges (fewer when there are fewer transactions) of whole transactions, or None when the
     file has one transaction or another shape than one interchange of one group of transactions."""
-    ids = [s[0].upper() for s in segments]
+    ids = segment_ids(segments)
     if parts < 2 or len(ids) < 4 or ids[:2] != ["ISA", "GS"] or ids[-2:] != ["GE", "IEA"] \
             or ids.count("ISA") != 1 or ids.count("GS") != 1:
         return None
@@ -101,23 +145,23 @@ def split_transactions(segments: list[Segment], parts: int) -> tuple[list[Piece]
         return None
     size = -(-len(spans) // parts)
     pieces = [_whole_transactions(segments, spans[i:i + size]) for i in range(0, len(spans), size)]
-    return pieces, envelope_problems(segments) + _repeated_controls(segments, spans)
+    return pieces, envelope_problems(segments, ids) + _repeated_controls(segments, spans)
 
 
-def _whole_transactions(segments: list[Segment], spans: list[tuple[int, int]]) -> Piece:
-    piece = Piece()
-    piece.add(segments[0], 1)
-    piece.add(segments[1], 2)
+def _whole_transactions(segments: Segments, spans: list[tuple[int, int]]) -> Piece:
+    piece = Piece(segments)
+    piece.keep(1)
+    piece.keep(2)
     for start, end in spans:
         for index in range(start, end + 1):
-            piece.add(segments[index], index + 1)
+            piece.keep(index + 1)
     last = len(segments)
     piece.add(["GE", str(len(spans)), _el(segments[-2], 2)], last - 1)
     piece.add(["IEA", "1", _el(segments[-1], 2)], last)
     return piece
 
 
-def _repeated_controls(segments: list[Segment], spans: list[tuple[int, int]]) -> list[EnvelopeProblem]:
+def _repeated_controls(segments: Segments, spans: list[tuple[int, int]]) -> list[EnvelopeProblem]:
     """ST02 must be unique in the group; pieces validated apart would not see a repeat across them."""
     seen: set[str] = set()
     problems = []
@@ -130,8 +174,7 @@ def _repeated_controls(segments: list[Segment], spans: list[tuple[int, int]]) ->
     return problems
 
 
-def _shape(segments: list[Segment]) -> tuple[list[_Transaction], list[_Unit]] | None:
-    ids = [s[0].upper() for s in segments]
+def _shape(segments: Segments, ids: list[str]) -> tuple[list[_Transaction], list[_Unit]] | None:
     if len(ids) < 4 or ids[:2] != ["ISA", "GS"] or ids[-2:] != ["GE", "IEA"] or ids.count("ISA") != 1 \
             or ids.count("GS") != 1:
         return None
@@ -149,7 +192,7 @@ def _shape(segments: list[Segment]) -> tuple[list[_Transaction], list[_Unit]] | 
     return transactions, units
 
 
-def _transaction(segments: list[Segment], ids: list[str], start: int, number: int,
+def _transaction(segments: Segments, ids: list[str], start: int, number: int,
                  units: list[_Unit]) -> _Transaction | None:
     try:
         end = ids.index("SE", start)
@@ -157,51 +200,72 @@ def _transaction(segments: list[Segment], ids: list[str], start: int, number: in
         return None
     if "ST" in ids[start + 1:end]:
         return None
-    numbered = [(i + 1, segments[i]) for i in range(start, end + 1)]
-    first_lx = next((k for k, (_, s) in enumerate(numbered) if s[0].upper() == "LX"), None)
-    first_plb = next((k for k, (_, s) in enumerate(numbered) if s[0].upper() == "PLB"), len(numbered) - 1)
-    first_clp = next((k for k, (_, s) in enumerate(numbered) if s[0].upper() == "CLP"), None)
+    first_lx = _first(ids, "LX", start, end)  # counted from the ST
+    first_plb = _first(ids, "PLB", start, end)
+    first_plb = end - start if first_plb is None else first_plb
+    first_clp = _first(ids, "CLP", start, end)
     if first_clp is not None and (first_lx is None or first_clp < first_lx):
         return None  # a claim outside any LX: pyx12 must see it in place
     if first_lx is None:
         first_lx = first_plb
-    if any(s[0].upper() in ("LX", "CLP") for _, s in numbered[first_plb:]):
+    if any(ids[i] in ("LX", "CLP") for i in range(start + first_plb, end + 1)):
         return None
-    header, detail, trailer = numbered[:first_lx], numbered[first_lx:first_plb], numbered[first_plb:]
+    numbered = range(start + 1, end + 2)
+    header, detail, trailer = list(numbered[:first_lx]), numbered[first_lx:first_plb], list(numbered[first_plb:])
     before = len(units)
-    _units(detail, number, units)
+    _units(detail, ids, number, units)
+    for unit in units[before:]:
+        unit.body = _compact(unit.body)
     if len(units) == before:
         units.append(_Unit(number, [], []))  # a payment with no claims still needs its transaction checked
     control = segments[start][2] if len(segments[start]) > 2 else ""
     return _Transaction(header, trailer, control, end + 1)
 
 
-def _units(detail: list[tuple[int, Segment]], number: int, units: list[_Unit]) -> None:
-    lx: list[tuple[int, Segment]] = []
+def _first(ids: list[str], tag: str, start: int, end: int) -> int | None:
+    """Where `tag` first is among segments start..end (0-based, both included), counted from start."""
+    try:
+        return ids.index(tag, start, end + 1) - start
+    except ValueError:
+        return None
+
+
+def _units(detail: range, ids: list[str], number: int, units: list[_Unit]) -> None:
+    lx: list[int] = []
     current: _Unit | None = None
-    for origin, segment in detail:
-        tag = segment[0].upper()
+    for origin in detail:
+        tag = ids[origin - 1]
+        if current is not None and tag in ("LX", "CLP"):
+            current.body = _compact(current.body)  # that claim loop is complete
         if tag == "LX":
-            lx, current = [(origin, segment)], None
+            lx, current = [origin], None
             units.append(_Unit(number, lx, []))  # an LX with no claim stays a unit (and an error) of its own
         elif tag in HEADER_OF_LX and current is None:
-            lx.append((origin, segment))
+            lx.append(origin)
         elif tag == "CLP":
             if units and units[-1].lx is lx and not units[-1].body:
                 units.pop()  # the LX placeholder: this claim carries the LX now
-            current = _Unit(number, lx, [(origin, segment)])
+            current = _Unit(number, lx, [origin])
             units.append(current)
         elif current is not None:
-            current.body.append((origin, segment))
+            current.body.append(origin)
         else:
-            units[-1].body.append((origin, segment))
+            units[-1].body.append(origin)
 
 
-def _piece(segments: list[Segment], transactions: list[_Transaction], units: list[_Unit],
+def _compact(numbers: list[int] | range) -> list[int] | range:
+    """Consecutive segment numbers as a range (a claim loop's always are): a list of them took 36 bytes each."""
+    if len(numbers) > 1 and numbers[-1] - numbers[0] == len(numbers) - 1 \
+            and all(b == a + 1 for a, b in pairwise(numbers)):
+        return range(numbers[0], numbers[-1] + 1)
+    return numbers
+
+
+def _piece(segments: Segments, transactions: list[_Transaction], units: list[_Unit],
            last_units: set[int]) -> Piece:
-    piece = Piece()
-    piece.add(segments[0], 1)
-    piece.add(segments[1], 2)
+    piece = Piece(segments)
+    piece.keep(1)
+    piece.keep(2)
     current: int | None = None
     last_lx: list[tuple[int, Segment]] | None = None
     count = in_piece = 0
@@ -210,15 +274,12 @@ def _piece(segments: list[Segment], transactions: list[_Transaction], units: lis
             if current is not None:  # units are in file order: that transaction ended in this piece
                 _close(piece, transactions[current], count, complete=True)
             current, last_lx, in_piece = unit.transaction, None, in_piece + 1
-            for origin, segment in transactions[current].header:
-                piece.add(segment, origin)
+            piece.origin.extend(transactions[current].header)
             count = len(transactions[current].header)
         if unit.lx is not last_lx:
-            for origin, segment in unit.lx:
-                piece.add(segment, origin)
+            piece.origin.extend(unit.lx)
             count, last_lx = count + len(unit.lx), unit.lx
-        for origin, segment in unit.body:
-            piece.add(segment, origin)
+        piece.origin.extend(unit.body)
         count += len(unit.body)
     assert current is not None
     _close(piece, transactions[current], count, complete=id(units[-1]) in last_units)
@@ -229,18 +290,17 @@ def _piece(segments: list[Segment], transactions: list[_Transaction], units: lis
 
 def _close(piece: Piece, transaction: _Transaction, count: int, *, complete: bool) -> None:
     """End a transaction in the piece: its PLBs where it really ends, then an SE that counts right."""
-    plbs, (se_origin, _) = transaction.trailer[:-1], transaction.trailer[-1]
+    plbs, se_origin = transaction.trailer[:-1], transaction.trailer[-1]
     if complete:
-        for origin, segment in plbs:
-            piece.add(segment, origin)
+        piece.origin.extend(plbs)
         count += len(plbs)
     piece.add(["SE", str(count + 1), transaction.control], se_origin)
 
 
-def envelope_problems(segments: list[Segment]) -> list[EnvelopeProblem]:
+def envelope_problems(segments: Segments, ids: list[str] | None = None) -> list[EnvelopeProblem]:
     """The counts and control numbers the pieces' rewritten trailers no longer show to pyx12."""
     problems = []
-    ids = [s[0].upper() for s in segments]
+    ids = segment_ids(segments) if ids is None else ids
     isa, gs, ge, iea = segments[0], segments[1], segments[-2], segments[-1]
     starts = [i for i, tag in enumerate(ids) if tag == "ST"]
     for start in starts:

@@ -17,13 +17,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import pyx12.errors
+import pyx12.map_if
 import pyx12.nodeCounter
 import pyx12.params
 import pyx12.path
@@ -33,7 +34,7 @@ import pyx12.x12n_document
 
 from billing.core.errors import Failed
 from billing.edi.chunks import EnvelopeProblem, Piece, split, split_transactions
-from billing.edi.segments import Delimiters, NotX12, canonical, decode, delimiters, segment_texts
+from billing.edi.segments import Delimiters, NotX12, SegmentTable, canonical, decode, delimiters
 
 # pyx12 logs every finding at ERROR level as well as reporting it; we report it once, ourselves.
 logging.getLogger("pyx12").setLevel(logging.CRITICAL)
@@ -108,6 +109,85 @@ def _parse_refdes(self: pyx12.segment.Segment, ref_des: str) -> tuple[int | None
 
 
 pyx12.segment.Segment._parse_refdes = _parse_refdes  # type: ignore[method-assign]
+
+_pyx12_child_by_idx = pyx12.map_if.segment_if.get_child_node_by_idx
+
+
+def _child_by_idx(self: pyx12.map_if.segment_if, idx: int) -> Any:
+    """pyx12 4.0.0's `segment_if.get_child_node_by_idx`, from a table of the segment's children built once.
+
+    pyx12 looks for the child whose `seq` is idx + 1 by scanning all the segment's children, for every element
+    of every segment it validates: quadratic in the segment's width (a CAS has 19 elements). The table is built
+    from the same scan, and rebuilt if the children list is ever replaced or grows. A position with no child, or
+    with two, still goes to pyx12's own function, so its error and wording are pyx12's
+    (tests/billing/edi/test_pyx12_shortcuts.py compares the two on every call of real validations)."""
+    children = self.children
+    table = self.__dict__.get("_claimdesk_by_idx")
+    if table is None or table[0] is not children or len(table[1]) != len(children):
+        table = (children, [_only_child(children, seq) for seq in range(1, len(children) + 1)])
+        self._claimdesk_by_idx = table
+    if type(idx) is int and 0 <= idx < len(table[1]) and table[1][idx] is not None:
+        return table[1][idx]
+    return _pyx12_child_by_idx(self, idx)
+
+
+def _only_child(children: list[Any], seq: int) -> Any:
+    matches = [child for child in children if child.seq == seq]
+    return matches[0] if len(matches) == 1 else None
+
+
+pyx12.map_if.segment_if.get_child_node_by_idx = _child_by_idx  # type: ignore[method-assign]
+
+_pyx12_segment_errors = pyx12.map_if.segment_if.is_valid_errors
+
+#: Distinct segment texts remembered per map segment: enough for an 835's repeated CAS, SVC, DTM, AMT and the
+#: like, while a segment that differs every time (CLP, its claim number) stops being remembered when it is full.
+SEGMENT_MEMO_SIZE = 1024
+
+
+def _segment_key(seg_data: pyx12.segment.Segment) -> tuple[Any, ...] | None:
+    """What pyx12's segment validation reads of a segment: its id, delimiters and every component's value
+    (exactly what `Segment.__eq__` compares, plus the delimiters an error's value is written with)."""
+    key: list[Any] = [seg_data.seg_id, seg_data.ele_term, seg_data.subele_term]
+    for composite in seg_data.elements:
+        if type(composite) is not pyx12.segment.Composite:
+            return None  # not what the parser makes: not remembered
+        key.append((composite.subele_term, *[element.value for element in composite.elements]))
+    return tuple(key)
+
+
+def _segment_errors(self: pyx12.map_if.segment_if, seg_data: pyx12.segment.Segment) -> tuple[bool, list[Any]]:
+    """pyx12 4.0.0's `segment_if.is_valid_errors`, answered from memory for a segment seen before.
+
+    pyx12's segment validation is a pure function of the map's segment and the segment's values (every element's
+    length, type, codes, dates, syntax rules; no counts, no position: those are the walker's): the same text gets
+    the same findings, which are frozen `EleError`s. An 835 repeats most of its segments (CAS*CO*45, SVC of the
+    same code and charge, the same dates), so each distinct text is validated once per map segment, up to
+    SEGMENT_MEMO_SIZE of them; the memory goes with the map, which pyx12 loads anew for each file.
+    tests/billing/edi/test_pyx12_shortcuts.py compares the remembered answer with pyx12's on every call."""
+    key = _segment_key(seg_data)
+    memo = self.__dict__.get("_claimdesk_memo")
+    if memo is None:
+        memo = self._claimdesk_memo = {}
+    known = memo.get(key) if key is not None else None
+    if known is not None:
+        return known[0], list(known[1])
+    ok, errors = _pyx12_segment_errors(self, seg_data)
+    if key is not None and len(memo) < SEGMENT_MEMO_SIZE:
+        memo[key] = (ok, tuple(errors))
+    return ok, errors
+
+
+pyx12.map_if.segment_if.is_valid_errors = _segment_errors  # type: ignore[method-assign]
+
+#: Every shortcut in front of pyx12, as (where, name, pyx12's own, ours): the tests put pyx12's own back to compare.
+SHORTCUTS: tuple[tuple[Any, str, Any, Any], ...] = (
+    (pyx12.validation, "contains_control_character", _pyx12_contains_control_character, _contains_control_character),
+    (pyx12.nodeCounter.NodeCounter, "reset_to_node", _pyx12_reset_to_node, _reset_to_node),
+    (pyx12.segment.Segment, "_parse_refdes", _pyx12_parse_refdes, _parse_refdes),
+    (pyx12.map_if.segment_if, "get_child_node_by_idx", _pyx12_child_by_idx, _child_by_idx),
+    (pyx12.map_if.segment_if, "is_valid_errors", _pyx12_segment_errors, _segment_errors),
+)
 
 #: Segment errors that mean the loops could not be followed: "segment not found", unexpected segment,
 #: loop or segment repeated too often. A missing optional-looking segment (code 3) or a bad element is untidy.
@@ -303,7 +383,7 @@ class PendingValidation:
         delims, parts, envelope = pieces
         self._envelope = [(p.line, p.level, p.code, p.message) for p in envelope]
         for piece in parts:
-            self._workers.append(_start_worker(piece.text(delims)))
+            self._workers.append(_start_worker(piece.blocks(delims)))
             self._origins.append(piece.origin)
 
     def result(self) -> Validation:
@@ -342,30 +422,28 @@ class PendingValidation:
 
 
 #: The segments whose elements billing.edi.chunks reads (the envelope, each transaction's ends). It looks at every
-#: other segment by its id only, so those are split once, into the id and the rest: a 74,000-claim 835 split
-#: in full takes over 400 MB, this way about a third of it.
+#: other segment by its id only, so those are split, when asked for, into the id and the rest.
 _READ_IN_FULL = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
 
 
 def _pieces(text: str, *, whole_transactions: bool = False,
             ) -> tuple[Delimiters, list[Piece], list[EnvelopeProblem]] | None:
+    """The file cut for the workers. Its segments are a `SegmentTable` (their starts and ids, each split when read):
+    a 74,000-claim 835 held as a list of split segments, with the cut's lists of them, took 270 MB beside the file;
+    the pieces keep segment numbers and read their text from the table when it is written."""
     text = decode(text)
     delims = delimiters(text)
-    element = delims.element
-    segments = []
-    for raw in segment_texts(text):
-        tag, separator, rest = raw.partition(element)
-        tag = sys.intern(tag)
-        segments.append(raw.split(element) if tag.upper() in _READ_IN_FULL else [tag, rest] if separator else [tag])
+    segments = SegmentTable(text, delims, _READ_IN_FULL)
     cut = (split_transactions if whole_transactions else split)(segments, VALIDATION_WORKERS)
     return None if cut is None else (delims, *cut)
 
 
-def _start_worker(text: str) -> tuple[subprocess.Popen[str], Path]:
+def _start_worker(text: str | Iterable[str]) -> tuple[subprocess.Popen[str], Path]:
+    """A worker validating `text` (or the pieces of text given, written one after the other)."""
     # X12 files name patients: mkstemp makes the file readable by this user only; close() removes it.
     handle, name = tempfile.mkstemp(prefix="claimdesk-835-", suffix=".txt")
     with os.fdopen(handle, "w", encoding="utf-8") as fh:
-        fh.write(text)
+        fh.writelines([text] if isinstance(text, str) else text)
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, a path we made
         [sys.executable, "-m", "billing.edi.pyx12", name], stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT)

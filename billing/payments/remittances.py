@@ -178,7 +178,7 @@ def _parse(delims: Delimiters, segments: SegmentText, filename: str, result: Imp
            pending: PendingValidation) -> Era:
     started = time.perf_counter()
     try:
-        era = era_from_segments(delims, segments)
+        era = era_from_segments(delims, segments, claims_by_place=True)  # posted a chunk at a time
     except (EraUnreadable, NotX12) as exc:
         _refuse_if_invalid(pending.result(), filename)  # pyx12's findings say more, when it has any
         raise EraRefused(filename, exc.problems or [exc.message]) from None

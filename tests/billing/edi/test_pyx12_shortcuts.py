@@ -1,6 +1,8 @@
 """The shortcuts in front of pyx12 (billing.edi.pyx12) answer what pyx12's own functions answer, on every call a
 validation makes: `NodeCounter.reset_to_node` forgets the same counts, `Segment._parse_refdes` reads each designator
-the same way (or raises the same error); and pyx12's findings on whole files are the same with or without them."""
+the same way (or raises the same error), `segment_if.get_child_node_by_idx` finds the same map node and
+`segment_if.is_valid_errors` gives the same findings from memory as validating again; and pyx12's findings on whole
+files (ours, the public samples, 835s and 837Ps with errors) are the same with or without them."""
 
 from __future__ import annotations
 
@@ -10,14 +12,17 @@ from decimal import Decimal
 
 import pytest
 import pyx12.errors
+import pyx12.map_if
 import pyx12.nodeCounter
+import pyx12.params
 import pyx12.path
 import pyx12.segment
 
 from billing.edi import pyx12 as runner
-from billing.edi.segments import segment_texts
+from billing.edi.segments import decode, segment_texts
 from billing.edi.x837p import write_837
 from tests.billing.edi.scenario_facts import ENVELOPE, primary_claim
+from tests.paths import X12_SAMPLES
 from tests.worlds.payments import Clp, Payment, Svc, write_835
 
 D = Decimal
@@ -39,13 +44,40 @@ def _835() -> str:
     return write_835([Payment(D("245.00"), "CHK1", "PAYER", "12345", claims, plbs=[("L6", D("5"))])])
 
 
+def _835_repeating(bad: str | None = None) -> str:
+    """An 835 of 40 claims whose services repeat the same segments (as a payer's do); with `bad`, every claim's
+    service date is that (a finding repeated on 80 lines)."""
+    day = None if bad is None else bad
+    text = write_835([Payment(D("1960.00"), "CHK1", "PAYER", "12345", [
+        Clp(f"C-{n:06d}", "1", D("146.96"), D("100.00"), D("20.00"), f"ICN{n}", [
+            Svc("97153", D("73.48"), D("50.00"), [("CO", "45", D("13.48")), ("PR", "2", D("10.00"))], D("60.00"),
+                line_control=str(line)) for line in (1, 2)]) for n in range(40)])])
+    return text if day is None else text.replace("DTM*472*", f"DTM*472*{day}X")
+
+
 FILES = {
     "837P": _837(),
     "837P, a bad date": _837("DTP*472", "DTP*472*D8*20261399"),
     "837P, a loop started out of place": _837("SBR*", "LX*1"),
     "837P, an unknown segment": _837("DTP*472", "XYZ*1"),
     "835": _835(),
+    "835, repeated segments": _835_repeating(),
+    "835, the same bad date on every line": _835_repeating("2026"),
 }
+SAMPLE_NAMES = [f"{kind}/{name}" for kind in ("835", "837p") for name in (
+    sorted(p.name for p in (X12_SAMPLES / kind).iterdir()) if (X12_SAMPLES / kind).is_dir() else ["(absent)"])]
+
+
+def _sample(name: str) -> str:
+    path = X12_SAMPLES / name
+    if not path.is_file():
+        pytest.fail(f"{path} is missing: the public X12 samples live in ../shared/x12-samples (CI always has them).")
+    return decode(path.read_bytes())
+
+
+def _without_shortcuts(monkeypatch: pytest.MonkeyPatch) -> None:
+    for owner, name, theirs, _ours in runner.SHORTCUTS:
+        monkeypatch.setattr(owner, name, theirs)
 
 
 def test_the_faster_one_is_what_pyx12_calls():
@@ -120,13 +152,139 @@ def test_odd_designators_get_pyx12s_answer_or_its_error():
     assert _outcome(runner._parse_refdes, segments[0], "XX01")[0] is pyx12.errors.EngineError
 
 
+def test_every_shortcut_is_what_pyx12_calls():
+    for owner, name, theirs, ours in runner.SHORTCUTS:
+        assert getattr(owner, name) is ours, name
+        assert ours is not theirs, name
+
+
 @pytest.mark.parametrize("name", list(FILES))
 def test_pyx12s_findings_are_the_same_with_or_without_the_shortcuts(name, monkeypatch):
     ours = runner.validate(FILES[name])
-    monkeypatch.setattr(pyx12.nodeCounter.NodeCounter, "reset_to_node", runner._pyx12_reset_to_node)
-    monkeypatch.setattr(pyx12.segment.Segment, "_parse_refdes", runner._pyx12_parse_refdes)
-    monkeypatch.setattr(pyx12.validation, "contains_control_character", runner._pyx12_contains_control_character)
+    _without_shortcuts(monkeypatch)
     theirs = runner.validate(FILES[name])
     assert ours == theirs
-    if name not in ("837P", "835"):
+    if name not in ("837P", "835", "835, repeated segments"):
         assert ours.findings  # the broken files do have findings to compare
+
+
+@pytest.mark.samples
+@pytest.mark.parametrize("name", SAMPLE_NAMES)
+def test_the_samples_findings_are_the_same_with_or_without_the_shortcuts(name, monkeypatch):
+    text = _sample(name)
+    ours = runner.validate(text)
+    _without_shortcuts(monkeypatch)
+    assert ours == runner.validate(text)
+
+
+@pytest.mark.samples
+def test_the_samples_compared_include_files_with_findings():
+    with_findings = [name for name in SAMPLE_NAMES if runner.validate(_sample(name)).findings]
+    assert len([n for n in with_findings if n.startswith("835/")]) >= 3
+    assert any(n.startswith("837p/") for n in with_findings)
+
+
+def test_a_finding_repeated_on_every_line_is_reported_on_every_line():
+    validation = runner.validate(FILES["835, the same bad date on every line"])
+    dates = [f for f in validation.findings if f.segment == "DTM"]
+    assert len({f.line for f in dates}) == 80
+
+
+def _outcome_of(function, *args):
+    try:
+        return ("value", function(*args))
+    except Exception as exc:  # the error is part of the answer: its type and its words
+        return ("error", type(exc), str(exc))
+
+
+def _same(ours, theirs) -> bool:
+    """Two outcomes alike: the same map node (the very object), or the same error."""
+    if ours[0] == "value" and theirs[0] == "value":
+        return ours[1] is theirs[1]
+    return ours == theirs
+
+
+@pytest.mark.parametrize("name", list(FILES))
+def test_every_child_lookup_a_validation_makes_finds_pyx12s_node(name, monkeypatch):
+    asked: list[int] = []
+
+    def both(self, idx):
+        ours = _outcome_of(runner._child_by_idx, self, idx)
+        assert _same(ours, _outcome_of(runner._pyx12_child_by_idx, self, idx)), (self.id, idx)
+        asked.append(idx)
+        if ours[0] == "error":
+            raise ours[1](ours[2])
+        return ours[1]
+
+    monkeypatch.setattr(pyx12.map_if.segment_if, "get_child_node_by_idx", both)
+    monkeypatch.setattr(pyx12.map_if.segment_if, "is_valid_errors", runner._pyx12_segment_errors)  # every lookup
+    runner.validate(FILES[name])
+    assert len(asked) > 50
+
+
+def test_odd_positions_get_pyx12s_node_or_its_error():
+    param = pyx12.params.params()
+    cur_map = pyx12.map_if.load_map_file("835.5010.X221.A1.xml", param)
+    segments = _segments_of(cur_map)
+    assert len(segments) > 30
+    for node in segments:
+        for idx in [-2, -1, 0, 1, 2, len(node.children) - 1, len(node.children), len(node.children) + 3, 1.0]:
+            for _ in range(2):  # the second from the table
+                ours = _outcome_of(runner._child_by_idx, node, idx)
+                assert _same(ours, _outcome_of(runner._pyx12_child_by_idx, node, idx)), (node.id, idx)
+
+
+def test_a_changed_list_of_children_is_read_again():
+    cur_map = pyx12.map_if.load_map_file("835.5010.X221.A1.xml", pyx12.params.params())
+    node = next(n for n in _segments_of(cur_map) if len(n.children) > 3)
+    assert runner._child_by_idx(node, 1) is node.children[1]
+    node.children = [node.children[0], node.children[1]]  # a narrower segment (a copy of pyx12's own list)
+    for idx in range(4):
+        assert _same(_outcome_of(runner._child_by_idx, node, idx), _outcome_of(runner._pyx12_child_by_idx, node, idx))
+    node.children.append(node.children[0])  # two children of seq 1 now: pyx12's own error
+    for idx in range(4):
+        assert _same(_outcome_of(runner._child_by_idx, node, idx), _outcome_of(runner._pyx12_child_by_idx, node, idx))
+
+
+def _segments_of(cur_map):
+    return [node for node in cur_map.loop_segment_iterator() if isinstance(node, pyx12.map_if.segment_if)]
+
+
+def _findings_of(result):
+    ok, errors = result
+    return ok, [(e.err_cde, e.err_str, e.err_val, e.refdes, id(e.map_node)) for e in errors]
+
+
+@pytest.mark.parametrize("name", list(FILES))
+def test_every_segment_a_validation_checks_gets_pyx12s_findings_from_memory(name, monkeypatch):
+    remembered = []
+
+    def both(self, seg_data):
+        seen = runner._segment_key(seg_data) in self.__dict__.get("_claimdesk_memo", {})
+        ours = runner._segment_errors(self, seg_data)
+        assert _findings_of(ours) == _findings_of(runner._pyx12_segment_errors(self, seg_data)), seg_data.format()
+        remembered.append(seen)
+        return ours
+
+    monkeypatch.setattr(pyx12.map_if.segment_if, "is_valid_errors", both)
+    runner.validate(FILES[name])
+    if name.startswith("835, "):
+        assert remembered.count(True) > len(remembered) / 2  # most of an 835's segments come from memory
+
+
+def test_a_full_memory_still_gives_pyx12s_findings(monkeypatch):
+    monkeypatch.setattr(runner, "SEGMENT_MEMO_SIZE", 2)
+    ours = runner.validate(FILES["835, the same bad date on every line"])
+    _without_shortcuts(monkeypatch)
+    assert ours == runner.validate(FILES["835, the same bad date on every line"])
+
+
+def test_segments_that_differ_only_in_a_trailing_empty_element_are_told_apart():
+    cur_map = pyx12.map_if.load_map_file("835.5010.X221.A1.xml", pyx12.params.params())
+    amt = next(n for n in _segments_of(cur_map) if n.id == "AMT")
+    texts = ["AMT*B6*60", "AMT*B6*60*", "AMT*B6*60**", "AMT*B6:1*60", "AMT*B6*60:", "AMT*B6*6O", "AMT**60"]
+    for text in texts * 2:  # the second round from memory
+        segment = pyx12.segment.Segment(text, "~", "*", ":")
+        expected = _findings_of(runner._pyx12_segment_errors(amt, segment))
+        assert _findings_of(runner._segment_errors(amt, segment)) == expected, text
+    assert len(amt._claimdesk_memo) == len(texts)

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, select, true, update
@@ -127,28 +128,32 @@ def run_rules(
     today: date | None = None,
     engine: str = COMPILED,
     chunk_size: int = CHUNK,
+    report_each: bool | None = None,
 ) -> RunResult:
     """Run the rules now over the claims in scope; returns the run number and what changed.
 
     `engine` and `chunk_size` exist for cross-checking and benchmarks: `chunk_size=1` with
     `engine="business-rules"` is the naive run (facts read and run_all called claim by claim).
+    `report_each` (by default, when claims are named) puts every claim checked in `changes`, changed or not, and
+    the named ones not checked in `skipped`, as Reprocess shows them; a submission names every Ready claim only
+    to check them, and passes False so the result holds nothing per claim that did not change.
     """
     raise_if(_scope_problems(company_id, practice_id, location_id))
     rules, evaluate_claim = evaluator_for(enabled_rules(), engine=engine)
     variables = frozenset().union(*(rule.variables for rule in rules))
     # A submission names every Ready claim (856,102 at a billing company): the run keeps how many and the first
     # few; which run checked each claim is in claim_rules_check.
-    named = None if claim_ids is None else list(claim_ids)
+    named = None if claim_ids is None else claim_ids  # as given: a copy of 856k ids costs 31 MB
     scope = {"company_id": company_id, "practice_id": practice_id, "location_id": location_id,
              "claims": None if named is None else [claim_number(i) for i in named[:SCOPE_CLAIMS_KEPT]],
              "claim_count": None if named is None else len(named)}
     run = BillingRun(actor=actor.name, scope={k: v for k, v in scope.items() if v is not None}, started_at=utcnow())
     db.session.add(run)
     db.session.flush()
+    explicit = claim_ids is not None if report_each is None else report_each
     state = _Run(run, {r.rule_id: r for r in rules}, actor, run.started_at, today or practice_today(),
-                 RunResult(run.id), explicit=claim_ids is not None)
-    in_scope = _scope_filter(claim_ids, company_id, practice_id, location_id)
-    checked: set[int] = set()  # only when claims were named: to say which of them were not checked
+                 RunResult(run.id), explicit=explicit)
+    checked: set[int] = set()  # only when named claims are reported: to say which of them were not checked
     count = 0
     with _collector_paused():
         for chunk in _candidate_chunks(_scope_filter(None, company_id, practice_id, location_id), chunk_size,
@@ -158,14 +163,15 @@ def run_rules(
             moved = _apply(state, {claim_id: status for claim_id, (status, _) in chunk.items()}, fired)
             _record_checks(state, chunk, moved)
             count += len(chunk)
-            if claim_ids is not None:
+            if claim_ids is not None and explicit:
                 checked.update(chunk)
             # The chunk's reference cycles (the database driver leaves some, about 1,000 objects a chunk and a few
             # MB of buffers on PostgreSQL) would pile up for the whole run. With the collector paused, all they are
             # is the youngest generation: collecting it walks this chunk's leftovers, not the app's objects.
             gc.collect(0)
-    _resolve_out_of_billing(state, in_scope)
-    if claim_ids is not None:
+    for in_scope in _scope_slices(claim_ids, company_id, practice_id, location_id):
+        _resolve_out_of_billing(state, in_scope)
+    if claim_ids is not None and explicit:
         _note_skipped(state, claim_ids, checked)
     _finish(state, count)
     return state.result
@@ -238,7 +244,7 @@ def _candidate_chunks(in_scope: ColumnElement[bool], size: int, claim_ids: Seque
     """
     query = select(Claim.id, Claim.status, Claim.version).where(_is_candidate(), in_scope).order_by(Claim.id)
     if claim_ids is not None:
-        named = sorted(set(claim_ids))
+        named = _ascending(claim_ids)
         for start in range(0, len(named), size):
             rows = db.session.connection().execute(query.where(any_of(Claim.id, named[start:start + size]))).all()
             if rows:
@@ -253,6 +259,30 @@ def _candidate_chunks(in_scope: ColumnElement[bool], size: int, claim_ids: Seque
         if len(rows) < size:
             return
         last = rows[-1][0]
+
+
+def _ascending(claim_ids: Sequence[int]) -> Sequence[int]:
+    """The ids ascending, once each: as given when they already are (a submission's Ready claims, read in id order,
+    8 bytes each in an array), so a million of them are not copied into a set and a list of int objects."""
+    if all(a < b for a, b in pairwise(claim_ids)):
+        return claim_ids
+    return sorted(set(claim_ids))
+
+
+#: Named claims bound per statement when the run closes the outcomes of claims out of billing.
+SCOPE_SLICE = 10_000
+
+
+def _scope_slices(claim_ids: Sequence[int] | None, company_id: int | None, practice_id: int | None,
+                  location_id: int | None) -> Iterator[ColumnElement[bool]]:
+    """The run's scope as filters: one, or one per slice of the named claims, in id order (binding all of a
+    submission's 856k at once built a dict and a list of them, and one statement's array of them)."""
+    if claim_ids is None:
+        yield _scope_filter(None, company_id, practice_id, location_id)
+        return
+    named = _ascending(claim_ids)
+    for start in range(0, len(named), SCOPE_SLICE):
+        yield _scope_filter(named[start:start + SCOPE_SLICE], company_id, practice_id, location_id)
 
 
 def _scope_filter(

@@ -112,6 +112,8 @@ class _Run:
     result: RunResult
     #: Claims were named (Reprocess, --claims): report every one, changed or not.
     explicit: bool = False
+    #: Claim by claim in `changes` at all (False: only the counts; what stops a claim is in rule_outcome).
+    report: bool = True
 
 
 #: How many of the claims a run was asked about its scope names (the Billing runs list shows five).
@@ -135,8 +137,10 @@ def run_rules(
     `engine` and `chunk_size` exist for cross-checking and benchmarks: `chunk_size=1` with
     `engine="business-rules"` is the naive run (facts read and run_all called claim by claim).
     `report_each` (by default, when claims are named) puts every claim checked in `changes`, changed or not, and
-    the named ones not checked in `skipped`, as Reprocess shows them; a submission names every Ready claim only
-    to check them, and passes False so the result holds nothing per claim that did not change.
+    the named ones not checked in `skipped`, as Reprocess shows them. False reports no claim one by one, only the
+    counts: a submission names every Ready claim only to check them, and reads what stops them from the outcomes
+    (`run_stops`), so its run keeps nothing per claim (a `ClaimChange` for each of 856k claims, or of the
+    thousands failing, is memory the plan would carry).
     """
     raise_if(_scope_problems(company_id, practice_id, location_id))
     rules, evaluate_claim = evaluator_for(enabled_rules(), engine=engine)
@@ -152,7 +156,7 @@ def run_rules(
     db.session.flush()
     explicit = claim_ids is not None if report_each is None else report_each
     state = _Run(run, {r.rule_id: r for r in rules}, actor, run.started_at, today or practice_today(),
-                 RunResult(run.id), explicit=explicit)
+                 RunResult(run.id), explicit=explicit, report=report_each is not False)
     checked: set[int] = set()  # only when named claims are reported: to say which of them were not checked
     count = 0
     with _collector_paused():
@@ -315,7 +319,8 @@ def _resolve_out_of_billing(state: _Run, in_scope: ColumnElement[bool]) -> None:
         change.resolved.append(f"{_label(state, Fired(row.rule_id, row.kind, row.reason))} (claim is "
                                f"{row.status.label})")
     state.result.outcomes_resolved += len(rows)
-    state.result.changes.extend(changes.values())
+    if state.report:
+        state.result.changes.extend(changes.values())
 
 
 def _note_skipped(state: _Run, claim_ids: Sequence[int], checked: set[int]) -> None:
@@ -356,7 +361,7 @@ def _apply(state: _Run, statuses: dict[int, ClaimStatus], fired: dict[int, list[
         _plan_hold(state, claim_id, status, wanted, current, to_hold, to_lift, change)
         state.result.rule_errors += sum(1 for key in wanted if key[1] is OutcomeKind.ERROR)
         state.result.outcomes_resolved += len(change.resolved)
-        if change.changed or state.explicit:
+        if state.report and (change.changed or state.explicit):
             state.result.changes.append(change)
     _write(state, inserts, updates)
     _move_claims(state, to_hold, to_lift)

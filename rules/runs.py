@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, select, true, update
@@ -111,6 +112,8 @@ class _Run:
     result: RunResult
     #: Claims were named (Reprocess, --claims): report every one, changed or not.
     explicit: bool = False
+    #: Claim by claim in `changes` at all (False: only the counts; what stops a claim is in rule_outcome).
+    report: bool = True
 
 
 #: How many of the claims a run was asked about its scope names (the Billing runs list shows five).
@@ -127,28 +130,34 @@ def run_rules(
     today: date | None = None,
     engine: str = COMPILED,
     chunk_size: int = CHUNK,
+    report_each: bool | None = None,
 ) -> RunResult:
     """Run the rules now over the claims in scope; returns the run number and what changed.
 
     `engine` and `chunk_size` exist for cross-checking and benchmarks: `chunk_size=1` with
     `engine="business-rules"` is the naive run (facts read and run_all called claim by claim).
+    `report_each` (by default, when claims are named) puts every claim checked in `changes`, changed or not, and
+    the named ones not checked in `skipped`, as Reprocess shows them. False reports no claim one by one, only the
+    counts: a submission names every Ready claim only to check them, and reads what stops them from the outcomes
+    (`run_stops`), so its run keeps nothing per claim (a `ClaimChange` for each of 856k claims, or of the
+    thousands failing, is memory the plan would carry).
     """
     raise_if(_scope_problems(company_id, practice_id, location_id))
     rules, evaluate_claim = evaluator_for(enabled_rules(), engine=engine)
     variables = frozenset().union(*(rule.variables for rule in rules))
     # A submission names every Ready claim (856,102 at a billing company): the run keeps how many and the first
     # few; which run checked each claim is in claim_rules_check.
-    named = None if claim_ids is None else list(claim_ids)
+    named = None if claim_ids is None else claim_ids  # as given: a copy of 856k ids costs 31 MB
     scope = {"company_id": company_id, "practice_id": practice_id, "location_id": location_id,
              "claims": None if named is None else [claim_number(i) for i in named[:SCOPE_CLAIMS_KEPT]],
              "claim_count": None if named is None else len(named)}
     run = BillingRun(actor=actor.name, scope={k: v for k, v in scope.items() if v is not None}, started_at=utcnow())
     db.session.add(run)
     db.session.flush()
+    explicit = claim_ids is not None if report_each is None else report_each
     state = _Run(run, {r.rule_id: r for r in rules}, actor, run.started_at, today or practice_today(),
-                 RunResult(run.id), explicit=claim_ids is not None)
-    in_scope = _scope_filter(claim_ids, company_id, practice_id, location_id)
-    checked: set[int] = set()  # only when claims were named: to say which of them were not checked
+                 RunResult(run.id), explicit=explicit, report=report_each is not False)
+    checked: set[int] = set()  # only when named claims are reported: to say which of them were not checked
     count = 0
     with _collector_paused():
         for chunk in _candidate_chunks(_scope_filter(None, company_id, practice_id, location_id), chunk_size,
@@ -158,14 +167,15 @@ def run_rules(
             moved = _apply(state, {claim_id: status for claim_id, (status, _) in chunk.items()}, fired)
             _record_checks(state, chunk, moved)
             count += len(chunk)
-            if claim_ids is not None:
+            if claim_ids is not None and explicit:
                 checked.update(chunk)
             # The chunk's reference cycles (the database driver leaves some, about 1,000 objects a chunk and a few
             # MB of buffers on PostgreSQL) would pile up for the whole run. With the collector paused, all they are
             # is the youngest generation: collecting it walks this chunk's leftovers, not the app's objects.
             gc.collect(0)
-    _resolve_out_of_billing(state, in_scope)
-    if claim_ids is not None:
+    for in_scope in _scope_slices(claim_ids, company_id, practice_id, location_id):
+        _resolve_out_of_billing(state, in_scope)
+    if claim_ids is not None and explicit:
         _note_skipped(state, claim_ids, checked)
     _finish(state, count)
     return state.result
@@ -238,7 +248,7 @@ def _candidate_chunks(in_scope: ColumnElement[bool], size: int, claim_ids: Seque
     """
     query = select(Claim.id, Claim.status, Claim.version).where(_is_candidate(), in_scope).order_by(Claim.id)
     if claim_ids is not None:
-        named = sorted(set(claim_ids))
+        named = _ascending(claim_ids)
         for start in range(0, len(named), size):
             rows = db.session.connection().execute(query.where(any_of(Claim.id, named[start:start + size]))).all()
             if rows:
@@ -253,6 +263,30 @@ def _candidate_chunks(in_scope: ColumnElement[bool], size: int, claim_ids: Seque
         if len(rows) < size:
             return
         last = rows[-1][0]
+
+
+def _ascending(claim_ids: Sequence[int]) -> Sequence[int]:
+    """The ids ascending, once each: as given when they already are (a submission's Ready claims, read in id order,
+    8 bytes each in an array), so a million of them are not copied into a set and a list of int objects."""
+    if all(a < b for a, b in pairwise(claim_ids)):
+        return claim_ids
+    return sorted(set(claim_ids))
+
+
+#: Named claims bound per statement when the run closes the outcomes of claims out of billing.
+SCOPE_SLICE = 10_000
+
+
+def _scope_slices(claim_ids: Sequence[int] | None, company_id: int | None, practice_id: int | None,
+                  location_id: int | None) -> Iterator[ColumnElement[bool]]:
+    """The run's scope as filters: one, or one per slice of the named claims, in id order (binding all of a
+    submission's 856k at once built a dict and a list of them, and one statement's array of them)."""
+    if claim_ids is None:
+        yield _scope_filter(None, company_id, practice_id, location_id)
+        return
+    named = _ascending(claim_ids)
+    for start in range(0, len(named), SCOPE_SLICE):
+        yield _scope_filter(named[start:start + SCOPE_SLICE], company_id, practice_id, location_id)
 
 
 def _scope_filter(
@@ -285,7 +319,8 @@ def _resolve_out_of_billing(state: _Run, in_scope: ColumnElement[bool]) -> None:
         change.resolved.append(f"{_label(state, Fired(row.rule_id, row.kind, row.reason))} (claim is "
                                f"{row.status.label})")
     state.result.outcomes_resolved += len(rows)
-    state.result.changes.extend(changes.values())
+    if state.report:
+        state.result.changes.extend(changes.values())
 
 
 def _note_skipped(state: _Run, claim_ids: Sequence[int], checked: set[int]) -> None:
@@ -326,7 +361,7 @@ def _apply(state: _Run, statuses: dict[int, ClaimStatus], fired: dict[int, list[
         _plan_hold(state, claim_id, status, wanted, current, to_hold, to_lift, change)
         state.result.rule_errors += sum(1 for key in wanted if key[1] is OutcomeKind.ERROR)
         state.result.outcomes_resolved += len(change.resolved)
-        if change.changed or state.explicit:
+        if state.report and (change.changed or state.explicit):
             state.result.changes.append(change)
     _write(state, inserts, updates)
     _move_claims(state, to_hold, to_lift)

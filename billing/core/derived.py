@@ -7,6 +7,7 @@ or a bulk statement, so a summary can only part from its source if someone edits
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import event
@@ -43,9 +44,23 @@ def _refuse_bulk_writes(state: Any) -> None:
 
 def unless_any(moved: str) -> str:
     """PL/pgSQL ending a claim-UPDATE trigger at once when `moved` (a SELECT over old_claims and new_claims of the
-    claims whose keys changed) finds none, so such a statement reads nothing but its two transition tables.
+    claims whose keys changed, `moved_claims`) finds none, so such a statement reads nothing but its two transition
+    tables.
 
     Most updates move no claim (an 835's status changes among them), and the totals' statement behind the check is
     planned once per session and kept: planned while the ledger was small, it read all of it for every statement.
     """
     return f"IF NOT EXISTS ({moved}) THEN RETURN NULL; END IF; "
+
+
+def moved_claims(keys: Sequence[str]) -> str:
+    """A SELECT of the ids of the claims of a claim-UPDATE statement whose `keys` changed (NULL equal to NULL).
+
+    A set difference, never a join of the two transition tables: they have no index, so a join is a hash join or
+    a nested loop, and under EXISTS (one row wanted, many expected) the planner takes the nested loop, which
+    compared all pairs when none had moved: 25 million for a 5,000-claim batch going Submitted, 2 to 5 s of the
+    server's CPU in each of three triggers. EXCEPT has no nested-loop plan: one hash (or sort) of each side.
+    """
+    columns = ", ".join(("id", *keys))
+    return (f"SELECT m.id FROM (SELECT {columns} FROM old_claims "  # noqa: S608 - the builders' own column names
+            f"EXCEPT SELECT {columns} FROM new_claims) AS m")

@@ -17,7 +17,7 @@ from __future__ import annotations
 from sqlalchemy import DDL, event
 
 from billing.claims.models import Claim
-from billing.core.derived import derived, unless_any
+from billing.core.derived import derived, moved_claims, unless_any
 from billing.ledger.models import ArDayTotal
 
 TABLE = "ar_day_total"
@@ -98,7 +98,7 @@ def postgresql_claim_function() -> str:
             f"UNION ALL "
             f"SELECT {_key('n')}, b.insurance, b.patient, {_owes('b.insurance')}, {_owes('b.patient')} {moved}")
     return (f"CREATE OR REPLACE FUNCTION {CLAIM_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-            f"{unless_any(f'SELECT o.id FROM old_claims o JOIN new_claims n ON n.id = o.id WHERE {changed}')}"
+            f"{unless_any(moved_claims(('service_date', 'location_id', 'payer_id')))}"
             f"INSERT INTO {TABLE} ({COLUMNS}) SELECT k1, k2, k3, sum(i), sum(p), sum(ni), sum(np) FROM ({rows}) "
             f"AS d (k1, k2, k3, i, p, ni, np) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 {_UPSERT}; RETURN NULL; END $$")
 

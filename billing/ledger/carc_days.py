@@ -15,7 +15,7 @@ from __future__ import annotations
 # ruff: noqa: S608 - the SQL is built from this module's constants, never from input
 from sqlalchemy import DDL, event
 
-from billing.core.derived import derived, unless_any
+from billing.core.derived import derived, moved_claims, unless_any
 from billing.ledger.models import CarcDayTotal, LedgerEntry
 
 TABLE = "carc_day_total"
@@ -70,8 +70,7 @@ def postgresql_functions() -> list[str]:
              f"SELECT c.service_date, c.location_id, f.group_code, f.reason_code, "
              f"sum(CASE WHEN ({_same_code('f', 'f.claim_id')}) = f.here THEN 1 ELSE 0 END), sum(f.amount) "
              f"FROM ({fresh}) f JOIN claim c ON c.id = f.claim_id GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4 {_UPSERT}")
-    moved_ids = ("SELECT o.id FROM old_claims o JOIN new_claims n ON n.id = o.id "
-                 "WHERE (o.service_date, o.location_id) IS DISTINCT FROM (n.service_date, n.location_id)")
+    moved_ids = moved_claims(("service_date", "location_id"))
     moved = (f"INSERT INTO {TABLE} ({KEY}, claims, amount) SELECT k1, k2, k3, k4, sum(n), sum(a) FROM ("
              f"SELECT o.service_date, o.location_id, e.group_code, e.reason_code, -1, -sum(e.amount) "
              f"FROM old_claims o JOIN ledger_entry e ON e.claim_id = o.id WHERE o.id IN ({moved_ids}) AND {_CODED} "

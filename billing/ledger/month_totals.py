@@ -16,7 +16,7 @@ from __future__ import annotations
 # ruff: noqa: S608 - the SQL is built from this module's constants, never from input
 from sqlalchemy import DDL, event
 
-from billing.core.derived import derived, unless_any
+from billing.core.derived import derived, moved_claims, unless_any
 from billing.ledger.models import EntryKind, LedgerEntry, LedgerMonthTotal
 
 #: The groups of kinds the Dashboard totals by month, and the kinds each holds.
@@ -100,8 +100,7 @@ def postgresql_functions() -> list[str]:
     added = (f"INSERT INTO {TABLE} ({KEY}, claims, amount) SELECT f.month, c.location_id, f.kinds, "
              f"sum(CASE WHEN ({same}) = f.here THEN 1 ELSE 0 END), sum(f.amount) "
              f"FROM ({fresh}) f JOIN claim c ON c.id = f.claim_id GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 {_UPSERT}")
-    moved_ids = ("SELECT o.id FROM old_claims o JOIN new_claims n ON n.id = o.id "
-                 "WHERE o.location_id IS DISTINCT FROM n.location_id")
+    moved_ids = moved_claims(("location_id",))
 
     def codes(row: str, sign: str) -> str:
         return (f"SELECT {_pg_month('e.posted_on')}, {row}.location_id, {_group('e')}, {sign}count(DISTINCT "

@@ -29,7 +29,7 @@ At most one file is validating and one batch read ahead: memory stays about two 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -138,9 +138,7 @@ def generate_in_steps(
                             clearinghouse_id=clearinghouse_id)  # fmt: skip
         if planned is not None:
             planned(plan)
-    parts = [(house_id, [c.claim_id for c in part]) for house_id, part in plan.parts]
-    done = Stepped(held=plan.held, run_number=plan.run_number)
-    del plan  # the candidates (a row per claim) are not needed any more: the parts keep ids only
+    parts, done = plan.parts, Stepped(held=plan.held, run_number=plan.run_number)
     ahead = _ReadAhead(parts, payer_id)
     for index, (house_id, ids) in enumerate(parts, start=1):
         saved: tuple[int, str, int] | None = None
@@ -174,7 +172,7 @@ class _ReadAhead:
     Reading it changes nothing, so its transaction (the batch before) commits or rolls back as if it had not
     run; what it saw is checked again under the claims' locks when its own batch is built."""
 
-    def __init__(self, parts: list[tuple[int, list[int]]], payer_id: int | None) -> None:
+    def __init__(self, parts: list[tuple[int, Sequence[int]]], payer_id: int | None) -> None:
         self.parts, self.payer_id = parts, payer_id
         self.index: int | None = None
         self.prepared: Prepared | None = None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from array import array
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -10,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload
 
-from billing.claims.models import Claim, ClaimLine, payer_claim_number_problem
+from billing.claims.models import Claim, ClaimLine, claim_number, payer_claim_number_problem
 from billing.claims.queries import live_claim_filter
 from billing.claims.statuses import SENT, ClaimStatus
 from billing.core.audit import StatusChange
@@ -99,15 +100,21 @@ def waiting_voids(
 
 def ready_claim_ids(
     payer_id: int | None = None, claim_ids: Collection[int] | None = None, clearinghouse_id: int | None = None
-) -> list[int]:
-    """The Ready claims a batch would take before the rules look at them: what Generate runs the rules on."""
+) -> array[int]:
+    """The Ready claims a batch would take before the rules look at them: what Generate runs the rules on.
+
+    In id order, 8 bytes each in an array, read a chunk at a time: a billing company's 856k Ready claims as a list
+    of int objects took 31 MB, and their result at once as much again in the driver."""
     house = clearinghouse_id
-    if claim_ids is not None:
-        return [i for ids in chunked(sorted(claim_ids), CANDIDATE_CHUNK)
-                for i in db.session.scalars(_candidate_query(payer_id, None, ids, ready_only=True,
-                                                             clearinghouse_id=house).with_only_columns(Claim.id))]
-    query = _candidate_query(payer_id, None, None, ready_only=True, clearinghouse_id=house)
-    return list(db.session.scalars(query.with_only_columns(Claim.id)))
+    found: array[int] = array("q")
+    chunks: Iterable[list[int] | None] = [None] if claim_ids is None else chunked(sorted(claim_ids),
+                                                                                 CANDIDATE_CHUNK)
+    for ids in chunks:
+        query = (_candidate_query(payer_id, None, ids, ready_only=True, clearinghouse_id=house)
+                 .with_only_columns(Claim.id).order_by(None).order_by(Claim.id))  # fmt: skip
+        for rows in db.session.execute(query.execution_options(yield_per=CANDIDATE_LOAD)).partitions():
+            found.extend(row[0] for row in rows)
+    return found
 
 
 def _candidate_query(
@@ -182,12 +189,9 @@ def _candidate(claim: Claim, blocker: str | None, unchecked: bool = False,
     payer = claim.payer
     assert payer is not None
     house = payer.clearinghouse
-    reason = blocker
-    if channel is ClaimChannel.EDI and (house is None or not house.active):
-        reason = f"payer {payer.name} is not linked to an active clearinghouse"
     frequency = "8" if claim.status is ClaimStatus.VOIDED else claim.frequency_code
-    waiting = _payer_number_reason(claim, frequency)
-    reason = waiting or reason
+    reason, waiting = _why_not(blocker, channel=channel, payer=payer.name, house_active=bool(house and house.active),
+                               frequency=frequency, payer_claim_number=claim.payer_claim_number)  # fmt: skip
     return Candidate(
         claim_id=claim.id,
         number=claim.number,
@@ -199,23 +203,90 @@ def _candidate(claim: Claim, blocker: str | None, unchecked: bool = False,
         total=claim.total_charge,
         frequency_code=frequency,
         reason=reason,
-        awaits_payer_number=waiting is not None,
+        awaits_payer_number=waiting,
         unchecked=unchecked,
     )
 
 
-def _payer_number_reason(claim: Claim, frequency: str) -> str | None:
+def _why_not(blocker: str | None, *, channel: ClaimChannel, payer: str, house_active: bool, frequency: str,
+             payer_claim_number: str | None) -> tuple[str | None, bool]:
+    """Why a claim cannot go (None when it can), and whether that is a missing payer claim number (ICN): the one
+    answer both `candidates` (the page) and `standings` (a generation's plan) give."""
+    reason = blocker
+    if channel is ClaimChannel.EDI and not house_active:
+        reason = f"payer {payer} is not linked to an active clearinghouse"
+    waiting = _payer_number_reason(payer_claim_number, frequency)
+    return waiting or reason, waiting is not None
+
+
+def _payer_number_reason(payer_claim_number: str | None, frequency: str) -> str | None:
     """Why a void (or correction) cannot go until someone enters a usable payer claim number, or None."""
     if frequency not in ("7", "8"):
         return None
-    problem = payer_claim_number_problem(claim.payer_claim_number)
+    problem = payer_claim_number_problem(payer_claim_number)
     if problem is None:
         return None
     what = "void" if frequency == "8" else "corrected claim"
-    if not (claim.payer_claim_number or "").strip():
+    if not (payer_claim_number or "").strip():
         way_out = ", or mark the void not needed" if frequency == "8" else ""
         return f"{what} waiting for the payer's claim number (ICN) for REF*F8; enter it on the claim{way_out}"
     return f"{what} cannot go: {problem} Enter the right one on the claim"
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """Whether one claim can go now, and through which clearinghouse: a `Candidate` without what the page shows
+    (client, payer, date, amount), which is all a generation's plan needs."""
+
+    claim_id: int
+    clearinghouse_id: int | None
+    frequency_code: str  # as it would go out: 1, 7 or 8
+    reason: str | None
+    awaits_payer_number: bool = False
+
+    @property
+    def eligible(self) -> bool:
+        return self.reason is None
+
+    @property
+    def number(self) -> str:
+        return claim_number(self.claim_id)
+
+
+def standings(
+    payer_id: int | None = None, claim_ids: Collection[int] | None = None, clearinghouse_id: int | None = None
+) -> Iterator[list[Standing]]:
+    """`candidates` as a generation reads them: the same claims, in the same order, with the same reasons, but a
+    chunk at a time and from rows (no claim, client or payer object), so a plan over a million Ready claims holds
+    one chunk of them, never a `Candidate` per claim.
+
+    The ids stream from a server-side cursor on PostgreSQL (`yield_per`); each chunk's rows and blockers are read
+    while it stays open, which a cursor of the same transaction allows."""
+    query = _candidate_query(payer_id, None, None if claim_ids is None else sorted(claim_ids),
+                             clearinghouse_id=clearinghouse_id).with_only_columns(Claim.id)  # fmt: skip
+    # yield_per: a server-side cursor on PostgreSQL, and the session's pending changes flushed first, as by any query.
+    for rows in db.session.execute(query.execution_options(yield_per=CANDIDATE_LOAD)).partitions():
+        yield _standings([row[0] for row in rows])
+
+
+def _standings(chunk: list[int]) -> list[Standing]:
+    rows = db.session.execute(
+        select(Claim.id, Claim.status, Claim.frequency_code, Claim.payer_claim_number, Payer.name,
+               Clearinghouse.id, Clearinghouse.active)
+        .join(Payer, Payer.id == Claim.payer_id).outerjoin(Clearinghouse, Clearinghouse.id == Payer.clearinghouse_id)
+        .where(any_of(Claim.id, chunk))
+    )  # fmt: skip
+    found = {row[0]: row for row in rows}
+    blocked = submission_blockers([i for i in chunk if found[i].status is ClaimStatus.READY])
+    standing: list[Standing] = []
+    for claim_id in chunk:
+        _, status, frequency_code, payer_claim_number, payer, house_id, house_active = found[claim_id]
+        frequency = "8" if status is ClaimStatus.VOIDED else frequency_code
+        reason, waiting = _why_not(blocked.get(claim_id), channel=ClaimChannel.EDI, payer=payer,
+                                   house_active=bool(house_active), frequency=frequency,
+                                   payer_claim_number=payer_claim_number)  # fmt: skip
+        standing.append(Standing(claim_id, house_id, frequency, reason, waiting))
+    return standing
 
 
 def batch_by_id(batch_id: int, *, for_update: bool = False) -> SubmissionBatch:

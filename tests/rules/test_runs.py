@@ -349,3 +349,17 @@ def test_a_run_over_many_named_claims_keeps_their_count_and_the_first_few(world)
     assert run.scope["claim_count"] == len(claims)
     assert run.scope["claims"] == [c.number for c in claims[:SCOPE_CLAIMS_KEPT]]
     assert _run_scope(run).startswith(f"{len(claims)} claim(s): {claims[0].number}, ")
+
+
+def test_a_run_that_reports_no_claim_one_by_one_keeps_the_counts_and_the_outcomes(world):
+    """A submission's run (report_each=False) names every Ready claim only to check them: nothing per claim in the
+    result, the same outcomes and counts as a reported run."""
+    claim = world.claim()
+    make_rule("Few units", conditions=leaf("units", "less_than", 100), actions=fail("too few units"))
+    reported = _run(claim_ids=[claim.id])
+    quiet = _run(claim_ids=[claim.id], report_each=False)
+    assert [c.claim_id for c in reported.changes] == [claim.id]
+    assert (quiet.changes, quiet.skipped) == ([], [])
+    assert (quiet.claims_checked, quiet.claims_failing) == (reported.claims_checked, reported.claims_failing) == (1, 1)
+    [outcome] = _outcomes(claim)
+    assert (outcome.first_run_id, outcome.last_run_id) == (reported.run_number, quiet.run_number)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from sqlalchemy import DDL, event
 
 from billing.claims.models import Claim, ClaimDeadlineCount
-from billing.core.derived import derived, unless_any
+from billing.core.derived import derived, moved_claims, unless_any
 
 TABLE = "claim_deadline_count"
 KEY = "filing_deadline, location_id, status"
@@ -68,7 +68,7 @@ def postgresql_function() -> str:
         f"ELSIF TG_OP = 'DELETE' THEN "
         f"INSERT INTO {TABLE} ({KEY}, claims, billed) SELECT {_key('o')}, -count(*), -sum(o.total_charge) "
         f"FROM old_claims o WHERE {_counted('o')} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 {_UPSERT}; "
-        f"ELSE {unless_any(f'SELECT o.id {pairs} WHERE {changed}')}"
+        f"ELSE {unless_any(moved_claims(_COLUMNS))}"
         f"INSERT INTO {TABLE} ({KEY}, claims, billed) SELECT k1, k2, k3, sum(n), sum(b) "
         f"FROM ({moved}) AS d (k1, k2, k3, n, b) GROUP BY 1, 2, 3 "
         f"HAVING sum(n) <> 0 OR sum(b) <> 0 ORDER BY 1, 2, 3 {_UPSERT}; "

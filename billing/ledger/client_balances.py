@@ -18,7 +18,7 @@ from __future__ import annotations
 from sqlalchemy import DDL, event
 
 from billing.claims.models import Claim
-from billing.core.derived import derived, unless_any
+from billing.core.derived import derived, moved_claims, unless_any
 from billing.ledger.claim_balances import signed_effect
 from billing.ledger.models import EFFECTS, ClientBalance, LedgerEntry
 
@@ -70,7 +70,7 @@ def postgresql_claim_function() -> str:
              f"WHERE {changed} AND b.patient <> 0")
     rows = f"SELECT o.client_id, -b.patient {moved} UNION ALL SELECT n.client_id, b.patient {moved}"
     return (f"CREATE OR REPLACE FUNCTION {CLAIM_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-            f"{unless_any(f'SELECT o.id FROM old_claims o JOIN new_claims n ON n.id = o.id WHERE {changed}')}"
+            f"{unless_any(moved_claims(('client_id',)))}"
             f"INSERT INTO {TABLE} (client_id, patient) SELECT k, sum(p) FROM ({rows}) AS d (k, p) "
             f"GROUP BY 1 ORDER BY 1 {_UPSERT}; RETURN NULL; END $$")
 

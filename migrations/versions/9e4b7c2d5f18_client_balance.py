@@ -63,13 +63,13 @@ SQLITE_CLAIM_TRIGGER = (
 
 POSTGRESQL_CLAIM_FUNCTION = (
     'CREATE OR REPLACE FUNCTION client_balance_move_claims() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NOT EX'
-    'ISTS (SELECT o.id FROM old_claims o JOIN new_claims n ON n.id = o.id WHERE o.client_id IS DISTINCT FROM n.clie'
-    'nt_id) THEN RETURN NULL; END IF; INSERT INTO client_balance (client_id, patient) SELECT k, sum(p) FROM (SELECT'
-    ' o.client_id, -b.patient FROM old_claims o JOIN new_claims n ON n.id = o.id JOIN claim_balance b ON b.claim_id'
-    ' = o.id WHERE o.client_id IS DISTINCT FROM n.client_id AND b.patient <> 0 UNION ALL SELECT n.client_id, b.pati'
-    'ent FROM old_claims o JOIN new_claims n ON n.id = o.id JOIN claim_balance b ON b.claim_id = o.id WHERE o.clien'
-    't_id IS DISTINCT FROM n.client_id AND b.patient <> 0) AS d (k, p) GROUP BY 1 ORDER BY 1 ON CONFLICT (client_id'
-    ') DO UPDATE SET patient = client_balance.patient + excluded.patient; RETURN NULL; END $$'
+    'ISTS (SELECT m.id FROM (SELECT id, client_id FROM old_claims EXCEPT SELECT id, client_id FROM new_claims) AS m'
+    ') THEN RETURN NULL; END IF; INSERT INTO client_balance (client_id, patient) SELECT k, sum(p) FROM (SELECT o.cl'
+    'ient_id, -b.patient FROM old_claims o JOIN new_claims n ON n.id = o.id JOIN claim_balance b ON b.claim_id = o.'
+    'id WHERE o.client_id IS DISTINCT FROM n.client_id AND b.patient <> 0 UNION ALL SELECT n.client_id, b.patient F'
+    'ROM old_claims o JOIN new_claims n ON n.id = o.id JOIN claim_balance b ON b.claim_id = o.id WHERE o.client_id '
+    'IS DISTINCT FROM n.client_id AND b.patient <> 0) AS d (k, p) GROUP BY 1 ORDER BY 1 ON CONFLICT (client_id) DO '
+    'UPDATE SET patient = client_balance.patient + excluded.patient; RETURN NULL; END $$'
 )
 
 POSTGRESQL_CLAIM_TRIGGER = (

@@ -2,7 +2,7 @@
 the CARC-day, receivables-day and month totals' functions
 
 Revision ID: b5e8d1f3a6c2
-Revises: 8d2f6a4c1e93
+Revises: a1c5e8f3b7d2
 Create Date: 2026-12-05
 
 PostgreSQL only. 4c7f10ee4647 put a check first in each function (`IF NOT EXISTS (SELECT o.id FROM old_claims o JOIN
@@ -21,7 +21,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "b5e8d1f3a6c2"
-down_revision = "8d2f6a4c1e93"
+down_revision = "a1c5e8f3b7d2"
 branch_labels = None
 depends_on = None
 

@@ -131,8 +131,11 @@ class _Clocks:
     next_dates: dict[int, tuple[date | None, datetime | None]]
 
     @classmethod
-    def of(cls, ids: list[int]) -> _Clocks:
-        return cls(last_sent(ids), last_heard_from_payer(ids), _next_dates(ids))
+    def of(cls, ids: list[int], states: dict[int, ClaimFollowUp] | None = None) -> _Clocks:
+        """The clocks of `ids`; their next dates from `states` when the caller has read them already."""
+        next_dates = _next_dates(ids) if states is None else {
+            claim_id: (state.next_follow_up_on, state.next_set_at) for claim_id, state in states.items()}
+        return cls(last_sent(ids), last_heard_from_payer(ids), next_dates)
 
     def due_on(self, claim_id: int, created_at: datetime, follow_up_days: int) -> date:
         since = max(d for d in (self.sent.get(claim_id), self.heard.get(claim_id), practice_date(created_at))
@@ -151,7 +154,8 @@ def follow_up_queue(scope: Scope, *, today: date, assignee_id: int | None = None
         .where(*_waiting(scope))
     ).all()
     ids = [row[0] for row in candidates]
-    clocks, states, notes, answers = _Clocks.of(ids), _states(ids), _last_notes(ids), latest_answers(ids)
+    states = _states(ids)
+    clocks, notes, answers = _Clocks.of(ids, states), _last_notes(ids), latest_answers(ids)
     rows = []
     for claim_id, created_at, last, first, payer, days, service_date, total in candidates:
         state = states.get(claim_id)

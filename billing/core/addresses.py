@@ -18,8 +18,21 @@ class AddressMixin:
     @property
     def address_text(self) -> str:
         street = ", ".join(p for p in (self.address_line1, self.address_line2) if p)
-        zip_code = self.zip_code or ""
-        if len(zip_code) == 9:
-            zip_code = f"{zip_code[:5]}-{zip_code[5:]}"
-        town = " ".join(p for p in (f"{self.city}," if self.city else "", self.state or "", zip_code) if p)
+        town = town_line(self.city, self.state, self.zip_code)
         return " · ".join(p for p in (street, town) if p)
+
+
+def zip_text(digits: str | None) -> str:
+    """A ZIP as printed: five digits, or ZIP+4 with its hyphen."""
+    return f"{digits[:5]}-{digits[5:]}" if digits and len(digits) == 9 else digits or ""
+
+
+def town_line(city: str | None, state: str | None, zip_digits: str | None) -> str:
+    """"City, ST 12345-6789", leaving out what is missing."""
+    return " ".join(p for p in (f"{city}," if city else "", state or "", zip_text(zip_digits)) if p)
+
+
+def envelope_lines(line1: str | None, line2: str | None, city: str | None, state: str | None,
+                   zip_digits: str | None) -> tuple[str, ...]:
+    """An address as an envelope window shows it: the street lines, then the town line (empty ones left out)."""
+    return tuple(p for p in (line1, line2, town_line(city, state, zip_digits)) if p)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from billing.claims.models import Claim, ClaimLine
+from billing.core.addresses import town_line
 from billing.core.db import db
 from billing.core.errors import NotFound, NothingToDo
 from billing.core.id_lists import any_of
@@ -71,10 +72,6 @@ class Invoice:
                 "amount_due": str(self.amount_due), "items": [i.as_dict() for i in self.items]}
 
 
-def _zip(digits: str | None) -> str:
-    return f"{digits[:5]}-{digits[5:]}" if digits and len(digits) == 9 else digits or ""
-
-
 def _phone(digits: str | None) -> str:
     return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}" if digits and len(digits) == 10 else digits or ""
 
@@ -82,8 +79,7 @@ def _phone(digits: str | None) -> str:
 def practice_party(company: Company) -> Party:
     """The practice as the patient pays it: legal name, pay-to address (the 837's 2010AB), phone."""
     street = [p for p in (company.pay_to_address_line1, company.pay_to_address_line2) if p]
-    town = " ".join(p for p in (f"{company.pay_to_city}," if company.pay_to_city else "", company.pay_to_state or "",
-                                _zip(company.pay_to_zip_code)) if p)
+    town = town_line(company.pay_to_city, company.pay_to_state, company.pay_to_zip_code)
     phone = f"Phone {_phone(company.phone)}" if company.phone else ""
     return Party(company.legal_name, tuple(p for p in (*street, town, phone) if p))
 

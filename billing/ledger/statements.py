@@ -4,10 +4,11 @@ A statement is built from the ledger at the moment it runs (amount due = the pat
 billing/ledger/patient_balances.py; activity = billing/ledger/client_ledger.py rows since the last statement);
 only sending one writes anything: a `StatementRecord` per client and a history row (`AuditAction.STATEMENT_SENT`).
 
-Who shares a statement: clients have no separate responsible-party record, so clients whose responsible party has
-the same name at the same address are one party (siblings with one parent). A client with no responsible party gets
-a statement of their own. Skipped: clients flagged `no_statements`, parties owing nothing, and parties owing less
-than the minimum balance. Aging and the dunning rule: billing/ledger/statement_aging.py.
+Who shares a statement: clients whose responsible party has the same name at the same address are one party
+(siblings with one parent); a client with no responsible party gets a statement of their own. The party is worked
+out when a client is saved and kept on the client (billing/people/statement_parties.py). Skipped: clients flagged
+`no_statements`, parties owing nothing, and parties owing less than the minimum balance. Aging and the dunning
+rule: billing/ledger/statement_aging.py.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import selectinload
 
 from billing.claims.models import Claim
+from billing.core.addresses import envelope_lines, zip_text
 from billing.core.audit import Actor, AuditAction, Change, record_changes
+from billing.core.byte_order import in_byte_order
 from billing.core.db import db
 from billing.core.errors import Invalid, NotFound, Problem
 from billing.core.id_lists import any_of
@@ -37,6 +40,7 @@ from billing.ledger.statement_aging import Aging, Dunning, age_amounts, dunning_
 from billing.ledger.statement_models import StatementRecord
 from billing.org.models import Location, Practice
 from billing.people.models import Client
+from billing.people.statement_parties import addressee
 
 #: Why a party is skipped (the Statements page's outline says the same: billing/ledger/statement_pages.py).
 NO_STATEMENTS = "no statements flag"
@@ -179,38 +183,20 @@ class MailingAddress:
     @property
     def party(self) -> Party:
         """As the envelope window shows it: name, street lines, "City, ST ZIP"."""
-        return Party(self.name, _envelope_lines(self.line1, self.line2, self.city, self.state, self.zip_code))
-
-
-def _envelope_lines(line1: str, line2: str, city: str, state: str, zip_code: str) -> tuple[str, ...]:
-    town = " ".join(p for p in (f"{city}," if city else "", state, zip_code) if p)
-    return tuple(p for p in (line1, line2, town) if p)
-
-
-def _zip(digits: str | None) -> str:
-    return f"{digits[:5]}-{digits[5:]}" if digits and len(digits) == 9 else digits or ""
-
-
-def addressee(client: Client) -> str:
-    """Whom a client's statement is addressed to: the responsible party (a minor's parent) or the client."""
-    return " ".join((client.responsible_party_name or f"{client.first_name} {client.last_name}").split())
+        return Party(self.name, envelope_lines(self.line1, self.line2, self.city, self.state, self.zip_code))
 
 
 def mailing_address(client: Client) -> MailingAddress:
     """Who a client's statement goes to: the responsible party (a minor's parent) or the client, at their address."""
-    return MailingAddress(addressee(client), client.address_line1 or "", client.address_line2 or "",
-                          client.city or "", client.state or "", _zip(client.zip_code))
+    return MailingAddress(addressee(client.responsible_party_name, client.first_name, client.last_name),
+                          client.address_line1 or "", client.address_line2 or "", client.city or "",
+                          client.state or "", zip_text(client.zip_code))
 
 
-def party_key(client: Client) -> tuple[str, ...]:
-    """Who a client's statement is shared with: the same responsible party's name at the same address (any case
-    and spacing), or the client alone. Reads only columns, so a row of them serves as well as the Client (and
-    builds no MailingAddress: the Statements page keys every client owing something on each load)."""
-    if not client.responsible_party_name:
-        return ("client", str(client.id))
-    lines = _envelope_lines(client.address_line1 or "", client.address_line2 or "", client.city or "",
-                            client.state or "", _zip(client.zip_code))
-    return ("party", addressee(client).lower(), *(" ".join(p.lower().split()) for p in lines))
+def party_of(client: Client) -> tuple[str | None, int | None]:
+    """Who a client's statement is shared with: the party kept on the client (billing/people/statement_parties.py),
+    or the client alone. The Statements page groups by the same two values in SQL."""
+    return client.statement_party, None if client.statement_party else client.id
 
 
 def qualifies(amount_due: Decimal, minimum: Decimal) -> bool:
@@ -231,9 +217,9 @@ def build_cycle(*, today: date, minimum: Decimal | None = None, client_ids: Iter
     balances = open_patient_balances(where)
     clients = _clients(balances)
     wanted = None if client_ids is None else set(client_ids)
-    parties: dict[tuple[str, ...], list[Client]] = defaultdict(list)
+    parties: dict[tuple[str | None, int | None], list[Client]] = defaultdict(list)
     for client in clients:
-        parties[party_key(client)].append(client)
+        parties[party_of(client)].append(client)
     if wanted is not None:
         parties = {k: v for k, v in parties.items() if wanted & {c.id for c in v}}
     ids = [c.id for members in parties.values() for c in members]
@@ -291,7 +277,7 @@ def _clients(balances: dict[int, Decimal]) -> list[Client]:
         return []
     query = (select(Client).where(any_of(Client.id, balances))
              .options(selectinload(Client.location).selectinload(Location.practice).selectinload(Practice.company))
-             .order_by(Client.account_number))
+             .order_by(in_byte_order(Client.account_number)))
     return list(db.session.scalars(query))
 
 

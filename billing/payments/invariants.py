@@ -47,6 +47,8 @@ from billing.payments.models import (
     UnmatchedClaim,
     UnmatchedStatus,
 )
+from billing.people.models import Client
+from billing.people.statement_parties import PARTY_COLUMNS, party_key, statement_name
 
 #: Rows fetched at a time by the checks that compare row by row in Python.
 ROWS_AT_ONCE = 5000
@@ -362,6 +364,18 @@ def client_balances_kept() -> list[Violation]:
             for (cid,), c, s in _differences(counted, kept, nothing=(ZERO,))]
 
 
+def statement_parties_kept() -> list[Violation]:
+    """Each client's kept statement party and name (billing/people/statement_parties.py) are what its name and
+    address columns give now: a client changed behind the ORM's back would be grouped with the wrong family."""
+    columns = [getattr(Client, name) for name in PARTY_COLUMNS]
+    rows = db.session.execute(select(Client.id, Client.statement_party, Client.statement_name, *columns)
+                              .execution_options(yield_per=ROWS_AT_ONCE)).mappings()
+    return [Violation("statement-party", f"client {row['id']}", "the kept statement party or name does not match "
+                      "the client's responsible party, name and address; save the client again")
+            for row in rows
+            if (row["statement_party"], row["statement_name"]) != (party_key(row), statement_name(row))]
+
+
 def month_totals_kept() -> list[Violation]:
     """The charges and collections kept per posting month and location (billing/ledger/month_totals.py) equal the
     ledger: the amounts, and the claims with such an entry that month."""
@@ -465,6 +479,7 @@ CHECKS: dict[str, Callable[[], list[Violation]]] = {
     "carc-day": carc_day_totals_kept,
     "ar-day": ar_day_totals_kept,
     "client-balance": client_balances_kept,
+    "statement-party": statement_parties_kept,
     "month-total": month_totals_kept,
     "filing-deadline": filing_deadlines_kept,
     "eligibility-latest": eligibility_latest_kept,

@@ -14,6 +14,7 @@ from billing.core.addresses import AddressMixin
 from billing.core.db import db, enum_column, utcnow
 from billing.core.secrets import EncryptedText
 from billing.org.models import Company, Location
+from billing.people.statement_parties import PARTY_COLUMNS, party_key, statement_name
 
 
 class Role(StrEnum):
@@ -164,6 +165,13 @@ class Client(AddressMixin, db.Model):
     #: Stops patient statements for this client (a family on a payment plan, a dispute, a collections account).
     no_statements: Mapped[bool] = mapped_column(default=False, server_default=false())
     active: Mapped[bool] = mapped_column(default=True)
+    #: Who shares this client's statement and where it sorts (billing/people/statement_parties.py): worked out
+    #: from the name and address columns on every save, never entered. The defaults cover Core inserts (the
+    #: demo seed, bulk imports); the listeners below cover the ORM's inserts and updates.
+    statement_party: Mapped[str | None] = mapped_column(
+        String(400), default=lambda context: party_key(_inserted(context)))
+    statement_name: Mapped[str] = mapped_column(
+        String(120), default=lambda context: statement_name(_inserted(context)), server_default="")
 
     location: Mapped[Location] = relationship()
     diagnoses: Mapped[list[ClientDiagnosis]] = relationship(
@@ -180,6 +188,18 @@ class Client(AddressMixin, db.Model):
 
     def __str__(self) -> str:
         return f"{self.full_name} ({self.account_number})"
+
+
+def _inserted(context: Any) -> dict[str, Any]:
+    return context.get_current_parameters()
+
+
+@event.listens_for(Client, "before_insert")
+@event.listens_for(Client, "before_update")
+def _keep_statement_party(mapper: Any, connection: Any, client: Client) -> None:
+    values = {name: getattr(client, name) for name in PARTY_COLUMNS}
+    client.statement_party = party_key(values)
+    client.statement_name = statement_name(values)
 
 
 class ClientDiagnosis(db.Model):

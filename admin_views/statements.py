@@ -42,6 +42,10 @@ from exports.statements import (
     statements_root,
 )
 
+#: Statements a page lists in full (each built from its clients' open claims, payments and statements sent), as
+#: the Credit balances page lists 50 rows that each sum several claims.
+PAGE_SIZE = 50
+
 
 def _in_scope() -> list[Any]:
     return [by_location(Client.location_id, current_scope())]
@@ -53,7 +57,7 @@ class StatementsView(AreaPage):
     @expose("/")
     def index(self) -> str:
         cycle = cycle_outline(today=practice_today(), where=_in_scope())
-        paging = requested_page(cycle.count)
+        paging = requested_page(cycle.count, PAGE_SIZE)
         return self.render("claimdesk/payments/statements.html", cycle=cycle, folders=cycle_folders(),
                            scope_text=describe_scope(current_scope()), **paging.template_args(),
                            shown=cycle.statements(paging.first, paging.size), skipped=cycle.skipped(paging.size))

@@ -1,9 +1,10 @@
 """Text compared as Python compares it (by code point), whatever the database's collation.
 
 A PostgreSQL database created with a locale collation (en_US.UTF-8) orders "de la Cruz" before "Dean" and
-ignores case and spaces at first; Python's sort does not. Where SQL orders or takes the least of text that Python
-also orders (the Statements page pages a cycle the cycle run sorts in Python), both must agree: PostgreSQL's "C"
-collation compares UTF-8 bytes, which is code-point order; SQLite's default BINARY collation already does.
+ignores case and spaces at first; Python's sort does not. Where SQL orders text that Python also orders (the
+statement cycle run groups its clients in account order as read, the Statements page sorts the same accounts in
+Python), both must agree: PostgreSQL's "C" collation compares UTF-8 bytes, which is code-point order; SQLite's
+default BINARY collation already does.
 """
 
 from __future__ import annotations

@@ -148,27 +148,24 @@ def patient_claims(client_ids: Iterable[int]) -> list[PatientClaim]:
     """For many clients, each claim whose patient side is not zero. `billed_on` is the first
     patient-responsibility posting (the service date if the claim has none, e.g. only a credit moved in).
 
-    The open claims come from the kept `claim_balance` (its partial index on `patient <> 0`), and only their
-    entries are read for the first billing day: a statement cycle no longer sums every entry of every client."""
+    Each of the clients' claims reads its kept balance (`claim_balance`) and, when not zero, its first
+    patient-responsibility entry, by index probes of the claim's own rows: a join let PostgreSQL scan every open
+    claim balance to keep the few hundred of a page of statements."""
     ids = list(client_ids)
     if not ids:
         return []
-    owed = db.session.execute(
-        select(Claim.client_id, Claim.id, Claim.service_date, ClaimBalance.patient)
-        .join(ClaimBalance, ClaimBalance.claim_id == Claim.id)
-        .where(any_of(Claim.client_id, ids), ClaimBalance.patient != 0)
-        .order_by(Claim.client_id, Claim.service_date, Claim.id)
-    ).all()
-    if not owed:
-        return []
-    first_billed = dict(db.session.execute(
-        select(LedgerEntry.claim_id, func.min(LedgerEntry.posted_on))
-        .where(any_of(LedgerEntry.claim_id, [claim_id for _, claim_id, _, _ in owed]),
-               LedgerEntry.kind == EntryKind.PATIENT_RESPONSIBILITY)
-        .group_by(LedgerEntry.claim_id)
-    ).all())
-    return [PatientClaim(client_id, claim_id, _as_date(first_billed.get(claim_id)) or service_date, to_money(balance))
-            for client_id, claim_id, service_date, balance in owed]
+    balance = select(ClaimBalance.patient).where(ClaimBalance.claim_id == Claim.id).scalar_subquery()
+    claims = (select(Claim.client_id, Claim.id.label("claim_id"), Claim.service_date, balance.label("patient"))
+              .where(any_of(Claim.client_id, ids)).subquery())
+    first_billed = (select(func.min(LedgerEntry.posted_on))
+                    .where(LedgerEntry.claim_id == claims.c.claim_id,
+                           LedgerEntry.kind == EntryKind.PATIENT_RESPONSIBILITY).scalar_subquery())
+    rows = db.session.execute(
+        select(claims.c.client_id, claims.c.claim_id, claims.c.service_date, claims.c.patient, first_billed)
+        .where(claims.c.patient != 0)
+        .order_by(claims.c.client_id, claims.c.service_date, claims.c.claim_id))
+    return [PatientClaim(client_id, claim_id, _as_date(billed_on) or service_date, to_money(owed))
+            for client_id, claim_id, service_date, owed, billed_on in rows]
 
 
 def _as_date(value: date | str | None) -> date | None:

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from admin_views import paging
+from admin_views import statements as statements_view
 from billing.core.audit import AuditAction, StatusChange
 from billing.core.db import db
 from billing.core.operation_keys import new_operation_key
@@ -146,7 +146,7 @@ def test_the_no_statements_flag_is_set_on_the_client_form_with_history(client, l
 
 
 def test_the_cycle_is_listed_a_page_at_a_time_with_the_whole_count(client, login, world, monkeypatch):
-    monkeypatch.setattr(paging, "PAGE_SIZE", 2)
+    monkeypatch.setattr(statements_view, "PAGE_SIZE", 2)
     for n, parent in enumerate(("Ann Abel", "Bob Baker", "Cy Cole")):
         owed_claim(family_member(world, parent=parent, street=f"{n} Elm St"), billed_on=DAY + timedelta(days=10))
     db.session.commit()

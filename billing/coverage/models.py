@@ -292,6 +292,8 @@ class Authorization(db.Model):
         CheckConstraint("units_approved > 0", "units_positive"),
         CheckConstraint("ends_on >= starts_on", "ends_after_start"),
         UniqueConstraint("policy_id", "number"),
+        # The front page counts authorizations ending within 30 days: a range of this index, not every one.
+        Index("ix_service_authorization_ends_on", "ends_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -195,7 +195,7 @@ def mailing_address(client: Client) -> MailingAddress:
 
 def party_of(client: Client) -> tuple[str | None, int | None]:
     """Who a client's statement is shared with: the party kept on the client (billing/people/statement_parties.py),
-    or the client alone. The Statements page groups by the same two values in SQL."""
+    or the client alone. The Statements page groups by the same two values."""
     return client.statement_party, None if client.statement_party else client.id
 
 

@@ -51,6 +51,9 @@ from billing.payments.reversals import answer_with_money, reverse_adjudication, 
 from billing.payments.secondary import FORWARDED_CODES, forward_crossover, next_payer_waits, next_policy
 
 CHUNK = 500  # claims loaded and posted together: few queries, bounded memory
+#: From this size (about 15,000 claims, whose read claims would take some 30 MB) each claim is kept as its place in
+#: the file and read again when its chunk is posted; a smaller file's claims are read once and held.
+CLAIMS_BY_PLACE_FROM_BYTES = 4_000_000
 #: From this size (about 1,500 claims) pyx12 runs in a second process beside the posting; below it, starting
 #: an interpreter costs more than it saves.
 PARALLEL_FROM_BYTES = 500_000
@@ -185,12 +188,18 @@ def _parse(delims: Delimiters, segments: SegmentText, filename: str, result: Imp
            pending: PendingValidation) -> Era:
     started = time.perf_counter()
     try:
-        era = era_from_segments(delims, segments, claims_by_place=True)  # posted a chunk at a time
+        era = era_from_segments(delims, segments, claims_by_place=_by_place(segments))
     except (EraUnreadable, NotX12) as exc:
         _refuse_if_invalid(pending.result(), filename)  # pyx12's findings say more, when it has any
         raise EraRefused(filename, exc.problems or [exc.message]) from None
     result.timings["parse"] = time.perf_counter() - started
     return era
+
+
+def _by_place(segments: SegmentText) -> bool:
+    """Whether the file's claims are kept as their places in it and read again chunk by chunk (`ClaimList`): only
+    for a file too big to hold them all, since reading each twice cost a tenth of posting's CPU."""
+    return len(segments.text) >= CLAIMS_BY_PLACE_FROM_BYTES
 
 
 def _post_era(era: Era, data: bytes, digest: str, result: ImportResult, *, actor: Actor) -> list[Remittance]:

@@ -110,8 +110,17 @@ def test_below_is_is_child_path_for_every_pair_of_paths():
     for parent, child in itertools.product(paths, repeat=2):
         x12 = pyx12.path.X12Path(parent)
         expected = x12.is_child_path(pyx12.path.X12Path(child).format())
-        assert runner._is_below(x12.format().split("/"), pyx12.path.X12Path(child).format()) is expected, (parent,
-                                                                                                             child)
+        assert runner._is_below(x12.format(), pyx12.path.X12Path(child).format()) is expected, (parent, child)
+
+
+def test_below_is_is_child_path_for_every_pair_of_texts():
+    """`is_child_path` on the texts themselves, including ones no `X12Path` formats to (empty parts, trailing "/")."""
+    parts = ["", "A", "B", "AB", "A/B", "2300", "/"]
+    texts = {"".join(p) for n in range(4) for p in itertools.product(parts, repeat=n)}
+    for parent, child in itertools.product(texts, repeat=2):
+        root = pyx12.path.X12Path("")  # its text replaced by `parent`, as `is_child_path` reads only `format()`
+        root.format = lambda parent=parent: parent
+        assert runner._is_below(parent, child) is root.is_child_path(child), (parent, child)
 
 
 def test_the_faster_designator_reading_is_what_pyx12_calls():

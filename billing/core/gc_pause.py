@@ -1,4 +1,4 @@
-"""Keeping the garbage collector off the objects that were alive before a long bulk operation started."""
+"""The garbage collector set for a long bulk operation: kept off the objects alive before it, and run less often."""
 
 from __future__ import annotations
 
@@ -6,23 +6,33 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+#: Allocations (less deallocations) between two young collections during bulk work; Python's default is 700.
+BULK_YOUNG_THRESHOLD = 10_000
+
 
 @contextmanager
-def earlier_objects_frozen() -> Iterator[None]:
-    """Move every object alive now out of the collector's reach until the block ends (`gc.freeze`).
+def collector_for_bulk_work() -> Iterator[None]:
+    """Until the block ends, move every object alive now out of the collector's reach (`gc.freeze`) and collect the
+    youngest generation after BULK_YOUNG_THRESHOLD allocations instead of 700; both are undone at the end, whatever
+    happens.
 
     Python's full collections walk every tracked object of the process: the app, SQLAlchemy's mappers, the loaded
     modules. Importing an 835 allocates hundreds of thousands of objects and so sets off several of them; on a
     10,000-claim file they took 0.85 of the 5.7 CPU seconds of posting. The objects that existed before the import
-    are not its garbage, so they are frozen for its length and handed back to the collector (`gc.unfreeze`) at the
-    end, whatever happens. When something else has frozen objects already (a pre-fork server may), nothing is done:
-    unfreezing would undo its freeze, and leaving ours frozen would keep the garbage of later work forever.
+    are not its garbage, so they are frozen for its length and handed back to the collector (`gc.unfreeze`) after.
+    Fewer young collections then took the rest from 0.25 to 0.10 CPU seconds; the garbage cycles they find wait for
+    at most that many more allocations. When something else has frozen objects already (a pre-fork server may),
+    nothing is changed: unfreezing would undo its freeze, and leaving ours frozen would keep the garbage of later
+    work forever.
     """
     if gc.get_freeze_count():
         yield
         return
+    threshold = gc.get_threshold()
     gc.freeze()
+    gc.set_threshold(max(threshold[0], BULK_YOUNG_THRESHOLD), *threshold[1:])
     try:
         yield
     finally:
+        gc.set_threshold(*threshold)
         gc.unfreeze()

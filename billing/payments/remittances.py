@@ -20,7 +20,7 @@ from billing.claims.statuses import SENT
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
 from billing.core.errors import BillingError, Conflict, Invalid, NotFound
-from billing.core.gc_pause import earlier_objects_frozen
+from billing.core.gc_pause import collector_for_bulk_work
 from billing.core.id_lists import any_of
 from billing.core.money import ZERO, format_money, sum_money
 from billing.core.time import practice_today
@@ -134,9 +134,9 @@ def import_835(data: bytes, *, filename: str, actor: Actor) -> ImportResult:
     by pyx12 in worker processes (cut in pieces from SPLIT_FROM_BYTES) while this one parses and posts
     inside a savepoint: pyx12 needs about a millisecond per claim, more than posting does, and a refusal
     rolls the savepoint back, so the database ends exactly as if the file had been refused first.
-    The objects alive before the import are kept from the garbage collector meanwhile (`earlier_objects_frozen`).
+    The garbage collector keeps off the objects alive before the import and runs less often (`collector_for_bulk_work`).
     """
-    with earlier_objects_frozen():
+    with collector_for_bulk_work():
         return _import_835(data, filename=filename, actor=actor)
 
 

@@ -234,8 +234,6 @@ class _MapPath(pyx12.path.X12Path):
     def __hash__(self) -> int:
         return self._hash
 
-    __eq__ = pyx12.path.X12Path.__eq__  # a class defining __hash__ keeps its parent's equality only if told to
-
 
 _pyx12_x12path = pyx12.map_if.x12_node.x12path
 

@@ -20,6 +20,7 @@ from billing.claims.statuses import SENT
 from billing.core.audit import Actor, AuditAction, record_change
 from billing.core.db import db
 from billing.core.errors import BillingError, Conflict, Invalid, NotFound
+from billing.core.gc_pause import collector_for_bulk_work
 from billing.core.id_lists import any_of
 from billing.core.money import ZERO, format_money, sum_money
 from billing.core.time import practice_today
@@ -49,7 +50,17 @@ from billing.payments.posting import post_adjudication
 from billing.payments.reversals import answer_with_money, reverse_adjudication, reverse_adjudication_lines
 from billing.payments.secondary import FORWARDED_CODES, forward_crossover, next_payer_waits, next_policy
 
-CHUNK = 500  # claims loaded and posted together: few queries, bounded memory
+#: Claims loaded and posted together: few queries, bounded memory. Each chunk's statements update the kept per-day
+#: totals (claim_day_count, ar_day_total, carc_day_total...) once per day its claims touch, and a total row updated
+#: again in the same transaction leaves one more row version to step over at each later update (300 rows upserted
+#: 160 times in one transaction: the 160th round took 15 times the 2nd), so the server's work grows with the square
+#: of the number of chunks. At 74,000 claims (issue 20), 500 a chunk cost the server 59 CPU
+#: seconds and 1,000 cost 41; 1,000 adds about 10 MB to the import's peak (285 MB, under the 300 MB target), 2,000
+#: would add about 30.
+CHUNK = 1000
+#: From this size (about 15,000 claims, whose read claims would take some 30 MB) each claim is kept as its place in
+#: the file and read again when its chunk is posted; a smaller file's claims are read once and held.
+CLAIMS_BY_PLACE_FROM_BYTES = 4_000_000
 #: From this size (about 1,500 claims) pyx12 runs in a second process beside the posting; below it, starting
 #: an interpreter costs more than it saves.
 PARALLEL_FROM_BYTES = 500_000
@@ -123,7 +134,13 @@ def import_835(data: bytes, *, filename: str, actor: Actor) -> ImportResult:
     by pyx12 in worker processes (cut in pieces from SPLIT_FROM_BYTES) while this one parses and posts
     inside a savepoint: pyx12 needs about a millisecond per claim, more than posting does, and a refusal
     rolls the savepoint back, so the database ends exactly as if the file had been refused first.
+    The garbage collector keeps off the objects alive before the import and runs less often (`collector_for_bulk_work`).
     """
+    with collector_for_bulk_work():
+        return _import_835(data, filename=filename, actor=actor)
+
+
+def _import_835(data: bytes, *, filename: str, actor: Actor) -> ImportResult:
     result = ImportResult(filename)
     digest = hashlib.sha256(data).hexdigest()
     if db.session.scalar(select(EraFile.id).where(EraFile.sha256 == digest)) is not None:
@@ -178,12 +195,18 @@ def _parse(delims: Delimiters, segments: SegmentText, filename: str, result: Imp
            pending: PendingValidation) -> Era:
     started = time.perf_counter()
     try:
-        era = era_from_segments(delims, segments, claims_by_place=True)  # posted a chunk at a time
+        era = era_from_segments(delims, segments, claims_by_place=_by_place(segments))
     except (EraUnreadable, NotX12) as exc:
         _refuse_if_invalid(pending.result(), filename)  # pyx12's findings say more, when it has any
         raise EraRefused(filename, exc.problems or [exc.message]) from None
     result.timings["parse"] = time.perf_counter() - started
     return era
+
+
+def _by_place(segments: SegmentText) -> bool:
+    """Whether the file's claims are kept as their places in it and read again chunk by chunk (`ClaimList`): only
+    for a file too big to hold them all, since reading each twice cost a tenth of posting's CPU."""
+    return len(segments.text) >= CLAIMS_BY_PLACE_FROM_BYTES
 
 
 def _post_era(era: Era, data: bytes, digest: str, result: ImportResult, *, actor: Actor) -> list[Remittance]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import pickle
 from decimal import Decimal
 
 import pytest
@@ -109,8 +110,17 @@ def test_below_is_is_child_path_for_every_pair_of_paths():
     for parent, child in itertools.product(paths, repeat=2):
         x12 = pyx12.path.X12Path(parent)
         expected = x12.is_child_path(pyx12.path.X12Path(child).format())
-        assert runner._is_below(x12.format().split("/"), pyx12.path.X12Path(child).format()) is expected, (parent,
-                                                                                                             child)
+        assert runner._is_below(x12.format(), pyx12.path.X12Path(child).format()) is expected, (parent, child)
+
+
+def test_below_is_is_child_path_for_every_pair_of_texts():
+    """`is_child_path` on the texts themselves, including ones no `X12Path` formats to (empty parts, trailing "/")."""
+    parts = ["", "A", "B", "AB", "A/B", "2300", "/"]
+    texts = {"".join(p) for n in range(4) for p in itertools.product(parts, repeat=n)}
+    for parent, child in itertools.product(texts, repeat=2):
+        root = pyx12.path.X12Path("")  # its text replaced by `parent`, as `is_child_path` reads only `format()`
+        root.format = lambda parent=parent: parent
+        assert runner._is_below(parent, child) is root.is_child_path(child), (parent, child)
 
 
 def test_the_faster_designator_reading_is_what_pyx12_calls():
@@ -288,3 +298,63 @@ def test_segments_that_differ_only_in_a_trailing_empty_element_are_told_apart():
         expected = _findings_of(runner._pyx12_segment_errors(amt, segment))
         assert _findings_of(runner._segment_errors(amt, segment)) == expected, text
     assert len(amt._claimdesk_memo) == len(texts)
+
+
+def test_the_map_nodes_path_is_the_one_made_once():
+    assert pyx12.map_if.x12_node.x12path is runner._x12path
+
+
+@pytest.mark.parametrize("name", list(FILES))
+def test_every_map_path_a_validation_uses_is_pyx12s_path(name, monkeypatch):
+    """Each node's path, as pyx12's own property makes it, and every formatting and hash of it, compared."""
+    made, used = [], []
+
+    def both(node):
+        ours, theirs = runner._map_node_path(node), runner._pyx12_x12path.fget(node)
+        assert (ours == theirs, theirs == ours, hash(ours), ours.format()) == (True, True, hash(theirs),
+                                                                               theirs.format()), theirs.format()
+        made.append(ours)
+        return ours
+
+    def text(path):
+        expected = pyx12.path.X12Path.__repr__(path)  # pyx12's own formatting of the path as it is now
+        assert path._text == expected
+        used.append(path)
+        return expected
+
+    monkeypatch.setattr(pyx12.map_if.x12_node, "x12path", property(both))
+    monkeypatch.setattr(runner._MapPath, "__repr__", text)
+    monkeypatch.setattr(runner._MapPath, "format", text)
+    monkeypatch.setattr(runner._MapPath, "__hash__", lambda path: hash(text(path)))
+    runner.validate(FILES[name])
+    assert len(made) > 100
+    assert len(used) > 100
+
+
+@pytest.mark.parametrize("map_file", ["835.5010.X221.A1.xml", "837.5010.X222.A1.xml"])
+def test_every_node_path_of_the_maps_equals_and_hashes_as_pyx12s(map_file):
+    cur_map = pyx12.map_if.load_map_file(map_file, pyx12.params.params())
+    nodes = list(cur_map.loop_segment_iterator())
+    assert len(nodes) > 50
+    for node in nodes:
+        ours, theirs = node.x12path, pyx12.path.X12Path(node.get_path())
+        assert isinstance(ours, runner._MapPath)
+        assert ours is node.x12path  # made once
+        assert (ours == theirs, theirs == ours, ours != theirs) == (True, True, False)
+        assert (hash(ours), ours.format(), repr(ours)) == (hash(theirs), theirs.format(), repr(theirs))
+        assert {theirs: 1}.get(ours) == 1  # the same key of pyx12's counts, either way round
+        assert {ours: 1}.get(theirs) == 1
+
+
+def test_a_map_path_cannot_be_changed_and_copies_as_itself():
+    path = runner._MapPath("/ISA_LOOP/GS_LOOP/ST_LOOP/DETAIL/2000/2100/CLP")
+    changes = [lambda: setattr(path, "seg_id", "SVC"), lambda: path.loop_list.append("2110"),
+               lambda: path.loop_list.__delitem__(0), lambda: path.loop_list.__setitem__(0, "X"),
+               lambda: path.loop_list.pop(), lambda: path.loop_list.clear(), lambda: path.loop_list.extend(["X"])]
+    for change in changes:
+        with pytest.raises((TypeError, AttributeError)):
+            change()
+    assert path.format() == pyx12.path.X12Path.__repr__(path) == "/ISA_LOOP/GS_LOOP/ST_LOOP/DETAIL/2000/2100/CLP"
+    for copied in (copy.copy(path), copy.deepcopy(path), pickle.loads(pickle.dumps(path))):  # noqa: S301 - our own bytes
+        assert isinstance(copied, runner._MapPath)
+        assert (copied == path, hash(copied), copied.format()) == (True, hash(path), path.format())

@@ -180,3 +180,29 @@ def test_the_segment_sums_read_what_the_file_says(world, two_sets):
     # n = 0: CO 10 on each line, PR 5 and 10: paid (100 - 15) + (100 - 20).
     assert sums == {"paid": D("165.00"), "CO": D("20.00"), "PR": D("15.00")}
     assert re.search(rf"CLP\*{claim.number}\*1\*200\*165", text)
+
+
+def test_claims_read_once_post_what_claims_read_again_from_their_place_post(world, two_sets, monkeypatch):
+    """A file below CLAIMS_BY_PLACE_FROM_BYTES keeps its claims as read; a bigger one keeps their places and reads
+    each again for its chunk. Both post the same."""
+    held, by_place = two_sets
+    kinds: list[str] = []
+    parse = remittances.era_from_segments
+
+    def spy(*args, **kwargs):
+        era = parse(*args, **kwargs)
+        kinds.append(type(era.transactions[0].claims).__name__)
+        return era
+
+    monkeypatch.setattr(remittances, "era_from_segments", spy)
+    monkeypatch.setattr(remittances, "CHUNK", 3)
+    once = import_835(_era(world, held, "ONCE").encode(), filename="once.835", actor=SYSTEM)  # the default: small
+    monkeypatch.setattr(remittances, "CLAIMS_BY_PLACE_FROM_BYTES", 0)
+    again = import_835(_era(world, by_place, "AGAIN").encode(), filename="again.835", actor=SYSTEM)
+
+    assert kinds == ["list", "ClaimList"]
+    assert [_shape(c) for c in held] == [_shape(c) for c in by_place]
+    assert (once.matched, once.unmatched, once.paid_total, once.service_lines, once.claims) == (
+        again.matched, again.unmatched, again.paid_total, again.service_lines, again.claims)
+    text = _era(world, held, "ONCE")
+    assert _ledger(held) == _segment_sums(text, {c.number for c in held})

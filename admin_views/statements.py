@@ -27,6 +27,7 @@ from billing.core.checks import parse_id
 from billing.core.db import db
 from billing.core.errors import BillingError, NotFound
 from billing.core.time import practice_now, practice_today
+from billing.ledger.models import ClientBalance
 from billing.ledger.statement_aging import dunning_level_problems
 from billing.ledger.statement_models import DunningLevel
 from billing.ledger.statement_pages import cycle_outline
@@ -56,7 +57,8 @@ class StatementsView(AreaPage):
 
     @expose("/")
     def index(self) -> str:
-        cycle = cycle_outline(today=practice_today(), where=_in_scope())
+        cycle = cycle_outline(today=practice_today(),
+                              where=[by_location(ClientBalance.location_id, current_scope())])
         paging = requested_page(cycle.count, PAGE_SIZE)
         return self.render("claimdesk/payments/statements.html", cycle=cycle, folders=cycle_folders(),
                            scope_text=describe_scope(current_scope()), **paging.template_args(),

@@ -161,6 +161,13 @@ class ClientBalance(db.Model):
 
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), primary_key=True)
     patient: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=0)
+    # Copies of the client's columns that place it in a statement cycle, kept by triggers (client_balances.PARTY):
+    # the cycle's outline reads these rows alone, never the client table.
+    location_id: Mapped[int]
+    account_number: Mapped[str] = mapped_column(String(20))
+    no_statements: Mapped[bool]
+    statement_party: Mapped[str | None] = mapped_column(String(400))
+    statement_name: Mapped[str] = mapped_column(String(120))
 
 
 class ArDayTotal(db.Model):

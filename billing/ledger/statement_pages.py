@@ -5,10 +5,11 @@ and their party (kept on the client: billing/people/statement_parties.py); the r
 aging, the last payment, dunning) is read per party. So the whole cycle is first sorted out from those few columns
 of the clients owing something (`cycle_outline`: the count, the total due, the order the page lists statements in,
 the parties left out), and only the statements on the page asked for are built in full by `build_cycle`, narrowed
-to their clients (`CycleOutline.statements`). With the party kept on the client the outline only groups rows by a
-stored key: working the key out from names and addresses on each load took 40 ms for 3,213 parties. The page's
-statements are exactly `build_cycle`'s, in the same order (tests/billing/ledger/test_statement_pages.py compares
-the two).
+to their clients (`CycleOutline.statements`). The outline reads the kept balance rows alone, which carry copies of
+those client columns (billing/ledger/client_balances.py), and groups them by the stored key: working the key out
+from names and addresses on each load took 40 ms for 3,213 parties, and joining the client table read all of it.
+The page's statements are exactly `build_cycle`'s, in the same order (tests/billing/ledger/test_statement_pages.py
+compares the two).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from sqlalchemy import ColumnElement, select
 from billing.core.db import db
 from billing.core.id_lists import any_of
 from billing.core.money import ZERO, sum_money, to_money
-from billing.ledger.patient_balances import open_balance_rows
+from billing.ledger.models import ClientBalance
 from billing.ledger.statements import (
     NO_STATEMENTS,
     Skipped,
@@ -38,11 +39,12 @@ from billing.ledger.statements import (
 )
 from billing.people.models import Client
 
-#: The client columns that place a party, after the id and balance (`_parties` unpacks them in this order).
-_COLUMNS = (Client.account_number, Client.no_statements, Client.statement_party, Client.statement_name)
+#: What places a client in the cycle, from its kept balance row (`_parties` unpacks them in this order).
+_COLUMNS = (ClientBalance.client_id, ClientBalance.patient, ClientBalance.account_number, ClientBalance.no_statements,
+            ClientBalance.statement_party, ClientBalance.statement_name)
 #: The columns mailing_address and a skipped party's list of clients read.
-_NAMES = (Client.id, Client.first_name, Client.last_name, Client.account_number, Client.responsible_party_name,
-          Client.address_line1, Client.address_line2, Client.city, Client.state, Client.zip_code)
+_NAMES = (Client.id, Client.first_name, Client.last_name, Client.responsible_party_name, Client.address_line1,
+          Client.address_line2, Client.city, Client.state, Client.zip_code)
 
 
 class _Party:
@@ -65,7 +67,6 @@ class CycleOutline:
 
     statement_on: date
     minimum: Decimal
-    where: list[ColumnElement[bool]]
     sent: list[_Party]
     left_out: list[_Party]
 
@@ -78,11 +79,12 @@ class CycleOutline:
         return sum_money(p.amount for p in self.sent)
 
     def statements(self, first: int, size: int) -> list[Statement]:
-        """Statements `first` to `first + size`, in full: build_cycle's own, for those parties' clients alone."""
+        """Statements `first` to `first + size`, in full: build_cycle's own, for those parties' clients alone (the
+        members the outline found, so already narrowed to its conditions)."""
         ids = [client_id for party in self.sent[first:first + size] for client_id in party.members]
         if not ids:
             return []
-        return build_cycle(today=self.statement_on, minimum=self.minimum, where=[*self.where, any_of(Client.id, ids)],
+        return build_cycle(today=self.statement_on, minimum=self.minimum, where=[any_of(Client.id, ids)],
                            activity=False).statements
 
     def skipped(self, size: int) -> list[Skipped]:
@@ -97,20 +99,21 @@ class CycleOutline:
 
 def cycle_outline(*, today: date, where: Iterable[ColumnElement[bool]] = (),
                   minimum: Decimal | None = None) -> CycleOutline:
-    """The cycle a run today would send (nothing written), sorted out from balances and kept parties alone."""
+    """The cycle a run today would send (nothing written), sorted out from the kept balance rows alone. `where`
+    narrows it with conditions on those rows (ClientBalance's copies of the client's location, say)."""
     minimum = statement_minimum() if minimum is None else to_money(minimum)
     where = list(where)
     sent, left_out = [], []
     for party in _parties(where):
         (sent if party.order and qualifies(party.amount, minimum) else left_out).append(party)
     sent.sort(key=attrgetter("order"))
-    return CycleOutline(today, minimum, where, sent, left_out)
+    return CycleOutline(today, minimum, sent, left_out)
 
 
 def _parties(where: list[ColumnElement[bool]]) -> list[_Party]:
     """The clients owing or owed something grouped as build_cycle groups them, in its order (by the first account
     number; sorted here, so by code point whatever the database's collation)."""
-    rows = sorted(db.session.execute(open_balance_rows(where, *_COLUMNS)), key=itemgetter(2))
+    rows = sorted(db.session.execute(select(*_COLUMNS).where(ClientBalance.patient != 0, *where)), key=itemgetter(2))
     grouped: dict[tuple[str | None, int | None], _Party] = {}
     for client_id, patient, account, flagged, party_key, name in rows:
         key = (party_key, None if party_key else client_id)

@@ -25,6 +25,7 @@ from billing.core.money import ZERO, format_money, to_money
 from billing.coverage.eligibility import NEEDS_ATTENTION, EligibilityCheck, EligibilityLatest, EligibilityStatus
 from billing.coverage.models import PayerType
 from billing.ledger.balances import Balances
+from billing.ledger.client_balances import PARTY as BALANCE_PARTY
 from billing.ledger.models import (
     EFFECTS,
     Adjudication,
@@ -364,6 +365,19 @@ def client_balances_kept() -> list[Violation]:
             for (cid,), c, s in _differences(counted, kept, nothing=(ZERO,))]
 
 
+def client_balance_parties_kept() -> list[Violation]:
+    """Each kept balance row's copies of its client's cycle columns (location, account number, flag, statement
+    party and name; billing/ledger/client_balances.py) are the client's own: the Statements page sorts its cycle
+    out from the copies alone."""
+    differs = or_(*(getattr(ClientBalance, column).is_distinct_from(getattr(Client, column))
+                    for column in BALANCE_PARTY))
+    stale = db.session.scalars(select(ClientBalance.client_id).join(Client, Client.id == ClientBalance.client_id)
+                               .where(differs).order_by(ClientBalance.client_id))
+    return [Violation("client-balance-party", f"client {cid}", "the kept balance row's copy of the client's "
+                      "location, account number, statement flag or statement party differs from the client's")
+            for cid in stale]
+
+
 def statement_parties_kept() -> list[Violation]:
     """Each client's kept statement party and name (billing/people/statement_parties.py) are what its name and
     address columns give now: a client changed behind the ORM's back would be grouped with the wrong family."""
@@ -479,6 +493,7 @@ CHECKS: dict[str, Callable[[], list[Violation]]] = {
     "carc-day": carc_day_totals_kept,
     "ar-day": ar_day_totals_kept,
     "client-balance": client_balances_kept,
+    "client-balance-party": client_balance_parties_kept,
     "statement-party": statement_parties_kept,
     "month-total": month_totals_kept,
     "filing-deadline": filing_deadlines_kept,

@@ -16,7 +16,7 @@ from billing.core.db import db
 from billing.ledger import client_balances
 from billing.ledger.models import ClientBalance, EntryKind, EntrySource, LedgerEntry
 from billing.ledger.patient_balances import open_patient_balances
-from billing.payments.invariants import check_ledger, client_balances_kept
+from billing.payments.invariants import check_ledger, client_balance_parties_kept, client_balances_kept
 from billing.people.models import Client
 from tests.worlds import factories as f
 from tests.worlds.practice import DAY
@@ -84,6 +84,7 @@ def test_entries_and_moved_claims_leave_each_client_owing_their_claims_balances(
         assert _kept() == expected
         assert open_patient_balances() == expected
         assert client_balances_kept() == []
+        assert client_balance_parties_kept() == []
         savepoint.rollback()
 
 
@@ -112,9 +113,39 @@ def test_ledger_check_names_a_client_balance_edited_by_hand(world):
 
 
 def test_the_triggers_of_schemas_made_from_the_models_are_the_migrations_own():
-    """create_all schemas get their triggers from the module; the migration froze the same SQL. A change to either
+    """create_all schemas get their triggers from the module; the migrations froze the same SQL. A change to either
     needs a new migration that replaces the triggers (and this test then compares with that one)."""
-    migration = import_module("migrations.versions.9e4b7c2d5f18_client_balance")
-    for name in ("sqlite_entry_trigger", "postgresql_entry_function", "postgresql_entry_trigger",
-                 "sqlite_claim_trigger", "postgresql_claim_function", "postgresql_claim_trigger", "backfill"):
-        assert getattr(client_balances, name)() == getattr(migration, name.upper()), name
+    made = import_module("migrations.versions.9e4b7c2d5f18_client_balance")
+    replaced = import_module("migrations.versions.c3f7a1e9d5b8_client_balance_party")
+    for name in ("sqlite_entry_trigger", "postgresql_entry_function", "sqlite_claim_trigger",
+                 "postgresql_claim_function", "sqlite_client_trigger", "postgresql_client_function",
+                 "postgresql_client_trigger", "backfill"):
+        assert getattr(client_balances, name)() == getattr(replaced, name.upper()), name
+    for name in ("postgresql_entry_trigger", "postgresql_claim_trigger"):  # unchanged since: they call by name
+        assert getattr(client_balances, name)() == getattr(made, name.upper()), name
+
+
+def test_ledger_check_names_a_balance_row_whose_copy_of_the_client_was_edited_by_hand(world):
+    claims = summary_setting(world).claims
+    db.session.execute(insert(LedgerEntry), [{"claim_id": claims[0], "kind": EntryKind.PATIENT_RESPONSIBILITY,
+                                              "amount": D("5.00"), "posted_on": DAY, "actor": "t",
+                                              "source": EntrySource.SYSTEM}])
+    assert client_balance_parties_kept() == []
+    db.session.connection().execute(ClientBalance.__table__.update().values(statement_name="Someone Else"))
+    (violation,) = client_balance_parties_kept()
+    assert (violation.check, violation.subject) == ("client-balance-party", f"client {world.client.id}")
+    assert "client-balance-party" in {v.check for v in check_ledger()}
+
+
+def test_a_client_saved_again_keeps_its_balance_rows_copy(world):
+    claims = summary_setting(world).claims
+    db.session.execute(insert(LedgerEntry), [{"claim_id": claims[0], "kind": EntryKind.PATIENT_RESPONSIBILITY,
+                                              "amount": D("5.00"), "posted_on": DAY, "actor": "t",
+                                              "source": EntrySource.SYSTEM}])
+    world.client.responsible_party_name = "Pat Example"
+    world.client.no_statements = True
+    db.session.flush()
+    row = db.session.execute(select(ClientBalance).execution_options(populate_existing=True)).scalar_one()
+    assert (row.statement_name, row.no_statements, row.statement_party) == (
+        "pat example", True, world.client.statement_party)  # the name as the party key normalizes it
+    assert client_balance_parties_kept() == []

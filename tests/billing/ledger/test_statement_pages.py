@@ -14,10 +14,13 @@ from sqlalchemy import select
 
 from billing.claims.models import Claim
 from billing.core.db import db
+from billing.ledger.models import ClientBalance
 from billing.ledger.statement_pages import cycle_outline
 from billing.ledger.statements import build_cycle
 from billing.payments.operations import record_patient_payment
+from billing.org.queries import Scope, by_location
 from billing.people.models import Client
+from tests.worlds import factories as f
 from tests.worlds.practice import DAY, SYSTEM
 from tests.worlds.statements import CLAIM_CHARGE, STATEMENT_DAY, family_member, owed_claim, patient_pays
 
@@ -79,11 +82,33 @@ def test_the_pages_together_are_the_whole_cycle(parties, size, minimum):
 
 
 def test_a_scope_narrows_the_outline_as_it_narrows_the_cycle(parties, world):
-    where = [Client.id.in_([member.client.id for member in parties[:4]])]
-    whole = build_cycle(today=TODAY, minimum=D("0.00"), where=where, activity=False)
-    outline = cycle_outline(today=TODAY, minimum=D("0.00"), where=where)
+    chosen = [member.client.id for member in parties[:4]]
+    whole = build_cycle(today=TODAY, minimum=D("0.00"), where=[Client.id.in_(chosen)], activity=False)
+    outline = cycle_outline(today=TODAY, minimum=D("0.00"), where=[ClientBalance.client_id.in_(chosen)])
     assert [s.as_dict() for s in outline.statements(0, 100)] == [s.as_dict() for s in whole.statements]
     assert outline.count == len(whole.statements) == 3  # the Riveras at two addresses, and the Adamses
+
+
+def test_clients_changed_after_they_owe_are_outlined_as_the_cycle_sees_them(parties, world):
+    """The outline reads the balance rows' copies of the clients' columns: a client moved to another location,
+    flagged, unflagged or renumbered after the balance was made is where the cycle puts it."""
+    elsewhere = f.LocationFactory(practice=world.location.practice)
+    parties[0].client.location = elsewhere  # Ana leaves her brother's location
+    parties[9].client.no_statements = False  # Jo is sent statements again
+    parties[3].client.no_statements = True  # Dee is not
+    parties[12].client.account_number = "0" + parties[12].client.account_number  # Ned now sorts first
+    parties[4].client.address_line1 = "1 Ash St"  # Eve moves in with the Adamses (a new party key)
+    db.session.flush()
+    for location in (world.location, elsewhere):
+        scope = Scope(location.practice.company_id, location.practice_id, location.id)
+        whole = build_cycle(today=TODAY, minimum=D("0.00"), where=[by_location(Client.location_id, scope)],
+                            activity=False)
+        outline = cycle_outline(today=TODAY, minimum=D("0.00"), where=[by_location(ClientBalance.location_id, scope)])
+        assert [s.as_dict() for s in outline.statements(0, 100)] == [s.as_dict() for s in whole.statements]
+        assert (outline.count, outline.total_due) == (len(whole.statements), whole.total_due)
+        assert [s.as_dict() for s in outline.skipped(100)] == [s.as_dict() for s in whole.skipped]
+    assert len(cycle_outline(today=TODAY, minimum=D("0.00"),
+                             where=[ClientBalance.location_id == elsewhere.id]).statements(0, 100)) == 1
 
 
 def test_a_page_costs_the_same_queries_for_few_parties_or_many(world, count_queries):

@@ -118,8 +118,9 @@ def _update_from_arrays(table: Table, columns: dict[str, Column[Any]],
         params[f"a{len(targets)}"] = answers
         arrays.append(f"CAST(:a{len(targets)} AS DATE[])")
         names.append("answered_on")
-        # Worked out from the row before this UPDATE, like the trigger's after it: the columns the deadline reads
-        # (service date, payer, self-pay, the claim it fixes) are not among the ones an 835 changes.
+        # Read from the row as it was: an 835 changes none of the columns the deadline is worked out from. Were one
+        # in the group, the claim's BEFORE UPDATE trigger would set the deadline instead, and the adjudication
+        # trigger would still correct it after the INSERT: a wrong guess here costs a write, never a wrong date.
         assignments.append(f"filing_deadline = CASE WHEN v.answered_on IS NULL THEN {table.name}.filing_deadline "
                            f"ELSE {deadline_with_answer_sql(table.name, 'v.answered_on')} END")
     # Column names come from the table, never from input. The rows are locked already (the chunk read them FOR

@@ -12,7 +12,8 @@ objects are then marked as written, so the ORM's next flush finds nothing left t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Column, Table, bindparam, inspect, text, update
@@ -21,16 +22,20 @@ from sqlalchemy.orm import ColumnProperty
 from billing.claims.models import Claim
 from billing.core.db import db
 from billing.core.errors import Conflict
+from billing.payments.deadline_triggers import deadline_with_answer_sql
 
 
 class ClaimChangedMeanwhile(Conflict):
     """A claim of the file was changed by someone else while the file was being posted."""
 
 
-def write_claims(claims: Iterable[Claim]) -> int:
+def write_claims(claims: Iterable[Claim], *, answered_on: Mapping[int, date] | None = None) -> int:
     """Send the column changes of `claims` in bulk; returns how many claims were written.
 
     A claim that is new, deleted, or has changes beyond plain columns (a relationship) is left to the ORM.
+    `answered_on`: per claim id, the date of the standing adjudication the caller inserts next; on PostgreSQL the
+    same UPDATE then sets the filing deadline that adjudication gives (`deadline_with_answer_sql`), so its trigger
+    does not write the claim again.
     """
     groups: dict[tuple[str, ...], list[tuple[Claim, dict[str, Any]]]] = {}
     for claim in claims:
@@ -38,7 +43,7 @@ def write_claims(claims: Iterable[Claim]) -> int:
         if changed:
             groups.setdefault(tuple(sorted(changed)), []).append((claim, changed))
     for keys, members in groups.items():
-        _write_group(keys, members)
+        _write_group(keys, members, answered_on or {})
     return sum(len(members) for members in groups.values())
 
 
@@ -57,13 +62,14 @@ def _column_changes(claim: Claim) -> dict[str, Any] | None:
     return changed
 
 
-def _write_group(keys: tuple[str, ...], members: list[tuple[Claim, dict[str, Any]]]) -> None:
+def _write_group(keys: tuple[str, ...], members: list[tuple[Claim, dict[str, Any]]],
+                 answered_on: Mapping[int, date]) -> None:
     table: Table = Claim.__table__  # type: ignore[assignment]
     mapper = inspect(Claim)
     columns: dict[str, Column[Any]] = {key: mapper.get_property(key).columns[0] for key in keys}  # type: ignore[attr-defined]
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
-        written = _update_from_arrays(table, columns, members)
+        written = _update_from_arrays(table, columns, members, answered_on)
     else:
         written = _update_each(table, columns, members)
     if written >= 0 and written != len(members):
@@ -92,9 +98,9 @@ def _update_each(table: Table, columns: dict[str, Column[Any]], members: list[tu
 
 
 def _update_from_arrays(table: Table, columns: dict[str, Column[Any]],
-                        members: list[tuple[Claim, dict[str, Any]]]) -> int:
+                        members: list[tuple[Claim, dict[str, Any]]], answered_on: Mapping[int, date]) -> int:
     """One UPDATE for the group on PostgreSQL: a typed array per column, so a statement has as many parameters
-    (and one plan) whatever the number of claims."""
+    (and one plan) whatever the number of claims; with the filing deadline when a member is about to be answered."""
     connection = db.session.connection()
     dialect = connection.dialect
     targets = [(table.c.id, [claim.id for claim, _ in members]),
@@ -107,6 +113,16 @@ def _update_from_arrays(table: Table, columns: dict[str, Column[Any]],
         arrays.append(f"CAST(:a{n} AS {column.type.compile(dialect)}[])")
     names = [column.name for column, _ in targets]
     assignments = [f"{column.name} = v.{column.name}" for column in columns.values()]
+    answers = [answered_on.get(claim.id) for claim, _ in members]
+    if any(answers):
+        params[f"a{len(targets)}"] = answers
+        arrays.append(f"CAST(:a{len(targets)} AS DATE[])")
+        names.append("answered_on")
+        # Read from the row as it was: an 835 changes none of the columns the deadline is worked out from. Were one
+        # in the group, the claim's BEFORE UPDATE trigger would set the deadline instead, and the adjudication
+        # trigger would still correct it after the INSERT: a wrong guess here costs a write, never a wrong date.
+        assignments.append(f"filing_deadline = CASE WHEN v.answered_on IS NULL THEN {table.name}.filing_deadline "
+                           f"ELSE {deadline_with_answer_sql(table.name, 'v.answered_on')} END")
     # Column names come from the table, never from input. The rows are locked already (the chunk read them FOR
     # UPDATE in id order), so this waits on nobody.
     statement = (f"UPDATE {table.name} SET {', '.join(assignments)}, version = v.version + 1 "  # noqa: S608

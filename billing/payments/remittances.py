@@ -401,8 +401,19 @@ def _post_chunk(chunk: list[ClaimPaymentInfo], txn: EraTransaction, remittance: 
                 continue
         _keep_unmatched(info, remittance, problem, delims)
         result.unmatched += 1
-    write_claims(claims.values())  # one UPDATE per set of changed columns, not one per claim
+    # One UPDATE per set of changed columns, not one per claim, carrying the deadlines the buffered answers give.
+    write_claims(claims.values(), answered_on=_answered_on(rows))
     rows.flush()
+
+
+def _answered_on(rows: RowBuffer) -> dict[int, date]:
+    """Per claim, the latest date of the standing (not reversing) adjudications waiting in `rows`."""
+    answers: dict[int, date] = {}
+    for row in rows.adjudications:
+        claim_id, paid_on = row["claim_id"], row["paid_on"]
+        if row["reverses_id"] is None and (claim_id not in answers or paid_on > answers[claim_id]):
+            answers[claim_id] = paid_on
+    return answers
 
 
 def _answered(claims: dict[int, Claim]) -> set[int]:

@@ -8,22 +8,25 @@ Money is compared with sums read straight from the 835's segments, never with wh
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
 from billing.core.db import db
+from billing.coverage.models import Payer
 from billing.ledger.models import Adjudication, AdjudicationLine, EntryKind, LedgerEntry
 from billing.payments import remittances
 from billing.payments.claim_writes import ClaimChangedMeanwhile, write_claims
+from billing.payments.invariants import filing_deadlines_kept
 from billing.payments.models import UnmatchedClaim
 from billing.payments.remittances import import_835
 from tests.worlds.claims import history, hundred_dollar_claim
 from tests.worlds.parameter_guard import parameter_guard
-from tests.worlds.payments import Clp, Payment, Svc, write_835
+from tests.worlds.payments import PAID_ON, Clp, Payment, Svc, write_835
 from tests.worlds.practice import SYSTEM
 
 D = Decimal
@@ -206,3 +209,41 @@ def test_claims_read_once_post_what_claims_read_again_from_their_place_post(worl
         again.matched, again.unmatched, again.paid_total, again.service_lines, again.claims)
     text = _era(world, held, "ONCE")
     assert _ledger(held) == _segment_sums(text, {c.number for c in held})
+
+
+#: A payer's windows for which an answer moves every claim's deadline: 30 days from service, 400 from the answer.
+LIMIT_DAYS, CORRECTED_DAYS = 30, 400
+
+
+def _answer_moves_deadlines(world) -> None:
+    db.session.execute(update(Payer).where(Payer.id == world.payer.id)
+                       .values(filing_limit_days=LIMIT_DAYS, corrected_filing_days=CORRECTED_DAYS))
+
+
+def test_an_imported_answer_gives_each_claim_its_corrected_window(world, two_sets, monkeypatch):
+    """Paid or denied, each claim of a file of several chunks ends with the later of its two windows, worked out
+    here from the service date, the check's date and the payer's days."""
+    claims, _ = two_sets
+    _answer_moves_deadlines(world)
+    monkeypatch.setattr(remittances, "CHUNK", 3)
+    import_835(_era(world, claims, "WINDOWS").encode(), filename="windows.835", actor=SYSTEM)
+    expected = {c.id: max(c.service_date + timedelta(days=LIMIT_DAYS), PAID_ON + timedelta(days=CORRECTED_DAYS))
+                for c in claims}
+    kept = dict(db.session.execute(select(Claim.id, Claim.filing_deadline).where(Claim.id.in_(expected))).all())
+    assert kept == expected
+    assert filing_deadlines_kept() == []
+
+
+@pytest.mark.postgresql
+def test_an_import_writes_each_answered_claim_once(world, two_sets, monkeypatch):
+    """The chunk's UPDATE of its claims already carries the deadline their new adjudications give, so the
+    adjudication trigger has no claim left to rewrite: one row version per claim in the transaction (PostgreSQL's
+    count of this transaction's updates), where the trigger's own write would make two."""
+    claims, _ = two_sets
+    _answer_moves_deadlines(world)
+    monkeypatch.setattr(remittances, "CHUNK", 3)
+    updated = text("SELECT pg_stat_get_xact_tuples_updated(CAST('claim' AS regclass))")
+    before = db.session.scalar(updated)
+    import_835(_era(world, claims, "ONCE").encode(), filename="once.835", actor=SYSTEM)
+    assert db.session.scalar(updated) - before == CLAIMS
+    assert filing_deadlines_kept() == []

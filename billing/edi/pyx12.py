@@ -68,7 +68,7 @@ def _reset_to_node(self: pyx12.nodeCounter.NodeCounter, xpath: str | pyx12.path.
     pyx12 forgets the counts below a loop each time the loop starts again (every 2000B, 2300, 2400 of an 837P),
     asking `parent.is_child_path(key.format())` of every count kept, and that formats the parent's path anew each
     time: about 5% of its CPU on an 837P. The test is the same, a key below the parent when its path has more parts
-    and starts with the parent's, asked as one prefix test of the key's text (`_is_below`; the map's paths keep
+    and starts with the parent's, asked as one prefix test of the key's text (`_below_prefix`; the map's paths keep
     their text, see `_MapPath`). tests/billing/edi/test_pyx12_shortcuts.py compares the two."""
     parent = pyx12.nodeCounter.NodeCounter.makeX12Path(xpath)
     prefix = _below_prefix(parent.format())
@@ -83,11 +83,6 @@ def _below_prefix(root_path: str) -> str:
     `is_child_path` splits both paths at "/" and asks for more parts, the first ones the root's: that is the child's
     text being the root's, a "/", then anything (split at that "/", it gives the root's parts and then the rest's)."""
     return root_path + "/"
-
-
-def _is_below(root_path: str, child_path: str) -> bool:
-    """`X12Path.is_child_path` of a root already formatted."""
-    return child_path.startswith(_below_prefix(root_path))
 
 
 pyx12.nodeCounter.NodeCounter.reset_to_node = _reset_to_node  # type: ignore[method-assign]

@@ -4,31 +4,43 @@ written by the application."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select, text
 
 from billing.claims.statuses import ClaimStatus, transition
-from billing.core.audit import AuditAction
-from billing.core.db import db
+from billing.core.audit import AuditAction, StatusChange
+from billing.core.db import db, utcnow
 from billing.core.derived import DerivedTable
 from billing.core.time import practice_date
 from billing.ledger.models import Adjudication, EntrySource
+from billing.org.queries import Scope
 from billing.payments.invariants import CHECKS
 from billing.payments.posting import post_adjudication
 from billing.payments.reversals import reverse_adjudication
 from billing.submissions.claim_status_models import ClaimStatusResponse, StatusOutcome, StatusResponseFile
-from billing.submissions.follow_up import add_note, last_heard_from_payer, last_sent
+from billing.submissions.follow_up import (
+    add_note,
+    due_on,
+    follow_up_count,
+    follow_up_queue,
+    last_heard_from_payer,
+    last_sent,
+)
 from billing.submissions.follow_up_check import follow_up_clocks_kept
-from billing.submissions.follow_up_models import ClaimFollowUpClock
+from billing.submissions.follow_up_models import ClaimFollowUp, ClaimFollowUpClock
 from billing.submissions.models import AckKind, Acknowledgment, AckOutcome, ClaimAcknowledgment
 from tests.worlds.claims import submitted_claim, walk_to
 from tests.worlds.payments import full_payment
-from tests.worlds.practice import SYSTEM
+from tests.worlds.practice import SYSTEM, build_world
 
 MANUAL = EntrySource.MANUAL
+FILES = itertools.count()  # file names (and their sha256) are unique
 
 
 def _clock(claim) -> ClaimFollowUpClock | None:
@@ -44,8 +56,8 @@ def _adjudicated(claim, on: date, paid: Decimal = Decimal(0)) -> None:
 
 
 def _acknowledged(claim, kind: AckKind, on: date | None) -> None:
-    ack = Acknowledgment(kind=kind, file_name=f"ack-{kind.value}-{on}", sha256=f"{kind.value}{on}".ljust(64, "0"),
-                         content="", imported_by="test")
+    name = f"ack-{kind.value}-{next(FILES)}"
+    ack = Acknowledgment(kind=kind, file_name=name, sha256=name.ljust(64, "0"), content="", imported_by="test")
     db.session.add(ack)
     db.session.flush()
     db.session.add(ClaimAcknowledgment(acknowledgment_id=ack.id, claim_id=claim.id, claim_reference=claim.number,
@@ -54,7 +66,7 @@ def _acknowledged(claim, kind: AckKind, on: date | None) -> None:
 
 
 def _answered_277(claim, outcome: StatusOutcome, on: date) -> None:
-    name = f"277-{claim.id}-{on}-{outcome.value}"
+    name = f"277-{next(FILES)}"
     file = StatusResponseFile(file_name=name, sha256=name.ljust(64, "0"), content="",
                               imported_by="test")
     db.session.add(file)
@@ -159,3 +171,83 @@ def test_only_waiting_claims_have_a_clock(world):
     kept = set(db.session.scalars(select(ClaimFollowUpClock.claim_id)))
     assert claim.id in kept
     assert ready.id not in kept
+
+
+# --- the queue and the count against the history, worked out apart -------------------------------------------------
+
+MINUTES = st.integers(min_value=0, max_value=60 * 24 * 60)  # up to 60 days after the first sending, to the minute
+DAYS = st.integers(min_value=-5, max_value=60)
+HISTORY = st.fixed_dictionaries({
+    "created": MINUTES,
+    "resent": st.lists(MINUTES, max_size=2),
+    "paid_on": st.lists(DAYS, max_size=2),
+    "acks": st.lists(st.tuples(st.sampled_from(list(AckKind)), DAYS), max_size=2),
+    "answers": st.lists(st.tuples(st.sampled_from(list(StatusOutcome)), DAYS), max_size=2),
+    "note": st.none() | st.tuples(MINUTES, st.integers(min_value=0, max_value=60)),
+    "answered": st.booleans(),
+})
+
+
+def _expected(claims, days: int, today: date) -> dict[int, date]:
+    """Per claim due on `today`, its due day, from the history alone (the rule as follow_up.due_on states it)."""
+    ids = [c.id for c in claims if c.status is ClaimStatus.SUBMITTED]
+    sent, heard = last_sent(ids), last_heard_from_payer(ids)
+    due = {}
+    for claim in claims:
+        if claim.status is not ClaimStatus.SUBMITTED:
+            continue
+        since = max(d for d in (sent.get(claim.id), heard.get(claim.id), practice_date(claim.created_at)) if d)
+        state = db.session.get(ClaimFollowUp, claim.id)
+        next_on, set_at = (state.next_follow_up_on, state.next_set_at) if state else (None, None)
+        day = due_on(since, days, next_on, practice_date(set_at) if set_at else None)
+        if day <= today:
+            due[claim.id] = day
+    return due
+
+
+def _lived(world, claim, history, start) -> None:
+    """Give `claim` (Submitted now) the history drawn: its creation, later sendings, the payer's words, a note."""
+    claim.created_at = start + timedelta(minutes=history["created"])
+    for minutes in history["resent"]:
+        db.session.add(StatusChange(actor="test", subject_type="claim", subject_id=claim.id, to_status="submitted",
+                                    action=AuditAction.CLAIM_REOPENED, at=start + timedelta(minutes=minutes)))
+    first_day = practice_date(start)
+    for offset in history["paid_on"]:
+        _adjudicated(claim, first_day + timedelta(days=offset))
+    for kind, offset in history["acks"]:
+        _acknowledged(claim, kind, first_day + timedelta(days=offset))
+    for outcome, offset in history["answers"]:
+        _answered_277(claim, outcome, first_day + timedelta(days=offset))
+    if history["note"] is not None:
+        minutes, ahead = history["note"]
+        set_at = start + timedelta(minutes=minutes)
+        add_note(claim, "Called.", next_follow_up_on=practice_date(set_at) + timedelta(days=ahead), actor=SYSTEM,
+                 today=practice_date(set_at))
+        db.session.get(ClaimFollowUp, claim.id).next_set_at = set_at
+    if history["answered"]:
+        transition(claim, ClaimStatus.DENIED, action=AuditAction.CLAIM_DENIED, actor=SYSTEM, reason="denied")
+    db.session.flush()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(histories=st.lists(HISTORY, min_size=1, max_size=4), days=st.integers(min_value=1, max_value=45))
+def test_the_queue_and_its_count_are_what_the_history_says(app, histories, days):
+    with db.session.begin_nested() as example:
+        world = build_world()
+        world.payer.follow_up_days = days
+        start = utcnow()
+        claims = [walk_to(world.claim(day=date(2026, 3, 2) + timedelta(days=n)), ClaimStatus.SUBMITTED)
+                  for n in range(len(histories))]
+        for claim, history in zip(claims, histories, strict=True):
+            _lived(world, claim, history, start)
+        # Each waiting claim's due day, and the days either side of it: where an off-by-one would show.
+        due_days = _expected(claims, days, date.max).values()
+        looks = sorted({due + timedelta(days=step) for due in due_days for step in (-1, 0, 1)}
+                       | {practice_date(start)})
+        for today in looks:
+            expected = _expected(claims, days, today)
+            rows = follow_up_queue(Scope(), today=today)
+            assert {row.claim_id: row.due_on for row in rows} == expected, today
+            assert follow_up_count(Scope(), today=today) == len(expected)
+        assert follow_up_clocks_kept() == []
+        example.rollback()

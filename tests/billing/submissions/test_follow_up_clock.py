@@ -251,3 +251,36 @@ def test_the_queue_and_its_count_are_what_the_history_says(app, histories, days)
             assert follow_up_count(Scope(), today=today) == len(expected)
         assert follow_up_clocks_kept() == []
         example.rollback()
+
+
+# --- cost -------------------------------------------------------------------------------------------------------
+
+
+def _statements(count_queries, work) -> list[str]:
+    """The statements `work` sent (a copy: the counter goes on counting until the test ends)."""
+    counter = count_queries()
+    work()
+    return list(counter.statements)
+
+
+def test_the_count_and_the_queue_cost_the_same_statements_for_3_and_30_waiting_claims(world, count_queries):
+    world.payer.follow_up_days = 20
+    today = practice_date(utcnow()) + timedelta(days=20)
+
+    def waiting(n: int, first_day: date) -> None:
+        for k in range(n):
+            walk_to(world.claim(day=first_day + timedelta(days=k)), ClaimStatus.SUBMITTED)
+        db.session.flush()
+
+    def costs() -> tuple[list[str], list[str], int]:
+        count = _statements(count_queries, lambda: follow_up_count(Scope(), today=today))
+        queue = _statements(count_queries, lambda: follow_up_queue(Scope(), today=today))
+        return count, queue, follow_up_count(Scope(), today=today)
+
+    waiting(3, date(2026, 3, 2))
+    few_count, few_queue, few = costs()
+    waiting(27, date(2026, 4, 1))
+    many_count, many_queue, many = costs()
+    assert (few, many) == (3, 30)
+    assert len(few_count) == len(many_count) <= 2  # the payers' follow-up days, then one count
+    assert len(few_queue) == len(many_queue)

@@ -5,6 +5,10 @@ day the payer last said something about it (`last_heard_from_payer`). A biller's
 follow-up date: the claim leaves the queue until then, and comes back on that day if the payer is still
 silent. A date set before the payer's latest word no longer counts (the payer's word restarts the clock).
 A claim leaves for good when it is answered (Paid, Denied, Rejected...): only Submitted claims are followed up.
+
+What decides each waiting claim's due day is kept by the database (billing/submissions/follow_up_clock.py), so the
+queue and the front page's count read the due claims from indexes; `last_sent` and `last_heard_from_payer` work
+the same clocks out from the history, for the claim pages and the checks.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Select, false, func, or_, select, union_all
+from sqlalchemy import Select, func, or_, select, union_all
 
 from billing.claims.models import Claim, claim_number
 from billing.claims.queries import lock_claim
@@ -112,14 +116,6 @@ def due_on(since: date, follow_up_days: int, next_follow_up_on: date | None, nex
     if next_follow_up_on is not None and next_set_on is not None and next_set_on >= since:
         return next_follow_up_on
     return since + timedelta(days=follow_up_days)
-
-
-def _waiting(scope: Scope) -> list[ColumnElement[bool]]:
-    """The claims that can be followed up: Submitted to a payer (not self-pay), in the scope."""
-    # `self_pay = false`, not `IS false`: as ix_claim_awaiting_payer says it, so that partial index serves (the
-    # Submitted claims billed to patients, most of them at the demo's scale, are never read).
-    return [Claim.status == ClaimStatus.SUBMITTED, Payer.payer_type != PayerType.SELF_PAY,
-            Claim.self_pay == false(), by_location(Claim.location_id, scope)]
 
 
 def _day_starts(day: date) -> datetime:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 from datetime import date, timedelta
 from decimal import Decimal
+from importlib import import_module
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,6 +24,7 @@ from billing.org.queries import Scope
 from billing.payments.invariants import CHECKS
 from billing.payments.posting import post_adjudication
 from billing.payments.reversals import reverse_adjudication
+from billing.submissions import follow_up_clock as clock_sql
 from billing.submissions.claim_status_models import ClaimStatusResponse, StatusOutcome, StatusResponseFile
 from billing.submissions.follow_up import (
     add_note,
@@ -284,3 +286,13 @@ def test_the_count_and_the_queue_cost_the_same_statements_for_3_and_30_waiting_c
     assert (few, many) == (3, 30)
     assert len(few_count) == len(many_count) <= 2  # the payers' follow-up days, then one count
     assert len(few_queue) == len(many_queue)
+
+
+def test_the_triggers_of_schemas_made_from_the_models_are_the_migrations_own():
+    """create_all schemas get their triggers from the module; the migration froze the same SQL. A change to either
+    needs a new migration that replaces the triggers."""
+    migration = import_module("migrations.versions.b6e2d8f4a1c3_claim_follow_up_clock")
+    assert [s for _, s in clock_sql.sqlite_statements()] == migration.SQLITE_TRIGGERS
+    assert [s for _, s in clock_sql.postgresql_statements()] == migration.POSTGRESQL_STATEMENTS
+    assert (clock_sql.backfill("sqlite"), clock_sql.backfill("postgresql")) == (
+        migration.SQLITE_BACKFILL, migration.POSTGRESQL_BACKFILL)

@@ -42,7 +42,7 @@ SQLITE_0 = (
     "ledgment ca JOIN acknowledgment ak ON ak.id = ca.acknowledgment_id WHERE ca.claim_id = c.id AND ak.kind = '277C"
     "A'), ''), coalesce((SELECT max(r.heard_on) FROM claim_status_response r WHERE r.claim_id = c.id AND r.outcome I"
     "N ('pending', 'paid', 'denied', 'finalized', 'received', 'information')), '')), '') AS heard FROM claim c WHERE"
-    " c.status = 'submitted' AND c.self_pay = 0 AND c.id IN (SELECT NEW.subject_id)) x LEFT JOIN claim_follow_up f O"
+    " c.id IN (SELECT NEW.subject_id) AND c.status = 'submitted' AND c.self_pay = 0) x LEFT JOIN claim_follow_up f O"
     'N f.claim_id = x.id) AS w WHERE true ON CONFLICT (claim_id) DO UPDATE SET location_id = excluded.location_id, p'
     'ayer_id = excluded.payer_id, sent_at = excluded.sent_at, since_at = excluded.since_at, heard_on = excluded.hear'
     'd_on, next_on = excluded.next_on WHERE claim_follow_up_clock.location_id IS NOT excluded.location_id OR claim_f'
@@ -65,8 +65,8 @@ SQLITE_1 = (
     'm_acknowledgment ca JOIN acknowledgment ak ON ak.id = ca.acknowledgment_id WHERE ca.claim_id = c.id AND ak.kind'
     " = '277CA'), ''), coalesce((SELECT max(r.heard_on) FROM claim_status_response r WHERE r.claim_id = c.id AND r.o"
     "utcome IN ('pending', 'paid', 'denied', 'finalized', 'received', 'information')), '')), '') AS heard FROM claim"
-    " c WHERE c.status = 'submitted' AND c.self_pay = 0 AND c.id IN (SELECT k.claim_id FROM claim_follow_up_clock k "
-    'WHERE k.claim_id IN (SELECT NEW.claim_id))) x LEFT JOIN claim_follow_up f ON f.claim_id = x.id) AS w WHERE true'
+    ' c WHERE c.id IN (SELECT k.claim_id FROM claim_follow_up_clock k WHERE k.claim_id IN (SELECT NEW.claim_id)) AND'
+    " c.status = 'submitted' AND c.self_pay = 0) x LEFT JOIN claim_follow_up f ON f.claim_id = x.id) AS w WHERE true"
     ' ON CONFLICT (claim_id) DO UPDATE SET location_id = excluded.location_id, payer_id = excluded.payer_id, sent_at'
     ' = excluded.sent_at, since_at = excluded.since_at, heard_on = excluded.heard_on, next_on = excluded.next_on WHE'
     'RE claim_follow_up_clock.location_id IS NOT excluded.location_id OR claim_follow_up_clock.payer_id IS NOT exclu'
@@ -89,8 +89,8 @@ SQLITE_2 = (
     'esce((SELECT max(ca.effective_on) FROM claim_acknowledgment ca JOIN acknowledgment ak ON ak.id = ca.acknowledgm'
     "ent_id WHERE ca.claim_id = c.id AND ak.kind = '277CA'), ''), coalesce((SELECT max(r.heard_on) FROM claim_status"
     "_response r WHERE r.claim_id = c.id AND r.outcome IN ('pending', 'paid', 'denied', 'finalized', 'received', 'in"
-    "formation')), '')), '') AS heard FROM claim c WHERE c.status = 'submitted' AND c.self_pay = 0 AND c.id IN (SELE"
-    'CT k.claim_id FROM claim_follow_up_clock k WHERE k.claim_id IN (SELECT NEW.claim_id))) x LEFT JOIN claim_follow'
+    "formation')), '')), '') AS heard FROM claim c WHERE c.id IN (SELECT k.claim_id FROM claim_follow_up_clock k WHE"
+    "RE k.claim_id IN (SELECT NEW.claim_id)) AND c.status = 'submitted' AND c.self_pay = 0) x LEFT JOIN claim_follow"
     '_up f ON f.claim_id = x.id) AS w WHERE true ON CONFLICT (claim_id) DO UPDATE SET location_id = excluded.locatio'
     'n_id, payer_id = excluded.payer_id, sent_at = excluded.sent_at, since_at = excluded.since_at, heard_on = exclud'
     'ed.heard_on, next_on = excluded.next_on WHERE claim_follow_up_clock.location_id IS NOT excluded.location_id OR '
@@ -114,8 +114,8 @@ SQLITE_3 = (
     "dgment ca JOIN acknowledgment ak ON ak.id = ca.acknowledgment_id WHERE ca.claim_id = c.id AND ak.kind = '277CA'"
     "), ''), coalesce((SELECT max(r.heard_on) FROM claim_status_response r WHERE r.claim_id = c.id AND r.outcome IN "
     "('pending', 'paid', 'denied', 'finalized', 'received', 'information')), '')), '') AS heard FROM claim c WHERE c"
-    ".status = 'submitted' AND c.self_pay = 0 AND c.id IN (SELECT k.claim_id FROM claim_follow_up_clock k WHERE k.cl"
-    'aim_id IN (SELECT NEW.claim_id))) x LEFT JOIN claim_follow_up f ON f.claim_id = x.id) AS w WHERE true ON CONFLI'
+    '.id IN (SELECT k.claim_id FROM claim_follow_up_clock k WHERE k.claim_id IN (SELECT NEW.claim_id)) AND c.status '
+    "= 'submitted' AND c.self_pay = 0) x LEFT JOIN claim_follow_up f ON f.claim_id = x.id) AS w WHERE true ON CONFLI"
     'CT (claim_id) DO UPDATE SET location_id = excluded.location_id, payer_id = excluded.payer_id, sent_at = exclude'
     'd.sent_at, since_at = excluded.since_at, heard_on = excluded.heard_on, next_on = excluded.next_on WHERE claim_f'
     'ollow_up_clock.location_id IS NOT excluded.location_id OR claim_follow_up_clock.payer_id IS NOT excluded.payer_'
@@ -138,8 +138,8 @@ SQLITE_4 = (
     'on) FROM claim_acknowledgment ca JOIN acknowledgment ak ON ak.id = ca.acknowledgment_id WHERE ca.claim_id = c.i'
     "d AND ak.kind = '277CA'), ''), coalesce((SELECT max(r.heard_on) FROM claim_status_response r WHERE r.claim_id ="
     " c.id AND r.outcome IN ('pending', 'paid', 'denied', 'finalized', 'received', 'information')), '')), '') AS hea"
-    "rd FROM claim c WHERE c.status = 'submitted' AND c.self_pay = 0 AND c.id IN (SELECT k.claim_id FROM claim_follo"
-    'w_up_clock k WHERE k.claim_id IN (SELECT NEW.claim_id))) x LEFT JOIN claim_follow_up f ON f.claim_id = x.id) AS'
+    'rd FROM claim c WHERE c.id IN (SELECT k.claim_id FROM claim_follow_up_clock k WHERE k.claim_id IN (SELECT NEW.c'
+    "laim_id)) AND c.status = 'submitted' AND c.self_pay = 0) x LEFT JOIN claim_follow_up f ON f.claim_id = x.id) AS"
     ' w WHERE true ON CONFLICT (claim_id) DO UPDATE SET location_id = excluded.location_id, payer_id = excluded.paye'
     'r_id, sent_at = excluded.sent_at, since_at = excluded.since_at, heard_on = excluded.heard_on, next_on = exclude'
     'd.next_on WHERE claim_follow_up_clock.location_id IS NOT excluded.location_id OR claim_follow_up_clock.payer_id'
@@ -161,8 +161,8 @@ SQLITE_5 = (
     " a.claim_id = c.id), ''), coalesce((SELECT max(ca.effective_on) FROM claim_acknowledgment ca JOIN acknowledgmen"
     "t ak ON ak.id = ca.acknowledgment_id WHERE ca.claim_id = c.id AND ak.kind = '277CA'), ''), coalesce((SELECT max"
     "(r.heard_on) FROM claim_status_response r WHERE r.claim_id = c.id AND r.outcome IN ('pending', 'paid', 'denied'"
-    ", 'finalized', 'received', 'information')), '')), '') AS heard FROM claim c WHERE c.status = 'submitted' AND c."
-    'self_pay = 0 AND c.id IN (SELECT NEW.id)) x LEFT JOIN claim_follow_up f ON f.claim_id = x.id) AS w WHERE true O'
+    ", 'finalized', 'received', 'information')), '')), '') AS heard FROM claim c WHERE c.id IN (SELECT NEW.id) AND c"
+    ".status = 'submitted' AND c.self_pay = 0) x LEFT JOIN claim_follow_up f ON f.claim_id = x.id) AS w WHERE true O"
     'N CONFLICT (claim_id) DO UPDATE SET location_id = excluded.location_id, payer_id = excluded.payer_id, sent_at ='
     ' excluded.sent_at, since_at = excluded.since_at, heard_on = excluded.heard_on, next_on = excluded.next_on WHERE'
     ' claim_follow_up_clock.location_id IS NOT excluded.location_id OR claim_follow_up_clock.payer_id IS NOT exclude'
@@ -185,8 +185,8 @@ SQLITE_6 = (
     " = c.id), ''), coalesce((SELECT max(ca.effective_on) FROM claim_acknowledgment ca JOIN acknowledgment ak ON ak."
     "id = ca.acknowledgment_id WHERE ca.claim_id = c.id AND ak.kind = '277CA'), ''), coalesce((SELECT max(r.heard_on"
     ") FROM claim_status_response r WHERE r.claim_id = c.id AND r.outcome IN ('pending', 'paid', 'denied', 'finalize"
-    "d', 'received', 'information')), '')), '') AS heard FROM claim c WHERE c.status = 'submitted' AND c.self_pay = "
-    '0 AND c.id IN (SELECT k.claim_id FROM claim_follow_up_clock k WHERE k.claim_id IN (SELECT NEW.claim_id))) x LEF'
+    "d', 'received', 'information')), '')), '') AS heard FROM claim c WHERE c.id IN (SELECT k.claim_id FROM claim_fo"
+    "llow_up_clock k WHERE k.claim_id IN (SELECT NEW.claim_id)) AND c.status = 'submitted' AND c.self_pay = 0) x LEF"
     'T JOIN claim_follow_up f ON f.claim_id = x.id) AS w WHERE true ON CONFLICT (claim_id) DO UPDATE SET location_id'
     ' = excluded.location_id, payer_id = excluded.payer_id, sent_at = excluded.sent_at, since_at = excluded.since_at'
     ', heard_on = excluded.heard_on, next_on = excluded.next_on WHERE claim_follow_up_clock.location_id IS NOT exclu'
@@ -210,8 +210,8 @@ SQLITE_7 = (
     'esce((SELECT max(ca.effective_on) FROM claim_acknowledgment ca JOIN acknowledgment ak ON ak.id = ca.acknowledgm'
     "ent_id WHERE ca.claim_id = c.id AND ak.kind = '277CA'), ''), coalesce((SELECT max(r.heard_on) FROM claim_status"
     "_response r WHERE r.claim_id = c.id AND r.outcome IN ('pending', 'paid', 'denied', 'finalized', 'received', 'in"
-    "formation')), '')), '') AS heard FROM claim c WHERE c.status = 'submitted' AND c.self_pay = 0 AND c.id IN (SELE"
-    'CT NEW.id)) x LEFT JOIN claim_follow_up f ON f.claim_id = x.id) AS w WHERE true ON CONFLICT (claim_id) DO UPDAT'
+    "formation')), '')), '') AS heard FROM claim c WHERE c.id IN (SELECT NEW.id) AND c.status = 'submitted' AND c.se"
+    'lf_pay = 0) x LEFT JOIN claim_follow_up f ON f.claim_id = x.id) AS w WHERE true ON CONFLICT (claim_id) DO UPDAT'
     'E SET location_id = excluded.location_id, payer_id = excluded.payer_id, sent_at = excluded.sent_at, since_at = '
     'excluded.since_at, heard_on = excluded.heard_on, next_on = excluded.next_on WHERE claim_follow_up_clock.locatio'
     'n_id IS NOT excluded.location_id OR claim_follow_up_clock.payer_id IS NOT excluded.payer_id OR claim_follow_up_'
@@ -225,26 +225,28 @@ POSTGRESQL_0 = (
     'CREATE OR REPLACE FUNCTION status_change_follow_up_clock() RETURNS trigger LANGUAGE plpgsql SET enable_seqscan '
     '= off SET enable_hashjoin = off SET enable_mergejoin = off AS $$ BEGIN IF NOT EXISTS (SELECT n.subject_id FROM '
     "new_rows n WHERE n.subject_type = 'claim' AND n.to_status = 'submitted') THEN RETURN NULL; END IF; DELETE FROM "
-    'claim_follow_up_clock WHERE claim_id IN (SELECT c.id FROM claim c WHERE c.id IN (SELECT n.subject_id FROM new_r'
-    "ows n WHERE n.subject_type = 'claim' AND n.to_status = 'submitted') AND NOT (c.status = 'submitted' AND c.self_"
-    'pay = false)); INSERT INTO claim_follow_up_clock (claim_id, location_id, payer_id, sent_at, since_at, heard_on,'
-    ' next_on) SELECT * FROM (SELECT x.id, x.location_id, x.payer_id, x.sent, greatest(x.created_at, x.sent), x.hear'
-    'd, CASE WHEN f.next_follow_up_on IS NOT NULL AND f.next_set_on >= coalesce(x.heard, f.next_set_on) AND greatest'
-    '(x.created_at, x.sent) < f.next_set_day_ends_at THEN f.next_follow_up_on END FROM (SELECT c.id, c.location_id, '
-    "c.payer_id, c.created_at, (SELECT max(s.at) FROM status_change s WHERE s.subject_type = 'claim' AND s.subject_i"
-    "d = c.id AND s.to_status = 'submitted') AS sent, greatest((SELECT max(a.paid_on) FROM adjudication a WHERE a.cl"
-    'aim_id = c.id), (SELECT max(ca.effective_on) FROM claim_acknowledgment ca JOIN acknowledgment ak ON ak.id = ca.'
-    "acknowledgment_id WHERE ca.claim_id = c.id AND ak.kind = '277CA'), (SELECT max(r.heard_on) FROM claim_status_re"
-    "sponse r WHERE r.claim_id = c.id AND r.outcome IN ('pending', 'paid', 'denied', 'finalized', 'received', 'infor"
-    "mation'))) AS heard FROM claim c WHERE c.status = 'submitted' AND c.self_pay = false AND c.id IN (SELECT n.subj"
-    "ect_id FROM new_rows n WHERE n.subject_type = 'claim' AND n.to_status = 'submitted')) x LEFT JOIN claim_follow_"
-    'up f ON f.claim_id = x.id) AS w WHERE true ORDER BY 1 ON CONFLICT (claim_id) DO UPDATE SET location_id = exclud'
-    'ed.location_id, payer_id = excluded.payer_id, sent_at = excluded.sent_at, since_at = excluded.since_at, heard_o'
-    'n = excluded.heard_on, next_on = excluded.next_on WHERE claim_follow_up_clock.location_id IS DISTINCT FROM excl'
-    'uded.location_id OR claim_follow_up_clock.payer_id IS DISTINCT FROM excluded.payer_id OR claim_follow_up_clock.'
-    'sent_at IS DISTINCT FROM excluded.sent_at OR claim_follow_up_clock.since_at IS DISTINCT FROM excluded.since_at '
-    'OR claim_follow_up_clock.heard_on IS DISTINCT FROM excluded.heard_on OR claim_follow_up_clock.next_on IS DISTIN'
-    'CT FROM excluded.next_on; RETURN NULL; END $$'
+    'claim_follow_up_clock WHERE claim_id IN (SELECT c.id FROM (SELECT DISTINCT i.id FROM unnest(ARRAY(SELECT n.subj'
+    "ect_id FROM new_rows n WHERE n.subject_type = 'claim' AND n.to_status = 'submitted')) AS i (id)) AS i CROSS JOI"
+    "N LATERAL (SELECT * FROM claim WHERE claim.id = i.id OFFSET 0) AS c WHERE true AND NOT (c.status = 'submitted' "
+    'AND c.self_pay = false)); INSERT INTO claim_follow_up_clock (claim_id, location_id, payer_id, sent_at, since_at'
+    ', heard_on, next_on) SELECT * FROM (SELECT x.id, x.location_id, x.payer_id, x.sent, greatest(x.created_at, x.se'
+    'nt), x.heard, CASE WHEN f.next_follow_up_on IS NOT NULL AND f.next_set_on >= coalesce(x.heard, f.next_set_on) A'
+    'ND greatest(x.created_at, x.sent) < f.next_set_day_ends_at THEN f.next_follow_up_on END FROM (SELECT c.id, c.lo'
+    "cation_id, c.payer_id, c.created_at, (SELECT max(s.at) FROM status_change s WHERE s.subject_type = 'claim' AND "
+    "s.subject_id = c.id AND s.to_status = 'submitted') AS sent, greatest((SELECT max(a.paid_on) FROM adjudication a"
+    ' WHERE a.claim_id = c.id), (SELECT max(ca.effective_on) FROM claim_acknowledgment ca JOIN acknowledgment ak ON '
+    "ak.id = ca.acknowledgment_id WHERE ca.claim_id = c.id AND ak.kind = '277CA'), (SELECT max(r.heard_on) FROM clai"
+    "m_status_response r WHERE r.claim_id = c.id AND r.outcome IN ('pending', 'paid', 'denied', 'finalized', 'receiv"
+    "ed', 'information'))) AS heard FROM (SELECT DISTINCT i.id FROM unnest(ARRAY(SELECT n.subject_id FROM new_rows n"
+    " WHERE n.subject_type = 'claim' AND n.to_status = 'submitted')) AS i (id)) AS i CROSS JOIN LATERAL (SELECT * FR"
+    "OM claim WHERE claim.id = i.id OFFSET 0) AS c WHERE true AND c.status = 'submitted' AND c.self_pay = false) x L"
+    'EFT JOIN claim_follow_up f ON f.claim_id = x.id) AS w WHERE true ORDER BY 1 ON CONFLICT (claim_id) DO UPDATE SE'
+    'T location_id = excluded.location_id, payer_id = excluded.payer_id, sent_at = excluded.sent_at, since_at = excl'
+    'uded.since_at, heard_on = excluded.heard_on, next_on = excluded.next_on WHERE claim_follow_up_clock.location_id'
+    ' IS DISTINCT FROM excluded.location_id OR claim_follow_up_clock.payer_id IS DISTINCT FROM excluded.payer_id OR '
+    'claim_follow_up_clock.sent_at IS DISTINCT FROM excluded.sent_at OR claim_follow_up_clock.since_at IS DISTINCT F'
+    'ROM excluded.since_at OR claim_follow_up_clock.heard_on IS DISTINCT FROM excluded.heard_on OR claim_follow_up_c'
+    'lock.next_on IS DISTINCT FROM excluded.next_on; RETURN NULL; END $$'
 )
 
 POSTGRESQL_1 = (
@@ -255,27 +257,30 @@ POSTGRESQL_1 = (
 POSTGRESQL_2 = (
     'CREATE OR REPLACE FUNCTION adjudication_follow_up_clock() RETURNS trigger LANGUAGE plpgsql SET enable_seqscan ='
     ' off SET enable_hashjoin = off SET enable_mergejoin = off AS $$ BEGIN IF NOT EXISTS (SELECT k.claim_id FROM cla'
-    'im_follow_up_clock k WHERE k.claim_id IN (SELECT n.claim_id FROM new_rows n)) THEN RETURN NULL; END IF; DELETE '
-    'FROM claim_follow_up_clock WHERE claim_id IN (SELECT c.id FROM claim c WHERE c.id IN (SELECT k.claim_id FROM cl'
-    "aim_follow_up_clock k WHERE k.claim_id IN (SELECT n.claim_id FROM new_rows n)) AND NOT (c.status = 'submitted' "
-    'AND c.self_pay = false)); INSERT INTO claim_follow_up_clock (claim_id, location_id, payer_id, sent_at, since_at'
-    ', heard_on, next_on) SELECT * FROM (SELECT x.id, x.location_id, x.payer_id, x.sent, greatest(x.created_at, x.se'
-    'nt), x.heard, CASE WHEN f.next_follow_up_on IS NOT NULL AND f.next_set_on >= coalesce(x.heard, f.next_set_on) A'
-    'ND greatest(x.created_at, x.sent) < f.next_set_day_ends_at THEN f.next_follow_up_on END FROM (SELECT c.id, c.lo'
-    "cation_id, c.payer_id, c.created_at, (SELECT max(s.at) FROM status_change s WHERE s.subject_type = 'claim' AND "
-    "s.subject_id = c.id AND s.to_status = 'submitted') AS sent, greatest((SELECT max(a.paid_on) FROM adjudication a"
-    ' WHERE a.claim_id = c.id), (SELECT max(ca.effective_on) FROM claim_acknowledgment ca JOIN acknowledgment ak ON '
-    "ak.id = ca.acknowledgment_id WHERE ca.claim_id = c.id AND ak.kind = '277CA'), (SELECT max(r.heard_on) FROM clai"
-    "m_status_response r WHERE r.claim_id = c.id AND r.outcome IN ('pending', 'paid', 'denied', 'finalized', 'receiv"
-    "ed', 'information'))) AS heard FROM claim c WHERE c.status = 'submitted' AND c.self_pay = false AND c.id IN (SE"
-    'LECT k.claim_id FROM claim_follow_up_clock k WHERE k.claim_id IN (SELECT n.claim_id FROM new_rows n))) x LEFT J'
-    'OIN claim_follow_up f ON f.claim_id = x.id) AS w WHERE true ORDER BY 1 ON CONFLICT (claim_id) DO UPDATE SET loc'
-    'ation_id = excluded.location_id, payer_id = excluded.payer_id, sent_at = excluded.sent_at, since_at = excluded.'
-    'since_at, heard_on = excluded.heard_on, next_on = excluded.next_on WHERE claim_follow_up_clock.location_id IS D'
-    'ISTINCT FROM excluded.location_id OR claim_follow_up_clock.payer_id IS DISTINCT FROM excluded.payer_id OR claim'
-    '_follow_up_clock.sent_at IS DISTINCT FROM excluded.sent_at OR claim_follow_up_clock.since_at IS DISTINCT FROM e'
-    'xcluded.since_at OR claim_follow_up_clock.heard_on IS DISTINCT FROM excluded.heard_on OR claim_follow_up_clock.'
-    'next_on IS DISTINCT FROM excluded.next_on; RETURN NULL; END $$'
+    'im_follow_up_clock k WHERE k.claim_id = ANY (ARRAY(SELECT n.claim_id FROM new_rows n))) THEN RETURN NULL; END I'
+    'F; DELETE FROM claim_follow_up_clock WHERE claim_id IN (SELECT c.id FROM (SELECT DISTINCT i.id FROM unnest(ARRA'
+    'Y(SELECT k.claim_id FROM claim_follow_up_clock k WHERE k.claim_id = ANY (ARRAY(SELECT n.claim_id FROM new_rows '
+    'n)))) AS i (id)) AS i CROSS JOIN LATERAL (SELECT * FROM claim WHERE claim.id = i.id OFFSET 0) AS c WHERE true A'
+    "ND NOT (c.status = 'submitted' AND c.self_pay = false)); INSERT INTO claim_follow_up_clock (claim_id, location_"
+    'id, payer_id, sent_at, since_at, heard_on, next_on) SELECT * FROM (SELECT x.id, x.location_id, x.payer_id, x.se'
+    'nt, greatest(x.created_at, x.sent), x.heard, CASE WHEN f.next_follow_up_on IS NOT NULL AND f.next_set_on >= coa'
+    'lesce(x.heard, f.next_set_on) AND greatest(x.created_at, x.sent) < f.next_set_day_ends_at THEN f.next_follow_up'
+    '_on END FROM (SELECT c.id, c.location_id, c.payer_id, c.created_at, (SELECT max(s.at) FROM status_change s WHER'
+    "E s.subject_type = 'claim' AND s.subject_id = c.id AND s.to_status = 'submitted') AS sent, greatest((SELECT max"
+    '(a.paid_on) FROM adjudication a WHERE a.claim_id = c.id), (SELECT max(ca.effective_on) FROM claim_acknowledgmen'
+    "t ca JOIN acknowledgment ak ON ak.id = ca.acknowledgment_id WHERE ca.claim_id = c.id AND ak.kind = '277CA'), (S"
+    "ELECT max(r.heard_on) FROM claim_status_response r WHERE r.claim_id = c.id AND r.outcome IN ('pending', 'paid',"
+    " 'denied', 'finalized', 'received', 'information'))) AS heard FROM (SELECT DISTINCT i.id FROM unnest(ARRAY(SELE"
+    'CT k.claim_id FROM claim_follow_up_clock k WHERE k.claim_id = ANY (ARRAY(SELECT n.claim_id FROM new_rows n)))) '
+    'AS i (id)) AS i CROSS JOIN LATERAL (SELECT * FROM claim WHERE claim.id = i.id OFFSET 0) AS c WHERE true AND c.s'
+    "tatus = 'submitted' AND c.self_pay = false) x LEFT JOIN claim_follow_up f ON f.claim_id = x.id) AS w WHERE true"
+    ' ORDER BY 1 ON CONFLICT (claim_id) DO UPDATE SET location_id = excluded.location_id, payer_id = excluded.payer_'
+    'id, sent_at = excluded.sent_at, since_at = excluded.since_at, heard_on = excluded.heard_on, next_on = excluded.'
+    'next_on WHERE claim_follow_up_clock.location_id IS DISTINCT FROM excluded.location_id OR claim_follow_up_clock.'
+    'payer_id IS DISTINCT FROM excluded.payer_id OR claim_follow_up_clock.sent_at IS DISTINCT FROM excluded.sent_at '
+    'OR claim_follow_up_clock.since_at IS DISTINCT FROM excluded.since_at OR claim_follow_up_clock.heard_on IS DISTI'
+    'NCT FROM excluded.heard_on OR claim_follow_up_clock.next_on IS DISTINCT FROM excluded.next_on; RETURN NULL; END'
+    ' $$'
 )
 
 POSTGRESQL_3 = (
@@ -286,28 +291,30 @@ POSTGRESQL_3 = (
 POSTGRESQL_4 = (
     'CREATE OR REPLACE FUNCTION claim_acknowledgment_follow_up_clock() RETURNS trigger LANGUAGE plpgsql SET enable_s'
     'eqscan = off SET enable_hashjoin = off SET enable_mergejoin = off AS $$ BEGIN IF NOT EXISTS (SELECT k.claim_id '
-    'FROM claim_follow_up_clock k WHERE k.claim_id IN (SELECT n.claim_id FROM new_rows n WHERE n.effective_on IS NOT'
-    ' NULL)) THEN RETURN NULL; END IF; DELETE FROM claim_follow_up_clock WHERE claim_id IN (SELECT c.id FROM claim c'
-    ' WHERE c.id IN (SELECT k.claim_id FROM claim_follow_up_clock k WHERE k.claim_id IN (SELECT n.claim_id FROM new_'
-    "rows n WHERE n.effective_on IS NOT NULL)) AND NOT (c.status = 'submitted' AND c.self_pay = false)); INSERT INTO"
-    ' claim_follow_up_clock (claim_id, location_id, payer_id, sent_at, since_at, heard_on, next_on) SELECT * FROM (S'
-    'ELECT x.id, x.location_id, x.payer_id, x.sent, greatest(x.created_at, x.sent), x.heard, CASE WHEN f.next_follow'
-    '_up_on IS NOT NULL AND f.next_set_on >= coalesce(x.heard, f.next_set_on) AND greatest(x.created_at, x.sent) < f'
-    '.next_set_day_ends_at THEN f.next_follow_up_on END FROM (SELECT c.id, c.location_id, c.payer_id, c.created_at, '
-    "(SELECT max(s.at) FROM status_change s WHERE s.subject_type = 'claim' AND s.subject_id = c.id AND s.to_status ="
-    " 'submitted') AS sent, greatest((SELECT max(a.paid_on) FROM adjudication a WHERE a.claim_id = c.id), (SELECT ma"
-    'x(ca.effective_on) FROM claim_acknowledgment ca JOIN acknowledgment ak ON ak.id = ca.acknowledgment_id WHERE ca'
-    ".claim_id = c.id AND ak.kind = '277CA'), (SELECT max(r.heard_on) FROM claim_status_response r WHERE r.claim_id "
-    "= c.id AND r.outcome IN ('pending', 'paid', 'denied', 'finalized', 'received', 'information'))) AS heard FROM c"
-    "laim c WHERE c.status = 'submitted' AND c.self_pay = false AND c.id IN (SELECT k.claim_id FROM claim_follow_up_"
-    'clock k WHERE k.claim_id IN (SELECT n.claim_id FROM new_rows n WHERE n.effective_on IS NOT NULL))) x LEFT JOIN '
-    'claim_follow_up f ON f.claim_id = x.id) AS w WHERE true ORDER BY 1 ON CONFLICT (claim_id) DO UPDATE SET locatio'
-    'n_id = excluded.location_id, payer_id = excluded.payer_id, sent_at = excluded.sent_at, since_at = excluded.sinc'
-    'e_at, heard_on = excluded.heard_on, next_on = excluded.next_on WHERE claim_follow_up_clock.location_id IS DISTI'
-    'NCT FROM excluded.location_id OR claim_follow_up_clock.payer_id IS DISTINCT FROM excluded.payer_id OR claim_fol'
-    'low_up_clock.sent_at IS DISTINCT FROM excluded.sent_at OR claim_follow_up_clock.since_at IS DISTINCT FROM exclu'
-    'ded.since_at OR claim_follow_up_clock.heard_on IS DISTINCT FROM excluded.heard_on OR claim_follow_up_clock.next'
-    '_on IS DISTINCT FROM excluded.next_on; RETURN NULL; END $$'
+    'FROM claim_follow_up_clock k WHERE k.claim_id = ANY (ARRAY(SELECT n.claim_id FROM new_rows n WHERE n.effective_'
+    'on IS NOT NULL))) THEN RETURN NULL; END IF; DELETE FROM claim_follow_up_clock WHERE claim_id IN (SELECT c.id FR'
+    'OM (SELECT DISTINCT i.id FROM unnest(ARRAY(SELECT k.claim_id FROM claim_follow_up_clock k WHERE k.claim_id = AN'
+    'Y (ARRAY(SELECT n.claim_id FROM new_rows n WHERE n.effective_on IS NOT NULL)))) AS i (id)) AS i CROSS JOIN LATE'
+    "RAL (SELECT * FROM claim WHERE claim.id = i.id OFFSET 0) AS c WHERE true AND NOT (c.status = 'submitted' AND c."
+    'self_pay = false)); INSERT INTO claim_follow_up_clock (claim_id, location_id, payer_id, sent_at, since_at, hear'
+    'd_on, next_on) SELECT * FROM (SELECT x.id, x.location_id, x.payer_id, x.sent, greatest(x.created_at, x.sent), x'
+    '.heard, CASE WHEN f.next_follow_up_on IS NOT NULL AND f.next_set_on >= coalesce(x.heard, f.next_set_on) AND gre'
+    'atest(x.created_at, x.sent) < f.next_set_day_ends_at THEN f.next_follow_up_on END FROM (SELECT c.id, c.location'
+    "_id, c.payer_id, c.created_at, (SELECT max(s.at) FROM status_change s WHERE s.subject_type = 'claim' AND s.subj"
+    "ect_id = c.id AND s.to_status = 'submitted') AS sent, greatest((SELECT max(a.paid_on) FROM adjudication a WHERE"
+    ' a.claim_id = c.id), (SELECT max(ca.effective_on) FROM claim_acknowledgment ca JOIN acknowledgment ak ON ak.id '
+    "= ca.acknowledgment_id WHERE ca.claim_id = c.id AND ak.kind = '277CA'), (SELECT max(r.heard_on) FROM claim_stat"
+    "us_response r WHERE r.claim_id = c.id AND r.outcome IN ('pending', 'paid', 'denied', 'finalized', 'received', '"
+    "information'))) AS heard FROM (SELECT DISTINCT i.id FROM unnest(ARRAY(SELECT k.claim_id FROM claim_follow_up_cl"
+    'ock k WHERE k.claim_id = ANY (ARRAY(SELECT n.claim_id FROM new_rows n WHERE n.effective_on IS NOT NULL)))) AS i'
+    ' (id)) AS i CROSS JOIN LATERAL (SELECT * FROM claim WHERE claim.id = i.id OFFSET 0) AS c WHERE true AND c.statu'
+    "s = 'submitted' AND c.self_pay = false) x LEFT JOIN claim_follow_up f ON f.claim_id = x.id) AS w WHERE true ORD"
+    'ER BY 1 ON CONFLICT (claim_id) DO UPDATE SET location_id = excluded.location_id, payer_id = excluded.payer_id, '
+    'sent_at = excluded.sent_at, since_at = excluded.since_at, heard_on = excluded.heard_on, next_on = excluded.next'
+    '_on WHERE claim_follow_up_clock.location_id IS DISTINCT FROM excluded.location_id OR claim_follow_up_clock.paye'
+    'r_id IS DISTINCT FROM excluded.payer_id OR claim_follow_up_clock.sent_at IS DISTINCT FROM excluded.sent_at OR c'
+    'laim_follow_up_clock.since_at IS DISTINCT FROM excluded.since_at OR claim_follow_up_clock.heard_on IS DISTINCT '
+    'FROM excluded.heard_on OR claim_follow_up_clock.next_on IS DISTINCT FROM excluded.next_on; RETURN NULL; END $$'
 )
 
 POSTGRESQL_5 = (
@@ -318,30 +325,32 @@ POSTGRESQL_5 = (
 POSTGRESQL_6 = (
     'CREATE OR REPLACE FUNCTION claim_status_response_follow_up_clock() RETURNS trigger LANGUAGE plpgsql SET enable_'
     'seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off AS $$ BEGIN IF NOT EXISTS (SELECT k.claim_id'
-    " FROM claim_follow_up_clock k WHERE k.claim_id IN (SELECT n.claim_id FROM new_rows n WHERE n.outcome IN ('pendi"
-    "ng', 'paid', 'denied', 'finalized', 'received', 'information'))) THEN RETURN NULL; END IF; DELETE FROM claim_fo"
-    'llow_up_clock WHERE claim_id IN (SELECT c.id FROM claim c WHERE c.id IN (SELECT k.claim_id FROM claim_follow_up'
-    "_clock k WHERE k.claim_id IN (SELECT n.claim_id FROM new_rows n WHERE n.outcome IN ('pending', 'paid', 'denied'"
-    ", 'finalized', 'received', 'information'))) AND NOT (c.status = 'submitted' AND c.self_pay = false)); INSERT IN"
-    'TO claim_follow_up_clock (claim_id, location_id, payer_id, sent_at, since_at, heard_on, next_on) SELECT * FROM '
-    '(SELECT x.id, x.location_id, x.payer_id, x.sent, greatest(x.created_at, x.sent), x.heard, CASE WHEN f.next_foll'
-    'ow_up_on IS NOT NULL AND f.next_set_on >= coalesce(x.heard, f.next_set_on) AND greatest(x.created_at, x.sent) <'
-    ' f.next_set_day_ends_at THEN f.next_follow_up_on END FROM (SELECT c.id, c.location_id, c.payer_id, c.created_at'
-    ", (SELECT max(s.at) FROM status_change s WHERE s.subject_type = 'claim' AND s.subject_id = c.id AND s.to_status"
-    " = 'submitted') AS sent, greatest((SELECT max(a.paid_on) FROM adjudication a WHERE a.claim_id = c.id), (SELECT "
-    'max(ca.effective_on) FROM claim_acknowledgment ca JOIN acknowledgment ak ON ak.id = ca.acknowledgment_id WHERE '
-    "ca.claim_id = c.id AND ak.kind = '277CA'), (SELECT max(r.heard_on) FROM claim_status_response r WHERE r.claim_i"
-    "d = c.id AND r.outcome IN ('pending', 'paid', 'denied', 'finalized', 'received', 'information'))) AS heard FROM"
-    " claim c WHERE c.status = 'submitted' AND c.self_pay = false AND c.id IN (SELECT k.claim_id FROM claim_follow_u"
-    "p_clock k WHERE k.claim_id IN (SELECT n.claim_id FROM new_rows n WHERE n.outcome IN ('pending', 'paid', 'denied"
-    "', 'finalized', 'received', 'information')))) x LEFT JOIN claim_follow_up f ON f.claim_id = x.id) AS w WHERE tr"
-    'ue ORDER BY 1 ON CONFLICT (claim_id) DO UPDATE SET location_id = excluded.location_id, payer_id = excluded.paye'
-    'r_id, sent_at = excluded.sent_at, since_at = excluded.since_at, heard_on = excluded.heard_on, next_on = exclude'
-    'd.next_on WHERE claim_follow_up_clock.location_id IS DISTINCT FROM excluded.location_id OR claim_follow_up_cloc'
-    'k.payer_id IS DISTINCT FROM excluded.payer_id OR claim_follow_up_clock.sent_at IS DISTINCT FROM excluded.sent_a'
-    't OR claim_follow_up_clock.since_at IS DISTINCT FROM excluded.since_at OR claim_follow_up_clock.heard_on IS DIS'
-    'TINCT FROM excluded.heard_on OR claim_follow_up_clock.next_on IS DISTINCT FROM excluded.next_on; RETURN NULL; E'
-    'ND $$'
+    ' FROM claim_follow_up_clock k WHERE k.claim_id = ANY (ARRAY(SELECT n.claim_id FROM new_rows n WHERE n.outcome I'
+    "N ('pending', 'paid', 'denied', 'finalized', 'received', 'information')))) THEN RETURN NULL; END IF; DELETE FRO"
+    'M claim_follow_up_clock WHERE claim_id IN (SELECT c.id FROM (SELECT DISTINCT i.id FROM unnest(ARRAY(SELECT k.cl'
+    'aim_id FROM claim_follow_up_clock k WHERE k.claim_id = ANY (ARRAY(SELECT n.claim_id FROM new_rows n WHERE n.out'
+    "come IN ('pending', 'paid', 'denied', 'finalized', 'received', 'information'))))) AS i (id)) AS i CROSS JOIN LA"
+    "TERAL (SELECT * FROM claim WHERE claim.id = i.id OFFSET 0) AS c WHERE true AND NOT (c.status = 'submitted' AND "
+    'c.self_pay = false)); INSERT INTO claim_follow_up_clock (claim_id, location_id, payer_id, sent_at, since_at, he'
+    'ard_on, next_on) SELECT * FROM (SELECT x.id, x.location_id, x.payer_id, x.sent, greatest(x.created_at, x.sent),'
+    ' x.heard, CASE WHEN f.next_follow_up_on IS NOT NULL AND f.next_set_on >= coalesce(x.heard, f.next_set_on) AND g'
+    'reatest(x.created_at, x.sent) < f.next_set_day_ends_at THEN f.next_follow_up_on END FROM (SELECT c.id, c.locati'
+    "on_id, c.payer_id, c.created_at, (SELECT max(s.at) FROM status_change s WHERE s.subject_type = 'claim' AND s.su"
+    "bject_id = c.id AND s.to_status = 'submitted') AS sent, greatest((SELECT max(a.paid_on) FROM adjudication a WHE"
+    'RE a.claim_id = c.id), (SELECT max(ca.effective_on) FROM claim_acknowledgment ca JOIN acknowledgment ak ON ak.i'
+    "d = ca.acknowledgment_id WHERE ca.claim_id = c.id AND ak.kind = '277CA'), (SELECT max(r.heard_on) FROM claim_st"
+    "atus_response r WHERE r.claim_id = c.id AND r.outcome IN ('pending', 'paid', 'denied', 'finalized', 'received',"
+    " 'information'))) AS heard FROM (SELECT DISTINCT i.id FROM unnest(ARRAY(SELECT k.claim_id FROM claim_follow_up_"
+    "clock k WHERE k.claim_id = ANY (ARRAY(SELECT n.claim_id FROM new_rows n WHERE n.outcome IN ('pending', 'paid', "
+    "'denied', 'finalized', 'received', 'information'))))) AS i (id)) AS i CROSS JOIN LATERAL (SELECT * FROM claim W"
+    "HERE claim.id = i.id OFFSET 0) AS c WHERE true AND c.status = 'submitted' AND c.self_pay = false) x LEFT JOIN c"
+    'laim_follow_up f ON f.claim_id = x.id) AS w WHERE true ORDER BY 1 ON CONFLICT (claim_id) DO UPDATE SET location'
+    '_id = excluded.location_id, payer_id = excluded.payer_id, sent_at = excluded.sent_at, since_at = excluded.since'
+    '_at, heard_on = excluded.heard_on, next_on = excluded.next_on WHERE claim_follow_up_clock.location_id IS DISTIN'
+    'CT FROM excluded.location_id OR claim_follow_up_clock.payer_id IS DISTINCT FROM excluded.payer_id OR claim_foll'
+    'ow_up_clock.sent_at IS DISTINCT FROM excluded.sent_at OR claim_follow_up_clock.since_at IS DISTINCT FROM exclud'
+    'ed.since_at OR claim_follow_up_clock.heard_on IS DISTINCT FROM excluded.heard_on OR claim_follow_up_clock.next_'
+    'on IS DISTINCT FROM excluded.next_on; RETURN NULL; END $$'
 )
 
 POSTGRESQL_7 = (
@@ -352,27 +361,30 @@ POSTGRESQL_7 = (
 POSTGRESQL_8 = (
     'CREATE OR REPLACE FUNCTION claim_follow_up_insert_follow_up_clock() RETURNS trigger LANGUAGE plpgsql SET enable'
     '_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off AS $$ BEGIN IF NOT EXISTS (SELECT k.claim_i'
-    'd FROM claim_follow_up_clock k WHERE k.claim_id IN (SELECT n.claim_id FROM new_rows n)) THEN RETURN NULL; END I'
-    'F; DELETE FROM claim_follow_up_clock WHERE claim_id IN (SELECT c.id FROM claim c WHERE c.id IN (SELECT k.claim_'
-    "id FROM claim_follow_up_clock k WHERE k.claim_id IN (SELECT n.claim_id FROM new_rows n)) AND NOT (c.status = 's"
-    "ubmitted' AND c.self_pay = false)); INSERT INTO claim_follow_up_clock (claim_id, location_id, payer_id, sent_at"
-    ', since_at, heard_on, next_on) SELECT * FROM (SELECT x.id, x.location_id, x.payer_id, x.sent, greatest(x.create'
-    'd_at, x.sent), x.heard, CASE WHEN f.next_follow_up_on IS NOT NULL AND f.next_set_on >= coalesce(x.heard, f.next'
-    '_set_on) AND greatest(x.created_at, x.sent) < f.next_set_day_ends_at THEN f.next_follow_up_on END FROM (SELECT '
-    "c.id, c.location_id, c.payer_id, c.created_at, (SELECT max(s.at) FROM status_change s WHERE s.subject_type = 'c"
-    "laim' AND s.subject_id = c.id AND s.to_status = 'submitted') AS sent, greatest((SELECT max(a.paid_on) FROM adju"
-    'dication a WHERE a.claim_id = c.id), (SELECT max(ca.effective_on) FROM claim_acknowledgment ca JOIN acknowledgm'
-    "ent ak ON ak.id = ca.acknowledgment_id WHERE ca.claim_id = c.id AND ak.kind = '277CA'), (SELECT max(r.heard_on)"
-    " FROM claim_status_response r WHERE r.claim_id = c.id AND r.outcome IN ('pending', 'paid', 'denied', 'finalized"
-    "', 'received', 'information'))) AS heard FROM claim c WHERE c.status = 'submitted' AND c.self_pay = false AND c"
-    '.id IN (SELECT k.claim_id FROM claim_follow_up_clock k WHERE k.claim_id IN (SELECT n.claim_id FROM new_rows n))'
-    ') x LEFT JOIN claim_follow_up f ON f.claim_id = x.id) AS w WHERE true ORDER BY 1 ON CONFLICT (claim_id) DO UPDA'
-    'TE SET location_id = excluded.location_id, payer_id = excluded.payer_id, sent_at = excluded.sent_at, since_at ='
-    ' excluded.since_at, heard_on = excluded.heard_on, next_on = excluded.next_on WHERE claim_follow_up_clock.locati'
-    'on_id IS DISTINCT FROM excluded.location_id OR claim_follow_up_clock.payer_id IS DISTINCT FROM excluded.payer_i'
-    'd OR claim_follow_up_clock.sent_at IS DISTINCT FROM excluded.sent_at OR claim_follow_up_clock.since_at IS DISTI'
-    'NCT FROM excluded.since_at OR claim_follow_up_clock.heard_on IS DISTINCT FROM excluded.heard_on OR claim_follow'
-    '_up_clock.next_on IS DISTINCT FROM excluded.next_on; RETURN NULL; END $$'
+    'd FROM claim_follow_up_clock k WHERE k.claim_id = ANY (ARRAY(SELECT n.claim_id FROM new_rows n))) THEN RETURN N'
+    'ULL; END IF; DELETE FROM claim_follow_up_clock WHERE claim_id IN (SELECT c.id FROM (SELECT DISTINCT i.id FROM u'
+    'nnest(ARRAY(SELECT k.claim_id FROM claim_follow_up_clock k WHERE k.claim_id = ANY (ARRAY(SELECT n.claim_id FROM'
+    ' new_rows n)))) AS i (id)) AS i CROSS JOIN LATERAL (SELECT * FROM claim WHERE claim.id = i.id OFFSET 0) AS c WH'
+    "ERE true AND NOT (c.status = 'submitted' AND c.self_pay = false)); INSERT INTO claim_follow_up_clock (claim_id,"
+    ' location_id, payer_id, sent_at, since_at, heard_on, next_on) SELECT * FROM (SELECT x.id, x.location_id, x.paye'
+    'r_id, x.sent, greatest(x.created_at, x.sent), x.heard, CASE WHEN f.next_follow_up_on IS NOT NULL AND f.next_set'
+    '_on >= coalesce(x.heard, f.next_set_on) AND greatest(x.created_at, x.sent) < f.next_set_day_ends_at THEN f.next'
+    '_follow_up_on END FROM (SELECT c.id, c.location_id, c.payer_id, c.created_at, (SELECT max(s.at) FROM status_cha'
+    "nge s WHERE s.subject_type = 'claim' AND s.subject_id = c.id AND s.to_status = 'submitted') AS sent, greatest(("
+    'SELECT max(a.paid_on) FROM adjudication a WHERE a.claim_id = c.id), (SELECT max(ca.effective_on) FROM claim_ack'
+    "nowledgment ca JOIN acknowledgment ak ON ak.id = ca.acknowledgment_id WHERE ca.claim_id = c.id AND ak.kind = '2"
+    "77CA'), (SELECT max(r.heard_on) FROM claim_status_response r WHERE r.claim_id = c.id AND r.outcome IN ('pending"
+    "', 'paid', 'denied', 'finalized', 'received', 'information'))) AS heard FROM (SELECT DISTINCT i.id FROM unnest("
+    'ARRAY(SELECT k.claim_id FROM claim_follow_up_clock k WHERE k.claim_id = ANY (ARRAY(SELECT n.claim_id FROM new_r'
+    'ows n)))) AS i (id)) AS i CROSS JOIN LATERAL (SELECT * FROM claim WHERE claim.id = i.id OFFSET 0) AS c WHERE tr'
+    "ue AND c.status = 'submitted' AND c.self_pay = false) x LEFT JOIN claim_follow_up f ON f.claim_id = x.id) AS w "
+    'WHERE true ORDER BY 1 ON CONFLICT (claim_id) DO UPDATE SET location_id = excluded.location_id, payer_id = exclu'
+    'ded.payer_id, sent_at = excluded.sent_at, since_at = excluded.since_at, heard_on = excluded.heard_on, next_on ='
+    ' excluded.next_on WHERE claim_follow_up_clock.location_id IS DISTINCT FROM excluded.location_id OR claim_follow'
+    '_up_clock.payer_id IS DISTINCT FROM excluded.payer_id OR claim_follow_up_clock.sent_at IS DISTINCT FROM exclude'
+    'd.sent_at OR claim_follow_up_clock.since_at IS DISTINCT FROM excluded.since_at OR claim_follow_up_clock.heard_o'
+    'n IS DISTINCT FROM excluded.heard_on OR claim_follow_up_clock.next_on IS DISTINCT FROM excluded.next_on; RETURN'
+    ' NULL; END $$'
 )
 
 POSTGRESQL_9 = (
@@ -384,25 +396,28 @@ POSTGRESQL_10 = (
     'CREATE OR REPLACE FUNCTION claim_insert_follow_up_clock() RETURNS trigger LANGUAGE plpgsql SET enable_seqscan ='
     ' off SET enable_hashjoin = off SET enable_mergejoin = off AS $$ BEGIN IF NOT EXISTS (SELECT n.id FROM new_rows '
     "n WHERE n.status = 'submitted' AND n.self_pay = false) THEN RETURN NULL; END IF; DELETE FROM claim_follow_up_cl"
-    "ock WHERE claim_id IN (SELECT c.id FROM claim c WHERE c.id IN (SELECT n.id FROM new_rows n WHERE n.status = 'su"
-    "bmitted' AND n.self_pay = false) AND NOT (c.status = 'submitted' AND c.self_pay = false)); INSERT INTO claim_fo"
-    'llow_up_clock (claim_id, location_id, payer_id, sent_at, since_at, heard_on, next_on) SELECT * FROM (SELECT x.i'
-    'd, x.location_id, x.payer_id, x.sent, greatest(x.created_at, x.sent), x.heard, CASE WHEN f.next_follow_up_on IS'
-    ' NOT NULL AND f.next_set_on >= coalesce(x.heard, f.next_set_on) AND greatest(x.created_at, x.sent) < f.next_set'
-    '_day_ends_at THEN f.next_follow_up_on END FROM (SELECT c.id, c.location_id, c.payer_id, c.created_at, (SELECT m'
-    "ax(s.at) FROM status_change s WHERE s.subject_type = 'claim' AND s.subject_id = c.id AND s.to_status = 'submitt"
-    "ed') AS sent, greatest((SELECT max(a.paid_on) FROM adjudication a WHERE a.claim_id = c.id), (SELECT max(ca.effe"
-    'ctive_on) FROM claim_acknowledgment ca JOIN acknowledgment ak ON ak.id = ca.acknowledgment_id WHERE ca.claim_id'
-    " = c.id AND ak.kind = '277CA'), (SELECT max(r.heard_on) FROM claim_status_response r WHERE r.claim_id = c.id AN"
-    "D r.outcome IN ('pending', 'paid', 'denied', 'finalized', 'received', 'information'))) AS heard FROM claim c WH"
-    "ERE c.status = 'submitted' AND c.self_pay = false AND c.id IN (SELECT n.id FROM new_rows n WHERE n.status = 'su"
-    "bmitted' AND n.self_pay = false)) x LEFT JOIN claim_follow_up f ON f.claim_id = x.id) AS w WHERE true ORDER BY "
-    '1 ON CONFLICT (claim_id) DO UPDATE SET location_id = excluded.location_id, payer_id = excluded.payer_id, sent_a'
-    't = excluded.sent_at, since_at = excluded.since_at, heard_on = excluded.heard_on, next_on = excluded.next_on WH'
-    'ERE claim_follow_up_clock.location_id IS DISTINCT FROM excluded.location_id OR claim_follow_up_clock.payer_id I'
-    'S DISTINCT FROM excluded.payer_id OR claim_follow_up_clock.sent_at IS DISTINCT FROM excluded.sent_at OR claim_f'
-    'ollow_up_clock.since_at IS DISTINCT FROM excluded.since_at OR claim_follow_up_clock.heard_on IS DISTINCT FROM e'
-    'xcluded.heard_on OR claim_follow_up_clock.next_on IS DISTINCT FROM excluded.next_on; RETURN NULL; END $$'
+    'ock WHERE claim_id IN (SELECT c.id FROM (SELECT DISTINCT i.id FROM unnest(ARRAY(SELECT n.id FROM new_rows n WHE'
+    "RE n.status = 'submitted' AND n.self_pay = false)) AS i (id)) AS i CROSS JOIN LATERAL (SELECT * FROM claim WHER"
+    "E claim.id = i.id OFFSET 0) AS c WHERE true AND NOT (c.status = 'submitted' AND c.self_pay = false)); INSERT IN"
+    'TO claim_follow_up_clock (claim_id, location_id, payer_id, sent_at, since_at, heard_on, next_on) SELECT * FROM '
+    '(SELECT x.id, x.location_id, x.payer_id, x.sent, greatest(x.created_at, x.sent), x.heard, CASE WHEN f.next_foll'
+    'ow_up_on IS NOT NULL AND f.next_set_on >= coalesce(x.heard, f.next_set_on) AND greatest(x.created_at, x.sent) <'
+    ' f.next_set_day_ends_at THEN f.next_follow_up_on END FROM (SELECT c.id, c.location_id, c.payer_id, c.created_at'
+    ", (SELECT max(s.at) FROM status_change s WHERE s.subject_type = 'claim' AND s.subject_id = c.id AND s.to_status"
+    " = 'submitted') AS sent, greatest((SELECT max(a.paid_on) FROM adjudication a WHERE a.claim_id = c.id), (SELECT "
+    'max(ca.effective_on) FROM claim_acknowledgment ca JOIN acknowledgment ak ON ak.id = ca.acknowledgment_id WHERE '
+    "ca.claim_id = c.id AND ak.kind = '277CA'), (SELECT max(r.heard_on) FROM claim_status_response r WHERE r.claim_i"
+    "d = c.id AND r.outcome IN ('pending', 'paid', 'denied', 'finalized', 'received', 'information'))) AS heard FROM"
+    " (SELECT DISTINCT i.id FROM unnest(ARRAY(SELECT n.id FROM new_rows n WHERE n.status = 'submitted' AND n.self_pa"
+    'y = false)) AS i (id)) AS i CROSS JOIN LATERAL (SELECT * FROM claim WHERE claim.id = i.id OFFSET 0) AS c WHERE '
+    "true AND c.status = 'submitted' AND c.self_pay = false) x LEFT JOIN claim_follow_up f ON f.claim_id = x.id) AS "
+    'w WHERE true ORDER BY 1 ON CONFLICT (claim_id) DO UPDATE SET location_id = excluded.location_id, payer_id = exc'
+    'luded.payer_id, sent_at = excluded.sent_at, since_at = excluded.since_at, heard_on = excluded.heard_on, next_on'
+    ' = excluded.next_on WHERE claim_follow_up_clock.location_id IS DISTINCT FROM excluded.location_id OR claim_foll'
+    'ow_up_clock.payer_id IS DISTINCT FROM excluded.payer_id OR claim_follow_up_clock.sent_at IS DISTINCT FROM exclu'
+    'ded.sent_at OR claim_follow_up_clock.since_at IS DISTINCT FROM excluded.since_at OR claim_follow_up_clock.heard'
+    '_on IS DISTINCT FROM excluded.heard_on OR claim_follow_up_clock.next_on IS DISTINCT FROM excluded.next_on; RETU'
+    'RN NULL; END $$'
 )
 
 POSTGRESQL_11 = (
@@ -413,26 +428,28 @@ POSTGRESQL_11 = (
 POSTGRESQL_12 = (
     'CREATE OR REPLACE FUNCTION claim_follow_up_update_follow_up_clock() RETURNS trigger LANGUAGE plpgsql SET enable'
     '_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off AS $$ BEGIN DELETE FROM claim_follow_up_clo'
-    'ck WHERE claim_id IN (SELECT c.id FROM claim c WHERE c.id IN (SELECT k.claim_id FROM claim_follow_up_clock k WH'
-    "ERE k.claim_id IN (SELECT n.claim_id FROM new_rows n)) AND NOT (c.status = 'submitted' AND c.self_pay = false))"
-    '; INSERT INTO claim_follow_up_clock (claim_id, location_id, payer_id, sent_at, since_at, heard_on, next_on) SEL'
-    'ECT * FROM (SELECT x.id, x.location_id, x.payer_id, x.sent, greatest(x.created_at, x.sent), x.heard, CASE WHEN '
-    'f.next_follow_up_on IS NOT NULL AND f.next_set_on >= coalesce(x.heard, f.next_set_on) AND greatest(x.created_at'
-    ', x.sent) < f.next_set_day_ends_at THEN f.next_follow_up_on END FROM (SELECT c.id, c.location_id, c.payer_id, c'
-    ".created_at, (SELECT max(s.at) FROM status_change s WHERE s.subject_type = 'claim' AND s.subject_id = c.id AND "
-    "s.to_status = 'submitted') AS sent, greatest((SELECT max(a.paid_on) FROM adjudication a WHERE a.claim_id = c.id"
-    '), (SELECT max(ca.effective_on) FROM claim_acknowledgment ca JOIN acknowledgment ak ON ak.id = ca.acknowledgmen'
-    "t_id WHERE ca.claim_id = c.id AND ak.kind = '277CA'), (SELECT max(r.heard_on) FROM claim_status_response r WHER"
-    "E r.claim_id = c.id AND r.outcome IN ('pending', 'paid', 'denied', 'finalized', 'received', 'information'))) AS"
-    " heard FROM claim c WHERE c.status = 'submitted' AND c.self_pay = false AND c.id IN (SELECT k.claim_id FROM cla"
-    'im_follow_up_clock k WHERE k.claim_id IN (SELECT n.claim_id FROM new_rows n))) x LEFT JOIN claim_follow_up f ON'
-    ' f.claim_id = x.id) AS w WHERE true ORDER BY 1 ON CONFLICT (claim_id) DO UPDATE SET location_id = excluded.loca'
-    'tion_id, payer_id = excluded.payer_id, sent_at = excluded.sent_at, since_at = excluded.since_at, heard_on = exc'
-    'luded.heard_on, next_on = excluded.next_on WHERE claim_follow_up_clock.location_id IS DISTINCT FROM excluded.lo'
-    'cation_id OR claim_follow_up_clock.payer_id IS DISTINCT FROM excluded.payer_id OR claim_follow_up_clock.sent_at'
-    ' IS DISTINCT FROM excluded.sent_at OR claim_follow_up_clock.since_at IS DISTINCT FROM excluded.since_at OR clai'
-    'm_follow_up_clock.heard_on IS DISTINCT FROM excluded.heard_on OR claim_follow_up_clock.next_on IS DISTINCT FROM'
-    ' excluded.next_on; RETURN NULL; END $$'
+    'ck WHERE claim_id IN (SELECT c.id FROM (SELECT DISTINCT i.id FROM unnest(ARRAY(SELECT k.claim_id FROM claim_fol'
+    'low_up_clock k WHERE k.claim_id = ANY (ARRAY(SELECT n.claim_id FROM new_rows n)))) AS i (id)) AS i CROSS JOIN L'
+    "ATERAL (SELECT * FROM claim WHERE claim.id = i.id OFFSET 0) AS c WHERE true AND NOT (c.status = 'submitted' AND"
+    ' c.self_pay = false)); INSERT INTO claim_follow_up_clock (claim_id, location_id, payer_id, sent_at, since_at, h'
+    'eard_on, next_on) SELECT * FROM (SELECT x.id, x.location_id, x.payer_id, x.sent, greatest(x.created_at, x.sent)'
+    ', x.heard, CASE WHEN f.next_follow_up_on IS NOT NULL AND f.next_set_on >= coalesce(x.heard, f.next_set_on) AND '
+    'greatest(x.created_at, x.sent) < f.next_set_day_ends_at THEN f.next_follow_up_on END FROM (SELECT c.id, c.locat'
+    "ion_id, c.payer_id, c.created_at, (SELECT max(s.at) FROM status_change s WHERE s.subject_type = 'claim' AND s.s"
+    "ubject_id = c.id AND s.to_status = 'submitted') AS sent, greatest((SELECT max(a.paid_on) FROM adjudication a WH"
+    'ERE a.claim_id = c.id), (SELECT max(ca.effective_on) FROM claim_acknowledgment ca JOIN acknowledgment ak ON ak.'
+    "id = ca.acknowledgment_id WHERE ca.claim_id = c.id AND ak.kind = '277CA'), (SELECT max(r.heard_on) FROM claim_s"
+    "tatus_response r WHERE r.claim_id = c.id AND r.outcome IN ('pending', 'paid', 'denied', 'finalized', 'received'"
+    ", 'information'))) AS heard FROM (SELECT DISTINCT i.id FROM unnest(ARRAY(SELECT k.claim_id FROM claim_follow_up"
+    '_clock k WHERE k.claim_id = ANY (ARRAY(SELECT n.claim_id FROM new_rows n)))) AS i (id)) AS i CROSS JOIN LATERAL'
+    " (SELECT * FROM claim WHERE claim.id = i.id OFFSET 0) AS c WHERE true AND c.status = 'submitted' AND c.self_pay"
+    ' = false) x LEFT JOIN claim_follow_up f ON f.claim_id = x.id) AS w WHERE true ORDER BY 1 ON CONFLICT (claim_id)'
+    ' DO UPDATE SET location_id = excluded.location_id, payer_id = excluded.payer_id, sent_at = excluded.sent_at, si'
+    'nce_at = excluded.since_at, heard_on = excluded.heard_on, next_on = excluded.next_on WHERE claim_follow_up_cloc'
+    'k.location_id IS DISTINCT FROM excluded.location_id OR claim_follow_up_clock.payer_id IS DISTINCT FROM excluded'
+    '.payer_id OR claim_follow_up_clock.sent_at IS DISTINCT FROM excluded.sent_at OR claim_follow_up_clock.since_at '
+    'IS DISTINCT FROM excluded.since_at OR claim_follow_up_clock.heard_on IS DISTINCT FROM excluded.heard_on OR clai'
+    'm_follow_up_clock.next_on IS DISTINCT FROM excluded.next_on; RETURN NULL; END $$'
 )
 
 POSTGRESQL_13 = (
@@ -445,27 +462,30 @@ POSTGRESQL_14 = (
     ' off SET enable_hashjoin = off SET enable_mergejoin = off AS $$ BEGIN IF NOT EXISTS (SELECT m.id FROM (SELECT i'
     'd, status, self_pay, payer_id, location_id, created_at FROM old_claims EXCEPT SELECT id, status, self_pay, paye'
     'r_id, location_id, created_at FROM new_claims) AS m) THEN RETURN NULL; END IF; DELETE FROM claim_follow_up_cloc'
-    'k WHERE claim_id IN (SELECT c.id FROM claim c WHERE c.id IN (SELECT m.id FROM (SELECT id, status, self_pay, pay'
-    'er_id, location_id, created_at FROM old_claims EXCEPT SELECT id, status, self_pay, payer_id, location_id, creat'
-    "ed_at FROM new_claims) AS m) AND NOT (c.status = 'submitted' AND c.self_pay = false)); INSERT INTO claim_follow"
-    '_up_clock (claim_id, location_id, payer_id, sent_at, since_at, heard_on, next_on) SELECT * FROM (SELECT x.id, x'
-    '.location_id, x.payer_id, x.sent, greatest(x.created_at, x.sent), x.heard, CASE WHEN f.next_follow_up_on IS NOT'
-    ' NULL AND f.next_set_on >= coalesce(x.heard, f.next_set_on) AND greatest(x.created_at, x.sent) < f.next_set_day'
-    '_ends_at THEN f.next_follow_up_on END FROM (SELECT c.id, c.location_id, c.payer_id, c.created_at, (SELECT max(s'
-    ".at) FROM status_change s WHERE s.subject_type = 'claim' AND s.subject_id = c.id AND s.to_status = 'submitted')"
-    ' AS sent, greatest((SELECT max(a.paid_on) FROM adjudication a WHERE a.claim_id = c.id), (SELECT max(ca.effectiv'
-    'e_on) FROM claim_acknowledgment ca JOIN acknowledgment ak ON ak.id = ca.acknowledgment_id WHERE ca.claim_id = c'
-    ".id AND ak.kind = '277CA'), (SELECT max(r.heard_on) FROM claim_status_response r WHERE r.claim_id = c.id AND r."
-    "outcome IN ('pending', 'paid', 'denied', 'finalized', 'received', 'information'))) AS heard FROM claim c WHERE "
-    "c.status = 'submitted' AND c.self_pay = false AND c.id IN (SELECT m.id FROM (SELECT id, status, self_pay, payer"
-    '_id, location_id, created_at FROM old_claims EXCEPT SELECT id, status, self_pay, payer_id, location_id, created'
-    '_at FROM new_claims) AS m)) x LEFT JOIN claim_follow_up f ON f.claim_id = x.id) AS w WHERE true ORDER BY 1 ON C'
-    'ONFLICT (claim_id) DO UPDATE SET location_id = excluded.location_id, payer_id = excluded.payer_id, sent_at = ex'
-    'cluded.sent_at, since_at = excluded.since_at, heard_on = excluded.heard_on, next_on = excluded.next_on WHERE cl'
-    'aim_follow_up_clock.location_id IS DISTINCT FROM excluded.location_id OR claim_follow_up_clock.payer_id IS DIST'
-    'INCT FROM excluded.payer_id OR claim_follow_up_clock.sent_at IS DISTINCT FROM excluded.sent_at OR claim_follow_'
-    'up_clock.since_at IS DISTINCT FROM excluded.since_at OR claim_follow_up_clock.heard_on IS DISTINCT FROM exclude'
-    'd.heard_on OR claim_follow_up_clock.next_on IS DISTINCT FROM excluded.next_on; RETURN NULL; END $$'
+    'k WHERE claim_id IN (SELECT c.id FROM (SELECT DISTINCT i.id FROM unnest(ARRAY(SELECT m.id FROM (SELECT id, stat'
+    'us, self_pay, payer_id, location_id, created_at FROM old_claims EXCEPT SELECT id, status, self_pay, payer_id, l'
+    'ocation_id, created_at FROM new_claims) AS m)) AS i (id)) AS i CROSS JOIN LATERAL (SELECT * FROM claim WHERE cl'
+    "aim.id = i.id OFFSET 0) AS c WHERE true AND NOT (c.status = 'submitted' AND c.self_pay = false)); INSERT INTO c"
+    'laim_follow_up_clock (claim_id, location_id, payer_id, sent_at, since_at, heard_on, next_on) SELECT * FROM (SEL'
+    'ECT x.id, x.location_id, x.payer_id, x.sent, greatest(x.created_at, x.sent), x.heard, CASE WHEN f.next_follow_u'
+    'p_on IS NOT NULL AND f.next_set_on >= coalesce(x.heard, f.next_set_on) AND greatest(x.created_at, x.sent) < f.n'
+    'ext_set_day_ends_at THEN f.next_follow_up_on END FROM (SELECT c.id, c.location_id, c.payer_id, c.created_at, (S'
+    "ELECT max(s.at) FROM status_change s WHERE s.subject_type = 'claim' AND s.subject_id = c.id AND s.to_status = '"
+    "submitted') AS sent, greatest((SELECT max(a.paid_on) FROM adjudication a WHERE a.claim_id = c.id), (SELECT max("
+    'ca.effective_on) FROM claim_acknowledgment ca JOIN acknowledgment ak ON ak.id = ca.acknowledgment_id WHERE ca.c'
+    "laim_id = c.id AND ak.kind = '277CA'), (SELECT max(r.heard_on) FROM claim_status_response r WHERE r.claim_id = "
+    "c.id AND r.outcome IN ('pending', 'paid', 'denied', 'finalized', 'received', 'information'))) AS heard FROM (SE"
+    'LECT DISTINCT i.id FROM unnest(ARRAY(SELECT m.id FROM (SELECT id, status, self_pay, payer_id, location_id, crea'
+    'ted_at FROM old_claims EXCEPT SELECT id, status, self_pay, payer_id, location_id, created_at FROM new_claims) A'
+    'S m)) AS i (id)) AS i CROSS JOIN LATERAL (SELECT * FROM claim WHERE claim.id = i.id OFFSET 0) AS c WHERE true A'
+    "ND c.status = 'submitted' AND c.self_pay = false) x LEFT JOIN claim_follow_up f ON f.claim_id = x.id) AS w WHER"
+    'E true ORDER BY 1 ON CONFLICT (claim_id) DO UPDATE SET location_id = excluded.location_id, payer_id = excluded.'
+    'payer_id, sent_at = excluded.sent_at, since_at = excluded.since_at, heard_on = excluded.heard_on, next_on = exc'
+    'luded.next_on WHERE claim_follow_up_clock.location_id IS DISTINCT FROM excluded.location_id OR claim_follow_up_'
+    'clock.payer_id IS DISTINCT FROM excluded.payer_id OR claim_follow_up_clock.sent_at IS DISTINCT FROM excluded.se'
+    'nt_at OR claim_follow_up_clock.since_at IS DISTINCT FROM excluded.since_at OR claim_follow_up_clock.heard_on IS'
+    ' DISTINCT FROM excluded.heard_on OR claim_follow_up_clock.next_on IS DISTINCT FROM excluded.next_on; RETURN NUL'
+    'L; END $$'
 )
 
 POSTGRESQL_15 = (
@@ -485,8 +505,8 @@ SQLITE_BACKFILL = (
     "cation a WHERE a.claim_id = c.id), ''), coalesce((SELECT max(ca.effective_on) FROM claim_acknowledgment ca JOIN"
     " acknowledgment ak ON ak.id = ca.acknowledgment_id WHERE ca.claim_id = c.id AND ak.kind = '277CA'), ''), coales"
     "ce((SELECT max(r.heard_on) FROM claim_status_response r WHERE r.claim_id = c.id AND r.outcome IN ('pending', 'p"
-    "aid', 'denied', 'finalized', 'received', 'information')), '')), '') AS heard FROM claim c WHERE c.status = 'sub"
-    "mitted' AND c.self_pay = 0) x LEFT JOIN claim_follow_up f ON f.claim_id = x.id"
+    "aid', 'denied', 'finalized', 'received', 'information')), '')), '') AS heard FROM claim c WHERE true AND c.stat"
+    "us = 'submitted' AND c.self_pay = 0) x LEFT JOIN claim_follow_up f ON f.claim_id = x.id"
 )
 
 POSTGRESQL_BACKFILL = (
@@ -499,7 +519,8 @@ POSTGRESQL_BACKFILL = (
     '.effective_on) FROM claim_acknowledgment ca JOIN acknowledgment ak ON ak.id = ca.acknowledgment_id WHERE ca.cla'
     "im_id = c.id AND ak.kind = '277CA'), (SELECT max(r.heard_on) FROM claim_status_response r WHERE r.claim_id = c."
     "id AND r.outcome IN ('pending', 'paid', 'denied', 'finalized', 'received', 'information'))) AS heard FROM claim"
-    " c WHERE c.status = 'submitted' AND c.self_pay = false) x LEFT JOIN claim_follow_up f ON f.claim_id = x.id"
+    " c WHERE true AND c.status = 'submitted' AND c.self_pay = false) x LEFT JOIN claim_follow_up f ON f.claim_id = "
+    'x.id'
 )
 
 TRIGGERS = [('status_change_moves_follow_up_clock', 'status_change'), ('adjudication_moves_follow_up_clock', 'adjudication'), ('claim_acknowledgment_moves_follow_up_clock', 'claim_acknowledgment'), ('claim_status_response_moves_follow_up_clock', 'claim_status_response'), ('claim_follow_up_insert_moves_follow_up_clock', 'claim_follow_up'), ('claim_insert_moves_follow_up_clock', 'claim'), ('claim_follow_up_update_moves_follow_up_clock', 'claim_follow_up'), ('claim_update_keeps_follow_up_clock', 'claim')]

@@ -296,3 +296,21 @@ def test_the_triggers_of_schemas_made_from_the_models_are_the_migrations_own():
     assert [s for _, s in clock_sql.postgresql_statements()] == migration.POSTGRESQL_STATEMENTS
     assert (clock_sql.backfill("sqlite"), clock_sql.backfill("postgresql")) == (
         migration.SQLITE_BACKFILL, migration.POSTGRESQL_BACKFILL)
+
+
+def test_the_migrations_backfill_writes_the_rows_the_triggers_keep(world):
+    sent = walk_to(world.claim(), ClaimStatus.SUBMITTED)
+    noted = walk_to(world.claim(day=sent.service_date - timedelta(days=1)), ClaimStatus.SUBMITTED)
+    today = practice_date(_clock(noted).since_at)
+    add_note(noted, "Called.", next_follow_up_on=today + timedelta(days=9), actor=SYSTEM, today=today)
+    _adjudicated(sent, today)
+    world.claim(day=sent.service_date - timedelta(days=2))  # Ready: no row
+    db.session.flush()
+    kept = db.session.execute(text("SELECT * FROM claim_follow_up_clock ORDER BY claim_id")).all()
+    migration = import_module("migrations.versions.b6e2d8f4a1c3_claim_follow_up_clock")
+    db.session.execute(text("DELETE FROM claim_follow_up_clock"))
+    postgresql = db.session.connection().dialect.name == "postgresql"
+    db.session.execute(text(migration.POSTGRESQL_BACKFILL if postgresql else migration.SQLITE_BACKFILL))
+    assert db.session.execute(text("SELECT * FROM claim_follow_up_clock ORDER BY claim_id")).all() == kept
+    assert len(kept) == 2
+    assert follow_up_clocks_kept() == []

@@ -5,7 +5,7 @@ written by the application."""
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from importlib import import_module
 
@@ -314,3 +314,21 @@ def test_the_migrations_backfill_writes_the_rows_the_triggers_keep(world):
     assert db.session.execute(text("SELECT * FROM claim_follow_up_clock ORDER BY claim_id")).all() == kept
     assert len(kept) == 2
     assert follow_up_clocks_kept() == []
+
+
+def test_the_migration_gives_next_dates_already_set_their_day_as_the_application_does(world, monkeypatch):
+    claim = walk_to(world.claim(), ClaimStatus.SUBMITTED)
+    today = practice_date(_clock(claim).since_at)
+    add_note(claim, "Called.", next_follow_up_on=today + timedelta(days=9), actor=SYSTEM, today=today)
+    state = db.session.get(ClaimFollowUp, claim.id)
+    state.next_set_at = datetime(2026, 12, 5, 3, 30, tzinfo=UTC)  # 9:30 p.m. on the 4th in Chicago
+    db.session.flush()
+    written = (state.next_set_on, state.next_set_day_ends_at)
+    assert written == (date(2026, 12, 4), datetime(2026, 12, 5, 6, 0, tzinfo=UTC))
+    db.session.execute(text("UPDATE claim_follow_up SET next_set_on = NULL, next_set_day_ends_at = NULL"))
+    migration = import_module("migrations.versions.b6e2d8f4a1c3_claim_follow_up_clock")
+    monkeypatch.setattr(migration.op, "get_bind", lambda: db.session.connection(), raising=False)
+    migration._set_days(db.session.connection().dialect.name == "postgresql")
+    db.session.expire_all()
+    state = db.session.get(ClaimFollowUp, claim.id)
+    assert (state.next_set_on, state.next_set_day_ends_at) == written

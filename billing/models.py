@@ -58,13 +58,15 @@ from billing.payments.patient_payment_models import PatientPayment, PatientPayme
 from billing.people.models import Client, ClientDiagnosis, Provider, Role, Sex, User
 from billing.people.saved_filters import SavedFilter
 from billing.sessions.models import NoteStatus, SessionClass, TherapySession
+from billing.submissions import follow_up_check as _follow_up_check  # noqa: F401 - registers the ledger check
+from billing.submissions import follow_up_clock as _follow_up_clock  # noqa: F401 - the triggers for create_all
 from billing.submissions.claim_status_models import (
     ClaimStatusResponse,
     StatusInquiry,
     StatusInquiryClaim,
     StatusResponseFile,
 )
-from billing.submissions.follow_up_models import ClaimFollowUp, FollowUpNote
+from billing.submissions.follow_up_models import ClaimFollowUp, ClaimFollowUpClock, FollowUpNote
 from billing.submissions.models import BatchClaim, Clearinghouse, ClearinghouseResponse, SubmissionBatch
 from rules.models import BillingRun, Rule, RuleOutcome, RulesCheck, RuleVersion  # the rules engine's tables
 
@@ -85,6 +87,7 @@ __all__ = [
     "ClaimDeadlineCount",
     "ClaimDiagnosis",
     "ClaimFollowUp",
+    "ClaimFollowUpClock",
     "ClaimLine",
     "ClaimStatus",
     "ClaimStatusResponse",

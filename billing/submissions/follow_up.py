@@ -5,16 +5,20 @@ day the payer last said something about it (`last_heard_from_payer`). A biller's
 follow-up date: the claim leaves the queue until then, and comes back on that day if the payer is still
 silent. A date set before the payer's latest word no longer counts (the payer's word restarts the clock).
 A claim leaves for good when it is answered (Paid, Denied, Rejected...): only Submitted claims are followed up.
+
+What decides each waiting claim's due day is kept by the database (billing/submissions/follow_up_clock.py), so the
+queue and the front page's count read the due claims from indexes; `last_sent` and `last_heard_from_payer` work
+the same clocks out from the history, for the claim pages and the checks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, false, func, select
+from sqlalchemy import Select, func, or_, select, union_all
 
 from billing.claims.models import Claim, claim_number
 from billing.claims.queries import lock_claim
@@ -23,14 +27,14 @@ from billing.core.audit import Actor, AuditAction, StatusChange, record_change
 from billing.core.db import db, utcnow
 from billing.core.errors import NotAllowed, Problem, raise_if
 from billing.core.id_lists import any_of
-from billing.core.time import practice_date
+from billing.core.time import practice_date, practice_timezone
 from billing.coverage.models import Payer, PayerType
 from billing.ledger.models import Adjudication
 from billing.org.queries import Scope, by_location
 from billing.people.models import Client, Role, User
 from billing.submissions.claim_status_models import ClaimStatusResponse
 from billing.submissions.claim_status_queries import answered_on, latest_answers
-from billing.submissions.follow_up_models import NOTE_MAX, ClaimFollowUp, FollowUpNote
+from billing.submissions.follow_up_models import NOTE_MAX, ClaimFollowUp, ClaimFollowUpClock, FollowUpNote
 from billing.submissions.models import AckKind, Acknowledgment, ClaimAcknowledgment
 
 CHUNK = 2000  # ids per IN list: well under SQLite's bound-parameter limit
@@ -114,57 +118,58 @@ def due_on(since: date, follow_up_days: int, next_follow_up_on: date | None, nex
     return since + timedelta(days=follow_up_days)
 
 
-def _waiting(scope: Scope) -> list[ColumnElement[bool]]:
-    """The claims that can be followed up: Submitted to a payer (not self-pay), in the scope."""
-    # `self_pay = false`, not `IS false`: as ix_claim_awaiting_payer says it, so that partial index serves (the
-    # Submitted claims billed to patients, most of them at the demo's scale, are never read).
-    return [Claim.status == ClaimStatus.SUBMITTED, Payer.payer_type != PayerType.SELF_PAY,
-            Claim.self_pay == false(), by_location(Claim.location_id, scope)]
+def _day_starts(day: date) -> datetime:
+    """The UTC moment the practice's `day` begins."""
+    return datetime.combine(day, time.min, practice_timezone()).astimezone(UTC)
 
 
-@dataclass(frozen=True)
-class _Clocks:
-    """What decides when each of some claims is due: the days they were sent and heard of, and the next dates set."""
+def _due_branches(scope: Scope, today: date) -> list[Select[tuple[int]]]:
+    """SELECTs of the ids of the claims due for follow-up on `today`, one per way of being due, disjoint.
 
-    sent: dict[int, date]
-    heard: dict[int, date]
-    next_dates: dict[int, tuple[date | None, datetime | None]]
-
-    @classmethod
-    def of(cls, ids: list[int], states: dict[int, ClaimFollowUp] | None = None) -> _Clocks:
-        """The clocks of `ids`; their next dates from `states` when the caller has read them already."""
-        next_dates = _next_dates(ids) if states is None else {
-            claim_id: (state.next_follow_up_on, state.next_set_at) for claim_id, state in states.items()}
-        return cls(last_sent(ids), last_heard_from_payer(ids), next_dates)
-
-    def due_on(self, claim_id: int, created_at: datetime, follow_up_days: int) -> date:
-        since = max(d for d in (self.sent.get(claim_id), self.heard.get(claim_id), practice_date(created_at))
-                    if d is not None)
-        next_on, set_at = self.next_dates.get(claim_id, (None, None))
-        return due_on(since, follow_up_days, next_on, practice_date(set_at) if set_at else None)
+    Each reads one of claim_follow_up_clock's partial indexes (billing/submissions/follow_up_clock.py): the claims
+    whose standing next date has come, and per payer follow-up days, the claims silent since the start of
+    (today - days + 1) whose payer's last word is that old too.
+    """
+    clock = ClaimFollowUpClock
+    paid_by_payer = [Payer.payer_type != PayerType.SELF_PAY, by_location(clock.location_id, scope)]
+    branches = [select(clock.claim_id).join(Payer, Payer.id == clock.payer_id)
+                .where(clock.next_on.is_not(None), clock.next_on <= today, *paid_by_payer)]
+    all_days = db.session.scalars(select(Payer.follow_up_days).where(Payer.payer_type != PayerType.SELF_PAY)
+                                  .distinct()).all()
+    for days in sorted(all_days):
+        heard_by = today - timedelta(days=days)
+        branches.append(
+            select(clock.claim_id).join(Payer, Payer.id == clock.payer_id)
+            .where(Payer.follow_up_days == days, clock.next_on.is_(None),
+                   clock.since_at < _day_starts(heard_by + timedelta(days=1)),
+                   or_(clock.heard_on.is_(None), clock.heard_on <= heard_by), *paid_by_payer))
+    return branches
 
 
 def follow_up_queue(scope: Scope, *, today: date, assignee_id: int | None = None) -> list[FollowUpRow]:
     """Submitted claims due for follow-up today, the longest overdue first; optionally one person's."""
+    clock = ClaimFollowUpClock
+    due_ids = union_all(*_due_branches(scope, today)).subquery()
     candidates = db.session.execute(
-        select(Claim.id, Claim.created_at, Client.last_name, Client.first_name, Payer.name, Payer.follow_up_days,
-               Claim.service_date, Claim.total_charge)
+        select(clock.claim_id, clock.sent_at, clock.since_at, clock.heard_on, clock.next_on, Client.last_name,
+               Client.first_name, Payer.name, Payer.follow_up_days, Claim.service_date, Claim.total_charge)
+        .join(Claim, Claim.id == clock.claim_id)
         .join(Client, Client.id == Claim.client_id)
-        .join(Payer, Payer.id == Claim.payer_id)
-        .where(*_waiting(scope))
+        .join(Payer, Payer.id == clock.payer_id)
+        .where(clock.claim_id.in_(select(due_ids.c[0])))
     ).all()
     ids = [row[0] for row in candidates]
-    states = _states(ids)
-    clocks, notes, answers = _Clocks.of(ids, states), _last_notes(ids), latest_answers(ids)
+    states, notes, answers = _states(ids), _last_notes(ids), latest_answers(ids)
     rows = []
-    for claim_id, created_at, last, first, payer, days, service_date, total in candidates:
+    for claim_id, sent_at, since_at, heard_on, next_on, last, first, payer, days, service_date, total in candidates:
         state = states.get(claim_id)
-        due = clocks.due_on(claim_id, created_at, days)
-        if due > today or (assignee_id is not None and (state is None or state.assignee_id != assignee_id)):
+        if assignee_id is not None and (state is None or state.assignee_id != assignee_id):
             continue
+        since = max(d for d in (practice_date(since_at), heard_on) if d is not None)
         rows.append(FollowUpRow(
             claim_id, claim_number(claim_id), f"{last}, {first}", payer, service_date, total,
-            clocks.sent.get(claim_id), clocks.heard.get(claim_id), due,
+            practice_date(sent_at) if sent_at else None, heard_on,
+            next_on if next_on is not None else since + timedelta(days=days),
             state.assignee.name if state and state.assignee else None, state.assignee_id if state else None,
             notes.get(claim_id), _says(answers[claim_id]) if claim_id in answers else None))
     return sorted(rows, key=lambda r: (r.due_on, r.claim_id))
@@ -175,14 +180,9 @@ def _says(answer: ClaimStatusResponse) -> str:
 
 
 def follow_up_count(scope: Scope, *, today: date) -> int:
-    """The front page's count (billing/worklist.py): the queue's length, from what decides each claim's due day
-    alone (no names, notes, assignees or 277 answers read or rows built for a number)."""
-    candidates = db.session.execute(
-        select(Claim.id, Claim.created_at, Payer.follow_up_days).join(Payer, Payer.id == Claim.payer_id)
-        .where(*_waiting(scope))
-    ).all()
-    clocks = _Clocks.of([row[0] for row in candidates])
-    return sum(1 for claim_id, created_at, days in candidates if clocks.due_on(claim_id, created_at, days) <= today)
+    """The front page's count (billing/worklist.py): the queue's length, counted from the kept clocks' indexes
+    (no names, notes, assignees or 277 answers read or rows built for a number)."""
+    return db.session.scalar(select(func.count()).select_from(union_all(*_due_branches(scope, today)).subquery())) or 0
 
 
 def _states(ids: list[int]) -> dict[int, ClaimFollowUp]:
@@ -191,16 +191,6 @@ def _states(ids: list[int]) -> dict[int, ClaimFollowUp]:
         states.update((s.claim_id, s) for s in db.session.scalars(
             select(ClaimFollowUp).where(any_of(ClaimFollowUp.claim_id, chunk))))
     return states
-
-
-def _next_dates(ids: list[int]) -> dict[int, tuple[date | None, datetime | None]]:
-    """Per claim with a follow-up state, the next follow-up date a biller set and when."""
-    dates: dict[int, tuple[date | None, datetime | None]] = {}
-    for chunk in _chunks(ids):
-        dates.update((claim_id, (next_on, set_at)) for claim_id, next_on, set_at in db.session.execute(
-            select(ClaimFollowUp.claim_id, ClaimFollowUp.next_follow_up_on, ClaimFollowUp.next_set_at)
-            .where(any_of(ClaimFollowUp.claim_id, chunk), ClaimFollowUp.next_follow_up_on.is_not(None))))
-    return dates
 
 
 def _last_notes(ids: list[int]) -> dict[int, str]:

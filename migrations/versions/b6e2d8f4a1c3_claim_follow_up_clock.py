@@ -7,7 +7,7 @@ here as billing/submissions/follow_up_clock.py had it; that module builds the sa
 models. Existing waiting claims get their rows from their history first, in one INSERT ... SELECT.
 
 Revision ID: b6e2d8f4a1c3
-Revises: e2a9c5f1d7b3
+Revises: c3f7a1e9d5b8
 Create Date: 2026-12-05
 
 """
@@ -22,7 +22,7 @@ from alembic import op
 from flask import current_app, has_app_context
 
 revision = "b6e2d8f4a1c3"
-down_revision = "e2a9c5f1d7b3"
+down_revision = "c3f7a1e9d5b8"
 branch_labels = None
 depends_on = None
 

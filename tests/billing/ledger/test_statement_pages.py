@@ -17,8 +17,8 @@ from billing.core.db import db
 from billing.ledger.models import ClientBalance
 from billing.ledger.statement_pages import cycle_outline
 from billing.ledger.statements import build_cycle
-from billing.payments.operations import record_patient_payment
 from billing.org.queries import Scope, by_location
+from billing.payments.operations import record_patient_payment
 from billing.people.models import Client
 from tests.worlds import factories as f
 from tests.worlds.practice import DAY, SYSTEM

@@ -39,7 +39,7 @@ from billing.payments.filing import (
 )
 from billing.people.models import User
 from billing.submissions.claim_status import ask_payers
-from billing.submissions.follow_up import add_note, assign, assignable_users, follow_up_queue
+from billing.submissions.follow_up import add_note, assign, assignable_users, due_for_follow_up
 
 
 def deadline_cell(found: FilingDeadline | None, status: ClaimStatus) -> str:
@@ -87,10 +87,13 @@ class FollowUpView(AreaPage):
     @expose("/")
     def index(self) -> Any:
         mine = request.args.get("mine") == "1"
-        rows = follow_up_queue(current_scope(), today=practice_today(),
-                               assignee_id=current_user.id if mine else None)
-        return self.render("claimdesk/claims/follow_up.html", rows=rows, mine=mine, can_edit=self.can_edit,
-                           users=assignable_users() if self.can_edit else [], today=practice_today())
+        queue = due_for_follow_up(current_scope(), today=practice_today(),
+                                  assignee_id=current_user.id if mine else None)
+        paging = requested_page(len(queue))
+        return self.render("claimdesk/claims/follow_up.html", rows=queue.rows(paging.first, paging.size),
+                           count=len(queue), mine=mine, can_edit=self.can_edit,
+                           users=assignable_users() if self.can_edit else [], today=practice_today(),
+                           **paging.template_args())
 
     def _refused_role(self) -> Response | None:
         if self.can_edit:

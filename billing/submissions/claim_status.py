@@ -58,7 +58,7 @@ from billing.submissions.claim_status_models import (
     StatusResponseFile,
 )
 from billing.submissions.control_numbers import reserve_control_numbers
-from billing.submissions.follow_up import follow_up_queue
+from billing.submissions.follow_up import due_for_follow_up
 from billing.submissions.follow_up_models import ClaimFollowUp
 from billing.submissions.loading import claim_facts
 from billing.submissions.models import Clearinghouse
@@ -302,7 +302,7 @@ def _upload(inquiry: StatusInquiry, actor: Actor, uploader: Uploader) -> None:
 
 def due_for_asking(scope: Scope, *, today: date) -> list[int]:
     """The follow-up queue's claims not asked about in the last RECENT_DAYS days."""
-    ids = [row.claim_id for row in follow_up_queue(scope, today=today)]
+    ids = due_for_follow_up(scope, today=today).claim_ids
     recent = last_asked(ids)
     return [i for i in ids if i not in recent or recent[i] < today - timedelta(days=RECENT_DAYS)]
 

@@ -146,33 +146,74 @@ def _due_branches(scope: Scope, today: date) -> list[Select[tuple[int]]]:
     return branches
 
 
-def follow_up_queue(scope: Scope, *, today: date, assignee_id: int | None = None) -> list[FollowUpRow]:
-    """Submitted claims due for follow-up today, the longest overdue first; optionally one person's."""
+def _due_day(since_at: datetime, heard_on: date | None, next_on: date | None, days: int) -> date:
+    """A due claim's due day from its kept clocks: the next date while it counts (the clock keeps it only then),
+    else the payer's follow-up days after the later of the sending and the payer's last word."""
+    if next_on is not None:
+        return next_on
+    return max(d for d in (practice_date(since_at), heard_on) if d is not None) + timedelta(days=days)
+
+
+@dataclass(frozen=True)
+class FollowUpQueue:
+    """The claims due for follow-up today in the queue's order (the longest overdue first, then by claim), sorted
+    from their kept clocks alone; the rows a person reads are built a page at a time (`rows`)."""
+
+    order: list[tuple[date, int]]  # (due day, claim id)
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    @property
+    def claim_ids(self) -> list[int]:
+        return [claim_id for _due, claim_id in self.order]
+
+    def rows(self, first: int = 0, size: int | None = None) -> list[FollowUpRow]:
+        """Rows `first` to `first + size` (all from `first` without a size), with names, notes and answers."""
+        return _rows(self.claim_ids[first:None if size is None else first + size])
+
+
+def due_for_follow_up(scope: Scope, *, today: date, assignee_id: int | None = None) -> FollowUpQueue:
+    """The claims due for follow-up today in the scope; optionally one person's."""
     clock = ClaimFollowUpClock
     due_ids = union_all(*_due_branches(scope, today)).subquery()
-    candidates = db.session.execute(
-        select(clock.claim_id, clock.sent_at, clock.since_at, clock.heard_on, clock.next_on, Client.last_name,
-               Client.first_name, Payer.name, Payer.follow_up_days, Claim.service_date, Claim.total_charge)
-        .join(Claim, Claim.id == clock.claim_id)
-        .join(Client, Client.id == Claim.client_id)
-        .join(Payer, Payer.id == clock.payer_id)
-        .where(clock.claim_id.in_(select(due_ids.c[0])))
-    ).all()
-    ids = [row[0] for row in candidates]
+    query = (select(clock.claim_id, clock.since_at, clock.heard_on, clock.next_on, Payer.follow_up_days)
+             .join(Payer, Payer.id == clock.payer_id).where(clock.claim_id.in_(select(due_ids.c[0]))))
+    if assignee_id is not None:
+        query = (query.join(ClaimFollowUp, ClaimFollowUp.claim_id == clock.claim_id)
+                 .where(ClaimFollowUp.assignee_id == assignee_id))
+    return FollowUpQueue(sorted((_due_day(since_at, heard_on, next_on, days), claim_id)
+                                for claim_id, since_at, heard_on, next_on, days in db.session.execute(query)))
+
+
+def follow_up_queue(scope: Scope, *, today: date, assignee_id: int | None = None) -> list[FollowUpRow]:
+    """Submitted claims due for follow-up today, the longest overdue first, every row; optionally one person's."""
+    return due_for_follow_up(scope, today=today, assignee_id=assignee_id).rows()
+
+
+def _rows(ids: list[int]) -> list[FollowUpRow]:
+    """The queue's rows for the claims `ids`, in that order (one answered meanwhile is left out)."""
+    clock = ClaimFollowUpClock
+    details = {}
+    for chunk in _chunks(ids):
+        details.update((row[0], row) for row in db.session.execute(
+            select(clock.claim_id, clock.sent_at, clock.since_at, clock.heard_on, clock.next_on, Client.last_name,
+                   Client.first_name, Payer.name, Payer.follow_up_days, Claim.service_date, Claim.total_charge)
+            .join(Claim, Claim.id == clock.claim_id)
+            .join(Client, Client.id == Claim.client_id)
+            .join(Payer, Payer.id == clock.payer_id)
+            .where(any_of(clock.claim_id, chunk))))
     states, notes, answers = _states(ids), _last_notes(ids), latest_answers(ids)
     rows = []
-    for claim_id, sent_at, since_at, heard_on, next_on, last, first, payer, days, service_date, total in candidates:
+    for claim_id in (i for i in ids if i in details):
+        _id, sent_at, since_at, heard_on, next_on, last, first, payer, days, service_date, total = details[claim_id]
         state = states.get(claim_id)
-        if assignee_id is not None and (state is None or state.assignee_id != assignee_id):
-            continue
-        since = max(d for d in (practice_date(since_at), heard_on) if d is not None)
         rows.append(FollowUpRow(
             claim_id, claim_number(claim_id), f"{last}, {first}", payer, service_date, total,
-            practice_date(sent_at) if sent_at else None, heard_on,
-            next_on if next_on is not None else since + timedelta(days=days),
+            practice_date(sent_at) if sent_at else None, heard_on, _due_day(since_at, heard_on, next_on, days),
             state.assignee.name if state and state.assignee else None, state.assignee_id if state else None,
             notes.get(claim_id), _says(answers[claim_id]) if claim_id in answers else None))
-    return sorted(rows, key=lambda r: (r.due_on, r.claim_id))
+    return rows
 
 
 def _says(answer: ClaimStatusResponse) -> str:

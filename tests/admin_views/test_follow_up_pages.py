@@ -76,6 +76,25 @@ def test_the_deadline_page_shows_a_page_of_claims_with_the_count_and_billed_of_a
     assert "within=30" in nxt.split("data-page-previous")[0].rsplit("href=", 1)[1]  # the window rides along
 
 
+def test_the_follow_up_page_shows_a_page_of_the_queue_longest_overdue_first(client, login, monkeypatch):
+    monkeypatch.setattr(paging, "PAGE_SIZE", 2)
+    world, today = build_world(), practice_today()
+    claims = [walk_to(world.claim(day=DAY + timedelta(days=n)), ClaimStatus.SUBMITTED) for n in range(3)]
+    for claim, days_ago in zip(claims, (1, 3, 2), strict=True):  # overdue 1, 3, 2 days: listed 2nd, 3rd, 1st
+        add_note(claim, "Called.", next_follow_up_on=today, actor=SYSTEM, today=today)
+        db.session.execute(  # the note's next date moved back to the day wanted (a date past is refused)
+            ClaimFollowUp.__table__.update().where(ClaimFollowUp.claim_id == claim.id)
+            .values(next_follow_up_on=today - timedelta(days=days_ago)))
+    db.session.commit()
+    login(Role.BILLER)
+    first = client.get("/admin/follow-up/").get_data(as_text=True)
+    second = client.get("/admin/follow-up/?page=2").get_data(as_text=True)
+    shown = [[f'data-follow-up-row="{c.number}"' in page for c in claims] for page in (first, second)]
+    assert shown == [[False, True, True], [True, False, False]]
+    assert first.index(claims[1].number) < first.index(claims[2].number)  # 3 days overdue before 2
+    assert "Claims 3&ndash;3 of 3" in second
+
+
 def test_the_claims_list_and_claim_page_show_the_deadline(client, login, late_claim):
     login(Role.ACCOUNTANT)
     deadline = (late_claim.service_date + timedelta(days=90)).strftime("%m/%d/%Y")

@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 
 from billing.claims.models import Claim, claim_number
 from billing.claims.statuses import ClaimStatus
@@ -78,14 +78,9 @@ def open_patient_balances(where: Iterable[ColumnElement[bool]] = ()) -> dict[int
     figures as `patient_accounts`, read from the kept `client_balance` (billing/ledger/client_balances.py) through
     its partial index on open balances, so a statement cycle costs the clients owing something, not their claims
     or the ledger. `where` holds conditions on Client (a scope, a list of clients)."""
-    return {client_id: to_money(owed) for client_id, owed in db.session.execute(open_balance_rows(where))}
-
-
-def open_balance_rows(where: Iterable[ColumnElement[bool]] = (), *columns: Any) -> Select[Any]:
-    """(client id, patient balance, *columns of Client) of the clients whose patient balance is not zero."""
-    return (select(ClientBalance.client_id, ClientBalance.patient, *columns)
-            .join(Client, Client.id == ClientBalance.client_id)
-            .where(ClientBalance.patient != 0, *where))
+    query = (select(ClientBalance.client_id, ClientBalance.patient)
+             .join(Client, Client.id == ClientBalance.client_id).where(ClientBalance.patient != 0, *where))
+    return {client_id: to_money(owed) for client_id, owed in db.session.execute(query)}
 
 
 def patient_balance(client_id: int) -> Decimal:

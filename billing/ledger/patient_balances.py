@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, Date, Subquery, case, func, select
 
 from billing.claims.models import Claim, claim_number
 from billing.claims.statuses import ClaimStatus
@@ -129,40 +129,20 @@ def patient_items(client_id: int) -> list[PatientItem]:
             for cid, day, status, self_pay, billed, paid, owed in db.session.execute(query)]
 
 
-@dataclass(frozen=True)
-class PatientClaim:
-    """A claim's patient balance and the day it was first billed to the patient (what statements age)."""
-
-    client_id: int
-    claim_id: int
-    billed_on: date
-    balance: Decimal
-
-
-def patient_claims(client_ids: Iterable[int]) -> list[PatientClaim]:
-    """For many clients, each claim whose patient side is not zero. `billed_on` is the first
-    patient-responsibility posting (the service date if the claim has none, e.g. only a credit moved in).
+def open_patient_claims(client_ids: Iterable[int]) -> Subquery:
+    """For many clients, each claim whose patient side is not zero, as a subquery of (client_id, patient,
+    billed_on) for statements to age. `billed_on` is the first patient-responsibility posting (the service date if
+    the claim has none, e.g. only a credit moved in).
 
     Each of the clients' claims reads its kept balance (`claim_balance`) and, when not zero, its first
     patient-responsibility entry, by index probes of the claim's own rows: a join let PostgreSQL scan every open
     claim balance to keep the few hundred of a page of statements."""
-    ids = list(client_ids)
-    if not ids:
-        return []
     balance = select(ClaimBalance.patient).where(ClaimBalance.claim_id == Claim.id).scalar_subquery()
     claims = (select(Claim.client_id, Claim.id.label("claim_id"), Claim.service_date, balance.label("patient"))
-              .where(any_of(Claim.client_id, ids)).subquery())
+              .where(any_of(Claim.client_id, list(client_ids))).subquery())
     first_billed = (select(func.min(LedgerEntry.posted_on))
                     .where(LedgerEntry.claim_id == claims.c.claim_id,
                            LedgerEntry.kind == EntryKind.PATIENT_RESPONSIBILITY).scalar_subquery())
-    rows = db.session.execute(
-        select(claims.c.client_id, claims.c.claim_id, claims.c.service_date, claims.c.patient, first_billed)
-        .where(claims.c.patient != 0)
-        .order_by(claims.c.client_id, claims.c.service_date, claims.c.claim_id))
-    return [PatientClaim(client_id, claim_id, _as_date(billed_on) or service_date, to_money(owed))
-            for client_id, claim_id, service_date, owed, billed_on in rows]
-
-
-def _as_date(value: date | str | None) -> date | None:
-    # SQLite returns MIN() over a CASE as text: the column type is lost in the expression.
-    return date.fromisoformat(value) if isinstance(value, str) else value
+    return (select(claims.c.client_id, claims.c.patient,
+                   func.coalesce(first_billed, claims.c.service_date, type_=Date).label("billed_on"))
+            .where(claims.c.patient != 0).subquery())

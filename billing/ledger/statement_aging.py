@@ -8,22 +8,27 @@ to the cent; a claim whose patient side is a credit sits, as a negative amount, 
 Dunning age (the rule): days from the later of (a) the oldest day an open patient charge was billed and (b) the
 last patient payment on any of the responsible party's clients. So the level rises while nothing is paid, and any
 payment starts the count again from the payment's day, even a partial one.
+
+Both are summed in SQL, per client (`client_agings`): a page of 50 statements holds about 1,500 open claims at scale,
+and a Python row per claim (read, rounded, bucketed) cost more than the rest of the page's statements together.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, case, func, select
 
 from billing.core.db import db
 from billing.core.errors import Problem
 from billing.core.money import ZERO, to_money
+from billing.ledger.patient_balances import open_patient_claims
 from billing.ledger.statement_models import DunningLevel
+from billing.ledger.sums import cents_sum
 
 #: Upper bounds (days, inclusive) of the first three buckets; anything older is "90+".
 BUCKET_LIMITS = (30, 60, 90)
@@ -53,18 +58,40 @@ class Aging:
                 "over_90": str(self.over_90)}
 
 
-def bucket_of(age_days: int) -> int:
-    """0 current (up to 30 days), 1 for 31-60, 2 for 61-90, 3 over 90."""
-    return next((i for i, limit in enumerate(BUCKET_LIMITS) if age_days <= limit), len(BUCKET_LIMITS))
+@dataclass(frozen=True)
+class ClientAging:
+    """A client's open patient claims summed by age, and the oldest day one still owing was billed."""
+
+    aging: Aging
+    open_since: date | None  # None when no claim has a positive patient balance (only credits)
 
 
-def age_amounts(amounts: Iterable[tuple[date, Decimal]], *, today: date) -> Aging:
-    """Each (billed on, balance) in the bucket its age falls in."""
-    sums = [ZERO, ZERO, ZERO, ZERO]
-    for billed_on, amount in amounts:
-        index = bucket_of(max((today - billed_on).days, 0))
-        sums[index] = to_money(sums[index] + amount)
-    return Aging(*sums)
+def client_agings(client_ids: Iterable[int], *, today: date) -> dict[int, ClientAging]:
+    """Per client with any claim whose patient side is not zero: each such claim's patient balance summed into the
+    bucket of its age in days since it was billed (BUCKET_LIMITS), and the oldest billed day among the claims
+    owing; one grouped query."""
+    ids = list(client_ids)
+    if not ids:
+        return {}
+    claims = open_patient_claims(ids)
+    bucket = _bucket_sql(claims.c.billed_on, today)
+    sums = [cents_sum(case((bucket == index, claims.c.patient), else_=0)) for index in range(len(BUCKET_LABELS))]
+    owing_since = func.min(case((claims.c.patient > 0, claims.c.billed_on)))
+    query = select(claims.c.client_id, owing_since, *sums).group_by(claims.c.client_id)
+    return {client_id: ClientAging(Aging(*(to_money(amount) for amount in amounts)), read_day(since))
+            for client_id, since, *amounts in db.session.execute(query)}
+
+
+def _bucket_sql(billed_on: ColumnElement[date], today: date) -> ColumnElement[int]:
+    """0 current (billed up to 30 days ago), 1 for 31-60, 2 for 61-90, 3 older; each bound as the earliest billed day
+    its bucket takes, so a day billed after today is current."""
+    return case(*((billed_on >= today - timedelta(days=limit), index) for index, limit in enumerate(BUCKET_LIMITS)),
+                else_=len(BUCKET_LIMITS))
+
+
+def read_day(value: date | str | None) -> date | None:
+    """A day read back from SQL: SQLite returns MIN() over a CASE as text, the column type lost in the expression."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def dunning_age(open_since: Sequence[date], last_payment: date | None, *, today: date) -> int:

@@ -35,8 +35,17 @@ from billing.core.money import ZERO, sum_money, to_money
 from billing.ledger.client_ledger import Category, LedgerRow, client_ledger
 from billing.ledger.invoices import DUE_IN_DAYS, Party, practice_party
 from billing.ledger.models import EntryKind, LedgerEntry
-from billing.ledger.patient_balances import PatientClaim, open_patient_balances, patient_claims
-from billing.ledger.statement_aging import Aging, Dunning, age_amounts, dunning_age, dunning_for, dunning_levels
+from billing.ledger.patient_balances import open_patient_balances
+from billing.ledger.statement_aging import (
+    Aging,
+    ClientAging,
+    Dunning,
+    client_agings,
+    dunning_age,
+    dunning_for,
+    dunning_levels,
+    read_day,
+)
 from billing.ledger.statement_models import StatementRecord
 from billing.org.models import Location, Practice
 from billing.people.models import Client
@@ -223,10 +232,10 @@ def build_cycle(*, today: date, minimum: Decimal | None = None, client_ids: Iter
     if wanted is not None:
         parties = {k: v for k, v in parties.items() if wanted & {c.id for c in v}}
     ids = [c.id for members in parties.values() for c in members]
-    claims = _by_client(patient_claims(ids))
+    agings = client_agings(ids, today=today)
     paid_on, sent_on, levels = _last_payments(ids), _last_statements(ids, today), dunning_levels()
     for members in parties.values():
-        statement_or_skip = _statement(members, balances, claims, paid_on, sent_on, levels, today=today,
+        statement_or_skip = _statement(members, balances, agings, paid_on, sent_on, levels, today=today,
                                        activity=activity)
         if isinstance(statement_or_skip, Statement) and not qualifies(statement_or_skip.amount_due, minimum):
             statement_or_skip = _skip(members, balances, below_minimum(minimum))
@@ -281,13 +290,6 @@ def _clients(balances: dict[int, Decimal]) -> list[Client]:
     return list(db.session.scalars(query))
 
 
-def _by_client(rows: list[PatientClaim]) -> dict[int, list[PatientClaim]]:
-    grouped: dict[int, list[PatientClaim]] = defaultdict(list)
-    for row in rows:
-        grouped[row.client_id].append(row)
-    return grouped
-
-
 def _last_payments(client_ids: list[int]) -> dict[int, date]:
     """Each client's last patient payment that still stands (a reversed payment does not reset dunning)."""
     if not client_ids:
@@ -298,7 +300,7 @@ def _last_payments(client_ids: list[int]) -> dict[int, date]:
              .where(any_of(Claim.client_id, client_ids), LedgerEntry.kind == EntryKind.PATIENT_PAYMENT,
                     LedgerEntry.reverses_id.is_(None), LedgerEntry.id.not_in(reversed_ids))
              .group_by(Claim.client_id))
-    return {cid: _day(day) for cid, day in db.session.execute(query)}
+    return {cid: read_day(day) for cid, day in db.session.execute(query)}
 
 
 def _last_statements(client_ids: list[int], today: date) -> dict[int, date]:
@@ -307,11 +309,7 @@ def _last_statements(client_ids: list[int], today: date) -> dict[int, date]:
     query = (select(StatementRecord.client_id, func.max(StatementRecord.statement_on))
              .where(any_of(StatementRecord.client_id, client_ids), StatementRecord.statement_on < today)
              .group_by(StatementRecord.client_id))
-    return {cid: _day(day) for cid, day in db.session.execute(query)}
-
-
-def _day(value: date | str) -> date:
-    return date.fromisoformat(value) if isinstance(value, str) else value
+    return {cid: read_day(day) for cid, day in db.session.execute(query)}
 
 
 def _skip(members: list[Client], balances: dict[int, Decimal], reason: str) -> Skipped:
@@ -319,15 +317,15 @@ def _skip(members: list[Client], balances: dict[int, Decimal], reason: str) -> S
                    sum_money(balances.get(c.id, ZERO) for c in members), reason)
 
 
-def _statement(members: list[Client], balances: dict[int, Decimal], claims: dict[int, list[PatientClaim]],
+def _statement(members: list[Client], balances: dict[int, Decimal], agings: dict[int, ClientAging],
                paid_on: dict[int, date], sent_on: dict[int, date], levels: list[Dunning],
                *, today: date, activity: bool) -> Statement | Skipped:
     sending = [c for c in members if not c.no_statements]
     if not sending:
         return _skip(members, balances, NO_STATEMENTS)
-    parts = [_part(c, balances[c.id], claims.get(c.id, []), sent_on.get(c.id), today=today, activity=activity)
+    parts = [_part(c, balances[c.id], agings.get(c.id), sent_on.get(c.id), today=today, activity=activity)
              for c in sending]
-    open_since = [row.billed_on for c in sending for row in claims.get(c.id, []) if row.balance > ZERO]
+    open_since = [since for c in sending if c.id in agings and (since := agings[c.id].open_since)]
     payments = [paid_on[c.id] for c in sending if c.id in paid_on]
     age = dunning_age(open_since, max(payments) if payments else None, today=today)
     first = sending[0]
@@ -336,13 +334,12 @@ def _statement(members: list[Client], balances: dict[int, Decimal], claims: dict
                      parts, age, dunning_for(age, levels))
 
 
-def _part(client: Client, balance: Decimal, claims: list[PatientClaim], previous: date | None,
+def _part(client: Client, balance: Decimal, aging: ClientAging | None, previous: date | None,
           *, today: date, activity: bool) -> StatementClient:
     start = previous + timedelta(days=1) if previous else None
     rows = client_ledger(client.id, start=start, end=today).rows if activity else []
     return StatementClient(client.id, client.full_name, client.account_number, balance, previous,
-                           [Activity.of(r) for r in rows], age_amounts(((c.billed_on, c.balance) for c in claims),
-                                                                       today=today))
+                           [Activity.of(r) for r in rows], aging.aging if aging else Aging())
 
 
 def _record(statements: list[Statement], *, actor: Actor, today: date) -> int:

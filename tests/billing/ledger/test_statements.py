@@ -19,6 +19,7 @@ from billing.ledger.models import LedgerEntry
 from billing.ledger.patient_balances import open_patient_balances, patient_balance
 from billing.ledger.statement_models import DunningLevel, StatementRecord
 from billing.ledger.statements import build_cycle, run_cycle, statement_for, statement_history
+from billing.payments.operations import record_patient_payment
 from tests.worlds.practice import DAY, SYSTEM
 from tests.worlds.statements import CLAIM_CHARGE, STATEMENT_DAY, family_member, owed_claim, patient_pays
 
@@ -75,6 +76,23 @@ def test_aging_and_amount_due_equal_the_ledger_patient_balance_to_the_cent(world
         assert statement.aging.total == owed
     finally:
         nested.rollback()
+
+
+def test_each_bucket_takes_its_bounds_and_a_credit_claim_sits_in_its_own(world):
+    """Billed 0, 30, 31, 60, 61, 90 and 91 days before the statement day and one day after it; one claim overpaid."""
+    member = family_member(world, parent=None, first="Bounds")
+    for age in (0, 30, 31, 60, 61, 90, 91, -1):
+        owed_claim(member, billed_on=TODAY - timedelta(days=age))
+    overpaid = owed_claim(member, billed_on=TODAY - timedelta(days=120))
+    record_patient_payment(overpaid, CLAIM_CHARGE + D("20.00"), actor=SYSTEM, posted_on=TODAY - timedelta(days=110),
+                           overpayment=True)
+    owed, buckets = _hand_aging([member.client.id], TODAY)
+    statement = _the_statement(member.client.id)
+    assert list(statement.aging.buckets) == buckets == [CLAIM_CHARGE * 3, CLAIM_CHARGE * 2, CLAIM_CHARGE * 2,
+                                                        CLAIM_CHARGE - D("20.00")]
+    assert statement.amount_due == owed
+    # From the oldest claim still owing: the overpaid claim, billed earlier and paid later, owes nothing.
+    assert statement.age_days == 91
 
 
 def test_siblings_share_one_statement_addressed_to_their_parent(world):

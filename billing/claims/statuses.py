@@ -145,7 +145,12 @@ def transition_loaded(claims: Sequence[Claim], to: ClaimStatus, *, action: Audit
             raise TransitionNotAllowed(claim, to)
         by_status.setdefault(claim.status, []).append(claim)
     db.session.flush()  # pending edits of these claims reach the database before it moves them
-    changes: list[Change] = []
+    # History first: the follow-up clocks (billing/submissions/follow_up_clock.py) are worked out again for the
+    # claims of each statement, and only once the claims have moved is there anything to work out. Written after
+    # the UPDATE, the history rows made PostgreSQL work out every claim sent twice (marking 841,910 claims sent
+    # went from 201 s to 390 s). A conflict below raises, and the operation's transaction takes the rows back.
+    record_changes("claim", [Change(c.id, action, status.value, to.value, reason)
+                             for status, group in by_status.items() for c in group], actor=actor)
     for status, group in by_status.items():
         moved = db.session.execute(
             update(Claim).where(any_of(Claim.id, [c.id for c in group]), Claim.status == status)
@@ -156,8 +161,6 @@ def transition_loaded(claims: Sequence[Claim], to: ClaimStatus, *, action: Audit
         for claim in group:
             set_committed_value(claim, "status", to)
             set_committed_value(claim, "version", claim.version + 1)
-        changes += [Change(c.id, action, status.value, to.value, reason) for c in group]
-    record_changes("claim", changes, actor=actor)
 
 
 def _expire_loaded(claim_ids: list[int]) -> None:

@@ -48,6 +48,10 @@ def claim_number(claim_id: int) -> str:
     return f"{NUMBER_PREFIX}{claim_id:06d}"
 
 
+#: Claim columns linking it to other claims or to a forwarding payer (each indexed where set, see Claim).
+_LINKS = ("original_claim_id", "primary_claim_id", "family_id", "resubmission_of_id", "forwarded_by_payer_id")
+
+
 class Claim(db.Model):
     """One bill to one payer for one client, rendering provider and service date."""
 
@@ -91,6 +95,10 @@ class Claim(db.Model):
         Index("ix_claim_awaiting_payer", "id", "location_id", "payer_id", "created_at",
               postgresql_where=sql_text("status = 'submitted' AND self_pay = false"),
               sqlite_where=sql_text("status = 'submitted' AND self_pay = 0")),
+        # The family and crossover links, null on nearly every claim: indexed where set, so writing a claim does
+        # not add an entry to each for nothing (a query `column = value` matches set values only).
+        *(Index(f"ix_claim_{column}", column, postgresql_where=sql_text(f"{column} IS NOT NULL"),
+                sqlite_where=sql_text(f"{column} IS NOT NULL")) for column in _LINKS),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -105,7 +113,7 @@ class Claim(db.Model):
     place_of_service: Mapped[str] = mapped_column(String(2))
     #: CLM05-3: 1 original, 7 replacement of a prior claim, 8 void of a prior claim.
     frequency_code: Mapped[str] = mapped_column(String(1), default="1")
-    original_claim_id: Mapped[int | None] = mapped_column(ForeignKey("claim.id"), index=True)
+    original_claim_id: Mapped[int | None] = mapped_column(ForeignKey("claim.id"))
     #: The payer's claim control number (CLP07 / 277CA), sent back in REF*F8 on corrections and voids.
     payer_claim_number: Mapped[str | None] = mapped_column(String(50))
     total_charge: Mapped[Decimal] = mapped_column(default=ZERO)  # sum of lines, kept by recompute_totals
@@ -120,14 +128,14 @@ class Claim(db.Model):
     #: Which of the client's payers this claim bills; secondary claims carry the primary's adjudication (COB).
     payer_rank: Mapped[PolicyRank] = mapped_column(enum_column(PolicyRank), default=PolicyRank.PRIMARY)
     #: For a secondary (or tertiary) claim: the claim the previous payer adjudicated.
-    primary_claim_id: Mapped[int | None] = mapped_column(ForeignKey("claim.id"), index=True)
+    primary_claim_id: Mapped[int | None] = mapped_column(ForeignKey("claim.id"))
     #: The family's root claim (its first original): corrections, voids, secondary, tertiary and crossover claims
     #: and resubmissions of denied lines share it. Null on the root itself (its family id is its own id).
-    family_id: Mapped[int | None] = mapped_column(ForeignKey("claim.id"), index=True)
+    family_id: Mapped[int | None] = mapped_column(ForeignKey("claim.id"))
     #: For a resubmission of denied lines: the claim whose lines it repeats.
-    resubmission_of_id: Mapped[int | None] = mapped_column(ForeignKey("claim.id"), index=True)
+    resubmission_of_id: Mapped[int | None] = mapped_column(ForeignKey("claim.id"))
     #: A crossover: the payer that forwarded the claim to this claim's payer (CLP02 19/20/21); never sent by us.
-    forwarded_by_payer_id: Mapped[int | None] = mapped_column(ForeignKey("payer.id"), index=True)
+    forwarded_by_payer_id: Mapped[int | None] = mapped_column(ForeignKey("payer.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
     #: The last day this claim (or its fix) can reach its payer; null when it has none (no payer, self-pay). Kept by

@@ -16,10 +16,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, insert, select, text
+from sqlalchemy import Connection, Table, func, insert, select
 
 from billing.core.audit import Actor, AuditAction, StatusChange
-from billing.core.db import db, utcnow
+from billing.core.db import db, next_ids, utcnow
 from billing.core.money import to_money
 from billing.ledger.models import (
     Adjudication,
@@ -31,7 +31,7 @@ from billing.ledger.models import (
 )
 
 #: Ids reserved from a PostgreSQL sequence at a time.
-ID_BLOCK = 500
+ID_BLOCK = 1000
 
 
 def entry_values(*, claim_id: int, line_id: int | None, kind: EntryKind, amount: Decimal, actor: Actor,
@@ -134,9 +134,7 @@ class RowBuffer:
             return ids.free.pop()
         connection = db.session.connection()
         if connection.dialect.name == "postgresql":
-            ids.free = list(connection.execute(
-                text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
-                {"table": table.name, "n": ID_BLOCK}).scalars())[::-1]
+            ids.free = next_ids(connection, table, ID_BLOCK)[::-1]
             return ids.free.pop()
         ids.next = (connection.execute(select(func.max(table.c.id))).scalar() or 0) + 2
         return ids.next - 1

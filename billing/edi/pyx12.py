@@ -426,7 +426,8 @@ class PendingValidation:
     (an 837P) is cut between them, whatever its size.
     """
 
-    def __init__(self, text: str, *, parallel: bool, cut: bool = True, by_transaction: bool = False) -> None:
+    def __init__(self, text: str, *, parallel: bool, cut: bool = True, by_transaction: bool = False,
+                 workers: int = VALIDATION_WORKERS) -> None:
         self.parallel = parallel
         #: The largest peak resident size of a worker, once they have answered (0 when validated here).
         self.worker_peak_mb = 0.0
@@ -439,9 +440,9 @@ class PendingValidation:
             return
         self._started = time.perf_counter()
         if by_transaction:
-            pieces = _pieces(text, whole_transactions=True)
+            pieces = _pieces(text, workers, whole_transactions=True)
         else:
-            pieces = _pieces(text) if cut and len(text) >= SPLIT_FROM_BYTES else None
+            pieces = _pieces(text, workers) if cut and workers > 1 and len(text) >= SPLIT_FROM_BYTES else None
         if pieces is None:
             self._workers.append(_start_worker(text))
             return
@@ -491,7 +492,7 @@ class PendingValidation:
 _READ_IN_FULL = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
 
 
-def _pieces(text: str, *, whole_transactions: bool = False,
+def _pieces(text: str, workers: int = VALIDATION_WORKERS, *, whole_transactions: bool = False,
             ) -> tuple[Delimiters, list[Piece], list[EnvelopeProblem]] | None:
     """The file cut for the workers. Its segments are a `SegmentTable` (their starts and ids, each split when read):
     a 74,000-claim 835 held as a list of split segments, with the cut's lists of them, took 270 MB beside the file;
@@ -499,7 +500,7 @@ def _pieces(text: str, *, whole_transactions: bool = False,
     text = decode(text)
     delims = delimiters(text)
     segments = SegmentTable(text, delims, _READ_IN_FULL)
-    cut = (split_transactions if whole_transactions else split)(segments, VALIDATION_WORKERS)
+    cut = (split_transactions if whole_transactions else split)(segments, workers)
     return None if cut is None else (delims, *cut)
 
 
@@ -516,8 +517,8 @@ def _start_worker(text: str | Iterable[str]) -> tuple[subprocess.Popen[str], Pat
 
 
 @contextmanager
-def validating(text: str, *, parallel: bool) -> Iterator[PendingValidation]:
-    pending = PendingValidation(text, parallel=parallel)
+def validating(text: str, *, parallel: bool, workers: int = VALIDATION_WORKERS) -> Iterator[PendingValidation]:
+    pending = PendingValidation(text, parallel=parallel, workers=workers)
     try:
         yield pending
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -148,7 +149,7 @@ def _import_835(data: bytes, *, filename: str, actor: Actor) -> ImportResult:
         return result
     delims, segments = _read(data, filename)
     text = segments.text  # without the indentation and line breaks pyx12 trips on
-    with validating(text, parallel=len(text) >= PARALLEL_FROM_BYTES) as pending:
+    with validating(text, parallel=len(text) >= PARALLEL_FROM_BYTES, workers=validation_workers()) as pending:
         if not pending.parallel:
             _refuse_if_invalid(pending.result(), filename)
         era = _parse(delims, segments, filename, result, pending)
@@ -169,6 +170,14 @@ def _import_835(data: bytes, *, filename: str, actor: Actor) -> ImportResult:
     result.warnings = [*result.repeated, *checked,
                        *(w for rid in result.remittance_ids for w in result.flags.get(rid, []))]
     return result
+
+
+def validation_workers() -> int:
+    """How many pyx12 workers validate a large file beside the posting: a core is left to the posting (this process
+    and its database server take turns on it), the others validate. Posting takes about as long as pyx12, so on
+    two cores a second worker only slowed it down: three busy processes on two cores."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 2)
+    return max(1, cores - 1)
 
 
 def _refuse_if_invalid(validation: Validation, filename: str) -> None:

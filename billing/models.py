@@ -37,6 +37,7 @@ from billing.ledger import ar_days as _ar_days  # noqa: F401 - the triggers for 
 from billing.ledger import carc_days as _carc_days  # noqa: F401 - the triggers for schemas made by create_all
 from billing.ledger import claim_balances as _claim_balances  # noqa: F401 - the trigger for schemas made by create_all
 from billing.ledger import client_balances as _client_balances  # noqa: F401 - the triggers for schemas made by create_all
+from billing.ledger import entry_references as _entry_references  # noqa: F401 - the triggers for create_all
 from billing.ledger import guards as _ledger_guards  # noqa: F401 - registers the append-only listeners
 from billing.ledger import month_totals as _month_totals  # noqa: F401 - the triggers for schemas made by create_all
 from billing.ledger.models import (

@@ -23,6 +23,7 @@ from sqlalchemy import DDL, event, inspect
 from sqlalchemy.orm import Session
 
 from billing.claims.models import Claim
+from billing.core.derived import index_lookups_only
 from billing.core.errors import NotAllowed
 from billing.coverage.models import Payer, PayerType
 from billing.ledger.models import Adjudication
@@ -34,13 +35,6 @@ CLAIM_INPUTS = ("service_date", "payer_id", "original_claim_id", "resubmission_o
 #: The payer columns it is worked out from.
 PAYER_INPUTS = ("filing_limit_days", "corrected_filing_days", "payer_type")
 SELF_PAY = PayerType.SELF_PAY.value
-#: Planner settings of the adjudication trigger's function. PL/pgSQL plans its UPDATE once per session and keeps the
-#: plan, so a plan made while `adjudication` was empty or never analyzed (a sequential scan of it for each claim) was
-#: kept while an 835 grew the table to thousands of rows: 835 posting went quadratic (8 s of 9,900 INSERTs at 10,000
-#: claims). Each lookup of the statement has an index (claim id, original_claim_id, resubmission_of_id,
-#: adjudication.claim_id, payer id), so with scans and hash or merge joins ruled out the plan is a few index probes
-#: per claim the INSERT touches, whatever the statistics say and however the tables grew since it was made.
-INDEX_LOOKUPS_ONLY = {"enable_seqscan": "off", "enable_hashjoin": "off", "enable_mergejoin": "off"}
 
 
 def _answered_on(row: str) -> str:
@@ -133,9 +127,10 @@ def adjudication_function() -> str:
     """The PostgreSQL function following an INSERT of adjudications: the claims they answer and the claims fixing
     those, each recomputed once."""
     standing = "(SELECT claim_id FROM new_adjudications WHERE reverses_id IS NULL) n"
-    settings = " ".join(f"SET {name} = {value}" for name, value in INDEX_LOOKUPS_ONLY.items())
+    # Its lookups all have an index (claim id, original_claim_id, resubmission_of_id, adjudication.claim_id,
+    # payer id): see INDEX_LOOKUPS_ONLY for why the plan must stay index probes.
     return ("CREATE OR REPLACE FUNCTION adjudication_filing_deadlines() RETURNS trigger LANGUAGE plpgsql "
-            f"{settings} AS $$ BEGIN "
+            f"{index_lookups_only()} AS $$ BEGIN "
             f"{recompute_sql('postgresql', _family(standing, 'n.claim_id'))}; RETURN NULL; END $$")
 
 

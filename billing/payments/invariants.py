@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Numeric, case, func, or_, select
+from sqlalchemy import ColumnElement, Numeric, case, func, or_, select, text
 from sqlalchemy.orm import aliased
 
 from billing.claims.models import Claim, ClaimDayCount, ClaimDeadlineCount, ClaimLine, claim_number
@@ -26,6 +26,7 @@ from billing.coverage.eligibility import NEEDS_ATTENTION, EligibilityCheck, Elig
 from billing.coverage.models import PayerType
 from billing.ledger.balances import Balances
 from billing.ledger.client_balances import PARTY as BALANCE_PARTY
+from billing.ledger.entry_references import missing_references_sql
 from billing.ledger.models import (
     EFFECTS,
     Adjudication,
@@ -378,6 +379,14 @@ def client_balance_parties_kept() -> list[Violation]:
             for cid in stale]
 
 
+def ledger_references_kept() -> list[Violation]:
+    """Every entry's claim, claim line, adjudication and payer exist (kept by triggers, not foreign keys:
+    billing/ledger/entry_references.py). A full read of the ledger against four primary keys."""
+    rows = db.session.execute(text(f"{missing_references_sql()} ORDER BY 1, 2"))
+    return [Violation("ledger-references", f"ledger entry {entry_id}", f"{column} names {named}, which is not there")
+            for entry_id, column, named in rows]
+
+
 def statement_parties_kept() -> list[Violation]:
     """Each client's kept statement party and name (billing/people/statement_parties.py) are what its name and
     address columns give now: a client changed behind the ORM's back would be grouped with the wrong family."""
@@ -494,6 +503,7 @@ CHECKS: dict[str, Callable[[], list[Violation]]] = {
     "ar-day": ar_day_totals_kept,
     "client-balance": client_balances_kept,
     "client-balance-party": client_balance_parties_kept,
+    "ledger-references": ledger_references_kept,
     "statement-party": statement_parties_kept,
     "month-total": month_totals_kept,
     "filing-deadline": filing_deadlines_kept,

@@ -31,9 +31,8 @@ from sqlalchemy import DDL, event
 from billing.claims.models import Claim
 from billing.claims.statuses import ClaimStatus
 from billing.core.audit import StatusChange
-from billing.core.derived import derived, moved_claims, unless_any
+from billing.core.derived import derived, index_lookups_only, moved_claims, unless_any
 from billing.ledger.models import Adjudication
-from billing.payments.deadline_triggers import INDEX_LOOKUPS_ONLY
 from billing.submissions.claim_status_models import ClaimStatusResponse, StatusOutcome
 from billing.submissions.follow_up_models import ClaimFollowUp, ClaimFollowUpClock
 from billing.submissions.models import AckKind, ClaimAcknowledgment
@@ -158,9 +157,9 @@ def sqlite_statements() -> list[tuple[str, str]]:
 
 
 def _function(name: str, ids: str, *, guard: str = "") -> str:
-    settings = " ".join(f"SET {key} = {value}" for key, value in INDEX_LOOKUPS_ONLY.items())
     body = "; ".join(recompute_sql("postgresql", ids))
-    return (f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql {settings} AS $$ BEGIN "
+    return (f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql {index_lookups_only()} AS $$ "
+            f"BEGIN "
             f"{guard}{body}; RETURN NULL; END $$")
 
 

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy import insert, select, text, update
 
 from billing.claims.models import Claim
+from billing.core.derived import INDEX_LOOKUPS_ONLY
 from billing.core.db import db
 from billing.coverage.models import Payer, PayerType
 from billing.ledger.models import Adjudication, EntrySource
@@ -193,7 +194,7 @@ def test_the_migrations_make_the_triggers_the_models_make(dialect):
 def test_the_migrated_adjudication_function_plans_with_index_lookups_only():
     """The settings reach the function the migrations made (the database this suite runs on)."""
     config = db.session.scalar(text("SELECT proconfig FROM pg_proc WHERE proname = 'adjudication_filing_deadlines'"))
-    assert sorted(config) == sorted(f"{name}={value}" for name, value in deadline_triggers.INDEX_LOOKUPS_ONLY.items())
+    assert sorted(config) == sorted(f"{name}={value}" for name, value in INDEX_LOOKUPS_ONLY.items())
 
 
 def test_one_insert_of_adjudications_moves_the_answered_claims_and_their_corrections_and_nothing_else(world):

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from sqlalchemy import insert, select, text, update
 
 from billing.claims.models import Claim
-from billing.core.derived import INDEX_LOOKUPS_ONLY
 from billing.core.db import db
+from billing.core.derived import INDEX_LOOKUPS_ONLY
 from billing.coverage.models import Payer, PayerType
 from billing.ledger.models import Adjudication, EntrySource
 from billing.payments import deadline_triggers

@@ -11,7 +11,7 @@ What is kept, as the constraints kept it:
   On PostgreSQL the claims, lines and payers named are locked FOR KEY SHARE, as a constraint's check locks them, so
   a delete of one of them running at the same time waits for this transaction and then finds its entries;
 - a claim, claim line, adjudication or payer that an entry names cannot be deleted (adjudications cannot be
-  deleted at all: billing/ledger/append_only.py).
+  deleted at all: billing/ledger/guards.py, and triggers of the migrations).
 Ids are never updated, so an update of a named row needs no check. Both refusals are integrity errors worded as
 the databases word a foreign-key failure, so callers treat them alike; `flask ledger check` (check
 "ledger-references") looks for entries naming a row that is not there.

@@ -143,6 +143,8 @@ def open_patient_claims(client_ids: Iterable[int]) -> Subquery:
     first_billed = (select(func.min(LedgerEntry.posted_on))
                     .where(LedgerEntry.claim_id == claims.c.claim_id,
                            LedgerEntry.kind == EntryKind.PATIENT_RESPONSIBILITY).scalar_subquery())
+    # OFFSET 0 keeps PostgreSQL from merging this into the query reading it: merged, each use of billed_on there
+    # (the aging reads it five times) ran the entry lookup again (a page of statements: 100 ms instead of 4).
     return (select(claims.c.client_id, claims.c.patient,
                    func.coalesce(first_billed, claims.c.service_date, type_=Date).label("billed_on"))
-            .where(claims.c.patient != 0).subquery())
+            .where(claims.c.patient != 0).offset(0).subquery())

@@ -9,8 +9,9 @@ Dunning age (the rule): days from the later of (a) the oldest day an open patien
 last patient payment on any of the responsible party's clients. So the level rises while nothing is paid, and any
 payment starts the count again from the payment's day, even a partial one.
 
-Both are summed in SQL, per client (`client_agings`): a page of 50 statements holds about 1,500 open claims at scale,
-and a Python row per claim (read, rounded, bucketed) cost more than the rest of the page's statements together.
+Both are summed in SQL, per client (`client_agings`), so a statement reads one row per client instead of one per
+open claim (a page of 50 statements holds about 1,500 at scale). The Statements page took as long either way at 1M
+claims (57 to 61 ms before, 59 to 63 ms after): its time is in the outline, the other reads and the template.
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ INSERT at once instead of by foreign-key constraints.
 Why: PostgreSQL checks a foreign key row by row, a query and a row lock for each row and each key. An 835 of
 10,000 claims writes about 22,000 entries, each naming a claim, a line, an adjudication and a payer: 88,000 checks,
 which on a copy of the scale-10 demo made half the cost of the ledger's COPY (7,000 claims: 1.37 s with the four
-constraints, 0.72 s without). The trigger here checks a statement's entries in a few set-based queries.
+constraints, 0.72 s without). The trigger here checks a statement's entries in a few set-based queries (the same
+7,000 claims on a busy machine: the COPY 1.05 s with it, 1.54 s with the constraints; the server 2.35 against 2.64
+CPU seconds in all).
 
 What is kept, as the constraints kept it:
 - an entry inserted must name an existing claim and, where set, an existing claim line, adjudication and payer.
